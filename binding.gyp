@@ -1,0 +1,30 @@
+{
+  "targets": [
+    {
+      "target_name": "tokentune",
+      "sources": [
+        "native/addon.cc",
+        "native/cpu.cc",
+        "native/thread_pool.cc",
+        "native/gemm.cc",
+        "native/gemm_avx2.cc",
+        "native/gemm_avx512.cc",
+        "native/parallel_ops.cc",
+        "native/ops_scalar.cc",
+        "native/ops_avx2.cc",
+        "native/ops_avx512.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags": ["-O3", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off"],
+      "cflags_cc": ["-fexceptions"],
+      "xcode_settings": {
+        "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+        "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+        "OTHER_CFLAGS": ["-O3", "-fno-math-errno"]
+      }
+    }
+  ]
+}

@@ -1,0 +1,559 @@
+// N-API bindings: one JS function per kernel of src/engine/kernels.ts. Every argument is validated
+// here (types, integer sizes, typed-array lengths against the sizes given) before any pointer is
+// touched, so a wrong call throws a TypeError/RangeError instead of reading out of bounds.
+#include <napi.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "common.h"
+#include "parallel_ops.h"
+#include "thread_pool.h"
+
+namespace {
+
+using namespace tt;
+
+Isa g_max_isa = ISA_SCALAR;  // what the CPU supports
+Isa g_isa = ISA_SCALAR;      // what is used (may be forced lower)
+
+const OpsTable &ops() {
+#if defined(__x86_64__)
+  if (g_isa == ISA_AVX512) return ops_avx512();
+  if (g_isa == ISA_AVX2) return ops_avx2();
+#endif
+  return ops_scalar();
+}
+
+bool parse_isa(const std::string &s, Isa *out) {
+  if (s == "scalar") *out = ISA_SCALAR;
+  else if (s == "avx2") *out = ISA_AVX2;
+  else if (s == "avx512") *out = ISA_AVX512;
+  else return false;
+  return true;
+}
+
+// ---- argument readers ---------------------------------------------------------------------------
+struct Args {
+  const Napi::CallbackInfo &info;
+  const char *fn;
+
+  std::string where(const char *name) const { return std::string("tokentune native ") + fn + ": " + name; }
+
+  [[noreturn]] void type_error(const char *name, const std::string &what) const {
+    throw Napi::TypeError::New(info.Env(), where(name) + " " + what);
+  }
+  [[noreturn]] void range_error(const std::string &msg) const {
+    throw Napi::RangeError::New(info.Env(), std::string("tokentune native ") + fn + ": " + msg);
+  }
+
+  void count(size_t n) const {
+    if (info.Length() < n)
+      range_error("expected " + std::to_string(n) + " arguments, got " + std::to_string(info.Length()));
+  }
+
+  double number(size_t i, const char *name) const {
+    if (!info[i].IsNumber()) type_error(name, "must be a number");
+    return info[i].As<Napi::Number>().DoubleValue();
+  }
+
+  // A non-negative integer that fits comfortably in int64 and in a double.
+  int64_t size(size_t i, const char *name) const {
+    double v = number(i, name);
+    if (!(v >= 0) || v != std::floor(v) || v > 9007199254740991.0)
+      range_error(std::string(name) + " must be a non-negative integer, got " + std::to_string(v));
+    return static_cast<int64_t>(v);
+  }
+
+  int64_t integer(size_t i, const char *name) const {
+    double v = number(i, name);
+    if (v != std::floor(v) || std::fabs(v) > 9007199254740991.0)
+      range_error(std::string(name) + " must be an integer, got " + std::to_string(v));
+    return static_cast<int64_t>(v);
+  }
+
+  bool boolean(size_t i, const char *name) const {
+    if (!info[i].IsBoolean()) type_error(name, "must be a boolean");
+    return info[i].As<Napi::Boolean>().Value();
+  }
+
+  // A Float32Array with at least `need` elements (need computed in double so it cannot overflow).
+  template <class T, napi_typedarray_type kType>
+  T *typed(size_t i, const char *name, double need, const char *type_name) const {
+    if (!info[i].IsTypedArray()) type_error(name, std::string("must be a ") + type_name);
+    Napi::TypedArray ta = info[i].As<Napi::TypedArray>();
+    if (ta.TypedArrayType() != kType) {
+      const char *got = ta.TypedArrayType() == napi_float64_array ? "Float64Array (the native kernels are float32 only)"
+                                                                  : "another typed array";
+      type_error(name, std::string("must be a ") + type_name + ", got " + got);
+    }
+    double len = static_cast<double>(ta.ElementLength());
+    if (len < need)
+      range_error(std::string(name) + " has " + std::to_string(static_cast<int64_t>(len)) + " elements, needs at least " +
+                  std::to_string(static_cast<int64_t>(need)) + " for the given sizes");
+    return reinterpret_cast<T *>(static_cast<uint8_t *>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
+  }
+
+  float *f32(size_t i, const char *name, double need) const {
+    return typed<float, napi_float32_array>(i, name, need, "Float32Array");
+  }
+  const int32_t *i32(size_t i, const char *name, double need) const {
+    return typed<int32_t, napi_int32_array>(i, name, need, "Int32Array");
+  }
+  // Float32Array or null/undefined.
+  float *f32_or_null(size_t i, const char *name, double need) const {
+    if (info[i].IsNull() || info[i].IsUndefined()) return nullptr;
+    return f32(i, name, need);
+  }
+};
+
+double d(int64_t v) { return static_cast<double>(v); }
+
+// ---- kernels ------------------------------------------------------------------------------------
+Napi::Value Gemm(const Napi::CallbackInfo &info) {
+  Args A{info, "gemm"};
+  A.count(17);
+  GemmArgs g;
+  g.transA = A.boolean(0, "transA");
+  g.transB = A.boolean(1, "transB");
+  g.m = A.size(2, "m");
+  g.n = A.size(3, "n");
+  g.k = A.size(4, "k");
+  g.alpha = static_cast<float>(A.number(5, "alpha"));
+  g.lda = A.size(7, "lda");
+  g.strideA = A.size(8, "strideA");
+  g.ldb = A.size(10, "ldb");
+  g.strideB = A.size(11, "strideB");
+  g.beta = static_cast<float>(A.number(12, "beta"));
+  g.ldc = A.size(14, "ldc");
+  g.strideC = A.size(15, "strideC");
+  g.batch = A.size(16, "batch");
+  const int64_t ar = g.transA ? g.k : g.m, ac = g.transA ? g.m : g.k;  // A as stored
+  const int64_t br = g.transB ? g.n : g.k, bc = g.transB ? g.k : g.n;  // B as stored
+  if (g.lda < ac || g.lda < 1) A.range_error("lda = " + std::to_string(g.lda) + " is less than the stored row length " + std::to_string(ac));
+  if (g.ldb < bc || g.ldb < 1) A.range_error("ldb = " + std::to_string(g.ldb) + " is less than the stored row length " + std::to_string(bc));
+  if (g.ldc < g.n || g.ldc < 1) A.range_error("ldc = " + std::to_string(g.ldc) + " is less than n = " + std::to_string(g.n));
+  const bool any = g.batch > 0 && g.m > 0 && g.n > 0;
+  const bool reads = any && g.k > 0;
+  const double span_c = any ? d(g.m - 1) * d(g.ldc) + d(g.n) : 0;
+  if (g.batch > 1 && any && d(g.strideC) < span_c)
+    A.range_error("strideC = " + std::to_string(g.strideC) + " makes the batch's C matrices overlap (need >= " +
+                  std::to_string(static_cast<int64_t>(span_c)) + ")");
+  g.a = A.f32(6, "a", reads ? d(g.batch - 1) * d(g.strideA) + d(ar - 1) * d(g.lda) + d(ac) : 0);
+  g.b = A.f32(9, "b", reads ? d(g.batch - 1) * d(g.strideB) + d(br - 1) * d(g.ldb) + d(bc) : 0);
+  g.c = A.f32(13, "c", any ? d(g.batch - 1) * d(g.strideC) + span_c : 0);
+  if (any) gemm(g, g_isa);
+  return info.Env().Undefined();
+}
+
+Napi::Value AddBias(const Napi::CallbackInfo &info) {
+  Args A{info, "addBias"};
+  A.count(5);
+  int64_t rows = A.size(3, "rows"), cols = A.size(4, "cols");
+  const float *x = A.f32(0, "x", d(rows) * d(cols));
+  const float *bias = A.f32(1, "bias", d(cols));
+  float *out = A.f32(2, "out", d(rows) * d(cols));
+  par_add_bias(ops(), x, bias, out, rows, cols);
+  return info.Env().Undefined();
+}
+
+Napi::Value SumRowsAcc(const Napi::CallbackInfo &info) {
+  Args A{info, "sumRowsAcc"};
+  A.count(4);
+  int64_t rows = A.size(2, "rows"), cols = A.size(3, "cols");
+  const float *dy = A.f32(0, "dy", d(rows) * d(cols));
+  float *db = A.f32(1, "db", d(cols));
+  par_sum_rows_acc(ops(), dy, db, rows, cols);
+  return info.Env().Undefined();
+}
+
+Napi::Value Add(const Napi::CallbackInfo &info) {
+  Args A{info, "add"};
+  A.count(4);
+  int64_t n = A.size(3, "n");
+  const float *a = A.f32(0, "a", d(n));
+  const float *b = A.f32(1, "b", d(n));
+  float *out = A.f32(2, "out", d(n));
+  par_add(ops(), a, b, out, n);
+  return info.Env().Undefined();
+}
+
+Napi::Value Axpy(const Napi::CallbackInfo &info) {
+  Args A{info, "axpy"};
+  A.count(4);
+  int64_t n = A.size(0, "n");
+  float alpha = static_cast<float>(A.number(1, "alpha"));
+  const float *x = A.f32(2, "x", d(n));
+  float *y = A.f32(3, "y", d(n));
+  par_axpy(ops(), n, alpha, x, y);
+  return info.Env().Undefined();
+}
+
+Napi::Value Mul(const Napi::CallbackInfo &info) {
+  Args A{info, "mul"};
+  A.count(4);
+  int64_t n = A.size(3, "n");
+  const float *a = A.f32(0, "a", d(n));
+  const float *b = A.f32(1, "b", d(n));
+  float *out = A.f32(2, "out", d(n));
+  par_mul(ops(), a, b, out, n);
+  return info.Env().Undefined();
+}
+
+Napi::Value Scale(const Napi::CallbackInfo &info) {
+  Args A{info, "scale"};
+  A.count(4);
+  int64_t n = A.size(3, "n");
+  const float *x = A.f32(0, "x", d(n));
+  float alpha = static_cast<float>(A.number(1, "alpha"));
+  float *out = A.f32(2, "out", d(n));
+  par_scale(ops(), x, alpha, out, n);
+  return info.Env().Undefined();
+}
+
+Napi::Value SumSquares(const Napi::CallbackInfo &info) {
+  Args A{info, "sumSquares"};
+  A.count(2);
+  int64_t n = A.size(1, "n");
+  const float *x = A.f32(0, "x", d(n));
+  return Napi::Number::New(info.Env(), par_sum_squares(ops(), x, n));
+}
+
+int approximate_flag(const Args &A, size_t i) {
+  int64_t v = A.integer(i, "approximate");
+  if (v != 0 && v != 1) A.range_error("approximate must be 0 (erf) or 1 (tanh), got " + std::to_string(v));
+  return static_cast<int>(v);
+}
+
+Napi::Value GeluForward(const Napi::CallbackInfo &info) {
+  Args A{info, "geluForward"};
+  A.count(4);
+  int64_t n = A.size(2, "n");
+  int approx = approximate_flag(A, 3);
+  const float *x = A.f32(0, "x", d(n));
+  float *y = A.f32(1, "y", d(n));
+  par_gelu_forward(ops(), x, y, n, approx);
+  return info.Env().Undefined();
+}
+
+Napi::Value GeluBackward(const Napi::CallbackInfo &info) {
+  Args A{info, "geluBackward"};
+  A.count(5);
+  int64_t n = A.size(3, "n");
+  int approx = approximate_flag(A, 4);
+  const float *x = A.f32(0, "x", d(n));
+  const float *dy = A.f32(1, "dy", d(n));
+  float *dx = A.f32(2, "dx", d(n));
+  par_gelu_backward(ops(), x, dy, dx, n, approx);
+  return info.Env().Undefined();
+}
+
+Napi::Value TanhForward(const Napi::CallbackInfo &info) {
+  Args A{info, "tanhForward"};
+  A.count(3);
+  int64_t n = A.size(2, "n");
+  const float *x = A.f32(0, "x", d(n));
+  float *y = A.f32(1, "y", d(n));
+  par_tanh_forward(ops(), x, y, n);
+  return info.Env().Undefined();
+}
+
+Napi::Value TanhBackward(const Napi::CallbackInfo &info) {
+  Args A{info, "tanhBackward"};
+  A.count(4);
+  int64_t n = A.size(3, "n");
+  const float *y = A.f32(0, "y", d(n));
+  const float *dy = A.f32(1, "dy", d(n));
+  float *dx = A.f32(2, "dx", d(n));
+  par_tanh_backward(ops(), y, dy, dx, n);
+  return info.Env().Undefined();
+}
+
+Napi::Value LayerNormForward(const Napi::CallbackInfo &info) {
+  Args A{info, "layerNormForward"};
+  A.count(9);
+  int64_t rows = A.size(6, "rows"), cols = A.size(7, "cols");
+  float eps = static_cast<float>(A.number(8, "eps"));
+  double rc = d(rows) * d(cols);
+  const float *x = A.f32(0, "x", rc);
+  const float *gamma = A.f32(1, "gamma", d(cols));
+  const float *beta = A.f32(2, "beta", d(cols));
+  float *y = A.f32(3, "y", rc);
+  float *mean = A.f32(4, "mean", d(rows));
+  float *rstd = A.f32(5, "rstd", d(rows));
+  if (rows > 0 && cols == 0) A.range_error("cols must be positive");
+  par_layer_norm_forward(ops(), x, gamma, beta, y, mean, rstd, rows, cols, eps);
+  return info.Env().Undefined();
+}
+
+Napi::Value LayerNormBackward(const Napi::CallbackInfo &info) {
+  Args A{info, "layerNormBackward"};
+  A.count(10);
+  int64_t rows = A.size(8, "rows"), cols = A.size(9, "cols");
+  double rc = d(rows) * d(cols);
+  const float *dy = A.f32(0, "dy", rc);
+  const float *x = A.f32(1, "x", rc);
+  const float *gamma = A.f32(2, "gamma", d(cols));
+  const float *mean = A.f32(3, "mean", d(rows));
+  const float *rstd = A.f32(4, "rstd", d(rows));
+  float *dx = A.f32(5, "dx", rc);
+  float *dgamma = A.f32(6, "dgamma", d(cols));
+  float *dbeta = A.f32(7, "dbeta", d(cols));
+  if (rows > 0 && cols == 0) A.range_error("cols must be positive");
+  par_layer_norm_backward(ops(), dy, x, gamma, mean, rstd, dx, dgamma, dbeta, rows, cols);
+  return info.Env().Undefined();
+}
+
+Napi::Value SoftmaxForward(const Napi::CallbackInfo &info) {
+  Args A{info, "softmaxForward"};
+  A.count(8);
+  int64_t batch = A.size(3, "batch"), heads = A.size(4, "heads"), tq = A.size(5, "tq"), tk = A.size(6, "tk");
+  float scale = static_cast<float>(A.number(7, "scale"));
+  double total = d(batch) * d(heads) * d(tq) * d(tk);
+  const float *s = A.f32(0, "s", total);
+  const float *mask = A.f32_or_null(1, "mask", d(batch) * d(tk));
+  float *y = A.f32(2, "y", total);
+  par_softmax_forward(ops(), s, mask, y, batch, heads, tq, tk, scale);
+  return info.Env().Undefined();
+}
+
+Napi::Value SoftmaxBackward(const Napi::CallbackInfo &info) {
+  Args A{info, "softmaxBackward"};
+  A.count(6);
+  int64_t rows = A.size(3, "rows"), tk = A.size(4, "tk");
+  float scale = static_cast<float>(A.number(5, "scale"));
+  double total = d(rows) * d(tk);
+  const float *y = A.f32(0, "y", total);
+  const float *dy = A.f32(1, "dy", total);
+  float *ds = A.f32(2, "ds", total);
+  par_softmax_backward(ops(), y, dy, ds, rows, tk, scale);
+  return info.Env().Undefined();
+}
+
+double dropout_p(const Args &A, size_t i) {
+  double p = A.number(i, "p");
+  if (!(p >= 0 && p < 1)) A.range_error("p must be in [0, 1), got " + std::to_string(p));
+  return p;
+}
+
+uint32_t seed_arg(const Args &A, size_t i) {
+  int64_t s = A.integer(i, "seed");
+  if (s < 0 || s > 4294967295LL) A.range_error("seed must be a uint32, got " + std::to_string(s));
+  return static_cast<uint32_t>(s);
+}
+
+Napi::Value DropoutForward(const Napi::CallbackInfo &info) {
+  Args A{info, "dropoutForward"};
+  A.count(5);
+  int64_t n = A.size(2, "n");
+  double p = dropout_p(A, 3);
+  uint32_t seed = seed_arg(A, 4);
+  const float *x = A.f32(0, "x", d(n));
+  float *y = A.f32(1, "y", d(n));
+  par_dropout_forward(ops(), x, y, n, p, seed);
+  return info.Env().Undefined();
+}
+
+Napi::Value DropoutBackward(const Napi::CallbackInfo &info) {
+  Args A{info, "dropoutBackward"};
+  A.count(5);
+  int64_t n = A.size(2, "n");
+  double p = dropout_p(A, 3);
+  uint32_t seed = seed_arg(A, 4);
+  const float *dy = A.f32(0, "dy", d(n));
+  float *dx = A.f32(1, "dx", d(n));
+  par_dropout_backward(ops(), dy, dx, n, p, seed);
+  return info.Env().Undefined();
+}
+
+// ids must index rows of a table of `vocab` rows; checked here because a bad id would read or write
+// outside the table.
+void check_ids(const Args &A, const int32_t *ids, int64_t n, int64_t vocab) {
+  for (int64_t r = 0; r < n; r++)
+    if (ids[r] < 0 || ids[r] >= vocab)
+      A.range_error("ids[" + std::to_string(r) + "] = " + std::to_string(ids[r]) + " is outside the table's " +
+                    std::to_string(vocab) + " rows");
+}
+
+int64_t table_rows(const Napi::CallbackInfo &info, size_t i, int64_t dim) {
+  return dim > 0 ? static_cast<int64_t>(info[i].As<Napi::TypedArray>().ElementLength()) / dim : 0;
+}
+
+Napi::Value EmbeddingForward(const Napi::CallbackInfo &info) {
+  Args A{info, "embeddingForward"};
+  A.count(5);
+  int64_t n = A.size(3, "n"), dim = A.size(4, "dim");
+  const float *table = A.f32(0, "table", 0);
+  const int32_t *ids = A.i32(1, "ids", d(n));
+  float *out = A.f32(2, "out", d(n) * d(dim));
+  if (dim > 0) check_ids(A, ids, n, table_rows(info, 0, dim));
+  par_embedding_forward(table, ids, out, n, dim);
+  return info.Env().Undefined();
+}
+
+Napi::Value EmbeddingBackward(const Napi::CallbackInfo &info) {
+  Args A{info, "embeddingBackward"};
+  A.count(5);
+  int64_t n = A.size(3, "n"), dim = A.size(4, "dim");
+  const float *dout = A.f32(0, "dout", d(n) * d(dim));
+  const int32_t *ids = A.i32(1, "ids", d(n));
+  float *dtable = A.f32(2, "dtable", 0);
+  if (dim > 0) check_ids(A, ids, n, table_rows(info, 2, dim));
+  par_embedding_backward(dout, ids, dtable, n, dim);
+  return info.Env().Undefined();
+}
+
+Napi::Value Permute0213(const Napi::CallbackInfo &info) {
+  Args A{info, "permute0213"};
+  A.count(7);
+  int64_t d0 = A.size(2, "d0"), d1 = A.size(3, "d1"), d2 = A.size(4, "d2"), d3 = A.size(5, "d3");
+  bool acc = A.boolean(6, "accumulate");
+  double total = d(d0) * d(d1) * d(d2) * d(d3);
+  const float *x = A.f32(0, "x", total);
+  float *out = A.f32(1, "out", total);
+  par_permute0213(x, out, d0, d1, d2, d3, acc);
+  return info.Env().Undefined();
+}
+
+void check_labels(const Args &A, const int32_t *labels, int64_t rows, int64_t classes, int32_t ignore) {
+  for (int64_t r = 0; r < rows; r++)
+    if (labels[r] != ignore && (labels[r] < 0 || labels[r] >= classes))
+      A.range_error("labels[" + std::to_string(r) + "] = " + std::to_string(labels[r]) + " is outside [0, " +
+                    std::to_string(classes) + ") and is not ignoreIndex " + std::to_string(ignore));
+}
+
+int32_t ignore_arg(const Args &A, size_t i) {
+  int64_t v = A.integer(i, "ignoreIndex");
+  if (v < INT32_MIN || v > INT32_MAX) A.range_error("ignoreIndex must fit in int32");
+  return static_cast<int32_t>(v);
+}
+
+Napi::Value CrossEntropyForward(const Napi::CallbackInfo &info) {
+  Args A{info, "crossEntropyForward"};
+  A.count(7);
+  int64_t rows = A.size(4, "rows"), classes = A.size(5, "classes");
+  int32_t ignore = ignore_arg(A, 6);
+  const float *logits = A.f32(0, "logits", d(rows) * d(classes));
+  const int32_t *labels = A.i32(1, "labels", d(rows));
+  const float *w = A.f32_or_null(2, "classWeights", d(classes));
+  float *probs = A.f32(3, "probs", d(rows) * d(classes));
+  if (rows > 0 && classes == 0) A.range_error("classes must be positive");
+  check_labels(A, labels, rows, classes, ignore);
+  double out[2];
+  par_cross_entropy_forward(ops(), logits, labels, w, probs, rows, classes, ignore, out);
+  Napi::Array res = Napi::Array::New(info.Env(), 2);
+  res.Set(uint32_t(0), Napi::Number::New(info.Env(), out[0]));
+  res.Set(uint32_t(1), Napi::Number::New(info.Env(), out[1]));
+  return res;
+}
+
+Napi::Value CrossEntropyBackward(const Napi::CallbackInfo &info) {
+  Args A{info, "crossEntropyBackward"};
+  A.count(8);
+  int64_t rows = A.size(4, "rows"), classes = A.size(5, "classes");
+  int32_t ignore = ignore_arg(A, 6);
+  float grad_scale = static_cast<float>(A.number(7, "gradScale"));
+  const float *probs = A.f32(0, "probs", d(rows) * d(classes));
+  const int32_t *labels = A.i32(1, "labels", d(rows));
+  const float *w = A.f32_or_null(2, "classWeights", d(classes));
+  float *dlogits = A.f32(3, "dlogits", d(rows) * d(classes));
+  check_labels(A, labels, rows, classes, ignore);
+  par_cross_entropy_backward(probs, labels, w, dlogits, rows, classes, ignore, grad_scale);
+  return info.Env().Undefined();
+}
+
+Napi::Value AdamW(const Napi::CallbackInfo &info) {
+  Args A{info, "adamw"};
+  A.count(11);
+  int64_t n = A.size(4, "n");
+  float *p = A.f32(0, "param", d(n));
+  const float *g = A.f32(1, "grad", d(n));
+  float *m = A.f32(2, "m", d(n));
+  float *v = A.f32(3, "v", d(n));
+  double lr = A.number(5, "lr"), b1 = A.number(6, "beta1"), b2 = A.number(7, "beta2"), eps = A.number(8, "eps");
+  double wd = A.number(9, "weightDecay");
+  int64_t step = A.size(10, "step");
+  if (step < 1) A.range_error("step counts from 1, got " + std::to_string(step));
+  par_adamw(ops(), p, g, m, v, n, lr, b1, b2, eps, wd, static_cast<double>(step));
+  return info.Env().Undefined();
+}
+
+// ---- configuration --------------------------------------------------------------------------------
+Napi::Value Info(const Napi::CallbackInfo &info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("isa", isa_name(g_isa));
+  o.Set("maxIsa", isa_name(g_max_isa));
+  o.Set("threads", pool().size());
+  return o;
+}
+
+Napi::Value SetThreads(const Napi::CallbackInfo &info) {
+  Args A{info, "setThreads"};
+  A.count(1);
+  int64_t n = A.size(0, "n");
+  if (n < 1 || n > 1024) A.range_error("thread count must be in [1, 1024], got " + std::to_string(n));
+  set_pool_threads(static_cast<int>(n));
+  return info.Env().Undefined();
+}
+
+Napi::Value SetIsa(const Napi::CallbackInfo &info) {
+  Args A{info, "setIsa"};
+  A.count(1);
+  if (!info[0].IsString()) A.type_error("isa", "must be 'scalar', 'avx2' or 'avx512'");
+  std::string s = info[0].As<Napi::String>().Utf8Value();
+  Isa want;
+  if (!parse_isa(s, &want)) A.range_error("unknown ISA '" + s + "' (use scalar, avx2 or avx512)");
+  if (want > g_max_isa) A.range_error("this CPU supports at most " + std::string(isa_name(g_max_isa)) + ", cannot use " + s);
+  g_isa = want;
+  return info.Env().Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  g_max_isa = detect_isa();
+  g_isa = g_max_isa;
+  if (const char *forced = std::getenv("TOKENTUNE_KERNEL")) {
+    Isa want;
+    if (*forced && parse_isa(forced, &want) && want < g_isa) g_isa = want;
+  }
+  struct Entry {
+    const char *name;
+    Napi::Value (*fn)(const Napi::CallbackInfo &);
+  };
+  static const Entry entries[] = {
+      {"gemm", Gemm},
+      {"addBias", AddBias},
+      {"sumRowsAcc", SumRowsAcc},
+      {"add", Add},
+      {"axpy", Axpy},
+      {"mul", Mul},
+      {"scale", Scale},
+      {"sumSquares", SumSquares},
+      {"geluForward", GeluForward},
+      {"geluBackward", GeluBackward},
+      {"tanhForward", TanhForward},
+      {"tanhBackward", TanhBackward},
+      {"layerNormForward", LayerNormForward},
+      {"layerNormBackward", LayerNormBackward},
+      {"softmaxForward", SoftmaxForward},
+      {"softmaxBackward", SoftmaxBackward},
+      {"dropoutForward", DropoutForward},
+      {"dropoutBackward", DropoutBackward},
+      {"embeddingForward", EmbeddingForward},
+      {"embeddingBackward", EmbeddingBackward},
+      {"permute0213", Permute0213},
+      {"crossEntropyForward", CrossEntropyForward},
+      {"crossEntropyBackward", CrossEntropyBackward},
+      {"adamw", AdamW},
+      {"info", Info},
+      {"setThreads", SetThreads},
+      {"setIsa", SetIsa},
+  };
+  for (const Entry &e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(tokentune, Init)

@@ -1,0 +1,100 @@
+// Shared declarations of the tokentune native core: ISA levels, the per-ISA kernel tables and the
+// entry points that addon.cc binds to JavaScript. Only plain C++17 and <cstdint> here, so every
+// translation unit (including the ones compiled for AVX2/AVX-512 via #pragma GCC target) can
+// include it without pulling in inline library code that could be emitted with wider instructions.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace tt {
+
+enum Isa : int { ISA_SCALAR = 0, ISA_AVX2 = 1, ISA_AVX512 = 2 };
+
+// Best level this CPU (and OS) supports; detected once.
+Isa detect_isa();
+const char *isa_name(Isa isa);
+
+// ---- GEMM -------------------------------------------------------------------------------------
+// Micro-kernel: C[MR x NR] (row stride ldc) = alpha * Ap * Bp + beta * C over kc steps, where Ap is
+// a packed A micro-panel (kc x MR, MR values per k) and Bp a packed B micro-panel (kc x NR).
+// beta == 0 must not read C.
+typedef void (*GemmMicroKernel)(int64_t kc, const float *Ap, const float *Bp, float *C, int64_t ldc,
+                                float alpha, float beta);
+
+// Packing routines (see gemm.cc for the layout); null means the portable ones in gemm.cc.
+typedef void (*GemmPackA)(bool transA, const float *a, int64_t lda, int64_t mc, int64_t kc, float *dst);
+typedef void (*GemmPackB)(bool transB, const float *b, int64_t ldb, int64_t kc, int64_t nc, float *dst);
+
+struct GemmConfig {
+  int mr, nr;     // register tile
+  int64_t kc;     // depth of one packed block (B micro-panel kc x nr should sit in L1/L2)
+  int64_t mc;     // rows of the packed A block (multiple of mr; lives in L2)
+  int64_t nc;     // columns of the packed B block (multiple of nr; lives in L3)
+  GemmMicroKernel kernel;
+  GemmPackA pack_a = nullptr;
+  GemmPackB pack_b = nullptr;
+};
+
+GemmConfig gemm_config_scalar();
+#if defined(__x86_64__)
+GemmConfig gemm_config_avx2();
+GemmConfig gemm_config_avx512();
+#endif
+
+struct GemmArgs {
+  bool transA, transB;
+  int64_t m, n, k;
+  float alpha, beta;
+  const float *a; int64_t lda, strideA;
+  const float *b; int64_t ldb, strideB;
+  float *c; int64_t ldc, strideC;
+  int64_t batch;
+};
+
+// Runs the whole batched GEMM on the global thread pool with the given ISA's micro-kernel.
+void gemm(const GemmArgs &g, Isa isa);
+
+// ---- Everything else: range kernels (no threading inside; ops.cc partitions the work) ----------
+struct OpsTable {
+  void (*add_bias)(const float *x, const float *bias, float *out, int64_t rows, int64_t cols);
+  // db[0..cw) += sum over rows of dy[r * ld + 0..cw)
+  void (*sum_rows_acc)(const float *dy, float *db, int64_t rows, int64_t cw, int64_t ld);
+  void (*add)(const float *a, const float *b, float *out, int64_t n);
+  void (*axpy)(int64_t n, float alpha, const float *x, float *y);
+  void (*mul)(const float *a, const float *b, float *out, int64_t n);
+  void (*scale)(const float *x, float alpha, float *out, int64_t n);
+  double (*sum_squares)(const float *x, int64_t n);
+  void (*gelu_forward)(const float *x, float *y, int64_t n, int approximate);
+  void (*gelu_backward)(const float *x, const float *dy, float *dx, int64_t n, int approximate);
+  void (*tanh_forward)(const float *x, float *y, int64_t n);
+  void (*tanh_backward)(const float *y, const float *dy, float *dx, int64_t n);
+  void (*layer_norm_forward)(const float *x, const float *gamma, const float *beta, float *y, float *mean,
+                             float *rstd, int64_t rows, int64_t cols, float eps);
+  // dx rows only (dgamma/dbeta are done by layer_norm_backward_params over a column slice)
+  void (*layer_norm_backward_dx)(const float *dy, const float *x, const float *gamma, const float *mean,
+                                 const float *rstd, float *dx, int64_t rows, int64_t cols);
+  // dgamma[0..cw) / dbeta[0..cw) += over all rows, for a column slice; ld = full row length
+  void (*layer_norm_backward_params)(const float *dy, const float *x, const float *mean, const float *rstd,
+                                     float *dgamma, float *dbeta, int64_t rows, int64_t cw, int64_t ld);
+  // rows of length tk; mask row (or null) added to every row
+  void (*softmax_rows)(const float *s, const float *mask, float *y, int64_t rows, int64_t tk, float scale);
+  void (*softmax_backward)(const float *y, const float *dy, float *ds, int64_t rows, int64_t tk, float scale);
+  // global element index of x[0] is i0 (the hash counter)
+  void (*dropout_forward)(const float *x, float *y, int64_t n, uint64_t i0, uint32_t threshold, double inv_keep,
+                          uint32_t seed);
+  void (*dropout_backward)(const float *dy, float *dx, int64_t n, uint64_t i0, uint32_t threshold,
+                           double inv_keep, uint32_t seed);
+  // per-row softmax into probs; returns nothing, writes per-row -log p[label] (double) into loss_out
+  void (*cross_entropy_rows)(const float *logits, float *probs, int64_t rows, int64_t classes, const int32_t *labels,
+                             int32_t ignore_index, double *loss_out);
+  void (*adamw)(float *p, const float *g, float *m, float *v, int64_t n, float decay_mul, float beta1,
+                float one_minus_beta1, float beta2, float one_minus_beta2, float step_size, float bc2_sqrt, float eps);
+};
+
+const OpsTable &ops_scalar();
+#if defined(__x86_64__)
+const OpsTable &ops_avx2();
+const OpsTable &ops_avx512();
+#endif
+
+}  // namespace tt

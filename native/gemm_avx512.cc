@@ -1,0 +1,175 @@
+// AVX-512 GEMM micro-kernel: an MR x (16*NV) tile of C kept in zmm registers; per k step it loads
+// NV vectors of the packed B panel and broadcasts MR values of the packed A panel (as embedded
+// broadcasts of the FMA's memory operand). Compiled with a per-function target so the addon still
+// loads on CPUs without AVX-512 (dispatch picks it only when cpuid says so).
+#include "common.h"
+#ifdef TT_TUNE
+#include <cstdlib>
+#endif
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+namespace tt {
+namespace {
+
+constexpr int MR = 14, NV = 2, NR = 16 * NV;
+
+__attribute__((target("avx512f,fma"))) void micro_kernel(int64_t kc, const float *Ap, const float *Bp, float *C,
+                                                         int64_t ldc, float alpha, float beta) {
+  __m512 acc[MR][NV];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();
+
+  for (int i = 0; i < MR; i++) _mm_prefetch(reinterpret_cast<const char *>(C + i * ldc), _MM_HINT_T0);
+
+#pragma GCC unroll 2
+  for (int64_t p = 0; p < kc; p++) {
+    __m512 b[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) b[v] = _mm512_load_ps(Bp + p * NR + 16 * v);
+    _mm_prefetch(reinterpret_cast<const char *>(Ap + p * MR + 8 * MR), _MM_HINT_T0);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+      __m512 a = _mm512_set1_ps(Ap[p * MR + i]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(a, b[v], acc[i][v]);
+    }
+  }
+
+  const __m512 va = _mm512_set1_ps(alpha);
+  if (beta == 0.0f) {
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) _mm512_storeu_ps(C + i * ldc + 16 * v, _mm512_mul_ps(va, acc[i][v]));
+  } else {
+    const __m512 vb = _mm512_set1_ps(beta);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) {
+        float *c = C + i * ldc + 16 * v;
+        _mm512_storeu_ps(c, _mm512_fmadd_ps(va, acc[i][v], _mm512_mul_ps(vb, _mm512_loadu_ps(c))));
+      }
+  }
+}
+
+// In-register transpose of 16 rows of 16 floats: on return r[c] holds column c (element i = row i).
+__attribute__((target("avx512f"), always_inline)) inline void transpose16(__m512 r[16]) {
+  __m512 t[16], u[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    for (int h = 0; h < 2; h++) {
+      __m512d a = _mm512_castps_pd(t[i + h]), b = _mm512_castps_pd(t[i + h + 2]);
+      u[i + 2 * h] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+      u[i + 2 * h + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+    }
+  }
+  // u[4q + j], 128-bit lane l = column 4l + j of rows 4q..4q+3.
+  for (int j = 0; j < 4; j++) {
+    __m512 v0 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0x88), w0 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0x88);
+    __m512 v1 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0xDD), w1 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0xDD);
+    r[j] = _mm512_shuffle_f32x4(v0, w0, 0x88);
+    r[8 + j] = _mm512_shuffle_f32x4(v0, w0, 0xDD);
+    r[4 + j] = _mm512_shuffle_f32x4(v1, w1, 0x88);
+    r[12 + j] = _mm512_shuffle_f32x4(v1, w1, 0xDD);
+  }
+}
+
+// Loads `rows` (<= 16) rows of `width` (<= 16) floats starting at src (row stride ld), transposes
+// them, and stores column c (c < width) as `store_n` floats at dst + c * dst_stride; missing rows
+// are zero.
+__attribute__((target("avx512f"))) inline void transpose_block(const float *src, int64_t ld, int rows, int width,
+                                                                float *dst, int64_t dst_stride, __mmask16 store_mask) {
+  __m512 r[16];
+  const __mmask16 lm = width >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << width) - 1);
+  for (int i = 0; i < 16; i++) r[i] = i < rows ? _mm512_maskz_loadu_ps(lm, src + i * ld) : _mm512_setzero_ps();
+  transpose16(r);
+  for (int c = 0; c < width; c++) _mm512_mask_storeu_ps(dst + c * dst_stride, store_mask, r[c]);
+}
+
+// Packed layout as in gemm.cc: A panels are kc x MR (MR values per k), B panels kc x NR.
+__attribute__((target("avx512f"))) void pack_a(bool transA, const float *a, int64_t lda, int64_t mc, int64_t kc,
+                                               float *dst) {
+  const __mmask16 full = (1u << MR) - 1;
+  for (int64_t i0 = 0; i0 < mc; i0 += MR) {
+    int rows = static_cast<int>(mc - i0 < MR ? mc - i0 : MR);
+    float *d = dst + i0 * kc;
+    if (transA) {
+      // op(A)(i, p) = a[p * lda + i]: MR contiguous values per k (zero-filled past `rows`).
+      const __mmask16 lm = (1u << rows) - 1;
+      const float *s = a + i0;
+      for (int64_t p = 0; p < kc; p++) _mm512_mask_storeu_ps(d + p * MR, full, _mm512_maskz_loadu_ps(lm, s + p * lda));
+    } else {
+      // op(A)(i, p) = a[i * lda + p]: transpose 16-wide strips of the MR rows.
+      const float *s = a + i0 * lda;
+      for (int64_t p0 = 0; p0 < kc; p0 += 16) {
+        int w = static_cast<int>(kc - p0 < 16 ? kc - p0 : 16);
+        transpose_block(s + p0, lda, rows, w, d + p0 * MR, MR, full);
+      }
+    }
+  }
+}
+
+__attribute__((target("avx512f"))) void pack_b(bool transB, const float *b, int64_t ldb, int64_t kc, int64_t nc,
+                                               float *dst) {
+  for (int64_t j0 = 0; j0 < nc; j0 += NR) {
+    int cols = static_cast<int>(nc - j0 < NR ? nc - j0 : NR);
+    float *d = dst + j0 * kc;
+    if (!transB) {
+      // op(B)(p, j) = b[p * ldb + j]: NR contiguous values per k.
+      const float *s = b + j0;
+      if (cols == NR) {
+        for (int64_t p = 0; p < kc; p++)
+          for (int v = 0; v < NV; v++) _mm512_store_ps(d + p * NR + 16 * v, _mm512_loadu_ps(s + p * ldb + 16 * v));
+      } else {
+        for (int64_t p = 0; p < kc; p++)
+          for (int v = 0; v < NV; v++) {
+            int left = cols - 16 * v;
+            __mmask16 m = left >= 16 ? __mmask16(0xFFFF) : (left <= 0 ? __mmask16(0) : __mmask16((1u << left) - 1));
+            _mm512_store_ps(d + p * NR + 16 * v, _mm512_maskz_loadu_ps(m, s + p * ldb + 16 * v));
+          }
+      }
+    } else {
+      // op(B)(p, j) = b[j * ldb + p]: transpose 16 x 16 blocks (16 columns j by 16 k).
+      for (int v = 0; v < NV; v++) {
+        int rows = cols - 16 * v;
+        rows = rows < 0 ? 0 : (rows > 16 ? 16 : rows);
+        const float *s = b + (j0 + 16 * v) * ldb;
+        for (int64_t p0 = 0; p0 < kc; p0 += 16) {
+          int w = static_cast<int>(kc - p0 < 16 ? kc - p0 : 16);
+          transpose_block(s + p0, ldb, rows, w, d + p0 * NR + 16 * v, NR, 0xFFFF);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+GemmConfig gemm_config_avx512() {
+  GemmConfig cfg;
+  cfg.mr = MR;
+  cfg.nr = NR;
+  cfg.kc = 256;
+  cfg.mc = MR * 12;
+  cfg.nc = 4096;
+#ifdef TT_TUNE
+  if (const char *e = getenv("TT_KC")) cfg.kc = atoi(e);
+  if (const char *e = getenv("TT_MC")) cfg.mc = atoi(e) * MR;
+  if (const char *e = getenv("TT_NC")) cfg.nc = atoi(e) * NR;
+#endif
+  cfg.kernel = micro_kernel;
+  cfg.pack_a = pack_a;
+  cfg.pack_b = pack_b;
+  return cfg;
+}
+
+}  // namespace tt
+#endif

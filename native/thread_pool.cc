@@ -1,0 +1,84 @@
+#include "thread_pool.h"
+
+#include <cstdlib>
+#include <memory>
+
+namespace tt {
+
+ThreadPool::ThreadPool(int nthreads) : nthreads_(nthreads < 1 ? 1 : nthreads) {
+  for (int t = 1; t < nthreads_; t++) workers_.emplace_back([this, t] { worker(t); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    stop_ = true;
+  }
+  start_cv_.notify_all();
+  for (auto &w : workers_) w.join();
+}
+
+void ThreadPool::worker(int tid) {
+  uint64_t seen = 0;
+  for (;;) {
+    Fn fn;
+    void *ctx;
+    {
+      std::unique_lock<std::mutex> lk(mu_);
+      start_cv_.wait(lk, [&] { return stop_ || generation_ != seen; });
+      if (stop_) return;
+      seen = generation_;
+      fn = fn_;
+      ctx = ctx_;
+    }
+    fn(ctx, tid, nthreads_);
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      if (--pending_ == 0) done_cv_.notify_one();
+    }
+  }
+}
+
+void ThreadPool::run(Fn fn, void *ctx) {
+  if (nthreads_ == 1) {
+    fn(ctx, 0, 1);
+    return;
+  }
+  std::lock_guard<std::mutex> run_lk(run_mu_);
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    fn_ = fn;
+    ctx_ = ctx;
+    pending_ = nthreads_ - 1;
+    generation_++;
+  }
+  start_cv_.notify_all();
+  fn(ctx, 0, nthreads_);
+  std::unique_lock<std::mutex> lk(mu_);
+  done_cv_.wait(lk, [&] { return pending_ == 0; });
+}
+
+int default_thread_count() {
+  const char *env = std::getenv("TOKENTUNE_THREADS");
+  if (env && *env) {
+    char *end = nullptr;
+    long v = std::strtol(env, &end, 10);
+    if (end && *end == '\0' && v >= 1 && v <= 1024) return static_cast<int>(v);
+  }
+  unsigned hc = std::thread::hardware_concurrency();
+  return hc ? static_cast<int>(hc) : 1;
+}
+
+static std::unique_ptr<ThreadPool> g_pool;
+
+ThreadPool &pool() {
+  if (!g_pool) g_pool.reset(new ThreadPool(default_thread_count()));
+  return *g_pool;
+}
+
+void set_pool_threads(int n) {
+  g_pool.reset();
+  g_pool.reset(new ThreadPool(n));
+}
+
+}  // namespace tt

@@ -1,0 +1,61 @@
+// A persistent pool of worker threads. run(fn) calls fn(tid, nthreads) once on every thread
+// (the calling thread is tid 0) and returns when all are done. Work is partitioned statically by
+// the callers, so results depend only on the thread count, never on scheduling.
+#pragma once
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace tt {
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(int nthreads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool &) = delete;
+  ThreadPool &operator=(const ThreadPool &) = delete;
+
+  int size() const { return nthreads_; }
+
+  typedef void (*Fn)(void *ctx, int tid, int nthreads);
+  void run(Fn fn, void *ctx);
+
+  // Convenience: any callable f(tid, nthreads).
+  template <class F>
+  void run(F &&f) {
+    run([](void *ctx, int tid, int nt) { (*static_cast<F *>(ctx))(tid, nt); }, static_cast<void *>(&f));
+  }
+
+ private:
+  void worker(int tid);
+
+  int nthreads_;
+  std::vector<std::thread> workers_;
+  std::mutex run_mu_;  // one job at a time (e.g. calls from several worker_threads)
+  std::mutex mu_;
+  std::condition_variable start_cv_, done_cv_;
+  uint64_t generation_ = 0;  // bumped per job; workers wait for a change
+  int pending_ = 0;          // workers still running the current job
+  bool stop_ = false;
+  Fn fn_ = nullptr;
+  void *ctx_ = nullptr;
+};
+
+// The process-wide pool (created on first use with TOKENTUNE_THREADS or hardware_concurrency()).
+ThreadPool &pool();
+// Replaces the pool with one of n threads (n >= 1).
+void set_pool_threads(int n);
+int default_thread_count();
+
+// Splits [0, n) into nt nearly equal contiguous parts, each (except possibly the last) a multiple of
+// `align`; returns part tid as [*b, *e).
+inline void split_range(int64_t n, int tid, int nt, int64_t align, int64_t *b, int64_t *e) {
+  int64_t units = (n + align - 1) / align;
+  int64_t ub = units * tid / nt, ue = units * (tid + 1) / nt;
+  *b = ub * align < n ? ub * align : n;
+  *e = ue * align < n ? ue * align : n;
+}
+
+}  // namespace tt

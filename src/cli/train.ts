@@ -1,0 +1,58 @@
+/**
+ * `tokentune train`: the seed's recipe as one command. Flags, a JSON/YAML config, or both, with
+ * Trainer's names in kebab-case, snake_case or camelCase (see `tokentune train --help`).
+ */
+import { join } from 'node:path';
+import { fromPretrained, readConfig, resolveModelDir } from '../models/index.js';
+import { WordPieceCache } from '../data/align.js';
+import { formatHelp, parseTrainingArgs, type TrainingArguments } from '../train/training-args.js';
+import { Trainer, type LogRecord } from '../train/trainer.js';
+import { chooseLabels, encodeSplit, readDataFiles } from '../train/prepare.js';
+import { formatMetricsTable } from '../train/progress.js';
+import { say, warn, type CommandIO } from './io.js';
+
+export async function runTrain(argv: string[], io: CommandIO): Promise<number> {
+  const parsed = parseTrainingArgs({ argv });
+  if (parsed.help) {
+    say(io, formatHelp());
+    return 0;
+  }
+  for (const w of parsed.warnings) warn(io, w);
+  const args = parsed.args;
+  if (!args.modelNameOrPath) throw new Error('--model (model_name_or_path) is required: a model folder or a Hugging Face hub id');
+  const result = await trainAndEvaluate(args, io);
+  return result.ok ? 0 : 1;
+}
+
+export async function trainAndEvaluate(args: TrainingArguments, io: CommandIO): Promise<{ ok: boolean; eval?: LogRecord; test?: LogRecord }> {
+  const splits = await readDataFiles({ train: args.trainFile, validation: args.validationFile, test: args.testFile });
+  for (const d of Object.values(splits)) for (const w of d?.warnings ?? []) warn(io, w);
+  const dir = await resolveModelDir(args.modelNameOrPath!);
+  const labels = chooseLabels(splits, readConfig(join(dir, 'config.json')).labels);
+  const { model, tokenizer } = await fromPretrained(dir, { labels, seed: args.seed, onWarning: (m) => warn(io, m) });
+  say(io, `model: ${model.architecture}, ${model.config.numHiddenLayers} layers, hidden ${model.config.hiddenSize}; labels: ${labels.join(' ')}`);
+  const cache = new WordPieceCache(tokenizer);
+  const enc = (d: NonNullable<typeof splits.train>, max: number | null) => {
+    const { split, stats } = encodeSplit(d, tokenizer, labels, { maxSeqLength: args.maxSeqLength, stride: args.stride, labelAllTokens: args.labelAllTokens, maxSamples: max }, cache);
+    say(io, `${d.source}: ${stats.sentences} sentences, ${stats.features} sequences${stats.splitSentences ? ` (${stats.splitSentences} long sentences split into windows)` : ''}`);
+    return split;
+  };
+  const train = splits.train ? enc(splits.train, args.maxTrainSamples) : undefined;
+  const validation = splits.validation ? enc(splits.validation, args.maxEvalSamples) : undefined;
+  const test = splits.test ? enc(splits.test, args.maxPredictSamples) : undefined;
+  const trainer = new Trainer({ model, args, tokenizer, trainDataset: train, evalDataset: validation, progressStream: io.stderr });
+  const out: { ok: boolean; eval?: LogRecord; test?: LogRecord } = { ok: true };
+  if (args.doTrain !== false && train) {
+    await trainer.train();
+    say(io, `saved model to ${args.outputDir}`);
+  }
+  if (validation) {
+    out.eval = trainer.evaluate(validation);
+    say(io, formatMetricsTable(out.eval, 'validation'));
+  }
+  if (test) {
+    out.test = trainer.evaluate(test, undefined, 'test');
+    say(io, formatMetricsTable(out.test, 'test'));
+  }
+  return out;
+}

@@ -1,0 +1,133 @@
+import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { readConll } from './conll.js';
+import type { ConllOptions } from './conll.js';
+import { readConllu } from './conllu.js';
+import type { ConlluOptions } from './conllu.js';
+import { DataFormatError } from './errors.js';
+import { readJsonl } from './jsonl.js';
+import type { RecordOptions } from './jsonl.js';
+import { readParquet } from './parquet.js';
+import type { Dataset } from './types.js';
+
+export type DataFormat = 'conll' | 'conllu' | 'jsonl' | 'parquet';
+export type SplitName = 'train' | 'validation' | 'test';
+export const SPLIT_NAMES: readonly SplitName[] = ['train', 'validation', 'test'];
+
+/** Options for any reader; each reader uses the fields it knows. */
+export type ReadOptions = ConllOptions & ConlluOptions & RecordOptions & { format?: DataFormat };
+
+const EXT_FORMAT: Record<string, DataFormat | undefined> = {
+  '.conllu': 'conllu',
+  '.jsonl': 'jsonl',
+  '.json': 'jsonl',
+  '.parquet': 'parquet',
+  '.txt': 'conll',
+  '.conll': 'conll',
+  '.iob': 'conll',
+  '.iob2': 'conll',
+  '.bio': 'conll',
+  '.tsv': 'conll',
+};
+
+/**
+ * Chooses the reader: parquet by its `PAR1` magic, `.conllu` by extension, JSON by a leading
+ * `{` or `[`, a CoNLL-U shape (10 TAB fields with an integer id) for other text files, else CoNLL.
+ * The content wins over a misleading extension, so a `.txt` holding JSON lines still reads.
+ */
+export function detectFormat(path: string): DataFormat {
+  const head = readHead(path, 4096);
+  if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x41 && head[2] === 0x52 && head[3] === 0x31) return 'parquet';
+  const ext = extname(path).toLowerCase();
+  if (ext === '.parquet') return 'parquet'; // let the parquet reader explain what is wrong
+  if (ext === '.conllu') return 'conllu';
+  const text = new TextDecoder('utf-8').decode(head).replace(/^\uFEFF/, '');
+  // `{"` / `[{` rather than a bare `{` or `[`, which are also plausible CoNLL tokens.
+  if (/^\s*(\{\s*["}]|\[\s*[{\]])/.test(text)) return 'jsonl';
+  for (const line of text.split('\n')) {
+    if (line.trim() === '' || line.startsWith('#')) continue;
+    const fields = line.replace(/\r$/, '').split('\t');
+    return fields.length === 10 && /^\d+([-.]\d+)?$/.test(fields[0]!) ? 'conllu' : 'conll';
+  }
+  return EXT_FORMAT[ext] ?? 'conll';
+}
+
+function readHead(path: string, n: number): Uint8Array {
+  let fd: number;
+  try { fd = openSync(path, 'r'); } catch (e) { throw new DataFormatError(path, 0, `cannot read file: ${(e as Error).message}`); }
+  try {
+    const buf = new Uint8Array(n);
+    const got = readSync(fd, buf, 0, n, 0);
+    return buf.subarray(0, got);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads one data file with the reader its format calls for. */
+export async function readDataFile(path: string, opts: ReadOptions = {}): Promise<Dataset> {
+  const format = opts.format ?? detectFormat(path);
+  switch (format) {
+    case 'conll': return readConll(path, opts);
+    case 'conllu': return readConllu(path, opts);
+    case 'jsonl': return readJsonl(path, opts);
+    case 'parquet': return readParquet(path, opts);
+  }
+}
+
+export type SplitPaths = Partial<Record<SplitName, string>>;
+export type Splits = Partial<Record<SplitName, Dataset>>;
+
+/**
+ * Which split a file name denotes, or null. Name parts split at `.`, `_`, `-`: a part
+ * containing `train` is train; `dev`/`valid`/`validation`/`val` (or ending in `dev`) and
+ * CoNLL-2003's `testa` are validation; `test`... and `testb` are test.
+ */
+export function splitOfFileName(name: string): SplitName | null {
+  const parts = basename(name).toLowerCase().split(/[._\-\s]+/);
+  for (const p of parts) if (p.includes('train')) return 'train';
+  for (const p of parts) if (p === 'valid' || p === 'validation' || p === 'val' || p === 'testa' || p.endsWith('dev')) return 'validation';
+  for (const p of parts) if (p.startsWith('test')) return 'test';
+  return null;
+}
+
+/**
+ * Finds the split files in a folder. A file counts if its extension is a data extension
+ * (.txt .conll .iob .iob2 .bio .tsv .conllu .jsonl .json .parquet) or is itself the split word
+ * (CoNLL-2003's `eng.train`, `eng.testa`, `eng.testb`). Two candidates for one split is an error
+ * naming both, never a silent pick.
+ */
+export function findSplitFiles(folder: string): SplitPaths {
+  let names: string[];
+  try { names = readdirSync(folder).sort(); } catch (e) { throw new DataFormatError(folder, 0, `cannot list folder: ${(e as Error).message}`); }
+  const found: Partial<Record<SplitName, string[]>> = {};
+  for (const name of names) {
+    const full = join(folder, name);
+    if (!statSync(full).isFile()) continue;
+    const ext = extname(name).toLowerCase();
+    const extIsSplit = /^\.(train|dev|valid|testa|testb|test)$/.test(ext);
+    if (!(ext in EXT_FORMAT) && !extIsSplit) continue;
+    const split = splitOfFileName(name);
+    if (split) (found[split] ??= []).push(full);
+  }
+  const out: SplitPaths = {};
+  for (const split of SPLIT_NAMES) {
+    const files = found[split];
+    if (!files) continue;
+    if (files.length > 1) throw new DataFormatError(folder, 0, `several files look like the ${split} split: ${files.map((f) => basename(f)).join(', ')}; pass the paths explicitly`);
+    out[split] = files[0]!;
+  }
+  if (Object.keys(out).length === 0) throw new DataFormatError(folder, 0, 'no train/dev/test data files found (expected names like train.txt, dev.conll, test.jsonl, eng.train)');
+  return out;
+}
+
+/** Reads the splits given as paths, or found in a folder by `findSplitFiles`. */
+export async function loadSplits(spec: SplitPaths | string, opts: ReadOptions = {}): Promise<Splits> {
+  const paths = typeof spec === 'string' ? findSplitFiles(spec) : spec;
+  const out: Splits = {};
+  for (const split of SPLIT_NAMES) {
+    const p = paths[split];
+    if (p !== undefined) out[split] = await readDataFile(p, opts);
+  }
+  return out;
+}

@@ -1,0 +1,108 @@
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
+import type { FileMetaData } from 'hyparquet';
+import { DataFormatError } from './errors.js';
+import { RecordReader, TAG_FIELD_CANDIDATES, TOKEN_FIELD_CANDIDATES } from './jsonl.js';
+import type { RecordOptions } from './jsonl.js';
+import type { Dataset } from './types.js';
+
+export interface ParquetDataset extends Dataset {
+  /** Label names found in the file's `huggingface` metadata for the tag column, if any. */
+  labelNames: string[] | null;
+}
+
+/**
+ * Reads a Hugging Face `datasets` parquet shard: a list<string> token column and a list<int>
+ * (ClassLabel ids) or list<string> tag column. Integer ids are named from, in order:
+ * `opts.labelNames`, else the ClassLabel names stored in the parquet key-value metadata
+ * `huggingface` (`{"info": {"features": {"ner_tags": {"feature": {"names": [...]}}}}}`).
+ * Errors name the 1-based row.
+ */
+export async function readParquet(path: string, opts: RecordOptions = {}): Promise<ParquetDataset> {
+  let file;
+  let meta: FileMetaData;
+  try {
+    file = await asyncBufferFromFile(path);
+  } catch (e) {
+    throw new DataFormatError(path, 0, `cannot read file: ${(e as Error).message}`);
+  }
+  if (file.byteLength === 0) throw new DataFormatError(path, 0, 'file is empty');
+  try {
+    meta = await parquetMetadataAsync(file);
+  } catch (e) {
+    throw new DataFormatError(path, 0, `not a readable parquet file: ${(e as Error).message}`);
+  }
+  const topLevel = topLevelColumns(meta);
+  const tokensField = opts.tokensField ?? TOKEN_FIELD_CANDIDATES.find((c) => topLevel.includes(c));
+  const tagsField = opts.tagsField ?? TAG_FIELD_CANDIDATES.find((c) => topLevel.includes(c));
+  if (tokensField === undefined || !topLevel.includes(tokensField)) {
+    throw new DataFormatError(path, 0, `no token column ${tokensField ? JSON.stringify(tokensField) : `(tried ${TOKEN_FIELD_CANDIDATES.join(', ')})`}; columns are ${topLevel.join(', ')}`);
+  }
+  if (tagsField === undefined || !topLevel.includes(tagsField)) {
+    throw new DataFormatError(path, 0, `no tag column ${tagsField ? JSON.stringify(tagsField) : `(tried ${TAG_FIELD_CANDIDATES.join(', ')})`}; columns are ${topLevel.join(', ')}`);
+  }
+  const fromMeta = classLabelNames(meta, tagsField, path);
+  const labelNames = opts.labelNames ? [...opts.labelNames] : fromMeta;
+  let rows: Record<string, unknown>[];
+  try {
+    rows = await parquetReadObjects({ file, metadata: meta, columns: [tokensField, tagsField] });
+  } catch (e) {
+    throw new DataFormatError(path, 0, `cannot decode parquet columns ${tokensField}, ${tagsField}: ${(e as Error).message}`);
+  }
+  const reader = new RecordReader(path, { ...opts, tokensField, tagsField, ...(labelNames ? { labelNames } : {}) }, 'row');
+  rows.forEach((row, i) => reader.add(row, i + 1));
+  return { ...reader.finish(), labelNames: fromMeta };
+}
+
+function topLevelColumns(meta: FileMetaData): string[] {
+  const schema = meta.schema;
+  const names: string[] = [];
+  // schema is a flattened pre-order tree: skip each child's subtree to list only root children.
+  let i = 1;
+  const rootChildren = schema[0]?.num_children ?? 0;
+  for (let c = 0; c < rootChildren && i < schema.length; c++) {
+    names.push(schema[i]!.name);
+    i = skipSubtree(schema, i);
+  }
+  return names;
+}
+
+function skipSubtree(schema: FileMetaData['schema'], i: number): number {
+  const kids = schema[i]?.num_children ?? 0;
+  let j = i + 1;
+  for (let k = 0; k < kids && j < schema.length; k++) j = skipSubtree(schema, j);
+  return j;
+}
+
+/**
+ * ClassLabel names for `column` from the `huggingface` key-value metadata, covering the
+ * `Sequence` form (`{"feature": {"names": [...], "_type": "ClassLabel"}, "_type": "Sequence"}`)
+ * and the newer `List` form; null when absent.
+ */
+export function classLabelNames(meta: Pick<FileMetaData, 'key_value_metadata'>, column: string, path = '<parquet>'): string[] | null {
+  const kv = meta.key_value_metadata?.find((e) => e.key === 'huggingface');
+  if (!kv?.value) return null;
+  let parsed: unknown;
+  try { parsed = JSON.parse(kv.value); } catch (e) {
+    throw new DataFormatError(path, 0, `the 'huggingface' metadata is not valid JSON: ${(e as Error).message}`);
+  }
+  const feature = dig(parsed, ['info', 'features', column]);
+  if (feature === undefined) return null;
+  // Sequence/List wrap the element feature in "feature"; a list literal [ClassLabel] also occurs.
+  let inner: unknown = Array.isArray(feature) ? feature[0] : dig(feature, ['feature']) ?? feature;
+  if (Array.isArray(inner)) inner = inner[0];
+  if (dig(inner, ['_type']) !== 'ClassLabel') return null;
+  const names = dig(inner, ['names']);
+  if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) {
+    throw new DataFormatError(path, 0, `ClassLabel metadata for column ${JSON.stringify(column)} has no list of string names`);
+  }
+  return names as string[];
+}
+
+function dig(v: unknown, keys: string[]): unknown {
+  let cur = v;
+  for (const k of keys) {
+    if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
+    cur = (cur as Record<string, unknown>)[k];
+  }
+  return cur;
+}

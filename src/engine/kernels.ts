@@ -1,0 +1,146 @@
+/**
+ * The kernel contract: every numeric primitive the engine needs, as plain functions over typed arrays.
+ *
+ * Two implementations exist and must agree: `ref-kernels.ts` (plain TypeScript, readable, works on
+ * Float32Array or Float64Array so gradient checks can run in float64) and the native addon
+ * (`native.ts` loads `build/Release/tokentune.node`, C++ with AVX-512/AVX2/scalar dispatch).
+ *
+ * Conventions (all kernels):
+ * - Row-major, contiguous. Views are passed as `subarray`s; kernels never take element offsets.
+ * - Outputs are written in place. Forward kernels OVERWRITE their outputs. Backward kernels
+ *   ACCUMULATE (+=) into gradient outputs, so autograd can sum contributions without temporaries.
+ * - Reductions are deterministic for a fixed thread count (no atomics on floats).
+ * - Sizes are element counts, never bytes.
+ */
+export type FloatArray = Float32Array | Float64Array;
+
+export interface Kernels {
+  readonly name: string;
+
+  /**
+   * Batched GEMM: for i in [0, batch):
+   *   C_i = alpha * op(A_i) @ op(B_i) + beta * C_i
+   * with op(X) = X or X^T. op(A_i) is [m, k], op(B_i) is [k, n], C_i is [m, n].
+   * A_i starts at a[i * strideA], B_i at b[i * strideB], C_i at c[i * strideC]; lda/ldb/ldc are the
+   * row strides of the matrices as stored (A stored [m,k] with lda >= k when !transA, [k,m] with
+   * lda >= m when transA; same for B). beta = 0 means C is not read (may hold NaN).
+   */
+  gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: FloatArray, lda: number, strideA: number,
+    b: FloatArray, ldb: number, strideB: number,
+    beta: number, c: FloatArray, ldc: number, strideC: number, batch: number): void;
+
+  /** out[r, c] = x[r, c] + bias[c], for rows x cols. `out` may alias `x`. */
+  addBias(x: FloatArray, bias: FloatArray, out: FloatArray, rows: number, cols: number): void;
+  /** db[c] += sum_r dy[r, c] (bias gradient). */
+  sumRowsAcc(dy: FloatArray, db: FloatArray, rows: number, cols: number): void;
+  /** out[i] = a[i] + b[i]. `out` may alias `a` or `b`. */
+  add(a: FloatArray, b: FloatArray, out: FloatArray, n: number): void;
+  /** y[i] += alpha * x[i]. */
+  axpy(n: number, alpha: number, x: FloatArray, y: FloatArray): void;
+  /** out[i] = a[i] * b[i]. */
+  mul(a: FloatArray, b: FloatArray, out: FloatArray, n: number): void;
+  /** out[i] = alpha * x[i]. `out` may alias `x`. */
+  scale(x: FloatArray, alpha: number, out: FloatArray, n: number): void;
+  /** Sum of squares in double precision (for gradient-norm clipping). */
+  sumSquares(x: FloatArray, n: number): number;
+
+  /**
+   * GELU. approximate = 0: exact, 0.5 x (1 + erf(x / sqrt 2)) (HF "gelu").
+   * approximate = 1: tanh form, 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (HF "gelu_new").
+   */
+  geluForward(x: FloatArray, y: FloatArray, n: number, approximate: number): void;
+  /** dx[i] += dy[i] * gelu'(x[i]). */
+  geluBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, n: number, approximate: number): void;
+  /** y = tanh(x). */
+  tanhForward(x: FloatArray, y: FloatArray, n: number): void;
+  /** dx += dy * (1 - y^2), y the forward output. */
+  tanhBackward(y: FloatArray, dy: FloatArray, dx: FloatArray, n: number): void;
+
+  /**
+   * Layer norm over the last axis (biased variance, as torch): for each row r,
+   * mean[r], rstd[r] = 1/sqrt(var + eps); y = (x - mean) * rstd * gamma + beta.
+   * mean and rstd are saved for the backward pass.
+   */
+  layerNormForward(x: FloatArray, gamma: FloatArray, beta: FloatArray, y: FloatArray,
+    mean: FloatArray, rstd: FloatArray, rows: number, cols: number, eps: number): void;
+  /** dx += ..., dgamma += ..., dbeta += ... (the exact layer-norm gradient). */
+  layerNormBackward(dy: FloatArray, x: FloatArray, gamma: FloatArray, mean: FloatArray,
+    rstd: FloatArray, dx: FloatArray, dgamma: FloatArray, dbeta: FloatArray,
+    rows: number, cols: number): void;
+
+  /**
+   * Masked scaled softmax over attention scores [batch, heads, tq, tk]:
+   *   y[b,h,i,j] = softmax_j(scale * s[b,h,i,j] + mask[b, j])
+   * mask is additive, [batch, tk] (0 for attend, a large negative number for padding), or null.
+   * A row whose every entry is masked still gets a finite softmax (uniform over its entries), as torch.
+   */
+  softmaxForward(s: FloatArray, mask: FloatArray | null, y: FloatArray,
+    batch: number, heads: number, tq: number, tk: number, scale: number): void;
+  /** ds += scale * y * (dy - sum_j(dy * y)) per row of length tk; rows = batch*heads*tq. */
+  softmaxBackward(y: FloatArray, dy: FloatArray, ds: FloatArray, rows: number, tk: number,
+    scale: number): void;
+
+  /**
+   * Inverted dropout with a counter-based RNG so results do not depend on thread count:
+   * keep[i] = dropoutHash(seed, i) >= floor(p * 2^32); y[i] = keep ? x[i] / (1 - p) : 0.
+   * `seed` is a uint32. See `dropoutHash` below for the exact hash.
+   */
+  dropoutForward(x: FloatArray, y: FloatArray, n: number, p: number, seed: number): void;
+  /** dx[i] += keep[i] ? dy[i] / (1 - p) : 0 with the same keep mask (recomputed from seed). */
+  dropoutBackward(dy: FloatArray, dx: FloatArray, n: number, p: number, seed: number): void;
+
+  /** out[r, :] = table[ids[r], :]. ids are checked by the caller to be in [0, vocab). */
+  embeddingForward(table: FloatArray, ids: Int32Array, out: FloatArray, n: number, dim: number): void;
+  /** dtable[ids[r], :] += dout[r, :] (scatter-add; repeated ids sum; deterministic). */
+  embeddingBackward(dout: FloatArray, ids: Int32Array, dtable: FloatArray, n: number, dim: number): void;
+
+  /**
+   * Permute [d0, d1, d2, d3] -> [d0, d2, d1, d3] (split heads / merge heads).
+   * accumulate = false: out = permuted x; true: out += permuted x (used by backward).
+   */
+  permute0213(x: FloatArray, out: FloatArray, d0: number, d1: number, d2: number, d3: number,
+    accumulate: boolean): void;
+
+  /**
+   * Cross-entropy forward over logits [rows, classes] with integer labels.
+   * Writes probs = softmax(logits) per row. Rows whose label == ignoreIndex contribute nothing.
+   * Returns [sum_r w[label_r] * -log p[r, label_r], sum_r w[label_r]] over non-ignored rows,
+   * with w = classWeights or 1 (torch's "mean" reduction is the first divided by the second).
+   * Labels outside [0, classes) other than ignoreIndex are the caller's to reject.
+   */
+  crossEntropyForward(logits: FloatArray, labels: Int32Array, classWeights: FloatArray | null,
+    probs: FloatArray, rows: number, classes: number, ignoreIndex: number): [number, number];
+  /** dlogits[r, c] += gradScale * w[label_r] * (probs[r, c] - [c == label_r]) for non-ignored rows. */
+  crossEntropyBackward(probs: FloatArray, labels: Int32Array, classWeights: FloatArray | null,
+    dlogits: FloatArray, rows: number, classes: number, ignoreIndex: number, gradScale: number): void;
+
+  /**
+   * One AdamW step exactly as torch.optim.AdamW (decoupled weight decay, bias correction),
+   * over n parameters, `step` counted from 1:
+   *   p -= lr * wd * p
+   *   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
+   *   p -= (lr / (1 - b1^step)) * m / (sqrt(v) / sqrt(1 - b2^step) + eps)
+   */
+  adamw(param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, n: number,
+    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number): void;
+}
+
+/**
+ * The dropout RNG: murmur3's 32-bit finaliser over (i * 0x9E3779B1 + seed) mod 2^32.
+ * Native code implements the same arithmetic on uint32.
+ */
+export function dropoutHash(seed: number, i: number): number {
+  let h = (Math.imul(i, 0x9e3779b1) + seed) >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** The keep threshold for dropout probability p, shared by both implementations. */
+export function dropoutThreshold(p: number): number {
+  return Math.min(4294967295, Math.floor(p * 4294967296));
+}

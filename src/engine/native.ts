@@ -1,0 +1,120 @@
+/**
+ * Loader for the native compute core (`native/`, built by node-gyp into build/Release/tokentune.node).
+ *
+ * `loadNative()` returns the addon's kernels as a `Kernels` object, or null when the addon is not
+ * built or fails to load (`nativeLoadError()` says why). The addon validates every call itself:
+ * wrong array types throw TypeError (it takes Float32Array only; Float64Array is the reference
+ * kernels' business), sizes that do not fit the arrays throw RangeError.
+ *
+ * ISA (AVX-512 / AVX2+FMA / portable) is detected once from cpuid; `TOKENTUNE_KERNEL=scalar|avx2`
+ * forces a lower level at load, `setNativeIsa()` at run time. Threads: `TOKENTUNE_THREADS`, default
+ * the hardware thread count, or `setThreads()`.
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Kernels } from './kernels.js';
+
+export type NativeIsa = 'avx512' | 'avx2' | 'scalar';
+
+export interface NativeInfo {
+  /** The instruction set the kernels use now. */
+  isa: NativeIsa;
+  /** The best instruction set this CPU supports. */
+  maxIsa: NativeIsa;
+  /** Threads in the addon's pool (including the calling thread). */
+  threads: number;
+}
+
+type KernelFns = Omit<Kernels, 'name'>;
+
+interface Addon extends KernelFns {
+  info(): NativeInfo;
+  setThreads(n: number): void;
+  setIsa(isa: NativeIsa): void;
+}
+
+// dist/src/engine/native.js -> repository root is three folders up (same from src/engine/ for tools
+// that run the TypeScript directly).
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+/** Where the addon is expected. */
+export const nativeAddonPath = path.join(repoRoot, 'build', 'Release', 'tokentune.node');
+
+let addon: Addon | null | undefined;
+let loadError: string | null = null;
+let kernelsObj: Kernels | null = null;
+
+const KERNEL_NAMES: readonly (keyof KernelFns)[] = [
+  'gemm', 'addBias', 'sumRowsAcc', 'add', 'axpy', 'mul', 'scale', 'sumSquares', 'geluForward',
+  'geluBackward', 'tanhForward', 'tanhBackward', 'layerNormForward', 'layerNormBackward',
+  'softmaxForward', 'softmaxBackward', 'dropoutForward', 'dropoutBackward', 'embeddingForward',
+  'embeddingBackward', 'permute0213', 'crossEntropyForward', 'crossEntropyBackward', 'adamw',
+];
+
+function loadAddon(): Addon | null {
+  if (addon !== undefined) return addon;
+  try {
+    const req = createRequire(import.meta.url);
+    const mod = req(nativeAddonPath) as Partial<Addon>;
+    const missing = [...KERNEL_NAMES, 'info', 'setThreads', 'setIsa'].filter(
+      (k) => typeof (mod as Record<string, unknown>)[k] !== 'function');
+    if (missing.length > 0) {
+      throw new Error(`the addon lacks ${missing.join(', ')} (stale build? run "npm ci" or "npx node-gyp rebuild")`);
+    }
+    addon = mod as Addon;
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    loadError = `native addon not available at ${nativeAddonPath}: ${msg}`;
+    addon = null;
+  }
+  return addon;
+}
+
+/** The native kernels, or null when the addon is missing or broken (see `nativeLoadError()`). */
+export function loadNative(): Kernels | null {
+  if (kernelsObj) return kernelsObj;
+  const a = loadAddon();
+  if (!a) return null;
+  const k = {} as Record<string, unknown>;
+  for (const name of KERNEL_NAMES) k[name] = a[name];
+  Object.defineProperty(k, 'name', { get: () => `native-${a.info().isa}`, enumerable: true });
+  kernelsObj = k as unknown as Kernels;
+  return kernelsObj;
+}
+
+/** Why `loadNative()` returned null (null when it did not). */
+export function nativeLoadError(): string | null {
+  loadAddon();
+  return loadError;
+}
+
+/** ISA and thread count of the loaded addon, or null when it is not available. */
+export function nativeInfo(): NativeInfo | null {
+  const a = loadAddon();
+  return a ? a.info() : null;
+}
+
+/** Live view of the addon's configuration (`available` false when it is not built). */
+export const nativeKernels = {
+  get available(): boolean { return loadAddon() !== null; },
+  get isa(): NativeIsa | null { return nativeInfo()?.isa ?? null; },
+  get maxIsa(): NativeIsa | null { return nativeInfo()?.maxIsa ?? null; },
+  get threads(): number { return nativeInfo()?.threads ?? 0; },
+};
+
+function requireAddon(what: string): Addon {
+  const a = loadAddon();
+  if (!a) throw new Error(`${what}: ${loadError}`);
+  return a;
+}
+
+/** Resizes the addon's thread pool (n >= 1). Results do not depend on n. */
+export function setThreads(n: number): void {
+  requireAddon('setThreads').setThreads(n);
+}
+
+/** Forces an instruction set no better than the CPU's (`maxIsa`); for tests and benchmarks. */
+export function setNativeIsa(isa: NativeIsa): void {
+  requireAddon('setNativeIsa').setIsa(isa);
+}

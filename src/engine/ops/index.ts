@@ -1,0 +1,10 @@
+export { linear, matmul } from './matmul.js';
+export { add, mul, scale, sum } from './elementwise.js';
+export { gelu, tanh, type GeluKind } from './activation.js';
+export { layerNorm } from './layer-norm.js';
+export { embedding } from './embedding.js';
+export { reshape, permute0213, sliceRows } from './shape.js';
+export { dropout } from './dropout.js';
+export { maskedSoftmax } from './attention.js';
+export { crossEntropy, type CrossEntropyOptions } from './loss.js';
+export { ShapeError, assertFinite } from './common.js';

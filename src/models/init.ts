@@ -1,0 +1,31 @@
+/** Parameter specs and Hugging Face's weight initialisation (_init_weights). */
+import { Rng, Tensor, parameter, deriveSeed } from '../engine/index.js';
+
+export interface ParamSpec {
+  name: string;
+  shape: number[];
+  /** normal(0, initializer_range) for Linear/Embedding weights, zeros for biases, ones for LayerNorm weights. */
+  init: 'normal' | 'zeros' | 'ones';
+  /** Embedding row that HF zeroes after init (padding_idx). */
+  paddingIdx?: number;
+}
+
+/** Fresh tensor for one spec. Each parameter gets its own RNG stream, so adding one never shifts the others. */
+export function initParameter(spec: ParamSpec, std: number, seed: number): Tensor {
+  const n = spec.shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  if (spec.init === 'ones') data.fill(1);
+  else if (spec.init === 'normal') {
+    const rng = new Rng(deriveSeed(seed, spec.name));
+    for (let i = 0; i < n; i++) data[i] = rng.normal() * std;
+    if (spec.paddingIdx !== undefined && spec.paddingIdx < spec.shape[0]) {
+      const d = spec.shape[1];
+      data.fill(0, spec.paddingIdx * d, (spec.paddingIdx + 1) * d);
+    }
+  }
+  return parameter(data, spec.shape, spec.name);
+}
+
+export function initParameters(specs: readonly ParamSpec[], std: number, seed: number): Map<string, Tensor> {
+  return new Map(specs.map((s) => [s.name, initParameter(s, std, seed)]));
+}

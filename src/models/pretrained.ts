@@ -1,0 +1,156 @@
+/**
+ * Loading and saving models in Hugging Face's folder layout: config.json + model.safetensors
+ * (or pytorch_model.bin) + tokenizer files, from a folder or from the hub by name.
+ */
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Tensor, parameter } from '../engine/index.js';
+import { loadStateDict, normaliseLegacyKey } from '../io/state-dict.js';
+import { writeSafetensors } from '../io/safetensors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { snapshotDownload, type SnapshotDownloadOptions } from '../io/hub.js';
+import type { StateDict, TensorRecord } from '../io/tensor-record.js';
+import { WordPieceTokenizer } from '../tokenizers/index.js';
+import { configToJson, readConfig, type ModelConfig } from './config.js';
+import { initParameter } from './init.js';
+import { architectureFor, type TokenClassifier } from './registry.js';
+
+export interface LoadReport {
+  /** Parameters the checkpoint did not provide and that were freshly initialised (the new head). */
+  newlyInitialized: string[];
+  /** Checkpoint tensors the model does not use (pooler, MLM head, ...). */
+  unused: string[];
+  /** Human-readable warnings, HF style. */
+  warnings: string[];
+}
+
+export interface LoadOptions {
+  /**
+   * The label list to train with. When it differs from the checkpoint's id2label, the
+   * classifier head is re-initialised (and reported), as fine-tuning a base model needs.
+   */
+  labels?: string[];
+  /** Seed for freshly initialised parameters. */
+  seed?: number;
+  /** Hub options when `nameOrPath` is not a local folder. */
+  hub?: Omit<SnapshotDownloadOptions, 'files' | 'repoType'>;
+  /** Warnings go here (default: stderr). */
+  onWarning?: (message: string) => void;
+}
+
+export interface Pretrained {
+  model: TokenClassifier;
+  tokenizer: WordPieceTokenizer;
+  report: LoadReport;
+  dir: string;
+}
+
+const HUB_FILES = ['config.json', 'model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin',
+  'vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
+
+/** A local folder, or a hub repository id downloaded into the HF cache. */
+export async function resolveModelDir(nameOrPath: string, hub: LoadOptions['hub'] = {}): Promise<string> {
+  if (existsSync(nameOrPath)) {
+    if (!statSync(nameOrPath).isDirectory()) throw new Error(`${nameOrPath}: expected a model folder (config.json, model.safetensors, vocab.txt)`);
+    return nameOrPath;
+  }
+  if (/^[.~/]/.test(nameOrPath) || nameOrPath.split('/').length > 2) {
+    throw new Error(`${nameOrPath}: no such model folder`);
+  }
+  return snapshotDownload(nameOrPath, { ...hub, files: HUB_FILES });
+}
+
+export async function fromPretrained(nameOrPath: string, opts: LoadOptions = {}): Promise<Pretrained> {
+  const dir = await resolveModelDir(nameOrPath, opts.hub);
+  const { model, report } = loadModelFromDir(dir, opts);
+  const tokenizer = WordPieceTokenizer.fromPretrainedDir(dir);
+  checkVocab(model, tokenizer, report);
+  for (const w of report.warnings) (opts.onWarning ?? ((m: string) => process.stderr.write(`warning: ${m}\n`)))(w);
+  return { model, tokenizer, report, dir };
+}
+
+/** Builds the model from a folder's config and weights (no tokenizer). */
+export function loadModelFromDir(dir: string, opts: LoadOptions = {}): { model: TokenClassifier; report: LoadReport } {
+  const config = readConfig(join(dir, 'config.json'));
+  const state = loadStateDict(dir);
+  return buildFromState(config, state, dir, opts);
+}
+
+/** Matches checkpoint tensors to the architecture's parameters by HF name. */
+export function buildFromState(config: ModelConfig, state: StateDict, source: string, opts: LoadOptions = {}): { model: TokenClassifier; report: LoadReport } {
+  const report: LoadReport = { newlyInitialized: [], unused: [], warnings: [] };
+  const ckptLabels = config.labels;
+  const labels = opts.labels ?? ckptLabels;
+  const newHead = opts.labels !== undefined && !sameLabels(opts.labels, ckptLabels);
+  const cfg: ModelConfig = { ...config, labels };
+  const arch = architectureFor(cfg);
+  const byName = normaliseNames(state, arch.prefix);
+  const params = new Map<string, Tensor>();
+  const missing: string[] = [];
+  const seed = opts.seed ?? 42;
+  for (const spec of arch.paramSpecs(cfg, labels.length)) {
+    const isHead = spec.name.startsWith('classifier.');
+    const rec = byName.get(spec.name);
+    byName.delete(spec.name);
+    if (isHead && (newHead || !rec)) {
+      params.set(spec.name, initParameter(spec, cfg.initializerRange, seed));
+      report.newlyInitialized.push(spec.name);
+      continue;
+    }
+    if (!rec) { missing.push(spec.name); continue; }
+    if (rec.shape.length !== spec.shape.length || rec.shape.some((d, i) => d !== spec.shape[i])) {
+      throw new Error(`${source}: ${spec.name} has shape [${rec.shape.join(', ')}] in the checkpoint but the config gives [${spec.shape.join(', ')}]`);
+    }
+    if (!(rec.data instanceof Float32Array)) throw new Error(`${source}: ${spec.name} is ${rec.dtype}, expected a float tensor`);
+    params.set(spec.name, parameter(rec.data, spec.shape, spec.name));
+  }
+  if (missing.length) {
+    throw new Error(`${source}: checkpoint lacks ${missing.length} weight(s) the model needs: ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ', ...' : ''}`);
+  }
+  report.unused = [...byName.keys()];
+  if (report.newlyInitialized.length) {
+    report.warnings.push(`Some weights of ${arch.name} were not initialized from the checkpoint at ${source} and are newly initialized: ${report.newlyInitialized.join(', ')}. You should train this model on a down-stream task.`);
+  }
+  if (report.unused.length) {
+    report.warnings.push(`Some weights of the checkpoint at ${source} were not used: ${report.unused.slice(0, 6).join(', ')}${report.unused.length > 6 ? ` and ${report.unused.length - 6} more` : ''}.`);
+  }
+  return { model: arch.build(cfg, params), report };
+}
+
+/** Old names (gamma/beta) become new ones; a bare base-model checkpoint gets the `bert.` prefix. */
+function normaliseNames(state: StateDict, prefix: string): Map<string, TensorRecord> {
+  const out = new Map<string, TensorRecord>();
+  const bare = ![...state.keys()].some((k) => k.startsWith(`${prefix}.`));
+  for (const [k, v] of state) {
+    let name = normaliseLegacyKey(k);
+    if (bare && !name.startsWith('classifier.')) name = `${prefix}.${name}`;
+    out.set(name, v);
+  }
+  return out;
+}
+
+function sameLabels(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** A vocabulary larger than the embedding table would crash on the extra ids: say so up front. */
+function checkVocab(model: TokenClassifier, tok: WordPieceTokenizer, report: LoadReport): void {
+  const rows = model.config.vocabSize;
+  if (tok.vocabSize > rows) {
+    const extra = tok.convertIdsToTokens(Array.from({ length: Math.min(5, tok.vocabSize - rows) }, (_, i) => rows + i));
+    report.warnings.push(`the tokenizer vocabulary has ${tok.vocabSize} entries but word_embeddings has ${rows} rows: token ids ${rows}..${tok.vocabSize - 1} (${extra.join(' ')}${tok.vocabSize - rows > 5 ? ' ...' : ''}) cannot be embedded and will raise an error if they occur`);
+  }
+}
+
+/**
+ * Writes config.json, model.safetensors and the tokenizer files into `dir`. Every file is written
+ * under a temporary name and renamed, so a crash never leaves a half-written checkpoint.
+ */
+export function savePretrained(model: TokenClassifier, dir: string, tokenizer?: WordPieceTokenizer): void {
+  mkdirSync(dir, { recursive: true });
+  const tensors = new Map<string, { shape: readonly number[]; data: Float32Array }>();
+  for (const [name, t] of model.parameters()) tensors.set(name, { shape: t.shape, data: t.f as Float32Array });
+  writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
+  writeFileAtomic(join(dir, 'config.json'), JSON.stringify(configToJson(model.config, model.architecture), null, 2) + '\n');
+  tokenizer?.saveVocab(dir);
+}

@@ -1,0 +1,4 @@
+export { WordPieceTokenizer } from './wordpiece-tokenizer.js';
+export type { Encoding, EncodeOptions, DecodeOptions } from './wordpiece-tokenizer.js';
+export type { WordPieceOptions } from './config.js';
+export { TokenizerConfigError, TokenizerFileError } from './errors.js';

@@ -1,0 +1,51 @@
+// Learning-rate schedules with the exact formulas of transformers.optimization
+// (get_linear_schedule_with_warmup, get_cosine_schedule_with_warmup with num_cycles = 0.5,
+// get_constant_schedule, get_constant_schedule_with_warmup).
+//
+// `step` is what PyTorch's LambdaLR passes to the lambda: the optimizer step about to be taken,
+// counted from 0. The first optimizer step therefore runs at lrAt(0), which is 0 under warmup
+// (a known HF quirk, kept on purpose). HF logs `learning_rate` after scheduler.step(), so the value
+// logged at global_step g is lrAt(g).
+
+import type { LrSchedulerType } from './training-args.js';
+
+export interface ScheduleParams {
+  type: LrSchedulerType;
+  baseLr: number;
+  warmupSteps: number;
+  totalSteps: number;
+  /** Cosine only: number of cosine waves over the decay phase; HF's default 0.5 is a half wave. */
+  numCycles?: number;
+}
+
+/** The multiplier LambdaLR applies to the base learning rate. */
+export function lrLambda(step: number, p: Omit<ScheduleParams, 'baseLr'>): number {
+  const { type, warmupSteps: w, totalSteps: t } = p;
+  if (type === 'constant') return 1;
+  if (step < w) return step / Math.max(1, w);
+  switch (type) {
+    case 'constant_with_warmup':
+      return 1;
+    case 'linear':
+      return Math.max(0, (t - step) / Math.max(1, t - w));
+    case 'cosine': {
+      const progress = (step - w) / Math.max(1, t - w);
+      const cycles = p.numCycles ?? 0.5;
+      return Math.max(0, 0.5 * (1 + Math.cos(Math.PI * cycles * 2 * progress)));
+    }
+    default: {
+      const never: never = type;
+      throw new Error(`unknown lr_scheduler_type '${String(never)}'`);
+    }
+  }
+}
+
+/** Learning rate for the optimizer step `step` (0-based, as LambdaLR counts). */
+export function lrAt(step: number, p: ScheduleParams): number {
+  return p.baseLr * lrLambda(step, p);
+}
+
+/** HF TrainingArguments.get_warmup_steps: warmup_steps if > 0, else ceil(warmup_ratio * total). */
+export function resolveWarmup(args: { warmupSteps: number; warmupRatio: number }, totalSteps: number): number {
+  return args.warmupSteps > 0 ? args.warmupSteps : Math.ceil(totalSteps * args.warmupRatio);
+}

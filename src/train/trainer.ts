@@ -1,0 +1,373 @@
+/**
+ * The training loop, as Hugging Face's Trainer runs it for token classification: AdamW with
+ * decay groups, LR schedule with warmup, gradient accumulation and clipping, evaluation and
+ * checkpoints every N steps, best-model tracking, early stopping, and exact resume.
+ *
+ * Determinism: data order is a function of (seed, epoch) and dropout masks of (seed, step,
+ * micro-batch), so a resumed run replays exactly what an uninterrupted one would have done.
+ */
+import { join } from 'node:path';
+import { Tensor, backward, deriveSeed, noGrad, ops, tidy, clearPool } from '../engine/index.js';
+import type { Batch } from '../data/collate.js';
+import type { Feature } from '../data/features.js';
+import { DataLoader } from '../data/loader.js';
+import { computeNerMetrics } from '../metrics/index.js';
+import { savePretrained, type TokenClassifier } from '../models/index.js';
+import type { WordPieceTokenizer } from '../tokenizers/index.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { lrAt, resolveWarmup } from './lr-schedule.js';
+import { AdamW } from './optimizer.js';
+import { planTrainingSteps, resolveStepInterval, trainingArgsToDict, metricKey, type TrainingArguments } from './training-args.js';
+import { WordPredictions } from './word-predictions.js';
+import { TrainingProgress } from './progress.js';
+import { LogWriter } from './log-writer.js';
+import { checkpointDirName, latestCheckpoint, rotateCheckpoints } from './trainer-state.js';
+import { writeTrainingPlot } from './plot.js';
+
+/** A split ready for the model: features (windows) plus the word-level sentences they came from. */
+export interface EncodedSplit {
+  features: Feature[];
+  sentences: readonly { tokens: readonly string[]; tags?: readonly string[] }[];
+}
+
+export type LogRecord = Record<string, number | string>;
+
+export interface TrainerInit {
+  model: TokenClassifier;
+  args: TrainingArguments;
+  tokenizer?: WordPieceTokenizer;
+  trainDataset?: EncodedSplit;
+  evalDataset?: EncodedSplit;
+  /** Extra metrics from word-level predictions (default: seqeval-exact entity metrics). */
+  computeMetrics?: (p: { predictions: string[][]; references: string[][] }) => Record<string, number>;
+  /** Receives every log and eval record (besides log.jsonl and the progress display). */
+  onLog?: (record: LogRecord) => void;
+  /** Where progress goes (default process.stderr). */
+  progressStream?: NodeJS.WriteStream | NodeJS.WritableStream;
+}
+
+export interface TrainOutput {
+  globalStep: number;
+  trainingLoss: number;
+  metrics: LogRecord;
+}
+
+export class Trainer {
+  readonly model: TokenClassifier;
+  readonly args: TrainingArguments;
+  readonly optimizer: AdamW;
+  readonly logHistory: LogRecord[] = [];
+  private bestMetric: number | null = null;
+  private bestCheckpoint: string | null = null;
+  /** Early stopping: best evaluated metric so far and evaluations left without improvement. */
+  private bestEval: number | null = null;
+  private patienceLeft: number | null;
+  /** log.jsonl of a training run (evaluation alone writes no files). */
+  private log: LogWriter | null = null;
+  /** Word-level tags from the last evaluate() call. */
+  lastPredictions: string[][] | null = null;
+  private classWeights: Tensor | null = null;
+  globalStep = 0;
+  epoch = 0;
+
+  constructor(private readonly init: TrainerInit) {
+    this.model = init.model;
+    this.args = init.args;
+    this.optimizer = new AdamW(this.model.parameters(), {
+      lr: this.args.learningRate, beta1: this.args.adamBeta1, beta2: this.args.adamBeta2,
+      eps: this.args.adamEpsilon, weightDecay: this.args.weightDecay,
+    });
+    this.patienceLeft = this.args.earlyStoppingPatience;
+  }
+
+  private get labels(): readonly string[] {
+    return this.model.config.labels;
+  }
+
+  private loader(split: EncodedSplit, train: boolean): DataLoader {
+    return new DataLoader(split.features, {
+      batchSize: train ? this.args.perDeviceTrainBatchSize : this.args.perDeviceEvalBatchSize,
+      sampler: train ? (this.args.groupByLength ? 'length-grouped' : 'random') : 'sequential',
+      seed: this.args.dataSeed ?? this.args.seed,
+      padId: this.init.tokenizer?.padId ?? this.model.config.padTokenId,
+    });
+  }
+
+  async train(): Promise<TrainOutput> {
+    const train = this.init.trainDataset;
+    if (!train || train.features.length === 0) throw new Error('train(): no training data (trainDataset is empty)');
+    const args = this.args;
+    const loader = this.loader(train, true);
+    const accum = args.gradientAccumulationSteps;
+    const plan = planTrainingSteps({
+      numBatchesPerEpoch: loader.batchesPerEpoch, gradientAccumulationSteps: accum,
+      numTrainEpochs: args.numTrainEpochs, maxSteps: args.maxSteps,
+    });
+    const totalSteps = plan.maxSteps;
+    const warmup = resolveWarmup(args, totalSteps);
+    const logEvery = resolveStepInterval(args.loggingSteps, totalSteps);
+    const evalEvery = resolveStepInterval(args.evalSteps, totalSteps);
+    const saveEvery = resolveStepInterval(args.saveSteps, totalSteps);
+    this.classWeights = this.resolveClassWeights(train);
+
+    const resumeDir = args.resumeFromCheckpoint === true ? latestCheckpoint(args.outputDir) : args.resumeFromCheckpoint;
+    if (args.resumeFromCheckpoint === true && !resumeDir) throw new Error(`resume_from_checkpoint: no checkpoint-* folder in ${args.outputDir}`);
+    if (resumeDir) this.resume(resumeDir);
+    // On resume, log records past the checkpoint (written after it by the killed run) are dropped.
+    this.log = new LogWriter(args.outputDir, resumeDir ? { resumeFromStep: this.globalStep } : {});
+
+    const progress = new TrainingProgress({ total: totalSteps, stream: this.init.progressStream, disabled: args.disableTqdm });
+    progress.start(this.globalStep);
+    let lossSinceLog = 0, stepsSinceLog = 0, totalLoss = 0, stepsRun = 0;
+    let stop = this.globalStep >= totalSteps;
+    const started = Date.now();
+
+    for (let epoch = Math.floor(this.globalStep / plan.updateStepsPerEpoch); epoch < plan.numTrainEpochs && !stop; epoch++) {
+      const done = this.globalStep - epoch * plan.updateStepsPerEpoch;
+      const batches = loader.batchesPerEpoch;
+      const it = loader.batchesForEpoch(epoch, { skip: done * accum });
+      let window: Batch[] = [];
+      let consumed = done * accum;
+      for (const batch of it) {
+        window.push(batch);
+        consumed++;
+        if (window.length < accum && consumed < batches) continue;
+        const loss = this.trainingStep(window);
+        window = [];
+        const gradNorm = this.optimizer.clipGradNorm(args.maxGradNorm);
+        const lr = lrAt(this.globalStep, { type: args.lrSchedulerType, baseLr: args.learningRate, warmupSteps: warmup, totalSteps });
+        this.optimizer.update(lr);
+        this.optimizer.zeroGrad();
+        this.globalStep++;
+        this.epoch = epoch + consumed / batches;
+        lossSinceLog += loss; stepsSinceLog++; totalLoss += loss; stepsRun++;
+        progress.update(this.globalStep, { loss, lr });
+
+        const step = this.globalStep;
+        if (args.loggingStrategy === 'steps' && (step % logEvery === 0 || (args.loggingFirstStep && step === 1))) {
+          this.emit({ loss: round(lossSinceLog / stepsSinceLog), grad_norm: round(gradNorm), learning_rate: lr, epoch: round(this.epoch, 4), step }, progress);
+          lossSinceLog = 0; stepsSinceLog = 0;
+        }
+        let metrics: LogRecord | null = null;
+        if (args.evalStrategy === 'steps' && step % evalEvery === 0 && this.init.evalDataset) {
+          metrics = this.evaluate(undefined, progress);
+        }
+        if (args.saveStrategy === 'steps' && step % saveEvery === 0) this.save(metrics);
+        if (metrics && this.shouldStopEarly(metrics)) stop = true;
+        if (step >= totalSteps) stop = true;
+        if (stop) break;
+      }
+      if (args.loggingStrategy === 'epoch' && stepsSinceLog > 0) {
+        this.emit({ loss: round(lossSinceLog / stepsSinceLog), learning_rate: lrAt(this.globalStep, { type: args.lrSchedulerType, baseLr: args.learningRate, warmupSteps: warmup, totalSteps }), epoch: round(this.epoch, 4), step: this.globalStep }, progress);
+        lossSinceLog = 0; stepsSinceLog = 0;
+      }
+      let metrics: LogRecord | null = null;
+      if (args.evalStrategy === 'epoch' && this.init.evalDataset) metrics = this.evaluate(undefined, progress);
+      if (args.saveStrategy === 'epoch') this.save(metrics);
+      if (metrics && this.shouldStopEarly(metrics)) stop = true;
+    }
+    progress.finish();
+
+    if (args.loadBestModelAtEnd && this.bestCheckpoint) {
+      loadCheckpoint(this.bestCheckpoint, this.model, this.optimizer);
+      this.emit({ message: `loaded best model from ${this.bestCheckpoint} (${metricKey(args.metricForBestModel ?? 'loss')} = ${this.bestMetric})`, step: this.globalStep }, progress);
+    }
+    const runtime = (Date.now() - started) / 1000;
+    const summary: LogRecord = {
+      train_runtime: round(runtime, 4),
+      train_samples_per_second: round(stepsRun * args.perDeviceTrainBatchSize * accum / Math.max(runtime, 1e-9), 3),
+      train_steps_per_second: round(stepsRun / Math.max(runtime, 1e-9), 3),
+      train_loss: stepsRun ? round(totalLoss / stepsRun) : 0,
+      epoch: round(this.epoch, 4),
+      step: this.globalStep,
+    };
+    this.emit(summary, progress);
+    savePretrained(this.model, args.outputDir, this.init.tokenizer);
+    writeTrainingPlot(args.outputDir, this.logHistory);
+    this.log.close();
+    this.log = null;
+    return { globalStep: this.globalStep, trainingLoss: Number(summary.train_loss), metrics: summary };
+  }
+
+  /**
+   * Forward + backward over the micro-batches of one optimizer step. The loss is normalised by
+   * the labelled tokens of the whole step (not per micro-batch), so accumulating 4 x 4 gives the
+   * same update as one batch of 16.
+   */
+  private trainingStep(micro: Batch[]): number {
+    const w = this.classWeights?.f;
+    const weightOf = (b: Batch): number => {
+      let s = 0;
+      for (const y of b.labels) if (y !== -100) s += w ? w[y] : 1;
+      return s;
+    };
+    const counts = micro.map(weightOf);
+    const total = counts.reduce((a, b) => a + b, 0);
+    let stepLoss = 0;
+    micro.forEach((batch, i) => {
+      if (counts[i] === 0) return;
+      tidy(() => {
+        const logits = this.model.forward(batch, { training: true, dropoutSeed: deriveSeed(this.args.seed, 'step', this.globalStep, i) });
+        const labels = Tensor.from(batch.labels, [batch.labels.length]);
+        const mean = ops.crossEntropy(logits, labels, { classWeights: this.classWeights });
+        const loss = ops.scale(mean, counts[i] / total);
+        stepLoss += loss.item();
+        backward(loss);
+      });
+    });
+    return stepLoss;
+  }
+
+  /** Runs the model over a split without gradients; eval_* metrics as HF's Trainer names them. */
+  evaluate(split?: EncodedSplit, progress?: TrainingProgress, prefix = 'eval'): LogRecord {
+    const data = split ?? this.init.evalDataset;
+    if (!data) throw new Error('evaluate(): no evaluation data');
+    const started = Date.now();
+    const { predictions, loss, batches } = this.predictWords(data);
+    this.lastPredictions = predictions;
+    const references = data.sentences.map((s, i) => {
+      if (!s.tags) throw new Error(`evaluate(): sentence ${i} has no gold tags`);
+      return [...s.tags];
+    });
+    const m = this.init.computeMetrics
+      ? this.init.computeMetrics({ predictions, references })
+      : (() => {
+        const r = computeNerMetrics(references, predictions);
+        return { precision: r.precision, recall: r.recall, f1: r.f1, accuracy: r.accuracy };
+      })();
+    const runtime = (Date.now() - started) / 1000;
+    const rec: LogRecord = { [`${prefix}_loss`]: round(loss) };
+    for (const [k, v] of Object.entries(m)) rec[`${prefix}_${k}`] = round(v);
+    Object.assign(rec, {
+      [`${prefix}_runtime`]: round(runtime, 4),
+      [`${prefix}_samples_per_second`]: round(data.features.length / Math.max(runtime, 1e-9), 3),
+      [`${prefix}_steps_per_second`]: round(batches / Math.max(runtime, 1e-9), 3),
+      epoch: round(this.epoch, 4),
+      step: this.globalStep,
+    });
+    this.emit(rec, progress);
+    return rec;
+  }
+
+  /** Word-level tags for every sentence of a split, and the mean loss where gold labels exist. */
+  predictWords(data: EncodedSplit): { predictions: string[][]; confidences: Float32Array[]; loss: number; batches: number } {
+    const words = new WordPredictions(data.sentences.map((s) => s.tokens.length), this.labels);
+    let lossSum = 0, lossRows = 0, batches = 0;
+    for (const batch of this.loader(data, false).batchesForEpoch(0)) {
+      batches++;
+      noGrad(() => tidy(() => {
+        const logits = this.model.forward(batch, { training: false });
+        words.add(batch.features, logits.f, batch.seqLen);
+        if (batch.labels.some((y) => y !== -100)) {
+          const l = ops.crossEntropy(logits, Tensor.from(batch.labels, [batch.labels.length])).item();
+          // HF averages per-batch mean losses weighted by the number of sequences.
+          lossSum += l * batch.batchSize;
+          lossRows += batch.batchSize;
+        }
+      }));
+    }
+    clearPool();
+    return { predictions: words.result(), confidences: words.confidences(), loss: lossRows ? lossSum / lossRows : NaN, batches };
+  }
+
+  private emit(rec: LogRecord, progress?: TrainingProgress): void {
+    this.logHistory.push(rec);
+    this.log?.write(rec);
+    progress?.record(rec);
+    this.init.onLog?.(rec);
+  }
+
+  private metricValue(metrics: LogRecord | null): number | null {
+    if (!metrics) return null;
+    const v = metrics[metricKey(this.args.metricForBestModel ?? 'loss')];
+    return typeof v === 'number' ? v : null;
+  }
+
+  private improves(v: number, best: number | null, threshold = 0): boolean {
+    if (best === null) return true;
+    const greater = this.args.greaterIsBetter ?? !(this.args.metricForBestModel ?? 'loss').endsWith('loss');
+    return greater ? v > best + threshold : v < best - threshold;
+  }
+
+  private save(metrics: LogRecord | null): void {
+    const dir = join(this.args.outputDir, checkpointDirName(this.globalStep));
+    const v = this.metricValue(metrics);
+    if (v !== null && (this.args.metricForBestModel || this.args.loadBestModelAtEnd) && this.improves(v, this.bestMetric)) {
+      this.bestMetric = v;
+      this.bestCheckpoint = dir;
+    }
+    saveCheckpoint(dir, {
+      model: this.model, tokenizer: this.init.tokenizer, optimizer: this.optimizer,
+      trainerState: this.trainerState(), trainingArgs: trainingArgsToDict(this.args),
+    });
+    if (this.args.saveTotalLimit) rotateCheckpoints(this.args.outputDir, this.args.saveTotalLimit, this.bestCheckpoint);
+  }
+
+  /** HF's EarlyStoppingCallback: stop after `patience` evaluations without improvement beyond the threshold. */
+  private shouldStopEarly(metrics: LogRecord): boolean {
+    if (this.patienceLeft === null) return false;
+    const v = this.metricValue(metrics);
+    if (v === null) return false;
+    if (this.bestEval === null || this.improves(v, this.bestEval, this.args.earlyStoppingThreshold)) {
+      this.bestEval = v;
+      this.patienceLeft = this.args.earlyStoppingPatience;
+      return false;
+    }
+    this.patienceLeft!--;
+    return this.patienceLeft! <= 0;
+  }
+
+  trainerState(): Record<string, unknown> {
+    return {
+      best_metric: this.bestMetric,
+      best_model_checkpoint: this.bestCheckpoint,
+      epoch: this.epoch,
+      global_step: this.globalStep,
+      is_hyper_param_search: false,
+      is_local_process_zero: true,
+      is_world_process_zero: true,
+      log_history: this.logHistory,
+      logging_steps: this.args.loggingSteps,
+      eval_steps: this.args.evalSteps,
+      save_steps: this.args.saveSteps,
+      train_batch_size: this.args.perDeviceTrainBatchSize,
+      num_train_epochs: this.args.numTrainEpochs,
+      max_steps: this.args.maxSteps,
+      seed: this.args.seed,
+      early_stopping: { best: this.bestEval, patience_left: this.patienceLeft },
+    };
+  }
+
+  private resume(dir: string): void {
+    const st = loadCheckpoint(dir, this.model, this.optimizer);
+    this.globalStep = st.globalStep;
+    this.epoch = st.epoch;
+    const s = st.trainerState;
+    this.bestMetric = (s.best_metric as number | null) ?? null;
+    this.bestCheckpoint = (s.best_model_checkpoint as string | null) ?? null;
+    this.logHistory.push(...((s.log_history as LogRecord[]) ?? []));
+    const es = s.early_stopping as { best: number | null; patience_left: number | null } | undefined;
+    if (es) { this.bestEval = es.best; this.patienceLeft = es.patience_left; }
+  }
+
+  private resolveClassWeights(train: EncodedSplit): Tensor | null {
+    const cw = this.args.classWeights;
+    const n = this.labels.length;
+    if (cw === null) return null;
+    if (Array.isArray(cw)) {
+      if (cw.length !== n) throw new Error(`class_weights has ${cw.length} values but the model has ${n} labels (${this.labels.join(', ')})`);
+      return Tensor.from(Float32Array.from(cw), [n]).keep();
+    }
+    // 'balanced' as scikit-learn: total / (classes * count), over the labelled training tokens.
+    const counts = new Float64Array(n);
+    let total = 0;
+    for (const f of train.features) for (const y of f.labels) if (y >= 0) { counts[y]++; total++; }
+    return Tensor.from(Float32Array.from(counts, (c) => (c > 0 ? total / (n * c) : 0)), [n]).keep();
+  }
+}
+
+function round(v: number, digits = 6): number {
+  if (!Number.isFinite(v)) return v;
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}

@@ -1,0 +1,510 @@
+/**
+ * The native addon against the TypeScript reference kernels (an independent, plain implementation
+ * of the contract in kernels.ts), on awkward sizes (1, 7, 33, 129, sizes that are not multiples of
+ * any SIMD width or register tile), for every instruction set this CPU supports (forced with
+ * setNativeIsa, and once through TOKENTUNE_KERNEL in a child process), with subarray views whose
+ * neighbouring elements must stay untouched.
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { dropoutHash, dropoutThreshold, type FloatArray, type Kernels } from '../src/engine/kernels.js';
+import { refKernels } from '../src/engine/ref-kernels.js';
+import {
+  loadNative, nativeInfo, nativeLoadError, setNativeIsa, setThreads, type NativeIsa,
+} from '../src/engine/native.js';
+
+const native = loadNative();
+const EPS32 = 1.1920929e-7;
+
+// ---- helpers ---------------------------------------------------------------------------------------
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => { // mulberry32, uniform in [-1, 1)
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
+  };
+}
+
+const SENTINEL = 777.25;
+
+/** A Float32Array view at an odd offset inside a larger buffer whose other elements are sentinels. */
+class Guarded {
+  readonly buf: Float32Array;
+  readonly v: Float32Array;
+  constructor(readonly n: number, fill: (i: number) => number, readonly off = 3) {
+    this.buf = new Float32Array(n + off + 5).fill(SENTINEL);
+    this.v = this.buf.subarray(off, off + n);
+    for (let i = 0; i < n; i++) this.v[i] = fill(i);
+  }
+  copy(): Float32Array { return Float32Array.from(this.v); }
+  checkPadding(label: string): void {
+    for (let i = 0; i < this.buf.length; i++) {
+      if (i >= this.off && i < this.off + this.n) continue;
+      if (this.buf[i] !== SENTINEL) assert.fail(`${label}: element ${i - this.off} outside the view was written`);
+    }
+  }
+}
+
+function randView(n: number, r: () => number, scale = 1): Guarded {
+  return new Guarded(n, () => r() * scale);
+}
+
+/** |actual - expected| <= atol + rtol * |expected| (or a per-element tolerance), elementwise. */
+function assertClose(label: string, actual: ArrayLike<number>, expected: ArrayLike<number>,
+  atol: number, rtol: number, tolAt?: (i: number) => number): void {
+  assert.equal(actual.length, expected.length, `${label}: length`);
+  for (let i = 0; i < actual.length; i++) {
+    if (Object.is(actual[i], expected[i])) continue; // also NaN in untouched gaps between rows
+    const tol = tolAt ? tolAt(i) : atol + rtol * Math.abs(expected[i]);
+    const d = Math.abs(actual[i] - expected[i]);
+    if (!(d <= tol)) {
+      assert.fail(`${label}: element ${i}: native ${actual[i]} vs reference ${expected[i]} (|diff| ${d.toExponential(2)} > ${tol.toExponential(2)})`);
+    }
+  }
+}
+
+function bytesEqual(a: Float32Array, b: Float32Array): boolean {
+  return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+}
+
+const SIZES = [1, 7, 33, 129, 1000, 40000]; // 40000 takes the multi-threaded path
+
+// ---- GEMM ------------------------------------------------------------------------------------------
+interface GemmCase { transA: boolean; transB: boolean; m: number; n: number; k: number; alpha: number; beta: number;
+  batch: number; pad: number; }
+
+function runGemmCase(nk: Kernels, c: GemmCase, seed: number): void {
+  const { transA, transB, m, n, k, alpha, beta, batch, pad } = c;
+  const r = rng(seed);
+  const [ar, ac] = transA ? [k, m] : [m, k];
+  const [br, bc] = transB ? [n, k] : [k, n];
+  const lda = ac + pad, ldb = bc + pad, ldc = n + pad;
+  const strideA = ar * lda + pad, strideB = br * ldb + 2 * pad, strideC = m * ldc + pad;
+  const a = randView((batch - 1) * strideA + (ar - 1) * lda + ac, r);
+  const b = randView((batch - 1) * strideB + (br - 1) * ldb + bc, r);
+  // beta = 0 must not read C: fill it with NaN so any read shows.
+  const cv = new Guarded((batch - 1) * strideC + (m - 1) * ldc + n, () => (beta === 0 ? NaN : r()));
+  const cRef = cv.copy();
+  const label = `gemm tA=${transA} tB=${transB} m=${m} n=${n} k=${k} batch=${batch} alpha=${alpha} beta=${beta} ld+${pad}`;
+  nk.gemm(transA, transB, m, n, k, alpha, a.v, lda, strideA, b.v, ldb, strideB, beta, cv.v, ldc, strideC, batch);
+  refKernels.gemm(transA, transB, m, n, k, alpha, a.v, lda, strideA, b.v, ldb, strideB, beta, cRef, ldc, strideC, batch);
+  // Scale of each entry: |alpha| * sum_p |a||b| + |beta c|; float32 error grows like sqrt(k) of it.
+  const absA = a.v.map(Math.abs), absB = b.v.map(Math.abs);
+  const mag = new Float64Array(cRef.length);
+  refKernels.gemm(transA, transB, m, n, k, Math.abs(alpha), absA, lda, strideA, absB, ldb, strideB, 0, mag, ldc, strideC, batch);
+  const c0 = cv.copy(); // (only padding between rows differs from cRef, and it must be untouched)
+  assertClose(label, c0, cRef, 0, 0, (i) => {
+    const orig = beta === 0 ? 0 : Math.abs(beta * cRef[i]);
+    return 4 * EPS32 * Math.sqrt(Math.max(k, 1)) * (mag[i] + orig) + 1e-30;
+  });
+  a.checkPadding(`${label} (a)`);
+  b.checkPadding(`${label} (b)`);
+  cv.checkPadding(`${label} (c)`);
+}
+
+function gemmSuite(nk: Kernels): void {
+  const shapes: [number, number, number][] = [
+    [1, 1, 1], [1, 7, 33], [7, 1, 129], [33, 129, 7], [129, 33, 1], [7, 7, 7], [33, 33, 33], [129, 129, 33],
+    [129, 45, 129], [200, 65, 300], // m past one packed A block, k past one packed depth block
+    [3, 4200, 5], // n past one packed B block
+  ];
+  test('gemm: all four transposes on awkward shapes, alpha != 1, beta != 0, padded leading dimensions', () => {
+    let seed = 1;
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        for (const [m, n, k] of shapes) {
+          runGemmCase(nk, { transA, transB, m, n, k, alpha: 1, beta: 0, batch: 1, pad: 0 }, seed++);
+          runGemmCase(nk, { transA, transB, m, n, k, alpha: -0.75, beta: 1.5, batch: 1, pad: 3 }, seed++);
+        }
+      }
+    }
+  });
+
+  test('gemm: batched with strides (batch split and per-matrix split across threads)', () => {
+    let seed = 100;
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        for (const batch of [2, 3, 5, 12]) {
+          runGemmCase(nk, { transA, transB, m: 33, n: 40, k: 17, alpha: 0.5, beta: 0, batch, pad: 1 }, seed++);
+          runGemmCase(nk, { transA, transB, m: 70, n: 129, k: 33, alpha: 1, beta: -1, batch, pad: 0 }, seed++);
+        }
+      }
+    }
+  });
+
+  test('gemm: k = 0 scales C by beta, m or n = 0 leaves C alone', () => {
+    const c = new Float32Array([1, 2, 3, 4]);
+    nk.gemm(false, false, 2, 2, 0, 1, new Float32Array(0), 1, 0, new Float32Array(0), 2, 0, 0.5, c, 2, 4, 1);
+    assert.deepEqual([...c], [0.5, 1, 1.5, 2]);
+    const d = new Float32Array([NaN, NaN]);
+    nk.gemm(false, false, 1, 2, 0, 1, new Float32Array(0), 1, 0, new Float32Array(0), 2, 0, 0, d, 2, 2, 1);
+    assert.deepEqual([...d], [0, 0]);
+    nk.gemm(false, false, 0, 2, 3, 1, new Float32Array(0), 3, 0, new Float32Array(6), 2, 0, 0, c, 2, 4, 1);
+    assert.deepEqual([...c], [0.5, 1, 1.5, 2]);
+  });
+}
+
+// ---- the other kernels ---------------------------------------------------------------------------
+function elementwiseSuite(nk: Kernels): void {
+  test('add, mul, axpy, scale (and add in place)', () => {
+    for (const n of SIZES) {
+      const r = rng(n);
+      const a = randView(n, r), b = randView(n, r), out = randView(n, r);
+      const refOut = new Float32Array(n);
+      nk.add(a.v, b.v, out.v, n);
+      refKernels.add(a.v, b.v, refOut, n);
+      assertClose(`add n=${n}`, out.v, refOut, 0, 0);
+      nk.mul(a.v, b.v, out.v, n);
+      refKernels.mul(a.v, b.v, refOut, n);
+      assertClose(`mul n=${n}`, out.v, refOut, 0, 0);
+      const y = randView(n, r), yRef = y.copy();
+      nk.axpy(n, 0.3, a.v, y.v);
+      refKernels.axpy(n, 0.3, a.v, yRef);
+      assertClose(`axpy n=${n}`, y.v, yRef, 1e-7, 2e-7);
+      nk.scale(a.v, -1.7, out.v, n);
+      refKernels.scale(a.v, -1.7, refOut, n);
+      assertClose(`scale n=${n}`, out.v, refOut, 0, 2e-7);
+      const aRef = a.copy();
+      nk.add(a.v, b.v, a.v, n); // out aliases a
+      refKernels.add(aRef, b.v, aRef, n);
+      assertClose(`add in place n=${n}`, a.v, aRef, 0, 0);
+      for (const g of [a, b, out, y]) g.checkPadding(`elementwise n=${n}`);
+    }
+  });
+
+  test('sumSquares (double precision)', () => {
+    for (const n of [...SIZES, 200000]) {
+      const x = randView(n, rng(n + 1), 3);
+      const got = nk.sumSquares(x.v, n);
+      const want = refKernels.sumSquares(x.v, n);
+      assert.ok(Math.abs(got - want) <= 1e-12 * want + 1e-300, `sumSquares n=${n}: ${got} vs ${want}`);
+    }
+    assert.equal(nk.sumSquares(new Float32Array(0), 0), 0);
+  });
+
+  test('geluForward/Backward (erf and tanh forms), tanhForward/Backward', () => {
+    for (const n of SIZES) {
+      const r = rng(n + 2);
+      const x = randView(n, r, 6); // covers the tails of erf/tanh
+      const dy = randView(n, r);
+      for (const approximate of [0, 1]) {
+        const y = randView(n, r), yRef = new Float32Array(n);
+        nk.geluForward(x.v, y.v, n, approximate);
+        refKernels.geluForward(x.v, yRef, n, approximate);
+        assertClose(`gelu(${approximate}) n=${n}`, y.v, yRef, 1e-6, 1e-6);
+        const dx = randView(n, r), dxRef = dx.copy();
+        nk.geluBackward(x.v, dy.v, dx.v, n, approximate);
+        refKernels.geluBackward(x.v, dy.v, dxRef, n, approximate);
+        assertClose(`geluBackward(${approximate}) n=${n}`, dx.v, dxRef, 2e-6, 2e-6);
+        y.checkPadding('gelu');
+        dx.checkPadding('geluBackward');
+      }
+      const t = randView(n, r), tRef = new Float32Array(n);
+      nk.tanhForward(x.v, t.v, n);
+      refKernels.tanhForward(x.v, tRef, n);
+      assertClose(`tanh n=${n}`, t.v, tRef, 3e-7, 1e-6);
+      const dx = randView(n, r), dxRef = dx.copy();
+      nk.tanhBackward(t.v, dy.v, dx.v, n);
+      refKernels.tanhBackward(t.v, dy.v, dxRef, n);
+      assertClose(`tanhBackward n=${n}`, dx.v, dxRef, 1e-7, 2e-7);
+      t.checkPadding('tanh');
+    }
+  });
+
+  test('dropoutForward/Backward: the keep mask and values match the reference bit for bit', () => {
+    for (const n of SIZES) {
+      for (const [p, seed] of [[0.1, 42], [0.5, 4294967295], [0, 7], [0.9, 123456789]] as const) {
+        const r = rng(n + seed);
+        const x = randView(n, r);
+        const y = randView(n, r), yRef = new Float32Array(n);
+        nk.dropoutForward(x.v, y.v, n, p, seed);
+        refKernels.dropoutForward(x.v, yRef, n, p, seed);
+        assert.ok(bytesEqual(y.v, yRef), `dropout p=${p} seed=${seed} n=${n}: values differ from the reference`);
+        const thr = dropoutThreshold(p);
+        for (let i = 0; i < n; i++) {
+          const keep = dropoutHash(seed, i) >= thr;
+          if (keep !== (y.v[i] !== 0 || x.v[i] === 0)) assert.fail(`dropout mask differs at ${i}`);
+        }
+        const dx = randView(n, r), dxRef = dx.copy();
+        nk.dropoutBackward(x.v, dx.v, n, p, seed);
+        refKernels.dropoutBackward(x.v, dxRef, n, p, seed);
+        assert.ok(bytesEqual(dx.v, dxRef), `dropoutBackward p=${p} seed=${seed} n=${n}: differs from the reference`);
+        y.checkPadding('dropout');
+        dx.checkPadding('dropoutBackward');
+      }
+    }
+  });
+
+  test('adamw: three steps against the reference (weight decay, bias correction)', () => {
+    for (const n of SIZES) {
+      const r = rng(n + 3);
+      const p = randView(n, r), m = new Guarded(n, () => 0), v = new Guarded(n, () => 0);
+      const pRef = p.copy(), mRef = new Float32Array(n), vRef = new Float32Array(n);
+      for (let step = 1; step <= 3; step++) {
+        const g = randView(n, r, 0.1);
+        nk.adamw(p.v, g.v, m.v, v.v, n, 1e-3, 0.9, 0.999, 1e-8, 0.01, step);
+        refKernels.adamw(pRef, g.v, mRef, vRef, n, 1e-3, 0.9, 0.999, 1e-8, 0.01, step);
+      }
+      assertClose(`adamw param n=${n}`, p.v, pRef, 1e-6, 1e-5);
+      assertClose(`adamw m n=${n}`, m.v, mRef, 1e-9, 1e-5);
+      assertClose(`adamw v n=${n}`, v.v, vRef, 1e-12, 1e-5);
+      for (const gd of [p, m, v]) gd.checkPadding('adamw');
+    }
+  });
+}
+
+function rowSuite(nk: Kernels): void {
+  const RC: [number, number][] = [[1, 1], [1, 7], [7, 33], [33, 7], [129, 129], [5, 1000], [64, 768]];
+
+  test('addBias and sumRowsAcc', () => {
+    for (const [rows, cols] of RC) {
+      const r = rng(rows * 1000 + cols);
+      const x = randView(rows * cols, r), bias = randView(cols, r), out = randView(rows * cols, r);
+      const outRef = new Float32Array(rows * cols);
+      nk.addBias(x.v, bias.v, out.v, rows, cols);
+      refKernels.addBias(x.v, bias.v, outRef, rows, cols);
+      assertClose(`addBias ${rows}x${cols}`, out.v, outRef, 0, 0);
+      const db = randView(cols, r), dbRef = db.copy();
+      nk.sumRowsAcc(x.v, db.v, rows, cols);
+      refKernels.sumRowsAcc(x.v, dbRef, rows, cols);
+      assertClose(`sumRowsAcc ${rows}x${cols}`, db.v, dbRef, 1e-6, 1e-6);
+      out.checkPadding('addBias');
+      db.checkPadding('sumRowsAcc');
+    }
+  });
+
+  test('layerNormForward/Backward (biased variance; backward accumulates)', () => {
+    for (const [rows, cols] of RC) {
+      const r = rng(rows * 77 + cols);
+      const x = new Guarded(rows * cols, () => 2 + 3 * r()); // offset mean, as real activations
+      const gamma = randView(cols, r), beta = randView(cols, r);
+      const y = randView(rows * cols, r), mean = randView(rows, r), rstd = randView(rows, r);
+      const yRef = new Float32Array(rows * cols), meanRef = new Float32Array(rows), rstdRef = new Float32Array(rows);
+      nk.layerNormForward(x.v, gamma.v, beta.v, y.v, mean.v, rstd.v, rows, cols, 1e-12);
+      refKernels.layerNormForward(x.v, gamma.v, beta.v, yRef, meanRef, rstdRef, rows, cols, 1e-12);
+      const label = `layerNorm ${rows}x${cols}`;
+      assertClose(`${label} y`, y.v, yRef, 2e-6, 2e-6);
+      assertClose(`${label} mean`, mean.v, meanRef, 1e-7, 1e-6);
+      assertClose(`${label} rstd`, rstd.v, rstdRef, 0, 2e-6);
+      const dy = randView(rows * cols, r);
+      const dx = randView(rows * cols, r), dg = randView(cols, r), db = randView(cols, r);
+      const dxRef = dx.copy(), dgRef = dg.copy(), dbRef = db.copy();
+      nk.layerNormBackward(dy.v, x.v, gamma.v, meanRef, rstdRef, dx.v, dg.v, db.v, rows, cols);
+      refKernels.layerNormBackward(dy.v, x.v, gamma.v, meanRef, rstdRef, dxRef, dgRef, dbRef, rows, cols);
+      assertClose(`${label} dx`, dx.v, dxRef, 1e-5, 1e-5);
+      // dgamma/dbeta sum over rows: tolerance grows with the number of rows summed.
+      assertClose(`${label} dgamma`, dg.v, dgRef, 2e-6 * Math.sqrt(rows), 1e-5);
+      assertClose(`${label} dbeta`, db.v, dbRef, 2e-6 * Math.sqrt(rows), 1e-5);
+      for (const g of [y, mean, rstd, dx, dg, db]) g.checkPadding(label);
+    }
+  });
+
+  test('softmaxForward (masked, scaled) and softmaxBackward', () => {
+    const shapes: [number, number, number, number][] = [[1, 1, 1, 1], [1, 2, 3, 7], [2, 3, 7, 33], [2, 12, 33, 129], [3, 1, 2, 1]];
+    for (const [batch, heads, tq, tk] of shapes) {
+      const r = rng(batch * heads * tq * tk);
+      const n = batch * heads * tq * tk;
+      const s = randView(n, r, 8);
+      // Padding masks as the model builds them: 0 to attend, a large negative number for padding;
+      // the last batch row is fully masked (the contract: still finite and uniform).
+      const mask = new Guarded(batch * tk, (i) => {
+        const b = Math.floor(i / tk), j = i % tk;
+        return b === batch - 1 && batch > 1 ? -1e4 : (j > 0 && j % 5 === 0 ? -3.4e38 : 0);
+      });
+      for (const m of [mask.v, null]) {
+        const y = randView(n, r), yRef = new Float32Array(n);
+        nk.softmaxForward(s.v, m, y.v, batch, heads, tq, tk, 0.125);
+        refKernels.softmaxForward(s.v, m, yRef, batch, heads, tq, tk, 0.125);
+        const label = `softmax ${batch}x${heads}x${tq}x${tk} mask=${m !== null}`;
+        assertClose(label, y.v, yRef, 1e-7, 2e-6);
+        const dy = randView(n, r), ds = randView(n, r), dsRef = ds.copy();
+        nk.softmaxBackward(y.v, dy.v, ds.v, batch * heads * tq, tk, 0.125);
+        refKernels.softmaxBackward(y.v, dy.v, dsRef, batch * heads * tq, tk, 0.125);
+        assertClose(`${label} backward`, ds.v, dsRef, 1e-6, 1e-5);
+        y.checkPadding(label);
+        ds.checkPadding(label);
+      }
+    }
+  });
+
+  test('embeddingForward/Backward (repeated ids sum)', () => {
+    for (const [n, dim, vocab] of [[1, 1, 1], [7, 33, 5], [129, 7, 200], [300, 768, 50]] as const) {
+      const r = rng(n * dim);
+      const table = randView(vocab * dim, r);
+      const idsBuf = new Int32Array(n + 2);
+      const ids = idsBuf.subarray(1, n + 1);
+      for (let i = 0; i < n; i++) ids[i] = Math.floor(((r() + 1) / 2) * vocab) % vocab;
+      const out = randView(n * dim, r), outRef = new Float32Array(n * dim);
+      nk.embeddingForward(table.v, ids, out.v, n, dim);
+      refKernels.embeddingForward(table.v, ids, outRef, n, dim);
+      assertClose(`embedding ${n}x${dim}`, out.v, outRef, 0, 0);
+      const dout = randView(n * dim, r), dt = randView(vocab * dim, r), dtRef = dt.copy();
+      nk.embeddingBackward(dout.v, ids, dt.v, n, dim);
+      refKernels.embeddingBackward(dout.v, ids, dtRef, n, dim);
+      assertClose(`embeddingBackward ${n}x${dim}`, dt.v, dtRef, 0, 0); // same order of float adds
+      out.checkPadding('embedding');
+      dt.checkPadding('embeddingBackward');
+    }
+  });
+
+  test('permute0213 (overwrite and accumulate)', () => {
+    for (const [d0, d1, d2, d3] of [[1, 1, 1, 1], [2, 7, 3, 5], [2, 33, 12, 64], [1, 129, 1, 7]] as const) {
+      const r = rng(d0 * d1 * d2 * d3);
+      const n = d0 * d1 * d2 * d3;
+      const x = randView(n, r);
+      for (const accumulate of [false, true]) {
+        const out = randView(n, r), outRef = out.copy();
+        nk.permute0213(x.v, out.v, d0, d1, d2, d3, accumulate);
+        refKernels.permute0213(x.v, outRef, d0, d1, d2, d3, accumulate);
+        assertClose(`permute0213 ${d0}x${d1}x${d2}x${d3} acc=${accumulate}`, out.v, outRef, 0, 0);
+        out.checkPadding('permute0213');
+      }
+    }
+  });
+
+  test('crossEntropyForward/Backward with ignored rows and class weights', () => {
+    for (const [rows, classes] of [[1, 1], [7, 9], [129, 13], [2000, 33]] as const) {
+      const r = rng(rows * classes);
+      const logits = randView(rows * classes, r, 10);
+      const labels = new Int32Array(rows);
+      for (let i = 0; i < rows; i++) labels[i] = i % 4 === 3 ? -100 : Math.floor(((r() + 1) / 2) * classes) % classes;
+      const weights = randView(classes, () => 0.5 + Math.abs(r()));
+      for (const w of [null, weights.v]) {
+        const probs = randView(rows * classes, r), probsRef = new Float32Array(rows * classes);
+        const [loss, wsum] = nk.crossEntropyForward(logits.v, labels, w, probs.v, rows, classes, -100);
+        const [lossRef, wsumRef] = refKernels.crossEntropyForward(logits.v, labels, w, probsRef, rows, classes, -100);
+        const label = `crossEntropy ${rows}x${classes} weights=${w !== null}`;
+        assert.ok(Math.abs(loss - lossRef) <= 1e-6 * Math.abs(lossRef) + 1e-6, `${label}: loss ${loss} vs ${lossRef}`);
+        assert.ok(Math.abs(wsum - wsumRef) <= 1e-9 * Math.abs(wsumRef), `${label}: weight sum ${wsum} vs ${wsumRef}`);
+        assertClose(`${label} probs`, probs.v, probsRef, 1e-7, 2e-6);
+        const dl = randView(rows * classes, r), dlRef = dl.copy();
+        nk.crossEntropyBackward(probsRef, labels, w, dl.v, rows, classes, -100, 0.37);
+        refKernels.crossEntropyBackward(probsRef, labels, w, dlRef, rows, classes, -100, 0.37);
+        assertClose(`${label} backward`, dl.v, dlRef, 1e-7, 1e-6);
+        probs.checkPadding(label);
+        dl.checkPadding(label);
+      }
+    }
+  });
+}
+
+// ---- determinism, validation, configuration -------------------------------------------------------
+function runAll(nk: Kernels, seed: number): Float32Array[] {
+  const r = rng(seed);
+  const outs: Float32Array[] = [];
+  const a = randView(300 * 200, r).v, b = randView(500 * 200, r).v;
+  const c = new Float32Array(300 * 500);
+  nk.gemm(false, true, 300, 500, 200, 1, a, 200, 0, b, 200, 0, 0, c, 500, 0, 1);
+  outs.push(c);
+  const big = randView(100000, r).v, dy = randView(100000, r).v;
+  const db = new Float32Array(1000);
+  nk.sumRowsAcc(big, db, 100, 1000);
+  outs.push(db);
+  const dg = new Float32Array(1000), dbeta = new Float32Array(1000), dx = new Float32Array(100000);
+  const mean = new Float32Array(100), rstd = new Float32Array(100), y = new Float32Array(100000);
+  nk.layerNormForward(big, db, db, y, mean, rstd, 100, 1000, 1e-5);
+  nk.layerNormBackward(dy, big, db, mean, rstd, dx, dg, dbeta, 100, 1000);
+  outs.push(y, dx, dg, dbeta);
+  const ids = new Int32Array(100).map((_, i) => i % 7);
+  const dt = new Float32Array(7 * 1000);
+  nk.embeddingBackward(big, ids, dt, 100, 1000);
+  outs.push(dt, new Float32Array([nk.sumSquares(big, 100000)]));
+  const probs = new Float32Array(100000);
+  const labels = new Int32Array(10000).map((_, i) => i % 10);
+  outs.push(new Float32Array(nk.crossEntropyForward(big, labels, null, probs, 10000, 10, -100)), probs);
+  return outs;
+}
+
+function determinismSuite(nk: Kernels, defaultThreads: number): void {
+  test('deterministic: same inputs twice, and 1 vs 2 vs 3 threads, give identical bytes', () => {
+    try {
+      const first = runAll(nk, 9);
+      const again = runAll(nk, 9);
+      first.forEach((o, i) => assert.ok(bytesEqual(o, again[i]), `output ${i} differs between two identical runs`));
+      for (const t of [1, 3]) {
+        setThreads(t);
+        const other = runAll(nk, 9);
+        first.forEach((o, i) => assert.ok(bytesEqual(o, other[i]), `output ${i} differs with ${t} threads`));
+      }
+    } finally {
+      setThreads(defaultThreads);
+    }
+  });
+}
+
+function validationSuite(nk: Kernels): void {
+  test('bad arguments throw clear errors instead of touching memory', () => {
+    const f = new Float32Array(6);
+    assert.throws(() => nk.gemm(false, false, 2, 2, 3, 1, new Float32Array(5), 3, 0, f, 2, 0, 0, f, 2, 0, 1),
+      (e: Error) => e instanceof RangeError && /gemm: a has 5 elements, needs at least 6/.test(e.message));
+    assert.throws(() => nk.gemm(false, false, 2, 2, 3, 1, f, 2, 0, f, 2, 0, 0, f, 2, 0, 1), /lda = 2 is less than/);
+    assert.throws(() => nk.gemm(false, false, 2, 2, 3, 1, f, 3, 6, f, 2, 6, 0, f, 2, 2, 2), /strideC/);
+    assert.throws(() => nk.gemm(false, false, 2, 2, 3, 1, new Float64Array(6), 3, 0, f, 2, 0, 0, f, 2, 0, 1),
+      (e: Error) => e instanceof TypeError && /Float32Array/.test(e.message));
+    assert.throws(() => nk.add(f, f, f, 7), RangeError);
+    assert.throws(() => nk.add(f, f, f, -1), RangeError);
+    assert.throws(() => nk.add(f, f, f, 1.5), RangeError);
+    assert.throws(() => nk.embeddingForward(f, new Int32Array([3]), f, 1, 2), /ids\[0\] = 3 is outside the table's 3 rows/);
+    assert.throws(() => nk.crossEntropyForward(f, new Int32Array([0, 5]), null, f, 2, 3, -100), /labels\[1\] = 5/);
+    assert.throws(() => nk.dropoutForward(f, f, 6, 1, 0), /p must be in \[0, 1\)/);
+    assert.throws(() => nk.softmaxForward(f, new Float32Array(1), f, 1, 1, 3, 2, 1), /mask has 1 elements/);
+    assert.throws(() => nk.geluForward(f, f, 6, 2), /approximate/);
+  });
+}
+
+// ---- registration ---------------------------------------------------------------------------------
+if (native === null) {
+  test('native kernels', { skip: `native addon not built (${nativeLoadError()}); run "npm ci" or "npx node-gyp rebuild"` }, () => {});
+} else {
+  const info = nativeInfo()!;
+  const levels: NativeIsa[] = ['scalar', 'avx2', 'avx512'];
+  const available = levels.slice(0, levels.indexOf(info.maxIsa) + 1);
+  after(() => setNativeIsa(info.isa));
+  for (const isa of levels) {
+    if (!available.includes(isa)) {
+      test(`native kernels (${isa})`, { skip: `this CPU supports at most ${info.maxIsa}` }, () => {});
+      continue;
+    }
+    describe(`native kernels (${isa}) vs reference`, () => {
+      test(`switch to ${isa}`, () => {
+        setNativeIsa(isa);
+        assert.equal(native.name, `native-${isa}`);
+      });
+      gemmSuite(native);
+      elementwiseSuite(native);
+      rowSuite(native);
+      determinismSuite(native, info.threads);
+    });
+  }
+  describe('native addon', () => {
+    validationSuite(native);
+
+    test('TOKENTUNE_KERNEL and TOKENTUNE_THREADS are honoured at load (child process)', () => {
+      const nativeJs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'engine', 'native.js');
+      const script = `import(${JSON.stringify(nativeJs)}).then((m) => {
+        const k = m.loadNative();
+        const c = new Float32Array(4);
+        k.gemm(false, true, 2, 2, 3, 1, new Float32Array([1, 2, 3, 4, 5, 6]), 3, 0,
+          new Float32Array([1, 0, 1, 0, 1, 0]), 3, 0, 0, c, 2, 0, 1);
+        console.log(JSON.stringify({ info: m.nativeInfo(), c: [...c] }));
+      });`;
+      const res = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+        env: { ...process.env, TOKENTUNE_KERNEL: 'scalar', TOKENTUNE_THREADS: '3' }, encoding: 'utf8',
+      });
+      assert.equal(res.status, 0, res.stderr);
+      const out = JSON.parse(res.stdout) as { info: { isa: string; threads: number }; c: number[] };
+      assert.equal(out.info.isa, 'scalar');
+      assert.equal(out.info.threads, 3);
+      assert.deepEqual(out.c, [4, 2, 10, 5]);
+    });
+  });
+}
+
+// Keep the type import used when the addon is absent.
+export type { FloatArray };
