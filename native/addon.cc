@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
+#include <new>
 #include <string>
 
 #include "common.h"
@@ -510,6 +512,20 @@ Napi::Value SetIsa(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
+// Turns C++ failures (allocation of packing buffers, ...) into JS errors instead of std::terminate.
+template <Napi::Value (*F)(const Napi::CallbackInfo &)>
+Napi::Value guarded(const Napi::CallbackInfo &info) {
+  try {
+    return F(info);
+  } catch (const Napi::Error &) {
+    throw;
+  } catch (const std::bad_alloc &) {
+    throw Napi::Error::New(info.Env(), "tokentune native: out of memory");
+  } catch (const std::exception &e) {
+    throw Napi::Error::New(info.Env(), std::string("tokentune native: ") + e.what());
+  }
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   g_max_isa = detect_isa();
   g_isa = g_max_isa;
@@ -522,33 +538,33 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     Napi::Value (*fn)(const Napi::CallbackInfo &);
   };
   static const Entry entries[] = {
-      {"gemm", Gemm},
-      {"addBias", AddBias},
-      {"sumRowsAcc", SumRowsAcc},
-      {"add", Add},
-      {"axpy", Axpy},
-      {"mul", Mul},
-      {"scale", Scale},
-      {"sumSquares", SumSquares},
-      {"geluForward", GeluForward},
-      {"geluBackward", GeluBackward},
-      {"tanhForward", TanhForward},
-      {"tanhBackward", TanhBackward},
-      {"layerNormForward", LayerNormForward},
-      {"layerNormBackward", LayerNormBackward},
-      {"softmaxForward", SoftmaxForward},
-      {"softmaxBackward", SoftmaxBackward},
-      {"dropoutForward", DropoutForward},
-      {"dropoutBackward", DropoutBackward},
-      {"embeddingForward", EmbeddingForward},
-      {"embeddingBackward", EmbeddingBackward},
-      {"permute0213", Permute0213},
-      {"crossEntropyForward", CrossEntropyForward},
-      {"crossEntropyBackward", CrossEntropyBackward},
-      {"adamw", AdamW},
-      {"info", Info},
-      {"setThreads", SetThreads},
-      {"setIsa", SetIsa},
+      {"gemm", guarded<Gemm>},
+      {"addBias", guarded<AddBias>},
+      {"sumRowsAcc", guarded<SumRowsAcc>},
+      {"add", guarded<Add>},
+      {"axpy", guarded<Axpy>},
+      {"mul", guarded<Mul>},
+      {"scale", guarded<Scale>},
+      {"sumSquares", guarded<SumSquares>},
+      {"geluForward", guarded<GeluForward>},
+      {"geluBackward", guarded<GeluBackward>},
+      {"tanhForward", guarded<TanhForward>},
+      {"tanhBackward", guarded<TanhBackward>},
+      {"layerNormForward", guarded<LayerNormForward>},
+      {"layerNormBackward", guarded<LayerNormBackward>},
+      {"softmaxForward", guarded<SoftmaxForward>},
+      {"softmaxBackward", guarded<SoftmaxBackward>},
+      {"dropoutForward", guarded<DropoutForward>},
+      {"dropoutBackward", guarded<DropoutBackward>},
+      {"embeddingForward", guarded<EmbeddingForward>},
+      {"embeddingBackward", guarded<EmbeddingBackward>},
+      {"permute0213", guarded<Permute0213>},
+      {"crossEntropyForward", guarded<CrossEntropyForward>},
+      {"crossEntropyBackward", guarded<CrossEntropyBackward>},
+      {"adamw", guarded<AdamW>},
+      {"info", guarded<Info>},
+      {"setThreads", guarded<SetThreads>},
+      {"setIsa", guarded<SetIsa>},
   };
   for (const Entry &e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
   return exports;

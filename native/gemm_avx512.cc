@@ -98,15 +98,23 @@ __attribute__((target("avx512f"))) inline void transpose_block(const float *src,
 __attribute__((target("avx512f"))) void pack_a(bool transA, const float *a, int64_t lda, int64_t mc, int64_t kc,
                                                float *dst) {
   const __mmask16 full = (1u << MR) - 1;
+  if (transA) {
+    // op(A)(i, p) = a[p * lda + i]: MR contiguous values per k (zero-filled past mc). Walk the source
+    // row by row so the reads stream through memory instead of striding by lda.
+    for (int64_t p = 0; p < kc; p++) {
+      const float *s = a + p * lda;
+      for (int64_t i0 = 0; i0 < mc; i0 += MR) {
+        int rows = static_cast<int>(mc - i0 < MR ? mc - i0 : MR);
+        const __mmask16 lm = (1u << rows) - 1;
+        _mm512_mask_storeu_ps(dst + i0 * kc + p * MR, full, _mm512_maskz_loadu_ps(lm, s + i0));
+      }
+    }
+    return;
+  }
   for (int64_t i0 = 0; i0 < mc; i0 += MR) {
     int rows = static_cast<int>(mc - i0 < MR ? mc - i0 : MR);
     float *d = dst + i0 * kc;
-    if (transA) {
-      // op(A)(i, p) = a[p * lda + i]: MR contiguous values per k (zero-filled past `rows`).
-      const __mmask16 lm = (1u << rows) - 1;
-      const float *s = a + i0;
-      for (int64_t p = 0; p < kc; p++) _mm512_mask_storeu_ps(d + p * MR, full, _mm512_maskz_loadu_ps(lm, s + p * lda));
-    } else {
+    {
       // op(A)(i, p) = a[i * lda + p]: transpose 16-wide strips of the MR rows.
       const float *s = a + i0 * lda;
       for (int64_t p0 = 0; p0 < kc; p0 += 16) {
@@ -119,33 +127,36 @@ __attribute__((target("avx512f"))) void pack_a(bool transA, const float *a, int6
 
 __attribute__((target("avx512f"))) void pack_b(bool transB, const float *b, int64_t ldb, int64_t kc, int64_t nc,
                                                float *dst) {
+  if (!transB) {
+    // op(B)(p, j) = b[p * ldb + j]: NR contiguous values per k. Row by row through the source (the
+    // reads stream; a panel-by-panel walk would stride by ldb and miss the TLB on wide matrices).
+    const int64_t full_end = nc / NR * NR;
+    for (int64_t p = 0; p < kc; p++) {
+      const float *s = b + p * ldb;
+      for (int64_t j0 = 0; j0 < full_end; j0 += NR)
+        for (int v = 0; v < NV; v++) _mm512_store_ps(dst + j0 * kc + p * NR + 16 * v, _mm512_loadu_ps(s + j0 + 16 * v));
+      if (full_end < nc) {
+        int cols = static_cast<int>(nc - full_end);
+        for (int v = 0; v < NV; v++) {
+          int left = cols - 16 * v;
+          __mmask16 m = left >= 16 ? __mmask16(0xFFFF) : (left <= 0 ? __mmask16(0) : __mmask16((1u << left) - 1));
+          _mm512_store_ps(dst + full_end * kc + p * NR + 16 * v, _mm512_maskz_loadu_ps(m, s + full_end + 16 * v));
+        }
+      }
+    }
+    return;
+  }
+  // op(B)(p, j) = b[j * ldb + p]: transpose 16 x 16 blocks (16 columns j by 16 k).
   for (int64_t j0 = 0; j0 < nc; j0 += NR) {
     int cols = static_cast<int>(nc - j0 < NR ? nc - j0 : NR);
     float *d = dst + j0 * kc;
-    if (!transB) {
-      // op(B)(p, j) = b[p * ldb + j]: NR contiguous values per k.
-      const float *s = b + j0;
-      if (cols == NR) {
-        for (int64_t p = 0; p < kc; p++)
-          for (int v = 0; v < NV; v++) _mm512_store_ps(d + p * NR + 16 * v, _mm512_loadu_ps(s + p * ldb + 16 * v));
-      } else {
-        for (int64_t p = 0; p < kc; p++)
-          for (int v = 0; v < NV; v++) {
-            int left = cols - 16 * v;
-            __mmask16 m = left >= 16 ? __mmask16(0xFFFF) : (left <= 0 ? __mmask16(0) : __mmask16((1u << left) - 1));
-            _mm512_store_ps(d + p * NR + 16 * v, _mm512_maskz_loadu_ps(m, s + p * ldb + 16 * v));
-          }
-      }
-    } else {
-      // op(B)(p, j) = b[j * ldb + p]: transpose 16 x 16 blocks (16 columns j by 16 k).
-      for (int v = 0; v < NV; v++) {
-        int rows = cols - 16 * v;
-        rows = rows < 0 ? 0 : (rows > 16 ? 16 : rows);
-        const float *s = b + (j0 + 16 * v) * ldb;
-        for (int64_t p0 = 0; p0 < kc; p0 += 16) {
-          int w = static_cast<int>(kc - p0 < 16 ? kc - p0 : 16);
-          transpose_block(s + p0, ldb, rows, w, d + p0 * NR + 16 * v, NR, 0xFFFF);
-        }
+    for (int v = 0; v < NV; v++) {
+      int rows = cols - 16 * v;
+      rows = rows < 0 ? 0 : (rows > 16 ? 16 : rows);
+      const float *s = b + (j0 + 16 * v) * ldb;
+      for (int64_t p0 = 0; p0 < kc; p0 += 16) {
+        int w = static_cast<int>(kc - p0 < 16 ? kc - p0 : 16);
+        transpose_block(s + p0, ldb, rows, w, d + p0 * NR + 16 * v, NR, 0xFFFF);
       }
     }
   }

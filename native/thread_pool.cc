@@ -31,9 +31,15 @@ void ThreadPool::worker(int tid) {
       fn = fn_;
       ctx = ctx_;
     }
-    fn(ctx, tid, nthreads_);
+    std::exception_ptr err;
+    try {
+      fn(ctx, tid, nthreads_);
+    } catch (...) {
+      err = std::current_exception();
+    }
     {
       std::lock_guard<std::mutex> lk(mu_);
+      if (err && !error_) error_ = err;
       if (--pending_ == 0) done_cv_.notify_one();
     }
   }
@@ -50,12 +56,22 @@ void ThreadPool::run(Fn fn, void *ctx) {
     fn_ = fn;
     ctx_ = ctx;
     pending_ = nthreads_ - 1;
+    error_ = nullptr;
     generation_++;
   }
   start_cv_.notify_all();
-  fn(ctx, 0, nthreads_);
+  std::exception_ptr err;
+  try {
+    fn(ctx, 0, nthreads_);
+  } catch (...) {
+    err = std::current_exception();
+  }
   std::unique_lock<std::mutex> lk(mu_);
   done_cv_.wait(lk, [&] { return pending_ == 0; });
+  if (!err) err = error_;
+  error_ = nullptr;
+  lk.unlock();
+  if (err) std::rethrow_exception(err);
 }
 
 int default_thread_count() {

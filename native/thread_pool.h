@@ -1,8 +1,10 @@
 // A persistent pool of worker threads. run(fn) calls fn(tid, nthreads) once on every thread
-// (the calling thread is tid 0) and returns when all are done. Work is partitioned statically by
+// (the calling thread is tid 0) and returns when all are done; an exception thrown on any thread
+// is rethrown by run() after every thread has finished (so no worker outlives the job's state). Work is partitioned statically by
 // the callers, so results depend only on the thread count, never on scheduling.
 #pragma once
 #include <condition_variable>
+#include <exception>
 #include <cstdint>
 #include <mutex>
 #include <thread>
@@ -39,6 +41,7 @@ class ThreadPool {
   uint64_t generation_ = 0;  // bumped per job; workers wait for a change
   int pending_ = 0;          // workers still running the current job
   bool stop_ = false;
+  std::exception_ptr error_;  // first exception thrown by a worker in the current job
   Fn fn_ = nullptr;
   void *ctx_ = nullptr;
 };

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildLabelMap, convertTags, detectScheme, findSplitFiles, loadSplits, readConll } from '../src/data/index.js';
-import type { Dataset } from '../src/data/index.js';
+import { IGNORE_INDEX, bToIMap, buildFeatures, buildLabelMap, convertTags, detectScheme, findSplitFiles, labelsFromWordIds, loadSplits, readConll } from '../src/data/index.js';
+import type { Dataset, WordTokenizer } from '../src/data/index.js';
+import { WordPieceTokenizer } from '../src/tokenizers/index.js';
 
 // dist/test/x.js -> repo root is two levels up; shared data sits beside the repo.
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -84,6 +85,43 @@ test('loadSplits on the CoNLL-2003 folders; label map is the union (eng.testa al
   const s = await loadSplits(join(data, 'conll2003/iob2_token_tag'));
   assert.deepEqual([s.train, s.validation, s.test].map((d) => d!.sentences.length), [14041, 3250, 3453]);
   assert.deepEqual(buildLabelMap([s.train!, s.validation!, s.test!]).labels, ['O', 'B-LOC', 'I-LOC', 'B-MISC', 'I-MISC', 'B-ORG', 'I-ORG', 'B-PER', 'I-PER']);
+  const wnut = await loadSplits(join(data, 'wnut17'));
+  assert.deepEqual([wnut.train, wnut.validation, wnut.test].map((d) => d!.sentences.length), [3394, 1009, 1287]);
   const testa = readConll(join(data, 'conll2003/original_iob1/eng.testa'));
   assert.equal(buildLabelMap([testa]).labels.length, 6);
+});
+
+test('bert-base-cased: cached per-word alignment equals the tokenizer\'s own is_split_into_words encoding', { skip }, () => {
+  const tok = WordPieceTokenizer.fromVocabFile(join(shared, 'models/bert-base-cased-vocab/vocab.txt'), { doLowerCase: false });
+  const asWordTokenizer: WordTokenizer = tok; // the real tokenizer satisfies the structural interface
+  // A zero-width space is deleted by BERT's normalizer: the word becomes [UNK] and keeps its label.
+  const z = buildFeatures({ sentences: [{ tokens: ['Bob', '\u200b', '.'], tags: ['B-PER', 'B-LOC', 'O'] }] }, tok, buildLabelMap([{ sentences: [{ tags: ['B-PER', 'B-LOC', 'O'] }] }]));
+  assert.deepEqual(tok.convertIdsToTokens(Array.from(z.features[0]!.inputIds)), ['[CLS]', 'Bob', '[UNK]', '.', '[SEP]']);
+  assert.deepEqual(Array.from(z.features[0]!.labels), [IGNORE_INDEX, 2, 1, 0, IGNORE_INDEX]); // O, B-LOC, B-PER
+  assert.equal(z.stats.zeroPieceWords, 1);
+  for (const f of ['wnut17/wnut17train.conll', 'conll2003/iob2_token_tag/valid.txt']) {
+    const d = readConll(join(data, f));
+    const labelMap = buildLabelMap([d]);
+    for (const labelAllTokens of [false, true]) {
+      const { features, stats } = buildFeatures(d, asWordTokenizer, labelMap, { maxSeqLength: 512, labelAllTokens });
+      assert.equal(stats.splitSentences, 0, f);
+      assert.equal(features.length, d.sentences.length);
+      let compared = 0;
+      features.forEach((feat, i) => {
+        const s = d.sentences[i]!;
+        const enc = tok.encodeWords(s.tokens);
+        // Words the tokenizer drops entirely get [UNK] here; compare only where none is dropped.
+        if (new Set(enc.wordIds.filter((w) => w !== null)).size !== s.tokens.length) return;
+        compared++;
+        assert.deepEqual(Array.from(feat.inputIds), enc.ids, `${f}:${s.line}`);
+        const ref = labelsFromWordIds(enc.wordIds, s.tags.map((t) => labelMap.label2id.get(t)!), labelAllTokens ? { labelAllTokens, bToI: bToIMap(labelMap) } : {});
+        assert.deepEqual(feat.labels, ref, `${f}:${s.line}`);
+      });
+      assert.ok(compared >= d.sentences.length - stats.zeroPieceWords);
+      if (!labelAllTokens) {
+        const labelled = features.reduce((n, x) => n + x.labels.filter((l) => l !== IGNORE_INDEX).length, 0);
+        assert.equal(labelled, d.sentences.reduce((n, x) => n + x.tokens.length, 0), 'one label per word');
+      }
+    }
+  }
 });

@@ -141,6 +141,26 @@ test('protocol 4 pickle (FRAME, MEMOIZE, STACK_GLOBAL) inside a ZIP64 archive wi
   checkViews(bytes);
 });
 
+test('archives that declare big-endian storages are byte-swapped', () => {
+  const z = b64(fx.VIEWS_P2_ZIP);
+  const p = centralEntry(z, 'views/byteorder');
+  const local = Buffer.from(z.buffer).readUInt32LE(p + 42);
+  const at = local + 30 + 'views/byteorder'.length; // python's zipfile writes no local extra field
+  assert.equal(Buffer.from(z.subarray(at, at + 6)).toString(), 'little');
+  z.set(Buffer.from('big   '), at); // trailing whitespace is ignored; the CRC no longer matches
+  // read as-is, the little-endian int64 2147483647 (ff ff ff 7f 00 00 00 00) is -0x8100000000 in big-endian
+  assert.throws(() => readTorchCheckpoint(z, { verifyCrc: false }), /tensor 'ids': I64 value -554050781184 at element 2 does not fit/);
+  // store the I64 storage big-endian for real; the other storages stay little-endian bytes
+  const d = centralEntry(z, 'views/data/3');
+  const ids = Buffer.from(z.buffer).readUInt32LE(d + 42) + 30 + 'views/data/3'.length;
+  for (let i = 0; i < 4; i++) z.subarray(ids + 8 * i, ids + 8 * i + 8).reverse();
+  const sd = readTorchCheckpoint(z, { verifyCrc: false });
+  assert.deepEqual([...sd.get('ids')!.data], [0, -1, 2147483647, -2147483648]);
+  // LE bytes 07 00 00 00 / f8 ff ff ff read as big-endian int32
+  assert.deepEqual([...sd.get('int')!.data], [0x07000000, -117440513]);
+  assert.deepEqual([...sd.get('char')!.data], [-128, 127], 'single bytes are unaffected');
+});
+
 test('the state dict metadata (BUILD state) is read, not executed', () => {
   const zip = openZip(bufferSource(b64(fx.VIEWS_P2_ZIP)));
   const root = parseTorchPickle(zip.read('views/data.pkl'));

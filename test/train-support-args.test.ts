@@ -180,7 +180,7 @@ test('config files: errors name the file and the line', () => {
     writeFileSync(json, '{\n  "seed": 1,\n  "learning_rate": tru\n}\n');
     assert.throws(() => loadConfigFile(json), { message: `${json}:3:20: invalid JSON: unexpected 't'` });
     writeFileSync(json, '{\n  "seed": 1,\n}\n');
-    assert.throws(() => loadConfigFile(json), new RegExp(`^${json.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:1: invalid JSON: expected a double-quoted property name`));
+    assert.throws(() => loadConfigFile(json), new RegExp(`${json.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:1: invalid JSON: expected a double-quoted property name`));
     writeFileSync(json, '{\n  "seed": 1,\n  "learning_rate": "x"\n}\n');
     assert.throws(() => parseTrainingArgs({ argv: ['--config', json] }), { message: `${json}:3: learning_rate: expected a number, got 'x'` });
     assert.throws(() => loadConfigFile(join(dir, 'missing.yaml')), /missing\.yaml: cannot read config file \(ENOENT\)/);
@@ -227,12 +227,16 @@ test('warmup, stride, resume and class weights', () => {
 });
 
 test('--help returns help without validating; formatHelp groups options with defaults', () => {
-  const r = parse(['--load-best-model-at-end', '--help']);
+  const r = parse(['--load-best-model-at-end', '--bogus', '--help']);
   assert.equal(r.help, true);
+  assert.equal(r.args.loadBestModelAtEnd, false);
   const h = formatHelp();
+  const flat = h.replace(/\s+/g, ' ');
   for (const s of ['Optimizer (AdamW):', 'Checkpoints, best model and early stopping:', 'Data:', '--learning-rate <FLOAT>', '(default: 0.00005)', '--eval-strategy <no|steps|epoch>', '[alias: --evaluation-strategy]', 'fp16', 'report_to']) {
-    assert.ok(h.includes(s), `help lacks ${s}`);
+    assert.ok(flat.includes(s), `help lacks ${s}`);
   }
+  for (const line of h.split('\n')) assert.ok(line.length <= 100, `help line too long: ${line}`);
+  assert.match(h, /^ {2}--learning-rate <FLOAT> +Initial \(peak\) learning rate\. \(default: 0\.00005\)/m);
   for (const o of TRAINING_OPTIONS) assert.ok(h.includes(`--${o.name.replace(/_/g, '-')}`), `help lacks ${o.name}`);
 });
 

@@ -96,22 +96,36 @@ export function alignLabels(
   wordPieces: readonly ArrayLike<number>[],
   wordLabels: ArrayLike<number> | null,
   special: { clsId: number; sepId: number },
-  opts: AlignOptions & { start?: number; end?: number; maxPiecesPerWord?: number; labelWord?: (w: number) => boolean } = {},
+  opts: AlignOptions & {
+    start?: number;
+    end?: number;
+    maxPiecesPerWord?: number;
+    /** Only words [labelFrom, labelTo) get labels (the rest -100); default all. */
+    labelFrom?: number;
+    labelTo?: number;
+    /** Allocator for the output arrays (features.ts passes a slab allocator). */
+    alloc?: (n: number) => Int32Array;
+  } = {},
 ): AlignedSequence {
   const start = opts.start ?? 0;
   const end = opts.end ?? wordPieces.length;
   const cap = opts.maxPiecesPerWord ?? Infinity;
   let len = 2;
   for (let w = start; w < end; w++) len += Math.min(wordPieces[w]!.length, cap);
-  const inputIds = new Int32Array(len);
-  const labels = new Int32Array(len).fill(IGNORE_INDEX);
-  const wordIds = new Int32Array(len).fill(-1);
+  const alloc = opts.alloc ?? ((k: number) => new Int32Array(k));
+  const labelFrom = opts.labelFrom ?? start;
+  const labelTo = opts.labelTo ?? end;
+  const inputIds = alloc(len);
+  const labels = alloc(len);
+  const wordIds = alloc(len);
   inputIds[0] = special.clsId;
+  labels[0] = IGNORE_INDEX;
+  wordIds[0] = -1;
   let t = 1;
   for (let w = start; w < end; w++) {
     const p = wordPieces[w]!;
     const n = Math.min(p.length, cap);
-    const label = wordLabels && (!opts.labelWord || opts.labelWord(w)) ? wordLabels[w]! : IGNORE_INDEX;
+    const label = wordLabels && w >= labelFrom && w < labelTo ? wordLabels[w]! : IGNORE_INDEX;
     const cont = opts.labelAllTokens && label !== IGNORE_INDEX ? (opts.bToI ? opts.bToI[label]! : label) : IGNORE_INDEX;
     for (let k = 0; k < n; k++, t++) {
       inputIds[t] = p[k]!;
@@ -120,5 +134,7 @@ export function alignLabels(
     }
   }
   inputIds[t] = special.sepId;
+  labels[t] = IGNORE_INDEX;
+  wordIds[t] = -1;
   return { inputIds, labels, wordIds };
 }

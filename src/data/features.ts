@@ -81,10 +81,17 @@ export function buildFeatures(
   const features: Feature[] = [];
   const stats: FeatureStats = { sentences: data.sentences.length, features: 0, splitSentences: 0, truncatedWords: 0, zeroPieceWords: 0, labelledTokens: 0, maxTokens: 0 };
 
+  const alloc = slabAllocator();
+  let pieces: Int32Array[] = [];
+  let countsBuf = new Int32Array(64);
+  let labelsBuf = new Int32Array(64);
+
   data.sentences.forEach((sent, si) => {
     const n = sent.tokens.length;
-    const pieces = new Array<Int32Array>(n);
-    const counts = new Int32Array(n);
+    // Scratch buffers reused across sentences; only the features' own arrays are kept.
+    if (n > countsBuf.length) { countsBuf = new Int32Array(2 * n); labelsBuf = new Int32Array(2 * n); }
+    const counts = countsBuf.subarray(0, n);
+    pieces.length = n;
     for (let w = 0; w < n; w++) {
       const p = cache.pieces(sent.tokens[w]!);
       if (cache.isZeroPiece(p)) stats.zeroPieceWords++;
@@ -95,7 +102,7 @@ export function buildFeatures(
     let wordLabels: Int32Array | null = null;
     if (labelMap) {
       if (!sent.tags || sent.tags.length !== n) throw new DataFormatError(source, sent.line ?? 0, `sentence ${si} has ${n} tokens but ${sent.tags?.length ?? 0} tags`);
-      wordLabels = new Int32Array(n);
+      wordLabels = labelsBuf;
       for (let w = 0; w < n; w++) {
         const id = labelMap.label2id.get(sent.tags[w]!);
         if (id === undefined) throw new DataFormatError(source, sent.line ?? 0, `sentence ${si}, word ${w} (${JSON.stringify(sent.tokens[w])}): label ${JSON.stringify(sent.tags[w])} is not in the label map [${labelMap.labels.join(', ')}]`);
@@ -104,20 +111,23 @@ export function buildFeatures(
     }
     const windows = planWindows(counts, budget, stride);
     if (windows.length > 1) stats.splitSentences++;
-    windows.forEach((win, wi) => {
+    for (let wi = 0; wi < windows.length; wi++) {
+      const win = windows[wi]!;
       const seq = alignLabels(pieces, wordLabels, special, {
-        start: win.start, end: win.end, maxPiecesPerWord: budget,
+        start: win.start, end: win.end, maxPiecesPerWord: budget, alloc,
         labelAllTokens: opts.labelAllTokens ?? false,
         ...(bToI ? { bToI } : {}),
-        ...(opts.labelOwnedOnly ? { labelWord: (w: number) => w >= win.ownStart && w < win.ownEnd } : {}),
+        ...(opts.labelOwnedOnly ? { labelFrom: win.ownStart, labelTo: win.ownEnd } : {}),
       });
       const len = seq.inputIds.length;
       for (let t = 0; t < len; t++) if (seq.labels[t] !== IGNORE_INDEX) stats.labelledTokens++;
       if (len > stats.maxTokens) stats.maxTokens = len;
       features.push({
-        ...seq,
-        attentionMask: new Int32Array(len).fill(1),
-        tokenTypeIds: new Int32Array(len),
+        inputIds: seq.inputIds,
+        labels: seq.labels,
+        wordIds: seq.wordIds,
+        attentionMask: alloc(len).fill(1),
+        tokenTypeIds: alloc(len).fill(0),
         sentenceIndex: si,
         windowIndex: wi,
         wordStart: win.start,
@@ -125,8 +135,28 @@ export function buildFeatures(
         ownedWordStart: win.ownStart,
         ownedWordEnd: win.ownEnd,
       });
-    });
+    }
   });
+  pieces = [];
   stats.features = features.length;
   return { features, stats };
+}
+
+/**
+ * Hands out Int32Array views into large shared chunks: one backing store per ~256 KiB instead of
+ * five per feature, which cut the garbage-collection time that dominated feature building.
+ * Views never overlap; a chunk lives as long as any feature that uses it.
+ */
+function slabAllocator(chunkInts = 1 << 16): (n: number) => Int32Array {
+  let chunk = new Int32Array(chunkInts);
+  let used = 0;
+  return (n: number): Int32Array => {
+    if (used + n > chunk.length) {
+      chunk = new Int32Array(Math.max(chunkInts, n));
+      used = 0;
+    }
+    const view = chunk.subarray(used, used + n);
+    used += n;
+    return view;
+  };
 }

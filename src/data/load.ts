@@ -91,11 +91,15 @@ export function splitOfFileName(name: string): SplitName | null {
   return null;
 }
 
+/** Extensions that are never data, even when the name contains a split word (README-test.md). */
+const NOT_DATA_EXT = new Set(['.md', '.py', '.sh', '.js', '.ts', '.log', '.yaml', '.yml', '.cfg', '.ini', '.toml', '.gz', '.zip', '.tar', '.bz2', '.xz', '.pdf', '.html', '.lock']);
+
 /**
  * Finds the split files in a folder. A file counts if its extension is a data extension
- * (.txt .conll .iob .iob2 .bio .tsv .conllu .jsonl .json .parquet) or is itself the split word
- * (CoNLL-2003's `eng.train`, `eng.testa`, `eng.testb`). Two candidates for one split is an error
- * naming both, never a silent pick.
+ * (.txt .conll .iob .iob2 .bio .tsv .conllu .jsonl .json .parquet), or if one of its dot-separated
+ * name parts is exactly a split word and its extension is not a known non-data one (CoNLL-2003's
+ * `eng.train`/`eng.testa`/`eng.testb`, WNUT-17's `emerging.test.annotated`). Two candidates for
+ * one split is an error naming both, never a silent pick.
  */
 export function findSplitFiles(folder: string): SplitPaths {
   let names: string[];
@@ -105,8 +109,8 @@ export function findSplitFiles(folder: string): SplitPaths {
     const full = join(folder, name);
     if (!statSync(full).isFile()) continue;
     const ext = extname(name).toLowerCase();
-    const extIsSplit = /^\.(train|dev|valid|testa|testb|test)$/.test(ext);
-    if (!(ext in EXT_FORMAT) && !extIsSplit) continue;
+    const splitPart = name.toLowerCase().split('.').slice(1).some((p) => /^(train|dev|valid|validation|testa|testb|test)$/.test(p));
+    if (!(ext in EXT_FORMAT) && !(splitPart && !NOT_DATA_EXT.has(ext))) continue;
     const split = splitOfFileName(name);
     if (split) (found[split] ??= []).push(full);
   }

@@ -37,7 +37,10 @@ export interface SnapshotDownloadOptions {
   repoType?: RepoType;
   /** Branch, tag or commit sha (default 'main'). */
   revision?: string;
-  /** Which files: exact repo paths and/or fnmatch-style globs ('*.json'), or a predicate. Default: all. */
+  /**
+   * Which files: repo paths and/or fnmatch-style globs ('*.json'), or a predicate. Default: all.
+   * As with huggingface_hub's allow_patterns, listed names the repo does not have are skipped.
+   */
   files?: string[] | ((path: string) => boolean);
   /** Cache root (default $HF_HUB_CACHE or $HF_HOME/hub). */
   cacheDir?: string;
@@ -174,18 +177,16 @@ export function globToRegExp(pattern: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-function selectFiles(all: string[], files: SnapshotDownloadOptions['files'], c: Ctx): string[] {
+/**
+ * Like huggingface_hub's allow_patterns: names and globs select files; a name the repo lacks is
+ * skipped (callers list optional files such as tokenizer.json or a shard index).
+ */
+function selectFiles(all: string[], files: SnapshotDownloadOptions['files']): string[] {
   if (files === undefined) return all;
   if (typeof files === 'function') return all.filter((f) => files(f));
-  const wanted = new Set<string>();
-  for (const p of files) {
-    if (isGlob(p)) {
-      const re = globToRegExp(p);
-      for (const f of all) if (re.test(f)) wanted.add(f);
-    } else if (all.includes(p)) wanted.add(p);
-    else throw new EntryNotFoundError(`file '${p}' not found in ${repoLabel(c)} at revision '${c.revision}'`);
-  }
-  return all.filter((f) => wanted.has(f)); // repo order
+  const exact = new Set(files.filter((p) => !isGlob(p)));
+  const globs = files.filter(isGlob).map(globToRegExp);
+  return all.filter((f) => exact.has(f) || globs.some((re) => re.test(f))); // repo order
 }
 
 interface FileMeta {
@@ -377,25 +378,27 @@ async function snapshotDownloadInner(repoId: string, options: SnapshotDownloadOp
   const exactFiles = listed && !listed.some(isGlob) ? listed : undefined;
   exactFiles?.forEach(validateRepoFilePath);
 
-  const fromCache = (): string | undefined => {
+  /** Cached snapshot of `revision`; with `complete`, only if every listed name is in it. */
+  const fromCache = (complete: boolean): string | undefined => {
     const dir = cachedSnapshotDir(repoDir, revision);
     if (!dir) return undefined;
-    if (exactFiles && !exactFiles.every((f) => existsSync(join(dir, ...f.split('/'))))) return undefined;
+    if (complete && !(exactFiles ?? []).every((f) => existsSync(join(dir, ...f.split('/'))))) return undefined;
     return dir;
   };
 
+  // Offline, like huggingface_hub: the cached snapshot of the revision as it is (the file list
+  // of the repo is unknown, so listed names cannot be told apart from names the repo lacks).
   if (options.offline ?? isOfflineEnv(env)) {
-    const dir = fromCache();
+    const dir = fromCache(false);
     if (dir) return dir;
     throw new OfflineCacheMissError(
-      `offline mode (HF_HUB_OFFLINE) is on and ${repoLabel(c)} at revision '${revision}'` +
-        `${exactFiles ? ` (files: ${exactFiles.join(', ')})` : ''} is not in the cache at ${repoDir}; ` +
-        'unset HF_HUB_OFFLINE to download it, or pass a local folder',
+      `offline mode (HF_HUB_OFFLINE) is on and ${repoLabel(c)} at revision '${revision}' is not in the cache ` +
+        `at ${repoDir}; unset HF_HUB_OFFLINE to download it, or pass a local folder`,
     );
   }
-  // A commit sha names immutable content: if every requested file is cached, skip the network.
+  // A commit sha names immutable content: if every listed file is cached, skip the network.
   if (isCommitHash(revision) && exactFiles) {
-    const dir = fromCache();
+    const dir = fromCache(true);
     if (dir) return dir;
   }
 
@@ -403,13 +406,13 @@ async function snapshotDownloadInner(repoId: string, options: SnapshotDownloadOp
   try {
     info = await fetchRevisionInfo(c);
   } catch (e) {
-    const dir = e instanceof HubNetworkError ? fromCache() : undefined;
+    const dir = e instanceof HubNetworkError ? fromCache(false) : undefined;
     if (!dir) throw e;
     log(`warning: ${e instanceof Error ? e.message : String(e)} Using the cached snapshot ${dir}.`);
     return dir;
   }
   const { sha } = info;
-  const wanted = selectFiles(info.files, options.files, c);
+  const wanted = selectFiles(info.files, options.files);
   if (revision !== sha) writeRef(repoDir, revision, sha);
   const snapDir = join(repoDir, 'snapshots', sha);
   mkdirSync(snapDir, { recursive: true });

@@ -2,7 +2,7 @@
  * Loading and saving models in Hugging Face's folder layout: config.json + model.safetensors
  * (or pytorch_model.bin) + tokenizer files, from a folder or from the hub by name.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tensor, parameter } from '../engine/index.js';
 import { loadStateDict, normaliseLegacyKey } from '../io/state-dict.js';
@@ -45,8 +45,10 @@ export interface Pretrained {
   dir: string;
 }
 
-const HUB_FILES = ['config.json', 'model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin',
-  'vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
+/** What a token classifier needs from a hub repository (weights in safetensors when the repo has them). */
+const HUB_FILES = new Set(['config.json', 'vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']);
+const isSafetensors = (f: string): boolean => /^model(-\d+-of-\d+)?\.safetensors(\.index\.json)?$/.test(f);
+const isTorchBin = (f: string): boolean => /^pytorch_model(-\d+-of-\d+)?\.bin(\.index\.json)?$/.test(f);
 
 /** A local folder, or a hub repository id downloaded into the HF cache. */
 export async function resolveModelDir(nameOrPath: string, hub: LoadOptions['hub'] = {}): Promise<string> {
@@ -57,7 +59,10 @@ export async function resolveModelDir(nameOrPath: string, hub: LoadOptions['hub'
   if (/^[.~/]/.test(nameOrPath) || nameOrPath.split('/').length > 2) {
     throw new Error(`${nameOrPath}: no such model folder`);
   }
-  return snapshotDownload(nameOrPath, { ...hub, files: HUB_FILES });
+  const dir = await snapshotDownload(nameOrPath, { ...hub, files: (f) => HUB_FILES.has(f) || isSafetensors(f) });
+  if (readdirSync(dir).some(isSafetensors)) return dir;
+  // Older repositories only have torch.save weights.
+  return snapshotDownload(nameOrPath, { ...hub, files: (f) => HUB_FILES.has(f) || isTorchBin(f) });
 }
 
 export async function fromPretrained(nameOrPath: string, opts: LoadOptions = {}): Promise<Pretrained> {

@@ -30,8 +30,9 @@ export function escapeXml(s: string): string {
 
 /** Round tick positions covering [lo, hi]: steps of 1, 2, 2.5 or 5 times a power of ten. */
 export function niceTicks(lo: number, hi: number, target = 5, minStep = 0): { ticks: number[]; step: number; min: number; max: number } {
-  if (!(hi > lo)) {
-    const pad = lo === 0 ? 1 : Math.abs(lo) * 0.1;
+  // A flat (or numerically flat) range gets padding, so the axis has a span to divide.
+  if (!(hi - lo > Math.max(Math.abs(lo), Math.abs(hi)) * 1e-9) || hi - lo < 1e-300) {
+    const pad = Math.abs(lo) * 0.1 > 1e-12 ? Math.abs(lo) * 0.1 : 1;
     lo -= pad;
     hi += pad;
   }

@@ -348,13 +348,12 @@ function suggestionFor(rawName: string): string | null {
   return guess === null ? null : inStyle(guess, styleOf(rawName));
 }
 
-/** Where a value came from, for error messages. */
-interface Origin {
-  /** The spelling the user wrote: `--learning-rate` or `learning_rate`. */
-  spelled: string;
+/** Where a value came from, for error messages: a config file and line, or nothing (a flag). */
+export interface ValueOrigin {
   file?: string;
   line?: number;
 }
+type Origin = ValueOrigin;
 
 function where(o: Origin): string {
   if (o.file !== undefined) return o.line !== undefined ? `${o.file}:${o.line}: ` : `${o.file}: `;
@@ -394,7 +393,7 @@ function coerceBool(v: unknown): boolean | null {
 }
 
 /** Coerces one raw value (from a flag string or a parsed config file) to the option's type. */
-export function coerceOption(spec: OptionSpec, value: unknown, origin?: Origin): unknown {
+export function coerceOption(spec: OptionSpec, value: unknown, origin?: ValueOrigin): unknown {
   const fail = (expected: string): never => {
     throw new TrainingArgsError(`${origin ? where(origin) : ''}${spec.name}: expected ${expected}, got ${shown(value)}`, spec.name, origin?.file, origin?.line);
   };
@@ -448,6 +447,7 @@ export function coerceOption(spec: OptionSpec, value: unknown, origin?: Origin):
       return fail('a checkpoint folder, true or none');
     }
     case 'classWeights': {
+      if (isNullWord(value)) return null;
       if (value === 'balanced') return 'balanced';
       let list: unknown = value;
       if (typeof value === 'string') {
@@ -550,7 +550,7 @@ export interface ParsedTrainingArgs {
   args: TrainingArguments;
   /** Ignored settings and other non-fatal notes, one sentence each. */
   warnings: string[];
-  /** `--help` / `-h` was given; args then holds the defaults merged with what came before it. */
+  /** `--help` / `-h` was given: nothing else on the line was parsed; args holds defaults (+ opts.config). */
   help: boolean;
   /** Config files read from argv (`--config FILE` or a positional .json/.yaml/.yml). */
   configFiles: string[];
@@ -570,7 +570,7 @@ function mergeMapping(
 ): void {
   const seen = new Map<keyof TrainingArguments, string>();
   for (const [k, value] of Object.entries(source)) {
-    const origin: Origin = { spelled: k, ...(file ? { file: file.path } : {}) };
+    const origin: Origin = file ? { file: file.path } : {};
     const line = file?.lineOf(k);
     if (line !== undefined) origin.line = line;
     const spec = findOption(k);
@@ -636,17 +636,22 @@ export function parseTrainingArgs(opts: ParseTrainingArgsOptions = {}): ParsedTr
   if (opts.config instanceof ConfigFile) mergeMapping(opts.config.values, raw, warnings, opts.config);
   else if (opts.config) mergeMapping(opts.config, raw, warnings);
 
-  // Lex argv first: config files named in argv apply before any flag, wherever they appear.
   const argv = opts.argv ?? [];
+  // --help wins over everything else on the line, even over flags that would be errors.
+  if (argv.some((t) => t === '-h' || t === '--help')) {
+    const values: Record<string, unknown> = {};
+    for (const spec of TRAINING_OPTIONS) {
+      const entry = raw.get(spec.key);
+      values[spec.key] = entry === undefined ? cloneDefault(spec.default) : coerceOption(spec, entry.value, entry.origin);
+    }
+    return { args: resolveArgs(values as unknown as RawTrainingArguments, [], false), warnings, help: true, configFiles };
+  }
+
+  // Lex argv first: config files named in argv apply before any flag, wherever they appear.
   const flags: RawEntry[] = [];
   const flagKeys: (keyof TrainingArguments)[] = [];
-  let help = false;
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]!;
-    if (token === '-h' || token === '--help') {
-      help = true;
-      continue;
-    }
     if (!token.startsWith('--')) {
       if (isConfigFilePath(token)) {
         configFiles.push(token);
@@ -657,7 +662,7 @@ export function parseTrainingArgs(opts: ParseTrainingArgsOptions = {}): ParsedTr
     const eq = token.indexOf('=');
     const name = eq < 0 ? token.slice(2) : token.slice(2, eq);
     const inline = eq < 0 ? undefined : token.slice(eq + 1);
-    const origin: Origin = { spelled: `--${name}` };
+    const origin: Origin = {};
     const nextValue = (): string => {
       if (i + 1 >= argv.length) {
         throw new TrainingArgsError(`--${name}: expected a value`, toSnakeCase(name));
@@ -721,9 +726,7 @@ export function parseTrainingArgs(opts: ParseTrainingArgsOptions = {}): ParsedTr
     const entry = raw.get(spec.key);
     values[spec.key] = entry === undefined ? cloneDefault(spec.default) : coerceOption(spec, entry.value, entry.origin);
   }
-  const rawArgs = values as unknown as RawTrainingArguments;
-  if (help) return { args: resolveArgs(rawArgs, [], false), warnings, help, configFiles };
-  return { args: resolveArgs(rawArgs, warnings, true), warnings, help, configFiles };
+  return { args: resolveArgs(values as unknown as RawTrainingArguments, warnings, true), warnings, help: false, configFiles };
 }
 
 function cloneDefault(v: unknown): unknown {
@@ -842,11 +845,32 @@ function typeLabel(t: OptionType): string {
   }
 }
 
+/** Greedy word wrap of one paragraph to `width` columns. */
+function wrapWords(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let cur = '';
+  for (const w of text.split(/\s+/).filter((x) => x.length > 0)) {
+    if (cur.length > 0 && cur.length + 1 + w.length > width) {
+      lines.push(cur);
+      cur = w;
+    } else {
+      cur = cur.length ? `${cur} ${w}` : w;
+    }
+  }
+  if (cur.length) lines.push(cur);
+  return lines;
+}
+
 /** `tokentune train --help`: options grouped as in HF's docs, each with its default. */
 export function formatHelp(opts: { usage?: string; width?: number } = {}): string {
+  const width = Math.max(60, opts.width ?? 100);
   const usage = opts.usage ?? 'tokentune train [CONFIG.yaml|CONFIG.json] [--config FILE] [options]';
-  const lines: string[] = [`Usage: ${usage}`, '', 'Flags accept kebab-case (--learning-rate), snake_case (--learning_rate) and camelCase;', 'booleans take --flag, --flag=false or --no-flag. Flags override config files, which override defaults.'];
-  const colWidth = 38;
+  const col = 38;
+  const lines: string[] = [
+    `Usage: ${usage}`,
+    '',
+    ...wrapWords('Flags accept kebab-case (--learning-rate), snake_case (--learning_rate) and camelCase; booleans take --flag, --flag=false or --no-flag. Flags override config files, which override defaults. Step counts below 1 are ratios of the total number of training steps.', width),
+  ];
   for (const group of Object.keys(OPTION_GROUP_TITLES) as OptionGroup[]) {
     lines.push('', `${OPTION_GROUP_TITLES[group]}:`);
     for (const spec of TRAINING_OPTIONS.filter((o) => o.group === group)) {
@@ -854,38 +878,17 @@ export function formatHelp(opts: { usage?: string; width?: number } = {}): strin
       const d = spec.default;
       const dflt = d === null || d === false ? '' : ` (default: ${formatValue(spec, d)})`;
       const alias = spec.aliases.length ? ` [alias: ${spec.aliases.map((a) => `--${toKebabCase(a)}`).join(', ')}]` : '';
-      const right = `${spec.help}${dflt}${alias}`;
-      lines.push(left.length >= colWidth ? `${left}\n${' '.repeat(colWidth)}${right}` : `${left.padEnd(colWidth)}${right}`);
+      const right = wrapWords(`${spec.help}${dflt}${alias}`, width - col);
+      const pad = ' '.repeat(col);
+      if (left.length >= col - 1) lines.push(left, ...right.map((r) => pad + r));
+      else lines.push(left.padEnd(col) + (right[0] ?? ''), ...right.slice(1).map((r) => pad + r));
     }
   }
   const errs = UNSUPPORTED_OPTIONS.filter((u) => u.action === 'error').map((u) => u.name);
   const warns = UNSUPPORTED_OPTIONS.filter((u) => u.action === 'warn').map((u) => u.name);
-  lines.push('', 'Hugging Face settings that are rejected: ' + errs.join(', ') + '.');
-  lines.push('Hugging Face settings that are ignored with a warning: ' + warns.join(', ') + '.');
-  return wrap(lines.join('\n'), opts.width ?? 100) + '\n';
-}
-
-function wrap(text: string, width: number): string {
-  return text
-    .split('\n')
-    .map((line) => {
-      if (line.length <= width) return line;
-      const indent = line.startsWith('  --') ? ' '.repeat(38) : '';
-      const words = line.split(' ');
-      const out: string[] = [];
-      let cur = '';
-      for (const w of words) {
-        if (cur.length > 0 && cur.length + 1 + w.length > width && cur.trim().length > 0) {
-          out.push(cur);
-          cur = indent + w;
-        } else {
-          cur = cur.length === 0 ? w : `${cur} ${w}`;
-        }
-      }
-      if (cur.length) out.push(cur);
-      return out.join('\n');
-    })
-    .join('\n');
+  lines.push('', ...wrapWords(`Hugging Face settings that are rejected: ${errs.join(', ')}.`, width));
+  lines.push('', ...wrapWords(`Hugging Face settings that are ignored with a warning: ${warns.join(', ')}.`, width));
+  return lines.join('\n') + '\n';
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -81,6 +81,7 @@ export class HubTestServer {
   cdnOrigin = '';
   private readonly repos = new Map<string, Repo>();
   private readonly renames = new Map<string, string>();
+  private readonly dropped = new Set<string>();
   private readonly lfsBlobs = new Map<string, Buffer>();
   private readonly cuts: { file: string; afterBytes: number; remaining: number }[] = [];
   private readonly hub = createServer((req, res) => this.handle('hub', req, res));
@@ -124,6 +125,11 @@ export class HubTestServer {
     repo.commits.set(sha, stored);
     for (const r of opts.refs ?? ['main']) repo.refs.set(r, sha);
     return sha;
+  }
+
+  /** Make the resolve route 404 for a file the revision API still lists (a race on the hub). */
+  dropFile(id: string, file: string, type: RepoType = 'model'): void {
+    this.dropped.add(`${type}:${id}:${file}`);
   }
 
   /** Serve `oldId` as a relative redirect to `newId` (a renamed repo). */
@@ -246,7 +252,7 @@ export class HubTestServer {
       const sha = repo.commits.has(rev) ? rev : repo.refs.get(rev);
       if (!sha) return this.error(res, log, 404, 'RevisionNotFound', `Invalid rev id: ${rev}`);
       const file = resolve[4]!.split('/').map(decodeURIComponent).join('/');
-      const f = repo.commits.get(sha)!.get(file);
+      const f = this.dropped.has(`${type}:${id}:${file}`) ? undefined : repo.commits.get(sha)!.get(file);
       if (!f) return this.error(res, log, 404, 'EntryNotFound', `${file} does not exist on "${rev}"`);
       if (f.lfs) {
         return this.send(res, log, 302, {

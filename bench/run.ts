@@ -1,0 +1,33 @@
+/**
+ * `npm run bench [-- NAME...]`: every benchmark, or the named ones (gemm, tokenizer, data, train,
+ * infer, onnx). Figures are reported beside a reference measured in the same run (OpenBLAS,
+ * PyTorch, onnxruntime) where one is installed. Benchmarks are never part of the test suite.
+ */
+import { cpus } from 'node:os';
+
+type Bench = () => unknown | Promise<unknown>;
+const BENCHES: Record<string, () => Promise<Bench>> = {
+  gemm: async () => (await import('./gemm.js')).runGemmBench,
+  tokenizer: async () => (await import('./tokenizer.js')).runTokenizerBench,
+  data: async () => (await import('./data.js')).runDataBench,
+  train: async () => {
+    const m = await import('./train.js');
+    return () => m.runTrainBench(process.env.BENCH_TRAIN_CONFIG);
+  },
+  infer: async () => (await import('./infer.js')).runInferBench,
+  onnx: async () => (await import('./onnx.js')).runOnnxBench,
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const names = wanted.length ? wanted : Object.keys(BENCHES);
+console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} logical CPUs, node ${process.version}`);
+for (const name of names) {
+  const load = BENCHES[name];
+  if (!load) {
+    console.error(`unknown benchmark '${name}' (have: ${Object.keys(BENCHES).join(', ')})`);
+    process.exitCode = 2;
+    continue;
+  }
+  console.log(`\n== ${name} ==`);
+  await (await load())();
+}

@@ -1,0 +1,68 @@
+/**
+ * One measured configuration of a BERT token-classification training step (or inference
+ * forward), run in its own process so its peak RSS is its own. Prints one JSON line.
+ * Usage: node dist/bench/train-step.js LAYERS HIDDEN HEADS INTER MODE(train|infer) STEPS
+ */
+import { Tensor, backward, noGrad, ops, tidy, Rng, kernels } from '../src/engine/index.js';
+import { BertForTokenClassification, makeConfig } from '../src/models/index.js';
+import { AdamW } from '../src/train/optimizer.js';
+
+const [layers, hidden, heads, inter, mode = 'train', steps = '3', batchArg = '16', seqArg = '128'] = process.argv.slice(2);
+const B = Number(batchArg), T = Number(seqArg), labels = 9, vocab = 28996;
+const config = makeConfig({
+  vocab_size: vocab, hidden_size: Number(hidden), num_hidden_layers: Number(layers), num_attention_heads: Number(heads),
+  intermediate_size: Number(inter), id2label: Object.fromEntries(Array.from({ length: labels }, (_, i) => [String(i), `L${i}`])),
+});
+const model = BertForTokenClassification.create(config, 0);
+const opt = mode === 'train' ? new AdamW(model.parameters(), { lr: 1.5e-5, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 }) : null;
+const rng = new Rng(1);
+const batch = {
+  inputIds: Int32Array.from({ length: B * T }, () => 1 + rng.nextInt(vocab - 1)),
+  attentionMask: new Int32Array(B * T).fill(1),
+  batchSize: B,
+  seqLen: T,
+};
+const labelTensor = Tensor.from(Int32Array.from({ length: B * T }, () => rng.nextInt(labels)), [B * T]);
+const phases = { forward: 0, backward: 0, optimizer: 0 };
+
+function step(seed: number): void {
+  const t0 = performance.now();
+  if (!opt) {
+    noGrad(() => tidy(() => { model.forward(batch, { training: false }); }));
+    phases.forward += performance.now() - t0;
+    return;
+  }
+  tidy(() => {
+    const loss = ops.crossEntropy(model.forward(batch, { training: true, dropoutSeed: seed }), labelTensor);
+    const t1 = performance.now();
+    phases.forward += t1 - t0;
+    backward(loss);
+    phases.backward += performance.now() - t1;
+  });
+  const t2 = performance.now();
+  opt.clipGradNorm(1);
+  opt.update(1.5e-5);
+  opt.zeroGrad();
+  phases.optimizer += performance.now() - t2;
+}
+
+step(0); // warm-up: fills the buffer pool
+phases.forward = phases.backward = phases.optimizer = 0;
+const times: number[] = [];
+const n = Number(steps);
+for (let i = 0; i < n; i++) {
+  const t = performance.now();
+  step(i + 1);
+  times.push((performance.now() - t) / 1000);
+}
+const sorted = [...times].sort((a, b) => a - b);
+const median = sorted[Math.floor(sorted.length / 2)];
+process.stdout.write(JSON.stringify({
+  mode, layers: Number(layers), hidden: Number(hidden), batch: B, seq: T,
+  kernels: kernels().name,
+  step_seconds: times.map((t) => Number(t.toFixed(4))),
+  median_step_s: Number(median.toFixed(4)),
+  tokens_per_s: Number((B * T / median).toFixed(1)),
+  phase_mean_s: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, Number((v / n / 1000).toFixed(4))])),
+  peak_rss_mib: Number((process.resourceUsage().maxRSS / 1024).toFixed(1)),
+}) + '\n');

@@ -1,0 +1,60 @@
+/**
+ * Training-step benchmark (issue: beat PyTorch on the same CPU). For the BERT-base, small and tiny
+ * configs at batch 16 x 128: our s/step, tokens/s and peak RSS, and, when Debian's python3-torch
+ * and ../shared/bench/torch_bert.py are present, PyTorch's figures measured in the same run.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+
+export interface TrainBenchConfig { name: string; layers: number; hidden: number; heads: number; inter: number; mode: 'train' | 'infer'; steps: number }
+
+export const TRAIN_CONFIGS: TrainBenchConfig[] = [
+  { name: 'tiny', layers: 2, hidden: 128, heads: 2, inter: 512, mode: 'train', steps: 5 },
+  { name: 'small', layers: 4, hidden: 256, heads: 4, inter: 1024, mode: 'train', steps: 3 },
+  { name: 'BERT-base', layers: 12, hidden: 768, heads: 12, inter: 3072, mode: 'train', steps: 3 },
+  { name: 'BERT-base infer', layers: 12, hidden: 768, heads: 12, inter: 3072, mode: 'infer', steps: 3 },
+];
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const repoRoot = resolve(here, '..', '..');
+const torchScript = resolve(repoRoot, '..', 'shared', 'bench', 'torch_bert.py');
+
+function torchAvailable(): string | null {
+  if (!existsSync(torchScript)) return `${torchScript} not found`;
+  try {
+    execFileSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' });
+    return null;
+  } catch {
+    return 'PyTorch not installed (apt-get install python3-torch libopenblas0-openmp)';
+  }
+}
+
+function runOurs(c: TrainBenchConfig): Record<string, unknown> {
+  const out = execFileSync(process.execPath, [join(here, 'train-step.js'), String(c.layers), String(c.hidden), String(c.heads), String(c.inter), c.mode, String(c.steps)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  return JSON.parse(out.trim().split('\n').pop()!);
+}
+
+function runTorch(c: TrainBenchConfig): Record<string, unknown> {
+  const out = execFileSync('/usr/bin/python3', [torchScript, '--threads', '2', '--openblas', 'openmp', '--dtype', 'fp32',
+    '--layers', String(c.layers), '--hidden', String(c.hidden), '--heads', String(c.heads), '--intermediate', String(c.inter),
+    '--vocab', '28996', '--labels', '9', '--batch', '16', '--seq', '128', '--steps', String(c.steps), '--mode', c.mode, '--quiet-wait', '5'],
+  { encoding: 'utf8', maxBuffer: 1 << 22, stdio: ['ignore', 'pipe', 'ignore'] });
+  return JSON.parse(out);
+}
+
+export function runTrainBench(filter?: string): void {
+  const configs = TRAIN_CONFIGS.filter((c) => !filter || c.name.toLowerCase().includes(filter.toLowerCase()));
+  const noTorch = torchAvailable();
+  if (noTorch) console.log(`PyTorch reference skipped: ${noTorch}`);
+  console.log('| config | ours s/step | ours tokens/s | ours peak RSS MiB | torch s/step | torch tokens/s | torch peak RSS MiB | speed ratio (ours/torch) |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const c of configs) {
+    const o = runOurs(c);
+    const t = noTorch ? null : runTorch(c);
+    const ratio = t ? (Number(t.median_step_s) / Number(o.median_step_s)).toFixed(2) + 'x' : 'n/a';
+    console.log(`| ${c.name} | ${o.median_step_s} | ${o.tokens_per_s} | ${o.peak_rss_mib} | ${t?.median_step_s ?? 'n/a'} | ${t?.tokens_per_s ?? 'n/a'} | ${t?.peak_rss_mib ?? 'n/a'} | ${ratio} |`);
+    console.log(`    ours phases: ${JSON.stringify(o.phase_mean_s)}${t ? `; torch phases: ${JSON.stringify(t.phase_mean_s)}` : ''}`);
+  }
+}

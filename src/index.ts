@@ -1,0 +1,19 @@
+/**
+ * tokentune's public API: what a TypeScript user imports. Layers, lowest first: engine, io,
+ * tokenizers, models, data, metrics, train, infer (see DESIGN.md).
+ */
+export * as engine from './engine/index.js';
+export { Tensor, tidy, noGrad, backward, ops } from './engine/index.js';
+export { readSafetensors, writeSafetensors } from './io/safetensors.js';
+export { loadStateDict } from './io/state-dict.js';
+export { snapshotDownload } from './io/hub.js';
+export { WordPieceTokenizer, type Encoding } from './tokenizers/index.js';
+export * from './models/index.js';
+export * from './data/index.js';
+export { syntheticNer, buildVocab } from './data/synthetic.js';
+export * from './metrics/index.js';
+export { Trainer, type TrainerInit, type EncodedSplit, type LogRecord, type TrainOutput } from './train/trainer.js';
+export { parseTrainingArgs, defaultTrainingArgs, formatHelp as formatTrainHelp, type TrainingArguments } from './train/training-args.js';
+export { AdamW, decays } from './train/optimizer.js';
+export { chooseLabels, encodeSplit, readDataFiles } from './train/prepare.js';
+export { main as cli } from './cli/main.js';

@@ -1,0 +1,129 @@
+/**
+ * Micro-batching for the server: requests that arrive within a few milliseconds of each other
+ * (or while a batch is running) share forward calls. A batch closes when `maxWaitMs` has passed
+ * since its first request or when it holds `maxBatchTexts` texts; one batch runs at a time.
+ */
+import type { Entity } from './aggregation.js';
+import type { RunOptions, TextRequest } from './pipeline.js';
+
+export interface BatchPredictor {
+  predictMany(requests: readonly TextRequest[], run?: RunOptions): Promise<Entity[][]>;
+}
+
+export interface MicroBatcherOptions {
+  /** How long the first request of a batch waits for company. Default 5 ms. */
+  maxWaitMs?: number;
+  /** Texts that close a batch at once (a single larger request runs alone). Default 32. */
+  maxBatchTexts?: number;
+  /** Passed to predictMany (batchSize: windows per forward call). */
+  run?: RunOptions;
+}
+
+interface Waiting {
+  requests: readonly TextRequest[];
+  resolve: (r: Entity[][]) => void;
+  reject: (e: unknown) => void;
+}
+
+export class MicroBatcher {
+  /** Batches run and texts predicted, for /health and tests. */
+  batches = 0;
+  texts = 0;
+  private readonly queue: Waiting[] = [];
+  private queuedTexts = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private closed = false;
+  private readonly maxWaitMs: number;
+  private readonly maxBatchTexts: number;
+
+  constructor(private readonly predictor: BatchPredictor, private readonly opts: MicroBatcherOptions = {}) {
+    this.maxWaitMs = opts.maxWaitMs ?? 5;
+    this.maxBatchTexts = opts.maxBatchTexts ?? 32;
+    if (!(this.maxWaitMs >= 0)) throw new RangeError(`maxWaitMs must be >= 0, got ${this.maxWaitMs}`);
+    if (!Number.isInteger(this.maxBatchTexts) || this.maxBatchTexts < 1) throw new RangeError(`maxBatchTexts must be a positive integer, got ${this.maxBatchTexts}`);
+  }
+
+  /** Entities for each request, computed together with whatever else is waiting. */
+  submit(requests: readonly TextRequest[]): Promise<Entity[][]> {
+    if (this.closed) return Promise.reject(new Error('the batcher is closed'));
+    if (requests.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ requests, resolve, reject });
+      this.queuedTexts += requests.length;
+      this.schedule();
+    });
+  }
+
+  /** Stops the timer; waiting requests fail. */
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    for (const w of this.queue.splice(0)) w.reject(new Error('the server is shutting down'));
+    this.queuedTexts = 0;
+  }
+
+  private schedule(): void {
+    if (this.running || this.queue.length === 0) return;
+    if (this.queuedTexts >= this.maxBatchTexts) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      void this.flush();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        void this.flush();
+      }, this.maxWaitMs);
+    }
+  }
+
+  private async flush(): Promise<void> {
+    if (this.running || this.queue.length === 0) return;
+    const taken: Waiting[] = [];
+    let n = 0;
+    while (this.queue.length > 0 && (taken.length === 0 || n + this.queue[0]!.requests.length <= this.maxBatchTexts)) {
+      const w = this.queue.shift()!;
+      taken.push(w);
+      n += w.requests.length;
+    }
+    this.queuedTexts -= n;
+    this.running = true;
+    try {
+      await this.runTogether(taken);
+    } finally {
+      this.running = false;
+      // Whatever arrived during the run has waited long enough: go again at once.
+      if (this.queue.length > 0 && !this.closed) setImmediate(() => void this.flush());
+    }
+  }
+
+  private async runTogether(taken: Waiting[]): Promise<void> {
+    const all = taken.flatMap((w) => w.requests);
+    this.batches++;
+    this.texts += all.length;
+    let results: Entity[][];
+    try {
+      results = await this.predictor.predictMany(all, this.opts.run);
+    } catch (e) {
+      if (taken.length === 1) {
+        taken[0]!.reject(e);
+        return;
+      }
+      // One bad request must not fail its neighbours: retry each on its own.
+      for (const w of taken) {
+        try {
+          w.resolve(await this.predictor.predictMany(w.requests, this.opts.run));
+        } catch (err) {
+          w.reject(err);
+        }
+      }
+      return;
+    }
+    let k = 0;
+    for (const w of taken) {
+      w.resolve(results.slice(k, k + w.requests.length));
+      k += w.requests.length;
+    }
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * The HTTP server: `POST /predict` (JSON in, entities out), `GET /health`, and `GET /` (the
+ * highlighting page). Requests from concurrent clients are micro-batched into shared forward
+ * calls. Every request is handled inside its own try/catch and every input limit answers with
+ * a JSON reason, so no input can bring the server down.
+ */
+import http from 'node:http';
+import { isAggregationStrategy, AGGREGATION_STRATEGIES, type AggregationStrategy } from './aggregation.js';
+import { MicroBatcher, type BatchPredictor } from './batcher.js';
+import { renderPage } from './page.js';
+import type { TextRequest } from './pipeline.js';
+
+export interface ServedPipeline extends BatchPredictor {
+  readonly name: string;
+  readonly labels: readonly string[];
+  readonly maxLength: number;
+  readonly forwardCalls?: number;
+}
+
+export interface ServerOptions {
+  /** Largest request body in bytes (413 beyond). Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Longest single text in characters (413 beyond). Default 100 000. */
+  maxTextChars?: number;
+  /** Most texts in one request (413 beyond). Default 256. */
+  maxTexts?: number;
+  /** Micro-batching: how long a request waits for others, and the texts that close a batch. */
+  batchWaitMs?: number;
+  maxBatchTexts?: number;
+  /** Windows per forward call. Default 32. */
+  forwardBatchSize?: number;
+  /** Aggregation when a request names none. Default 'simple'. */
+  defaultAggregation?: AggregationStrategy;
+  /** One line per failed request (5xx); default: nothing. */
+  log?: (line: string) => void;
+}
+
+/** A client error: the status and the reason sent back as {"error": reason}. */
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
+  const data = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': JSON_TYPE, 'Content-Length': Buffer.byteLength(data), 'Cache-Control': 'no-store', ...extra });
+  res.end(data);
+}
+
+/** Reads the body up to `limit` bytes; more is a 413 (the rest is discarded, the connection closed). */
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      reject(new HttpError(413, `request body is ${declared} bytes; the limit is ${limit}`));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (c: Buffer) => {
+      if (done) return;
+      size += c.length;
+      if (size > limit) {
+        done = true;
+        reject(new HttpError(413, `request body exceeds the limit of ${limit} bytes`));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (!done) {
+        done = true;
+        resolve(Buffer.concat(chunks));
+      }
+    });
+    req.on('error', (e) => {
+      if (!done) {
+        done = true;
+        reject(e);
+      }
+    });
+  });
+}
+
+/**
+ * After a 413 the client may still be sending: read and drop the rest so it sees the answer
+ * (closing at once would reset the connection under it), but only up to a bound in bytes and time.
+ */
+function discardRest(req: http.IncomingMessage, limit: number): void {
+  if (req.readableEnded) return;
+  let dropped = 0;
+  const cap = 4 * limit;
+  const timer = setTimeout(() => req.destroy(), 5000);
+  timer.unref();
+  req.on('data', (c: Buffer) => {
+    dropped += c.length;
+    if (dropped > cap) req.destroy();
+  });
+  req.on('close', () => clearTimeout(timer));
+  req.resume();
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Validates a /predict body into text requests; `single` says whether the answer is one list. */
+function parsePredictBody(buf: Buffer, o: Required<Pick<ServerOptions, 'maxTextChars' | 'maxTexts' | 'defaultAggregation'>>): { requests: TextRequest[]; single: boolean } {
+  let raw: string;
+  try {
+    raw = utf8.decode(buf);
+  } catch {
+    throw new HttpError(400, 'request body is not valid UTF-8');
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(raw);
+  } catch (e) {
+    throw new HttpError(400, `malformed JSON: ${(e as Error).message}`);
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new HttpError(400, 'expected a JSON object: {"text": "..."} or {"texts": ["...", ...]}');
+  }
+  const b = body as Record<string, unknown>;
+  const strategy = b.aggregation_strategy ?? o.defaultAggregation;
+  if (!isAggregationStrategy(strategy)) {
+    throw new HttpError(400, `aggregation_strategy must be one of ${AGGREGATION_STRATEGIES.join(', ')}, got ${JSON.stringify(strategy)}`);
+  }
+  let ignoreLabels: string[] | undefined;
+  if (b.ignore_labels !== undefined) {
+    if (!Array.isArray(b.ignore_labels) || !b.ignore_labels.every((l) => typeof l === 'string')) {
+      throw new HttpError(400, 'ignore_labels must be a list of strings');
+    }
+    ignoreLabels = b.ignore_labels as string[];
+  }
+  const hasText = 'text' in b;
+  const hasTexts = 'texts' in b;
+  if (hasText === hasTexts) throw new HttpError(400, hasText ? 'give "text" or "texts", not both' : 'missing field: expected {"text": "..."} or {"texts": ["...", ...]}');
+  const texts: unknown[] = hasText ? [b.text] : Array.isArray(b.texts) ? b.texts : [];
+  if (hasTexts && !Array.isArray(b.texts)) throw new HttpError(400, '"texts" must be a list of strings');
+  if (texts.length > o.maxTexts) throw new HttpError(413, `${texts.length} texts in one request; the limit is ${o.maxTexts}`);
+  texts.forEach((t, i) => {
+    const where = hasText ? '"text"' : `"texts"[${i}]`;
+    if (typeof t !== 'string') throw new HttpError(400, `${where} must be a string, got ${t === null ? 'null' : typeof t}`);
+    if (t.length > o.maxTextChars) throw new HttpError(413, `${where} has ${t.length} characters; the limit is ${o.maxTextChars}`);
+  });
+  return { requests: (texts as string[]).map((text) => ({ text, aggregationStrategy: strategy, ignoreLabels })), single: hasText };
+}
+
+/** An http.Server for `pipe` (call .listen yourself; port 0 picks a free one). */
+export function createServer(pipe: ServedPipeline, opts: ServerOptions = {}): http.Server {
+  const o = {
+    maxBodyBytes: opts.maxBodyBytes ?? 1 << 20,
+    maxTextChars: opts.maxTextChars ?? 100_000,
+    maxTexts: opts.maxTexts ?? 256,
+    defaultAggregation: opts.defaultAggregation ?? 'simple',
+  };
+  if (!isAggregationStrategy(o.defaultAggregation)) throw new RangeError(`defaultAggregation: ${String(o.defaultAggregation)} is not a strategy`);
+  const batcher = new MicroBatcher(pipe, { maxWaitMs: opts.batchWaitMs ?? 5, maxBatchTexts: opts.maxBatchTexts ?? 32, run: { batchSize: opts.forwardBatchSize ?? 32 } });
+  const page = renderPage({ name: pipe.name, labels: pipe.labels, defaultAggregation: o.defaultAggregation, maxTextChars: o.maxTextChars });
+  const started = Date.now();
+  const counts = { requests: 0, errors: 0 };
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    counts.requests++;
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/predict') {
+      if (req.method !== 'POST') throw new HttpError(405, 'use POST with a JSON body');
+      const { requests, single } = parsePredictBody(await readBody(req, o.maxBodyBytes), o);
+      const results = await batcher.submit(requests);
+      sendJson(res, 200, single ? { entities: results[0] } : { results: results.map((entities) => ({ entities })) });
+      return;
+    }
+    if (path === '/health') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'use GET');
+      sendJson(res, 200, {
+        status: 'ok',
+        model: pipe.name,
+        labels: pipe.labels,
+        max_length: pipe.maxLength,
+        uptime_s: Math.round((Date.now() - started) / 100) / 10,
+        requests: counts.requests,
+        errors: counts.errors,
+        batches: batcher.batches,
+        texts: batcher.texts,
+        forward_calls: pipe.forwardCalls,
+      });
+      return;
+    }
+    if (path === '/' || path === '/index.html') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'use GET');
+      res.writeHead(200, {
+        'Content-Type': 'text/html; charset=utf-8',
+        'Content-Length': Buffer.byteLength(page.html),
+        'Content-Security-Policy': page.csp,
+        'X-Content-Type-Options': 'nosniff',
+        'Referrer-Policy': 'no-referrer',
+      });
+      res.end(req.method === 'HEAD' ? undefined : page.html);
+      return;
+    }
+    throw new HttpError(404, `no such endpoint: ${req.method} ${path} (try POST /predict, GET /health, GET /)`);
+  }
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      counts.errors++;
+      const status = err instanceof HttpError ? err.status : 500;
+      if (status >= 500) opts.log?.(`${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`);
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      const extra: Record<string, string> = {};
+      if (status === 405) extra.Allow = req.url?.startsWith('/predict') ? 'POST' : 'GET, HEAD';
+      if (status === 413) {
+        extra.Connection = 'close';
+        discardRest(req, o.maxBodyBytes);
+      }
+      const message = status >= 500 ? `internal error: ${(err as Error)?.message ?? String(err)}` : (err as Error).message;
+      try {
+        sendJson(res, status, { error: message }, extra);
+      } catch {
+        res.destroy();
+      }
+    });
+  });
+  // Unparseable HTTP (bad request line, oversized headers): answer 400 and close; never crash.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const body = JSON.stringify({ error: `bad HTTP request: ${err.code ?? err.message}` });
+    socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: ${JSON_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
+  server.on('close', () => batcher.close());
+  return server;
+}
