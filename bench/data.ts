@@ -30,7 +30,18 @@ export interface DataBenchResult {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-export function runDataBench(runs = 3): DataBenchResult {
+/** Runs the benchmark, prints one line per dataset (bench/run.ts only calls it) and returns the figures. */
+export function runDataBench(runs = 3, log: (line: string) => void = console.log): DataBenchResult {
+  const res = measure(runs);
+  if (res.skipped) log(`data bench skipped: ${res.skipped}`);
+  for (const r of res.rows) {
+    log(`${r.dataset}: ${r.sentences} sentences, ${r.words} words, ${r.features} features; read ${(r.readSeconds * 1000).toFixed(0)} ms, `
+      + `tokenize+align ${(r.alignSeconds * 1000).toFixed(0)} ms (median of ${runs}) -> ${Math.round(r.sentencesPerSecond)} sentences/s`);
+  }
+  return res;
+}
+
+function measure(runs: number): DataBenchResult {
   const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
   const shared = resolve(repoRoot, '..', 'shared');
   const vocab = join(shared, 'models/bert-base-cased-vocab/vocab.txt');
@@ -66,10 +77,4 @@ export function runDataBench(runs = 3): DataBenchResult {
 }
 
 // Run directly: node dist/bench/data.js
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const res = runDataBench();
-  if (res.skipped) console.log(`data bench skipped: ${res.skipped}`);
-  for (const r of res.rows) {
-    console.log(`${r.dataset}: ${r.sentences} sentences, ${r.words} words, ${r.features} features; read ${(r.readSeconds * 1000).toFixed(0)} ms, tokenize+align ${(r.alignSeconds * 1000).toFixed(0)} ms -> ${Math.round(r.sentencesPerSecond)} sentences/s`);
-  }
-}
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) runDataBench();

@@ -40,6 +40,8 @@ export interface GemmBenchResult {
   isa: string;
   threads: number;
   openblas: string | null; // null when available, else why it was skipped
+  /** 1-minute load average before and after the run (other processes skew the numbers). */
+  load: [number, number];
   rows: GemmBenchRow[];
 }
 
@@ -131,6 +133,9 @@ export function formatGemmTable(res: GemmBenchResult): string {
   const lines: string[] = [];
   lines.push(`GEMM benchmark on ${res.machine}; tokentune native ${res.isa}, ${res.threads} threads (GFLOP/s, best of runs)`);
   if (res.openblas) lines.push(`note: OpenBLAS column skipped: ${res.openblas}`);
+  const busy = Math.max(...res.load);
+  lines.push(`load average ${res.load[0].toFixed(1)} -> ${res.load[1].toFixed(1)}` +
+    (busy > res.threads * 0.75 ? ' (machine busy: absolute numbers are low, the ratios still compare like with like)' : ''));
   const w = Math.max(...res.rows.map((r) => r.shape.label.length), 5);
   const N = res.threads;
   lines.push(`${'shape'.padEnd(w)} | ${'ours 1T'.padStart(8)} ${'BLAS 1T'.padStart(8)} ${'ratio'.padStart(6)} | ${`ours ${N}T`.padStart(8)} ${`BLAS ${N}T`.padStart(8)} ${'ratio'.padStart(6)}`);
@@ -150,6 +155,7 @@ export async function runGemmBench(opts: { reps?: number; quick?: boolean; print
   const info = nativeInfo();
   if (!info) throw new Error(`GEMM bench needs the native addon: ${nativeLoadError()}`);
   const reps = opts.reps ?? (opts.quick ? 2 : 5);
+  const load0 = os.loadavg()[0];
   const threads = info.threads;
   const built = buildOpenBlasProgram();
   const exe = 'exe' in built ? built.exe : null;
@@ -174,6 +180,7 @@ export async function runGemmBench(opts: { reps?: number; quick?: boolean; print
     isa: info.isa,
     threads,
     openblas: 'skip' in built ? built.skip : null,
+    load: [load0, os.loadavg()[0]],
     rows,
   };
   if (opts.print !== false) console.log(formatGemmTable(result));

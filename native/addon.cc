@@ -22,7 +22,7 @@ Isa g_max_isa = ISA_SCALAR;  // what the CPU supports
 Isa g_isa = ISA_SCALAR;      // what is used (may be forced lower)
 
 const OpsTable &ops() {
-#if defined(__x86_64__)
+#if TT_X86
   if (g_isa == ISA_AVX512) return ops_avx512();
   if (g_isa == ISA_AVX2) return ops_avx2();
 #endif

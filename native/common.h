@@ -6,6 +6,14 @@
 #include <cstddef>
 #include <cstdint>
 
+// x86-64 SIMD paths (AVX2, AVX-512) are compiled only on x86-64; elsewhere (arm64) only the portable
+// path exists. TT_PORTABLE_ONLY forces that on x86-64 too, to check the portable build compiles.
+#if defined(__x86_64__) && !defined(TT_PORTABLE_ONLY)
+#define TT_X86 1
+#else
+#define TT_X86 0
+#endif
+
 namespace tt {
 
 enum Isa : int { ISA_SCALAR = 0, ISA_AVX2 = 1, ISA_AVX512 = 2 };
@@ -36,7 +44,7 @@ struct GemmConfig {
 };
 
 GemmConfig gemm_config_scalar();
-#if defined(__x86_64__)
+#if TT_X86
 GemmConfig gemm_config_avx2();
 GemmConfig gemm_config_avx512();
 #endif
@@ -92,7 +100,7 @@ struct OpsTable {
 };
 
 const OpsTable &ops_scalar();
-#if defined(__x86_64__)
+#if TT_X86
 const OpsTable &ops_avx2();
 const OpsTable &ops_avx512();
 #endif

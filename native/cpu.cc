@@ -5,7 +5,7 @@
 namespace tt {
 
 Isa detect_isa() {
-#if defined(__x86_64__)
+#if TT_X86
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f")) return ISA_AVX512;
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return ISA_AVX2;

@@ -5,6 +5,8 @@
 // (or N) into contiguous ranges; every C element is computed by exactly one thread with the same
 // k-order whatever the thread count, so results are deterministic.
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -17,7 +19,8 @@ namespace tt {
 namespace {
 
 // ---- portable micro-kernel (also the arm64 path); the compiler vectorises the j loops ----------
-constexpr int kScalarMR = 4, kScalarNR = 16;
+// 4 x 8: the accumulators fit the 16 SSE registers of baseline x86-64 (and leave NEON room).
+constexpr int kScalarMR = 4, kScalarNR = 8;
 
 void micro_kernel_scalar(int64_t kc, const float *Ap, const float *Bp, float *C, int64_t ldc, float alpha,
                          float beta) {
@@ -143,6 +146,66 @@ void scale_c(float *c, int64_t ldc, int64_t m, int64_t n, float beta) {
   }
 }
 
+// Rows per packed A block for a thread owning m rows: about cfg.mc, balanced so the last block is
+// not a sliver.
+int64_t balanced_mc(const GemmConfig &cfg, int64_t m) {
+  int64_t mblocks = (m + cfg.mc - 1) / cfg.mc;
+  if (mblocks < 1) mblocks = 1;
+  return ((m + mblocks - 1) / mblocks + cfg.mr - 1) / cfg.mr * cfg.mr;
+}
+
+// Depth of each packed block: about cfg.kc, balanced. Depends on k only (never on the thread count),
+// which keeps the summation order, and so the result, independent of the partitioning.
+int64_t balanced_kc(const GemmConfig &cfg, int64_t k) {
+  int64_t kblocks = (k + cfg.kc - 1) / cfg.kc;
+  return (k + kblocks - 1) / kblocks;
+}
+
+void pack_b_block(const GemmConfig &cfg, bool transB, const float *b, int64_t ldb, int64_t kc, int64_t nc, float *dst) {
+  if (cfg.pack_b)
+    cfg.pack_b(transB, b, ldb, kc, nc, dst);
+  else
+    pack_b(transB, b, ldb, kc, nc, cfg.nr, dst);
+}
+
+// For rows [r0, r1) of C and columns [jc, jc + nc): packs each A block (rows x kc at depth pc) and
+// runs the micro-kernel over it against the packed B block bp (kc x nc).
+void macro_rows(const GemmConfig &cfg, bool transA, const float *a, int64_t lda, int64_t pc, int64_t kc, int64_t r0,
+                int64_t r1, int64_t MC, const float *bp, int64_t jc, int64_t nc, float *c, int64_t ldc, float alpha,
+                float beta_eff, float *ap, float *tile) {
+  const int MR = cfg.mr, NR = cfg.nr;
+  for (int64_t ic = r0; ic < r1; ic += MC) {
+    int64_t mc = std::min(MC, r1 - ic);
+    const float *asrc = transA ? a + pc * lda + ic : a + ic * lda + pc;
+    if (cfg.pack_a)
+      cfg.pack_a(transA, asrc, lda, mc, kc, ap);
+    else
+      pack_a(transA, asrc, lda, mc, kc, MR, ap);
+    for (int64_t jr = 0; jr < nc; jr += NR) {
+      int64_t nr = std::min<int64_t>(NR, nc - jr);
+      const float *bpanel = bp + jr * kc;
+      for (int64_t ir = 0; ir < mc; ir += MR) {
+        int64_t mr = std::min<int64_t>(MR, mc - ir);
+        float *cp = c + (ic + ir) * ldc + jc + jr;
+        const float *apanel = ap + ir * kc;
+        if (mr == MR && nr == NR) {
+          cfg.kernel(kc, apanel, bpanel, cp, ldc, alpha, beta_eff);
+        } else {
+          // Edge tile: run the kernel on a full-size scratch tile holding the valid part of C, so
+          // every element gets exactly the arithmetic of a full tile (results do not depend on
+          // where the partition boundaries fall).
+          if (beta_eff != 0.0f)
+            for (int64_t i = 0; i < mr; i++)
+              for (int64_t j = 0; j < nr; j++) tile[i * NR + j] = cp[i * ldc + j];
+          cfg.kernel(kc, apanel, bpanel, tile, NR, alpha, beta_eff);
+          for (int64_t i = 0; i < mr; i++)
+            for (int64_t j = 0; j < nr; j++) cp[i * ldc + j] = tile[i * NR + j];
+        }
+      }
+    }
+  }
+}
+
 // One matrix product on the calling thread.
 void gemm_serial(const GemmConfig &cfg, bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,
                  const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
@@ -151,61 +214,93 @@ void gemm_serial(const GemmConfig &cfg, bool transA, bool transB, int64_t m, int
     scale_c(c, ldc, m, n, beta);
     return;
   }
-  const int MR = cfg.mr, NR = cfg.nr;
-  const int64_t KC = cfg.kc, NC = cfg.nc;
-  // Balance the A blocks so the last one is not a sliver.
-  int64_t mblocks = (m + cfg.mc - 1) / cfg.mc;
-  int64_t MC = ((m + mblocks - 1) / mblocks + MR - 1) / MR * MR;
-  int64_t kblocks = (k + KC - 1) / KC;
-  int64_t kcb = (k + kblocks - 1) / kblocks;  // balanced depth per block
-
+  const int64_t MC = balanced_mc(cfg, m), kcb = balanced_kc(cfg, k), NC = cfg.nc;
   ThreadBuffers &tb = t_buffers;
-  float *bp = tb.b.get(static_cast<size_t>(kcb) * ((std::min(NC, n) + NR - 1) / NR * NR));
+  float *bp = tb.b.get(static_cast<size_t>(kcb) * ((std::min(NC, n) + cfg.nr - 1) / cfg.nr * cfg.nr));
   float *ap = tb.a.get(static_cast<size_t>(kcb) * MC);
-  float *tile = tb.tile.get(static_cast<size_t>(MR) * NR);
-
+  float *tile = tb.tile.get(static_cast<size_t>(cfg.mr) * cfg.nr);
   for (int64_t jc = 0; jc < n; jc += NC) {
     int64_t nc = std::min(NC, n - jc);
     for (int64_t pc = 0; pc < k; pc += kcb) {
       int64_t kc = std::min(kcb, k - pc);
-      const float *bsrc = transB ? b + jc * ldb + pc : b + pc * ldb + jc;
-      if (cfg.pack_b)
-        cfg.pack_b(transB, bsrc, ldb, kc, nc, bp);
-      else
-        pack_b(transB, bsrc, ldb, kc, nc, NR, bp);
-      float beta_eff = pc == 0 ? beta : 1.0f;
-      for (int64_t ic = 0; ic < m; ic += MC) {
-        int64_t mc = std::min(MC, m - ic);
-        const float *asrc = transA ? a + pc * lda + ic : a + ic * lda + pc;
-        if (cfg.pack_a)
-          cfg.pack_a(transA, asrc, lda, mc, kc, ap);
-        else
-          pack_a(transA, asrc, lda, mc, kc, MR, ap);
-        for (int64_t jr = 0; jr < nc; jr += NR) {
-          int64_t nr = std::min<int64_t>(NR, nc - jr);
-          const float *bpanel = bp + jr * kc;
-          for (int64_t ir = 0; ir < mc; ir += MR) {
-            int64_t mr = std::min<int64_t>(MR, mc - ir);
-            float *cp = c + (ic + ir) * ldc + jc + jr;
-            const float *apanel = ap + ir * kc;
-            if (mr == MR && nr == NR) {
-              cfg.kernel(kc, apanel, bpanel, cp, ldc, alpha, beta_eff);
-            } else {
-              cfg.kernel(kc, apanel, bpanel, tile, NR, alpha, 0.0f);
-              for (int64_t i = 0; i < mr; i++) {
-                float *cr = cp + i * ldc;
-                const float *tr = tile + i * NR;
-                if (beta_eff == 0.0f)
-                  for (int64_t j = 0; j < nr; j++) cr[j] = tr[j];
-                else
-                  for (int64_t j = 0; j < nr; j++) cr[j] = tr[j] + beta_eff * cr[j];
-              }
-            }
-          }
-        }
+      pack_b_block(cfg, transB, transB ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, kc, nc, bp);
+      macro_rows(cfg, transA, a, lda, pc, kc, 0, m, MC, bp, jc, nc, c, ldc, alpha, pc == 0 ? beta : 1.0f, ap, tile);
+    }
+  }
+}
+
+// Barrier for the threads of one pool job: spins briefly, then yields (the machine may be shared).
+class SpinBarrier {
+ public:
+  explicit SpinBarrier(int n) : n_(n) {}
+  void wait() {
+    const int gen = gen_.load(std::memory_order_acquire);
+    if (count_.fetch_add(1, std::memory_order_acq_rel) == n_ - 1) {
+      count_.store(0, std::memory_order_relaxed);
+      gen_.fetch_add(1, std::memory_order_release);
+      return;
+    }
+    for (int spins = 0; gen_.load(std::memory_order_acquire) == gen; spins++) {
+      if (spins < 2000) {
+#if TT_X86
+        __builtin_ia32_pause();
+#endif
+      } else {
+        std::this_thread::yield();
       }
     }
   }
+
+ private:
+  const int n_;
+  std::atomic<int> count_{0};
+  std::atomic<int> gen_{0};
+};
+
+// One matrix product on all pool threads: every B block is packed once, cooperatively (each thread
+// packs a share of its micro-panels), then each thread runs its own contiguous range of rows of C
+// against it; two barriers per block keep the shared buffer consistent.
+void gemm_shared_b(ThreadPool &tp, const GemmConfig &cfg, bool transA, bool transB, int64_t m, int64_t n, int64_t k,
+                   float alpha, const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+                   int64_t ldc) {
+  const int64_t kcb = balanced_kc(cfg, k), NC = cfg.nc, NR = cfg.nr;
+  float *bp = t_buffers.b.get(static_cast<size_t>(kcb) * ((std::min(NC, n) + NR - 1) / NR * NR));
+  SpinBarrier barrier(tp.size());
+  std::atomic<bool> alloc_failed{false};
+  tp.run([&](int tid, int nt) {
+    int64_t r0, r1;
+    split_range(m, tid, nt, cfg.mr, &r0, &r1);
+    const int64_t MC = balanced_mc(cfg, std::max<int64_t>(r1 - r0, 1));
+    ThreadBuffers &tb = t_buffers;
+    float *ap = nullptr, *tile = nullptr;
+    try {
+      ap = tb.a.get(static_cast<size_t>(kcb) * MC);
+      tile = tb.tile.get(static_cast<size_t>(cfg.mr) * cfg.nr);
+    } catch (const std::bad_alloc &) {
+      alloc_failed.store(true);
+    }
+    barrier.wait();  // nobody may throw past a barrier the others are waiting at
+    if (alloc_failed.load()) {
+      if (tid == 0) throw std::bad_alloc();
+      return;
+    }
+    for (int64_t jc = 0; jc < n; jc += NC) {
+      int64_t nc = std::min(NC, n - jc);
+      for (int64_t pc = 0; pc < k; pc += kcb) {
+        int64_t kc = std::min(kcb, k - pc);
+        int64_t j0, j1;
+        split_range(nc, tid, nt, NR, &j0, &j1);
+        if (j0 < j1) {
+          const float *bsrc = transB ? b + (jc + j0) * ldb + pc : b + pc * ldb + jc + j0;
+          pack_b_block(cfg, transB, bsrc, ldb, kc, j1 - j0, bp + j0 * kc);
+        }
+        barrier.wait();  // B block complete
+        if (r0 < r1)
+          macro_rows(cfg, transA, a, lda, pc, kc, r0, r1, MC, bp, jc, nc, c, ldc, alpha, pc == 0 ? beta : 1.0f, ap, tile);
+        barrier.wait();  // everyone done with it before it is overwritten
+      }
+    }
+  });
 }
 
 }  // namespace
@@ -222,7 +317,7 @@ GemmConfig gemm_config_scalar() {
 }
 
 static GemmConfig config_for(Isa isa) {
-#if defined(__x86_64__)
+#if TT_X86
   if (isa == ISA_AVX512) return gemm_config_avx512();
   if (isa == ISA_AVX2) return gemm_config_avx2();
 #endif
@@ -245,7 +340,7 @@ void gemm(const GemmArgs &g, Isa isa) {
     gemm_serial(cfg, g.transA, g.transB, m1 - m0, n1 - n0, g.k, g.alpha, a, g.lda, b, g.ldb, g.beta, c, g.ldc);
   };
   double work = static_cast<double>(g.m) * g.n * (g.k > 0 ? g.k : 1) * g.batch;
-  if (T == 1 || work < 262144.0) {
+  if (T == 1 || work < 2097152.0) {  // < ~40 us of work: waking threads costs more than it saves
     for (int64_t i = 0; i < g.batch; i++) one(i, 0, g.m, 0, g.n);
     return;
   }
@@ -257,19 +352,20 @@ void gemm(const GemmArgs &g, Isa isa) {
     });
     return;
   }
-  // Split every matrix among the threads along its longer side, in whole register tiles.
-  bool split_m = g.m >= g.n;
+  const bool ok_k = g.k > 0 && g.alpha != 0.0f;
+  if (ok_k && g.m >= static_cast<int64_t>(T) * cfg.mr * 4) {
+    // Enough rows for every thread: split rows, share the packed B.
+    for (int64_t i = 0; i < g.batch; i++)
+      gemm_shared_b(tp, cfg, g.transA, g.transB, g.m, g.n, g.k, g.alpha, g.a + i * g.strideA, g.lda,
+                    g.b + i * g.strideB, g.ldb, g.beta, g.c + i * g.strideC, g.ldc);
+    return;
+  }
+  // Few rows: split the columns instead, each thread packing its own B panels.
   tp.run([&](int tid, int nt) {
     int64_t lo, hi;
-    for (int64_t i = 0; i < g.batch; i++) {
-      if (split_m) {
-        split_range(g.m, tid, nt, cfg.mr, &lo, &hi);
-        if (lo < hi) one(i, lo, hi, 0, g.n);
-      } else {
-        split_range(g.n, tid, nt, cfg.nr, &lo, &hi);
-        if (lo < hi) one(i, 0, g.m, lo, hi);
-      }
-    }
+    split_range(g.n, tid, nt, cfg.nr, &lo, &hi);
+    if (lo < hi)
+      for (int64_t i = 0; i < g.batch; i++) one(i, 0, g.m, lo, hi);
   });
 }
 

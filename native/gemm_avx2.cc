@@ -2,7 +2,7 @@
 // B loaded as 2 vectors per k step, A broadcast. Per-function target: see gemm_avx512.cc.
 #include "common.h"
 
-#if defined(__x86_64__)
+#if TT_X86
 #include <immintrin.h>
 
 namespace tt {
@@ -49,6 +49,102 @@ __attribute__((target("avx2,fma"))) void micro_kernel(int64_t kc, const float *A
   }
 }
 
+// In-register transpose of 8 rows of 8 floats: on return r[c] holds column c.
+__attribute__((target("avx2"), always_inline)) inline void transpose8(__m256 r[8]) {
+  __m256 t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+    u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+    u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+    u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+  }
+  for (int j = 0; j < 4; j++) {
+    r[j] = _mm256_permute2f128_ps(u[j], u[4 + j], 0x20);
+    r[4 + j] = _mm256_permute2f128_ps(u[j], u[4 + j], 0x31);
+  }
+}
+
+// Lane mask for the first n (0..8) lanes, for maskload/maskstore.
+__attribute__((target("avx2"))) inline __m256i first_lanes(int n) {
+  const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), idx);
+}
+
+// Transposes `rows` (<= 8) rows of `width` (<= 8) floats (row stride ld); column c (c < width) is
+// stored as the lanes of `store` at dst + c * dst_stride; missing rows read as zero.
+__attribute__((target("avx2"))) inline void transpose_block(const float *src, int64_t ld, int rows, int width,
+                                                             float *dst, int64_t dst_stride, __m256i store) {
+  __m256 r[8];
+  const __m256i lm = first_lanes(width);
+  for (int i = 0; i < 8; i++) r[i] = i < rows ? _mm256_maskload_ps(src + i * ld, lm) : _mm256_setzero_ps();
+  transpose8(r);
+  for (int c = 0; c < width; c++) _mm256_maskstore_ps(dst + c * dst_stride, store, r[c]);
+}
+
+// Packed layout as in gemm.cc: A panels kc x MR, B panels kc x NR; source rows are walked in memory
+// order where the layout allows (see gemm_avx512.cc).
+__attribute__((target("avx2"))) void pack_a(bool transA, const float *a, int64_t lda, int64_t mc, int64_t kc,
+                                            float *dst) {
+  const __m256i full = first_lanes(MR);
+  if (transA) {
+    for (int64_t p = 0; p < kc; p++) {
+      const float *s = a + p * lda;
+      for (int64_t i0 = 0; i0 < mc; i0 += MR) {
+        int rows = static_cast<int>(mc - i0 < MR ? mc - i0 : MR);
+        _mm256_maskstore_ps(dst + i0 * kc + p * MR, full, _mm256_maskload_ps(s + i0, first_lanes(rows)));
+      }
+    }
+    return;
+  }
+  for (int64_t i0 = 0; i0 < mc; i0 += MR) {
+    int rows = static_cast<int>(mc - i0 < MR ? mc - i0 : MR);
+    const float *s = a + i0 * lda;
+    float *d = dst + i0 * kc;
+    for (int64_t p0 = 0; p0 < kc; p0 += 8) {
+      int w = static_cast<int>(kc - p0 < 8 ? kc - p0 : 8);
+      transpose_block(s + p0, lda, rows, w, d + p0 * MR, MR, full);
+    }
+  }
+}
+
+__attribute__((target("avx2"))) void pack_b(bool transB, const float *b, int64_t ldb, int64_t kc, int64_t nc,
+                                            float *dst) {
+  if (!transB) {
+    for (int64_t p = 0; p < kc; p++) {
+      const float *s = b + p * ldb;
+      for (int64_t j0 = 0; j0 < nc; j0 += NR) {
+        int cols = static_cast<int>(nc - j0 < NR ? nc - j0 : NR);
+        float *d = dst + j0 * kc + p * NR;
+        for (int v = 0; v < NV; v++) {
+          int left = cols - 8 * v;
+          __m256 x = left >= 8 ? _mm256_loadu_ps(s + j0 + 8 * v)
+                               : _mm256_maskload_ps(s + j0 + 8 * v, first_lanes(left < 0 ? 0 : left));
+          _mm256_store_ps(d + 8 * v, x);
+        }
+      }
+    }
+    return;
+  }
+  const __m256i all = first_lanes(8);
+  for (int64_t j0 = 0; j0 < nc; j0 += NR) {
+    int cols = static_cast<int>(nc - j0 < NR ? nc - j0 : NR);
+    float *d = dst + j0 * kc;
+    for (int v = 0; v < NV; v++) {
+      int rows = cols - 8 * v;
+      rows = rows < 0 ? 0 : (rows > 8 ? 8 : rows);
+      const float *s = b + (j0 + 8 * v) * ldb;
+      for (int64_t p0 = 0; p0 < kc; p0 += 8) {
+        int w = static_cast<int>(kc - p0 < 8 ? kc - p0 : 8);
+        transpose_block(s + p0, ldb, rows, w, d + p0 * NR + 8 * v, NR, all);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 GemmConfig gemm_config_avx2() {
@@ -59,6 +155,8 @@ GemmConfig gemm_config_avx2() {
   cfg.mc = MR * 24;
   cfg.nc = 4096;
   cfg.kernel = micro_kernel;
+  cfg.pack_a = pack_a;
+  cfg.pack_b = pack_b;
   return cfg;
 }
 

@@ -7,13 +7,19 @@
 #include <cstdlib>
 #endif
 
-#if defined(__x86_64__)
+#if TT_X86
+// GCC 12's avx512fintrin.h passes _mm512_undefined_ps() through the unpack intrinsics, which
+// -Wuninitialized reports once inlined; the values are never used.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
 namespace tt {
 namespace {
 
-constexpr int MR = 14, NV = 2, NR = 16 * NV;
+// 6 x 64 (24 accumulators, 4 B vectors, 1 broadcast): measured on Zen 4 against 14x32, 10x32,
+// 8x48 and 12x32; best or tied on the BERT shapes and clearly best on the 128x64 attention products.
+constexpr int MR = 6, NV = 4, NR = 16 * NV;
 
 __attribute__((target("avx512f,fma"))) void micro_kernel(int64_t kc, const float *Ap, const float *Bp, float *C,
                                                          int64_t ldc, float alpha, float beta) {
@@ -23,7 +29,11 @@ __attribute__((target("avx512f,fma"))) void micro_kernel(int64_t kc, const float
 #pragma GCC unroll 4
     for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();
 
-  for (int i = 0; i < MR; i++) _mm_prefetch(reinterpret_cast<const char *>(C + i * ldc), _MM_HINT_T0);
+  // Start pulling in the C tile (every cache line of it) while the k loop runs.
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) _mm_prefetch(reinterpret_cast<const char *>(C + i * ldc + 16 * v), _MM_HINT_T0);
 
 #pragma GCC unroll 2
   for (int64_t p = 0; p < kc; p++) {
@@ -169,7 +179,7 @@ GemmConfig gemm_config_avx512() {
   cfg.mr = MR;
   cfg.nr = NR;
   cfg.kc = 256;
-  cfg.mc = MR * 12;
+  cfg.mc = MR * 24;
   cfg.nc = 4096;
 #ifdef TT_TUNE
   if (const char *e = getenv("TT_KC")) cfg.kc = atoi(e);

@@ -1,7 +1,7 @@
 // AVX2+FMA build of the range kernels: same source, compiled for a wider target (see ops_body.inc).
 #include "common.h"
 
-#if defined(__x86_64__)
+#if TT_X86
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 #define TT_OPS_NS avx2_ops

@@ -3,7 +3,24 @@
 #include <cstdlib>
 #include <memory>
 
+#include "common.h"
+
 namespace tt {
+
+namespace {
+
+// About 20-50 microseconds of polling before a thread goes to sleep.
+constexpr int kSpinIterations = 4000;
+
+inline void cpu_relax() {
+#if TT_X86
+  __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+}  // namespace
 
 ThreadPool::ThreadPool(int nthreads) : nthreads_(nthreads < 1 ? 1 : nthreads) {
   for (int t = 1; t < nthreads_; t++) workers_.emplace_back([this, t] { worker(t); });
@@ -12,7 +29,7 @@ ThreadPool::ThreadPool(int nthreads) : nthreads_(nthreads < 1 ? 1 : nthreads) {
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lk(mu_);
-    stop_ = true;
+    stop_.store(true);
   }
   start_cv_.notify_all();
   for (auto &w : workers_) w.join();
@@ -21,26 +38,36 @@ ThreadPool::~ThreadPool() {
 void ThreadPool::worker(int tid) {
   uint64_t seen = 0;
   for (;;) {
-    Fn fn;
-    void *ctx;
-    {
-      std::unique_lock<std::mutex> lk(mu_);
-      start_cv_.wait(lk, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
-      fn = fn_;
-      ctx = ctx_;
+    bool ready = false;
+    for (int i = 0; i < kSpinIterations; i++) {
+      if (generation_.load(std::memory_order_acquire) != seen || stop_.load(std::memory_order_relaxed)) {
+        ready = true;
+        break;
+      }
+      cpu_relax();
     }
+    if (!ready) {
+      std::unique_lock<std::mutex> lk(mu_);
+      start_cv_.wait(lk, [&] { return stop_.load() || generation_.load(std::memory_order_acquire) != seen; });
+    }
+    if (stop_.load()) return;
+    seen = generation_.load(std::memory_order_acquire);
+    Fn fn = fn_;
+    void *ctx = ctx_;
     std::exception_ptr err;
     try {
       fn(ctx, tid, nthreads_);
     } catch (...) {
       err = std::current_exception();
     }
-    {
+    if (err) {
       std::lock_guard<std::mutex> lk(mu_);
-      if (err && !error_) error_ = err;
-      if (--pending_ == 0) done_cv_.notify_one();
+      if (!error_) error_ = err;
+    }
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      // Take the lock so the notify cannot slip between the waiter's check and its sleep.
+      std::lock_guard<std::mutex> lk(mu_);
+      done_cv_.notify_one();
     }
   }
 }
@@ -55,9 +82,9 @@ void ThreadPool::run(Fn fn, void *ctx) {
     std::lock_guard<std::mutex> lk(mu_);
     fn_ = fn;
     ctx_ = ctx;
-    pending_ = nthreads_ - 1;
     error_ = nullptr;
-    generation_++;
+    pending_.store(nthreads_ - 1, std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_release);
   }
   start_cv_.notify_all();
   std::exception_ptr err;
@@ -66,8 +93,9 @@ void ThreadPool::run(Fn fn, void *ctx) {
   } catch (...) {
     err = std::current_exception();
   }
+  for (int i = 0; i < kSpinIterations && pending_.load(std::memory_order_acquire) != 0; i++) cpu_relax();
   std::unique_lock<std::mutex> lk(mu_);
-  done_cv_.wait(lk, [&] { return pending_ == 0; });
+  done_cv_.wait(lk, [&] { return pending_.load(std::memory_order_acquire) == 0; });
   if (!err) err = error_;
   error_ = nullptr;
   lk.unlock();

@@ -1,13 +1,17 @@
 // A persistent pool of worker threads. run(fn) calls fn(tid, nthreads) once on every thread
 // (the calling thread is tid 0) and returns when all are done; an exception thrown on any thread
-// is rethrown by run() after every thread has finished (so no worker outlives the job's state). Work is partitioned statically by
-// the callers, so results depend only on the thread count, never on scheduling.
+// is rethrown by run() after every thread has finished (so no worker outlives the job's state).
+// Work is partitioned statically by the callers, so results depend only on the thread count,
+// never on scheduling. Idle workers spin briefly (a job often follows within microseconds) and then
+// sleep on a condition variable.
 #pragma once
+#include <atomic>
 #include <condition_variable>
-#include <exception>
 #include <cstdint>
+#include <exception>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace tt {
@@ -27,7 +31,8 @@ class ThreadPool {
   // Convenience: any callable f(tid, nthreads).
   template <class F>
   void run(F &&f) {
-    run([](void *ctx, int tid, int nt) { (*static_cast<F *>(ctx))(tid, nt); }, static_cast<void *>(&f));
+    typedef typename std::remove_reference<F>::type Callable;
+    run([](void *ctx, int tid, int nt) { (*static_cast<Callable *>(ctx))(tid, nt); }, static_cast<void *>(&f));
   }
 
  private:
@@ -36,13 +41,13 @@ class ThreadPool {
   int nthreads_;
   std::vector<std::thread> workers_;
   std::mutex run_mu_;  // one job at a time (e.g. calls from several worker_threads)
-  std::mutex mu_;
+  std::mutex mu_;      // guards the sleeping side of the hand-offs below
   std::condition_variable start_cv_, done_cv_;
-  uint64_t generation_ = 0;  // bumped per job; workers wait for a change
-  int pending_ = 0;          // workers still running the current job
-  bool stop_ = false;
-  std::exception_ptr error_;  // first exception thrown by a worker in the current job
-  Fn fn_ = nullptr;
+  std::atomic<uint64_t> generation_{0};  // bumped per job (release); workers wait for a change
+  std::atomic<int> pending_{0};          // workers still running the current job
+  std::atomic<bool> stop_{false};
+  std::exception_ptr error_;  // first exception thrown by a worker in the current job (under mu_)
+  Fn fn_ = nullptr;           // published by the generation_ release
   void *ctx_ = nullptr;
 };
 

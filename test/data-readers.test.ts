@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import {
   DataFormatError, UnknownLabelError, detectFormat, findSplitFiles, firstInvalidUtf8Offset, formatConll,
-  loadSplits, parseConll, readConll, readConllu, readDataFile, readJsonl, readParquet, splitOfFileName,
+  loadSplits, parseConll, parseConllu, parseJsonl, readConll, readConllu, readDataFile, readJsonl, readParquet, splitOfFileName,
 } from '../src/data/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tokentune-data-'));
@@ -275,4 +275,29 @@ test('split names: HF, CoNLL-2003 and WNUT-17 conventions', () => {
     ['eng.testb', 'test'], ['test-00000-of-00001.parquet', 'test'], ['README.md', null],
   ];
   for (const [name, split] of cases) assert.equal(splitOfFileName(name), split, name);
+});
+
+test('property: JSON lines and CoNLL-U round-trip', () => {
+  fc.assert(fc.property(fc.array(sentenceArb, { minLength: 1, maxLength: 6 }), (sents) => {
+    const plain = sents.map((s) => ({ tokens: [...s.tokens], tags: [...s.tags] }));
+    const jsonl = sents.map((s) => JSON.stringify({ tokens: s.tokens, ner_tags: s.tags })).join('\n');
+    assert.deepEqual(parseJsonl(jsonl, 'mem.jsonl').sentences.map((s) => ({ tokens: s.tokens, tags: s.tags })), plain);
+    const conllu = sents.map((s) => s.tokens.map((t, i) => [i + 1, t, '_', s.tags[i], '_', '_', '_', '_', '_', '_'].join('\t')).join('\n') + '\n').join('\n');
+    assert.deepEqual(parseConllu(conllu, 'mem.conllu').sentences.map((s) => ({ tokens: s.tokens, tags: s.tags })), plain);
+  }), { numRuns: 200 });
+});
+
+test('property: arbitrary text never crashes a parser with anything but a DataFormatError', () => {
+  const textArb = fc.string({ maxLength: 80, unit: fc.constantFrom('a', 'B-', 'I-X', 'O', ' ', '\t', '\n', '\r', '-DOCSTART-', '{', '}', '[', ']', '"', ':', ',', '1', '#', '-', '.', '_') });
+  fc.assert(fc.property(textArb, (text) => {
+    for (const parse of [parseConll, parseConllu, parseJsonl]) {
+      try {
+        const d = parse(text, 'fuzz.txt');
+        for (const s of d.sentences) assert.equal(s.tokens.length, s.tags.length);
+      } catch (e) {
+        assert.ok(e instanceof DataFormatError, `${parse.name}: ${String(e)}`);
+        assert.ok(e.message.startsWith('fuzz.txt:'), e.message);
+      }
+    }
+  }), { numRuns: 1000 });
 });

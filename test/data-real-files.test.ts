@@ -13,6 +13,14 @@ const shared = resolve(repoRoot, '..', 'shared');
 const data = join(shared, 'data');
 const skip = existsSync(data) ? false : `shared data not found at ${data}`;
 
+// Each big file is parsed once and shared by the tests that only read it (keeps the suite quick).
+const parsed = new Map<string, Dataset>();
+function read(rel: string): Dataset {
+  let d = parsed.get(rel);
+  if (!d) { d = readConll(join(data, rel)); parsed.set(rel, d); }
+  return d;
+}
+
 function count(d: Dataset): [number, number] {
   return [d.sentences.length, d.sentences.reduce((s, x) => s + x.tokens.length, 0)];
 }
@@ -30,21 +38,21 @@ test('CoNLL-2003: sentence/token counts of the IOB2 files and the IOB1 originals
     ['iob2_token_tag/test.txt', 'original_iob1/eng.testb', 3453, 46435],
   ];
   for (const [iob2, iob1, sents, toks] of expected) {
-    assert.deepEqual(count(readConll(join(data, 'conll2003', iob2))), [sents, toks], iob2);
-    assert.deepEqual(count(readConll(join(data, 'conll2003', iob1))), [sents, toks], iob1);
+    assert.deepEqual(count(read(`conll2003/${iob2}`)), [sents, toks], iob2);
+    assert.deepEqual(count(read(`conll2003/${iob1}`)), [sents, toks], iob1);
   }
-  const train = readConll(join(data, 'conll2003/iob2_token_tag/train.txt'));
+  const train = read('conll2003/iob2_token_tag/train.txt');
   assert.deepEqual(tagCounts(train), {
     O: 169578, 'B-PER': 6600, 'I-PER': 4528, 'B-ORG': 6321, 'I-ORG': 3704, 'B-LOC': 7140, 'I-LOC': 1157, 'B-MISC': 3438, 'I-MISC': 1155,
   });
-  assert.deepEqual(tagCounts(readConll(join(data, 'conll2003/original_iob1/eng.testa'))),
+  assert.deepEqual(tagCounts(read('conll2003/original_iob1/eng.testa')),
     { O: 42759, 'I-PER': 3149, 'I-LOC': 2094, 'I-ORG': 2092, 'I-MISC': 1264, 'B-MISC': 4 });
 });
 
 test('CoNLL-2003: converting the IOB1 originals gives exactly the IOB2 files', { skip }, () => {
   for (const [orig, iob2] of [['eng.train', 'train.txt'], ['eng.testa', 'valid.txt'], ['eng.testb', 'test.txt']]) {
-    const a = readConll(join(data, 'conll2003/original_iob1', orig!));
-    const b = readConll(join(data, 'conll2003/iob2_token_tag', iob2!));
+    const a = read(`conll2003/original_iob1/${orig}`);
+    const b = read(`conll2003/iob2_token_tag/${iob2}`);
     assert.equal(detectScheme(a.sentences.map((s) => s.tags)), 'IOB1');
     assert.equal(detectScheme(b.sentences.map((s) => s.tags)), 'IOB2');
     assert.equal(a.sentences.length, b.sentences.length);
@@ -64,12 +72,12 @@ test('WNUT-17: TAB-line separators, counts, tag set', { skip }, () => {
     ['wnut17train.conll', 3394, 62730], ['emerging.dev.conll', 1009, 15733], ['emerging.test.annotated', 1287, 23394],
   ];
   for (const [f, sents, toks] of expected) {
-    const d = readConll(join(data, 'wnut17', f));
+    const d = read(`wnut17/${f}`);
     assert.deepEqual(count(d), [sents, toks], f);
     assert.equal(detectScheme(d.sentences.map((s) => s.tags)), 'IOB2');
     assert.equal(buildLabelMap([d]).labels.length, 13);
   }
-  const train = readConll(join(data, 'wnut17/wnut17train.conll'));
+  const train = read('wnut17/wnut17train.conll');
   assert.deepEqual(train.sentences[0]!.tokens.slice(0, 3), ['@paulwalk', 'It', "'s"]);
   assert.equal(tagCounts(train)['B-person'], 660);
   assert.deepEqual(buildLabelMap([train]).labels, ['O', 'B-corporation', 'I-corporation', 'B-creative-work', 'I-creative-work',
@@ -87,7 +95,7 @@ test('loadSplits on the CoNLL-2003 folders; label map is the union (eng.testa al
   assert.deepEqual(buildLabelMap([s.train!, s.validation!, s.test!]).labels, ['O', 'B-LOC', 'I-LOC', 'B-MISC', 'I-MISC', 'B-ORG', 'I-ORG', 'B-PER', 'I-PER']);
   const wnut = await loadSplits(join(data, 'wnut17'));
   assert.deepEqual([wnut.train, wnut.validation, wnut.test].map((d) => d!.sentences.length), [3394, 1009, 1287]);
-  const testa = readConll(join(data, 'conll2003/original_iob1/eng.testa'));
+  const testa = read('conll2003/original_iob1/eng.testa');
   assert.equal(buildLabelMap([testa]).labels.length, 6);
 });
 
@@ -100,7 +108,7 @@ test('bert-base-cased: cached per-word alignment equals the tokenizer\'s own is_
   assert.deepEqual(Array.from(z.features[0]!.labels), [IGNORE_INDEX, 2, 1, 0, IGNORE_INDEX]); // O, B-LOC, B-PER
   assert.equal(z.stats.zeroPieceWords, 1);
   for (const f of ['wnut17/wnut17train.conll', 'conll2003/iob2_token_tag/valid.txt']) {
-    const d = readConll(join(data, f));
+    const d = read(f);
     const labelMap = buildLabelMap([d]);
     for (const labelAllTokens of [false, true]) {
       const { features, stats } = buildFeatures(d, asWordTokenizer, labelMap, { maxSeqLength: 512, labelAllTokens });

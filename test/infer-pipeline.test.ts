@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { Tensor } from '../src/engine/index.js';
 import { BertForTokenClassification, makeConfig, savePretrained, type TokenBatch } from '../src/models/index.js';
@@ -343,4 +344,46 @@ test('pipeline(dir) loads a saved model folder and its tokenizer', async () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+// --- Real vocabularies and checkpoints from ../shared (skipped when absent) ---
+
+const repoRoot = (() => {
+  let d = resolve(fileURLToPath(import.meta.url), '..');
+  while (!existsSync(join(d, 'package.json'))) d = resolve(d, '..');
+  return d;
+})();
+const shared = resolve(repoRoot, '..', 'shared');
+const casedVocab = join(shared, 'models', 'bert-base-cased-vocab', 'vocab.txt');
+const camphr = join(shared, 'models', 'camphr-tiny-random-bert-ner');
+
+test('bert-base-cased vocabulary: reproduces HF test_dbmdz_english (offsets, index, word) for every strategy',
+  { skip: existsSync(casedVocab) ? false : `${casedVocab} is absent` }, async () => {
+  const tok = WordPieceTokenizer.fromVocabFile(casedVocab, { doLowerCase: false });
+  const sentence = 'Enzo works at the the UN';
+  // The probabilities HF's dbmdz/bert-large-cased-finetuned-conll03-english gives (its tests print them).
+  const table: Record<string, number[]> = {
+    En: peaked('I-PER', 0.9968166351318359), '##zo': peaked('I-PER', 0.9957635998725891), UN: peaked('I-ORG', 0.9986497163772583),
+  };
+  const pipe = new TokenClassificationPipeline(new CraftedModel(LABELS, byToken(tok, table)), tok);
+  const t = 1e-3; // HF's expected values are rounded to 3 decimals
+  close(await pipe.predict(sentence), [tokE('I-PER', 0.997, 1, 'En', 0, 2), tokE('I-PER', 0.996, 2, '##zo', 2, 4), tokE('I-ORG', 0.999, 7, 'UN', 22, 24)], t);
+  close(await pipe.predict(sentence, { aggregationStrategy: 'simple' }), [grp('PER', 0.996, 'Enzo', 0, 4), grp('ORG', 0.999, 'UN', 22, 24)], t);
+  close(await pipe.predict(sentence, { aggregationStrategy: 'first' }), [grp('PER', 0.997, 'Enzo', 0, 4), grp('ORG', 0.999, 'UN', 22, 24)], t);
+  close(await pipe.predict(sentence, { aggregationStrategy: 'max' }), [grp('PER', 0.997, 'Enzo', 0, 4), grp('ORG', 0.999, 'UN', 22, 24)], t);
+  close(await pipe.predict(sentence, { aggregationStrategy: 'average' }), [grp('PER', 0.996, 'Enzo', 0, 4), grp('ORG', 0.999, 'UN', 22, 24)], t);
+});
+
+test('camphr tiny checkpoint (max_position_embeddings 16): a 19-token text is windowed, each token predicted once',
+  { skip: existsSync(camphr) ? false : `${camphr} is absent` }, async () => {
+  const pipe = await pipeline(camphr, { onWarning: () => {} });
+  assert.equal(pipe.maxLength, 16);
+  const text = 'Angela Merkel visited Paris and Berlin with the Beatles and a concert in New York City on Friday.';
+  const n = pipe.tokenizer.encode(text, { addSpecialTokens: false }).ids.length;
+  assert.ok(n > 14, `${n} tokens need more than one window`);
+  const all = (await pipe.predict(text, { ignoreLabels: [] })) as TokenEntity[];
+  assert.deepEqual(all.map((e) => e.index), Array.from({ length: n }, (_, i) => i + 1));
+  for (const e of all) assert.ok(pipe.labels.includes(e.entity) && e.score > 0 && e.score <= 1);
+  const words = await pipe.predict(text.split(' '), { isSplitIntoWords: true });
+  assert.equal(words.length, text.split(' ').length);
 });

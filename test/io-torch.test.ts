@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { bufferSource } from '../src/io/byte-source.js';
 import { CheckpointFormatError, UnsafePickleError, UnsupportedCheckpointError } from '../src/io/errors.js';
-import { isTensorRef, parseTorchPickle, PyDict } from '../src/io/torch-pickle.js';
+import { isTensorRef, parseTorchPickle, PyDict, PyTuple } from '../src/io/torch-pickle.js';
 import { readTorchCheckpoint } from '../src/io/torch-zip.js';
 import { openZip } from '../src/io/zip.js';
 import * as fx from './helpers/io-torch-fixtures.js';
@@ -37,8 +37,9 @@ function centralEntry(zip: Uint8Array, name: string): number {
   throw new Error(`no central entry ${name}`);
 }
 
-// Reference values: Python's pickle.Unpickler (restricted find_class + persistent_load) and
-// numpy over the same file; see the report of the io layer. [first, last, middle, float64 sum]
+// Reference values read from the same file by Python's own pickle.Unpickler (find_class mapping
+// torch's globals to numpy, persistent_load -> np.frombuffer of archive/data/<key>) and numpy
+// as_strided; torch was not available. [shape, first, last, element numel//2, float64 sum]
 const TINY_REF: Record<string, [number[], number, number, number, number]> = {
   'bert.embeddings.position_ids': [[1, 16], 0, 15, 8, 120],
   'bert.embeddings.word_embeddings.weight': [[402, 16], 0, 0.012775674, -0.02727238, -3.0939727409017905],
@@ -167,6 +168,20 @@ test('the state dict metadata (BUILD state) is read, not executed', () => {
   assert.ok(root instanceof PyDict);
   assert.ok(isTensorRef(root.map.get('w')), '_rebuild_parameter yields its tensor');
   assert.ok(root.attrs instanceof PyDict && (root.attrs as PyDict).map.has('_metadata'));
+});
+
+test('plain pickle values decode as Python wrote them', () => {
+  // pickle.dumps([1, -1, 1000, 70000, 2**40, -2**70, 1.5, True, False, None, 'é', (1,2,3), {'k': [1, 2]}, []], protocol=2)
+  const hex = '80025d7100284b014affffffff4de8034a701101008a060000000000018a090000000000000000c0473ff800000000000088894e5802000000c3a971014b014b024b038771027d710358010000006b71045d7105284b014b0265735d7106652e';
+  const v = parseTorchPickle(Buffer.from(hex, 'hex')) as unknown[];
+  assert.deepEqual(v.slice(0, 11), [1, -1, 1000, 70000, 2 ** 40, -(2n ** 70n), 1.5, true, false, null, 'é']);
+  assert.deepEqual(v[11], new PyTuple([1, 2, 3]));
+  assert.ok(v[12] instanceof PyDict);
+  assert.deepEqual([...(v[12] as PyDict).map], [['k', [1, 2]]]);
+  assert.deepEqual(v[13], []);
+  // pickle.dumps([b'xy', 'a' * 300], protocol=3)
+  const p3 = Buffer.concat([Buffer.from('80035d710028430278797101582c010000', 'hex'), Buffer.alloc(300, 'a'), Buffer.from('7102652e', 'hex')]);
+  assert.deepEqual(parseTorchPickle(p3), [Uint8Array.from([0x78, 0x79]), 'a'.repeat(300)]);
 });
 
 test('malicious pickles are refused, naming the global', () => {

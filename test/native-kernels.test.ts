@@ -138,6 +138,26 @@ function gemmSuite(nk: Kernels): void {
     }
   });
 
+  test('gemm: every threading path (row split with shared B, column split, batch split) with 3 threads', () => {
+    const threads = nativeInfo()!.threads;
+    setThreads(3);
+    try {
+      let seed = 200;
+      for (const transA of [false, true]) {
+        for (const transB of [false, true]) {
+          // shared-B row split (m large), column split (m small), per-matrix split of an odd batch,
+          // batch split
+          runGemmCase(nk, { transA, transB, m: 300, n: 70, k: 129, alpha: 1.25, beta: 0.5, batch: 1, pad: 2 }, seed++);
+          runGemmCase(nk, { transA, transB, m: 20, n: 3001, k: 40, alpha: 1, beta: 0, batch: 1, pad: 0 }, seed++);
+          runGemmCase(nk, { transA, transB, m: 150, n: 129, k: 40, alpha: 1, beta: 2, batch: 4, pad: 1 }, seed++);
+          runGemmCase(nk, { transA, transB, m: 64, n: 64, k: 64, alpha: -1, beta: 0, batch: 30, pad: 0 }, seed++);
+        }
+      }
+    } finally {
+      setThreads(threads);
+    }
+  });
+
   test('gemm: k = 0 scales C by beta, m or n = 0 leaves C alone', () => {
     const c = new Float32Array([1, 2, 3, 4]);
     nk.gemm(false, false, 2, 2, 0, 1, new Float32Array(0), 1, 0, new Float32Array(0), 2, 0, 0.5, c, 2, 4, 1);
@@ -399,8 +419,8 @@ function runAll(nk: Kernels, seed: number): Float32Array[] {
   const r = rng(seed);
   const outs: Float32Array[] = [];
   const a = randView(300 * 200, r).v, b = randView(500 * 200, r).v;
-  const c = new Float32Array(300 * 500);
-  nk.gemm(false, true, 300, 500, 200, 1, a, 200, 0, b, 200, 0, 0, c, 500, 0, 1);
+  const c = new Float32Array(300 * 500).fill(0.5);
+  nk.gemm(false, true, 300, 500, 200, 0.7, a, 200, 0, b, 200, 0, -1.5, c, 500, 0, 1);
   outs.push(c);
   const big = randView(100000, r).v, dy = randView(100000, r).v;
   const db = new Float32Array(1000);

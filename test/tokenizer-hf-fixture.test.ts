@@ -100,3 +100,22 @@ test('matches HF outputs recorded in test/fixtures/tokenizer-hf.json', { skip: f
   assert.ok(compared > 0 || missing.size > 0, 'fixture holds no cases');
   t.diagnostic(`${compared} cases compared`);
 });
+
+test('Unicode classes follow the Rust library where Node\'s newer tables disagree [rust-0.23.2 probe]', async (t) => {
+  const { PROBED_WITH } = await import('../src/tokenizers/unicode-exceptions.js');
+  if (PROBED_WITH.unicode !== process.versions.unicode) {
+    t.diagnostic(`unicode-exceptions.ts was probed with Unicode ${PROBED_WITH.unicode}, Node has ${process.versions.unicode}: ` +
+      'regenerate it with src/tokenizers/tools/gen-unicode-exceptions.mjs');
+  }
+  const tok = WordPieceTokenizer.fromTokens(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'a', '##a', '᜴', '##᜴']);
+  // U+0890 (Cf since Unicode 14) is kept by Rust's clean_text: "a\u0890a" is one unknown word.
+  assert.deepEqual(tok.tokenize('a\u0890a'), ['[UNK]']);
+  // U+200B (Cf of old) is removed: "a\u200Ba" is "aa".
+  assert.deepEqual(tok.tokenize('a\u200ba'), ['a', '##a']);
+  // U+2E43 (Po since Unicode 10) does not split for Rust; U+166D does although JS says So.
+  assert.deepEqual(tok.tokenize('a\u2e43a'), ['[UNK]']);
+  assert.deepEqual(tok.tokenize('a\u166da'), ['a', '[UNK]', 'a']);
+  // U+1734 is Mn for Rust (Mc in older JS tables): stripped by accent stripping; U+1885 is not.
+  assert.deepEqual(tok.tokenize('a\u1734'), ['a']);
+  assert.deepEqual(tok.tokenize('a\u1885'), ['[UNK]']);
+});

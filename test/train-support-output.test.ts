@@ -105,6 +105,7 @@ test('formatMetricsTable: HF log_metrics layout, entity types gathered in a tabl
     eval_f1: 0.81,
     eval_runtime: 12.3456,
     epoch: 3,
+    step: 300,
     eval_LOC_precision: 0.9,
     eval_LOC_recall: 0.8,
     eval_LOC_f1: 0.84705882,

@@ -8,6 +8,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   predict: { summary: 'tag text (--text) or a file (--file), with character offsets', load: async () => (await import('./predict.js')).runPredict },
   score: { summary: 'conlleval-compatible scoring of a column file (gold and predicted tags)', load: async () => (await import('./score.js')).runScore },
   serve: { summary: 'HTTP server with a JSON API and a web page', load: async () => (await import('./serve.js')).runServe },
+  export: { summary: 'write the model as ONNX (onnx/model.onnx) with config and tokenizer files, for onnxruntime and transformers.js', load: async () => (await import('./export.js')).runExport },
   demo: { summary: 'generate data, train a small BERT offline, evaluate, tag a sentence', load: async () => (await import('./demo.js')).runDemo },
 };
 

@@ -2,12 +2,15 @@
  * `tokentune train`: the seed's recipe as one command. Flags, a JSON/YAML config, or both, with
  * Trainer's names in kebab-case, snake_case or camelCase (see `tokentune train --help`).
  */
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fromPretrained, readConfig, resolveModelDir } from '../models/index.js';
+import { architectureFor, fromPretrained, initParameters, readConfig, resolveModelDir, type TokenClassifier } from '../models/index.js';
+import type { Splits } from '../data/load.js';
+import { WordPieceTokenizer } from '../tokenizers/index.js';
 import { WordPieceCache } from '../data/align.js';
 import { formatHelp, parseTrainingArgs, type TrainingArguments } from '../train/training-args.js';
 import { Trainer, type LogRecord } from '../train/trainer.js';
-import { chooseLabels, encodeSplit, readDataFiles } from '../train/prepare.js';
+import { chooseLabels, encodeSplit, readTrainingData } from '../train/prepare.js';
 import { formatMetricsTable } from '../train/progress.js';
 import { say, warn, type CommandIO } from './io.js';
 
@@ -19,17 +22,39 @@ export async function runTrain(argv: string[], io: CommandIO): Promise<number> {
   }
   for (const w of parsed.warnings) warn(io, w);
   const args = parsed.args;
-  if (!args.modelNameOrPath) throw new Error('--model (model_name_or_path) is required: a model folder or a Hugging Face hub id');
+  if (!args.modelNameOrPath && !(args.configName && args.tokenizerName)) {
+    throw new Error('--model (model_name_or_path) is required: a model folder or a Hugging Face hub id; or, to train from scratch, --config-name CONFIG.json and --tokenizer-name (a vocab.txt or tokenizer folder)');
+  }
   const result = await trainAndEvaluate(args, io);
   return result.ok ? 0 : 1;
 }
 
+/**
+ * A pretrained model (--model), or, as run_ner.py's from-config path, a randomly initialised one
+ * built from --config-name with the tokenizer of --tokenizer-name.
+ */
+async function loadOrCreateModel(args: TrainingArguments, splits: Splits, io: CommandIO): Promise<{ model: TokenClassifier; tokenizer: WordPieceTokenizer; labels: string[] }> {
+  if (args.modelNameOrPath) {
+    const dir = await resolveModelDir(args.modelNameOrPath);
+    const labels = chooseLabels(splits, readConfig(join(dir, 'config.json')).labels);
+    const { model, tokenizer } = await fromPretrained(dir, { labels, seed: args.seed, onWarning: (m) => warn(io, m) });
+    return { model, tokenizer, labels };
+  }
+  const config = readConfig(args.configName!);
+  const labels = chooseLabels(splits, config.labels);
+  const tokPath = args.tokenizerName!;
+  const tokenizer = statSync(tokPath).isDirectory() ? WordPieceTokenizer.fromPretrainedDir(tokPath) : WordPieceTokenizer.fromVocabFile(tokPath);
+  if (tokenizer.vocabSize > config.vocabSize) throw new Error(`${tokPath} has ${tokenizer.vocabSize} tokens but ${args.configName} says vocab_size ${config.vocabSize}`);
+  const model = architectureFor(config).build({ ...config, labels }, initParameters(architectureFor(config).paramSpecs(config, labels.length), config.initializerRange, args.seed));
+  say(io, `training from scratch: ${args.configName} with random initialisation (seed ${args.seed})`);
+  return { model, tokenizer, labels };
+}
+
 export async function trainAndEvaluate(args: TrainingArguments, io: CommandIO): Promise<{ ok: boolean; eval?: LogRecord; test?: LogRecord }> {
-  const splits = await readDataFiles({ train: args.trainFile, validation: args.validationFile, test: args.testFile });
+  // Local files, else --dataset-name from the hub (readTrainingData, prepare.ts).
+  const { splits } = await readTrainingData(args);
   for (const d of Object.values(splits)) for (const w of d?.warnings ?? []) warn(io, w);
-  const dir = await resolveModelDir(args.modelNameOrPath!);
-  const labels = chooseLabels(splits, readConfig(join(dir, 'config.json')).labels);
-  const { model, tokenizer } = await fromPretrained(dir, { labels, seed: args.seed, onWarning: (m) => warn(io, m) });
+  const { model, tokenizer, labels } = await loadOrCreateModel(args, splits, io);
   say(io, `model: ${model.architecture}, ${model.config.numHiddenLayers} layers, hidden ${model.config.hiddenSize}; labels: ${labels.join(' ')}`);
   const cache = new WordPieceCache(tokenizer);
   const enc = (d: NonNullable<typeof splits.train>, max: number | null) => {
@@ -42,7 +67,8 @@ export async function trainAndEvaluate(args: TrainingArguments, io: CommandIO): 
   const test = splits.test ? enc(splits.test, args.maxPredictSamples) : undefined;
   const trainer = new Trainer({ model, args, tokenizer, trainDataset: train, evalDataset: validation, progressStream: io.stderr });
   const out: { ok: boolean; eval?: LogRecord; test?: LogRecord } = { ok: true };
-  if (args.doTrain !== false && train) {
+  // The train command always trains when it has training data (do_train is implied, as its name says).
+  if (train) {
     await trainer.train();
     say(io, `saved model to ${args.outputDir}`);
   }

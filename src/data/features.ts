@@ -5,7 +5,11 @@ import { bToIMap } from './label-map.js';
 import type { LabelMap } from './label-map.js';
 import { planWindows } from './windows.js';
 
-/** One model input: a whole sentence or one window of a long sentence. */
+/**
+ * One model input: a whole sentence or one window of a long sentence. The arrays are views into
+ * shared chunks (see `slabAllocator`): read them, or `.slice()` them, but never use `.buffer`
+ * as if it held only this feature.
+ */
 export interface Feature {
   inputIds: Int32Array;
   /** All ones (padding is added by `collate`). */
@@ -82,7 +86,7 @@ export function buildFeatures(
   const stats: FeatureStats = { sentences: data.sentences.length, features: 0, splitSentences: 0, truncatedWords: 0, zeroPieceWords: 0, labelledTokens: 0, maxTokens: 0 };
 
   const alloc = slabAllocator();
-  let pieces: Int32Array[] = [];
+  const pieces: Int32Array[] = [];
   let countsBuf = new Int32Array(64);
   let labelsBuf = new Int32Array(64);
 
@@ -137,7 +141,6 @@ export function buildFeatures(
       });
     }
   });
-  pieces = [];
   stats.features = features.length;
   return { features, stats };
 }

@@ -48,7 +48,7 @@ export class TagChecker {
     const n = (this.warnCounts.get(tag) ?? 0) + 1;
     this.warnCounts.set(tag, n);
     const action = this.policy === 'map-to-O' ? 'mapped to O' : 'kept';
-    const where = this.unit === 'line' ? `${this.file}:${line}` : `${this.file}: ${this.unit} ${line}`;
+    const where = this.unit === 'line' ? `${this.file}:${line}` : `${this.file}:${this.unit} ${line}`;
     if (n <= MAX_WARNINGS_PER_LABEL) this.warnings.push(`${where}: label ${JSON.stringify(tag)} is not in the model's label set; ${action}`);
     else if (n === MAX_WARNINGS_PER_LABEL + 1) this.warnings.push(`${this.file}: further occurrences of unknown label ${JSON.stringify(tag)} are ${action} without a warning each (see summary)`);
     return this.policy === 'map-to-O' ? OUTSIDE : tag;

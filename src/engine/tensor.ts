@@ -16,37 +16,47 @@ class Storage {
   constructor(readonly data: TensorData, readonly pooled: boolean) {}
 }
 
-/** Free lists keyed by dtype and element count. Exact sizes: step shapes repeat exactly. */
-const pool = new Map<string, TensorData[]>();
+/**
+ * Free ArrayBuffers keyed by byte length. Requests are rounded up to size classes (quarter steps
+ * between powers of two), so batches of varying length (dynamic padding) reuse the same few
+ * buffers instead of growing one free list per exact size.
+ */
+const pool = new Map<number, ArrayBuffer[]>();
 let pooledBytes = 0;
 
-function poolKey(dtype: DType, n: number): string {
-  return `${dtype}:${n}`;
+const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4 };
+
+export function sizeClass(bytes: number): number {
+  if (bytes <= 1024) return 1024;
+  const p = 2 ** Math.floor(Math.log2(bytes));
+  const q = p / 4;
+  return Math.ceil(bytes / q) * q;
 }
 
-function newArray(dtype: DType, n: number): TensorData {
-  if (dtype === 'float32') return new Float32Array(n);
-  if (dtype === 'float64') return new Float64Array(n);
-  return new Int32Array(n);
+function view(dtype: DType, buf: ArrayBuffer, n: number): TensorData {
+  if (dtype === 'float32') return new Float32Array(buf, 0, n);
+  if (dtype === 'float64') return new Float64Array(buf, 0, n);
+  return new Int32Array(buf, 0, n);
 }
 
 /** An uninitialised buffer (may hold stale values): the caller overwrites it. */
 function takeBuffer(dtype: DType, n: number): TensorData {
-  const list = pool.get(poolKey(dtype, n));
-  const arr = list?.pop();
-  if (arr) {
-    pooledBytes -= arr.byteLength;
-    return arr;
+  const cap = sizeClass(n * BYTES[dtype]);
+  const buf = pool.get(cap)?.pop();
+  if (buf) {
+    pooledBytes -= cap;
+    return view(dtype, buf, n);
   }
-  return newArray(dtype, n);
+  return view(dtype, new ArrayBuffer(cap), n);
 }
 
-function returnBuffer(dtype: DType, arr: TensorData): void {
-  const key = poolKey(dtype, arr.length);
-  let list = pool.get(key);
-  if (!list) pool.set(key, (list = []));
-  list.push(arr);
-  pooledBytes += arr.byteLength;
+/** Only arrays made by takeBuffer come back here (they own their whole ArrayBuffer). */
+function returnBuffer(_dtype: DType, arr: TensorData): void {
+  const buf = arr.buffer as ArrayBuffer;
+  let list = pool.get(buf.byteLength);
+  if (!list) pool.set(buf.byteLength, (list = []));
+  list.push(buf);
+  pooledBytes += buf.byteLength;
 }
 
 /** A zeroed pooled buffer for an intermediate gradient; give it back with `releaseBuffer`. */

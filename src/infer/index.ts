@@ -29,3 +29,4 @@ export {
 export { MicroBatcher, type MicroBatcherOptions, type BatchPredictor } from './batcher.js';
 export { createServer, type ServerOptions, type ServedPipeline } from './server.js';
 export { renderPage, entityType, typeColour, type PageInfo } from './page.js';
+export { predictStream, detectInputFormat, PredictInputError, INPUT_FORMATS, OUTPUT_FORMATS, type InputFormat, type OutputFormat, type PredictFileOptions } from './predict-files.js';

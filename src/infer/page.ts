@@ -68,7 +68,8 @@ mark.entity .label { font-size: .62em; font-weight: 700; text-transform: upperca
 table { border-collapse: collapse; width: 100%; margin-top: 18px; font-size: 14px; background: #fff; }
 th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid #e8e9ed; }
 th { font-weight: 600; color: #5b606b; }
-td.num { font-variant-numeric: tabular-nums; }
+td.num { font-variant-numeric: tabular-nums; white-space: nowrap; }
+th:nth-child(2), td:nth-child(2) { width: 60%; }
 .swatch { display: inline-block; width: .8em; height: .8em; border-radius: 2px; margin-right: .4em; vertical-align: -.05em; }
 `;
 
@@ -172,6 +173,7 @@ export function renderPage(info: PageInfo): Page {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>tokentune · ${escapeHtml(info.name)}</title>
 <style>${STYLE}</style>
 </head>

@@ -160,7 +160,7 @@ export class TokenClassificationPipeline {
   }
 
   /** Entities for each text, with the same options for all. */
-  predictTexts(texts: readonly string[], opts: PredictOptions = {}): Promise<Entity[][]> {
+  async predictTexts(texts: readonly string[], opts: PredictOptions = {}): Promise<Entity[][]> {
     const post = { aggregationStrategy: opts.aggregationStrategy, ignoreLabels: opts.ignoreLabels };
     return this.predictMany(texts.map((text, i) => {
       if (typeof text !== 'string') throw new PipelineInputError(`input ${i} is ${typeof text}, not a string`);
@@ -269,7 +269,8 @@ export class TokenClassificationPipeline {
       if (out.shape.length !== 2 || out.shape[0] !== B * T || out.shape[1] !== L) {
         throw new Error(`the model returned logits of shape [${out.shape.join(', ')}], expected [${B * T}, ${L}]`);
       }
-      return Float32Array.from(out.f);
+      const f = out.f;
+      return f instanceof Float32Array ? f.slice() : Float32Array.from(f); // copied out before tidy frees it
     }));
     jobs.forEach((j, r) => {
       const { start, ownStart, ownEnd } = j.window;

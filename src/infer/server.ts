@@ -165,7 +165,12 @@ export function createServer(pipe: ServedPipeline, opts: ServerOptions = {}): ht
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     counts.requests++;
-    const path = (req.url ?? '/').split('?')[0];
+    let path: string;
+    try {
+      path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    } catch {
+      throw new HttpError(400, `cannot parse the request target ${JSON.stringify(req.url)}`);
+    }
     if (path === '/predict') {
       if (req.method !== 'POST') throw new HttpError(405, 'use POST with a JSON body');
       const { requests, single } = parsePredictBody(await readBody(req, o.maxBodyBytes), o);
@@ -199,6 +204,11 @@ export function createServer(pipe: ServedPipeline, opts: ServerOptions = {}): ht
         'Referrer-Policy': 'no-referrer',
       });
       res.end(req.method === 'HEAD' ? undefined : page.html);
+      return;
+    }
+    if (path === '/favicon.ico') {
+      res.writeHead(204, { 'Cache-Control': 'max-age=86400' });
+      res.end();
       return;
     }
     throw new HttpError(404, `no such endpoint: ${req.method} ${path} (try POST /predict, GET /health, GET /)`);

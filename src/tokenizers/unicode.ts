@@ -8,7 +8,7 @@
  *   - strip_accents = NFD then drop Mn; lowercase = per-character full lowercase mapping (no
  *     final-sigma context, unlike Python's str.lower());
  *   - punctuation = ASCII punctuation (33-47, 58-64, 91-96, 123-126) or general category P*.
- * Node's ICU tables are newer than the Rust crates' (unicode_categories is from the Unicode 8/9 era),
+ * Node's ICU tables are newer than the Unicode tables compiled into the Rust crates,
  * so a few code points differ; `unicode-exceptions.ts` lists them so we agree with the Rust library.
  */
 import {

@@ -32,7 +32,6 @@ import { TokenizerConfigError } from './errors.js';
 import {
   CharClassifier,
   KIND_CHINESE,
-  KIND_MAPPED,
   KIND_PUNCT,
   KIND_REMOVE,
   KIND_SPACE,

@@ -5,7 +5,6 @@
 
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LogRecord } from './trainer-state.js';
 import { parseJsonText, stringifyJsonText } from './json-text.js';
 import { writeFileAtomic } from './trainer-state.js';
 
@@ -22,8 +21,11 @@ export class LogFileError extends Error {
   }
 }
 
+/** One line of log.jsonl: the Trainer's records always carry a numeric `step`. */
+export type LogLine = Readonly<Record<string, unknown>>;
+
 export interface ReadLogResult {
-  records: LogRecord[];
+  records: LogLine[];
   /** True when the last line had no newline (a write cut short by a crash); it is not in records. */
   truncatedTail: boolean;
 }
@@ -34,7 +36,7 @@ export function readLogFile(path: string): ReadLogResult {
   const text = readFileSync(path, 'utf8');
   const lines = text.split('\n');
   const last = lines.pop()!; // '' when the file ends with a newline
-  const records: LogRecord[] = [];
+  const records: LogLine[] = [];
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
     let v: unknown;
@@ -46,7 +48,7 @@ export function readLogFile(path: string): ReadLogResult {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) {
       throw new LogFileError(`${path}:${i + 1}: expected a JSON object`, path, i + 1);
     }
-    records.push(v as LogRecord);
+    records.push(v as LogLine);
   });
   return { records, truncatedTail: last.length > 0 };
 }

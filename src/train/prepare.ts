@@ -8,6 +8,8 @@ import { buildFeatures, type FeatureStats } from '../data/features.js';
 import { WordPieceCache, type WordTokenizer } from '../data/align.js';
 import type { Dataset } from '../data/types.js';
 import type { EncodedSplit } from './trainer.js';
+import { loadHubDataset, type HubOptions } from '../data/hub-dataset.js';
+import type { TrainingArguments } from './training-args.js';
 
 export interface DataFiles {
   train?: string | null;
@@ -22,6 +24,42 @@ export async function readDataFiles(files: DataFiles): Promise<Splits> {
   if (files.test) spec.test = files.test;
   if (Object.keys(spec).length === 0) throw new Error('no data: give --train-file (and --validation-file / --test-file), or --dataset-name');
   return loadSplits(spec);
+}
+
+// --- datasets by name (issue "Datasets by name from the Hugging Face hub") -------------------
+
+/** The data settings of a run, named as in TrainingArguments. */
+export type DataArgs = Pick<TrainingArguments,
+  'trainFile' | 'validationFile' | 'testFile' | 'datasetName' | 'datasetConfigName' | 'textColumnName' | 'labelColumnName' | 'taskName'>;
+
+export interface TrainingData {
+  splits: Splits;
+  /** The dataset's ClassLabel names of the tag column (hub datasets with integer tags), else null. */
+  labelNames: string[] | null;
+}
+
+/**
+ * The splits a run uses: the local files when any is given, else the dataset named by
+ * dataset_name (a hub dataset, or a local folder laid out like one) with dataset_config_name.
+ * Hub options (cache, endpoint, offline, token, progress) come from the HF_* environment.
+ */
+export async function readTrainingData(args: DataArgs, hub: HubOptions = {}): Promise<TrainingData> {
+  const columns = { ...(args.textColumnName ? { tokensField: args.textColumnName } : {}), ...(args.labelColumnName ? { tagsField: args.labelColumnName } : {}) };
+  if (args.trainFile || args.validationFile || args.testFile || !args.datasetName) {
+    const spec: Partial<Record<SplitName, string>> = {};
+    if (args.trainFile) spec.train = args.trainFile;
+    if (args.validationFile) spec.validation = args.validationFile;
+    if (args.testFile) spec.test = args.testFile;
+    if (Object.keys(spec).length === 0) throw new Error('no data: give --dataset-name (a Hugging Face hub dataset), or --train-file (and --validation-file / --test-file)');
+    const splits = await loadSplits(spec, columns);
+    const first = splits.train ?? splits.validation ?? splits.test;
+    if (args.datasetName && first) first.warnings.push(`dataset_name '${args.datasetName}' is ignored because data files are given`);
+    return { splits, labelNames: null };
+  }
+  const ds = await loadHubDataset(args.datasetName, {
+    ...hub, config: args.datasetConfigName, textColumn: args.textColumnName, labelColumn: args.labelColumnName, task: args.taskName,
+  });
+  return { splits: ds.splits, labelNames: ds.labelNames };
 }
 
 /**

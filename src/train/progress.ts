@@ -118,7 +118,8 @@ export function formatMetricsTable(record: Readonly<Record<string, unknown>>, ti
   const scalars: [string, string][] = [];
   for (const key of Object.keys(record)) {
     const v = record[key];
-    if (v === undefined) continue;
+    // HF's metrics dicts carry no step; a log record's step is in the heading's context anyway.
+    if (v === undefined || key === 'step') continue;
     const m = /^(eval_|test_|predict_)(.+)_(precision|recall|f1|number)$/.exec(key);
     if (m && m[2] !== 'overall' && typeof v === 'number') {
       const row = types.get(m[2]!) ?? { values: {}, keys: [] };

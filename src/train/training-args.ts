@@ -200,13 +200,14 @@ const SPECS: { [K in keyof RawTrainingArguments]: SpecFields<RawTrainingArgument
   ignoreMismatchedSizes: { type: BOOL, default: false, group: 'model', help: 'Re-initialise weights whose shape differs (e.g. a classifier with another label count).' },
 
   taskName: { type: { kind: 'enum', values: ['ner', 'pos', 'chunk'] }, default: 'ner', group: 'data', help: 'Task: ner, pos or chunk.' },
-  datasetName: { type: STR_OR_NULL, default: null, group: 'data', help: 'Dataset name (e.g. wnut_17, conll2003).' },
+  // Help of the three lines below: data/hub-dataset.ts (loading by name; columns chosen by name, never by position).
+  datasetName: { type: STR_OR_NULL, default: null, group: 'data', help: 'Hugging Face hub dataset (e.g. wnut_17, eriktks/conll2003) or a local folder laid out like one; used when no data files are given.' },
   datasetConfigName: { type: STR_OR_NULL, default: null, group: 'data', help: 'Dataset configuration name.' },
   trainFile: { type: STR_OR_NULL, default: null, group: 'data', help: 'Training data file (CoNLL, JSON lines, Parquet).' },
   validationFile: { type: STR_OR_NULL, default: null, group: 'data', help: 'Validation data file.' },
   testFile: { type: STR_OR_NULL, default: null, group: 'data', help: 'Test data file.' },
-  textColumnName: { type: STR_OR_NULL, default: null, group: 'data', help: "Column holding the tokens (default: 'tokens' or the first column)." },
-  labelColumnName: { type: STR_OR_NULL, default: null, group: 'data', help: "Column holding the labels (default: '<task>_tags' or the second column)." },
+  textColumnName: { type: STR_OR_NULL, default: null, group: 'data', help: "Column holding the words (default: 'tokens', else 'words')." },
+  labelColumnName: { type: STR_OR_NULL, default: null, group: 'data', help: "Column holding the tags (default: '<task>_tags' for hub datasets, else the first of ner_tags, pos_tags, chunk_tags, tags, labels)." },
   maxSeqLength: { type: { kind: 'int', min: 3 }, default: 512, group: 'data', help: 'Maximum sequence length in subword tokens, including [CLS] and [SEP].' },
   stride: { type: { kind: 'int', min: 0 }, default: 0, group: 'data', help: 'Tokens of overlap between consecutive windows when a sentence is longer than max_seq_length.' },
   padToMaxLength: { type: BOOL, default: false, group: 'data', help: 'Pad every batch to max_seq_length instead of its longest sentence.' },

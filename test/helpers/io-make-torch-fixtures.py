@@ -103,11 +103,13 @@ def build_state_dict():
 
 def torch_zip(prefix, pkl, storages, compression=zipfile.ZIP_STORED):
     buf = io.BytesIO()
+    def put(z, name, data):  # fixed timestamps keep the generated file reproducible
+        z.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data, compress_type=compression)
     with zipfile.ZipFile(buf, 'w', compression=compression) as z:
-        z.writestr(f'{prefix}/data.pkl', pkl)
-        z.writestr(f'{prefix}/byteorder', 'little')
-        for k, s in storages.items(): z.writestr(f'{prefix}/data/{k}', s.raw)
-        z.writestr(f'{prefix}/version', '3\n')
+        put(z, f'{prefix}/data.pkl', pkl)
+        put(z, f'{prefix}/byteorder', 'little')
+        for k, s in storages.items(): put(z, f'{prefix}/data/{k}', s.raw)
+        put(z, f'{prefix}/version', '3\n')
     return buf.getvalue()
 
 def dumps(obj, protocol):

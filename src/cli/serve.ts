@@ -1,0 +1,77 @@
+/**
+ * `tokentune serve --model DIR [--port 8080] [--host 127.0.0.1]`: the HTTP server (POST /predict,
+ * GET /health, GET / with the highlighting page) until SIGINT/SIGTERM.
+ */
+import type { AddressInfo } from 'node:net';
+import { AGGREGATION_STRATEGIES, createServer, pipeline, type AggregationStrategy } from '../infer/index.js';
+import { formatFlagsHelp, parseArgs, CliArgsError } from './args.js';
+
+const FLAGS = {
+  model: { type: 'string', help: 'Model folder (or hub id)', valueName: 'DIR' },
+  port: { type: 'int', default: 8080, help: 'TCP port (0: any free port)' },
+  host: { type: 'string', default: '127.0.0.1', help: 'Address to listen on (0.0.0.0: every interface)' },
+  aggregation: { type: 'string', alias: ['aggregation-strategy'], default: 'simple', choices: AGGREGATION_STRATEGIES, help: 'Aggregation when a request names none' },
+  batchWaitMs: { type: 'number', default: 5, help: 'How long a request waits for others to share its forward call' },
+  maxBatchTexts: { type: 'int', default: 32, help: 'Texts that close a micro-batch at once' },
+  batchSize: { type: 'int', default: 32, help: 'Windows per forward call' },
+  maxBodyBytes: { type: 'int', default: 1 << 20, help: 'Largest request body (413 beyond)' },
+  maxTextChars: { type: 'int', default: 100_000, help: 'Longest text (413 beyond)' },
+  maxLength: { type: 'int', help: 'Longest model input, special tokens included (default: the model limit)' },
+} as const;
+
+const USAGE = 'tokentune serve --model DIR [--port 8080] [--host 127.0.0.1]';
+
+interface ServeIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  /** Stops the server (tests); otherwise SIGINT/SIGTERM do. */
+  signal?: AbortSignal;
+}
+
+export async function runServe(argv: string[], io: ServeIo): Promise<number> {
+  const a = parseArgs(argv, { flags: FLAGS });
+  if (a.help) {
+    io.stdout.write(formatFlagsHelp({ flags: FLAGS }, USAGE));
+    return 0;
+  }
+  const v = a.values;
+  if (!v.model) throw new CliArgsError('serve needs --model DIR', '--model');
+  if (v.port < 0 || v.port > 65535) throw new CliArgsError(`--port: ${v.port} is not a TCP port (0-65535)`, '--port');
+  const pipe = await pipeline(v.model, { maxLength: v.maxLength, onWarning: (m) => io.stderr.write(`warning: ${m}\n`) });
+  const server = createServer(pipe, {
+    defaultAggregation: v.aggregation as AggregationStrategy,
+    batchWaitMs: v.batchWaitMs,
+    maxBatchTexts: v.maxBatchTexts,
+    forwardBatchSize: v.batchSize,
+    maxBodyBytes: v.maxBodyBytes,
+    maxTextChars: v.maxTextChars,
+    log: (line) => io.stderr.write(`error: ${line}\n`),
+  });
+  await new Promise<void>((resolve, reject) => {
+    const onError = (e: NodeJS.ErrnoException) => reject(new Error(`cannot listen on ${v.host}:${v.port}: ${e.code === 'EADDRINUSE' ? 'the address is in use' : e.message}`));
+    server.once('error', onError);
+    server.listen(v.port, v.host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  const { address, port } = server.address() as AddressInfo;
+  const shown = address.includes(':') ? `[${address}]` : address;
+  io.stdout.write(`serving ${pipe.name} (${pipe.labels.length} labels) on http://${shown}:${port}/  (POST /predict, GET /health)\n`);
+
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      io.signal?.removeEventListener('abort', stop);
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    if (io.signal?.aborted) stop();
+    else io.signal?.addEventListener('abort', stop);
+  });
+  io.stdout.write('server stopped\n');
+  return 0;
+}

@@ -1,0 +1,167 @@
+/**
+ * BertForTokenClassification as an ONNX graph with the interface optimum / transformers.js use
+ * for token classification: inputs input_ids, attention_mask, token_type_ids (int64
+ * [batch_size, sequence_length]), output logits (float [batch_size, sequence_length, num_labels]).
+ *
+ * The graph spells out Hugging Face's eager modeling_bert.py with standard opset-17 operators
+ * (LayerNormalization is opset 17; everything else is older), so onnxruntime's optimizer can
+ * fuse it (Attention, SkipLayerNormalization, BiasGelu) the same way it fuses optimum's export:
+ *   embeddings = LayerNorm(word[input_ids] + token_type[token_type_ids] + position[0..T-1])
+ *   mask       = (1 - attention_mask) * float32.min, broadcast over heads and queries
+ *   layer      = LN(x + Wo(softmax(QK^T / sqrt(d) + mask) V)); LN(. + W2 GELU(W1 .))
+ *   logits     = classifier(last hidden state)
+ * Linear weights are stored transposed ([in, out], named `<hf name>.T`) so each projection is a
+ * plain MatMul + Add.
+ */
+import type { TokenClassifier } from '../../models/index.js';
+import { DataType, type ModelDef } from './onnx-proto.js';
+import { GraphBuilder } from './graph-builder.js';
+
+export const ONNX_OPSET = 17;
+/** IR version 8 is the one that goes with opset 17 (onnx 1.12). */
+export const ONNX_IR_VERSION = 8;
+/** torch.finfo(torch.float32).min, HF's additive value for masked keys. */
+const FLOAT32_MIN = -3.4028234663852886e38;
+
+export class OnnxExportError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OnnxExportError';
+  }
+}
+
+export interface BertOnnxOptions {
+  producerVersion?: string;
+}
+
+/** The ONNX model of a BERT token classifier; the weights are referenced, not copied, where possible. */
+export function buildBertOnnxModel(model: TokenClassifier, opts: BertOnnxOptions = {}): ModelDef {
+  const cfg = model.config;
+  if (model.architecture !== 'BertForTokenClassification' || cfg.modelType !== 'bert') {
+    throw new OnnxExportError(`ONNX export supports BertForTokenClassification (model_type 'bert'); this model is ${model.architecture} (model_type '${cfg.modelType}')`);
+  }
+  const posType = cfg.raw['position_embedding_type'];
+  if (posType !== undefined && posType !== 'absolute') {
+    throw new OnnxExportError(`position_embedding_type '${String(posType)}' is not supported by the ONNX export (only 'absolute')`);
+  }
+  const numLabels = model.numLabels;
+  if (numLabels < 1) throw new OnnxExportError('the model has no token-classification head (config.json id2label is empty)');
+
+  const H = cfg.hiddenSize, nh = cfg.numAttentionHeads, hd = H / nh;
+  const g = new GraphBuilder();
+  const tensor = (name: string) => {
+    const t = model.params.get(name);
+    if (!t) throw new OnnxExportError(`the model lacks parameter ${name}`);
+    return t;
+  };
+  const param = (name: string): Float32Array => {
+    const f = tensor(name).f;
+    return f instanceof Float32Array ? f : Float32Array.from(f);
+  };
+  const shapeOf = (name: string): readonly number[] => tensor(name).shape;
+  /** A weight as stored by HF (embeddings, LayerNorm, biases). */
+  const init = (name: string): string => g.floatInit(name, shapeOf(name), param(name));
+  /** x @ W^T + b for HF's Linear(weight [out, in], bias [out]). */
+  const linear = (scope: string, x: string, name: string, output?: string): string => {
+    const [out, inF] = shapeOf(`${name}.weight`) as [number, number];
+    const wt = g.floatInit(`${name}.weight.T`, [inF, out], transpose(param(`${name}.weight`), out, inF));
+    return g.op(scope, 'Add', [g.op(scope, 'MatMul', [x, wt]), init(`${name}.bias`)], [], output);
+  };
+  const layerNorm = (scope: string, x: string, name: string): string =>
+    g.op(scope, 'LayerNormalization', [x, init(`${name}.weight`), init(`${name}.bias`)], [
+      { name: 'axis', type: 'int', value: -1 },
+      { name: 'epsilon', type: 'float', value: cfg.layerNormEps },
+    ]);
+
+  // Embeddings. Positions are rows 0..T-1 of the table, T read from input_ids at run time.
+  const e = 'bert.embeddings';
+  let s = '/bert/embeddings';
+  const seqLen = g.op(s, 'Shape', ['input_ids'], [{ name: 'start', type: 'int', value: 1 }, { name: 'end', type: 'int', value: 2 }]);
+  const positions = g.op(s, 'Slice', [init(`${e}.position_embeddings.weight`), g.int64([0]), seqLen, g.int64([0])]);
+  const words = g.op(s, 'Gather', [init(`${e}.word_embeddings.weight`), 'input_ids'], [{ name: 'axis', type: 'int', value: 0 }]);
+  const types = g.op(s, 'Gather', [init(`${e}.token_type_embeddings.weight`), 'token_type_ids'], [{ name: 'axis', type: 'int', value: 0 }]);
+  // HF's order: (inputs_embeds + token_type_embeddings) + position_embeddings.
+  let x = g.op(s, 'Add', [g.op(s, 'Add', [words, types]), positions]);
+  x = layerNorm(`${s}/LayerNorm`, x, `${e}.LayerNorm`);
+
+  // Extended attention mask [B, 1, 1, T], computed once for all layers.
+  s = '/bert/extended_attention_mask';
+  const maskF = g.op(s, 'Cast', ['attention_mask'], [{ name: 'to', type: 'int', value: DataType.FLOAT }]);
+  const inverted = g.op(s, 'Sub', [g.scalar(1), maskF]);
+  const additive = g.op(s, 'Mul', [inverted, g.scalar(FLOAT32_MIN)]);
+  const mask = g.op(s, 'Unsqueeze', [additive, g.int64([1, 2])]);
+
+  const headShape = g.int64([0, 0, nh, hd]);
+  const hiddenShape = g.int64([0, 0, H]);
+  const sqrtHd = g.scalar(Math.sqrt(hd));
+  const perm = (p: number[]) => [{ name: 'perm', type: 'ints' as const, value: p }];
+  for (let l = 0; l < cfg.numHiddenLayers; l++) {
+    const p = `bert.encoder.layer.${l}`;
+    const sl = `/bert/encoder/layer.${l}`;
+    const heads = (which: 'query' | 'key' | 'value', order: number[]): string => {
+      const sc = `${sl}/attention/self/${which}`;
+      return g.op(sc, 'Transpose', [g.op(sc, 'Reshape', [linear(sc, x, `${p}.attention.self.${which}`), headShape])], perm(order));
+    };
+    s = `${sl}/attention/self`;
+    const q = heads('query', [0, 2, 1, 3]); // [B, nh, T, hd]
+    const kT = heads('key', [0, 2, 3, 1]); // [B, nh, hd, T]
+    const v = heads('value', [0, 2, 1, 3]);
+    const scores = g.op(s, 'Add', [g.op(s, 'Div', [g.op(s, 'MatMul', [q, kT]), sqrtHd]), mask]);
+    const probs = g.op(s, 'Softmax', [scores], [{ name: 'axis', type: 'int', value: -1 }]);
+    const ctx = g.op(s, 'Reshape', [g.op(s, 'Transpose', [g.op(s, 'MatMul', [probs, v])], perm([0, 2, 1, 3])), hiddenShape]);
+
+    s = `${sl}/attention/output`;
+    const attn = linear(`${s}/dense`, ctx, `${p}.attention.output.dense`);
+    const x1 = layerNorm(`${s}/LayerNorm`, g.op(s, 'Add', [attn, x]), `${p}.attention.output.LayerNorm`);
+
+    const inter = gelu(g, `${sl}/intermediate/intermediate_act_fn`, linear(`${sl}/intermediate/dense`, x1, `${p}.intermediate.dense`), cfg.hiddenAct);
+    s = `${sl}/output`;
+    const out = linear(`${s}/dense`, inter, `${p}.output.dense`);
+    x = layerNorm(`${s}/LayerNorm`, g.op(s, 'Add', [out, x1]), `${p}.output.LayerNorm`);
+  }
+  linear('/classifier', x, 'classifier', 'logits');
+
+  const dyn = ['batch_size', 'sequence_length'] as const;
+  const graph = g.graph(
+    'tokentune_bert_token_classification',
+    ['input_ids', 'attention_mask', 'token_type_ids'].map((name) => ({ name, elemType: DataType.INT64, shape: dyn })),
+    [{ name: 'logits', elemType: DataType.FLOAT, shape: [...dyn, numLabels] }],
+    `BertForTokenClassification: ${cfg.numHiddenLayers} layers, hidden ${H}, ${nh} heads, ${numLabels} labels, hidden_act ${cfg.hiddenAct}`,
+  );
+  return {
+    irVersion: ONNX_IR_VERSION,
+    opsetImports: [{ domain: '', version: ONNX_OPSET }],
+    producerName: 'tokentune',
+    producerVersion: opts.producerVersion ?? '0.1.0',
+    graph,
+    metadata: { id2label: JSON.stringify(Object.fromEntries(cfg.labels.map((lab, i) => [String(i), lab]))) },
+  };
+}
+
+/**
+ * HF's activations: 'gelu' is the exact x/2 (1 + erf(x / sqrt 2)); 'gelu_new',
+ * 'gelu_pytorch_tanh' and 'gelu_fast' are the tanh form x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+ */
+function gelu(g: GraphBuilder, s: string, x: string, act: string): string {
+  if (act === 'gelu') {
+    const erf = g.op(s, 'Erf', [g.op(s, 'Div', [x, g.scalar(Math.SQRT2)])]);
+    return g.op(s, 'Mul', [g.op(s, 'Mul', [x, g.op(s, 'Add', [erf, g.scalar(1)])]), g.scalar(0.5)]);
+  }
+  if (act === 'gelu_new' || act === 'gelu_pytorch_tanh' || act === 'gelu_fast') {
+    const cube = g.op(s, 'Pow', [x, g.scalar(3)]);
+    const inner = g.op(s, 'Add', [x, g.op(s, 'Mul', [cube, g.scalar(0.044715)])]);
+    const t = g.op(s, 'Tanh', [g.op(s, 'Mul', [inner, g.scalar(Math.sqrt(2 / Math.PI))])]);
+    return g.op(s, 'Mul', [g.op(s, 'Mul', [x, g.op(s, 'Add', [t, g.scalar(1)])]), g.scalar(0.5)]);
+  }
+  throw new OnnxExportError(`hidden_act '${act}' has no ONNX export (supported: gelu, gelu_new, gelu_pytorch_tanh, gelu_fast)`);
+}
+
+/** [rows, cols] -> [cols, rows], row-major. */
+function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    for (let c = 0; c < cols; c++) out[c * rows + r] = a[o + c]!;
+  }
+  return out;
+}
