@@ -65,7 +65,7 @@ export async function runOnnxBench(): Promise<Row[]> {
     console.log(`onnxruntime session (graph optimization 'all') ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     console.log(`threads: tokentune ${nativeKernels.available ? nativeKernels.threads : '1 (no native addon)'}, onnxruntime default (${cpus().length} logical CPUs)`);
     const rows: Row[] = [];
-    const rng = new Rng(7);
+    const rng = Rng.fromSeed(7);
     for (const { batch: B, seq: T, runs } of PLAN) {
       const batch: TokenBatch = {
         inputIds: Int32Array.from({ length: B * T }, () => 1 + rng.nextInt(config.vocabSize - 1)),

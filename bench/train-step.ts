@@ -15,7 +15,7 @@ const config = makeConfig({
 });
 const model = BertForTokenClassification.create(config, 0);
 const opt = mode === 'train' ? new AdamW(model.parameters(), { lr: 1.5e-5, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 }) : null;
-const rng = new Rng(1);
+const rng = Rng.fromSeed(1);
 const batch = {
   inputIds: Int32Array.from({ length: B * T }, () => 1 + rng.nextInt(vocab - 1)),
   attentionMask: new Int32Array(B * T).fill(1),

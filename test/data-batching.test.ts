@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { DataLoader, IGNORE_INDEX, Mulberry32, collate, deriveSeed, lengthGroupedOrder, sequentialOrder, shuffledOrder } from '../src/data/index.js';
+import { DataLoader, IGNORE_INDEX, collate, lengthGroupedOrder, sequentialOrder, shuffledOrder } from '../src/data/index.js';
+import { Rng, deriveSeed } from '../src/engine/random.js';
 import type { Feature } from '../src/data/index.js';
 
 function feature(len: number, sentenceIndex: number): Feature {
@@ -30,30 +31,8 @@ test('collate: dynamic padding to the longest, optional multiple of 8', () => {
   assert.throws(() => collate([], 0), /empty batch/);
 });
 
-test('Mulberry32 matches the reference algorithm (bryc/code PRNGs.md) and restores from state', () => {
-  // Reference implementation, verbatim algorithm from the published mulberry32.
-  function mulberry32(a: number): () => number {
-    return () => {
-      let t = (a += 0x6d2b79f5);
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-  for (const seed of [0, 1, 42, 0xdeadbeef]) {
-    const ref = mulberry32(seed);
-    const r = new Mulberry32(seed);
-    for (let i = 0; i < 100; i++) assert.equal(r.nextFloat(), ref());
-  }
-  const r = new Mulberry32(7);
-  for (let i = 0; i < 10; i++) r.nextUint32();
-  const saved = r.state;
-  const a = [r.nextUint32(), r.nextUint32()];
-  assert.deepEqual([new Mulberry32(saved).nextUint32(), (() => { const q = new Mulberry32(saved); q.nextUint32(); return q.nextUint32(); })()], a);
-});
-
 test('nextInt is unbiased: each value of [0, 6) about equally often', () => {
-  const r = new Mulberry32(123);
+  const r = Rng.fromSeed(123);
   const counts = new Array<number>(6).fill(0);
   const N = 60000;
   for (let i = 0; i < N; i++) counts[r.nextInt(6)]!++;

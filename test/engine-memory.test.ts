@@ -5,7 +5,7 @@ import { Tensor, backward, ops, parameter, poolStats, tidy, Rng } from '../src/e
 import { AdamW } from '../src/train/optimizer.js';
 
 test('1,000 training steps keep the buffer pool and array-buffer memory flat', () => {
-  const rng = new Rng(1);
+  const rng = Rng.fromSeed(1);
   const init = (n: number) => Float32Array.from({ length: n }, () => rng.normal() * 0.1);
   const w1 = parameter(init(16 * 8), [16, 8], 'l1.weight'), b1 = parameter(new Float32Array(16), [16], 'l1.bias');
   const w2 = parameter(init(3 * 16), [3, 16], 'l2.weight'), b2 = parameter(new Float32Array(3), [3], 'l2.bias');

@@ -139,7 +139,7 @@ function sharpModel(hiddenAct: string, seed: number, vocabSize = 120): TokenClas
     max_position_embeddings: 40, hidden_act: hiddenAct, id2label: Object.fromEntries(LABELS.map((l, i) => [String(i), l])),
   });
   const model = BertForTokenClassification.create(config, seed);
-  const rng = new Rng(seed + 1000);
+  const rng = Rng.fromSeed(seed + 1000);
   for (const [name, t] of model.parameters()) {
     const f = t.f;
     const isEmbedding = name.includes('embeddings.') && !name.includes('LayerNorm');

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { lrAt, lrLambda, resolveWarmup } from '../src/train/lr-schedule.js';
-import { Rng, deriveSeed } from '../src/train/rng.js';
+import { Rng, deriveSeed } from '../src/engine/random.js';
 
 const close = (a: number, b: number, eps = 1e-15): void => assert.ok(Math.abs(a - b) <= eps, `${a} != ${b}`);
 

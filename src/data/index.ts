@@ -14,6 +14,5 @@ export * from './align.js';
 export * from './windows.js';
 export * from './features.js';
 export * from './collate.js';
-export * from './rng.js';
 export * from './samplers.js';
 export * from './loader.js';

@@ -1,4 +1,4 @@
-import { Mulberry32, deriveSeed, shuffleInPlace } from './rng.js';
+import { Rng, deriveSeed } from '../engine/random.js';
 
 /** Indices 0..n-1 in order (evaluation, prediction). */
 export function sequentialOrder(n: number): Int32Array {
@@ -10,8 +10,7 @@ export function sequentialOrder(n: number): Int32Array {
 /** A random permutation of 0..n-1 that depends only on (seed, epoch). */
 export function shuffledOrder(n: number, seed: number, epoch: number): Int32Array {
   const out = sequentialOrder(n);
-  shuffleInPlace(out, new Mulberry32(deriveSeed(seed, epoch)));
-  return out;
+  return Rng.fromSeed(deriveSeed(seed, 'data-order', epoch)).shuffle(out);
 }
 
 /**

@@ -61,7 +61,7 @@ function entity(rng: Rng, slot: Slot): string[] {
 
 /** `n` sentences in IOB2, reproducible from `seed`. */
 export function syntheticNer(n: number, seed: number): Dataset {
-  const rng = new Rng(seed);
+  const rng = Rng.fromSeed(seed);
   const sentences: Sentence[] = [];
   for (let i = 0; i < n; i++) {
     const parts: (string | Slot)[] = [...OPENERS[rng.nextInt(OPENERS.length)], ...CLAUSES[rng.nextInt(CLAUSES.length)]];

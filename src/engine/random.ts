@@ -1,102 +1,180 @@
-/**
- * Seeded random numbers (xoshiro128**, 32-bit state words) for weight initialisation, shuffling
- * and dropout seeds. The state can be saved and restored, so a resumed run continues the same
- * sequence.
- */
+// Seedable PRNG for everything random (weight init, data order, the demo corpus, seeds for dropout).
+// xoshiro128** (Blackman & Vigna, 2018): 128-bit state, 32-bit outputs, fast with Math.imul,
+// and its whole state fits in four uint32 so a checkpoint can store it and resume the exact stream.
+// Seeds are expanded with splitmix32 so that nearby seeds (42, 43) give unrelated streams.
+
+export interface RngState {
+  /** The four 32-bit state words. */
+  s: [number, number, number, number];
+  /** Box-Muller makes normals in pairs; the unused second one, if any. */
+  spareNormal: number | null;
+}
+
+function rotl(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
+}
+
+/** splitmix32 step (Vigna's 32-bit variant of splitmix); returns [output, next state]. */
+function splitmix32(state: number): [number, number] {
+  const next = (state + 0x9e3779b9) | 0;
+  let z = next;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  z ^= z >>> 16;
+  return [z >>> 0, next];
+}
+
 export class Rng {
-  private s: Uint32Array;
+  private s0: number;
+  private s1: number;
+  private s2: number;
+  private s3: number;
   private spare: number | null = null;
 
-  constructor(seed: number | readonly number[]) {
-    this.s = new Uint32Array(4);
-    if (typeof seed === 'number') {
-      // splitmix32 expands one seed into four non-zero state words.
-      let z = seed >>> 0;
-      for (let i = 0; i < 4; i++) {
-        z = (z + 0x9e3779b9) >>> 0;
-        let t = z;
-        t = Math.imul(t ^ (t >>> 16), 0x21f0aaad);
-        t = Math.imul(t ^ (t >>> 15), 0x735a2d97);
-        this.s[i] = (t ^ (t >>> 15)) >>> 0;
-      }
-      if (this.s.every((w) => w === 0)) this.s[0] = 1;
-    } else {
-      if (seed.length !== 4) throw new Error('Rng state must be 4 uint32 words');
-      this.s.set(seed);
-    }
+  private constructor(s: readonly [number, number, number, number]) {
+    [this.s0, this.s1, this.s2, this.s3] = s.map((x) => x >>> 0) as [number, number, number, number];
+    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) throw new RangeError('xoshiro128** state must not be all zero');
   }
 
+  /** A generator seeded from an integer (any safe integer; the low 53 bits all matter). */
+  static fromSeed(seed: number): Rng {
+    if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be a safe integer, got ${seed}`);
+    // Fold the high bits in so that seeds differing only above bit 31 still differ.
+    const hi = Math.floor(seed / 0x100000000) >>> 0;
+    let st = (seed >>> 0) ^ Math.imul(hi, 0x27d4eb2d);
+    const words: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const [out, next] = splitmix32(st);
+      words.push(out);
+      st = next;
+    }
+    if (!words.some((w) => w !== 0)) words[0] = 1;
+    return new Rng(words as [number, number, number, number]);
+  }
+
+  /** A generator with exactly this xoshiro128** state (no seeding), as in the reference C code. */
+  static fromWords(s: readonly [number, number, number, number]): Rng {
+    return new Rng(s);
+  }
+
+  static fromState(state: RngState): Rng {
+    if (!state || !Array.isArray(state.s) || state.s.length !== 4 || state.s.some((x) => !Number.isInteger(x) || x < 0 || x > 0xffffffff)) {
+      throw new RangeError('rng state: expected s to be four integers in [0, 2^32)');
+    }
+    if (state.spareNormal !== null && typeof state.spareNormal !== 'number') throw new RangeError('rng state: spareNormal must be a number or null');
+    const r = new Rng(state.s);
+    r.spare = state.spareNormal;
+    return r;
+  }
+
+  /** JSON-serialisable snapshot; fromState(state()) continues the same stream. */
+  state(): RngState {
+    return { s: [this.s0, this.s1, this.s2, this.s3], spareNormal: this.spare };
+  }
+
+  clone(): Rng {
+    return Rng.fromState(this.state());
+  }
+
+  /** Next 32-bit unsigned integer. */
   nextU32(): number {
-    const s = this.s;
-    const result = Math.imul(rotl(Math.imul(s[1], 5), 7), 9) >>> 0;
-    const t = (s[1] << 9) >>> 0;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 11);
+    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
+    const t = this.s1 << 9;
+    this.s2 ^= this.s0;
+    this.s3 ^= this.s1;
+    this.s1 ^= this.s2;
+    this.s0 ^= this.s3;
+    this.s2 ^= t;
+    this.s3 = rotl(this.s3, 11);
+    this.s0 >>>= 0;
+    this.s1 >>>= 0;
+    this.s2 >>>= 0;
+    this.s3 >>>= 0;
     return result;
   }
 
-  /** Uniform in [0, 1) with 32 random bits. */
+  /** Uniform in [0, 1) with 32 random bits (ample for float32 weights and dropout). */
   nextFloat(): number {
     return this.nextU32() / 4294967296;
   }
 
-  /** Uniform integer in [0, n). */
+  /** Uniform integer in [0, n), without modulo bias (rejects the top partial block of 2^32). */
   nextInt(n: number): number {
-    return Math.floor(this.nextFloat() * n);
+    if (!Number.isInteger(n) || n <= 0 || n > 0x100000000) throw new RangeError(`nextInt: n must be an integer in [1, 2^32], got ${n}`);
+    const limit = 0x100000000 - (0x100000000 % n);
+    for (;;) {
+      const x = this.nextU32();
+      if (x < limit) return x % n;
+    }
   }
 
-  /** Standard normal (Box-Muller; the second value of each pair is kept for the next call). */
-  normal(): number {
+  /** Standard normal (mean 0, std 1) by Box-Muller; `mean`/`std` shift and scale it. */
+  normal(mean = 0, std = 1): number {
     if (this.spare !== null) {
-      const v = this.spare;
+      const z = this.spare;
       this.spare = null;
-      return v;
+      return mean + std * z;
     }
-    let u = 0;
-    while (u === 0) u = this.nextFloat();
-    const v = this.nextFloat();
-    const r = Math.sqrt(-2 * Math.log(u));
-    this.spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
+    const u1 = 1 - this.nextFloat(); // (0, 1]: log(0) must not happen
+    const u2 = this.nextFloat();
+    const r = Math.sqrt(-2 * Math.log(u1));
+    const theta = 2 * Math.PI * u2;
+    this.spare = r * Math.sin(theta);
+    return mean + std * r * Math.cos(theta);
   }
 
-  /** In-place Fisher-Yates shuffle. */
-  shuffle<T>(a: T[]): T[] {
-    for (let i = a.length - 1; i > 0; i--) {
+  /** Fisher-Yates shuffle in place (arrays or typed arrays); returns it. */
+  shuffle<A extends { length: number; [i: number]: unknown }>(items: A): A {
+    for (let i = items.length - 1; i > 0; i--) {
       const j = this.nextInt(i + 1);
-      [a[i], a[j]] = [a[j], a[i]];
+      const tmp = items[i]!;
+      items[i] = items[j]!;
+      items[j] = tmp;
     }
-    return a;
+    return items;
   }
 
-  /** The state, for checkpoints (a pending Box-Muller spare is dropped, so normals restart cleanly). */
-  state(): number[] {
-    return Array.from(this.s);
-  }
-
-  static fromState(state: readonly number[]): Rng {
-    return new Rng(state);
+  /** A random permutation of 0..n-1. */
+  permutation(n: number): number[] {
+    return this.shuffle(Array.from({ length: n }, (_, i) => i));
   }
 }
 
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
-}
-
-/** A uint32 seed derived from a base seed and labels (e.g. derive(seed, 'dropout', step)). */
+/**
+ * A seed for an independent stream named by labels, e.g. deriveSeed(42, 'dropout', layer) or
+ * deriveSeed(args.seed, 'shuffle', epoch): the same inputs always give the same seed, different
+ * labels give unrelated seeds. FNV-1a over the seed and labels, finished with a murmur3 mix.
+ */
 export function deriveSeed(seed: number, ...labels: (string | number)[]): number {
-  let h = (seed ^ 0x811c9dc5) >>> 0;
-  for (const l of labels) {
-    const s = String(l);
-    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
-    h = Math.imul(h ^ 0xff, 0x01000193) >>> 0;
+  if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be a safe integer, got ${seed}`);
+  let h = 0x811c9dc5;
+  const eat = (byte: number): void => {
+    h ^= byte & 0xff;
+    h = Math.imul(h, 0x01000193);
+  };
+  const eatU32 = (x: number): void => {
+    for (let k = 0; k < 4; k++) eat(x >>> (8 * k));
+  };
+  eatU32(seed >>> 0);
+  eatU32(Math.floor(seed / 0x100000000) >>> 0);
+  for (const label of labels) {
+    // A type tag and a length keep ('ab','c') apart from ('a','bc') and 1 apart from '1'.
+    if (typeof label === 'number') {
+      eat(1);
+      const buf = new DataView(new ArrayBuffer(8));
+      buf.setFloat64(0, label);
+      for (let k = 0; k < 8; k++) eat(buf.getUint8(k));
+    } else {
+      eat(2);
+      const bytes = new TextEncoder().encode(label);
+      eatU32(bytes.length);
+      for (const b of bytes) eat(b);
+    }
   }
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
   return h >>> 0;
 }

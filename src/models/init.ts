@@ -16,7 +16,7 @@ export function initParameter(spec: ParamSpec, std: number, seed: number): Tenso
   const data = new Float32Array(n);
   if (spec.init === 'ones') data.fill(1);
   else if (spec.init === 'normal') {
-    const rng = new Rng(deriveSeed(seed, spec.name));
+    const rng = Rng.fromSeed(deriveSeed(seed, spec.name));
     for (let i = 0; i < n; i++) data[i] = rng.normal() * std;
     if (spec.paddingIdx !== undefined && spec.paddingIdx < spec.shape[0]) {
       const d = spec.shape[1];

@@ -69,7 +69,7 @@ export function ourLogits(model: TokenClassifier, batch: TokenBatch): Float32Arr
  */
 export function randomBatch(model: TokenClassifier, batchSize: number, seqLen: number, seed = 1): TokenBatch {
   const cfg = model.config;
-  const rng = new Rng(seed);
+  const rng = Rng.fromSeed(seed);
   const n = batchSize * seqLen;
   const inputIds = new Int32Array(n).fill(cfg.padTokenId);
   const attentionMask = new Int32Array(n);
