@@ -17,6 +17,7 @@ import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { Writable } from 'node:stream';
 import { noGrad, tidy, clearPool, type Tensor } from '../src/engine/index.js';
 import type { Batch } from '../src/data/collate.js';
 import { DataLoader } from '../src/data/loader.js';
@@ -210,6 +211,7 @@ function ourLogits(model: TokenClassifier, batches: readonly Batch[]): Float32Ar
 interface Line { name: string; color: string; dashed: boolean; points: [number, number][] }
 
 function renderComparison(title: string, loss: Line[], f1: Line[], width = 860, height = 620): string {
+  // F1 is drawn from 0 so that small differences are not magnified into apparent gaps.
   const left = 80, right = 24, top = 70, gap = 70, bottom = 56;
   const ph = (height - top - gap - bottom) / 2, pw = width - left - right;
   const steps = [...loss, ...f1].flatMap((l) => l.points.map((p) => p[0]));
@@ -220,9 +222,9 @@ function renderComparison(title: string, loss: Line[], f1: Line[], width = 860, 
     `<rect width="${width}" height="${height}" fill="white"/>`,
     `<text x="${width / 2}" y="26" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(title)}</text>`,
   ];
-  const panel = (y0: number, lines: Line[], label: string, xLabel: boolean): void => {
+  const panel = (y0: number, lines: Line[], label: string, xLabel: boolean, floor?: number): void => {
     const vals = lines.flatMap((l) => l.points.map((p) => p[1]));
-    const y = niceTicks(Math.min(...vals), Math.max(...vals), 5);
+    const y = niceTicks(Math.min(floor ?? Infinity, ...vals), Math.max(...vals, floor ?? -Infinity), 5);
     const sx = (v: number): number => left + ((v - x.min) / (x.max - x.min)) * pw;
     const sy = (v: number): number => y0 + ph - ((v - y.min) / (y.max - y.min)) * ph;
     out.push(`<rect x="${left}" y="${r(y0)}" width="${r(pw)}" height="${r(ph)}" fill="#fcfcfc" stroke="#888"/>`);
@@ -247,7 +249,7 @@ function renderComparison(title: string, loss: Line[], f1: Line[], width = 860, 
     }
   };
   panel(top, loss, 'training loss', false);
-  panel(top + ph + gap, f1, 'validation F1', true);
+  panel(top + ph + gap, f1, 'validation F1', true, 0);
   out.push('</svg>');
   return out.join('\n') + '\n';
 }
@@ -340,9 +342,14 @@ async function main(): Promise<void> {
   let oursEvalSeconds = 0;
   const trainer = new Trainer({
     model: recording, args, tokenizer, trainDataset: train, evalDataset: validation,
+    // The Trainer's own progress display would interleave with torch's output: print one line per record instead.
+    progressStream: new Writable({ write: (_c, _e, cb) => cb() }),
     onLog: (rec) => {
       const step = Number(rec.step);
-      if (typeof rec.loss === 'number') oursLoss.set(step, rec.loss);
+      if (typeof rec.loss === 'number') {
+        oursLoss.set(step, rec.loss);
+        console.log(`[ours] step ${step}: loss ${fmt(rec.loss)} grad_norm ${fmt(Number(rec.grad_norm))} lr ${Number(rec.learning_rate).toExponential(3)}`);
+      }
       if (typeof rec.eval_f1 === 'number') {
         ours.set(step, rec);
         oursEvalSeconds += Number(rec.eval_runtime);

@@ -85,17 +85,23 @@ struct Args {
   template <class T, napi_typedarray_type kType>
   T *typed(size_t i, const char *name, double need, const char *type_name) const {
     if (!info[i].IsTypedArray()) type_error(name, std::string("must be a ") + type_name);
-    Napi::TypedArray ta = info[i].As<Napi::TypedArray>();
-    if (ta.TypedArrayType() != kType) {
-      const char *got = ta.TypedArrayType() == napi_float64_array ? "Float64Array (the native kernels are float32 only)"
-                                                                  : "another typed array";
+    // napi_get_typedarray_info gives the element pointer with byteOffset applied, for ArrayBuffer and
+    // SharedArrayBuffer backing alike.
+    napi_typedarray_type type;
+    size_t length = 0;
+    void *data = nullptr;
+    napi_status st = napi_get_typedarray_info(info.Env(), info[i], &type, &length, &data, nullptr, nullptr);
+    if (st != napi_ok) type_error(name, "could not be read as a typed array");
+    if (type != kType) {
+      const char *got = type == napi_float64_array ? "Float64Array (the native kernels are float32 only)"
+                                                   : "another typed array";
       type_error(name, std::string("must be a ") + type_name + ", got " + got);
     }
-    double len = static_cast<double>(ta.ElementLength());
+    double len = static_cast<double>(length);
     if (len < need)
       range_error(std::string(name) + " has " + std::to_string(static_cast<int64_t>(len)) + " elements, needs at least " +
                   std::to_string(static_cast<int64_t>(need)) + " for the given sizes");
-    return reinterpret_cast<T *>(static_cast<uint8_t *>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
+    return static_cast<T *>(data);
   }
 
   float *f32(size_t i, const char *name, double need) const {

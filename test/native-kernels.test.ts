@@ -77,7 +77,7 @@ const SIZES = [1, 7, 33, 129, 1000, 40000]; // 40000 takes the multi-threaded pa
 
 // ---- GEMM ------------------------------------------------------------------------------------------
 interface GemmCase { transA: boolean; transB: boolean; m: number; n: number; k: number; alpha: number; beta: number;
-  batch: number; pad: number; }
+  batch: number; pad: number; shareB?: boolean; }
 
 function runGemmCase(nk: Kernels, c: GemmCase, seed: number): void {
   const { transA, transB, m, n, k, alpha, beta, batch, pad } = c;
@@ -85,13 +85,14 @@ function runGemmCase(nk: Kernels, c: GemmCase, seed: number): void {
   const [ar, ac] = transA ? [k, m] : [m, k];
   const [br, bc] = transB ? [n, k] : [k, n];
   const lda = ac + pad, ldb = bc + pad, ldc = n + pad;
-  const strideA = ar * lda + pad, strideB = br * ldb + 2 * pad, strideC = m * ldc + pad;
+  const strideA = ar * lda + pad, strideB = c.shareB ? 0 : br * ldb + 2 * pad, strideC = m * ldc + pad;
   const a = randView((batch - 1) * strideA + (ar - 1) * lda + ac, r);
   const b = randView((batch - 1) * strideB + (br - 1) * ldb + bc, r);
   // beta = 0 must not read C: fill it with NaN so any read shows.
   const cv = new Guarded((batch - 1) * strideC + (m - 1) * ldc + n, () => (beta === 0 ? NaN : r()));
   const cRef = cv.copy();
-  const label = `gemm tA=${transA} tB=${transB} m=${m} n=${n} k=${k} batch=${batch} alpha=${alpha} beta=${beta} ld+${pad}`;
+  const label = `gemm tA=${transA} tB=${transB} m=${m} n=${n} k=${k} batch=${batch} alpha=${alpha} beta=${beta} ld+${pad}` +
+    (c.shareB ? ' (B shared by the batch)' : '');
   nk.gemm(transA, transB, m, n, k, alpha, a.v, lda, strideA, b.v, ldb, strideB, beta, cv.v, ldc, strideC, batch);
   refKernels.gemm(transA, transB, m, n, k, alpha, a.v, lda, strideA, b.v, ldb, strideB, beta, cRef, ldc, strideC, batch);
   // Scale of each entry: |alpha| * sum_p |a||b| + |beta c|; float32 error grows like sqrt(k) of it.
@@ -133,6 +134,7 @@ function gemmSuite(nk: Kernels): void {
         for (const batch of [2, 3, 5, 12]) {
           runGemmCase(nk, { transA, transB, m: 33, n: 40, k: 17, alpha: 0.5, beta: 0, batch, pad: 1 }, seed++);
           runGemmCase(nk, { transA, transB, m: 70, n: 129, k: 33, alpha: 1, beta: -1, batch, pad: 0 }, seed++);
+          runGemmCase(nk, { transA, transB, m: 9, n: 20, k: 65, alpha: 1, beta: 0, batch, pad: 0, shareB: true }, seed++);
         }
       }
     }
@@ -475,6 +477,10 @@ function validationSuite(nk: Kernels): void {
     assert.throws(() => nk.dropoutForward(f, f, 6, 1, 0), /p must be in \[0, 1\)/);
     assert.throws(() => nk.softmaxForward(f, new Float32Array(1), f, 1, 1, 3, 2, 1), /mask has 1 elements/);
     assert.throws(() => nk.geluForward(f, f, 6, 2), /approximate/);
+    // SharedArrayBuffer-backed views work like any other (worker threads may share buffers).
+    const shared = new Float32Array(new SharedArrayBuffer(4 * 8)).fill(2).subarray(2, 6);
+    nk.scale(shared, 1.5, shared, 4);
+    assert.deepEqual([...shared], [3, 3, 3, 3]);
   });
 }
 

@@ -7,7 +7,6 @@ import fc from 'fast-check';
 import {
   checkpointDirName,
   checkpointStep,
-  cleanupAtomicLeftovers,
   latestCheckpoint,
   listCheckpoints,
   newTrainerState,
@@ -16,12 +15,10 @@ import {
   readTrainerState,
   rotateCheckpoints,
   serializeTrainerState,
-  writeDirAtomic,
-  writeDirAtomicSync,
-  writeFileAtomic,
   writeTrainerState,
   TrainerStateError,
 } from '../src/train/trainer-state.js';
+import { cleanupAtomicLeftovers, writeDirAtomic, writeDirAtomicSync, writeFileAtomic } from '../src/io/atomic.js';
 import { LogWriter, readLogFile, LOG_FILE_NAME } from '../src/train/log-writer.js';
 import { findJsonError, parseJsonText, stringifyJsonText } from '../src/train/json-text.js';
 

@@ -6,9 +6,7 @@
  * then the data region; offsets are relative to the data region, tensors are little-endian,
  * row-major, and (per the spec) must tile the data region exactly: no overlap, no hole.
  */
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { writeChunksAtomic } from './atomic.js';
 import { withSource, type ByteSource } from './byte-source.js';
 import { decodeElements, HOST_IS_LITTLE_ENDIAN } from './dtype-decode.js';
 import { CheckpointFormatError, UnsupportedCheckpointError } from './errors.js';
@@ -236,28 +234,5 @@ export function writeSafetensors(
   metadata?: Record<string, string>,
 ): void {
   const { header, chunks } = planSafetensors(tensors, metadata);
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  const fd = openSync(tmp, 'wx');
-  let ok = false;
-  try {
-    for (const part of [header, ...chunks]) {
-      let done = 0;
-      while (done < part.length) done += writeSync(fd, part, done, part.length - done);
-    }
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, path);
-    ok = true;
-  } finally {
-    if (!ok) {
-      try { closeSync(fd); } catch { /* already closed */ }
-      try { unlinkSync(tmp); } catch { /* nothing to clean */ }
-    }
-  }
-  // Persist the rename itself; not every platform lets a directory be opened, so best effort.
-  try {
-    const dfd = openSync(dir, 'r');
-    try { fsyncSync(dfd); } finally { closeSync(dfd); }
-  } catch { /* best effort */ }
+  writeChunksAtomic(path, [header, ...chunks]);
 }

@@ -16,7 +16,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AddedTokenMatcher } from './added-tokens.js';
-import { writeFileAtomicSync } from './atomic-write.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import {
   loadPretrainedDir,
   parseTokenizerJson,
@@ -273,9 +273,9 @@ export class WordPieceTokenizer {
     }
     mkdirSync(dir, { recursive: true });
     const lines = this.s.vocab.lines;
-    writeFileAtomicSync(join(dir, 'vocab.txt'), lines.join('\n') + '\n');
-    writeFileAtomicSync(join(dir, 'tokenizer_config.json'), tokenizerConfigJson(this.s));
-    writeFileAtomicSync(join(dir, 'special_tokens_map.json'), specialTokensMapJson(this.s));
+    writeFileAtomic(join(dir, 'vocab.txt'), lines.join('\n') + '\n');
+    writeFileAtomic(join(dir, 'tokenizer_config.json'), tokenizerConfigJson(this.s));
+    writeFileAtomic(join(dir, 'special_tokens_map.json'), specialTokensMapJson(this.s));
     const extra: Record<string, number> = {};
     let anyExtra = false;
     for (let id = this.vocabSize; id < this.idToToken.length; id++) {
@@ -285,7 +285,7 @@ export class WordPieceTokenizer {
         anyExtra = true;
       }
     }
-    if (anyExtra) writeFileAtomicSync(join(dir, 'added_tokens.json'), JSON.stringify(extra, null, 2) + '\n');
+    if (anyExtra) writeFileAtomic(join(dir, 'added_tokens.json'), JSON.stringify(extra, null, 2) + '\n');
   }
 
   private tokenOf(id: number): string {

@@ -11,7 +11,7 @@ import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { savePretrained, type TokenClassifier } from '../models/index.js';
 import type { WordPieceTokenizer } from '../tokenizers/index.js';
 import type { AdamW } from './optimizer.js';
-import { writeDirAtomicSync } from './trainer-state.js';
+import { writeDirAtomicSync } from '../io/atomic.js';
 
 export interface ResumeState {
   globalStep: number;

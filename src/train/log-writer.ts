@@ -6,7 +6,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseJsonText, stringifyJsonText } from './json-text.js';
-import { writeFileAtomic } from './trainer-state.js';
+import { writeFileAtomic } from '../io/atomic.js';
 
 export const LOG_FILE_NAME = 'log.jsonl';
 

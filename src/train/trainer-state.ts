@@ -1,10 +1,10 @@
 // trainer_state.json in Hugging Face's shape (TrainerState dataclass), checkpoint folders
-// (`checkpoint-<step>`), HF's checkpoint rotation, and atomic file / folder writes so that a crash
-// never leaves a half-written checkpoint under its final name.
+// (`checkpoint-<step>`) and HF's checkpoint rotation.
 
 import { existsSync, fsyncSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseJsonText, stringifyJsonText } from './json-text.js';
+import { writeFileAtomic } from '../io/atomic.js';
 
 export const TRAINER_STATE_NAME = 'trainer_state.json';
 export const PREFIX_CHECKPOINT_DIR = 'checkpoint';
@@ -170,116 +170,6 @@ export function readTrainerState(path: string): TrainerState {
 /** Writes trainer_state.json atomically (temp file + rename). */
 export function writeTrainerState(path: string, state: TrainerState): void {
   writeFileAtomic(path, serializeTrainerState(state));
-}
-
-// ---------------------------------------------------------------------------------------------
-// Atomic writes
-
-/** Writes `data` to `<path>.tmp-<pid>`, fsyncs it, then renames it over `path`. */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
-  try {
-    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
-}
-
-const TMP_SUFFIX = /\.(tmp|old)-(\d+)$/;
-
-function pidAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * Repairs what an interrupted writeDirAtomic may have left in `parentDir`: a `<name>.old-<pid>`
- * whose `<name>` is missing is renamed back (the crash came between the two renames); other
- * `.tmp-<pid>` / `.old-<pid>` folders of processes that are gone are removed. Returns what it did.
- */
-export function cleanupAtomicLeftovers(parentDir: string): string[] {
-  if (!existsSync(parentDir)) return [];
-  const actions: string[] = [];
-  for (const name of readdirSync(parentDir)) {
-    const m = TMP_SUFFIX.exec(name);
-    if (!m) continue;
-    const pid = Number(m[2]);
-    if (pid !== process.pid && pidAlive(pid)) continue;
-    const full = join(parentDir, name);
-    const finalPath = join(parentDir, name.slice(0, m.index));
-    if (m[1] === 'old' && !existsSync(finalPath)) {
-      renameSync(full, finalPath);
-      actions.push(`restored ${finalPath}`);
-    } else {
-      rmSync(full, { recursive: true, force: true });
-      actions.push(`removed ${full}`);
-    }
-  }
-  return actions;
-}
-
-/**
- * Builds a folder atomically: `writeFn` fills `<finalDir>.tmp-<pid>`, which is then renamed to
- * `finalDir`. An existing `finalDir` is first moved aside to `<finalDir>.old-<pid>` and removed
- * only after the new one is in place, so at every moment one complete version exists.
- * If `writeFn` throws, the temporary folder is removed and `finalDir` is untouched.
- */
-export async function writeDirAtomic(finalDir: string, writeFn: (tmpDir: string) => void | Promise<void>): Promise<void> {
-  const tmp = prepareTmpDir(finalDir);
-  try {
-    await writeFn(tmp);
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
-  swapIntoPlace(tmp, finalDir);
-}
-
-/** writeDirAtomic for a synchronous writer. */
-export function writeDirAtomicSync(finalDir: string, writeFn: (tmpDir: string) => void): void {
-  const tmp = prepareTmpDir(finalDir);
-  try {
-    writeFn(tmp);
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
-  swapIntoPlace(tmp, finalDir);
-}
-
-function prepareTmpDir(finalDir: string): string {
-  const parent = dirname(resolve(finalDir));
-  mkdirSync(parent, { recursive: true });
-  const tmp = `${finalDir}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp);
-  return tmp;
-}
-
-function swapIntoPlace(tmp: string, finalDir: string): void {
-  if (existsSync(finalDir)) {
-    const old = `${finalDir}.old-${process.pid}`;
-    rmSync(old, { recursive: true, force: true });
-    renameSync(finalDir, old);
-    renameSync(tmp, finalDir);
-    rmSync(old, { recursive: true, force: true });
-  } else {
-    renameSync(tmp, finalDir);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

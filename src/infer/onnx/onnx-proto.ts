@@ -8,7 +8,7 @@
  * need ONNX external data (TensorProto.data_location = EXTERNAL), which is not implemented: the
  * encoder refuses such a model with a clear error instead of writing an unreadable file.
  */
-import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { writeChunksAtomic } from '../../io/atomic.js';
 import { PROTOBUF_MAX_BYTES, ProtoWriter, ProtobufEncodeError } from './protobuf.js';
 
 /** TensorProto.DataType values. */
@@ -173,20 +173,5 @@ export function encodeModel(m: ModelDef): ProtoWriter {
  * temporary name renamed at the end, so a crash never leaves a truncated model.onnx.
  */
 export function writeModelFile(path: string, m: ModelDef): number {
-  const w = encodeModel(m);
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
-  try {
-    for (const c of w.chunks()) {
-      let off = 0;
-      while (off < c.length) off += writeSync(fd, c, off, c.length - off);
-    }
-  } catch (e) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
-  return w.byteLength;
+  return writeChunksAtomic(path, encodeModel(m).chunks());
 }
