@@ -369,7 +369,13 @@ async function main(): Promise<void> {
   console.log(`ours: ${out.globalStep} steps; all ${recording.seen.length} training batches identical to the dump (checksums)`);
 
   // ---- torch
-  const py = spawnSync(opt.python!, [join(repoRoot, 'scripts', 'torch-train.py'), work, '--threads', String(num('torch-threads'))], { stdio: 'inherit' });
+  // Debian's torch links libblas.so.3; when the alternative is OpenBLAS-pthread, its threads fight
+  // torch's OpenMP threads (3-7x slower steps here). The OpenMP build shares torch's pool.
+  const env = { ...process.env };
+  const ompBlas = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
+  if (env.LD_LIBRARY_PATH === undefined && existsSync(join(ompBlas, 'libblas.so.3'))) env.LD_LIBRARY_PATH = ompBlas;
+  console.log(`torch: ${opt.python} scripts/torch-train.py${env.LD_LIBRARY_PATH ? ` (LD_LIBRARY_PATH=${env.LD_LIBRARY_PATH})` : ''}`);
+  const py = spawnSync(opt.python!, [join(repoRoot, 'scripts', 'torch-train.py'), work, '--threads', String(num('torch-threads'))], { stdio: 'inherit', env });
   if (py.status !== 0) throw new Error(`torch-train.py failed (exit ${py.status ?? py.signal})`);
   const torchLog = readFileSync(join(work, 'torch', 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number | string>);
   const torchSummary = torchLog.find((r) => r.train_runtime !== undefined)!;

@@ -1,15 +1,18 @@
 // GEMM driver in the Goto/BLIS style: the op(B) block [kc x nc] is packed into nr-wide micro-panels,
 // the op(A) block [mc x kc] into mr-tall micro-panels, and an ISA-specific register-blocked
 // micro-kernel computes each mr x nr tile of C. Transposes are absorbed by the packing routines, so
-// the user's matrices are never copied otherwise. Threads split the batch, or each matrix along M
-// (or N) into contiguous ranges; every C element is computed by exactly one thread with the same
-// k-order whatever the thread count, so results are deterministic.
+// the user's matrices are never copied otherwise.
+//
+// Threads take whole matrices of a batch, or split one matrix by rows (packing each B block
+// together and sharing it), or by columns when there are too few rows. Every C element is computed
+// by exactly one thread, with the same k blocking and the same micro-kernel arithmetic wherever the
+// partition boundaries fall, so results are identical for any thread count.
 #include <algorithm>
 #include <atomic>
-#include <thread>
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <thread>
 
 #include "common.h"
 #include "thread_pool.h"

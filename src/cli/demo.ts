@@ -14,6 +14,7 @@ import { WordPieceTokenizer } from '../tokenizers/index.js';
 import { defaultTrainingArgs, type TrainingArguments } from '../train/training-args.js';
 import { Trainer } from '../train/trainer.js';
 import { encodeSplit } from '../train/prepare.js';
+import { TokenClassificationPipeline } from '../infer/pipeline.js';
 import { parseArgs } from './args.js';
 import { say, type CommandIO } from './io.js';
 
@@ -25,7 +26,7 @@ const FLAGS = {
 } as const;
 
 /** Built like the generated data (names from the same syllables) but not in any split. */
-export const DEMO_SENTENCE = 'Yesterday , Marsa Kalin met Dorel at Vanora Labs in Zobeta Bay .';
+export const DEMO_SENTENCE = 'Yesterday, Marsa Kalin met Dorel at Vanora Labs in Zobeta Bay.';
 
 export async function runDemo(argv: string[], io: CommandIO): Promise<number> {
   const a = parseArgs(argv, { flags: FLAGS });
@@ -82,10 +83,12 @@ export async function runDemo(argv: string[], io: CommandIO): Promise<number> {
   say(io, `F1: ${m.eval_f1}`);
   say(io, `Accuracy: ${m.eval_accuracy}`);
   say(io, '');
-  const words = DEMO_SENTENCE.split(' ');
-  const sample = enc({ sentences: [{ tokens: words, tags: words.map(() => 'O'), line: 1 }], source: 'sample', warnings: [] });
-  const tags = trainer.predictWords(sample).predictions[0];
-  say(io, `Tagged: ${words.map((w, i) => (tags[i] === 'O' ? w : `${w}/${tags[i]}`)).join(' ')}`);
+  // Raw text in, entities with character offsets out, as `tokentune predict` and the server do.
+  // 'first': a word takes its first sub-token's label, which is what training labelled.
+  const pipe = new TokenClassificationPipeline(model, tokenizer, { aggregationStrategy: 'first' });
+  const entities = await pipe.predict(DEMO_SENTENCE);
+  say(io, `Tagged: ${DEMO_SENTENCE}`);
+  for (const e of entities) say(io, `  ${('entity_group' in e ? e.entity_group : e.entity).padEnd(5)} ${JSON.stringify(DEMO_SENTENCE.slice(e.start, e.end))} [${e.start}, ${e.end}) score ${e.score.toFixed(3)}`);
   say(io, `Model saved to ${outputDir} (config.json, model.safetensors, vocab.txt); training log in ${join(outputDir, 'log.jsonl')}, curves in ${join(outputDir, 'training_curves.svg')}`);
   return 0;
 }

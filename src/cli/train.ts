@@ -33,15 +33,15 @@ export async function runTrain(argv: string[], io: CommandIO): Promise<number> {
  * A pretrained model (--model), or, as run_ner.py's from-config path, a randomly initialised one
  * built from --config-name with the tokenizer of --tokenizer-name.
  */
-async function loadOrCreateModel(args: TrainingArguments, splits: Splits, io: CommandIO): Promise<{ model: TokenClassifier; tokenizer: WordPieceTokenizer; labels: string[] }> {
+async function loadOrCreateModel(args: TrainingArguments, splits: Splits, datasetLabels: string[] | null, io: CommandIO): Promise<{ model: TokenClassifier; tokenizer: WordPieceTokenizer; labels: string[] }> {
   if (args.modelNameOrPath) {
     const dir = await resolveModelDir(args.modelNameOrPath);
-    const labels = chooseLabels(splits, readConfig(join(dir, 'config.json')).labels);
+    const labels = chooseLabels(splits, readConfig(join(dir, 'config.json')).labels, datasetLabels);
     const { model, tokenizer } = await fromPretrained(dir, { labels, seed: args.seed, onWarning: (m) => warn(io, m) });
     return { model, tokenizer, labels };
   }
   const config = readConfig(args.configName!);
-  const labels = chooseLabels(splits, config.labels);
+  const labels = chooseLabels(splits, config.labels, datasetLabels);
   const tokPath = args.tokenizerName!;
   const tokenizer = statSync(tokPath).isDirectory() ? WordPieceTokenizer.fromPretrainedDir(tokPath) : WordPieceTokenizer.fromVocabFile(tokPath);
   if (tokenizer.vocabSize > config.vocabSize) throw new Error(`${tokPath} has ${tokenizer.vocabSize} tokens but ${args.configName} says vocab_size ${config.vocabSize}`);
@@ -52,9 +52,9 @@ async function loadOrCreateModel(args: TrainingArguments, splits: Splits, io: Co
 
 export async function trainAndEvaluate(args: TrainingArguments, io: CommandIO): Promise<{ ok: boolean; eval?: LogRecord; test?: LogRecord }> {
   // Local files, else --dataset-name from the hub (readTrainingData, prepare.ts).
-  const { splits } = await readTrainingData(args);
+  const { splits, labelNames } = await readTrainingData(args);
   for (const d of Object.values(splits)) for (const w of d?.warnings ?? []) warn(io, w);
-  const { model, tokenizer, labels } = await loadOrCreateModel(args, splits, io);
+  const { model, tokenizer, labels } = await loadOrCreateModel(args, splits, labelNames, io);
   say(io, `model: ${model.architecture}, ${model.config.numHiddenLayers} layers, hidden ${model.config.hiddenSize}; labels: ${labels.join(' ')}`);
   const cache = new WordPieceCache(tokenizer);
   const enc = (d: NonNullable<typeof splits.train>, max: number | null) => {

@@ -30,3 +30,4 @@ export { MicroBatcher, type MicroBatcherOptions, type BatchPredictor } from './b
 export { createServer, type ServerOptions, type ServedPipeline } from './server.js';
 export { renderPage, entityType, typeColour, type PageInfo } from './page.js';
 export { predictStream, detectInputFormat, PredictInputError, INPUT_FORMATS, OUTPUT_FORMATS, type InputFormat, type OutputFormat, type PredictFileOptions } from './predict-files.js';
+export { exportOnnx, type OnnxExportResult } from './onnx/index.js';

@@ -64,16 +64,19 @@ export async function readTrainingData(args: DataArgs, hub: HubOptions = {}): Pr
 
 /**
  * The label list to train with: the model's own labels when they cover every tag in the data
- * (fine-tuning an already fine-tuned model keeps its head), else the union of the data's tags.
+ * (fine-tuning an already fine-tuned model keeps its head); else the dataset's declared label
+ * names (ClassLabel order, as run_ner.py uses them) when they cover the data; else the union of
+ * the data's tags.
  */
-export function chooseLabels(splits: Splits, modelLabels: readonly string[]): string[] {
+export function chooseLabels(splits: Splits, modelLabels: readonly string[], datasetLabels: readonly string[] | null = null): string[] {
   const present = [splits.train, splits.validation, splits.test].filter((s): s is Dataset => !!s);
-  if (modelLabels.length > 0 && !/^LABEL_\d+$/.test(modelLabels[0])) {
-    const known = new Set(modelLabels);
-    let covered = true;
-    for (const t of labelsIn(present)) if (!known.has(t)) { covered = false; break; }
-    if (covered) return [...modelLabels];
-  }
+  const covers = (labels: readonly string[]): boolean => {
+    const known = new Set(labels);
+    for (const t of labelsIn(present)) if (!known.has(t)) return false;
+    return true;
+  };
+  if (modelLabels.length > 0 && !/^LABEL_\d+$/.test(modelLabels[0]) && covers(modelLabels)) return [...modelLabels];
+  if (datasetLabels && datasetLabels.length > 0 && covers(datasetLabels)) return [...datasetLabels];
   return [...buildLabelMap(present).labels];
 }
 
