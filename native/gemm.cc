@@ -262,12 +262,14 @@ class SpinBarrier {
 
 // One matrix product on all pool threads: every B block is packed once, cooperatively (each thread
 // packs a share of its micro-panels), then each thread runs its own contiguous range of rows of C
-// against it; two barriers per block keep the shared buffer consistent.
+// against it. B blocks alternate between two buffers, so one barrier per block suffices: a thread
+// that passed barrier i has finished computing block i-1, whose buffer block i+1 then reuses.
 void gemm_shared_b(ThreadPool &tp, const GemmConfig &cfg, bool transA, bool transB, int64_t m, int64_t n, int64_t k,
                    float alpha, const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
                    int64_t ldc) {
   const int64_t kcb = balanced_kc(cfg, k), NC = cfg.nc, NR = cfg.nr;
-  float *bp = t_buffers.b.get(static_cast<size_t>(kcb) * ((std::min(NC, n) + NR - 1) / NR * NR));
+  const size_t bsize = static_cast<size_t>(kcb) * ((std::min(NC, n) + NR - 1) / NR * NR);
+  float *bufs = t_buffers.b.get(2 * bsize);
   SpinBarrier barrier(tp.size());
   std::atomic<bool> alloc_failed{false};
   tp.run([&](int tid, int nt) {
@@ -287,20 +289,21 @@ void gemm_shared_b(ThreadPool &tp, const GemmConfig &cfg, bool transA, bool tran
       if (tid == 0) throw std::bad_alloc();
       return;
     }
+    int64_t block = 0;
     for (int64_t jc = 0; jc < n; jc += NC) {
       int64_t nc = std::min(NC, n - jc);
-      for (int64_t pc = 0; pc < k; pc += kcb) {
+      for (int64_t pc = 0; pc < k; pc += kcb, block++) {
         int64_t kc = std::min(kcb, k - pc);
+        float *bp = bufs + (block & 1) * bsize;
         int64_t j0, j1;
         split_range(nc, tid, nt, NR, &j0, &j1);
         if (j0 < j1) {
           const float *bsrc = transB ? b + (jc + j0) * ldb + pc : b + pc * ldb + jc + j0;
           pack_b_block(cfg, transB, bsrc, ldb, kc, j1 - j0, bp + j0 * kc);
         }
-        barrier.wait();  // B block complete
+        barrier.wait();  // block complete (and the previous user of this buffer is done)
         if (r0 < r1)
           macro_rows(cfg, transA, a, lda, pc, kc, r0, r1, MC, bp, jc, nc, c, ldc, alpha, pc == 0 ? beta : 1.0f, ap, tile);
-        barrier.wait();  // everyone done with it before it is overwritten
       }
     }
   });

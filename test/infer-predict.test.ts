@@ -60,7 +60,8 @@ test('predict --file .txt: one JSON line per input line (empty lines too), entit
   assert.equal(await runPredict(['--model', modelDir, '--file', f, '--ignore-labels', ''], o), 0);
   const out = o.stdout.text.trimEnd().split('\n').map((l) => JSON.parse(l));
   assert.equal(out.length, 3);
-  const expected = await pipe.predict(lines, { aggregationStrategy: 'simple', ignoreLabels: [] });
+  // The CLI's default aggregation is 'first'.
+  const expected = await pipe.predict(lines, { aggregationStrategy: 'first', ignoreLabels: [] });
   out.forEach((r, i) => {
     assert.equal(r.text, lines[i]);
     assert.deepEqual(r.entities, json(expected[i]));
@@ -124,7 +125,7 @@ test('predict --text: a table, or JSON with --json', async () => {
   const text = 'Peter Blackburn in Paris';
   const o = io();
   await runPredict(['--model', modelDir, '--text', text, '--ignore-labels', '', '--json'], o);
-  assert.deepEqual(JSON.parse(o.stdout.text), json(await pipe.predict(text, { aggregationStrategy: 'simple', ignoreLabels: [] })));
+  assert.deepEqual(JSON.parse(o.stdout.text), json(await pipe.predict(text, { aggregationStrategy: 'first', ignoreLabels: [] })));
   const t = io();
   await runPredict(['--model', modelDir, '--text', text, '--ignore-labels', ''], t);
   const lines = t.stdout.text.trimEnd().split('\n');

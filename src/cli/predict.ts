@@ -24,7 +24,9 @@ const FLAGS = {
   text: { type: 'string', help: 'Tag this text and print the entities', valueName: 'TEXT' },
   file: { type: 'string', help: "Tag every record of this file ('-': standard input)", valueName: 'FILE' },
   out: { type: 'string', alias: ['o'], help: 'Write results here (default: standard output)', valueName: 'OUT' },
-  aggregation: { type: 'string', alias: ['aggregation-strategy'], default: 'simple', choices: AGGREGATION_STRATEGIES, help: 'How tokens become entities (HF aggregation_strategy)' },
+  // 'first' by default: training labels a word's first sub-token only, so the other pieces' own
+  // predictions are untrained and 'simple' would split words at them.
+  aggregation: { type: 'string', alias: ['aggregation-strategy'], default: 'first', choices: AGGREGATION_STRATEGIES, help: 'How tokens become entities (HF aggregation_strategy)' },
   format: { type: 'string', choices: OUTPUT_FORMATS, help: 'Output format (default: conll for conll input, else jsonl)' },
   inputFormat: { type: 'string', choices: INPUT_FORMATS, help: 'Input format (default: from the file extension)' },
   ignoreLabels: { type: 'list', default: ['O'], help: 'Labels to leave out of the entities', valueName: 'L1,L2' },

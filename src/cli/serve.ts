@@ -10,7 +10,7 @@ const FLAGS = {
   model: { type: 'string', help: 'Model folder (or hub id)', valueName: 'DIR' },
   port: { type: 'int', default: 8080, help: 'TCP port (0: any free port)' },
   host: { type: 'string', default: '127.0.0.1', help: 'Address to listen on (0.0.0.0: every interface)' },
-  aggregation: { type: 'string', alias: ['aggregation-strategy'], default: 'simple', choices: AGGREGATION_STRATEGIES, help: 'Aggregation when a request names none' },
+  aggregation: { type: 'string', alias: ['aggregation-strategy'], default: 'first', choices: AGGREGATION_STRATEGIES, help: 'Aggregation when a request names none (first: a word takes its first sub-token label, as training labels it)' },
   batchWaitMs: { type: 'number', default: 5, help: 'How long a request waits for others to share its forward call' },
   maxBatchTexts: { type: 'int', default: 32, help: 'Texts that close a micro-batch at once' },
   batchSize: { type: 'int', default: 32, help: 'Windows per forward call' },

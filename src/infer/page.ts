@@ -167,7 +167,7 @@ export function renderPage(info: PageInfo): Page {
   const types = [...new Set(info.labels.map(entityType))].filter((t) => t !== 'O');
   const colours = Object.fromEntries(types.map((t) => [t, typeColour(t)]));
   const data = scriptJson({ types, colours, defaultAggregation: info.defaultAggregation });
-  const strategies = ['simple', 'first', 'average', 'max', 'none'];
+  const strategies = ['first', 'simple', 'average', 'max', 'none'];
   const html = `<!doctype html>
 <html lang="en">
 <head>

@@ -29,7 +29,7 @@ export interface ServerOptions {
   maxBatchTexts?: number;
   /** Windows per forward call. Default 32. */
   forwardBatchSize?: number;
-  /** Aggregation when a request names none. Default 'simple'. */
+  /** Aggregation when a request names none. Default 'first' (words labelled by their first sub-token, as in training). */
   defaultAggregation?: AggregationStrategy;
   /** One line per failed request (5xx); default: nothing. */
   log?: (line: string) => void;
@@ -155,7 +155,7 @@ export function createServer(pipe: ServedPipeline, opts: ServerOptions = {}): ht
     maxBodyBytes: opts.maxBodyBytes ?? 1 << 20,
     maxTextChars: opts.maxTextChars ?? 100_000,
     maxTexts: opts.maxTexts ?? 256,
-    defaultAggregation: opts.defaultAggregation ?? 'simple',
+    defaultAggregation: opts.defaultAggregation ?? 'first',
   };
   if (!isAggregationStrategy(o.defaultAggregation)) throw new RangeError(`defaultAggregation: ${String(o.defaultAggregation)} is not a strategy`);
   const batcher = new MicroBatcher(pipe, { maxWaitMs: opts.batchWaitMs ?? 5, maxBatchTexts: opts.maxBatchTexts ?? 32, run: { batchSize: opts.forwardBatchSize ?? 32 } });
