@@ -100,3 +100,14 @@ test('checkpoints: HF layout, rotation keeps the best, final model reloads with 
   assert.equal(after.eval_loss, before.eval_loss);
   for (const k of ['eval_loss', 'eval_precision', 'eval_recall', 'eval_f1', 'eval_accuracy', 'eval_runtime', 'eval_samples_per_second', 'eval_steps_per_second', 'epoch']) assert.ok(k in after, `evaluate() returns ${k}`);
 });
+
+test('an allocation failure names the batch and suggests gradient accumulation', async () => {
+  const { withMemoryHelp } = await import('../src/train/trainer.js');
+  const args = tinyArgs('', { perDeviceTrainBatchSize: 16, gradientAccumulationSteps: 1, maxSeqLength: 512 });
+  assert.throws(() => withMemoryHelp({ batchSize: 16, seqLen: 512 }, args, () => { throw new RangeError('Array buffer allocation failed'); }),
+    /out of memory on a batch of 16 x 512 tokens.*--per-device-train-batch-size 4 --gradient-accumulation-steps 4/);
+  // Anything else passes through untouched.
+  assert.throws(() => withMemoryHelp({ batchSize: 1, seqLen: 1 }, args, () => { throw new RangeError('label 9 at row 0'); }), /^RangeError: label 9/);
+  // A real allocation that cannot be satisfied (a 2^40-element buffer) is turned into the advice.
+  assert.throws(() => withMemoryHelp({ batchSize: 16, seqLen: 128 }, args, () => new Float32Array(2 ** 40)), /out of memory on a batch of 16 x 128/);
+});

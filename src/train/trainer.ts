@@ -206,14 +206,14 @@ export class Trainer {
     let stepLoss = 0;
     micro.forEach((batch, i) => {
       if (counts[i] === 0) return;
-      tidy(() => {
+      withMemoryHelp(batch, this.args, () => tidy(() => {
         const logits = this.model.forward(batch, { training: true, dropoutSeed: deriveSeed(this.args.seed, 'step', this.globalStep, i) });
         const labels = Tensor.from(batch.labels, [batch.labels.length]);
         const mean = ops.crossEntropy(logits, labels, { classWeights: this.classWeights });
         const loss = ops.scale(mean, counts[i] / total);
         stepLoss += loss.item();
         backward(loss);
-      });
+      }));
     });
     return stepLoss;
   }
@@ -363,6 +363,25 @@ export class Trainer {
     let total = 0;
     for (const f of train.features) for (const y of f.labels) if (y >= 0) { counts[y]++; total++; }
     return Tensor.from(Float32Array.from(counts, (c) => (c > 0 ? total / (n * c) : 0)), [n]).keep();
+  }
+}
+
+/**
+ * Out-of-memory help, as the seed's troubleshooting asks: an allocation failure names the batch
+ * that caused it and suggests gradient accumulation (same updates, a quarter of the activations).
+ */
+export function withMemoryHelp<T>(batch: { batchSize: number; seqLen: number }, args: TrainingArguments, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    const msg = (e as Error).message ?? '';
+    if (e instanceof RangeError && /allocation failed|Invalid typed array length|Array buffer allocation/i.test(msg)) {
+      const bs = args.perDeviceTrainBatchSize;
+      const smaller = Math.max(1, Math.floor(bs / 4));
+      throw new Error(`out of memory on a batch of ${batch.batchSize} x ${batch.seqLen} tokens (per_device_train_batch_size ${bs}, max_seq_length ${args.maxSeqLength}): ` +
+        `try --per-device-train-batch-size ${smaller} --gradient-accumulation-steps ${args.gradientAccumulationSteps * Math.ceil(bs / smaller)} (the same updates with less memory), or a smaller --max-seq-length (${msg})`);
+    }
+    throw e;
   }
 }
 
