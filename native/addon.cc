@@ -53,7 +53,8 @@ struct Args {
 
   void count(size_t n) const {
     if (info.Length() < n)
-      range_error("expected " + std::to_string(n) + " arguments, got " + std::to_string(info.Length()));
+      throw Napi::TypeError::New(info.Env(), std::string("tokentune native ") + fn + ": expected " + std::to_string(n) +
+                                                 " arguments, got " + std::to_string(info.Length()));
   }
 
   double number(size_t i, const char *name) const {

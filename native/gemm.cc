@@ -333,7 +333,9 @@ static GemmConfig config_for(Isa isa) {
 
 void gemm(const GemmArgs &g, Isa isa) {
   if (g.m <= 0 || g.n <= 0 || g.batch <= 0) return;
-  const GemmConfig cfg = config_for(isa);
+  // Narrow products (a classifier head with a handful of labels) would waste most of the 64-wide
+  // AVX-512 tile; the 16-wide AVX2 tile does the same per-element arithmetic with less padding.
+  const GemmConfig cfg = config_for(isa == ISA_AVX512 && g.n <= 32 ? ISA_AVX2 : isa);
   ThreadPool &tp = pool();
   const int T = tp.size();
   auto one = [&](int64_t i, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {

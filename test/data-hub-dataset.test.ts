@@ -17,7 +17,7 @@ import {
 import { DataFormatError } from '../src/data/errors.js';
 import { readTrainingData } from '../src/train/prepare.js';
 import type { DownloadProgress } from '../src/io/progress.js';
-import { HubTestServer, sha256Hex } from './helpers/hub-server.js';
+import { HubTestServer, startHubFixture, type HubFixture, sha256Hex } from './helpers/hub-server.js';
 
 const TOKEN = 'hf_DatasetSecretToken0123456789abcdef';
 const NAMES = ['O', 'B-PER', 'I-PER', 'B-LOC', 'I-LOC'];
@@ -89,27 +89,10 @@ dataset_info:
 # A tiny NER dataset
 `;
 
-interface Ctx {
-  server: HubTestServer;
-  home: string;
-  opts: (extra?: LoadHubDatasetOptions) => LoadHubDatasetOptions;
-}
+type Ctx = HubFixture<LoadHubDatasetOptions>;
 
-async function setup(t: { after(fn: () => Promise<void> | void): void }): Promise<Ctx> {
-  const server = await HubTestServer.start();
-  const home = mkdtempSync(join(tmpdir(), 'tt-hubds-'));
-  t.after(async () => {
-    await server.close();
-    rmSync(home, { recursive: true, force: true });
-  });
-  const opts = (extra: LoadHubDatasetOptions = {}): LoadHubDatasetOptions => ({
-    env: { HF_HOME: home, HF_ENDPOINT: server.endpoint },
-    retryDelayMs: 0,
-    onProgress: false,
-    log: () => {},
-    ...extra,
-  });
-  return { server, home, opts };
+function setup(t: { after(fn: () => Promise<void> | void): void }): Promise<Ctx> {
+  return startHubFixture<LoadHubDatasetOptions>(t, 'tt-hubds-');
 }
 
 async function deadEndpoint(): Promise<string> {

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hfHubCacheDir, repoFolderName, resolveToken } from '../src/io/hub-cache.js';
 import {
@@ -9,31 +8,14 @@ import {
 } from '../src/io/hub-errors.js';
 import { createTerminalProgress } from '../src/io/progress.js';
 import { globToRegExp, hubSnapshotDownload, snapshotDownload, type DownloadProgress, type SnapshotDownloadOptions } from '../src/io/hub.js';
-import { gitBlobSha1, HubTestServer, sha256Hex } from './helpers/hub-server.js';
+import { gitBlobSha1, HubTestServer, startHubFixture, type HubFixture, sha256Hex } from './helpers/hub-server.js';
 
 const TOKEN = 'hf_SuperSecretTokenValue0123456789';
 
-interface Ctx {
-  server: HubTestServer;
-  home: string;
-  opts: (extra?: SnapshotDownloadOptions) => SnapshotDownloadOptions;
-}
+type Ctx = HubFixture<SnapshotDownloadOptions>;
 
-async function setup(t: { after(fn: () => Promise<void> | void): void }): Promise<Ctx> {
-  const server = await HubTestServer.start();
-  const home = mkdtempSync(join(tmpdir(), 'tt-hub-'));
-  t.after(async () => {
-    await server.close();
-    rmSync(home, { recursive: true, force: true });
-  });
-  const opts = (extra: SnapshotDownloadOptions = {}): SnapshotDownloadOptions => ({
-    env: { HF_HOME: home, HF_ENDPOINT: server.endpoint },
-    retryDelayMs: 0,
-    onProgress: false,
-    log: () => {},
-    ...extra,
-  });
-  return { server, home, opts };
+function setup(t: { after(fn: () => Promise<void> | void): void }): Promise<Ctx> {
+  return startHubFixture<SnapshotDownloadOptions>(t, 'tt-hub-');
 }
 
 const weights = Buffer.alloc(100_000);

@@ -10,10 +10,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { dropoutHash, dropoutThreshold, type FloatArray, type Kernels } from '../src/engine/kernels.js';
+import { dropoutHash, dropoutThreshold, type Kernels } from '../src/engine/kernels.js';
 import { refKernels } from '../src/engine/ref-kernels.js';
 import {
-  loadNative, nativeInfo, nativeLoadError, setNativeIsa, setThreads, type NativeIsa,
+  loadNative, nativeInfo, nativeKernels, nativeLoadError, setNativeIsa, setThreads, type NativeIsa,
 } from '../src/engine/native.js';
 
 const native = loadNative();
@@ -470,6 +470,7 @@ function validationSuite(nk: Kernels): void {
     assert.throws(() => nk.gemm(false, false, 2, 2, 3, 1, new Float64Array(6), 3, 0, f, 2, 0, 0, f, 2, 0, 1),
       (e: Error) => e instanceof TypeError && /Float32Array/.test(e.message));
     assert.throws(() => nk.add(f, f, f, 7), RangeError);
+    assert.throws(() => (nk.add as unknown as (a: Float32Array) => void)(f), /expected 4 arguments, got 1/);
     assert.throws(() => nk.add(f, f, f, -1), RangeError);
     assert.throws(() => nk.add(f, f, f, 1.5), RangeError);
     assert.throws(() => nk.embeddingForward(f, new Int32Array([3]), f, 1, 2), /ids\[0\] = 3 is outside the table's 3 rows/);
@@ -486,7 +487,7 @@ function validationSuite(nk: Kernels): void {
 
 // ---- registration ---------------------------------------------------------------------------------
 if (native === null) {
-  test('native kernels', { skip: `native addon not built (${nativeLoadError()}); run "npm ci" or "npx node-gyp rebuild"` }, () => {});
+  test('native kernels', { skip: `native addon not built (${nativeLoadError()}); run "npm ci" or "npm run install" to build it` }, () => {});
 } else {
   const info = nativeInfo()!;
   const levels: NativeIsa[] = ['scalar', 'avx2', 'avx512'];
@@ -511,6 +512,15 @@ if (native === null) {
   describe('native addon', () => {
     validationSuite(native);
 
+    test('configuration: nativeKernels reports the pool and ISA; setThreads validates', () => {
+      assert.equal(nativeKernels.available, true);
+      assert.equal(nativeKernels.threads, nativeInfo()!.threads);
+      assert.ok(['scalar', 'avx2', 'avx512'].includes(nativeKernels.isa!));
+      assert.throws(() => setThreads(0), RangeError);
+      assert.throws(() => setNativeIsa('sse9' as NativeIsa), /unknown ISA/);
+      assert.equal(loadNative(), native);
+    });
+
     test('TOKENTUNE_KERNEL and TOKENTUNE_THREADS are honoured at load (child process)', () => {
       const nativeJs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'engine', 'native.js');
       const script = `import(${JSON.stringify(nativeJs)}).then((m) => {
@@ -531,6 +541,3 @@ if (native === null) {
     });
   });
 }
-
-// Keep the type import used when the addon is absent.
-export type { FloatArray };

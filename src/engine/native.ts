@@ -60,11 +60,11 @@ function loadAddon(): Addon | null {
     const missing = [...KERNEL_NAMES, 'info', 'setThreads', 'setIsa'].filter(
       (k) => typeof (mod as Record<string, unknown>)[k] !== 'function');
     if (missing.length > 0) {
-      throw new Error(`the addon lacks ${missing.join(', ')} (stale build? run "npm ci" or "npx node-gyp rebuild")`);
+      throw new Error(`the addon lacks ${missing.join(', ')} (stale build? run "npm ci" or "npm run install" to build it)`);
     }
     addon = mod as Addon;
   } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
+    const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0]; // drop the require stack
     loadError = `native addon not available at ${nativeAddonPath}: ${msg}`;
     addon = null;
   }

@@ -1,8 +1,8 @@
 // trainer_state.json in Hugging Face's shape (TrainerState dataclass), checkpoint folders
 // (`checkpoint-<step>`) and HF's checkpoint rotation.
 
-import { existsSync, fsyncSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { parseJsonText, stringifyJsonText } from './json-text.js';
 import { writeFileAtomic } from '../io/atomic.js';
 

@@ -787,7 +787,7 @@ export function defaultTrainingArgs(): TrainingArguments {
 // ---------------------------------------------------------------------------------------------
 // Formatting
 
-function formatValue(spec: OptionSpec, v: unknown): string {
+function formatValue(v: unknown): string {
   if (v === null) return 'none';
   if (Array.isArray(v)) return v.join(',');
   return String(v);
@@ -805,7 +805,7 @@ export function formatTrainingArgs(args: TrainingArguments, opts: { all?: boolea
     if (!opts.all && sameValue(v, defaults[spec.key])) continue;
     const flag = `--${toKebabCase(spec.name)}`;
     if (spec.type.kind === 'bool' && v !== null) out.push(v ? flag : `--no-${toKebabCase(spec.name)}`);
-    else out.push(`${flag}=${formatValue(spec, v)}`);
+    else out.push(`${flag}=${formatValue(v)}`);
   }
   return out;
 }
@@ -877,7 +877,7 @@ export function formatHelp(opts: { usage?: string; width?: number } = {}): strin
     for (const spec of TRAINING_OPTIONS.filter((o) => o.group === group)) {
       const left = `  --${toKebabCase(spec.name)}${typeLabel(spec.type)}`;
       const d = spec.default;
-      const dflt = d === null || d === false ? '' : ` (default: ${formatValue(spec, d)})`;
+      const dflt = d === null || d === false ? '' : ` (default: ${formatValue(d)})`;
       const alias = spec.aliases.length ? ` [alias: ${spec.aliases.map((a) => `--${toKebabCase(a)}`).join(', ')}]` : '';
       const right = wrapWords(`${spec.help}${dflt}${alias}`, width - col);
       const pad = ' '.repeat(col);

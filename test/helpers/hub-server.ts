@@ -268,3 +268,30 @@ export class HubTestServer {
     this.send(res, log, 404, {}, 'not found');
   }
 }
+
+/** A started server plus a temporary HF_HOME, and hub options pointing at both, for one test. */
+export interface HubFixture<O> {
+  server: HubTestServer;
+  home: string;
+  opts: (extra?: O) => O;
+}
+
+export async function startHubFixture<O extends object>(t: { after(fn: () => Promise<void> | void): void }, prefix = 'tt-hub-'): Promise<HubFixture<O>> {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const server = await HubTestServer.start();
+  const home = mkdtempSync(join(tmpdir(), prefix));
+  t.after(async () => {
+    await server.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+  const opts = (extra?: O): O => ({
+    env: { HF_HOME: home, HF_ENDPOINT: server.endpoint },
+    retryDelayMs: 0,
+    onProgress: false,
+    log: () => {},
+    ...extra,
+  }) as O;
+  return { server, home, opts };
+}
