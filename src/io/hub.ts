@@ -10,13 +10,11 @@
  */
 import { createHash } from 'node:crypto';
 import {
-  copyFileSync, createReadStream, createWriteStream, existsSync, lstatSync, mkdirSync,
-  renameSync, statSync, symlinkSync, truncateSync, unlinkSync,
+  closeSync, copyFileSync, createReadStream, existsSync, lstatSync, mkdirSync, openSync,
+  renameSync, statSync, symlinkSync, truncateSync, unlinkSync, writeSync,
 } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { dirname, join, relative } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import {
   cachedSnapshotDir, hfHubCacheDir, hubEndpoint, isCommitHash, isOfflineEnv, repoFolderName,
   resolveToken, validateRepoFilePath, validateRepoId, validateRevision, writeRef,
@@ -271,26 +269,26 @@ async function transferOnce(c: Ctx, m: FileMeta, part: string, t: Transfer): Pro
     start = have;
   }
   let got = start;
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      got += chunk.length;
-      if (got > m.size) {
-        cb(new DownloadIntegrityError(`'${m.file}' is larger than the ${m.size} bytes the hub announced`));
-        return;
-      }
-      t.report(got);
-      cb(null, chunk);
-    },
-  });
+  // Each chunk is written synchronously as it arrives, so whatever was received before a cut is
+  // on disk and the next attempt resumes from it (a write stream would drop its queued writes).
+  const fd = openSync(part, status === 206 ? 'a' : 'w');
   try {
-    await pipeline(res, counter, createWriteStream(part, { flags: status === 206 ? 'a' : 'w' }));
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      got += chunk.length;
+      if (got > m.size) throw new DownloadIntegrityError(`'${m.file}' is larger than the ${m.size} bytes the hub announced`);
+      let off = 0;
+      while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+      t.report(got);
+    }
   } catch (e) {
+    closeSync(fd);
     if (e instanceof DownloadIntegrityError) {
       unlinkSync(part);
       throw e;
     }
     throw new RetryableTransfer(`transfer of '${m.file}' interrupted at ${got} of ${m.size} bytes`);
   }
+  closeSync(fd);
   if (got < m.size) throw new RetryableTransfer(`transfer of '${m.file}' ended at ${got} of ${m.size} bytes`);
 }
 
