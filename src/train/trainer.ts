@@ -108,6 +108,7 @@ export class Trainer {
     const logEvery = resolveStepInterval(args.loggingSteps, totalSteps);
     const evalEvery = resolveStepInterval(args.evalSteps, totalSteps);
     const saveEvery = resolveStepInterval(args.saveSteps, totalSteps);
+    const lrFor = (step: number): number => lrAt(step, { type: args.lrSchedulerType, baseLr: args.learningRate, warmupSteps: warmup, totalSteps });
     this.classWeights = this.resolveClassWeights(train);
 
     const resumeDir = args.resumeFromCheckpoint === true ? latestCheckpoint(args.outputDir) : args.resumeFromCheckpoint;
@@ -135,7 +136,7 @@ export class Trainer {
         const loss = this.trainingStep(window);
         window = [];
         const gradNorm = this.optimizer.clipGradNorm(args.maxGradNorm);
-        const lr = lrAt(this.globalStep, { type: args.lrSchedulerType, baseLr: args.learningRate, warmupSteps: warmup, totalSteps });
+        const lr = lrFor(this.globalStep);
         this.optimizer.update(lr);
         this.optimizer.zeroGrad();
         this.globalStep++;
@@ -145,7 +146,8 @@ export class Trainer {
 
         const step = this.globalStep;
         if (args.loggingStrategy === 'steps' && (step % logEvery === 0 || (args.loggingFirstStep && step === 1))) {
-          this.emit({ loss: round(lossSinceLog / stepsSinceLog), grad_norm: round(gradNorm), learning_rate: lr, epoch: round(this.epoch, 4), step }, progress);
+          // As HF: the rate logged at step g is the scheduler's value after its step, lrFor(g).
+          this.emit({ loss: round(lossSinceLog / stepsSinceLog), grad_norm: round(gradNorm), learning_rate: lrFor(step), epoch: round(this.epoch, 4), step }, progress);
           lossSinceLog = 0; stepsSinceLog = 0;
         }
         let metrics: LogRecord | null = null;
@@ -158,7 +160,7 @@ export class Trainer {
         if (stop) break;
       }
       if (args.loggingStrategy === 'epoch' && stepsSinceLog > 0) {
-        this.emit({ loss: round(lossSinceLog / stepsSinceLog), learning_rate: lrAt(this.globalStep, { type: args.lrSchedulerType, baseLr: args.learningRate, warmupSteps: warmup, totalSteps }), epoch: round(this.epoch, 4), step: this.globalStep }, progress);
+        this.emit({ loss: round(lossSinceLog / stepsSinceLog), learning_rate: lrFor(this.globalStep), epoch: round(this.epoch, 4), step: this.globalStep }, progress);
         lossSinceLog = 0; stepsSinceLog = 0;
       }
       let metrics: LogRecord | null = null;
