@@ -113,14 +113,19 @@ int default_thread_count() {
   return hc ? static_cast<int>(hc) : 1;
 }
 
+// The pool is created on first use; the mutex makes that safe if two JS worker threads race to it.
+// (Resizing while another thread runs a kernel is not supported: setThreads is a startup knob.)
 static std::unique_ptr<ThreadPool> g_pool;
+static std::mutex g_pool_mu;
 
 ThreadPool &pool() {
+  std::lock_guard<std::mutex> lk(g_pool_mu);
   if (!g_pool) g_pool.reset(new ThreadPool(default_thread_count()));
   return *g_pool;
 }
 
 void set_pool_threads(int n) {
+  std::lock_guard<std::mutex> lk(g_pool_mu);
   g_pool.reset();
   g_pool.reset(new ThreadPool(n));
 }

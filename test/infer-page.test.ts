@@ -24,7 +24,6 @@ interface PwPage {
   click(sel: string): Promise<void>;
   selectOption(sel: string, value: string): Promise<unknown>;
   waitForSelector(sel: string): Promise<unknown>;
-  waitForFunction(expr: string): Promise<unknown>;
   evaluate(expr: string): Promise<unknown>;
   textContent(sel: string): Promise<string | null>;
   screenshot(o: { path: string; fullPage?: boolean }): Promise<unknown>;
@@ -32,6 +31,18 @@ interface PwPage {
 interface Playwright {
   chromium: { launch(o: { executablePath: string; headless: boolean; args: string[] }): Promise<{ newPage(o?: object): Promise<PwPage>; close(): Promise<void> }> };
 }
+/**
+ * Polls a page expression through DevTools evaluation. (Playwright's waitForFunction evaluates its
+ * predicate with eval inside the page, which the page's own Content-Security-Policy forbids.)
+ */
+async function waitUntil(page: PwPage, expr: string, timeoutMs = 15000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await page.evaluate(expr))) {
+    if (Date.now() > end) throw new Error(`timed out waiting for: ${expr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function loadPlaywright(): Promise<Playwright | null> {
   const name = 'playwright-core'; // a variable: tsc must not need the package to compile this file
   try {
@@ -83,7 +94,7 @@ test('the page highlights entities in headless Chromium', { skip, timeout: 60_00
     await page.fill('#text', text);
     await page.click('#go');
     await page.waitForSelector('mark.entity');
-    await page.waitForFunction(`/entit/.test(document.getElementById('status').textContent)`);
+    await waitUntil(page, `/entit/.test(document.getElementById('status').textContent)`);
     const marks = (await page.evaluate(`[...document.querySelectorAll('mark.entity')].map((m) => ({
       label: m.dataset.label, text: m.firstChild.textContent, tag: m.querySelector('.label').textContent, bg: m.style.background,
     }))`)) as { label: string; text: string; tag: string; bg: string }[];
@@ -112,7 +123,7 @@ test('the page highlights entities in headless Chromium', { skip, timeout: 60_00
     // Another strategy from the page's menu goes to the server.
     await page.selectOption('#agg', 'none');
     await page.click('#go');
-    await page.waitForFunction(`document.querySelector('mark.entity')?.dataset.label === 'B-PER'`);
+    await waitUntil(page, `document.querySelector('mark.entity')?.dataset.label === 'B-PER'`);
     assert.equal(await page.evaluate(`document.querySelectorAll('mark.entity').length`), 8, 'none: Angela and Merkel are separate tokens');
     // An empty text is refused politely in the page.
     await page.fill('#text', '   ');
