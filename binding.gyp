@@ -12,7 +12,9 @@
         "native/parallel_ops.cc",
         "native/ops_scalar.cc",
         "native/ops_avx2.cc",
-        "native/ops_avx512.cc"
+        "native/ops_avx512.cc",
+        "native/gemm_bf16.cc",
+        "native/bf16_addon.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

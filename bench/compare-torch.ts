@@ -18,7 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Writable } from 'node:stream';
-import { noGrad, tidy, clearPool, type Tensor } from '../src/engine/index.js';
+import { noGrad, tidy, clearPool, deriveSeed, type Tensor } from '../src/engine/index.js';
 import type { Batch } from '../src/data/collate.js';
 import { DataLoader } from '../src/data/loader.js';
 import { loadSplits } from '../src/data/load.js';
@@ -72,6 +72,7 @@ const { values: opt } = parseArgs({
     'max-grad-norm': { type: 'string', default: '1' },
     dropout: { type: 'string', default: '0.1' },
     seed: { type: 'string', default: '42' },
+    'dropout-seed': { type: 'string' },
     'max-seq-length': { type: 'string', default: '512' },
     'max-train-samples': { type: 'string' },
     'max-eval-samples': { type: 'string' },
@@ -79,13 +80,16 @@ const { values: opt } = parseArgs({
     svg: { type: 'string' },
     python: { type: 'string', default: '/usr/bin/python3' },
     'torch-threads': { type: 'string', default: String(cpus().length) },
+    'shared-masks': { type: 'boolean', default: false },
+    summarize: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 if (opt.help) {
   console.log('usage: node dist/bench/compare-torch.js --data wnut17|conll2003 [--model small|tiny] [--lr 5e-4] [--epochs 3] [--eval-steps 100]\n'
-    + '  [--warmup-ratio 0.1] [--weight-decay 0.01] [--dropout 0.1] [--seed 42] [--batch-size 16] [--max-train-samples N]\n'
-    + '  [--work-dir DIR] [--svg FILE] [--python /usr/bin/python3] [--torch-threads N]');
+    + '  [--warmup-ratio 0.1] [--weight-decay 0.01] [--dropout 0.1] [--seed 42] [--dropout-seed S] [--batch-size 16] [--max-train-samples N]\n'
+    + '  [--work-dir DIR] [--svg FILE] [--python /usr/bin/python3] [--torch-threads N] [--shared-masks]\n'
+    + '   or: node dist/bench/compare-torch.js --summarize WORK_DIR,WORK_DIR,... [--svg FILE]   (runs that differ only in --dropout-seed)');
   process.exit(0);
 }
 
@@ -132,9 +136,13 @@ function dumpBatches(dir: string, split: string, batches: Iterable<Batch>): Dump
   return index;
 }
 
-/** Forwards only; records the checksum of every training batch the Trainer feeds the model. */
+/**
+ * Forwards only; records the checksum of every training batch the Trainer feeds the model, and
+ * the dropout seed it passes (for --shared-masks).
+ */
 class RecordingModel implements TokenClassifier {
   readonly seen: number[] = [];
+  readonly dropoutSeeds: number[] = [];
   constructor(private readonly inner: TokenClassifier) {}
   get config() { return this.inner.config; }
   get architecture() { return this.inner.architecture; }
@@ -142,7 +150,7 @@ class RecordingModel implements TokenClassifier {
   get numLabels() { return this.inner.numLabels; }
   parameters(): [string, Tensor][] { return this.inner.parameters(); }
   forward(batch: TokenBatch, o: ForwardOptions): Tensor {
-    if (o.training) this.seen.push(batchChecksum(batch as Batch));
+    if (o.training) { this.seen.push(batchChecksum(batch as Batch)); this.dropoutSeeds.push(o.dropoutSeed ?? 0); }
     return this.inner.forward(batch, o);
   }
 }
@@ -272,6 +280,9 @@ async function main(): Promise<void> {
   const labels = chooseLabels(splits, []);
   const tokenizer = WordPieceTokenizer.fromVocabFile(opt.vocab!);
   const seed = num('seed');
+  // Init and data order come from --seed; dropout masks (the Trainer's seed, torch.manual_seed) from
+  // --dropout-seed, so several dropout draws can be compared on otherwise identical runs.
+  const dropoutSeed = opt['dropout-seed'] === undefined ? seed : num('dropout-seed');
   const dropout = num('dropout');
   const config = makeConfig({
     ...size, vocab_size: 28996, max_position_embeddings: 512,
@@ -299,7 +310,7 @@ async function main(): Promise<void> {
       output_dir: join(work, 'ours'), overwrite_output_dir: true, learning_rate: num('lr'),
       per_device_train_batch_size: num('batch-size'), per_device_eval_batch_size: num('eval-batch-size'),
       num_train_epochs: num('epochs'), max_steps: num('max-steps'), warmup_ratio: num('warmup-ratio'),
-      weight_decay: num('weight-decay'), max_grad_norm: num('max-grad-norm'), seed,
+      weight_decay: num('weight-decay'), max_grad_norm: num('max-grad-norm'), seed: dropoutSeed, data_seed: seed,
       eval_strategy: 'steps', eval_steps: num('eval-steps'), logging_steps: num('eval-steps'),
       save_strategy: 'no', disable_tqdm: true, max_seq_length: maxSeqLength,
     },
@@ -324,7 +335,7 @@ async function main(): Promise<void> {
   for (let s = evalEvery; s <= total; s += evalEvery) evalSteps.push(s);
   if (evalSteps[evalSteps.length - 1] !== total) evalSteps.push(total);
   const hparams = {
-    seed, learning_rate: args.learningRate, lr_scheduler_type: args.lrSchedulerType, warmup_steps: resolveWarmup(args, total),
+    seed: dropoutSeed, init_and_data_seed: seed, learning_rate: args.learningRate, lr_scheduler_type: args.lrSchedulerType, warmup_steps: resolveWarmup(args, total),
     total_steps: total, adam_beta1: args.adamBeta1, adam_beta2: args.adamBeta2, adam_epsilon: args.adamEpsilon,
     weight_decay: args.weightDecay, max_grad_norm: args.maxGradNorm, dropout, logging_steps: resolveStepInterval(args.loggingSteps, total),
     eval_steps: evalSteps, batch_size: args.perDeviceTrainBatchSize, eval_batch_size: args.perDeviceEvalBatchSize, labels,
@@ -367,6 +378,16 @@ async function main(): Promise<void> {
     throw new Error(`the Trainer trained on ${recording.seen.length} batches, the dump has ${trainIndex.batches.length}; first differing step ${mismatch + 1}`);
   }
   console.log(`ours: ${out.globalStep} steps; all ${recording.seen.length} training batches identical to the dump (checksums)`);
+  // The seed of every dropout site of every training forward, in call order. This mirrors
+  // DropoutSites in src/models/bert.ts: site n of a forward uses deriveSeed(stepSeed, 'dropout', n),
+  // sites are embeddings, then per layer attention probs, attention output, FFN output, then the
+  // classifier input (2 + 3 x layers, all with p > 0 here). torch-train.py --masks-from rebuilds
+  // the keep masks from these with dropoutHash, so both sides drop exactly the same units.
+  const sites = 2 + 3 * config.numHiddenLayers;
+  writeFileSync(join(work, 'dropout-seeds.json'), JSON.stringify({
+    p_hidden: config.hiddenDropoutProb, p_attention: config.attentionProbsDropoutProb, sites_per_forward: sites,
+    seeds: recording.dropoutSeeds.map((st) => Array.from({ length: sites }, (_, n) => deriveSeed(st, 'dropout', n))),
+  }) + '\n');
 
   // ---- torch
   // Debian's torch links libblas.so.3; when the alternative is OpenBLAS-pthread, its threads fight
@@ -375,7 +396,9 @@ async function main(): Promise<void> {
   const ompBlas = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
   if (env.LD_LIBRARY_PATH === undefined && existsSync(join(ompBlas, 'libblas.so.3'))) env.LD_LIBRARY_PATH = ompBlas;
   console.log(`torch: ${opt.python} scripts/torch-train.py${env.LD_LIBRARY_PATH ? ` (LD_LIBRARY_PATH=${env.LD_LIBRARY_PATH})` : ''}`);
-  const py = spawnSync(opt.python!, [join(repoRoot, 'scripts', 'torch-train.py'), work, '--threads', String(num('torch-threads'))], { stdio: 'inherit', env });
+  const pyArgs = [join(repoRoot, 'scripts', 'torch-train.py'), work, '--threads', String(num('torch-threads'))];
+  if (opt['shared-masks']) pyArgs.push('--masks-from', join(work, 'dropout-seeds.json'));
+  const py = spawnSync(opt.python!, pyArgs, { stdio: 'inherit', env });
   if (py.status !== 0) throw new Error(`torch-train.py failed (exit ${py.status ?? py.signal})`);
   const torchLog = readFileSync(join(work, 'torch', 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number | string>);
   const torchSummary = torchLog.find((r) => r.train_runtime !== undefined)!;
@@ -418,14 +441,14 @@ async function main(): Promise<void> {
   console.log('\n' + report.join('\n'));
   writeFileSync(join(work, 'report.md'), report.join('\n') + '\n');
   writeFileSync(join(work, 'results.json'), JSON.stringify({
-    hparams, model: opt.model, data: files, step0MaxAbsDiff: step0Diff,
+    hparams, model: opt.model, data: files, sharedMasks: opt['shared-masks'], step0MaxAbsDiff: step0Diff,
     ours: { loss: Object.fromEntries(oursLoss), eval: Object.fromEntries(ours), test: oursTest, trainSeconds: oursTrainSeconds },
     torch: { loss: Object.fromEntries(torchLoss), eval: Object.fromEntries(torchEval), test: torchTest, trainSeconds: torchTrainSeconds, summary: torchSummary },
   }, null, 2) + '\n');
 
   const svgPath = resolve(opt.svg ?? join(work, 'curves.svg'));
   mkdirSync(dirname(svgPath), { recursive: true });
-  const title = `${opt.data} from scratch, ${opt.model} BERT, dropout ${dropout}: test F1 ours ${(100 * Number(oursTest.test_f1)).toFixed(1)} vs PyTorch ${(100 * torchTest.f1).toFixed(1)}`;
+  const title = `${opt.data} from scratch, ${opt.model} BERT, dropout ${dropout}${opt['shared-masks'] && dropout > 0 ? ' (same masks)' : ''}: test F1 ours ${(100 * Number(oursTest.test_f1)).toFixed(1)} vs PyTorch ${(100 * torchTest.f1).toFixed(1)}`;
   writeFileSync(svgPath, renderComparison(title,
     [
       { name: 'tokentune', color: '#1f77b4', dashed: false, points: [...oursLoss].sort((a, b) => a[0] - b[0]) },
@@ -439,7 +462,57 @@ async function main(): Promise<void> {
   if (statSync(svgPath).size === 0) throw new Error(`${svgPath}: empty plot`);
 }
 
-main().catch((e: unknown) => {
+interface SavedRun {
+  hparams: { seed: number; total_steps: number; eval_steps: number[] };
+  ours: { loss: Record<string, number>; eval: Record<string, LogRecord>; test: LogRecord };
+  torch: { loss: Record<string, number>; eval: Record<string, EvalMetrics>; test: EvalMetrics };
+}
+
+/** Several saved runs (results.json) side by side: per-seed finals, mean and spread, one plot. */
+function summarize(dirs: string[]): void {
+  const runs = dirs.map((d) => ({ dir: d, r: JSON.parse(readFileSync(join(d, 'results.json'), 'utf8')) as SavedRun }));
+  const rows = runs.map(({ r }) => {
+    const last = String(r.hparams.total_steps);
+    return {
+      seed: r.hparams.seed,
+      oursVal: Number(r.ours.eval[last]!.eval_f1), torchVal: r.torch.eval[last]!.f1,
+      oursTest: Number(r.ours.test.test_f1), torchTest: r.torch.test.f1,
+    };
+  });
+  const stats = (xs: number[]): string => {
+    const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : NaN;
+    return `${(100 * m).toFixed(2)} ± ${(100 * sd).toFixed(2)}`;
+  };
+  const pct = (v: number): string => (100 * v).toFixed(2);
+  const col = (k: keyof (typeof rows)[number]): number[] => rows.map((x) => x[k]);
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  console.log([
+    '| dropout seed | ours val F1 | torch val F1 | ours test F1 | torch test F1 | test diff |',
+    '|---:|---:|---:|---:|---:|---:|',
+    ...rows.map((x) => `| ${x.seed} | ${pct(x.oursVal)} | ${pct(x.torchVal)} | ${pct(x.oursTest)} | ${pct(x.torchTest)} | ${pct(x.oursTest - x.torchTest)} |`),
+    `| mean ± sd | ${stats(col('oursVal'))} | ${stats(col('torchVal'))} | ${stats(col('oursTest'))} | ${stats(col('torchTest'))} | ${pct(mean(col('oursTest')) - mean(col('torchTest')))} |`,
+    '',
+    `difference of the means (ours - torch): validation ${pct(mean(col('oursVal')) - mean(col('torchVal')))} points, test ${pct(mean(col('oursTest')) - mean(col('torchTest')))} points`,
+  ].join('\n'));
+  if (opt.svg) {
+    const blues = ['#1f77b4', '#5fa2d6', '#0b3f66'], reds = ['#d62728', '#f07f80', '#7a1010'];
+    const pts = (m: Record<string, number>): [number, number][] => Object.entries(m).map(([k, v]) => [Number(k), v] as [number, number]).sort((a, b) => a[0] - b[0]);
+    const loss: Line[] = [], f1: Line[] = [];
+    runs.forEach(({ r }, i) => {
+      const s = r.hparams.seed;
+      loss.push({ name: `tokentune ${s}`, color: blues[i % 3]!, dashed: false, points: pts(r.ours.loss) });
+      loss.push({ name: `PyTorch ${s}`, color: reds[i % 3]!, dashed: true, points: pts(r.torch.loss) });
+      f1.push({ name: `tokentune ${s}`, color: blues[i % 3]!, dashed: false, points: r.hparams.eval_steps.map((st) => [st, Number(r.ours.eval[String(st)]!.eval_f1)]) });
+      f1.push({ name: `PyTorch ${s}`, color: reds[i % 3]!, dashed: true, points: r.hparams.eval_steps.map((st) => [st, r.torch.eval[String(st)]!.f1]) });
+    });
+    const title = `${runs.length} dropout seeds: mean test F1 ours ${pct(mean(col('oursTest')))} vs PyTorch ${pct(mean(col('torchTest')))}`;
+    writeFileSync(resolve(opt.svg), renderComparison(title, loss, f1, 960, 640));
+    console.log(`plot: ${resolve(opt.svg)}`);
+  }
+}
+
+(opt.summarize ? Promise.resolve().then(() => summarize(opt.summarize!.split(',').filter(Boolean))) : main()).catch((e: unknown) => {
   console.error(`compare-torch: ${e instanceof Error ? e.message : String(e)}`);
   process.exitCode = 1;
 });

@@ -1,13 +1,15 @@
 /**
  * One measured configuration of a BERT token-classification training step (or inference
  * forward), run in its own process so its peak RSS is its own. Prints one JSON line.
- * Usage: node dist/bench/train-step.js LAYERS HIDDEN HEADS INTER MODE(train|infer) STEPS
+ * Usage: node dist/bench/train-step.js LAYERS HIDDEN HEADS INTER MODE(train|infer) STEPS [BATCH] [SEQ] [fp32|bf16]
+ * (bf16: matmuls in bf16 with float32 accumulation and master weights, ops.setMatmulPrecision).
  */
 import { Tensor, backward, noGrad, ops, tidy, Rng, kernels } from '../src/engine/index.js';
 import { BertForTokenClassification, makeConfig } from '../src/models/index.js';
 import { AdamW } from '../src/train/optimizer.js';
 
-const [layers, hidden, heads, inter, mode = 'train', steps = '3', batchArg = '16', seqArg = '128'] = process.argv.slice(2);
+const [layers, hidden, heads, inter, mode = 'train', steps = '3', batchArg = '16', seqArg = '128', precision = 'fp32'] = process.argv.slice(2);
+ops.setMatmulPrecision(precision as ops.MatmulPrecision);
 const B = Number(batchArg), T = Number(seqArg), labels = 9, vocab = 28996;
 const config = makeConfig({
   vocab_size: vocab, hidden_size: Number(hidden), num_hidden_layers: Number(layers), num_attention_heads: Number(heads),
@@ -58,7 +60,7 @@ for (let i = 0; i < n; i++) {
 const sorted = [...times].sort((a, b) => a - b);
 const median = sorted[Math.floor(sorted.length / 2)];
 process.stdout.write(JSON.stringify({
-  mode, layers: Number(layers), hidden: Number(hidden), batch: B, seq: T,
+  mode, precision, layers: Number(layers), hidden: Number(hidden), batch: B, seq: T,
   kernels: kernels().name,
   step_seconds: times.map((t) => Number(t.toFixed(4))),
   median_step_s: Number(median.toFixed(4)),

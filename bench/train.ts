@@ -8,13 +8,17 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 
-export interface TrainBenchConfig { name: string; layers: number; hidden: number; heads: number; inter: number; mode: 'train' | 'infer'; steps: number }
+export interface TrainBenchConfig { name: string; layers: number; hidden: number; heads: number; inter: number; mode: 'train' | 'infer'; steps: number; precision?: 'fp32' | 'bf16' }
 
 export const TRAIN_CONFIGS: TrainBenchConfig[] = [
   { name: 'tiny', layers: 2, hidden: 128, heads: 2, inter: 512, mode: 'train', steps: 5 },
   { name: 'small', layers: 4, hidden: 256, heads: 4, inter: 1024, mode: 'train', steps: 3 },
   { name: 'BERT-base', layers: 12, hidden: 768, heads: 12, inter: 3072, mode: 'train', steps: 3 },
   { name: 'BERT-base infer', layers: 12, hidden: 768, heads: 12, inter: 3072, mode: 'infer', steps: 3 },
+  // Mixed precision: ours with bf16 matmuls (fp32 master weights and accumulation) vs torch's bf16 autocast.
+  { name: 'tiny bf16', layers: 2, hidden: 128, heads: 2, inter: 512, mode: 'train', steps: 5, precision: 'bf16' },
+  { name: 'small bf16', layers: 4, hidden: 256, heads: 4, inter: 1024, mode: 'train', steps: 3, precision: 'bf16' },
+  { name: 'BERT-base bf16', layers: 12, hidden: 768, heads: 12, inter: 3072, mode: 'train', steps: 3, precision: 'bf16' },
 ];
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -32,12 +36,12 @@ function torchAvailable(): string | null {
 }
 
 function runOurs(c: TrainBenchConfig): Record<string, unknown> {
-  const out = execFileSync(process.execPath, [join(here, 'train-step.js'), String(c.layers), String(c.hidden), String(c.heads), String(c.inter), c.mode, String(c.steps)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const out = execFileSync(process.execPath, [join(here, 'train-step.js'), String(c.layers), String(c.hidden), String(c.heads), String(c.inter), c.mode, String(c.steps), '16', '128', c.precision ?? 'fp32'], { encoding: 'utf8', maxBuffer: 1 << 20 });
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 
 function runTorch(c: TrainBenchConfig): Record<string, unknown> {
-  const out = execFileSync('/usr/bin/python3', [torchScript, '--threads', '2', '--openblas', 'openmp', '--dtype', 'fp32',
+  const out = execFileSync('/usr/bin/python3', [torchScript, '--threads', '2', '--openblas', 'openmp', '--dtype', c.precision ?? 'fp32',
     '--layers', String(c.layers), '--hidden', String(c.hidden), '--heads', String(c.heads), '--intermediate', String(c.inter),
     '--vocab', '28996', '--labels', '9', '--batch', '16', '--seq', '128', '--steps', String(c.steps), '--mode', c.mode, '--quiet-wait', '5'],
   { encoding: 'utf8', maxBuffer: 1 << 22, stdio: ['ignore', 'pipe', 'ignore'] });

@@ -14,6 +14,11 @@
 #include "parallel_ops.h"
 #include "thread_pool.h"
 
+namespace tt {
+// bf16_addon.cc: registers gemmBf16, bf16Info, setBf16Fallback (reads the ISA in use through `isa`).
+void register_bf16(Napi::Env env, Napi::Object exports, const Isa *isa);
+}  // namespace tt
+
 namespace {
 
 using namespace tt;
@@ -574,6 +579,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"setIsa", guarded<SetIsa>},
   };
   for (const Entry &e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
+  register_bf16(env, exports, &g_isa);
   return exports;
 }
 

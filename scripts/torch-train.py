@@ -21,6 +21,10 @@ computed by tokentune's own word-level rule and metric code, identical for both 
 
     torch/logits/validation-step{N}.f32, torch/logits/test-final.f32
     torch/log.jsonl     one JSON record per logging window / evaluation / summary
+
+With --masks-from WORK_DIR/dropout-seeds.json every nn.Dropout is replaced by a module that
+rebuilds tokentune's keep mask (dropoutHash over the element index, see src/engine/kernels.ts)
+from the seed tokentune used at that site and step, so both runs drop exactly the same units.
 """
 
 import argparse
@@ -138,6 +142,67 @@ def lr_lambda(kind, warmup, total, num_cycles=0.5):
     return f
 
 
+def dropout_hash(seed, n):
+    """tokentune's dropoutHash(seed, i) for i in [0, n): murmur3 fmix32 of i * 0x9e3779b1 + seed
+    (uint32 arithmetic, wrapping)."""
+    h = (np.arange(n, dtype=np.uint32) * np.uint32(0x9E3779B1) + np.uint32(seed)).astype(np.uint32)
+    h ^= h >> np.uint32(16)
+    h *= np.uint32(0x85EBCA6B)
+    h ^= h >> np.uint32(13)
+    h *= np.uint32(0xC2B2AE35)
+    h ^= h >> np.uint32(16)
+    return h
+
+
+class MaskSchedule:
+    """The site seeds of the current training forward, handed out in call order."""
+
+    def __init__(self, path):
+        with open(path, encoding="utf-8") as f:
+            d = json.load(f)
+        self.seeds = d["seeds"]
+        self.current, self.used = None, 0
+
+    def begin(self, step_index):
+        if step_index >= len(self.seeds):
+            raise DumpError(f"dropout seeds cover {len(self.seeds)} steps, step {step_index + 1} has none")
+        self.current, self.used = self.seeds[step_index], 0
+
+    def next(self):
+        if self.current is None or self.used >= len(self.current):
+            raise DumpError(f"forward used more than the {len(self.current or [])} dropout sites listed")
+        self.used += 1
+        return self.current[self.used - 1]
+
+    def end(self):
+        if self.used != len(self.current):
+            raise DumpError(f"forward used {self.used} dropout sites, {len(self.current)} listed")
+        self.current = None
+
+
+class HashDropout(torch.nn.Module):
+    """Inverted dropout with tokentune's keep mask: keep[i] = hash(seed, i) >= floor(p * 2^32)."""
+
+    def __init__(self, p, schedule):
+        super().__init__()
+        self.p, self.schedule = p, schedule
+        self.threshold = min(4294967295, math.floor(p * 4294967296))
+
+    def forward(self, x):
+        if not self.training or self.p == 0:
+            return x
+        keep = dropout_hash(self.schedule.next(), x.numel()) >= np.uint32(self.threshold)
+        mask = torch.from_numpy(keep).view(x.shape).to(x.dtype)
+        return x * mask * (1.0 / (1.0 - self.p))
+
+
+def use_hash_dropout(model, schedule):
+    for module in list(model.modules()):
+        for name, child in list(module.named_children()):
+            if isinstance(child, torch.nn.Dropout):
+                setattr(module, name, HashDropout(child.p, schedule))
+
+
 def write_logits(model, batches, path):
     """Eval-mode forward over `batches`; raw float32 logits back to back."""
     was_training = model.training
@@ -154,6 +219,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("work", help="work dir written by dist/bench/compare-torch.js")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    ap.add_argument("--masks-from", help="dropout-seeds.json: use tokentune's dropout masks")
     a = ap.parse_args()
     work = a.work
     if a.threads > 0:
@@ -162,6 +228,10 @@ def main():
         hp = json.load(f)
     torch.manual_seed(hp["seed"])  # dropout masks: torch's own stream, not ours
     model = build_model(work)
+    schedule = None
+    if a.masks_from:
+        schedule = MaskSchedule(a.masks_from)
+        use_hash_dropout(model, schedule)
     train = load_batches(work, "train")
     validation = load_batches(work, "validation")
     test = load_batches(work, "test")
@@ -194,7 +264,11 @@ def main():
     window, total_loss = [], 0.0
     for step, b in enumerate(train, start=1):
         opt.zero_grad(set_to_none=True)
+        if schedule:
+            schedule.begin(step - 1)
         loss, _, _ = model(b["input_ids"], b["token_type_ids"], b["attention_mask"], b["labels"])
+        if schedule:
+            schedule.end()
         loss.backward()
         norm = torch.nn.utils.clip_grad_norm_(model.parameters(), hp["max_grad_norm"])
         lr = opt.param_groups[0]["lr"]  # the rate this update uses (LambdaLR at step-1)
@@ -215,7 +289,7 @@ def main():
     write_logits(model, test, os.path.join(out, "logits", "test-final.f32"))
     emit({"step": total, "train_runtime": train_seconds, "eval_runtime_total": eval_seconds,
           "train_loss": total_loss / max(1, total), "threads": torch.get_num_threads(),
-          "torch_version": torch.__version__})
+          "torch_version": torch.__version__, "dropout_masks": "tokentune" if schedule else "torch"})
     log.close()
 
 

@@ -129,7 +129,7 @@ test('unknown options suggest the nearest known name in the same spelling', () =
 });
 
 test('unsupported Trainer settings: errors, warnings, and harmless values', () => {
-  assert.throws(() => parse(['--fp16']), /fp16 is not supported: tokentune trains and evaluates in float32 only/);
+  assert.throws(() => parse(['--fp16']), /fp16 is not supported: tokentune trains in float32, or with --bf16 in bf16 mixed precision/);
   assert.throws(() => parse(['--deepspeed', 'ds.json']), /deepspeed is not supported/);
   assert.throws(() => parse([], { fsdp: 'full_shard' }), /fsdp is not supported/);
   assert.throws(() => parse([], { push_to_hub: true }), /push_to_hub is not supported/);

@@ -30,6 +30,19 @@ export interface Kernels {
     b: FloatArray, ldb: number, strideB: number,
     beta: number, c: FloatArray, ldc: number, strideC: number, batch: number): void;
 
+  /**
+   * bf16 mixed-precision GEMM (the matmuls of the bf16 training mode): the same arguments, layout and
+   * beta = 0 rule as `gemm`, but every element of op(A) and op(B) is first rounded to bfloat16 with
+   * `bf16Round` (round to nearest even; float32 denormals become signed zero; NaN stays NaN), and
+   * products and sums are formed in (at least) float32. A product of two bf16 values is exact in
+   * float32, so two implementations differ only by the order of the float32 sums. Float64 inputs
+   * are first rounded to float32 (the reference accumulates in the array's precision).
+   */
+  gemmBf16(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: FloatArray, lda: number, strideA: number,
+    b: FloatArray, ldb: number, strideB: number,
+    beta: number, c: FloatArray, ldc: number, strideC: number, batch: number): void;
+
   /** out[r, c] = x[r, c] + bias[c], for rows x cols. `out` may alias `x`. */
   addBias(x: FloatArray, bias: FloatArray, out: FloatArray, rows: number, cols: number): void;
   /** db[c] += sum_r dy[r, c] (bias gradient). */
@@ -84,7 +97,8 @@ export interface Kernels {
   /**
    * Inverted dropout with a counter-based RNG so results do not depend on thread count:
    * keep[i] = dropoutHash(seed, i) >= floor(p * 2^32); y[i] = keep ? x[i] / (1 - p) : 0.
-   * `seed` is a uint32. See `dropoutHash` below for the exact hash.
+   * `seed` is a uint32. See `dropoutHash` below for the exact hash. `y` may alias `x` (elementwise),
+   * which also makes it dropout's backward map without accumulation (dx = keep ? dy / (1 - p) : 0).
    */
   dropoutForward(x: FloatArray, y: FloatArray, n: number, p: number, seed: number): void;
   /** dx[i] += keep[i] ? dy[i] / (1 - p) : 0 with the same keep mask (recomputed from seed). */
@@ -143,4 +157,22 @@ export function dropoutHash(seed: number, i: number): number {
 /** The keep threshold for dropout probability p, shared by both implementations. */
 export function dropoutThreshold(p: number): number {
   return Math.min(4294967295, Math.floor(p * 4294967296));
+}
+
+const bf16Scratch = new Float32Array(1);
+const bf16Bits = new Uint32Array(bf16Scratch.buffer);
+
+/**
+ * x rounded to the nearest bfloat16 value, as x86's VCVTNE2PS2BF16 does it: x is first a float32;
+ * round to nearest, ties to even, in the top 16 bits; float32 denormals (and zeros) become a zero of
+ * the same sign; NaN stays NaN; values that round past the largest bf16 become infinity.
+ */
+export function bf16Round(x: number): number {
+  bf16Scratch[0] = x;
+  const u = bf16Bits[0];
+  const mag = u & 0x7fffffff;
+  if (mag > 0x7f800000) return NaN;
+  if (mag < 0x00800000) return (u & 0x80000000) !== 0 ? -0 : 0;
+  bf16Bits[0] = ((u + 0x7fff + ((u >>> 16) & 1)) >>> 0) & 0xffff0000;
+  return bf16Scratch[0];
 }

@@ -30,6 +30,8 @@ type KernelFns = Omit<Kernels, 'name'>;
 
 interface Addon extends KernelFns {
   info(): NativeInfo;
+  bf16Info(): { available: boolean; native: boolean };
+  setBf16Fallback(force: boolean): void;
   setThreads(n: number): void;
   setIsa(isa: NativeIsa): void;
 }
@@ -46,7 +48,7 @@ let loadError: string | null = null;
 let kernelsObj: Kernels | null = null;
 
 const KERNEL_NAMES: readonly (keyof KernelFns)[] = [
-  'gemm', 'addBias', 'sumRowsAcc', 'add', 'axpy', 'mul', 'scale', 'sumSquares', 'geluForward',
+  'gemm', 'gemmBf16', 'addBias', 'sumRowsAcc', 'add', 'axpy', 'mul', 'scale', 'sumSquares', 'geluForward',
   'geluBackward', 'tanhForward', 'tanhBackward', 'layerNormForward', 'layerNormBackward',
   'softmaxForward', 'softmaxBackward', 'dropoutForward', 'dropoutBackward', 'embeddingForward',
   'embeddingBackward', 'permute0213', 'crossEntropyForward', 'crossEntropyBackward', 'adamw',
@@ -57,7 +59,7 @@ function loadAddon(): Addon | null {
   try {
     const req = createRequire(import.meta.url);
     const mod = req(nativeAddonPath) as Partial<Addon>;
-    const missing = [...KERNEL_NAMES, 'info', 'setThreads', 'setIsa'].filter(
+    const missing = [...KERNEL_NAMES, 'info', 'setThreads', 'setIsa', 'bf16Info', 'setBf16Fallback'].filter(
       (k) => typeof (mod as Record<string, unknown>)[k] !== 'function');
     if (missing.length > 0) {
       throw new Error(`the addon lacks ${missing.join(', ')} (stale build? run "npm ci" or "npm run install" to build it)`);
@@ -117,4 +119,19 @@ export function setThreads(n: number): void {
 /** Forces an instruction set no better than the CPU's (`maxIsa`); for tests and benchmarks. */
 export function setNativeIsa(isa: NativeIsa): void {
   requireAddon('setNativeIsa').setIsa(isa);
+}
+
+/**
+ * How the native gemmBf16 runs: `available` = the CPU has AVX512_BF16 (VDPBF16PS); `native` = it is
+ * used now (needs the avx512 ISA level and no forced fallback). Otherwise operands are rounded to
+ * bf16 and the float32 GEMM multiplies them (same results up to summation order, no speed-up).
+ */
+export function nativeBf16Info(): { available: boolean; native: boolean } | null {
+  const a = loadAddon();
+  return a ? a.bf16Info() : null;
+}
+
+/** Tests: force gemmBf16's portable path (round, then float32 GEMM) even where AVX512_BF16 exists. */
+export function setNativeBf16Fallback(force: boolean): void {
+  requireAddon('setNativeBf16Fallback').setBf16Fallback(force);
 }

@@ -3,7 +3,7 @@
  * Written for clarity, not speed: the native kernels are tested against these, and gradient
  * checks run them on Float64Array. Semantics are documented on the interface.
  */
-import { dropoutHash, dropoutThreshold, type FloatArray, type Kernels } from './kernels.js';
+import { bf16Round, dropoutHash, dropoutThreshold, type FloatArray, type Kernels } from './kernels.js';
 
 const SQRT1_2 = Math.SQRT1_2;
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
@@ -56,6 +56,16 @@ export const refKernels: Kernels = {
         }
       }
     }
+  },
+
+  gemmBf16(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch) {
+    // Round the operands' elements (every stored element the product reads), then an exact-input GEMM.
+    const round = (x: FloatArray): FloatArray => {
+      const r = x instanceof Float64Array ? new Float64Array(x.length) : new Float32Array(x.length);
+      for (let i = 0; i < x.length; i++) r[i] = bf16Round(x[i]);
+      return r;
+    };
+    refKernels.gemm(transA, transB, m, n, k, alpha, round(a), lda, strideA, round(b), ldb, strideB, beta, c, ldc, strideC, batch);
   },
 
   addBias(x, bias, out, rows, cols) {

@@ -3,7 +3,7 @@
  * (modeling_bert.py, eager attention): embeddings -> N encoder layers -> dropout -> linear head.
  * Read top to bottom like the Python module tree; each function is one HF submodule.
  */
-import { Tensor, ops, deriveSeed } from '../engine/index.js';
+import { Tensor, ops, deriveSeed, isGradEnabled, tidy } from '../engine/index.js';
 import type { ModelConfig } from './config.js';
 import { initParameters, type ParamSpec } from './init.js';
 
@@ -110,7 +110,11 @@ export class BertForTokenClassification {
     const mask = Tensor.from(maskData, [B, T]);
 
     let x = this.embeddings(batch, drop);
-    for (let l = 0; l < cfg.numHiddenLayers; l++) x = this.layer(l, x, mask, B, T, drop);
+    for (let l = 0; l < cfg.numHiddenLayers; l++) {
+      // Without a graph nothing needs a layer's intermediates afterwards: free them layer by layer
+      // (inference peak memory is then one layer's activations, not all of them).
+      x = isGradEnabled() ? this.layer(l, x, mask, B, drop) : tidy(() => this.layer(l, x, mask, B, drop));
+    }
     const h = drop.apply(x, cfg.classifierDropout ?? cfg.hiddenDropoutProb);
     return ops.linear(h, this.p('classifier.weight'), this.p('classifier.bias'));
   }
@@ -131,21 +135,24 @@ export class BertForTokenClassification {
   }
 
   /** One BertLayer: self-attention block then feed-forward block, each with residual + LayerNorm. */
-  private layer(l: number, x: Tensor, mask: Tensor, B: number, T: number, drop: DropoutSites): Tensor {
+  private layer(l: number, x: Tensor, mask: Tensor, B: number, drop: DropoutSites): Tensor {
     const cfg = this.config;
     const p = `${this.prefix}.encoder.layer.${l}`;
     const nh = cfg.numAttentionHeads, hd = cfg.hiddenSize / nh;
-    const heads = (name: string): Tensor =>
-      ops.permute0213(ops.reshape(ops.linear(x, this.p(`${p}.attention.self.${name}.weight`), this.p(`${p}.attention.self.${name}.bias`)), [B, T, nh, hd]));
-    const q = heads('query'), k = heads('key'), v = heads('value');
-    const scores = ops.matmul(q, k, { transB: true });
-    const probs = drop.apply(ops.maskedSoftmax(scores, mask, 1 / Math.sqrt(hd)), cfg.attentionProbsDropoutProb);
-    const ctx = ops.reshape(ops.permute0213(ops.matmul(probs, v)), [B * T, cfg.hiddenSize]);
-    const attn = drop.apply(ops.linear(ctx, this.p(`${p}.attention.output.dense.weight`), this.p(`${p}.attention.output.dense.bias`)), cfg.hiddenDropoutProb);
-    const x1 = ops.layerNorm(ops.add(attn, x), this.p(`${p}.attention.output.LayerNorm.weight`), this.p(`${p}.attention.output.LayerNorm.bias`), cfg.layerNormEps);
+    const proj = (name: string): Tensor =>
+      ops.linear(x, this.p(`${p}.attention.self.${name}.weight`), this.p(`${p}.attention.self.${name}.bias`));
+    // Heads are read in place from the [B*T, hidden] projections (HF's view + permute, without copies).
+    const pDrop = drop.next(cfg.attentionProbsDropoutProb);
+    const ctx = ops.selfAttention(proj('query'), proj('key'), proj('value'), mask, B,
+      { heads: nh, scale: 1 / Math.sqrt(hd), dropoutP: pDrop === null ? 0 : cfg.attentionProbsDropoutProb, dropoutSeed: pDrop ?? 0 });
+    // dense -> dropout -> + residual, in one buffer (ops.linearDropoutAdd); then LayerNorm.
+    const residual = (h: Tensor, name: string, res: Tensor): Tensor => {
+      const seed = drop.next(cfg.hiddenDropoutProb);
+      return ops.linearDropoutAdd(h, this.p(`${name}.weight`), this.p(`${name}.bias`), res, seed === null ? 0 : cfg.hiddenDropoutProb, seed ?? 0);
+    };
+    const x1 = ops.layerNorm(residual(ctx, `${p}.attention.output.dense`, x), this.p(`${p}.attention.output.LayerNorm.weight`), this.p(`${p}.attention.output.LayerNorm.bias`), cfg.layerNormEps);
     const inter = ops.gelu(ops.linear(x1, this.p(`${p}.intermediate.dense.weight`), this.p(`${p}.intermediate.dense.bias`)), cfg.hiddenAct === 'gelu' ? 'erf' : 'tanh');
-    const out = drop.apply(ops.linear(inter, this.p(`${p}.output.dense.weight`), this.p(`${p}.output.dense.bias`)), cfg.hiddenDropoutProb);
-    return ops.layerNorm(ops.add(out, x1), this.p(`${p}.output.LayerNorm.weight`), this.p(`${p}.output.LayerNorm.bias`), cfg.layerNormEps);
+    return ops.layerNorm(residual(inter, `${p}.output.dense`, x1), this.p(`${p}.output.LayerNorm.weight`), this.p(`${p}.output.LayerNorm.bias`), cfg.layerNormEps);
   }
 }
 
@@ -154,7 +161,12 @@ class DropoutSites {
   private n = 0;
   constructor(private readonly opts: ForwardOptions) {}
   apply(x: Tensor, p: number): Tensor {
-    if (!this.opts.training || p === 0) return x;
-    return ops.dropout(x, p, deriveSeed(this.opts.dropoutSeed ?? 0, 'dropout', this.n++), true);
+    const seed = this.next(p);
+    return seed === null ? x : ops.dropout(x, p, seed, true);
+  }
+  /** The next site's seed, or null when this site drops nothing (evaluation or p = 0). */
+  next(p: number): number | null {
+    if (!this.opts.training || p === 0) return null;
+    return deriveSeed(this.opts.dropoutSeed ?? 0, 'dropout', this.n++);
   }
 }

@@ -93,6 +93,11 @@ export class Trainer {
     });
   }
 
+  /** Runs `fn` with the matmul precision the arguments ask for (bf16 mixed precision or fp32). */
+  private precision<T>(fn: () => T): T {
+    return ops.withMatmulPrecision(this.args.bf16 ? 'bf16' : 'fp32', fn);
+  }
+
   async train(): Promise<TrainOutput> {
     const train = this.init.trainDataset;
     if (!train || train.features.length === 0) throw new Error('train(): no training data (trainDataset is empty)');
@@ -133,7 +138,7 @@ export class Trainer {
         window.push(batch);
         consumed++;
         if (window.length < accum && consumed < batches) continue;
-        const loss = this.trainingStep(window);
+        const loss = this.precision(() => this.trainingStep(window));
         window = [];
         const gradNorm = this.optimizer.clipGradNorm(args.maxGradNorm);
         const lr = lrFor(this.globalStep);
@@ -257,7 +262,7 @@ export class Trainer {
     let lossSum = 0, lossRows = 0, batches = 0;
     for (const batch of this.loader(data, false).batchesForEpoch(0)) {
       batches++;
-      noGrad(() => tidy(() => {
+      this.precision(() => noGrad(() => tidy(() => {
         const logits = this.model.forward(batch, { training: false });
         words.add(batch.features, logits.f, batch.seqLen);
         if (batch.labels.some((y) => y !== -100)) {
@@ -266,7 +271,7 @@ export class Trainer {
           lossSum += l * batch.batchSize;
           lossRows += batch.batchSize;
         }
-      }));
+      })));
     }
     clearPool();
     return { predictions: words.result(), confidences: words.confidences(), loss: lossRows ? lossSum / lossRows : NaN, batches };

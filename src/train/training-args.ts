@@ -30,6 +30,8 @@ export interface TrainingArguments {
   seed: number;
   dataSeed: number | null;
   groupByLength: boolean;
+  /** bf16 mixed precision: matmuls in bfloat16 with float32 accumulation and float32 master weights. */
+  bf16: boolean;
   classWeights: ClassWeights;
   threads: number | null;
   // Optimizer
@@ -162,6 +164,7 @@ const SPECS: { [K in keyof RawTrainingArguments]: SpecFields<RawTrainingArgument
   seed: { type: { kind: 'int', min: 0 }, default: 42, group: 'training', help: 'Random seed for initialisation and data order.' },
   dataSeed: { type: { kind: 'int', min: 0, nullable: true }, default: null, group: 'training', help: 'Separate seed for data shuffling (default: seed).' },
   groupByLength: { type: BOOL, default: false, group: 'training', help: 'Batch sentences of similar length together to reduce padding.' },
+  bf16: { type: BOOL, default: false, group: 'training', help: 'bf16 mixed precision: bfloat16 matmuls (AVX512_BF16 where the CPU has it) with float32 accumulation and master weights.' },
   classWeights: { type: { kind: 'classWeights' }, default: null, group: 'training', help: "Per-label loss weights: 'balanced' or a comma-separated list in label-id order." },
   threads: { type: COUNT_OR_NULL, default: null, group: 'training', help: 'CPU threads for the compute kernels (default: all available cores).' },
 
@@ -267,7 +270,7 @@ const U = (
 ): UnsupportedSpec[] => names.split(/\s+/).map((name) => ({ name, action, takesValue, reason, ...(harmless ? { harmless } : {}) }));
 
 export const UNSUPPORTED_OPTIONS: readonly UnsupportedSpec[] = [
-  ...U('fp16 bf16 fp16_full_eval bf16_full_eval tf32', 'error', false, 'tokentune trains and evaluates in float32 only'),
+  ...U('fp16 fp16_full_eval bf16_full_eval tf32', 'error', false, 'tokentune trains in float32, or with --bf16 in bf16 mixed precision (float32 weights); float16 and pure-bf16 evaluation are not supported'),
   ...U('deepspeed fsdp fsdp_config', 'error', true, 'distributed / sharded training is not supported; tokentune runs in one process'),
   ...U('torch_compile', 'error', false, 'there is no torch.compile in tokentune'),
   ...U('torchdynamo', 'error', true, 'there is no torch.compile in tokentune'),
@@ -277,8 +280,8 @@ export const UNSUPPORTED_OPTIONS: readonly UnsupportedSpec[] = [
   ...U('label_smoothing_factor neftune_noise_alpha eval_delay', 'error', true, 'not implemented'),
   ...U('auto_find_batch_size use_liger_kernel jit_mode_eval use_ipex prediction_loss_only eval_on_start dataloader_drop_last', 'error', false, 'not implemented'),
   ...U('push_to_hub', 'error', false, 'uploading to the Hugging Face Hub is not supported; upload the output folder yourself'),
-  ...U('fp16_opt_level', 'warn', true, 'no mixed precision; ignored', ['O1']),
-  ...U('half_precision_backend fp16_backend', 'warn', true, 'no mixed precision; ignored', ['auto']),
+  ...U('fp16_opt_level', 'warn', true, 'no float16 mixed precision; ignored', ['O1']),
+  ...U('half_precision_backend fp16_backend', 'warn', true, 'there is one backend (the native bf16 GEMM with --bf16); ignored', ['auto']),
   ...U('torch_compile_backend torch_compile_mode', 'warn', true, 'no torch.compile; ignored'),
   ...U('report_to', 'warn', true, 'only log.jsonl and the console are written; ignored', ['all']),
   ...U('logging_dir run_name', 'warn', true, 'logs always go to output_dir/log.jsonl; ignored'),

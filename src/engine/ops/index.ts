@@ -1,4 +1,5 @@
 export { linear, matmul } from './matmul.js';
+export { setMatmulPrecision, matmulPrecision, withMatmulPrecision, type MatmulPrecision } from './precision.js';
 export { add, mul, scale, sum } from './elementwise.js';
 export { gelu, tanh, type GeluKind } from './activation.js';
 export { layerNorm } from './layer-norm.js';
@@ -6,5 +7,6 @@ export { embedding } from './embedding.js';
 export { reshape, permute0213, sliceRows } from './shape.js';
 export { dropout } from './dropout.js';
 export { maskedSoftmax } from './attention.js';
+export { selfAttention, linearDropoutAdd, type SelfAttentionOptions } from './fused.js';
 export { crossEntropy, type CrossEntropyOptions } from './loss.js';
 export { ShapeError, assertFinite } from './common.js';

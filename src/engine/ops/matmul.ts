@@ -3,6 +3,7 @@ import { needsGrad, record, gradOf } from '../autograd.js';
 import { kernelsFor } from '../backend.js';
 import { Tensor } from '../tensor.js';
 import { ShapeError, checked, floatDtype, rowsCols } from './common.js';
+import { gemmFor } from './precision.js';
 
 /**
  * y = x W^T + b, as torch.nn.Linear: x [..., in], weight [out, in], bias [out] or null.
@@ -20,12 +21,13 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   }
   const K = kernelsFor(x.f);
   const y = Tensor.empty([...x.shape.slice(0, -1), outF], dt);
-  K.gemm(false, true, rows, outF, inF, 1, x.f, inF, 0, weight.f, inF, 0, 0, y.f, outF, 0, 1);
+  const gemm = gemmFor(K, x.f);
+  gemm(false, true, rows, outF, inF, 1, x.f, inF, 0, weight.f, inF, 0, 0, y.f, outF, 0, 1);
   if (bias) K.addBias(y.f, bias.f, y.f, rows, outF);
   if (needsGrad(x, weight, bias)) {
     record(y, 'linear', bias ? [x, weight, bias] : [x, weight], (g) => {
-      if (x.requiresGrad) K.gemm(false, false, rows, inF, outF, 1, g, outF, 0, weight.f, inF, 0, 1, gradOf(x), inF, 0, 1);
-      if (weight.requiresGrad) K.gemm(true, false, outF, inF, rows, 1, g, outF, 0, x.f, inF, 0, 1, gradOf(weight), inF, 0, 1);
+      if (x.requiresGrad) gemm(false, false, rows, inF, outF, 1, g, outF, 0, weight.f, inF, 0, 1, gradOf(x), inF, 0, 1);
+      if (weight.requiresGrad) gemm(true, false, outF, inF, rows, 1, g, outF, 0, x.f, inF, 0, 1, gradOf(weight), inF, 0, 1);
       if (bias?.requiresGrad) K.sumRowsAcc(g, gradOf(bias), rows, outF);
     });
   }
@@ -53,17 +55,18 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
   const batch = lead.reduce((x, d) => x * d, 1);
   const K = kernelsFor(a.f);
   const y = Tensor.empty([...lead, m, n], dt);
-  K.gemm(tA, tB, m, n, k, alpha, a.f, a1, a0 * a1, b.f, b1, b0 * b1, 0, y.f, n, m * n, batch);
+  const gemm = gemmFor(K, a.f);
+  gemm(tA, tB, m, n, k, alpha, a.f, a1, a0 * a1, b.f, b1, b0 * b1, 0, y.f, n, m * n, batch);
   if (needsGrad(a, b)) {
     record(y, 'matmul', [a, b], (g) => {
       // C = op(A) op(B). dop(A) = dC op(B)^T, dop(B) = op(A)^T dC; then undo the transposes.
       if (a.requiresGrad) {
-        if (!tA) K.gemm(false, !tB, m, k, n, alpha, g, n, m * n, b.f, b1, b0 * b1, 1, gradOf(a), a1, a0 * a1, batch);
-        else K.gemm(tB, true, k, m, n, alpha, b.f, b1, b0 * b1, g, n, m * n, 1, gradOf(a), a1, a0 * a1, batch);
+        if (!tA) gemm(false, !tB, m, k, n, alpha, g, n, m * n, b.f, b1, b0 * b1, 1, gradOf(a), a1, a0 * a1, batch);
+        else gemm(tB, true, k, m, n, alpha, b.f, b1, b0 * b1, g, n, m * n, 1, gradOf(a), a1, a0 * a1, batch);
       }
       if (b.requiresGrad) {
-        if (!tB) K.gemm(!tA, false, k, n, m, alpha, a.f, a1, a0 * a1, g, n, m * n, 1, gradOf(b), b1, b0 * b1, batch);
-        else K.gemm(true, tA, n, k, m, alpha, g, n, m * n, a.f, a1, a0 * a1, 1, gradOf(b), b1, b0 * b1, batch);
+        if (!tB) gemm(!tA, false, k, n, m, alpha, a.f, a1, a0 * a1, g, n, m * n, 1, gradOf(b), b1, b0 * b1, batch);
+        else gemm(true, tA, n, k, m, alpha, g, n, m * n, a.f, a1, a0 * a1, 1, gradOf(b), b1, b0 * b1, batch);
       }
     });
   }

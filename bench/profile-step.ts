@@ -1,0 +1,54 @@
+/**
+ * Per-kernel time of one BERT training step (issue: profile first). Wraps every kernel of the active
+ * backend with a timer keyed by kernel name and runs a few steps; prints a table sorted by time.
+ * Usage: node dist/bench/profile-step.js LAYERS HIDDEN HEADS INTER [STEPS] [BATCH] [SEQ] [fp32|bf16]
+ * PROFILE_GEMM_SHAPES=1 splits GEMM time by shape.
+ */
+import { Tensor, backward, ops, tidy, Rng, kernels, setKernels, type Kernels } from '../src/engine/index.js';
+import { BertForTokenClassification, makeConfig } from '../src/models/index.js';
+import { AdamW } from '../src/train/optimizer.js';
+
+const [layers = '4', hidden = '256', heads = '4', inter = '1024', steps = '3', batchArg = '16', seqArg = '128', precision = 'fp32'] = process.argv.slice(2);
+ops.setMatmulPrecision(precision as ops.MatmulPrecision);
+const B = Number(batchArg), T = Number(seqArg), labels = 9, vocab = 28996;
+const base = kernels();
+const times = new Map<string, { ms: number; calls: number }>();
+const wrapped: Record<string, unknown> = { name: base.name };
+for (const [name, fn] of Object.entries(Object.getPrototypeOf(base) === Object.prototype ? base : { ...base })) {
+  if (typeof fn !== 'function') continue;
+  wrapped[name] = (...args: unknown[]) => {
+    const t0 = performance.now();
+    const r = (fn as (...a: unknown[]) => unknown).apply(base, args);
+    const key = (name === 'gemm' || name === 'gemmBf16') && process.env.PROFILE_GEMM_SHAPES === '1'
+      ? `${name} ${args[0] ? 'T' : 'N'}${args[1] ? 'T' : 'N'} m${args[2]} n${args[3]} k${args[4]} b${args[16]} beta${args[12]}` : name;
+    const e = times.get(key) ?? { ms: 0, calls: 0 };
+    e.ms += performance.now() - t0; e.calls++;
+    times.set(key, e);
+    return r;
+  };
+}
+setKernels(wrapped as unknown as Kernels);
+const config = makeConfig({
+  vocab_size: vocab, hidden_size: Number(hidden), num_hidden_layers: Number(layers), num_attention_heads: Number(heads),
+  intermediate_size: Number(inter), id2label: Object.fromEntries(Array.from({ length: labels }, (_, i) => [String(i), `L${i}`])),
+});
+const model = BertForTokenClassification.create(config, 0);
+const opt = new AdamW(model.parameters(), { lr: 1.5e-5, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
+const rng = Rng.fromSeed(1);
+const batch = { inputIds: Int32Array.from({ length: B * T }, () => 1 + rng.nextInt(vocab - 1)), attentionMask: new Int32Array(B * T).fill(1), batchSize: B, seqLen: T };
+const labelTensor = Tensor.from(Int32Array.from({ length: B * T }, () => rng.nextInt(labels)), [B * T]);
+function step(seed: number): void {
+  tidy(() => backward(ops.crossEntropy(model.forward(batch, { training: true, dropoutSeed: seed }), labelTensor)));
+  opt.clipGradNorm(1); opt.update(1.5e-5); opt.zeroGrad();
+}
+step(0);
+times.clear();
+const n = Number(steps);
+const t0 = performance.now();
+for (let i = 0; i < n; i++) step(i + 1);
+const total = (performance.now() - t0) / n;
+let kern = 0;
+const rows = [...times.entries()].sort((a, b) => b[1].ms - a[1].ms);
+console.log(`step ${total.toFixed(1)} ms (${base.name})`);
+for (const [name, e] of rows) { kern += e.ms / n; console.log(`${name.padEnd(40)} ${(e.ms / n).toFixed(2).padStart(9)} ms  ${(100 * e.ms / n / total).toFixed(1).padStart(5)}%  calls/step ${e.calls / n}`); }
+console.log(`${'(outside kernels)'.padEnd(40)} ${(total - kern).toFixed(2).padStart(9)} ms  ${(100 * (total - kern) / total).toFixed(1).padStart(5)}%`);

@@ -1,0 +1,335 @@
+// bf16 GEMM for the mixed-precision mode: C = alpha * bf16(op(A)) @ bf16(op(B)) + beta * C, where
+// bf16() rounds each fp32 element to bfloat16 (round to nearest even, denormals to signed zero, NaN
+// stays NaN: the semantics of VCVTNE2PS2BF16) and products and sums are fp32.
+//
+// Two paths with the same definition:
+// - avx512_bf16: A and B are packed once per GEMM into bf16 pairs (two consecutive k values in one
+//   32-bit lane, as VDPBF16PS consumes them), then a 6 x 64 register tile accumulates with
+//   VDPBF16PS (32 multiply-adds per instruction, twice the fp32 FMA rate).
+// - fallback (any CPU): A and B are rounded into fp32 copies and the fp32 GEMM runs on those; the
+//   products of two bf16 values are exact in fp32, so only the summation order differs.
+//
+// Determinism: k is cut into blocks that depend only on k; every C element is accumulated by one
+// thread over the blocks in order, so results do not depend on the thread count or on which thread
+// took which piece of work.
+#include "gemm_bf16.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <vector>
+
+#include "thread_pool.h"
+
+#if TT_X86
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#endif
+
+namespace tt {
+
+uint16_t bf16_bits(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, 4);
+  const uint32_t mag = u & 0x7FFFFFFFu;
+  if (mag > 0x7F800000u) return static_cast<uint16_t>((u >> 16) | 0x40u);  // NaN: keep it a quiet NaN
+  if (mag < 0x00800000u) return static_cast<uint16_t>((u >> 16) & 0x8000u);  // denormal or zero -> signed 0
+  u += 0x7FFFu + ((u >> 16) & 1u);
+  return static_cast<uint16_t>(u >> 16);
+}
+
+float bf16_round(float x) {
+  uint32_t u = static_cast<uint32_t>(bf16_bits(x)) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+namespace {
+
+constexpr int MR = 6, NV = 4, NR = 16 * NV;
+constexpr int64_t kMaxBlockPairs = 256;  // k pairs per block (64 KiB of a 64-wide B panel, in L2): measured best of 64..512
+
+#if TT_X86
+#define TT_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,fma")))
+
+// acc(6 x 64) = sum over kcp pairs of Ap (kcp x 6 pairs) times Bp (kcp x 64 pairs); then
+// C[:mr, :nr] = alpha * acc + beta * C (beta == 0: C not read).
+TT_BF16_TARGET void micro_bf16(int64_t kcp, const uint32_t *Ap, const uint32_t *Bp, float *C, int64_t ldc,
+                               float alpha, float beta, int mr, int nr) {
+  __m512 acc[MR][NV];
+#pragma GCC unroll 6
+  for (int i = 0; i < MR; i++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();
+#pragma GCC unroll 2
+  for (int64_t p = 0; p < kcp; p++) {
+    __m512i b[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) b[v] = _mm512_load_si512(reinterpret_cast<const void *>(Bp + p * NR + 16 * v));
+#pragma GCC unroll 6
+    for (int i = 0; i < MR; i++) {
+      __m512i a = _mm512_set1_epi32(static_cast<int>(Ap[p * MR + i]));
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) acc[i][v] = _mm512_dpbf16_ps(acc[i][v], (__m512bh)a, (__m512bh)b[v]);
+    }
+  }
+  const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+  for (int i = 0; i < mr; i++) {
+    float *c = C + i * ldc;
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) {
+      int left = nr - 16 * v;
+      if (left <= 0) break;
+      __mmask16 mk = left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1);
+      __m512 r = _mm512_mul_ps(va, acc[i][v]);
+      if (beta != 0.0f) r = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mk, c + 16 * v), r);
+      _mm512_mask_storeu_ps(c + 16 * v, mk, r);
+    }
+  }
+}
+
+// Packing: panel dst[p * width + i] holds (op(X)[r0+i][2p], op(X)[r0+i][2p+1]) as a bf16 pair (low
+// half = even k); rows past `rows` and the k past `k` are zero.
+// Rounding in integer arithmetic: the exact VCVTNE2PS2BF16 semantics written out lane-wise.
+TT_BF16_TARGET inline __m512i round_hi16(__m512 x) {
+  __m512i u = _mm512_castps_si512(x);
+  __m512i mag = _mm512_and_si512(u, _mm512_set1_epi32(0x7FFFFFFF));
+  __m512i r = _mm512_add_epi32(u, _mm512_add_epi32(_mm512_set1_epi32(0x7FFF),
+                                                   _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1))));
+  __mmask16 nan = _mm512_cmpgt_epi32_mask(mag, _mm512_set1_epi32(0x7F800000));
+  __mmask16 den = _mm512_cmplt_epi32_mask(mag, _mm512_set1_epi32(0x00800000));
+  r = _mm512_mask_mov_epi32(r, nan, _mm512_or_si512(u, _mm512_set1_epi32(0x00400000)));
+  r = _mm512_mask_mov_epi32(r, den, _mm512_and_si512(u, _mm512_set1_epi32(static_cast<int>(0x80000000u))));
+  return _mm512_srli_epi32(r, 16);  // bf16 bits in the low half of each lane
+}
+
+// k along memory rows (B not transposed, A transposed): two k rows interleaved lane by lane.
+TT_BF16_TARGET void pack_rows_interleave(const float *x, int64_t ld, int64_t r0, int64_t rows, int64_t k, int width,
+                                         uint32_t *dst) {
+  const int64_t kp = (k + 1) / 2;
+  const int64_t w = std::min<int64_t>(width, rows - r0);
+  for (int64_t p = 0; p < kp; p++) {
+    const float *s0 = x + 2 * p * ld + r0;
+    const bool has1 = 2 * p + 1 < k;
+    uint32_t *d = dst + p * width;
+    for (int64_t i = 0; i < width; i += 16) {
+      int64_t left = w - i;
+      __mmask16 mk = left >= 16 ? static_cast<__mmask16>(0xFFFF)
+                                : (left <= 0 ? static_cast<__mmask16>(0) : static_cast<__mmask16>((1u << left) - 1));
+      __m512i lo = round_hi16(_mm512_maskz_loadu_ps(mk, s0 + i));
+      __m512i hi = has1 ? round_hi16(_mm512_maskz_loadu_ps(mk, s0 + ld + i)) : _mm512_setzero_si512();
+      __m512i v = _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16));
+      if (i + 16 <= width) _mm512_storeu_si512(d + i, v);
+      else _mm512_mask_storeu_epi32(d + i, static_cast<__mmask16>((1u << (width - i)) - 1), v);
+    }
+  }
+}
+
+// k along memory columns (A not transposed, B transposed): each stored row holds consecutive pairs;
+// 32 floats of one row become 16 pairs, written down the panel's column.
+TT_BF16_TARGET void pack_cols_pairs(const float *x, int64_t ld, int64_t r0, int64_t rows, int64_t k, int width,
+                                    uint32_t *dst) {
+  const int64_t kp = (k + 1) / 2;
+  const int64_t w = std::min<int64_t>(width, rows - r0);
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  alignas(64) uint32_t tmp[16];
+  for (int64_t i = 0; i < width; i++) {
+    if (i >= w) {
+      for (int64_t p = 0; p < kp; p++) dst[p * width + i] = 0;
+      continue;
+    }
+    const float *s = x + (r0 + i) * ld;
+    for (int64_t p0 = 0; p0 < kp; p0 += 16) {
+      int64_t kl = std::min<int64_t>(32, k - 2 * p0);
+      __mmask16 m0 = kl >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << kl) - 1);
+      __mmask16 m1 = kl >= 32 ? static_cast<__mmask16>(0xFFFF)
+                              : (kl <= 16 ? static_cast<__mmask16>(0) : static_cast<__mmask16>((1u << (kl - 16)) - 1));
+      __m512 v0 = _mm512_maskz_loadu_ps(m0, s + 2 * p0);
+      __m512 v1 = _mm512_maskz_loadu_ps(m1, s + 2 * p0 + 16);
+      __m512i ev = _mm512_castps_si512(_mm512_permutex2var_ps(v0, even, v1));
+      __m512i od = _mm512_castps_si512(_mm512_permutex2var_ps(v0, odd, v1));
+      __m512i pr = _mm512_or_si512(round_hi16(_mm512_castsi512_ps(ev)), _mm512_slli_epi32(round_hi16(_mm512_castsi512_ps(od)), 16));
+      _mm512_store_si512(tmp, pr);
+      int64_t np = std::min<int64_t>(16, kp - p0);
+      for (int64_t q = 0; q < np; q++) dst[(p0 + q) * width + i] = tmp[q];
+    }
+  }
+}
+
+void pack_any(const float *x, int64_t ld, bool kAlongRows, int64_t r0, int64_t rows, int64_t k, int width,
+              uint32_t *dst) {
+  if (kAlongRows) pack_rows_interleave(x, ld, r0, rows, k, width, dst);
+  else pack_cols_pairs(x, ld, r0, rows, k, width, dst);
+}
+
+struct Plan {
+  int64_t m, n, k, kp, mp, np, nkb, kcp;
+};
+
+Plan make_plan(const GemmArgs &g) {
+  Plan P;
+  P.m = g.m;
+  P.n = g.n;
+  P.k = g.k;
+  P.kp = (g.k + 1) / 2;
+  P.mp = (g.m + MR - 1) / MR;
+  P.np = (g.n + NR - 1) / NR;
+  P.nkb = std::max<int64_t>(1, (P.kp + kMaxBlockPairs - 1) / kMaxBlockPairs);
+  P.kcp = (P.kp + P.nkb - 1) / P.nkb;
+  return P;
+}
+
+// Packs A panels [i0, i1) and B panels [j0, j1) of one batch item.
+void pack_item(const GemmArgs &g, const Plan &P, const float *a, const float *b, uint32_t *Ap, uint32_t *Bp, int64_t i0,
+               int64_t i1, int64_t j0, int64_t j1) {
+  for (int64_t i = i0; i < i1; i++) pack_any(a, g.lda, g.transA, i * MR, P.m, P.k, MR, Ap + i * P.kp * MR);
+  for (int64_t j = j0; j < j1; j++) pack_any(b, g.ldb, !g.transB, j * NR, P.n, P.k, NR, Bp + j * P.kp * NR);
+}
+
+// Units of 16 A panels x 2 B panels; unit u covers A panels [16 (u % MB), ...) and B panels [2 (u / MB), ...).
+constexpr int64_t kUnitA = 16, kUnitB = 2;
+
+void compute_units(const GemmArgs &g, const Plan &P, const uint32_t *Ap, const uint32_t *Bp, float *c, int64_t u0,
+                   int64_t u1) {
+  const int64_t MB = (P.mp + kUnitA - 1) / kUnitA;
+  for (int64_t u = u0; u < u1; u++) {
+    const int64_t ia = (u % MB) * kUnitA, ib = std::min(P.mp, ia + kUnitA);
+    const int64_t ja = (u / MB) * kUnitB, jb = std::min(P.np, ja + kUnitB);
+    for (int64_t kb = 0; kb < P.nkb; kb++) {
+      const int64_t p0 = kb * P.kcp, pc = std::min(P.kcp, P.kp - p0);
+      if (pc <= 0) break;
+      const float beta = kb == 0 ? g.beta : 1.0f;
+      for (int64_t j = ja; j < jb; j++) {
+        const int nr = static_cast<int>(std::min<int64_t>(NR, P.n - j * NR));
+        for (int64_t i = ia; i < ib; i++) {
+          const int mr = static_cast<int>(std::min<int64_t>(MR, P.m - i * MR));
+          micro_bf16(pc, Ap + (i * P.kp + p0) * MR, Bp + (j * P.kp + p0) * NR, c + i * MR * g.ldc + j * NR, g.ldc,
+                     g.alpha, beta, mr, nr);
+        }
+      }
+    }
+  }
+}
+
+int64_t unit_count(const Plan &P) { return ((P.mp + kUnitA - 1) / kUnitA) * ((P.np + kUnitB - 1) / kUnitB); }
+
+// 64-byte aligned scratch that grows and is reused (one per thread for the batched path).
+struct Scratch {
+  std::vector<uint32_t> buf;
+  uint32_t *get(size_t n) {
+    if (buf.size() < n + 16) buf.resize(n + 16);
+    uintptr_t p = reinterpret_cast<uintptr_t>(buf.data());
+    return reinterpret_cast<uint32_t *>((p + 63) & ~static_cast<uintptr_t>(63));
+  }
+};
+
+void gemm_bf16_avx512(const GemmArgs &g) {
+  const Plan P = make_plan(g);
+  const size_t aN = static_cast<size_t>(P.mp * P.kp * MR), bN = static_cast<size_t>(P.np * P.kp * NR);
+  ThreadPool &tp = pool();
+  const int T = tp.size();
+  const double work = static_cast<double>(g.m) * g.n * g.k;
+  if (g.k == 0) {
+    // No products: C = beta * C (beta == 0 writes zeros), as the fp32 GEMM does.
+    for (int64_t bi = 0; bi < g.batch; bi++)
+      for (int64_t r = 0; r < g.m; r++) {
+        float *c = g.c + bi * g.strideC + r * g.ldc;
+        for (int64_t j = 0; j < g.n; j++) c[j] = g.beta == 0.0f ? 0.0f : g.beta * c[j];
+      }
+    return;
+  }
+  // Work is handed out dynamically (an atomic counter over items, panels or C units): which thread
+  // computes a tile never changes its arithmetic, and a thread descheduled by other processes on a
+  // shared machine holds up at most one piece instead of a fixed half.
+  const bool serial = T == 1 || work * g.batch < 2097152.0;
+  if (serial || g.batch >= T) {
+    // Whole batch items per thread (attention products), each with its own packing buffers.
+    std::atomic<int64_t> next{0};
+    auto items = [&]() {
+      static thread_local Scratch sa, sb;
+      uint32_t *Ap = sa.get(aN), *Bp = sb.get(bN);
+      for (int64_t bi; (bi = next.fetch_add(1, std::memory_order_relaxed)) < g.batch;) {
+        pack_item(g, P, g.a + bi * g.strideA, g.b + bi * g.strideB, Ap, Bp, 0, P.mp, 0, P.np);
+        compute_units(g, P, Ap, Bp, g.c + bi * g.strideC, 0, unit_count(P));
+      }
+    };
+    if (serial) items();
+    else tp.run([&](int, int) { items(); });
+    return;
+  }
+  // One (or a few) large products: pack in parallel into shared buffers, then share out the C units.
+  static thread_local Scratch sa, sb;  // the calling thread's (JS worker threads may call concurrently)
+  uint32_t *Ap = sa.get(aN), *Bp = sb.get(bN);
+  const int64_t U = unit_count(P);
+  for (int64_t bi = 0; bi < g.batch; bi++) {
+    const float *a = g.a + bi * g.strideA, *b = g.b + bi * g.strideB;
+    std::atomic<int64_t> next_panel{0}, next_unit{0};
+    tp.run([&](int, int) {
+      // Panels 0..mp-1 are A's, mp..mp+np-1 are B's.
+      for (int64_t q; (q = next_panel.fetch_add(1, std::memory_order_relaxed)) < P.mp + P.np;) {
+        if (q < P.mp) pack_item(g, P, a, b, Ap, Bp, q, q + 1, 0, 0);
+        else pack_item(g, P, a, b, Ap, Bp, 0, 0, q - P.mp, q - P.mp + 1);
+      }
+    });
+    float *c = g.c + bi * g.strideC;
+    tp.run([&](int, int) {
+      for (int64_t u; (u = next_unit.fetch_add(1, std::memory_order_relaxed)) < U;) compute_units(g, P, Ap, Bp, c, u, u + 1);
+    });
+  }
+}
+#endif  // TT_X86
+
+// Rounds op-agnostic stored matrices into contiguous fp32 copies and runs the fp32 GEMM on them.
+void gemm_bf16_fallback(const GemmArgs &g, Isa isa) {
+  const int64_t ar = g.transA ? g.k : g.m, ac = g.transA ? g.m : g.k;
+  const int64_t br = g.transB ? g.n : g.k, bc = g.transB ? g.k : g.n;
+  std::vector<float> ra(static_cast<size_t>(ar * ac * g.batch)), rb(static_cast<size_t>(br * bc * g.batch));
+  for (int64_t bi = 0; bi < g.batch; bi++) {
+    for (int64_t r = 0; r < ar; r++)
+      for (int64_t c = 0; c < ac; c++) ra[(bi * ar + r) * ac + c] = bf16_round(g.a[bi * g.strideA + r * g.lda + c]);
+    for (int64_t r = 0; r < br; r++)
+      for (int64_t c = 0; c < bc; c++) rb[(bi * br + r) * bc + c] = bf16_round(g.b[bi * g.strideB + r * g.ldb + c]);
+  }
+  GemmArgs h = g;
+  h.a = ra.data();
+  h.lda = std::max<int64_t>(ac, 1);
+  h.strideA = ar * ac;
+  h.b = rb.data();
+  h.ldb = std::max<int64_t>(bc, 1);
+  h.strideB = br * bc;
+  gemm(h, isa);
+}
+
+bool g_force_fallback = false;
+
+}  // namespace
+
+bool bf16_native_available() {
+#if TT_X86
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vl");
+#else
+  return false;
+#endif
+}
+
+void set_bf16_fallback(bool force) { g_force_fallback = force; }
+
+bool bf16_uses_native() { return !g_force_fallback && bf16_native_available(); }
+
+void gemm_bf16(const GemmArgs &g, Isa isa) {
+  if (g.m <= 0 || g.n <= 0 || g.batch <= 0) return;
+#if TT_X86
+  if (isa == ISA_AVX512 && bf16_uses_native()) {
+    gemm_bf16_avx512(g);
+    return;
+  }
+#endif
+  gemm_bf16_fallback(g, isa);
+}
+
+}  // namespace tt
