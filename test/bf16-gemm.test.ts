@@ -9,19 +9,15 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bf16Round, type Kernels } from '../src/engine/kernels.js';
 import { refKernels } from '../src/engine/ref-kernels.js';
+import { Rng } from '../src/engine/random.js';
 import { loadNative, nativeBf16Info, nativeInfo, setNativeBf16Fallback, setThreads } from '../src/engine/native.js';
 
 const EPS32 = 1.1920929e-7;
 
+/** Seeded uniform numbers in [-1, 1) from the engine's RNG. */
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => { // mulberry32, uniform in [-1, 1)
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
+  const r = Rng.fromSeed(seed);
+  return () => r.nextFloat() * 2 - 1;
 }
 
 test('bf16Round: round to nearest even on 8 significant bits, denormals to signed zero, NaN/inf kept', () => {

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { dropoutHash, dropoutThreshold, type Kernels } from '../src/engine/kernels.js';
 import { refKernels } from '../src/engine/ref-kernels.js';
+import { Rng } from '../src/engine/random.js';
 import {
   loadNative, nativeInfo, nativeKernels, nativeLoadError, setNativeIsa, setThreads, type NativeIsa,
 } from '../src/engine/native.js';
@@ -20,15 +21,10 @@ const native = loadNative();
 const EPS32 = 1.1920929e-7;
 
 // ---- helpers ---------------------------------------------------------------------------------------
+/** Seeded uniform numbers in [-1, 1) from the engine's RNG. */
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => { // mulberry32, uniform in [-1, 1)
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
+  const r = Rng.fromSeed(seed);
+  return () => r.nextFloat() * 2 - 1;
 }
 
 const SENTINEL = 777.25;

@@ -5,20 +5,12 @@
  * reference separately.
  */
 import assert from 'node:assert/strict';
-import { Tensor, backward, noGrad, tidy, ops } from '../../src/engine/index.js';
+import { Rng, Tensor, backward, noGrad, tidy, ops } from '../../src/engine/index.js';
 
-/** Seeded uniform [-1, 1) numbers (mulberry32), so failures are reproducible. */
+/** Seeded uniform [-1, 1) numbers from the engine's RNG, so failures are reproducible. */
 export function randoms(n: number, seed: number): Float64Array {
-  let a = seed >>> 0;
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296 * 2 - 1;
-  }
-  return out;
+  const r = Rng.fromSeed(seed);
+  return Float64Array.from({ length: n }, () => r.nextFloat() * 2 - 1);
 }
 
 export function leaf64(shape: number[], seed: number, scale = 1): Tensor {
