@@ -506,7 +506,8 @@ function summarize(dirs: string[]): void {
       f1.push({ name: `tokentune ${s}`, color: blues[i % 3]!, dashed: false, points: r.hparams.eval_steps.map((st) => [st, Number(r.ours.eval[String(st)]!.eval_f1)]) });
       f1.push({ name: `PyTorch ${s}`, color: reds[i % 3]!, dashed: true, points: r.hparams.eval_steps.map((st) => [st, r.torch.eval[String(st)]!.f1]) });
     });
-    const title = `${runs.length} dropout seeds: mean test F1 ours ${pct(mean(col('oursTest')))} vs PyTorch ${pct(mean(col('torchTest')))}`;
+    const title = `${runs.length} dropout seeds, mean final F1: validation ours ${pct(mean(col('oursVal')))} vs PyTorch ${pct(mean(col('torchVal')))}, `
+      + `test ours ${pct(mean(col('oursTest')))} vs PyTorch ${pct(mean(col('torchTest')))}`;
     writeFileSync(resolve(opt.svg), renderComparison(title, loss, f1, 960, 640));
     console.log(`plot: ${resolve(opt.svg)}`);
   }

@@ -39,7 +39,7 @@ const batch = { inputIds: Int32Array.from({ length: B * T }, () => 1 + rng.nextI
 const labelTensor = Tensor.from(Int32Array.from({ length: B * T }, () => rng.nextInt(labels)), [B * T]);
 function step(seed: number): void {
   tidy(() => backward(ops.crossEntropy(model.forward(batch, { training: true, dropoutSeed: seed }), labelTensor)));
-  opt.clipGradNorm(1); opt.update(1.5e-5); opt.zeroGrad();
+  opt.fusedStep(1.5e-5, 1);
 }
 step(0);
 times.clear();

@@ -16,6 +16,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   },
   infer: async () => (await import('./infer.js')).runInferBench,
   onnx: async () => (await import('./onnx.js')).runOnnxBench,
+  conll: async () => (await import('./conll-throughput.js')).runConllBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -371,17 +371,19 @@ Napi::Value CrossEntropyBackward(const Napi::CallbackInfo &info) {
 
 Napi::Value AdamW(const Napi::CallbackInfo &info) {
   Args A{info, "adamw"};
-  A.count(11);
+  A.count(13);
   int64_t n = A.size(4, "n");
   float *p = A.f32(0, "param", d(n));
-  const float *g = A.f32(1, "grad", d(n));
+  float *g = A.f32(1, "grad", d(n));
   float *m = A.f32(2, "m", d(n));
   float *v = A.f32(3, "v", d(n));
   double lr = A.number(5, "lr"), b1 = A.number(6, "beta1"), b2 = A.number(7, "beta2"), eps = A.number(8, "eps");
   double wd = A.number(9, "weightDecay");
   int64_t step = A.size(10, "step");
   if (step < 1) A.range_error("step counts from 1, got " + std::to_string(step));
-  par_adamw(ops(), p, g, m, v, n, lr, b1, b2, eps, wd, static_cast<double>(step));
+  double grad_scale = A.number(11, "gradScale");
+  bool zero_grad = A.boolean(12, "zeroGrad");
+  par_adamw(ops(), p, g, m, v, n, lr, b1, b2, eps, wd, static_cast<double>(step), grad_scale, zero_grad);
   return info.Env().Undefined();
 }
 

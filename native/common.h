@@ -95,8 +95,9 @@ struct OpsTable {
   // per-row softmax into probs; returns nothing, writes per-row -log p[label] (double) into loss_out
   void (*cross_entropy_rows)(const float *logits, float *probs, int64_t rows, int64_t classes, const int32_t *labels,
                              int32_t ignore_index, double *loss_out);
-  void (*adamw)(float *p, const float *g, float *m, float *v, int64_t n, float decay_mul, float beta1,
-                float one_minus_beta1, float beta2, float one_minus_beta2, float step_size, float bc2_sqrt, float eps);
+  void (*adamw)(float *p, float *g, float *m, float *v, int64_t n, float decay_mul, float beta1,
+                float one_minus_beta1, float beta2, float one_minus_beta2, float step_size, float bc2_sqrt, float eps,
+                float grad_scale, int zero_grad);
 };
 
 const OpsTable &ops_scalar();

@@ -11,6 +11,8 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
+#include "transpose16_avx512.h"
+
 namespace tt {
 namespace {
 
@@ -58,31 +60,6 @@ __attribute__((target("avx512f,fma"))) void micro_kernel(int64_t kc, const float
         float *c = C + i * ldc + 16 * v;
         _mm512_storeu_ps(c, _mm512_fmadd_ps(va, acc[i][v], _mm512_mul_ps(vb, _mm512_loadu_ps(c))));
       }
-  }
-}
-
-// In-register transpose of 16 rows of 16 floats: on return r[c] holds column c (element i = row i).
-__attribute__((target("avx512f"), always_inline)) inline void transpose16(__m512 r[16]) {
-  __m512 t[16], u[16];
-  for (int i = 0; i < 16; i += 2) {
-    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-  }
-  for (int i = 0; i < 16; i += 4) {
-    for (int h = 0; h < 2; h++) {
-      __m512d a = _mm512_castps_pd(t[i + h]), b = _mm512_castps_pd(t[i + h + 2]);
-      u[i + 2 * h] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
-      u[i + 2 * h + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
-    }
-  }
-  // u[4q + j], 128-bit lane l = column 4l + j of rows 4q..4q+3.
-  for (int j = 0; j < 4; j++) {
-    __m512 v0 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0x88), w0 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0x88);
-    __m512 v1 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0xDD), w1 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0xDD);
-    r[j] = _mm512_shuffle_f32x4(v0, w0, 0x88);
-    r[8 + j] = _mm512_shuffle_f32x4(v0, w0, 0xDD);
-    r[4 + j] = _mm512_shuffle_f32x4(v1, w1, 0x88);
-    r[12 + j] = _mm512_shuffle_f32x4(v1, w1, 0xDD);
   }
 }
 

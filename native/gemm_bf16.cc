@@ -25,6 +25,8 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
+
+#include "transpose16_avx512.h"
 #endif
 
 namespace tt {
@@ -91,21 +93,30 @@ TT_BF16_TARGET void micro_bf16(int64_t kcp, const uint32_t *Ap, const uint32_t *
 }
 
 // Packing: panel dst[p * width + i] holds (op(X)[r0+i][2p], op(X)[r0+i][2p+1]) as a bf16 pair (low
-// half = even k); rows past `rows` and the k past `k` are zero.
-// Rounding in integer arithmetic: the exact VCVTNE2PS2BF16 semantics written out lane-wise.
-TT_BF16_TARGET inline __m512i round_hi16(__m512 x) {
-  __m512i u = _mm512_castps_si512(x);
-  __m512i mag = _mm512_and_si512(u, _mm512_set1_epi32(0x7FFFFFFF));
-  __m512i r = _mm512_add_epi32(u, _mm512_add_epi32(_mm512_set1_epi32(0x7FFF),
-                                                   _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1))));
-  __mmask16 nan = _mm512_cmpgt_epi32_mask(mag, _mm512_set1_epi32(0x7F800000));
-  __mmask16 den = _mm512_cmplt_epi32_mask(mag, _mm512_set1_epi32(0x00800000));
-  r = _mm512_mask_mov_epi32(r, nan, _mm512_or_si512(u, _mm512_set1_epi32(0x00400000)));
-  r = _mm512_mask_mov_epi32(r, den, _mm512_and_si512(u, _mm512_set1_epi32(static_cast<int>(0x80000000u))));
-  return _mm512_srli_epi32(r, 16);  // bf16 bits in the low half of each lane
+// half = even k); rows past `rows` and the k past `k` are zero. VCVTNE2PS2BF16 does the rounding
+// (nearest even, denormals to signed zero, NaN kept quiet: bf16_bits above is its portable twin).
+
+// bf16 of 32 consecutive floats (lo = the first 16) in order: lane q = (x[2q], x[2q+1]).
+TT_BF16_TARGET inline __m512i cvt_consecutive(__m512 lo, __m512 hi) {
+  return (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
 }
 
-// k along memory rows (B not transposed, A transposed): two k rows interleaved lane by lane.
+// k along memory rows (B not transposed, A transposed): lane i = (even[i], odd[i]).
+TT_BF16_TARGET inline __m512i cvt_interleave(__m512 even, __m512 odd) {
+  const __m512i idx = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
+                                       23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+  return _mm512_permutexvar_epi16(idx, cvt_consecutive(even, odd));
+}
+
+TT_BF16_TARGET inline __mmask16 lanes(int64_t n) {
+  return n >= 16 ? static_cast<__mmask16>(0xFFFF) : (n <= 0 ? static_cast<__mmask16>(0) : static_cast<__mmask16>((1u << n) - 1));
+}
+
+// Pairs of 16 columns from the k row at e (even k) and the one below it (odd k; zero when absent).
+TT_BF16_TARGET inline __m512i load_pairs(const float *e, int64_t ld, bool has1, __mmask16 m) {
+  return cvt_interleave(_mm512_maskz_loadu_ps(m, e), has1 ? _mm512_maskz_loadu_ps(m, e + ld) : _mm512_setzero_ps());
+}
+
 TT_BF16_TARGET void pack_rows_interleave(const float *x, int64_t ld, int64_t r0, int64_t rows, int64_t k, int width,
                                          uint32_t *dst) {
   const int64_t kp = (k + 1) / 2;
@@ -115,46 +126,65 @@ TT_BF16_TARGET void pack_rows_interleave(const float *x, int64_t ld, int64_t r0,
     const bool has1 = 2 * p + 1 < k;
     uint32_t *d = dst + p * width;
     for (int64_t i = 0; i < width; i += 16) {
-      int64_t left = w - i;
-      __mmask16 mk = left >= 16 ? static_cast<__mmask16>(0xFFFF)
-                                : (left <= 0 ? static_cast<__mmask16>(0) : static_cast<__mmask16>((1u << left) - 1));
-      __m512i lo = round_hi16(_mm512_maskz_loadu_ps(mk, s0 + i));
-      __m512i hi = has1 ? round_hi16(_mm512_maskz_loadu_ps(mk, s0 + ld + i)) : _mm512_setzero_si512();
-      __m512i v = _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16));
+      const __m512i v = load_pairs(s0 + i, ld, has1, lanes(w - i));
       if (i + 16 <= width) _mm512_storeu_si512(d + i, v);
-      else _mm512_mask_storeu_epi32(d + i, static_cast<__mmask16>((1u << (width - i)) - 1), v);
+      else _mm512_mask_storeu_epi32(d + i, lanes(width - i), v);
     }
   }
 }
 
-// k along memory columns (A not transposed, B transposed): each stored row holds consecutive pairs;
-// 32 floats of one row become 16 pairs, written down the panel's column.
+// The same for 8 consecutive A panels (48 rows of op(A), MR = 6) at once: each k row is read as 48
+// contiguous floats instead of eight 6-float pieces, and the 48 pairs are split into the panels
+// with lane rotations. npanels (<= 8) panels are written, panel j at dst + j * pstride.
+TT_BF16_TARGET void pack_rows_interleave_6x8(const float *x, int64_t ld, int64_t r0, int64_t rows, int64_t k,
+                                             int npanels, uint32_t *dst, int64_t pstride) {
+  static_assert(MR == 6, "the lane rotations below assume 6-row A panels");
+  const int64_t kp = (k + 1) / 2;
+  const int64_t w = std::min<int64_t>(48, rows - r0);
+  const __mmask16 m0 = lanes(w), m1 = lanes(w - 16), m2 = lanes(w - 32), six = 0x3F;
+  const __m512i z = _mm512_setzero_si512();
+  for (int64_t p = 0; p < kp; p++) {
+    const float *e = x + 2 * p * ld + r0;
+    const bool has1 = 2 * p + 1 < k;
+    const __m512i v0 = load_pairs(e, ld, has1, m0), v1 = load_pairs(e + 16, ld, has1, m1),
+                  v2 = load_pairs(e + 32, ld, has1, m2);
+    uint32_t *d = dst + p * MR;
+    _mm512_mask_storeu_epi32(d, six, v0);
+    if (npanels > 1) _mm512_mask_storeu_epi32(d + pstride, six, _mm512_alignr_epi32(v1, v0, 6));
+    if (npanels > 2) _mm512_mask_storeu_epi32(d + 2 * pstride, six, _mm512_alignr_epi32(v1, v0, 12));
+    if (npanels > 3) _mm512_mask_storeu_epi32(d + 3 * pstride, six, _mm512_alignr_epi32(v2, v1, 2));
+    if (npanels > 4) _mm512_mask_storeu_epi32(d + 4 * pstride, six, _mm512_alignr_epi32(v2, v1, 8));
+    if (npanels > 5) _mm512_mask_storeu_epi32(d + 5 * pstride, six, _mm512_alignr_epi32(v2, v1, 14));
+    if (npanels > 6) _mm512_mask_storeu_epi32(d + 6 * pstride, six, _mm512_alignr_epi32(z, v2, 4));
+    if (npanels > 7) _mm512_mask_storeu_epi32(d + 7 * pstride, six, _mm512_alignr_epi32(z, v2, 10));
+  }
+}
+
+// k along memory columns (A not transposed, B transposed): each stored row holds its k pairs
+// consecutively, so 32 floats of a row convert into 16 pairs in place; 16 rows at a time are then
+// transposed in registers and written down the panel (16 pair rows of up to 16 lanes each).
 TT_BF16_TARGET void pack_cols_pairs(const float *x, int64_t ld, int64_t r0, int64_t rows, int64_t k, int width,
                                     uint32_t *dst) {
   const int64_t kp = (k + 1) / 2;
   const int64_t w = std::min<int64_t>(width, rows - r0);
-  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-  alignas(64) uint32_t tmp[16];
-  for (int64_t i = 0; i < width; i++) {
-    if (i >= w) {
-      for (int64_t p = 0; p < kp; p++) dst[p * width + i] = 0;
-      continue;
-    }
-    const float *s = x + (r0 + i) * ld;
+  for (int64_t g0 = 0; g0 < width; g0 += 16) {
+    const int valid = static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(16, w - g0)));
+    const __mmask16 store = lanes(width - g0);
     for (int64_t p0 = 0; p0 < kp; p0 += 16) {
-      int64_t kl = std::min<int64_t>(32, k - 2 * p0);
-      __mmask16 m0 = kl >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << kl) - 1);
-      __mmask16 m1 = kl >= 32 ? static_cast<__mmask16>(0xFFFF)
-                              : (kl <= 16 ? static_cast<__mmask16>(0) : static_cast<__mmask16>((1u << (kl - 16)) - 1));
-      __m512 v0 = _mm512_maskz_loadu_ps(m0, s + 2 * p0);
-      __m512 v1 = _mm512_maskz_loadu_ps(m1, s + 2 * p0 + 16);
-      __m512i ev = _mm512_castps_si512(_mm512_permutex2var_ps(v0, even, v1));
-      __m512i od = _mm512_castps_si512(_mm512_permutex2var_ps(v0, odd, v1));
-      __m512i pr = _mm512_or_si512(round_hi16(_mm512_castsi512_ps(ev)), _mm512_slli_epi32(round_hi16(_mm512_castsi512_ps(od)), 16));
-      _mm512_store_si512(tmp, pr);
-      int64_t np = std::min<int64_t>(16, kp - p0);
-      for (int64_t q = 0; q < np; q++) dst[(p0 + q) * width + i] = tmp[q];
+      const int64_t kl = k - 2 * p0;  // floats of k left in each row
+      const __mmask16 m0 = lanes(kl), m1 = lanes(kl - 16);
+      __m512 r[16];
+      for (int i = 0; i < 16; i++) {
+        if (i < valid) {
+          const float *s = x + (r0 + g0 + i) * ld + 2 * p0;
+          r[i] = _mm512_castsi512_ps(cvt_consecutive(_mm512_maskz_loadu_ps(m0, s), _mm512_maskz_loadu_ps(m1, s + 16)));
+        } else {
+          r[i] = _mm512_setzero_ps();
+        }
+      }
+      transpose16(r);
+      const int np = static_cast<int>(std::min<int64_t>(16, kp - p0));
+      for (int q = 0; q < np; q++) _mm512_mask_storeu_ps(reinterpret_cast<float *>(dst + (p0 + q) * width + g0), store, r[q]);
     }
   }
 }
@@ -182,10 +212,19 @@ Plan make_plan(const GemmArgs &g) {
   return P;
 }
 
+// A panels are packed in groups of this many (op(A) with k along rows packs 8 panels per pass).
+constexpr int64_t kAGroup = 8;
+
 // Packs A panels [i0, i1) and B panels [j0, j1) of one batch item.
 void pack_item(const GemmArgs &g, const Plan &P, const float *a, const float *b, uint32_t *Ap, uint32_t *Bp, int64_t i0,
                int64_t i1, int64_t j0, int64_t j1) {
-  for (int64_t i = i0; i < i1; i++) pack_any(a, g.lda, g.transA, i * MR, P.m, P.k, MR, Ap + i * P.kp * MR);
+  const int64_t pstride = P.kp * MR;
+  if (g.transA) {
+    for (int64_t i = i0; i < i1; i += kAGroup)
+      pack_rows_interleave_6x8(a, g.lda, i * MR, P.m, P.k, static_cast<int>(std::min(kAGroup, i1 - i)), Ap + i * pstride, pstride);
+  } else {
+    for (int64_t i = i0; i < i1; i++) pack_cols_pairs(a, g.lda, i * MR, P.m, P.k, MR, Ap + i * pstride);
+  }
   for (int64_t j = j0; j < j1; j++) pack_any(b, g.ldb, !g.transB, j * NR, P.n, P.k, NR, Bp + j * P.kp * NR);
 }
 
@@ -268,10 +307,11 @@ void gemm_bf16_avx512(const GemmArgs &g) {
     const float *a = g.a + bi * g.strideA, *b = g.b + bi * g.strideB;
     std::atomic<int64_t> next_panel{0}, next_unit{0};
     tp.run([&](int, int) {
-      // Panels 0..mp-1 are A's, mp..mp+np-1 are B's.
-      for (int64_t q; (q = next_panel.fetch_add(1, std::memory_order_relaxed)) < P.mp + P.np;) {
-        if (q < P.mp) pack_item(g, P, a, b, Ap, Bp, q, q + 1, 0, 0);
-        else pack_item(g, P, a, b, Ap, Bp, 0, 0, q - P.mp, q - P.mp + 1);
+      // Work items 0..ga-1 are groups of A panels, ga..ga+np-1 single B panels.
+      const int64_t ga = (P.mp + kAGroup - 1) / kAGroup;
+      for (int64_t q; (q = next_panel.fetch_add(1, std::memory_order_relaxed)) < ga + P.np;) {
+        if (q < ga) pack_item(g, P, a, b, Ap, Bp, q * kAGroup, std::min(P.mp, (q + 1) * kAGroup), 0, 0);
+        else pack_item(g, P, a, b, Ap, Bp, 0, 0, q - ga, q - ga + 1);
       }
     });
     float *c = g.c + bi * g.strideC;

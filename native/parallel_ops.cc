@@ -214,8 +214,8 @@ void par_cross_entropy_backward(const float *probs, const int32_t *labels, const
   });
 }
 
-void par_adamw(const OpsTable &k, float *p, const float *g, float *m, float *v, int64_t n, double lr, double beta1,
-               double beta2, double eps, double weight_decay, double step) {
+void par_adamw(const OpsTable &k, float *p, float *g, float *m, float *v, int64_t n, double lr, double beta1,
+               double beta2, double eps, double weight_decay, double step, double grad_scale, bool zero_grad) {
   // Scalars as torch computes them (in double on the host), then used in float per element.
   const float decay_mul = static_cast<float>(1.0 - lr * weight_decay);
   const double bc1 = 1.0 - std::pow(beta1, step);
@@ -224,7 +224,8 @@ void par_adamw(const OpsTable &k, float *p, const float *g, float *m, float *v, 
   const float bc2_sqrt = static_cast<float>(std::sqrt(bc2));
   parallel_range(n, 4, kAlign, [&](int64_t s, int64_t e) {
     k.adamw(p + s, g + s, m + s, v + s, e - s, decay_mul, static_cast<float>(beta1), static_cast<float>(1.0 - beta1),
-            static_cast<float>(beta2), static_cast<float>(1.0 - beta2), step_size, bc2_sqrt, static_cast<float>(eps));
+            static_cast<float>(beta2), static_cast<float>(1.0 - beta2), step_size, bc2_sqrt, static_cast<float>(eps),
+            static_cast<float>(grad_scale), zero_grad ? 1 : 0);
   });
 }
 

@@ -35,7 +35,7 @@ void par_cross_entropy_forward(const OpsTable &k, const float *logits, const int
                                float *probs, int64_t rows, int64_t classes, int32_t ignore_index, double out[2]);
 void par_cross_entropy_backward(const float *probs, const int32_t *labels, const float *weights, float *dlogits,
                                 int64_t rows, int64_t classes, int32_t ignore_index, float grad_scale);
-void par_adamw(const OpsTable &k, float *p, const float *g, float *m, float *v, int64_t n, double lr, double beta1,
-               double beta2, double eps, double weight_decay, double step);
+void par_adamw(const OpsTable &k, float *p, float *g, float *m, float *v, int64_t n, double lr, double beta1,
+               double beta2, double eps, double weight_decay, double step, double grad_scale, bool zero_grad);
 
 }  // namespace tt

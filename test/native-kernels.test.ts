@@ -259,15 +259,20 @@ function elementwiseSuite(nk: Kernels): void {
     }
   });
 
-  test('adamw: three steps against the reference (weight decay, bias correction)', () => {
+  test('adamw: three steps against the reference (weight decay, bias correction, clip factor, zeroing)', () => {
     for (const n of SIZES) {
       const r = rng(n + 3);
       const p = randView(n, r), m = new Guarded(n, () => 0), v = new Guarded(n, () => 0);
       const pRef = p.copy(), mRef = new Float32Array(n), vRef = new Float32Array(n);
       for (let step = 1; step <= 3; step++) {
         const g = randView(n, r, 0.1);
-        nk.adamw(p.v, g.v, m.v, v.v, n, 1e-3, 0.9, 0.999, 1e-8, 0.01, step);
-        refKernels.adamw(pRef, g.v, mRef, vRef, n, 1e-3, 0.9, 0.999, 1e-8, 0.01, step);
+        const gradScale = step === 2 ? 0.37 : 1, zeroGrad = step === 3;
+        refKernels.adamw(pRef, g.v.slice(), mRef, vRef, n, 1e-3, 0.9, 0.999, 1e-8, 0.01, step, gradScale, false);
+        const before = g.v.slice();
+        nk.adamw(p.v, g.v, m.v, v.v, n, 1e-3, 0.9, 0.999, 1e-8, 0.01, step, gradScale, zeroGrad);
+        if (zeroGrad) assert.ok(g.v.every((x) => x === 0), `adamw n=${n}: zeroGrad leaves the gradients zero`);
+        else assert.ok(bytesEqual(g.v, before), `adamw n=${n}: the gradients are not modified`);
+        g.checkPadding('adamw grad');
       }
       assertClose(`adamw param n=${n}`, p.v, pRef, 1e-6, 1e-5);
       assertClose(`adamw m n=${n}`, m.v, mRef, 1e-9, 1e-5);

@@ -124,3 +124,27 @@ test('gradient clipping and AdamW (with and without decay) match torch', () => {
     }
   }
 });
+
+test('fusedStep (clip, update and zero_grad in one pass) is bit-identical to the three calls', () => {
+  const make = () => {
+    const a = Tensor.from(f32('adamw.param0').slice(), [8]), b = Tensor.from(f32('adamw.param0').slice(0, 4), [4]);
+    a.requiresGrad = b.requiresGrad = true;
+    return { a, b, opt: new AdamW([['a.weight', a], ['b.bias', b]], { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 }) };
+  };
+  const x = make(), y = make();
+  const grads = f32('adamw.grads');
+  for (let s = 0; s < 3; s++) {
+    for (const m of [x, y]) {
+      // Large gradients in step 2 so that clipping is active there, small ones otherwise.
+      m.a.grad!.set(grads.subarray(s * 8, s * 8 + 8).map((g) => (s === 1 ? 50 * g : g)));
+      m.b.grad!.set(grads.subarray(s * 8, s * 8 + 4));
+    }
+    const n1 = x.opt.clipGradNorm(1); x.opt.update(2e-3); x.opt.zeroGrad();
+    const n2 = y.opt.fusedStep(2e-3, 1);
+    assert.equal(n2, n1);
+    if (s === 1) assert.ok(n1 > 1, `step 2 must clip (norm ${n1})`);
+    assert.deepEqual([...y.a.f, ...y.b.f], [...x.a.f, ...x.b.f], `step ${s + 1}: parameters`);
+    assert.deepEqual([...y.opt.m, ...y.opt.v], [...x.opt.m, ...x.opt.v], `step ${s + 1}: moments`);
+    assert.ok(y.opt.flat.grad.every((g) => g === 0), `step ${s + 1}: gradients zeroed`);
+  }
+});

@@ -135,9 +135,12 @@ export interface Kernels {
    *   p -= lr * wd * p
    *   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
    *   p -= (lr / (1 - b1^step)) * m / (sqrt(v) / sqrt(1 - b2^step) + eps)
+   * where g = gradScale * grad (gradient clipping's factor, applied as each gradient is read, in the
+   * parameters' precision as torch's in-place clip does). zeroGrad: write 0 to grad afterwards.
    */
   adamw(param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, n: number,
-    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number): void;
+    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number,
+    gradScale: number, zeroGrad: boolean): void;
 }
 
 /**

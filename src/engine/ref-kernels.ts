@@ -256,14 +256,16 @@ export const refKernels: Kernels = {
     }
   },
 
-  adamw(param, grad, m, v, n, lr, beta1, beta2, eps, weightDecay, step) {
+  adamw(param, grad, m, v, n, lr, beta1, beta2, eps, weightDecay, step, gradScale, zeroGrad) {
     const bc1 = 1 - Math.pow(beta1, step);
     const bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
     const stepSize = lr / bc1;
+    const f32 = param instanceof Float32Array; // the scaled gradient is rounded like an in-place float32 multiply
     for (let i = 0; i < n; i++) {
       let p = param[i];
       if (weightDecay !== 0) p *= 1 - lr * weightDecay;
-      const g = grad[i];
+      const g = f32 ? Math.fround(Math.fround(gradScale) * grad[i]) : gradScale * grad[i];
+      if (zeroGrad) grad[i] = 0;
       const mi = beta1 * m[i] + (1 - beta1) * g;
       const vi = beta2 * v[i] + (1 - beta2) * g * g;
       m[i] = mi;

@@ -53,24 +53,40 @@ export class AdamW {
   /** torch.nn.utils.clip_grad_norm_: scale by max/(norm + 1e-6) when norm > max. Returns the norm before clipping. */
   clipGradNorm(maxNorm: number): number {
     const norm = this.gradNorm();
-    if (maxNorm > 0 && norm > maxNorm) {
+    const f = clipFactor(norm, maxNorm);
+    if (f !== 1) {
       const g = this.flat.grad;
-      kernels().scale(g, maxNorm / (norm + 1e-6), g, g.length);
+      kernels().scale(g, f, g, g.length);
     }
     return norm;
   }
 
   /** One update with learning rate `lr` (the schedule's value for this step). */
   update(lr: number): void {
+    this.apply(lr, 1, false);
+  }
+
+  /**
+   * The Trainer's step: clip_grad_norm_(maxGradNorm) (0 = no clipping), the update, zero_grad(), with
+   * the clipping factor applied and the gradients zeroed inside the update's single pass over them
+   * (bit-identical to the three calls). Returns the gradient norm before clipping.
+   */
+  fusedStep(lr: number, maxGradNorm: number): number {
+    const norm = this.gradNorm();
+    this.apply(lr, clipFactor(norm, maxGradNorm), true);
+    return norm;
+  }
+
+  private apply(lr: number, gradScale: number, zeroGrad: boolean): void {
     this.step++;
     const { beta1, beta2, eps, weightDecay } = this.opts;
     const K = kernels();
     const { data, grad } = this.flat;
     const d = this.decayCount, n = data.length;
     K.adamw(data.subarray(0, d), grad.subarray(0, d), this.m.subarray(0, d), this.v.subarray(0, d), d,
-      lr, beta1, beta2, eps, weightDecay, this.step);
+      lr, beta1, beta2, eps, weightDecay, this.step, gradScale, zeroGrad);
     K.adamw(data.subarray(d), grad.subarray(d), this.m.subarray(d), this.v.subarray(d), n - d,
-      lr, beta1, beta2, eps, 0, this.step);
+      lr, beta1, beta2, eps, 0, this.step, gradScale, zeroGrad);
   }
 
   state(): OptimizerState {
@@ -85,4 +101,9 @@ export class AdamW {
     this.m.set(s.m);
     this.v.set(s.v);
   }
+}
+
+/** clip_grad_norm_'s factor: max / (norm + 1e-6) when norm exceeds max (> 0), else 1. */
+function clipFactor(norm: number, maxNorm: number): number {
+  return maxNorm > 0 && norm > maxNorm ? maxNorm / (norm + 1e-6) : 1;
 }

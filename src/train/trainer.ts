@@ -140,10 +140,9 @@ export class Trainer {
         if (window.length < accum && consumed < batches) continue;
         const loss = this.precision(() => this.trainingStep(window));
         window = [];
-        const gradNorm = this.optimizer.clipGradNorm(args.maxGradNorm);
         const lr = lrFor(this.globalStep);
-        this.optimizer.update(lr);
-        this.optimizer.zeroGrad();
+        const gradNorm = this.optimizer.fusedStep(lr, args.maxGradNorm); // clip, update, zero_grad
+
         this.globalStep++;
         this.epoch = epoch + consumed / batches;
         lossSinceLog += loss; stepsSinceLog++; totalLoss += loss; stepsRun++;
