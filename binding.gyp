@@ -10,6 +10,7 @@
         "native/gemm_avx2.cc",
         "native/gemm_avx512.cc",
         "native/parallel_ops.cc",
+        "native/attention.cc",
         "native/ops_scalar.cc",
         "native/ops_avx2.cc",
         "native/ops_avx512.cc",

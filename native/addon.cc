@@ -10,6 +10,7 @@
 #include <new>
 #include <string>
 
+#include "attention.h"
 #include "common.h"
 #include "parallel_ops.h"
 #include "thread_pool.h"
@@ -261,6 +262,109 @@ Napi::Value DropoutForward(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
+Napi::Value BiasDropoutAdd(const Napi::CallbackInfo &info) {
+  Args A{info, "biasDropoutAdd"};
+  A.count(7);
+  int64_t rows = A.size(3, "rows"), cols = A.size(4, "cols");
+  double p = dropout_p(A, 5);
+  uint32_t seed = seed_arg(A, 6);
+  float *y = A.f32(0, "y", d(rows) * d(cols));
+  const float *bias = A.f32(1, "bias", d(cols));
+  const float *residual = A.f32(2, "residual", d(rows) * d(cols));
+  par_bias_dropout_add(ops(), y, bias, residual, rows, cols, p, seed);
+  return info.Env().Undefined();
+}
+
+// q, k, v: [B, T, nh * d] views with row stride ld; ctx-like operands have their own row stride.
+AttentionArgs attention_args(const Args &A, size_t iq, size_t ild, size_t iprobs, size_t idims, size_t iscale) {
+  AttentionArgs a;
+  a.batch = A.size(idims, "batch");
+  a.seq = A.size(idims + 1, "seqLen");
+  a.heads = A.size(idims + 2, "heads");
+  a.dim = A.size(idims + 3, "headDim");
+  a.ld = A.size(ild, "ld");
+  const int64_t width = a.heads * a.dim;
+  if (a.ld < width) A.range_error("ld = " + std::to_string(a.ld) + " is less than heads * headDim = " + std::to_string(width));
+  const double rows = d(a.batch) * d(a.seq);
+  const double need = rows > 0 && width > 0 ? (rows - 1) * d(a.ld) + d(width) : 0;
+  a.q = A.f32(iq, "q", need);
+  a.k = A.f32(iq + 1, "k", need);
+  a.v = A.f32(iq + 2, "v", need);
+  a.probs = A.f32(iprobs, "probs", d(a.batch) * d(a.heads) * d(a.seq) * d(a.seq));
+  a.scale = static_cast<float>(A.number(iscale, "scale"));
+  a.p = dropout_p(A, iscale + 1);
+  a.seed = seed_arg(A, iscale + 2);
+  a.bf16 = A.boolean(iscale + 3, "bf16");
+  a.mask = nullptr;
+  return a;
+}
+
+double strided_need(const AttentionArgs &a, int64_t ld) {
+  const double rows = d(a.batch) * d(a.seq), width = d(a.heads) * d(a.dim);
+  return rows > 0 && width > 0 ? (rows - 1) * d(ld) + width : 0;
+}
+
+void check_ld(const Args &A, const AttentionArgs &a, int64_t ld, const char *name) {
+  if (ld < a.heads * a.dim) A.range_error(std::string(name) + " = " + std::to_string(ld) + " is less than heads * headDim");
+}
+
+Napi::Value AttentionForward(const Napi::CallbackInfo &info) {
+  // (q, k, v, ld, mask, probs, ctx, ldc, batch, seqLen, heads, headDim, scale, p, seed, bf16)
+  Args A{info, "attentionForward"};
+  A.count(16);
+  AttentionArgs a = attention_args(A, 0, 3, 5, 8, 12);
+  a.mask = A.f32_or_null(4, "mask", d(a.batch) * d(a.seq));
+  const int64_t ldc = A.size(7, "ldc");
+  check_ld(A, a, ldc, "ldc");
+  float *ctx = A.f32(6, "ctx", strided_need(a, ldc));
+  if (a.batch > 0 && a.seq > 0 && a.heads > 0) attention_forward(ops(), g_isa, a, ctx, ldc);
+  return info.Env().Undefined();
+}
+
+Napi::Value AttentionBackward(const Napi::CallbackInfo &info) {
+  // (q, k, v, ld, probs, dctx, ldc, dq, dk, dv, ldd, betaQ, betaK, betaV, batch, seqLen, heads, headDim,
+  //  scale, p, seed, bf16)
+  Args A{info, "attentionBackward"};
+  A.count(22);
+  AttentionArgs a = attention_args(A, 0, 3, 4, 14, 18);
+  const int64_t ldc = A.size(6, "ldc"), ldd = A.size(10, "ldd");
+  check_ld(A, a, ldc, "ldc");
+  check_ld(A, a, ldd, "ldd");
+  const float *dctx = A.f32(5, "dctx", strided_need(a, ldc));
+  float *dq = A.f32_or_null(7, "dq", strided_need(a, ldd));
+  float *dk = A.f32_or_null(8, "dk", strided_need(a, ldd));
+  float *dv = A.f32_or_null(9, "dv", strided_need(a, ldd));
+  const float bq = static_cast<float>(A.number(11, "betaQ")), bk = static_cast<float>(A.number(12, "betaK")),
+              bv = static_cast<float>(A.number(13, "betaV"));
+  if (a.batch > 0 && a.seq > 0 && a.heads > 0) attention_backward(ops(), g_isa, a, dctx, ldc, dq, dk, dv, ldd, bq, bk, bv);
+  return info.Env().Undefined();
+}
+
+Napi::Value BiasGelu(const Napi::CallbackInfo &info) {
+  Args A{info, "biasGelu"};
+  A.count(6);
+  int64_t rows = A.size(3, "rows"), cols = A.size(4, "cols");
+  int approx = approximate_flag(A, 5);
+  float *x = A.f32(0, "x", d(rows) * d(cols));
+  const float *bias = A.f32(1, "bias", d(cols));
+  float *y = A.f32(2, "y", d(rows) * d(cols));
+  par_bias_gelu(ops(), x, bias, y, rows, cols, approx);
+  return info.Env().Undefined();
+}
+
+Napi::Value GeluBackwardSumRows(const Napi::CallbackInfo &info) {
+  Args A{info, "geluBackwardSumRows"};
+  A.count(7);
+  int64_t rows = A.size(4, "rows"), cols = A.size(5, "cols");
+  int approx = approximate_flag(A, 6);
+  const float *x = A.f32(0, "x", d(rows) * d(cols));
+  const float *dy = A.f32(1, "dy", d(rows) * d(cols));
+  float *dx = A.f32(2, "dx", d(rows) * d(cols));
+  float *db = A.f32(3, "db", d(cols));
+  par_gelu_backward_sum_rows(ops(), x, dy, dx, db, rows, cols, approx);
+  return info.Env().Undefined();
+}
+
 Napi::Value DropoutBackward(const Napi::CallbackInfo &info) {
   Args A{info, "dropoutBackward"};
   A.count(5);
@@ -439,6 +543,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"sumSquares", guarded<SumSquares>},
       {"geluForward", guarded<GeluForward>},
       {"geluBackward", guarded<GeluBackward>},
+      {"biasGelu", guarded<BiasGelu>},
+      {"attentionForward", guarded<AttentionForward>},
+      {"attentionBackward", guarded<AttentionBackward>},
+      {"geluBackwardSumRows", guarded<GeluBackwardSumRows>},
+      {"biasDropoutAdd", guarded<BiasDropoutAdd>},
       {"tanhForward", guarded<TanhForward>},
       {"tanhBackward", guarded<TanhBackward>},
       {"layerNormForward", guarded<LayerNormForward>},

@@ -57,6 +57,7 @@ struct GemmArgs {
   const float *b; int64_t ldb, strideB;
   float *c; int64_t ldc, strideC;
   int64_t batch;
+  bool serial = false;  // run on the calling thread only (callers that are pool tasks themselves)
 };
 
 // Runs the whole batched GEMM on the global thread pool with the given ISA's micro-kernel.

@@ -348,7 +348,7 @@ void gemm(const GemmArgs &g, Isa isa) {
     gemm_serial(cfg, g.transA, g.transB, m1 - m0, n1 - n0, g.k, g.alpha, a, g.lda, b, g.ldb, g.beta, c, g.ldc);
   };
   double work = static_cast<double>(g.m) * g.n * (g.k > 0 ? g.k : 1) * g.batch;
-  if (T == 1 || work < 2097152.0) {  // < ~40 us of work: waking threads costs more than it saves
+  if (T == 1 || g.serial || work < 2097152.0) {  // < ~40 us of work: waking threads costs more than it saves
     for (int64_t i = 0; i < g.batch; i++) one(i, 0, g.m, 0, g.n);
     return;
   }

@@ -56,10 +56,15 @@ constexpr int64_t kMaxBlockPairs = 256;  // k pairs per block (64 KiB of a 64-wi
 #if TT_X86
 #define TT_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,fma")))
 
-// acc(6 x 64) = sum over kcp pairs of Ap (kcp x 6 pairs) times Bp (kcp x 64 pairs); then
+// acc(6 x 64) = sum over kcp pairs of A (6 rows of kcp pairs) times Bp (kcp x 64 pairs); then
 // C[:mr, :nr] = alpha * acc + beta * C (beta == 0: C not read).
-TT_BF16_TARGET void micro_bf16(int64_t kcp, const uint32_t *Ap, const uint32_t *Bp, float *C, int64_t ldc,
+// A is either a packed panel (kRowsA false: pair p of row i at A[p * MR + i]) or bf16 rows as
+// stored (kRowsA true: at A[i * lda + p], lda in pairs; rows past mr alias row 0 and are not stored).
+template <bool kRowsA>
+TT_BF16_TARGET void micro_bf16(int64_t kcp, const uint32_t *A, int64_t lda, const uint32_t *Bp, float *C, int64_t ldc,
                                float alpha, float beta, int mr, int nr) {
+  const uint32_t *ar[MR];
+  for (int i = 0; i < MR; i++) ar[i] = kRowsA ? A + (i < mr ? i : 0) * lda : A + i;
   __m512 acc[MR][NV];
 #pragma GCC unroll 6
   for (int i = 0; i < MR; i++)
@@ -72,7 +77,7 @@ TT_BF16_TARGET void micro_bf16(int64_t kcp, const uint32_t *Ap, const uint32_t *
     for (int v = 0; v < NV; v++) b[v] = _mm512_load_si512(reinterpret_cast<const void *>(Bp + p * NR + 16 * v));
 #pragma GCC unroll 6
     for (int i = 0; i < MR; i++) {
-      __m512i a = _mm512_set1_epi32(static_cast<int>(Ap[p * MR + i]));
+      __m512i a = _mm512_set1_epi32(static_cast<int>(kRowsA ? ar[i][p] : ar[i][p * MR]));
 #pragma GCC unroll 4
       for (int v = 0; v < NV; v++) acc[i][v] = _mm512_dpbf16_ps(acc[i][v], (__m512bh)a, (__m512bh)b[v]);
     }
@@ -110,6 +115,17 @@ TT_BF16_TARGET inline __m512i cvt_interleave(__m512 even, __m512 odd) {
 
 TT_BF16_TARGET inline __mmask16 lanes(int64_t n) {
   return n >= 16 ? static_cast<__mmask16>(0xFFFF) : (n <= 0 ? static_cast<__mmask16>(0) : static_cast<__mmask16>((1u << n) - 1));
+}
+
+// One stored row of k floats (k along the row) to kp = ceil(k / 2) bf16 pairs in order.
+TT_BF16_TARGET void convert_row_pairs(const float *x, int64_t k, uint32_t *dst) {
+  const int64_t kp = (k + 1) / 2;
+  for (int64_t p0 = 0; p0 < kp; p0 += 16) {
+    const int64_t kl = k - 2 * p0;
+    const __m512i v = cvt_consecutive(_mm512_maskz_loadu_ps(lanes(kl), x + 2 * p0), _mm512_maskz_loadu_ps(lanes(kl - 16), x + 2 * p0 + 16));
+    if (p0 + 16 <= kp) _mm512_storeu_si512(dst + p0, v);
+    else _mm512_mask_storeu_epi32(dst + p0, lanes(kp - p0), v);
+  }
 }
 
 // Pairs of 16 columns from the k row at e (even k) and the one below it (odd k; zero when absent).
@@ -215,7 +231,9 @@ Plan make_plan(const GemmArgs &g) {
 // A panels are packed in groups of this many (op(A) with k along rows packs 8 panels per pass).
 constexpr int64_t kAGroup = 8;
 
-// Packs A panels [i0, i1) and B panels [j0, j1) of one batch item.
+// Packs A panels [i0, i1) and B panels [j0, j1) of one batch item. op(A) with k along its stored
+// rows (A not transposed) is not reordered, only converted row by row: the micro-kernel reads the
+// pairs of its 6 rows in place (kRowsA), where a panel layout would cost a transpose per 6 rows.
 void pack_item(const GemmArgs &g, const Plan &P, const float *a, const float *b, uint32_t *Ap, uint32_t *Bp, int64_t i0,
                int64_t i1, int64_t j0, int64_t j1) {
   const int64_t pstride = P.kp * MR;
@@ -223,7 +241,7 @@ void pack_item(const GemmArgs &g, const Plan &P, const float *a, const float *b,
     for (int64_t i = i0; i < i1; i += kAGroup)
       pack_rows_interleave_6x8(a, g.lda, i * MR, P.m, P.k, static_cast<int>(std::min(kAGroup, i1 - i)), Ap + i * pstride, pstride);
   } else {
-    for (int64_t i = i0; i < i1; i++) pack_cols_pairs(a, g.lda, i * MR, P.m, P.k, MR, Ap + i * pstride);
+    for (int64_t r = i0 * MR; r < std::min(P.m, i1 * MR); r++) convert_row_pairs(a + r * g.lda, P.k, Ap + r * P.kp);
   }
   for (int64_t j = j0; j < j1; j++) pack_any(b, g.ldb, !g.transB, j * NR, P.n, P.k, NR, Bp + j * P.kp * NR);
 }
@@ -245,8 +263,10 @@ void compute_units(const GemmArgs &g, const Plan &P, const uint32_t *Ap, const u
         const int nr = static_cast<int>(std::min<int64_t>(NR, P.n - j * NR));
         for (int64_t i = ia; i < ib; i++) {
           const int mr = static_cast<int>(std::min<int64_t>(MR, P.m - i * MR));
-          micro_bf16(pc, Ap + (i * P.kp + p0) * MR, Bp + (j * P.kp + p0) * NR, c + i * MR * g.ldc + j * NR, g.ldc,
-                     g.alpha, beta, mr, nr);
+          const uint32_t *bp = Bp + (j * P.kp + p0) * NR;
+          float *cp = c + i * MR * g.ldc + j * NR;
+          if (g.transA) micro_bf16<false>(pc, Ap + (i * P.kp + p0) * MR, 0, bp, cp, g.ldc, g.alpha, beta, mr, nr);
+          else micro_bf16<true>(pc, Ap + i * MR * P.kp + p0, P.kp, bp, cp, g.ldc, g.alpha, beta, mr, nr);
         }
       }
     }
@@ -283,7 +303,7 @@ void gemm_bf16_avx512(const GemmArgs &g) {
   // Work is handed out dynamically (an atomic counter over items, panels or C units): which thread
   // computes a tile never changes its arithmetic, and a thread descheduled by other processes on a
   // shared machine holds up at most one piece instead of a fixed half.
-  const bool serial = T == 1 || work * g.batch < 2097152.0;
+  const bool serial = T == 1 || g.serial || work * g.batch < 2097152.0;
   if (serial || g.batch >= T) {
     // Whole batch items per thread (attention products), each with its own packing buffers.
     std::atomic<int64_t> next{0};

@@ -127,7 +127,7 @@ void par_softmax_backward(const OpsTable &k, const float *y, const float *dy, fl
                  [&](int64_t b, int64_t e) { k.softmax_backward(y + b * tk, dy + b * tk, ds + b * tk, e - b, tk, scale); });
 }
 
-static uint32_t dropout_threshold(double p) {
+uint32_t dropout_threshold(double p) {
   double t = std::floor(p * 4294967296.0);
   return t >= 4294967295.0 ? 4294967295u : (t <= 0 ? 0u : static_cast<uint32_t>(t));
 }
@@ -138,6 +138,48 @@ void par_dropout_forward(const OpsTable &k, const float *x, float *y, int64_t n,
   parallel_range(n, 2, kAlign, [&](int64_t s, int64_t e) {
     k.dropout_forward(x + s, y + s, e - s, static_cast<uint64_t>(s), th, inv_keep, seed);
   });
+}
+
+// ---- fused row passes -----------------------------------------------------------------------------
+// Each composes the range kernels above on one row (or one row piece) at a time, so the data makes
+// one trip through memory instead of one per kernel; the arithmetic, dropout counters included, is
+// that of the separate kernels.
+
+void par_bias_dropout_add(const OpsTable &k, float *y, const float *bias, const float *residual, int64_t rows,
+                          int64_t cols, double p, uint32_t seed) {
+  const uint32_t th = dropout_threshold(p);
+  const double inv_keep = 1.0 / (1.0 - p);
+  parallel_range(rows, cols * 3, 1, [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; r++) {
+      float *yr = y + r * cols;
+      k.add_bias(yr, bias, yr, 1, cols);
+      if (p > 0) k.dropout_forward(yr, yr, cols, static_cast<uint64_t>(r * cols), th, inv_keep, seed);
+      k.add(yr, residual + r * cols, yr, cols);
+    }
+  });
+}
+
+void par_bias_gelu(const OpsTable &k, float *x, const float *bias, float *y, int64_t rows, int64_t cols, int approximate) {
+  parallel_range(rows, cols * 5, 1, [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; r++) {
+      k.add_bias(x + r * cols, bias, x + r * cols, 1, cols);
+      k.gelu_forward(x + r * cols, y + r * cols, cols, approximate);
+    }
+  });
+}
+
+void par_gelu_backward_sum_rows(const OpsTable &k, const float *x, const float *dy, float *dx, float *db, int64_t rows,
+                                int64_t cols, int approximate) {
+  // Row by row (sequential memory): dx overwritten, so no zero-filled buffer is read back; then the
+  // column sums exactly as par_sum_rows_acc (a column-sliced walk through the rows measured slower
+  // than the second, sequential pass).
+  parallel_range(rows, cols * 6, 1, [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; r++) {
+      std::memset(dx + r * cols, 0, sizeof(float) * static_cast<size_t>(cols));  // gelu_backward accumulates
+      k.gelu_backward(x + r * cols, dy + r * cols, dx + r * cols, cols, approximate);
+    }
+  });
+  par_sum_rows_acc(k, dx, db, rows, cols);
 }
 
 void par_dropout_backward(const OpsTable &k, const float *dy, float *dx, int64_t n, double p, uint32_t seed) {

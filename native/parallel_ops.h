@@ -25,6 +25,17 @@ void par_softmax_forward(const OpsTable &k, const float *s, const float *mask, f
                          int64_t tq, int64_t tk, float scale);
 void par_softmax_backward(const OpsTable &k, const float *y, const float *dy, float *ds, int64_t rows, int64_t tk,
                           float scale);
+// Fused forms (each step the same arithmetic as the separate kernels, so the same bits):
+// y = dropout(y + bias) + residual in place, one pass; p == 0 skips the dropout.
+void par_bias_dropout_add(const OpsTable &k, float *y, const float *bias, const float *residual, int64_t rows,
+                          int64_t cols, double p, uint32_t seed);
+// x += bias in place, y = gelu(x), one pass.
+void par_bias_gelu(const OpsTable &k, float *x, const float *bias, float *y, int64_t rows, int64_t cols, int approximate);
+// dx = dy * gelu'(x) (overwritten: no zero fill), then db += column sums of dx.
+void par_gelu_backward_sum_rows(const OpsTable &k, const float *x, const float *dy, float *dx, float *db, int64_t rows,
+                                int64_t cols, int approximate);
+// keep = hash >= this: floor(p * 2^32), saturated (shared with the fused attention).
+uint32_t dropout_threshold(double p);
 void par_dropout_forward(const OpsTable &k, const float *x, float *y, int64_t n, double p, uint32_t seed);
 void par_dropout_backward(const OpsTable &k, const float *dy, float *dx, int64_t n, double p, uint32_t seed);
 void par_embedding_forward(const float *table, const int32_t *ids, float *out, int64_t n, int64_t dim);

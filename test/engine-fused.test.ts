@@ -120,6 +120,48 @@ test('linearDropoutAdd equals residual + dropout(linear(x)) forward and backward
   assert.throws(() => ops.linearDropoutAdd(q, Tensor.from(new Float32Array(6), [2, 3]), Tensor.from(new Float32Array(2), [2]), q, 0, 1), /residual must hold 2 rows of 2/);
 });
 
+test('linearGelu: gradients of x, W and b by finite differences (float64, erf and tanh forms)', () => {
+  for (const kind of ['erf', 'tanh'] as const) {
+    for (const [rows, inF, outF] of [[1, 1, 1], [7, 5, 3], [3, 33, 2]] as const) {
+      gradcheck(`linearGelu(${kind}) ${rows}x${inF}->${outF}`, (x, w, b) => ops.linearGelu(x, w, b, kind),
+        [leaf64([rows, inF], 41), leaf64([outF, inF], 42), leaf64([outF], 43)]);
+    }
+  }
+});
+
+test('linearGelu equals gelu(linear(x)) forward and backward (float64 and float32)', () => {
+  for (const f64 of [true, false]) {
+    for (const kind of ['erf', 'tanh'] as const) {
+      for (const [rows, inF, outF] of [[1, 1, 1], [7, 33, 129], [300, 64, 96]] as const) {
+        const mk = (shape: number[], seed: number): Tensor => {
+          const r = randoms(shape.reduce((a, b) => a * b, 1), seed);
+          const t = Tensor.from(f64 ? r : Float32Array.from(r), shape);
+          t.requiresGrad = true;
+          return t;
+        };
+        const ins = [mk([rows, inF], 51), mk([outF, inF], 52), mk([outF], 53)];
+        const gOut = f64 ? randoms(rows * outF, 54) : Float32Array.from(randoms(rows * outF, 54));
+        const run = (f: () => Tensor): number[][] => tidy(() => {
+          for (const t of ins) t.grad = null;
+          const y = f();
+          const out = Array.from(y.f);
+          backward(y, gOut);
+          return [out, ...ins.map((t) => Array.from(t.grad!))];
+        });
+        const [x, w, b] = ins;
+        const a = run(() => ops.linearGelu(x, w, b, kind));
+        const e = run(() => ops.gelu(ops.linear(x, w, b), kind));
+        const tol = f64 ? 1e-12 : 1e-6;
+        a.forEach((arr, j) => arr.forEach((v, i) => assert.ok(Math.abs(v - e[j][i]) <= tol * (1 + Math.abs(e[j][i])),
+          `${f64 ? 'float64' : 'float32'} ${kind} ${rows}x${inF}->${outF}: ${['y', 'dx', 'dW', 'db'][j]}[${i}] fused ${v} vs unfused ${e[j][i]}`)));
+      }
+    }
+  }
+  const q = Tensor.from(new Float32Array(6), [2, 3]);
+  assert.throws(() => ops.linearGelu(q, Tensor.from(new Float32Array(8), [2, 4]), Tensor.from(new Float32Array(2), [2])), /weight must be \[out, 3\]/);
+  assert.throws(() => ops.linearGelu(q, Tensor.from(new Float32Array(6), [2, 3]), Tensor.from(new Float32Array(3), [3])), /bias must be \[2\]/);
+});
+
 test('dropoutForward in place (y aliasing x) equals the out-of-place result, native and reference', async () => {
   const { loadNative } = await import('../src/engine/native.js');
   const { refKernels } = await import('../src/engine/ref-kernels.js');

@@ -285,6 +285,58 @@ function elementwiseSuite(nk: Kernels): void {
 function rowSuite(nk: Kernels): void {
   const RC: [number, number][] = [[1, 1], [1, 7], [7, 33], [33, 7], [129, 129], [5, 1000], [64, 768]];
 
+  test('fused row passes (biasGelu, geluBackwardSumRows, biasDropoutAdd) equal the separate kernels', () => {
+    const threads = nativeInfo()!.threads;
+    try {
+      for (const t of [1, 2, 3]) {
+        setThreads(t);
+        for (const [rows, cols] of [...RC, [70, 600] as [number, number]]) {
+          const r = rng(rows * 7 + cols), n = rows * cols;
+          const x = randView(n, r, 3), bias = randView(cols, r), g = randView(n, r), res = randView(n, r);
+          for (const approximate of [0, 1]) {
+            // biasGelu: against the reference, and bit for bit against addBias + geluForward.
+            const pre = new Guarded(n, () => 0), y = randView(n, r);
+            pre.v.set(x.v);
+            nk.biasGelu(pre.v, bias.v, y.v, rows, cols, approximate);
+            const preRef = x.v.slice(), yRef = new Float32Array(n);
+            refKernels.biasGelu(preRef, bias.v, yRef, rows, cols, approximate);
+            assertClose(`biasGelu pre ${rows}x${cols}`, pre.v, preRef, 0, 0);
+            assertClose(`biasGelu(${approximate}) ${rows}x${cols}`, y.v, yRef, 1e-6, 1e-6);
+            const ySep = new Float32Array(n);
+            nk.geluForward(pre.v, ySep, n, approximate);
+            assert.ok(bytesEqual(y.v, ySep), `biasGelu ${rows}x${cols}: differs from geluForward`);
+            pre.checkPadding('biasGelu x');
+            y.checkPadding('biasGelu y');
+
+            // geluBackwardSumRows overwrites dx (garbage before) and accumulates db.
+            const dx = randView(n, r), db = randView(cols, r);
+            const dxRef = new Float32Array(n), dbRef = db.v.slice(), dbSep = db.v.slice(), dxSep = new Float32Array(n);
+            nk.geluBackwardSumRows(pre.v, g.v, dx.v, db.v, rows, cols, approximate);
+            refKernels.geluBackwardSumRows(pre.v, g.v, dxRef, dbRef, rows, cols, approximate);
+            assertClose(`geluBackwardSumRows(${approximate}) dx ${rows}x${cols}`, dx.v, dxRef, 2e-6, 2e-6);
+            assertClose(`geluBackwardSumRows(${approximate}) db ${rows}x${cols}`, db.v, dbRef, 1e-5, 1e-5);
+            nk.geluBackward(pre.v, g.v, dxSep, n, approximate);
+            nk.sumRowsAcc(dxSep, dbSep, rows, cols);
+            assert.ok(bytesEqual(dx.v, dxSep) && bytesEqual(db.v, dbSep), `geluBackwardSumRows ${rows}x${cols}: differs from the separate kernels`);
+            dx.checkPadding('geluBackwardSumRows dx');
+            db.checkPadding('geluBackwardSumRows db');
+          }
+          for (const p of [0, 0.1, 0.5]) {
+            const seed = 1000 + rows + cols;
+            const yv = randView(n, r), y0 = yv.v.slice();
+            nk.biasDropoutAdd(yv.v, bias.v, res.v, rows, cols, p, seed);
+            const yRef = y0.slice();
+            refKernels.biasDropoutAdd(yRef, bias.v, res.v, rows, cols, p, seed);
+            assertClose(`biasDropoutAdd p=${p} ${rows}x${cols}`, yv.v, yRef, 0, 0);
+            yv.checkPadding('biasDropoutAdd');
+          }
+        }
+      }
+    } finally {
+      setThreads(threads);
+    }
+  });
+
   test('addBias and sumRowsAcc', () => {
     for (const [rows, cols] of RC) {
       const r = rng(rows * 1000 + cols);
@@ -486,6 +538,72 @@ function validationSuite(nk: Kernels): void {
   });
 }
 
+// ---- fused attention ------------------------------------------------------------------------------
+function attentionSuite(nk: Kernels): void {
+  test('attentionForward/Backward: every (sequence, head) block against the reference, fp32 and bf16, strided views, mask, dropout, betas', () => {
+    const threads = nativeInfo()!.threads;
+    const cases = [
+      { B: 1, T: 1, nh: 1, d: 1, extra: 0, p: 0, masked: false },
+      { B: 2, T: 7, nh: 3, d: 5, extra: 4, p: 0.2, masked: true },
+      { B: 3, T: 33, nh: 2, d: 16, extra: 0, p: 0, masked: true },
+      { B: 2, T: 20, nh: 4, d: 8, extra: 32, p: 0.5, masked: false },
+    ];
+    try {
+      for (const c of cases) {
+        const { B, T, nh, d } = c;
+        const H = nh * d, ld = H + c.extra, ldd = H + 3, r = rng(B * 1000 + T * 10 + nh);
+        const q = randView(B * T * ld, r), k = randView(B * T * ld, r), v = randView(B * T * ld, r);
+        const mask = c.masked ? new Float32Array(B * T).map((_, i) => (i % T < T - 1 - (i % 3) ? 0 : -3.4028234663852886e38)) : null;
+        const g = randView(B * T * H, r);
+        const nP = B * nh * T * T, scale = 1 / Math.sqrt(d), seed = 77 + T;
+        for (const bf16 of [false, true]) {
+          const results: Float32Array[][] = [];
+          for (const t of [1, 2, 3]) {
+            setThreads(t);
+            const probs = new Guarded(nP, () => NaN), ctx = new Guarded(B * T * H, () => NaN);
+            nk.attentionForward(q.v, k.v, v.v, ld, mask, probs.v, ctx.v, H, B, T, nh, d, scale, c.p, seed, bf16);
+            // dq overwritten (beta 0, garbage before), dk accumulated (beta 1), dv overwritten.
+            const dq = randView(B * T * ldd, rng(5)), dk = randView(B * T * ldd, rng(6)), dv = randView(B * T * ldd, rng(7));
+            const dk0 = dk.v.slice();
+            nk.attentionBackward(q.v, k.v, v.v, ld, probs.v, ctx.v.map((_, i) => g.v[i]), H, dq.v, dk.v, dv.v, ldd, 0, 1, 0,
+              B, T, nh, d, scale, c.p, seed, bf16);
+            for (const x of [probs, ctx, dq, dk, dv]) x.checkPadding('attention');
+            results.push([probs.v, ctx.v, dq.v, dk.v, dv.v].map((x) => x.slice()));
+            if (t > 1) {
+              results[results.length - 1].forEach((x, i) => assert.ok(bytesEqual(x, results[0][i]),
+                `attention ${JSON.stringify(c)} bf16=${bf16}: output ${i} with ${t} threads differs from 1 thread`));
+              continue;
+            }
+            const pRef = new Float32Array(nP), cRef = new Float32Array(B * T * H);
+            refKernels.attentionForward(q.v, k.v, v.v, ld, mask, pRef, cRef, H, B, T, nh, d, scale, c.p, seed, bf16);
+            const tol = bf16 ? 2e-5 : 2e-6;
+            assertClose(`attention probs ${JSON.stringify(c)} bf16=${bf16}`, probs.v, pRef, tol, tol);
+            assertClose(`attention ctx ${JSON.stringify(c)} bf16=${bf16}`, ctx.v, cRef, tol, tol);
+            const dqRef = new Float32Array(B * T * ldd), dkRef = dk0, dvRef = new Float32Array(B * T * ldd);
+            refKernels.attentionBackward(q.v, k.v, v.v, ld, pRef, g.v, H, dqRef, dkRef, dvRef, ldd, 0, 1, 0,
+              B, T, nh, d, scale, c.p, seed, bf16);
+            // Columns past H in the ldd-strided gradients are never written.
+            const inView = (i: number) => i % ldd < H;
+            const gtol = bf16 ? 1e-4 : 1e-5;
+            for (const [name, a, e] of [['dq', dq.v, dqRef], ['dk', dk.v, dkRef], ['dv', dv.v, dvRef]] as const) {
+              assertClose(`attention ${name} ${JSON.stringify(c)} bf16=${bf16}`, a.filter((_, i) => inView(i)), e.filter((_, i) => inView(i)), gtol, gtol);
+            }
+          }
+        }
+        // Null gradients are skipped; dv alone still matches.
+        const probs = new Float32Array(nP), ctx = new Float32Array(B * T * H);
+        nk.attentionForward(q.v, k.v, v.v, ld, mask, probs, ctx, H, B, T, nh, d, scale, c.p, seed, false);
+        const dvOnly = new Float32Array(B * T * ldd), dvRef = new Float32Array(B * T * ldd);
+        nk.attentionBackward(q.v, k.v, v.v, ld, probs, g.v, H, null, null, dvOnly, ldd, 0, 0, 0, B, T, nh, d, scale, c.p, seed, false);
+        refKernels.attentionBackward(q.v, k.v, v.v, ld, probs, g.v, H, null, null, dvRef, ldd, 0, 0, 0, B, T, nh, d, scale, c.p, seed, false);
+        assertClose(`attention dv only ${JSON.stringify(c)}`, dvOnly, dvRef, 1e-5, 1e-5);
+      }
+    } finally {
+      setThreads(threads);
+    }
+  });
+}
+
 // ---- registration ---------------------------------------------------------------------------------
 if (native === null) {
   test('native kernels', { skip: `native addon not built (${nativeLoadError()}); run "npm ci" or "npm run install" to build it` }, () => {});
@@ -507,6 +625,7 @@ if (native === null) {
       gemmSuite(native);
       elementwiseSuite(native);
       rowSuite(native);
+      attentionSuite(native);
       determinismSuite(native, info.threads);
     });
   }

@@ -3,7 +3,7 @@
  * records a GradNode on its output; `backward` walks those nodes in reverse topological order.
  * Backward functions accumulate into `.grad`, so a tensor used twice receives both contributions.
  */
-import { Tensor, releaseBuffer, takeZeroed, type GradNode } from './tensor.js';
+import { Tensor, releaseBuffer, takeBuffer, takeZeroed, type GradNode } from './tensor.js';
 
 let gradEnabled = true;
 
@@ -45,6 +45,17 @@ export function gradOf(t: Tensor): Float32Array | Float64Array {
       : dtype === 'float64' ? new Float64Array(t.size) : new Float32Array(t.size);
   }
   return t.grad;
+}
+
+/**
+ * The gradient buffer of `t` for a GEMM that writes every element of it, with the GEMM's beta: the
+ * first contribution to an intermediate's gradient overwrites a buffer that was never zero-filled
+ * (beta 0); later ones, and every parameter's, accumulate (beta 1).
+ */
+export function gradForGemm(t: Tensor): { buf: Float32Array | Float64Array; beta: 0 | 1 } {
+  if (t.grad || !t.node) return { buf: gradOf(t), beta: 1 };
+  t.grad = takeBuffer(t.dtype === 'float64' ? 'float64' : 'float32', t.size) as Float32Array | Float64Array;
+  return { buf: t.grad, beta: 0 };
 }
 
 /**

@@ -65,6 +65,17 @@ export interface Kernels {
   geluForward(x: FloatArray, y: FloatArray, n: number, approximate: number): void;
   /** dx[i] += dy[i] * gelu'(x[i]). */
   geluBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, n: number, approximate: number): void;
+  /**
+   * A linear layer's bias and GELU in one pass over [rows, cols]: x += bias (x keeps the
+   * pre-activation for backward), y = gelu(x). Equals addBias(x, bias, x) then geluForward(x, y).
+   */
+  biasGelu(x: FloatArray, bias: FloatArray, y: FloatArray, rows: number, cols: number, approximate: number): void;
+  /**
+   * GELU's backward into a buffer it overwrites (no zero fill needed), and the bias gradient:
+   * dx = dy * gelu'(x), db += column sums of dx. Equals zeroing dx, geluBackward, then sumRowsAcc(dx, db).
+   */
+  geluBackwardSumRows(x: FloatArray, dy: FloatArray, dx: FloatArray, db: FloatArray, rows: number, cols: number,
+    approximate: number): void;
   /** y = tanh(x). */
   tanhForward(x: FloatArray, y: FloatArray, n: number): void;
   /** dx += dy * (1 - y^2), y the forward output. */
@@ -91,6 +102,28 @@ export interface Kernels {
   softmaxForward(s: FloatArray, mask: FloatArray | null, y: FloatArray,
     batch: number, heads: number, tq: number, tk: number, scale: number): void;
   /** ds += scale * y * (dy - sum_j(dy * y)) per row of length tk; rows = batch*heads*tq. */
+  /**
+   * Scaled dot-product attention over all heads, computed one (sequence b, head h) block at a time:
+   *   probs[b, h] = softmax(scale * Q_bh K_bh^T + mask[b]),  ctx_bh = dropout(probs[b, h]) V_bh
+   * q, k, v: [batch, seqLen, heads * headDim] with row stride ld (so they may be column slices of
+   * one wider buffer); X_bh = rows of sequence b, columns h * headDim .. + headDim. ctx has row
+   * stride ldc; mask [batch, seqLen] additive or null; probs [batch, heads, seqLen, seqLen] is written.
+   * Dropout is dropoutForward's with the flat index in probs; bf16: the four products per block use
+   * gemmBf16. Equals, bit for bit, per-block gemm + softmaxForward + dropoutForward + gemm.
+   */
+  attentionForward(q: FloatArray, k: FloatArray, v: FloatArray, ld: number, mask: FloatArray | null, probs: FloatArray,
+    ctx: FloatArray, ldc: number, batch: number, seqLen: number, heads: number, headDim: number, scale: number,
+    p: number, seed: number, bf16: boolean): void;
+  /**
+   * attentionForward's backward from dctx (row stride ldc) and the saved probs, per block:
+   *   dv = betaV dv + dropout(P)^T dctx;  dP = dropout-backward(dctx V^T);  dS = softmax-backward(P, dP)
+   *   dq = betaQ dq + dS K;  dk = betaK dk + dS^T Q
+   * dq, dk, dv (row stride ldd) may be null to skip; beta 0 overwrites (the blocks cover them).
+   */
+  attentionBackward(q: FloatArray, k: FloatArray, v: FloatArray, ld: number, probs: FloatArray, dctx: FloatArray,
+    ldc: number, dq: FloatArray | null, dk: FloatArray | null, dv: FloatArray | null, ldd: number, betaQ: number,
+    betaK: number, betaV: number, batch: number, seqLen: number, heads: number, headDim: number, scale: number,
+    p: number, seed: number, bf16: boolean): void;
   softmaxBackward(y: FloatArray, dy: FloatArray, ds: FloatArray, rows: number, tk: number,
     scale: number): void;
 
@@ -103,6 +136,13 @@ export interface Kernels {
   dropoutForward(x: FloatArray, y: FloatArray, n: number, p: number, seed: number): void;
   /** dx[i] += keep[i] ? dy[i] / (1 - p) : 0 with the same keep mask (recomputed from seed). */
   dropoutBackward(dy: FloatArray, dx: FloatArray, n: number, p: number, seed: number): void;
+  /**
+   * y = dropout(y + bias) + residual over [rows, cols], in place, in one pass (BERT's dense ->
+   * dropout -> residual sum); p = 0 skips the dropout. Equals addBias(y, bias, y),
+   * dropoutForward(y, y, rows * cols, p, seed), add(y, residual, y).
+   */
+  biasDropoutAdd(y: FloatArray, bias: FloatArray, residual: FloatArray, rows: number, cols: number, p: number,
+    seed: number): void;
 
   /** out[r, :] = table[ids[r], :]. ids are checked by the caller to be in [0, vocab). */
   embeddingForward(table: FloatArray, ids: Int32Array, out: FloatArray, n: number, dim: number): void;

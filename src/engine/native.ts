@@ -49,7 +49,7 @@ let kernelsObj: Kernels | null = null;
 
 const KERNEL_NAMES: readonly (keyof KernelFns)[] = [
   'gemm', 'gemmBf16', 'addBias', 'sumRowsAcc', 'add', 'axpy', 'mul', 'scale', 'sumSquares', 'geluForward',
-  'geluBackward', 'tanhForward', 'tanhBackward', 'layerNormForward', 'layerNormBackward',
+  'geluBackward', 'biasGelu', 'geluBackwardSumRows', 'biasDropoutAdd', 'attentionForward', 'attentionBackward', 'tanhForward', 'tanhBackward', 'layerNormForward', 'layerNormBackward',
   'softmaxForward', 'softmaxBackward', 'dropoutForward', 'dropoutBackward', 'embeddingForward',
   'embeddingBackward', 'permute0213', 'crossEntropyForward', 'crossEntropyBackward', 'adamw',
 ];

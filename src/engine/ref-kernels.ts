@@ -112,6 +112,17 @@ export const refKernels: Kernels = {
     for (let i = 0; i < n; i++) dx[i] += dy[i] * geluGrad(x[i], approximate);
   },
 
+  biasGelu(x, bias, y, rows, cols, approximate) {
+    refKernels.addBias(x, bias, x, rows, cols);
+    refKernels.geluForward(x, y, rows * cols, approximate);
+  },
+
+  geluBackwardSumRows(x, dy, dx, db, rows, cols, approximate) {
+    dx.fill(0, 0, rows * cols);
+    refKernels.geluBackward(x, dy, dx, rows * cols, approximate);
+    refKernels.sumRowsAcc(dx, db, rows, cols);
+  },
+
   tanhForward(x, y, n) {
     for (let i = 0; i < n; i++) y[i] = Math.tanh(x[i]);
   },
@@ -179,6 +190,43 @@ export const refKernels: Kernels = {
     }
   },
 
+  attentionForward(q, k, v, ld, mask, probs, ctx, ldc, batch, seqLen, heads, headDim, scale, p, seed, bf16) {
+    const T = seqLen, TT = T * T, nP = batch * heads * TT;
+    const mm = bf16 ? refKernels.gemmBf16 : refKernels.gemm;
+    const blocks = attentionBlocks(batch, heads, T, headDim);
+    const scores = allocLike(q, nP);
+    blocks((row0, blk) => mm(false, true, T, T, headDim, 1, q.subarray(row0(ld)), ld, 0, k.subarray(row0(ld)), ld, 0, 0,
+      scores.subarray(blk), T, 0, 1));
+    refKernels.softmaxForward(scores, mask, probs, batch, heads, T, T, scale);
+    const used = p > 0 ? allocLike(q, nP) : probs;
+    if (p > 0) refKernels.dropoutForward(probs, used, nP, p, seed);
+    blocks((row0, blk) => mm(false, false, T, headDim, T, 1, used.subarray(blk), T, 0, v.subarray(row0(ld)), ld, 0, 0,
+      ctx.subarray(row0(ldc)), ldc, 0, 1));
+  },
+
+  attentionBackward(q, k, v, ld, probs, dctx, ldc, dq, dk, dv, ldd, betaQ, betaK, betaV, batch, seqLen, heads, headDim,
+    scale, p, seed, bf16) {
+    const T = seqLen, d = headDim, TT = T * T, nP = batch * heads * TT;
+    const mm = bf16 ? refKernels.gemmBf16 : refKernels.gemm;
+    const blocks = attentionBlocks(batch, heads, T, d);
+    if (dv) {
+      const used = p > 0 ? allocLike(q, nP) : probs;
+      if (p > 0) refKernels.dropoutForward(probs, used, nP, p, seed);
+      blocks((row0, blk) => mm(true, false, T, d, T, 1, used.subarray(blk), T, 0, dctx.subarray(row0(ldc)), ldc, 0, betaV,
+        dv.subarray(row0(ldd)), ldd, 0, 1));
+    }
+    if (!dq && !dk) return;
+    const dP = allocLike(q, nP), dS = allocLike(q, nP);
+    blocks((row0, blk) => mm(false, true, T, T, d, 1, dctx.subarray(row0(ldc)), ldc, 0, v.subarray(row0(ld)), ld, 0, 0,
+      dP.subarray(blk), T, 0, 1));
+    if (p > 0) refKernels.dropoutForward(dP, dP, nP, p, seed);
+    refKernels.softmaxBackward(probs, dP, dS, batch * heads * T, T, scale);
+    if (dq) blocks((row0, blk) => mm(false, false, T, d, T, 1, dS.subarray(blk), T, 0, k.subarray(row0(ld)), ld, 0, betaQ,
+      dq.subarray(row0(ldd)), ldd, 0, 1));
+    if (dk) blocks((row0, blk) => mm(true, false, T, d, T, 1, dS.subarray(blk), T, 0, q.subarray(row0(ld)), ld, 0, betaK,
+      dk.subarray(row0(ldd)), ldd, 0, 1));
+  },
+
   softmaxBackward(y, dy, ds, rows, tk, scale) {
     for (let r = 0; r < rows; r++) {
       const o = r * tk;
@@ -192,6 +240,12 @@ export const refKernels: Kernels = {
     const thr = dropoutThreshold(p);
     const inv = 1 / (1 - p);
     for (let i = 0; i < n; i++) y[i] = dropoutHash(seed, i) >= thr ? x[i] * inv : 0;
+  },
+
+  biasDropoutAdd(y, bias, residual, rows, cols, p, seed) {
+    refKernels.addBias(y, bias, y, rows, cols);
+    if (p > 0) refKernels.dropoutForward(y, y, rows * cols, p, seed);
+    refKernels.add(y, residual, y, rows * cols);
   },
 
   dropoutBackward(dy, dx, n, p, seed) {
@@ -274,6 +328,17 @@ export const refKernels: Kernels = {
     }
   },
 };
+
+/**
+ * Visits the (sequence b, head h) blocks of attention: row0(stride) is the offset of (b, t = 0,
+ * head h) in a [batch, seqLen, heads * headDim] view with that row stride, blk the offset of the
+ * block's [seqLen, seqLen] matrix in a [batch, heads, seqLen, seqLen] buffer.
+ */
+function attentionBlocks(batch: number, heads: number, T: number, d: number) {
+  return (f: (row0: (stride: number) => number, blk: number) => void): void => {
+    for (let b = 0; b < batch; b++) for (let h = 0; h < heads; h++) f((stride) => b * T * stride + h * d, (b * heads + h) * T * T);
+  };
+}
 
 /** Allocate an array of the same precision as `like`. */
 export function allocLike(like: FloatArray, n: number): FloatArray {

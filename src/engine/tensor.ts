@@ -40,7 +40,7 @@ function view(dtype: DType, buf: ArrayBuffer, n: number): TensorData {
 }
 
 /** An uninitialised buffer (may hold stale values): the caller overwrites it. */
-function takeBuffer(dtype: DType, n: number): TensorData {
+export function takeBuffer(dtype: DType, n: number): TensorData {
   const cap = sizeClass(n * BYTES[dtype]);
   const buf = pool.get(cap)?.pop();
   if (buf) {

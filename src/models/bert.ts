@@ -151,7 +151,7 @@ export class BertForTokenClassification {
       return ops.linearDropoutAdd(h, this.p(`${name}.weight`), this.p(`${name}.bias`), res, seed === null ? 0 : cfg.hiddenDropoutProb, seed ?? 0);
     };
     const x1 = ops.layerNorm(residual(ctx, `${p}.attention.output.dense`, x), this.p(`${p}.attention.output.LayerNorm.weight`), this.p(`${p}.attention.output.LayerNorm.bias`), cfg.layerNormEps);
-    const inter = ops.gelu(ops.linear(x1, this.p(`${p}.intermediate.dense.weight`), this.p(`${p}.intermediate.dense.bias`)), cfg.hiddenAct === 'gelu' ? 'erf' : 'tanh');
+    const inter = ops.linearGelu(x1, this.p(`${p}.intermediate.dense.weight`), this.p(`${p}.intermediate.dense.bias`), cfg.hiddenAct === 'gelu' ? 'erf' : 'tanh');
     return ops.layerNorm(residual(inter, `${p}.output.dense`, x1), this.p(`${p}.output.LayerNorm.weight`), this.p(`${p}.output.LayerNorm.bias`), cfg.layerNormEps);
   }
 }

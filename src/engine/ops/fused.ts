@@ -2,17 +2,19 @@
  * Fused ops: several kernels behind one autograd node, to skip copies and keep fewer buffers alive.
  *
  * selfAttention reads Q, K and V in the layout the linear layers write ([batch, seq, heads * dim],
- * i.e. [B, T, heads, d]) through GEMM leading dimensions and batch strides, and writes the context in
- * that same layout: no head split/merge copies, forward or backward. Only the attention
- * probabilities [B, heads, T, T] are kept for backward; the dropped-out probabilities are recomputed
- * from the counter-based mask instead of stored.
+ * i.e. [B, T, heads, d]) through GEMM leading dimensions, and writes the context in that same
+ * layout: no head split/merge copies, forward or backward. The kernels (attentionForward/Backward)
+ * work one (sequence, head) block at a time with the block's scores and gradients in cache; only
+ * the attention probabilities [B, heads, T, T] are kept for backward, and the dropped-out
+ * probabilities are recomputed from the counter-based mask instead of stored.
  */
-import { needsGrad, record, gradOf } from '../autograd.js';
+import { needsGrad, record, gradOf, gradForGemm } from '../autograd.js';
 import { kernelsFor } from '../backend.js';
-import { Tensor, takeZeroed, releaseBuffer, type DType } from '../tensor.js';
-import type { FloatArray, Kernels } from '../kernels.js';
+import { Tensor, type DType } from '../tensor.js';
+import type { FloatArray } from '../kernels.js';
 import { ShapeError, checked, floatDtype } from './common.js';
-import { gemmFor, type GemmFn } from './precision.js';
+import { gemmFor } from './precision.js';
+import type { GeluKind } from './activation.js';
 
 export interface SelfAttentionOptions {
   heads: number;
@@ -49,41 +51,22 @@ export function selfAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | nu
   }
   if (!(p >= 0 && p < 1)) throw new RangeError(`selfAttention: dropout probability must be in [0, 1), got ${p}`);
   const K = kernelsFor(q.f);
-  const gemm = gemmFor(K, q.f);
-  const nP = B * nh * T * T;
-  const heads = new HeadGemm(gemm, B, T, H, nh, d);
+  const bf16 = gemmFor(K, q.f) === K.gemmBf16;
+  const scale = opts.scale;
 
-  // Scores S[b, h] = Q_h K_h^T, then P = softmax(scale * S + mask); S is dropped right away.
-  const scores = Tensor.empty([B, nh, T, T], dt);
-  heads.run(false, true, T, T, d, q.f, 'tok', k.f, 'tok', 0, scores.f, 'sq');
+  // Per (sequence, head) block: scores, softmax -> probs (kept for backward), dropout, probs V.
   const probs = Tensor.empty([B, nh, T, T], dt);
-  K.softmaxForward(scores.f, mask ? mask.f : null, probs.f, B, nh, T, T, opts.scale);
-  scores.dispose();
-
   const ctx = Tensor.empty(q.shape, dt);
-  const dropped = p > 0 ? dropoutOf(K, probs.f, nP, p, seed) : null;
-  heads.run(false, false, T, d, T, dropped ? dropped.f : probs.f, 'sq', v.f, 'tok', 0, ctx.f, 'tok');
-  dropped?.dispose();
+  K.attentionForward(q.f, k.f, v.f, H, mask ? mask.f : null, probs.f, ctx.f, H, B, T, nh, d, scale, p, seed, bf16);
 
   if (needsGrad(q, k, v)) {
     record(ctx, 'selfAttention', [q, k, v], (g) => {
-      // dV += dropout(P)^T g;  dP' = g V^T;  dP = dropout-backward(dP');  dS = softmax-backward(dP)
-      if (v.requiresGrad) {
-        const pd = p > 0 ? dropoutOf(K, probs.f, nP, p, seed) : null;
-        heads.run(true, false, T, d, T, pd ? pd.f : probs.f, 'sq', g, 'tok', 1, gradOf(v), 'tok');
-        pd?.dispose();
-      }
-      if (!q.requiresGrad && !k.requiresGrad) return;
-      const dPt = scratch(dt, nP), dP = dPt.f; // beta = 0 below: overwritten
-      heads.run(false, true, T, T, d, g, 'tok', v.f, 'tok', 0, dP, 'sq');
-      // Dropout's backward is its forward map (keep ? x / (1 - p) : 0) with the same mask, in place.
-      if (p > 0) K.dropoutForward(dP, dP, nP, p, seed);
-      const dS = takeZeroed(dt, nP) as FloatArray;
-      K.softmaxBackward(probs.f, dP, dS, B * nh * T, T, opts.scale);
-      dPt.dispose();
-      if (q.requiresGrad) heads.run(false, false, T, d, T, dS, 'sq', k.f, 'tok', 1, gradOf(q), 'tok');
-      if (k.requiresGrad) heads.run(true, false, T, d, T, dS, 'sq', q.f, 'tok', 1, gradOf(k), 'tok');
-      releaseBuffer(dS);
+      // Each block writes its rows and head columns of dq, dk and dv: together every element, so a
+      // first gradient contribution overwrites (beta 0) instead of needing a zero-filled buffer.
+      const slot = (t: Tensor) => (t.requiresGrad ? gradForGemm(t) : null);
+      const gq = slot(q), gk = slot(k), gv = slot(v);
+      K.attentionBackward(q.f, k.f, v.f, H, probs.f, g, H, gq?.buf ?? null, gk?.buf ?? null, gv?.buf ?? null, H,
+        gq?.beta ?? 0, gk?.beta ?? 0, gv?.beta ?? 0, B, T, nh, d, scale, p, seed, bf16);
     });
   } else {
     probs.dispose();
@@ -96,41 +79,13 @@ function scratch(dt: DType, n: number): Tensor {
   return Tensor.empty([n], dt);
 }
 
-function dropoutOf(K: Kernels, x: FloatArray, n: number, p: number, seed: number): Tensor {
-  const y = scratch(x instanceof Float64Array ? 'float64' : 'float32', n);
-  K.dropoutForward(x, y.f, n, p, seed);
-  return y;
-}
-
-/**
- * Per-head batched GEMMs over two layouts: 'tok' = [B, T, heads, d] (a head's [T, d] matrix has row
- * stride H = heads * d) and 'sq' = [B, heads, T, T]. One call per head with the batch axis strided,
- * so every output matrix of a call is disjoint from the others.
- */
-class HeadGemm {
-  constructor(private readonly gemm: GemmFn, private readonly B: number, private readonly T: number,
-    private readonly H: number, private readonly nh: number, private readonly d: number) {}
-
-  private at(layout: 'tok' | 'sq', h: number): [number, number, number] { // [offset, row stride, batch stride]
-    const { T, H, nh, d } = this;
-    return layout === 'tok' ? [h * d, H, T * H] : [h * T * T, T, nh * T * T];
-  }
-
-  run(tA: boolean, tB: boolean, m: number, n: number, kk: number, a: FloatArray, la: 'tok' | 'sq',
-    b: FloatArray, lb: 'tok' | 'sq', beta: number, c: FloatArray, lc: 'tok' | 'sq'): void {
-    for (let h = 0; h < this.nh; h++) {
-      const [ao, ald, as] = this.at(la, h), [bo, bld, bs] = this.at(lb, h), [co, cld, cs] = this.at(lc, h);
-      this.gemm(tA, tB, m, n, kk, 1, a.subarray(ao), ald, as, b.subarray(bo), bld, bs, beta, c.subarray(co), cld, cs, this.B);
-    }
-  }
-}
-
 /**
  * residual + dropout(x W^T + b): a linear layer whose output goes through dropout into a residual
  * sum (BERT's attention-output and output blocks), written into one buffer. The unfused chain
  * keeps three [rows, out] tensors alive until the step ends (linear output, dropout output, sum);
- * this keeps one. Backward: d(residual) += g; dY = dropout-backward(g) (recomputed mask) into a
- * transient buffer, then the linear backward (dx, dW, db) from dY.
+ * this keeps one, and bias, dropout and sum are one pass over it (K.biasDropoutAdd). Backward:
+ * d(residual) += g; dY = dropout-backward(g) (recomputed mask) into a transient buffer, then the
+ * bias gradient and the GEMMs for dx and dW from dY.
  * p = 0 (or training false) is the plain residual + linear.
  */
 export function linearDropoutAdd(x: Tensor, weight: Tensor, bias: Tensor, residual: Tensor,
@@ -149,9 +104,7 @@ export function linearDropoutAdd(x: Tensor, weight: Tensor, bias: Tensor, residu
   const gemm = gemmFor(K, x.f);
   const y = Tensor.empty(residual.shape, dt);
   gemm(false, true, rows, outF, inF, 1, x.f, inF, 0, weight.f, inF, 0, 0, y.f, outF, 0, 1);
-  K.addBias(y.f, bias.f, y.f, rows, outF);
-  if (p > 0) K.dropoutForward(y.f, y.f, n, p, s); // elementwise: in place is safe
-  K.add(y.f, residual.f, y.f, n);
+  K.biasDropoutAdd(y.f, bias.f, residual.f, rows, outF, p, s);
   if (needsGrad(x, weight, bias, residual)) {
     record(y, 'linearDropoutAdd', [x, weight, bias, residual], (g) => {
       if (residual.requiresGrad) K.axpy(n, 1, g, gradOf(residual));
@@ -159,15 +112,60 @@ export function linearDropoutAdd(x: Tensor, weight: Tensor, bias: Tensor, residu
       let dy: FloatArray = g;
       const dyt = p > 0 ? scratch(dt, n) : null;
       if (dyt) {
-        // Dropout's backward map is its forward map with the same mask; forward overwrites (no zero fill).
+        // Dropout's backward map is its forward map with the same mask; it overwrites (no zero fill).
         dy = dyt.f;
         K.dropoutForward(g, dy, n, p, s);
       }
-      if (x.requiresGrad) gemm(false, false, rows, inF, outF, 1, dy, outF, 0, weight.f, inF, 0, 1, gradOf(x), inF, 0, 1);
-      if (weight.requiresGrad) gemm(true, false, outF, inF, rows, 1, dy, outF, 0, x.f, inF, 0, 1, gradOf(weight), inF, 0, 1);
       if (bias.requiresGrad) K.sumRowsAcc(dy, gradOf(bias), rows, outF);
+      if (x.requiresGrad) {
+        const gx = gradForGemm(x);
+        gemm(false, false, rows, inF, outF, 1, dy, outF, 0, weight.f, inF, 0, gx.beta, gx.buf, inF, 0, 1);
+      }
+      if (weight.requiresGrad) gemm(true, false, outF, inF, rows, 1, dy, outF, 0, x.f, inF, 0, 1, gradOf(weight), inF, 0, 1);
       dyt?.dispose();
     });
   }
   return checked('linearDropoutAdd', y);
+}
+
+/**
+ * gelu(x W^T + b): BERT's intermediate block. After the GEMM, bias and GELU are one pass
+ * (K.biasGelu; the pre-activation is kept for backward, as the unfused linear -> gelu keeps it).
+ * Backward computes GELU's gradient into a transient buffer it overwrites, and the bias gradient
+ * (K.geluBackwardSumRows), then the GEMMs for dx and dW: no zero-filled gradient buffer for the
+ * pre-activation, one trip fewer through [rows, out] memory each way than linear then gelu.
+ */
+export function linearGelu(x: Tensor, weight: Tensor, bias: Tensor, kind: GeluKind = 'erf'): Tensor {
+  const dt = floatDtype('linearGelu', x, weight, bias);
+  const inF = x.shape[x.shape.length - 1], rows = inF === 0 ? 0 : x.size / inF;
+  if (weight.shape.length !== 2 || weight.shape[1] !== inF) throw new ShapeError('linearGelu', `weight must be [out, ${inF}]`, x, weight);
+  const outF = weight.shape[0];
+  if (bias.shape.length !== 1 || bias.shape[0] !== outF) throw new ShapeError('linearGelu', `bias must be [${outF}]`, weight, bias);
+  const approx = kind === 'tanh' ? 1 : 0, n = rows * outF;
+  const K = kernelsFor(x.f);
+  const gemm = gemmFor(K, x.f);
+  const shape = [...x.shape.slice(0, -1), outF];
+  const pre = Tensor.empty(shape, dt), y = Tensor.empty(shape, dt);
+  gemm(false, true, rows, outF, inF, 1, x.f, inF, 0, weight.f, inF, 0, 0, pre.f, outF, 0, 1);
+  K.biasGelu(pre.f, bias.f, y.f, rows, outF, approx);
+  if (needsGrad(x, weight, bias)) {
+    record(y, 'linearGelu', [x, weight, bias], (g) => {
+      const dpt = scratch(dt, n), dpre = dpt.f;
+      if (bias.requiresGrad) {
+        K.geluBackwardSumRows(pre.f, g, dpre, gradOf(bias), rows, outF, approx);
+      } else {
+        dpre.fill(0);
+        K.geluBackward(pre.f, g, dpre, n, approx);
+      }
+      if (x.requiresGrad) {
+        const gx = gradForGemm(x);
+        gemm(false, false, rows, inF, outF, 1, dpre, outF, 0, weight.f, inF, 0, gx.beta, gx.buf, inF, 0, 1);
+      }
+      if (weight.requiresGrad) gemm(true, false, outF, inF, rows, 1, dpre, outF, 0, x.f, inF, 0, 1, gradOf(weight), inF, 0, 1);
+      dpt.dispose();
+    });
+  } else {
+    pre.dispose();
+  }
+  return checked('linearGelu', y);
 }

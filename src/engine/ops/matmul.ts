@@ -1,5 +1,5 @@
 /** Matrix products: linear layers (x W^T + b) and batched matmul with transposes, no copies. */
-import { needsGrad, record, gradOf } from '../autograd.js';
+import { needsGrad, record, gradOf, gradForGemm } from '../autograd.js';
 import { kernelsFor } from '../backend.js';
 import { Tensor } from '../tensor.js';
 import { ShapeError, checked, floatDtype, rowsCols } from './common.js';
@@ -26,7 +26,10 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   if (bias) K.addBias(y.f, bias.f, y.f, rows, outF);
   if (needsGrad(x, weight, bias)) {
     record(y, 'linear', bias ? [x, weight, bias] : [x, weight], (g) => {
-      if (x.requiresGrad) gemm(false, false, rows, inF, outF, 1, g, outF, 0, weight.f, inF, 0, 1, gradOf(x), inF, 0, 1);
+      if (x.requiresGrad) {
+        const gx = gradForGemm(x);
+        gemm(false, false, rows, inF, outF, 1, g, outF, 0, weight.f, inF, 0, gx.beta, gx.buf, inF, 0, 1);
+      }
       if (weight.requiresGrad) gemm(true, false, outF, inF, rows, 1, g, outF, 0, x.f, inF, 0, 1, gradOf(weight), inF, 0, 1);
       if (bias?.requiresGrad) K.sumRowsAcc(g, gradOf(bias), rows, outF);
     });
@@ -61,12 +64,14 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
     record(y, 'matmul', [a, b], (g) => {
       // C = op(A) op(B). dop(A) = dC op(B)^T, dop(B) = op(A)^T dC; then undo the transposes.
       if (a.requiresGrad) {
-        if (!tA) gemm(false, !tB, m, k, n, alpha, g, n, m * n, b.f, b1, b0 * b1, 1, gradOf(a), a1, a0 * a1, batch);
-        else gemm(tB, true, k, m, n, alpha, b.f, b1, b0 * b1, g, n, m * n, 1, gradOf(a), a1, a0 * a1, batch);
+        const ga = gradForGemm(a);
+        if (!tA) gemm(false, !tB, m, k, n, alpha, g, n, m * n, b.f, b1, b0 * b1, ga.beta, ga.buf, a1, a0 * a1, batch);
+        else gemm(tB, true, k, m, n, alpha, b.f, b1, b0 * b1, g, n, m * n, ga.beta, ga.buf, a1, a0 * a1, batch);
       }
       if (b.requiresGrad) {
-        if (!tB) gemm(!tA, false, k, n, m, alpha, a.f, a1, a0 * a1, g, n, m * n, 1, gradOf(b), b1, b0 * b1, batch);
-        else gemm(true, tA, n, k, m, alpha, g, n, m * n, a.f, a1, a0 * a1, 1, gradOf(b), b1, b0 * b1, batch);
+        const gb = gradForGemm(b);
+        if (!tB) gemm(!tA, false, k, n, m, alpha, a.f, a1, a0 * a1, g, n, m * n, gb.beta, gb.buf, b1, b0 * b1, batch);
+        else gemm(true, tA, n, k, m, alpha, g, n, m * n, a.f, a1, a0 * a1, gb.beta, gb.buf, b1, b0 * b1, batch);
       }
     });
   }
