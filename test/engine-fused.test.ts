@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor, backward, ops, tidy } from '../src/engine/index.js';
+import { Tensor, adjacentView, backward, ops, storeAdjacent, tidy } from '../src/engine/index.js';
 import { gradcheck, leaf64, randoms } from './helpers/gradcheck.js';
 import { MASK_MIN } from '../src/models/bert.js';
 
@@ -174,4 +174,78 @@ test('dropoutForward in place (y aliasing x) equals the out-of-place result, nat
       assert.deepEqual(x, y, `${K!.name} n=${n}`);
     }
   }
+});
+
+test('selfAttentionQkv on [q | k | v] rows equals selfAttention on the three blocks, forward and gradient (float64 and float32)', () => {
+  for (const f64 of [true, false]) {
+    for (const [B, T, nh, d, p] of [[1, 1, 1, 1, 0], [2, 5, 3, 4, 0.25], [3, 17, 2, 8, 0]] as const) {
+      const H = nh * d, rows = B * T;
+      const raw = randoms(rows * 3 * H, 61 + T);
+      const qkv = Tensor.from(f64 ? raw : Float32Array.from(raw), [rows, 3 * H]);
+      qkv.requiresGrad = true;
+      const block = (j: number): Tensor => {
+        const a = f64 ? new Float64Array(rows * H) : new Float32Array(rows * H);
+        for (let r = 0; r < rows; r++) for (let c = 0; c < H; c++) a[r * H + c] = qkv.f[r * 3 * H + j * H + c];
+        const t = Tensor.from(a, [rows, H]);
+        t.requiresGrad = true;
+        return t;
+      };
+      const [q, k, v] = [0, 1, 2].map(block);
+      const mask = maskOf(B, T, [T, Math.max(1, T - 2)], f64);
+      const opts = { heads: nh, scale: 1 / Math.sqrt(d), dropoutP: p, dropoutSeed: 5 };
+      const gOut = f64 ? randoms(rows * H, 62) : Float32Array.from(randoms(rows * H, 62));
+      const fused = tidy(() => {
+        const y = ops.selfAttentionQkv(qkv, mask, B, opts);
+        const out = Array.from(y.f);
+        backward(y, gOut);
+        return out;
+      });
+      const apart = tidy(() => {
+        const y = ops.selfAttention(q, k, v, mask, B, opts);
+        const out = Array.from(y.f);
+        backward(y, gOut);
+        return out;
+      });
+      const label = `${f64 ? 'float64' : 'float32'} B=${B} T=${T} nh=${nh} d=${d} p=${p}`;
+      assert.deepEqual(fused, apart, `${label}: context`);
+      for (let r = 0; r < rows; r++) {
+        for (let j = 0; j < 3; j++) {
+          for (let c = 0; c < H; c++) {
+            const got = qkv.grad![r * 3 * H + j * H + c], want = [q, k, v][j].grad![r * H + c];
+            assert.equal(got, want, `${label}: d${'qkv'[j]}[${r}, ${c}]`);
+          }
+        }
+      }
+    }
+  }
+  assert.throws(() => ops.selfAttentionQkv(Tensor.from(new Float32Array(8), [2, 4]), null, 2, { heads: 1, scale: 1 }), /not 3 \* hidden/);
+});
+
+test('adjacentView: one tensor over parameters stored back to back, sharing data and gradients; null otherwise', () => {
+  const mk = (arr: Float32Array, shape: number[]): Tensor => {
+    const t = Tensor.from(arr, shape);
+    t.requiresGrad = true;
+    return t;
+  };
+  const block = Float32Array.from({ length: 18 }, (_, i) => i);
+  const ts = [mk(block.subarray(0, 6), [2, 3]), mk(block.subarray(6, 12), [2, 3]), mk(block.subarray(12, 18), [2, 3])];
+  const view = adjacentView(ts)!;
+  assert.deepEqual(view.shape, [6, 3]);
+  assert.deepEqual(Array.from(view.f), Array.from(block));
+  // No gradients yet: one adjacent block is allocated for the three, and the view's gradient is it.
+  view.grad![7] = 2.5;
+  assert.equal(ts[1].grad![1], 2.5);
+  assert.ok(adjacentView(ts) !== null, 'still adjacent, gradients included');
+  // Out of order, a gap, or non-adjacent gradients: null.
+  assert.equal(adjacentView([ts[1], ts[0]]), null);
+  assert.equal(adjacentView([mk(block.subarray(0, 6), [2, 3]), mk(block.subarray(9, 15), [2, 3])]), null);
+  const split = [mk(block.subarray(0, 6), [2, 3]), mk(block.subarray(6, 12), [2, 3])];
+  split[0].grad = new Float32Array(6);
+  split[1].grad = new Float32Array(6);
+  assert.equal(adjacentView(split), null);
+  // storeAdjacent moves separate tensors into one buffer (values kept), making them eligible.
+  const loose = [Tensor.from(Float32Array.of(1, 2), [1, 2]), Tensor.from(Float32Array.of(3, 4), [1, 2])];
+  assert.equal(adjacentView(loose), null);
+  storeAdjacent(loose);
+  assert.deepEqual(Array.from(adjacentView(loose)!.f), [1, 2, 3, 4]);
 });

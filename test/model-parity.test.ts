@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Tensor, backward, noGrad, ops, tidy } from '../src/engine/index.js';
-import { loadModelFromDir, type TokenBatch, type TokenClassifier } from '../src/models/index.js';
+import { Tensor, adjacentView, backward, noGrad, ops, tidy } from '../src/engine/index.js';
+import { BertForTokenClassification, loadModelFromDir, type TokenBatch, type TokenClassifier } from '../src/models/index.js';
 import { AdamW } from '../src/train/optimizer.js';
 import { fixturesDir, maxRelDiff, readFixture } from './helpers/fixtures.js';
 
@@ -110,4 +110,33 @@ test('three AdamW steps (two parameter groups) match torch.optim.AdamW', () => {
     if (name.endsWith('attention.self.key.bias')) close(`adamw3 ${name}`, p.f, get(`adamw3.${name}`).data, 3e-3);
     else close(`adamw3 ${name}`, p.f, get(`adamw3.${name}`).data, 1e-5);
   }
+});
+
+test('the fused query/key/value projection and the three separate ones give the same logits and gradients', () => {
+  const run = (separate: boolean) => {
+    const model = load() as BertForTokenClassification;
+    if (separate) {
+      // Moving the key weight elsewhere breaks the adjacency: layer() then projects with three linears.
+      for (let l = 0; l < model.config.numHiddenLayers; l++) {
+        const kw = model.params.get(`bert.encoder.layer.${l}.attention.self.key.weight`)!;
+        kw.moveTo(new Float32Array(kw.size));
+      }
+    }
+    const q0 = model.params.get('bert.encoder.layer.0.attention.self.query.weight')!;
+    const v0 = model.params.get('bert.encoder.layer.0.attention.self.value.weight')!;
+    assert.equal(adjacentView([q0, model.params.get('bert.encoder.layer.0.attention.self.key.weight')!, v0]) !== null, !separate);
+    for (const [, t] of model.parameters()) t.requiresGrad = true;
+    const logits = tidy(() => {
+      const y = model.forward(batch, { training: true, dropoutSeed: 7 });
+      const out = Array.from(y.f);
+      backward(ops.crossEntropy(y, labels));
+      return out;
+    });
+    return { logits, grads: model.parameters().map(([n, t]) => [n, Array.from(t.grad!)] as const) };
+  };
+  const fused = run(false), separate = run(true);
+  close('logits', fused.logits, separate.logits, 1e-6);
+  // Same products, different summation order in dX (one k = 3H GEMM vs three accumulated): float32
+  // rounding only, so within 1e-5 of each tensor's largest gradient (the PyTorch tests allow 1e-4).
+  fused.grads.forEach(([name, g], i) => close(`grad ${name}`, g, separate.grads[i][1], 1e-5, gradTol(separate.grads[i][1])));
 });

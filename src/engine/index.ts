@@ -1,7 +1,7 @@
 /** The engine: tensors, autograd, ops and kernels. */
 export { Tensor, tidy, clearPool, poolStats, sizeOf, shapeStr, type DType, type TensorData, type GradNode } from './tensor.js';
 export { backward, noGrad, isGradEnabled, needsGrad, record, gradOf } from './autograd.js';
-export { parameter, flattenParameters, type FlatParameters } from './parameters.js';
+export { parameter, flattenParameters, adjacentView, storeAdjacent, type FlatParameters } from './parameters.js';
 export { kernels, kernelsFor, setKernels } from './backend.js';
 export { refKernels } from './ref-kernels.js';
 export { dropoutHash, dropoutThreshold, type Kernels, type FloatArray } from './kernels.js';

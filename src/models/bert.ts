@@ -3,7 +3,7 @@
  * (modeling_bert.py, eager attention): embeddings -> N encoder layers -> dropout -> linear head.
  * Read top to bottom like the Python module tree; each function is one HF submodule.
  */
-import { Tensor, ops, deriveSeed, isGradEnabled, tidy } from '../engine/index.js';
+import { Tensor, ops, deriveSeed, isGradEnabled, tidy, adjacentView, storeAdjacent } from '../engine/index.js';
 import type { ModelConfig } from './config.js';
 import { initParameters, type ParamSpec } from './init.js';
 
@@ -73,6 +73,15 @@ export class BertForTokenClassification {
         throw new Error(`BertForTokenClassification: ${s.name} has shape [${t.shape.join(', ')}], expected [${s.shape.join(', ')}]`);
       }
     }
+    // Query, key and value weights (and biases) back to back, so that each layer projects with one
+    // [3H, H] GEMM (see layer()); AdamW's flat buffer keeps them adjacent (same group, HF order).
+    for (let l = 0; l < config.numHiddenLayers; l++) {
+      for (const kind of ['weight', 'bias']) storeAdjacent(this.qkvParams(l, kind));
+    }
+  }
+
+  private qkvParams(l: number, kind: string): Tensor[] {
+    return ['query', 'key', 'value'].map((n) => this.p(`${this.prefix}.encoder.layer.${l}.attention.self.${n}.${kind}`));
   }
 
   /** A randomly initialised model, as HF's _init_weights does it. */
@@ -139,12 +148,20 @@ export class BertForTokenClassification {
     const cfg = this.config;
     const p = `${this.prefix}.encoder.layer.${l}`;
     const nh = cfg.numAttentionHeads, hd = cfg.hiddenSize / nh;
-    const proj = (name: string): Tensor =>
-      ops.linear(x, this.p(`${p}.attention.self.${name}.weight`), this.p(`${p}.attention.self.${name}.bias`));
-    // Heads are read in place from the [B*T, hidden] projections (HF's view + permute, without copies).
+    // Heads are read in place from the projections (HF's view + permute, without copies).
     const pDrop = drop.next(cfg.attentionProbsDropoutProb);
-    const ctx = ops.selfAttention(proj('query'), proj('key'), proj('value'), mask, B,
-      { heads: nh, scale: 1 / Math.sqrt(hd), dropoutP: pDrop === null ? 0 : cfg.attentionProbsDropoutProb, dropoutSeed: pDrop ?? 0 });
+    const attn = { heads: nh, scale: 1 / Math.sqrt(hd), dropoutP: pDrop === null ? 0 : cfg.attentionProbsDropoutProb, dropoutSeed: pDrop ?? 0 };
+    // One [B*T, 3H] projection when the three weights lie back to back (the constructor arranges
+    // it), else three linears.
+    const w = adjacentView(this.qkvParams(l, 'weight')), b = adjacentView(this.qkvParams(l, 'bias'));
+    let ctx: Tensor;
+    if (w && b) {
+      ctx = ops.selfAttentionQkv(ops.linear(x, w, b), mask, B, attn);
+    } else {
+      const proj = (name: string): Tensor =>
+        ops.linear(x, this.p(`${p}.attention.self.${name}.weight`), this.p(`${p}.attention.self.${name}.bias`));
+      ctx = ops.selfAttention(proj('query'), proj('key'), proj('value'), mask, B, attn);
+    }
     // dense -> dropout -> + residual, in one buffer (ops.linearDropoutAdd); then LayerNorm.
     const residual = (h: Tensor, name: string, res: Tensor): Tensor => {
       const seed = drop.next(cfg.hiddenDropoutProb);

@@ -10,7 +10,7 @@
  */
 import { needsGrad, record, gradOf, gradForGemm } from '../autograd.js';
 import { kernelsFor } from '../backend.js';
-import { Tensor, type DType } from '../tensor.js';
+import { Tensor, sizeOf, type DType } from '../tensor.js';
 import type { FloatArray } from '../kernels.js';
 import { ShapeError, checked, floatDtype } from './common.js';
 import { gemmFor } from './precision.js';
@@ -37,41 +37,83 @@ export interface SelfAttentionOptions {
 export function selfAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, batch: number,
   opts: SelfAttentionOptions): Tensor {
   const dt = floatDtype('selfAttention', q, k, v, ...(mask ? [mask] : []));
-  const nh = opts.heads, p = opts.dropoutP ?? 0, seed = (opts.dropoutSeed ?? 0) >>> 0;
   const H = q.shape[q.shape.length - 1];
-  const B = batch;
-  if (!(Number.isInteger(nh) && nh > 0 && H % nh === 0)) throw new ShapeError('selfAttention', `hidden size ${H} is not a multiple of heads ${nh}`, q);
-  if (!(B > 0 && q.size % (B * H) === 0)) throw new ShapeError('selfAttention', `q does not hold ${B} sequences of width ${H}`, q);
-  const T = q.size / (B * H), d = H / nh;
   for (const t of [k, v]) {
     if (t.size !== q.size || t.shape[t.shape.length - 1] !== H) throw new ShapeError('selfAttention', 'q, k and v must have the same shape', q, t);
   }
+  return attention('selfAttention', dt, q, H, q.shape, mask, batch, opts, {
+    inputs: [q, k, v], q: q.f, k: k.f, v: v.f, ld: H,
+    grads: () => {
+      const slot = (t: Tensor) => (t.requiresGrad ? gradForGemm(t) : null);
+      const gq = slot(q), gk = slot(k), gv = slot(v);
+      return { dq: gq?.buf ?? null, dk: gk?.buf ?? null, dv: gv?.buf ?? null, ldd: H, bq: gq?.beta ?? 0, bk: gk?.beta ?? 0, bv: gv?.beta ?? 0 };
+    },
+  });
+}
+
+/**
+ * selfAttention over the output of one fused query/key/value projection: qkv [B * T, 3 * H] holds
+ * q, k and v side by side in each row (read in place with row stride 3H); returns ctx [B * T, H].
+ */
+export function selfAttentionQkv(qkv: Tensor, mask: Tensor | null, batch: number, opts: SelfAttentionOptions): Tensor {
+  const dt = floatDtype('selfAttentionQkv', qkv, ...(mask ? [mask] : []));
+  const W = qkv.shape[qkv.shape.length - 1];
+  if (W % 3 !== 0) throw new ShapeError('selfAttentionQkv', `last axis ${W} is not 3 * hidden`, qkv);
+  const H = W / 3, f = qkv.f;
+  return attention('selfAttentionQkv', dt, qkv, H, [...qkv.shape.slice(0, -1), H], mask, batch, opts, {
+    inputs: [qkv], q: f, k: f.subarray(H), v: f.subarray(2 * H), ld: W,
+    grads: () => {
+      // The three column blocks together are every element of qkv's gradient.
+      const g = gradForGemm(qkv);
+      return { dq: g.buf, dk: g.buf.subarray(H), dv: g.buf.subarray(2 * H), ldd: W, bq: g.beta, bk: g.beta, bv: g.beta };
+    },
+  });
+}
+
+interface AttentionSource {
+  /** The tensors the autograd node records. */
+  inputs: Tensor[];
+  q: FloatArray;
+  k: FloatArray;
+  v: FloatArray;
+  /** Row stride of q, k and v. */
+  ld: number;
+  /** Gradient buffers (row stride ldd) and betas for backward. */
+  grads(): { dq: FloatArray | null; dk: FloatArray | null; dv: FloatArray | null; ldd: number; bq: number; bk: number; bv: number };
+}
+
+function attention(op: string, dt: DType, first: Tensor, H: number, outShape: readonly number[], mask: Tensor | null,
+  batch: number, opts: SelfAttentionOptions, src: AttentionSource): Tensor {
+  const nh = opts.heads, p = opts.dropoutP ?? 0, seed = (opts.dropoutSeed ?? 0) >>> 0;
+  const B = batch, rows = sizeOf(outShape) / H;
+  if (!(Number.isInteger(nh) && nh > 0 && H % nh === 0)) throw new ShapeError(op, `hidden size ${H} is not a multiple of heads ${nh}`, first);
+  if (!(B > 0 && Number.isInteger(rows) && rows % B === 0)) throw new ShapeError(op, `the input does not hold ${B} sequences of width ${H}`, first);
+  const T = rows / B, d = H / nh;
   if (mask && (mask.shape.length !== 2 || mask.shape[0] !== B || mask.shape[1] !== T)) {
-    throw new ShapeError('selfAttention', `mask must be [${B}, ${T}]`, q, mask);
+    throw new ShapeError(op, `mask must be [${B}, ${T}]`, first, mask);
   }
-  if (!(p >= 0 && p < 1)) throw new RangeError(`selfAttention: dropout probability must be in [0, 1), got ${p}`);
-  const K = kernelsFor(q.f);
-  const bf16 = gemmFor(K, q.f) === K.gemmBf16;
+  if (!(p >= 0 && p < 1)) throw new RangeError(`${op}: dropout probability must be in [0, 1), got ${p}`);
+  const K = kernelsFor(first.f);
+  const bf16 = gemmFor(K, first.f) === K.gemmBf16;
   const scale = opts.scale;
 
   // Per (sequence, head) block: scores, softmax -> probs (kept for backward), dropout, probs V.
   const probs = Tensor.empty([B, nh, T, T], dt);
-  const ctx = Tensor.empty(q.shape, dt);
-  K.attentionForward(q.f, k.f, v.f, H, mask ? mask.f : null, probs.f, ctx.f, H, B, T, nh, d, scale, p, seed, bf16);
+  const ctx = Tensor.empty(outShape, dt);
+  K.attentionForward(src.q, src.k, src.v, src.ld, mask ? mask.f : null, probs.f, ctx.f, H, B, T, nh, d, scale, p, seed, bf16);
 
-  if (needsGrad(q, k, v)) {
-    record(ctx, 'selfAttention', [q, k, v], (g) => {
+  if (needsGrad(...src.inputs)) {
+    record(ctx, op, src.inputs, (g) => {
       // Each block writes its rows and head columns of dq, dk and dv: together every element, so a
       // first gradient contribution overwrites (beta 0) instead of needing a zero-filled buffer.
-      const slot = (t: Tensor) => (t.requiresGrad ? gradForGemm(t) : null);
-      const gq = slot(q), gk = slot(k), gv = slot(v);
-      K.attentionBackward(q.f, k.f, v.f, H, probs.f, g, H, gq?.buf ?? null, gk?.buf ?? null, gv?.buf ?? null, H,
-        gq?.beta ?? 0, gk?.beta ?? 0, gv?.beta ?? 0, B, T, nh, d, scale, p, seed, bf16);
+      const r = src.grads();
+      K.attentionBackward(src.q, src.k, src.v, src.ld, probs.f, g, H, r.dq, r.dk, r.dv, r.ldd, r.bq, r.bk, r.bv,
+        B, T, nh, d, scale, p, seed, bf16);
     });
   } else {
     probs.dispose();
   }
-  return checked('selfAttention', ctx);
+  return checked(op, ctx);
 }
 
 /** A pooled scratch buffer that the caller overwrites completely (no zero fill). */

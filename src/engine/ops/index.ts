@@ -7,6 +7,6 @@ export { embedding } from './embedding.js';
 export { reshape, permute0213, sliceRows } from './shape.js';
 export { dropout } from './dropout.js';
 export { maskedSoftmax } from './attention.js';
-export { selfAttention, linearDropoutAdd, linearGelu, type SelfAttentionOptions } from './fused.js';
+export { selfAttention, selfAttentionQkv, linearDropoutAdd, linearGelu, type SelfAttentionOptions } from './fused.js';
 export { crossEntropy, type CrossEntropyOptions } from './loss.js';
 export { ShapeError, assertFinite } from './common.js';
