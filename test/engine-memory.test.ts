@@ -1,7 +1,7 @@
 /** A 1,000-step training loop run inside tidy() holds flat memory: buffers are reused, not leaked. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor, backward, ops, parameter, poolStats, tidy, Rng } from '../src/engine/index.js';
+import { Tensor, backward, clearPool, ops, parameter, poolStats, tidy, Rng } from '../src/engine/index.js';
 import { AdamW } from '../src/train/optimizer.js';
 
 test('1,000 training steps keep the buffer pool and array-buffer memory flat', () => {
@@ -34,6 +34,27 @@ test('1,000 training steps keep the buffer pool and array-buffer memory flat', (
   const growth = process.memoryUsage().arrayBuffers - ab10;
   assert.ok(growth < 4 * 1024 * 1024, `array buffers grew by ${growth} bytes over 990 steps`);
   assert.ok(last < first * 0.5, `the loop really trains (loss ${first} -> ${last})`);
+});
+
+test('batches of varying length (dynamic padding) reuse the longer batches\' buffers: the pool stops growing', () => {
+  clearPool();
+  const rng = Rng.fromSeed(2);
+  const init = (n: number) => Float32Array.from({ length: n }, () => rng.normal() * 0.1);
+  const w = parameter(init(64 * 32), [64, 32], 'l.weight'), b = parameter(new Float32Array(64), [64], 'l.bias');
+  const opt = new AdamW([['l.weight', w], ['l.bias', b]], { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
+  // Row counts like padded batch lengths: the longest first (length-grouped order starts there),
+  // then shorter ones in a shuffled order, all within half of it.
+  const lengths = [128, ...Array.from({ length: 300 }, () => 64 + rng.nextInt(64))];
+  let afterFirst = 0;
+  lengths.forEach((rows, step) => {
+    tidy(() => {
+      const x = Tensor.from(init(rows * 32), [rows, 32]);
+      backward(ops.sum(ops.gelu(ops.linear(x, w, b))));
+    });
+    opt.fusedStep(1e-3, 1);
+    if (step === 0) afterFirst = poolStats().bytes;
+  });
+  assert.ok(poolStats().bytes <= afterFirst, `pool grew from ${afterFirst} to ${poolStats().bytes} bytes over 300 shorter batches`);
 });
 
 test('tidy keeps returned tensors and disposes the rest', () => {

@@ -42,12 +42,23 @@ function view(dtype: DType, buf: ArrayBuffer, n: number): TensorData {
 /** An uninitialised buffer (may hold stale values): the caller overwrites it. */
 export function takeBuffer(dtype: DType, n: number): TensorData {
   const cap = sizeClass(n * BYTES[dtype]);
-  const buf = pool.get(cap)?.pop();
+  const buf = pool.get(cap)?.pop() ?? takeLarger(cap);
   if (buf) {
-    pooledBytes -= cap;
+    pooledBytes -= buf.byteLength;
     return view(dtype, buf, n);
   }
   return view(dtype, new ArrayBuffer(cap), n);
+}
+
+/**
+ * On a miss, the smallest free buffer of a larger class up to twice the size asked for: with
+ * dynamic padding, buffers that a longer batch freed serve the next, shorter one, instead of every
+ * sequence length growing free lists of its own (and the process's memory with them).
+ */
+function takeLarger(cap: number): ArrayBuffer | undefined {
+  let best = Infinity;
+  for (const [size, list] of pool) if (size > cap && size <= 2 * cap && size < best && list.length > 0) best = size;
+  return best === Infinity ? undefined : pool.get(best)!.pop();
 }
 
 /** Only arrays made by takeBuffer come back here (they own their whole ArrayBuffer). */
