@@ -3,8 +3,10 @@
 // stays NaN: the semantics of VCVTNE2PS2BF16) and products and sums are fp32.
 //
 // Two paths with the same definition:
-// - avx512_bf16: A and B are packed once per GEMM into bf16 pairs (two consecutive k values in one
-//   32-bit lane, as VDPBF16PS consumes them), then a 6 x 64 register tile accumulates with
+// - avx512_bf16: A and B are converted once per GEMM into bf16 pairs (two consecutive k values in
+//   one 32-bit lane, as VDPBF16PS consumes them): B into 64-wide panels, op(A) into 6-row panels
+//   when A is transposed, and otherwise row by row as stored (its pairs are already consecutive;
+//   the micro-kernel reads its 6 rows in place). A 6 x 64 register tile then accumulates with
 //   VDPBF16PS (32 multiply-adds per instruction, twice the fp32 FMA rate).
 // - fallback (any CPU): A and B are rounded into fp32 copies and the fp32 GEMM runs on those; the
 //   products of two bf16 values are exact in fp32, so only the summation order differs.
@@ -176,7 +178,7 @@ TT_BF16_TARGET void pack_rows_interleave_6x8(const float *x, int64_t ld, int64_t
   }
 }
 
-// k along memory columns (A not transposed, B transposed): each stored row holds its k pairs
+// k along memory columns (B transposed): each stored row holds its k pairs
 // consecutively, so 32 floats of a row convert into 16 pairs in place; 16 rows at a time are then
 // transposed in registers and written down the panel (16 pair rows of up to 16 lanes each).
 TT_BF16_TARGET void pack_cols_pairs(const float *x, int64_t ld, int64_t r0, int64_t rows, int64_t k, int width,
