@@ -12,7 +12,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   data: async () => (await import('./data.js')).runDataBench,
   train: async () => {
     const m = await import('./train.js');
-    return () => m.runTrainBench(process.env.BENCH_TRAIN_CONFIG);
+    return () => m.runTrainBench(process.env.BENCH_TRAIN_CONFIG, Math.max(1, Number(process.env.BENCH_TRAIN_REPEAT ?? 1) || 1));
   },
   infer: async () => (await import('./infer.js')).runInferBench,
   onnx: async () => (await import('./onnx.js')).runOnnxBench,

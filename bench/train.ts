@@ -48,17 +48,37 @@ function runTorch(c: TrainBenchConfig): Record<string, unknown> {
   return JSON.parse(out);
 }
 
-export function runTrainBench(filter?: string): void {
+/**
+ * The table. `repeat` > 1 (BENCH_TRAIN_REPEAT) alternates ours and PyTorch that many times per
+ * config and reports medians: on a shared machine a single pair can land in a slow moment for one
+ * side only.
+ */
+export function runTrainBench(filter?: string, repeat = 1): void {
   const configs = TRAIN_CONFIGS.filter((c) => !filter || c.name.toLowerCase().includes(filter.toLowerCase()));
   const noTorch = torchAvailable();
   if (noTorch) console.log(`PyTorch reference skipped: ${noTorch}`);
+  if (repeat > 1) console.log(`each figure: the median of ${repeat} runs, ours and PyTorch alternating`);
   console.log('| config | ours s/step | ours tokens/s | ours peak RSS MiB | torch s/step | torch tokens/s | torch peak RSS MiB | speed ratio (ours/torch) |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const c of configs) {
-    const o = runOurs(c);
-    const t = noTorch ? null : runTorch(c);
+    const ours: Record<string, unknown>[] = [], torch: Record<string, unknown>[] = [];
+    for (let r = 0; r < repeat; r++) {
+      ours.push(runOurs(c));
+      if (!noTorch) torch.push(runTorch(c));
+    }
+    const o = medianRun(ours), t = noTorch ? null : medianRun(torch);
     const ratio = t ? (Number(t.median_step_s) / Number(o.median_step_s)).toFixed(2) + 'x' : 'n/a';
     console.log(`| ${c.name} | ${o.median_step_s} | ${o.tokens_per_s} | ${o.peak_rss_mib} | ${t?.median_step_s ?? 'n/a'} | ${t?.tokens_per_s ?? 'n/a'} | ${t?.peak_rss_mib ?? 'n/a'} | ${ratio} |`);
     console.log(`    ours phases: ${JSON.stringify(o.phase_mean_s)}${t ? `; torch phases: ${JSON.stringify(t.phase_mean_s)}` : ''}`);
+    if (repeat > 1) {
+      const list = (rs: Record<string, unknown>[]) => rs.map((x) => x.median_step_s).join(', ');
+      console.log(`    runs, s/step: ours ${list(ours)}${t ? `; torch ${list(torch)}` : ''}`);
+    }
   }
+}
+
+/** The run with the median step time (lower median for an even count). */
+function medianRun(runs: Record<string, unknown>[]): Record<string, unknown> {
+  const sorted = [...runs].sort((a, b) => Number(a.median_step_s) - Number(b.median_step_s));
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
 }
