@@ -29,6 +29,12 @@ const char *isa_name(Isa isa);
 typedef void (*GemmMicroKernel)(int64_t kc, const float *Ap, const float *Bp, float *C, int64_t ldc,
                                 float alpha, float beta);
 
+// The same tile with A read where it is stored (row-major, not transposed): A points at the tile's
+// first row at depth pc, lda is its row stride, rows past mr alias row 0 (computed, never stored by
+// the caller). Same products in the same order as the packed kernel, so the same bits.
+typedef void (*GemmMicroKernelRowsA)(int64_t kc, const float *A, int64_t lda, int mr, const float *Bp, float *C,
+                                     int64_t ldc, float alpha, float beta);
+
 // Packing routines (see gemm.cc for the layout); null means the portable ones in gemm.cc.
 typedef void (*GemmPackA)(bool transA, const float *a, int64_t lda, int64_t mc, int64_t kc, float *dst);
 typedef void (*GemmPackB)(bool transB, const float *b, int64_t ldb, int64_t kc, int64_t nc, float *dst);
@@ -39,6 +45,7 @@ struct GemmConfig {
   int64_t mc;     // rows of the packed A block (multiple of mr; lives in L2)
   int64_t nc;     // columns of the packed B block (multiple of nr; lives in L3)
   GemmMicroKernel kernel;
+  GemmMicroKernelRowsA kernel_rows_a = nullptr;  // set: a non-transposed A is not packed
   GemmPackA pack_a = nullptr;
   GemmPackB pack_b = nullptr;
 };

@@ -177,13 +177,19 @@ void macro_rows(const GemmConfig &cfg, bool transA, const float *a, int64_t lda,
                 int64_t r1, int64_t MC, const float *bp, int64_t jc, int64_t nc, float *c, int64_t ldc, float alpha,
                 float beta_eff, float *ap, float *tile) {
   const int MR = cfg.mr, NR = cfg.nr;
+  // A not transposed already holds each row's k values consecutively: where the ISA has a kernel
+  // that reads A in place, A is not packed at all (the tile's 6 rows stream from the source).
+  const bool rows_a = !transA && cfg.kernel_rows_a;
   for (int64_t ic = r0; ic < r1; ic += MC) {
     int64_t mc = std::min(MC, r1 - ic);
     const float *asrc = transA ? a + pc * lda + ic : a + ic * lda + pc;
-    if (cfg.pack_a)
+    if (rows_a) {
+      // nothing to pack
+    } else if (cfg.pack_a) {
       cfg.pack_a(transA, asrc, lda, mc, kc, ap);
-    else
+    } else {
       pack_a(transA, asrc, lda, mc, kc, MR, ap);
+    }
     for (int64_t jr = 0; jr < nc; jr += NR) {
       int64_t nr = std::min<int64_t>(NR, nc - jr);
       const float *bpanel = bp + jr * kc;
@@ -192,7 +198,8 @@ void macro_rows(const GemmConfig &cfg, bool transA, const float *a, int64_t lda,
         float *cp = c + (ic + ir) * ldc + jc + jr;
         const float *apanel = ap + ir * kc;
         if (mr == MR && nr == NR) {
-          cfg.kernel(kc, apanel, bpanel, cp, ldc, alpha, beta_eff);
+          if (rows_a) cfg.kernel_rows_a(kc, asrc + ir * lda, lda, MR, bpanel, cp, ldc, alpha, beta_eff);
+          else cfg.kernel(kc, apanel, bpanel, cp, ldc, alpha, beta_eff);
         } else {
           // Edge tile: run the kernel on a full-size scratch tile holding the valid part of C, so
           // every element gets exactly the arithmetic of a full tile (results do not depend on
@@ -200,7 +207,8 @@ void macro_rows(const GemmConfig &cfg, bool transA, const float *a, int64_t lda,
           if (beta_eff != 0.0f)
             for (int64_t i = 0; i < mr; i++)
               for (int64_t j = 0; j < nr; j++) tile[i * NR + j] = cp[i * ldc + j];
-          cfg.kernel(kc, apanel, bpanel, tile, NR, alpha, beta_eff);
+          if (rows_a) cfg.kernel_rows_a(kc, asrc + ir * lda, lda, static_cast<int>(mr), bpanel, tile, NR, alpha, beta_eff);
+          else cfg.kernel(kc, apanel, bpanel, tile, NR, alpha, beta_eff);
           for (int64_t i = 0; i < mr; i++)
             for (int64_t j = 0; j < nr; j++) cp[i * ldc + j] = tile[i * NR + j];
         }

@@ -20,8 +20,14 @@ namespace {
 // 8x48 and 12x32; best or tied on the BERT shapes and clearly best on the 128x64 attention products.
 constexpr int MR = 6, NV = 4, NR = 16 * NV;
 
-__attribute__((target("avx512f,fma"))) void micro_kernel(int64_t kc, const float *Ap, const float *Bp, float *C,
-                                                         int64_t ldc, float alpha, float beta) {
+// kRowsA false: A is a packed panel (MR values per k). true: A is read in place, row i at
+// A + i * lda (the caller aliases rows past mr to row 0).
+template <bool kRowsA>
+__attribute__((target("avx512f,fma"))) inline void micro_tile(int64_t kc, const float *A, int64_t lda, int mr,
+                                                              const float *Bp, float *C, int64_t ldc, float alpha,
+                                                              float beta) {
+  const float *ar[MR];
+  for (int i = 0; i < MR; i++) ar[i] = kRowsA ? A + (i < mr ? i : 0) * lda : A + i;
   __m512 acc[MR][NV];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; i++)
@@ -36,10 +42,10 @@ __attribute__((target("avx512f,fma"))) void micro_kernel(int64_t kc, const float
     __m512 b[NV];
 #pragma GCC unroll 4
     for (int v = 0; v < NV; v++) b[v] = _mm512_load_ps(Bp + p * NR + 16 * v);
-    _mm_prefetch(reinterpret_cast<const char *>(Ap + p * MR + 8 * MR), _MM_HINT_T0);
+    if (!kRowsA) _mm_prefetch(reinterpret_cast<const char *>(A + p * MR + 8 * MR), _MM_HINT_T0);
 #pragma GCC unroll 16
     for (int i = 0; i < MR; i++) {
-      __m512 a = _mm512_set1_ps(Ap[p * MR + i]);
+      __m512 a = _mm512_set1_ps(kRowsA ? ar[i][p] : ar[i][p * MR]);
 #pragma GCC unroll 4
       for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(a, b[v], acc[i][v]);
     }
@@ -61,6 +67,17 @@ __attribute__((target("avx512f,fma"))) void micro_kernel(int64_t kc, const float
         _mm512_storeu_ps(c, _mm512_fmadd_ps(va, acc[i][v], _mm512_mul_ps(vb, _mm512_loadu_ps(c))));
       }
   }
+}
+
+__attribute__((target("avx512f,fma"))) void micro_kernel(int64_t kc, const float *Ap, const float *Bp, float *C,
+                                                         int64_t ldc, float alpha, float beta) {
+  micro_tile<false>(kc, Ap, 0, MR, Bp, C, ldc, alpha, beta);
+}
+
+__attribute__((target("avx512f,fma"))) void micro_kernel_rows_a(int64_t kc, const float *A, int64_t lda, int mr,
+                                                                const float *Bp, float *C, int64_t ldc, float alpha,
+                                                                float beta) {
+  micro_tile<true>(kc, A, lda, mr, Bp, C, ldc, alpha, beta);
 }
 
 // Loads `rows` (<= 16) rows of `width` (<= 16) floats starting at src (row stride ld), transposes
@@ -156,6 +173,7 @@ GemmConfig gemm_config_avx512() {
   cfg.mc = MR * 24;
   cfg.nc = 4096;
   cfg.kernel = micro_kernel;
+  cfg.kernel_rows_a = micro_kernel_rows_a;
   cfg.pack_a = pack_a;
   cfg.pack_b = pack_b;
   return cfg;
