@@ -1,6 +1,7 @@
 // GEMM driver in the Goto/BLIS style: the op(B) block [kc x nc] is packed into nr-wide micro-panels,
-// the op(A) block [mc x kc] into mr-tall micro-panels, and an ISA-specific register-blocked
-// micro-kernel computes each mr x nr tile of C. Transposes are absorbed by the packing routines, so
+// the op(A) block [mc x kc] into mr-tall micro-panels (unless A is not transposed and the ISA's
+// micro-kernel reads its rows in place), and an ISA-specific register-blocked micro-kernel computes
+// each mr x nr tile of C. Transposes are absorbed by the packing routines, so
 // the user's matrices are never copied otherwise.
 //
 // Threads take whole matrices of a batch, or split one matrix by rows (packing each B block
