@@ -16,6 +16,25 @@ function maskOf(B: number, T: number, lengths: number[], f64: boolean): Tensor {
   return Tensor.from(m, [B, T]);
 }
 
+/** A random leaf tensor that requires grad, float64 or float32. */
+function leafOf(shape: number[], seed: number, f64: boolean): Tensor {
+  const r = randoms(shape.reduce((a, b) => a * b, 1), seed);
+  const t = Tensor.from(f64 ? r : Float32Array.from(r), shape);
+  t.requiresGrad = true;
+  return t;
+}
+
+/** f()'s output and every input's gradient after backward with output gradient gOut. */
+function outputAndGrads(ins: Tensor[], gOut: Float32Array | Float64Array, f: () => Tensor): number[][] {
+  return tidy(() => {
+    for (const t of ins) t.grad = null;
+    const y = f();
+    const out = Array.from(y.f);
+    backward(y, gOut);
+    return [out, ...ins.map((t) => Array.from(t.grad!))];
+  });
+}
+
 /** The composition the model used before the fused op. */
 function unfused(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, B: number, nh: number, p: number, seed: number): Tensor {
   const H = q.shape[q.shape.length - 1], T = q.size / (B * H), d = H / nh;
@@ -92,21 +111,9 @@ test('linearDropoutAdd: gradients of x, W, b and the residual by finite differen
 test('linearDropoutAdd equals residual + dropout(linear(x)) forward and backward (float64 and float32)', () => {
   for (const f64 of [true, false]) {
     for (const [rows, inF, outF, p] of [[1, 1, 1, 0.1], [7, 33, 129, 0.1], [129, 7, 33, 0], [300, 64, 96, 0.2]] as const) {
-      const mk = (shape: number[], seed: number): Tensor => {
-        const r = randoms(shape.reduce((a, b) => a * b, 1), seed);
-        const t = Tensor.from(f64 ? r : Float32Array.from(r), shape);
-        t.requiresGrad = true;
-        return t;
-      };
-      const ins = [mk([rows, inF], 31), mk([outF, inF], 32), mk([outF], 33), mk([rows, outF], 34)];
+      const ins = [leafOf([rows, inF], 31, f64), leafOf([outF, inF], 32, f64), leafOf([outF], 33, f64), leafOf([rows, outF], 34, f64)];
       const gOut = f64 ? randoms(rows * outF, 35) : Float32Array.from(randoms(rows * outF, 35));
-      const run = (f: () => Tensor): number[][] => tidy(() => {
-        for (const t of ins) t.grad = null;
-        const y = f();
-        const out = Array.from(y.f);
-        backward(y, gOut);
-        return [out, ...ins.map((t) => Array.from(t.grad!))];
-      });
+      const run = (f: () => Tensor) => outputAndGrads(ins, gOut, f);
       const [x, w, b, r] = ins;
       const a = run(() => ops.linearDropoutAdd(x, w, b, r, p, 4242));
       const e = run(() => ops.add(ops.dropout(ops.linear(x, w, b), p, 4242, p > 0), r));
@@ -133,21 +140,9 @@ test('linearGelu equals gelu(linear(x)) forward and backward (float64 and float3
   for (const f64 of [true, false]) {
     for (const kind of ['erf', 'tanh'] as const) {
       for (const [rows, inF, outF] of [[1, 1, 1], [7, 33, 129], [300, 64, 96]] as const) {
-        const mk = (shape: number[], seed: number): Tensor => {
-          const r = randoms(shape.reduce((a, b) => a * b, 1), seed);
-          const t = Tensor.from(f64 ? r : Float32Array.from(r), shape);
-          t.requiresGrad = true;
-          return t;
-        };
-        const ins = [mk([rows, inF], 51), mk([outF, inF], 52), mk([outF], 53)];
+        const ins = [leafOf([rows, inF], 51, f64), leafOf([outF, inF], 52, f64), leafOf([outF], 53, f64)];
         const gOut = f64 ? randoms(rows * outF, 54) : Float32Array.from(randoms(rows * outF, 54));
-        const run = (f: () => Tensor): number[][] => tidy(() => {
-          for (const t of ins) t.grad = null;
-          const y = f();
-          const out = Array.from(y.f);
-          backward(y, gOut);
-          return [out, ...ins.map((t) => Array.from(t.grad!))];
-        });
+        const run = (f: () => Tensor) => outputAndGrads(ins, gOut, f);
         const [x, w, b] = ins;
         const a = run(() => ops.linearGelu(x, w, b, kind));
         const e = run(() => ops.gelu(ops.linear(x, w, b), kind));
