@@ -4,13 +4,12 @@
  * Usage: node dist/bench/profile-step.js LAYERS HIDDEN HEADS INTER [STEPS] [BATCH] [SEQ] [fp32|bf16]
  * PROFILE_GEMM_SHAPES=1 splits GEMM time by shape.
  */
-import { Tensor, backward, ops, tidy, Rng, kernels, setKernels, type Kernels } from '../src/engine/index.js';
-import { BertForTokenClassification, makeConfig } from '../src/models/index.js';
-import { AdamW } from '../src/train/optimizer.js';
+import { backward, ops, tidy, kernels, setKernels, type Kernels } from '../src/engine/index.js';
+import { LR, syntheticStep } from './synthetic-step.js';
 
 const [layers = '4', hidden = '256', heads = '4', inter = '1024', steps = '3', batchArg = '16', seqArg = '128', precision = 'fp32'] = process.argv.slice(2);
 ops.setMatmulPrecision(precision as ops.MatmulPrecision);
-const B = Number(batchArg), T = Number(seqArg), labels = 9, vocab = 28996;
+const B = Number(batchArg), T = Number(seqArg);
 const base = kernels();
 const times = new Map<string, { ms: number; calls: number }>();
 const wrapped: Record<string, unknown> = { name: base.name };
@@ -28,18 +27,10 @@ for (const [name, fn] of Object.entries(Object.getPrototypeOf(base) === Object.p
   };
 }
 setKernels(wrapped as unknown as Kernels);
-const config = makeConfig({
-  vocab_size: vocab, hidden_size: Number(hidden), num_hidden_layers: Number(layers), num_attention_heads: Number(heads),
-  intermediate_size: Number(inter), id2label: Object.fromEntries(Array.from({ length: labels }, (_, i) => [String(i), `L${i}`])),
-});
-const model = BertForTokenClassification.create(config, 0);
-const opt = new AdamW(model.parameters(), { lr: 1.5e-5, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
-const rng = Rng.fromSeed(1);
-const batch = { inputIds: Int32Array.from({ length: B * T }, () => 1 + rng.nextInt(vocab - 1)), attentionMask: new Int32Array(B * T).fill(1), batchSize: B, seqLen: T };
-const labelTensor = Tensor.from(Int32Array.from({ length: B * T }, () => rng.nextInt(labels)), [B * T]);
+const { model, opt, batch, labels } = syntheticStep(Number(layers), Number(hidden), Number(heads), Number(inter), B, T, true);
 function step(seed: number): void {
-  tidy(() => backward(ops.crossEntropy(model.forward(batch, { training: true, dropoutSeed: seed }), labelTensor)));
-  opt.fusedStep(1.5e-5, 1);
+  tidy(() => backward(ops.crossEntropy(model.forward(batch, { training: true, dropoutSeed: seed }), labels)));
+  opt!.fusedStep(LR, 1);
 }
 step(0);
 times.clear();

@@ -4,27 +4,13 @@
  * Usage: node dist/bench/train-step.js LAYERS HIDDEN HEADS INTER MODE(train|infer) STEPS [BATCH] [SEQ] [fp32|bf16]
  * (bf16: matmuls in bf16 with float32 accumulation and master weights, ops.setMatmulPrecision).
  */
-import { Tensor, backward, noGrad, ops, tidy, Rng, kernels } from '../src/engine/index.js';
-import { BertForTokenClassification, makeConfig } from '../src/models/index.js';
-import { AdamW } from '../src/train/optimizer.js';
+import { backward, noGrad, ops, tidy, kernels } from '../src/engine/index.js';
+import { LR, syntheticStep } from './synthetic-step.js';
 
 const [layers, hidden, heads, inter, mode = 'train', steps = '3', batchArg = '16', seqArg = '128', precision = 'fp32'] = process.argv.slice(2);
 ops.setMatmulPrecision(precision as ops.MatmulPrecision);
-const B = Number(batchArg), T = Number(seqArg), labels = 9, vocab = 28996;
-const config = makeConfig({
-  vocab_size: vocab, hidden_size: Number(hidden), num_hidden_layers: Number(layers), num_attention_heads: Number(heads),
-  intermediate_size: Number(inter), id2label: Object.fromEntries(Array.from({ length: labels }, (_, i) => [String(i), `L${i}`])),
-});
-const model = BertForTokenClassification.create(config, 0);
-const opt = mode === 'train' ? new AdamW(model.parameters(), { lr: 1.5e-5, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 }) : null;
-const rng = Rng.fromSeed(1);
-const batch = {
-  inputIds: Int32Array.from({ length: B * T }, () => 1 + rng.nextInt(vocab - 1)),
-  attentionMask: new Int32Array(B * T).fill(1),
-  batchSize: B,
-  seqLen: T,
-};
-const labelTensor = Tensor.from(Int32Array.from({ length: B * T }, () => rng.nextInt(labels)), [B * T]);
+const B = Number(batchArg), T = Number(seqArg);
+const { model, opt, batch, labels: labelTensor } = syntheticStep(Number(layers), Number(hidden), Number(heads), Number(inter), B, T, mode === 'train');
 const phases = { forward: 0, backward: 0, optimizer: 0 };
 
 function step(seed: number): void {
@@ -42,7 +28,7 @@ function step(seed: number): void {
     phases.backward += performance.now() - t1;
   });
   const t2 = performance.now();
-  opt.fusedStep(1.5e-5, 1); // clip at 1, update, zero the gradients (as the Trainer does)
+  opt.fusedStep(LR, 1); // clip at 1, update, zero the gradients (as the Trainer does)
   phases.optimizer += performance.now() - t2;
 }
 

@@ -275,6 +275,18 @@ Napi::Value BiasDropoutAdd(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
+// Elements a [B, T, nh * d] view with row stride ld must hold.
+double strided_need(const AttentionArgs &a, int64_t ld) {
+  const double rows = d(a.batch) * d(a.seq), width = d(a.heads) * d(a.dim);
+  return rows > 0 && width > 0 ? (rows - 1) * d(ld) + width : 0;
+}
+
+void check_ld(const Args &A, const AttentionArgs &a, int64_t ld, const char *name) {
+  const int64_t width = a.heads * a.dim;
+  if (ld < width)
+    A.range_error(std::string(name) + " = " + std::to_string(ld) + " is less than heads * headDim = " + std::to_string(width));
+}
+
 // q, k, v: [B, T, nh * d] views with row stride ld; ctx-like operands have their own row stride.
 AttentionArgs attention_args(const Args &A, size_t iq, size_t ild, size_t iprobs, size_t idims, size_t iscale) {
   AttentionArgs a;
@@ -283,10 +295,8 @@ AttentionArgs attention_args(const Args &A, size_t iq, size_t ild, size_t iprobs
   a.heads = A.size(idims + 2, "heads");
   a.dim = A.size(idims + 3, "headDim");
   a.ld = A.size(ild, "ld");
-  const int64_t width = a.heads * a.dim;
-  if (a.ld < width) A.range_error("ld = " + std::to_string(a.ld) + " is less than heads * headDim = " + std::to_string(width));
-  const double rows = d(a.batch) * d(a.seq);
-  const double need = rows > 0 && width > 0 ? (rows - 1) * d(a.ld) + d(width) : 0;
+  check_ld(A, a, a.ld, "ld");
+  const double need = strided_need(a, a.ld);
   a.q = A.f32(iq, "q", need);
   a.k = A.f32(iq + 1, "k", need);
   a.v = A.f32(iq + 2, "v", need);
@@ -297,15 +307,6 @@ AttentionArgs attention_args(const Args &A, size_t iq, size_t ild, size_t iprobs
   a.bf16 = A.boolean(iscale + 3, "bf16");
   a.mask = nullptr;
   return a;
-}
-
-double strided_need(const AttentionArgs &a, int64_t ld) {
-  const double rows = d(a.batch) * d(a.seq), width = d(a.heads) * d(a.dim);
-  return rows > 0 && width > 0 ? (rows - 1) * d(ld) + width : 0;
-}
-
-void check_ld(const Args &A, const AttentionArgs &a, int64_t ld, const char *name) {
-  if (ld < a.heads * a.dim) A.range_error(std::string(name) + " = " + std::to_string(ld) + " is less than heads * headDim");
 }
 
 Napi::Value AttentionForward(const Napi::CallbackInfo &info) {

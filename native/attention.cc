@@ -3,7 +3,6 @@
 // results are bit-identical to it and independent of the thread count.
 #include "attention.h"
 
-#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <vector>

@@ -58,6 +58,11 @@ constexpr int64_t kMaxBlockPairs = 256;  // k pairs per block (64 KiB of a 64-wi
 #if TT_X86
 #define TT_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,fma")))
 
+// The first n of 16 lanes (none for n <= 0, all for n >= 16).
+TT_BF16_TARGET inline __mmask16 lanes(int64_t n) {
+  return n >= 16 ? static_cast<__mmask16>(0xFFFF) : (n <= 0 ? static_cast<__mmask16>(0) : static_cast<__mmask16>((1u << n) - 1));
+}
+
 // acc(6 x 64) = sum over kcp pairs of A (6 rows of kcp pairs) times Bp (kcp x 64 pairs); then
 // C[:mr, :nr] = alpha * acc + beta * C (beta == 0: C not read).
 // A is either a packed panel (kRowsA false: pair p of row i at A[p * MR + i]) or bf16 rows as
@@ -89,9 +94,9 @@ TT_BF16_TARGET void micro_bf16(int64_t kcp, const uint32_t *A, int64_t lda, cons
     float *c = C + i * ldc;
 #pragma GCC unroll 4
     for (int v = 0; v < NV; v++) {
-      int left = nr - 16 * v;
+      const int left = nr - 16 * v;
       if (left <= 0) break;
-      __mmask16 mk = left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1);
+      const __mmask16 mk = lanes(left);
       __m512 r = _mm512_mul_ps(va, acc[i][v]);
       if (beta != 0.0f) r = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mk, c + 16 * v), r);
       _mm512_mask_storeu_ps(c + 16 * v, mk, r);
@@ -113,10 +118,6 @@ TT_BF16_TARGET inline __m512i cvt_interleave(__m512 even, __m512 odd) {
   const __m512i idx = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
                                        23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
   return _mm512_permutexvar_epi16(idx, cvt_consecutive(even, odd));
-}
-
-TT_BF16_TARGET inline __mmask16 lanes(int64_t n) {
-  return n >= 16 ? static_cast<__mmask16>(0xFFFF) : (n <= 0 ? static_cast<__mmask16>(0) : static_cast<__mmask16>((1u << n) - 1));
 }
 
 // One stored row of k floats (k along the row) to kp = ceil(k / 2) bf16 pairs in order.

@@ -565,7 +565,7 @@ function attentionSuite(nk: Kernels): void {
             // dq overwritten (beta 0, garbage before), dk accumulated (beta 1), dv overwritten.
             const dq = randView(B * T * ldd, rng(5)), dk = randView(B * T * ldd, rng(6)), dv = randView(B * T * ldd, rng(7));
             const dk0 = dk.v.slice();
-            nk.attentionBackward(q.v, k.v, v.v, ld, probs.v, ctx.v.map((_, i) => g.v[i]), H, dq.v, dk.v, dv.v, ldd, 0, 1, 0,
+            nk.attentionBackward(q.v, k.v, v.v, ld, probs.v, g.v, H, dq.v, dk.v, dv.v, ldd, 0, 1, 0,
               B, T, nh, d, scale, c.p, seed, bf16);
             for (const x of [probs, ctx, dq, dk, dv]) x.checkPadding('attention');
             results.push([probs.v, ctx.v, dq.v, dk.v, dv.v].map((x) => x.slice()));
