@@ -88,7 +88,7 @@ test('checkpoints: HF layout, rotation keeps the best, final model reloads with 
   for (const k of ['global_step', 'epoch', 'log_history', 'best_metric', 'best_model_checkpoint']) assert.ok(k in state, `trainer_state.json has ${k}`);
   const best = String(t.trainerState().best_model_checkpoint);
   assert.ok(existsSync(best), `best checkpoint ${best} survives rotation`);
-  for (const f of ['config.json', 'model.safetensors', 'vocab.txt', 'optimizer.safetensors', 'trainer_state.json']) assert.ok(existsSync(join(best, f)), `${f} in checkpoint`);
+  for (const f of ['config.json', 'model.safetensors', 'vocab.txt', 'optimizer.pt', 'scheduler.pt', 'rng_state.pth', 'trainer_state.json']) assert.ok(existsSync(join(best, f)), `${f} in checkpoint`);
   const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
   assert.deepEqual(config.architectures, ['BertForTokenClassification']);
   assert.equal(config.id2label['0'], s.labels[0]);

@@ -88,15 +88,20 @@ function gather(src: TensorData, t: TensorRef, numel: number): TensorData {
   return out;
 }
 
+/** A torch.save archive: its zip, the top folder its records live under, and their byte order. */
+export function openTorchArchive(src: ByteSource, options: ReadTorchOptions = {}): { zip: ZipArchive; prefix: string; little: boolean } {
+  detectFormat(src);
+  const zip = openZip(src, { verifyCrc: options.verifyCrc ?? true });
+  const prefix = findPrefix(zip);
+  return { zip, prefix, little: byteOrder(zip, prefix) };
+}
+
 /** Read a torch.save zip checkpoint (path or bytes) into a state dict, in pickle order. */
 export function readTorchCheckpoint(input: string | Uint8Array, options: ReadTorchOptions = {}): StateDict {
   return withSource(
     input,
     (src) => {
-      detectFormat(src);
-      const zip = openZip(src, { verifyCrc: options.verifyCrc ?? true });
-      const prefix = findPrefix(zip);
-      const little = byteOrder(zip, prefix);
+      const { zip, prefix, little } = openTorchArchive(src, options);
       const root = parseTorchPickle(zip.read(`${prefix}/data.pkl`), `${src.name}:${prefix}/data.pkl`);
       if (!(root instanceof PyDict)) {
         throw new CheckpointFormatError(src.name, `top-level object is a ${pyTypeName(root)}, expected a state dict (dict of tensors)`);

@@ -13,9 +13,15 @@ export interface AdamWOptions {
   weightDecay: number;
 }
 
-/** HF Trainer's rule (get_decay_parameter_names): no decay for biases and LayerNorm parameters. */
+/**
+ * HF Trainer's rule (transformers 5's get_decay_parameter_names): no decay for a parameter whose
+ * lower-cased name contains "bias", "layernorm" or "rmsnorm", or a `norm` / `*_norm` module name
+ * (LayerNorm modules are all named so in the architectures we load).
+ */
+const NO_DECAY = [/bias/, /layernorm/, /rmsnorm/, /(?:^|\.)norm(?:$|\.)/, /_norm(?:$|\.)/];
 export function decays(name: string): boolean {
-  return !(name.endsWith('.bias') || /layer_?norm/i.test(name));
+  const n = name.toLowerCase();
+  return !NO_DECAY.some((re) => re.test(n));
 }
 
 export interface OptimizerState {

@@ -21,7 +21,7 @@ import { planTrainingSteps, resolveStepInterval, trainingArgsToDict, metricKey, 
 import { WordPredictions } from './word-predictions.js';
 import { TrainingProgress } from './progress.js';
 import { LogWriter } from './log-writer.js';
-import { checkpointDirName, latestCheckpoint, rotateCheckpoints } from './trainer-state.js';
+import { checkpointDirName, checkpointStep, latestCheckpoint, newTrainerState, rotateCheckpoints, type LogRecord as TrainerStateRecord } from './trainer-state.js';
 import { writeTrainingPlot } from './plot.js';
 
 /** A split ready for the model: features (windows) plus the word-level sentences they came from. */
@@ -69,6 +69,9 @@ export class Trainer {
   private classWeights: Tensor | null = null;
   globalStep = 0;
   epoch = 0;
+  /** The schedule's rate for a step, and the number of steps planned (set when train() starts). */
+  private lrFor: (step: number) => number = () => this.args.learningRate;
+  private maxSteps = 0;
 
   constructor(private readonly init: TrainerInit) {
     this.model = init.model;
@@ -114,6 +117,8 @@ export class Trainer {
     const evalEvery = resolveStepInterval(args.evalSteps, totalSteps);
     const saveEvery = resolveStepInterval(args.saveSteps, totalSteps);
     const lrFor = (step: number): number => lrAt(step, { type: args.lrSchedulerType, baseLr: args.learningRate, warmupSteps: warmup, totalSteps });
+    this.lrFor = lrFor;
+    this.maxSteps = totalSteps;
     this.classWeights = this.resolveClassWeights(train);
 
     const resumeDir = args.resumeFromCheckpoint === true ? latestCheckpoint(args.outputDir) : args.resumeFromCheckpoint;
@@ -304,6 +309,7 @@ export class Trainer {
     }
     saveCheckpoint(dir, {
       model: this.model, tokenizer: this.init.tokenizer, optimizer: this.optimizer,
+      lr: this.lrFor(this.globalStep), baseLr: this.args.learningRate, seed: this.args.seed,
       trainerState: this.trainerState(), trainingArgs: trainingArgsToDict(this.args),
     });
     if (this.args.saveTotalLimit) rotateCheckpoints(this.args.outputDir, this.args.saveTotalLimit, this.bestCheckpoint);
@@ -323,25 +329,35 @@ export class Trainer {
     return this.patienceLeft! <= 0;
   }
 
+  /**
+   * trainer_state.json exactly as transformers' TrainerState holds it (TrainerState.load_from_json
+   * accepts it); early stopping's progress is kept as HF's EarlyStoppingCallback keeps it, plus our
+   * best evaluated value under a callback name of our own, which HF ignores.
+   */
   trainerState(): Record<string, unknown> {
-    return {
+    const stateful: Record<string, unknown> = {};
+    if (this.args.earlyStoppingPatience !== null) {
+      stateful.EarlyStoppingCallback = {
+        args: { early_stopping_patience: this.args.earlyStoppingPatience, early_stopping_threshold: this.args.earlyStoppingThreshold },
+        attributes: { early_stopping_patience_counter: this.args.earlyStoppingPatience - (this.patienceLeft ?? this.args.earlyStoppingPatience) },
+      };
+      stateful.TokentuneEarlyStopping = { args: {}, attributes: { best: this.bestEval, patience_left: this.patienceLeft } };
+    }
+    return newTrainerState({
       best_metric: this.bestMetric,
+      best_global_step: this.bestCheckpoint === null ? null : checkpointStep(this.bestCheckpoint),
       best_model_checkpoint: this.bestCheckpoint,
       epoch: this.epoch,
       global_step: this.globalStep,
-      is_hyper_param_search: false,
-      is_local_process_zero: true,
-      is_world_process_zero: true,
-      log_history: this.logHistory,
+      log_history: this.logHistory as TrainerStateRecord[],
       logging_steps: this.args.loggingSteps,
       eval_steps: this.args.evalSteps,
       save_steps: this.args.saveSteps,
       train_batch_size: this.args.perDeviceTrainBatchSize,
       num_train_epochs: this.args.numTrainEpochs,
-      max_steps: this.args.maxSteps,
-      seed: this.args.seed,
-      early_stopping: { best: this.bestEval, patience_left: this.patienceLeft },
-    };
+      max_steps: this.maxSteps,
+      stateful_callbacks: stateful,
+    }) as unknown as Record<string, unknown>;
   }
 
   private resume(dir: string): void {
@@ -352,7 +368,9 @@ export class Trainer {
     this.bestMetric = (s.best_metric as number | null) ?? null;
     this.bestCheckpoint = (s.best_model_checkpoint as string | null) ?? null;
     this.logHistory.push(...((s.log_history as LogRecord[]) ?? []));
-    const es = s.early_stopping as { best: number | null; patience_left: number | null } | undefined;
+    // Early stopping as we keep it (tokentune 0.1 wrote a top-level `early_stopping`).
+    const callbacks = (s.stateful_callbacks ?? {}) as Record<string, { attributes?: Record<string, unknown> }>;
+    const es = (callbacks.TokentuneEarlyStopping?.attributes ?? s.early_stopping) as { best: number | null; patience_left: number | null } | undefined;
     if (es) { this.bestEval = es.best; this.patienceLeft = es.patience_left; }
   }
 
