@@ -335,7 +335,13 @@ export class Trainer {
    * best evaluated value under a callback name of our own, which HF ignores.
    */
   trainerState(): Record<string, unknown> {
-    const stateful: Record<string, unknown> = {};
+    // The Trainer expects every exportable callback state it runs with, TrainerControl always.
+    const stateful: Record<string, unknown> = {
+      TrainerControl: {
+        args: { should_epoch_stop: false, should_evaluate: false, should_log: false, should_save: true, should_training_stop: false },
+        attributes: {},
+      },
+    };
     if (this.args.earlyStoppingPatience !== null) {
       stateful.EarlyStoppingCallback = {
         args: { early_stopping_patience: this.args.earlyStoppingPatience, early_stopping_threshold: this.args.earlyStoppingThreshold },
