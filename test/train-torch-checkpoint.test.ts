@@ -169,3 +169,37 @@ test('trainer_state.json has exactly the fields of transformers\' TrainerState',
   assert.deepEqual(Object.keys(control(ours)).sort(), Object.keys(control(theirs)).sort());
   assert.deepEqual(Object.keys(ours.stateful_callbacks as object).sort(), ['EarlyStoppingCallback', 'TokentuneEarlyStopping', 'TrainerControl']);
 });
+
+test('pickle writer: any tree of state-dict values reads back through the restricted reader unchanged (property)', async () => {
+  const fc = (await import('fast-check')).default;
+  const { writePickle, PickleTuple: Tup } = await import('../src/io/pickle-writer.js');
+  const { parseTorchPickle } = await import('../src/io/torch-pickle.js');
+  const leaf = fc.oneof(
+    fc.constant(null), fc.boolean(), fc.string({ unit: 'grapheme' }),
+    fc.integer({ min: -(2 ** 31) - 5, max: 2 ** 31 + 5 }), fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }),
+    fc.double({ noNaN: true }).filter((x) => !Number.isInteger(x)),
+  );
+  const { tree } = fc.letrec((tie) => ({
+    tree: fc.oneof({ depthSize: 'small' }, leaf, tie('list'), tie('tuple'), tie('dict')),
+    list: fc.array(tie('tree'), { maxLength: 5 }),
+    tuple: fc.array(tie('tree'), { maxLength: 5 }).map((xs) => new Tup(xs as never[])),
+    dict: fc.array(fc.tuple(fc.oneof(fc.string(), fc.nat()), tie('tree')), { maxLength: 5 }).map((kv) => new Map(kv as [string, never][])),
+  }));
+  // What the reader gives back: ints in the safe range as numbers, larger ones as bigints.
+  const expect = (v: unknown): unknown => {
+    if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+    if (v instanceof Tup) return { tuple: v.items.map(expect) };
+    if (v instanceof Map) return { dict: [...v].map(([k, x]) => [k, expect(x)]) };
+    if (Array.isArray(v)) return v.map(expect);
+    return v;
+  };
+  const read = (v: unknown): unknown => {
+    if (v instanceof PyTuple) return { tuple: v.items.map(read) };
+    if (v instanceof PyDict) return { dict: [...v.map].map(([k, x]) => [k, read(x)]) };
+    if (Array.isArray(v)) return v.map(read);
+    return v;
+  };
+  fc.assert(fc.property(tree, (t) => {
+    assert.deepEqual(read(parseTorchPickle(writePickle(t as never))), expect(t));
+  }), { numRuns: 300 });
+});
