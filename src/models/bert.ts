@@ -44,7 +44,7 @@ export class BertForTokenClassification extends EncoderForTokenClassification {
     return new BertForTokenClassification(config, initParameters(bertParamSpecs(config, config.labels.length), config.initializerRange, seed));
   }
 
-  protected layerNames(l: number): LayerNames {
+  layerNames(l: number): LayerNames {
     return bertLayerNames(this.prefix, l);
   }
 

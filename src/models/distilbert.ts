@@ -45,7 +45,7 @@ export class DistilBertForTokenClassification extends EncoderForTokenClassificat
     return new DistilBertForTokenClassification(config, initParameters(distilbertParamSpecs(config, config.labels.length), config.initializerRange, seed));
   }
 
-  protected layerNames(l: number): LayerNames {
+  layerNames(l: number): LayerNames {
     return distilbertLayerNames(this.prefix, l);
   }
 

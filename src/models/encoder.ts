@@ -112,8 +112,11 @@ export abstract class EncoderForTokenClassification {
     }
   }
 
-  /** Called from the constructor: may use `prefix` and `config`, nothing a subclass sets later. */
-  protected abstract layerNames(l: number): LayerNames;
+  /**
+   * HF names of layer l's submodules (the ONNX export reads them too). Called from the
+   * constructor: may use `prefix` and `config`, nothing a subclass sets later.
+   */
+  abstract layerNames(l: number): LayerNames;
   /** Embedding output [B*T, hidden], after its LayerNorm and dropout. */
   protected abstract embeddings(batch: TokenBatch, drop: DropoutSites): Tensor;
 

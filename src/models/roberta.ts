@@ -48,7 +48,7 @@ export class RobertaForTokenClassification extends EncoderForTokenClassification
     return new RobertaForTokenClassification(config, initParameters(robertaParamSpecs(config, config.labels.length), config.initializerRange, seed));
   }
 
-  protected layerNames(l: number): LayerNames {
+  layerNames(l: number): LayerNames {
     return bertLayerNames(this.prefix, l);
   }
 

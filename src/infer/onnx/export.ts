@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../../io/atomic.js';
 import { configToJson, type TokenClassifier } from '../../models/index.js';
 import type { WordPieceTokenizer } from '../../tokenizers/index.js';
 import { loadPretrainedDir } from '../../tokenizers/config.js';
-import { buildBertOnnxModel } from './bert-graph.js';
+import { buildEncoderOnnxModel } from './bert-graph.js';
 import { writeModelFile } from './onnx-proto.js';
 import { bertTokenizerJson } from './tokenizer-json.js';
 
@@ -31,7 +31,7 @@ export interface OnnxExportResult {
 }
 
 export function exportOnnx(model: TokenClassifier, tokenizer: WordPieceTokenizer | null, outDir: string, opts: OnnxExportOptions = {}): OnnxExportResult {
-  const def = buildBertOnnxModel(model);
+  const def = buildEncoderOnnxModel(model);
   mkdirSync(join(outDir, 'onnx'), { recursive: true });
   const modelPath = join(outDir, 'onnx', 'model.onnx');
   const modelBytes = writeModelFile(modelPath, def);
