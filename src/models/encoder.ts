@@ -162,9 +162,13 @@ export abstract class EncoderForTokenClassification {
     return ops.linear(h, this.p('classifier.weight'), this.p('classifier.bias'));
   }
 
-  /** The longest sequence the position table covers. */
+  /** The longest input (special tokens included) the position table covers. */
+  get maxSequenceLength(): number {
+    return this.config.maxPositionEmbeddings;
+  }
+
   protected checkLength(T: number): void {
-    if (T > this.config.maxPositionEmbeddings) {
+    if (T > this.maxSequenceLength) {
       throw new Error(`forward: sequence length ${T} exceeds max_position_embeddings ${this.config.maxPositionEmbeddings}`);
     }
   }

@@ -15,6 +15,8 @@ export interface TokenClassifier {
   readonly architecture: string;
   readonly params: Map<string, Tensor>;
   readonly numLabels: number;
+  /** Longest input the position table covers (RoBERTa: max_position_embeddings - pad_token_id - 1); default max_position_embeddings. */
+  readonly maxSequenceLength?: number;
   parameters(): [string, Tensor][];
   forward(batch: TokenBatch, opts: ForwardOptions): Tensor;
 }

@@ -52,11 +52,15 @@ export class RobertaForTokenClassification extends EncoderForTokenClassification
     return bertLayerNames(this.prefix, l);
   }
 
-  /** Positions run up to padding_idx + T, which must be a row of the table. */
+  /** Positions run up to padding_idx + T, which must be a row of the table (roberta-base: 514 rows, 512 tokens). */
+  override get maxSequenceLength(): number {
+    return this.config.maxPositionEmbeddings - this.config.padTokenId - 1;
+  }
+
   protected override checkLength(T: number): void {
     const cfg = this.config;
-    if (cfg.padTokenId + T >= cfg.maxPositionEmbeddings) {
-      throw new Error(`forward: sequence length ${T} exceeds what max_position_embeddings ${cfg.maxPositionEmbeddings} allows with positions counted from pad_token_id + 1 = ${cfg.padTokenId + 1} (at most ${cfg.maxPositionEmbeddings - cfg.padTokenId - 1})`);
+    if (T > this.maxSequenceLength) {
+      throw new Error(`forward: sequence length ${T} exceeds what max_position_embeddings ${cfg.maxPositionEmbeddings} allows with positions counted from pad_token_id + 1 = ${cfg.padTokenId + 1} (at most ${this.maxSequenceLength})`);
     }
   }
 

@@ -45,7 +45,7 @@ export function exportOnnx(model: TokenClassifier, tokenizer: WordPieceTokenizer
       warnings.push(`the tokenizer has ${tokenizer.totalVocabSize} ids but word_embeddings has ${rows} rows: onnxruntime will fail on a text that produces ids ${rows}..${tokenizer.totalVocabSize - 1}`);
     }
     tokenizer.saveVocab(outDir);
-    capModelMaxLength(join(outDir, 'tokenizer_config.json'), model.config.maxPositionEmbeddings);
+    capModelMaxLength(join(outDir, 'tokenizer_config.json'), model.maxSequenceLength ?? model.config.maxPositionEmbeddings);
     files.push('vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json');
     if (existsSync(join(outDir, 'added_tokens.json'))) files.push('added_tokens.json');
     const src = opts.sourceDir && join(opts.sourceDir, 'tokenizer.json');

@@ -112,7 +112,7 @@ export async function verifyWithOnnxRuntime(
   opts: { batchSize?: number; seqLen?: number; seed?: number } = {},
 ): Promise<VerifyResult> {
   const batchSize = opts.batchSize ?? 3;
-  const seqLen = Math.min(opts.seqLen ?? 16, model.config.maxPositionEmbeddings);
+  const seqLen = Math.min(opts.seqLen ?? 16, model.maxSequenceLength ?? model.config.maxPositionEmbeddings);
   const batch = randomBatch(model, batchSize, seqLen, opts.seed ?? 1);
   const session = await ort.InferenceSession.create(onnxPath);
   try {
