@@ -67,7 +67,7 @@ export function ourLogits(model: TokenClassifier, batch: TokenBatch): Float32Arr
 
 /**
  * A random padded batch: row 0 full length, later rows shorter (pads = pad id, mask 0), and the
- * second part of each row marked token type 1 when the model has two token types.
+ * second part of each row marked token type 1 when the model is a BERT with two token types.
  */
 export function randomBatch(model: TokenClassifier, batchSize: number, seqLen: number, seed = 1): TokenBatch {
   const cfg = model.config;
@@ -78,7 +78,8 @@ export function randomBatch(model: TokenClassifier, batchSize: number, seqLen: n
   const tokenTypeIds = new Int32Array(n);
   for (let b = 0; b < batchSize; b++) {
     const len = b === 0 ? seqLen : 1 + rng.nextInt(seqLen);
-    const second = cfg.typeVocabSize > 1 ? Math.floor(len / 2) : len;
+    // Only BERT's graph has a token_type_ids input (RoBERTa's embeds type 0, as optimum exports it).
+    const second = cfg.typeVocabSize > 1 && cfg.modelType === 'bert' ? Math.floor(len / 2) : len;
     for (let t = 0; t < len; t++) {
       inputIds[b * seqLen + t] = rng.nextInt(cfg.vocabSize);
       attentionMask[b * seqLen + t] = 1;
