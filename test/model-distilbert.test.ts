@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { DistilBertForTokenClassification, loadModelFromDir, makeConfig, parseConfig } from '../src/models/index.js';
+import fc from 'fast-check';
+import { DistilBertForTokenClassification, configToJson, loadModelFromDir, makeConfig, parseConfig } from '../src/models/index.js';
 import { fixturesDir } from './helpers/fixtures.js';
 import { encoderFixture, parityTests } from './helpers/encoder-parity.js';
 
@@ -36,4 +37,26 @@ test('a bare DistilBertModel checkpoint: base weights under distilbert., classif
   assert.deepEqual(report.unused, []);
   assert.match(report.warnings[0]!, /DistilBertForTokenClassification .* newly initialized: classifier.weight, classifier.bias/);
   assert.equal(model.config.numHiddenLayers, 2);
+});
+
+test('property: any valid DistilBERT config survives parse -> configToJson under its own field names', () => {
+  fc.assert(fc.property(
+    fc.record({ heads: fc.integer({ min: 1, max: 8 }), perHead: fc.integer({ min: 1, max: 16 }), n_layers: fc.integer({ min: 0, max: 12 }),
+      hidden_dim: fc.integer({ min: 1, max: 4096 }), dropout: fc.double({ min: 0, max: 0.9, noNaN: true }),
+      attention_dropout: fc.double({ min: 0, max: 0.9, noNaN: true }), activation: fc.constantFrom('gelu', 'gelu_new'),
+      sinusoidal_pos_embds: fc.boolean(), seq_classif_dropout: fc.double({ min: 0, max: 0.9, noNaN: true }) }),
+    (r) => {
+      const json = { model_type: 'distilbert', vocab_size: 50, dim: r.heads * r.perHead, n_heads: r.heads, n_layers: r.n_layers, hidden_dim: r.hidden_dim,
+        dropout: r.dropout, attention_dropout: r.attention_dropout, activation: r.activation, sinusoidal_pos_embds: r.sinusoidal_pos_embds,
+        seq_classif_dropout: r.seq_classif_dropout, id2label: { 0: 'O', 1: 'B-X' } };
+      const cfg = parseConfig(json);
+      assert.equal(cfg.hiddenSize, json.dim);
+      assert.equal(cfg.hiddenDropoutProb, json.dropout);
+      const out = configToJson(cfg, 'DistilBertForTokenClassification');
+      for (const [k, v] of Object.entries(json)) if (k !== 'id2label') assert.deepEqual(out[k], v, k);
+      for (const bertName of ['hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size', 'hidden_act', 'hidden_dropout_prob', 'layer_norm_eps', 'type_vocab_size', 'classifier_dropout']) {
+        assert.ok(!(bertName in out), `${bertName} is not a DistilBertConfig field`);
+      }
+      assert.deepEqual(parseConfig(out), { ...cfg, raw: out });
+    }));
 });

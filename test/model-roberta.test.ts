@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { loadModelFromDir, robertaPositionIds } from '../src/models/index.js';
 import { loadStateDict } from '../src/io/state-dict.js';
 import { fixturesDir } from './helpers/fixtures.js';
@@ -39,4 +40,20 @@ test('a bare RobertaModel checkpoint: base weights under roberta., pooler unused
   const w = state.get('encoder.layer.1.output.dense.weight')!;
   assert.deepEqual(Array.from(model.params.get('roberta.encoder.layer.1.output.dense.weight')!.f), Array.from(w.data));
   assert.equal(model.architecture, 'RobertaForTokenClassification');
+});
+
+test('property: positions are padding_idx at pad ids and padding_idx + 1, + 2, ... over the other ids of each row', () => {
+  fc.assert(fc.property(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 12 }), fc.infiniteStream(fc.integer({ min: 0, max: 6 })),
+    (pad, B, T, stream) => {
+      const ids = Int32Array.from(stream.take(B * T));
+      const pos = robertaPositionIds(ids, B, T, pad);
+      for (let b = 0; b < B; b++) {
+        let expected = pad + 1;
+        for (let t = 0; t < T; t++) {
+          const i = b * T + t;
+          if (ids[i] === pad) assert.equal(pos[i], pad);
+          else assert.equal(pos[i], expected++);
+        }
+      }
+    }));
 });
