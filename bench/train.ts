@@ -103,7 +103,7 @@ export function runTrainBench(filter?: string, repeat = 1): void {
     const o = medianRun(ours), t = noTorch ? null : medianRun(torch);
     const ratio = t ? (Number(t.median_step_s) / Number(o.median_step_s)).toFixed(2) + 'x' : 'n/a';
     console.log(`| ${c.name} | ${o.median_step_s} | ${o.tokens_per_s} | ${o.peak_rss_mib} | ${t?.median_step_s ?? 'n/a'} | ${t?.tokens_per_s ?? 'n/a'} | ${t?.peak_rss_mib ?? 'n/a'} | ${ratio} |`);
-    console.log(`    ours phases: ${JSON.stringify(o.phase_mean_s)}${t ? `; torch phases: ${JSON.stringify(t.phase_mean_s)}` : ''}`);
+    console.log(`    ours phases: ${JSON.stringify(o.phase_mean_s)}${t?.phase_mean_s ? `; torch phases: ${JSON.stringify(t.phase_mean_s)}` : ''}`);
     if (repeat > 1) {
       const list = (rs: Record<string, unknown>[]) => rs.map((x) => x.median_step_s).join(', ');
       console.log(`    runs, s/step: ours ${list(ours)}${t ? `; torch ${list(torch)}` : ''}`);
