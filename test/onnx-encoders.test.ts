@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportOnnx, loadOnnxRuntime, maxAbsDiff, onnxLogits, ourLogits, randomBatch } from '../src/infer/onnx/index.js';
 import { encoderFixture } from './helpers/encoder-parity.js';
+import { WordPieceTokenizer } from '../src/tokenizers/index.js';
 
 const ort = await loadOnnxRuntime();
 const ortSkip = ort ? false : 'onnxruntime-node is not installed (ONNXRUNTIME_NODE_INSTALL=skip npm install --no-save onnxruntime-node)';
@@ -57,3 +58,47 @@ test('roberta-tiny: the exported positions follow the pad ids (shifting a row\'s
     await session.release();
   }
 });
+
+async function optionalImport(name: string): Promise<any> {
+  try {
+    return await import(name);
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return null;
+    throw e;
+  }
+}
+const transformers = await optionalImport('@huggingface/transformers');
+const tjsSkip = transformers ? false : 'transformers.js is not installed (npm install --no-save @huggingface/transformers)';
+
+const WORDS = ['john', 'smith', 'lives', 'in', 'new', 'york', 'the', 'cat', 'sat', 'on', 'mat', '##s', ',', '.'];
+for (const [name, specials] of [
+  ['roberta-tiny', ['[CLS]', '[PAD]', '[SEP]', '[UNK]', '[MASK]']],
+  ['xlm-roberta-tiny', ['[CLS]', '[PAD]', '[SEP]', '[UNK]', '[MASK]']],
+  ['distilbert-tiny', ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']],
+] as const) {
+  test(`${name}: transformers.js loads the exported folder (WordPiece tokenizer) and its scores are our softmax`, { skip: tjsSkip || ortSkip }, async () => {
+    const tokens = [...specials, ...WORDS];
+    while (tokens.length < 100) tokens.push(`unused${tokens.length}`);
+    const tokenizer = WordPieceTokenizer.fromTokens(tokens, { doLowerCase: true });
+    const model = encoderFixture(name).load();
+    const root = join(tmp, `tjs-${name}`);
+    exportOnnx(model, tokenizer, join(root, 'm'));
+    const { env, pipeline } = transformers;
+    env.allowRemoteModels = false;
+    env.localModelPath = root + '/';
+    const ner = await pipeline('token-classification', 'm');
+    const text = 'John Smith lives in New York, the cats sat on mats.';
+    const got = (await ner(text, { ignore_labels: [] })) as { score: number; index: number }[];
+    const enc = tokenizer.encode(text);
+    const T = enc.ids.length;
+    const logits = ourLogits(model, { inputIds: Int32Array.from(enc.ids), attentionMask: new Int32Array(T).fill(1), batchSize: 1, seqLen: T });
+    const L = model.numLabels;
+    assert.deepEqual(got.map((g) => g.index), enc.ids.flatMap((id, j) => (tokenizer.isSpecialId(id) ? [] : [j])));
+    for (const g of got) {
+      const row = Array.from(logits.subarray(g.index * L, (g.index + 1) * L));
+      const max = Math.max(...row);
+      const best = 1 / row.reduce((a, v) => a + Math.exp(v - max), 0);
+      assert.ok(Math.abs(g.score - best) <= 1e-4, `token ${g.index}: score ${g.score} vs ours ${best}`);
+    }
+  });
+}
