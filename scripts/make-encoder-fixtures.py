@@ -26,7 +26,8 @@ perturbed (see PERTURB below), and the folder written by save_pretrained:
 
 AdamW: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight decay 0.01 on the parameters
 Trainer.get_decay_parameter_names picks (the Trainer's two groups), no clipping, dropout off.
-Runs with one thread so regenerating on the same torch build gives identical bytes.
+Runs with one thread: regenerating on the same torch build gives the same tensor values (the
+files' headers may list them in another order).
 """
 
 import argparse
