@@ -5,31 +5,37 @@
  * labels, all-ones mask), so the figures compare with PyTorch's.
  */
 import { Tensor, Rng } from '../src/engine/index.js';
-import { BertForTokenClassification, makeConfig, type TokenBatch } from '../src/models/index.js';
+import { architectureFor, initParameters, makeConfig, type TokenBatch, type TokenClassifier } from '../src/models/index.js';
 import { AdamW } from '../src/train/optimizer.js';
 
 export const LR = 1.5e-5;
 const LABELS = 9, VOCAB = 28996;
 
 export interface SyntheticStep {
-  model: BertForTokenClassification;
+  model: TokenClassifier;
   /** AdamW (lr 1.5e-5, betas 0.9/0.999, eps 1e-8, no weight decay), or null when not training. */
   opt: AdamW | null;
   batch: TokenBatch;
   labels: Tensor;
 }
 
+/**
+ * `modelType` other than bert: the same sizes as ../shared/bench/hf_step.py gives that type
+ * (transformers' config defaults otherwise), ids from 5 up as hf_step.py draws them.
+ */
 export function syntheticStep(layers: number, hidden: number, heads: number, inter: number, B: number, T: number,
-  train: boolean): SyntheticStep {
-  const config = makeConfig({
-    vocab_size: VOCAB, hidden_size: hidden, num_hidden_layers: layers, num_attention_heads: heads, intermediate_size: inter,
-    id2label: Object.fromEntries(Array.from({ length: LABELS }, (_, i) => [String(i), `L${i}`])),
-  });
-  const model = BertForTokenClassification.create(config, 0);
+  train: boolean, modelType = 'bert'): SyntheticStep {
+  const id2label = Object.fromEntries(Array.from({ length: LABELS }, (_, i) => [String(i), `L${i}`]));
+  const config = modelType === 'distilbert'
+    ? makeConfig({ model_type: modelType, vocab_size: VOCAB, dim: hidden, n_layers: layers, n_heads: heads, hidden_dim: inter, id2label })
+    : makeConfig({ model_type: modelType, vocab_size: VOCAB, hidden_size: hidden, num_hidden_layers: layers, num_attention_heads: heads, intermediate_size: inter, id2label });
+  const arch = architectureFor(config);
+  const model = arch.build(config, initParameters(arch.paramSpecs(config, LABELS), config.initializerRange, 0));
+  const firstId = modelType === 'bert' ? 1 : 5;
   const opt = train ? new AdamW(model.parameters(), { lr: LR, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 }) : null;
   const rng = Rng.fromSeed(1);
   const batch: TokenBatch = {
-    inputIds: Int32Array.from({ length: B * T }, () => 1 + rng.nextInt(VOCAB - 1)),
+    inputIds: Int32Array.from({ length: B * T }, () => firstId + rng.nextInt(VOCAB - firstId)),
     attentionMask: new Int32Array(B * T).fill(1),
     batchSize: B,
     seqLen: T,

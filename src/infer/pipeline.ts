@@ -29,6 +29,8 @@ import { tagWords, type WordTag } from './word-tags.js';
 /** What the pipeline needs from a model (a TokenClassifier, or a fake one in tests). */
 export interface PipelineModel {
   readonly config: { readonly labels: readonly string[]; readonly maxPositionEmbeddings: number };
+  /** Longest input the model takes when it is not max_position_embeddings (RoBERTa). */
+  readonly maxSequenceLength?: number;
   /** Logits [batchSize * seqLen, numLabels]. */
   forward(batch: TokenBatch, opts: ForwardOptions): Tensor;
 }
@@ -121,7 +123,7 @@ export class TokenClassificationPipeline {
     if (this.labels.length === 0) {
       throw new PipelineInputError('the model has no labels (config.json lacks id2label): it is not a token-classification model');
     }
-    const limit = Math.min(opts.maxLength ?? tokenizer.modelMaxLength, model.config.maxPositionEmbeddings);
+    const limit = Math.min(opts.maxLength ?? tokenizer.modelMaxLength, model.maxSequenceLength ?? model.config.maxPositionEmbeddings);
     if (!Number.isInteger(limit) || limit < 3) {
       throw new PipelineInputError(`maxLength must be an integer >= 3 ([CLS], one token, [SEP]), got ${limit}`);
     }

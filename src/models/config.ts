@@ -4,6 +4,7 @@
  * trip through tokentune unchanged.
  */
 import { readFileSync } from 'node:fs';
+import { BERT_DEFAULTS, configFamily, type ConfigField } from './config-families.js';
 
 export interface ModelConfig {
   modelType: string;
@@ -27,13 +28,6 @@ export interface ModelConfig {
   raw: Record<string, unknown>;
 }
 
-const BERT_DEFAULTS = {
-  model_type: 'bert', vocab_size: 30522, hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12,
-  intermediate_size: 3072, hidden_act: 'gelu', hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1,
-  classifier_dropout: null, max_position_embeddings: 512, type_vocab_size: 2, layer_norm_eps: 1e-12,
-  initializer_range: 0.02, pad_token_id: 0,
-} as const;
-
 export class ConfigError extends Error {
   constructor(source: string, message: string) {
     super(`${source}: ${message}`);
@@ -54,15 +48,20 @@ export function readConfig(path: string): ModelConfig {
 export function parseConfig(json: unknown, source = 'config.json'): ModelConfig {
   if (!json || typeof json !== 'object' || Array.isArray(json)) throw new ConfigError(source, 'expected a JSON object');
   const raw = json as Record<string, unknown>;
-  const get = <K extends keyof typeof BERT_DEFAULTS>(k: K): unknown => (k in raw ? raw[k] : BERT_DEFAULTS[k]);
-  const int = (k: keyof typeof BERT_DEFAULTS, min = 1): number => {
+  // Field names, defaults and fixed values of this model_type (config-families.ts); errors name
+  // the field as config.json spells it.
+  const fam = configFamily(raw.model_type ?? BERT_DEFAULTS.model_type);
+  const key = (k: ConfigField): string => fam.aliases[k] ?? k;
+  const get = (k: ConfigField): unknown => (k in fam.fixed ? fam.fixed[k] : key(k) in raw ? raw[key(k)] : fam.defaults[k]);
+  const int = (k: ConfigField, min = 1): number => {
     const v = get(k);
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new ConfigError(source, `${k} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+    if (k in fam.fixed) return v as number;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new ConfigError(source, `${key(k)} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
     return v;
   };
-  const num = (k: keyof typeof BERT_DEFAULTS, lo: number, hi: number): number => {
+  const num = (k: ConfigField, lo: number, hi: number): number => {
     const v = get(k);
-    if (typeof v !== 'number' || !(v >= lo && v <= hi)) throw new ConfigError(source, `${k} must be a number in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !(v >= lo && v <= hi)) throw new ConfigError(source, `${key(k)} must be a number in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
     return v;
   };
   const cfg: ModelConfig = {
@@ -85,10 +84,10 @@ export function parseConfig(json: unknown, source = 'config.json'): ModelConfig 
     raw,
   };
   if (cfg.hiddenSize % cfg.numAttentionHeads !== 0) {
-    throw new ConfigError(source, `hidden_size ${cfg.hiddenSize} is not a multiple of num_attention_heads ${cfg.numAttentionHeads}`);
+    throw new ConfigError(source, `${key('hidden_size')} ${cfg.hiddenSize} is not a multiple of ${key('num_attention_heads')} ${cfg.numAttentionHeads}`);
   }
   if (!['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'gelu_fast'].includes(cfg.hiddenAct)) {
-    throw new ConfigError(source, `hidden_act '${cfg.hiddenAct}' is not supported (supported: gelu, gelu_new, gelu_pytorch_tanh)`);
+    throw new ConfigError(source, `${key('hidden_act')} '${cfg.hiddenAct}' is not supported (supported: gelu, gelu_new, gelu_pytorch_tanh)`);
   }
   return cfg;
 }
@@ -114,8 +113,7 @@ function parseLabels(raw: Record<string, unknown>, source: string): string[] {
 /** The config as HF writes it: original fields, our values, architectures and the label maps. */
 export function configToJson(cfg: ModelConfig, architecture: string): Record<string, unknown> {
   const out: Record<string, unknown> = { ...cfg.raw };
-  Object.assign(out, {
-    architectures: [architecture],
+  const values: Record<ConfigField, unknown> = {
     model_type: cfg.modelType,
     vocab_size: cfg.vocabSize,
     hidden_size: cfg.hiddenSize,
@@ -131,14 +129,24 @@ export function configToJson(cfg: ModelConfig, architecture: string): Record<str
     layer_norm_eps: cfg.layerNormEps,
     initializer_range: cfg.initializerRange,
     pad_token_id: cfg.padTokenId,
-    id2label: Object.fromEntries(cfg.labels.map((l, i) => [String(i), l])),
-    label2id: Object.fromEntries(cfg.labels.map((l, i) => [l, i])),
-  });
+  };
+  // Under the names this model_type's config class reads; fields its code fixes are not written.
+  const fam = configFamily(cfg.modelType);
+  out.architectures = [architecture];
+  for (const [k, v] of Object.entries(values) as [ConfigField, unknown][]) {
+    if (!(k in fam.fixed)) out[fam.aliases[k] ?? k] = v;
+  }
+  out.id2label = Object.fromEntries(cfg.labels.map((l, i) => [String(i), l]));
+  out.label2id = Object.fromEntries(cfg.labels.map((l, i) => [l, i]));
   if (!('torch_dtype' in out) && !('dtype' in out)) out.torch_dtype = 'float32';
   return out;
 }
 
 /** A config for a model made from scratch (the demo, tests). */
-export function makeConfig(fields: Partial<Record<keyof typeof BERT_DEFAULTS, unknown>> & { id2label?: Record<string, string> }): ModelConfig {
-  return parseConfig({ ...BERT_DEFAULTS, ...fields }, 'config');
+export function makeConfig(fields: Partial<Record<ConfigField, unknown>> & { id2label?: Record<string, string> } & Record<string, unknown>): ModelConfig {
+  // The model_type's defaults under its own field names (DistilBERT: dim, n_layers, ...); `fields` use those names too.
+  const fam = configFamily(fields.model_type ?? 'bert');
+  const defaults: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fam.defaults) as [ConfigField, unknown][]) if (!(k in fam.fixed)) defaults[fam.aliases[k] ?? k] = v;
+  return parseConfig({ ...defaults, ...fields }, 'config');
 }

@@ -3,3 +3,6 @@ export { readConfig, parseConfig, configToJson, makeConfig, ConfigError, type Mo
 export { architectureFor, type TokenClassifier, type Architecture } from './registry.js';
 export { fromPretrained, loadModelFromDir, buildFromState, savePretrained, resolveModelDir, type LoadOptions, type LoadReport, type Pretrained } from './pretrained.js';
 export { initParameter, initParameters, type ParamSpec } from './init.js';
+export { RobertaForTokenClassification, XLMRobertaForTokenClassification, robertaParamSpecs, robertaPositionIds } from './roberta.js';
+export { DistilBertForTokenClassification, distilbertParamSpecs } from './distilbert.js';
+export { EncoderForTokenClassification, type LayerNames } from './encoder.js';

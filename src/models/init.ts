@@ -4,8 +4,11 @@ import { Rng, Tensor, parameter, deriveSeed } from '../engine/index.js';
 export interface ParamSpec {
   name: string;
   shape: number[];
-  /** normal(0, initializer_range) for Linear/Embedding weights, zeros for biases, ones for LayerNorm weights. */
-  init: 'normal' | 'zeros' | 'ones';
+  /**
+   * normal(0, initializer_range) for Linear/Embedding weights, zeros for biases, ones for LayerNorm
+   * weights; 'sinusoidal': DistilBERT's fixed sin/cos position table (sinusoidal_pos_embds).
+   */
+  init: 'normal' | 'zeros' | 'ones' | 'sinusoidal';
   /** Embedding row that HF zeroes after init (padding_idx). */
   paddingIdx?: number;
 }
@@ -15,6 +18,7 @@ export function initParameter(spec: ParamSpec, std: number, seed: number): Tenso
   const n = spec.shape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(n);
   if (spec.init === 'ones') data.fill(1);
+  else if (spec.init === 'sinusoidal') sinusoidalTable(data, spec.shape[0]!, spec.shape[1]!);
   else if (spec.init === 'normal') {
     const rng = Rng.fromSeed(deriveSeed(seed, spec.name));
     for (let i = 0; i < n; i++) data[i] = rng.normal() * std;
@@ -28,4 +32,17 @@ export function initParameter(spec: ParamSpec, std: number, seed: number): Tenso
 
 export function initParameters(specs: readonly ParamSpec[], std: number, seed: number): Map<string, Tensor> {
   return new Map(specs.map((s) => [s.name, initParameter(s, std, seed)]));
+}
+
+/**
+ * modeling_distilbert's _create_sinusoidal_embeddings: angle pos / 10000^(2 floor(j/2) / dim) in
+ * float64, sin in even columns, cos in odd ones, rounded to float32.
+ */
+function sinusoidalTable(out: Float32Array, nPos: number, dim: number): void {
+  for (let pos = 0; pos < nPos; pos++) {
+    for (let j = 0; j < dim; j++) {
+      const angle = pos / Math.pow(10000, (2 * Math.floor(j / 2)) / dim);
+      out[pos * dim + j] = j % 2 === 0 ? Math.sin(angle) : Math.cos(angle);
+    }
+  }
 }

@@ -12,7 +12,7 @@ import { snapshotDownload, type SnapshotDownloadOptions } from '../io/hub.js';
 import type { StateDict, TensorRecord } from '../io/tensor-record.js';
 import { WordPieceTokenizer } from '../tokenizers/index.js';
 import { configToJson, readConfig, type ModelConfig } from './config.js';
-import { initParameter } from './init.js';
+import { initParameter, type ParamSpec } from './init.js';
 import { architectureFor, type TokenClassifier } from './registry.js';
 
 export interface LoadReport {
@@ -89,15 +89,17 @@ export function buildFromState(config: ModelConfig, state: StateDict, source: st
   const newHead = opts.labels !== undefined && !sameLabels(opts.labels, ckptLabels);
   const cfg: ModelConfig = { ...config, labels };
   const arch = architectureFor(cfg);
-  const byName = normaliseNames(state, arch.prefix);
+  const specs = arch.paramSpecs(cfg, labels.length);
+  const byName = normaliseNames(state, arch.prefix, specs);
   const params = new Map<string, Tensor>();
   const missing: string[] = [];
   const seed = opts.seed ?? 42;
-  for (const spec of arch.paramSpecs(cfg, labels.length)) {
-    const isHead = spec.name.startsWith('classifier.');
+  for (const spec of specs) {
+    // The head: everything outside the base model. Only the classifier's shape depends on the labels.
+    const isHead = !spec.name.startsWith(`${arch.prefix}.`);
     const rec = byName.get(spec.name);
     byName.delete(spec.name);
-    if (isHead && (newHead || !rec)) {
+    if (isHead && (!rec || (newHead && spec.name.startsWith('classifier.')))) {
       params.set(spec.name, initParameter(spec, cfg.initializerRange, seed));
       report.newlyInitialized.push(spec.name);
       continue;
@@ -122,13 +124,17 @@ export function buildFromState(config: ModelConfig, state: StateDict, source: st
   return { model: arch.build(cfg, params), report };
 }
 
-/** Old names (gamma/beta) become new ones; a bare base-model checkpoint gets the `bert.` prefix. */
-function normaliseNames(state: StateDict, prefix: string): Map<string, TensorRecord> {
+/**
+ * Old names (gamma/beta) become new ones; a bare base-model checkpoint (BertModel, RobertaModel,
+ * DistilBertModel saved alone) gets the base prefix on every name but the head's.
+ */
+function normaliseNames(state: StateDict, prefix: string, specs: readonly ParamSpec[]): Map<string, TensorRecord> {
   const out = new Map<string, TensorRecord>();
-  const bare = ![...state.keys()].some((k) => k.startsWith(`${prefix}.`));
+  const bare = ![...state.keys()].some((k) => normaliseLegacyKey(k).startsWith(`${prefix}.`));
+  const headRoots = new Set(specs.filter((s) => !s.name.startsWith(`${prefix}.`)).map((s) => s.name.split('.')[0]!));
   for (const [k, v] of state) {
     let name = normaliseLegacyKey(k);
-    if (bare && !name.startsWith('classifier.')) name = `${prefix}.${name}`;
+    if (bare && !headRoots.has(name.split('.')[0]!)) name = `${prefix}.${name}`;
     out.set(name, v);
   }
   return out;

@@ -1,9 +1,11 @@
 /**
- * Architectures by `model_type`. Adding RoBERTa, XLM-RoBERTa or DistilBERT means one file with
- * its parameter specs and forward pass, plus one entry here.
+ * Architectures by `model_type`. Adding one means one file with its parameter specs and forward
+ * pass, plus one entry here (and config-families.ts when its config.json names fields its own way).
  */
 import type { Tensor } from '../engine/index.js';
 import { BertForTokenClassification, bertParamSpecs, type ForwardOptions, type TokenBatch } from './bert.js';
+import { RobertaForTokenClassification, XLMRobertaForTokenClassification, robertaParamSpecs } from './roberta.js';
+import { DistilBertForTokenClassification, distilbertParamSpecs } from './distilbert.js';
 import type { ModelConfig } from './config.js';
 import type { ParamSpec } from './init.js';
 
@@ -13,6 +15,8 @@ export interface TokenClassifier {
   readonly architecture: string;
   readonly params: Map<string, Tensor>;
   readonly numLabels: number;
+  /** Longest input the position table covers (RoBERTa: max_position_embeddings - pad_token_id - 1); default max_position_embeddings. */
+  readonly maxSequenceLength?: number;
   parameters(): [string, Tensor][];
   forward(batch: TokenBatch, opts: ForwardOptions): Tensor;
 }
@@ -20,7 +24,11 @@ export interface TokenClassifier {
 export interface Architecture {
   /** HF class name written to config.json `architectures`. */
   name: string;
-  /** Prefix of the base model's parameters (`bert`), which bare base checkpoints lack. */
+  /**
+   * Prefix of the base model's parameters (`bert`), which bare base checkpoints lack. Parameters
+   * outside it (`classifier.*`, a prediction head) are the head: initialised afresh, and reported,
+   * when the checkpoint lacks them.
+   */
   prefix: string;
   paramSpecs(cfg: ModelConfig, numLabels: number): ParamSpec[];
   build(cfg: ModelConfig, params: Map<string, Tensor>): TokenClassifier;
@@ -32,6 +40,24 @@ const architectures: Record<string, Architecture> = {
     prefix: 'bert',
     paramSpecs: (cfg, n) => bertParamSpecs(cfg, n),
     build: (cfg, params) => new BertForTokenClassification(cfg, params),
+  },
+  roberta: {
+    name: RobertaForTokenClassification.architecture,
+    prefix: 'roberta',
+    paramSpecs: (cfg, n) => robertaParamSpecs(cfg, n),
+    build: (cfg, params) => new RobertaForTokenClassification(cfg, params),
+  },
+  'xlm-roberta': {
+    name: XLMRobertaForTokenClassification.architecture,
+    prefix: 'roberta',
+    paramSpecs: (cfg, n) => robertaParamSpecs(cfg, n),
+    build: (cfg, params) => new XLMRobertaForTokenClassification(cfg, params),
+  },
+  distilbert: {
+    name: DistilBertForTokenClassification.architecture,
+    prefix: 'distilbert',
+    paramSpecs: (cfg, n) => distilbertParamSpecs(cfg, n),
+    build: (cfg, params) => new DistilBertForTokenClassification(cfg, params),
   },
 };
 

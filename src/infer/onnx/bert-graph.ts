@@ -1,7 +1,8 @@
 /**
- * BertForTokenClassification as an ONNX graph with the interface optimum / transformers.js use
- * for token classification: inputs input_ids, attention_mask, token_type_ids (int64
- * [batch_size, sequence_length]), output logits (float [batch_size, sequence_length, num_labels]).
+ * BertForTokenClassification (and RoBERTa, XLM-RoBERTa, DistilBERT, which share its encoder) as
+ * an ONNX graph with the interface optimum / transformers.js use for token classification: inputs
+ * input_ids, attention_mask (and token_type_ids for BERT) (int64 [batch_size, sequence_length]),
+ * output logits (float [batch_size, sequence_length, num_labels]).
  *
  * The graph spells out Hugging Face's eager modeling_bert.py with standard opset-17 operators
  * (LayerNormalization is opset 17; everything else is older), so onnxruntime's optimizer can
@@ -13,7 +14,7 @@
  * Linear weights are stored transposed ([in, out], named `<hf name>.T`) so each projection is a
  * plain MatMul + Add.
  */
-import type { TokenClassifier } from '../../models/index.js';
+import { EncoderForTokenClassification, type TokenClassifier } from '../../models/index.js';
 import { DataType, type ModelDef } from './onnx-proto.js';
 import { GraphBuilder } from './graph-builder.js';
 
@@ -34,11 +35,24 @@ export interface BertOnnxOptions {
   producerVersion?: string;
 }
 
-/** The ONNX model of a BERT token classifier; the weights are referenced, not copied, where possible. */
-export function buildBertOnnxModel(model: TokenClassifier, opts: BertOnnxOptions = {}): ModelDef {
+/** How each model_type's embeddings take their inputs. */
+const EMBEDDING_KINDS: Record<string, 'bert' | 'roberta' | 'distilbert'> = {
+  bert: 'bert', roberta: 'roberta', 'xlm-roberta': 'roberta', distilbert: 'distilbert',
+};
+
+/** HF name `a.b.layer.0.c` -> node scope `/a/b/layer.0/c` (optimum's naming). */
+const scopeOf = (name: string): string => '/' + name.replace(/\.(?!\d)/g, '/');
+
+/**
+ * The ONNX model of a BERT, RoBERTa, XLM-RoBERTa or DistilBERT token classifier; the weights are
+ * referenced, not copied, where possible. Inputs as optimum exports each type: BERT takes
+ * token_type_ids, the others only input_ids and attention_mask.
+ */
+export function buildEncoderOnnxModel(model: TokenClassifier, opts: BertOnnxOptions = {}): ModelDef {
   const cfg = model.config;
-  if (model.architecture !== 'BertForTokenClassification' || cfg.modelType !== 'bert') {
-    throw new OnnxExportError(`ONNX export supports BertForTokenClassification (model_type 'bert'); this model is ${model.architecture} (model_type '${cfg.modelType}')`);
+  const kind = EMBEDDING_KINDS[cfg.modelType];
+  if (!kind || !(model instanceof EncoderForTokenClassification)) {
+    throw new OnnxExportError(`ONNX export supports model_type ${Object.keys(EMBEDDING_KINDS).join(', ')}; this model is ${model.architecture} (model_type '${cfg.modelType}')`);
   }
   const posType = cfg.raw['position_embedding_type'];
   if (posType !== undefined && posType !== 'absolute') {
@@ -73,19 +87,34 @@ export function buildBertOnnxModel(model: TokenClassifier, opts: BertOnnxOptions
       { name: 'epsilon', type: 'float', value: cfg.layerNormEps },
     ]);
 
-  // Embeddings. Positions are rows 0..T-1 of the table, T read from input_ids at run time.
-  const e = 'bert.embeddings';
-  let s = '/bert/embeddings';
-  const seqLen = g.op(s, 'Shape', ['input_ids'], [{ name: 'start', type: 'int', value: 1 }, { name: 'end', type: 'int', value: 2 }]);
-  const positions = g.op(s, 'Slice', [init(`${e}.position_embeddings.weight`), g.int64([0]), seqLen, g.int64([0])]);
-  const words = g.op(s, 'Gather', [init(`${e}.word_embeddings.weight`), 'input_ids'], [{ name: 'axis', type: 'int', value: 0 }]);
-  const types = g.op(s, 'Gather', [init(`${e}.token_type_embeddings.weight`), 'token_type_ids'], [{ name: 'axis', type: 'int', value: 0 }]);
+  const e = `${model.prefix}.embeddings`;
+  let s = scopeOf(e);
+  const gather = (table: string, ids: string): string => g.op(s, 'Gather', [table, ids], [{ name: 'axis', type: 'int', value: 0 }]);
+  let x = gather(init(`${e}.word_embeddings.weight`), 'input_ids');
   // HF's order: (inputs_embeds + token_type_embeddings) + position_embeddings.
-  let x = g.op(s, 'Add', [g.op(s, 'Add', [words, types]), positions]);
+  if (kind === 'bert') {
+    x = g.op(s, 'Add', [x, gather(init(`${e}.token_type_embeddings.weight`), 'token_type_ids')]);
+  } else if (kind === 'roberta') {
+    // No token_type_ids input: HF embeds the all-zero default, i.e. row 0 of the table.
+    x = g.op(s, 'Add', [x, g.floatInit(`${e}.token_type_embeddings.weight.row0`, [H], param(`${e}.token_type_embeddings.weight`).slice(0, H))]);
+  }
+  let positions: string;
+  if (kind === 'roberta') {
+    // create_position_ids_from_input_ids: cumsum(id != pad) * (id != pad) + pad.
+    const pad = g.int64([cfg.padTokenId]);
+    const notPad = g.op(s, 'Cast', [g.op(s, 'Not', [g.op(s, 'Equal', ['input_ids', pad])])], [{ name: 'to', type: 'int', value: DataType.INT64 }]);
+    const count = g.op(s, 'CumSum', [notPad, g.int64([1], [])]);
+    positions = gather(init(`${e}.position_embeddings.weight`), g.op(s, 'Add', [g.op(s, 'Mul', [count, notPad]), pad]));
+  } else {
+    // Rows 0..T-1 of the table, T read from input_ids at run time.
+    const seqLen = g.op(s, 'Shape', ['input_ids'], [{ name: 'start', type: 'int', value: 1 }, { name: 'end', type: 'int', value: 2 }]);
+    positions = g.op(s, 'Slice', [init(`${e}.position_embeddings.weight`), g.int64([0]), seqLen, g.int64([0])]);
+  }
+  x = g.op(s, 'Add', [x, positions]);
   x = layerNorm(`${s}/LayerNorm`, x, `${e}.LayerNorm`);
 
   // Extended attention mask [B, 1, 1, T], computed once for all layers.
-  s = '/bert/extended_attention_mask';
+  s = `/${model.prefix}/extended_attention_mask`;
   const maskF = g.op(s, 'Cast', ['attention_mask'], [{ name: 'to', type: 'int', value: DataType.FLOAT }]);
   const inverted = g.op(s, 'Sub', [g.scalar(1), maskF]);
   const additive = g.op(s, 'Mul', [inverted, g.scalar(FLOAT32_MIN)]);
@@ -96,37 +125,35 @@ export function buildBertOnnxModel(model: TokenClassifier, opts: BertOnnxOptions
   const sqrtHd = g.scalar(Math.sqrt(hd));
   const perm = (p: number[]) => [{ name: 'perm', type: 'ints' as const, value: p }];
   for (let l = 0; l < cfg.numHiddenLayers; l++) {
-    const p = `bert.encoder.layer.${l}`;
-    const sl = `/bert/encoder/layer.${l}`;
-    const heads = (which: 'query' | 'key' | 'value', order: number[]): string => {
-      const sc = `${sl}/attention/self/${which}`;
-      return g.op(sc, 'Transpose', [g.op(sc, 'Reshape', [linear(sc, x, `${p}.attention.self.${which}`), headShape])], perm(order));
+    const n = model.layerNames(l);
+    const heads = (name: string, order: number[]): string => {
+      const sc = scopeOf(name);
+      return g.op(sc, 'Transpose', [g.op(sc, 'Reshape', [linear(sc, x, name), headShape])], perm(order));
     };
-    s = `${sl}/attention/self`;
-    const q = heads('query', [0, 2, 1, 3]); // [B, nh, T, hd]
-    const kT = heads('key', [0, 2, 3, 1]); // [B, nh, hd, T]
-    const v = heads('value', [0, 2, 1, 3]);
+    s = scopeOf(n.query).replace(/\/[^/]*$/, '');
+    const q = heads(n.query, [0, 2, 1, 3]); // [B, nh, T, hd]
+    const kT = heads(n.key, [0, 2, 3, 1]); // [B, nh, hd, T]
+    const v = heads(n.value, [0, 2, 1, 3]);
     const scores = g.op(s, 'Add', [g.op(s, 'Div', [g.op(s, 'MatMul', [q, kT]), sqrtHd]), mask]);
     const probs = g.op(s, 'Softmax', [scores], [{ name: 'axis', type: 'int', value: -1 }]);
     const ctx = g.op(s, 'Reshape', [g.op(s, 'Transpose', [g.op(s, 'MatMul', [probs, v])], perm([0, 2, 1, 3])), hiddenShape]);
 
-    s = `${sl}/attention/output`;
-    const attn = linear(`${s}/dense`, ctx, `${p}.attention.output.dense`);
-    const x1 = layerNorm(`${s}/LayerNorm`, g.op(s, 'Add', [attn, x]), `${p}.attention.output.LayerNorm`);
+    const attn = linear(scopeOf(n.attnOut), ctx, n.attnOut);
+    const x1 = layerNorm(scopeOf(n.attnNorm), g.op(scopeOf(n.attnNorm), 'Add', [attn, x]), n.attnNorm);
 
-    const inter = gelu(g, `${sl}/intermediate/intermediate_act_fn`, linear(`${sl}/intermediate/dense`, x1, `${p}.intermediate.dense`), cfg.hiddenAct);
-    s = `${sl}/output`;
-    const out = linear(`${s}/dense`, inter, `${p}.output.dense`);
-    x = layerNorm(`${s}/LayerNorm`, g.op(s, 'Add', [out, x1]), `${p}.output.LayerNorm`);
+    const inter = gelu(g, `${scopeOf(n.ffIn)}/act`, linear(scopeOf(n.ffIn), x1, n.ffIn), cfg.hiddenAct);
+    const out = linear(scopeOf(n.ffOut), inter, n.ffOut);
+    x = layerNorm(scopeOf(n.ffNorm), g.op(scopeOf(n.ffNorm), 'Add', [out, x1]), n.ffNorm);
   }
   linear('/classifier', x, 'classifier', 'logits');
 
   const dyn = ['batch_size', 'sequence_length'] as const;
+  const inputs = kind === 'bert' ? ['input_ids', 'attention_mask', 'token_type_ids'] : ['input_ids', 'attention_mask'];
   const graph = g.graph(
-    'tokentune_bert_token_classification',
-    ['input_ids', 'attention_mask', 'token_type_ids'].map((name) => ({ name, elemType: DataType.INT64, shape: dyn })),
+    `tokentune_${cfg.modelType.replace(/-/g, '_')}_token_classification`,
+    inputs.map((name) => ({ name, elemType: DataType.INT64, shape: dyn })),
     [{ name: 'logits', elemType: DataType.FLOAT, shape: [...dyn, numLabels] }],
-    `BertForTokenClassification: ${cfg.numHiddenLayers} layers, hidden ${H}, ${nh} heads, ${numLabels} labels, hidden_act ${cfg.hiddenAct}`,
+    `${model.architecture}: ${cfg.numHiddenLayers} layers, hidden ${H}, ${nh} heads, ${numLabels} labels, hidden_act ${cfg.hiddenAct}`,
   );
   return {
     irVersion: ONNX_IR_VERSION,
@@ -137,6 +164,9 @@ export function buildBertOnnxModel(model: TokenClassifier, opts: BertOnnxOptions
     metadata: { id2label: JSON.stringify(Object.fromEntries(cfg.labels.map((lab, i) => [String(i), lab]))) },
   };
 }
+
+/** The same function under its first name (BERT was the only architecture then). */
+export const buildBertOnnxModel = buildEncoderOnnxModel;
 
 /**
  * HF's activations: 'gelu' is the exact x/2 (1 + erf(x / sqrt 2)); 'gelu_new',

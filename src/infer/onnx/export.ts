@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../../io/atomic.js';
 import { configToJson, type TokenClassifier } from '../../models/index.js';
 import type { WordPieceTokenizer } from '../../tokenizers/index.js';
 import { loadPretrainedDir } from '../../tokenizers/config.js';
-import { buildBertOnnxModel } from './bert-graph.js';
+import { buildEncoderOnnxModel } from './bert-graph.js';
 import { writeModelFile } from './onnx-proto.js';
 import { bertTokenizerJson } from './tokenizer-json.js';
 
@@ -31,7 +31,7 @@ export interface OnnxExportResult {
 }
 
 export function exportOnnx(model: TokenClassifier, tokenizer: WordPieceTokenizer | null, outDir: string, opts: OnnxExportOptions = {}): OnnxExportResult {
-  const def = buildBertOnnxModel(model);
+  const def = buildEncoderOnnxModel(model);
   mkdirSync(join(outDir, 'onnx'), { recursive: true });
   const modelPath = join(outDir, 'onnx', 'model.onnx');
   const modelBytes = writeModelFile(modelPath, def);
@@ -45,7 +45,7 @@ export function exportOnnx(model: TokenClassifier, tokenizer: WordPieceTokenizer
       warnings.push(`the tokenizer has ${tokenizer.totalVocabSize} ids but word_embeddings has ${rows} rows: onnxruntime will fail on a text that produces ids ${rows}..${tokenizer.totalVocabSize - 1}`);
     }
     tokenizer.saveVocab(outDir);
-    capModelMaxLength(join(outDir, 'tokenizer_config.json'), model.config.maxPositionEmbeddings);
+    capModelMaxLength(join(outDir, 'tokenizer_config.json'), model.maxSequenceLength ?? model.config.maxPositionEmbeddings);
     files.push('vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json');
     if (existsSync(join(outDir, 'added_tokens.json'))) files.push('added_tokens.json');
     const src = opts.sourceDir && join(opts.sourceDir, 'tokenizer.json');

@@ -48,11 +48,13 @@ export async function loadOnnxRuntime(): Promise<OrtModule | null> {
 export async function onnxLogits(ort: OrtModule, session: OrtSession, batch: TokenBatch): Promise<Float32Array> {
   const dims = [batch.batchSize, batch.seqLen];
   const i64 = (a: Int32Array) => new ort.Tensor('int64', BigInt64Array.from(a, (v) => BigInt(v)), dims);
-  const out = await session.run({
+  const feeds: Record<string, OrtTensor> = {
     input_ids: i64(batch.inputIds),
     attention_mask: i64(batch.attentionMask),
-    token_type_ids: i64(batch.tokenTypeIds ?? new Int32Array(batch.inputIds.length)),
-  });
+  };
+  // Only BERT's graph takes token types (RoBERTa's and DistilBERT's have no such input).
+  if (session.inputNames.includes('token_type_ids')) feeds.token_type_ids = i64(batch.tokenTypeIds ?? new Int32Array(batch.inputIds.length));
+  const out = await session.run(feeds);
   const logits = out['logits'];
   if (!logits || !(logits.data instanceof Float32Array)) throw new Error('the ONNX model returned no float32 "logits" output');
   return logits.data;
@@ -65,7 +67,7 @@ export function ourLogits(model: TokenClassifier, batch: TokenBatch): Float32Arr
 
 /**
  * A random padded batch: row 0 full length, later rows shorter (pads = pad id, mask 0), and the
- * second part of each row marked token type 1 when the model has two token types.
+ * second part of each row marked token type 1 when the model is a BERT with two token types.
  */
 export function randomBatch(model: TokenClassifier, batchSize: number, seqLen: number, seed = 1): TokenBatch {
   const cfg = model.config;
@@ -76,7 +78,8 @@ export function randomBatch(model: TokenClassifier, batchSize: number, seqLen: n
   const tokenTypeIds = new Int32Array(n);
   for (let b = 0; b < batchSize; b++) {
     const len = b === 0 ? seqLen : 1 + rng.nextInt(seqLen);
-    const second = cfg.typeVocabSize > 1 ? Math.floor(len / 2) : len;
+    // Only BERT's graph has a token_type_ids input (RoBERTa's embeds type 0, as optimum exports it).
+    const second = cfg.typeVocabSize > 1 && cfg.modelType === 'bert' ? Math.floor(len / 2) : len;
     for (let t = 0; t < len; t++) {
       inputIds[b * seqLen + t] = rng.nextInt(cfg.vocabSize);
       attentionMask[b * seqLen + t] = 1;
@@ -110,7 +113,7 @@ export async function verifyWithOnnxRuntime(
   opts: { batchSize?: number; seqLen?: number; seed?: number } = {},
 ): Promise<VerifyResult> {
   const batchSize = opts.batchSize ?? 3;
-  const seqLen = Math.min(opts.seqLen ?? 16, model.config.maxPositionEmbeddings);
+  const seqLen = Math.min(opts.seqLen ?? 16, model.maxSequenceLength ?? model.config.maxPositionEmbeddings);
   const batch = randomBatch(model, batchSize, seqLen, opts.seed ?? 1);
   const session = await ort.InferenceSession.create(onnxPath);
   try {

@@ -1,0 +1,64 @@
+/**
+ * Per-model_type config conventions. ModelConfig uses BERT's field names; other architectures
+ * spell some fields differently in config.json (DistilBERT: dim, n_layers, ...), have other
+ * defaults (RoBERTa: pad_token_id 1) or fix a field in code (DistilBERT: LayerNorm eps 1e-12, no
+ * token types). Reading maps their names onto ours; writing maps them back, so a config.json
+ * keeps the names its transformers config class expects.
+ */
+
+/** The config.json fields that ModelConfig interprets, by their BERT names. */
+export const BERT_DEFAULTS = {
+  model_type: 'bert', vocab_size: 30522, hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12,
+  intermediate_size: 3072, hidden_act: 'gelu', hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1,
+  classifier_dropout: null, max_position_embeddings: 512, type_vocab_size: 2, layer_norm_eps: 1e-12,
+  initializer_range: 0.02, pad_token_id: 0,
+} as const;
+
+export type ConfigField = keyof typeof BERT_DEFAULTS;
+
+export interface ConfigFamily {
+  /** Defaults of the transformers config class, by BERT field name. */
+  defaults: Record<ConfigField, unknown>;
+  /** BERT field name -> the name this model_type's config.json uses. */
+  aliases: Partial<Record<ConfigField, string>>;
+  /** Fields the modeling code fixes instead of reading them (never read from or written to JSON). */
+  fixed: Partial<Record<ConfigField, unknown>>;
+}
+
+const bert: ConfigFamily = { defaults: BERT_DEFAULTS, aliases: {}, fixed: {} };
+
+/** RobertaConfig / XLMRobertaConfig (transformers 5): BERT's fields, other token ids. */
+const roberta = (modelType: string, vocabSize: number): ConfigFamily => ({
+  defaults: { ...BERT_DEFAULTS, model_type: modelType, vocab_size: vocabSize, pad_token_id: 1 },
+  aliases: {},
+  fixed: {},
+});
+
+/**
+ * DistilBertConfig: its own names (attribute_map maps hidden_size, num_attention_heads and
+ * num_hidden_layers onto them); LayerNorms have eps 1e-12 in modeling_distilbert.py, there are
+ * no token types, and DistilBertForTokenClassification's head dropout is `dropout`.
+ */
+const distilbert: ConfigFamily = {
+  defaults: {
+    ...BERT_DEFAULTS, model_type: 'distilbert', hidden_size: 768, num_hidden_layers: 6, num_attention_heads: 12,
+    intermediate_size: 3072, hidden_act: 'gelu', hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1,
+  },
+  aliases: {
+    hidden_size: 'dim', num_hidden_layers: 'n_layers', num_attention_heads: 'n_heads', intermediate_size: 'hidden_dim',
+    hidden_act: 'activation', hidden_dropout_prob: 'dropout', attention_probs_dropout_prob: 'attention_dropout',
+  },
+  fixed: { layer_norm_eps: 1e-12, type_vocab_size: 0, classifier_dropout: null },
+};
+
+const families: Record<string, ConfigFamily> = {
+  bert,
+  roberta: roberta('roberta', 50265),
+  'xlm-roberta': roberta('xlm-roberta', 30522),
+  distilbert,
+};
+
+/** The family of a model_type; BERT's conventions for types without an entry. */
+export function configFamily(modelType: unknown): ConfigFamily {
+  return (typeof modelType === 'string' && families[modelType]) || bert;
+}
