@@ -34,6 +34,40 @@ const BERT_DEFAULTS = {
   initializer_range: 0.02, pad_token_id: 0,
 } as const;
 
+/**
+ * Upper bounds on size fields, far above any published model, so a hostile or mistyped
+ * config.json (num_hidden_layers: 1e9) is refused by name before anything is allocated.
+ */
+export const SIZE_BOUNDS: Readonly<Partial<Record<string, number>>> = {
+  vocab_size: 1 << 24,
+  hidden_size: 1 << 16,
+  num_hidden_layers: 1024,
+  num_attention_heads: 1024,
+  intermediate_size: 1 << 18,
+  max_position_embeddings: 1 << 20,
+  type_vocab_size: 1 << 16,
+  pad_token_id: 1 << 24,
+};
+
+/** Largest weight matrix the project indexes (int32 element offsets). */
+const MAX_MATRIX_ELEMENTS = 2 ** 31 - 1;
+
+/** Each weight matrix the size fields imply must be indexable; the error names both fields. */
+function checkSizeProducts(cfg: ModelConfig, source: string): void {
+  const pairs: [string, number][] = [
+    ['vocab_size', cfg.vocabSize], ['max_position_embeddings', cfg.maxPositionEmbeddings],
+    ['intermediate_size', cfg.intermediateSize], ['hidden_size', cfg.hiddenSize],
+  ];
+  for (const [k, v] of pairs) {
+    if (v * cfg.hiddenSize > MAX_MATRIX_ELEMENTS) {
+      throw new ConfigError(source, `${k} ${v} x hidden_size ${cfg.hiddenSize} = ${v * cfg.hiddenSize} weights in one matrix exceeds ${MAX_MATRIX_ELEMENTS}`);
+    }
+  }
+  if (cfg.padTokenId >= cfg.vocabSize) {
+    throw new ConfigError(source, `pad_token_id ${cfg.padTokenId} must be below vocab_size ${cfg.vocabSize}`);
+  }
+}
+
 export class ConfigError extends Error {
   constructor(source: string, message: string) {
     super(`${source}: ${message}`);
@@ -57,7 +91,10 @@ export function parseConfig(json: unknown, source = 'config.json'): ModelConfig 
   const get = <K extends keyof typeof BERT_DEFAULTS>(k: K): unknown => (k in raw ? raw[k] : BERT_DEFAULTS[k]);
   const int = (k: keyof typeof BERT_DEFAULTS, min = 1): number => {
     const v = get(k);
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new ConfigError(source, `${k} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+    const max = SIZE_BOUNDS[k] ?? Number.MAX_SAFE_INTEGER;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw new ConfigError(source, `${k} must be an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
+    }
     return v;
   };
   const num = (k: keyof typeof BERT_DEFAULTS, lo: number, hi: number): number => {
@@ -84,6 +121,7 @@ export function parseConfig(json: unknown, source = 'config.json'): ModelConfig 
     labels: parseLabels(raw, source),
     raw,
   };
+  checkSizeProducts(cfg, source);
   if (cfg.hiddenSize % cfg.numAttentionHeads !== 0) {
     throw new ConfigError(source, `hidden_size ${cfg.hiddenSize} is not a multiple of num_attention_heads ${cfg.numAttentionHeads}`);
   }
