@@ -31,7 +31,6 @@ export function strictUtf8Stream(input: Readable, source: string): Readable {
         return;
       }
       const bytes = carry.length ? Buffer.concat([carry, chunk]) : chunk;
-      offset += chunk.length;
       let text: string;
       try {
         text = decoder.decode(chunk, { stream: true });
@@ -39,6 +38,7 @@ export function strictUtf8Stream(input: Readable, source: string): Readable {
         done(fail(bytes));
         return;
       }
+      offset += chunk.length;
       // Keep an unfinished sequence at the end, so an error in the next chunk is located exactly.
       carry = Uint8Array.from(bytes.subarray(bytes.length - incompleteTail(bytes)));
       for (let i = 0; i < chunk.length; i++) if (chunk[i] === 0x0a) line++;
