@@ -103,7 +103,7 @@ const hostileViews = fc.array(fc.record({
   shape: fc.array(fc.oneof(fc.integer({ min: 0, max: 8 }), fc.constantFrom(4096, 65536, 2 ** 31)), { maxLength: 4 }),
   stride: fc.array(fc.oneof(fc.integer({ min: 0, max: 8 }), edgeInt), { maxLength: 4 }),
   offset: fc.oneof(fc.integer({ min: 0, max: 16 }), edgeInt),
-  declared: fc.oneof(fc.integer({ min: 0, max: 16 }), edgeInt),
+  declared: fc.oneof(fc.constant(-1), fc.constant(-1), fc.integer({ min: 0, max: 16 }), edgeInt), // -1: the true size
   actual: fc.integer({ min: 0, max: 16 }),
   storage: fc.constantFrom('0', '1', '2'),
 }), { minLength: 1, maxLength: 8 }).map((vs) => {
@@ -111,7 +111,8 @@ const hostileViews = fc.array(fc.record({
   const views: ViewSpec[] = vs.map((v, i) => {
     if (!storages.has(v.storage)) storages.set(v.storage, f32Storage(v.actual));
     const rank = Math.min(v.shape.length, v.stride.length);
-    return { name: `t${i}`, storage: v.storage, storageNumel: v.declared, offset: v.offset, shape: v.shape.slice(0, rank), stride: v.stride.slice(0, rank) };
+    const actual = storages.get(v.storage)!.length / 4;
+    return { name: `t${i}`, storage: v.storage, storageNumel: v.declared < 0 ? actual : v.declared, offset: v.offset, shape: v.shape.slice(0, rank), stride: v.stride.slice(0, rank) };
   });
   return torchArchive(views, storages);
 });
@@ -125,7 +126,19 @@ const hostileSafetensors = fc.tuple(
   }), { maxKeys: 6 }),
   fc.integer({ min: 0, max: 128 }),
   fc.option(fc.oneof(edgeInt, fc.constant(2 ** 53)), { nil: undefined }),
-).map(([header, dataLen, lenOverride]) => {
+  fc.boolean(),
+).map(([header, dataLen, lenOverride, tile]) => {
+  if (tile) {
+    // Offsets that tile the data region, so the checks past the tiling rule are reached too.
+    let at = 0;
+    const size: Record<string, number> = { F32: 4, F16: 2, BF16: 2, I64: 8, BOOL: 1, U8: 1 };
+    for (const e of Object.values(header)) {
+      const n = e.shape.reduce((a, d) => a * d, 1) * (size[e.dtype] ?? 1);
+      e.data_offsets = [at, at + n];
+      at += n;
+    }
+    if (at <= 4096) dataLen = at;
+  }
   const json = Buffer.from(JSON.stringify(header));
   const out = new Uint8Array(8 + json.length + dataLen);
   new DataView(out.buffer).setBigUint64(0, BigInt(lenOverride ?? json.length), true);
@@ -142,9 +155,14 @@ const hostileConfig = fc.oneof(
 const textLike = (alphabet: string[]): fc.Arbitrary<string> =>
   fc.array(fc.oneof(fc.constantFrom(...alphabet), fc.string({ maxLength: 4, unit: 'binary' })), { maxLength: 80 }).map((a) => a.join(''));
 const conllText = textLike(['\n', '\r\n', '\r', '\t', ' ', 'EU', 'B-ORG', 'I-ORG', 'O', '-DOCSTART-', '#', '1', '_', 'B-', 'I-X']);
+const conlluText = fc.array(fc.tuple(fc.integer({ min: 0, max: 4 }), fc.string({ maxLength: 3 }), fc.constantFrom('_', 'NOUN', 'B-X', 'O'), fc.boolean()), { maxLength: 12 })
+  .map((rows) => rows.map(([id, form, tag, blank]) => (blank ? '\n' : `${id}\t${form || 'w'}\t_\t${tag}\t_\t_\t0\troot\t_\t_\n`)).join(''));
 const jsonlText = fc.oneof(
   textLike(['\n', '{', '}', '[', ']', '"tokens"', '"ner_tags"', ':', ',', '"O"', '"B-X"', '0', '1e999', 'null', '"a"']),
-  fc.array(fc.record({ tokens: fc.array(fc.oneof(fc.string(), fc.integer(), fc.constant(null))), ner_tags: fc.array(fc.oneof(fc.constantFrom('O', 'B-X', 'I-X', 'X'), fc.integer({ min: -2, max: 5 }))) }, { requiredKeys: [] }), { maxLength: 5 })
+  fc.array(fc.integer({ min: 0, max: 4 }).chain((n) => fc.record({
+    tokens: fc.oneof(fc.array(fc.string({ minLength: 1, maxLength: 4 }), { minLength: n, maxLength: n }), fc.array(fc.oneof(fc.string(), fc.integer(), fc.constant(null)))),
+    ner_tags: fc.oneof(fc.array(fc.constantFrom('O', 'B-X', 'I-X'), { minLength: n, maxLength: n }), fc.array(fc.oneof(fc.constantFrom('O', 'B-X', 'I-X', 'X'), fc.integer({ min: -2, max: 5 })))),
+  }, { requiredKeys: [] })), { maxLength: 5 })
     .map((rs) => rs.map((r) => JSON.stringify(r)).join('\n')),
 );
 
@@ -156,9 +174,10 @@ export function targets(tmpFile: string): Target[] {
   return [
     { name: 'pickle', refusals: io, arb: fc.oneof(mutations(PICKLE), pickleOps, fc.uint8Array({ maxLength: 64 })), run: (b) => parseTorchPickle(b as Uint8Array) },
     {
-      name: 'zip', refusals: io, arb: fc.oneof(mutations(ARCHIVE), fc.uint8Array({ maxLength: 128 })),
-      run: (b) => {
-        const z = openZip(bufferSource(b as Uint8Array));
+      name: 'zip', refusals: io, arb: fc.tuple(fc.oneof(mutations(ARCHIVE), fc.uint8Array({ maxLength: 128 })), fc.boolean()),
+      run: (input) => {
+        const [b, verifyCrc] = input as [Uint8Array, boolean];
+        const z = openZip(bufferSource(b), { verifyCrc });
         for (const name of z.entries.keys()) z.read(name);
       },
     },
@@ -178,7 +197,7 @@ export function targets(tmpFile: string): Target[] {
       run: (b) => decodeTextBytes(b as Uint8Array, 'in.txt'),
     },
     { name: 'data-conll', refusals: data, arb: conllText, run: (s) => parseConll(s as string, 'in.txt') },
-    { name: 'data-conllu', refusals: data, arb: conllText, run: (s) => parseConllu(s as string, 'in.conllu') },
+    { name: 'data-conllu', refusals: data, arb: fc.oneof(conllText, conlluText), run: (s) => parseConllu(s as string, 'in.conllu') },
     { name: 'data-jsonl', refusals: data, arb: jsonlText, run: (s) => parseJsonl(s as string, 'in.jsonl') },
     {
       name: 'data-parquet', refusals: data, arb: mutations(PARQUET),
