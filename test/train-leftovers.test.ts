@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../src/io/atomic.js';
 import { Trainer } from '../src/train/trainer.js';
 import { OutputObstacleError } from '../src/train/output-check.js';
 import { tinyArgs, tinySetup } from './helpers/tiny-setup.js';
@@ -61,4 +62,12 @@ test('an obstacle to the final save stops the run before the first step, naming 
   const t2 = new Trainer({ model: s.model, tokenizer: s.tokenizer, trainDataset: s.train, args: tinyArgs(file, { maxSteps: 1 }) });
   await assert.rejects(t2.train(), /out-is-a-file: the output folder is a file/);
   assert.ok(existsSync(file));
+});
+
+test('a file write that cannot be renamed into place leaves no temporary file', () => {
+  const out = tmp();
+  mkdirSync(join(out, 'model.safetensors'));
+  writeFileSync(join(out, 'model.safetensors', 'x'), 'occupied');
+  assert.throws(() => writeFileAtomic(join(out, 'model.safetensors'), Buffer.alloc(1 << 20)), /EISDIR|ENOTEMPTY|EEXIST|ENOTDIR/);
+  assert.deepEqual(readdirSync(out), ['model.safetensors']);
 });
