@@ -61,6 +61,9 @@ test('a folder given as a file names the path; a .jsonl of arrays is read as JSO
   await rejects(readDataFile(sub, { format: 'jsonl' }), /train\.txt: is a folder/);
   await rejects(readDataFile(file('arrays.jsonl', '["EU", "rejects"]\n["B-ORG", "O"]\n')), /arrays\.jsonl:1: expected a JSON object like \{"tokens"/);
   await rejects(readDataFile(file('arrays.json', '[["EU"], ["B-ORG"]]')), /arrays\.json:item 1: expected a JSON object/);
+  // Errors quote a bounded excerpt of what the file holds.
+  const long = JSON.stringify({ tokens: [['x'.repeat(1_000_000)]], tags: ['O'] });
+  await assert.rejects(readDataFile(file('long.jsonl', long + '\n')), (e: unknown) => e instanceof DataFormatError && e.message.length < 800);
 });
 
 test('a damaged parquet footer gets a plain message, never an internal TypeError', async () => {

@@ -170,6 +170,7 @@ test('config size fields are bounded and checked against the checkpoint, the err
   }
   assert.throws(() => parseConfig({ ...base, vocab_size: 1 << 24, hidden_size: 1024 }), /vocab_size 16777216 x hidden_size 1024 = 17179869184 weights in one matrix/);
   assert.throws(() => parseConfig({ ...base, pad_token_id: 30 }), /pad_token_id 30 must be below vocab_size 30/);
+  assert.throws(() => parseConfig({ ...base, vocab_size: 'x'.repeat(1_000_000) }), (e: unknown) => (e as Error).message.length < 300);
   assert.doesNotThrow(() => parseConfig({ ...base, num_hidden_layers: 48, vocab_size: 250_002, hidden_size: 1024 }));
 
   // Against the checkpoint: more layers in config than weights, fewer, and a wrong vocabulary.

@@ -4,6 +4,7 @@
  * trip through tokentune unchanged.
  */
 import { readFileSync } from 'node:fs';
+import { excerpt } from '../io/errors.js';
 
 export interface ModelConfig {
   modelType: string;
@@ -68,6 +69,9 @@ function checkSizeProducts(cfg: ModelConfig, source: string): void {
   }
 }
 
+/** A config value as an error quotes it: a hostile one may be megabytes long. */
+const shown = (v: unknown): string => excerpt(JSON.stringify(v) ?? String(v), 80);
+
 export class ConfigError extends Error {
   constructor(source: string, message: string) {
     super(`${source}: ${message}`);
@@ -93,13 +97,13 @@ export function parseConfig(json: unknown, source = 'config.json'): ModelConfig 
     const v = get(k);
     const max = SIZE_BOUNDS[k] ?? Number.MAX_SAFE_INTEGER;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-      throw new ConfigError(source, `${k} must be an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
+      throw new ConfigError(source, `${k} must be an integer in [${min}, ${max}], got ${shown(v)}`);
     }
     return v;
   };
   const num = (k: keyof typeof BERT_DEFAULTS, lo: number, hi: number): number => {
     const v = get(k);
-    if (typeof v !== 'number' || !(v >= lo && v <= hi)) throw new ConfigError(source, `${k} must be a number in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !(v >= lo && v <= hi)) throw new ConfigError(source, `${k} must be a number in [${lo}, ${hi}], got ${shown(v)}`);
     return v;
   };
   const cfg: ModelConfig = {
@@ -141,7 +145,7 @@ function parseLabels(raw: Record<string, unknown>, source: string): string[] {
   for (const [k, v] of entries) {
     const id = Number(k);
     if (!Number.isInteger(id) || id < 0 || id >= entries.length || typeof v !== 'string') {
-      throw new ConfigError(source, `id2label entry ${JSON.stringify(k)}: ${JSON.stringify(v)} is not a label for an id in [0, ${entries.length})`);
+      throw new ConfigError(source, `id2label entry ${shown(k)}: ${shown(v)} is not a label for an id in [0, ${entries.length})`);
     }
     labels[id] = v;
   }
