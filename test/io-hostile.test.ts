@@ -14,7 +14,7 @@ import { readTorchCheckpoint } from '../src/io/torch-zip.js';
 import { loadStateDict } from '../src/io/state-dict.js';
 import { BertForTokenClassification, loadModelFromDir, makeConfig, savePretrained } from '../src/models/index.js';
 import { ConfigError, configToJson, parseConfig, readConfig } from '../src/models/config.js';
-import { readSafetensors } from '../src/io/safetensors.js';
+import { readSafetensors, serializeSafetensors } from '../src/io/safetensors.js';
 import { f32Storage, statePickle, torchArchive, type ViewSpec } from './helpers/torch-zip-builder.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'tt-hostile-'));
@@ -193,4 +193,26 @@ test('the pickle writer of these tests round-trips through the reader (so the ho
   const sd = readTorchCheckpoint(torchArchive(views, new Map([['7', f32Storage(4)]])));
   assert.deepEqual([...sd.get('a.b')!.data], [1, 2, 3]);
   assert.equal(statePickle(views)[0], 0x80);
+});
+
+test('a pickle of a million DUPs is refused by its stack bound, not held', () => {
+  const pkl = Buffer.alloc(3 + 1_100_000 + 1, 0x32);
+  pkl.set([0x80, 2, 0x4e]); // PROTO 2, NONE, then DUP x 1.1M
+  pkl[pkl.length - 1] = 0x2e;
+  const m = refused(() => parseTorchPickle(pkl), /more than 1048576 values on the pickle stack/);
+  assert.ok(m.ms < 1000);
+});
+
+test('sharded checkpoints: one listing across shards, one selection, one budget', () => {
+  const dir = tmp();
+  const t = (n: number) => ({ shape: [n], data: Float32Array.from({ length: n }, (_, i) => i) });
+  writeFileSync(join(dir, 'model-00001-of-00002.safetensors'), serializeSafetensors(new Map([['a', t(4)], ['b', t(8)]])));
+  writeFileSync(join(dir, 'model-00002-of-00002.safetensors'), serializeSafetensors(new Map([['c', t(16)]])));
+  writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { c: 'model-00002-of-00002.safetensors', a: 'model-00001-of-00002.safetensors', b: 'model-00001-of-00002.safetensors' } }));
+  let seen: string[] = [];
+  const sd = loadStateDict(dir, { select: (l) => { seen = l.map((i) => i.name); return ['c', 'a']; }, maxElements: 20 });
+  assert.deepEqual(seen, ['c', 'a', 'b']);
+  assert.deepEqual([...sd.keys()], ['c', 'a']);
+  assert.throws(() => loadStateDict(dir, { maxElements: 27 }), /tensor '(c|b)' needs (16|8) elements but only \d+ remain of the expected 27 elements/);
+  assert.equal(loadStateDict(dir, { maxElements: 28 }).size, 3);
 });
