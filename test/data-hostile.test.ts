@@ -4,14 +4,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { DataFormatError, readDataFile } from '../src/data/index.js';
-import { firstInvalidUtf8Offset, readBoundedFile } from '../src/data/text-file.js';
+import { firstInvalidUtf8Offset, MAX_TEXT_BYTES, readBoundedFile } from '../src/data/text-file.js';
 import { strictUtf8Stream } from '../src/data/strict-utf8-stream.js';
 import { printable } from '../src/data/printable.js';
 import { runScore } from '../src/cli/score.js';
@@ -52,6 +52,12 @@ test('a device, a binary file or a file over the size limit is refused early, in
   await rejects(readDataFile(file('bin.txt', Buffer.from('a O\nb O\n\0\0\0'))), /bin\.txt:3: binary data \(a NUL byte\) at byte offset 8/);
   assert.throws(() => readBoundedFile(file('big.txt', 'a O\n'.repeat(1000)), 3999), /big\.txt: is larger than 3999 bytes, the most one text file may hold.*split it/);
   assert.equal(readBoundedFile(join(dir, 'big.txt'), 4000).length, 4000);
+  // A (sparse) file past what one string can hold is refused unread, not reported as bad UTF-8 at its end.
+  const huge = file('huge.txt', 'a O\n');
+  truncateSync(huge, MAX_TEXT_BYTES + 1);
+  const t0 = performance.now();
+  await rejects(readDataFile(huge), new RegExp(`huge\\.txt: is larger than ${MAX_TEXT_BYTES} bytes`));
+  assert.ok(performance.now() - t0 < 1000);
 });
 
 test('a folder given as a file names the path; a .jsonl of arrays is read as JSON, not CoNLL', async () => {

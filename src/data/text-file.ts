@@ -1,5 +1,5 @@
 import { constants } from 'node:buffer';
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { DataFormatError } from './errors.js';
 
 /**
@@ -92,11 +92,15 @@ export function readBoundedFile(file: string, maxBytes = MAX_TEXT_BYTES): Uint8A
   const chunks: Buffer[] = [];
   let total = 0;
   try {
+    // A regular file's size is known: too large is refused unread, and one read takes it whole.
+    const st = fstatSync(fd);
+    if (st.isFile() && st.size > maxBytes) throw tooLarge(file, maxBytes);
+    const chunk = st.isFile() ? Math.max(CHUNK, st.size + 1) : CHUNK;
     for (;;) {
-      const buf = Buffer.allocUnsafe(CHUNK);
+      const buf = Buffer.allocUnsafe(chunk);
       let n: number;
       try {
-        n = readSync(fd, buf, 0, CHUNK, null);
+        n = readSync(fd, buf, 0, chunk, null);
       } catch (e) {
         throw new DataFormatError(file, 0, `cannot read file: ${(e as Error).message}`);
       }
@@ -107,15 +111,17 @@ export function readBoundedFile(file: string, maxBytes = MAX_TEXT_BYTES): Uint8A
         throw new DataFormatError(file, lineOfByteOffset(Buffer.concat([...chunks, buf.subarray(0, nul)]), at), `binary data (a NUL byte) at byte offset ${at}: not a text data file`);
       }
       total += n;
-      if (total > maxBytes) {
-        throw new DataFormatError(file, 0, `is larger than ${maxBytes} bytes, the most one text file may hold (the longest string Node can make); split it into several files`);
-      }
+      if (total > maxBytes) throw tooLarge(file, maxBytes);
       chunks.push(buf.subarray(0, n));
     }
   } finally {
     closeSync(fd);
   }
-  return Buffer.concat(chunks, total);
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+}
+
+function tooLarge(file: string, maxBytes: number): DataFormatError {
+  return new DataFormatError(file, 0, `is larger than ${maxBytes} bytes, the most one text file may hold (the longest string Node can make); split it into several files`);
 }
 
 /** Strict UTF-8 text of a data file's bytes: empty files and CR-only line endings are refused too. */
