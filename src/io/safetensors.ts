@@ -156,7 +156,7 @@ export function readSafetensors(input: string | Uint8Array, options: { name?: st
       const opened = openSafetensors(src);
       const keep = selectedNames(opened.listing, options.select);
       // The spec's tiling rule already stops aliasing: data can never expand past the file.
-      const budget = new ElementBudget(options.maxElements ?? Number.MAX_SAFE_INTEGER, `budget of ${options.maxElements} elements`);
+      const budget = new ElementBudget(options.maxElements ?? Number.MAX_SAFE_INTEGER, `budget of ${options.maxElements ?? 'unlimited'} elements`);
       return { tensors: opened.read(keep, budget), metadata: opened.metadata };
     },
     options.name,

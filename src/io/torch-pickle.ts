@@ -197,7 +197,7 @@ export function parseTorchPickle(bytes: Uint8Array, file = '<pickle>'): unknown 
     opAt = pos;
     if (pos >= bytes.length) fail('truncated pickle: no STOP opcode');
     // DUP/BINGET make 8+ bytes of stack from 1-2 bytes of file; a state dict never nests this deep.
-    if (stack.length > MAX_STACK) fail(`more than ${MAX_STACK} values on the pickle stack: not a state dict`);
+    if (stack.length > MAX_STACK || metastack.length > MAX_STACK) fail(`more than ${MAX_STACK} values on the pickle stack: not a state dict`);
     const op = bytes[pos++]!;
     switch (op) {
       case 0x80: { // PROTO

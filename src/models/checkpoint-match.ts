@@ -66,7 +66,8 @@ export function matchCheckpoint(t: MatchTarget, listing: readonly TensorInfo[], 
   const byName = new Map<string, TensorInfo>();
   for (const info of listing) byName.set(toModel(info.name), info);
 
-  const have = layerCount(byName.keys());
+  // Only the base model's own blocks count (a pretraining checkpoint may hold other stacks).
+  const have = layerCount([...byName.keys()].filter((n) => n.startsWith(`${t.prefix}.`)));
   const want = layerCount(t.specs.map((s) => s.name));
   if (have > 0 && have !== want) {
     throw new ConfigError(
