@@ -2,6 +2,7 @@
  * `tokentune predict --model DIR (--text S | --file F)`: tags one text (a table, or JSON with
  * --json) or a whole file, streaming (txt, jsonl or conll in; jsonl or conll out).
  */
+import { strictUtf8Stream } from '../data/strict-utf8-stream.js';
 import { createReadStream, createWriteStream, renameSync, rmSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -77,7 +78,8 @@ export async function runPredict(argv: string[], io: Io): Promise<number> {
   const file = v.file!;
   const inputFormat = (v.inputFormat as InputFormat | undefined) ?? (file === '-' ? 'txt' : detectInputFormat(file));
   const outputFormat = (v.format as OutputFormat | undefined) ?? (inputFormat === 'conll' ? 'conll' : 'jsonl');
-  const input = file === '-' ? ((io.stdin ?? process.stdin) as Readable) : createReadStream(file, { encoding: 'utf8' });
+  // One text rule everywhere: invalid UTF-8 is an error naming the line, never replaced silently.
+  const input = strictUtf8Stream(file === '-' ? ((io.stdin ?? process.stdin) as Readable) : createReadStream(file), file === '-' ? 'stdin' : file);
   const showProgress = v.progress ?? Boolean((io.stderr as { isTTY?: boolean }).isTTY);
   const t0 = Date.now();
   const onProgress = showProgress

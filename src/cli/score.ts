@@ -2,7 +2,9 @@
 // columns) and prints conlleval's report, so it can replace `conlleval < FILE`. Also offers
 // seqeval's strict mode, token-level scoring for flat tag sets, seqeval's table and JSON.
 
-import { readFile } from 'node:fs/promises';
+import { decodeTextBytes, readTextFile } from '../data/text-file.js';
+import { printable } from '../data/printable.js';
+import { DataFormatError } from '../data/errors.js';
 import {
   ConllFormatError,
   MetricsInputError,
@@ -185,14 +187,12 @@ function setValue(args: ScoreArgs, key: string, value: string, flag: string): vo
   }
 }
 
+/** Same rules as the training data readers: strict UTF-8, no NUL bytes, no CR-only line endings. */
 async function readInput(file: string, io: ScoreIo): Promise<string> {
-  if (file !== '-') return readFile(file, 'utf8');
-  const decoder = new TextDecoder();
-  let text = '';
-  for await (const chunk of io.stdin ?? process.stdin) {
-    text += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
-  }
-  return text + decoder.decode();
+  if (file !== '-') return readTextFile(file);
+  const chunks: Buffer[] = [];
+  for await (const chunk of io.stdin ?? process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk));
+  return decodeTextBytes(Buffer.concat(chunks), '<stdin>');
 }
 
 /** conlleval-shaped counts for the chosen mode and level. */
@@ -227,6 +227,9 @@ function locate(err: MetricsInputError, input: ConllInput, file: string): string
  * 0 scored, 1 unreadable or malformed input, 2 bad usage.
  */
 export async function runScore(argv: string[], io: ScoreIo): Promise<number> {
+  // Tags and types come from the file: never let its control bytes reach the terminal raw.
+  const raw = io;
+  io = { ...io, stdout: printableWriter(raw.stdout), stderr: printableWriter(raw.stderr) };
   let args: ScoreArgs;
   try {
     args = parseScoreArgs(argv);
@@ -247,7 +250,7 @@ export async function runScore(argv: string[], io: ScoreIo): Promise<number> {
   try {
     text = await readInput(args.file, io);
   } catch (err) {
-    io.stderr.write(`tokentune score: cannot read ${fileName}: ${(err as Error).message}\n`);
+    io.stderr.write(err instanceof DataFormatError ? `tokentune score: ${err.message}\n` : `tokentune score: cannot read ${fileName}: ${(err as Error).message}\n`);
     return 1;
   }
 
@@ -289,4 +292,8 @@ export async function runScore(argv: string[], io: ScoreIo): Promise<number> {
     }
     throw err;
   }
+}
+
+function printableWriter(w: Writable): Writable {
+  return { write: (s: string) => w.write(printable(s)) };
 }

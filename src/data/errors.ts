@@ -3,6 +3,8 @@
  * `file:line:` (or `file: row N:` for formats without lines) so a user can jump
  * straight to the offending spot.
  */
+import { excerpt } from '../io/errors.js';
+
 export class DataFormatError extends Error {
   /** 1-based line (or row/item number, see `unit`); 0 when the problem concerns the whole file. */
   readonly line: number;
@@ -10,6 +12,7 @@ export class DataFormatError extends Error {
   readonly problem: string;
 
   constructor(file: string, line: number, problem: string, unit: 'line' | 'row' | 'item' = 'line') {
+    problem = excerpt(problem); // tokens and tags quoted from a hostile file may be any length
     super(line > 0 ? `${file}:${unit === 'line' ? '' : `${unit} `}${line}: ${problem}` : `${file}: ${problem}`);
     this.name = 'DataFormatError';
     this.file = file;

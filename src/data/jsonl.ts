@@ -26,7 +26,7 @@ export function parseJsonl(text: string, source: string, opts: RecordOptions = {
   const recs: { value: unknown; line: number }[] = [];
   const trimmed = text.trimStart();
   let unit: 'line' | 'item' = 'line';
-  if (trimmed.startsWith('[')) {
+  if (trimmed.startsWith('[') && !firstLineIsJson(trimmed)) {
     // A JSON array gives no line per element, so errors name the item (1-based) instead.
     unit = 'item';
     let arr: unknown;
@@ -45,6 +45,13 @@ export function parseJsonl(text: string, source: string, opts: RecordOptions = {
   const reader = new RecordReader(source, opts, unit);
   for (const r of recs) reader.add(r.value, r.line);
   return reader.finish();
+}
+
+/** A first line that is complete JSON on its own means JSON lines (of arrays, maybe), not one array. */
+function firstLineIsJson(text: string): boolean {
+  const nl = text.indexOf('\n');
+  if (nl < 0 || text.slice(nl + 1).trim() === '') return false;
+  try { JSON.parse(text.slice(0, nl)); return true; } catch { return false; }
 }
 
 /**
@@ -69,7 +76,9 @@ export class RecordReader {
   }
 
   add(value: unknown, line: number): void {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) this.fail(line, 'expected a JSON object');
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      this.fail(line, `expected a JSON object like {"tokens": [...], "ner_tags": [...]}, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`}`);
+    }
     const rec = value as Record<string, unknown>;
     this.tokensField ??= TOKEN_FIELD_CANDIDATES.find((f) => f in rec);
     this.tagsField ??= TAG_FIELD_CANDIDATES.find((f) => f in rec);

@@ -44,6 +44,9 @@ export function detectFormat(path: string): DataFormat {
   const text = new TextDecoder('utf-8').decode(head).replace(/^\uFEFF/, '');
   // `{"` / `[{` rather than a bare `{` or `[`, which are also plausible CoNLL tokens.
   if (/^\s*(\{\s*["}]|\[\s*[{\]])/.test(text)) return 'jsonl';
+  // A .json/.jsonl name is trusted over a CoNLL guess: the JSON reader then says what is wrong
+  // (an array per line, say) instead of the file being read as one-column CoNLL.
+  if (EXT_FORMAT[ext] === 'jsonl') return 'jsonl';
   for (const line of text.split('\n')) {
     if (line.trim() === '' || line.startsWith('#')) continue;
     const fields = line.replace(/\r$/, '').split('\t');
@@ -54,10 +57,18 @@ export function detectFormat(path: string): DataFormat {
 
 function readHead(path: string, n: number): Uint8Array {
   let fd: number;
-  try { fd = openSync(path, 'r'); } catch (e) { throw new DataFormatError(path, 0, `cannot read file: ${(e as Error).message}`); }
+  try {
+    if (statSync(path).isDirectory()) throw new DataFormatError(path, 0, 'is a folder, expected a data file (give the folder as the data folder, or name a file in it)');
+    fd = openSync(path, 'r');
+  } catch (e) {
+    if (e instanceof DataFormatError) throw e;
+    throw new DataFormatError(path, 0, `cannot read file: ${(e as Error).message}`);
+  }
   try {
     const buf = new Uint8Array(n);
-    const got = readSync(fd, buf, 0, n, 0);
+    // Positionless read: a FIFO or character device cannot seek.
+    let got: number;
+    try { got = readSync(fd, buf, 0, n, null); } catch (e) { throw new DataFormatError(path, 0, `cannot read file: ${(e as Error).message}`); }
     return buf.subarray(0, got);
   } finally {
     closeSync(fd);

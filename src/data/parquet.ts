@@ -28,8 +28,9 @@ export async function readParquet(path: string, opts: RecordOptions = {}): Promi
   if (file.byteLength === 0) throw new DataFormatError(path, 0, 'file is empty');
   try {
     meta = await parquetMetadataAsync(file);
+    checkMetadata(meta);
   } catch (e) {
-    throw new DataFormatError(path, 0, `not a readable parquet file: ${(e as Error).message}`);
+    throw new DataFormatError(path, 0, `not a readable parquet file: ${damage(e)}`);
   }
   const topLevel = topLevelColumns(meta);
   const tokensField = opts.tokensField ?? TOKEN_FIELD_CANDIDATES.find((c) => topLevel.includes(c));
@@ -46,11 +47,33 @@ export async function readParquet(path: string, opts: RecordOptions = {}): Promi
   try {
     rows = await parquetReadObjects({ file, metadata: meta, columns: [tokensField, tagsField] });
   } catch (e) {
-    throw new DataFormatError(path, 0, `cannot decode parquet columns ${tokensField}, ${tagsField}: ${(e as Error).message}`);
+    throw new DataFormatError(path, 0, `cannot decode parquet columns ${tokensField}, ${tagsField}: ${damage(e)}`);
   }
   const reader = new RecordReader(path, { ...opts, tokensField, tagsField, ...(labelNames ? { labelNames } : {}) }, 'row');
   rows.forEach((row, i) => reader.add(row, i + 1));
   return { ...reader.finish(), labelNames: fromMeta };
+}
+
+/**
+ * hyparquet trusts the footer's structure: a damaged one surfaces as a TypeError from deep
+ * inside ("Cannot read properties of undefined"), which says nothing to a user.
+ */
+function damage(e: unknown): string {
+  const m = (e as Error)?.message ?? String(e);
+  if (e instanceof TypeError || e instanceof RangeError || /undefined|null/.test(m)) {
+    return 'the file is damaged or truncated (its metadata footer or a page header does not describe valid parquet data); re-export or re-download it';
+  }
+  return m;
+}
+
+/** The footer fields the reader relies on, checked before any of them is used. */
+function checkMetadata(meta: FileMetaData): void {
+  if (!Array.isArray(meta.schema) || meta.schema.length === 0 || meta.schema.some((el) => typeof el?.name !== 'string')) {
+    throw new TypeError('schema');
+  }
+  if (!Array.isArray(meta.row_groups) || meta.row_groups.some((g) => !Array.isArray(g?.columns) || g.columns.some((c) => !c?.meta_data))) {
+    throw new TypeError('row groups');
+  }
 }
 
 function topLevelColumns(meta: FileMetaData): string[] {

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { constants } from 'node:buffer';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { DataFormatError } from './errors.js';
 
 /**
@@ -52,24 +53,97 @@ export function lineOfByteOffset(bytes: Uint8Array, offset: number): number {
 export function decodeUtf8Strict(bytes: Uint8Array, file: string): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
+  } catch (e) {
     const off = firstInvalidUtf8Offset(bytes);
-    const at = off < 0 ? bytes.length : off;
+    // Valid bytes that still fail to decode make a string longer than V8 allows.
+    if (off < 0) throw new DataFormatError(file, 0, `${bytes.length} bytes of text are too long for one string (${(e as Error).message}); split the file into several`);
+    const at = off;
     const shown = Array.from(bytes.subarray(at, Math.min(at + 4, bytes.length)), (b) => b.toString(16).padStart(2, '0')).join(' ');
     throw new DataFormatError(file, lineOfByteOffset(bytes, at), `invalid UTF-8 at byte offset ${at} (bytes ${shown}); re-encode the file as UTF-8`);
   }
 }
 
-/** Reads a text data file, rejecting empty files and bad UTF-8 with a message naming the file. */
+/**
+ * Largest text file read: V8 cannot hold a longer string, and a character device or FIFO
+ * (`/dev/zero`) must not be read without bound.
+ */
+export const MAX_TEXT_BYTES = constants.MAX_STRING_LENGTH;
+const CHUNK = 1 << 20;
+
+/**
+ * Reads a text data file, rejecting folders, empty files, binary data (NUL bytes), files too
+ * large for one string, bad UTF-8 and CR-only line endings with a message naming the file.
+ * Reading goes by chunks so a device or a binary file is refused after its first megabyte.
+ */
 export function readTextFile(file: string): string {
-  let bytes: Uint8Array;
+  return decodeTextBytes(readBoundedFile(file), file);
+}
+
+/** The bytes of `file`, at most MAX_TEXT_BYTES, with no NUL byte. */
+export function readBoundedFile(file: string, maxBytes = MAX_TEXT_BYTES): Uint8Array {
+  let fd: number;
   try {
-    bytes = readFileSync(file);
+    if (statSync(file).isDirectory()) throw new DataFormatError(file, 0, 'is a folder, expected a data file');
+    fd = openSync(file, 'r');
   } catch (e) {
+    if (e instanceof DataFormatError) throw e;
     throw new DataFormatError(file, 0, `cannot read file: ${(e as Error).message}`);
   }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    // A regular file's size is known: too large is refused unread, and one read takes it whole.
+    const st = fstatSync(fd);
+    if (st.isFile() && st.size > maxBytes) throw tooLarge(file, maxBytes);
+    const chunk = st.isFile() ? Math.max(CHUNK, st.size + 1) : CHUNK;
+    for (;;) {
+      const buf = Buffer.allocUnsafe(chunk);
+      let n: number;
+      try {
+        n = readSync(fd, buf, 0, chunk, null);
+      } catch (e) {
+        throw new DataFormatError(file, 0, `cannot read file: ${(e as Error).message}`);
+      }
+      if (n === 0) break;
+      const nul = buf.subarray(0, n).indexOf(0);
+      if (nul >= 0) {
+        const at = total + nul;
+        throw new DataFormatError(file, lineOfByteOffset(Buffer.concat([...chunks, buf.subarray(0, nul)]), at), `binary data (a NUL byte) at byte offset ${at}: not a text data file`);
+      }
+      total += n;
+      if (total > maxBytes) throw tooLarge(file, maxBytes);
+      chunks.push(buf.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+}
+
+function tooLarge(file: string, maxBytes: number): DataFormatError {
+  return new DataFormatError(file, 0, `is larger than ${maxBytes} bytes, the most one text file may hold (the longest string Node can make); split it into several files`);
+}
+
+/** Strict UTF-8 text of a data file's bytes: empty files and CR-only line endings are refused too. */
+export function decodeTextBytes(bytes: Uint8Array, file: string): string {
   if (bytes.length === 0) throw new DataFormatError(file, 0, 'file is empty');
-  return decodeUtf8Strict(bytes, file);
+  const text = decodeUtf8Strict(bytes, file);
+  checkLineEndings(text, file);
+  return text;
+}
+
+/**
+ * A carriage return not followed by a line feed means old Mac (CR-only) line endings, which
+ * would otherwise read as one long line and score or train on garbage without a word.
+ */
+export function checkLineEndings(text: string, file: string): void {
+  for (let i = text.indexOf('\r'); i >= 0; i = text.indexOf('\r', i + 1)) {
+    if (text.charCodeAt(i + 1) !== 10) {
+      let line = 1;
+      for (let j = text.indexOf('\n'); j >= 0 && j < i; j = text.indexOf('\n', j + 1)) line++;
+      throw new DataFormatError(file, line, 'carriage return (CR) without a line feed: the file has CR-only (old Mac) line endings or a stray CR; convert it to LF or CRLF line endings (e.g. tr \'\\r\' \'\\n\')');
+    }
+  }
 }
 
 /**

@@ -29,7 +29,13 @@ export function writeChunksAtomic(path: string, chunks: Iterable<Uint8Array | st
     throw e;
   }
   closeSync(fd);
-  renameSync(tmp, path);
+  try {
+    renameSync(tmp, path);
+  } catch (e) {
+    // A folder (or anything else) in the way: leave no temporary file of the full size behind.
+    rmSync(tmp, { force: true });
+    throw e;
+  }
   try {
     const dfd = openSync(dirname(path), 'r');
     try { fsyncSync(dfd); } finally { closeSync(dfd); }

@@ -3,11 +3,21 @@
  * bad input, so callers (and the fuzz tests) can tell "this file is broken" from a bug.
  */
 
+/** Longest detail an error quotes: hostile files can make names and strings of any length. */
+const MAX_DETAIL_CHARS = 600;
+
+/** `s`, or its head and tail around a note of how much was cut, when it is longer than `max`. */
+export function excerpt(s: string, max = MAX_DETAIL_CHARS): string {
+  if (s.length <= max) return s;
+  const keep = Math.max(0, max - 40);
+  return `${s.slice(0, Math.ceil(keep * 0.75))} ...[${s.length - keep} chars cut]... ${s.slice(s.length - Math.floor(keep * 0.25))}`;
+}
+
 /** A checkpoint/archive/pickle is malformed. `file` names the file (or '<buffer>'). */
 export class CheckpointFormatError extends Error {
   readonly file: string;
   constructor(file: string, detail: string) {
-    super(`${file}: ${detail}`);
+    super(`${file}: ${excerpt(detail)}`);
     this.name = 'CheckpointFormatError';
     this.file = file;
   }
@@ -27,11 +37,11 @@ export class UnsafePickleError extends CheckpointFormatError {
   constructor(file: string, global: string) {
     super(
       file,
-      `refusing to load pickle global '${global}': only tensor/state-dict globals are allowed ` +
+      `refusing to load pickle global '${excerpt(global, 200)}': only tensor/state-dict globals are allowed ` +
         `(a pickle can run arbitrary code; this file is either not a plain state dict or malicious)`,
     );
     this.name = 'UnsafePickleError';
-    this.global = global;
+    this.global = excerpt(global, 200);
   }
 }
 

@@ -1,5 +1,5 @@
 /** Public surface of the io layer: checkpoints in and out, and the hub client. */
-export type { DType, StateDict, TensorData, TensorRecord } from './tensor-record.js';
+export type { DType, ReadPlan, StateDict, TensorData, TensorInfo, TensorRecord } from './tensor-record.js';
 export { DTYPE_ITEM_SIZE, isFloatDType, shapeNumel } from './tensor-record.js';
 export { CheckpointFormatError, CheckpointNotFoundError, UnsafePickleError, UnsupportedCheckpointError } from './errors.js';
 export { readSafetensors, serializeSafetensors, writeSafetensors, SAFETENSORS_MAX_HEADER_BYTES } from './safetensors.js';

@@ -10,7 +10,9 @@ import { writeChunksAtomic } from './atomic.js';
 import { withSource, type ByteSource } from './byte-source.js';
 import { decodeElements, HOST_IS_LITTLE_ENDIAN } from './dtype-decode.js';
 import { CheckpointFormatError, UnsupportedCheckpointError } from './errors.js';
-import { DTYPE_ITEM_SIZE, isDType, shapeNumel, type DType, type StateDict } from './tensor-record.js';
+import {
+  DTYPE_ITEM_SIZE, ElementBudget, isDType, selectedNames, shapeNumel, type DType, type OpenedWeights, type ReadPlan, type StateDict,
+} from './tensor-record.js';
 
 /** Same bound as the reference implementation: a header above 100 MB is treated as hostile. */
 export const SAFETENSORS_MAX_HEADER_BYTES = 100_000_000;
@@ -147,21 +149,41 @@ export function readSafetensorsHeader(src: ByteSource): SafetensorsHeader {
  * except that JSON objects list integer-like names first). Float dtypes -> Float32Array,
  * integer/bool -> Int32Array.
  */
-export function readSafetensors(input: string | Uint8Array, options: { name?: string } = {}): SafetensorsFile {
+export function readSafetensors(input: string | Uint8Array, options: { name?: string } & ReadPlan = {}): SafetensorsFile {
   return withSource(
     input,
     (src) => {
-      const header = readSafetensorsHeader(src);
+      const opened = openSafetensors(src);
+      const keep = selectedNames(opened.listing, options.select);
+      // The spec's tiling rule already stops aliasing: data can never expand past the file.
+      const budget = new ElementBudget(options.maxElements ?? Number.MAX_SAFE_INTEGER, `budget of ${options.maxElements ?? 'unlimited'} elements`);
+      return { tensors: opened.read(keep, budget), metadata: opened.metadata };
+    },
+    options.name,
+  );
+}
+
+/** A safetensors file whose header is read and checked but whose tensors are not yet read. */
+export function openSafetensors(src: ByteSource): OpenedWeights & { metadata: Record<string, string> } {
+  const header = readSafetensorsHeader(src);
+  let storedElements = 0;
+  for (const e of header.entries) storedElements += shapeNumel(e.shape);
+  return {
+    listing: header.entries.map((e) => ({ name: e.name, dtype: e.dtype, shape: e.shape })),
+    storedElements,
+    metadata: header.metadata,
+    read(keep, budget) {
       const tensors: StateDict = new Map();
       for (const ent of header.entries) {
+        if (!keep(ent.name)) continue;
+        budget.take(shapeNumel(ent.shape), src.name, ent.name);
         const bytes = src.read(header.dataStart + ent.begin, ent.end - ent.begin);
         const data = decodeElements(bytes, ent.dtype, { file: src.name, tensor: ent.name });
         tensors.set(ent.name, { dtype: ent.dtype, shape: ent.shape, data });
       }
-      return { tensors, metadata: header.metadata };
+      return tensors;
     },
-    options.name,
-  );
+  };
 }
 
 export interface F32TensorInput {

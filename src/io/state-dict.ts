@@ -6,9 +6,10 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { CheckpointFormatError, CheckpointNotFoundError } from './errors.js';
-import { readSafetensors } from './safetensors.js';
-import type { StateDict } from './tensor-record.js';
-import { readTorchCheckpoint } from './torch-zip.js';
+import { fileSource, type ByteSource } from './byte-source.js';
+import { openSafetensors } from './safetensors.js';
+import { ElementBudget, selectedNames, type OpenedWeights, type ReadPlan, type StateDict, type TensorInfo } from './tensor-record.js';
+import { defaultElementBudget, openTorchCheckpoint } from './torch-zip.js';
 
 export type CheckpointFormat = 'safetensors' | 'torch';
 
@@ -77,38 +78,76 @@ export function findCheckpoint(dir: string): CheckpointLocation {
   );
 }
 
-function readWeightsFile(path: string): StateDict {
-  if (path.endsWith('.safetensors')) return readSafetensors(path).tensors;
-  return readTorchCheckpoint(path);
+function openWeightsFile(src: ByteSource): OpenedWeights {
+  return src.name.endsWith('.safetensors') ? openSafetensors(src) : openTorchCheckpoint(src);
 }
 
 /**
  * Load the state dict of a checkpoint folder (or of a single .safetensors / .bin file).
  * Sharded checkpoints are merged in weight_map order; every mapped tensor must be in its shard.
+ * With a `plan`, every file is listed first (names, dtypes, shapes: no tensor data), `plan.select`
+ * picks what to read from the whole listing, and nothing past `plan.maxElements` is materialised.
  */
-export function loadStateDict(dirOrFile: string): StateDict {
-  if (statSync(dirOrFile).isFile()) return readWeightsFile(dirOrFile);
-  const loc = findCheckpoint(dirOrFile);
-  if (!loc.weightMap) return readWeightsFile(loc.files[0]!);
+export function loadStateDict(dirOrFile: string, plan: ReadPlan = {}): StateDict {
+  const single = statSync(dirOrFile).isFile();
+  const loc = single ? undefined : findCheckpoint(dirOrFile);
+  const paths = single ? [dirOrFile] : loc!.files;
+  const sources: ByteSource[] = [];
+  try {
+    const opened = new Map<string, OpenedWeights>();
+    for (const f of paths) {
+      const src = fileSource(f);
+      sources.push(src);
+      opened.set(basename(f), openWeightsFile(src));
+    }
+    const order = mergedListing(dirOrFile, loc, opened);
+    const keep = selectedNames(order.map(([, info]) => info), plan.select);
+    let stored = 0;
+    for (const o of opened.values()) stored += o.storedElements;
+    const budget = new ElementBudget(
+      plan.maxElements ?? defaultElementBudget(stored),
+      plan.maxElements === undefined ? `budget of twice the ${stored} elements the files store` : `expected ${plan.maxElements} elements`,
+    );
+    const read = new Map<string, StateDict>();
+    for (const [shard, o] of opened) read.set(shard, o.read(keep, budget));
+    const out: StateDict = new Map();
+    for (const [shard, info] of order) {
+      const t = read.get(shard)!.get(info.name);
+      if (t) out.set(info.name, t);
+    }
+    return out;
+  } finally {
+    for (const src of sources) src.close();
+  }
+}
 
-  const shards = new Map<string, StateDict>();
-  for (const f of loc.files) shards.set(basename(f), readWeightsFile(f));
-  const out: StateDict = new Map();
+/** (shard, tensor) in load order: weight_map order, then what shards hold beyond the index. */
+function mergedListing(dir: string, loc: CheckpointLocation | undefined, opened: Map<string, OpenedWeights>): [string, TensorInfo][] {
+  if (!loc?.weightMap) {
+    const [shard, o] = [...opened][0]!;
+    return o.listing.map((info) => [shard, info]);
+  }
+  const byShard = new Map<string, Map<string, TensorInfo>>();
+  for (const [shard, o] of opened) byShard.set(shard, new Map(o.listing.map((i) => [i.name, i])));
+  const out: [string, TensorInfo][] = [];
+  const seen = new Set<string>();
   for (const [name, shard] of loc.weightMap) {
-    const t = shards.get(shard)!.get(name);
-    if (!t) throw new CheckpointFormatError(join(dirOrFile, shard), `tensor '${name}' listed in ${basename(loc.index!)} is not in this shard`);
-    out.set(name, t);
+    const info = byShard.get(shard)!.get(name);
+    if (!info) throw new CheckpointFormatError(join(dir, shard), `tensor '${name}' listed in ${basename(loc.index!)} is not in this shard`);
+    out.push([shard, info]);
+    seen.add(name);
   }
   // Tensors a shard holds beyond the index are kept too (transformers loads whole shards).
-  for (const [shard, sd] of shards) {
-    for (const [name, t] of sd) {
-      if (out.has(name)) {
+  for (const [shard, infos] of byShard) {
+    for (const [name, info] of infos) {
+      if (seen.has(name)) {
         if (loc.weightMap.get(name) !== shard) {
-          throw new CheckpointFormatError(join(dirOrFile, shard), `tensor '${name}' also appears in shard '${loc.weightMap.get(name)}'`);
+          throw new CheckpointFormatError(join(dir, shard), `tensor '${name}' also appears in shard '${loc.weightMap.get(name)}'`);
         }
         continue;
       }
-      out.set(name, t);
+      seen.add(name);
+      out.push([shard, info]);
     }
   }
   return out;

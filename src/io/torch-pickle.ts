@@ -43,6 +43,12 @@ export interface TensorRef {
   readonly stride: number[];
 }
 
+/** Longest LONG1/LONG4 integer accepted (torch.save writes at most 9 bytes: a uint64 and its sign). */
+const MAX_LONG_BYTES = 16;
+
+/** Most values one pickle stack frame may hold (a 10,000-tensor state dict needs ~20,000). */
+const MAX_STACK = 1 << 20;
+
 const STORAGE_DTYPES: Readonly<Record<string, DType>> = {
   FloatStorage: 'F32',
   HalfStorage: 'F16',
@@ -190,6 +196,8 @@ export function parseTorchPickle(bytes: Uint8Array, file = '<pickle>'): unknown 
   for (;;) {
     opAt = pos;
     if (pos >= bytes.length) fail('truncated pickle: no STOP opcode');
+    // DUP/BINGET make 8+ bytes of stack from 1-2 bytes of file; a state dict never nests this deep.
+    if (stack.length > MAX_STACK || metastack.length > MAX_STACK) fail(`more than ${MAX_STACK} values on the pickle stack: not a state dict`);
     const op = bytes[pos++]!;
     switch (op) {
       case 0x80: { // PROTO
@@ -225,7 +233,10 @@ export function parseTorchPickle(bytes: Uint8Array, file = '<pickle>'): unknown 
       case 0x4d: stack.push(u16()); break; // BININT2
       case 0x8a: // LONG1
       case 0x8b: { // LONG4
+        // Sizes, strides, offsets and versions all fit in 64 bits; a longer integer is never
+        // part of a state dict, and refusing it up front keeps parsing linear in the file size.
         const n = op === 0x8a ? u8() : u32();
+        if (n > MAX_LONG_BYTES) fail(`LONG of ${n} bytes: integers in a state dict fit in ${MAX_LONG_BYTES} bytes`);
         const b = take(n, 'LONG');
         let v = 0n;
         for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { BERT_DEFAULTS, configFamily, type ConfigField } from './config-families.js';
+import { excerpt } from '../io/errors.js';
 
 export interface ModelConfig {
   modelType: string;
@@ -27,6 +28,43 @@ export interface ModelConfig {
   /** Every field of the original JSON, for writing back what we do not interpret. */
   raw: Record<string, unknown>;
 }
+
+/**
+ * Upper bounds on size fields, far above any published model, so a hostile or mistyped
+ * config.json (num_hidden_layers: 1e9) is refused by name before anything is allocated.
+ */
+export const SIZE_BOUNDS: Readonly<Partial<Record<string, number>>> = {
+  vocab_size: 1 << 24,
+  hidden_size: 1 << 16,
+  num_hidden_layers: 1024,
+  num_attention_heads: 1024,
+  intermediate_size: 1 << 18,
+  max_position_embeddings: 1 << 20,
+  type_vocab_size: 1 << 16,
+  pad_token_id: 1 << 24,
+};
+
+/** Largest weight matrix the project indexes (int32 element offsets). */
+const MAX_MATRIX_ELEMENTS = 2 ** 31 - 1;
+
+/** Each weight matrix the size fields imply must be indexable; the error names both fields. */
+function checkSizeProducts(cfg: ModelConfig, source: string, key: (k: ConfigField) => string): void {
+  const pairs: [ConfigField, number][] = [
+    ['vocab_size', cfg.vocabSize], ['max_position_embeddings', cfg.maxPositionEmbeddings],
+    ['intermediate_size', cfg.intermediateSize], ['hidden_size', cfg.hiddenSize],
+  ];
+  for (const [k, v] of pairs) {
+    if (v * cfg.hiddenSize > MAX_MATRIX_ELEMENTS) {
+      throw new ConfigError(source, `${key(k)} ${v} x ${key('hidden_size')} ${cfg.hiddenSize} = ${v * cfg.hiddenSize} weights in one matrix exceeds ${MAX_MATRIX_ELEMENTS}`);
+    }
+  }
+  if (cfg.padTokenId >= cfg.vocabSize) {
+    throw new ConfigError(source, `${key('pad_token_id')} ${cfg.padTokenId} must be below ${key('vocab_size')} ${cfg.vocabSize}`);
+  }
+}
+
+/** A config value as an error quotes it: a hostile one may be megabytes long. */
+const shown = (v: unknown): string => excerpt(JSON.stringify(v) ?? String(v), 80);
 
 export class ConfigError extends Error {
   constructor(source: string, message: string) {
@@ -56,12 +94,15 @@ export function parseConfig(json: unknown, source = 'config.json'): ModelConfig 
   const int = (k: ConfigField, min = 1): number => {
     const v = get(k);
     if (k in fam.fixed) return v as number;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new ConfigError(source, `${key(k)} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+    const max = SIZE_BOUNDS[k] ?? Number.MAX_SAFE_INTEGER;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw new ConfigError(source, `${key(k)} must be an integer in [${min}, ${max}], got ${shown(v)}`);
+    }
     return v;
   };
   const num = (k: ConfigField, lo: number, hi: number): number => {
     const v = get(k);
-    if (typeof v !== 'number' || !(v >= lo && v <= hi)) throw new ConfigError(source, `${key(k)} must be a number in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !(v >= lo && v <= hi)) throw new ConfigError(source, `${key(k)} must be a number in [${lo}, ${hi}], got ${shown(v)}`);
     return v;
   };
   const cfg: ModelConfig = {
@@ -83,6 +124,7 @@ export function parseConfig(json: unknown, source = 'config.json'): ModelConfig 
     labels: parseLabels(raw, source),
     raw,
   };
+  checkSizeProducts(cfg, source, key);
   if (cfg.hiddenSize % cfg.numAttentionHeads !== 0) {
     throw new ConfigError(source, `${key('hidden_size')} ${cfg.hiddenSize} is not a multiple of ${key('num_attention_heads')} ${cfg.numAttentionHeads}`);
   }
@@ -102,7 +144,7 @@ function parseLabels(raw: Record<string, unknown>, source: string): string[] {
   for (const [k, v] of entries) {
     const id = Number(k);
     if (!Number.isInteger(id) || id < 0 || id >= entries.length || typeof v !== 'string') {
-      throw new ConfigError(source, `id2label entry ${JSON.stringify(k)}: ${JSON.stringify(v)} is not a label for an id in [0, ${entries.length})`);
+      throw new ConfigError(source, `id2label entry ${shown(k)}: ${shown(v)} is not a label for an id in [0, ${entries.length})`);
     }
     labels[id] = v;
   }

@@ -5,15 +5,16 @@
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tensor, parameter } from '../engine/index.js';
-import { loadStateDict, normaliseLegacyKey } from '../io/state-dict.js';
+import { loadStateDict } from '../io/state-dict.js';
 import { writeSafetensors } from '../io/safetensors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { snapshotDownload, type SnapshotDownloadOptions } from '../io/hub.js';
 import type { StateDict, TensorRecord } from '../io/tensor-record.js';
 import { WordPieceTokenizer } from '../tokenizers/index.js';
 import { configToJson, readConfig, type ModelConfig } from './config.js';
-import { initParameter, type ParamSpec } from './init.js';
-import { architectureFor, type TokenClassifier } from './registry.js';
+import { initParameter } from './init.js';
+import { architectureFor, type Architecture, type TokenClassifier } from './registry.js';
+import { expectedElements, matchCheckpoint, modelNameMapper, type CheckpointMatch, type MatchTarget } from './checkpoint-match.js';
 
 export interface LoadReport {
   /** Parameters the checkpoint did not provide and that were freshly initialised (the new head). */
@@ -74,23 +75,42 @@ export async function fromPretrained(nameOrPath: string, opts: LoadOptions = {})
   return { model, tokenizer, report, dir };
 }
 
-/** Builds the model from a folder's config and weights (no tokenizer). */
+/**
+ * Builds the model from a folder's config and weights (no tokenizer). The checkpoint is listed
+ * first and matched to the model, so only the tensors the model needs are read, a wrong shape
+ * is refused before any data is, and at most the model's parameter count is materialised.
+ */
 export function loadModelFromDir(dir: string, opts: LoadOptions = {}): { model: TokenClassifier; report: LoadReport } {
   const config = readConfig(join(dir, 'config.json'));
-  const state = loadStateDict(dir);
-  return buildFromState(config, state, dir, opts);
+  const target = resolveTarget(config, opts);
+  let match: CheckpointMatch | undefined;
+  const state = loadStateDict(dir, {
+    select: (listing) => (match = matchCheckpoint(target, listing, dir)).keep,
+    maxElements: expectedElements(target),
+  });
+  return buildFromState(config, state, dir, opts, match?.unused);
 }
 
-/** Matches checkpoint tensors to the architecture's parameters by HF name. */
-export function buildFromState(config: ModelConfig, state: StateDict, source: string, opts: LoadOptions = {}): { model: TokenClassifier; report: LoadReport } {
-  const report: LoadReport = { newlyInitialized: [], unused: [], warnings: [] };
-  const ckptLabels = config.labels;
-  const labels = opts.labels ?? ckptLabels;
-  const newHead = opts.labels !== undefined && !sameLabels(opts.labels, ckptLabels);
+function resolveTarget(config: ModelConfig, opts: LoadOptions): MatchTarget & { arch: Architecture; labels: string[] } {
+  const labels = opts.labels ?? config.labels;
+  const newHead = opts.labels !== undefined && !sameLabels(opts.labels, config.labels);
   const cfg: ModelConfig = { ...config, labels };
   const arch = architectureFor(cfg);
-  const specs = arch.paramSpecs(cfg, labels.length);
-  const byName = normaliseNames(state, arch.prefix, specs);
+  return { cfg, arch, labels, newHead, prefix: arch.prefix, specs: arch.paramSpecs(cfg, labels.length) };
+}
+
+/**
+ * Matches checkpoint tensors to the architecture's parameters by HF name. `skipped` names
+ * checkpoint tensors left unread because the model does not use them (for the report).
+ */
+export function buildFromState(
+  config: ModelConfig, state: StateDict, source: string, opts: LoadOptions = {}, skipped: readonly string[] = [],
+): { model: TokenClassifier; report: LoadReport } {
+  const report: LoadReport = { newlyInitialized: [], unused: [], warnings: [] };
+  const { cfg, arch, newHead, specs } = resolveTarget(config, opts);
+  const toModel = modelNameMapper(state.keys(), arch.prefix, specs);
+  const byName = new Map<string, TensorRecord>();
+  for (const [k, v] of state) byName.set(toModel(k), v);
   const params = new Map<string, Tensor>();
   const missing: string[] = [];
   const seed = opts.seed ?? 42;
@@ -114,7 +134,7 @@ export function buildFromState(config: ModelConfig, state: StateDict, source: st
   if (missing.length) {
     throw new Error(`${source}: checkpoint lacks ${missing.length} weight(s) the model needs: ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ', ...' : ''}`);
   }
-  report.unused = [...byName.keys()];
+  report.unused = [...byName.keys(), ...skipped];
   if (report.newlyInitialized.length) {
     report.warnings.push(`Some weights of ${arch.name} were not initialized from the checkpoint at ${source} and are newly initialized: ${report.newlyInitialized.join(', ')}. You should train this model on a down-stream task.`);
   }
@@ -122,22 +142,6 @@ export function buildFromState(config: ModelConfig, state: StateDict, source: st
     report.warnings.push(`Some weights of the checkpoint at ${source} were not used: ${report.unused.slice(0, 6).join(', ')}${report.unused.length > 6 ? ` and ${report.unused.length - 6} more` : ''}.`);
   }
   return { model: arch.build(cfg, params), report };
-}
-
-/**
- * Old names (gamma/beta) become new ones; a bare base-model checkpoint (BertModel, RobertaModel,
- * DistilBertModel saved alone) gets the base prefix on every name but the head's.
- */
-function normaliseNames(state: StateDict, prefix: string, specs: readonly ParamSpec[]): Map<string, TensorRecord> {
-  const out = new Map<string, TensorRecord>();
-  const bare = ![...state.keys()].some((k) => normaliseLegacyKey(k).startsWith(`${prefix}.`));
-  const headRoots = new Set(specs.filter((s) => !s.name.startsWith(`${prefix}.`)).map((s) => s.name.split('.')[0]!));
-  for (const [k, v] of state) {
-    let name = normaliseLegacyKey(k);
-    if (bare && !headRoots.has(name.split('.')[0]!)) name = `${prefix}.${name}`;
-    out.set(name, v);
-  }
-  return out;
 }
 
 function sameLabels(a: readonly string[], b: readonly string[]): boolean {

@@ -3,7 +3,7 @@
 // write(2) on an O_APPEND descriptor (no user-space buffer to lose); resuming from a checkpoint
 // drops the lines past that checkpoint's step so the file reads like one uninterrupted run.
 
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseJsonText, stringifyJsonText } from './json-text.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -56,6 +56,8 @@ export function readLogFile(path: string): ReadLogResult {
 export interface LogWriterOptions {
   /** Resuming from the checkpoint at this step: drop records with a larger step first. */
   resumeFromStep?: number;
+  /** A fresh run: an earlier run's records are discarded, not continued. */
+  fresh?: boolean;
   /** fsync after every line (survives power loss; costs a disk flush per record). */
   fsync?: boolean;
 }
@@ -72,6 +74,7 @@ export class LogWriter {
   constructor(outputDir: string, opts: LogWriterOptions = {}) {
     mkdirSync(outputDir, { recursive: true });
     this.path = join(outputDir, LOG_FILE_NAME);
+    if (opts.fresh) rmSync(this.path, { force: true });
     if (existsSync(this.path)) {
       const { records, truncatedTail } = readLogFile(this.path);
       const keep = opts.resumeFromStep === undefined ? records : records.filter((r) => !(typeof r.step === 'number' && r.step > opts.resumeFromStep!));

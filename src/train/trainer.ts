@@ -21,6 +21,8 @@ import { planTrainingSteps, resolveStepInterval, trainingArgsToDict, metricKey, 
 import { WordPredictions } from './word-predictions.js';
 import { TrainingProgress } from './progress.js';
 import { LogWriter } from './log-writer.js';
+import { checkOutputWritable } from './output-check.js';
+import { cleanupAtomicLeftovers } from '../io/atomic.js';
 import { checkpointDirName, checkpointStep, latestCheckpoint, newTrainerState, rotateCheckpoints, type LogRecord as TrainerStateRecord } from './trainer-state.js';
 import { writeTrainingPlot } from './plot.js';
 
@@ -121,11 +123,16 @@ export class Trainer {
     this.maxSteps = totalSteps;
     this.classWeights = this.resolveClassWeights(train);
 
+    // Obstacles to the final save are found now, not after training; a killed run's temporary
+    // folders are repaired or removed (before looking for a checkpoint to resume from).
+    checkOutputWritable(args.outputDir);
+    cleanupAtomicLeftovers(args.outputDir);
     const resumeDir = args.resumeFromCheckpoint === true ? latestCheckpoint(args.outputDir) : args.resumeFromCheckpoint;
     if (args.resumeFromCheckpoint === true && !resumeDir) throw new Error(`resume_from_checkpoint: no checkpoint-* folder in ${args.outputDir}`);
     if (resumeDir) this.resume(resumeDir);
-    // On resume, log records past the checkpoint (written after it by the killed run) are dropped.
-    this.log = new LogWriter(args.outputDir, resumeDir ? { resumeFromStep: this.globalStep } : {});
+    // On resume, log records past the checkpoint (written after it by the killed run) are dropped;
+    // a fresh run starts a fresh log.
+    this.log = new LogWriter(args.outputDir, resumeDir ? { resumeFromStep: this.globalStep } : { fresh: true });
 
     const progress = new TrainingProgress({ total: totalSteps, stream: this.init.progressStream, disabled: args.disableTqdm });
     progress.start(this.globalStep);
@@ -195,6 +202,7 @@ export class Trainer {
     this.emit(summary, progress);
     savePretrained(this.model, args.outputDir, this.init.tokenizer);
     writeTrainingPlot(args.outputDir, this.logHistory);
+    cleanupAtomicLeftovers(args.outputDir);
     this.log.close();
     this.log = null;
     return { globalStep: this.globalStep, trainingLoss: Number(summary.train_loss), metrics: summary };
