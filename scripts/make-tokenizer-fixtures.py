@@ -12,7 +12,7 @@ and tests with CoNLL-2003 (research use only: never committed). Each type become
 import argparse, base64, gzip, json, os, random, sys, tempfile
 
 import sentencepiece as spm
-from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 from transformers import AutoTokenizer, DebertaV2Tokenizer, XLMRobertaTokenizer
 
 BIG = False
@@ -68,7 +68,7 @@ def random_strings(n, seed):
         lambda: ''.join(chr(c) for c in [rng.randint(0x20, 0xd7ff) for _ in range(rng.randint(1, 3))]),
         lambda: chr(rng.randint(0x10000, 0x10ffff)),
         lambda: ''.join(rng.choice('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,;:!?\'"()[]-_/&') for _ in range(rng.randint(1, 8))),
-        lambda: rng.choice(['<s>', '</s>', '<mask>', '[MASK]', '[SEP]', '[CLS]', '<unk>', '[UNK]', '<pad>', '[PAD]']),
+        lambda: rng.choice(['<s>', '</s>', '<mask>', '[MASK]', '[SEP]', '[CLS]', '<unk>', '[UNK]', '<pad>', '[PAD]', 'new york', 'New York', ' <ent> ', '<ent>x', 'Café-au-lait', '#NLP', '@bob']),
     ]
     out = []
     for _ in range(n):
@@ -202,6 +202,46 @@ def train_wordpiece(text, vocab):
     return tok.to_str(), {'model_max_length': 512, 'tokenizer_class': 'DistilBertTokenizer', 'do_lower_case': True}
 
 
+def train_components_a(text, vocab):
+    """Normalizers NFKC, Replace (string), Lowercase, Strip; Split regex (Removed), Digits, Punctuation (Contiguous); WordPiece."""
+    tok = Tokenizer(models.WordPiece(unk_token='[UNK]', max_input_chars_per_word=20))
+    tok.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Replace("''", '"'), normalizers.Lowercase(), normalizers.Strip()])
+    tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(r'\s+'), 'removed'), pre_tokenizers.Digits(individual_digits=True),
+                                                 pre_tokenizers.Punctuation('contiguous')])
+    tr = trainers.WordPieceTrainer(vocab_size=vocab, special_tokens=['[PAD]', '[UNK]', '[CLS]', '[SEP]'], show_progress=False)
+    tok.train_from_iterator(text, tr)
+    tok.post_processor = processors.BertProcessing(('[SEP]', 3), ('[CLS]', 2))
+    tok.decoder = decoders.WordPiece()
+    return tok.to_str(), {'model_max_length': 512, 'pad_token': '[PAD]'}
+
+
+def train_components_b(text, vocab):
+    """NFD + StripAccents, Split string (MergedWithPrevious), Split regex (MergedWithNext, Isolated), Whitespace; BPE with prefix and suffix."""
+    tok = Tokenizer(models.BPE(unk_token='<unk>', continuing_subword_prefix='##', end_of_word_suffix='</w>', fuse_unk=True))
+    tok.normalizer = normalizers.Sequence([normalizers.NFD(), normalizers.StripAccents(), normalizers.NFC()])
+    tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Split('-', 'merged_with_previous'), pre_tokenizers.Split(Regex(r'[#@]'), 'merged_with_next'),
+                                                 pre_tokenizers.Split(Regex(r'\p{N}+'), 'isolated'), pre_tokenizers.Whitespace()])
+    tr = trainers.BpeTrainer(vocab_size=vocab, special_tokens=['<pad>', '<unk>', '<s>', '</s>'], continuing_subword_prefix='##', end_of_word_suffix='</w>',
+                             limit_alphabet=300, show_progress=False)
+    tok.train_from_iterator(text, tr)
+    tok.post_processor = processors.TemplateProcessing(single='<s> $A </s>', special_tokens=[('<s>', 2), ('</s>', 3)])
+    tok.add_tokens([AddedToken('new york', single_word=True, normalized=True), AddedToken('<ent>', lstrip=True, rstrip=True, normalized=False)])
+    return tok.to_str(), {'model_max_length': 512, 'pad_token': '<pad>'}
+
+
+def train_components_c(text, vocab):
+    """Unigram trained by tokenizers with Prepend + Replace(regex) normalizers, Metaspace prepend_scheme "first", Split contiguous."""
+    tok = Tokenizer(models.Unigram())
+    tok.normalizer = normalizers.Sequence([normalizers.Replace(Regex(r'\s+'), ' '), normalizers.Prepend('\u2581'), normalizers.NFKD()])
+    tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(r'[.!?]'), 'contiguous'),
+                                                 pre_tokenizers.Metaspace(replacement='\u2581', prepend_scheme='first', split=True)])
+    tr = trainers.UnigramTrainer(vocab_size=vocab, special_tokens=['<pad>', '<unk>', '<s>', '</s>'], unk_token='<unk>', show_progress=False)
+    tok.train_from_iterator(text, tr)
+    tok.post_processor = processors.TemplateProcessing(single='<s> $A </s>', special_tokens=[('<s>', 2), ('</s>', 3)])
+    tok.decoder = decoders.Metaspace(replacement='\u2581', prepend_scheme='first')
+    return tok.to_str(), {'model_max_length': 512, 'pad_token': '<pad>'}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--big', metavar='OUT', help='parity run: write full-size expected outputs into OUT')
@@ -237,11 +277,15 @@ def main():
         j, cfg = train_wordpiece(train_text, vocab); types['wordpiece'] = {'tokenizer.json': j, 'tokenizer_config.json': json.dumps(cfg)}
         types['xlmr'] = convert(XLMRobertaTokenizer, train_spm(train_text, vocab, work, 'xlmr'), 'sentencepiece.bpe.model', work, 'xlmr')
         types['deberta'] = convert(DebertaV2Tokenizer, train_spm(train_text, vocab, work, 'deberta'), 'spm.model', work, 'deberta')
+        for name, fn in (('components-a', train_components_a), ('components-b', train_components_b), ('components-c', train_components_c)):
+            j, cfg = fn(train_text, vocab)
+            types[name] = {'tokenizer.json': j, 'tokenizer_config.json': json.dumps(cfg)}
         for name, files in types.items():
             tok = Tokenizer.from_str(files['tokenizer.json'])
             stok = split_tokenizer(files['tokenizer.json'])
-            raw = [record_raw(tok, ' '.join(s)) for s in sents] + [record_raw(tok, t) for t in rand]
-            split = [record_split(stok, s) for s in sents] + [record_split(stok, [w for w in t.split(' ') if w]) for t in rand if t.split(' ')]
+            ss, rr = (sents, rand) if big or not name.startswith('components') else (sents[:80], rand[:80])
+            raw = [record_raw(tok, ' '.join(s)) for s in ss] + [record_raw(tok, t) for t in rr]
+            split = [record_split(stok, s) for s in ss] + [record_split(stok, [w for w in t.split(' ') if w]) for t in rr if t.split(' ')]
             split = [c for c in split if c['w']]
             doc = {'type': name, 'files': files, 'raw': raw, 'split': split}
             path = os.path.join(out, name + '.json.gz')

@@ -9,7 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { savePretrained, type TokenClassifier } from '../models/index.js';
-import type { WordPieceTokenizer } from '../tokenizers/index.js';
+import type { Tokenizer } from '../tokenizers/index.js';
 import type { AdamW } from './optimizer.js';
 import { writeDirAtomicSync } from '../io/atomic.js';
 
@@ -22,7 +22,7 @@ export interface ResumeState {
 
 export function saveCheckpoint(dir: string, p: {
   model: TokenClassifier;
-  tokenizer?: WordPieceTokenizer;
+  tokenizer?: Tokenizer;
   optimizer: AdamW;
   trainerState: Record<string, unknown>;
   trainingArgs: Record<string, unknown>;

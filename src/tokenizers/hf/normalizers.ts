@@ -43,7 +43,7 @@ export function buildNormalizer(v: unknown, ctx: JsonCtx, path: string): Normali
       return lowercase;
     case 'StripAccents':
       ctx.known(o, path, []);
-      return (n) => n.mapEach((c) => (isNonspacingMarkCp(c) ? null : c));
+      return (n) => n.mapEach((c) => (isMark(c) ? null : c));
     case 'Strip': {
       ctx.known(o, path, ['strip_left', 'strip_right']);
       const left = ctx.bool(o, 'strip_left', path, true);
@@ -136,41 +136,82 @@ export function replace(n: NStr, matches: readonly [number, number][], content: 
 }
 
 /**
- * NFC/NFD/NFKC/NFKD with per-character alignments. Decomposition maps each character on its own
- * (first piece replaces it, the rest are inserted), then reorders marks by running the whole-string
- * form; composition works on runs that compose together.
+ * NFC/NFD/NFKC/NFKD with the alignments of Rust's unicode-normalization-alignments crate: each
+ * character is decomposed on its own (first piece change 0, the rest inserted, +1), combining
+ * marks are put in canonical order, then (NFC/NFKC) a mark composed into its starter is charged to
+ * the starter (change += mark's change - 1).
  */
 function unicodeNormalize(n: NStr, form: 'NFC' | 'NFD' | 'NFKC' | 'NFKD'): void {
   const text = codePointsToString(n.cps, 0, n.cps.length);
   if (text.normalize(form) === text) return;
-  // Chunks: a character that is stable on its own starts a new chunk unless it composes with the one before.
-  const chunks: [number, number][] = [];
-  let start = 0;
-  for (let i = 1; i <= n.cps.length; i++) {
-    if (i === n.cps.length) { chunks.push([start, i]); break; }
-    const prev = codePointsToString(n.cps, start, i);
-    const cur = String.fromCodePoint(n.cps[i]!);
-    if ((prev + cur).normalize(form) === prev.normalize(form) + cur.normalize(form) && isStarter(n.cps[i]!)) {
-      chunks.push([start, i]);
-      start = i;
+  const compat = form === 'NFKC' || form === 'NFKD';
+  const cps: number[] = [];
+  const ch: number[] = [];
+  for (const c of n.cps) {
+    const d = decomposition(c, compat);
+    for (let k = 0; k < d.length; k++) { cps.push(d[k]!); ch.push(k === 0 ? 0 : 1); }
+  }
+  // Canonical ordering: a stable bubble sort of adjacent marks that NFD would swap.
+  for (let i = 1; i < cps.length; i++) {
+    for (let j = i; j > 0 && !isStarter(cps[j]!) && !isStarter(cps[j - 1]!) && swaps(cps[j - 1]!, cps[j]!); j--) {
+      [cps[j - 1], cps[j]] = [cps[j]!, cps[j - 1]!];
+      [ch[j - 1], ch[j]] = [ch[j]!, ch[j - 1]!];
     }
   }
-  const items: [number, number][] = [];
-  for (const [a, b] of chunks) {
-    const out = [...codePointsToString(n.cps, a, b).normalize(form)].map((ch) => ch.codePointAt(0)!);
-    const k = b - a;
-    if (out.length >= k) {
-      for (let j = 0; j < out.length; j++) items.push([out[j]!, j < k ? 0 : 1]);
-    } else {
-      // The alignment crate charges the composition to the starter (the chunk's first output).
-      for (let j = 0; j < out.length; j++) items.push([out[j]!, j === 0 ? -(k - out.length) : 0]);
-      if (out.length === 0 && items.length > 0) items[items.length - 1]![1] -= k;
+  let items: [number, number][] = cps.map((c, i) => [c, ch[i]!]);
+  if (form === 'NFC' || form === 'NFKC') {
+    // Follow the composed string: each output character is the next unused decomposed one, with
+    // the rest of its canonical decomposition taken from the unused characters after it.
+    const target = [...codePointsToString(cps, 0, cps.length).normalize('NFC')].map((c) => c.codePointAt(0)!);
+    const used = new Uint8Array(cps.length);
+    const out: [number, number][] = [];
+    let p = 0;
+    for (const o of target) {
+      while (p < cps.length && used[p]) p++;
+      if (p >= cps.length) { out.length = 0; break; }
+      used[p] = 1;
+      let change = ch[p]!;
+      const parts = decomposition(o, false);
+      if (parts.length > 1 || parts[0] !== cps[p]) {
+        let q = p + 1;
+        for (const part of parts.slice(1)) {
+          while (q < cps.length && (used[q] || cps[q] !== part)) q++;
+          if (q >= cps.length) break;
+          used[q] = 1;
+          change += ch[q]! - 1;
+        }
+      }
+      out.push([o, change]);
     }
+    if (out.length === target.length) items = out;
   }
   n.transform(items, 0);
 }
 
+const decompCache = [new Map<number, number[]>(), new Map<number, number[]>()];
+function decomposition(c: number, compat: boolean): number[] {
+  const m = decompCache[compat ? 1 : 0]!;
+  let d = m.get(c);
+  if (d === undefined) {
+    d = [...String.fromCodePoint(c).normalize(compat ? 'NFKD' : 'NFD')].map((x) => x.codePointAt(0)!);
+    m.set(c, d);
+  }
+  return d;
+}
+
+/** True when canonical ordering puts mark b before mark a (ccc(b) < ccc(a)). */
+function swaps(a: number, b: number): boolean {
+  const s = String.fromCodePoint(a, b);
+  return s.normalize('NFD') === String.fromCodePoint(b, a);
+}
+
 const RE_MARK = /^\p{M}$/u;
+/** Marks (approximately: combining class > 0) versus starters. */
 function isStarter(cp: number): boolean {
   return !RE_MARK.test(String.fromCodePoint(cp));
+}
+
+/** Rust's is_combining_mark (General_Category M), which the StripAccents normalizer removes. */
+export function isMark(cp: number): boolean {
+  return cp >= 0x300 && RE_MARK.test(String.fromCodePoint(cp));
 }
