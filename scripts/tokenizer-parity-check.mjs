@@ -28,6 +28,20 @@ for (const file of process.argv.slice(2)) {
     if (!same(e.ids, c.ids) || !same(off, c.off) || !same(e.wordIds, c.wid)) { counts.splitBad++; if (shown.length < 8) shown.push({ kind: 'split', words: c.w, want: c.ids, got: e.ids, wantOff: c.off, gotOff: off, wantW: c.wid, gotW: e.wordIds }); }
   }
   rmSync(dir, { recursive: true });
+  // A SentencePiece model shipped alongside (--big runs): the same cases from the legacy file alone.
+  for (const [name, b64] of Object.entries(doc.files)) {
+    if (!name.endsWith('.b64')) continue;
+    const ldir = mkdtempSync(join(tmpdir(), 'tok-legacy-'));
+    writeFileSync(join(ldir, name.slice(0, -4)), Buffer.from(b64, 'base64'));
+    if (doc.files['tokenizer_config.json']) writeFileSync(join(ldir, 'tokenizer_config.json'), doc.files['tokenizer_config.json']);
+    const legacy = loadTokenizer(ldir);
+    let n = 0, nbad = 0;
+    for (const c of doc.raw) { n++; const e = legacy.encode(c.t); if (!same(e.ids, c.ids) || !same(e.offsets.flat(), c.off)) nbad++; }
+    for (const c of doc.split) { n++; const e = legacy.encodeWords(c.w); if (!same(e.ids, c.ids) || !same(e.offsets.flat(), c.off) || !same(e.wordIds, c.wid)) nbad++; }
+    rmSync(ldir, { recursive: true });
+    bad += nbad;
+    console.log(`${doc.type} from legacy ${name.slice(0, -4)} only: ${n - nbad}/${n} identical`);
+  }
   bad += counts.rawBad + counts.splitBad;
   console.log(`${doc.type}: raw ${counts.raw - counts.rawBad}/${counts.raw} identical, split ${counts.split - counts.splitBad}/${counts.split} identical`);
   for (const s of shown) console.log(JSON.stringify(s));

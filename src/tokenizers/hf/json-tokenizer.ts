@@ -191,7 +191,18 @@ export class JsonTokenizer implements Tokenizer {
   saveVocab(dir: string): void {
     mkdirSync(dir, { recursive: true });
     writeFileAtomic(join(dir, 'tokenizer.json'), this.source);
-    for (const [name, text] of Object.entries(this.config.extraFiles ?? {})) writeFileAtomic(join(dir, name), text);
+    const extra = this.config.extraFiles ?? {};
+    for (const [name, text] of Object.entries(extra)) writeFileAtomic(join(dir, name), text);
+    if (extra['tokenizer_config.json'] === undefined) {
+      // Without one, AutoTokenizer would guess the class from config.json's model_type.
+      const cfg: Record<string, unknown> = {
+        tokenizer_class: 'PreTrainedTokenizerFast',
+        cls_token: this.idToToken[this.clsId], sep_token: this.idToToken[this.sepId],
+        pad_token: this.idToToken[this.padId], unk_token: this.idToToken[this.unkId],
+      };
+      if (Number.isFinite(this.modelMaxLength) && this.modelMaxLength < 1e15) cfg['model_max_length'] = this.modelMaxLength;
+      writeFileAtomic(join(dir, 'tokenizer_config.json'), JSON.stringify(cfg, null, 2) + '\n');
+    }
   }
 
   private tokenOf(id: number): string {
