@@ -142,6 +142,9 @@ export function replace(n: NStr, matches: readonly [number, number][], content: 
  * the starter (change += mark's change - 1).
  */
 function unicodeNormalize(n: NStr, form: 'NFC' | 'NFD' | 'NFKC' | 'NFKD'): void {
+  let plain = true; // below U+00A0 every form is the identity
+  for (const c of n.cps) if (c >= 0xa0) { plain = false; break; }
+  if (plain) return;
   const text = codePointsToString(n.cps, 0, n.cps.length);
   if (text.normalize(form) === text) return;
   const compat = form === 'NFKC' || form === 'NFKD';

@@ -52,6 +52,13 @@ export class PrecompiledCharsmap {
     return -1;
   }
 
+  private readonly ascii: (string | null | undefined)[] = new Array(128);
+  private asciiMap(c: number): string | null {
+    let r = this.ascii[c];
+    if (r === undefined) r = this.ascii[c] = this.transform(String.fromCharCode(c));
+    return r;
+  }
+
   /** The replacement for a chunk, or null when the trie has no prefix of it. */
   transform(chunk: string): string | null {
     let r = this.memo.get(chunk);
@@ -73,6 +80,14 @@ export class PrecompiledCharsmap {
   }
 
   normalize(n: NStr): void {
+    // ASCII without CR: every grapheme is one character, so skip the segmenter.
+    let ascii = true;
+    for (const c of n.cps) if (c >= 0x80 || c === 13) { ascii = false; break; }
+    if (ascii) {
+      let hit = -1;
+      for (let i = 0; i < n.cps.length; i++) if (this.asciiMap(n.cps[i]!) !== null) { hit = i; break; }
+      if (hit < 0) return;
+    }
     const text = n.text();
     const items: [number, number][] = [];
     let modified = false;
