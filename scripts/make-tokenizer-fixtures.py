@@ -158,18 +158,26 @@ def train_modernbert(text, vocab):
                            'cls_token': '[CLS]', 'sep_token': '[SEP]', 'pad_token': '[PAD]', 'unk_token': '[UNK]', 'mask_token': '[MASK]'}
 
 
-def train_spm(text, vocab, workdir, name):
+def train_spm(text, vocab, workdir, name, rule='nmt_nfkc'):
     path = os.path.join(workdir, name + '.txt')
     with open(path, 'w', encoding='utf-8') as f:
         f.write('\n'.join(text))
     prefix = os.path.join(workdir, name)
+    extra = {}
+    if rule == 'small':  # a few custom rules: a small charsmap, still a real Precompiled trie
+        tsv = os.path.join(workdir, name + '.tsv')
+        with open(tsv, 'w') as f:
+            f.write('FB01\t66 69\nFF21\t41\nFF41\t61\n2160\t49\nA0\t20\n3000\t20\n2026\t2E 2E 2E\n41 301\tC1\n65 301\tE9\n212B\tC5\n')
+        extra = {'normalization_rule_tsv': tsv}
+    else:
+        extra = {'normalization_rule_name': rule}
     spm.SentencePieceTrainer.train(input=path, model_prefix=prefix, vocab_size=vocab, model_type='unigram',
-                                   character_coverage=0.9995, normalization_rule_name='nmt_nfkc', minloglevel=2,
-                                   hard_vocab_limit=False, split_digits=name == 'deberta')
+                                   character_coverage=0.9995, minloglevel=2, **extra,
+                                   hard_vocab_limit=False, split_digits=name.startswith('deberta'))
     return prefix + '.model'
 
 
-def convert(cls, model_path, fname, workdir, name):
+def convert(cls, model_path, fname, workdir, name, keep_model=False):
     d = os.path.join(workdir, name + '-slow')
     os.makedirs(d, exist_ok=True)
     with open(model_path, 'rb') as f: blob = f.read()
@@ -181,7 +189,7 @@ def convert(cls, model_path, fname, workdir, name):
     for fn in sorted(os.listdir(out)):
         if fn.endswith('.json'):
             with open(os.path.join(out, fn), encoding='utf-8') as f: files[fn] = f.read()
-    if BIG:  # the SentencePiece model (mostly its charsmap) is too large to commit
+    if BIG or keep_model:  # an nmt_nfkc SentencePiece model (mostly its charsmap) is too large to commit
         files[fn_legacy(fname)] = base64.b64encode(blob).decode()
     return files
 
@@ -277,21 +285,23 @@ def main():
         j, cfg = train_wordpiece(train_text, vocab); types['wordpiece'] = {'tokenizer.json': j, 'tokenizer_config.json': json.dumps(cfg)}
         types['xlmr'] = convert(XLMRobertaTokenizer, train_spm(train_text, vocab, work, 'xlmr'), 'sentencepiece.bpe.model', work, 'xlmr')
         types['deberta'] = convert(DebertaV2Tokenizer, train_spm(train_text, vocab, work, 'deberta'), 'spm.model', work, 'deberta')
+        # Legacy folders (no tokenizer.json): small SentencePiece models without a charsmap.
+        types['xlmr-legacy'] = convert(XLMRobertaTokenizer, train_spm(train_text, 400, work, 'xlmr-legacy', 'small'), 'sentencepiece.bpe.model', work, 'xlmr-legacy', True)
+        types['deberta-legacy'] = convert(DebertaV2Tokenizer, train_spm(train_text, 400, work, 'deberta-legacy', 'small'), 'spm.model', work, 'deberta-legacy', True)
         for name, fn in (('components-a', train_components_a), ('components-b', train_components_b), ('components-c', train_components_c)):
             j, cfg = fn(train_text, vocab)
             types[name] = {'tokenizer.json': j, 'tokenizer_config.json': json.dumps(cfg)}
         for name, files in types.items():
             tok = Tokenizer.from_str(files['tokenizer.json'])
             stok = split_tokenizer(files['tokenizer.json'])
-            ss, rr = (sents, rand) if big or not name.startswith('components') else (sents[:80], rand[:80])
+            ss, rr = (sents, rand) if big or not (name.startswith('components') or name.endswith('legacy')) else (sents[:80], rand[:80])
             raw = [record_raw(tok, ' '.join(s)) for s in ss] + [record_raw(tok, t) for t in rr]
             split = [record_split(stok, s) for s in ss] + [record_split(stok, [w for w in t.split(' ') if w]) for t in rr if t.split(' ')]
             split = [c for c in split if c['w']]
             doc = {'type': name, 'files': files, 'raw': raw, 'split': split}
             path = os.path.join(out, name + '.json.gz')
-            with gzip.open(path, 'wt', encoding='utf-8', compresslevel=9) as f:
-                # mtime 0 would need GzipFile; the content is what matters.
-                json.dump(doc, f, ensure_ascii=False, separators=(',', ':'))
+            with open(path, 'wb') as raw_f, gzip.GzipFile(fileobj=raw_f, mode='wb', compresslevel=9, mtime=0, filename='') as gz:
+                gz.write(json.dumps(doc, ensure_ascii=False, separators=(',', ':')).encode('utf-8'))  # mtime 0: same bytes each run
             print(f'{name}: {len(raw)} raw + {len(split)} split cases -> {path} ({os.path.getsize(path)} bytes)')
 
 

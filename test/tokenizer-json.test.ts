@@ -128,6 +128,22 @@ test('legacy vocab.json + merges.txt (RoBERTa) gives what its tokenizer.json giv
   }, (dir) => checkAll(loadTokenizer(dir), f, 'roberta legacy'));
 });
 
+for (const [name, model] of [['xlmr-legacy', 'sentencepiece.bpe.model'], ['deberta-legacy', 'spm.model']] as const) {
+  test(`${name}: a folder with only ${model} (parsed protobuf, transformers 5's layout) gives what transformers' converted tokenizer.json gives`, () => {
+    const f = fixture(name);
+    const dir = mkdtempSync(join(tmpdir(), 'tt-tok-legacy-'));
+    try {
+      writeFileSync(join(dir, model), Buffer.from(f.files[`${model}.b64`]!, 'base64'));
+      writeFileSync(join(dir, 'tokenizer_config.json'), f.files['tokenizer_config.json']!);
+      const tok = loadTokenizer(dir);
+      assert.ok(tok instanceof JsonTokenizer);
+      checkAll(tok, f, `${name} from ${model}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
 function mutate(files: Record<string, string>, edit: (j: Record<string, any>) => void): Record<string, string> {
   const j = JSON.parse(files['tokenizer.json']!);
   edit(j);
