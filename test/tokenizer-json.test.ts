@@ -225,3 +225,35 @@ test('SentencePiece protobuf reader: pieces and scores of a hand-made model', ()
   assert.equal(m.modelType, 1);
   assert.throws(() => readSentencePieceModel(model.subarray(0, model.length - 3), 'spm.model'), /spm\.model: byte \d+: .*runs past the end/);
 });
+
+test('the pipeline runs on every tokenizer type: spans inside the text, one tag per word, long texts windowed', async () => {
+  const { TokenClassificationPipeline } = await import('../src/infer/pipeline.js');
+  const { BertForTokenClassification, makeConfig } = await import('../src/models/index.js');
+  for (const name of TYPES) {
+    const f = fixture(name);
+    await withFolder(f.files, async (dir) => {
+      const tok = loadTokenizer(dir);
+      const config = makeConfig({
+        vocab_size: tok.totalVocabSize, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32,
+        max_position_embeddings: 32, id2label: { 0: 'O', 1: 'B-X', 2: 'I-X' },
+      });
+      const pipe = new TokenClassificationPipeline(BertForTokenClassification.create(config, 3), tok, { ignoreLabels: [] });
+      const texts = f.raw.slice(0, 20).map((c) => c.t).concat([f.raw.slice(0, 8).map((c) => c.t).join(' ')]);
+      for (const text of texts) {
+        for (const aggregationStrategy of ['none', 'simple'] as const) {
+          const ents = await pipe.predict(text, { aggregationStrategy });
+          // Byte-level pieces of one character share its span, so starts only never go back.
+          let last = 0;
+          for (const e of ents) {
+            assert.ok(e.start >= last && e.end >= e.start && e.end <= text.length, `${name}: span ${e.start}-${e.end} in ${JSON.stringify(text)}`);
+            last = e.start;
+          }
+        }
+      }
+      for (const c of f.split.slice(0, 20)) {
+        const tags = await pipe.predict(c.w, { isSplitIntoWords: true });
+        assert.equal(tags.length, c.w.length, name);
+      }
+    });
+  }
+});
