@@ -270,11 +270,20 @@ export class JsonTokenizer implements Tokenizer {
     const ids: number[] = [], tokens: string[] = [], offsets: [number, number][] = [], wordIds: (number | null)[] = [], stm: number[] = [], typeIds: number[] = [];
     for (const s of before) { ids.push(s.id); tokens.push(s.token); offsets.push([0, 0]); wordIds.push(null); stm.push(1); typeIds.push(s.typeId); }
     const trim = this.post.trim;
+    const astral = new Map<string, boolean>();
+    const hasAstral = (t: string) => {
+      let a = astral.get(t);
+      if (a === undefined) { a = /[\ud800-\udfff]/.test(t); astral.set(t, a); }
+      return a;
+    };
     for (let i = from; i < to; i++) {
       const id = sink.ids[i]!;
       const tok = this.idToToken[id]!;
       const off: [number, number] = [sink.starts[i]!, sink.ends[i]!];
-      if (trim) trimOffsets(sink.surface[i] ?? tok, off, i - from, trim.addPrefixSpace || words, textOf(sink.words[i]!));
+      if (trim) {
+        const text = textOf(sink.words[i]!);
+        trimOffsets(sink.surface[i] ?? tok, off, i - from, trim.addPrefixSpace || words, text, hasAstral(text));
+      }
       ids.push(id); tokens.push(tok); offsets.push(off); wordIds.push(sink.words[i]!); stm.push(0); typeIds.push(this.post.typeId);
     }
     for (const s of after) { ids.push(s.id); tokens.push(s.token); offsets.push([0, 0]); wordIds.push(null); stm.push(1); typeIds.push(s.typeId); }

@@ -94,17 +94,17 @@ const SPACE_CHAR = BYTE_TO_CHAR[32]!;
 
 /**
  * Rust's ByteLevel process_offsets, on one token (offsets changed in place). Rust counts in code
- * points; `text` (what the offsets index) converts when it holds astral characters.
+ * points; `text` (what the offsets index) converts when it holds astral characters (`astral`).
  */
-export function trimOffsets(token: string, off: [number, number], index: number, addPrefixSpace: boolean, text: string): void {
-  const cps = [...token].map((c) => c.codePointAt(0)!);
+export function trimOffsets(token: string, off: [number, number], index: number, addPrefixSpace: boolean, text: string, astral: boolean): void {
+  // Spaces are BMP characters, so UTF-16 units can be scanned directly (a surrogate is never one).
   const isSpace = (c: number) => c === SPACE_CHAR || isWhiteSpace(c);
+  const n = token.length;
   let lead = 0;
-  while (lead < cps.length && isSpace(cps[lead]!)) lead++;
+  while (lead < n && isSpace(token.charCodeAt(lead))) lead++;
   let trail = 0;
-  while (trail < cps.length && isSpace(cps[cps.length - 1 - trail]!)) trail++;
+  while (trail < n && isSpace(token.charCodeAt(n - 1 - trail))) trail++;
   if (lead === 0 && trail === 0) return;
-  const astral = /[\ud800-\udfff]/.test(text);
   if (astral) { off[0] = cpIndex(text, off[0]); off[1] = cpIndex(text, off[1]); }
   if (lead > 0) {
     const isFirst = index === 0 || off[0] === 0;
