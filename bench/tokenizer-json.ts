@@ -3,7 +3,7 @@
  * RoBERTa/ModernBERT byte-level BPE, XLM-R/DeBERTa-v3 Unigram, DistilBERT WordPiece) on WNUT-17
  * train + CoNLL-2003 train, against Python `tokenizers` (the Rust library) on the same sentences
  * in the same run: a per-sentence encode() loop, and encode_batch on one Rust thread
- * (RAYON_NUM_THREADS=1). Python: $TOKENTUNE_HF_PYTHON or /tmp/hfenv/bin/python; skipped if absent.
+ * (RAYON_NUM_THREADS=1). Each figure is the median of 3 runs, each on a fresh tokenizer (cold caches). Python: $TOKENTUNE_HF_PYTHON or /tmp/hfenv/bin/python; skipped if absent.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,12 +29,17 @@ def fix(p):  # transformers' add_prefix_space=True for pre-split words (as token
     for q in (p.get('pretokenizers') or []) + (p.get('processors') or []): fix(q)
 fix(j['pre_tokenizer']); fix(j['post_processor'])
 out = {}
+def median3(fn):
+    runs = sorted(fn() for _ in range(3))
+    return list(runs[1])
 for mode, inputs, kw in (('encode(text)', texts, {}), ('encodeWords', sents, {'is_pretokenized': True})):
-    tok = Tokenizer.from_str(src if mode == 'encode(text)' else json.dumps(j))
-    t0 = time.perf_counter(); n = sum(len(tok.encode(x, **kw).ids) for x in inputs); t1 = time.perf_counter()
-    out[mode + ' loop'] = [t1 - t0, n]
-    t0 = time.perf_counter(); n = sum(len(e.ids) for e in tok.encode_batch(inputs, **kw)); t1 = time.perf_counter()
-    out[mode + ' batch'] = [t1 - t0, n]
+    fresh = lambda: Tokenizer.from_str(src if mode == 'encode(text)' else json.dumps(j))  # cold cache, as ours
+    def loop():
+        tok = fresh(); t0 = time.perf_counter(); n = sum(len(tok.encode(x, **kw).ids) for x in inputs); return (time.perf_counter() - t0, n)
+    def batch():
+        tok = fresh(); t0 = time.perf_counter(); n = sum(len(e.ids) for e in tok.encode_batch(inputs, **kw)); return (time.perf_counter() - t0, n)
+    out[mode + ' loop'] = median3(loop)
+    out[mode + ' batch'] = median3(batch)
 print(json.dumps(out))
 `;
 
@@ -58,10 +63,14 @@ export function runTokenizerJsonBench(sentences: string[][]): void {
         ['encode(text)', (t: ReturnType<typeof loadTokenizer>) => texts.reduce((n, s) => n + t.encode(s).ids.length, 0)],
         ['encodeWords', (t: ReturnType<typeof loadTokenizer>) => sentences.reduce((n, s) => n + t.encodeWords(s).ids.length, 0)],
       ] as const) {
-        const tok = loadTokenizer(dir); // cold: empty caches, as a fresh Python tokenizer
-        const t0 = process.hrtime.bigint();
-        const n = run(tok);
-        ours[mode] = [Number(process.hrtime.bigint() - t0) / 1e9, n];
+        const runs: [number, number][] = [];
+        for (let r = 0; r < 3; r++) {
+          const tok = loadTokenizer(dir); // cold: empty caches, as a fresh Python tokenizer
+          const t0 = process.hrtime.bigint();
+          const n = run(tok);
+          runs.push([Number(process.hrtime.bigint() - t0) / 1e9, n]);
+        }
+        ours[mode] = runs.sort((a, b) => a[0] - b[0])[1]!; // median of 3
       }
       let ref: Record<string, [number, number]> = {};
       if (havePy) {
