@@ -12,7 +12,7 @@ import type { DecodeOptions, EncodeOptions, Encoding } from '../wordpiece-tokeni
 import type { Tokenizer } from '../tokenizer.js';
 import { AddedMatcher, type AddedToken } from './added-vocabulary.js';
 import { buildDecoder, type Decoder } from './decoders.js';
-import { JsonCtx, type Obj } from './json-util.js';
+import { JsonCtx } from './json-util.js';
 import { BpeModel, UnigramModel, WordPieceModel, type Model } from './models.js';
 import { NStr } from './normalized.js';
 import { buildNormalizer, type Normalizer } from './normalizers.js';
@@ -291,4 +291,3 @@ export class JsonTokenizer implements Tokenizer {
   }
 }
 
-export type { Obj };

@@ -95,7 +95,7 @@ export function compileOniguruma(src: string, ctx: JsonCtx, path: string): RegEx
       else if (n === 'S') {
         if (inClass) ctx.fail(path, `\\S inside a character class is not supported in ${JSON.stringify(src)}`);
         out += `[^${WS}]`;
-      } else if (n === 'd') out += inClass ? '\\p{Nd}' : '\\p{Nd}';
+      } else if (n === 'd') out += '\\p{Nd}';
       else if (n === 'w') out += inClass ? '\\p{L}\\p{M}\\p{Nd}\\p{Pc}' : '[\\p{L}\\p{M}\\p{Nd}\\p{Pc}]';
       else if (n === 'p' || n === 'P') {
         // \p{L} / \pL
