@@ -98,7 +98,8 @@ def flat_offsets(offsets, texts):
 def record_raw(tok, text):
     e = tok.encode(text)
     m = utf16_index(text)
-    return {'t': text, 'ids': e.ids, 'off': flat_offsets(e.offsets, [m] * len(e.ids))}
+    return {'t': text, 'ids': e.ids, 'off': flat_offsets(e.offsets, [m] * len(e.ids)),
+            'dec': tok.decode(e.ids, skip_special_tokens=False), 'decs': tok.decode(e.ids, skip_special_tokens=True)}
 
 
 def record_split(tok, words):

@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { IGNORE_INDEX, buildFeatures, makeLabelMap } from '../src/data/index.js';
-import { JsonTokenizer, TokenizerConfigError, TokenizerFileError, loadTokenizer, type Tokenizer } from '../src/tokenizers/index.js';
+import { JsonTokenizer, TokenizerConfigError, TokenizerFileError, WordPieceTokenizer, loadTokenizer, type Tokenizer } from '../src/tokenizers/index.js';
 import { readSentencePieceModel } from '../src/tokenizers/hf/sentencepiece-model.js';
 import { PrecompiledCharsmap } from '../src/tokenizers/hf/precompiled.js';
 import { NStr } from '../src/tokenizers/hf/normalized.js';
@@ -22,7 +22,7 @@ import { NStr } from '../src/tokenizers/hf/normalized.js';
 const fixtures = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'), 'test', 'fixtures', 'tokenizers');
 const TYPES = ['roberta', 'modernbert', 'xlmr', 'deberta', 'wordpiece'] as const;
 
-interface RawCase { t: string; ids: number[]; off: number[] }
+interface RawCase { t: string; ids: number[]; off: number[]; dec?: string; decs?: string }
 interface SplitCase { w: string[]; ids: number[]; off: number[]; wid: (number | null)[] }
 interface Fixture { type: string; files: Record<string, string>; raw: RawCase[]; split: SplitCase[] }
 
@@ -54,6 +54,14 @@ function checkAll(tok: Tokenizer, f: Fixture, label: string): void {
     if (JSON.stringify(e.ids) !== JSON.stringify(c.ids) || JSON.stringify(e.offsets.flat()) !== JSON.stringify(c.off)) {
       bad++;
       if (first.length < 3) first.push(`raw ${JSON.stringify(c.t)}: want ${JSON.stringify(c.ids)} ${JSON.stringify(c.off)}, got ${JSON.stringify(e.ids)} ${JSON.stringify(e.offsets.flat())}`);
+    }
+  }
+  for (const c of f.raw) {
+    if (c.dec === undefined || tok instanceof WordPieceTokenizer) continue; // WordPieceTokenizer.decode follows transformers (tested elsewhere)
+    const d = tok.decode(c.ids), ds = tok.decode(c.ids, { skipSpecialTokens: true });
+    if (d !== c.dec || ds !== c.decs) {
+      bad++;
+      if (first.length < 3) first.push(`decode ${JSON.stringify(c.ids)}: want ${JSON.stringify(c.dec)} / ${JSON.stringify(c.decs)}, got ${JSON.stringify(d)} / ${JSON.stringify(ds)}`);
     }
   }
   for (const c of f.split) {

@@ -172,8 +172,9 @@ export class JsonTokenizer implements Tokenizer {
     return ids.map((id) => this.tokenOf(id));
   }
 
+  /** The decoder's text; without a decoder, tokens joined by spaces (Rust's decode). */
   convertTokensToString(tokens: readonly string[]): string {
-    if (this.decoder === null) return tokens.join('');
+    if (this.decoder === null) return tokens.join(' ');
     return this.decoder(tokens.slice());
   }
 
