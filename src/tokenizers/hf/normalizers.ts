@@ -5,6 +5,8 @@ import { isChineseChar, isNonspacingMark as isNonspacingMarkCp, isRemovedByClean
 import { NStr, codePointsToString, isWhiteSpace, regexMatches } from './normalized.js';
 import { JsonCtx, compileOniguruma } from './json-util.js';
 import { PrecompiledCharsmap } from './precompiled.js';
+import { NF_UNASSIGNED_IN_RUST } from './nf-exceptions.js';
+import { parseRanges } from '../ranges.js';
 
 export type Normalizer = (n: NStr) => void;
 
@@ -165,7 +167,15 @@ function unicodeNormalize(n: NStr, form: 'NFC' | 'NFD' | 'NFKC' | 'NFKD'): void 
   if (form === 'NFC' || form === 'NFKC') {
     // Follow the composed string: each output character is the next unused decomposed one, with
     // the rest of its canonical decomposition taken from the unused characters after it.
-    const target = [...codePointsToString(cps, 0, cps.length).normalize('NFC')].map((c) => c.codePointAt(0)!);
+    // Composed per run between marks Rust does not know (they act as starters that compose with nothing).
+    const target: number[] = [];
+    let runStart = 0;
+    for (let i = 0; i <= cps.length; i++) {
+      if (i < cps.length && !RUST_UNASSIGNED.has(cps[i]!)) continue;
+      for (const x of codePointsToString(cps, runStart, i).normalize('NFC')) target.push(x.codePointAt(0)!);
+      if (i < cps.length) target.push(cps[i]!);
+      runStart = i + 1;
+    }
     const used = new Uint8Array(cps.length);
     const out: [number, number][] = [];
     let p = 0;
@@ -196,7 +206,7 @@ function decomposition(c: number, compat: boolean): number[] {
   const m = decompCache[compat ? 1 : 0]!;
   let d = m.get(c);
   if (d === undefined) {
-    d = [...String.fromCodePoint(c).normalize(compat ? 'NFKD' : 'NFD')].map((x) => x.codePointAt(0)!);
+    d = RUST_UNASSIGNED.has(c) ? [c] : [...String.fromCodePoint(c).normalize(compat ? 'NFKD' : 'NFD')].map((x) => x.codePointAt(0)!);
     m.set(c, d);
   }
   return d;
@@ -211,8 +221,9 @@ function swaps(a: number, b: number): boolean {
 const RE_MARK = /^\p{M}$/u;
 /** Marks (approximately: combining class > 0) versus starters. */
 function isStarter(cp: number): boolean {
-  return !RE_MARK.test(String.fromCodePoint(cp));
+  return !RE_MARK.test(String.fromCodePoint(cp)) || RUST_UNASSIGNED.has(cp);
 }
+const RUST_UNASSIGNED = parseRanges(NF_UNASSIGNED_IN_RUST);
 
 /** Rust's is_combining_mark (General_Category M), which the StripAccents normalizer removes. */
 export function isMark(cp: number): boolean {
