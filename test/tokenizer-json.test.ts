@@ -265,3 +265,19 @@ test('the pipeline runs on every tokenizer type: spans inside the text, one tag 
     });
   }
 });
+
+test('NFC/NFD alignments as Rust tokenizers reports them (values printed by tokenizers 0.23), marks newer than its tables included', async () => {
+  const { buildNormalizer } = await import('../src/tokenizers/hf/normalizers.js');
+  const { JsonCtx } = await import('../src/tokenizers/hf/json-util.js');
+  const run = (form: string, text: string) => {
+    const n = NStr.fromText(text);
+    buildNormalizer({ type: form }, new JsonCtx('t.json'), 'normalizer')!(n);
+    return n.cps.map((c, i) => [c, n.al[2 * i], n.al[2 * i + 1]]);
+  };
+  assert.deepEqual(run('NFC', 'g\u0326\u0307\u0d3c'), [[0x121, 0, 1], [0x326, 2, 3], [0xd3c, 3, 4]]);
+  assert.deepEqual(run('NFC', 'a\u0301\u0316'), [[0xe1, 0, 1], [0x316, 2, 3]]);
+  assert.deepEqual(run('NFC', 'e\u0301'), [[0xe9, 0, 1]]);
+  assert.deepEqual(run('NFD', 'g\u0307\u0326\u0d3c'), [[0x67, 0, 1], [0x326, 1, 2], [0x307, 2, 3], [0xd3c, 3, 4]]);
+  assert.deepEqual(run('NFD', '\u0121\u0326'), [[0x67, 0, 1], [0x326, 1, 2], [0x307, 1, 2]]);
+  assert.deepEqual(run('NFD', '\u1e09'), [[0x63, 0, 1], [0x327, 0, 1], [0x301, 0, 1]]);
+});
