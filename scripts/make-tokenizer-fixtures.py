@@ -178,12 +178,12 @@ def train_spm(text, vocab, workdir, name, rule='nmt_nfkc'):
     return prefix + '.model'
 
 
-def convert(cls, model_path, fname, workdir, name, keep_model=False):
+def convert(cls, model_path, fname, workdir, name, keep_model=False, **kwargs):
     d = os.path.join(workdir, name + '-slow')
     os.makedirs(d, exist_ok=True)
     with open(model_path, 'rb') as f: blob = f.read()
     with open(os.path.join(d, fname), 'wb') as f: f.write(blob)
-    tok = cls.from_pretrained(d)
+    tok = cls.from_pretrained(d, **kwargs)
     out = os.path.join(workdir, name + '-fast')
     tok.save_pretrained(out)
     files = {}
@@ -288,14 +288,18 @@ def main():
         types['deberta'] = convert(DebertaV2Tokenizer, train_spm(train_text, vocab, work, 'deberta'), 'spm.model', work, 'deberta')
         # Legacy folders (no tokenizer.json): small SentencePiece models without a charsmap.
         types['xlmr-legacy'] = convert(XLMRobertaTokenizer, train_spm(train_text, 400, work, 'xlmr-legacy', 'small'), 'sentencepiece.bpe.model', work, 'xlmr-legacy', True)
-        types['deberta-legacy'] = convert(DebertaV2Tokenizer, train_spm(train_text, 400, work, 'deberta-legacy', 'small'), 'spm.model', work, 'deberta-legacy', True)
+        deb_model = train_spm(train_text, 400, work, 'deberta-legacy', 'small')
+        types['deberta-legacy'] = convert(DebertaV2Tokenizer, deb_model, 'spm.model', work, 'deberta-legacy', True)
+        # tokenizer_config.json flags transformers applies when it builds from the SentencePiece model
+        types['deberta-legacy-flags'] = convert(DebertaV2Tokenizer, deb_model, 'spm.model', work, 'deberta-legacy-flags', True,
+                                                do_lower_case=True, split_by_punct=True, add_prefix_space=False)
         for name, fn in (('components-a', train_components_a), ('components-b', train_components_b), ('components-c', train_components_c)):
             j, cfg = fn(train_text, vocab)
             types[name] = {'tokenizer.json': j, 'tokenizer_config.json': json.dumps(cfg)}
         for name, files in types.items():
             tok = Tokenizer.from_str(files['tokenizer.json'])
             stok = split_tokenizer(files['tokenizer.json'])
-            ss, rr = (sents, rand) if big or not (name.startswith('components') or name.endswith('legacy')) else (sents[:80], rand[:80])
+            ss, rr = (sents, rand) if big or not (name.startswith('components') or 'legacy' in name) else (sents[:80], rand[:80])
             raw = [record_raw(tok, ' '.join(s)) for s in ss] + [record_raw(tok, t) for t in rr]
             split = [record_split(stok, s) for s in ss] + [record_split(stok, [w for w in t.split(' ') if w]) for t in rr if t.split(' ')]
             split = [c for c in split if c['w']]

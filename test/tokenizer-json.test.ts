@@ -136,7 +136,7 @@ test('legacy vocab.json + merges.txt (RoBERTa) gives what its tokenizer.json giv
   }, (dir) => checkAll(loadTokenizer(dir), f, 'roberta legacy'));
 });
 
-for (const [name, model] of [['xlmr-legacy', 'sentencepiece.bpe.model'], ['deberta-legacy', 'spm.model']] as const) {
+for (const [name, model] of [['xlmr-legacy', 'sentencepiece.bpe.model'], ['deberta-legacy', 'spm.model'], ['deberta-legacy-flags', 'spm.model']] as const) {
   test(`${name}: a folder with only ${model} (parsed protobuf, transformers 5's layout) gives what transformers' converted tokenizer.json gives`, () => {
     const f = fixture(name);
     const dir = mkdtempSync(join(tmpdir(), 'tt-tok-legacy-'));

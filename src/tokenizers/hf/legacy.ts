@@ -4,20 +4,25 @@
  * model: parsed from its protobuf here, then laid out as transformers 5 lays out XLM-R
  * (fairseq id offset, Precompiled + WhitespaceSplit + Metaspace) or DeBERTa-v2/v3.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJsonFile } from '../config.js';
 import { TokenizerConfigError, TokenizerFileError } from '../errors.js';
 import type { HfTokenizerConfig } from './json-tokenizer.js';
 import { readSentencePieceModel } from './sentencepiece-model.js';
 
+/** tokenizer_config.json as a plain object ({} when absent). */
+function tokenizerConfig(dir: string): Record<string, unknown> {
+  const p = join(dir, 'tokenizer_config.json');
+  if (!existsSync(p)) return {};
+  const c = readJsonFile(p);
+  if (c === null || typeof c !== 'object' || Array.isArray(c)) throw new TokenizerFileError(p, 'must be a JSON object');
+  return c as Record<string, unknown>;
+}
+
 function tokenizerClass(dir: string): string | null {
-  try {
-    const c = readJsonFile(join(dir, 'tokenizer_config.json')) as Record<string, unknown>;
-    return typeof c['tokenizer_class'] === 'string' ? c['tokenizer_class'] : null;
-  } catch {
-    return null;
-  }
+  const c = tokenizerConfig(dir)['tokenizer_class'];
+  return typeof c === 'string' ? c : null;
 }
 
 const added = (id: number, content: string, lstrip = false) => ({ id, content, single_word: false, lstrip, rstrip: false, normalized: false, special: true });
@@ -57,7 +62,12 @@ export function sentencePieceJson(path: string, cfg: HfTokenizerConfig): string 
   const cls = tokenizerClass(dir) ?? (path.endsWith('sentencepiece.bpe.model') ? 'XLMRobertaTokenizer' : path.endsWith('spm.model') ? 'DebertaV2Tokenizer' : null);
   const m = readSentencePieceModel(readFileSync(path), path);
   if (m.modelType !== 1) throw new TokenizerConfigError(`${path}: SentencePiece model type ${m.modelType} (${['', 'unigram', 'bpe', 'word', 'char'][m.modelType] ?? '?'}) is not supported; only unigram models`);
-  const meta = { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'always', split: true };
+  // The settings transformers 5's XLMRobertaTokenizer / DebertaV2Tokenizer take from tokenizer_config.json.
+  const conf = tokenizerConfig(dir);
+  const flag = (k: string, d: boolean) => (typeof conf[k] === 'boolean' ? (conf[k] as boolean) : d);
+  // Without add_prefix_space, XLM-R never prepends "▁" and DeBERTa-v2 only at the start of the text.
+  const noPrefix = cls === 'DebertaV2Tokenizer' ? 'first' : 'never';
+  const meta = { type: 'Metaspace', replacement: '\u2581', prepend_scheme: flag('add_prefix_space', true) ? 'always' : noPrefix, split: true };
   const tpl = (a: string, b: string, ids: Record<string, number>) => ({
     type: 'TemplateProcessing',
     single: [{ SpecialToken: { id: a, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: b, type_id: 0 } }],
@@ -96,11 +106,14 @@ export function sentencePieceJson(path: string, cfg: HfTokenizerConfig): string 
     return JSON.stringify({
       version: '1.0', truncation: null, padding: null,
       added_tokens: addedTokens,
-      normalizer: { type: 'Sequence', normalizers: [{ type: 'Replace', pattern: { Regex: '\\s{2,}|[\\n\\r\\t]' }, content: ' ' }, { type: 'NFC' }, { type: 'Strip', strip_left: false, strip_right: true }] },
-      pre_tokenizer: { type: 'Sequence', pretokenizers: [meta] },
+      normalizer: { type: 'Sequence', normalizers: [
+        ...(flag('do_lower_case', false) ? [{ type: 'Lowercase' }] : []),
+        { type: 'Replace', pattern: { Regex: '\\s{2,}|[\\n\\r\\t]' }, content: ' ' }, { type: 'NFC' }, { type: 'Strip', strip_left: false, strip_right: true },
+      ] },
+      pre_tokenizer: { type: 'Sequence', pretokenizers: [...(flag('split_by_punct', false) ? [{ type: 'Punctuation', behavior: 'Isolated' }] : []), meta] },
       post_processor: tpl('[CLS]', '[SEP]', ids),
       decoder: meta,
-      model: { type: 'Unigram', unk_id: unk < 0 ? 0 : unk, vocab, byte_fallback: m.byteFallback },
+      model: { type: 'Unigram', unk_id: unk < 0 ? 0 : unk, vocab, byte_fallback: false },
     });
   }
   void cfg;
