@@ -12,7 +12,8 @@ for (const file of process.argv.slice(2)) {
   const dir = mkdtempSync(join(tmpdir(), 'tok-'));
   for (const [name, text] of Object.entries(doc.files)) if (!name.endsWith('.b64')) writeFileSync(join(dir, name), text);
   const tok = loadTokenizer(dir);
-  const counts = { raw: 0, rawBad: 0, split: 0, splitBad: 0 };
+  const counts = { raw: 0, rawBad: 0, split: 0, splitBad: 0, dec: 0, decBad: 0 };
+  const isWordPiece = tok.constructor.name === 'WordPieceTokenizer'; // its decode follows transformers, not Rust's decoder
   const shown = [];
   const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
   for (const c of doc.raw) {
@@ -20,6 +21,11 @@ for (const file of process.argv.slice(2)) {
     const e = tok.encode(c.t);
     const off = e.offsets.flat();
     if (!same(e.ids, c.ids) || !same(off, c.off)) { counts.rawBad++; if (shown.length < 4) shown.push({ kind: 'raw', text: c.t, want: c.ids, got: e.ids, wantOff: c.off, gotOff: off, toks: e.tokens }); }
+  }
+  for (const c of doc.raw) {
+    if (c.dec === undefined || isWordPiece) continue;
+    counts.dec++;
+    if (tok.decode(c.ids) !== c.dec || tok.decode(c.ids, { skipSpecialTokens: true }) !== c.decs) { counts.decBad++; if (shown.length < 6) shown.push({ kind: 'decode', ids: c.ids, want: c.dec, got: tok.decode(c.ids) }); }
   }
   for (const c of doc.split) {
     counts.split++;
@@ -42,8 +48,9 @@ for (const file of process.argv.slice(2)) {
     bad += nbad;
     console.log(`${doc.type} from legacy ${name.slice(0, -4)} only: ${n - nbad}/${n} identical`);
   }
-  bad += counts.rawBad + counts.splitBad;
-  console.log(`${doc.type}: raw ${counts.raw - counts.rawBad}/${counts.raw} identical, split ${counts.split - counts.splitBad}/${counts.split} identical`);
+  bad += counts.rawBad + counts.splitBad + counts.decBad;
+  console.log(`${doc.type}: raw ${counts.raw - counts.rawBad}/${counts.raw} identical, split ${counts.split - counts.splitBad}/${counts.split} identical` +
+    (counts.dec ? `, decode ${counts.dec - counts.decBad}/${counts.dec} identical` : ''));
   for (const s of shown) console.log(JSON.stringify(s));
 }
 process.exitCode = bad === 0 ? 0 : 1;
