@@ -5,7 +5,7 @@ import { isChineseChar, isNonspacingMark as isNonspacingMarkCp, isRemovedByClean
 import { NStr, codePointsToString, isWhiteSpace, regexMatches } from './normalized.js';
 import { JsonCtx, compileOniguruma } from './json-util.js';
 import { PrecompiledCharsmap } from './precompiled.js';
-import { NF_UNASSIGNED_IN_RUST } from './nf-exceptions.js';
+import { NF_NO_DECOMPOSITION_IN_RUST, NF_UNASSIGNED_IN_RUST } from './nf-exceptions.js';
 import { parseRanges } from '../ranges.js';
 
 export type Normalizer = (n: NStr) => void;
@@ -223,7 +223,8 @@ const RE_MARK = /^\p{M}$/u;
 function isStarter(cp: number): boolean {
   return !RE_MARK.test(String.fromCodePoint(cp)) || RUST_UNASSIGNED.has(cp);
 }
-const RUST_UNASSIGNED = parseRanges(NF_UNASSIGNED_IN_RUST);
+/** Characters the Rust crate's older tables leave alone: starters that neither decompose nor compose. */
+const RUST_UNASSIGNED = new Set([...parseRanges(NF_UNASSIGNED_IN_RUST), ...parseRanges(NF_NO_DECOMPOSITION_IN_RUST)]);
 
 /** Rust's is_combining_mark (General_Category M), which the StripAccents normalizer removes. */
 export function isMark(cp: number): boolean {
