@@ -4,6 +4,7 @@
  * Results are cached per piece text.
  */
 import { JsonCtx, type Obj } from './json-util.js';
+import { serdeJsonF64 } from './serde-float.js';
 
 export interface Model {
   readonly vocab: Map<string, number>;
@@ -204,7 +205,7 @@ export class UnigramModel extends Cached implements Model {
       const [piece, score] = e as [string, number];
       this.vocab.set(piece, id); // Rust's HashMap: the last duplicate wins
       this.tokens[id] = piece;
-      this.scores[id] = score;
+      this.scores[id] = serdeJsonF64(score); // the value Rust's JSON reader gives, which decides ties
       if (score < minScore) minScore = score;
       let node = 0;
       for (const ch of piece) {
