@@ -8,7 +8,7 @@ type Step = (tokens: string[]) => string[];
 const TYPES = ['ByteLevel', 'Metaspace', 'WordPiece', 'BPEDecoder', 'ByteFallback', 'Fuse', 'Strip', 'Replace', 'Sequence'] as const;
 
 const CHAR_TO_BYTE = new Map<number, number>(BYTE_TO_CHAR.map((c, b) => [c, b]));
-const utf8 = new TextDecoder('utf-8');
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true }); // keep a leading U+FEFF, as Rust does
 
 export function buildDecoder(v: unknown, ctx: JsonCtx, path: string): Decoder | null {
   if (v === null || v === undefined) return null;
@@ -57,7 +57,7 @@ function buildStep(v: unknown, ctx: JsonCtx, path: string): Step {
         let pending: number[] = [];
         const flush = () => {
           if (pending.length === 0) return;
-          const s = new TextDecoder('utf-8', { fatal: false }).decode(Uint8Array.from(pending));
+          const s = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true }).decode(Uint8Array.from(pending));
           out.push(s.includes('\ufffd') ? '\ufffd'.repeat(pending.length) : s);
           pending = [];
         };

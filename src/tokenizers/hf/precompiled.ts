@@ -9,7 +9,7 @@ import { TokenizerConfigError } from '../errors.js';
 import type { NStr } from './normalized.js';
 
 const utf8 = new TextEncoder();
-const utf8d = new TextDecoder('utf-8', { fatal: true });
+const utf8d = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export class PrecompiledCharsmap {
   private readonly units: Uint32Array;

@@ -49,7 +49,7 @@ class Reader {
   }
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function readSentencePieceModel(buf: Uint8Array, file: string): SpmModel {
   const r = new Reader(buf, file, 0, buf.length);
