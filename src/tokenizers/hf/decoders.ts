@@ -9,6 +9,7 @@ const TYPES = ['ByteLevel', 'Metaspace', 'WordPiece', 'BPEDecoder', 'ByteFallbac
 
 const CHAR_TO_BYTE = new Map<number, number>(BYTE_TO_CHAR.map((c, b) => [c, b]));
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true }); // keep a leading U+FEFF, as Rust does
+const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function buildDecoder(v: unknown, ctx: JsonCtx, path: string): Decoder | null {
   if (v === null || v === undefined) return null;
@@ -57,8 +58,12 @@ function buildStep(v: unknown, ctx: JsonCtx, path: string): Step {
         let pending: number[] = [];
         const flush = () => {
           if (pending.length === 0) return;
-          const s = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true }).decode(Uint8Array.from(pending));
-          out.push(s.includes('\ufffd') ? '\ufffd'.repeat(pending.length) : s);
+          // Invalid UTF-8: one U+FFFD per byte, as Rust's ByteFallback decoder.
+          try {
+            out.push(utf8Strict.decode(Uint8Array.from(pending)));
+          } catch {
+            out.push('\ufffd'.repeat(pending.length));
+          }
           pending = [];
         };
         for (const tok of toks) {
