@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WordPieceTokenizer } from '../src/tokenizers/index.js';
+import { runTokenizerJsonBench } from './tokenizer-json.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const shared = resolve(repoRoot, '..', 'shared');
@@ -77,6 +78,7 @@ export function runTokenizerBench(): Row[] {
       }
     }
   }
+  runTokenizerJsonBench(sentences);
   return rows;
 }
 

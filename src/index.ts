@@ -8,6 +8,7 @@ export { readSafetensors, writeSafetensors } from './io/safetensors.js';
 export { loadStateDict } from './io/state-dict.js';
 export { snapshotDownload } from './io/hub.js';
 export { WordPieceTokenizer, type Encoding } from './tokenizers/index.js';
+export { JsonTokenizer, loadTokenizer, type Tokenizer } from './tokenizers/index.js';
 export * from './models/index.js';
 export * from './data/index.js';
 export { syntheticNer, buildVocab } from './data/synthetic.js';

@@ -6,7 +6,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { architectureFor, fromPretrained, initParameters, readConfig, resolveModelDir, type TokenClassifier } from '../models/index.js';
 import type { Splits } from '../data/load.js';
-import { WordPieceTokenizer } from '../tokenizers/index.js';
+import { WordPieceTokenizer, loadTokenizer, type Tokenizer } from '../tokenizers/index.js';
 import { WordPieceCache } from '../data/align.js';
 import { formatHelp, parseTrainingArgs, type TrainingArguments } from '../train/training-args.js';
 import { Trainer, type LogRecord } from '../train/trainer.js';
@@ -33,7 +33,7 @@ export async function runTrain(argv: string[], io: CommandIO): Promise<number> {
  * A pretrained model (--model), or, as run_ner.py's from-config path, a randomly initialised one
  * built from --config-name with the tokenizer of --tokenizer-name.
  */
-async function loadOrCreateModel(args: TrainingArguments, splits: Splits, datasetLabels: string[] | null, io: CommandIO): Promise<{ model: TokenClassifier; tokenizer: WordPieceTokenizer; labels: string[] }> {
+async function loadOrCreateModel(args: TrainingArguments, splits: Splits, datasetLabels: string[] | null, io: CommandIO): Promise<{ model: TokenClassifier; tokenizer: Tokenizer; labels: string[] }> {
   if (args.modelNameOrPath) {
     const dir = await resolveModelDir(args.modelNameOrPath);
     const labels = chooseLabels(splits, readConfig(join(dir, 'config.json')).labels, datasetLabels);
@@ -43,7 +43,7 @@ async function loadOrCreateModel(args: TrainingArguments, splits: Splits, datase
   const config = readConfig(args.configName!);
   const labels = chooseLabels(splits, config.labels, datasetLabels);
   const tokPath = args.tokenizerName!;
-  const tokenizer = statSync(tokPath).isDirectory() ? WordPieceTokenizer.fromPretrainedDir(tokPath) : WordPieceTokenizer.fromVocabFile(tokPath);
+  const tokenizer = statSync(tokPath).isDirectory() ? loadTokenizer(tokPath) : WordPieceTokenizer.fromVocabFile(tokPath);
   if (tokenizer.vocabSize > config.vocabSize) throw new Error(`${tokPath} has ${tokenizer.vocabSize} tokens but ${args.configName} says vocab_size ${config.vocabSize}`);
   const model = architectureFor(config).build({ ...config, labels }, initParameters(architectureFor(config).paramSpecs(config, labels.length), config.initializerRange, args.seed));
   say(io, `training from scratch: ${args.configName} with random initialisation (seed ${args.seed})`);

@@ -10,7 +10,7 @@ import { writeSafetensors } from '../io/safetensors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { snapshotDownload, type SnapshotDownloadOptions } from '../io/hub.js';
 import type { StateDict, TensorRecord } from '../io/tensor-record.js';
-import { WordPieceTokenizer } from '../tokenizers/index.js';
+import { loadTokenizer, type Tokenizer } from '../tokenizers/index.js';
 import { configToJson, readConfig, type ModelConfig } from './config.js';
 import { initParameter } from './init.js';
 import { architectureFor, type Architecture, type TokenClassifier } from './registry.js';
@@ -41,7 +41,7 @@ export interface LoadOptions {
 
 export interface Pretrained {
   model: TokenClassifier;
-  tokenizer: WordPieceTokenizer;
+  tokenizer: Tokenizer;
   report: LoadReport;
   dir: string;
 }
@@ -69,7 +69,7 @@ export async function resolveModelDir(nameOrPath: string, hub: LoadOptions['hub'
 export async function fromPretrained(nameOrPath: string, opts: LoadOptions = {}): Promise<Pretrained> {
   const dir = await resolveModelDir(nameOrPath, opts.hub);
   const { model, report } = loadModelFromDir(dir, opts);
-  const tokenizer = WordPieceTokenizer.fromPretrainedDir(dir);
+  const tokenizer = loadTokenizer(dir);
   checkVocab(model, tokenizer, report);
   for (const w of report.warnings) (opts.onWarning ?? ((m: string) => process.stderr.write(`warning: ${m}\n`)))(w);
   return { model, tokenizer, report, dir };
@@ -149,7 +149,7 @@ function sameLabels(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /** A vocabulary larger than the embedding table would crash on the extra ids: say so up front. */
-function checkVocab(model: TokenClassifier, tok: WordPieceTokenizer, report: LoadReport): void {
+function checkVocab(model: TokenClassifier, tok: Tokenizer, report: LoadReport): void {
   const rows = model.config.vocabSize;
   if (tok.vocabSize > rows) {
     const extra = tok.convertIdsToTokens(Array.from({ length: Math.min(5, tok.vocabSize - rows) }, (_, i) => rows + i));
@@ -161,7 +161,7 @@ function checkVocab(model: TokenClassifier, tok: WordPieceTokenizer, report: Loa
  * Writes config.json, model.safetensors and the tokenizer files into `dir`. Every file is written
  * under a temporary name and renamed, so a crash never leaves a half-written checkpoint.
  */
-export function savePretrained(model: TokenClassifier, dir: string, tokenizer?: WordPieceTokenizer): void {
+export function savePretrained(model: TokenClassifier, dir: string, tokenizer?: Tokenizer): void {
   mkdirSync(dir, { recursive: true });
   const tensors = new Map<string, { shape: readonly number[]; data: Float32Array }>();
   for (const [name, t] of model.parameters()) tensors.set(name, { shape: t.shape, data: t.f as Float32Array });

@@ -84,7 +84,7 @@ export function isPunctuation(cp: number): boolean {
   return RE_PUNCT.test(String.fromCodePoint(cp));
 }
 
-function isNonspacingMark(cp: number): boolean {
+export function isNonspacingMark(cp: number): boolean {
   if (MN_NOT_MN.has(cp)) return false;
   if (MN_EXTRA.has(cp)) return true;
   return RE_MN.test(String.fromCodePoint(cp));

@@ -40,6 +40,7 @@ import {
   isWhitespace,
 } from './unicode.js';
 import { Vocab, readVocabTxt } from './vocab.js';
+import type { Tokenizer } from './tokenizer.js';
 
 export interface Encoding {
   /** Token ids, with [CLS] ... [SEP] when addSpecialTokens. */
@@ -84,7 +85,7 @@ interface TokenSink {
 
 const PIECE_CACHE_LIMIT = 1 << 18;
 
-export class WordPieceTokenizer {
+export class WordPieceTokenizer implements Tokenizer {
   readonly vocabSize: number;
   readonly unkId: number;
   readonly clsId: number;

@@ -10,7 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSafetensors } from '../io/safetensors.js';
 import { savePretrained, type TokenClassifier } from '../models/index.js';
-import type { WordPieceTokenizer } from '../tokenizers/index.js';
+import type { Tokenizer } from '../tokenizers/index.js';
 import type { AdamW } from './optimizer.js';
 import { writeDirAtomicSync } from '../io/atomic.js';
 import { serializeTrainerState, type TrainerState } from './trainer-state.js';
@@ -28,7 +28,7 @@ export interface ResumeState {
 
 export function saveCheckpoint(dir: string, p: {
   model: TokenClassifier;
-  tokenizer?: WordPieceTokenizer;
+  tokenizer?: Tokenizer;
   optimizer: AdamW;
   /** The schedule's rate for the next step (the scheduler's last_lr) and its peak (base_lrs). */
   lr: number;

@@ -13,7 +13,7 @@ import type { Feature } from '../data/features.js';
 import { DataLoader } from '../data/loader.js';
 import { computeNerMetrics } from '../metrics/index.js';
 import { savePretrained, type TokenClassifier } from '../models/index.js';
-import type { WordPieceTokenizer } from '../tokenizers/index.js';
+import type { Tokenizer } from '../tokenizers/index.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { lrAt, resolveWarmup } from './lr-schedule.js';
 import { AdamW } from './optimizer.js';
@@ -37,7 +37,7 @@ export type LogRecord = Record<string, number | string>;
 export interface TrainerInit {
   model: TokenClassifier;
   args: TrainingArguments;
-  tokenizer?: WordPieceTokenizer;
+  tokenizer?: Tokenizer;
   trainDataset?: EncodedSplit;
   evalDataset?: EncodedSplit;
   /** Extra metrics from word-level predictions (default: seqeval-exact entity metrics). */

@@ -1,0 +1,282 @@
+/**
+ * tokenizer.json models: BPE, Unigram, WordPiece. Each turns one pre-tokenized piece (code
+ * points) into tokens: [id, startCp, endCp] triples flattened, ranges in the piece's code points.
+ * Results are cached per piece text.
+ */
+import { JsonCtx, type Obj } from './json-util.js';
+import { serdeJsonF64 } from './serde-float.js';
+
+export interface Model {
+  readonly vocab: Map<string, number>;
+  /** id -> token, for the model's own vocabulary. */
+  readonly tokens: string[];
+  readonly unkId: number | null;
+  tokenize(cps: readonly number[], text: string): Int32Array;
+}
+
+const CACHE_LIMIT = 1 << 17;
+
+function readVocabObject(ctx: JsonCtx, v: unknown, path: string): { vocab: Map<string, number>; tokens: string[] } {
+  const o = ctx.obj(v, path);
+  const vocab = new Map<string, number>();
+  const tokens: string[] = [];
+  for (const [tok, id] of Object.entries(o)) {
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > 0x7fffffff) ctx.fail(`${path}[${JSON.stringify(tok)}]`, `id must be a non-negative integer, got ${JSON.stringify(id)}`);
+    if (tokens[id] !== undefined) ctx.fail(`${path}[${JSON.stringify(tok)}]`, `id ${id} is also ${JSON.stringify(tokens[id])}`);
+    vocab.set(tok, id);
+    tokens[id] = tok;
+  }
+  return { vocab, tokens };
+}
+
+abstract class Cached {
+  private readonly cache = new Map<string, Int32Array>();
+  tokenize(cps: readonly number[], text: string): Int32Array {
+    let r = this.cache.get(text);
+    if (r === undefined) {
+      r = this.compute(cps);
+      if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+      this.cache.set(text, r);
+    }
+    return r;
+  }
+  protected abstract compute(cps: readonly number[]): Int32Array;
+}
+
+export class BpeModel extends Cached implements Model {
+  readonly vocab: Map<string, number>;
+  readonly tokens: string[];
+  readonly unkId: number | null;
+  private readonly ranks = new Map<string, number>(); // "leftId rightId" -> rank * 2^21 ... see mergeKey
+  private readonly mergedId = new Map<string, number>();
+  private readonly prefix: string;
+  private readonly suffix: string;
+  private readonly byteFallback: boolean;
+  private readonly fuseUnk: boolean;
+  private readonly ignoreMerges: boolean;
+
+  constructor(ctx: JsonCtx, o: Obj, path: string) {
+    super();
+    ctx.known(o, path, ['dropout', 'unk_token', 'continuing_subword_prefix', 'end_of_word_suffix', 'fuse_unk', 'byte_fallback', 'ignore_merges', 'vocab', 'merges']);
+    if (o['dropout'] !== null && o['dropout'] !== undefined && o['dropout'] !== 0) ctx.fail(`${path}.dropout`, 'BPE dropout is not supported (it makes tokenization random); set it to null');
+    ({ vocab: this.vocab, tokens: this.tokens } = readVocabObject(ctx, o['vocab'], `${path}.vocab`));
+    const unk = ctx.optStr(o, 'unk_token', path);
+    this.unkId = unk === null ? null : this.vocab.get(unk) ?? ctx.fail(`${path}.unk_token`, `${JSON.stringify(unk)} is not in the vocabulary`);
+    this.prefix = ctx.optStr(o, 'continuing_subword_prefix', path) ?? '';
+    this.suffix = ctx.optStr(o, 'end_of_word_suffix', path) ?? '';
+    this.byteFallback = ctx.bool(o, 'byte_fallback', path, false);
+    this.fuseUnk = ctx.bool(o, 'fuse_unk', path, false);
+    this.ignoreMerges = ctx.bool(o, 'ignore_merges', path, false);
+    const merges = ctx.arr(o, 'merges', path);
+    merges.forEach((m, rank) => {
+      let a: unknown, b: unknown;
+      if (typeof m === 'string') {
+        const sp = m.indexOf(' ');
+        if (sp < 0 || m.indexOf(' ', sp + 1) >= 0) ctx.fail(`${path}.merges[${rank}]`, `${JSON.stringify(m)} is not "left right"`);
+        a = m.slice(0, sp);
+        b = m.slice(sp + 1);
+      } else if (Array.isArray(m) && m.length === 2) [a, b] = m;
+      if (typeof a !== 'string' || typeof b !== 'string') ctx.fail(`${path}.merges[${rank}]`, `must be "left right" or ["left", "right"], got ${JSON.stringify(m)}`);
+      const ia = this.vocab.get(a), ib = this.vocab.get(b);
+      if (ia === undefined || ib === undefined) ctx.fail(`${path}.merges[${rank}]`, `${JSON.stringify(ia === undefined ? a : b)} is not in the vocabulary`);
+      const merged = a + (this.prefix !== '' && b.startsWith(this.prefix) ? b.slice(this.prefix.length) : b);
+      const id = this.vocab.get(merged);
+      if (id === undefined) ctx.fail(`${path}.merges[${rank}]`, `the merged token ${JSON.stringify(merged)} is not in the vocabulary`);
+      const key = `${ia} ${ib}`;
+      if (!this.ranks.has(key)) { this.ranks.set(key, rank); this.mergedId.set(key, id); }
+    });
+  }
+
+  protected compute(cps: readonly number[]): Int32Array {
+    const word = String.fromCodePoint(...cps);
+    if (this.ignoreMerges) {
+      const id = this.vocab.get(word);
+      if (id !== undefined) return Int32Array.of(id, 0, cps.length);
+    }
+    // Symbols: id, start, end (code points).
+    const ids: number[] = [], st: number[] = [], en: number[] = [];
+    let unk: [number, number, number] | null = null;
+    const flushUnk = () => { if (unk) { ids.push(unk[0]); st.push(unk[1]); en.push(unk[2]); unk = null; } };
+    for (let i = 0; i < cps.length; i++) {
+      let s = String.fromCodePoint(cps[i]!);
+      if (i > 0) s = this.prefix + s;
+      if (i === cps.length - 1) s = s + this.suffix;
+      const id = this.vocab.get(s);
+      if (id !== undefined) { flushUnk(); ids.push(id); st.push(i); en.push(i + 1); continue; }
+      if (this.byteFallback) {
+        const bytes = Buffer.from(s, 'utf8');
+        const bids: number[] = [];
+        for (const b of bytes) {
+          const bid = this.vocab.get(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
+          if (bid === undefined) break;
+          bids.push(bid);
+        }
+        if (bids.length === bytes.length) {
+          // Rust does not flush a pending unk here; it stays pending until the next known symbol.
+          for (const b of bids) { ids.push(b); st.push(i); en.push(i + 1); }
+          continue;
+        }
+      }
+      if (this.unkId !== null) {
+        const u: [number, number, number] | null = unk;
+        if (u !== null && this.fuseUnk) u[2] = i + 1;
+        else { flushUnk(); unk = [this.unkId, i, i + 1]; }
+      }
+    }
+    flushUnk();
+    // Merges: lowest rank first, leftmost among equals (Rust's heap order).
+    for (;;) {
+      let best = -1, bestRank = Infinity;
+      for (let k = 0; k + 1 < ids.length; k++) {
+        const r = this.ranks.get(`${ids[k]} ${ids[k + 1]}`);
+        if (r !== undefined && r < bestRank) { bestRank = r; best = k; }
+      }
+      if (best < 0) break;
+      ids[best] = this.mergedId.get(`${ids[best]} ${ids[best + 1]}`)!;
+      en[best] = en[best + 1]!;
+      ids.splice(best + 1, 1); st.splice(best + 1, 1); en.splice(best + 1, 1);
+    }
+    const out = new Int32Array(ids.length * 3);
+    for (let k = 0; k < ids.length; k++) { out[3 * k] = ids[k]!; out[3 * k + 1] = st[k]!; out[3 * k + 2] = en[k]!; }
+    return out;
+  }
+}
+
+export class WordPieceModel extends Cached implements Model {
+  readonly vocab: Map<string, number>;
+  readonly tokens: string[];
+  readonly unkId: number;
+  readonly prefix: string;
+  private readonly maxChars: number;
+
+  constructor(ctx: JsonCtx, o: Obj, path: string) {
+    super();
+    ctx.known(o, path, ['unk_token', 'continuing_subword_prefix', 'max_input_chars_per_word', 'vocab']);
+    ({ vocab: this.vocab, tokens: this.tokens } = readVocabObject(ctx, o['vocab'], `${path}.vocab`));
+    const unk = ctx.str(o, 'unk_token', path, '[UNK]');
+    this.unkId = this.vocab.get(unk) ?? ctx.fail(`${path}.unk_token`, `${JSON.stringify(unk)} is not in the vocabulary`);
+    this.prefix = ctx.str(o, 'continuing_subword_prefix', path, '##');
+    this.maxChars = ctx.int(o, 'max_input_chars_per_word', path, 100);
+  }
+
+  protected compute(cps: readonly number[]): Int32Array {
+    const n = cps.length;
+    const unk = Int32Array.of(this.unkId, 0, n);
+    if (n > this.maxChars) return unk;
+    const out: number[] = [];
+    let start = 0;
+    while (start < n) {
+      let end = n;
+      let id: number | undefined;
+      while (end > start) {
+        const sub = String.fromCodePoint(...cps.slice(start, end));
+        id = this.vocab.get(start > 0 ? this.prefix + sub : sub);
+        if (id !== undefined) break;
+        end--;
+      }
+      if (id === undefined) return unk;
+      out.push(id, start, end);
+      start = end;
+    }
+    return Int32Array.from(out);
+  }
+}
+
+/** Viterbi over the pieces' log-probabilities, as Rust's Unigram::encode_optimized. */
+export class UnigramModel extends Cached implements Model {
+  readonly vocab = new Map<string, number>();
+  readonly tokens: string[] = [];
+  readonly unkId: number | null;
+  private readonly scores: Float64Array;
+  private readonly byteFallback: boolean;
+  private readonly unkScore: number;
+  /** Trie over code points: node -> (code point -> child); terminal id per node (-1 none). */
+  private readonly children: Map<number, number>[] = [new Map()];
+  private readonly terminal: number[] = [-1];
+
+  constructor(ctx: JsonCtx, o: Obj, path: string) {
+    super();
+    ctx.known(o, path, ['unk_id', 'vocab', 'byte_fallback']);
+    const list = ctx.arr(o, 'vocab', path);
+    this.scores = new Float64Array(list.length);
+    let minScore = Infinity;
+    list.forEach((e, id) => {
+      if (!Array.isArray(e) || e.length !== 2 || typeof e[0] !== 'string' || typeof e[1] !== 'number') ctx.fail(`${path}.vocab[${id}]`, `must be ["piece", score], got ${JSON.stringify(e)}`);
+      const [piece, score] = e as [string, number];
+      this.vocab.set(piece, id); // Rust's HashMap: the last duplicate wins
+      this.tokens[id] = piece;
+      this.scores[id] = serdeJsonF64(score); // the value Rust's JSON reader gives, which decides ties
+      if (score < minScore) minScore = score;
+      let node = 0;
+      for (const ch of piece) {
+        const c = ch.codePointAt(0)!;
+        let next = this.children[node]!.get(c);
+        if (next === undefined) { next = this.children.length; this.children.push(new Map()); this.terminal.push(-1); this.children[node]!.set(c, next); }
+        node = next;
+      }
+      if (node !== 0) this.terminal[node] = id;
+    });
+    const unk = o['unk_id'];
+    if (unk === null || unk === undefined) this.unkId = null;
+    else {
+      this.unkId = ctx.int(o, 'unk_id', path);
+      if (this.unkId >= list.length) ctx.fail(`${path}.unk_id`, `${this.unkId} is past the ${list.length}-piece vocabulary`);
+    }
+    this.byteFallback = ctx.bool(o, 'byte_fallback', path, false);
+    this.unkScore = minScore - 10;
+  }
+
+  protected compute(cps: readonly number[]): Int32Array {
+    const n = cps.length;
+    const score = new Float64Array(n + 1);
+    const from = new Int32Array(n + 1).fill(-1);
+    const idAt = new Int32Array(n + 1);
+    for (let s = 0; s < n; s++) {
+      if (s > 0 && from[s] === -1) continue; // unreachable (cannot happen: unk covers every character)
+      const base = score[s]!;
+      let hasSingle = false;
+      let node = 0;
+      for (let e = s; e < n; e++) {
+        const next = this.children[node]!.get(cps[e]!);
+        if (next === undefined) break;
+        node = next;
+        const id = this.terminal[node]!;
+        if (id < 0) continue;
+        const cand = this.scores[id]! + base;
+        if (from[e + 1] === -1 || cand > score[e + 1]!) { score[e + 1] = cand; from[e + 1] = s; idAt[e + 1] = id; }
+        if (e === s) hasSingle = true;
+      }
+      if (!hasSingle) {
+        if (this.unkId === null) throw new Error(`Unigram: the character ${JSON.stringify(String.fromCodePoint(cps[s]!))} is not in the vocabulary and the model has no unk_id`);
+        const cand = this.unkScore + base;
+        if (from[s + 1] === -1 || cand > score[s + 1]!) { score[s + 1] = cand; from[s + 1] = s; idAt[s + 1] = this.unkId; }
+      }
+    }
+    // Back-track; consecutive unknowns fuse into one (fuse_unk is always on for Unigram).
+    const rev: number[] = [];
+    let end = n;
+    while (end > 0) {
+      const s = from[end]!;
+      const id = idAt[end]!;
+      if (id === this.unkId && rev.length > 0 && rev[rev.length - 3] === this.unkId) rev[rev.length - 2] = s;
+      else rev.push(id, s, end);
+      end = s;
+    }
+    const out: number[] = [];
+    for (let k = rev.length - 3; k >= 0; k -= 3) {
+      const id = rev[k]!, s = rev[k + 1]!, e = rev[k + 2]!;
+      if (id === this.unkId && this.byteFallback) {
+        const bytes = Buffer.from(String.fromCodePoint(...cps.slice(s, e)), 'utf8');
+        const bids: number[] = [];
+        for (const b of bytes) {
+          const bid = this.vocab.get(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
+          if (bid === undefined) break;
+          bids.push(bid);
+        }
+        if (bids.length === bytes.length) { for (const b of bids) out.push(b, s, e); continue; }
+      }
+      out.push(id, s, e);
+    }
+    return Int32Array.from(out);
+  }
+}
