@@ -230,7 +230,7 @@ export class StreamWorker {
 }
 
 /** A message's index and record; a message that cannot be read is marked malformed (never retried). */
-function parseMessage(id: string, raw: readonly string[]): Message {
+export function parseMessage(id: string, raw: readonly string[]): Message {
   const fields = entryFields(raw);
   const index = fields.i ?? '';
   if (!/^\d+$/.test(index)) return { id, index, fields, malformed: `field "i" (the input index) is ${fields.i === undefined ? 'missing' : JSON.stringify(fields.i.slice(0, 40))}, expected a non-negative integer` };
