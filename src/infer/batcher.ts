@@ -23,12 +23,15 @@ interface Waiting {
   requests: readonly TextRequest[];
   resolve: (r: Entity[][]) => void;
   reject: (e: unknown) => void;
+  signal?: AbortSignal;
 }
 
 export class MicroBatcher {
   /** Batches run and texts predicted, for /health and tests. */
   batches = 0;
   texts = 0;
+  /** Texts dropped because their client hung up before they ran. */
+  cancelled = 0;
   private readonly queue: Waiting[] = [];
   private queuedTexts = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -44,13 +47,27 @@ export class MicroBatcher {
     if (!Number.isInteger(this.maxBatchTexts) || this.maxBatchTexts < 1) throw new RangeError(`maxBatchTexts must be a positive integer, got ${this.maxBatchTexts}`);
   }
 
-  /** Entities for each request, computed together with whatever else is waiting. */
-  submit(requests: readonly TextRequest[]): Promise<Entity[][]> {
+  /**
+   * Entities for each request, computed together with whatever else is waiting. When `signal`
+   * aborts (the client hung up), a queued request leaves the queue, and a running batch stops
+   * at its next forward call once every request in it has been abandoned.
+   */
+  submit(requests: readonly TextRequest[], signal?: AbortSignal): Promise<Entity[][]> {
     if (this.closed) return Promise.reject(new Error('the batcher is closed'));
+    if (signal?.aborted) return Promise.reject(signal.reason);
     if (requests.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
-      this.queue.push({ requests, resolve, reject });
+      const w: Waiting = { requests, resolve, reject, signal };
+      this.queue.push(w);
       this.queuedTexts += requests.length;
+      signal?.addEventListener('abort', () => {
+        const k = this.queue.indexOf(w);
+        if (k < 0) return; // already running: runTogether decides
+        this.queue.splice(k, 1);
+        this.queuedTexts -= requests.length;
+        this.cancelled += requests.length;
+        reject(signal.reason);
+      }, { once: true });
       this.schedule();
     });
   }
@@ -102,18 +119,28 @@ export class MicroBatcher {
     const all = taken.flatMap((w) => w.requests);
     this.batches++;
     this.texts += all.length;
+    // The batch stops early only when no one is left waiting for it.
+    const abandon = new AbortController();
+    const check = () => {
+      if (taken.every((w) => w.signal?.aborted)) abandon.abort(taken[0]!.signal!.reason);
+    };
+    for (const w of taken) w.signal?.addEventListener('abort', check, { once: true });
+    check();
     let results: Entity[][];
     try {
-      results = await this.predictor.predictMany(all, this.opts.run);
+      results = await this.predictor.predictMany(all, { ...this.opts.run, signal: abandon.signal });
+      if (abandon.signal.aborted) throw abandon.signal.reason; // a predictor that ignores the signal
     } catch (e) {
-      if (taken.length === 1) {
-        taken[0]!.reject(e);
+      if (taken.length === 1 || abandon.signal.aborted) {
+        if (abandon.signal.aborted) this.cancelled += all.length;
+        for (const w of taken) w.reject(e);
         return;
       }
       // One bad request must not fail its neighbours: retry each on its own.
       for (const w of taken) {
         try {
-          w.resolve(await this.predictor.predictMany(w.requests, this.opts.run));
+          w.signal?.throwIfAborted();
+          w.resolve(await this.predictor.predictMany(w.requests, { ...this.opts.run, signal: w.signal }));
         } catch (err) {
           w.reject(err);
         }
