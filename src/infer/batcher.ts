@@ -1,7 +1,8 @@
 /**
  * Micro-batching for the server: requests that arrive within a few milliseconds of each other
  * (or while a batch is running) share forward calls. A batch closes when `maxWaitMs` has passed
- * since its first request or when it holds `maxBatchTexts` texts; one batch runs at a time.
+ * since its first request or when it holds `maxBatchTexts` texts; `concurrency` batches run at
+ * a time (1 in process; one per inference process with `serve --workers N`).
  */
 import type { Entity } from './aggregation.js';
 import type { RunOptions, TextRequest } from './pipeline.js';
@@ -17,6 +18,8 @@ export interface MicroBatcherOptions {
   maxBatchTexts?: number;
   /** Passed to predictMany (batchSize: windows per forward call). */
   run?: RunOptions;
+  /** Batches run at once. Default 1. */
+  concurrency?: number;
 }
 
 interface Waiting {
@@ -35,7 +38,8 @@ export class MicroBatcher {
   private readonly queue: Waiting[] = [];
   private queuedTexts = 0;
   private timer: NodeJS.Timeout | null = null;
-  private running = false;
+  private running = 0;
+  private readonly concurrency: number;
   private closed = false;
   private readonly maxWaitMs: number;
   private readonly maxBatchTexts: number;
@@ -45,6 +49,8 @@ export class MicroBatcher {
     this.maxBatchTexts = opts.maxBatchTexts ?? 32;
     if (!(this.maxWaitMs >= 0)) throw new RangeError(`maxWaitMs must be >= 0, got ${this.maxWaitMs}`);
     if (!Number.isInteger(this.maxBatchTexts) || this.maxBatchTexts < 1) throw new RangeError(`maxBatchTexts must be a positive integer, got ${this.maxBatchTexts}`);
+    this.concurrency = opts.concurrency ?? 1;
+    if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw new RangeError(`concurrency must be a positive integer, got ${this.concurrency}`);
   }
 
   /**
@@ -82,7 +88,7 @@ export class MicroBatcher {
   }
 
   private schedule(): void {
-    if (this.running || this.queue.length === 0) return;
+    if (this.running >= this.concurrency || this.queue.length === 0) return;
     if (this.queuedTexts >= this.maxBatchTexts) {
       if (this.timer) clearTimeout(this.timer);
       this.timer = null;
@@ -96,7 +102,7 @@ export class MicroBatcher {
   }
 
   private async flush(): Promise<void> {
-    if (this.running || this.queue.length === 0) return;
+    if (this.running >= this.concurrency || this.queue.length === 0) return;
     const taken: Waiting[] = [];
     let n = 0;
     while (this.queue.length > 0 && (taken.length === 0 || n + this.queue[0]!.requests.length <= this.maxBatchTexts)) {
@@ -105,11 +111,12 @@ export class MicroBatcher {
       n += w.requests.length;
     }
     this.queuedTexts -= n;
-    this.running = true;
+    this.running++;
+    if (this.queue.length > 0) this.schedule(); // with spare concurrency, the rest need not wait
     try {
       await this.runTogether(taken);
     } finally {
-      this.running = false;
+      this.running--;
       // Whatever arrived during the run has waited long enough: go again at once.
       if (this.queue.length > 0 && !this.closed) setImmediate(() => void this.flush());
     }

@@ -48,6 +48,8 @@ export interface ServerOptions {
   idleTimeoutMs?: number;
   /** Most open connections; more are closed at once. Default 256. */
   maxConnections?: number;
+  /** Micro-batches run at once (the number of inference processes with `serve --workers N`). Default 1. */
+  concurrency?: number;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -172,7 +174,7 @@ export function createServer(pipe: ServedPipeline, opts: ServerOptions = {}): ht
     defaultAggregation: opts.defaultAggregation ?? 'first',
   };
   if (!isAggregationStrategy(o.defaultAggregation)) throw new RangeError(`defaultAggregation: ${String(o.defaultAggregation)} is not a strategy`);
-  const batcher = new MicroBatcher(pipe, { maxWaitMs: opts.batchWaitMs ?? 5, maxBatchTexts: opts.maxBatchTexts ?? 32, run: { batchSize: opts.forwardBatchSize ?? 32 } });
+  const batcher = new MicroBatcher(pipe, { maxWaitMs: opts.batchWaitMs ?? 5, maxBatchTexts: opts.maxBatchTexts ?? 32, run: { batchSize: opts.forwardBatchSize ?? 32 }, concurrency: opts.concurrency });
   const page = renderPage({ name: pipe.name, labels: pipe.labels, defaultAggregation: o.defaultAggregation, maxTextChars: o.maxTextChars });
   const started = Date.now();
   const counts = { requests: 0, errors: 0, disconnects: 0, dropped_connections: 0 };
@@ -224,6 +226,7 @@ export function createServer(pipe: ServedPipeline, opts: ServerOptions = {}): ht
         texts: batcher.texts,
         cancelled_texts: batcher.cancelled,
         forward_calls: pipe.forwardCalls,
+        ...(opts.concurrency && opts.concurrency > 1 ? { inference_processes: opts.concurrency } : {}),
       });
       return;
     }
