@@ -67,6 +67,11 @@ export class PredictorPool implements ServedPipeline {
     return this.slots.length;
   }
 
+  /** Process ids of the live inference processes. */
+  get pids(): number[] {
+    return this.slots.map((s) => s.proc.pid!);
+  }
+
   private spawn(): Promise<Slot> {
     const threads = this.o.threadsPerWorker ?? Math.max(1, Math.floor(availableParallelism() / this.o.workers));
     const env = { ...process.env, TOKENTUNE_THREADS: process.env.TOKENTUNE_THREADS ?? String(threads) };

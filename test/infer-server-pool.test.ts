@@ -1,0 +1,94 @@
+/**
+ * `serve --workers N`: inference in child processes. Same answers as the in-process pipeline,
+ * /health keeps answering while a large batch runs, a killed inference process fails only its
+ * own batch and is replaced.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { rmSync } from 'node:fs';
+import { createServer, pipeline, PredictorPool, type TokenClassificationPipeline } from '../src/infer/index.js';
+import { makeQueueFixture } from './helpers/queue-model.js';
+
+let fixture: ReturnType<typeof makeQueueFixture>;
+let pool: PredictorPool;
+let local: TokenClassificationPipeline;
+let server: http.Server;
+let port = 0;
+const exits: string[] = [];
+
+before(async () => {
+  fixture = makeQueueFixture(40, { hidden: 64, layers: 2 });
+  pool = await PredictorPool.start({ model: fixture.model, workers: 2, threadsPerWorker: 1, onExit: (l) => exits.push(l) });
+  local = await pipeline(fixture.model, { onWarning: () => {} });
+  server = createServer(pool, { concurrency: 2, maxTextChars: 200_000 });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  port = (server.address() as AddressInfo).port;
+});
+
+after(async () => {
+  await new Promise<void>((r) => server.close(() => r()));
+  pool.close();
+  rmSync(fixture.dir, { recursive: true, force: true });
+});
+
+function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any; ms: number }> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path, agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode!, json: JSON.parse(text), ms: performance.now() - t0 }));
+    });
+    req.on('error', reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+test('the pool answers as the in-process pipeline does', async () => {
+  assert.equal(pool.name, 'model');
+  assert.deepEqual(pool.labels, local.labels);
+  for (const text of fixture.texts.slice(0, 6)) {
+    const r = await call('POST', '/predict', { text, aggregation_strategy: 'simple' });
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.json.entities, JSON.parse(JSON.stringify(await local.predict(text, { aggregationStrategy: 'simple' }))));
+  }
+  const bad = await call('POST', '/predict', { text: 'x', aggregation_strategy: 'simple', ignore_labels: ['O'] });
+  assert.equal(bad.status, 200);
+});
+
+test('/health answers while a large batch runs in an inference process', async () => {
+  const long = fixture.texts.join(' ');
+  const texts = Array.from({ length: 48 }, (_, i) => `${long} ${i}`); // about 1,500 windows of the model's 126 tokens
+  let finished = false;
+  const big = call('POST', '/predict', { texts }).then((r) => ((finished = true), r));
+  const during: number[] = [];
+  await new Promise((r) => setTimeout(r, 30));
+  while (!finished) {
+    const h = await call('GET', '/health');
+    assert.equal(h.status, 200);
+    if (!finished) during.push(h.ms);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const r = await big;
+  assert.equal(r.status, 200);
+  assert.equal(r.json.results.length, texts.length);
+  assert.ok(during.length >= 3, `/health answered ${during.length} times during the batch`);
+  during.sort((a, b) => a - b);
+  // Loose bound: CI machines are shared; the design point is that /health does not wait for the batch.
+  assert.ok(during[Math.floor(during.length / 2)]! < 100, `median /health latency during the batch ${during[Math.floor(during.length / 2)]!.toFixed(1)} ms`);
+});
+
+test('a killed inference process fails only its batch and is replaced', async () => {
+  const [victim] = pool.pids;
+  process.kill(victim!, 'SIGKILL');
+  for (let i = 0; i < 400 && (pool.restarts < 1 || pool.workers < 2); i++) await new Promise((r) => setTimeout(r, 25));
+  assert.equal(pool.restarts, 1);
+  assert.equal(pool.workers, 2);
+  assert.ok(!pool.pids.includes(victim!));
+  assert.match(exits[0]!, /exited \(SIGKILL\); starting another/);
+  const r = await call('POST', '/predict', { texts: fixture.texts.slice(0, 4) });
+  assert.equal(r.status, 200);
+  assert.equal(r.json.results.length, 4);
+});
