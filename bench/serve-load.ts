@@ -111,10 +111,10 @@ async function healthDuringBigBatch(port: number): Promise<ServeLoadResult['heal
   const agent = new http.Agent({ keepAlive: true });
   let finished = false;
   const t0 = performance.now();
-  const big = postJson(agent, port, '/predict', body).then((r) => {
-    finished = true;
-    if (r.status !== 200) throw new Error(`the 1 MiB request failed: HTTP ${r.status} ${r.text.slice(0, 200)}`);
-  });
+  const big = postJson(agent, port, '/predict', body).then(
+    (r) => ((finished = true), r.status === 200 ? null : new Error(`the 1 MiB request failed: HTTP ${r.status} ${r.text.slice(0, 200)}`)),
+    (e: Error) => ((finished = true), new Error(`the 1 MiB request failed: ${e.message}`)),
+  );
   const lat: number[] = [];
   await new Promise((r) => setTimeout(r, 20));
   while (!finished) {
@@ -123,8 +123,9 @@ async function healthDuringBigBatch(port: number): Promise<ServeLoadResult['heal
     if (!finished) lat.push(performance.now() - s);
     await new Promise((r) => setTimeout(r, 10));
   }
-  await big;
+  const failed = await big;
   agent.destroy();
+  if (failed) throw failed;
   lat.sort((a, b) => a - b);
   return { samples: lat.length, p50: percentile(lat, 50), p99: percentile(lat, 99), max: lat[lat.length - 1] ?? NaN, batchSeconds: (performance.now() - t0) / 1000 };
 }

@@ -20,7 +20,7 @@ import { NO_REDIS, redisServerPath, startRedis } from '../test/helpers/redis-ser
 const BIN = fileURLToPath(new URL('../../bin/tokentune.js', import.meta.url));
 
 function startWorker(url: string, model: string, stream: string, name: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [BIN, 'worker', '--model', model, '--redis', url, '--stream', stream, '--consumer', name, '--batch', '64'], { env: { ...process.env, TOKENTUNE_THREADS: '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [BIN, 'worker', '--model', model, '--redis', url, '--stream', stream, '--consumer', name, '--batch', '64'], { env: { ...process.env, TOKENTUNE_THREADS: '1' }, stdio: ['ignore', 'pipe', 'ignore'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (c: Buffer) => {
