@@ -19,6 +19,8 @@ export class WorkerCounters {
   /** Time spent tagging and writing, in ms. */
   busyMs = 0;
   readonly startedAt = Date.now();
+  /** Process CPU time when the counters started (after the model loaded). */
+  private readonly cpuAtStart = process.cpuUsage();
 
   snapshot(depth?: { pending: number; lag: number | null }): Record<string, number | null> {
     const s = (Date.now() - this.startedAt) / 1000;
@@ -33,8 +35,13 @@ export class WorkerCounters {
       uptime_s: Math.round(s * 10) / 10,
       throughput_per_s: Math.round((this.processed / Math.max(s, 1e-3)) * 10) / 10,
       busy_throughput_per_s: Math.round((this.processed / Math.max(this.busyMs / 1000, 1e-3)) * 10) / 10,
+      cpu_s: Math.round(cpuSeconds(process.cpuUsage(this.cpuAtStart)) * 1000) / 1000,
     };
   }
+}
+
+function cpuSeconds(u: NodeJS.CpuUsage): number {
+  return (u.user + u.system) / 1e6;
 }
 
 const HELP: Record<string, [string, string]> = {
@@ -49,6 +56,7 @@ const HELP: Record<string, [string, string]> = {
   uptime_s: ['gauge', 'Seconds since the worker started'],
   throughput_per_s: ['gauge', 'Results per second since the start'],
   busy_throughput_per_s: ['gauge', 'Results per second of tagging time'],
+  cpu_s: ['counter', 'CPU seconds used by the worker process since it started work (all threads)'],
 };
 
 export function prometheusText(snap: Record<string, number | null>, consumer: string): string {
