@@ -313,3 +313,29 @@ test('worker --metrics-port serves Prometheus counters; abort stops it with exit
   assert.match(out, /worker m stopped after 5 results/);
   assert.match(err, /^metrics \{"consumer":"m","processed":5,/m);
 });
+
+test('a restarted consumer retries its own pending messages once, then moves on (a failing one is left for XAUTOCLAIM)', { skip, timeout: 30_000 }, async () => {
+  const names = streamNames('own');
+  await redis.xgroup('CREATE', 'own', names.group, '0', 'MKSTREAM');
+  for (const t of ['bad', 'good']) await redis.xadd('own', '*', 'i', t === 'bad' ? '0' : '1', 'rec', JSON.stringify({ kind: 'text', text: t }));
+  await redis.call('XREADGROUP', 'GROUP', names.group, 'p', 'COUNT', 10, 'STREAMS', 'own', '>'); // 'p' took both, then "crashed"
+  let calls = 0;
+  const tagger: Tagger = async (recs) => {
+    calls++;
+    return recs.map((r) => {
+      if ((r as { text: string }).text === 'bad') throw new Error('always fails');
+      return 'ok\n';
+    });
+  };
+  const w = new StreamWorker(redis, tagger, { names, consumer: 'p', blockMs: 20, batchWaitMs: 0 });
+  const running = w.run();
+  await waitFor(async () => (await redis.xlen(names.results)) >= 1, 'the good message');
+  await new Promise((r) => setTimeout(r, 200));
+  w.stop();
+  await running;
+  assert.equal(w.counters.processed, 1);
+  assert.equal(w.counters.failed, 1, 'the failing message was tried once, not in a loop');
+  assert.ok(calls <= 3, `${calls} tagger calls`);
+  const pending = (await redis.xpending('own', names.group, '-', '+', 10)) as [string, string, number, number][];
+  assert.equal(pending.length, 1, 'the failing message stays pending for a retry');
+});

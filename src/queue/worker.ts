@@ -50,6 +50,8 @@ export class StreamWorker {
   private readonly o: Required<Omit<WorkerOptions, 'log' | 'consumer' | 'names'>>;
   private readonly lastError = new Map<string, string>();
   private claimCursor = '0-0';
+  /** Id of the last entry the latest XREADGROUP returned (null: none). */
+  private lastReadId: string | null = null;
   private lastClaim = 0;
 
   constructor(private readonly redis: Redis, private readonly tag: Tagger, private readonly opts: WorkerOptions) {
@@ -91,13 +93,15 @@ export class StreamWorker {
   /** Runs until stop(); resolves once the last batch is written and acknowledged. */
   async run(): Promise<void> {
     await this.ensureGroup();
-    // Own pending messages first (this consumer name crashed before acknowledging them).
-    for (;;) {
-      if (this.stopping) return;
-      const mine = await this.read('0', this.o.batch, 0);
-      if (mine.length === 0) break;
+    // Own pending messages first (this consumer name crashed before acknowledging them); a cursor,
+    // because one that fails again stays pending (XAUTOCLAIM retries it later).
+    for (let after = '0-0'; !this.stopping; ) {
+      const mine = await this.read(after, this.o.batch, 0);
+      if (this.lastReadId === null) break;
+      after = this.lastReadId;
       await this.process(mine);
     }
+    if (this.stopping) return;
     while (!this.stopping) {
       const batch = await this.reclaim();
       if (batch.length < this.o.batch && !this.stopping) {
@@ -110,13 +114,14 @@ export class StreamWorker {
     }
   }
 
-  /** XREADGROUP: '>' for new messages, '0' for this consumer's own pending ones. */
-  private async read(from: '>' | '0', count: number, blockMs: number): Promise<Message[]> {
+  /** XREADGROUP: '>' for new messages, an id for this consumer's own pending ones after it. */
+  private async read(from: string, count: number, blockMs: number): Promise<Message[]> {
     const args: (string | number)[] = ['GROUP', this.names.group, this.consumer, 'COUNT', count];
     if (from === '>' && blockMs > 0) args.push('BLOCK', blockMs);
     args.push('STREAMS', this.names.stream, from);
     const reply = (await this.redis.call('XREADGROUP', ...args)) as [string, RawEntry[]][] | null;
     const entries = reply?.[0]?.[1] ?? [];
+    this.lastReadId = entries.length ? entries[entries.length - 1]![0] : null;
     const out: Message[] = [];
     const gone: string[] = [];
     for (const [id, fields] of entries) {
@@ -168,6 +173,7 @@ export class StreamWorker {
     let outs: (string | null)[];
     try {
       outs = await this.tag(good.map((m) => m.record!));
+      if (outs.length !== good.length) throw new Error(`the tagger returned ${outs.length} outputs for ${good.length} records`);
     } catch (e) {
       if (good.length === 1) {
         outs = [null];
