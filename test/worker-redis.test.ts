@@ -339,3 +339,14 @@ test('a restarted consumer retries its own pending messages once, then moves on 
   const pending = (await redis.xpending('own', names.group, '-', '+', 10)) as [string, string, number, number][];
   assert.equal(pending.length, 1, 'the failing message stays pending for a retry');
 });
+
+test('collect with a writer: results leave in input order as soon as the earlier ones are in; dead letters skipped', { skip }, async () => {
+  for (const [i, out] of [[2, 'c\n'], [0, 'a\n'], [4, 'e\n']] as const) await redis.xadd('c5:results', '*', 'id', `${i}-1`, 'i', String(i), 'out', out);
+  await redis.xadd('c5:dead', '*', 'id', '3-1', 'i', '3', 'reason', 'failed 5 deliveries');
+  const written: string[] = [];
+  setTimeout(() => void redis.xadd('c5:results', '*', 'id', '1-1', 'i', '1', 'out', 'b\n'), 100);
+  const got = await collectResults(redis, { results: 'c5:results', dead: 'c5:dead', expect: 5, blockMs: 20, write: (l) => void written.push(l) });
+  assert.deepEqual(written, ['a\n', 'b\n', 'c\n', 'e\n']);
+  assert.deepEqual(got.outputs, []);
+  assert.deepEqual(got.dead, [{ index: 3, reason: 'failed 5 deliveries' }]);
+});

@@ -36,25 +36,31 @@ export async function runCollect(argv: string[], io: CommandIO): Promise<number>
   const base = v.stream ?? (v.results!.endsWith(':results') ? v.results!.slice(0, -':results'.length) : v.results!);
   const names = streamNames(base, { results: v.results, dead: v.deadLetter });
   const redis = await connectRedis(v.redis);
-  let got;
-  try {
-    got = await collectResults(redis, { results: names.results, dead: names.dead, expect: v.expect, idleTimeoutMs: v.timeout * 1000 });
-  } finally {
-    redis.disconnect();
-  }
-  // Written under a temporary name and renamed: a failure never leaves half a file as OUT.
+  // Results are written in input order as they become writable, under a temporary name renamed
+  // at the end: a failure never leaves half a file as OUT.
   const tmp = v.out ? `${v.out}.tmp-${process.pid}` : undefined;
   const out = tmp ? createWriteStream(tmp) : io.stdout;
+  let got;
   try {
-    for (const line of got.outputs) if (line && !out.write(line)) await once(out, 'drain');
+    got = await collectResults(redis, {
+      results: names.results, dead: names.dead, expect: v.expect, idleTimeoutMs: v.timeout * 1000,
+      write: async (line) => {
+        if (!out.write(line)) await once(out, 'drain');
+      },
+    });
     if (tmp) {
       out.end();
       await finished(out as NodeJS.WritableStream);
       renameSync(tmp, v.out!);
     }
   } catch (e) {
-    if (tmp) rmSync(tmp, { force: true });
+    if (tmp) {
+      (out as NodeJS.WritableStream & { destroy(): void }).destroy();
+      rmSync(tmp, { force: true });
+    }
     throw e;
+  } finally {
+    redis.disconnect();
   }
   const ok = v.expect - got.dead.length;
   io.stderr.write(`${ok} results${v.out ? ` -> ${v.out}` : ''}${got.dead.length ? `; ${got.dead.length} dead-lettered (${names.dead}): input ${got.dead.slice(0, 10).map((d) => `${d.index} (${d.reason.slice(0, 120)})`).join(', ')}${got.dead.length > 10 ? ', ...' : ''}` : ''}\n`);
