@@ -58,7 +58,7 @@ export async function runWorker(argv: string[], io: WorkerIo): Promise<number> {
   const tagger = pipelineTagger(pipe, { aggregationStrategy: v.aggregation as AggregationStrategy, ignoreLabels: v.ignoreLabels, batchSize: v.batchSize, stride: v.stride });
   const worker = new StreamWorker(redis, tagger, {
     names, consumer: v.consumer, batch: v.batch, batchWaitMs: v.batchWaitMs, claimIdleMs: v.claimIdleMs, maxDeliveries: v.maxDeliveries,
-    log: (line) => io.stderr.write(`worker ${v.consumer ?? ''}: ${line}\n`),
+    log: (line) => io.stderr.write(`worker ${worker.consumer}: ${line}\n`),
   });
   const snapshot = async () => worker.counters.snapshot(await worker.queueDepth().catch(() => undefined));
   const metricsLine = async () => io.stderr.write(`metrics ${JSON.stringify({ consumer: worker.consumer, ...(await snapshot()) })}\n`);
