@@ -85,7 +85,10 @@ test('10,000 sentences, 3 workers, one SIGKILLed and one restarted: exactly one 
 
   const worker = (name: string, batch = 32) => cli(['worker', '--model', fixture.model, '--redis', server.url, '--stream', stream, '--consumer', name, '--batch', String(batch), '--claim-idle-ms', '1500']);
   const collect = cli(['collect', '--redis', server.url, '--results', names.results, '--expect', String(N), '--out', got, '--timeout', '60']);
-  const a = worker('a', 256), b = worker('b'), c = worker('c');
+  // Worker a first, so it is surely reading before the others could drain the stream.
+  const a = worker('a', 256);
+  await waitFor(async () => a.out.includes(' on redis://'), 'worker a to start');
+  const b = worker('b'), c = worker('c');
 
   // Midway, and while the worker holds a batch (its 256 messages take tens of ms to tag).
   const held = async (name: string) => ((await redis.xpending(stream, names.group, '-', '+', 1000, name)) as unknown[]).length;
