@@ -17,6 +17,8 @@ let local: TokenClassificationPipeline;
 let server: http.Server;
 let port = 0;
 const exits: string[] = [];
+let bigBatchMs = 0;
+const long = () => fixture.texts.join(' ');
 
 before(async () => {
   fixture = makeQueueFixture(40, { hidden: 64, layers: 2 });
@@ -59,8 +61,7 @@ test('the pool answers as the in-process pipeline does', async () => {
 });
 
 test('/health answers while a large batch runs in an inference process', async () => {
-  const long = fixture.texts.join(' ');
-  const texts = Array.from({ length: 48 }, (_, i) => `${long} ${i}`); // about 1,500 windows of the model's 126 tokens
+  const texts = Array.from({ length: 48 }, (_, i) => `${long()} ${i}`); // about 1,500 windows of the model's 126 tokens
   let finished = false;
   const big = call('POST', '/predict', { texts }).then((r) => ((finished = true), r));
   const during: number[] = [];
@@ -72,12 +73,34 @@ test('/health answers while a large batch runs in an inference process', async (
     await new Promise((r) => setTimeout(r, 10));
   }
   const r = await big;
+  bigBatchMs = r.ms;
   assert.equal(r.status, 200);
   assert.equal(r.json.results.length, texts.length);
   assert.ok(during.length >= 3, `/health answered ${during.length} times during the batch`);
   during.sort((a, b) => a - b);
   // Loose bound: CI machines are shared; the design point is that /health does not wait for the batch.
   assert.ok(during[Math.floor(during.length / 2)]! < 100, `median /health latency during the batch ${during[Math.floor(during.length / 2)]!.toFixed(1)} ms`);
+});
+
+test('clients that hang up have their work stopped in the inference processes', async () => {
+  const texts = Array.from({ length: 48 }, (_, i) => `${long()} ${i}`);
+  const before = (await call('GET', '/health')).json.disconnects;
+  // Two large requests occupy both processes; both clients hang up.
+  await Promise.all([0, 1].map(() => new Promise<void>((resolve) => {
+    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/predict', agent: false, headers: { 'content-type': 'application/json' } });
+    req.on('error', () => resolve());
+    req.end(JSON.stringify({ texts }));
+    setTimeout(() => (req.destroy(), resolve()), 150);
+  })));
+  const small = await call('POST', '/predict', { text: fixture.texts[0] });
+  assert.equal(small.status, 200);
+  assert.ok(small.ms < bigBatchMs / 3, `a small request after the hang-ups took ${small.ms.toFixed(0)} ms (a large batch takes ${bigBatchMs.toFixed(0)} ms)`);
+  // Both abandoned batches end (as disconnects) well before a large batch could have finished.
+  const t0 = performance.now();
+  let seen = 0;
+  while ((seen = (await call('GET', '/health')).json.disconnects - before) < 2 && performance.now() - t0 < bigBatchMs) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(seen, 2);
+  assert.ok(performance.now() - t0 < bigBatchMs / 2, `the second abandoned batch ended ${(performance.now() - t0).toFixed(0)} ms after the hang-up checks (a large batch takes ${bigBatchMs.toFixed(0)} ms)`);
 });
 
 test('a killed inference process fails only its batch and is replaced', async () => {
