@@ -115,3 +115,32 @@ test('a killed inference process fails only its batch and is replaced', async ()
   assert.equal(r.status, 200);
   assert.equal(r.json.results.length, 4);
 });
+
+test('tokentune serve --workers 1: listens, answers, stops on abort and takes its process with it', async () => {
+  const { runServe } = await import('../src/cli/serve.js');
+  let out = '', err = '';
+  const ac = new AbortController();
+  const done = runServe(['--model', fixture.model, '--port', '0', '--workers', '1'], {
+    stdout: { write: (s: string) => ((out += s), true) } as NodeJS.WritableStream,
+    stderr: { write: (s: string) => ((err += s), true) } as NodeJS.WritableStream,
+    signal: ac.signal,
+  });
+  for (let i = 0; i < 1000 && !out.includes('http://'); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.match(out, /with 1 inference process\b/);
+  const url = /http:\/\/\S+\//.exec(out)![0];
+  const health = (await (await fetch(url + 'health')).json()) as { inference_processes?: number; model: string };
+  assert.equal(health.model, 'model');
+  const pred = (await (await fetch(url + 'predict', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: fixture.texts[0] }) })).json()) as { entities: unknown };
+  assert.ok(Array.isArray(pred.entities));
+  ac.abort();
+  assert.equal(await done, 0);
+  assert.equal(err, '');
+});
+
+test('tokentune serve: bad timeout flags are refused before anything loads', async () => {
+  const { main } = await import('../src/cli/main.js');
+  let err = '';
+  const code = await main(['serve', '--model', fixture.model, '--workers', '2', '--headers-timeout-ms', '60000'], { stdout: { write: () => true } as unknown as NodeJS.WritableStream, stderr: { write: (s: string) => ((err += s), true) } as NodeJS.WritableStream });
+  assert.equal(code, 2);
+  assert.match(err, /--headers-timeout-ms \(60000\) must not exceed --body-timeout-ms \(30000\)/);
+});

@@ -45,25 +45,35 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
   if (!v.model) throw new CliArgsError('serve needs --model DIR', '--model');
   if (v.port < 0 || v.port > 65535) throw new CliArgsError(`--port: ${v.port} is not a TCP port (0-65535)`, '--port');
   if (v.workers < 0) throw new CliArgsError(`--workers must be >= 0, got ${v.workers}`, '--workers');
+  for (const [flag, value] of [['--headers-timeout-ms', v.headersTimeoutMs], ['--body-timeout-ms', v.bodyTimeoutMs], ['--idle-timeout-ms', v.idleTimeoutMs], ['--max-connections', v.maxConnections]] as const) {
+    if (value < 1) throw new CliArgsError(`${flag} must be at least 1, got ${value}`, flag);
+  }
+  if (v.headersTimeoutMs > v.bodyTimeoutMs) throw new CliArgsError(`--headers-timeout-ms (${v.headersTimeoutMs}) must not exceed --body-timeout-ms (${v.bodyTimeoutMs}): the body timeout counts from the start of the request`, '--headers-timeout-ms');
   const onWarning = (m: string) => io.stderr.write(`warning: ${m}\n`);
   const pool = v.workers > 0 ? await PredictorPool.start({ model: v.model, maxLength: v.maxLength, workers: v.workers, onWarning, onExit: (l) => io.stderr.write(`error: ${l}\n`) }) : undefined;
   const pipe: ServedPipeline = pool ?? (await pipeline(v.model, { maxLength: v.maxLength, onWarning }));
-  const server = createServer(pipe, {
-    concurrency: Math.max(1, v.workers),
-    defaultAggregation: v.aggregation as AggregationStrategy,
-    batchWaitMs: v.batchWaitMs,
-    maxBatchTexts: v.maxBatchTexts,
-    forwardBatchSize: v.batchSize,
-    maxBodyBytes: v.maxBodyBytes,
-    maxTextChars: v.maxTextChars,
-    allowedHosts: v.allowedHosts,
-    corsOrigins: v.corsOrigin,
-    headersTimeoutMs: v.headersTimeoutMs,
-    bodyTimeoutMs: v.bodyTimeoutMs,
-    idleTimeoutMs: v.idleTimeoutMs,
-    maxConnections: v.maxConnections,
-    log: (line) => io.stderr.write(`error: ${line}\n`),
-  });
+  let server: ReturnType<typeof createServer>;
+  try {
+    server = createServer(pipe, {
+      concurrency: Math.max(1, v.workers),
+      defaultAggregation: v.aggregation as AggregationStrategy,
+      batchWaitMs: v.batchWaitMs,
+      maxBatchTexts: v.maxBatchTexts,
+      forwardBatchSize: v.batchSize,
+      maxBodyBytes: v.maxBodyBytes,
+      maxTextChars: v.maxTextChars,
+      allowedHosts: v.allowedHosts,
+      corsOrigins: v.corsOrigin,
+      headersTimeoutMs: v.headersTimeoutMs,
+      bodyTimeoutMs: v.bodyTimeoutMs,
+      idleTimeoutMs: v.idleTimeoutMs,
+      maxConnections: v.maxConnections,
+      log: (line) => io.stderr.write(`error: ${line}\n`),
+    });
+  } catch (e) {
+    pool?.close(); // the inference processes would keep this process alive
+    throw e;
+  }
   await new Promise<void>((resolve, reject) => {
     const onError = (e: NodeJS.ErrnoException) => (pool?.close(), reject(new Error(`cannot listen on ${v.host}:${v.port}: ${e.code === 'EADDRINUSE' ? 'the address is in use' : e.message}`)));
     server.once('error', onError);
@@ -74,7 +84,7 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
   });
   const { address, port } = server.address() as AddressInfo;
   const shown = address.includes(':') ? `[${address}]` : address;
-  io.stdout.write(`serving ${pipe.name} (${pipe.labels.length} labels) on http://${shown}:${port}/  (POST /predict, GET /health)${pool ? ` with ${v.workers} inference processes` : ''}\n`);
+  io.stdout.write(`serving ${pipe.name} (${pipe.labels.length} labels) on http://${shown}:${port}/  (POST /predict, GET /health)${pool ? ` with ${v.workers} inference process${v.workers > 1 ? 'es' : ''}` : ''}\n`);
 
   await new Promise<void>((resolve) => {
     const stop = () => {
