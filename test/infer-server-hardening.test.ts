@@ -157,7 +157,7 @@ test('a client that hangs up: not logged as an error, its running and queued wor
     const r = await predict(port, { text: 'Anna' });
     const ms = performance.now() - t0;
     assert.equal(r.status, 200);
-    assert.ok(ms < 200, `the next request took ${ms.toFixed(0)} ms`);
+    assert.ok(ms < 500, `the next request took ${ms.toFixed(0)} ms`);
     const h = await request(port, 'GET', '/health');
     assert.equal(h.json.errors, 0);
     assert.equal(h.json.disconnects, 2);
