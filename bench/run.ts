@@ -17,6 +17,8 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   infer: async () => (await import('./infer.js')).runInferBench,
   onnx: async () => (await import('./onnx.js')).runOnnxBench,
   conll: async () => (await import('./conll-throughput.js')).runConllBench,
+  worker: async () => (await import('./worker-throughput.js')).runWorkerBench,
+  'serve-load': async () => (await import('./serve-load.js')).runServeLoadBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

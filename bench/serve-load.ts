@@ -4,8 +4,12 @@
  * posting sentences to /predict until N requests are done or S seconds have passed.
  * Reports requests/s, latency percentiles, errors, and how the server micro-batched the requests.
  *
+ * With --workers N the server runs inference in N child processes (`serve --workers N`).
+ * Then /health is timed while one 1 MiB request (256 texts of 4,000 characters) runs.
+ *
  * Run: node dist/bench/serve-load.js [--clients 32] [--requests 2000] [--seconds 20]
- *      [--hidden 128] [--layers 2]
+ *      [--hidden 128] [--layers 2] [--workers 0]
+ *      npm run bench -- serve-load   (64 clients x 50 requests and /health during a 1 MiB batch, for --workers 0 and 2)
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -21,6 +25,8 @@ export interface ServeLoadOptions {
   seconds?: number;
   hidden?: number;
   layers?: number;
+  /** Inference processes (0: in the server's process). */
+  workers?: number;
 }
 
 export interface ServeLoadResult {
@@ -34,6 +40,9 @@ export interface ServeLoadResult {
   latencyMs: { p50: number; p90: number; p99: number; max: number };
   server: { batches: number; texts: number; forwardCalls: number };
   model: string;
+  workers: number;
+  /** /health latency while one 1 MiB request runs. */
+  healthDuringBatch: { samples: number; p50: number; p99: number; max: number; batchSeconds: number };
 }
 
 const SENTENCES = [
@@ -48,10 +57,10 @@ const SENTENCES = [
 ];
 
 /** The child: builds a random model in a temporary folder and serves it on a free port. */
-async function serveChild(hidden: number, layers: number): Promise<void> {
+async function serveChild(hidden: number, layers: number, workers: number): Promise<void> {
   const { WordPieceTokenizer } = await import('../src/tokenizers/index.js');
   const { BertForTokenClassification, makeConfig, savePretrained } = await import('../src/models/index.js');
-  const { pipeline, createServer } = await import('../src/infer/index.js');
+  const { pipeline, createServer, PredictorPool } = await import('../src/infer/index.js');
   const root = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
   const realVocab = resolve(root, '..', 'shared', 'models', 'bert-base-cased-vocab', 'vocab.txt');
   const tokenizer = existsSync(realVocab)
@@ -64,11 +73,16 @@ async function serveChild(hidden: number, layers: number): Promise<void> {
   });
   const dir = mkdtempSync(join(tmpdir(), 'tt-serve-load-'));
   savePretrained(BertForTokenClassification.create(config, 5), dir, tokenizer);
-  const pipe = await pipeline(dir, { name: `random-bert-${layers}x${hidden}`, onWarning: () => {} });
+  const name = `random-bert-${layers}x${hidden}`;
+  const pipe = workers > 0 ? await PredictorPool.start({ model: dir, name, workers }) : await pipeline(dir, { name, onWarning: () => {} });
   rmSync(dir, { recursive: true, force: true });
-  const server = createServer(pipe, { log: (l) => process.stderr.write(l + '\n') });
+  const server = createServer(pipe, { log: (l) => process.stderr.write(l + '\n'), concurrency: Math.max(1, workers) });
   server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as AddressInfo).port, model: pipe.name }));
-  process.on('disconnect', () => server.close(() => process.exit(0)));
+  process.on('disconnect', () => {
+    if (pipe instanceof PredictorPool) pipe.close();
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+  });
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -90,6 +104,32 @@ function postJson(agent: http.Agent, port: number, path: string, body: string): 
   });
 }
 
+/** /health, sequentially every 10 ms, while one 1 MiB /predict runs. */
+async function healthDuringBigBatch(port: number): Promise<ServeLoadResult['healthDuringBatch']> {
+  const long = SENTENCES.join(' ').repeat(20).slice(0, 4000);
+  const body = JSON.stringify({ texts: Array.from({ length: 256 }, (_, i) => `${i} ${long}`.slice(0, 4000)) });
+  const agent = new http.Agent({ keepAlive: true });
+  let finished = false;
+  const t0 = performance.now();
+  const big = postJson(agent, port, '/predict', body).then(
+    (r) => ((finished = true), r.status === 200 ? null : new Error(`the 1 MiB request failed: HTTP ${r.status} ${r.text.slice(0, 200)}`)),
+    (e: Error) => ((finished = true), new Error(`the 1 MiB request failed: ${e.message}`)),
+  );
+  const lat: number[] = [];
+  await new Promise((r) => setTimeout(r, 20));
+  while (!finished) {
+    const s = performance.now();
+    await getJson(port, '/health');
+    if (!finished) lat.push(performance.now() - s);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const failed = await big;
+  agent.destroy();
+  if (failed) throw failed;
+  lat.sort((a, b) => a - b);
+  return { samples: lat.length, p50: percentile(lat, 50), p99: percentile(lat, 99), max: lat[lat.length - 1] ?? NaN, batchSeconds: (performance.now() - t0) / 1000 };
+}
+
 function getJson(port: number, path: string): Promise<any> {
   return new Promise((resolve, reject) => {
     http.get({ host: '127.0.0.1', port, path }, (res) => {
@@ -104,7 +144,8 @@ export async function runServeLoad(opts: ServeLoadOptions = {}): Promise<ServeLo
   const clients = opts.clients ?? 32;
   const total = opts.requests ?? 2000;
   const seconds = opts.seconds ?? 20;
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--serve-child', String(opts.hidden ?? 128), String(opts.layers ?? 2)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const workers = opts.workers ?? 0;
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--serve-child', String(opts.hidden ?? 128), String(opts.layers ?? 2), String(workers)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   try {
     const { port, model } = await new Promise<{ port: number; model: string }>((resolve, reject) => {
       child.once('message', (m) => resolve(m as { port: number; model: string }));
@@ -138,6 +179,7 @@ export async function runServeLoad(opts: ServeLoadOptions = {}): Promise<ServeLo
     agent.destroy();
     const health = await getJson(port, '/health');
     latencies.sort((a, b) => a - b);
+    const healthDuringBatch = await healthDuringBigBatch(port);
     return {
       clients,
       requests: latencies.length + errors,
@@ -148,6 +190,8 @@ export async function runServeLoad(opts: ServeLoadOptions = {}): Promise<ServeLo
       latencyMs: { p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] ?? NaN },
       server: { batches: health.batches, texts: health.texts, forwardCalls: health.forward_calls },
       model,
+      workers,
+      healthDuringBatch,
     };
   } finally {
     child.disconnect?.();
@@ -158,10 +202,11 @@ export async function runServeLoad(opts: ServeLoadOptions = {}): Promise<ServeLo
 export function formatServeLoad(r: ServeLoadResult): string {
   const f = (x: number) => x.toFixed(1);
   return [
-    `serve load: ${r.clients} keep-alive clients, model ${r.model}`,
+    `serve load: ${r.clients} keep-alive clients, model ${r.model}, ${r.workers ? `${r.workers} inference processes` : 'inference in the server process'}`,
     `${r.requests} requests in ${f(r.seconds)} s: ${f(r.requestsPerSecond)} req/s, ${r.errors} errors${r.errorSamples.length ? ` (${r.errorSamples.join('; ')})` : ''}`,
     `latency ms: p50 ${f(r.latencyMs.p50)}, p90 ${f(r.latencyMs.p90)}, p99 ${f(r.latencyMs.p99)}, max ${f(r.latencyMs.max)}`,
     `server: ${r.server.texts} texts in ${r.server.batches} micro-batches (${f(r.server.texts / Math.max(1, r.server.batches))} per batch), ${r.server.forwardCalls} forward calls`,
+    `/health during a 1 MiB request (${f(r.healthDuringBatch.batchSeconds)} s): ${r.healthDuringBatch.samples} probes, p50 ${f(r.healthDuringBatch.p50)} ms, p99 ${f(r.healthDuringBatch.p99)} ms, max ${f(r.healthDuringBatch.max)} ms`,
   ].join('\n') + '\n';
 }
 
@@ -170,11 +215,18 @@ function flag(name: string, fallback: number): number {
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
+/** `npm run bench -- serve-load`: 64 clients x 50 requests, in process and with 2 inference processes. */
+export async function runServeLoadBench(): Promise<void> {
+  for (const workers of [0, 2]) {
+    process.stdout.write(formatServeLoad(await runServeLoad({ clients: 64, requests: 64 * 50, seconds: 120, workers })) + '\n');
+  }
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   if (process.argv[2] === '--serve-child') {
-    await serveChild(Number(process.argv[3]), Number(process.argv[4]));
+    await serveChild(Number(process.argv[3]), Number(process.argv[4]), Number(process.argv[5] ?? 0));
   } else {
-    const r = await runServeLoad({ clients: flag('clients', 32), requests: flag('requests', 2000), seconds: flag('seconds', 20), hidden: flag('hidden', 128), layers: flag('layers', 2) });
+    const r = await runServeLoad({ clients: flag('clients', 32), requests: flag('requests', 2000), seconds: flag('seconds', 20), hidden: flag('hidden', 128), layers: flag('layers', 2), workers: flag('workers', 0) });
     process.stdout.write(formatServeLoad(r));
     if (r.errors > 0) process.exitCode = 1;
   }

@@ -19,4 +19,5 @@ export { parseTrainingArgs, defaultTrainingArgs, formatHelp as formatTrainHelp, 
 export { AdamW, decays } from './train/optimizer.js';
 export { chooseLabels, encodeSplit, readDataFiles } from './train/prepare.js';
 export * from './infer/index.js';
+export { connectRedis, streamNames, StreamWorker, pipelineTagger, enqueueRecords, collectResults, QueueError, type StreamNames, type WorkerOptions, type Tagger } from './queue/index.js';
 export { main as cli } from './cli/main.js';

@@ -211,7 +211,7 @@ test('serve: listens, answers /health, stops on abort', async () => {
   const url = /http:\/\/\S+\//.exec(o.stdout.text)![0];
   const health = (await (await fetch(url + 'health')).json()) as { model: string };
   assert.equal(health.model, 'model');
-  const pred = (await (await fetch(url + 'predict', { method: 'POST', body: JSON.stringify({ text: 'Anna in Paris' }) })).json()) as { entities: unknown };
+  const pred = (await (await fetch(url + 'predict', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'Anna in Paris' }) })).json()) as { entities: unknown };
   assert.ok(Array.isArray(pred.entities));
   ac.abort();
   assert.equal(await done, 0);

@@ -122,7 +122,7 @@ test('oversized body: 413 with a reason (declared or streamed), then the server 
   assert.match(declared.json.error, /limit is 1048576/);
   // Chunked upload without Content-Length: the limit is enforced while reading.
   const streamed = await new Promise<Reply>((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/predict', agent: false, headers: { 'transfer-encoding': 'chunked' } }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/predict', agent: false, headers: { 'transfer-encoding': 'chunked', 'content-type': 'application/json' } }, (res) => {
       let text = '';
       res.on('data', (c) => (text += c));
       res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text, json: JSON.parse(text) }));

@@ -9,6 +9,9 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   score: { summary: 'conlleval-compatible scoring of a column file (gold and predicted tags)', load: async () => (await import('./score.js')).runScore },
   serve: { summary: 'HTTP server with a JSON API and a web page', load: async () => (await import('./serve.js')).runServe },
   export: { summary: 'write the model as ONNX (onnx/model.onnx) with config and tokenizer files, for onnxruntime and transformers.js', load: async () => (await import('./export.js')).runExport },
+  worker: { summary: 'tag a Redis stream as one worker of a consumer group (batch tagging over many machines)', load: async () => (await import('./worker.js')).runWorker },
+  enqueue: { summary: 'push a txt/jsonl/conll file onto a Redis stream, one message per record', load: async () => (await import('./enqueue.js')).runEnqueue },
+  collect: { summary: "wait for a stream's results and write them in input order (predict's jsonl)", load: async () => (await import('./collect.js')).runCollect },
   demo: { summary: 'generate data, train a small BERT offline, evaluate, tag a sentence', load: async () => (await import('./demo.js')).runDemo },
 };
 

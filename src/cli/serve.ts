@@ -3,7 +3,7 @@
  * GET /health, GET / with the highlighting page) until SIGINT/SIGTERM.
  */
 import type { AddressInfo } from 'node:net';
-import { AGGREGATION_STRATEGIES, createServer, pipeline, type AggregationStrategy } from '../infer/index.js';
+import { AGGREGATION_STRATEGIES, createServer, pipeline, PredictorPool, type AggregationStrategy, type ServedPipeline } from '../infer/index.js';
 import { formatFlagsHelp, parseArgs, CliArgsError } from './args.js';
 
 const FLAGS = {
@@ -17,6 +17,13 @@ const FLAGS = {
   maxBodyBytes: { type: 'int', default: 1 << 20, help: 'Largest request body (413 beyond)' },
   maxTextChars: { type: 'int', default: 100_000, help: 'Longest text (413 beyond)' },
   maxLength: { type: 'int', help: 'Longest model input, special tokens included (default: the model limit)' },
+  allowedHosts: { type: 'list', default: [], help: "Names accepted in the Host header besides the address connected to (and localhost on loopback): NAME or NAME:PORT; '*' accepts any (turns off the DNS-rebinding check)", valueName: 'H1,H2' },
+  corsOrigin: { type: 'list', alias: ['cors-origins'], default: [], help: "Origins allowed to call the API from a browser page elsewhere (CORS), e.g. https://app.example; '*': any. Default: none", valueName: 'ORIGIN' },
+  headersTimeoutMs: { type: 'int', default: 10_000, help: 'Time allowed to send the request headers (408 beyond)' },
+  bodyTimeoutMs: { type: 'int', default: 30_000, help: 'Time allowed to send the whole request, body included (408 beyond)' },
+  idleTimeoutMs: { type: 'int', default: 5000, help: 'How long an idle keep-alive connection stays open' },
+  maxConnections: { type: 'int', default: 256, help: 'Most open connections; more are closed at once' },
+  workers: { type: 'int', default: 0, help: 'Inference processes (0: in the server process). With N >= 1 the server only parses HTTP, so /health answers while a large batch runs; N batches run at once' },
 } as const;
 
 const USAGE = 'tokentune serve --model DIR [--port 8080] [--host 127.0.0.1]';
@@ -37,18 +44,38 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
   const v = a.values;
   if (!v.model) throw new CliArgsError('serve needs --model DIR', '--model');
   if (v.port < 0 || v.port > 65535) throw new CliArgsError(`--port: ${v.port} is not a TCP port (0-65535)`, '--port');
-  const pipe = await pipeline(v.model, { maxLength: v.maxLength, onWarning: (m) => io.stderr.write(`warning: ${m}\n`) });
-  const server = createServer(pipe, {
-    defaultAggregation: v.aggregation as AggregationStrategy,
-    batchWaitMs: v.batchWaitMs,
-    maxBatchTexts: v.maxBatchTexts,
-    forwardBatchSize: v.batchSize,
-    maxBodyBytes: v.maxBodyBytes,
-    maxTextChars: v.maxTextChars,
-    log: (line) => io.stderr.write(`error: ${line}\n`),
-  });
+  if (v.workers < 0) throw new CliArgsError(`--workers must be >= 0, got ${v.workers}`, '--workers');
+  for (const [flag, value] of [['--headers-timeout-ms', v.headersTimeoutMs], ['--body-timeout-ms', v.bodyTimeoutMs], ['--idle-timeout-ms', v.idleTimeoutMs], ['--max-connections', v.maxConnections]] as const) {
+    if (value < 1) throw new CliArgsError(`${flag} must be at least 1, got ${value}`, flag);
+  }
+  if (v.headersTimeoutMs > v.bodyTimeoutMs) throw new CliArgsError(`--headers-timeout-ms (${v.headersTimeoutMs}) must not exceed --body-timeout-ms (${v.bodyTimeoutMs}): the body timeout counts from the start of the request`, '--headers-timeout-ms');
+  const onWarning = (m: string) => io.stderr.write(`warning: ${m}\n`);
+  const pool = v.workers > 0 ? await PredictorPool.start({ model: v.model, maxLength: v.maxLength, workers: v.workers, onWarning, onExit: (l) => io.stderr.write(`error: ${l}\n`) }) : undefined;
+  const pipe: ServedPipeline = pool ?? (await pipeline(v.model, { maxLength: v.maxLength, onWarning }));
+  let server: ReturnType<typeof createServer>;
+  try {
+    server = createServer(pipe, {
+      concurrency: Math.max(1, v.workers),
+      defaultAggregation: v.aggregation as AggregationStrategy,
+      batchWaitMs: v.batchWaitMs,
+      maxBatchTexts: v.maxBatchTexts,
+      forwardBatchSize: v.batchSize,
+      maxBodyBytes: v.maxBodyBytes,
+      maxTextChars: v.maxTextChars,
+      allowedHosts: v.allowedHosts,
+      corsOrigins: v.corsOrigin,
+      headersTimeoutMs: v.headersTimeoutMs,
+      bodyTimeoutMs: v.bodyTimeoutMs,
+      idleTimeoutMs: v.idleTimeoutMs,
+      maxConnections: v.maxConnections,
+      log: (line) => io.stderr.write(`error: ${line}\n`),
+    });
+  } catch (e) {
+    pool?.close(); // the inference processes would keep this process alive
+    throw e;
+  }
   await new Promise<void>((resolve, reject) => {
-    const onError = (e: NodeJS.ErrnoException) => reject(new Error(`cannot listen on ${v.host}:${v.port}: ${e.code === 'EADDRINUSE' ? 'the address is in use' : e.message}`));
+    const onError = (e: NodeJS.ErrnoException) => (pool?.close(), reject(new Error(`cannot listen on ${v.host}:${v.port}: ${e.code === 'EADDRINUSE' ? 'the address is in use' : e.message}`)));
     server.once('error', onError);
     server.listen(v.port, v.host, () => {
       server.off('error', onError);
@@ -57,14 +84,17 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
   });
   const { address, port } = server.address() as AddressInfo;
   const shown = address.includes(':') ? `[${address}]` : address;
-  io.stdout.write(`serving ${pipe.name} (${pipe.labels.length} labels) on http://${shown}:${port}/  (POST /predict, GET /health)\n`);
+  io.stdout.write(`serving ${pipe.name} (${pipe.labels.length} labels) on http://${shown}:${port}/  (POST /predict, GET /health)${pool ? ` with ${v.workers} inference process${v.workers > 1 ? 'es' : ''}` : ''}\n`);
 
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       io.signal?.removeEventListener('abort', stop);
-      server.close(() => resolve());
+      server.close(() => {
+        pool?.close();
+        resolve();
+      });
       server.closeIdleConnections();
     };
     process.once('SIGINT', stop);

@@ -72,6 +72,8 @@ export interface PostprocessOptions {
 export interface RunOptions {
   stride?: number;
   batchSize?: number;
+  /** Checked between forward calls: once aborted, the rest of the work is skipped and the call rejects. */
+  signal?: AbortSignal;
 }
 
 export interface PredictOptions extends PostprocessOptions, RunOptions {
@@ -247,6 +249,7 @@ export class TokenClassificationPipeline {
     jobs.sort((a, b) => b.length - a.length);
     for (let b = 0; b < jobs.length; b += batchSize) {
       if (b > 0) await new Promise<void>((r) => setImmediate(r)); // let the server breathe between batches
+      run.signal?.throwIfAborted();
       this.runBatch(jobs.slice(b, b + batchSize));
     }
   }

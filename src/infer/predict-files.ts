@@ -44,7 +44,7 @@ export function detectInputFormat(path: string): InputFormat {
 }
 
 /** One unit of input and how to write its result back. */
-type InputRecord =
+export type InputRecord =
   | { kind: 'text'; text: string; json?: Record<string, unknown> }
   | { kind: 'words'; words: string[]; json?: Record<string, unknown>; wordsField?: string }
   | { kind: 'conll'; lines: string[]; words: string[] }
@@ -124,7 +124,7 @@ class RecordParser {
 }
 
 /** Formats a record's result as output text (lines end in \n). */
-function formatRecord(rec: InputRecord, result: Entity[] | WordTag[] | null, out: OutputFormat): string {
+export function formatRecord(rec: InputRecord, result: Entity[] | WordTag[] | null, out: OutputFormat): string {
   if (rec.kind === 'passthrough') {
     const sep = rec.line.includes('\t') ? '\t' : ' ';
     return out === 'conll' ? `${rec.line.trimEnd()}${sep}O\n\n` : '';
@@ -142,7 +142,7 @@ function formatRecord(rec: InputRecord, result: Entity[] | WordTag[] | null, out
   return rec.lines.map((l, i) => `${l.trimEnd()}${l.includes('\t') ? '\t' : ' '}${tags[i]!.entity}\n`).join('') + '\n';
 }
 
-async function runChunk(pipe: TokenClassificationPipeline, recs: readonly InputRecord[], o: PredictFileOptions): Promise<(Entity[] | WordTag[] | null)[]> {
+export async function runChunk(pipe: TokenClassificationPipeline, recs: readonly InputRecord[], o: PredictFileOptions): Promise<(Entity[] | WordTag[] | null)[]> {
   const results: (Entity[] | WordTag[] | null)[] = recs.map(() => null);
   const run = { batchSize: o.batchSize, stride: o.stride, aggregationStrategy: o.aggregationStrategy, ignoreLabels: o.ignoreLabels };
   const texts: number[] = [];
@@ -198,4 +198,24 @@ export async function predictStream(pipe: TokenClassificationPipeline, input: Re
     rl.close();
   }
   return done;
+}
+
+/**
+ * The records of `input` one at a time, with the line each ends on (the queue's `enqueue` sends
+ * them one per message; `predictStream` is the in-process path).
+ */
+export async function* readRecords(input: Readable, format: InputFormat, source = 'input'): AsyncGenerator<{ record: InputRecord; line: number }> {
+  const parser = new RecordParser(format, source);
+  const rl = createInterface({ input, crlfDelay: Infinity });
+  let lineNo = 0;
+  try {
+    for await (const raw of rl) {
+      lineNo++;
+      const line = lineNo === 1 ? raw.replace(/^\uFEFF/, '') : raw;
+      for (const record of parser.push(line, lineNo)) yield { record, line: lineNo };
+    }
+    for (const record of parser.end()) yield { record, line: lineNo };
+  } finally {
+    rl.close();
+  }
 }

@@ -2,13 +2,16 @@
  * The HTTP server: `POST /predict` (JSON in, entities out), `GET /health`, and `GET /` (the
  * highlighting page). Requests from concurrent clients are micro-batched into shared forward
  * calls. Every request is handled inside its own try/catch and every input limit answers with
- * a JSON reason, so no input can bring the server down.
+ * a JSON reason, so no input can bring the server down. Who may call it (Content-Type, Host,
+ * Origin) is checked in server-guards.ts; slow clients are bounded by header, body and idle
+ * timeouts and a connection cap; a client that hangs up has its queued work dropped.
  */
 import http from 'node:http';
 import { isAggregationStrategy, AGGREGATION_STRATEGIES, type AggregationStrategy } from './aggregation.js';
 import { MicroBatcher, type BatchPredictor } from './batcher.js';
 import { renderPage } from './page.js';
 import type { TextRequest } from './pipeline.js';
+import { checkJsonContentType, ClientGoneError, corsHeaders, hostAllowed, HttpError, isClientGone } from './server-guards.js';
 
 export interface ServedPipeline extends BatchPredictor {
   readonly name: string;
@@ -31,15 +34,22 @@ export interface ServerOptions {
   forwardBatchSize?: number;
   /** Aggregation when a request names none. Default 'first' (words labelled by their first sub-token, as in training). */
   defaultAggregation?: AggregationStrategy;
-  /** One line per failed request (5xx); default: nothing. */
+  /** One line per failed request (5xx); default: nothing. Client disconnects are not failures. */
   log?: (line: string) => void;
-}
-
-/** A client error: the status and the reason sent back as {"error": reason}. */
-class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
-    super(message);
-  }
+  /** Names accepted in the Host header besides the address the client connected to ('name' or 'name:port'; '*': any). */
+  allowedHosts?: readonly string[];
+  /** Origins allowed to call the API from a browser (CORS); default none. '*': any. */
+  corsOrigins?: readonly string[];
+  /** Time to receive a request's headers (ms; 408 beyond). Default 10 000. */
+  headersTimeoutMs?: number;
+  /** Time to receive a whole request, body included (ms; 408 beyond). Default 30 000. */
+  bodyTimeoutMs?: number;
+  /** How long an idle keep-alive connection stays open (ms). Default 5 000. */
+  idleTimeoutMs?: number;
+  /** Most open connections; more are closed at once. Default 256. */
+  maxConnections?: number;
+  /** Micro-batches run at once (the number of inference processes with `serve --workers N`). Default 1. */
+  concurrency?: number;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -53,6 +63,12 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown, extra
 /** Reads the body up to `limit` bytes; more is a 413 (the rest is discarded, the connection closed). */
 function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    req.on('close', () => {
+      if (!done) {
+        done = true;
+        reject(new ClientGoneError());
+      }
+    });
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) {
       reject(new HttpError(413, `request body is ${declared} bytes; the limit is ${limit}`));
@@ -158,12 +174,13 @@ export function createServer(pipe: ServedPipeline, opts: ServerOptions = {}): ht
     defaultAggregation: opts.defaultAggregation ?? 'first',
   };
   if (!isAggregationStrategy(o.defaultAggregation)) throw new RangeError(`defaultAggregation: ${String(o.defaultAggregation)} is not a strategy`);
-  const batcher = new MicroBatcher(pipe, { maxWaitMs: opts.batchWaitMs ?? 5, maxBatchTexts: opts.maxBatchTexts ?? 32, run: { batchSize: opts.forwardBatchSize ?? 32 } });
+  const batcher = new MicroBatcher(pipe, { maxWaitMs: opts.batchWaitMs ?? 5, maxBatchTexts: opts.maxBatchTexts ?? 32, run: { batchSize: opts.forwardBatchSize ?? 32 }, concurrency: opts.concurrency });
   const page = renderPage({ name: pipe.name, labels: pipe.labels, defaultAggregation: o.defaultAggregation, maxTextChars: o.maxTextChars });
   const started = Date.now();
-  const counts = { requests: 0, errors: 0 };
+  const counts = { requests: 0, errors: 0, disconnects: 0, dropped_connections: 0 };
+  const policy = { allowedHosts: opts.allowedHosts, corsOrigins: opts.corsOrigins };
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse, gone: AbortSignal): Promise<void> {
     counts.requests++;
     let path: string;
     try {
@@ -171,10 +188,25 @@ export function createServer(pipe: ServedPipeline, opts: ServerOptions = {}): ht
     } catch {
       throw new HttpError(400, `cannot parse the request target ${JSON.stringify(req.url)}`);
     }
+    if (!hostAllowed(req, policy)) {
+      throw new HttpError(403, `the Host header ${JSON.stringify((req.headers.host ?? '(none)').slice(0, 100))} does not name this server; if it is one of its names, start it with --allowed-hosts NAME`);
+    }
+    const cors = corsHeaders(req, policy);
+    if (cors === null) {
+      throw new HttpError(403, `cross-origin request from ${JSON.stringify(String(req.headers.origin).slice(0, 100))} refused; to allow it, start the server with --cors-origin ORIGIN`);
+    }
+    for (const [k, v] of Object.entries(cors)) res.setHeader(k, v);
+    if (req.method === 'OPTIONS' && cors['Access-Control-Allow-Origin']) {
+      // A CORS preflight from an allowed origin.
+      res.writeHead(204, { 'Access-Control-Allow-Methods': 'POST, GET, HEAD', 'Access-Control-Allow-Headers': 'Content-Type', 'Access-Control-Max-Age': '600' });
+      res.end();
+      return;
+    }
     if (path === '/predict') {
       if (req.method !== 'POST') throw new HttpError(405, 'use POST with a JSON body');
+      checkJsonContentType(req);
       const { requests, single } = parsePredictBody(await readBody(req, o.maxBodyBytes), o);
-      const results = await batcher.submit(requests);
+      const results = await batcher.submit(requests, gone);
       sendJson(res, 200, single ? { entities: results[0] } : { results: results.map((entities) => ({ entities })) });
       return;
     }
@@ -188,9 +220,13 @@ export function createServer(pipe: ServedPipeline, opts: ServerOptions = {}): ht
         uptime_s: Math.round((Date.now() - started) / 100) / 10,
         requests: counts.requests,
         errors: counts.errors,
+        disconnects: counts.disconnects,
+        dropped_connections: counts.dropped_connections,
         batches: batcher.batches,
         texts: batcher.texts,
+        cancelled_texts: batcher.cancelled,
         forward_calls: pipe.forwardCalls,
+        ...(opts.concurrency && opts.concurrency > 1 ? { inference_processes: opts.concurrency } : {}),
       });
       return;
     }
@@ -214,8 +250,30 @@ export function createServer(pipe: ServedPipeline, opts: ServerOptions = {}): ht
     throw new HttpError(404, `no such endpoint: ${req.method} ${path} (try POST /predict, GET /health, GET /)`);
   }
 
-  const server = http.createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
+  const headersTimeout = opts.headersTimeoutMs ?? 10_000;
+  const requestTimeout = opts.bodyTimeoutMs ?? 30_000;
+  for (const [name, v] of [['headersTimeoutMs', headersTimeout], ['bodyTimeoutMs', requestTimeout], ['idleTimeoutMs', opts.idleTimeoutMs ?? 5000], ['maxConnections', opts.maxConnections ?? 256]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${v}`);
+  }
+  if (headersTimeout > requestTimeout) throw new RangeError(`headersTimeoutMs (${headersTimeout}) must not exceed bodyTimeoutMs (${requestTimeout}): the body timeout counts from the start of the request`);
+  const server = http.createServer({
+    headersTimeout,
+    requestTimeout,
+    keepAliveTimeout: opts.idleTimeoutMs ?? 5000,
+    // Node checks the two timeouts above only this often (30 s by default).
+    connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(headersTimeout / 4))),
+  }, (req, res) => {
+    const hangup = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) hangup.abort(new ClientGoneError());
+    });
+    handle(req, res, hangup.signal).catch((err: unknown) => {
+      if (hangup.signal.aborted || isClientGone(err)) {
+        // The client left: not a server fault, nothing to answer; its queued work was dropped.
+        counts.disconnects++;
+        res.destroy();
+        return;
+      }
       counts.errors++;
       const status = err instanceof HttpError ? err.status : 500;
       if (status >= 500) opts.log?.(`${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`);
@@ -223,9 +281,9 @@ export function createServer(pipe: ServedPipeline, opts: ServerOptions = {}): ht
         res.destroy();
         return;
       }
-      const extra: Record<string, string> = {};
+      const extra: Record<string, string> = err instanceof HttpError ? { ...err.headers } : {};
       if (status === 405) extra.Allow = req.url?.startsWith('/predict') ? 'POST' : 'GET, HEAD';
-      if (status === 413) {
+      if (status === 413 || ((status === 415 || status === 403) && !req.readableEnded)) {
         extra.Connection = 'close';
         discardRest(req, o.maxBodyBytes);
       }
@@ -237,15 +295,20 @@ export function createServer(pipe: ServedPipeline, opts: ServerOptions = {}): ht
       }
     });
   });
-  // Unparseable HTTP (bad request line, oversized headers): answer 400 and close; never crash.
+  // Unparseable HTTP (bad request line, oversized headers) and slow clients (header or body
+  // timeout): answer 400 or 408 and close; never crash.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (err.code === 'ECONNRESET' || !socket.writable) {
+    const inFlight = (socket as { _httpMessage?: http.ServerResponse })._httpMessage;
+    if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
       socket.destroy();
       return;
     }
-    const body = JSON.stringify({ error: `bad HTTP request: ${err.code ?? err.message}` });
-    socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: ${JSON_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    const body = JSON.stringify({ error: timeout ? `request not received within the time limit (headers ${headersTimeout} ms, whole request ${requestTimeout} ms)` : `bad HTTP request: ${err.code ?? err.message}` });
+    socket.end(`HTTP/1.1 ${timeout ? '408 Request Timeout' : '400 Bad Request'}\r\nContent-Type: ${JSON_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });
+  server.maxConnections = opts.maxConnections ?? 256;
+  server.on('drop', () => counts.dropped_connections++);
   server.on('close', () => batcher.close());
   return server;
 }
