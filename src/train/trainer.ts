@@ -21,7 +21,8 @@ import { planTrainingSteps, resolveStepInterval, trainingArgsToDict, metricKey, 
 import { WordPredictions } from './word-predictions.js';
 import { TrainingProgress } from './progress.js';
 import { LogWriter } from './log-writer.js';
-import { checkpointDirName, latestCheckpoint, rotateCheckpoints } from './trainer-state.js';
+import { checkpointDirName, latestCheckpoint, newTrainerState, rotateCheckpoints, serializeTrainerState, TRAINER_STATE_NAME, type TrainerState } from './trainer-state.js';
+import { writeFileSync } from 'node:fs';
 import { writeTrainingPlot } from './plot.js';
 
 /** A split ready for the model: features (windows) plus the word-level sentences they came from. */
@@ -50,6 +51,8 @@ export interface TrainOutput {
   globalStep: number;
   trainingLoss: number;
   metrics: LogRecord;
+  /** The checkpoint saved when training stopped on requestStop(); absent when it ran to the end. */
+  interrupted?: string;
 }
 
 export class Trainer {
@@ -69,6 +72,17 @@ export class Trainer {
   private classWeights: Tensor | null = null;
   globalStep = 0;
   epoch = 0;
+  private plannedSteps: number | null = null;
+  private plannedEpochs: number | null = null;
+  /** Set by requestStop() (e.g. on Ctrl-C): the loop saves a checkpoint after the current step and returns. */
+  private stopRequested = false;
+  /** The checkpoint written when a stop was requested. */
+  interruptedAt: string | null = null;
+
+  /** Asks the running train() to save a checkpoint after the current step and return early. */
+  requestStop(): void {
+    this.stopRequested = true;
+  }
 
   constructor(private readonly init: TrainerInit) {
     this.model = init.model;
@@ -109,6 +123,8 @@ export class Trainer {
       numTrainEpochs: args.numTrainEpochs, maxSteps: args.maxSteps,
     });
     const totalSteps = plan.maxSteps;
+    this.plannedSteps = totalSteps;
+    this.plannedEpochs = plan.numTrainEpochs;
     const warmup = resolveWarmup(args, totalSteps);
     const logEvery = resolveStepInterval(args.loggingSteps, totalSteps);
     const evalEvery = resolveStepInterval(args.evalSteps, totalSteps);
@@ -161,6 +177,12 @@ export class Trainer {
         if (args.saveStrategy === 'steps' && step % saveEvery === 0) this.save(metrics);
         if (metrics && this.shouldStopEarly(metrics)) stop = true;
         if (step >= totalSteps) stop = true;
+        if (this.stopRequested && !stop) {
+          const dir = join(args.outputDir, checkpointDirName(step));
+          if (!(args.saveStrategy === 'steps' && step % saveEvery === 0)) this.save(null);
+          this.interruptedAt = dir;
+          stop = true;
+        }
         if (stop) break;
       }
       if (args.loggingStrategy === 'epoch' && stepsSinceLog > 0) {
@@ -173,6 +195,11 @@ export class Trainer {
       if (metrics && this.shouldStopEarly(metrics)) stop = true;
     }
     progress.finish();
+    if (this.interruptedAt) {
+      this.log.close();
+      this.log = null;
+      return { globalStep: this.globalStep, trainingLoss: stepsRun ? round(totalLoss / stepsRun) : 0, metrics: {}, interrupted: this.interruptedAt };
+    }
 
     if (args.loadBestModelAtEnd && this.bestCheckpoint) {
       loadCheckpoint(this.bestCheckpoint, this.model, this.optimizer);
@@ -323,25 +350,41 @@ export class Trainer {
     return this.patienceLeft! <= 0;
   }
 
+  /**
+   * trainer_state.json in transformers' TrainerState shape (only its fields, so that
+   * TrainerState.load_from_json reads it); early stopping lives where HF keeps it, in
+   * stateful_callbacks.EarlyStoppingCallback.
+   */
   trainerState(): Record<string, unknown> {
-    return {
+    const callbacks: Record<string, unknown> = {
+      TrainerControl: { args: { should_training_stop: false, should_epoch_stop: false, should_save: false, should_evaluate: false, should_log: false }, attributes: {} },
+    };
+    if (this.args.earlyStoppingPatience !== null) {
+      callbacks.EarlyStoppingCallback = {
+        args: { early_stopping_patience: this.args.earlyStoppingPatience, early_stopping_threshold: this.args.earlyStoppingThreshold },
+        attributes: { early_stopping_patience_counter: this.args.earlyStoppingPatience - (this.patienceLeft ?? this.args.earlyStoppingPatience), best_metric: this.bestEval },
+      };
+    }
+    return newTrainerState({
       best_metric: this.bestMetric,
+      best_global_step: this.bestCheckpoint ? Number(/checkpoint-(\d+)$/.exec(this.bestCheckpoint)?.[1] ?? NaN) : null,
       best_model_checkpoint: this.bestCheckpoint,
       epoch: this.epoch,
       global_step: this.globalStep,
-      is_hyper_param_search: false,
-      is_local_process_zero: true,
-      is_world_process_zero: true,
-      log_history: this.logHistory,
+      log_history: this.logHistory as TrainerState['log_history'],
       logging_steps: this.args.loggingSteps,
       eval_steps: this.args.evalSteps,
       save_steps: this.args.saveSteps,
       train_batch_size: this.args.perDeviceTrainBatchSize,
-      num_train_epochs: this.args.numTrainEpochs,
-      max_steps: this.args.maxSteps,
-      seed: this.args.seed,
-      early_stopping: { best: this.bestEval, patience_left: this.patienceLeft },
-    };
+      num_train_epochs: this.plannedEpochs ?? Math.ceil(this.args.numTrainEpochs),
+      max_steps: this.plannedSteps ?? this.args.maxSteps,
+      stateful_callbacks: callbacks,
+    }) as unknown as Record<string, unknown>;
+  }
+
+  /** Trainer.save_state: trainer_state.json in output_dir. */
+  saveState(): void {
+    writeFileSync(join(this.args.outputDir, TRAINER_STATE_NAME), serializeTrainerState(this.trainerState() as unknown as TrainerState));
   }
 
   private resume(dir: string): void {
@@ -352,8 +395,11 @@ export class Trainer {
     this.bestMetric = (s.best_metric as number | null) ?? null;
     this.bestCheckpoint = (s.best_model_checkpoint as string | null) ?? null;
     this.logHistory.push(...((s.log_history as LogRecord[]) ?? []));
-    const es = s.early_stopping as { best: number | null; patience_left: number | null } | undefined;
-    if (es) { this.bestEval = es.best; this.patienceLeft = es.patience_left; }
+    const es = (s.stateful_callbacks as Record<string, { attributes?: { early_stopping_patience_counter?: number; best_metric?: number | null } }> | undefined)?.EarlyStoppingCallback?.attributes;
+    if (es && this.args.earlyStoppingPatience !== null) {
+      this.bestEval = es.best_metric ?? null;
+      this.patienceLeft = this.args.earlyStoppingPatience - (es.early_stopping_patience_counter ?? 0);
+    }
   }
 
   private resolveClassWeights(train: EncodedSplit): Tensor | null {
