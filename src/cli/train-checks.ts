@@ -10,10 +10,11 @@ import type { Splits } from '../data/load.js';
 import { labelsIn } from '../data/label-map.js';
 import { latestCheckpoint } from '../train/trainer-state.js';
 import type { TrainingArguments } from '../train/training-args.js';
+import { CliArgsError } from './args.js';
 import { makeConfig, readConfig, type ModelConfig } from '../models/index.js';
 
 /** An error in what the user asked for (exit status 2, like a bad flag). */
-export class TrainSetupError extends Error {
+export class TrainSetupError extends CliArgsError {
   constructor(message: string) {
     super(message);
     this.name = 'TrainSetupError';

@@ -36,14 +36,9 @@ export async function runTrain(argv: string[], io: CommandIO): Promise<number> {
   if (!args.modelNameOrPath && !(args.configName && args.tokenizerName)) {
     throw new CliArgsError('--model (model_name_or_path) is required: a model folder or a Hugging Face hub id; or, to train from scratch, --config-name (a preset: tiny, mini, small, medium, base; or a config.json) and --tokenizer-name (a vocab.txt or tokenizer folder)');
   }
-  try {
-    const result = await trainAndEvaluate(args, io, argv);
-    if (result.interrupted) return 130;
-    return result.ok ? 0 : 1;
-  } catch (e) {
-    if (e instanceof TrainSetupError) throw new CliArgsError(e.message);
-    throw e;
-  }
+  const result = await trainAndEvaluate(args, io, argv);
+  if (result.interrupted) return 130;
+  return result.ok ? 0 : 1;
 }
 
 /** The label names for integer tags: --label-names FILE (one per line), else the model's id2label. */

@@ -177,6 +177,8 @@ export class Trainer {
         if (args.saveStrategy === 'steps' && step % saveEvery === 0) this.save(metrics);
         if (metrics && this.shouldStopEarly(metrics)) stop = true;
         if (step >= totalSteps) stop = true;
+        // Let signal handlers (Ctrl-C -> requestStop) run between steps.
+        await new Promise<void>((r) => setImmediate(r));
         if (this.stopRequested && !stop) {
           const dir = join(args.outputDir, checkpointDirName(step));
           if (!(args.saveStrategy === 'steps' && step % saveEvery === 0)) this.save(null);
