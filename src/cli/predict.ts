@@ -7,6 +7,7 @@ import { finished } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import {
   AGGREGATION_STRATEGIES,
+  detectInputFormat,
   INPUT_FORMATS,
   OUTPUT_FORMATS,
   pipeline,
@@ -81,10 +82,13 @@ export async function runPredict(argv: string[], io: Io): Promise<number> {
   }
 
   const file = v.file!;
-  const inputFormat = (v.inputFormat as InputFormat | undefined) ?? (file === '-' ? 'txt' : detectPredictInput(file, pipe.labels));
+  const byName = v.inputFormat === undefined && file !== '-' ? detectInputFormat(file) : null;
+  // A .txt is told apart by its content: a CoNLL column file named .txt is still columns.
+  const sniffed = byName === 'txt' ? detectPredictInput(file, pipe.labels) : byName;
+  const inputFormat = (v.inputFormat as InputFormat | undefined) ?? (file === '-' ? 'txt' : sniffed!);
   // The output's name wins (x.conll gets CoNLL), then the input's kind.
   const outputFormat = (v.format as OutputFormat | undefined) ?? outputFormatFor(v.out) ?? (inputFormat === 'conll' ? 'conll' : 'jsonl');
-  if (v.inputFormat === undefined && file !== '-') io.stderr.write(`reading ${file} as ${inputFormat === 'conll' ? 'CoNLL columns (one token per line)' : inputFormat === 'jsonl' ? 'JSON lines' : 'plain text (one text per line)'}, writing ${outputFormat}; --input-format / --format to change\n`);
+  if (byName !== null && sniffed !== byName) io.stderr.write(`reading ${file} as ${inputFormat === 'conll' ? 'CoNLL columns (one token per line)' : inputFormat === 'jsonl' ? 'JSON lines' : 'plain text (one text per line)'}, writing ${outputFormat}; --input-format / --format to change\n`);
   const input = file === '-' ? ((io.stdin ?? process.stdin) as Readable) : createReadStream(file, { encoding: 'utf8' });
   const showProgress = v.progress ?? Boolean((io.stderr as { isTTY?: boolean }).isTTY);
   const t0 = Date.now();

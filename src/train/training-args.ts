@@ -105,7 +105,7 @@ export type OptionType =
   | { kind: 'string'; nullable?: boolean }
   | { kind: 'enum'; values: readonly string[] }
   /** A positive integer, or a ratio in (0, 1) of the total number of training steps (HF). */
-  | { kind: 'steps'; nullable?: boolean }
+  | { kind: 'steps'; nullable?: boolean; allowZero?: boolean }
   /** null, true (latest checkpoint) or a folder path. */
   | { kind: 'resume' }
   /** null, 'balanced' or a list of non-negative numbers. */
@@ -181,7 +181,7 @@ const SPECS: { [K in keyof RawTrainingArguments]: SpecFields<RawTrainingArgument
   maxGradNorm: { type: { kind: 'float', min: 0 }, default: 1.0, group: 'optimizer', help: 'Clip the global gradient norm to this value (0: no clipping).' },
 
   lrSchedulerType: { type: { kind: 'enum', values: ['linear', 'cosine', 'constant', 'constant_with_warmup'] }, default: 'linear', group: 'schedule', help: 'Learning-rate schedule.' },
-  warmupSteps: { type: { kind: 'float', min: 0 }, default: 0, group: 'schedule', help: 'Linear warmup over this many steps (overrides warmup_ratio); below 1: a ratio of the total steps, as in transformers 5.' },
+  warmupSteps: { type: { kind: 'steps', allowZero: true }, default: 0, group: 'schedule', help: 'Linear warmup over this many steps (overrides warmup_ratio); below 1: a ratio of the total steps, as in transformers 5.' },
   warmupRatio: { type: { kind: 'float', min: 0, max: 1 }, default: 0, group: 'schedule', help: 'Linear warmup over this fraction of the total steps.' },
 
   evalStrategy: { type: STRATEGY, default: 'no', group: 'logging', help: 'When to evaluate during training.', aliases: ['evaluation_strategy'] },
@@ -458,7 +458,8 @@ export function coerceOption(spec: OptionSpec, value: unknown, origin?: ValueOri
     case 'steps': {
       const n = coerceNumber(value);
       if (n === null) return fail('a number of steps');
-      if (!(n > 0)) return fail('a number of steps > 0 (or a ratio in (0, 1))');
+      if (n === 0 && t.allowZero) return 0;
+      if (!(n > 0)) return fail(`a number of steps ${t.allowZero ? '>= 0' : '> 0'} (or a ratio in (0, 1))`);
       if (n >= 1 && !Number.isSafeInteger(n)) return fail('an integer number of steps (or a ratio in (0, 1))');
       return n;
     }
@@ -792,7 +793,6 @@ function resolveArgs(a: RawTrainingArguments, warnings: string[], validate: bool
   if (args.earlyStoppingPatience !== null) {
     if (!args.loadBestModelAtEnd) bad('early_stopping_patience requires load_best_model_at_end (as HF EarlyStoppingCallback)', 'early_stopping_patience');
   }
-  if (args.warmupSteps >= 1 && !Number.isSafeInteger(args.warmupSteps)) bad(`warmup_steps: expected an integer number of steps (or a ratio below 1), got ${args.warmupSteps}`, 'warmup_steps');
   if (args.warmupSteps > 0 && args.warmupRatio > 0) {
     warnings.push('both warmup_steps and warmup_ratio are given; warmup_steps overrides warmup_ratio');
   }
