@@ -19,7 +19,19 @@ const FLAGS = {
   maxLength: { type: 'int', help: 'Longest model input, special tokens included (default: the model limit)' },
 } as const;
 
-const USAGE = 'tokentune serve --model DIR [--port 8080] [--host 127.0.0.1]';
+const USAGE = `tokentune serve --model DIR [--port 8080] [--host 127.0.0.1]
+
+POST /predict with a JSON body, one of:
+  {"text": "Peter lives in Paris"}        -> {"entities": [entity, ...]}
+  {"texts": ["text one", "text two"]}    -> {"results": [{"entities": [...]}, {"entities": [...]}]}
+  {"inputs": "...", "parameters": {"aggregation_strategy": "simple"}}   -> [entity, ...]
+  {"inputs": ["...", "..."], "parameters": {...}}                       -> [[entity, ...], [...]]
+                                          (Hugging Face Inference's body and answer)
+  optional: "aggregation_strategy": none|simple|first|average|max, "ignore_labels": ["O"]
+An entity (as transformers' pipeline): {"entity_group": "PER", "score": 0.99, "word": "Peter",
+  "start": 0, "end": 5}; with aggregation none: {"entity": "B-PER", "score", "index", "word", "start", "end"}.
+Errors: {"error": "..."} with status 400 (bad body) or 413 (too large).
+GET /health -> {"status": "ok", ...}; GET / -> a page that highlights the entities of a text.`;
 
 interface ServeIo {
   stdout: NodeJS.WritableStream;
