@@ -11,6 +11,8 @@ import type { TrainingArguments } from './training-args.js';
 
 type Metrics = Record<string, number | string>;
 
+const METRIC_TAGS = new Set(['accuracy', 'bleu', 'f1', 'matthews_correlation', 'pearsonr', 'precision', 'recall', 'rouge', 'sacrebleu', 'spearmanr', 'wer']);
+
 /** Python's str() of a number: 5e-05, 3.0 for a float field, 0.1. */
 export function pyNumber(v: number, float = false): string {
   if (!Number.isFinite(v)) return Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf';
@@ -128,7 +130,8 @@ export function modelCard(info: ModelCardInfo): string {
   if (info.finetunedFrom) meta.push(`base_model: ${info.finetunedFrom}`);
   meta.push('tags:', '- generated_from_trainer');
   if (info.dataset) meta.push('datasets:', `- ${info.dataset}`);
-  const metricNames = evalResults ? Object.keys(evalResults).filter((k) => k !== 'Loss').map((k) => k.toLowerCase()) : [];
+  // infer_metric_tags_from_eval_results: only names in transformers' METRIC_TAGS become tags.
+  const metricNames = evalResults ? Object.keys(evalResults).map((k) => k.toLowerCase().replace(/ /g, '_')).filter((k) => METRIC_TAGS.has(k)) : [];
   if (metricNames.length) meta.push('metrics:', ...metricNames.map((m) => `- ${m}`));
   meta.push('model-index:', `- name: ${name}`, '  results: []');
 
