@@ -258,6 +258,8 @@ test('tokentune export writes the folder (and --verify checks it when onnxruntim
   const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
   assert.deepEqual(cfg['architectures'], ['BertForTokenClassification']);
   assert.equal((cfg['id2label'] as Record<string, string>)['1'], 'B-PER');
+  // transformers.js in a browser would otherwise look for onnx/model_quantized.onnx
+  assert.deepEqual(cfg['transformers.js_config'], { dtype: 'fp32' });
 });
 
 test('tokentune export: usage errors', async () => {

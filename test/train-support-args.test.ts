@@ -279,7 +279,7 @@ function arbValue(o: OptionSpec): fc.Arbitrary<unknown> {
       base = fc.constantFrom(...t.values);
       break;
     case 'steps':
-      base = fc.oneof(fc.integer({ min: 1, max: 100000 }), finite(1e-6, 0.999));
+      base = fc.oneof(fc.integer({ min: 1, max: 100000 }), finite(1e-6, 0.999), ...(t.allowZero ? [fc.constant(0)] : []));
       break;
     case 'resume':
       base = fc.oneof(fc.constant(true), fc.string({ minLength: 1, maxLength: 12 }).filter((s) => !NULL_WORDS.test(s) && !BOOL_WORDS.test(s.trim()) && !s.startsWith('--')));

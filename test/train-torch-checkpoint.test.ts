@@ -167,7 +167,7 @@ test('trainer_state.json has exactly the fields of transformers\' TrainerState',
   assert.deepEqual(Object.keys(ours).sort(), Object.keys(theirs).sort());
   const control = (s: Record<string, unknown>) => (s.stateful_callbacks as Record<string, { args: object }>).TrainerControl!.args;
   assert.deepEqual(Object.keys(control(ours)).sort(), Object.keys(control(theirs)).sort());
-  assert.deepEqual(Object.keys(ours.stateful_callbacks as object).sort(), ['EarlyStoppingCallback', 'TokentuneEarlyStopping', 'TrainerControl']);
+  assert.deepEqual(Object.keys(ours.stateful_callbacks as object).sort(), ['EarlyStoppingCallback', 'TrainerControl']);
 });
 
 test('pickle writer: any tree of state-dict values reads back through the restricted reader unchanged (property)', async () => {

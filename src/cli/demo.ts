@@ -1,10 +1,10 @@
 /**
  * `tokentune demo`: the whole job offline in a few minutes. It generates a labelled NER corpus,
  * builds a WordPiece vocabulary for it, trains a small BERT from random initialisation, prints
- * precision, recall, F1 and accuracy like the seed, saves the model to ./results and tags a
+ * precision, recall, F1 and accuracy like the seed, saves the model to ./tokentune-demo and tags a
  * sample sentence.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildVocab, syntheticNer } from '../data/synthetic.js';
 import { buildLabelMap } from '../data/label-map.js';
@@ -15,11 +15,13 @@ import { defaultTrainingArgs, type TrainingArguments } from '../train/training-a
 import { Trainer } from '../train/trainer.js';
 import { encodeSplit } from '../train/prepare.js';
 import { TokenClassificationPipeline } from '../infer/pipeline.js';
-import { parseArgs } from './args.js';
+import { CliArgsError, parseArgs } from './args.js';
+
+const DEMO_MARKER = '.tokentune-demo';
 import { say, type CommandIO } from './io.js';
 
 const FLAGS = {
-  outputDir: { type: 'string', default: './results', help: 'Where the model and logs go' },
+  outputDir: { type: 'string', default: './tokentune-demo', help: 'Where the model and logs go (its own folder, so that the demo never replaces a model trained into ./results)' },
   epochs: { type: 'number', default: 3, help: 'Training epochs' },
   trainSentences: { type: 'int', default: 3000, help: 'Generated training sentences' },
   seed: { type: 'int', default: 42, help: 'Seed for data, initialisation and dropout' },
@@ -31,7 +33,7 @@ export const DEMO_SENTENCE = 'Yesterday, Marsa Kalin met Dorel at Vanora Labs in
 export async function runDemo(argv: string[], io: CommandIO): Promise<number> {
   const a = parseArgs(argv, { flags: FLAGS });
   if (a.help) {
-    say(io, 'Usage: tokentune demo [--output-dir ./results] [--epochs 3] [--train-sentences 3000] [--seed 42]');
+    say(io, 'Usage: tokentune demo [--output-dir ./tokentune-demo] [--epochs 3] [--train-sentences 3000] [--seed 42]');
     return 0;
   }
   const outputDir = resolve(a.values.outputDir);
@@ -42,7 +44,12 @@ export async function runDemo(argv: string[], io: CommandIO): Promise<number> {
   const labels = [...buildLabelMap([train, validation, test]).labels];
   say(io, `tokentune demo: ${train.sentences.length} generated training sentences, labels ${labels.join(' ')}`);
 
+  // A folder that holds something other than an earlier demo is never overwritten.
+  if (existsSync(outputDir) && readdirSync(outputDir).length > 0 && !existsSync(join(outputDir, DEMO_MARKER))) {
+    throw new CliArgsError(`--output-dir ${outputDir} is not empty and was not written by the demo; give the demo another --output-dir`);
+  }
   mkdirSync(outputDir, { recursive: true });
+  writeFileSync(join(outputDir, DEMO_MARKER), 'written by tokentune demo; the demo may overwrite this folder\n');
   const vocabPath = join(outputDir, 'vocab.txt');
   writeFileSync(vocabPath, buildVocab([train]).join('\n') + '\n');
   const tokenizer = WordPieceTokenizer.fromVocabFile(vocabPath, { doLowerCase: false });

@@ -8,9 +8,9 @@ import { finished } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import {
   AGGREGATION_STRATEGIES,
+  detectInputFormat,
   INPUT_FORMATS,
   OUTPUT_FORMATS,
-  detectInputFormat,
   pipeline,
   predictStream,
   type AggregationStrategy,
@@ -19,6 +19,10 @@ import {
   type OutputFormat,
 } from '../infer/index.js';
 import { formatFlagsHelp, parseArgs, CliArgsError } from './args.js';
+import { detectPredictInput, outputFormatFor } from './predict-format.js';
+import { checkInputPath } from './train-checks.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 
 const FLAGS = {
   model: { type: 'string', help: 'Model folder (or hub id)', valueName: 'DIR' },
@@ -28,8 +32,8 @@ const FLAGS = {
   // 'first' by default: training labels a word's first sub-token only, so the other pieces' own
   // predictions are untrained and 'simple' would split words at them.
   aggregation: { type: 'string', alias: ['aggregation-strategy'], default: 'first', choices: AGGREGATION_STRATEGIES, help: 'How tokens become entities (HF aggregation_strategy)' },
-  format: { type: 'string', choices: OUTPUT_FORMATS, help: 'Output format (default: conll for conll input, else jsonl)' },
-  inputFormat: { type: 'string', choices: INPUT_FORMATS, help: 'Input format (default: from the file extension)' },
+  format: { type: 'string', choices: OUTPUT_FORMATS, help: 'Output format (default: from --out\'s extension, else conll for conll input, else jsonl)' },
+  inputFormat: { type: 'string', choices: INPUT_FORMATS, help: 'Input format (default: from the content: CoNLL columns, JSON lines or plain text)' },
   ignoreLabels: { type: 'list', default: ['O'], help: 'Labels to leave out of the entities', valueName: 'L1,L2' },
   batchSize: { type: 'int', default: 16, help: 'Windows per forward call' },
   stride: { type: 'int', help: 'Tokens shared by the windows of a long text (default: a quarter of the window)' },
@@ -57,6 +61,9 @@ export async function runPredict(argv: string[], io: Io): Promise<number> {
   if (!v.model) throw new CliArgsError('predict needs --model DIR', '--model');
   if ((v.text === undefined) === (v.file === undefined)) throw new CliArgsError('predict needs exactly one of --text TEXT or --file FILE', v.text === undefined ? '--text' : '--file');
   const strategy = v.aggregation as AggregationStrategy;
+  if (v.file !== undefined && v.file !== '-') checkInputPath('--file', v.file);
+  if (/^[.~/]/.test(v.model) && !existsSync(v.model)) throw new CliArgsError(`--model ${v.model}: no such folder; give the folder a model was saved to (tokentune train --output-dir)`, '--model');
+  if (existsSync(v.model) && !existsSync(join(v.model, 'config.json'))) throw new CliArgsError(`--model ${v.model}: no config.json in that folder; give the folder a model was saved to (tokentune train --output-dir)`, '--model');
   const pipe = await pipeline(v.model, {
     batchSize: v.batchSize,
     stride: v.stride,
@@ -76,8 +83,13 @@ export async function runPredict(argv: string[], io: Io): Promise<number> {
   }
 
   const file = v.file!;
-  const inputFormat = (v.inputFormat as InputFormat | undefined) ?? (file === '-' ? 'txt' : detectInputFormat(file));
-  const outputFormat = (v.format as OutputFormat | undefined) ?? (inputFormat === 'conll' ? 'conll' : 'jsonl');
+  const byName = v.inputFormat === undefined && file !== '-' ? detectInputFormat(file) : null;
+  // A .txt is told apart by its content: a CoNLL column file named .txt is still columns.
+  const sniffed = byName === 'txt' ? detectPredictInput(file, pipe.labels) : byName;
+  const inputFormat = (v.inputFormat as InputFormat | undefined) ?? (file === '-' ? 'txt' : sniffed!);
+  // The output's name wins (x.conll gets CoNLL), then the input's kind.
+  const outputFormat = (v.format as OutputFormat | undefined) ?? outputFormatFor(v.out) ?? (inputFormat === 'conll' ? 'conll' : 'jsonl');
+  if (byName !== null && sniffed !== byName) io.stderr.write(`reading ${file} as ${inputFormat === 'conll' ? 'CoNLL columns (one token per line)' : inputFormat === 'jsonl' ? 'JSON lines' : 'plain text (one text per line)'}, writing ${outputFormat}; --input-format / --format to change\n`);
   // One text rule everywhere: invalid UTF-8 is an error naming the line, never replaced silently.
   const input = strictUtf8Stream(file === '-' ? ((io.stdin ?? process.stdin) as Readable) : createReadStream(file), file === '-' ? 'stdin' : file);
   const showProgress = v.progress ?? Boolean((io.stderr as { isTTY?: boolean }).isTTY);

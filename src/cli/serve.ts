@@ -26,7 +26,19 @@ const FLAGS = {
   workers: { type: 'int', default: 0, help: 'Inference processes (0: in the server process). With N >= 1 the server only parses HTTP, so /health answers while a large batch runs; N batches run at once' },
 } as const;
 
-const USAGE = 'tokentune serve --model DIR [--port 8080] [--host 127.0.0.1]';
+const USAGE = `tokentune serve --model DIR [--port 8080] [--host 127.0.0.1]
+
+POST /predict with a JSON body, one of:
+  {"text": "Peter lives in Paris"}        -> {"entities": [entity, ...]}
+  {"texts": ["text one", "text two"]}    -> {"results": [{"entities": [...]}, {"entities": [...]}]}
+  {"inputs": "...", "parameters": {"aggregation_strategy": "simple"}}   -> [entity, ...]
+  {"inputs": ["...", "..."], "parameters": {...}}                       -> [[entity, ...], [...]]
+                                          (Hugging Face Inference's body and answer)
+  optional: "aggregation_strategy": none|simple|first|average|max, "ignore_labels": ["O"]
+An entity (as transformers' pipeline): {"entity_group": "PER", "score": 0.99, "word": "Peter",
+  "start": 0, "end": 5}; with aggregation none: {"entity": "B-PER", "score", "index", "word", "start", "end"}.
+Errors: {"error": "..."} with status 400 (bad body) or 413 (too large).
+GET /health -> {"status": "ok", ...}; GET / -> a page that highlights the entities of a text.`;
 
 interface ServeIo {
   stdout: NodeJS.WritableStream;

@@ -9,8 +9,22 @@ import { readJsonl } from './jsonl.js';
 import type { RecordOptions } from './jsonl.js';
 import { readParquet } from './parquet.js';
 import type { Dataset } from './types.js';
+import { csvColumns, readCsvRecords } from './hub-dataset-csv.js';
 
-export type DataFormat = 'conll' | 'conllu' | 'jsonl' | 'parquet';
+/** A local CSV (as datasets' to_csv writes it: list cells), with run_ner.py's default column names. */
+function readCsvFile(path: string, opts: ReadOptions): Dataset {
+  const cols = csvColumns(path);
+  const pick = (given: string | undefined, names: string[], what: string, flag: string): string => {
+    const f = given ?? names.find((n) => cols.includes(n));
+    if (!f) throw new DataFormatError(path, 1, `no ${what} column (looked for ${names.join(', ')}); the columns are ${cols.join(', ')}: name it with ${flag}`);
+    return f;
+  };
+  const tokensField = pick(opts.tokensField, ['tokens', 'words'], 'word', '--text-column-name');
+  const tagsField = pick(opts.tagsField, ['ner_tags', 'pos_tags', 'chunk_tags', 'tags', 'labels'], 'tag', '--label-column-name');
+  return readCsvRecords(path, { ...opts, tokensField, tagsField });
+}
+
+export type DataFormat = 'conll' | 'conllu' | 'jsonl' | 'parquet' | 'csv';
 export type SplitName = 'train' | 'validation' | 'test';
 export const SPLIT_NAMES: readonly SplitName[] = ['train', 'validation', 'test'];
 
@@ -22,6 +36,7 @@ const EXT_FORMAT: Record<string, DataFormat | undefined> = {
   '.jsonl': 'jsonl',
   '.json': 'jsonl',
   '.parquet': 'parquet',
+  '.csv': 'csv',
   '.txt': 'conll',
   '.conll': 'conll',
   '.iob': 'conll',
@@ -41,6 +56,7 @@ export function detectFormat(path: string): DataFormat {
   const ext = extname(path).toLowerCase();
   if (ext === '.parquet') return 'parquet'; // let the parquet reader explain what is wrong
   if (ext === '.conllu') return 'conllu';
+  if (ext === '.csv') return 'csv';
   const text = new TextDecoder('utf-8').decode(head).replace(/^\uFEFF/, '');
   // `{"` / `[{` rather than a bare `{` or `[`, which are also plausible CoNLL tokens.
   if (/^\s*(\{\s*["}]|\[\s*[{\]])/.test(text)) return 'jsonl';
@@ -83,6 +99,7 @@ export async function readDataFile(path: string, opts: ReadOptions = {}): Promis
     case 'conllu': return readConllu(path, opts);
     case 'jsonl': return readJsonl(path, opts);
     case 'parquet': return readParquet(path, opts);
+    case 'csv': return readCsvFile(path, opts);
   }
 }
 

@@ -7,6 +7,7 @@
  * timeouts and a connection cap; a client that hangs up has its queued work dropped.
  */
 import http from 'node:http';
+import { fromHfInferenceBody } from './hf-inference-body.js';
 import { isAggregationStrategy, AGGREGATION_STRATEGIES, type AggregationStrategy } from './aggregation.js';
 import { MicroBatcher, type BatchPredictor } from './batcher.js';
 import { renderPage } from './page.js';
@@ -123,7 +124,7 @@ function discardRest(req: http.IncomingMessage, limit: number): void {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Validates a /predict body into text requests; `single` says whether the answer is one list. */
-function parsePredictBody(buf: Buffer, o: Required<Pick<ServerOptions, 'maxTextChars' | 'maxTexts' | 'defaultAggregation'>>): { requests: TextRequest[]; single: boolean } {
+function parsePredictBody(buf: Buffer, o: Required<Pick<ServerOptions, 'maxTextChars' | 'maxTexts' | 'defaultAggregation'>>): { requests: TextRequest[]; single: boolean; hf: boolean } {
   let raw: string;
   try {
     raw = utf8.decode(buf);
@@ -139,7 +140,14 @@ function parsePredictBody(buf: Buffer, o: Required<Pick<ServerOptions, 'maxTextC
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new HttpError(400, 'expected a JSON object: {"text": "..."} or {"texts": ["...", ...]}');
   }
-  const b = body as Record<string, unknown>;
+  let b: Record<string, unknown>;
+  // Hugging Face Inference's body gets its answer shape too: a list of entities (a list of lists for a list of inputs).
+  const hf = 'inputs' in body;
+  try {
+    b = fromHfInferenceBody(body as Record<string, unknown>);
+  } catch (e) {
+    throw new HttpError(400, (e as Error).message);
+  }
   const strategy = b.aggregation_strategy ?? o.defaultAggregation;
   if (!isAggregationStrategy(strategy)) {
     throw new HttpError(400, `aggregation_strategy must be one of ${AGGREGATION_STRATEGIES.join(', ')}, got ${JSON.stringify(strategy)}`);
@@ -162,7 +170,7 @@ function parsePredictBody(buf: Buffer, o: Required<Pick<ServerOptions, 'maxTextC
     if (typeof t !== 'string') throw new HttpError(400, `${where} must be a string, got ${t === null ? 'null' : typeof t}`);
     if (t.length > o.maxTextChars) throw new HttpError(413, `${where} has ${t.length} characters; the limit is ${o.maxTextChars}`);
   });
-  return { requests: (texts as string[]).map((text) => ({ text, aggregationStrategy: strategy, ignoreLabels })), single: hasText };
+  return { requests: (texts as string[]).map((text) => ({ text, aggregationStrategy: strategy, ignoreLabels })), single: hasText, hf };
 }
 
 /** An http.Server for `pipe` (call .listen yourself; port 0 picks a free one). */
@@ -205,9 +213,10 @@ export function createServer(pipe: ServedPipeline, opts: ServerOptions = {}): ht
     if (path === '/predict') {
       if (req.method !== 'POST') throw new HttpError(405, 'use POST with a JSON body');
       checkJsonContentType(req);
-      const { requests, single } = parsePredictBody(await readBody(req, o.maxBodyBytes), o);
+      const { requests, single, hf } = parsePredictBody(await readBody(req, o.maxBodyBytes), o);
       const results = await batcher.submit(requests, gone);
-      sendJson(res, 200, single ? { entities: results[0] } : { results: results.map((entities) => ({ entities })) });
+      if (hf) sendJson(res, 200, single ? results[0] : results);
+      else sendJson(res, 200, single ? { entities: results[0] } : { results: results.map((entities) => ({ entities })) });
       return;
     }
     if (path === '/health') {

@@ -45,7 +45,11 @@ export function lrAt(step: number, p: ScheduleParams): number {
   return p.baseLr * lrLambda(step, p);
 }
 
-/** HF TrainingArguments.get_warmup_steps: warmup_steps if > 0, else ceil(warmup_ratio * total). */
+/**
+ * HF TrainingArguments.get_warmup_steps: warmup_steps if >= 1; a warmup_steps below 1 is a ratio
+ * (transformers 5, which removed warmup_ratio): ceil(ratio * total); else ceil(warmup_ratio * total).
+ */
 export function resolveWarmup(args: { warmupSteps: number; warmupRatio: number }, totalSteps: number): number {
-  return args.warmupSteps > 0 ? args.warmupSteps : Math.ceil(totalSteps * args.warmupRatio);
+  if (args.warmupSteps >= 1) return args.warmupSteps;
+  return Math.ceil(totalSteps * (args.warmupSteps > 0 ? args.warmupSteps : args.warmupRatio));
 }

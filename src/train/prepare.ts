@@ -43,8 +43,12 @@ export interface TrainingData {
  * dataset_name (a hub dataset, or a local folder laid out like one) with dataset_config_name.
  * Hub options (cache, endpoint, offline, token, progress) come from the HF_* environment.
  */
-export async function readTrainingData(args: DataArgs, hub: HubOptions = {}): Promise<TrainingData> {
-  const columns = { ...(args.textColumnName ? { tokensField: args.textColumnName } : {}), ...(args.labelColumnName ? { tagsField: args.labelColumnName } : {}) };
+export async function readTrainingData(args: DataArgs, hub: HubOptions = {}, labelNames: readonly string[] | null = null): Promise<TrainingData> {
+  const columns = {
+    ...(args.textColumnName ? { tokensField: args.textColumnName } : {}), ...(args.labelColumnName ? { tagsField: args.labelColumnName } : {}),
+    // Names for integer tags in local JSON lines / CSV / parquet files (--label-names, or the model's id2label).
+    ...(labelNames ? { labelNames } : {}),
+  };
   if (args.trainFile || args.validationFile || args.testFile || !args.datasetName) {
     const spec: Partial<Record<SplitName, string>> = {};
     if (args.trainFile) spec.train = args.trainFile;
@@ -54,7 +58,7 @@ export async function readTrainingData(args: DataArgs, hub: HubOptions = {}): Pr
     const splits = await loadSplits(spec, columns);
     const first = splits.train ?? splits.validation ?? splits.test;
     if (args.datasetName && first) first.warnings.push(`dataset_name '${args.datasetName}' is ignored because data files are given`);
-    return { splits, labelNames: null };
+    return { splits, labelNames: labelNames ? [...labelNames] : null };
   }
   const ds = await loadHubDataset(args.datasetName, {
     ...hub, config: args.datasetConfigName, textColumn: args.textColumnName, labelColumn: args.labelColumnName, task: args.taskName,

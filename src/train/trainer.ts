@@ -23,7 +23,8 @@ import { TrainingProgress } from './progress.js';
 import { LogWriter } from './log-writer.js';
 import { checkOutputWritable } from './output-check.js';
 import { cleanupAtomicLeftovers } from '../io/atomic.js';
-import { checkpointDirName, checkpointStep, latestCheckpoint, newTrainerState, rotateCheckpoints, type LogRecord as TrainerStateRecord } from './trainer-state.js';
+import { checkpointDirName, latestCheckpoint, newTrainerState, rotateCheckpoints, serializeTrainerState, TRAINER_STATE_NAME, type TrainerState } from './trainer-state.js';
+import { writeFileSync } from 'node:fs';
 import { writeTrainingPlot } from './plot.js';
 
 /** A split ready for the model: features (windows) plus the word-level sentences they came from. */
@@ -52,6 +53,8 @@ export interface TrainOutput {
   globalStep: number;
   trainingLoss: number;
   metrics: LogRecord;
+  /** The checkpoint saved when training stopped on requestStop(); absent when it ran to the end. */
+  interrupted?: string;
 }
 
 export class Trainer {
@@ -71,9 +74,19 @@ export class Trainer {
   private classWeights: Tensor | null = null;
   globalStep = 0;
   epoch = 0;
-  /** The schedule's rate for a step, and the number of steps planned (set when train() starts). */
+  /** The schedule's rate for a step (set when train() starts). */
   private lrFor: (step: number) => number = () => this.args.learningRate;
-  private maxSteps = 0;
+  private plannedSteps: number | null = null;
+  private plannedEpochs: number | null = null;
+  /** Set by requestStop() (e.g. on Ctrl-C): the loop saves a checkpoint after the current step and returns. */
+  private stopRequested = false;
+  /** The checkpoint written when a stop was requested. */
+  interruptedAt: string | null = null;
+
+  /** Asks the running train() to save a checkpoint after the current step and return early. */
+  requestStop(): void {
+    this.stopRequested = true;
+  }
 
   constructor(private readonly init: TrainerInit) {
     this.model = init.model;
@@ -114,13 +127,14 @@ export class Trainer {
       numTrainEpochs: args.numTrainEpochs, maxSteps: args.maxSteps,
     });
     const totalSteps = plan.maxSteps;
+    this.plannedSteps = totalSteps;
+    this.plannedEpochs = plan.numTrainEpochs;
     const warmup = resolveWarmup(args, totalSteps);
     const logEvery = resolveStepInterval(args.loggingSteps, totalSteps);
     const evalEvery = resolveStepInterval(args.evalSteps, totalSteps);
     const saveEvery = resolveStepInterval(args.saveSteps, totalSteps);
     const lrFor = (step: number): number => lrAt(step, { type: args.lrSchedulerType, baseLr: args.learningRate, warmupSteps: warmup, totalSteps });
     this.lrFor = lrFor;
-    this.maxSteps = totalSteps;
     this.classWeights = this.resolveClassWeights(train);
 
     // Obstacles to the final save are found now, not after training; a killed run's temporary
@@ -173,6 +187,14 @@ export class Trainer {
         if (args.saveStrategy === 'steps' && step % saveEvery === 0) this.save(metrics);
         if (metrics && this.shouldStopEarly(metrics)) stop = true;
         if (step >= totalSteps) stop = true;
+        // Let signal handlers (Ctrl-C -> requestStop) run between steps.
+        await new Promise<void>((r) => setImmediate(r));
+        if (this.stopRequested && !stop) {
+          const dir = join(args.outputDir, checkpointDirName(step));
+          if (!(args.saveStrategy === 'steps' && step % saveEvery === 0)) this.save(null);
+          this.interruptedAt = dir;
+          stop = true;
+        }
         if (stop) break;
       }
       if (args.loggingStrategy === 'epoch' && stepsSinceLog > 0) {
@@ -185,6 +207,11 @@ export class Trainer {
       if (metrics && this.shouldStopEarly(metrics)) stop = true;
     }
     progress.finish();
+    if (this.interruptedAt) {
+      this.log.close();
+      this.log = null;
+      return { globalStep: this.globalStep, trainingLoss: stepsRun ? round(totalLoss / stepsRun) : 0, metrics: {}, interrupted: this.interruptedAt };
+    }
 
     if (args.loadBestModelAtEnd && this.bestCheckpoint) {
       loadCheckpoint(this.bestCheckpoint, this.model, this.optimizer);
@@ -338,40 +365,40 @@ export class Trainer {
   }
 
   /**
-   * trainer_state.json exactly as transformers' TrainerState holds it (TrainerState.load_from_json
-   * accepts it); early stopping's progress is kept as HF's EarlyStoppingCallback keeps it, plus our
-   * best evaluated value under a callback name of our own, which HF ignores.
+   * trainer_state.json in transformers' TrainerState shape (only its fields, so that
+   * TrainerState.load_from_json reads it); early stopping lives where HF keeps it, in
+   * stateful_callbacks.EarlyStoppingCallback.
    */
   trainerState(): Record<string, unknown> {
-    // The Trainer expects every exportable callback state it runs with, TrainerControl always.
-    const stateful: Record<string, unknown> = {
-      TrainerControl: {
-        args: { should_epoch_stop: false, should_evaluate: false, should_log: false, should_save: true, should_training_stop: false },
-        attributes: {},
-      },
+    const callbacks: Record<string, unknown> = {
+      TrainerControl: { args: { should_training_stop: false, should_epoch_stop: false, should_save: false, should_evaluate: false, should_log: false }, attributes: {} },
     };
     if (this.args.earlyStoppingPatience !== null) {
-      stateful.EarlyStoppingCallback = {
+      callbacks.EarlyStoppingCallback = {
         args: { early_stopping_patience: this.args.earlyStoppingPatience, early_stopping_threshold: this.args.earlyStoppingThreshold },
-        attributes: { early_stopping_patience_counter: this.args.earlyStoppingPatience - (this.patienceLeft ?? this.args.earlyStoppingPatience) },
+        attributes: { early_stopping_patience_counter: this.args.earlyStoppingPatience - (this.patienceLeft ?? this.args.earlyStoppingPatience), best_metric: this.bestEval },
       };
-      stateful.TokentuneEarlyStopping = { args: {}, attributes: { best: this.bestEval, patience_left: this.patienceLeft } };
     }
     return newTrainerState({
       best_metric: this.bestMetric,
-      best_global_step: this.bestCheckpoint === null ? null : checkpointStep(this.bestCheckpoint),
+      best_global_step: this.bestCheckpoint ? Number(/checkpoint-(\d+)$/.exec(this.bestCheckpoint)?.[1] ?? NaN) : null,
       best_model_checkpoint: this.bestCheckpoint,
       epoch: this.epoch,
       global_step: this.globalStep,
-      log_history: this.logHistory as TrainerStateRecord[],
+      log_history: this.logHistory as TrainerState['log_history'],
       logging_steps: this.args.loggingSteps,
       eval_steps: this.args.evalSteps,
       save_steps: this.args.saveSteps,
       train_batch_size: this.args.perDeviceTrainBatchSize,
-      num_train_epochs: this.args.numTrainEpochs,
-      max_steps: this.maxSteps,
-      stateful_callbacks: stateful,
+      num_train_epochs: this.plannedEpochs ?? Math.ceil(this.args.numTrainEpochs),
+      max_steps: this.plannedSteps ?? this.args.maxSteps,
+      stateful_callbacks: callbacks,
     }) as unknown as Record<string, unknown>;
+  }
+
+  /** Trainer.save_state: trainer_state.json in output_dir. */
+  saveState(): void {
+    writeFileSync(join(this.args.outputDir, TRAINER_STATE_NAME), serializeTrainerState(this.trainerState() as unknown as TrainerState));
   }
 
   private resume(dir: string): void {
@@ -382,10 +409,11 @@ export class Trainer {
     this.bestMetric = (s.best_metric as number | null) ?? null;
     this.bestCheckpoint = (s.best_model_checkpoint as string | null) ?? null;
     this.logHistory.push(...((s.log_history as LogRecord[]) ?? []));
-    // Early stopping as we keep it (tokentune 0.1 wrote a top-level `early_stopping`).
-    const callbacks = (s.stateful_callbacks ?? {}) as Record<string, { attributes?: Record<string, unknown> }>;
-    const es = (callbacks.TokentuneEarlyStopping?.attributes ?? s.early_stopping) as { best: number | null; patience_left: number | null } | undefined;
-    if (es) { this.bestEval = es.best; this.patienceLeft = es.patience_left; }
+    const es = (s.stateful_callbacks as Record<string, { attributes?: { early_stopping_patience_counter?: number; best_metric?: number | null } }> | undefined)?.EarlyStoppingCallback?.attributes;
+    if (es && this.args.earlyStoppingPatience !== null) {
+      this.bestEval = es.best_metric ?? null;
+      this.patienceLeft = this.args.earlyStoppingPatience - (es.early_stopping_patience_counter ?? 0);
+    }
   }
 
   private resolveClassWeights(train: EncodedSplit): Tensor | null {

@@ -72,6 +72,8 @@ export interface TrainingArguments {
   configName: string | null;
   tokenizerName: string | null;
   ignoreMismatchedSizes: boolean;
+  /** null: decided from the vocabulary when training from scratch (a vocab with capitals is cased). */
+  doLowerCase: boolean | null;
   // Data (run_ner.py DataTrainingArguments)
   taskName: string;
   datasetName: string | null;
@@ -89,6 +91,8 @@ export interface TrainingArguments {
   maxTrainSamples: number | null;
   maxEvalSamples: number | null;
   maxPredictSamples: number | null;
+  /** A file of label names, one per line (id order), for data with integer tags. */
+  labelNames: string | null;
 }
 
 /** Before resolution evalSteps may be unset. */
@@ -101,7 +105,7 @@ export type OptionType =
   | { kind: 'string'; nullable?: boolean }
   | { kind: 'enum'; values: readonly string[] }
   /** A positive integer, or a ratio in (0, 1) of the total number of training steps (HF). */
-  | { kind: 'steps'; nullable?: boolean }
+  | { kind: 'steps'; nullable?: boolean; allowZero?: boolean }
   /** null, true (latest checkpoint) or a folder path. */
   | { kind: 'resume' }
   /** null, 'balanced' or a list of non-negative numbers. */
@@ -177,7 +181,7 @@ const SPECS: { [K in keyof RawTrainingArguments]: SpecFields<RawTrainingArgument
   maxGradNorm: { type: { kind: 'float', min: 0 }, default: 1.0, group: 'optimizer', help: 'Clip the global gradient norm to this value (0: no clipping).' },
 
   lrSchedulerType: { type: { kind: 'enum', values: ['linear', 'cosine', 'constant', 'constant_with_warmup'] }, default: 'linear', group: 'schedule', help: 'Learning-rate schedule.' },
-  warmupSteps: { type: { kind: 'int', min: 0 }, default: 0, group: 'schedule', help: 'Linear warmup over this many steps (overrides warmup_ratio).' },
+  warmupSteps: { type: { kind: 'steps', allowZero: true }, default: 0, group: 'schedule', help: 'Linear warmup over this many steps (overrides warmup_ratio); below 1: a ratio of the total steps, as in transformers 5.' },
   warmupRatio: { type: { kind: 'float', min: 0, max: 1 }, default: 0, group: 'schedule', help: 'Linear warmup over this fraction of the total steps.' },
 
   evalStrategy: { type: STRATEGY, default: 'no', group: 'logging', help: 'When to evaluate during training.', aliases: ['evaluation_strategy'] },
@@ -201,6 +205,7 @@ const SPECS: { [K in keyof RawTrainingArguments]: SpecFields<RawTrainingArgument
   configName: { type: STR_OR_NULL, default: null, group: 'model', help: 'Model config, if not the one of model_name_or_path.' },
   tokenizerName: { type: STR_OR_NULL, default: null, group: 'model', help: 'Tokenizer, if not the one of model_name_or_path.' },
   ignoreMismatchedSizes: { type: BOOL, default: false, group: 'model', help: 'Re-initialise weights whose shape differs (e.g. a classifier with another label count).' },
+  doLowerCase: { type: BOOL, default: null, group: 'model', help: 'Lowercase text in the tokenizer built from --tokenizer-name vocab.txt (default: from the vocabulary: cased when it has uppercase entries).' },
 
   taskName: { type: { kind: 'enum', values: ['ner', 'pos', 'chunk'] }, default: 'ner', group: 'data', help: 'Task: ner, pos or chunk.' },
   // Help of the three lines below: data/hub-dataset.ts (loading by name; columns chosen by name, never by position).
@@ -219,9 +224,10 @@ const SPECS: { [K in keyof RawTrainingArguments]: SpecFields<RawTrainingArgument
   maxTrainSamples: { type: COUNT_OR_NULL, default: null, group: 'data', help: 'Use only the first N training examples.' },
   maxEvalSamples: { type: COUNT_OR_NULL, default: null, group: 'data', help: 'Use only the first N evaluation examples.' },
   maxPredictSamples: { type: COUNT_OR_NULL, default: null, group: 'data', help: 'Use only the first N test examples.' },
+  labelNames: { type: STR_OR_NULL, default: null, group: 'data', help: 'File with one label name per line, in id order, for data whose tags are integers (default: the model config\'s id2label).' },
 };
 // greaterIsBetter is the one bool that may be unset (derived from the metric name).
-const NULLABLE_BOOLS = new Set<keyof TrainingArguments>(['greaterIsBetter']);
+const NULLABLE_BOOLS = new Set<keyof TrainingArguments>(['greaterIsBetter', 'doLowerCase']);
 
 /** camelCase / kebab-case / snake_case -> snake_case (`adamBeta1` -> `adam_beta1`). */
 export function toSnakeCase(name: string): string {
@@ -269,6 +275,9 @@ const U = (
   harmless?: readonly (string | number | boolean)[],
 ): UnsupportedSpec[] => names.split(/\s+/).map((name) => ({ name, action, takesValue, reason, ...(harmless ? { harmless } : {}) }));
 
+// transformers 5's AcceleratorConfig() as to_dict() writes it (compared as JSON text).
+const ACCELERATOR_DEFAULT = JSON.stringify({ split_batches: false, dispatch_batches: null, even_batches: true, use_seedable_sampler: true, non_blocking: false, gradient_accumulation_kwargs: null });
+
 export const UNSUPPORTED_OPTIONS: readonly UnsupportedSpec[] = [
   ...U('fp16 fp16_full_eval bf16_full_eval tf32', 'error', false, 'tokentune trains in float32, or with --bf16 in bf16 mixed precision (float32 weights); float16 and pure-bf16 evaluation are not supported'),
   ...U('deepspeed fsdp fsdp_config', 'error', true, 'distributed / sharded training is not supported; tokentune runs in one process'),
@@ -293,11 +302,20 @@ export const UNSUPPORTED_OPTIONS: readonly UnsupportedSpec[] = [
   ...U('ddp_timeout', 'warn', true, 'single process only; ignored', [1800]),
   ...U('log_level log_level_replica', 'warn', true, 'ignored', ['passive', 'warning', 'info']),
   ...U('log_on_each_node logging_nan_inf_filter save_on_each_node skip_memory_metrics remove_unused_columns eval_do_concat_batches save_safetensors', 'warn', false, 'ignored', [true]),
-  ...U('hub_model_id hub_token hub_strategy hub_private_repo hub_always_push', 'warn', true, 'no Hub upload; ignored', ['every_save']),
+  ...U('hub_model_id hub_strategy hub_private_repo hub_always_push', 'warn', true, 'no Hub upload; ignored', ['every_save']),
   ...U('overwrite_cache cache_dir model_revision token use_auth_token trust_remote_code', 'warn', true, 'no download cache options; ignored', ['main']),
-  ...U('include_inputs_for_metrics include_for_metrics include_num_input_tokens_seen ignore_data_skip full_determinism save_only_model restore_callback_states_from_checkpoint batch_eval_metrics average_tokens_across_devices', 'warn', false, 'ignored'),
-  ...U('eval_accumulation_steps torch_empty_cache_steps past_index label_names length_column_name', 'warn', true, 'ignored', [-1, 'length']),
-  ...U('tpu_num_cores tpu_metrics_debug debug ray_scope mp_parameters accelerator_config', 'warn', true, 'ignored', ['last']),
+  ...U('include_inputs_for_metrics include_for_metrics include_num_input_tokens_seen ignore_data_skip full_determinism save_only_model restore_callback_states_from_checkpoint batch_eval_metrics', 'warn', false, 'ignored'),
+  ...U('average_tokens_across_devices', 'warn', false, 'single process only; ignored', [true]),
+  ...U('eval_accumulation_steps torch_empty_cache_steps past_index length_column_name', 'warn', true, 'ignored', [-1, 'length']),
+  ...U('tpu_num_cores tpu_metrics_debug debug ray_scope mp_parameters', 'warn', true, 'ignored', ['last']),
+  // transformers 5 fields that a full TrainingArguments(...).to_dict() dump carries at their defaults.
+  ...U('accelerator_config', 'warn', true, 'single process only; ignored', [ACCELERATOR_DEFAULT]),
+  ...U('parallelism_config optim_target_modules gradient_checkpointing_kwargs liger_kernel_config hub_revision trackio_space_id trackio_bucket_id trackio_static_space_id dataloader_multiprocessing_context ddp_static_graph', 'warn', true, 'ignored'),
+  ...U('use_cache eval_use_gather_object enable_jit_checkpoint', 'warn', false, 'ignored'),
+  ...U('project', 'warn', true, 'experiment trackers are not supported; ignored', ['huggingface']),
+  ...U('hub_token', 'warn', true, 'no Hub upload; ignored', ['<HUB_TOKEN>']),
+  ...U('dataloader_in_order', 'warn', false, 'batches are always taken in sampler order; ignored', [true]),
+  ...U('train_sampling_strategy', 'warn', true, 'tokentune samples randomly (or by length with group_by_length); ignored', ['random']),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -426,6 +444,8 @@ export function coerceOption(spec: OptionSpec, value: unknown, origin?: ValueOri
     }
     case 'string': {
       if (typeof value === 'string') return value;
+      // HF's own label_names is a list of input keys (['labels']); tokentune's is a file of tag names.
+      if (spec.key === 'labelNames' && Array.isArray(value)) return null;
       // YAML turns `dataset_name: 2024` into a number; a name is still meant.
       if (typeof value === 'number' && Number.isFinite(value)) return String(value);
       return fail('a string');
@@ -438,7 +458,8 @@ export function coerceOption(spec: OptionSpec, value: unknown, origin?: ValueOri
     case 'steps': {
       const n = coerceNumber(value);
       if (n === null) return fail('a number of steps');
-      if (!(n > 0)) return fail('a number of steps > 0 (or a ratio in (0, 1))');
+      if (n === 0 && t.allowZero) return 0;
+      if (!(n > 0)) return fail(`a number of steps ${t.allowZero ? '>= 0' : '> 0'} (or a ratio in (0, 1))`);
       if (n >= 1 && !Number.isSafeInteger(n)) return fail('an integer number of steps (or a ratio in (0, 1))');
       return n;
     }
@@ -594,7 +615,7 @@ function mergeMapping(
 function isHarmless(u: UnsupportedSpec, value: unknown): boolean {
   if (value === null || value === undefined || value === false || value === 0 || value === '') return true;
   if (Array.isArray(value)) return value.length === 0 || (value.length === 1 && isHarmless(u, value[0]));
-  if (typeof value === 'object') return Object.keys(value as object).length === 0;
+  if (typeof value === 'object') return Object.keys(value as object).length === 0 || (u.harmless?.includes(JSON.stringify(value)) ?? false);
   if (typeof value === 'string') {
     const w = value.trim().toLowerCase();
     if (['none', 'null', 'no', 'false', 'f', 'n', '0', ''].includes(w)) return true;

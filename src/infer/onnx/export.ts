@@ -37,7 +37,10 @@ export function exportOnnx(model: TokenClassifier, tokenizer: WordPieceTokenizer
   const modelBytes = writeModelFile(modelPath, def);
   const files = ['onnx/model.onnx', 'config.json'];
   const warnings: string[] = [];
-  writeFileAtomic(join(outDir, 'config.json'), JSON.stringify(configToJson(model.config, model.architecture), null, 2) + '\n');
+  // transformers.js reads its loading options from config.json; in a browser it otherwise asks for
+  // onnx/model_quantized.onnx (dtype q8). dtype fp32 points it at the model.onnx written here.
+  const configJson = { ...configToJson(model.config, model.architecture), 'transformers.js_config': { dtype: 'fp32' } };
+  writeFileAtomic(join(outDir, 'config.json'), JSON.stringify(configJson, null, 2) + '\n');
 
   if (tokenizer) {
     const rows = model.config.vocabSize;
