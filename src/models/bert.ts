@@ -174,7 +174,7 @@ export class BertForTokenClassification {
 }
 
 /** Gives each dropout call of a forward pass its own seed, derived from the step's seed. */
-class DropoutSites {
+export class DropoutSites {
   private n = 0;
   constructor(private readonly opts: ForwardOptions) {}
   apply(x: Tensor, p: number): Tensor {

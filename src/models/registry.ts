@@ -5,6 +5,8 @@
 import type { Tensor } from '../engine/index.js';
 import { BertForTokenClassification, bertParamSpecs, type ForwardOptions, type TokenBatch } from './bert.js';
 import type { ModelConfig } from './config.js';
+import { DebertaV2ForTokenClassification, debertaV2ParamSpecs } from './deberta-v2.js';
+import { withDebertaV2Defaults } from './deberta-v2-config.js';
 import type { ParamSpec } from './init.js';
 
 /** What the trainer and the pipeline need from a token classifier. */
@@ -32,6 +34,12 @@ const architectures: Record<string, Architecture> = {
     prefix: 'bert',
     paramSpecs: (cfg, n) => bertParamSpecs(cfg, n),
     build: (cfg, params) => new BertForTokenClassification(cfg, params),
+  },
+  'deberta-v2': {
+    name: DebertaV2ForTokenClassification.architecture,
+    prefix: 'deberta',
+    paramSpecs: (cfg, n) => debertaV2ParamSpecs(withDebertaV2Defaults(cfg), n),
+    build: (cfg, params) => new DebertaV2ForTokenClassification(withDebertaV2Defaults(cfg), params),
   },
 };
 
