@@ -93,10 +93,12 @@ for (const name of CASES) {
     }
     close('adamw losses', losses, f.get('adamw.losses').data, 1e-5);
     for (const [pname, p] of model.parameters()) {
-      // Key biases (key_proj and pos_key_proj: q . b is the same for every key of a query row, in
-      // c2p too): their true gradient is 0 (softmax ignores a per-row constant) and Adam normalises
-      // the rounding noise, so they are only determined to 3 steps of lr (see bert-tiny's README).
-      if (/attention\.self\.(pos_)?key_proj\.bias$/.test(pname)) close(`adamw3 ${pname}`, p.f, f.get(`adamw3.${pname}`).data, 3e-3);
+      // Parameters whose true gradient is 0 (a per-query-row constant the softmax ignores: the key
+      // bias without p2c, pos_key_proj's bias, the relative LayerNorm's bias with c2p only) hold
+      // rounding noise of ~1e-9 in torch; Adam normalises it into steps of up to lr, so after three
+      // steps they are only determined to 3 * lr (as bert-tiny's key bias, see its README).
+      const ref = f.get(`grad.${pname}`).data;
+      if (Math.max(...Array.from(ref, Math.abs)) < 1e-8) close(`adamw3 ${pname}`, p.f, f.get(`adamw3.${pname}`).data, 3e-3);
       else close(`adamw3 ${pname}`, p.f, f.get(`adamw3.${pname}`).data, 1e-5);
     }
   });
@@ -167,7 +169,7 @@ test('training mode: dropout on everything still gives finite logits and gradien
 });
 
 test('disentangledAttention: gradients equal float64 finite differences (c2p + p2c, padding, both layouts)', () => {
-  const B = 2, T = 5, nh = 2, d = 3, H = nh * d, S2 = 6;
+  const B = 2, T = 5, nh = 2, d = 3, H = nh * d, S2 = 8;
   const maskData = Float64Array.from([0, 0, 0, 0, 0, 0, 0, 0, MASK_MIN, MASK_MIN]);
   const mask = Tensor.from(maskData, [B, T]);
   const relIndex = relativeIndex(T, debertaV2Options(parseConfig({ model_type: 'deberta-v2', relative_attention: true, position_buckets: 4, max_relative_positions: 8, pos_att_type: ['c2p', 'p2c'] })));
