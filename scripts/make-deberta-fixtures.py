@@ -12,6 +12,11 @@ logits, loss, every parameter gradient and the parameters after three torch.opti
 transformers' log-bucket relative positions for several (position_buckets, max_relative_positions)
 settings over sequence lengths up to 512.
 
+--e2e-model DIR VOCAB writes a randomly initialised DeBERTa-v3-shaped model (hidden 128, 2 layers,
+position_buckets 256, no token types) to DIR with transformers' save_pretrained and, until the
+SentencePiece tokenizer lands, the WordPiece vocabulary VOCAB (vocab_size matches it): what the
+end-to-end `tokentune train` check on WNUT-17 starts from. Nothing of it is committed.
+
 --check-ours loads a folder that tokentune saved (OURS_DIR) with AutoModelForTokenClassification
 and compares its logits on the fixture batch with the reference folder REF_DIR's io.safetensors.
 
@@ -188,8 +193,28 @@ def check_ours(ours, ref):
         sys.exit(1)
 
 
+def make_e2e_model(out, vocab):
+    import shutil
+    with open(vocab, encoding="utf-8") as f:
+        n = sum(1 for _ in f)
+    torch.manual_seed(SEED)
+    cfg = DebertaV2Config(vocab_size=n, hidden_size=128, num_hidden_layers=2, num_attention_heads=4,
+                          intermediate_size=256, max_position_embeddings=512, relative_attention=True,
+                          position_buckets=256, share_att_key=True, pos_att_type=["p2c", "c2p"],
+                          norm_rel_ebd="layer_norm", position_biased_input=False, type_vocab_size=0,
+                          layer_norm_eps=1e-7, pad_token_id=0)
+    DebertaV2ForTokenClassification(cfg).save_pretrained(out)
+    shutil.copy(vocab, os.path.join(out, "vocab.txt"))
+    with open(os.path.join(out, "tokenizer_config.json"), "w") as f:
+        json.dump({"do_lower_case": False, "model_max_length": 512}, f)
+    print(f"{out}: DebertaV2ForTokenClassification, vocab {n}")
+
+
 if __name__ == "__main__":
     torch.set_num_threads(1)
+    if len(sys.argv) == 4 and sys.argv[1] == "--e2e-model":
+        make_e2e_model(sys.argv[2], sys.argv[3])
+        sys.exit(0)
     if len(sys.argv) == 4 and sys.argv[1] == "--check-ours":
         check_ours(sys.argv[2], sys.argv[3])
         sys.exit(0)
