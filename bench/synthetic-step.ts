@@ -5,14 +5,23 @@
  * labels, all-ones mask), so the figures compare with PyTorch's.
  */
 import { Tensor, Rng } from '../src/engine/index.js';
-import { BertForTokenClassification, makeConfig, type TokenBatch } from '../src/models/index.js';
+import { BertForTokenClassification, architectureFor, initParameters, makeConfig, parseConfig, type TokenBatch, type TokenClassifier } from '../src/models/index.js';
 import { AdamW } from '../src/train/optimizer.js';
 
 export const LR = 1.5e-5;
+
+/** Config fields per model_type beyond the sizes, as hf_step.py sets them. */
+const ARCH_FIELDS: Record<string, Record<string, unknown>> = {
+  // DeBERTa-v3 settings; DebertaV2Config's defaults otherwise (no token types, LayerNorm eps 1e-7).
+  'deberta-v2': {
+    model_type: 'deberta-v2', relative_attention: true, position_buckets: 256, norm_rel_ebd: 'layer_norm', share_att_key: true,
+    pos_att_type: ['p2c', 'c2p'], position_biased_input: false, max_relative_positions: -1, type_vocab_size: 0, layer_norm_eps: 1e-7,
+  },
+};
 const LABELS = 9, VOCAB = 28996;
 
 export interface SyntheticStep {
-  model: BertForTokenClassification;
+  model: TokenClassifier;
   /** AdamW (lr 1.5e-5, betas 0.9/0.999, eps 1e-8, no weight decay), or null when not training. */
   opt: AdamW | null;
   batch: TokenBatch;
@@ -20,12 +29,20 @@ export interface SyntheticStep {
 }
 
 export function syntheticStep(layers: number, hidden: number, heads: number, inter: number, B: number, T: number,
-  train: boolean): SyntheticStep {
-  const config = makeConfig({
+  train: boolean, modelType = 'bert'): SyntheticStep {
+  const fields = {
     vocab_size: VOCAB, hidden_size: hidden, num_hidden_layers: layers, num_attention_heads: heads, intermediate_size: inter,
     id2label: Object.fromEntries(Array.from({ length: LABELS }, (_, i) => [String(i), `L${i}`])),
-  });
-  const model = BertForTokenClassification.create(config, 0);
+  };
+  let model: TokenClassifier;
+  if (modelType === 'bert') {
+    model = BertForTokenClassification.create(makeConfig(fields), 0);
+  } else {
+    // Other architectures with the settings ../shared/bench/hf_step.py gives transformers.
+    const config = parseConfig({ ...fields, ...(ARCH_FIELDS[modelType] ?? { model_type: modelType }) }, modelType);
+    const arch = architectureFor(config);
+    model = arch.build(config, initParameters(arch.paramSpecs(config, LABELS), config.initializerRange, 0));
+  }
   const opt = train ? new AdamW(model.parameters(), { lr: LR, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 }) : null;
   const rng = Rng.fromSeed(1);
   const batch: TokenBatch = {

@@ -1,16 +1,16 @@
 /**
  * One measured configuration of a BERT token-classification training step (or inference
  * forward), run in its own process so its peak RSS is its own. Prints one JSON line.
- * Usage: node dist/bench/train-step.js LAYERS HIDDEN HEADS INTER MODE(train|infer) STEPS [BATCH] [SEQ] [fp32|bf16]
+ * Usage: node dist/bench/train-step.js LAYERS HIDDEN HEADS INTER MODE(train|infer) STEPS [BATCH] [SEQ] [fp32|bf16] [MODEL_TYPE]
  * (bf16: matmuls in bf16 with float32 accumulation and master weights, ops.setMatmulPrecision).
  */
 import { backward, noGrad, ops, tidy, kernels } from '../src/engine/index.js';
 import { LR, syntheticStep } from './synthetic-step.js';
 
-const [layers, hidden, heads, inter, mode = 'train', steps = '3', batchArg = '16', seqArg = '128', precision = 'fp32'] = process.argv.slice(2);
+const [layers, hidden, heads, inter, mode = 'train', steps = '3', batchArg = '16', seqArg = '128', precision = 'fp32', modelType = 'bert'] = process.argv.slice(2);
 ops.setMatmulPrecision(precision as ops.MatmulPrecision);
 const B = Number(batchArg), T = Number(seqArg);
-const { model, opt, batch, labels: labelTensor } = syntheticStep(Number(layers), Number(hidden), Number(heads), Number(inter), B, T, mode === 'train');
+const { model, opt, batch, labels: labelTensor } = syntheticStep(Number(layers), Number(hidden), Number(heads), Number(inter), B, T, mode === 'train', modelType);
 const phases = { forward: 0, backward: 0, optimizer: 0 };
 
 function step(seed: number): void {
