@@ -68,29 +68,42 @@ export function disentangledAttention(q: Tensor, k: Tensor, v: Tensor, posKey: T
   const padRow = new Uint8Array(B * T);
   for (let i = 0; i < B * T; i++) padRow[i] = mask.f[i] !== 0 ? 1 : 0;
 
+  // Only the rows of posKey / posQuery that R uses enter the products ([rlo, rhi]: for T below the
+  // span that is 2T - 1 of the 2 * span rows), and the products cover all B sequences at once:
+  // relK[h] = q_h posKey_h^T and relQ[h] = k_h posQuery_h^T, [B * T, used rows] per head.
+  let rlo = 0, rhi = -1;
+  if (pos.length) {
+    rlo = S2; rhi = 0;
+    for (let i = 0; i < TT; i++) { if (R[i] < rlo) rlo = R[i]; if (R[i] > rhi) rhi = R[i]; }
+  }
+  const SU = rhi - rlo + 1, BT = B * T, RS = BT * SU;
+  const Ru = new Int32Array(TT);
+  for (let i = 0; i < TT; i++) Ru[i] = R[i] - rlo;
+  const relK = posKey ? scratch(dt, nh * RS) : null, relQ = posQuery ? scratch(dt, nh * RS) : null;
+  if (relK) gemm(false, true, BT, SU, d, 1, q.f, H, d, posKey!.f.subarray(rlo * H), H, d, 0, relK.f, SU, RS, nh);
+  if (relQ) gemm(false, true, BT, SU, d, 1, k.f, H, d, posQuery!.f.subarray(rlo * H), H, d, 0, relQ.f, SU, RS, nh);
+
   const probs = Tensor.empty([B, nh, T, T], dt);
-  const scores = scratch(dt, nh * TT), rel = S2 ? scratch(dt, nh * T * S2) : null;
+  const scores = scratch(dt, nh * TT);
   const sf = scores.f, pf = probs.f;
   for (let b = 0; b < B; b++) {
     const qb = q.f.subarray(b * T * H), kb = k.f.subarray(b * T * H);
     gemm(false, true, T, T, d, 1, qb, H, d, kb, H, d, 0, sf, T, TT, nh);
-    if (posKey) {
-      const rf = rel!.f;
-      gemm(false, true, T, S2, d, 1, qb, H, d, posKey.f, H, d, 0, rf, S2, T * S2, nh);
+    if (relK) {
+      const rf = relK.f;
       for (let h = 0; h < nh; h++) {
         for (let i = 0; i < T; i++) {
-          const s0 = h * TT + i * T, r0 = (h * T + i) * S2, x0 = i * T;
-          for (let j = 0; j < T; j++) sf[s0 + j] += rf[r0 + R[x0 + j]];
+          const s0 = h * TT + i * T, r0 = h * RS + (b * T + i) * SU, x0 = i * T;
+          for (let j = 0; j < T; j++) sf[s0 + j] += rf[r0 + Ru[x0 + j]];
         }
       }
     }
-    if (posQuery) {
-      const rf = rel!.f;
-      gemm(false, true, T, S2, d, 1, kb, H, d, posQuery.f, H, d, 0, rf, S2, T * S2, nh);
+    if (relQ) {
+      const rf = relQ.f;
       for (let h = 0; h < nh; h++) {
         for (let i = 0; i < T; i++) {
-          const s0 = h * TT + i * T, x0 = i * T, r0 = h * T * S2;
-          for (let j = 0; j < T; j++) sf[s0 + j] += rf[r0 + j * S2 + R[x0 + j]];
+          const s0 = h * TT + i * T, x0 = i * T, r0 = h * RS + b * T * SU;
+          for (let j = 0; j < T; j++) sf[s0 + j] += rf[r0 + j * SU + Ru[x0 + j]];
         }
       }
     }
@@ -101,7 +114,8 @@ export function disentangledAttention(q: Tensor, k: Tensor, v: Tensor, posKey: T
     }
   }
   scores.dispose();
-  rel?.dispose();
+  relK?.dispose();
+  relQ?.dispose();
 
   const ctx = Tensor.empty(q.shape, dt);
   const dropped = (): Tensor | null => {
@@ -146,38 +160,46 @@ export function disentangledAttention(q: Tensor, k: Tensor, v: Tensor, posKey: T
           for (let h = 0; h < nh; h++) ds.fill(0, (b * nh + h) * TT + i * T, (b * nh + h) * TT + (i + 1) * T);
         }
       }
-      const drel = S2 ? scratch(dt, nh * T * S2) : null;
+      // Content terms per sequence; then the relative terms' gathers are scattered back into
+      // [heads, B * T, used rows] and go through one product per head over all sequences.
+      const dRelK = posKey && (gq || gpk) ? zeroed(dt, nh * RS) : null;
+      const dRelQ = posQuery && (gk || gpq) ? zeroed(dt, nh * RS) : null;
       for (let b = 0; b < B; b++) {
-        const dsb = ds.subarray(b * nh * TT), qb = q.f.subarray(b * T * H), kb = k.f.subarray(b * T * H);
-        const dqb = gq?.buf.subarray(b * T * H), dkb = gk?.buf.subarray(b * T * H);
-        if (dqb) gemm(false, false, T, d, T, 1, dsb, T, TT, kb, H, d, gq!.beta, dqb, H, d, nh);
-        if (dkb) gemm(true, false, T, d, T, 1, dsb, T, TT, qb, H, d, gk!.beta, dkb, H, d, nh);
-        if (posKey && (dqb || gpk)) {
-          const dr = drel!.f;
-          dr.fill(0);
+        const dsb = ds.subarray(b * nh * TT);
+        if (gq) gemm(false, false, T, d, T, 1, dsb, T, TT, k.f.subarray(b * T * H), H, d, gq.beta, gq.buf.subarray(b * T * H), H, d, nh);
+        if (gk) gemm(true, false, T, d, T, 1, dsb, T, TT, q.f.subarray(b * T * H), H, d, gk.beta, gk.buf.subarray(b * T * H), H, d, nh);
+        if (dRelK) {
+          const dr = dRelK.f;
           for (let h = 0; h < nh; h++) {
             for (let i = 0; i < T; i++) {
-              const s0 = h * TT + i * T, r0 = (h * T + i) * S2, x0 = i * T;
-              for (let j = 0; j < T; j++) dr[r0 + R[x0 + j]] += dsb[s0 + j];
+              const s0 = h * TT + i * T, r0 = h * RS + (b * T + i) * SU, x0 = i * T;
+              for (let j = 0; j < T; j++) dr[r0 + Ru[x0 + j]] += dsb[s0 + j];
             }
           }
-          if (dqb) gemm(false, false, T, d, S2, 1, dr, S2, T * S2, posKey.f, H, d, 1, dqb, H, d, nh);
-          if (gpk) gemm(true, false, S2, d, T, 1, dr, S2, T * S2, qb, H, d, b === 0 ? gpk.beta : 1, gpk.buf, H, d, nh);
         }
-        if (posQuery && (dkb || gpq)) {
-          const dr = drel!.f;
-          dr.fill(0);
+        if (dRelQ) {
+          const dr = dRelQ.f;
           for (let h = 0; h < nh; h++) {
             for (let i = 0; i < T; i++) {
-              const s0 = h * TT + i * T, x0 = i * T, r0 = h * T * S2;
-              for (let j = 0; j < T; j++) dr[r0 + j * S2 + R[x0 + j]] += dsb[s0 + j];
+              const s0 = h * TT + i * T, x0 = i * T, r0 = h * RS + b * T * SU;
+              for (let j = 0; j < T; j++) dr[r0 + j * SU + Ru[x0 + j]] += dsb[s0 + j];
             }
           }
-          if (dkb) gemm(false, false, T, d, S2, 1, dr, S2, T * S2, posQuery.f, H, d, 1, dkb, H, d, nh);
-          if (gpq) gemm(true, false, S2, d, T, 1, dr, S2, T * S2, kb, H, d, b === 0 ? gpq.beta : 1, gpq.buf, H, d, nh);
         }
       }
-      drel?.dispose();
+      // dX += dRel posRows; dPos[rows rlo..rhi] += dRel^T X. The position gradient's other rows get
+      // nothing: a fresh (beta 0) buffer is zeroed first.
+      const relBack = (dRel: Tensor, x: Tensor, gx: typeof gq, posT: Tensor, gp: typeof gq): void => {
+        if (gx) gemm(false, false, BT, d, SU, 1, dRel.f, SU, RS, posT.f.subarray(rlo * H), H, d, 1, gx.buf, H, d, nh);
+        if (gp) {
+          if (gp.beta === 0) gp.buf.fill(0);
+          gemm(true, false, SU, d, BT, 1, dRel.f, SU, RS, x.f, H, d, 1, gp.buf.subarray(rlo * H), H, d, nh);
+        }
+      };
+      if (dRelK) relBack(dRelK, q, gq, posKey!, gpk);
+      if (dRelQ) relBack(dRelQ, k, gk, posQuery!, gpq);
+      dRelK?.dispose();
+      dRelQ?.dispose();
       dS.dispose();
     });
   } else {
@@ -197,6 +219,12 @@ function heads(gemm: GemmFn): GemmFn {
       gemm(tA, tB, m, n, k, alpha, a.subarray(i * sA), lda, 0, b.subarray(i * sB), ldb, 0, beta, c.subarray(i * sC), ldc, 0, 1);
     }
   };
+}
+
+function zeroed(dt: DType, size: number): Tensor {
+  const t = scratch(dt, size);
+  t.f.fill(0);
+  return t;
 }
 
 /** A pooled scratch buffer that the caller overwrites completely (no zero fill). */
