@@ -14,9 +14,10 @@
  * minimum gives exactly 0, as here), and a padded query row has every score equal: its
  * probabilities are uniform 1/T over all keys and, being constants, pass no gradient back.
  *
- * The two gathers are done on [T, 2 * span] products per head (q posKey^T, k posQuery^T; GEMMs)
- * and their backward is a scatter-add into the same shape followed by two GEMMs, so nothing of
- * size [B, heads, T, 2 * span] is kept: only the probabilities [B, heads, T, T] are saved.
+ * The two gathers read products q posKey^T and k posQuery^T (GEMMs, per head over all sequences,
+ * over only the position rows the index uses: 2T - 1 rows while T is below the span); backward
+ * scatters into the same shape and applies two GEMMs per term. These products are transient: only
+ * the probabilities [B, heads, T, T] are saved for backward.
  */
 import { needsGrad, record, gradForGemm } from '../autograd.js';
 import { kernelsFor } from '../backend.js';
