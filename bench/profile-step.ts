@@ -1,13 +1,13 @@
 /**
  * Per-kernel time of one BERT training step (issue: profile first). Wraps every kernel of the active
  * backend with a timer keyed by kernel name and runs a few steps; prints a table sorted by time.
- * Usage: node dist/bench/profile-step.js LAYERS HIDDEN HEADS INTER [STEPS] [BATCH] [SEQ] [fp32|bf16]
+ * Usage: node dist/bench/profile-step.js LAYERS HIDDEN HEADS INTER [STEPS] [BATCH] [SEQ] [fp32|bf16] [MODEL_TYPE]
  * PROFILE_GEMM_SHAPES=1 splits GEMM time by shape.
  */
 import { backward, ops, tidy, kernels, setKernels, type Kernels } from '../src/engine/index.js';
 import { LR, syntheticStep } from './synthetic-step.js';
 
-const [layers = '4', hidden = '256', heads = '4', inter = '1024', steps = '3', batchArg = '16', seqArg = '128', precision = 'fp32'] = process.argv.slice(2);
+const [layers = '4', hidden = '256', heads = '4', inter = '1024', steps = '3', batchArg = '16', seqArg = '128', precision = 'fp32', modelType = 'bert'] = process.argv.slice(2);
 ops.setMatmulPrecision(precision as ops.MatmulPrecision);
 const B = Number(batchArg), T = Number(seqArg);
 const base = kernels();
@@ -27,7 +27,7 @@ for (const [name, fn] of Object.entries(Object.getPrototypeOf(base) === Object.p
   };
 }
 setKernels(wrapped as unknown as Kernels);
-const { model, opt, batch, labels } = syntheticStep(Number(layers), Number(hidden), Number(heads), Number(inter), B, T, true);
+const { model, opt, batch, labels } = syntheticStep(Number(layers), Number(hidden), Number(heads), Number(inter), B, T, true, modelType);
 function step(seed: number): void {
   tidy(() => backward(ops.crossEntropy(model.forward(batch, { training: true, dropoutSeed: seed }), labels)));
   opt!.fusedStep(LR, 1);

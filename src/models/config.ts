@@ -117,7 +117,7 @@ export function parseConfig(json: unknown, source = 'config.json'): ModelConfig 
     attentionProbsDropoutProb: num('attention_probs_dropout_prob', 0, 0.999),
     classifierDropout: get('classifier_dropout') === null ? null : num('classifier_dropout', 0, 0.999),
     maxPositionEmbeddings: int('max_position_embeddings'),
-    typeVocabSize: int('type_vocab_size'),
+    typeVocabSize: int('type_vocab_size', 0), // DeBERTa-v3 has none
     layerNormEps: num('layer_norm_eps', 0, 1),
     initializerRange: num('initializer_range', 0, 10),
     padTokenId: int('pad_token_id', 0),

@@ -6,3 +6,5 @@ export { initParameter, initParameters, type ParamSpec } from './init.js';
 export { RobertaForTokenClassification, XLMRobertaForTokenClassification, robertaParamSpecs, robertaPositionIds } from './roberta.js';
 export { DistilBertForTokenClassification, distilbertParamSpecs } from './distilbert.js';
 export { EncoderForTokenClassification, type LayerNames } from './encoder.js';
+export { DebertaV2ForTokenClassification, debertaV2ParamSpecs } from './deberta-v2.js';
+export { debertaV2Options, logBucketPosition, relativeIndex, withDebertaV2Defaults, type DebertaV2Options } from './deberta-v2-config.js';

@@ -7,6 +7,8 @@ import { BertForTokenClassification, bertParamSpecs, type ForwardOptions, type T
 import { RobertaForTokenClassification, XLMRobertaForTokenClassification, robertaParamSpecs } from './roberta.js';
 import { DistilBertForTokenClassification, distilbertParamSpecs } from './distilbert.js';
 import type { ModelConfig } from './config.js';
+import { DebertaV2ForTokenClassification, debertaV2ParamSpecs } from './deberta-v2.js';
+import { withDebertaV2Defaults } from './deberta-v2-config.js';
 import type { ParamSpec } from './init.js';
 
 /** What the trainer and the pipeline need from a token classifier. */
@@ -58,6 +60,12 @@ const architectures: Record<string, Architecture> = {
     prefix: 'distilbert',
     paramSpecs: (cfg, n) => distilbertParamSpecs(cfg, n),
     build: (cfg, params) => new DistilBertForTokenClassification(cfg, params),
+  },
+  'deberta-v2': {
+    name: DebertaV2ForTokenClassification.architecture,
+    prefix: 'deberta',
+    paramSpecs: (cfg, n) => debertaV2ParamSpecs(withDebertaV2Defaults(cfg), n),
+    build: (cfg, params) => new DebertaV2ForTokenClassification(withDebertaV2Defaults(cfg), params),
   },
 };
 

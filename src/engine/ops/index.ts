@@ -8,5 +8,6 @@ export { reshape, permute0213, sliceRows } from './shape.js';
 export { dropout } from './dropout.js';
 export { maskedSoftmax } from './attention.js';
 export { selfAttention, selfAttentionQkv, linearDropoutAdd, linearGelu, type SelfAttentionOptions } from './fused.js';
+export { disentangledAttention, type DisentangledAttentionOptions } from './disentangled-attention.js';
 export { crossEntropy, type CrossEntropyOptions } from './loss.js';
 export { ShapeError, assertFinite } from './common.js';
