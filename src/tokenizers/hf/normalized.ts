@@ -160,3 +160,15 @@ export function regexMatches(re: RegExp, cps: readonly number[]): [number, numbe
   }
   return out;
 }
+
+/** Non-overlapping [start, end) code-point spans where `needle` occurs, left to right (Rust's str pattern). */
+export function stringMatches(needle: readonly number[], cps: readonly number[]): [number, number][] {
+  const out: [number, number][] = [];
+  if (needle.length === 0) return out;
+  for (let i = 0; i + needle.length <= cps.length; ) {
+    let k = 0;
+    while (k < needle.length && cps[i + k] === needle[k]) k++;
+    if (k === needle.length) { out.push([i, i + needle.length]); i += needle.length; } else i++;
+  }
+  return out;
+}

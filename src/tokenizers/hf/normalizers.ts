@@ -2,7 +2,7 @@
  * tokenizer.json normalizers, each an in-place edit of an NStr with Rust `tokenizers`' alignments.
  */
 import { isChineseChar, isNonspacingMark as isNonspacingMarkCp, isRemovedByClean, isWhitespace as isBertWhitespace } from '../unicode.js';
-import { NStr, codePointsToString, isWhiteSpace, regexMatches } from './normalized.js';
+import { NStr, codePointsToString, isWhiteSpace, regexMatches, stringMatches } from './normalized.js';
 import { JsonCtx, compileOniguruma } from './json-util.js';
 import { PrecompiledCharsmap } from './precompiled.js';
 import { NF_NO_DECOMPOSITION_IN_RUST, NF_UNASSIGNED_IN_RUST } from './nf-exceptions.js';
@@ -107,16 +107,6 @@ function strip(n: NStr, left: boolean, right: boolean): void {
   n.transform(items, lead);
 }
 
-function stringMatches(needle: readonly number[], cps: readonly number[]): [number, number][] {
-  const out: [number, number][] = [];
-  if (needle.length === 0) return out;
-  for (let i = 0; i + needle.length <= cps.length; ) {
-    let k = 0;
-    while (k < needle.length && cps[i + k] === needle[k]) k++;
-    if (k === needle.length) { out.push([i, i + needle.length]); i += needle.length; } else i++;
-  }
-  return out;
-}
 
 /** Rust NormalizedString::replace: each match's characters removed, the content inserted after them. */
 export function replace(n: NStr, matches: readonly [number, number][], content: readonly number[]): void {

@@ -3,7 +3,7 @@
  * `tokenizers`' PreTokenizedString::split does (empty pieces dropped).
  */
 import { isPunctuation, isWhitespace } from '../unicode.js';
-import { NStr, regexMatches } from './normalized.js';
+import { NStr, regexMatches, stringMatches } from './normalized.js';
 import { JsonCtx, compileOniguruma } from './json-util.js';
 
 /** words: encoding pre-split input (transformers' add_prefix_space=True for byte-level BPE). */
@@ -156,7 +156,7 @@ export function buildPreTokenizer(v: unknown, ctx: JsonCtx, path: string): PreTo
         return each((n) => splitPiece(n, regexMatches(re, n.cps), b, invert));
       }
       const needle = [...p.string].map((ch) => ch.codePointAt(0)!);
-      return each((n) => splitPiece(n, substringMatches(needle, n.cps), b, invert));
+      return each((n) => splitPiece(n, stringMatches(needle, n.cps), b, invert));
     }
     case 'Metaspace': {
       ctx.known(o, path, ['replacement', 'prepend_scheme', 'split', 'add_prefix_space', 'str_rep']);
@@ -202,13 +202,3 @@ function behavior(ctx: JsonCtx, o: Record<string, unknown>, path: string, dflt?:
   return b as Behavior;
 }
 
-function substringMatches(needle: readonly number[], cps: readonly number[]): [number, number][] {
-  const out: [number, number][] = [];
-  if (needle.length === 0) return out;
-  for (let i = 0; i + needle.length <= cps.length; ) {
-    let k = 0;
-    while (k < needle.length && cps[i + k] === needle[k]) k++;
-    if (k === needle.length) { out.push([i, i + needle.length]); i += needle.length; } else i++;
-  }
-  return out;
-}
