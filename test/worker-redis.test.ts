@@ -90,9 +90,19 @@ test('10,000 sentences, 3 workers, one SIGKILLed and one restarted: exactly one 
   await waitFor(async () => a.out.includes(' on redis://'), 'worker a to start');
   const b = worker('b'), c = worker('c');
 
-  // Midway, and while the worker holds a batch (its 256 messages take tens of ms to tag).
+  // Midway, and while the worker holds a batch. Checking the pending list and then killing races
+  // the worker's own ack (a fast machine acks 256 messages between the two calls), so freeze it
+  // with SIGSTOP first: its pending list cannot change while it is stopped (result + ack is one
+  // Lua script on the server), and it is killed only when it is seen holding messages.
   const held = async (name: string) => ((await redis.xpending(stream, names.group, '-', '+', 1000, name)) as unknown[]).length;
-  await waitFor(async () => (await redis.xlen(names.results)) >= 2000 && (await held('a')) > 0, '2,000 results and a batch held by worker a');
+  await waitFor(async () => (await redis.xlen(names.results)) >= 2000, '2,000 results');
+  await waitFor(async () => {
+    a.child.kill('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 50)); // a command it sent just before stopping lands first
+    if ((await held('a')) > 0) return true;
+    a.child.kill('SIGCONT');
+    return false;
+  }, 'worker a stopped while holding a batch');
   a.child.kill('SIGKILL');
   await a.exit;
   // The killed worker held messages it had read but not acknowledged: they must be reclaimed.
