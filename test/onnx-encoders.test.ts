@@ -68,6 +68,7 @@ for (const [name, specials] of [
   ['roberta-tiny', ['[CLS]', '[PAD]', '[SEP]', '[UNK]', '[MASK]']],
   ['xlm-roberta-tiny', ['[CLS]', '[PAD]', '[SEP]', '[UNK]', '[MASK]']],
   ['distilbert-tiny', ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']],
+  ['deberta-v3', ['[PAD]', '[CLS]', '[SEP]', '[UNK]', '[MASK]']],
 ] as const) {
   test(`${name}: transformers.js loads the exported folder (WordPiece tokenizer) and its scores are our softmax`, { skip: tjsSkip || ortSkip }, async () => {
     const tokens = [...specials, ...WORDS];

@@ -9,7 +9,9 @@ import { writeFileAtomic } from '../../io/atomic.js';
 import { configToJson, type TokenClassifier } from '../../models/index.js';
 import type { WordPieceTokenizer } from '../../tokenizers/index.js';
 import { loadPretrainedDir } from '../../tokenizers/config.js';
+import { DebertaV2ForTokenClassification } from '../../models/index.js';
 import { buildEncoderOnnxModel } from './bert-graph.js';
+import { buildDebertaV2OnnxModel } from './deberta-graph.js';
 import { writeModelFile } from './onnx-proto.js';
 import { bertTokenizerJson } from './tokenizer-json.js';
 
@@ -31,7 +33,7 @@ export interface OnnxExportResult {
 }
 
 export function exportOnnx(model: TokenClassifier, tokenizer: WordPieceTokenizer | null, outDir: string, opts: OnnxExportOptions = {}): OnnxExportResult {
-  const def = buildEncoderOnnxModel(model);
+  const def = model instanceof DebertaV2ForTokenClassification ? buildDebertaV2OnnxModel(model) : buildEncoderOnnxModel(model);
   mkdirSync(join(outDir, 'onnx'), { recursive: true });
   const modelPath = join(outDir, 'onnx', 'model.onnx');
   const modelBytes = writeModelFile(modelPath, def);
