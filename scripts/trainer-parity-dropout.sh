@@ -55,10 +55,7 @@ node --input-type=module - "$WORK" $SEEDS <<'EOF'
 import { readFileSync } from 'node:fs';
 const [work, ...seeds] = process.argv.slice(2);
 const ours = seeds.map((s) => JSON.parse(readFileSync(`${work}/ours-${s}/predict_results.json`, 'utf8')).predict_f1 * 100);
-const hf = seeds.map((s) => {
-  const j = JSON.parse(readFileSync(`${work}/hf-${s}/score.json`, 'utf8'));
-  return (j.f1 ?? j.overall?.f1 ?? j.overall_f1) * (j.f1 > 1 || j.overall?.f1 > 1 ? 1 : 100);
-});
+const hf = seeds.map((s) => JSON.parse(readFileSync(`${work}/hf-${s}/score.json`, 'utf8')).f1 * 100);
 const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length;
 const sd = (a) => Math.sqrt(a.reduce((x, y) => x + (y - mean(a)) ** 2, 0) / Math.max(1, a.length - 1));
 console.log('seed | tokentune test F1 | transformers test F1');
