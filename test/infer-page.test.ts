@@ -1,58 +1,17 @@
 /**
  * The highlighting page in a real headless Chromium (Debian's `chromium` package) driven by
- * playwright-core. Skips when either is missing.
+ * playwright-core (test/helpers/chromium.ts). Skips when either is missing.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Tensor } from '../src/engine/index.js';
 import type { TokenBatch } from '../src/models/index.js';
 import { WordPieceTokenizer } from '../src/tokenizers/index.js';
 import { createServer, TokenClassificationPipeline } from '../src/infer/index.js';
+import { chromiumSkip as skip, launchChromium, waitUntil } from './helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const SCREENSHOT = '/tmp/tokentune-page.png';
-
-/** The little of playwright-core this test uses (typed here: it is an optional dependency). */
-interface PwPage {
-  on(event: string, fn: (x: any) => void): void;
-  goto(url: string): Promise<unknown>;
-  title(): Promise<string>;
-  fill(sel: string, text: string): Promise<void>;
-  click(sel: string): Promise<void>;
-  selectOption(sel: string, value: string): Promise<unknown>;
-  waitForSelector(sel: string): Promise<unknown>;
-  evaluate(expr: string): Promise<unknown>;
-  textContent(sel: string): Promise<string | null>;
-  screenshot(o: { path: string; fullPage?: boolean }): Promise<unknown>;
-}
-interface Playwright {
-  chromium: { launch(o: { executablePath: string; headless: boolean; args: string[] }): Promise<{ newPage(o?: object): Promise<PwPage>; close(): Promise<void> }> };
-}
-/**
- * Polls a page expression through DevTools evaluation. (Playwright's waitForFunction evaluates its
- * predicate with eval inside the page, which the page's own Content-Security-Policy forbids.)
- */
-async function waitUntil(page: PwPage, expr: string, timeoutMs = 15000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await page.evaluate(expr))) {
-    if (Date.now() > end) throw new Error(`timed out waiting for: ${expr}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function loadPlaywright(): Promise<Playwright | null> {
-  const name = 'playwright-core'; // a variable: tsc must not need the package to compile this file
-  try {
-    return (await import(name)) as Playwright;
-  } catch {
-    return null;
-  }
-}
-const pw = await loadPlaywright();
-const skip = !existsSync(CHROMIUM) ? `${CHROMIUM} is absent (apt-get install -y chromium)` : !pw ? 'playwright-core is not installed' : false;
 
 const LABELS = ['O', 'B-PER', 'I-PER', 'B-ORG', 'I-ORG', 'B-LOC', 'I-LOC', 'B-MISC', 'I-MISC'];
 const TAGS: Record<string, string> = {
@@ -80,7 +39,7 @@ test('the page highlights entities in headless Chromium', { skip, timeout: 60_00
   const server = createServer(pipe);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  const browser = await pw!.chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1000, height: 640 } });
     const problems: string[] = [];

@@ -4,8 +4,8 @@
 //
 // `step` is what PyTorch's LambdaLR passes to the lambda: the optimizer step about to be taken,
 // counted from 0. The first optimizer step therefore runs at lrAt(0), which is 0 under warmup
-// (a known HF quirk, kept on purpose). HF logs `learning_rate` after scheduler.step(), so the value
-// logged at global_step g is lrAt(g).
+// (a known HF quirk, kept on purpose). transformers 5's Trainer logs the rate read before
+// scheduler.step(), i.e. the one the step used: the value logged at global_step g is lrAt(g - 1).
 
 import type { LrSchedulerType } from './training-args.js';
 

@@ -150,7 +150,7 @@ export class Trainer {
 
     const progress = new TrainingProgress({ total: totalSteps, stream: this.init.progressStream, disabled: args.disableTqdm });
     progress.start(this.globalStep);
-    let lossSinceLog = 0, stepsSinceLog = 0, totalLoss = 0, stepsRun = 0;
+    let lossSinceLog = 0, stepsSinceLog = 0, totalLoss = 0, stepsRun = 0, lastLr = 0, lastGradNorm = 0;
     let stop = this.globalStep >= totalSteps;
     const started = Date.now();
 
@@ -168,6 +168,7 @@ export class Trainer {
         window = [];
         const lr = lrFor(this.globalStep);
         const gradNorm = this.optimizer.fusedStep(lr, args.maxGradNorm); // clip, update, zero_grad
+        lastLr = lr; lastGradNorm = gradNorm;
 
         this.globalStep++;
         this.epoch = epoch + consumed / batches;
@@ -176,8 +177,9 @@ export class Trainer {
 
         const step = this.globalStep;
         if (args.loggingStrategy === 'steps' && (step % logEvery === 0 || (args.loggingFirstStep && step === 1))) {
-          // As HF: the rate logged at step g is the scheduler's value after its step, lrFor(g).
-          this.emit({ loss: round(lossSinceLog / stepsSinceLog), grad_norm: round(gradNorm), learning_rate: lrFor(step), epoch: round(this.epoch, 4), step }, progress);
+          // As transformers 5's Trainer: the rate logged is the one this step's update used (read
+          // before scheduler.step()), so under warmup step 1 logs 0.0.
+          this.emit({ loss: round(lossSinceLog / stepsSinceLog), grad_norm: round(gradNorm), learning_rate: lr, epoch: round(this.epoch, 4), step }, progress);
           lossSinceLog = 0; stepsSinceLog = 0;
         }
         let metrics: LogRecord | null = null;
@@ -198,7 +200,8 @@ export class Trainer {
         if (stop) break;
       }
       if (args.loggingStrategy === 'epoch' && stepsSinceLog > 0) {
-        this.emit({ loss: round(lossSinceLog / stepsSinceLog), learning_rate: lrFor(this.globalStep), epoch: round(this.epoch, 4), step: this.globalStep }, progress);
+        // HF's epoch-end entry carries the last step's grad_norm and rate, as a step entry does.
+        this.emit({ loss: round(lossSinceLog / stepsSinceLog), grad_norm: round(lastGradNorm), learning_rate: lastLr, epoch: round(this.epoch, 4), step: this.globalStep }, progress);
         lossSinceLog = 0; stepsSinceLog = 0;
       }
       let metrics: LogRecord | null = null;
