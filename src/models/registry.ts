@@ -10,6 +10,7 @@ import type { ModelConfig } from './config.js';
 import { DebertaV2ForTokenClassification, debertaV2ParamSpecs } from './deberta-v2.js';
 import { withDebertaV2Defaults } from './deberta-v2-config.js';
 import type { ParamSpec } from './init.js';
+import { ModernBertForTokenClassification, modernBertParamSpecs } from './modernbert.js';
 
 /** What the trainer and the pipeline need from a token classifier. */
 export interface TokenClassifier {
@@ -66,6 +67,13 @@ const architectures: Record<string, Architecture> = {
     prefix: 'deberta',
     paramSpecs: (cfg, n) => debertaV2ParamSpecs(withDebertaV2Defaults(cfg), n),
     build: (cfg, params) => new DebertaV2ForTokenClassification(withDebertaV2Defaults(cfg), params),
+  },
+  // Its prediction head (head.dense, head.norm) lies outside `model`, so a bare ModernBertModel gets it fresh.
+  modernbert: {
+    name: ModernBertForTokenClassification.architecture,
+    prefix: 'model',
+    paramSpecs: (cfg, n) => modernBertParamSpecs(cfg, n),
+    build: (cfg, params) => new ModernBertForTokenClassification(cfg, params),
   },
 };
 

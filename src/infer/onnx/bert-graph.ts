@@ -172,7 +172,7 @@ export const buildBertOnnxModel = buildEncoderOnnxModel;
  * HF's activations: 'gelu' is the exact x/2 (1 + erf(x / sqrt 2)); 'gelu_new',
  * 'gelu_pytorch_tanh' and 'gelu_fast' are the tanh form x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
  */
-function gelu(g: GraphBuilder, s: string, x: string, act: string): string {
+export function gelu(g: GraphBuilder, s: string, x: string, act: string): string {
   if (act === 'gelu') {
     const erf = g.op(s, 'Erf', [g.op(s, 'Div', [x, g.scalar(Math.SQRT2)])]);
     return g.op(s, 'Mul', [g.op(s, 'Mul', [x, g.op(s, 'Add', [erf, g.scalar(1)])]), g.scalar(0.5)]);
@@ -187,7 +187,7 @@ function gelu(g: GraphBuilder, s: string, x: string, act: string): string {
 }
 
 /** [rows, cols] -> [cols, rows], row-major. */
-function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
+export function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(a.length);
   for (let r = 0; r < rows; r++) {
     const o = r * cols;

@@ -6,10 +6,11 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { configToJson, type TokenClassifier } from '../../models/index.js';
+import { configJsonText, configToJson, type TokenClassifier } from '../../models/index.js';
 import type { WordPieceTokenizer } from '../../tokenizers/index.js';
 import { loadPretrainedDir } from '../../tokenizers/config.js';
 import { buildEncoderOnnxModel } from './bert-graph.js';
+import { buildModernBertOnnxModel } from './modernbert-graph.js';
 import { writeModelFile } from './onnx-proto.js';
 import { bertTokenizerJson } from './tokenizer-json.js';
 
@@ -31,7 +32,7 @@ export interface OnnxExportResult {
 }
 
 export function exportOnnx(model: TokenClassifier, tokenizer: WordPieceTokenizer | null, outDir: string, opts: OnnxExportOptions = {}): OnnxExportResult {
-  const def = buildEncoderOnnxModel(model);
+  const def = model.config.modelType === 'modernbert' ? buildModernBertOnnxModel(model) : buildEncoderOnnxModel(model);
   mkdirSync(join(outDir, 'onnx'), { recursive: true });
   const modelPath = join(outDir, 'onnx', 'model.onnx');
   const modelBytes = writeModelFile(modelPath, def);
@@ -40,7 +41,7 @@ export function exportOnnx(model: TokenClassifier, tokenizer: WordPieceTokenizer
   // transformers.js reads its loading options from config.json; in a browser it otherwise asks for
   // onnx/model_quantized.onnx (dtype q8). dtype fp32 points it at the model.onnx written here.
   const configJson = { ...configToJson(model.config, model.architecture), 'transformers.js_config': { dtype: 'fp32' } };
-  writeFileAtomic(join(outDir, 'config.json'), JSON.stringify(configJson, null, 2) + '\n');
+  writeFileAtomic(join(outDir, 'config.json'), configJsonText(configJson));
 
   if (tokenizer) {
     const rows = model.config.vocabSize;
