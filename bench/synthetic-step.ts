@@ -13,10 +13,10 @@ const LABELS = 9, VOCAB = 28996;
 
 /** Config fields beyond the sizes that ../shared/bench/hf_step.py gives each model_type. */
 const ARCH_FIELDS: Record<string, Record<string, unknown>> = {
-  // DeBERTa-v3 settings; DebertaV2Config's defaults otherwise (no token types, LayerNorm eps 1e-7).
+  // DeBERTa-v3 settings; DebertaV2Config's defaults otherwise (the deberta-v2 config family).
   'deberta-v2': {
     relative_attention: true, position_buckets: 256, norm_rel_ebd: 'layer_norm', share_att_key: true, pos_att_type: ['p2c', 'c2p'],
-    position_biased_input: false, max_relative_positions: -1, type_vocab_size: 0, layer_norm_eps: 1e-7,
+    position_biased_input: false, max_relative_positions: -1,
   },
   // ModernBertConfig's defaults (global attention every 3rd layer, window 128, no biases) with special ids inside the vocabulary.
   modernbert: { pad_token_id: 0, bos_token_id: 1, eos_token_id: 2, cls_token_id: 1, sep_token_id: 2 },

@@ -57,6 +57,19 @@ const distilbert: ConfigFamily = {
 };
 
 /**
+ * DebertaV2Config: BERT's names, its own defaults; DebertaV2ForTokenClassification's head dropout
+ * is hidden_dropout_prob (the config class has no classifier_dropout).
+ */
+const debertaV2: ConfigFamily = {
+  defaults: {
+    ...BERT_DEFAULTS, model_type: 'deberta-v2', vocab_size: 128100, hidden_size: 1536, num_hidden_layers: 24,
+    num_attention_heads: 24, intermediate_size: 6144, type_vocab_size: 0, layer_norm_eps: 1e-7,
+  },
+  aliases: {},
+  fixed: { classifier_dropout: null },
+};
+
+/**
  * ModernBertConfig (transformers 5): hidden_activation, norm_eps and attention_dropout under its
  * own names; no token types and no hidden_dropout_prob (its dropouts are embedding_dropout,
  * mlp_dropout and classifier_dropout, read in modernbert-config.ts with the other own fields).
@@ -78,6 +91,7 @@ const families: Record<string, ConfigFamily> = {
   roberta: roberta('roberta', 50265),
   'xlm-roberta': roberta('xlm-roberta', 30522),
   distilbert,
+  'deberta-v2': debertaV2,
   modernbert,
 };
 

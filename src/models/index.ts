@@ -7,6 +7,6 @@ export { RobertaForTokenClassification, XLMRobertaForTokenClassification, robert
 export { DistilBertForTokenClassification, distilbertParamSpecs } from './distilbert.js';
 export { EncoderForTokenClassification, type LayerNames } from './encoder.js';
 export { DebertaV2ForTokenClassification, debertaV2ParamSpecs } from './deberta-v2.js';
-export { debertaV2Options, logBucketPosition, relativeIndex, withDebertaV2Defaults, type DebertaV2Options } from './deberta-v2-config.js';
+export { debertaV2Options, logBucketPosition, relativeIndex, type DebertaV2Options } from './deberta-v2-config.js';
 export { ModernBertForTokenClassification, modernBertParamSpecs, windowBias } from './modernbert.js';
 export { modernBertOptions, type ModernBertOptions, type LayerType } from './modernbert-config.js';
