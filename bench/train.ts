@@ -3,12 +3,13 @@
  * configs at batch 16 x 128: our s/step, tokens/s and peak RSS, and, when Debian's python3-torch
  * and ../shared/bench/torch_bert.py are present, PyTorch's figures measured in the same run. Rows
  * of other architectures compare with transformers' own model of that type
- * (../shared/bench/hf_step.py under HF_PYTHON).
+ * (../shared/bench/hf_step.py under TOKENTUNE_HF_PYTHON or HF_PYTHON).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
+import { loadavg } from 'node:os';
 
 export interface TrainBenchConfig {
   name: string; layers: number; hidden: number; heads: number; inter: number; mode: 'train' | 'infer'; steps: number; precision?: 'fp32' | 'bf16';
@@ -28,7 +29,22 @@ export const TRAIN_CONFIGS: TrainBenchConfig[] = [
   // hf_step.py's "base" size for each type (12 x 768 for DistilBERT too, where distilbert-base has 6 layers).
   { name: 'RoBERTa-base', layers: 12, hidden: 768, heads: 12, inter: 3072, mode: 'train', steps: 3, modelType: 'roberta' },
   { name: 'DistilBERT 12x768', layers: 12, hidden: 768, heads: 12, inter: 3072, mode: 'train', steps: 3, modelType: 'distilbert' },
+  // DeBERTa-v3 settings (relative attention, 256 log buckets, shared keys, p2c + c2p) at deberta-v3-base's size.
+  { name: 'deberta-v3-small', layers: 4, hidden: 256, heads: 4, inter: 1024, mode: 'train', steps: 3, modelType: 'deberta-v2' },
+  { name: 'deberta-v3-base', layers: 12, hidden: 768, heads: 12, inter: 3072, mode: 'train', steps: 3, modelType: 'deberta-v2' },
+  // ModernBertConfig's attention pattern (global every 3rd layer, window 128) at hf_step.py's base size
+  // (ModernBERT-base itself has 22 layers and intermediate 1152).
+  { name: 'ModernBERT-small', layers: 4, hidden: 256, heads: 4, inter: 1024, mode: 'train', steps: 3, modelType: 'modernbert' },
+  { name: 'ModernBERT-base 12x768', layers: 12, hidden: 768, heads: 12, inter: 3072, mode: 'train', steps: 3, modelType: 'modernbert' },
 ];
+
+/**
+ * Batch shape and timed steps for every row, the same on both sides: batch 16 x 128 unless
+ * BENCH_TRAIN_BATCH / BENCH_TRAIN_SEQ say otherwise; BENCH_TRAIN_STEPS replaces each row's steps.
+ */
+const envInt = (k: string): number | undefined => (Number(process.env[k]) > 0 ? Math.floor(Number(process.env[k])) : undefined);
+const BATCH = String(envInt('BENCH_TRAIN_BATCH') ?? 16), SEQ = String(envInt('BENCH_TRAIN_SEQ') ?? 128);
+const stepsOf = (c: TrainBenchConfig): string => String(envInt('BENCH_TRAIN_STEPS') ?? c.steps);
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repoRoot = resolve(here, '..', '..');
@@ -45,25 +61,25 @@ function torchAvailable(): string | null {
 }
 
 function runOurs(c: TrainBenchConfig): Record<string, unknown> {
-  const out = execFileSync(process.execPath, [join(here, 'train-step.js'), String(c.layers), String(c.hidden), String(c.heads), String(c.inter), c.mode, String(c.steps), '16', '128', c.precision ?? 'fp32', c.modelType ?? 'bert'], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const out = execFileSync(process.execPath, [join(here, 'train-step.js'), String(c.layers), String(c.hidden), String(c.heads), String(c.inter), c.mode, stepsOf(c), BATCH, SEQ, c.precision ?? 'fp32', c.modelType ?? 'bert'], { encoding: 'utf8', maxBuffer: 1 << 20 });
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 
-/** transformers 5 + torch 2.x (HF_PYTHON, default /tmp/hfenv/bin/python) running hf_step.py. */
-const hfPython = process.env.HF_PYTHON ?? '/tmp/hfenv/bin/python';
+/** transformers 5 + torch 2.x (TOKENTUNE_HF_PYTHON or HF_PYTHON, default /tmp/hfenv/bin/python) running hf_step.py. */
+const hfPython = process.env.TOKENTUNE_HF_PYTHON ?? process.env.HF_PYTHON ?? '/tmp/hfenv/bin/python';
 const hfScript = resolve(repoRoot, '..', 'shared', 'bench', 'hf_step.py');
 
 function hfAvailable(): string | null {
   if (!existsSync(hfScript)) return `${hfScript} not found`;
-  if (!existsSync(hfPython)) return `${hfPython} not found (set HF_PYTHON to a Python with transformers 5 and torch 2.x)`;
+  if (!existsSync(hfPython)) return `${hfPython} not found (set TOKENTUNE_HF_PYTHON to a Python with transformers 5 and torch 2.x)`;
   return null;
 }
 
 function runTransformers(c: TrainBenchConfig): Record<string, unknown> {
   const size = Object.entries(HF_SIZES).find(([, s]) => s.join() === [c.layers, c.hidden, c.heads, c.inter].join())?.[0];
   if (!size) throw new Error(`${c.name}: hf_step.py has no size ${c.layers}x${c.hidden}x${c.heads}x${c.inter}`);
-  const out = execFileSync(hfPython, [hfScript, '--model-type', c.modelType!, '--size', size, '--threads', '2', '--steps', String(c.steps),
-    '--batch', '16', '--seq', '128', ...(c.precision === 'bf16' ? ['--bf16'] : []), ...(c.mode === 'infer' ? ['--infer'] : [])],
+  const out = execFileSync(hfPython, [hfScript, '--model-type', c.modelType!, '--size', size, '--threads', '2', '--steps', stepsOf(c),
+    '--batch', BATCH, '--seq', SEQ, ...(c.precision === 'bf16' ? ['--bf16'] : []), ...(c.mode === 'infer' ? ['--infer'] : [])],
   { encoding: 'utf8', maxBuffer: 1 << 22, stdio: ['ignore', 'pipe', 'ignore'] });
   return JSON.parse(out.trim().split('\n').pop()!);
 }
@@ -75,7 +91,7 @@ function runTorch(c: TrainBenchConfig): Record<string, unknown> {
   if (c.modelType && c.modelType !== 'bert') return runTransformers(c);
   const out = execFileSync('/usr/bin/python3', [torchScript, '--threads', '2', '--openblas', 'openmp', '--dtype', c.precision ?? 'fp32',
     '--layers', String(c.layers), '--hidden', String(c.hidden), '--heads', String(c.heads), '--intermediate', String(c.inter),
-    '--vocab', '28996', '--labels', '9', '--batch', '16', '--seq', '128', '--steps', String(c.steps), '--mode', c.mode, '--quiet-wait', '5'],
+    '--vocab', '28996', '--labels', '9', '--batch', BATCH, '--seq', SEQ, '--steps', stepsOf(c), '--mode', c.mode, '--quiet-wait', '5'],
   { encoding: 'utf8', maxBuffer: 1 << 22, stdio: ['ignore', 'pipe', 'ignore'] });
   return JSON.parse(out);
 }
@@ -86,23 +102,26 @@ function runTorch(c: TrainBenchConfig): Record<string, unknown> {
  * side only.
  */
 export function runTrainBench(filter?: string, repeat = 1): void {
-  const configs = TRAIN_CONFIGS.filter((c) => !filter || c.name.toLowerCase().includes(filter.toLowerCase()));
+  // Comma-separated parts: a config runs when its name contains any of them.
+  const parts = (filter ?? '').toLowerCase().split(',').map((f) => f.trim()).filter(Boolean);
+  const configs = TRAIN_CONFIGS.filter((c) => !parts.length || parts.some((f) => c.name.toLowerCase().includes(f)));
   const noBertTorch = torchAvailable(), noHf = hfAvailable();
   if (noBertTorch && configs.some((c) => !c.modelType || c.modelType === 'bert')) console.log(`PyTorch reference skipped: ${noBertTorch}`);
   if (noHf && configs.some((c) => c.modelType && c.modelType !== 'bert')) console.log(`transformers reference skipped: ${noHf}`);
   if (repeat > 1) console.log(`each figure: the median of ${repeat} runs, ours and PyTorch alternating`);
-  console.log('| config | ours s/step | ours tokens/s | ours peak RSS MiB | torch s/step | torch tokens/s | torch peak RSS MiB | speed ratio (ours/torch) |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log('| config | ours s/step | ours tokens/s | ours peak RSS MiB | torch s/step | torch tokens/s | torch peak RSS MiB | speed ratio (ours/torch) | loadavg 1 min before |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const c of configs) {
     const noTorch = c.modelType && c.modelType !== 'bert' ? noHf : noBertTorch;
     const ours: Record<string, unknown>[] = [], torch: Record<string, unknown>[] = [];
+    const load = loadavg()[0]!.toFixed(2);
     for (let r = 0; r < repeat; r++) {
       ours.push(runOurs(c));
       if (!noTorch) torch.push(runTorch(c));
     }
     const o = medianRun(ours), t = noTorch ? null : medianRun(torch);
     const ratio = t ? (Number(t.median_step_s) / Number(o.median_step_s)).toFixed(2) + 'x' : 'n/a';
-    console.log(`| ${c.name} | ${o.median_step_s} | ${o.tokens_per_s} | ${o.peak_rss_mib} | ${t?.median_step_s ?? 'n/a'} | ${t?.tokens_per_s ?? 'n/a'} | ${t?.peak_rss_mib ?? 'n/a'} | ${ratio} |`);
+    console.log(`| ${c.name} | ${o.median_step_s} | ${o.tokens_per_s} | ${o.peak_rss_mib} | ${t?.median_step_s ?? 'n/a'} | ${t?.tokens_per_s ?? 'n/a'} | ${t?.peak_rss_mib ?? 'n/a'} | ${ratio} | ${load} |`);
     console.log(`    ours phases: ${JSON.stringify(o.phase_mean_s)}${t?.phase_mean_s ? `; torch phases: ${JSON.stringify(t.phase_mean_s)}` : ''}`);
     if (repeat > 1) {
       const list = (rs: Record<string, unknown>[]) => rs.map((x) => x.median_step_s).join(', ');

@@ -23,6 +23,11 @@ export interface ConfigFamily {
   aliases: Partial<Record<ConfigField, string>>;
   /** Fields the modeling code fixes instead of reading them (never read from or written to JSON). */
   fixed: Partial<Record<ConfigField, unknown>>;
+  /**
+   * config.json fields the config class types as float: Python's json writes 2.0 where JavaScript
+   * writes 2, and transformers 5 rejects an int there (initializer_cutoff_factor: float).
+   */
+  floatFields?: readonly string[];
 }
 
 const bert: ConfigFamily = { defaults: BERT_DEFAULTS, aliases: {}, fixed: {} };
@@ -64,12 +69,30 @@ const debertaV2: ConfigFamily = {
   fixed: { classifier_dropout: null },
 };
 
+/**
+ * ModernBertConfig (transformers 5): hidden_activation, norm_eps and attention_dropout under its
+ * own names; no token types and no hidden_dropout_prob (its dropouts are embedding_dropout,
+ * mlp_dropout and classifier_dropout, read in modernbert-config.ts with the other own fields).
+ */
+const modernbert: ConfigFamily = {
+  defaults: {
+    ...BERT_DEFAULTS, model_type: 'modernbert', vocab_size: 50368, hidden_size: 768, num_hidden_layers: 22, num_attention_heads: 12,
+    intermediate_size: 1152, hidden_act: 'gelu', attention_probs_dropout_prob: 0, classifier_dropout: 0, max_position_embeddings: 8192,
+    layer_norm_eps: 1e-5, initializer_range: 0.02, pad_token_id: 50283,
+  },
+  aliases: { hidden_act: 'hidden_activation', layer_norm_eps: 'norm_eps', attention_probs_dropout_prob: 'attention_dropout' },
+  fixed: { type_vocab_size: 0, hidden_dropout_prob: 0 },
+  floatFields: ['initializer_range', 'initializer_cutoff_factor', 'norm_eps', 'attention_dropout', 'embedding_dropout', 'mlp_dropout',
+    'classifier_dropout', 'global_rope_theta', 'local_rope_theta'],
+};
+
 const families: Record<string, ConfigFamily> = {
   bert,
   roberta: roberta('roberta', 50265),
   'xlm-roberta': roberta('xlm-roberta', 30522),
   distilbert,
   'deberta-v2': debertaV2,
+  modernbert,
 };
 
 /** The family of a model_type; BERT's conventions for types without an entry. */

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { BERT_DEFAULTS, configFamily, type ConfigField } from './config-families.js';
 import { excerpt } from '../io/errors.js';
+import { integralAsFloat } from './json-floats.js';
 
 export interface ModelConfig {
   modelType: string;
@@ -182,6 +183,11 @@ export function configToJson(cfg: ModelConfig, architecture: string): Record<str
   out.label2id = Object.fromEntries(cfg.labels.map((l, i) => [l, i]));
   if (!('torch_dtype' in out) && !('dtype' in out)) out.torch_dtype = 'float32';
   return out;
+}
+
+/** config.json's text: pretty-printed, with the fields the model_type's config class types as float written as floats (2.0). */
+export function configJsonText(json: Record<string, unknown>): string {
+  return integralAsFloat(JSON.stringify(json, null, 2) + '\n', configFamily(json.model_type).floatFields ?? []);
 }
 
 /** A config for a model made from scratch (the demo, tests). */

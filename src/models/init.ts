@@ -11,6 +11,10 @@ export interface ParamSpec {
   init: 'normal' | 'zeros' | 'ones' | 'sinusoidal';
   /** Embedding row that HF zeroes after init (padding_idx). */
   paddingIdx?: number;
+  /** Standard deviation for 'normal' when it differs from the config's initializer_range. */
+  std?: number;
+  /** Truncation of 'normal' at +-cutoff * std (torch's trunc_normal_, redrawn outside the bounds). */
+  cutoff?: number;
 }
 
 /** Fresh tensor for one spec. Each parameter gets its own RNG stream, so adding one never shifts the others. */
@@ -21,7 +25,12 @@ export function initParameter(spec: ParamSpec, std: number, seed: number): Tenso
   else if (spec.init === 'sinusoidal') sinusoidalTable(data, spec.shape[0]!, spec.shape[1]!);
   else if (spec.init === 'normal') {
     const rng = Rng.fromSeed(deriveSeed(seed, spec.name));
-    for (let i = 0; i < n; i++) data[i] = rng.normal() * std;
+    const sd = spec.std ?? std, c = spec.cutoff ?? Infinity;
+    for (let i = 0; i < n; i++) {
+      let z = rng.normal();
+      while (Math.abs(z) > c) z = rng.normal();
+      data[i] = z * sd;
+    }
     if (spec.paddingIdx !== undefined && spec.paddingIdx < spec.shape[0]) {
       const d = spec.shape[1];
       data.fill(0, spec.paddingIdx * d, (spec.paddingIdx + 1) * d);

@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { snapshotDownload, type SnapshotDownloadOptions } from '../io/hub.js';
 import type { StateDict, TensorRecord } from '../io/tensor-record.js';
 import { loadTokenizer, type Tokenizer } from '../tokenizers/index.js';
-import { configToJson, readConfig, type ModelConfig } from './config.js';
+import { configJsonText, configToJson, readConfig, type ModelConfig } from './config.js';
 import { initParameter } from './init.js';
 import { architectureFor, type Architecture, type TokenClassifier } from './registry.js';
 import { expectedElements, matchCheckpoint, modelNameMapper, type CheckpointMatch, type MatchTarget } from './checkpoint-match.js';
@@ -166,6 +166,6 @@ export function savePretrained(model: TokenClassifier, dir: string, tokenizer?: 
   const tensors = new Map<string, { shape: readonly number[]; data: Float32Array }>();
   for (const [name, t] of model.parameters()) tensors.set(name, { shape: t.shape, data: t.f as Float32Array });
   writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
-  writeFileAtomic(join(dir, 'config.json'), JSON.stringify(configToJson(model.config, model.architecture), null, 2) + '\n');
+  writeFileAtomic(join(dir, 'config.json'), configJsonText(configToJson(model.config, model.architecture)));
   tokenizer?.saveVocab(dir);
 }

@@ -9,6 +9,7 @@ import { DistilBertForTokenClassification, distilbertParamSpecs } from './distil
 import type { ModelConfig } from './config.js';
 import { DebertaV2ForTokenClassification, debertaV2ParamSpecs } from './deberta-v2.js';
 import type { ParamSpec } from './init.js';
+import { ModernBertForTokenClassification, modernBertParamSpecs } from './modernbert.js';
 
 /** What the trainer and the pipeline need from a token classifier. */
 export interface TokenClassifier {
@@ -65,6 +66,13 @@ const architectures: Record<string, Architecture> = {
     prefix: 'deberta',
     paramSpecs: (cfg, n) => debertaV2ParamSpecs(cfg, n),
     build: (cfg, params) => new DebertaV2ForTokenClassification(cfg, params),
+  },
+  // Its prediction head (head.dense, head.norm) lies outside `model`, so a bare ModernBertModel gets it fresh.
+  modernbert: {
+    name: ModernBertForTokenClassification.architecture,
+    prefix: 'model',
+    paramSpecs: (cfg, n) => modernBertParamSpecs(cfg, n),
+    build: (cfg, params) => new ModernBertForTokenClassification(cfg, params),
   },
 };
 

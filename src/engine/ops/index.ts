@@ -11,3 +11,6 @@ export { selfAttention, selfAttentionQkv, linearDropoutAdd, linearGelu, type Sel
 export { disentangledAttention, type DisentangledAttentionOptions } from './disentangled-attention.js';
 export { crossEntropy, type CrossEntropyOptions } from './loss.js';
 export { ShapeError, assertFinite } from './common.js';
+export { rotaryQkv, ropeTables } from './rotary.js';
+export { geglu } from './geglu.js';
+export { blockHeads } from './heads.js';

@@ -6,12 +6,13 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { configToJson, type TokenClassifier } from '../../models/index.js';
+import { configJsonText, configToJson, type TokenClassifier } from '../../models/index.js';
 import type { WordPieceTokenizer } from '../../tokenizers/index.js';
 import { loadPretrainedDir } from '../../tokenizers/config.js';
-import { DebertaV2ForTokenClassification } from '../../models/index.js';
 import { buildEncoderOnnxModel } from './bert-graph.js';
 import { buildDebertaV2OnnxModel } from './deberta-graph.js';
+import { buildModernBertOnnxModel } from './modernbert-graph.js';
+import type { ModelDef } from './onnx-proto.js';
 import { writeModelFile } from './onnx-proto.js';
 import { bertTokenizerJson } from './tokenizer-json.js';
 
@@ -32,8 +33,14 @@ export interface OnnxExportResult {
   warnings: string[];
 }
 
+/** Architectures with a graph of their own; the others share the BERT-style encoder graph. */
+const GRAPHS: Record<string, (model: TokenClassifier) => ModelDef> = {
+  'deberta-v2': buildDebertaV2OnnxModel,
+  modernbert: buildModernBertOnnxModel,
+};
+
 export function exportOnnx(model: TokenClassifier, tokenizer: WordPieceTokenizer | null, outDir: string, opts: OnnxExportOptions = {}): OnnxExportResult {
-  const def = model instanceof DebertaV2ForTokenClassification ? buildDebertaV2OnnxModel(model) : buildEncoderOnnxModel(model);
+  const def = (GRAPHS[model.config.modelType] ?? buildEncoderOnnxModel)(model);
   mkdirSync(join(outDir, 'onnx'), { recursive: true });
   const modelPath = join(outDir, 'onnx', 'model.onnx');
   const modelBytes = writeModelFile(modelPath, def);
@@ -42,7 +49,7 @@ export function exportOnnx(model: TokenClassifier, tokenizer: WordPieceTokenizer
   // transformers.js reads its loading options from config.json; in a browser it otherwise asks for
   // onnx/model_quantized.onnx (dtype q8). dtype fp32 points it at the model.onnx written here.
   const configJson = { ...configToJson(model.config, model.architecture), 'transformers.js_config': { dtype: 'fp32' } };
-  writeFileAtomic(join(outDir, 'config.json'), JSON.stringify(configJson, null, 2) + '\n');
+  writeFileAtomic(join(outDir, 'config.json'), configJsonText(configJson));
 
   if (tokenizer) {
     const rows = model.config.vocabSize;
