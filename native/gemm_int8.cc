@@ -1,0 +1,155 @@
+// int8 linear driver (quantize rows, tile loop, dequantizing epilogue) and the portable tile.
+#include "gemm_int8.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "thread_pool.h"
+
+namespace tt {
+
+const char *int8_path_name(Int8Path p) {
+  switch (p) {
+    case I8_AVX512VNNI: return "avx512vnni";
+    case I8_AVXVNNI: return "avxvnni";
+    case I8_AVX2: return "avx2";
+    default: return "scalar";
+  }
+}
+
+Int8Path int8_best_path(Isa isa) {
+#if TT_X86
+  __builtin_cpu_init();
+  if (isa >= ISA_AVX512 && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl"))
+    return I8_AVX512VNNI;
+  if (isa >= ISA_AVX2 && __builtin_cpu_supports("avxvnni")) return I8_AVXVNNI;
+  if (isa >= ISA_AVX2) return I8_AVX2;
+#else
+  (void)isa;
+#endif
+  return I8_SCALAR;
+}
+
+namespace {
+
+void tile_scalar(int64_t kgroups, const uint8_t *A, int64_t lda, int mr, const int8_t *B, int64_t bstride, int nb,
+                 int32_t *acc) {
+  for (int i = 0; i < mr; i++) {
+    const uint8_t *a = A + i * lda;
+    for (int blk = 0; blk < nb; blk++) {
+      int32_t s[16] = {0};
+      const int8_t *b = B + blk * bstride;
+      for (int64_t g = 0; g < kgroups; g++)
+        for (int c = 0; c < 16; c++)
+          for (int t = 0; t < 4; t++) s[c] += int32_t(a[4 * g + t]) * int32_t(b[g * 64 + 4 * c + t]);
+      for (int c = 0; c < 16; c++) acc[i * 64 + blk * 16 + c] = s[c];
+    }
+  }
+}
+
+Int8Kernel kernel_for(Int8Path p) {
+#if TT_X86
+  if (p == I8_AVX512VNNI) return int8_kernel_avx512vnni();
+  if (p == I8_AVXVNNI) return int8_kernel_avxvnni();
+  if (p == I8_AVX2) return int8_kernel_avx2();
+#else
+  (void)p;
+#endif
+  return int8_kernel_scalar();
+}
+
+}  // namespace
+
+Int8Kernel int8_kernel_scalar() { return {4, 1, tile_scalar}; }
+
+void int8_pack_weights(const int8_t *w, int64_t n, int64_t k, int8_t *dst) {
+  const int64_t kg = int8_k_groups(k);
+  std::memset(dst, 0, static_cast<size_t>(int8_packed_size(n, k)));
+  for (int64_t j = 0; j < n; j++) {
+    int8_t *blk = dst + (j / 16) * kg * 64 + (j % 16) * 4;
+    for (int64_t p = 0; p < k; p++) blk[(p / 4) * 64 + (p % 4)] = w[j * k + p];
+  }
+}
+
+// Exactly the reference's arithmetic (float32 division, round half to even, saturation).
+void int8_quantize_row(const float *x, int64_t k, int64_t kp, uint8_t *q, float *scale, int32_t *zero) {
+  float mn = 0.0f, mx = 0.0f;
+  bool finite = true;
+  for (int64_t p = 0; p < k; p++) {
+    const float v = x[p];
+    finite &= std::isfinite(v);
+    mn = v < mn ? v : mn;
+    mx = v > mx ? v : mx;
+  }
+  std::memset(q, 0, static_cast<size_t>(kp));
+  const float s = (mx - mn) / 255.0f;
+  if (!finite || !std::isfinite(s) || s == 0.0f) {
+    // All zeros: any scale works. Inf/NaN: the row's outputs become NaN, as in float.
+    *scale = finite && s == 0.0f ? 0.0f : NAN;
+    *zero = 0;
+    return;
+  }
+  const int32_t zp = static_cast<int32_t>(std::min(255.0f, std::max(0.0f, std::nearbyint(-mn / s))));
+  for (int64_t p = 0; p < k; p++) {
+    const float r = std::nearbyint(x[p] / s);
+    const int32_t v = static_cast<int32_t>(std::min(512.0f, std::max(-512.0f, r))) + zp;
+    q[p] = static_cast<uint8_t>(v < 0 ? 0 : v > 255 ? 255 : v);
+  }
+  *scale = s;
+  *zero = zp;
+}
+
+void linear_int8(const Int8LinearArgs &a, Int8Path path, const OpsTable &ops) {
+  const Int8Kernel K = kernel_for(path);
+  const int64_t m = a.m, n = a.n, k = a.k;
+  const int64_t kg = int8_k_groups(k), kp = kg * 4, nblocks = int8_blocks(n), bstride = kg * 64;
+  std::vector<uint8_t> q(static_cast<size_t>(m * kp));
+  std::vector<float> sa(static_cast<size_t>(m));
+  std::vector<int32_t> za(static_cast<size_t>(m));
+  ThreadPool &tp = pool();
+  tp.run([&](int tid, int nt) {
+    int64_t b, e;
+    split_range(m, tid, nt, 1, &b, &e);
+    for (int64_t i = b; i < e; i++) int8_quantize_row(a.x + i * k, k, kp, &q[i * kp], &sa[i], &za[i]);
+  });
+  // Threads take contiguous column blocks (each streams its share of the weights) over all rows,
+  // unless there are too few blocks, then contiguous rows. Row blocks of MC keep A's rows in L2.
+  tp.run([&](int tid, int nt) {
+    int64_t jb0 = 0, jb1 = nblocks, i0 = 0, i1 = m;
+    if (nblocks >= 2 * nt || m < 2 * K.mr * nt) split_range(nblocks, tid, nt, K.nb, &jb0, &jb1);
+    else split_range(m, tid, nt, K.mr, &i0, &i1);
+    const int64_t MC = 8 * K.mr * (4 / K.nb);
+    alignas(64) int32_t acc[8 * 64];
+    for (int64_t ib = i0; ib < i1; ib += MC) {
+      const int64_t ie = std::min(i1, ib + MC);
+      for (int64_t jb = jb0; jb < jb1; jb += K.nb) {
+        const int nb = static_cast<int>(std::min<int64_t>(K.nb, jb1 - jb));
+        const int64_t c0 = jb * 16, c1 = std::min(n, (jb + nb) * 16);
+        for (int64_t i = ib; i < ie; i += K.mr) {
+          const int mr = static_cast<int>(std::min<int64_t>(K.mr, ie - i));
+          K.tile(kg, &q[i * kp], kp, mr, a.w + jb * bstride, bstride, nb, acc);
+          for (int r = 0; r < mr; r++) {
+            const int64_t row = i + r;
+            const float s_a = sa[row];
+            const int32_t z = za[row];
+            float *y = a.y + row * n;
+            const float *res = a.residual ? a.residual + row * n : nullptr;
+            for (int64_t c = c0; c < c1; c++) {
+              const float s = s_a * a.w_scale[c];
+              float v = static_cast<float>(acc[r * 64 + (c - c0)] - z * a.w_sum[c]) * s;
+              if (a.bias) v = v + a.bias[c];
+              if (res) v = v + res[c];
+              y[c] = v;
+            }
+            if (a.act) ops.gelu_forward(y + c0, y + c0, c1 - c0, a.act == 2 ? 1 : 0);
+          }
+        }
+      }
+    }
+  });
+}
+
+}  // namespace tt
