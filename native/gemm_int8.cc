@@ -63,7 +63,7 @@ Int8Kernel kernel_for(Int8Path p) {
 
 }  // namespace
 
-Int8Kernel int8_kernel_scalar() { return {4, 1, tile_scalar}; }
+Int8Kernel int8_kernel_scalar() { return {4, 1, tile_scalar, int8_quantize_row}; }
 
 void int8_pack_weights(const int8_t *w, int64_t n, int64_t k, int8_t *dst) {
   const int64_t kg = int8_k_groups(k);
@@ -74,32 +74,41 @@ void int8_pack_weights(const int8_t *w, int64_t n, int64_t k, int8_t *dst) {
   }
 }
 
+// Round half to even for |v| <= 2^22 without libm (nearbyintf is a call that saves the FP
+// environment on baseline x86-64): adding and subtracting 1.5 * 2^23 rounds in the current (nearest
+// even) mode; -ffp-contract=off and no fast-math keep the two operations.
+static inline float rne(float v) {
+  const float magic = 12582912.0f;
+  return (v + magic) - magic;
+}
+
 // Exactly the reference's arithmetic (float32 division, round half to even, saturation).
 void int8_quantize_row(const float *x, int64_t k, int64_t kp, uint8_t *q, float *scale, int32_t *zero) {
-  float mn = 0.0f, mx = 0.0f;
-  bool finite = true;
+  float mn = 0.0f, mx = 0.0f, probe = 0.0f;
   for (int64_t p = 0; p < k; p++) {
     const float v = x[p];
-    finite &= std::isfinite(v);
+    probe += v * 0.0f;  // NaN when any value is Inf or NaN
     mn = v < mn ? v : mn;
     mx = v > mx ? v : mx;
   }
-  std::memset(q, 0, static_cast<size_t>(kp));
+  const bool finite = probe == 0.0f;
   const float s = (mx - mn) / 255.0f;
   if (!finite || !std::isfinite(s) || s == 0.0f) {
     // All zeros: any scale works. Inf/NaN: the row's outputs become NaN, as in float.
+    std::memset(q, 0, static_cast<size_t>(kp));
     *scale = finite && s == 0.0f ? 0.0f : NAN;
     *zero = 0;
     return;
   }
-  const int32_t zp = static_cast<int32_t>(std::min(255.0f, std::max(0.0f, std::nearbyint(-mn / s))));
+  const float zf = std::min(255.0f, std::max(0.0f, rne(-mn / s)));
   for (int64_t p = 0; p < k; p++) {
-    const float r = std::nearbyint(x[p] / s);
-    const int32_t v = static_cast<int32_t>(std::min(512.0f, std::max(-512.0f, r))) + zp;
-    q[p] = static_cast<uint8_t>(v < 0 ? 0 : v > 255 ? 255 : v);
+    // |x / s| <= 255 up to rounding, so the clamp only guards the magic-number rounding's range.
+    const float r = rne(std::min(512.0f, std::max(-512.0f, x[p] / s))) + zf;
+    q[p] = static_cast<uint8_t>(static_cast<int32_t>(std::min(255.0f, std::max(0.0f, r))));
   }
+  for (int64_t p = k; p < kp; p++) q[p] = 0;
   *scale = s;
-  *zero = zp;
+  *zero = static_cast<int32_t>(zf);
 }
 
 void linear_int8(const Int8LinearArgs &a, Int8Path path, const OpsTable &ops) {
@@ -113,7 +122,7 @@ void linear_int8(const Int8LinearArgs &a, Int8Path path, const OpsTable &ops) {
   tp.run([&](int tid, int nt) {
     int64_t b, e;
     split_range(m, tid, nt, 1, &b, &e);
-    for (int64_t i = b; i < e; i++) int8_quantize_row(a.x + i * k, k, kp, &q[i * kp], &sa[i], &za[i]);
+    for (int64_t i = b; i < e; i++) K.quantize(a.x + i * k, k, kp, &q[i * kp], &sa[i], &za[i]);
   });
   // Threads take contiguous column blocks (each streams its share of the weights) over all rows,
   // unless there are too few blocks, then contiguous rows. Row blocks of MC keep A's rows in L2.
@@ -135,14 +144,16 @@ void linear_int8(const Int8LinearArgs &a, Int8Path path, const OpsTable &ops) {
             const int64_t row = i + r;
             const float s_a = sa[row];
             const int32_t z = za[row];
+            const int32_t *ac = acc + r * 64 - c0;
             float *y = a.y + row * n;
-            const float *res = a.residual ? a.residual + row * n : nullptr;
-            for (int64_t c = c0; c < c1; c++) {
-              const float s = s_a * a.w_scale[c];
-              float v = static_cast<float>(acc[r * 64 + (c - c0)] - z * a.w_sum[c]) * s;
-              if (a.bias) v = v + a.bias[c];
-              if (res) v = v + res[c];
-              y[c] = v;
+            // Plain loops the compiler vectorises; the same float32 operations as the reference.
+            for (int64_t c = c0; c < c1; c++)
+              y[c] = static_cast<float>(ac[c] - z * a.w_sum[c]) * (s_a * a.w_scale[c]);
+            if (a.bias)
+              for (int64_t c = c0; c < c1; c++) y[c] = y[c] + a.bias[c];
+            if (a.residual) {
+              const float *res = a.residual + row * n;
+              for (int64_t c = c0; c < c1; c++) y[c] = y[c] + res[c];
             }
             if (a.act) ops.gelu_forward(y + c0, y + c0, c1 - c0, a.act == 2 ? 1 : 0);
           }

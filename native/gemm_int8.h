@@ -27,10 +27,12 @@ Int8Path int8_best_path(Isa isa);
 // columns of nb blocks (bstride bytes apart), i < mr, c < 16 * nb. The int32 sums are exact.
 typedef void (*Int8Tile)(int64_t kgroups, const uint8_t *A, int64_t lda, int mr, const int8_t *B, int64_t bstride,
                          int nb, int32_t *acc);
+typedef void (*Int8QuantizeRow)(const float *x, int64_t k, int64_t kp, uint8_t *q, float *scale, int32_t *zero);
 struct Int8Kernel {
   int mr;  // rows per tile
   int nb;  // 16-column blocks per tile (at most 4)
   Int8Tile tile;
+  Int8QuantizeRow quantize;  // int8_quantize_row's results, vectorised
 };
 Int8Kernel int8_kernel_scalar();
 #if TT_X86
@@ -53,7 +55,7 @@ struct Int8LinearArgs {
 
 // Packs w [n, k] (row-major s8) into the layout above.
 void int8_pack_weights(const int8_t *w, int64_t n, int64_t k, int8_t *dst);
-// Quantizes one row: q[0..k) (q[k..kp) zeroed), its scale and zero point.
+// Quantizes one row: q[0..k) (q[k..kp) zeroed), its scale and zero point (the portable version).
 void int8_quantize_row(const float *x, int64_t k, int64_t kp, uint8_t *q, float *scale, int32_t *zero);
 // The whole op on the thread pool.
 void linear_int8(const Int8LinearArgs &a, Int8Path path, const OpsTable &ops);

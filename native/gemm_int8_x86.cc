@@ -5,8 +5,12 @@
 #include "gemm_int8.h"
 
 #if TT_X86
+// GCC 12 passes _mm512_undefined_* through intrinsics, which -Wuninitialized reports (as in gemm_avx512.cc).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace tt {
@@ -115,11 +119,100 @@ __attribute__((target("avx2"))) void tile256_emul(int64_t kg, const uint8_t *A, 
   }
 }
 
+// int8_quantize_row vectorised (the same float32 operations per element; min and max are exact in
+// any order; a NaN or Inf anywhere makes v * 0 NaN, which the probe sum keeps).
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void quantize512(const float *x, int64_t k, int64_t kp, uint8_t *q,
+                                                                      float *scale, int32_t *zero) {
+  __m512 mn = _mm512_setzero_ps(), mx = _mm512_setzero_ps(), probe = _mm512_setzero_ps();
+  const __m512 zerov = _mm512_setzero_ps();
+  for (int64_t p = 0; p < k; p += 16) {
+    const __mmask16 mk = k - p >= 16 ? __mmask16(0xffff) : __mmask16((1u << (k - p)) - 1);
+    const __m512 v = _mm512_maskz_loadu_ps(mk, x + p);
+    probe = _mm512_add_ps(probe, _mm512_mul_ps(v, zerov));
+    mn = _mm512_min_ps(mn, v);
+    mx = _mm512_max_ps(mx, v);
+  }
+  const float fmn = _mm512_reduce_min_ps(mn), fmx = _mm512_reduce_max_ps(mx), fprobe = _mm512_reduce_add_ps(probe);
+  const float s = (fmx - fmn) / 255.0f;
+  if (!(fprobe == 0.0f) || !(s - s == 0.0f) || s == 0.0f) {
+    int8_quantize_row(x, k, kp, q, scale, zero);  // the rare cases, as the portable code does them
+    return;
+  }
+  const __m512 magic = _mm512_set1_ps(12582912.0f), vs = _mm512_set1_ps(s);
+  const float zf = std::min(255.0f, std::max(0.0f, ((-fmn / s) + 12582912.0f) - 12582912.0f));
+  const __m512 vz = _mm512_set1_ps(zf), lo = _mm512_set1_ps(-512.0f), hi = _mm512_set1_ps(512.0f),
+               top = _mm512_set1_ps(255.0f);
+  for (int64_t p = 0; p < kp; p += 16) {
+    const __mmask16 mk = k - p >= 16 ? __mmask16(0xffff) : k > p ? __mmask16((1u << (k - p)) - 1) : __mmask16(0);
+    const __mmask16 mq = kp - p >= 16 ? __mmask16(0xffff) : __mmask16((1u << (kp - p)) - 1);
+    __m512 v = _mm512_div_ps(_mm512_maskz_loadu_ps(mk, x + p), vs);
+    v = _mm512_min_ps(hi, _mm512_max_ps(lo, v));
+    v = _mm512_add_ps(_mm512_sub_ps(_mm512_add_ps(v, magic), magic), vz);
+    v = _mm512_maskz_mov_ps(mk, _mm512_min_ps(top, _mm512_max_ps(zerov, v)));  // padding depths are 0
+    _mm_mask_storeu_epi8(q + p, mq, _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(v)));
+  }
+  *scale = s;
+  *zero = static_cast<int32_t>(zf);
+}
+
+__attribute__((target("avx2"))) void quantize256(const float *x, int64_t k, int64_t kp, uint8_t *q, float *scale,
+                                                 int32_t *zero) {
+  const int64_t k8 = k & ~int64_t(7);
+  __m256 mn = _mm256_setzero_ps(), mx = _mm256_setzero_ps(), probe = _mm256_setzero_ps();
+  const __m256 zerov = _mm256_setzero_ps();
+  for (int64_t p = 0; p < k8; p += 8) {
+    const __m256 v = _mm256_loadu_ps(x + p);
+    probe = _mm256_add_ps(probe, _mm256_mul_ps(v, zerov));
+    mn = _mm256_min_ps(mn, v);
+    mx = _mm256_max_ps(mx, v);
+  }
+  alignas(32) float bmn[8], bmx[8], bpr[8];
+  _mm256_store_ps(bmn, mn);
+  _mm256_store_ps(bmx, mx);
+  _mm256_store_ps(bpr, probe);
+  float fmn = 0.0f, fmx = 0.0f, fprobe = 0.0f;
+  for (int i = 0; i < 8; i++) {
+    fmn = bmn[i] < fmn ? bmn[i] : fmn;
+    fmx = bmx[i] > fmx ? bmx[i] : fmx;
+    fprobe += bpr[i];
+  }
+  for (int64_t p = k8; p < k; p++) {
+    fprobe += x[p] * 0.0f;
+    fmn = x[p] < fmn ? x[p] : fmn;
+    fmx = x[p] > fmx ? x[p] : fmx;
+  }
+  const float s = (fmx - fmn) / 255.0f;
+  if (!(fprobe == 0.0f) || !(s - s == 0.0f) || s == 0.0f) {
+    int8_quantize_row(x, k, kp, q, scale, zero);
+    return;
+  }
+  const float zf = std::min(255.0f, std::max(0.0f, ((-fmn / s) + 12582912.0f) - 12582912.0f));
+  const __m256 magic = _mm256_set1_ps(12582912.0f), vs = _mm256_set1_ps(s), vz = _mm256_set1_ps(zf);
+  const __m256 lo = _mm256_set1_ps(-512.0f), hi = _mm256_set1_ps(512.0f), top = _mm256_set1_ps(255.0f);
+  int64_t p = 0;
+  for (; p < k8; p += 8) {
+    __m256 v = _mm256_div_ps(_mm256_loadu_ps(x + p), vs);
+    v = _mm256_min_ps(hi, _mm256_max_ps(lo, v));
+    v = _mm256_add_ps(_mm256_sub_ps(_mm256_add_ps(v, magic), magic), vz);
+    v = _mm256_min_ps(top, _mm256_max_ps(zerov, v));
+    alignas(32) int32_t t[8];
+    _mm256_store_si256(reinterpret_cast<__m256i *>(t), _mm256_cvttps_epi32(v));
+    for (int i = 0; i < 8; i++) q[p + i] = static_cast<uint8_t>(t[i]);
+  }
+  for (; p < k; p++) {
+    const float r = (((std::min(512.0f, std::max(-512.0f, x[p] / s))) + 12582912.0f) - 12582912.0f) + zf;
+    q[p] = static_cast<uint8_t>(static_cast<int32_t>(std::min(255.0f, std::max(0.0f, r))));
+  }
+  for (; p < kp; p++) q[p] = 0;
+  *scale = s;
+  *zero = static_cast<int32_t>(zf);
+}
+
 }  // namespace
 
-Int8Kernel int8_kernel_avx512vnni() { return {MR512, 4, tile_avx512vnni}; }
-Int8Kernel int8_kernel_avxvnni() { return {6, 1, tile256_vnni<6>}; }
-Int8Kernel int8_kernel_avx2() { return {4, 1, tile256_emul<4>}; }
+Int8Kernel int8_kernel_avx512vnni() { return {MR512, 4, tile_avx512vnni, quantize512}; }
+Int8Kernel int8_kernel_avxvnni() { return {6, 1, tile256_vnni<6>, quantize256}; }
+Int8Kernel int8_kernel_avx2() { return {4, 1, tile256_emul<4>, quantize256}; }
 
 }  // namespace tt
 #endif
