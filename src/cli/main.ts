@@ -9,6 +9,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   score: { summary: 'conlleval-compatible scoring of a column file (gold and predicted tags)', load: async () => (await import('./score.js')).runScore },
   serve: { summary: 'HTTP server with a JSON API and a web page', load: async () => (await import('./serve.js')).runServe },
   export: { summary: 'write the model as ONNX (onnx/model.onnx) with config and tokenizer files, for onnxruntime and transformers.js', load: async () => (await import('./export.js')).runExport },
+  quantize: { summary: 'int8 dynamic quantization of the linear layers into a folder that loads like any model', load: async () => (await import('./quantize.js')).runQuantize },
   demo: { summary: 'generate data, train a small BERT offline, evaluate, tag a sentence', load: async () => (await import('./demo.js')).runDemo },
 };
 

@@ -6,6 +6,7 @@
 import { Tensor, ops, deriveSeed, isGradEnabled, tidy, adjacentView, storeAdjacent } from '../engine/index.js';
 import type { ModelConfig } from './config.js';
 import { initParameters, type ParamSpec } from './init.js';
+import { bertLayerInt8, type BertInt8Layer } from './bert-int8.js';
 
 /** A padded batch: row-major [batch, seqLen] arrays. */
 export interface TokenBatch {
@@ -63,6 +64,8 @@ export class BertForTokenClassification {
   static readonly architecture = 'BertForTokenClassification';
   readonly architecture = BertForTokenClassification.architecture;
   readonly prefix = 'bert';
+  /** int8 layers of a quantized folder (models/quantized.ts); used by forward passes without a graph. */
+  int8Layers: BertInt8Layer[] | null = null;
 
   /** `params` must hold every name of bertParamSpecs(config, config.labels.length). */
   constructor(readonly config: ModelConfig, readonly params: Map<string, Tensor>) {
@@ -146,6 +149,7 @@ export class BertForTokenClassification {
   /** One BertLayer: self-attention block then feed-forward block, each with residual + LayerNorm. */
   private layer(l: number, x: Tensor, mask: Tensor, B: number, drop: DropoutSites): Tensor {
     const cfg = this.config;
+    if (this.int8Layers && !isGradEnabled() && !drop.active) return bertLayerInt8(this.int8Layers[l], x, mask, B, cfg);
     const p = `${this.prefix}.encoder.layer.${l}`;
     const nh = cfg.numAttentionHeads, hd = cfg.hiddenSize / nh;
     // Heads are read in place from the projections (HF's view + permute, without copies).
@@ -177,6 +181,8 @@ export class BertForTokenClassification {
 class DropoutSites {
   private n = 0;
   constructor(private readonly opts: ForwardOptions) {}
+  /** Whether any site drops (training). */
+  get active(): boolean { return this.opts.training; }
   apply(x: Tensor, p: number): Tensor {
     const seed = this.next(p);
     return seed === null ? x : ops.dropout(x, p, seed, true);

@@ -14,6 +14,7 @@ import { WordPieceTokenizer } from '../tokenizers/index.js';
 import { configToJson, readConfig, type ModelConfig } from './config.js';
 import { initParameter } from './init.js';
 import { architectureFor, type TokenClassifier } from './registry.js';
+import { attachInt8, readInt8Weights } from './quantized.js';
 
 export interface LoadReport {
   /** Parameters the checkpoint did not provide and that were freshly initialised (the new head). */
@@ -78,7 +79,12 @@ export async function fromPretrained(nameOrPath: string, opts: LoadOptions = {})
 export function loadModelFromDir(dir: string, opts: LoadOptions = {}): { model: TokenClassifier; report: LoadReport } {
   const config = readConfig(join(dir, 'config.json'));
   const state = loadStateDict(dir);
-  return buildFromState(config, state, dir, opts);
+  // A `tokentune quantize` folder: int8 weights become float parameters plus int8 layers for
+  // inference (not when fine-tuning with new labels: training runs on the float weights).
+  const int8 = readInt8Weights(dir, config, state);
+  const built = buildFromState(config, state, dir, opts);
+  if (int8 && opts.labels === undefined) attachInt8(built.model, int8);
+  return built;
 }
 
 /** Matches checkpoint tensors to the architecture's parameters by HF name. */

@@ -10,3 +10,4 @@ export { maskedSoftmax } from './attention.js';
 export { selfAttention, selfAttentionQkv, linearDropoutAdd, linearGelu, type SelfAttentionOptions } from './fused.js';
 export { crossEntropy, type CrossEntropyOptions } from './loss.js';
 export { ShapeError, assertFinite } from './common.js';
+export { linearInt8, int8Linear, quantizeWeightPerChannel, type Int8Linear } from './int8.js';
