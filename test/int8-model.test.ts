@@ -1,0 +1,115 @@
+/**
+ * int8 models end to end on a tiny BERT trained here on generated NER data: `saveQuantized` +
+ * loading gives int8 encoder layers whose logits stay close to the float model's and whose argmax
+ * agrees on nearly every token; the folder loads transparently in the pipeline and `tokentune
+ * quantize`; bad folders fail with errors that name the file and the fix.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { noGrad, tidy } from '../src/engine/index.js';
+import { collate } from '../src/data/collate.js';
+import { BertForTokenClassification, fromPretrained, savePretrained } from '../src/models/index.js';
+import { quantizeInMemory, saveQuantized } from '../src/models/quantized.js';
+import { quantizeWeightPerChannel } from '../src/engine/ops/int8.js';
+import { readSafetensors } from '../src/io/safetensors.js';
+import { Trainer } from '../src/train/trainer.js';
+import { pipeline } from '../src/infer/pipeline.js';
+import { main } from '../src/cli/main.js';
+import { tinyArgs, tinySetup } from './helpers/tiny-setup.js';
+
+const setup = tinySetup({ trainSentences: 240, dropout: 0 });
+const dir = mkdtempSync(join(tmpdir(), 'tt-int8-'));
+const floatDir = join(dir, 'float'), int8Dir = join(dir, 'int8');
+
+await new Trainer({ model: setup.model, tokenizer: setup.tokenizer, trainDataset: setup.train, args: tinyArgs(join(dir, 'run'), { numTrainEpochs: 3 }) }).train();
+savePretrained(setup.model, floatDir, setup.tokenizer);
+saveQuantized(setup.model, int8Dir, setup.tokenizer);
+
+function logits(model: BertForTokenClassification): { values: Float32Array; mask: Int32Array; classes: number } {
+  const batch = collate(setup.validation.features, setup.tokenizer.padId);
+  const values = noGrad(() => tidy(() => Float32Array.from(model.forward(batch, { training: false }).f)));
+  return { values, mask: batch.attentionMask, classes: model.numLabels };
+}
+
+test('quantized logits are close to float and the argmax agrees on >= 99% of tokens', async () => {
+  const { model: q } = await fromPretrained(int8Dir);
+  assert.ok(q instanceof BertForTokenClassification && q.int8Layers?.length === q.config.numHiddenLayers, 'int8 layers attached');
+  const f = logits(setup.model), g = logits(q);
+  let maxAbs = 0, maxDiff = 0, agree = 0, tokens = 0;
+  for (let r = 0; r < f.mask.length; r++) {
+    if (!f.mask[r]) continue;
+    tokens++;
+    let af = 0, ag = 0;
+    for (let c = 0; c < f.classes; c++) {
+      const i = r * f.classes + c;
+      maxAbs = Math.max(maxAbs, Math.abs(f.values[i]));
+      maxDiff = Math.max(maxDiff, Math.abs(f.values[i] - g.values[i]));
+      if (f.values[i] > f.values[r * f.classes + af]) af = c;
+      if (g.values[i] > g.values[r * g.classes + ag]) ag = c;
+    }
+    if (af === ag) agree++;
+  }
+  assert.ok(maxDiff > 0, 'the int8 path ran (logits differ from float in the last bits at least)');
+  assert.ok(maxDiff <= 0.05 * maxAbs, `max |logit diff| ${maxDiff} vs max |logit| ${maxAbs}`);
+  assert.ok(agree / tokens >= 0.99, `argmax agreement ${agree}/${tokens}`);
+  // Quantizing in memory gives the same int8 layers as saving and loading.
+  const m2 = new BertForTokenClassification(setup.model.config, setup.model.params);
+  quantizeInMemory(m2);
+  assert.deepEqual(logits(m2).values, g.values);
+  // A graph-recording forward (training) still runs the float weights.
+  assert.equal(q.int8Layers![0].qkv.n, 3 * q.config.hiddenSize);
+});
+
+test('the folder: I8 weights with per-channel F32 scales, quantization.json, float everything else', () => {
+  const st = readSafetensors(join(int8Dir, 'model.safetensors'));
+  const name = 'bert.encoder.layer.0.intermediate.dense.weight';
+  const rec = st.tensors.get(name)!, scale = st.tensors.get(`${name}_scale`)!;
+  assert.equal(rec.dtype, 'I8');
+  assert.equal(scale.dtype, 'F32');
+  const w = setup.model.params.get(name)!;
+  const want = quantizeWeightPerChannel(w.f as Float32Array, w.shape[0], w.shape[1]);
+  assert.deepEqual(Int8Array.from(rec.data as Int32Array), want.q);
+  assert.deepEqual(scale.data, want.scale);
+  assert.equal(st.tensors.get('classifier.weight')!.dtype, 'F32');
+  assert.equal(st.tensors.get('bert.embeddings.word_embeddings.weight')!.dtype, 'F32');
+  const info = JSON.parse(readFileSync(join(int8Dir, 'quantization.json'), 'utf8'));
+  assert.equal(info.format, 'tokentune-dynamic-int8');
+  assert.equal(info.layers.length, 6 * setup.model.config.numHiddenLayers);
+});
+
+test('the pipeline loads the quantized folder transparently and tags like the float model', async () => {
+  const a = await pipeline(floatDir), b = await pipeline(int8Dir);
+  let same = 0, total = 0;
+  for (const s of setup.validation.sentences.slice(0, 20)) {
+    const text = s.tokens.join(' ');
+    const ea = await a.predict(text, { aggregationStrategy: 'first' }), eb = await b.predict(text, { aggregationStrategy: 'first' });
+    total += Math.max(ea.length, eb.length);
+    same += ea.filter((e) => eb.some((f) => f.start === e.start && f.end === e.end && ('entity_group' in f ? f.entity_group : f.entity) === ('entity_group' in e ? e.entity_group : e.entity))).length;
+  }
+  assert.ok(total > 0 && same / total >= 0.95, `entities agree ${same}/${total}`);
+});
+
+test('tokentune quantize: writes the folder, refuses a quantized input, names the flag', async () => {
+  const out: string[] = [], err: string[] = [];
+  const io = { stdout: { write: (s: string) => (out.push(s), true) }, stderr: { write: (s: string) => (err.push(s), true) } } as never;
+  assert.equal(await main(['quantize', '--model', floatDir, '--out', join(dir, 'cli')], io), 0);
+  assert.match(out.join(''), /quantized 6 linear layers to int8/);
+  assert.deepEqual(readFileSync(join(dir, 'cli', 'model.safetensors')), readFileSync(join(int8Dir, 'model.safetensors')));
+  assert.equal(await main(['quantize', '--model', int8Dir, '--out', join(dir, 'x')], io), 2);
+  assert.match(err.join(''), /already quantized/);
+  assert.equal(await main(['quantize', '--model', floatDir], io), 2);
+  assert.match(err.join(''), /--out DIR/);
+});
+
+test('a damaged quantized folder fails with the file and the fix', async () => {
+  const bad = join(dir, 'cli');
+  writeFileSync(join(bad, 'quantization.json'), '{"format": "other", "version": 1}');
+  await assert.rejects(fromPretrained(bad), /quantization\.json: format "other" version 1 is not tokentune-dynamic-int8.*re-run tokentune quantize/);
+  writeFileSync(join(bad, 'quantization.json'), '{not json');
+  await assert.rejects(fromPretrained(bad), /quantization\.json: not valid JSON/);
+  writeFileSync(join(bad, 'quantization.json'), JSON.stringify({ format: 'tokentune-dynamic-int8', version: 1, layers: ['x'] }));
+  await assert.rejects(fromPretrained(bad), /"layers" must list the 6 encoder linear layers/);
+});
