@@ -125,12 +125,14 @@ void linear_int8(const Int8LinearArgs &a, Int8Path path, const OpsTable &ops) {
     for (int64_t i = b; i < e; i++) K.quantize(a.x + i * k, k, kp, &q[i * kp], &sa[i], &za[i]);
   });
   // Threads take contiguous column blocks (each streams its share of the weights) over all rows,
-  // unless there are too few blocks, then contiguous rows. Row blocks of MC keep A's rows in L2.
+  // unless there are too few blocks, then contiguous rows.
   tp.run([&](int tid, int nt) {
     int64_t jb0 = 0, jb1 = nblocks, i0 = 0, i1 = m;
     if (nblocks >= 2 * nt || m < 2 * K.mr * nt) split_range(nblocks, tid, nt, K.nb, &jb0, &jb1);
     else split_range(m, tid, nt, K.mr, &i0, &i1);
-    const int64_t MC = 8 * K.mr * (4 / K.nb);
+    // Rows per block: about 192 KiB of quantized A (stays in L2 while each weight panel, kernel-width
+    // columns by k, is reused across the block's tiles from L1/L2).
+    const int64_t MC = std::max<int64_t>(K.mr, (192 * 1024 / kp) / K.mr * K.mr);
     alignas(64) int32_t acc[8 * 64];
     for (int64_t ib = i0; ib < i1; ib += MC) {
       const int64_t ie = std::min(i1, ib + MC);
