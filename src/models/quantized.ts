@@ -166,3 +166,18 @@ function asBert(model: TokenClassifier): BertForTokenClassification {
   if (!(model instanceof BertForTokenClassification)) throw new Error(`int8 quantization supports BertForTokenClassification, not ${model.architecture}`);
   return model;
 }
+
+/** The same weights without int8 layers: the float model (e.g. to check an fp32 export of a quantized folder). */
+export function floatVariant(model: TokenClassifier): TokenClassifier {
+  const bert = asBert(model);
+  return bert.int8Layers ? new BertForTokenClassification(bert.config, bert.params) : bert;
+}
+
+/** The same weights with int8 layers (the model itself when it has them). */
+export function int8Variant(model: TokenClassifier): TokenClassifier {
+  const bert = asBert(model);
+  if (bert.int8Layers) return bert;
+  const copy = new BertForTokenClassification(bert.config, bert.params);
+  quantizeInMemory(copy);
+  return copy;
+}

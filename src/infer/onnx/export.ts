@@ -12,6 +12,7 @@ import { loadPretrainedDir } from '../../tokenizers/config.js';
 import { buildBertOnnxModel } from './bert-graph.js';
 import { writeModelFile } from './onnx-proto.js';
 import { bertTokenizerJson } from './tokenizer-json.js';
+import { quantizeOnnxModel } from './quantize-graph.js';
 
 export interface OnnxExportOptions {
   /**
@@ -19,12 +20,16 @@ export interface OnnxExportOptions {
    * is copied as-is (it is the most faithful description of the tokenizer).
    */
   sourceDir?: string;
+  /** Also write onnx/model_quantized.onnx (dynamic int8, quantize-graph.ts), which transformers.js loads by default in browsers. */
+  int8?: boolean;
 }
 
 export interface OnnxExportResult {
   /** Path of onnx/model.onnx. */
   modelPath: string;
   modelBytes: number;
+  /** Path of onnx/model_quantized.onnx when `int8` was asked for. */
+  quantizedPath?: string;
   /** Every file written, relative to the output folder. */
   files: string[];
   warnings: string[];
@@ -36,6 +41,12 @@ export function exportOnnx(model: TokenClassifier, tokenizer: WordPieceTokenizer
   const modelPath = join(outDir, 'onnx', 'model.onnx');
   const modelBytes = writeModelFile(modelPath, def);
   const files = ['onnx/model.onnx', 'config.json'];
+  let quantizedPath: string | undefined;
+  if (opts.int8) {
+    quantizedPath = join(outDir, 'onnx', 'model_quantized.onnx');
+    writeModelFile(quantizedPath, quantizeOnnxModel(def).model);
+    files.push('onnx/model_quantized.onnx');
+  }
   const warnings: string[] = [];
   writeFileAtomic(join(outDir, 'config.json'), JSON.stringify(configToJson(model.config, model.architecture), null, 2) + '\n');
 
@@ -62,7 +73,7 @@ export function exportOnnx(model: TokenClassifier, tokenizer: WordPieceTokenizer
   } else {
     warnings.push('no tokenizer was given: the folder has no tokenizer files, so transformers.js pipelines cannot load it as it is');
   }
-  return { modelPath, modelBytes, files, warnings };
+  return { modelPath, modelBytes, files, warnings, ...(quantizedPath ? { quantizedPath } : {}) };
 }
 
 /**
