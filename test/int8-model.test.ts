@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { noGrad, tidy } from '../src/engine/index.js';
 import { collate } from '../src/data/collate.js';
 import { BertForTokenClassification, fromPretrained, savePretrained } from '../src/models/index.js';
-import { quantizeInMemory, saveQuantized } from '../src/models/quantized.js';
+import { int8Variant, quantizeInMemory, saveQuantized } from '../src/models/quantized.js';
+import { buildBertOnnxModel, exportOnnx, loadOnnxRuntime, maxAbsDiff, onnxLogits, ourLogits, quantizeOnnxModel } from '../src/infer/onnx/index.js';
 import { quantizeWeightPerChannel } from '../src/engine/ops/int8.js';
 import { readSafetensors } from '../src/io/safetensors.js';
 import { Trainer } from '../src/train/trainer.js';
@@ -112,4 +113,72 @@ test('a damaged quantized folder fails with the file and the fix', async () => {
   await assert.rejects(fromPretrained(bad), /quantization\.json: not valid JSON/);
   writeFileSync(join(bad, 'quantization.json'), JSON.stringify({ format: 'tokentune-dynamic-int8', version: 1, layers: ['x'] }));
   await assert.rejects(fromPretrained(bad), /"layers" must list the 6 encoder linear layers/);
+});
+
+// ---------------------------------------------------------------- export --onnx --int8
+const ort = await loadOnnxRuntime();
+const ortSkip = ort ? false : 'onnxruntime-node is not installed';
+const transformers = await import('@huggingface/transformers').catch(() => null);
+
+test('the int8 ONNX graph: DynamicQuantizeLinear + MatMulInteger on every encoder MatMul, classifier float', () => {
+  const { model: q, quantized } = quantizeOnnxModel(buildBertOnnxModel(setup.model));
+  const L = setup.model.config.numHiddenLayers;
+  const count = (op: string) => q.graph.nodes.filter((n) => n.opType === op).length;
+  assert.equal(quantized, 6 * L);
+  assert.equal(count('MatMulInteger'), 6 * L);
+  // One per quantized activation: the layer input (shared by Q, K, V), the context, x1, the GELU output.
+  assert.equal(count('DynamicQuantizeLinear'), 4 * L);
+  const inits = new Map(q.graph.initializers.map((t) => [t.name, t]));
+  for (const n of q.graph.nodes.filter((nd) => nd.opType === 'MatMul')) {
+    assert.ok(!inits.has(n.inputs[1]!) || n.inputs[1] === 'classifier.weight.T', `${n.name} still multiplies a float weight`);
+  }
+  const w = inits.get('bert.encoder.layer.0.intermediate.dense.weight_quantized')!;
+  assert.deepEqual([w.dataType, ...w.dims], [3, setup.model.config.hiddenSize, setup.model.config.intermediateSize]);
+  assert.ok(!inits.has('bert.encoder.layer.0.intermediate.dense.weight.T'), 'the float weight is dropped');
+});
+
+test('model_quantized.onnx in onnxruntime-node is close to tokentune int8 and agrees on the argmax', { skip: ortSkip }, async () => {
+  const out = join(dir, 'onnx');
+  const res = exportOnnx(setup.model, setup.tokenizer, out, { int8: true });
+  assert.ok(res.files.includes('onnx/model_quantized.onnx'));
+  const session = await ort!.InferenceSession.create(res.quantizedPath!);
+  const batch = collate(setup.validation.features, setup.tokenizer.padId);
+  const theirs = await onnxLogits(ort!, session, batch);
+  await session.release();
+  const ours = ourLogits(int8Variant(setup.model), batch), fp32 = ourLogits(setup.model, batch);
+  const C = setup.model.numLabels;
+  let agree = 0, tokens = 0, maxAbs = 0;
+  const argmax = (a: Float32Array, r: number) => { let b = 0; for (let c = 1; c < C; c++) if (a[r * C + c]! > a[r * C + b]!) b = c; return b; };
+  for (let r = 0; r < batch.attentionMask.length; r++) {
+    if (!batch.attentionMask[r]) continue;
+    tokens++;
+    if (argmax(theirs, r) === argmax(ours, r)) agree++;
+    for (let c = 0; c < C; c++) maxAbs = Math.max(maxAbs, Math.abs(fp32[r * C + c]!));
+  }
+  const real = (a: Float32Array) => a.filter((_, i) => batch.attentionMask[Math.floor(i / C)]);
+  const dq = maxAbsDiff(real(theirs), real(ours)), df = maxAbsDiff(real(theirs), real(fp32));
+  assert.ok(dq > 0 && dq <= 0.05 * maxAbs, `onnxruntime int8 vs tokentune int8: max |diff| ${dq} (max |logit| ${maxAbs})`);
+  assert.ok(df <= 0.05 * maxAbs, `onnxruntime int8 vs fp32: max |diff| ${df}`);
+  assert.ok(agree / tokens >= 0.99, `argmax agreement ${agree}/${tokens}`);
+});
+
+test('transformers.js loads model_quantized.onnx (dtype q8, the browser default) and tags like onnxruntime on it', { skip: ortSkip || (transformers ? false : 'transformers.js is not installed') }, async () => {
+  const { env, pipeline: tjsPipeline } = transformers!;
+  env.allowRemoteModels = false;
+  env.localModelPath = dir + '/';
+  const ner = await tjsPipeline('token-classification', 'onnx', { dtype: 'q8' });
+  const text = setup.validation.sentences[0]!.tokens.join(' ');
+  const got = (await ner(text, { ignore_labels: [] })) as { entity: string; score: number; index: number }[];
+  const session = await ort!.InferenceSession.create(join(dir, 'onnx', 'onnx', 'model_quantized.onnx'));
+  const enc = setup.tokenizer.encode(text);
+  const T = enc.ids.length, C = setup.model.numLabels;
+  const logits = await onnxLogits(ort!, session, { inputIds: Int32Array.from(enc.ids), attentionMask: new Int32Array(T).fill(1), tokenTypeIds: new Int32Array(T), batchSize: 1, seqLen: T });
+  await session.release();
+  assert.ok(got.length > 0);
+  for (const g of got) {
+    const row = Array.from(logits.subarray(g.index * C, (g.index + 1) * C));
+    const max = Math.max(...row), sum = row.reduce((s, v) => s + Math.exp(v - max), 0);
+    assert.ok(Math.abs(g.score - 1 / sum) <= 1e-4, `token ${g.index}: transformers.js score ${g.score} vs onnxruntime on model_quantized.onnx ${1 / sum}`);
+    assert.equal(g.entity, setup.model.config.labels[row.indexOf(max)]);
+  }
 });
