@@ -2,6 +2,9 @@
 #include "gemm_int8.h"
 
 #include <algorithm>
+#include <atomic>
+#include <memory>
+#include <thread>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -115,18 +118,24 @@ void linear_int8(const Int8LinearArgs &a, Int8Path path, const OpsTable &ops) {
   const Int8Kernel K = kernel_for(path);
   const int64_t m = a.m, n = a.n, k = a.k;
   const int64_t kg = int8_k_groups(k), kp = kg * 4, nblocks = int8_blocks(n), bstride = kg * 64;
-  std::vector<uint8_t> q(static_cast<size_t>(m * kp));
+  // Every byte is written by the quantizer (padding depths too), so no zero fill.
+  std::unique_ptr<uint8_t[]> q(new uint8_t[static_cast<size_t>(m * kp)]);
   std::vector<float> sa(static_cast<size_t>(m));
   std::vector<int32_t> za(static_cast<size_t>(m));
+  // One pool job (waking the workers costs tens of microseconds, far more on a loaded machine):
+  // rows are quantized in parallel, a barrier, then the products. Small products stay on this thread.
   ThreadPool &tp = pool();
-  tp.run([&](int tid, int nt) {
+  const int nthreads = static_cast<double>(m) * n * k < 2097152.0 ? 1 : tp.size();
+  std::atomic<int> quantized{0};
+  auto job = [&](int tid, int nt) {
     int64_t b, e;
     split_range(m, tid, nt, 1, &b, &e);
     for (int64_t i = b; i < e; i++) K.quantize(a.x + i * k, k, kp, &q[i * kp], &sa[i], &za[i]);
-  });
-  // Threads take contiguous column blocks (each streams its share of the weights) over all rows,
-  // unless there are too few blocks, then contiguous rows.
-  tp.run([&](int tid, int nt) {
+    quantized.fetch_add(1, std::memory_order_acq_rel);
+    for (int spins = 0; quantized.load(std::memory_order_acquire) < nt; spins++)
+      if (spins > 64) std::this_thread::yield();
+    // Threads take contiguous column blocks (each streams its share of the weights) over all rows,
+    // unless there are too few blocks, then contiguous rows.
     int64_t jb0 = 0, jb1 = nblocks, i0 = 0, i1 = m;
     if (nblocks >= 2 * nt || m < 2 * K.mr * nt) split_range(nblocks, tid, nt, K.nb, &jb0, &jb1);
     else split_range(m, tid, nt, K.mr, &i0, &i1);
@@ -162,7 +171,9 @@ void linear_int8(const Int8LinearArgs &a, Int8Path path, const OpsTable &ops) {
         }
       }
     }
-  });
+  };
+  if (nthreads == 1) job(0, 1);
+  else tp.run(job);
 }
 
 }  // namespace tt

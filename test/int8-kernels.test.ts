@@ -2,7 +2,8 @@
  * int8 inference kernels (linearInt8, packInt8Weights): every native path this CPU has
  * (AVX512-VNNI, AVX-VNNI, AVX2, portable; forced with setNativeInt8Path) against the TypeScript
  * reference, bit for bit before the GELU, on awkward shapes (n and k off every block and tile
- * width, rows past one tile and one row block) and 1, 2 and 3 threads; edge rows (all zero,
+ * width, rows past one tile and one row block; products big enough to be split between threads)
+ * and 1, 2 and 3 threads; edge rows (all zero,
  * all negative, huge, NaN); and the reference itself against the float product within the
  * quantization error bound (an outside check: plain float64 arithmetic, no int8 code).
  */
@@ -66,7 +67,9 @@ function compare(label: string, got: Float32Array, want: Float32Array, act: numb
 const SHAPES: [number, number, number][] = [
   [1, 1, 1], [1, 16, 4], [2, 17, 5], [7, 33, 3], [6, 64, 64], [13, 65, 130], [5, 200, 33],
   [129, 48, 77], [300, 40, 9], // rows past one row block, column blocks fewer than threads
-  [37, 769, 260], // n past several 64-column tiles, ragged
+  [37, 769, 260], // n past several 64-column tiles, ragged (threaded: columns split)
+  [600, 40, 200], // threaded with fewer column blocks than 2 per thread: rows split
+  [250, 300, 100],
 ];
 
 describe('int8 kernels: reference', () => {
