@@ -8,7 +8,8 @@
  *   ort int8    onnxruntime-node on that export quantized by onnxruntime's own Python quantizer
  *               (quantize_dynamic, scripts/ort-quantize-dynamic.py, run with BENCH_PYTHON or the
  *               hf-env.sh venv at /tmp/hfenv; skipped with a message when absent)
- * and every ratio against the issue's targets. Runs alternate between the four, so a change in
+ * and every ratio against the issue's targets. TOKENTUNE_THREADS=N gives onnxruntime the same N
+ * intra-op threads (a comparison a loaded machine distorts less than two pools fighting for cores). Runs alternate between the four, so a change in
  * machine load hits all of them; the load average is printed beside the figures. p99 of n runs
  * is the slowest run when n < 100 (stated as such).
  */
@@ -32,6 +33,7 @@ const repoRoot = join(import.meta.dirname, '..', '..');
 
 type Runner = { name: string; run: (b: TokenBatch) => Promise<Float32Array> | Float32Array };
 
+const ortThreads = Number(process.env.TOKENTUNE_THREADS) > 0 ? { intraOpNumThreads: Number(process.env.TOKENTUNE_THREADS) } : {};
 const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
 
 function quantile(sorted: number[], q: number): number {
@@ -66,19 +68,19 @@ export async function runInt8Bench(): Promise<void> {
     if (!ort) console.log('onnxruntime-node is not installed: onnxruntime columns skipped');
     else {
       const res = exportOnnx(fp32, null, dir);
-      const s32 = await ort.InferenceSession.create(res.modelPath, { graphOptimizationLevel: 'all' });
+      const s32 = await ort.InferenceSession.create(res.modelPath, { graphOptimizationLevel: 'all', ...ortThreads });
       sessions.push(s32);
       runners.push({ name: 'ort fp32', run: (b) => onnxLogits(ort, s32, b) });
       const q = join(dir, 'onnx', 'model_ort_quantized.onnx');
       const why = ortQuantize(res.modelPath, q);
       if (why) console.log(`ort int8 skipped: ${why}`);
       else {
-        const s8 = await ort.InferenceSession.create(q, { graphOptimizationLevel: 'all' });
+        const s8 = await ort.InferenceSession.create(q, { graphOptimizationLevel: 'all', ...ortThreads });
         sessions.push(s8);
         runners.push({ name: 'ort int8', run: (b) => onnxLogits(ort, s8, b) });
       }
     }
-    console.log(`BERT-base-sized, seq ${SEQ}; int8 path ${nativeInt8Info()?.path ?? 'none'}; threads: ours ${nativeKernels.threads}, onnxruntime default (${cpus().length} logical CPUs); loadavg at start ${load()}`);
+    console.log(`BERT-base-sized, seq ${SEQ}; int8 path ${nativeInt8Info()?.path ?? 'none'}; threads: ours ${nativeKernels.threads}, onnxruntime ${ortThreads.intraOpNumThreads ?? `default (${cpus().length} logical CPUs)`}; loadavg at start ${load()}`);
     const rng = Rng.fromSeed(7);
     const tps = new Map<string, number>();
     for (const { batch: B, runs } of PLAN) {

@@ -3,8 +3,7 @@
  * (AVX512-VNNI, AVX-VNNI, AVX2, portable; forced with setNativeInt8Path) against the TypeScript
  * reference, bit for bit before the GELU, on awkward shapes (n and k off every block and tile
  * width, rows past one tile and one row block; products big enough to be split between threads)
- * and 1, 2 and 3 threads; edge rows (all zero,
- * all negative, huge, NaN); and the reference itself against the float product within the
+ * and 1, 2 and 3 threads; edge rows (all zero, all negative, huge, NaN); and the reference itself against the float product within the
  * quantization error bound (an outside check: plain float64 arithmetic, no int8 code).
  */
 import { after, describe, test } from 'node:test';
