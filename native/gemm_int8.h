@@ -24,7 +24,8 @@ const char *int8_path_name(Int8Path p);
 Int8Path int8_best_path(Isa isa);
 
 // Tile: acc[i * 64 + c] = sum over k groups of A row i (u8, rows past mr alias row 0) times packed
-// columns of nb blocks (bstride bytes apart), i < mr, c < 16 * nb. The int32 sums are exact.
+// columns of nb blocks (bstride bytes apart), i < mr, c < 16 * nb. The int32 sums are exact. Tiles
+// may also write rows mr..MR-1 (acc holds 8 rows of 64).
 typedef void (*Int8Tile)(int64_t kgroups, const uint8_t *A, int64_t lda, int mr, const int8_t *B, int64_t bstride,
                          int nb, int32_t *acc);
 typedef void (*Int8QuantizeRow)(const float *x, int64_t k, int64_t kp, uint8_t *q, float *scale, int32_t *zero);

@@ -47,7 +47,11 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))) void tile512(int
       for (int v = 0; v < NB; v++) c[i][v] = _mm512_dpbusd_epi32(c[i][v], a, b[v]);
     }
   }
-  for (int i = 0; i < mr; i++)
+  // Every row is stored (rows past mr hold row 0's sums; the caller reads rows < mr): a loop bound
+  // known at compile time keeps the accumulators in registers (indexing them by mr spilled them).
+#pragma GCC unroll 8
+  for (int i = 0; i < MR512; i++)
+#pragma GCC unroll 4
     for (int v = 0; v < NB; v++) _mm512_storeu_si512(acc + i * 64 + 16 * v, c[i][v]);
 }
 
@@ -81,7 +85,8 @@ __attribute__((target("avx2,avxvnni"))) void tile256_vnni(int64_t kg, const uint
       c[i][1] = _mm256_dpbusd_avx_epi32(c[i][1], a, b1);
     }
   }
-  for (int i = 0; i < mr; i++) {
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; i++) {  // all rows: see tile512
     _mm256_storeu_si256(reinterpret_cast<__m256i *>(acc + i * 64), c[i][0]);
     _mm256_storeu_si256(reinterpret_cast<__m256i *>(acc + i * 64 + 8), c[i][1]);
   }
@@ -113,7 +118,8 @@ __attribute__((target("avx2"))) void tile256_emul(int64_t kg, const uint8_t *A, 
       c[i][1] = _mm256_add_epi32(c[i][1], _mm256_add_epi32(_mm256_madd_epi16(ae, b1e), _mm256_madd_epi16(ao, b1o)));
     }
   }
-  for (int i = 0; i < mr; i++) {
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; i++) {  // all rows: see tile512
     _mm256_storeu_si256(reinterpret_cast<__m256i *>(acc + i * 64), c[i][0]);
     _mm256_storeu_si256(reinterpret_cast<__m256i *>(acc + i * 64 + 8), c[i][1]);
   }
