@@ -19,3 +19,5 @@ export { AdamW, decays } from './train/optimizer.js';
 export { chooseLabels, encodeSplit, readDataFiles } from './train/prepare.js';
 export * from './infer/index.js';
 export { main as cli } from './cli/main.js';
+export { saveQuantized, quantizeInMemory, floatVariant, int8Variant, QUANTIZATION_FILE, QUANTIZATION_FORMAT, type QuantizationInfo } from './models/quantized.js';
+export { quantizeOnnxModel, type QuantizeGraphResult } from './infer/onnx/quantize-graph.js';
