@@ -11,3 +11,4 @@ export { selfAttention, selfAttentionQkv, linearDropoutAdd, linearGelu, type Sel
 export { disentangledAttention, type DisentangledAttentionOptions } from './disentangled-attention.js';
 export { crossEntropy, type CrossEntropyOptions } from './loss.js';
 export { ShapeError, assertFinite } from './common.js';
+export { linearInt8, int8Linear, quantizeWeightPerChannel, type Int8Linear } from './int8.js';
