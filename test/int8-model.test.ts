@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { noGrad, tidy } from '../src/engine/index.js';
@@ -20,6 +21,10 @@ import { Trainer } from '../src/train/trainer.js';
 import { pipeline } from '../src/infer/pipeline.js';
 import { main } from '../src/cli/main.js';
 import { tinyArgs, tinySetup } from './helpers/tiny-setup.js';
+import { predictStream } from '../src/infer/index.js';
+import { collectResults, connectRedis, enqueueRecords, streamNames } from '../src/queue/index.js';
+import { runWorker } from '../src/cli/worker.js';
+import { NO_REDIS, redisServerPath, startRedis } from './helpers/redis-server.js';
 
 const setup = tinySetup({ trainSentences: 240, dropout: 0 });
 const dir = mkdtempSync(join(tmpdir(), 'tt-int8-'));
@@ -83,6 +88,7 @@ test('the folder: I8 weights with per-channel F32 scales, quantization.json, flo
 
 test('the pipeline loads the quantized folder transparently and tags like the float model', async () => {
   const a = await pipeline(floatDir), b = await pipeline(int8Dir);
+  assert.ok(b.model instanceof BertForTokenClassification && b.model.int8Layers !== null, 'the pipeline model has int8 layers');
   let same = 0, total = 0;
   for (const s of setup.validation.sentences.slice(0, 20)) {
     const text = s.tokens.join(' ');
@@ -119,6 +125,59 @@ test('a damaged quantized folder fails with the file and the fix', async () => {
   await assert.rejects(fromPretrained(bad), /quantization\.json: "layers" does not list bert\.encoder\.layer\.0\.output\.dense, whose weight the weights file stores as I8/);
 });
 
+test('the Redis worker on the quantized folder tags like predict on it (the int8 path), not like the float model', { skip: redisServerPath() ? false : NO_REDIS, timeout: 60_000 }, async () => {
+  const server = await startRedis();
+  const redis = await connectRedis(server.url);
+  try {
+    const texts = setup.validation.sentences.slice(0, 12).map((s) => s.tokens.join(' '));
+    const file = join(dir, 'worker-input.txt');
+    writeFileSync(file, texts.join('\n') + '\n');
+    const n = await enqueueRecords(redis, 'int8', createReadStream(file, 'utf8'), { format: 'txt' });
+    const ac = new AbortController();
+    const quiet = { write: () => true } as unknown as NodeJS.WritableStream;
+    const done = runWorker(['--model', int8Dir, '--redis', server.url, '--stream', 'int8', '--consumer', 'q', '--batch-wait-ms', '0'], { stdout: quiet, stderr: quiet, signal: ac.signal });
+    const names = streamNames('int8');
+    const t0 = Date.now();
+    while ((await redis.xlen(names.results)) < n) {
+      assert.ok(Date.now() - t0 < 50_000, 'the worker did not finish');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    ac.abort();
+    assert.equal(await done, 0);
+    const got = (await collectResults(redis, { results: names.results, dead: names.dead, expect: n })).outputs.join('');
+    const predicted = async (model: string): Promise<string> => {
+      let out = '';
+      const sink = new PassThrough().on('data', (c: Buffer) => (out += c.toString()));
+      await predictStream(await pipeline(model), createReadStream(file, 'utf8'), sink, { inputFormat: 'txt', outputFormat: 'jsonl', aggregationStrategy: 'first', ignoreLabels: ['O'] });
+      return out;
+    };
+    // The worker's defaults are predict's (first, ignore O). Scores: the same to 1e-6 as predict
+    // on the int8 folder (which texts share a forward call changes their last bits), further than
+    // that from the float model's (or other entities).
+    const vsInt8 = maxScoreDiff(got, await predicted(int8Dir)), vsFloat = maxScoreDiff(got, await predicted(floatDir));
+    assert.ok(vsInt8 <= 1e-6, `worker vs predict on the int8 folder: ${vsInt8}`);
+    assert.ok(vsFloat > 1e-5, `worker vs predict on the float folder: ${vsFloat}`);
+  } finally {
+    redis.disconnect();
+    await server.stop();
+  }
+});
+
+/** Largest difference between the numbers of two jsonl outputs; Infinity when anything else differs. */
+function maxScoreDiff(a: string, b: string): number {
+  let d = 0;
+  const walk = (x: unknown, y: unknown): void => {
+    if (typeof x === 'number' && typeof y === 'number') d = Math.max(d, Math.abs(x - y));
+    else if (x !== null && typeof x === 'object' && y !== null && typeof y === 'object' && Object.keys(x).join() === Object.keys(y).join()) {
+      for (const k of Object.keys(x)) walk((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k]);
+    } else if (x !== y) d = Infinity;
+  };
+  const la = a.trim().split('\n'), lb = b.trim().split('\n');
+  if (la.length !== lb.length) return Infinity;
+  la.forEach((l, i) => walk(JSON.parse(l), JSON.parse(lb[i]!)));
+  return d;
+}
+
 // ---------------------------------------------------------------- export --onnx --int8
 const ort = await loadOnnxRuntime();
 const ortSkip = ort ? false : 'onnxruntime-node is not installed';
@@ -145,6 +204,8 @@ test('model_quantized.onnx in onnxruntime-node is close to tokentune int8 and ag
   const out = join(dir, 'onnx');
   const res = exportOnnx(setup.model, setup.tokenizer, out, { int8: true });
   assert.ok(res.files.includes('onnx/model_quantized.onnx'));
+  // No dtype pinned for transformers.js: a browser takes its default, q8 (model_quantized.onnx).
+  assert.equal(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))['transformers.js_config'], undefined);
   const session = await ort!.InferenceSession.create(res.quantizedPath!);
   const batch = collate(setup.validation.features, setup.tokenizer.padId);
   const theirs = await onnxLogits(ort!, session, batch);
