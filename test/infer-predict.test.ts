@@ -3,13 +3,14 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { BertForTokenClassification, makeConfig, savePretrained } from '../src/models/index.js';
 import { WordPieceTokenizer } from '../src/tokenizers/index.js';
 import { pipeline, predictStream, TokenClassificationPipeline, type PredictFileOptions } from '../src/infer/index.js';
 import { runPredict } from '../src/cli/predict.js';
 import { runServe } from '../src/cli/serve.js';
+import { Sink } from './helpers/cli-run.js';
 
 const VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'EU', 'rejects', 'German', 'call', 'to', 'boycott', 'British', 'lamb', '.', 'Peter', 'Black', '##burn', 'Anna', 'in', 'Paris'];
 const LABELS = ['O', 'B-PER', 'I-PER', 'B-ORG', 'I-ORG', 'B-LOC', 'I-LOC', 'B-MISC', 'I-MISC'];
@@ -32,14 +33,6 @@ before(async () => {
 
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-class Sink extends Writable {
-  text = '';
-  isTTY = false;
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, cb: () => void): void {
-    this.text += chunk.toString();
-    cb();
-  }
-}
 
 function io() {
   return { stdout: new Sink(), stderr: new Sink() };

@@ -67,7 +67,7 @@ for (const [name, architecture, layerPattern] of [
   });
 }
 
-test('DeBERTa-v2 is refused by quantize (API and CLI) with the architectures that quantize, and nothing is written', async () => {
+test('DeBERTa-v2 is refused by quantize (API and CLI) and export --int8 with the architectures that quantize, and nothing is written', async () => {
   const deberta = loadModelFromDir(join(fixturesDir, 'deberta-v3')).model;
   const refusal = /int8 quantization supports BERT, RoBERTa, XLM-RoBERTa and DistilBERT \(the shared encoder layer\), not DebertaV2ForTokenClassification \(model_type 'deberta-v2'\)/;
   assert.throws(() => quantizableLayers(deberta), refusal);
@@ -78,4 +78,7 @@ test('DeBERTa-v2 is refused by quantize (API and CLI) with the architectures tha
   assert.equal(await main(['quantize', '--model', join(fixturesDir, 'deberta-v3'), '--out', out], io), 1);
   assert.match(err.join(''), refusal);
   assert.ok(!existsSync(out), 'no output folder');
+  // DeBERTa exports to ONNX in fp32, but not with --int8.
+  assert.throws(() => exportOnnx(deberta, null, out, { int8: true }), refusal);
+  assert.ok(!existsSync(out), 'no ONNX folder either');
 });

@@ -7,102 +7,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tensor, backward, noGrad, ops, tidy } from '../src/engine/index.js';
 import {
-  DebertaV2ForTokenClassification, MASK_MIN, loadModelFromDir, logBucketPosition, parseConfig, relativeIndex,
-  savePretrained, debertaV2Options, type TokenBatch, type TokenClassifier,
+  DebertaV2ForTokenClassification, MASK_MIN, loadModelFromDir, logBucketPosition, parseConfig, relativeIndex, debertaV2Options, configToJson,
 } from '../src/models/index.js';
-import { AdamW } from '../src/train/optimizer.js';
-import { fixturesDir, maxRelDiff, readFixture } from './helpers/fixtures.js';
+import { readFixture } from './helpers/fixtures.js';
+import { close, encoderFixture, parityTests } from './helpers/encoder-parity.js';
 import { gradcheck, leaf64 } from './helpers/gradcheck.js';
 
 const CASES = ['v3', 'nobucket', 'c2p', 'p2c'];
 
-function fixture(name: string) {
-  const io = readFixture(`deberta-${name}/io.safetensors`);
-  const get = (k: string) => {
-    const r = io.get(k);
-    if (!r) throw new Error(`deberta-${name} fixture lacks ${k}`);
-    return r;
-  };
-  const [B, T] = get('input_ids').shape;
-  const batch: TokenBatch = {
-    inputIds: get('input_ids').data as Int32Array,
-    attentionMask: get('attention_mask').data as Int32Array,
-    tokenTypeIds: get('token_type_ids').data as Int32Array,
-    batchSize: B,
-    seqLen: T,
-  };
-  return { get, batch, labels: Tensor.from(get('labels').data as Int32Array, [B * T]), dir: join(fixturesDir, `deberta-${name}`) };
-}
+const fixture = (name: string) => encoderFixture(`deberta-${name}`);
 
-function close(name: string, ours: ArrayLike<number>, ref: ArrayLike<number>, tol: number, floor = 1): void {
-  const { diff, at } = maxRelDiff(ours, ref, floor);
-  assert.ok(diff <= tol, `${name}: max relative difference ${diff.toExponential(2)} at ${at} (ours ${ours[at]}, torch ${ref[at]}) > ${tol}`);
-}
-
-/** Gradients relative to each tensor's largest magnitude (floored: key biases' true gradient is 0). */
-function gradTol(ref: ArrayLike<number>): number {
-  let m = 1e-3;
-  for (let i = 0; i < ref.length; i++) m = Math.max(m, Math.abs(ref[i]));
-  return m;
-}
-
-for (const name of CASES) {
-  test(`deberta-${name}: logits and loss match transformers within 1e-5`, () => {
-    const f = fixture(name);
-    const model = loadModelFromDir(f.dir).model;
-    assert.equal(model.architecture, 'DebertaV2ForTokenClassification');
-    tidy(() => noGrad(() => {
-      const logits = model.forward(f.batch, { training: false });
-      close('logits', logits.f, f.get('logits').data, 1e-5);
-      close('loss', [ops.crossEntropy(logits, f.labels).item()], f.get('loss').data, 1e-5);
-    }));
-  });
-
-  test(`deberta-${name}: every parameter gradient matches transformers within 1e-4 of its magnitude`, () => {
-    const f = fixture(name);
-    const model = loadModelFromDir(f.dir).model;
-    tidy(() => backward(ops.crossEntropy(model.forward(f.batch, { training: false }), f.labels)));
-    let n = 0;
-    for (const [pname, p] of model.parameters()) {
-      const ref = f.get(`grad.${pname}`).data;
-      close(`grad ${pname}`, p.grad!, ref, 1e-4, gradTol(ref));
-      n++;
-    }
-    // Every parameter transformers has, and no other.
-    assert.equal(n, [...readFixture(`deberta-${name}/io.safetensors`).keys()].filter((k) => k.startsWith('grad.')).length);
-  });
-
-  test(`deberta-${name}: three AdamW steps match torch.optim.AdamW within 1e-5`, () => {
-    const f = fixture(name);
-    const model = loadModelFromDir(f.dir).model;
-    const opt = new AdamW(model.parameters(), { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 });
-    const losses: number[] = [];
-    for (let s = 0; s < 3; s++) {
-      opt.zeroGrad();
-      tidy(() => {
-        const loss = ops.crossEntropy(model.forward(f.batch, { training: false }), f.labels);
-        losses.push(loss.item());
-        backward(loss);
-      });
-      opt.update(1e-3);
-    }
-    close('adamw losses', losses, f.get('adamw.losses').data, 1e-5);
-    for (const [pname, p] of model.parameters()) {
-      // Parameters whose true gradient is 0 (a per-query-row constant the softmax ignores: the key
-      // bias without p2c, pos_key_proj's bias, the relative LayerNorm's bias with c2p only) hold
-      // rounding noise of ~1e-9 in torch; Adam normalises it into steps of up to lr, so after three
-      // steps they are only determined to 3 * lr (as bert-tiny's key bias, see its README).
-      const ref = f.get(`grad.${pname}`).data;
-      if (Math.max(...Array.from(ref, Math.abs)) < 1e-8) close(`adamw3 ${pname}`, p.f, f.get(`adamw3.${pname}`).data, 3e-3);
-      else close(`adamw3 ${pname}`, p.f, f.get(`adamw3.${pname}`).data, 1e-5);
-    }
-  });
-}
+for (const name of CASES) parityTests(`deberta-${name}`, 'DebertaV2ForTokenClassification');
 
 test('log buckets equal transformers\' make_log_bucket_position for every distance up to 511', () => {
   for (const [key, rec] of readFixture('deberta-buckets.safetensors')) {
@@ -134,22 +52,6 @@ test('a bare base checkpoint and a pytorch_model.bin load; the base reports the 
   assert.deepEqual(report.unused, []);
   const full = loadModelFromDir(f.dir).model;
   for (const [n, p] of base.parameters()) if (!n.startsWith('classifier.')) assert.deepEqual(p.f, full.params.get(n)!.f, n);
-});
-
-test('a folder we save loads back with identical logits and the same config fields', () => {
-  const f = fixture('nobucket');
-  const model = loadModelFromDir(f.dir).model;
-  const dir = mkdtempSync(join(tmpdir(), 'tt-deberta-'));
-  try {
-    savePretrained(model, dir);
-    const again = loadModelFromDir(dir).model;
-    for (const k of ['position_buckets', 'max_relative_positions', 'share_att_key', 'pos_att_type', 'embedding_size', 'norm_rel_ebd', 'position_biased_input']) {
-      assert.deepEqual(again.config.raw[k], model.config.raw[k], k);
-    }
-    tidy(() => noGrad(() => close('reloaded logits', again.forward(f.batch, { training: false }).f, f.get('logits').data, 1e-5)));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 });
 
 test('a config asking for the convolution layer is refused with the field named', () => {
@@ -197,4 +99,13 @@ test('disentangledAttention: a padded query row attends uniformly to every key (
   close('token row', ctx.f.subarray(0, 2), [1 - w1, w1], 1e-6);
 });
 
-export type { TokenClassifier };
+
+test('a config.json without the size fields means what DebertaV2Config() gives (not BERT defaults); saving writes no classifier_dropout', () => {
+  // DebertaV2Config().to_dict() in transformers 5.18: layer_norm_eps 1e-07, type_vocab_size 0, vocab_size 128100.
+  const cfg = parseConfig({ model_type: 'deberta-v2', hidden_size: 8, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 16 });
+  assert.equal(cfg.layerNormEps, 1e-7);
+  assert.equal(cfg.typeVocabSize, 0);
+  assert.equal(cfg.vocabSize, 128100);
+  assert.equal(cfg.classifierDropout, null, 'the head uses hidden_dropout_prob');
+  assert.ok(!('classifier_dropout' in configToJson(cfg, 'DebertaV2ForTokenClassification')));
+});

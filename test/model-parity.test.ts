@@ -4,37 +4,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { Tensor, adjacentView, backward, noGrad, ops, tidy } from '../src/engine/index.js';
-import { BertForTokenClassification, loadModelFromDir, type TokenBatch, type TokenClassifier } from '../src/models/index.js';
+import { BertForTokenClassification, loadModelFromDir, type TokenClassifier } from '../src/models/index.js';
 import { AdamW } from '../src/train/optimizer.js';
-import { fixturesDir, maxRelDiff, readFixture } from './helpers/fixtures.js';
+import { close, encoderFixture } from './helpers/encoder-parity.js';
 
-const dir = join(fixturesDir, 'bert-tiny');
-const io = readFixture('bert-tiny/io.safetensors');
-const get = (k: string) => {
-  const r = io.get(k);
-  if (!r) throw new Error(`fixture lacks ${k}`);
-  return r;
-};
-const [B, T] = get('input_ids').shape;
-const batch: TokenBatch = {
-  inputIds: get('input_ids').data as Int32Array,
-  attentionMask: get('attention_mask').data as Int32Array,
-  tokenTypeIds: get('token_type_ids').data as Int32Array,
-  batchSize: B,
-  seqLen: T,
-};
-const labels = Tensor.from(get('labels').data as Int32Array, [B * T]);
-
-function load(): TokenClassifier {
-  return loadModelFromDir(dir).model;
-}
-
-function close(name: string, ours: ArrayLike<number>, ref: ArrayLike<number>, tol: number, floor = 1): void {
-  const { diff, at } = maxRelDiff(ours, ref, floor);
-  assert.ok(diff <= tol, `${name}: max relative difference ${diff.toExponential(2)} at ${at} (ours ${ours[at]}, torch ${ref[at]}) > ${tol}`);
-}
+const fx = encoderFixture('bert-tiny');
+const { dir, get, batch, labels, load } = fx;
 
 test('logits and loss match PyTorch within 1e-5', () => {
   const model = load();

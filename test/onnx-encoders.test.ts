@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportOnnx, loadOnnxRuntime, maxAbsDiff, onnxLogits, ourLogits, randomBatch } from '../src/infer/onnx/index.js';
 import { encoderFixture } from './helpers/encoder-parity.js';
+import { optionalImport } from './helpers/optional-import.js';
 import { WordPieceTokenizer } from '../src/tokenizers/index.js';
 
 const ort = await loadOnnxRuntime();
@@ -59,14 +60,6 @@ test('roberta-tiny: the exported positions follow the pad ids (shifting a row\'s
   }
 });
 
-async function optionalImport(name: string): Promise<any> {
-  try {
-    return await import(name);
-  } catch (e) {
-    if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return null;
-    throw e;
-  }
-}
 const transformers = await optionalImport('@huggingface/transformers');
 const tjsSkip = transformers ? false : 'transformers.js is not installed (npm install --no-save @huggingface/transformers)';
 
@@ -75,6 +68,7 @@ for (const [name, specials] of [
   ['roberta-tiny', ['[CLS]', '[PAD]', '[SEP]', '[UNK]', '[MASK]']],
   ['xlm-roberta-tiny', ['[CLS]', '[PAD]', '[SEP]', '[UNK]', '[MASK]']],
   ['distilbert-tiny', ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']],
+  ['deberta-v3', ['[PAD]', '[CLS]', '[SEP]', '[UNK]', '[MASK]']],
 ] as const) {
   test(`${name}: transformers.js loads the exported folder (WordPiece tokenizer) and its scores are our softmax`, { skip: tjsSkip || ortSkip }, async () => {
     const tokens = [...specials, ...WORDS];

@@ -31,7 +31,9 @@ import {
   randomBatch,
 } from '../src/infer/onnx/index.js';
 import { runExport } from '../src/cli/export.js';
-import { fixturesDir, readFixture, sharedDir } from './helpers/fixtures.js';
+import { fixturesDir, sharedDir } from './helpers/fixtures.js';
+import { encoderFixture } from './helpers/encoder-parity.js';
+import { optionalImport } from './helpers/optional-import.js';
 
 const ort = await loadOnnxRuntime();
 const ortSkip = ort ? false : 'onnxruntime-node is not installed (ONNXRUNTIME_NODE_INSTALL=skip npm install --no-save onnxruntime-node)';
@@ -40,14 +42,6 @@ const pbSkip = protobufjs ? false : 'protobufjs is not installed (it comes with 
 const transformers = await optionalImport('@huggingface/transformers');
 const tjsSkip = transformers ? false : 'transformers.js is not installed (npm install --no-save @huggingface/transformers)';
 
-async function optionalImport(name: string): Promise<any> {
-  try {
-    return await import(name);
-  } catch (e) {
-    if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return null;
-    throw e;
-  }
-}
 
 const tmp = mkdtempSync(join(tmpdir(), 'tt-onnx-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -202,20 +196,7 @@ test('the comparison has teeth: an erf-GELU export does not match the tanh-GELU 
 });
 
 test('bert-tiny fixture: onnxruntime reproduces PyTorch logits within 1e-4 (gelu and gelu_new)', { skip: ortSkip }, async () => {
-  const io = readFixture('bert-tiny/io.safetensors');
-  const get = (k: string) => {
-    const r = io.get(k);
-    if (!r) throw new Error(`bert-tiny/io.safetensors lacks ${k}`);
-    return r;
-  };
-  const [B, T] = get('input_ids').shape as [number, number];
-  const batch: TokenBatch = {
-    inputIds: get('input_ids').data as Int32Array,
-    attentionMask: get('attention_mask').data as Int32Array,
-    tokenTypeIds: get('token_type_ids').data as Int32Array,
-    batchSize: B,
-    seqLen: T,
-  };
+  const { get, batch } = encoderFixture('bert-tiny');
   const { model } = loadModelFromDir(join(fixturesDir, 'bert-tiny'));
   for (const [act, key] of [['gelu', 'logits'], ['gelu_new', 'gelu_new.logits']] as const) {
     const m = act === 'gelu' ? model : new BertForTokenClassification({ ...model.config, hiddenAct: act }, model.params);

@@ -9,9 +9,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { main } from '../src/cli/main.js';
+import { cli } from './helpers/cli-run.js';
 import { BertForTokenClassification, makeConfig, savePretrained } from '../src/models/index.js';
 import { HubTestServer } from './helpers/hub-server.js';
 
@@ -130,13 +129,7 @@ test('the seed recipe (snake_case JSON, dataset by name) runs unchanged through 
   process.env.HF_HOME = home;
   process.chdir(work); // the recipe's output_dir is relative: ./results
 
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => { out += c.toString(); });
-  stderr.on('data', (c: Buffer) => { err += c.toString(); });
-  const code = await main(['train', '--config', 'args.json'], { stdout, stderr });
+  const { code, out, err } = await cli(['train', '--config', 'args.json']);
   assert.equal(code, 0, `tokentune train failed:\n${err}\n${out}`);
   assert.doesNotMatch(err, /unknown (key|option)|not supported/, 'every setting of the recipe is understood');
 

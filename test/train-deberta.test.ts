@@ -10,20 +10,12 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { runTrain } from '../src/cli/train.js';
 import { runPredict } from '../src/cli/predict.js';
 import { loadModelFromDir } from '../src/models/index.js';
+import { Sink } from './helpers/cli-run.js';
 import { fixturesDir, sharedDir, sharedSkip } from './helpers/fixtures.js';
 
-class Sink extends Writable {
-  text = '';
-  isTTY = false;
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, cb: () => void): void {
-    this.text += chunk.toString();
-    cb();
-  }
-}
 const io = () => ({ stdout: new Sink(), stderr: new Sink() });
 
 test('tokentune train on WNUT-17 from a transformers DeBERTa-v2 folder, then predict', { skip: sharedSkip }, async () => {

@@ -12,6 +12,8 @@
  * - Reductions are deterministic for a fixed thread count (no atomics on floats).
  * - Sizes are element counts, never bytes.
  */
+import { fmix32 } from './random.js';
+
 export type FloatArray = Float32Array | Float64Array;
 
 export interface Kernels {
@@ -211,13 +213,7 @@ export interface Kernels {
  * Native code implements the same arithmetic on uint32.
  */
 export function dropoutHash(seed: number, i: number): number {
-  let h = (Math.imul(i, 0x9e3779b1) + seed) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32((Math.imul(i, 0x9e3779b1) + seed) >>> 0);
 }
 
 /** The keep threshold for dropout probability p, shared by both implementations. */

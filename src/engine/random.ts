@@ -171,6 +171,11 @@ export function deriveSeed(seed: number, ...labels: (string | number)[]): number
       for (const b of bytes) eat(b);
     }
   }
+  return fmix32(h);
+}
+
+/** murmur3's 32-bit finaliser: every input bit flips each output bit with probability ~1/2. */
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

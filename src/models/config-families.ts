@@ -51,11 +51,25 @@ const distilbert: ConfigFamily = {
   fixed: { layer_norm_eps: 1e-12, type_vocab_size: 0, classifier_dropout: null },
 };
 
+/**
+ * DebertaV2Config: BERT's names, its own defaults; DebertaV2ForTokenClassification's head dropout
+ * is hidden_dropout_prob (the config class has no classifier_dropout).
+ */
+const debertaV2: ConfigFamily = {
+  defaults: {
+    ...BERT_DEFAULTS, model_type: 'deberta-v2', vocab_size: 128100, hidden_size: 1536, num_hidden_layers: 24,
+    num_attention_heads: 24, intermediate_size: 6144, type_vocab_size: 0, layer_norm_eps: 1e-7,
+  },
+  aliases: {},
+  fixed: { classifier_dropout: null },
+};
+
 const families: Record<string, ConfigFamily> = {
   bert,
   roberta: roberta('roberta', 50265),
   'xlm-roberta': roberta('xlm-roberta', 30522),
   distilbert,
+  'deberta-v2': debertaV2,
 };
 
 /** The family of a model_type; BERT's conventions for types without an entry. */

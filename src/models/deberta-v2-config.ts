@@ -23,20 +23,6 @@ export interface DebertaV2Options {
   embeddingSize: number;
 }
 
-/**
- * DebertaV2Config's defaults for the fields the generic parser fills with BERT's values when a
- * config.json omits them: a hand-written DeBERTa config then means what transformers reads.
- */
-export function withDebertaV2Defaults(cfg: ModelConfig): ModelConfig {
-  const raw = cfg.raw;
-  return {
-    ...cfg,
-    typeVocabSize: 'type_vocab_size' in raw ? cfg.typeVocabSize : 0,
-    layerNormEps: 'layer_norm_eps' in raw ? cfg.layerNormEps : 1e-7,
-    vocabSize: 'vocab_size' in raw ? cfg.vocabSize : 128100,
-  };
-}
-
 export function debertaV2Options(cfg: ModelConfig, source = 'config.json'): DebertaV2Options {
   const raw = cfg.raw;
   const bool = (k: string, dflt: boolean): boolean => {

@@ -7,4 +7,4 @@ export { RobertaForTokenClassification, XLMRobertaForTokenClassification, robert
 export { DistilBertForTokenClassification, distilbertParamSpecs } from './distilbert.js';
 export { EncoderForTokenClassification, type LayerNames } from './encoder.js';
 export { DebertaV2ForTokenClassification, debertaV2ParamSpecs } from './deberta-v2.js';
-export { debertaV2Options, logBucketPosition, relativeIndex, withDebertaV2Defaults, type DebertaV2Options } from './deberta-v2-config.js';
+export { debertaV2Options, logBucketPosition, relativeIndex, type DebertaV2Options } from './deberta-v2-config.js';

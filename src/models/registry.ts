@@ -8,7 +8,6 @@ import { RobertaForTokenClassification, XLMRobertaForTokenClassification, robert
 import { DistilBertForTokenClassification, distilbertParamSpecs } from './distilbert.js';
 import type { ModelConfig } from './config.js';
 import { DebertaV2ForTokenClassification, debertaV2ParamSpecs } from './deberta-v2.js';
-import { withDebertaV2Defaults } from './deberta-v2-config.js';
 import type { ParamSpec } from './init.js';
 
 /** What the trainer and the pipeline need from a token classifier. */
@@ -64,8 +63,8 @@ const architectures: Record<string, Architecture> = {
   'deberta-v2': {
     name: DebertaV2ForTokenClassification.architecture,
     prefix: 'deberta',
-    paramSpecs: (cfg, n) => debertaV2ParamSpecs(withDebertaV2Defaults(cfg), n),
-    build: (cfg, params) => new DebertaV2ForTokenClassification(withDebertaV2Defaults(cfg), params),
+    paramSpecs: (cfg, n) => debertaV2ParamSpecs(cfg, n),
+    build: (cfg, params) => new DebertaV2ForTokenClassification(cfg, params),
   },
 };
 

@@ -23,7 +23,7 @@ import { TrainingProgress } from './progress.js';
 import { LogWriter } from './log-writer.js';
 import { checkOutputWritable } from './output-check.js';
 import { cleanupAtomicLeftovers } from '../io/atomic.js';
-import { checkpointDirName, latestCheckpoint, newTrainerState, rotateCheckpoints, serializeTrainerState, TRAINER_STATE_NAME, type TrainerState } from './trainer-state.js';
+import { checkpointDirName, checkpointStep, latestCheckpoint, newTrainerState, rotateCheckpoints, serializeTrainerState, TRAINER_STATE_NAME, type TrainerState } from './trainer-state.js';
 import { writeFileSync } from 'node:fs';
 import { writeTrainingPlot } from './plot.js';
 
@@ -381,7 +381,7 @@ export class Trainer {
     }
     return newTrainerState({
       best_metric: this.bestMetric,
-      best_global_step: this.bestCheckpoint ? Number(/checkpoint-(\d+)$/.exec(this.bestCheckpoint)?.[1] ?? NaN) : null,
+      best_global_step: this.bestCheckpoint ? checkpointStep(this.bestCheckpoint) : null,
       best_model_checkpoint: this.bestCheckpoint,
       epoch: this.epoch,
       global_step: this.globalStep,

@@ -2,7 +2,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { main } from '../../src/cli/main.js';
 import { buildVocab, syntheticNer } from '../../src/data/synthetic.js';
 import type { Dataset } from '../../src/data/types.js';
@@ -67,4 +67,14 @@ export function quickTrainArgs(w: CliWork, out: string, extra: string[] = []): s
     '--output-dir', out, '--max-steps', '3', '--logging-steps', '1', '--save-strategy', 'no',
     '--per-device-train-batch-size', '8', '--learning-rate', '1e-3', '--max-seq-length', '64', '--disable-tqdm', ...extra,
   ];
+}
+
+/** A writable that keeps what it is given, for commands that take an output stream (not a TTY). */
+export class Sink extends Writable {
+  text = '';
+  isTTY = false;
+  override _write(chunk: Buffer | string, _enc: BufferEncoding, cb: () => void): void {
+    this.text += chunk.toString();
+    cb();
+  }
 }

@@ -11,25 +11,19 @@
  *   mask       = (1 - attention_mask) * float32.min, broadcast over heads and queries
  *   layer      = LN(x + Wo(softmax(QK^T / sqrt(d) + mask) V)); LN(. + W2 GELU(W1 .))
  *   logits     = classifier(last hidden state)
- * Linear weights are stored transposed ([in, out], named `<hf name>.T`) so each projection is a
- * plain MatMul + Add.
  */
 import { EncoderForTokenClassification, type TokenClassifier } from '../../models/index.js';
 import { DataType, type ModelDef } from './onnx-proto.js';
 import { GraphBuilder } from './graph-builder.js';
+import { graphWeights, OnnxExportError } from './graph-weights.js';
 
 export const ONNX_OPSET = 17;
 /** IR version 8 is the one that goes with opset 17 (onnx 1.12). */
 export const ONNX_IR_VERSION = 8;
 /** torch.finfo(torch.float32).min, HF's additive value for masked keys. */
-const FLOAT32_MIN = -3.4028234663852886e38;
+export const FLOAT32_MIN = -3.4028234663852886e38;
 
-export class OnnxExportError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'OnnxExportError';
-  }
-}
+export { OnnxExportError };
 
 export interface BertOnnxOptions {
   producerVersion?: string;
@@ -41,7 +35,7 @@ const EMBEDDING_KINDS: Record<string, 'bert' | 'roberta' | 'distilbert'> = {
 };
 
 /** HF name `a.b.layer.0.c` -> node scope `/a/b/layer.0/c` (optimum's naming). */
-const scopeOf = (name: string): string => '/' + name.replace(/\.(?!\d)/g, '/');
+export const scopeOf = (name: string): string => '/' + name.replace(/\.(?!\d)/g, '/');
 
 /**
  * The ONNX model of a BERT, RoBERTa, XLM-RoBERTa or DistilBERT token classifier; the weights are
@@ -63,29 +57,9 @@ export function buildEncoderOnnxModel(model: TokenClassifier, opts: BertOnnxOpti
 
   const H = cfg.hiddenSize, nh = cfg.numAttentionHeads, hd = H / nh;
   const g = new GraphBuilder();
-  const tensor = (name: string) => {
-    const t = model.params.get(name);
-    if (!t) throw new OnnxExportError(`the model lacks parameter ${name}`);
-    return t;
-  };
-  const param = (name: string): Float32Array => {
-    const f = tensor(name).f;
-    return f instanceof Float32Array ? f : Float32Array.from(f);
-  };
-  const shapeOf = (name: string): readonly number[] => tensor(name).shape;
-  /** A weight as stored by HF (embeddings, LayerNorm, biases). */
-  const init = (name: string): string => g.floatInit(name, shapeOf(name), param(name));
-  /** x @ W^T + b for HF's Linear(weight [out, in], bias [out]). */
-  const linear = (scope: string, x: string, name: string, output?: string): string => {
-    const [out, inF] = shapeOf(`${name}.weight`) as [number, number];
-    const wt = g.floatInit(`${name}.weight.T`, [inF, out], transpose(param(`${name}.weight`), out, inF));
-    return g.op(scope, 'Add', [g.op(scope, 'MatMul', [x, wt]), init(`${name}.bias`)], [], output);
-  };
-  const layerNorm = (scope: string, x: string, name: string): string =>
-    g.op(scope, 'LayerNormalization', [x, init(`${name}.weight`), init(`${name}.bias`)], [
-      { name: 'axis', type: 'int', value: -1 },
-      { name: 'epsilon', type: 'float', value: cfg.layerNormEps },
-    ]);
+  const w = graphWeights(g, model.params);
+  const { init, param, linear } = w;
+  const layerNorm = (scope: string, x: string, name: string): string => w.layerNorm(scope, x, name, cfg.layerNormEps);
 
   const e = `${model.prefix}.embeddings`;
   let s = scopeOf(e);
@@ -147,19 +121,28 @@ export function buildEncoderOnnxModel(model: TokenClassifier, opts: BertOnnxOpti
   }
   linear('/classifier', x, 'classifier', 'logits');
 
-  const dyn = ['batch_size', 'sequence_length'] as const;
   const inputs = kind === 'bert' ? ['input_ids', 'attention_mask', 'token_type_ids'] : ['input_ids', 'attention_mask'];
+  return tokenClassificationModel(g, model, inputs, `hidden_act ${cfg.hiddenAct}`, opts.producerVersion);
+}
+
+/**
+ * The ModelDef of a token-classification graph whose last node wrote `logits`: int64 inputs and
+ * float logits [batch_size, sequence_length(, num_labels)], the label names in the metadata.
+ */
+export function tokenClassificationModel(g: GraphBuilder, model: TokenClassifier, inputs: readonly string[], detail: string, producerVersion = '0.1.0'): ModelDef {
+  const cfg = model.config, numLabels = model.numLabels;
+  const dyn = ['batch_size', 'sequence_length'] as const;
   const graph = g.graph(
     `tokentune_${cfg.modelType.replace(/-/g, '_')}_token_classification`,
     inputs.map((name) => ({ name, elemType: DataType.INT64, shape: dyn })),
     [{ name: 'logits', elemType: DataType.FLOAT, shape: [...dyn, numLabels] }],
-    `${model.architecture}: ${cfg.numHiddenLayers} layers, hidden ${H}, ${nh} heads, ${numLabels} labels, hidden_act ${cfg.hiddenAct}`,
+    `${model.architecture}: ${cfg.numHiddenLayers} layers, hidden ${cfg.hiddenSize}, ${cfg.numAttentionHeads} heads, ${numLabels} labels, ${detail}`,
   );
   return {
     irVersion: ONNX_IR_VERSION,
     opsetImports: [{ domain: '', version: ONNX_OPSET }],
     producerName: 'tokentune',
-    producerVersion: opts.producerVersion ?? '0.1.0',
+    producerVersion,
     graph,
     metadata: { id2label: JSON.stringify(Object.fromEntries(cfg.labels.map((lab, i) => [String(i), lab]))) },
   };
@@ -172,7 +155,7 @@ export const buildBertOnnxModel = buildEncoderOnnxModel;
  * HF's activations: 'gelu' is the exact x/2 (1 + erf(x / sqrt 2)); 'gelu_new',
  * 'gelu_pytorch_tanh' and 'gelu_fast' are the tanh form x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
  */
-function gelu(g: GraphBuilder, s: string, x: string, act: string): string {
+export function gelu(g: GraphBuilder, s: string, x: string, act: string): string {
   if (act === 'gelu') {
     const erf = g.op(s, 'Erf', [g.op(s, 'Div', [x, g.scalar(Math.SQRT2)])]);
     return g.op(s, 'Mul', [g.op(s, 'Mul', [x, g.op(s, 'Add', [erf, g.scalar(1)])]), g.scalar(0.5)]);
@@ -184,14 +167,4 @@ function gelu(g: GraphBuilder, s: string, x: string, act: string): string {
     return g.op(s, 'Mul', [g.op(s, 'Mul', [x, g.op(s, 'Add', [t, g.scalar(1)])]), g.scalar(0.5)]);
   }
   throw new OnnxExportError(`hidden_act '${act}' has no ONNX export (supported: gelu, gelu_new, gelu_pytorch_tanh, gelu_fast)`);
-}
-
-/** [rows, cols] -> [cols, rows], row-major. */
-function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(a.length);
-  for (let r = 0; r < rows; r++) {
-    const o = r * cols;
-    for (let c = 0; c < cols; c++) out[c * rows + r] = a[o + c]!;
-  }
-  return out;
 }

@@ -9,7 +9,9 @@ import { writeFileAtomic } from '../../io/atomic.js';
 import { configToJson, type TokenClassifier } from '../../models/index.js';
 import type { WordPieceTokenizer } from '../../tokenizers/index.js';
 import { loadPretrainedDir } from '../../tokenizers/config.js';
+import { DebertaV2ForTokenClassification } from '../../models/index.js';
 import { buildEncoderOnnxModel } from './bert-graph.js';
+import { buildDebertaV2OnnxModel } from './deberta-graph.js';
 import { writeModelFile } from './onnx-proto.js';
 import { bertTokenizerJson } from './tokenizer-json.js';
 import { quantizeOnnxModel } from './quantize-graph.js';
@@ -37,15 +39,17 @@ export interface OnnxExportResult {
 }
 
 export function exportOnnx(model: TokenClassifier, tokenizer: WordPieceTokenizer | null, outDir: string, opts: OnnxExportOptions = {}): OnnxExportResult {
-  const def = buildEncoderOnnxModel(model);
+  // int8 covers the shared encoder's architectures only: refuse the others before writing anything.
+  const int8Layers = opts.int8 ? quantizableLayers(model) : null;
+  const def = model instanceof DebertaV2ForTokenClassification ? buildDebertaV2OnnxModel(model) : buildEncoderOnnxModel(model);
   mkdirSync(join(outDir, 'onnx'), { recursive: true });
   const modelPath = join(outDir, 'onnx', 'model.onnx');
   const modelBytes = writeModelFile(modelPath, def);
   const files = ['onnx/model.onnx', 'config.json'];
   let quantizedPath: string | undefined;
-  if (opts.int8) {
+  if (int8Layers) {
     quantizedPath = join(outDir, 'onnx', 'model_quantized.onnx');
-    writeModelFile(quantizedPath, quantizeOnnxModel(def, quantizableLayers(model)).model);
+    writeModelFile(quantizedPath, quantizeOnnxModel(def, int8Layers).model);
     files.push('onnx/model_quantized.onnx');
   }
   const warnings: string[] = [];
