@@ -2,7 +2,8 @@
  * Dynamically quantized folders (`tokentune quantize`) of the architectures on the shared encoder
  * (encoder.ts: BERT, RoBERTa, XLM-RoBERTa, DistilBERT; DeBERTa-v2 and others are refused): the
  * linear layers of the encoder stored as int8 weights per output channel, everything else float32,
- * in Hugging Face's folder layout plus one file, `quantization.json`, that marks the folder and lists the quantized layers:
+ * in Hugging Face's folder layout plus one file, `quantization.json`, that marks the folder and
+ * lists the quantized layers:
  *
  *   config.json, vocab.txt, ...        unchanged
  *   model.safetensors                  float32 tensors as usual, except for each listed layer

@@ -15,7 +15,6 @@ import { quantizeWeightPerChannel } from '../../engine/ops/int8.js';
 import { DataType, type ModelDef, type NodeDef, type TensorDef } from './onnx-proto.js';
 import { littleEndianBytes } from './graph-builder.js';
 
-
 export interface QuantizeGraphResult {
   model: ModelDef;
   /** Number of MatMul nodes rewritten. */
