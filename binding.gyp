@@ -15,7 +15,10 @@
         "native/ops_avx2.cc",
         "native/ops_avx512.cc",
         "native/gemm_bf16.cc",
-        "native/bf16_addon.cc"
+        "native/bf16_addon.cc",
+        "native/gemm_int8.cc",
+        "native/gemm_int8_x86.cc",
+        "native/int8_addon.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

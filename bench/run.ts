@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- NAME...]`: every benchmark, or the named ones (gemm, tokenizer, data, train,
- * infer, onnx). Figures are reported beside a reference measured in the same run (OpenBLAS,
+ * infer, onnx, int8). Figures are reported beside a reference measured in the same run (OpenBLAS,
  * PyTorch, onnxruntime) where one is installed. Benchmarks are never part of the test suite.
  */
 import { cpus } from 'node:os';
@@ -16,6 +16,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   },
   infer: async () => (await import('./infer.js')).runInferBench,
   onnx: async () => (await import('./onnx.js')).runOnnxBench,
+  int8: async () => (await import('./int8-infer.js')).runInt8Bench,
   conll: async () => (await import('./conll-throughput.js')).runConllBench,
   worker: async () => (await import('./worker-throughput.js')).runWorkerBench,
   'serve-load': async () => (await import('./serve-load.js')).runServeLoadBench,

@@ -19,6 +19,8 @@
 namespace tt {
 // bf16_addon.cc: registers gemmBf16, bf16Info, setBf16Fallback (reads the ISA in use through `isa`).
 void register_bf16(Napi::Env env, Napi::Object exports, const Isa *isa);
+// int8_addon.cc: registers linearInt8, packInt8Weights, int8Info, setInt8Path.
+void register_int8(Napi::Env env, Napi::Object exports, const Isa *isa, const OpsTable &(*ops)());
 }  // namespace tt
 
 namespace {
@@ -569,6 +571,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   };
   for (const Entry &e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
   register_bf16(env, exports, &g_isa);
+  register_int8(env, exports, &g_isa, ops);
   return exports;
 }
 

@@ -21,3 +21,5 @@ export { chooseLabels, encodeSplit, readDataFiles } from './train/prepare.js';
 export * from './infer/index.js';
 export { connectRedis, streamNames, StreamWorker, pipelineTagger, enqueueRecords, collectResults, QueueError, type StreamNames, type WorkerOptions, type Tagger } from './queue/index.js';
 export { main as cli } from './cli/main.js';
+export { saveQuantized, quantizeInMemory, quantizableLayers, floatVariant, int8Variant, QUANTIZATION_FILE, QUANTIZATION_FORMAT, type QuantizationInfo } from './models/quantized.js';
+export { quantizeOnnxModel, type QuantizeGraphResult } from './infer/onnx/quantize-graph.js';

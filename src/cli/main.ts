@@ -12,6 +12,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   worker: { summary: 'tag a Redis stream as one worker of a consumer group (batch tagging over many machines)', load: async () => (await import('./worker.js')).runWorker },
   enqueue: { summary: 'push a txt/jsonl/conll file onto a Redis stream, one message per record', load: async () => (await import('./enqueue.js')).runEnqueue },
   collect: { summary: "wait for a stream's results and write them in input order (predict's jsonl)", load: async () => (await import('./collect.js')).runCollect },
+  quantize: { summary: 'int8 dynamic quantization of the linear layers into a folder that loads like any model', load: async () => (await import('./quantize.js')).runQuantize },
   demo: { summary: 'generate data, train a small BERT offline, evaluate, tag a sentence', load: async () => (await import('./demo.js')).runDemo },
 };
 

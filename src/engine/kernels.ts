@@ -45,6 +45,29 @@ export interface Kernels {
     b: FloatArray, ldb: number, strideB: number,
     beta: number, c: FloatArray, ldc: number, strideC: number, batch: number): void;
 
+  /**
+   * int8 linear layer for inference (dynamic quantization, as onnxruntime's quantize_dynamic but
+   * with a scale per activation row): y[i, j] = dequantized (x_i . w_j) + bias[j] (+ residual[i, j]),
+   * then GELU when act = 1 (erf) or 2 (tanh). x is [m, k] float32, y [m, n] (y may alias residual).
+   * Each row of x is quantized to u8 (`quantizeRowU8` below: float32 arithmetic, round half to
+   * even, saturation); w is the s8 weight [n, k] packed by `packInt8Weights` (wScale[j] its
+   * per-channel scale, wSum[j] the sum of channel j's s8 weights). With A the row's u8 values, z its
+   * zero point and s_a its scale, in this order and in float32:
+   *   acc = sum_p A[p] * w[j, p] (exact int32);  v = float(acc - z * wSum[j]) * (s_a * wScale[j]);
+   *   v = v + bias[j];  v = v + residual[i, j]
+   * so every implementation gives the same bits before the GELU (which is the `geluForward` kernel's).
+   * k is at most 65536 (the int32 sums cannot overflow).
+   */
+  linearInt8(m: number, n: number, k: number, x: Float32Array, w: Int8Array, wScale: Float32Array, wSum: Int32Array,
+    bias: Float32Array | null, residual: Float32Array | null, act: number, y: Float32Array): void;
+  /**
+   * Packs s8 weights w [n, k] (row-major, torch.nn.Linear's [out, in]) for `linearInt8` into
+   * `out` of `int8PackedSize(n, k)` bytes: output channels in blocks of 16, per block ceil(k/4)
+   * groups of 64 bytes holding channel c's weights k = 4g..4g+3 at bytes 4c..4c+3 (the operand of
+   * one vpdpbusd); padding is zero.
+   */
+  packInt8Weights(w: Int8Array, n: number, k: number, out: Int8Array): void;
+
   /** out[r, c] = x[r, c] + bias[c], for rows x cols. `out` may alias `x`. */
   addBias(x: FloatArray, bias: FloatArray, out: FloatArray, rows: number, cols: number): void;
   /** db[c] += sum_r dy[r, c] (bias gradient). */
@@ -214,4 +237,37 @@ export function bf16Round(x: number): number {
   if (mag < 0x00800000) return (u & 0x80000000) !== 0 ? -0 : 0;
   bf16Bits[0] = ((u + 0x7fff + ((u >>> 16) & 1)) >>> 0) & 0xffff0000;
   return bf16Scratch[0];
+}
+
+/** Bytes of `packInt8Weights`' output for n output channels of depth k. */
+export function int8PackedSize(n: number, k: number): number {
+  return Math.ceil(n / 16) * Math.ceil(k / 4) * 64;
+}
+
+/** Round half to even (C's nearbyint in the default rounding mode). */
+export function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * One row quantized to u8 as onnxruntime's DynamicQuantizeLinear does a tensor: the range
+ * [min(0, min x), max(0, max x)] maps onto 0..255, scale = (max - min) / 255 and zero point
+ * round(-min / scale), q = saturate(round(x / scale) + zero point), all in float32. A row of zeros
+ * gets scale 0 (outputs are then the bias); a row with Inf or NaN gets scale NaN (outputs NaN).
+ */
+export function quantizeRowU8(x: Float32Array, q: Uint8Array): { scale: number; zero: number } {
+  const f = Math.fround;
+  let mn = 0, mx = 0, finite = true;
+  for (let p = 0; p < x.length; p++) {
+    const v = x[p];
+    if (!Number.isFinite(v)) finite = false;
+    else { if (v < mn) mn = v; if (v > mx) mx = v; }
+  }
+  q.fill(0);
+  const s = f(f(mx - mn) / 255);
+  if (!finite || !Number.isFinite(s) || s === 0) return { scale: finite && s === 0 ? 0 : NaN, zero: 0 };
+  const zero = Math.min(255, Math.max(0, roundHalfEven(f(-mn / s))));
+  for (let p = 0; p < x.length; p++) q[p] = Math.min(255, Math.max(0, roundHalfEven(f(x[p] / s)) + zero));
+  return { scale: s, zero };
 }

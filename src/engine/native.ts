@@ -16,6 +16,14 @@ import { fileURLToPath } from 'node:url';
 import type { Kernels } from './kernels.js';
 
 export type NativeIsa = 'avx512' | 'avx2' | 'scalar';
+/** int8 GEMM paths (linearInt8), best last; the ISA level caps which one runs. */
+export type NativeInt8Path = 'scalar' | 'avx2' | 'avxvnni' | 'avx512vnni';
+export interface NativeInt8Info {
+  /** The path linearInt8 uses now. */
+  path: NativeInt8Path;
+  /** Every path this CPU can run (tests force each one). */
+  paths: NativeInt8Path[];
+}
 
 export interface NativeInfo {
   /** The instruction set the kernels use now. */
@@ -34,6 +42,8 @@ interface Addon extends KernelFns {
   setBf16Fallback(force: boolean): void;
   setThreads(n: number): void;
   setIsa(isa: NativeIsa): void;
+  int8Info(): NativeInt8Info;
+  setInt8Path(path: NativeInt8Path | 'auto'): void;
 }
 
 // dist/src/engine/native.js -> repository root is three folders up (same from src/engine/ for tools
@@ -52,6 +62,7 @@ const KERNEL_NAMES: readonly (keyof KernelFns)[] = [
   'geluBackward', 'biasGelu', 'geluBackwardSumRows', 'biasDropoutAdd', 'attentionForward', 'attentionBackward', 'tanhForward', 'tanhBackward', 'layerNormForward', 'layerNormBackward',
   'softmaxForward', 'softmaxBackward', 'dropoutForward', 'dropoutBackward', 'embeddingForward',
   'embeddingBackward', 'permute0213', 'crossEntropyForward', 'crossEntropyBackward', 'adamw',
+  'linearInt8', 'packInt8Weights',
 ];
 
 function loadAddon(): Addon | null {
@@ -59,7 +70,7 @@ function loadAddon(): Addon | null {
   try {
     const req = createRequire(import.meta.url);
     const mod = req(nativeAddonPath) as Partial<Addon>;
-    const missing = [...KERNEL_NAMES, 'info', 'setThreads', 'setIsa', 'bf16Info', 'setBf16Fallback'].filter(
+    const missing = [...KERNEL_NAMES, 'info', 'setThreads', 'setIsa', 'bf16Info', 'setBf16Fallback', 'int8Info', 'setInt8Path'].filter(
       (k) => typeof (mod as Record<string, unknown>)[k] !== 'function');
     if (missing.length > 0) {
       throw new Error(`the addon lacks ${missing.join(', ')} (stale build? run "npm ci" or "npm run install" to build it)`);
@@ -134,4 +145,15 @@ export function nativeBf16Info(): { available: boolean; native: boolean } | null
 /** Tests: force gemmBf16's portable path (round, then float32 GEMM) even where AVX512_BF16 exists. */
 export function setNativeBf16Fallback(force: boolean): void {
   requireAddon('setNativeBf16Fallback').setBf16Fallback(force);
+}
+
+/** The int8 GEMM path in use and the ones this CPU has, or null when the addon is not built. */
+export function nativeInt8Info(): NativeInt8Info | null {
+  const a = loadAddon();
+  return a ? a.int8Info() : null;
+}
+
+/** Tests and benchmarks: force an int8 path ('auto': the best the ISA level allows). */
+export function setNativeInt8Path(path: NativeInt8Path | 'auto'): void {
+  requireAddon('setNativeInt8Path').setInt8Path(path);
 }

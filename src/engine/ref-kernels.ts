@@ -4,6 +4,7 @@
  * checks run them on Float64Array. Semantics are documented on the interface.
  */
 import { bf16Round, dropoutHash, dropoutThreshold, type FloatArray, type Kernels } from './kernels.js';
+import { refLinearInt8, refPackInt8Weights } from './int8-ref.js';
 
 const SQRT1_2 = Math.SQRT1_2;
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
@@ -39,6 +40,11 @@ function geluGrad(x: number, approximate: number): number {
 
 export const refKernels: Kernels = {
   name: 'ref',
+
+  linearInt8(m, n, k, x, w, wScale, wSum, bias, residual, act, y) {
+    refLinearInt8(m, n, k, x, w, wScale, wSum, bias, residual, act, y, (a, b, len, approx) => this.geluForward(a, b, len, approx));
+  },
+  packInt8Weights: refPackInt8Weights,
 
   gemm(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch) {
     for (let bi = 0; bi < batch; bi++) {

@@ -188,7 +188,8 @@ export function openSafetensors(src: ByteSource): OpenedWeights & { metadata: Re
 
 export interface F32TensorInput {
   shape: readonly number[];
-  data: Float32Array;
+  /** Float32Array (F32), or Int8Array (I8: the int8-quantized weights of `tokentune quantize`). */
+  data: Float32Array | Int8Array;
 }
 
 interface Plan {
@@ -212,7 +213,8 @@ function planSafetensors(tensors: ReadonlyMap<string, F32TensorInput>, metadata?
   let offset = 0;
   for (const [name, t] of tensors) {
     if (name === '__metadata__') throw new TypeError(`writeSafetensors: '__metadata__' is reserved and cannot name a tensor`);
-    if (!(t.data instanceof Float32Array)) throw new TypeError(`writeSafetensors: tensor '${name}' data must be a Float32Array`);
+    const i8 = t.data instanceof Int8Array;
+    if (!(t.data instanceof Float32Array) && !i8) throw new TypeError(`writeSafetensors: tensor '${name}' data must be a Float32Array or an Int8Array`);
     for (const d of t.shape) {
       if (!Number.isSafeInteger(d) || d < 0) throw new TypeError(`writeSafetensors: tensor '${name}' has invalid shape [${t.shape.join(', ')}]`);
     }
@@ -221,13 +223,13 @@ function planSafetensors(tensors: ReadonlyMap<string, F32TensorInput>, metadata?
       throw new TypeError(`writeSafetensors: tensor '${name}' shape [${t.shape.join(', ')}] needs ${numel} values but data has ${t.data.length}`);
     }
     let bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-    if (!HOST_IS_LITTLE_ENDIAN) {
+    if (!HOST_IS_LITTLE_ENDIAN && !i8) {
       const dv = new DataView(new ArrayBuffer(bytes.length));
       t.data.forEach((v, i) => dv.setFloat32(4 * i, v, true));
       bytes = new Uint8Array(dv.buffer);
     }
     const end = offset + bytes.length;
-    parts.push(`${JSON.stringify(name)}:{"dtype":"F32","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${end}]}`);
+    parts.push(`${JSON.stringify(name)}:{"dtype":"${i8 ? 'I8' : 'F32'}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${end}]}`);
     chunks.push(bytes);
     offset = end;
   }

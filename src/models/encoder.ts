@@ -8,6 +8,7 @@
 import { Tensor, ops, deriveSeed, isGradEnabled, tidy, adjacentView, storeAdjacent } from '../engine/index.js';
 import type { ModelConfig } from './config.js';
 import type { ParamSpec } from './init.js';
+import { encoderLayerInt8, type Int8EncoderLayer } from './encoder-int8.js';
 
 /** A padded batch: row-major [batch, seqLen] arrays. */
 export interface TokenBatch {
@@ -92,6 +93,8 @@ export abstract class EncoderForTokenClassification {
   abstract readonly architecture: string;
   /** False for DistilBERT, whose attention block has no dropout after out_lin. */
   protected readonly attentionOutputDropout: boolean = true;
+  /** int8 layers of a quantized folder (models/quantized.ts); used by forward passes without a graph or dropout. */
+  int8Layers: Int8EncoderLayer[] | null = null;
 
   /**
    * `params` must hold every name of `specs` with its shape; `prefix` is the base model's
@@ -176,6 +179,7 @@ export abstract class EncoderForTokenClassification {
   /** One layer: self-attention block then feed-forward block, each with residual + LayerNorm. */
   private layer(l: number, x: Tensor, mask: Tensor, B: number, drop: DropoutSites): Tensor {
     const cfg = this.config;
+    if (this.int8Layers && !isGradEnabled() && !drop.active) return encoderLayerInt8(this.int8Layers[l], x, mask, B, cfg);
     const n = this.layerNames(l);
     const nh = cfg.numAttentionHeads, hd = cfg.hiddenSize / nh;
     // Heads are read in place from the projections (HF's view + permute, without copies).
@@ -207,6 +211,8 @@ export abstract class EncoderForTokenClassification {
 export class DropoutSites {
   private n = 0;
   constructor(private readonly opts: ForwardOptions) {}
+  /** Whether any site drops (training). */
+  get active(): boolean { return this.opts.training; }
   apply(x: Tensor, p: number): Tensor {
     const seed = this.next(p);
     return seed === null ? x : ops.dropout(x, p, seed, true);

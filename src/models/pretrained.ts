@@ -15,6 +15,7 @@ import { configJsonText, configToJson, readConfig, type ModelConfig } from './co
 import { initParameter } from './init.js';
 import { architectureFor, type Architecture, type TokenClassifier } from './registry.js';
 import { expectedElements, matchCheckpoint, modelNameMapper, type CheckpointMatch, type MatchTarget } from './checkpoint-match.js';
+import { attachInt8, readQuantizationInfo, scalesIn, takeInt8Weights } from './quantized.js';
 
 export interface LoadReport {
   /** Parameters the checkpoint did not provide and that were freshly initialised (the new head). */
@@ -83,12 +84,25 @@ export async function fromPretrained(nameOrPath: string, opts: LoadOptions = {})
 export function loadModelFromDir(dir: string, opts: LoadOptions = {}): { model: TokenClassifier; report: LoadReport } {
   const config = readConfig(join(dir, 'config.json'));
   const target = resolveTarget(config, opts);
+  // A `tokentune quantize` folder (quantized.ts) also holds each int8 layer's scales.
+  const quant = readQuantizationInfo(dir, target.specs);
   let match: CheckpointMatch | undefined;
   const state = loadStateDict(dir, {
-    select: (listing) => (match = matchCheckpoint(target, listing, dir)).keep,
-    maxElements: expectedElements(target),
+    select: (listing) => {
+      match = matchCheckpoint(target, listing, dir);
+      return quant ? [...match.keep, ...scalesIn(quant, listing)] : match.keep;
+    },
+    maxElements: expectedElements(target) + (quant?.scaleElements ?? 0),
   });
-  return buildFromState(config, state, dir, opts, match?.unused);
+  const scales = new Set(quant?.scaleNames);
+  const skipped = (match?.unused ?? []).filter((n) => !scales.has(n));
+  if (!quant) return buildFromState(config, state, dir, opts, skipped);
+  // int8 weights become float parameters, plus int8 layers for inference (not when fine-tuning
+  // with new labels: training runs on the float weights).
+  const int8 = takeInt8Weights(dir, quant, state);
+  const built = buildFromState(config, state, dir, opts, skipped);
+  if (opts.labels === undefined) attachInt8(built.model, int8, quant.file);
+  return built;
 }
 
 function resolveTarget(config: ModelConfig, opts: LoadOptions): MatchTarget & { arch: Architecture; labels: string[] } {

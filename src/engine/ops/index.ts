@@ -14,3 +14,4 @@ export { ShapeError, assertFinite } from './common.js';
 export { rotaryQkv, ropeTables } from './rotary.js';
 export { geglu } from './geglu.js';
 export { blockHeads } from './heads.js';
+export { linearInt8, int8Linear, quantizeWeightPerChannel, type Int8Linear } from './int8.js';

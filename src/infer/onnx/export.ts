@@ -12,9 +12,10 @@ import { loadPretrainedDir } from '../../tokenizers/config.js';
 import { buildEncoderOnnxModel } from './bert-graph.js';
 import { buildDebertaV2OnnxModel } from './deberta-graph.js';
 import { buildModernBertOnnxModel } from './modernbert-graph.js';
-import type { ModelDef } from './onnx-proto.js';
-import { writeModelFile } from './onnx-proto.js';
+import { writeModelFile, type ModelDef } from './onnx-proto.js';
 import { bertTokenizerJson } from './tokenizer-json.js';
+import { quantizeOnnxModel } from './quantize-graph.js';
+import { quantizableLayers } from '../../models/quantized.js';
 
 export interface OnnxExportOptions {
   /**
@@ -22,12 +23,16 @@ export interface OnnxExportOptions {
    * is copied as-is (it is the most faithful description of the tokenizer).
    */
   sourceDir?: string;
+  /** Also write onnx/model_quantized.onnx (dynamic int8, quantize-graph.ts), which transformers.js loads by default in browsers. */
+  int8?: boolean;
 }
 
 export interface OnnxExportResult {
   /** Path of onnx/model.onnx. */
   modelPath: string;
   modelBytes: number;
+  /** Path of onnx/model_quantized.onnx when `int8` was asked for. */
+  quantizedPath?: string;
   /** Every file written, relative to the output folder. */
   files: string[];
   warnings: string[];
@@ -40,15 +45,24 @@ const GRAPHS: Record<string, (model: TokenClassifier) => ModelDef> = {
 };
 
 export function exportOnnx(model: TokenClassifier, tokenizer: WordPieceTokenizer | null, outDir: string, opts: OnnxExportOptions = {}): OnnxExportResult {
+  // int8 covers the shared encoder's architectures only: refuse the others before writing anything.
+  const int8Layers = opts.int8 ? quantizableLayers(model) : null;
   const def = (GRAPHS[model.config.modelType] ?? buildEncoderOnnxModel)(model);
   mkdirSync(join(outDir, 'onnx'), { recursive: true });
   const modelPath = join(outDir, 'onnx', 'model.onnx');
   const modelBytes = writeModelFile(modelPath, def);
   const files = ['onnx/model.onnx', 'config.json'];
+  let quantizedPath: string | undefined;
+  if (int8Layers) {
+    quantizedPath = join(outDir, 'onnx', 'model_quantized.onnx');
+    writeModelFile(quantizedPath, quantizeOnnxModel(def, int8Layers).model);
+    files.push('onnx/model_quantized.onnx');
+  }
   const warnings: string[] = [];
   // transformers.js reads its loading options from config.json; in a browser it otherwise asks for
-  // onnx/model_quantized.onnx (dtype q8). dtype fp32 points it at the model.onnx written here.
-  const configJson = { ...configToJson(model.config, model.architecture), 'transformers.js_config': { dtype: 'fp32' } };
+  // onnx/model_quantized.onnx (dtype q8). Without that file, dtype fp32 points it at model.onnx;
+  // with it, the browser's default (q8) finds it and Node's (fp32) finds model.onnx.
+  const configJson = { ...configToJson(model.config, model.architecture), ...(opts.int8 ? {} : { 'transformers.js_config': { dtype: 'fp32' } }) };
   writeFileAtomic(join(outDir, 'config.json'), configJsonText(configJson));
 
   if (tokenizer) {
@@ -74,7 +88,7 @@ export function exportOnnx(model: TokenClassifier, tokenizer: WordPieceTokenizer
   } else {
     warnings.push('no tokenizer was given: the folder has no tokenizer files, so transformers.js pipelines cannot load it as it is');
   }
-  return { modelPath, modelBytes, files, warnings };
+  return { modelPath, modelBytes, files, warnings, ...(quantizedPath ? { quantizedPath } : {}) };
 }
 
 /**

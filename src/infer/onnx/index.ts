@@ -18,3 +18,4 @@ export {
   type OrtTensor,
   type VerifyResult,
 } from './onnxruntime.js';
+export { quantizeOnnxModel, type QuantizeGraphResult } from './quantize-graph.js';

@@ -1,0 +1,179 @@
+// int8 linear driver (quantize rows, tile loop, dequantizing epilogue) and the portable tile.
+#include "gemm_int8.h"
+
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "thread_pool.h"
+
+namespace tt {
+
+const char *int8_path_name(Int8Path p) {
+  switch (p) {
+    case I8_AVX512VNNI: return "avx512vnni";
+    case I8_AVXVNNI: return "avxvnni";
+    case I8_AVX2: return "avx2";
+    default: return "scalar";
+  }
+}
+
+Int8Path int8_best_path(Isa isa) {
+#if TT_X86
+  __builtin_cpu_init();
+  if (isa >= ISA_AVX512 && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl"))
+    return I8_AVX512VNNI;
+  if (isa >= ISA_AVX2 && __builtin_cpu_supports("avxvnni")) return I8_AVXVNNI;
+  if (isa >= ISA_AVX2) return I8_AVX2;
+#else
+  (void)isa;
+#endif
+  return I8_SCALAR;
+}
+
+namespace {
+
+void tile_scalar(int64_t kgroups, const uint8_t *A, int64_t lda, int mr, const int8_t *B, int64_t bstride, int nb,
+                 int32_t *acc) {
+  for (int i = 0; i < mr; i++) {
+    const uint8_t *a = A + i * lda;
+    for (int blk = 0; blk < nb; blk++) {
+      int32_t s[16] = {0};
+      const int8_t *b = B + blk * bstride;
+      for (int64_t g = 0; g < kgroups; g++)
+        for (int c = 0; c < 16; c++)
+          for (int t = 0; t < 4; t++) s[c] += int32_t(a[4 * g + t]) * int32_t(b[g * 64 + 4 * c + t]);
+      for (int c = 0; c < 16; c++) acc[i * 64 + blk * 16 + c] = s[c];
+    }
+  }
+}
+
+Int8Kernel kernel_for(Int8Path p) {
+#if TT_X86
+  if (p == I8_AVX512VNNI) return int8_kernel_avx512vnni();
+  if (p == I8_AVXVNNI) return int8_kernel_avxvnni();
+  if (p == I8_AVX2) return int8_kernel_avx2();
+#else
+  (void)p;
+#endif
+  return int8_kernel_scalar();
+}
+
+}  // namespace
+
+Int8Kernel int8_kernel_scalar() { return {4, 1, tile_scalar, int8_quantize_row}; }
+
+void int8_pack_weights(const int8_t *w, int64_t n, int64_t k, int8_t *dst) {
+  const int64_t kg = int8_k_groups(k);
+  std::memset(dst, 0, static_cast<size_t>(int8_packed_size(n, k)));
+  for (int64_t j = 0; j < n; j++) {
+    int8_t *blk = dst + (j / 16) * kg * 64 + (j % 16) * 4;
+    for (int64_t p = 0; p < k; p++) blk[(p / 4) * 64 + (p % 4)] = w[j * k + p];
+  }
+}
+
+// Round half to even for |v| <= 2^22 without libm (nearbyintf is a call that saves the FP
+// environment on baseline x86-64): adding and subtracting 1.5 * 2^23 rounds in the current (nearest
+// even) mode; -ffp-contract=off and no fast-math keep the two operations.
+static inline float rne(float v) {
+  const float magic = 12582912.0f;
+  return (v + magic) - magic;
+}
+
+// Exactly the reference's arithmetic (float32 division, round half to even, saturation).
+void int8_quantize_row(const float *x, int64_t k, int64_t kp, uint8_t *q, float *scale, int32_t *zero) {
+  float mn = 0.0f, mx = 0.0f, probe = 0.0f;
+  for (int64_t p = 0; p < k; p++) {
+    const float v = x[p];
+    probe += v * 0.0f;  // NaN when any value is Inf or NaN
+    mn = v < mn ? v : mn;
+    mx = v > mx ? v : mx;
+  }
+  const bool finite = probe == 0.0f;
+  const float s = (mx - mn) / 255.0f;
+  if (!finite || !std::isfinite(s) || s == 0.0f) {
+    // All zeros: any scale works. Inf/NaN: the row's outputs become NaN, as in float.
+    std::memset(q, 0, static_cast<size_t>(kp));
+    *scale = finite && s == 0.0f ? 0.0f : NAN;
+    *zero = 0;
+    return;
+  }
+  const float zf = std::min(255.0f, std::max(0.0f, rne(-mn / s)));
+  for (int64_t p = 0; p < k; p++) {
+    // |x / s| <= 255 up to rounding, so the clamp only guards the magic-number rounding's range.
+    const float r = rne(std::min(512.0f, std::max(-512.0f, x[p] / s))) + zf;
+    q[p] = static_cast<uint8_t>(static_cast<int32_t>(std::min(255.0f, std::max(0.0f, r))));
+  }
+  for (int64_t p = k; p < kp; p++) q[p] = 0;
+  *scale = s;
+  *zero = static_cast<int32_t>(zf);
+}
+
+void linear_int8(const Int8LinearArgs &a, Int8Path path, const OpsTable &ops) {
+  const Int8Kernel K = kernel_for(path);
+  const int64_t m = a.m, n = a.n, k = a.k;
+  const int64_t kg = int8_k_groups(k), kp = kg * 4, nblocks = int8_blocks(n), bstride = kg * 64;
+  // Every byte is written by the quantizer (padding depths too), so no zero fill.
+  std::unique_ptr<uint8_t[]> q(new uint8_t[static_cast<size_t>(m * kp)]);
+  std::vector<float> sa(static_cast<size_t>(m));
+  std::vector<int32_t> za(static_cast<size_t>(m));
+  // One pool job (waking the workers costs tens of microseconds, far more on a loaded machine):
+  // rows are quantized in parallel, a barrier, then the products. Small products stay on this thread.
+  ThreadPool &tp = pool();
+  const int nthreads = static_cast<double>(m) * n * k < 2097152.0 ? 1 : tp.size();
+  std::atomic<int> quantized{0};
+  auto job = [&](int tid, int nt) {
+    int64_t b, e;
+    split_range(m, tid, nt, 1, &b, &e);
+    for (int64_t i = b; i < e; i++) K.quantize(a.x + i * k, k, kp, &q[i * kp], &sa[i], &za[i]);
+    quantized.fetch_add(1, std::memory_order_acq_rel);
+    for (int spins = 0; quantized.load(std::memory_order_acquire) < nt; spins++)
+      if (spins > 64) std::this_thread::yield();
+    // Threads take contiguous column blocks (each streams its share of the weights) over all rows,
+    // unless there are too few blocks, then contiguous rows.
+    int64_t jb0 = 0, jb1 = nblocks, i0 = 0, i1 = m;
+    if (nblocks >= 2 * nt || m < 2 * K.mr * nt) split_range(nblocks, tid, nt, K.nb, &jb0, &jb1);
+    else split_range(m, tid, nt, K.mr, &i0, &i1);
+    // Rows per block: about 192 KiB of quantized A (stays in L2 while each weight panel, kernel-width
+    // columns by k, is reused across the block's tiles from L1/L2).
+    const int64_t MC = std::max<int64_t>(K.mr, (192 * 1024 / kp) / K.mr * K.mr);
+    alignas(64) int32_t acc[8 * 64];
+    for (int64_t ib = i0; ib < i1; ib += MC) {
+      const int64_t ie = std::min(i1, ib + MC);
+      for (int64_t jb = jb0; jb < jb1; jb += K.nb) {
+        const int nb = static_cast<int>(std::min<int64_t>(K.nb, jb1 - jb));
+        const int64_t c0 = jb * 16, c1 = std::min(n, (jb + nb) * 16);
+        for (int64_t i = ib; i < ie; i += K.mr) {
+          const int mr = static_cast<int>(std::min<int64_t>(K.mr, ie - i));
+          K.tile(kg, &q[i * kp], kp, mr, a.w + jb * bstride, bstride, nb, acc);
+          for (int r = 0; r < mr; r++) {
+            const int64_t row = i + r;
+            const float s_a = sa[row];
+            const int32_t z = za[row];
+            const int32_t *ac = acc + r * 64 - c0;
+            float *y = a.y + row * n;
+            // Plain loops the compiler vectorises; the same float32 operations as the reference.
+            for (int64_t c = c0; c < c1; c++)
+              y[c] = static_cast<float>(ac[c] - z * a.w_sum[c]) * (s_a * a.w_scale[c]);
+            if (a.bias)
+              for (int64_t c = c0; c < c1; c++) y[c] = y[c] + a.bias[c];
+            if (a.residual) {
+              const float *res = a.residual + row * n;
+              for (int64_t c = c0; c < c1; c++) y[c] = y[c] + res[c];
+            }
+            if (a.act) ops.gelu_forward(y + c0, y + c0, c1 - c0, a.act == 2 ? 1 : 0);
+          }
+        }
+      }
+    }
+  };
+  if (nthreads == 1) job(0, 1);
+  else tp.run(job);
+}
+
+}  // namespace tt
