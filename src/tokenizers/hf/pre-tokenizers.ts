@@ -5,6 +5,9 @@
 import { isPunctuation, isWhitespace } from '../unicode.js';
 import { NStr, regexMatches, stringMatches } from './normalized.js';
 import { JsonCtx, compileOniguruma } from './json-util.js';
+import { rangesToClass } from '../ranges.js';
+import { REGEX_CRATE_WORD, RUST_NUMERIC } from '../rust-class-bases.js';
+import { REGEX_WORD_EXTRA, REGEX_WORD_NOT } from '../unicode-exceptions.js';
 
 /** words: encoding pre-split input (transformers' add_prefix_space=True for byte-level BPE). */
 export type PreTokenizer = (pieces: NStr[], words: boolean) => NStr[];
@@ -81,10 +84,11 @@ const each = (f: (n: NStr, words: boolean) => NStr[]): PreTokenizer => (pieces, 
   return out;
 };
 
-const RE_NUMERIC = /^[\p{Nd}\p{Nl}\p{No}]$/u;
+const RE_NUMERIC = new RegExp(`^[${RUST_NUMERIC}]$`, 'u');
 const isNumeric = (cp: number) => (cp < 128 ? cp >= 48 && cp <= 57 : RE_NUMERIC.test(String.fromCodePoint(cp)));
 /** Rust's Whitespace pre-tokenizer: \w+|[^\w\s]+ with the regex crate's Unicode classes. */
-const RE_WHITESPACE = /[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]+|[^\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}\p{White_Space}]+/gu;
+const REGEX_WORD = `[[${REGEX_CRATE_WORD}${rangesToClass(REGEX_WORD_EXTRA)}]--[${rangesToClass(REGEX_WORD_NOT)}]]`;
+const RE_WHITESPACE = new RegExp(`${REGEX_WORD}+|[^${REGEX_WORD}\\p{White_Space}]+`, 'gv');
 
 export const BYTE_TO_CHAR: number[] = (() => {
   const bs: number[] = [];
