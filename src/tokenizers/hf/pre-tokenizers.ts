@@ -20,6 +20,29 @@ export const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s
 
 /** Splits one piece at matches ([start, end) code-point ranges, sorted, disjoint). */
 export function splitPiece(n: NStr, matches: readonly [number, number][], behavior: Behavior, invert = false): NStr[] {
+  if (behavior === 'Isolated' && !invert) {
+    // The hot case (ByteLevel's regex): every match and every gap between them is a piece.
+    const res: NStr[] = [];
+    let prev = 0;
+    for (const [a, b] of matches) {
+      if (a > prev) res.push(n.slice(prev, a));
+      if (b > a) res.push(n.slice(a, b));
+      prev = b;
+    }
+    if (n.length > prev) res.push(n.slice(prev, n.length));
+    return res;
+  }
+  if (behavior === 'MergedWithNext' && !invert && matches.every(([a, b]) => b > a)) {
+    // Metaspace's case: a piece starts at every match and runs to the next one.
+    const res: NStr[] = [];
+    let start = 0;
+    for (const [a] of matches) {
+      if (a > start) res.push(n.slice(start, a));
+      start = a;
+    }
+    if (n.length > start) res.push(n.slice(start, n.length));
+    return res;
+  }
   // Matches and the gaps between them, as Rust's Pattern::find_matches.
   let parts: [number, number, boolean][] = [];
   if (n.length === 0) parts.push([0, 0, false]);
@@ -105,6 +128,13 @@ export const BYTE_TO_CHAR: number[] = (() => {
 const utf8 = new TextEncoder();
 /** ByteLevel's normalize step: each character becomes the characters of its UTF-8 bytes. */
 export function toByteChars(n: NStr): void {
+  let ascii = true;
+  for (const c of n.cps) if (c >= 128) { ascii = false; break; }
+  if (ascii) {
+    // One byte per character: map in place, alignments unchanged.
+    for (let i = 0; i < n.cps.length; i++) n.cps[i] = BYTE_TO_CHAR[n.cps[i]!]!;
+    return;
+  }
   const cps: number[] = [];
   const al: number[] = [];
   const buf = new Uint8Array(4);
