@@ -55,7 +55,8 @@ def read_conll(path, sep=None):
 # Characters where Node's Unicode 17 and the Rust crates' older tables disagree, next to ordinary
 # ones so that a different class changes the pieces (src/tokenizers/unicode-exceptions.ts).
 EDGE = ['a\U000333A9b x\U000323B0 \U000333A9, 7\U000333A9', 'x\u00b2\u00bd y\u24b6\u24b7z \u00b9st', 'ok\u1ac5y e\u0301\u1ac5 a\u1cf2',
-        'n\U000113CAo \U00032E2E\u4e2d\u6587 w\U00011DE0', '\U00010ED0! x\U0001E6E3y \u2b96 \ua7ce\u0041']
+        'n\U000113CAo \U00032E2E\u4e2d\u6587 w\U00011DE0', '\U00010ED0! x\U0001E6E3y \u2b96 \ua7ce\u0041',
+        'new york\U000333A9 \U00032E2Enew york, new york\U00016FF4']  # single_word added token next to them
 
 
 def random_strings(n, seed, max_parts=12):

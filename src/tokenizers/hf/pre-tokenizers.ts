@@ -109,8 +109,9 @@ const each = (f: (n: NStr, words: boolean) => NStr[]): PreTokenizer => (pieces, 
 
 const RE_NUMERIC = new RegExp(`^[${RUST_NUMERIC}]$`, 'u');
 const isNumeric = (cp: number) => (cp < 128 ? cp >= 48 && cp <= 57 : RE_NUMERIC.test(String.fromCodePoint(cp)));
+/** The regex crate's \w (its Unicode tables), as a `v`-flag class. */
+export const REGEX_WORD = `[[${REGEX_CRATE_WORD}${rangesToClass(REGEX_WORD_EXTRA)}]--[${rangesToClass(REGEX_WORD_NOT)}]]`;
 /** Rust's Whitespace pre-tokenizer: \w+|[^\w\s]+ with the regex crate's Unicode classes. */
-const REGEX_WORD = `[[${REGEX_CRATE_WORD}${rangesToClass(REGEX_WORD_EXTRA)}]--[${rangesToClass(REGEX_WORD_NOT)}]]`;
 const RE_WHITESPACE = new RegExp(`${REGEX_WORD}+|[^${REGEX_WORD}\\p{White_Space}]+`, 'gv');
 
 export const BYTE_TO_CHAR: number[] = (() => {
