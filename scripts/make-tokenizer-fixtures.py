@@ -52,7 +52,14 @@ def read_conll(path, sep=None):
     return sents
 
 
-def random_strings(n, seed):
+# Characters where Node's Unicode 17 and the Rust crates' older tables disagree, next to ordinary
+# ones so that a different class changes the pieces (src/tokenizers/unicode-exceptions.ts).
+EDGE = ['a\U000333A9b x\U000323B0 \U000333A9, 7\U000333A9', 'x\u00b2\u00bd y\u24b6\u24b7z \u00b9st', 'ok\u1ac5y e\u0301\u1ac5 a\u1cf2',
+        'n\U000113CAo \U00032E2E\u4e2d\u6587 w\U00011DE0', '\U00010ED0! x\U0001E6E3y \u2b96 \ua7ce\u0041',
+        'new york\U000333A9 \U00032E2Enew york, new york\U00016FF4']  # single_word added token next to them
+
+
+def random_strings(n, seed, max_parts=12):
     rng = random.Random(seed)
     pools = [
         lambda: rng.choice(['hello', 'World', "don't", 'U.S.', 'e-mail', '42', '3.14', '@user', '#tag', 'http://x.io/a?b=1']),
@@ -68,13 +75,27 @@ def random_strings(n, seed):
         lambda: ''.join(chr(c) for c in [rng.randint(0x20, 0xd7ff) for _ in range(rng.randint(1, 3))]),
         lambda: chr(rng.randint(0x10000, 0x10ffff)),
         lambda: ''.join(rng.choice('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,;:!?\'"()[]-_/&') for _ in range(rng.randint(1, 8))),
+        # Assigned in Node's Unicode 17 but not in the Rust crates' tables (unicode-exceptions.ts):
+        # CJK Ext J, Oniguruma's \w extras, regex-crate word / StripAccents mark / NF differences.
+        lambda: chr(rng.choice([0x333A9, 0x323B0, 0x32E2E, 0x113CA, 0x1AC5, 0x11DE0, 0x1CF2, 0x10ED0, 0x1E6E3, 0x16FF4, 0x24B6,
+                                0xB2, 0xBD, 0x1734, 0x897, 0x105C9, 0x2B96, 0xA7CE, 0x1CCFA])),
         lambda: rng.choice(['<s>', '</s>', '<mask>', '[MASK]', '[SEP]', '[CLS]', '<unk>', '[UNK]', '<pad>', '[PAD]', 'new york', 'New York', ' <ent> ', '<ent>x', 'Café-au-lait', '#NLP', '@bob']),
     ]
     out = []
     for _ in range(n):
-        parts = [rng.choice(pools)() for _ in range(rng.randint(1, 12))]
+        parts = [rng.choice(pools)() for _ in range(rng.randint(1, max_parts))]
         s = ''.join(p if rng.random() < 0.5 else p + ' ' for p in parts)
         out.append(''.join(ch for ch in s if not 0xd800 <= ord(ch) <= 0xdfff))
+    return out
+
+
+def varied(pool, n):
+    """n sentences from pool, each adding the most characters and words not seen yet (few cases, wide coverage)."""
+    seen, out, cands = set(), [], [s for s in pool[:3000] if len(s) <= 14]
+    for _ in range(min(n, len(cands))):
+        k = max(range(len(cands)), key=lambda i: len(set(cands[i]) - seen) + len(set(''.join(cands[i])) - seen))
+        out.append(cands.pop(k))
+        seen |= set(out[-1]) | set(''.join(out[-1]))
     return out
 
 
@@ -212,10 +233,12 @@ def train_wordpiece(text, vocab):
 
 
 def train_components_a(text, vocab):
-    """Normalizers NFKC, Replace (string), Lowercase, Strip; Split regex (Removed), Digits, Punctuation (Contiguous); WordPiece."""
+    """Normalizers NFKC, Replace (string), Lowercase, Strip; Split regex (Removed, Isolated), Digits, Punctuation (Contiguous); WordPiece."""
     tok = Tokenizer(models.WordPiece(unk_token='[UNK]', max_input_chars_per_word=20))
     tok.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Replace("''", '"'), normalizers.Lowercase(), normalizers.Strip()])
-    tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(r'\s+'), 'removed'), pre_tokenizers.Digits(individual_digits=True),
+    # \p{L}+|\w+ isolated: Oniguruma's classes (older Unicode tables) decide these word boundaries.
+    tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(r'\s+'), 'removed'), pre_tokenizers.Split(Regex(r'\p{L}+|\w+'), 'isolated'),
+                                                 pre_tokenizers.Digits(individual_digits=True),
                                                  pre_tokenizers.Punctuation('contiguous')])
     tr = trainers.WordPieceTrainer(vocab_size=vocab, special_tokens=['[PAD]', '[UNK]', '[CLS]', '[SEP]'], show_progress=False)
     tok.train_from_iterator(text, tr)
@@ -262,9 +285,9 @@ def main():
     global BIG
     BIG = big
     out = a.big or os.path.join(os.path.dirname(__file__), '..', 'test', 'fixtures', 'tokenizers')
-    n_sent = a.sentences or (10000 if big else 120)
-    n_rand = a.random or (50000 if big else 120)
-    vocab = a.vocab or (8000 if big else 1000)
+    n_sent = a.sentences or (10000 if big else 30)
+    n_rand = a.random or (50000 if big else 50)
+    vocab = a.vocab or (8000 if big else 500)
     os.makedirs(out, exist_ok=True)
 
     wnut = read_conll(os.path.join(SHARED, 'wnut17', 'wnut17train.conll'), '\t') + read_conll(os.path.join(SHARED, 'wnut17', 'emerging.test.annotated'), '\t')
@@ -276,8 +299,9 @@ def main():
     rng = random.Random(12)
     pool = wnut + conll
     rng.shuffle(pool)
-    sents = [[w for w in s] for s in pool[:max(0, n_sent - len(MULTI))]] + [m.split() for m in MULTI]
-    rand = random_strings(n_rand, 7)
+    rest = max(0, n_sent - len(MULTI))
+    sents = ([[w for w in s] for s in pool[:rest]] if big else varied(pool, rest)) + [m.split() for m in MULTI]
+    rand = EDGE + random_strings(n_rand - len(EDGE), 7, 12 if big else 5)
 
     with tempfile.TemporaryDirectory() as work:
         types = {}
@@ -299,7 +323,7 @@ def main():
         for name, files in types.items():
             tok = Tokenizer.from_str(files['tokenizer.json'])
             stok = split_tokenizer(files['tokenizer.json'])
-            ss, rr = (sents, rand) if big or not (name.startswith('components') or 'legacy' in name) else (sents[:80], rand[:80])
+            ss, rr = (sents, rand) if big or not (name.startswith('components') or 'legacy' in name) else (sents[:10] + sents[-10:], rand[:30])
             raw = [record_raw(tok, ' '.join(s)) for s in ss] + [record_raw(tok, t) for t in rr]
             split = [record_split(stok, s) for s in ss] + [record_split(stok, [w for w in t.split(' ') if w]) for t in rr if t.split(' ')]
             split = [c for c in split if c['w']]

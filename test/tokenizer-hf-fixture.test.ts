@@ -105,7 +105,7 @@ test('Unicode classes follow the Rust library where Node\'s newer tables disagre
   const { PROBED_WITH } = await import('../src/tokenizers/unicode-exceptions.js');
   if (PROBED_WITH.unicode !== process.versions.unicode) {
     t.diagnostic(`unicode-exceptions.ts was probed with Unicode ${PROBED_WITH.unicode}, Node has ${process.versions.unicode}: ` +
-      'regenerate it with src/tokenizers/tools/gen-unicode-exceptions.mjs');
+      'regenerate it with scripts/gen-unicode-exceptions.mjs');
   }
   const tok = WordPieceTokenizer.fromTokens(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'a', '##a', '᜴', '##᜴']);
   // U+0890 (Cf since Unicode 14) is kept by Rust's clean_text: "a\u0890a" is one unknown word.

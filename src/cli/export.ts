@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadModelFromDir, resolveModelDir } from '../models/index.js';
 import { floatVariant, int8Variant } from '../models/quantized.js';
-import { WordPieceTokenizer } from '../tokenizers/index.js';
+import { loadTokenizer } from '../tokenizers/index.js';
 import { exportOnnx } from '../infer/onnx/export.js';
 import { loadOnnxRuntime, verifyWithOnnxRuntime } from '../infer/onnx/onnxruntime.js';
 import { CliArgsError, formatFlagsHelp, parseArgs } from './args.js';
@@ -38,8 +38,10 @@ export async function runExport(argv: string[], io: CommandIO): Promise<number> 
   const dir = await resolveModelDir(a.values.model);
   const { model, report } = loadModelFromDir(dir);
   for (const w of report.warnings) warn(io, w);
-  const hasTokenizer = existsSync(join(dir, 'tokenizer.json')) || existsSync(join(dir, 'vocab.txt'));
-  const tokenizer = hasTokenizer ? WordPieceTokenizer.fromPretrainedDir(dir) : null;
+  // Any folder AutoTokenizer reads: tokenizer.json (BPE, Unigram, WordPiece) or the legacy files.
+  const TOKENIZER_FILES = ['tokenizer.json', 'vocab.txt', 'vocab.json', 'sentencepiece.bpe.model', 'spm.model'];
+  const hasTokenizer = TOKENIZER_FILES.some((f) => existsSync(join(dir, f)));
+  const tokenizer = hasTokenizer ? loadTokenizer(dir) : null;
 
   const t0 = Date.now();
   const res = exportOnnx(model, tokenizer, outDir, { sourceDir: dir, int8: a.values.int8 });

@@ -1,4 +1,4 @@
-/** Parses "hex,hex-hex,..." (code point lists written by tools/gen-unicode-exceptions.mjs) into a Set. */
+/** Parses "hex,hex-hex,..." (code point lists written by scripts/gen-unicode-exceptions.mjs) into a Set. */
 export function parseRanges(spec: string): Set<number> {
   const set = new Set<number>();
   if (spec === '') return set;
@@ -12,4 +12,10 @@ export function parseRanges(spec: string): Set<number> {
     for (let cp = lo; cp <= hi; cp++) set.add(cp);
   }
   return set;
+}
+
+/** The same "hex,hex-hex,..." list as the inside of a `u`/`v` regex character class. */
+export function rangesToClass(spec: string): string {
+  if (spec === '') return '';
+  return spec.split(',').map((part) => part.split('-').map((h) => `\\u{${h}}`).join('-')).join('');
 }

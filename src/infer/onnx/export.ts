@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { configJsonText, configToJson, type TokenClassifier } from '../../models/index.js';
-import type { WordPieceTokenizer } from '../../tokenizers/index.js';
+import { WordPieceTokenizer, type Tokenizer } from '../../tokenizers/index.js';
 import { loadPretrainedDir } from '../../tokenizers/config.js';
 import { buildEncoderOnnxModel } from './bert-graph.js';
 import { buildDebertaV2OnnxModel } from './deberta-graph.js';
@@ -44,7 +44,10 @@ const GRAPHS: Record<string, (model: TokenClassifier) => ModelDef> = {
   modernbert: buildModernBertOnnxModel,
 };
 
-export function exportOnnx(model: TokenClassifier, tokenizer: WordPieceTokenizer | null, outDir: string, opts: OnnxExportOptions = {}): OnnxExportResult {
+/** Tokenizer files transformers.js / AutoTokenizer read, listed when the export wrote them. */
+const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt', 'added_tokens.json'];
+
+export function exportOnnx(model: TokenClassifier, tokenizer: Tokenizer | null, outDir: string, opts: OnnxExportOptions = {}): OnnxExportResult {
   // int8 covers the shared encoder's architectures only: refuse the others before writing anything.
   const int8Layers = opts.int8 ? quantizableLayers(model) : null;
   const def = (GRAPHS[model.config.modelType] ?? buildEncoderOnnxModel)(model);
@@ -72,19 +75,21 @@ export function exportOnnx(model: TokenClassifier, tokenizer: WordPieceTokenizer
     }
     tokenizer.saveVocab(outDir);
     capModelMaxLength(join(outDir, 'tokenizer_config.json'), model.maxSequenceLength ?? model.config.maxPositionEmbeddings);
-    files.push('vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json');
-    if (existsSync(join(outDir, 'added_tokens.json'))) files.push('added_tokens.json');
-    const src = opts.sourceDir && join(opts.sourceDir, 'tokenizer.json');
-    const dest = join(outDir, 'tokenizer.json');
-    if (src && existsSync(src)) {
-      if (resolve(src) !== resolve(dest)) copyFileSync(src, dest);
-    } else {
-      // Built from the files just written, so both descriptions say the same thing.
-      const { json, warnings: w } = bertTokenizerJson(loadPretrainedDir(outDir));
-      warnings.push(...w);
-      writeFileAtomic(dest, JSON.stringify(json, null, 2) + '\n');
+    // A tokenizer.json tokenizer (BPE, Unigram, WordPiece) saved its own tokenizer.json above;
+    // BERT's WordPiece one writes vocab.txt, so tokenizer.json comes from the source or is built.
+    if (tokenizer instanceof WordPieceTokenizer) {
+      const src = opts.sourceDir && join(opts.sourceDir, 'tokenizer.json');
+      const dest = join(outDir, 'tokenizer.json');
+      if (src && existsSync(src)) {
+        if (resolve(src) !== resolve(dest)) copyFileSync(src, dest);
+      } else {
+        // Built from the files just written, so both descriptions say the same thing.
+        const { json, warnings: w } = bertTokenizerJson(loadPretrainedDir(outDir));
+        warnings.push(...w);
+        writeFileAtomic(dest, JSON.stringify(json, null, 2) + '\n');
+      }
     }
-    files.push('tokenizer.json');
+    for (const f of TOKENIZER_FILES) if (existsSync(join(outDir, f))) files.push(f);
   } else {
     warnings.push('no tokenizer was given: the folder has no tokenizer files, so transformers.js pipelines cannot load it as it is');
   }

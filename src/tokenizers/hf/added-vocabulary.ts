@@ -5,13 +5,15 @@
  * no word character on either side.
  */
 import { isWhiteSpace } from './normalized.js';
+import { REGEX_WORD } from './pre-tokenizers.js';
 
 export interface AddedToken { id: number; content: string; singleWord: boolean; lstrip: boolean; rstrip: boolean; normalized: boolean; special: boolean }
 
 /** A piece of text: a run to tokenize (id -1) or an added token (its id), [start, end) code points (with the whitespace lstrip/rstrip took). */
 export type Match = [id: number, start: number, end: number];
 
-const RE_WORD = /^[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]$/u;
+/** single_word's test: the regex crate's \w, with its (older) Unicode tables. */
+const RE_WORD = new RegExp(`^${REGEX_WORD}$`, 'v');
 const isWordChar = (c: number) => RE_WORD.test(String.fromCodePoint(c));
 
 export class AddedMatcher {

@@ -244,8 +244,10 @@ export class JsonTokenizer implements Tokenizer {
       for (const p of pieces) {
         const toks = this.model.tokenize(p.cps, String.fromCodePoint(...p.cps));
         for (let t = 0; t < toks.length; t += 3) {
-          const [s, e] = p.original(toks[t + 1]!, toks[t + 2]!);
-          push(toks[t]!, s, e, wordIdx, null);
+          const a = toks[t + 1]!, b = toks[t + 2]!;
+          // p.original(a, b) without allocating a pair per token (a < b for every model token).
+          if (a < b) push(toks[t]!, p.al[2 * a]!, p.al[2 * b - 1]!, wordIdx, null);
+          else { const [s, e] = p.original(a, b); push(toks[t]!, s, e, wordIdx, null); }
         }
         wordIdx++;
       }

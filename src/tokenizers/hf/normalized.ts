@@ -92,8 +92,8 @@ export class NStr {
     const a0 = this.al[0]!, a1 = this.al[1]!;
     const al: number[] = [];
     for (let k = 0; k < add.length; k++) al.push(a0, a1);
-    this.cps = add.concat(this.cps);
-    this.al = al.concat(this.al);
+    this.cps.unshift(...add); // in place: no copy of the whole text
+    this.al.unshift(...al);
   }
 
   /** Rust append: the new characters take the alignment of the last character. */

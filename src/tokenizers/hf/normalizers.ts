@@ -5,8 +5,7 @@ import { isChineseChar, isNonspacingMark as isNonspacingMarkCp, isRemovedByClean
 import { NStr, codePointsToString, isWhiteSpace, regexMatches, stringMatches } from './normalized.js';
 import { JsonCtx, compileOniguruma } from './json-util.js';
 import { PrecompiledCharsmap } from './precompiled.js';
-import { NF_NO_DECOMPOSITION_IN_RUST, NF_UNASSIGNED_IN_RUST } from './nf-exceptions.js';
-import { parseRanges } from '../ranges.js';
+import { MARK_EXTRA, MARK_NOT_MARK, NF_NO_DECOMPOSITION_IN_RUST, NF_UNASSIGNED_IN_RUST } from '../unicode-exceptions.js';
 
 export type Normalizer = (n: NStr) => void;
 
@@ -214,9 +213,11 @@ function isStarter(cp: number): boolean {
   return !RE_MARK.test(String.fromCodePoint(cp)) || RUST_UNASSIGNED.has(cp);
 }
 /** Characters the Rust crate's older tables leave alone: starters that neither decompose nor compose. */
-const RUST_UNASSIGNED = new Set([...parseRanges(NF_UNASSIGNED_IN_RUST), ...parseRanges(NF_NO_DECOMPOSITION_IN_RUST)]);
+const RUST_UNASSIGNED = new Set([...NF_UNASSIGNED_IN_RUST, ...NF_NO_DECOMPOSITION_IN_RUST]);
 
-/** Rust's is_combining_mark (General_Category M), which the StripAccents normalizer removes. */
+/** Rust's is_combining_mark (General_Category M in its tables), which the StripAccents normalizer removes. */
 export function isMark(cp: number): boolean {
-  return cp >= 0x300 && RE_MARK.test(String.fromCodePoint(cp));
+  if (cp < 0x300) return false;
+  if (MARK_EXTRA.has(cp)) return true;
+  return !MARK_NOT_MARK.has(cp) && RE_MARK.test(String.fromCodePoint(cp));
 }

@@ -5,6 +5,9 @@
 import { isPunctuation, isWhitespace } from '../unicode.js';
 import { NStr, regexMatches, stringMatches } from './normalized.js';
 import { JsonCtx, compileOniguruma } from './json-util.js';
+import { rangesToClass } from '../ranges.js';
+import { REGEX_CRATE_WORD, RUST_NUMERIC } from '../rust-class-bases.js';
+import { REGEX_WORD_EXTRA, REGEX_WORD_NOT } from '../unicode-exceptions.js';
 
 /** words: encoding pre-split input (transformers' add_prefix_space=True for byte-level BPE). */
 export type PreTokenizer = (pieces: NStr[], words: boolean) => NStr[];
@@ -17,6 +20,29 @@ export const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s
 
 /** Splits one piece at matches ([start, end) code-point ranges, sorted, disjoint). */
 export function splitPiece(n: NStr, matches: readonly [number, number][], behavior: Behavior, invert = false): NStr[] {
+  if (behavior === 'Isolated' && !invert) {
+    // The hot case (ByteLevel's regex): every match and every gap between them is a piece.
+    const res: NStr[] = [];
+    let prev = 0;
+    for (const [a, b] of matches) {
+      if (a > prev) res.push(n.slice(prev, a));
+      if (b > a) res.push(n.slice(a, b));
+      prev = b;
+    }
+    if (n.length > prev) res.push(n.slice(prev, n.length));
+    return res;
+  }
+  if (behavior === 'MergedWithNext' && !invert && matches.every(([a, b]) => b > a)) {
+    // Metaspace's case: a piece starts at every match and runs to the next one.
+    const res: NStr[] = [];
+    let start = 0;
+    for (const [a] of matches) {
+      if (a > start) res.push(n.slice(start, a));
+      start = a;
+    }
+    if (n.length > start) res.push(n.slice(start, n.length));
+    return res;
+  }
   // Matches and the gaps between them, as Rust's Pattern::find_matches.
   let parts: [number, number, boolean][] = [];
   if (n.length === 0) parts.push([0, 0, false]);
@@ -81,10 +107,12 @@ const each = (f: (n: NStr, words: boolean) => NStr[]): PreTokenizer => (pieces, 
   return out;
 };
 
-const RE_NUMERIC = /^[\p{Nd}\p{Nl}\p{No}]$/u;
+const RE_NUMERIC = new RegExp(`^[${RUST_NUMERIC}]$`, 'u');
 const isNumeric = (cp: number) => (cp < 128 ? cp >= 48 && cp <= 57 : RE_NUMERIC.test(String.fromCodePoint(cp)));
+/** The regex crate's \w (its Unicode tables), as a `v`-flag class. */
+export const REGEX_WORD = `[[${REGEX_CRATE_WORD}${rangesToClass(REGEX_WORD_EXTRA)}]--[${rangesToClass(REGEX_WORD_NOT)}]]`;
 /** Rust's Whitespace pre-tokenizer: \w+|[^\w\s]+ with the regex crate's Unicode classes. */
-const RE_WHITESPACE = /[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]+|[^\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}\p{White_Space}]+/gu;
+const RE_WHITESPACE = new RegExp(`${REGEX_WORD}+|[^${REGEX_WORD}\\p{White_Space}]+`, 'gv');
 
 export const BYTE_TO_CHAR: number[] = (() => {
   const bs: number[] = [];
@@ -101,6 +129,13 @@ export const BYTE_TO_CHAR: number[] = (() => {
 const utf8 = new TextEncoder();
 /** ByteLevel's normalize step: each character becomes the characters of its UTF-8 bytes. */
 export function toByteChars(n: NStr): void {
+  let ascii = true;
+  for (const c of n.cps) if (c >= 128) { ascii = false; break; }
+  if (ascii) {
+    // One byte per character: map in place, alignments unchanged.
+    for (let i = 0; i < n.cps.length; i++) n.cps[i] = BYTE_TO_CHAR[n.cps[i]!]!;
+    return;
+  }
   const cps: number[] = [];
   const al: number[] = [];
   const buf = new Uint8Array(4);
