@@ -6,7 +6,8 @@
  *     on them (expected.json): labels, words, offsets, scores within 1e-4.
  *  2. `tokentune train --model <folder>` fine-tunes each on a WNUT-17 slice (the head is replaced:
  *     the folders carry CoNLL labels), then `predict` on raw text gives spans that map back to the
- *     text, and `serve` answers a request with the same entities.
+ *     text, `serve` answers a request with the same entities, and `export` (ONNX; not DeBERTa)
+ *     writes a tokenizer that encodes as the trained folder's.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +17,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { main } from '../src/cli/main.js';
 import { pipeline, type AggregationStrategy } from '../src/infer/index.js';
+import { loadTokenizer } from '../src/tokenizers/index.js';
 import { fixturesDir, sharedDir } from './helpers/fixtures.js';
 import { cli } from './helpers/cli-run.js';
 
@@ -107,6 +109,14 @@ for (const [kind, arch] of KINDS) {
 
     const served = await serveOnce(out, { text: TEXT, ignore_labels: [] });
     assert.deepEqual(served, { entities: ents });
+
+    // ONNX export (not for DeBERTa) carries the tokenizer over: the exported one encodes as the trained folder's.
+    if (kind === 'deberta-v3') return;
+    const onnx = join(tmp, `${kind}-onnx`);
+    const ex = await cli(['export', '--model', out, '--onnx', onnx]);
+    assert.equal(ex.code, 0, ex.err);
+    assert.ok(existsSync(join(onnx, 'onnx', 'model.onnx')) && existsSync(join(onnx, 'tokenizer.json')), readdirSync(onnx).join(' '));
+    assert.deepEqual([...loadTokenizer(onnx).encode(TEXT).ids], [...loadTokenizer(out).encode(TEXT).ids]);
   });
 }
 

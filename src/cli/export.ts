@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadModelFromDir, resolveModelDir } from '../models/index.js';
-import { WordPieceTokenizer } from '../tokenizers/index.js';
+import { loadTokenizer } from '../tokenizers/index.js';
 import { exportOnnx } from '../infer/onnx/export.js';
 import { loadOnnxRuntime, verifyWithOnnxRuntime } from '../infer/onnx/onnxruntime.js';
 import { CliArgsError, formatFlagsHelp, parseArgs } from './args.js';
@@ -35,8 +35,9 @@ export async function runExport(argv: string[], io: CommandIO): Promise<number> 
   const dir = await resolveModelDir(a.values.model);
   const { model, report } = loadModelFromDir(dir);
   for (const w of report.warnings) warn(io, w);
-  const hasTokenizer = existsSync(join(dir, 'tokenizer.json')) || existsSync(join(dir, 'vocab.txt'));
-  const tokenizer = hasTokenizer ? WordPieceTokenizer.fromPretrainedDir(dir) : null;
+  // Any kind AutoTokenizer reads: WordPiece, byte-level BPE, SentencePiece, tokenizer.json.
+  const hasTokenizer = ['tokenizer.json', 'vocab.txt', 'vocab.json', 'sentencepiece.bpe.model', 'spm.model', 'tokenizer.model'].some((f) => existsSync(join(dir, f)));
+  const tokenizer = hasTokenizer ? loadTokenizer(dir) : null;
 
   const t0 = Date.now();
   const res = exportOnnx(model, tokenizer, outDir, { sourceDir: dir });

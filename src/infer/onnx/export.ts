@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { configToJson, type TokenClassifier } from '../../models/index.js';
-import type { WordPieceTokenizer } from '../../tokenizers/index.js';
+import { WordPieceTokenizer, type Tokenizer } from '../../tokenizers/index.js';
 import { loadPretrainedDir } from '../../tokenizers/config.js';
 import { buildEncoderOnnxModel } from './bert-graph.js';
 import { writeModelFile } from './onnx-proto.js';
@@ -30,7 +30,7 @@ export interface OnnxExportResult {
   warnings: string[];
 }
 
-export function exportOnnx(model: TokenClassifier, tokenizer: WordPieceTokenizer | null, outDir: string, opts: OnnxExportOptions = {}): OnnxExportResult {
+export function exportOnnx(model: TokenClassifier, tokenizer: Tokenizer | null, outDir: string, opts: OnnxExportOptions = {}): OnnxExportResult {
   const def = buildEncoderOnnxModel(model);
   mkdirSync(join(outDir, 'onnx'), { recursive: true });
   const modelPath = join(outDir, 'onnx', 'model.onnx');
@@ -49,6 +49,11 @@ export function exportOnnx(model: TokenClassifier, tokenizer: WordPieceTokenizer
     }
     tokenizer.saveVocab(outDir);
     capModelMaxLength(join(outDir, 'tokenizer_config.json'), model.maxSequenceLength ?? model.config.maxPositionEmbeddings);
+    if (!(tokenizer instanceof WordPieceTokenizer)) {
+      // tokenizer.json (BPE, Unigram, or a non-BERT WordPiece pipeline) with its settings files, as saved.
+      files.push(...['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'].filter((f) => existsSync(join(outDir, f))));
+      return { modelPath, modelBytes, files, warnings };
+    }
     files.push('vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json');
     if (existsSync(join(outDir, 'added_tokens.json'))) files.push('added_tokens.json');
     const src = opts.sourceDir && join(opts.sourceDir, 'tokenizer.json');
