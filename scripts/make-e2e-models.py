@@ -152,6 +152,11 @@ def make():
             expected['models'][kind] = {'tokenizer_class': tok_class, 'results': ents}
             sizes = {f: os.path.getsize(os.path.join(d, f)) for f in sorted(os.listdir(d))}
             print(f'{kind}: {tok_class}, {sizes}')
+    # The Rust ByteLevel decoder on token lists the pipeline hands it: byte-alphabet tokens, and
+    # words it decoded already (passed back in when words are grouped into entities).
+    dec = AutoTokenizer.from_pretrained(os.path.join(OUT, 'roberta')).backend_tokenizer.decoder
+    cases = [['ĠM', 'Ã¼', 'll', 'er'], [' Müller'], ['Mü'], ['ü'], [' São', 'Ã', '£'], ['Caf', 'Ã'], [' M\ufffdller'], ['', 'Ġa']]
+    expected['byte_level_decode'] = [[c, dec.decode(c)] for c in cases]
     with open(os.path.join(OUT, 'expected.json'), 'w', encoding='utf-8') as f:
         f.write(json.dumps(expected, ensure_ascii=False, separators=(',', ':')) + '\n')
 

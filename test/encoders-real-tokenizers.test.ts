@@ -22,7 +22,7 @@ import { fixturesDir, sharedDir } from './helpers/fixtures.js';
 import { cli } from './helpers/cli-run.js';
 
 interface HfEntity { entity?: string; entity_group?: string; score: number; word: string; start: number; end: number; index?: number }
-interface Expected { transformers: string; texts: string[]; models: Record<string, { tokenizer_class: string; results: Record<string, HfEntity[][]> }> }
+interface Expected { transformers: string; texts: string[]; byte_level_decode: [string[], string][]; models: Record<string, { tokenizer_class: string; results: Record<string, HfEntity[][]> }> }
 
 const e2eDir = join(fixturesDir, 'e2e');
 const expected = JSON.parse(readFileSync(join(e2eDir, 'expected.json'), 'utf8')) as Expected;
@@ -57,6 +57,11 @@ for (const [kind] of KINDS) {
     }
   });
 }
+
+test('ByteLevel decoding as the Rust decoder: a token with any character outside the byte alphabet is UTF-8 text as it stands', () => {
+  const tok = loadTokenizer(join(e2eDir, 'roberta'));
+  for (const [tokens, want] of expected.byte_level_decode) assert.equal(tok.convertTokensToString!(tokens), want, JSON.stringify(tokens));
+});
 
 // ---- fine-tuning on WNUT-17 through the CLI ----
 
