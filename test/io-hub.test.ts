@@ -158,6 +158,13 @@ test('404s name the repository, revision or file', async (t) => {
   server.dropFile('acme/racy', 'a.txt');
   await assert.rejects(snapshotDownload('acme/racy', opts()), (e: unknown) =>
     e instanceof EntryNotFoundError && e.message === "file 'a.txt' not found in repository 'acme/racy' at revision 'main'");
+  // ... unless the caller marks it optional: then it is left out; other failures of optional files still fail
+  server.addCommit('acme/racy2', { 'a.txt': 'A', 'b.txt': 'B', 'c.txt': 'C' });
+  server.dropFile('acme/racy2', 'a.txt');
+  const racy = await snapshotDownload('acme/racy2', opts({ files: ['a.txt', 'b.txt'], optional: (f) => f === 'a.txt' }));
+  assert.ok(!existsSync(join(racy, 'a.txt')) && readFileSync(join(racy, 'b.txt'), 'utf8') === 'B');
+  server.failFile('acme/racy2', 'c.txt', 503);
+  await assert.rejects(snapshotDownload('acme/racy2', opts({ files: ['c.txt'], optional: () => true })), /unexpected HTTP 503 .* file 'c\.txt'/);
   await assert.rejects(snapshotDownload('bad--id', opts()), /invalid repository id/);
 });
 

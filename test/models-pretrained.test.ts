@@ -12,6 +12,8 @@ import { readSafetensors } from '../src/io/safetensors.js';
 import { WordPieceTokenizer } from '../src/tokenizers/index.js';
 import { fixturesDir, sharedDir, sharedSkip } from './helpers/fixtures.js';
 import { HubTestServer } from './helpers/hub-server.js';
+import { cli } from './helpers/cli-run.js';
+import { pipeline } from '../src/infer/index.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'tt-models-'));
 const camphr = join(sharedDir, 'models', 'camphr-tiny-random-bert-ner');
@@ -115,6 +117,98 @@ test('fromPretrained by hub name downloads into the HF cache layout and then wor
     assert.equal(server.requests.length, served, 'offline load is served from the cache');
     assert.equal(b.dir, a.dir);
     await assert.rejects(fromPretrained('acme/missing', { hub }), /not found/);
+  } finally {
+    await server.close();
+  }
+});
+
+/**
+ * Repositories shaped like roberta-base without tokenizer.json (vocab.json + merges.txt) and
+ * xlm-roberta-base without it (sentencepiece.bpe.model): the test/fixtures/e2e folders less their
+ * tokenizer.json, private (the token is needed and must never be shown), with a file the model
+ * does not need. `tokentune train --model org/name` downloads the tokenizer files the repo has,
+ * and the snapshot predicts what transformers predicts on the full folder (expected.json).
+ */
+const SECRET = 'hf_TokenThatMustNeverBeShown0123456789';
+const HUB_TRAIN = ['tok\tO', 'Anna\tB-person', 'visits\tO', 'Paris\tB-location', '', 'Ola\tB-person', 'likes\tO', 'Oslo\tB-location', ''].join('\n');
+
+async function withHubEnv<T>(server: HubTestServer, fn: (home: string) => Promise<T>): Promise<T> {
+  const keys = ['HF_ENDPOINT', 'HF_HOME', 'HF_HUB_CACHE', 'HF_TOKEN', 'HF_HUB_OFFLINE'] as const;
+  const saved = keys.map((k) => process.env[k]);
+  const home = tmp();
+  Object.assign(process.env, { HF_ENDPOINT: server.endpoint, HF_HOME: home, HF_TOKEN: SECRET });
+  delete process.env.HF_HUB_CACHE;
+  delete process.env.HF_HUB_OFFLINE;
+  try {
+    return await fn(home);
+  } finally {
+    keys.forEach((k, i) => (saved[i] === undefined ? delete process.env[k] : (process.env[k] = saved[i])));
+  }
+}
+
+function repoFiles(kind: string): Record<string, { content: Uint8Array; lfs?: boolean }> {
+  const dir = join(fixturesDir, 'e2e', kind);
+  const files: Record<string, { content: Uint8Array; lfs?: boolean }> = { 'README.md': { content: Buffer.from('# tiny\n') } };
+  for (const f of readdirSync(dir)) if (f !== 'tokenizer.json') files[f] = { content: readFileSync(join(dir, f)), lfs: f.endsWith('.safetensors') || f.endsWith('.model') };
+  return files;
+}
+
+for (const [kind, tokFiles] of [['roberta', ['vocab.json', 'merges.txt']], ['xlm-roberta', ['sentencepiece.bpe.model']]] as const) {
+  test(`hub: tokentune train --model acme/${kind} fetches ${tokFiles.join(' + ')} (no tokenizer.json) and predicts as transformers`, async () => {
+    const server = await HubTestServer.start();
+    try {
+      server.addCommit(`acme/${kind}`, repoFiles(kind), { token: SECRET });
+      await withHubEnv(server, async (home) => {
+        const data = join(home, 'train.conll');
+        const { writeFileSync } = await import('node:fs');
+        writeFileSync(data, HUB_TRAIN + '\n');
+        const r = await cli(['train', '--model', `acme/${kind}`, '--train-file', data, '--do-train', '--max-steps', '2',
+          '--output-dir', join(home, 'out'), '--save-strategy', 'no', '--disable-tqdm', '--threads', '1']);
+        assert.equal(r.code, 0, r.err + r.out);
+        // Every file asked for is HEADed on the hub first (LFS content then comes from the CDN by hash).
+        const fetched = new Set(server.requests.filter((q) => q.server === 'hub' && q.method === 'HEAD').map((q) => decodeURIComponent(q.path.split('/').pop()!)));
+        for (const f of ['config.json', ...tokFiles]) assert.ok(fetched.has(f), `${f} downloaded (${[...fetched].join(' ')})`);
+        assert.ok(!fetched.has('README.md'), 'files the model does not need stay on the hub');
+        assert.ok(server.requests.every((q) => q.server === 'cdn' || q.headers.authorization === `Bearer ${SECRET}`), 'the token went to the hub');
+        assert.ok(!(r.out + r.err).includes(SECRET));
+
+        // The snapshot (legacy tokenizer files only) predicts what transformers' pipeline gives on the full folder.
+        const expected = JSON.parse(readFileSync(join(fixturesDir, 'e2e', 'expected.json'), 'utf8')) as
+          { texts: string[]; models: Record<string, { results: Record<string, { entity: string; word: string; start: number; end: number; score: number }[][]> }> };
+        const pipe = await pipeline(`acme/${kind}`);
+        const text = expected.texts[0]!; // ASCII: offsets in code points and UTF-16 units agree
+        const got = await pipe.predict(text, { aggregationStrategy: 'none', ignoreLabels: [] });
+        const want = expected.models[kind]!.results['none']![0]!;
+        assert.deepEqual(got.map((e) => ['entity' in e ? e.entity : '', e.word, e.start, e.end]), want.map((e) => [e.entity, e.word, e.start, e.end]));
+      });
+    } finally {
+      await server.close();
+    }
+  });
+}
+
+test('hub: a tokenizer file that vanished (404) is skipped; any other failure stops the download, token never shown', async () => {
+  const server = await HubTestServer.start();
+  try {
+    const files = repoFiles('roberta');
+    server.addCommit('acme/racy', { ...files, 'added_tokens.json': { content: Buffer.from('{}') } }, { token: SECRET });
+    server.dropFile('acme/racy', 'added_tokens.json'); // listed by the revision, 404 on download
+    server.addCommit('acme/down', files, { token: SECRET });
+    server.failFile('acme/down', 'merges.txt', 500);
+    server.addCommit('acme/noconfig', files, { token: SECRET });
+    server.dropFile('acme/noconfig', 'config.json');
+    await withHubEnv(server, async () => {
+      const ok = await fromPretrained('acme/racy', { hub: { onProgress: false } });
+      assert.deepEqual(readdirSync(ok.dir).sort(), ['config.json', 'merges.txt', 'model.safetensors', 'vocab.json']);
+      await assert.rejects(fromPretrained('acme/down', { hub: { onProgress: false, maxRetries: 0 } }), (e: Error) =>
+        /unexpected HTTP 500 .* file 'merges\.txt'/.test(e.message) && !e.message.includes(SECRET) && !(e.stack ?? '').includes(SECRET));
+      await assert.rejects(fromPretrained('acme/noconfig', { hub: { onProgress: false } }), (e: Error) =>
+        /file 'config\.json' not found/.test(e.message) && !e.message.includes(SECRET));
+      const r = await cli(['predict', '--model', 'acme/down', '--text', 'x']);
+      assert.equal(r.code, 1);
+      assert.match(r.err, /HTTP 500/);
+      assert.ok(!r.err.includes(SECRET));
+    });
   } finally {
     await server.close();
   }

@@ -39,7 +39,7 @@ export async function runExport(argv: string[], io: CommandIO): Promise<number> 
   const { model, report } = loadModelFromDir(dir);
   for (const w of report.warnings) warn(io, w);
   // Any folder AutoTokenizer reads: tokenizer.json (BPE, Unigram, WordPiece) or the legacy files.
-  const TOKENIZER_FILES = ['tokenizer.json', 'vocab.txt', 'vocab.json', 'sentencepiece.bpe.model', 'spm.model'];
+  const TOKENIZER_FILES = ['tokenizer.json', 'vocab.txt', 'vocab.json', 'sentencepiece.bpe.model', 'spm.model', 'tokenizer.model'];
   const hasTokenizer = TOKENIZER_FILES.some((f) => existsSync(join(dir, f)));
   const tokenizer = hasTokenizer ? loadTokenizer(dir) : null;
 

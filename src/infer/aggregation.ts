@@ -62,6 +62,13 @@ export interface TokenText {
   /** HF convert_tokens_to_string: the WordPiece decoder over a token list. */
   tokensToString(tokens: readonly string[]): string;
   readonly unkId: number;
+  /**
+   * HF's `tokenizer._tokenizer.model.continuing_subword_prefix` ("##" for WordPiece). Set: a token
+   * is a subword when its spelling and its text differ in length. Empty or null (byte-level BPE,
+   * SentencePiece Unigram): transformers' fallback, a token is a subword unless a space touches
+   * its start. Absent: "##".
+   */
+  readonly continuingSubwordPrefix?: string | null;
 }
 
 /** Row-wise softmax of float32 logits [n, numLabels] (HF: exp(x - max) / sum). */
@@ -110,16 +117,19 @@ export interface TokenForEntity {
 }
 
 /**
- * HF gather_pre_entities for a WordPiece (continuing_subword_prefix) tokenizer: a token is a
- * subword when its vocabulary spelling and its text differ in length ("##ing" vs "ing"); an
- * [UNK] token is never a subword and its word is the original text. Special tokens must
- * already be left out by the caller.
+ * HF gather_pre_entities: with a continuing_subword_prefix (WordPiece), a token is a subword when
+ * its vocabulary spelling and its text differ in length ("##ing" vs "ing"); without one, when
+ * neither the character before it nor its first character is a space (HF's fallback heuristic,
+ * on the text as given). An unknown token is never a subword and its word is the original text.
+ * Special tokens must already be left out by the caller.
  */
 export function gatherPreEntities(sentence: string, tokens: readonly TokenForEntity[], tok: TokenText): PreEntity[] {
+  const wordAware = (tok.continuingSubwordPrefix ?? (tok.continuingSubwordPrefix === null ? '' : '##')) !== '';
   return tokens.map((t) => {
     let word = tok.convertIdsToTokens(t.id);
     const wordRef = sentence.slice(t.start, t.end);
-    let isSubword = codePointLength(word) !== codePointLength(wordRef);
+    // Python's sentence[start - 1:start + 1] holds two code points; ' ' is never half of a surrogate pair.
+    let isSubword = wordAware ? codePointLength(word) !== codePointLength(wordRef) : t.start > 0 && sentence[t.start - 1] !== ' ' && sentence[t.start] !== ' ';
     if (t.id === tok.unkId) {
       word = wordRef;
       isSubword = false;

@@ -47,6 +47,8 @@ export interface PipelineTokenizer {
   readonly modelMaxLength: number;
   /** HF convert_tokens_to_string; when absent, the WordPiece decoder with "##" and cleanup. */
   convertTokensToString?(tokens: readonly string[]): string;
+  /** How the pipeline tells subwords (see TokenText); absent: "##", WordPiece's. */
+  readonly continuingSubwordPrefix?: string | null;
 }
 
 export interface PipelineOptions {
@@ -142,6 +144,7 @@ export class TokenClassificationPipeline {
       unkId: tokenizer.unkId,
       convertIdsToTokens: (id) => tokenizer.convertIdsToTokens(id),
       tokensToString: convert ?? ((tokens) => joinWordPieces(tokens, '##', true)),
+      continuingSubwordPrefix: tokenizer.continuingSubwordPrefix,
     };
   }
 

@@ -40,6 +40,11 @@ export interface SnapshotDownloadOptions {
    * As with huggingface_hub's allow_patterns, listed names the repo does not have are skipped.
    */
   files?: string[] | ((path: string) => boolean);
+  /**
+   * Files that may be missing: one the revision lists but the hub answers 404 for (a race with a
+   * push) is left out instead of failing the download. Any other error still fails it.
+   */
+  optional?: (path: string) => boolean;
   /** Cache root (default $HF_HUB_CACHE or $HF_HOME/hub). */
   cacheDir?: string;
   /** Access token; default HF_TOKEN / HUGGING_FACE_HUB_TOKEN / $HF_HOME/token. `false`: send none. */
@@ -421,7 +426,13 @@ async function snapshotDownloadInner(repoId: string, options: SnapshotDownloadOp
   for (const file of wanted) {
     const snapPath = join(snapDir, ...file.split('/'));
     if (existsSync(snapPath)) continue; // follows the link: a present blob means done
-    const meta = await headFile(c, sha, file);
+    let meta: FileMeta;
+    try {
+      meta = await headFile(c, sha, file);
+    } catch (e) {
+      if (e instanceof EntryNotFoundError && options.optional?.(file)) continue;
+      throw e;
+    }
     const blobPath = join(repoDir, 'blobs', meta.etag);
     const fetch = !(existsSync(blobPath) && statSync(blobPath).size === meta.size);
     todo.push({ meta, snapPath, blobPath, fetch });

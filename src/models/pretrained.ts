@@ -35,7 +35,7 @@ export interface LoadOptions {
   /** Seed for freshly initialised parameters. */
   seed?: number;
   /** Hub options when `nameOrPath` is not a local folder. */
-  hub?: Omit<SnapshotDownloadOptions, 'files' | 'repoType'>;
+  hub?: Omit<SnapshotDownloadOptions, 'files' | 'optional' | 'repoType'>;
   /** Warnings go here (default: stderr). */
   onWarning?: (message: string) => void;
 }
@@ -47,8 +47,18 @@ export interface Pretrained {
   dir: string;
 }
 
+/**
+ * The tokenizer files transformers' AutoTokenizer looks for, of every kind: WordPiece (vocab.txt),
+ * byte-level BPE (vocab.json + merges.txt), SentencePiece (XLM-R's sentencepiece.bpe.model,
+ * DeBERTa-v3's spm.model, tokenizer.model), tokenizer.json and the settings files. A repository
+ * has some of them: those it lacks are not requested.
+ */
+const TOKENIZER_FILES = new Set([
+  'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'added_tokens.json',
+  'vocab.txt', 'vocab.json', 'merges.txt', 'sentencepiece.bpe.model', 'spm.model', 'tokenizer.model',
+]);
 /** What a token classifier needs from a hub repository (weights in safetensors when the repo has them). */
-const HUB_FILES = new Set(['config.json', 'vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']);
+const isHubFile = (f: string): boolean => f === 'config.json' || TOKENIZER_FILES.has(f);
 const isSafetensors = (f: string): boolean => /^model(-\d+-of-\d+)?\.safetensors(\.index\.json)?$/.test(f);
 const isTorchBin = (f: string): boolean => /^pytorch_model(-\d+-of-\d+)?\.bin(\.index\.json)?$/.test(f);
 
@@ -61,10 +71,12 @@ export async function resolveModelDir(nameOrPath: string, hub: LoadOptions['hub'
   if (/^[.~/]/.test(nameOrPath) || nameOrPath.split('/').length > 2) {
     throw new Error(`${nameOrPath}: no such model folder`);
   }
-  const dir = await snapshotDownload(nameOrPath, { ...hub, files: (f) => HUB_FILES.has(f) || isSafetensors(f) });
+  // A tokenizer file listed by the revision but gone (404) is skipped: the folder may hold another kind.
+  const optional = (f: string) => TOKENIZER_FILES.has(f);
+  const dir = await snapshotDownload(nameOrPath, { ...hub, optional, files: (f) => isHubFile(f) || isSafetensors(f) });
   if (readdirSync(dir).some(isSafetensors)) return dir;
   // Older repositories only have torch.save weights.
-  return snapshotDownload(nameOrPath, { ...hub, files: (f) => HUB_FILES.has(f) || isTorchBin(f) });
+  return snapshotDownload(nameOrPath, { ...hub, optional, files: (f) => isHubFile(f) || isTorchBin(f) });
 }
 
 export async function fromPretrained(nameOrPath: string, opts: LoadOptions = {}): Promise<Pretrained> {

@@ -25,6 +25,11 @@ export interface Tokenizer {
   convertIdsToTokens(ids: readonly number[]): string[];
   convertTokensToIds(tokens: string): number;
   convertTokensToIds(tokens: readonly string[]): number[];
+  /**
+   * HF `backend_tokenizer.model.continuing_subword_prefix`: the pipeline fuses sub-tokens into
+   * words by it; null when the model has none (byte-level BPE, Unigram). Absent: WordPiece's "##".
+   */
+  readonly continuingSubwordPrefix?: string | null;
   /** HF convert_tokens_to_string; absent: the WordPiece decoder. */
   convertTokensToString?(tokens: readonly string[]): string;
   decode(ids: readonly number[], opts?: DecodeOptions): string;

@@ -82,6 +82,7 @@ export class HubTestServer {
   private readonly repos = new Map<string, Repo>();
   private readonly renames = new Map<string, string>();
   private readonly dropped = new Set<string>();
+  private readonly failing = new Map<string, number>();
   private readonly lfsBlobs = new Map<string, Buffer>();
   private readonly cuts: { file: string; afterBytes: number; remaining: number }[] = [];
   private readonly hub = createServer((req, res) => this.handle('hub', req, res));
@@ -130,6 +131,11 @@ export class HubTestServer {
   /** Make the resolve route 404 for a file the revision API still lists (a race on the hub). */
   dropFile(id: string, file: string, type: RepoType = 'model'): void {
     this.dropped.add(`${type}:${id}:${file}`);
+  }
+
+  /** Make the resolve route answer `status` (no error code) for a file, as a hub outage would. */
+  failFile(id: string, file: string, status: number, type: RepoType = 'model'): void {
+    this.failing.set(`${type}:${id}:${file}`, status);
   }
 
   /** Serve `oldId` as a relative redirect to `newId` (a renamed repo). */
@@ -252,6 +258,8 @@ export class HubTestServer {
       const sha = repo.commits.has(rev) ? rev : repo.refs.get(rev);
       if (!sha) return this.error(res, log, 404, 'RevisionNotFound', `Invalid rev id: ${rev}`);
       const file = resolve[4]!.split('/').map(decodeURIComponent).join('/');
+      const failure = this.failing.get(`${type}:${id}:${file}`);
+      if (failure) return this.send(res, log, failure, {}, 'server error');
       const f = this.dropped.has(`${type}:${id}:${file}`) ? undefined : repo.commits.get(sha)!.get(file);
       if (!f) return this.error(res, log, 404, 'EntryNotFound', `${file} does not exist on "${rev}"`);
       if (f.lfs) {

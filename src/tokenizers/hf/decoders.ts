@@ -26,9 +26,20 @@ function buildStep(v: unknown, ctx: JsonCtx, path: string): Step {
       return (toks) => steps.reduce((acc, s) => s(acc), toks);
     }
     case 'ByteLevel':
+      // As Rust: a token whose every character is in the byte alphabet becomes those bytes; any
+      // other token (text already decoded, as the pipeline passes words back in) its own UTF-8.
       return (toks) => {
         const bytes: number[] = [];
-        for (const tok of toks) for (const ch of tok) { const b = CHAR_TO_BYTE.get(ch.codePointAt(0)!); if (b === undefined) bytes.push(...Buffer.from(ch)); else bytes.push(b); }
+        for (const tok of toks) {
+          const mapped: number[] = [];
+          for (const ch of tok) {
+            const b = CHAR_TO_BYTE.get(ch.codePointAt(0)!);
+            if (b === undefined) { mapped.length = 0; break; }
+            mapped.push(b);
+          }
+          if (mapped.length > 0 || tok === '') bytes.push(...mapped);
+          else bytes.push(...Buffer.from(tok));
+        }
         return [utf8.decode(Uint8Array.from(bytes))];
       };
     case 'Metaspace': {

@@ -44,6 +44,8 @@ export class JsonTokenizer implements Tokenizer {
   readonly modelMaxLength: number;
   /** The model type ("BPE", "Unigram", "WordPiece"). */
   readonly modelType: string;
+  /** The model's continuing_subword_prefix (WordPiece's default "##"; Unigram has none). */
+  readonly continuingSubwordPrefix: string | null;
 
   private readonly normalizer: Normalizer | null;
   private readonly preTokenizer: PreTokenizer | null;
@@ -70,6 +72,8 @@ export class JsonTokenizer implements Tokenizer {
     const m = ctx.obj(root['model'], 'model');
     this.modelType = ctx.type(m, 'model', ['BPE', 'Unigram', 'WordPiece']);
     this.model = this.modelType === 'BPE' ? new BpeModel(ctx, m, 'model') : this.modelType === 'Unigram' ? new UnigramModel(ctx, m, 'model') : new WordPieceModel(ctx, m, 'model');
+    const prefix = m['continuing_subword_prefix'];
+    this.continuingSubwordPrefix = this.modelType === 'Unigram' ? null : typeof prefix === 'string' ? prefix : this.modelType === 'WordPiece' ? '##' : null;
     this.normalizer = buildNormalizer(root['normalizer'], ctx, 'normalizer');
     this.preTokenizer = buildPreTokenizer(root['pre_tokenizer'], ctx, 'pre_tokenizer');
     this.post = buildPostProcessor(root['post_processor'], ctx, 'post_processor');
