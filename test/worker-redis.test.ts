@@ -116,6 +116,9 @@ test('10,000 sentences, 3 workers, one SIGKILLed and one restarted: exactly one 
   const b2 = worker('b');
 
   assert.equal(await collect.exit, 0, collect.err);
+  // A worker still loading its model has no SIGTERM handler yet (the signal would kill it, exit
+  // code null): stop each only once it says it is consuming.
+  for (const w of [b2, c]) await waitFor(async () => w.out.includes(' on redis://'), 'the worker to start');
   for (const w of [b2, c]) w.child.kill('SIGTERM');
   assert.equal(await b2.exit, 0, b2.err);
   assert.equal(await c.exit, 0, c.err);
