@@ -10,6 +10,7 @@ import { Tensor, ops, isGradEnabled, tidy } from '../engine/index.js';
 import { MASK_MIN, type ForwardOptions, type TokenBatch } from './bert.js';
 import { DropoutSites } from './encoder.js';
 import type { ModelConfig } from './config.js';
+import { CheckedParams } from './checked-params.js';
 import { debertaV2Options, relativeIndex, type DebertaV2Options } from './deberta-v2-config.js';
 import { initParameters, type ParamSpec } from './init.js';
 
@@ -53,7 +54,7 @@ export function debertaV2ParamSpecs(cfg: ModelConfig, numLabels: number, prefix 
   return specs;
 }
 
-export class DebertaV2ForTokenClassification {
+export class DebertaV2ForTokenClassification extends CheckedParams {
   static readonly architecture = 'DebertaV2ForTokenClassification';
   readonly architecture = DebertaV2ForTokenClassification.architecture;
   readonly prefix = 'deberta';
@@ -61,32 +62,14 @@ export class DebertaV2ForTokenClassification {
   private readonly relIndexCache = new Map<number, Int32Array>();
 
   /** `params` must hold every name of debertaV2ParamSpecs(config, config.labels.length). */
-  constructor(readonly config: ModelConfig, readonly params: Map<string, Tensor>) {
+  constructor(config: ModelConfig, params: Map<string, Tensor>) {
+    super(config, params, debertaV2ParamSpecs(config, config.labels.length, 'deberta'), DebertaV2ForTokenClassification.architecture);
     this.options = debertaV2Options(config);
-    for (const s of debertaV2ParamSpecs(config, config.labels.length, this.prefix)) {
-      const t = params.get(s.name);
-      if (!t) throw new Error(`${this.architecture}: missing parameter ${s.name}`);
-      if (t.shape.length !== s.shape.length || t.shape.some((d, i) => d !== s.shape[i])) {
-        throw new Error(`${this.architecture}: ${s.name} has shape [${t.shape.join(', ')}], expected [${s.shape.join(', ')}]`);
-      }
-    }
   }
 
   /** A randomly initialised model, as HF's _init_weights does it. */
   static create(config: ModelConfig, seed = 42): DebertaV2ForTokenClassification {
     return new DebertaV2ForTokenClassification(config, initParameters(debertaV2ParamSpecs(config, config.labels.length), config.initializerRange, seed));
-  }
-
-  get numLabels(): number {
-    return this.config.labels.length;
-  }
-
-  parameters(): [string, Tensor][] {
-    return [...this.params.entries()];
-  }
-
-  private p(name: string): Tensor {
-    return this.params.get(name)!;
   }
 
   /** Logits [batch * seqLen, numLabels]. */

@@ -8,6 +8,7 @@
 import { Tensor, ops, deriveSeed, isGradEnabled, tidy, adjacentView, storeAdjacent } from '../engine/index.js';
 import type { ModelConfig } from './config.js';
 import type { ParamSpec } from './init.js';
+import { CheckedParams } from './checked-params.js';
 import { encoderLayerInt8, type Int8EncoderLayer } from './encoder-int8.js';
 
 /** A padded batch: row-major [batch, seqLen] arrays. */
@@ -89,7 +90,7 @@ export function encoderLayerSpecs(specs: ParamSpec[], cfg: ModelConfig, numLabel
  * The shared forward pass. Subclasses give the HF class name, the base-model prefix, their
  * parameter specs, their embeddings and their layer names.
  */
-export abstract class EncoderForTokenClassification {
+export abstract class EncoderForTokenClassification extends CheckedParams {
   abstract readonly architecture: string;
   /** False for DistilBERT, whose attention block has no dropout after out_lin. */
   protected readonly attentionOutputDropout: boolean = true;
@@ -100,14 +101,8 @@ export abstract class EncoderForTokenClassification {
    * `params` must hold every name of `specs` with its shape; `prefix` is the base model's
    * attribute name (`bert`, `roberta`, `distilbert`), which bare base checkpoints lack.
    */
-  constructor(readonly config: ModelConfig, readonly params: Map<string, Tensor>, specs: readonly ParamSpec[], className: string, readonly prefix: string) {
-    for (const s of specs) {
-      const t = params.get(s.name);
-      if (!t) throw new Error(`${className}: missing parameter ${s.name}`);
-      if (t.shape.length !== s.shape.length || t.shape.some((d, i) => d !== s.shape[i])) {
-        throw new Error(`${className}: ${s.name} has shape [${t.shape.join(', ')}], expected [${s.shape.join(', ')}]`);
-      }
-    }
+  constructor(config: ModelConfig, params: Map<string, Tensor>, specs: readonly ParamSpec[], className: string, readonly prefix: string) {
+    super(config, params, specs, className);
     // Query, key and value weights (and biases) back to back, so that each layer projects with one
     // [3H, H] GEMM (see layer()); AdamW's flat buffer keeps them adjacent (same group, HF order).
     for (let l = 0; l < config.numHiddenLayers; l++) {
@@ -126,19 +121,6 @@ export abstract class EncoderForTokenClassification {
   private qkvParams(l: number, kind: string): Tensor[] {
     const n = this.layerNames(l);
     return [n.query, n.key, n.value].map((m) => this.p(`${m}.${kind}`));
-  }
-
-  get numLabels(): number {
-    return this.config.labels.length;
-  }
-
-  /** Parameters in HF order. */
-  parameters(): [string, Tensor][] {
-    return [...this.params.entries()];
-  }
-
-  protected p(name: string): Tensor {
-    return this.params.get(name)!;
   }
 
   /** Logits [batch * seqLen, numLabels]. */

@@ -12,6 +12,7 @@
 import { Tensor, ops, isGradEnabled, tidy } from '../engine/index.js';
 import { DropoutSites, MASK_MIN, type ForwardOptions, type TokenBatch } from './encoder.js';
 import type { ModelConfig } from './config.js';
+import { CheckedParams } from './checked-params.js';
 import { initParameters, type ParamSpec } from './init.js';
 import { modernBertOptions, type ModernBertOptions } from './modernbert-config.js';
 
@@ -52,7 +53,7 @@ export function modernBertParamSpecs(cfg: ModelConfig, numLabels: number, prefix
   return specs;
 }
 
-export class ModernBertForTokenClassification {
+export class ModernBertForTokenClassification extends CheckedParams {
   static readonly architecture = 'ModernBertForTokenClassification';
   readonly architecture = ModernBertForTokenClassification.architecture;
   readonly prefix = 'model';
@@ -61,32 +62,14 @@ export class ModernBertForTokenClassification {
   private readonly zeros = new Map<number, Tensor>();
   private readonly ropeCache = new Map<string, { cos: Float32Array; sin: Float32Array }>();
 
-  constructor(readonly config: ModelConfig, readonly params: Map<string, Tensor>) {
+  constructor(config: ModelConfig, params: Map<string, Tensor>) {
+    super(config, params, modernBertParamSpecs(config, config.labels.length, 'model'), ModernBertForTokenClassification.architecture);
     this.options = modernBertOptions(config);
-    for (const s of modernBertParamSpecs(config, config.labels.length, this.prefix)) {
-      const t = params.get(s.name);
-      if (!t) throw new Error(`ModernBertForTokenClassification: missing parameter ${s.name}`);
-      if (t.shape.length !== s.shape.length || t.shape.some((d, i) => d !== s.shape[i])) {
-        throw new Error(`ModernBertForTokenClassification: ${s.name} has shape [${t.shape.join(', ')}], expected [${s.shape.join(', ')}]`);
-      }
-    }
   }
 
   /** A randomly initialised model, as HF's _init_weights does it (truncated normals, per-module std). */
   static create(config: ModelConfig, seed = 42): ModernBertForTokenClassification {
     return new ModernBertForTokenClassification(config, initParameters(modernBertParamSpecs(config, config.labels.length), config.initializerRange, seed));
-  }
-
-  get numLabels(): number {
-    return this.config.labels.length;
-  }
-
-  parameters(): [string, Tensor][] {
-    return [...this.params.entries()];
-  }
-
-  private p(name: string): Tensor {
-    return this.params.get(name)!;
   }
 
   /** The bias `name`, or null when the config has none. */
