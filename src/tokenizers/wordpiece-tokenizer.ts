@@ -41,6 +41,7 @@ import {
 } from './unicode.js';
 import { Vocab, readVocabTxt } from './vocab.js';
 import type { Tokenizer } from './tokenizer.js';
+import { VocabLookups } from './vocab-lookups.js';
 
 export interface Encoding {
   /** Token ids, with [CLS] ... [SEP] when addSpecialTokens. */
@@ -85,7 +86,7 @@ interface TokenSink {
 
 const PIECE_CACHE_LIMIT = 1 << 18;
 
-export class WordPieceTokenizer implements Tokenizer {
+export class WordPieceTokenizer extends VocabLookups implements Tokenizer {
   readonly vocabSize: number;
   readonly unkId: number;
   readonly clsId: number;
@@ -97,8 +98,8 @@ export class WordPieceTokenizer implements Tokenizer {
 
   private readonly s: ResolvedSettings;
   private readonly classifier: CharClassifier;
-  private readonly tokenToId: Map<string, number>;
-  private readonly idToToken: (string | undefined)[];
+  protected readonly tokenToId: Map<string, number>;
+  protected readonly idToToken: (string | undefined)[];
   private readonly specialIds: Set<number>;
   private readonly added: AddedTokenMatcher;
   private readonly neverSplit: Set<string>;
@@ -110,6 +111,7 @@ export class WordPieceTokenizer implements Tokenizer {
   private cpEnds = new Int32Array(64);
 
   constructor(settings: ResolvedSettings) {
+    super();
     this.s = settings;
     const vocab = settings.vocab;
     this.vocabSize = vocab.size;
@@ -222,25 +224,6 @@ export class WordPieceTokenizer implements Tokenizer {
     return this.finish(sink, opts);
   }
 
-  tokenize(text: string): string[] {
-    return this.encode(text, { addSpecialTokens: false }).tokens;
-  }
-
-  /** Unknown tokens map to unkId, as in HF. */
-  convertTokensToIds(tokens: string): number;
-  convertTokensToIds(tokens: readonly string[]): number[];
-  convertTokensToIds(tokens: string | readonly string[]): number | number[] {
-    if (typeof tokens === 'string') return this.tokenToId.get(tokens) ?? this.unkId;
-    return tokens.map((t) => this.tokenToId.get(t) ?? this.unkId);
-  }
-
-  convertIdsToTokens(ids: number): string;
-  convertIdsToTokens(ids: readonly number[]): string[];
-  convertIdsToTokens(ids: number | readonly number[]): string | string[] {
-    if (typeof ids === 'number') return this.tokenOf(ids);
-    return ids.map((id) => this.tokenOf(id));
-  }
-
   /**
    * Text from ids, as HF BertTokenizerFast.decode: "##" pieces joined to the previous token, other
    * tokens separated by a space, then clean_up_tokenization (" ," -> ","...).
@@ -287,12 +270,6 @@ export class WordPieceTokenizer implements Tokenizer {
       }
     }
     if (anyExtra) writeFileAtomic(join(dir, 'added_tokens.json'), JSON.stringify(extra, null, 2) + '\n');
-  }
-
-  private tokenOf(id: number): string {
-    const t = Number.isInteger(id) ? this.idToToken[id] : undefined;
-    if (t === undefined) throw new RangeError(`token id ${id} is not in the vocabulary (ids 0..${this.idToToken.length - 1})`);
-    return t;
   }
 
   /** Adds specials, truncates, builds the public Encoding. */

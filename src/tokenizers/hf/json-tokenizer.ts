@@ -10,6 +10,7 @@ import { writeFileAtomic } from '../../io/atomic.js';
 import { TokenizerConfigError, TokenizerFileError } from '../errors.js';
 import type { DecodeOptions, EncodeOptions, Encoding } from '../wordpiece-tokenizer.js';
 import type { Tokenizer } from '../tokenizer.js';
+import { VocabLookups } from '../vocab-lookups.js';
 import { AddedMatcher, type AddedToken } from './added-vocabulary.js';
 import { buildDecoder, type Decoder } from './decoders.js';
 import { JsonCtx } from './json-util.js';
@@ -33,7 +34,7 @@ export interface HfTokenizerConfig {
 /** surface: what an added-token split holds (with whitespace lstrip/rstrip took), which offset trimming sees. */
 interface Sink { ids: number[]; starts: number[]; ends: number[]; words: number[]; surface: (string | null)[] }
 
-export class JsonTokenizer implements Tokenizer {
+export class JsonTokenizer extends VocabLookups implements Tokenizer {
   readonly kind = 'tokenizer.json';
   readonly vocabSize: number;
   readonly totalVocabSize: number;
@@ -55,12 +56,13 @@ export class JsonTokenizer implements Tokenizer {
   private readonly added: AddedToken[];
   private readonly rawMatcher: AddedMatcher;
   private readonly normMatcher: AddedMatcher;
-  private readonly idToToken: string[];
-  private readonly tokenToId: Map<string, number>;
+  protected readonly idToToken: string[];
+  protected readonly tokenToId: Map<string, number>;
   private readonly specialIds = new Set<number>();
   private readonly truncation: { maxLength: number; left: boolean } | null;
 
   constructor(private readonly source: string, file: string, private readonly config: HfTokenizerConfig = {}) {
+    super();
     const ctx = new JsonCtx(file);
     let json: unknown;
     try {
@@ -158,24 +160,6 @@ export class JsonTokenizer implements Tokenizer {
     return this.finish(sink, opts, true, (w) => words[w]!);
   }
 
-  tokenize(text: string): string[] {
-    return this.encode(text, { addSpecialTokens: false }).tokens;
-  }
-
-  convertTokensToIds(tokens: string): number;
-  convertTokensToIds(tokens: readonly string[]): number[];
-  convertTokensToIds(tokens: string | readonly string[]): number | number[] {
-    if (typeof tokens === 'string') return this.tokenToId.get(tokens) ?? this.unkId;
-    return tokens.map((t) => this.tokenToId.get(t) ?? this.unkId);
-  }
-
-  convertIdsToTokens(ids: number): string;
-  convertIdsToTokens(ids: readonly number[]): string[];
-  convertIdsToTokens(ids: number | readonly number[]): string | string[] {
-    if (typeof ids === 'number') return this.tokenOf(ids);
-    return ids.map((id) => this.tokenOf(id));
-  }
-
   /** The decoder's text; without a decoder, tokens joined by spaces (Rust's decode). */
   convertTokensToString(tokens: readonly string[]): string {
     if (this.decoder === null) return tokens.join(' ');
@@ -208,12 +192,6 @@ export class JsonTokenizer implements Tokenizer {
       if (Number.isFinite(this.modelMaxLength) && this.modelMaxLength < 1e15) cfg['model_max_length'] = this.modelMaxLength;
       writeFileAtomic(join(dir, 'tokenizer_config.json'), JSON.stringify(cfg, null, 2) + '\n');
     }
-  }
-
-  private tokenOf(id: number): string {
-    const t = Number.isInteger(id) ? this.idToToken[id] : undefined;
-    if (t === undefined) throw new RangeError(`token id ${id} is not in the vocabulary (ids 0..${this.idToToken.length - 1})`);
-    return t;
   }
 
   /** One input text (fixedWord < 0) or one word of encodeWords: splits, normalizes, pre-tokenizes, runs the model. */
