@@ -1,5 +1,5 @@
 """Tiny model folders shaped like the real roberta-base, xlm-roberta-base, distilbert-base-uncased
-and microsoft/deberta-v3-base, for the end-to-end test (test/encoders-real-tokenizers.test.ts),
+microsoft/deberta-v3-base and answerdotai/ModernBERT-base, for the end-to-end test (test/encoders-real-tokenizers.test.ts),
 and transformers' own pipeline outputs on them.
 
     /tmp/hfenv/bin/python scripts/make-e2e-models.py              # writes test/fixtures/e2e/
@@ -8,15 +8,18 @@ and transformers' own pipeline outputs on them.
         pipeline must give the entities `tokentune predict` gives for TEXTS.
 
 Tokenizers: reused from test/fixtures/tokenizers (scripts/make-tokenizer-fixtures.py trained them
-on WNUT-17 text): byte-level BPE trained with `tokenizers` (roberta), SentencePiece Unigram models
+on WNUT-17 text): byte-level BPE trained with `tokenizers` (roberta; modernbert, shaped like
+ModernBERT-base's: NFC, [CLS]/[SEP] template, no prefix space), SentencePiece Unigram models
 converted by transformers (xlmr-legacy, deberta-legacy), WordPiece (wordpiece, uncased). Each
 folder holds the tokenizer files its real counterpart ships (hub listing in brackets):
     roberta      vocab.json, merges.txt, tokenizer.json          [roberta-base]
     xlm-roberta  sentencepiece.bpe.model, tokenizer.json         [xlm-roberta-base]
     distilbert   vocab.txt, tokenizer.json, tokenizer_config.json [distilbert-base-uncased]
     deberta-v3   spm.model, tokenizer_config.json                [microsoft/deberta-v3-base]
+    modernbert   tokenizer.json, tokenizer_config.json           [answerdotai/ModernBERT-base]
 tokenizer.json / tokenizer_config.json as transformers' save_pretrained writes them.
 Models: *ForTokenClassification from a small config built by transformers (2 layers, hidden 8),
+ModernBERT with one global and one sliding-window layer (window 8, shorter than the texts),
 random weights (initializer_range 0.3 so the random head's labels are clear-cut), saved with
 save_pretrained. Head labels are CoNLL's PER/LOC, not WNUT-17's: fine-tuning on WNUT-17 replaces
 the head, as with a real checkpoint.
@@ -25,7 +28,8 @@ import argparse, base64, gzip, json, os, shutil, subprocess, sys, tempfile
 
 import torch
 from transformers import (AutoModelForTokenClassification, AutoTokenizer, DebertaV2Config, DebertaV2ForTokenClassification,
-                          DistilBertConfig, DistilBertForTokenClassification, RobertaConfig, RobertaForTokenClassification,
+                          DistilBertConfig, DistilBertForTokenClassification, ModernBertConfig,
+                          ModernBertForTokenClassification, RobertaConfig, RobertaForTokenClassification,
                           XLMRobertaConfig, XLMRobertaForTokenClassification, pipeline)
 import transformers
 
@@ -101,6 +105,17 @@ def build(kind, work):
                     norm_rel_ebd='layer_norm', share_att_key=True, position_biased_input=False, type_vocab_size=0,
                     layer_norm_eps=1e-7, hidden_act='gelu', **common)
         model, keep = DebertaV2ForTokenClassification(cfg), ['tokenizer_config.json']
+    elif kind == 'modernbert':
+        unpack('modernbert', src, True)
+        tok = AutoTokenizer.from_pretrained(src)
+        # ModernBERT-base's settings, scaled down: layer 0 global, layer 1 sliding (window 8 < the
+        # texts' lengths, so the two attention kinds differ), separate rotary bases, no biases.
+        cfg = small(ModernBertConfig, vocab_size=len(tok), max_position_embeddings=MAX_POS, pad_token_id=tok.pad_token_id,
+                    bos_token_id=tok.cls_token_id, eos_token_id=tok.sep_token_id, cls_token_id=tok.cls_token_id,
+                    sep_token_id=tok.sep_token_id, global_attn_every_n_layers=2, local_attention=8,
+                    global_rope_theta=160000.0, local_rope_theta=10000.0, **common)
+        assert cfg.layer_types == ['full_attention', 'sliding_attention'], cfg.layer_types
+        model, keep = ModernBertForTokenClassification(cfg), ['tokenizer.json', 'tokenizer_config.json']
     else:
         raise ValueError(kind)
     tok.model_max_length = MAX_POS
@@ -143,7 +158,7 @@ def hf_entities(d, texts):
 
 def make():
     torch.manual_seed(13)
-    kinds = ['roberta', 'xlm-roberta', 'distilbert', 'deberta-v3']
+    kinds = ['roberta', 'xlm-roberta', 'distilbert', 'deberta-v3', 'modernbert']
     expected = {'transformers': transformers.__version__, 'torch': torch.__version__, 'texts': TEXTS, 'models': {}}
     with tempfile.TemporaryDirectory() as work:
         for kind in kinds:

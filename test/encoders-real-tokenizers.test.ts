@@ -1,7 +1,8 @@
 /**
  * End to end for each architecture with the tokenizer files its real checkpoints ship
  * (test/fixtures/e2e/, made by scripts/make-e2e-models.py: byte-level BPE for RoBERTa, SentencePiece
- * Unigram for XLM-R and DeBERTa-v3, WordPiece for DistilBERT, models saved by transformers).
+ * Unigram for XLM-R and DeBERTa-v3, WordPiece for DistilBERT, ModernBERT-base's byte-level BPE
+ * tokenizer.json for ModernBERT (one global, one sliding-window layer), models saved by transformers).
  *  1. The committed folders predict what transformers' pipeline("token-classification") predicts
  *     on them (expected.json): labels, words, offsets, scores within 1e-4.
  *  2. `tokentune train --model <folder>` fine-tunes each on a WNUT-17 slice (the head is replaced:
@@ -31,6 +32,7 @@ const KINDS = [
   ['xlm-roberta', 'XLMRobertaForTokenClassification'],
   ['distilbert', 'DistilBertForTokenClassification'],
   ['deberta-v3', 'DebertaV2ForTokenClassification'],
+  ['modernbert', 'ModernBertForTokenClassification'],
 ] as const;
 
 /** Python's offsets count code points, ours UTF-16 units: index i in code points -> UTF-16. */
