@@ -5,9 +5,10 @@
 // the user's matrices are never copied otherwise.
 //
 // Threads take whole matrices of a batch, or split one matrix by rows (packing each B block
-// together and sharing it), or by columns when there are too few rows. Every C element is computed
-// by exactly one thread, with the same k blocking and the same micro-kernel arithmetic wherever the
-// partition boundaries fall, so results are identical for any thread count.
+// together and sharing it), or, for a few hundred rows or fewer, claim column units dynamically.
+// Every C element is computed by exactly one thread, with the same k blocking and the same
+// micro-kernel arithmetic wherever the partition boundaries fall, so results are identical for any
+// thread count and any scheduling.
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
@@ -369,20 +370,23 @@ void gemm(const GemmArgs &g, Isa isa) {
     });
     return;
   }
-  const bool ok_k = g.k > 0 && g.alpha != 0.0f;
-  if (ok_k && g.m >= static_cast<int64_t>(T) * cfg.mr * 4) {
+  // Few rows (a batch of one sequence): column units of about a quarter of a thread's share,
+  // claimed from a shared counter, each packing its own B panels. No barriers, and a worker that is
+  // late (a loaded machine) leaves its units to the others instead of holding them up.
+  const int64_t W = std::max<int64_t>(cfg.nr, ((g.n + 4 * T - 1) / (4 * T) + cfg.nr - 1) / cfg.nr * cfg.nr);
+  const int64_t units = (g.n + W - 1) / W;
+  const bool many_rows = g.m >= static_cast<int64_t>(T) * cfg.mr * 4;
+  if (g.k > 0 && g.alpha != 0.0f && many_rows && (g.m > 2 * cfg.mc || units < T)) {
     // Enough rows for every thread: split rows, share the packed B.
     for (int64_t i = 0; i < g.batch; i++)
       gemm_shared_b(tp, cfg, g.transA, g.transB, g.m, g.n, g.k, g.alpha, g.a + i * g.strideA, g.lda,
                     g.b + i * g.strideB, g.ldb, g.beta, g.c + i * g.strideC, g.ldc);
     return;
   }
-  // Few rows: split the columns instead, each thread packing its own B panels.
-  tp.run([&](int tid, int nt) {
-    int64_t lo, hi;
-    split_range(g.n, tid, nt, cfg.nr, &lo, &hi);
-    if (lo < hi)
-      for (int64_t i = 0; i < g.batch; i++) one(i, 0, g.m, lo, hi);
+  std::atomic<int64_t> next{0};
+  tp.run_shared([&](int, int) {
+    for (int64_t u; (u = next.fetch_add(1, std::memory_order_relaxed)) < units;)
+      for (int64_t i = 0; i < g.batch; i++) one(i, 0, g.m, u * W, std::min(g.n, (u + 1) * W));
   });
 }
 

@@ -1,6 +1,7 @@
 #include "parallel_ops.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -15,7 +16,9 @@ namespace {
 constexpr int64_t kMinParallelElems = 1 << 15;
 constexpr int64_t kAlign = 16;  // split elementwise ranges on 64-byte boundaries
 
-// Runs f(begin, end) over [0, n) on the pool when n * cost_per_item is large enough.
+// Runs f(begin, end) over [0, n) on the pool when n * cost_per_item is large enough: about four
+// parts per thread, claimed dynamically, so a thread the OS deschedules does not hold up the rest
+// (every op here computes each output from the same inputs wherever the parts fall).
 template <class F>
 void parallel_range(int64_t n, int64_t weight, int64_t align, F &&f) {
   ThreadPool &tp = pool();
@@ -23,10 +26,14 @@ void parallel_range(int64_t n, int64_t weight, int64_t align, F &&f) {
     f(int64_t(0), n);
     return;
   }
-  tp.run([&](int tid, int nt) {
-    int64_t b, e;
-    split_range(n, tid, nt, align, &b, &e);
-    if (b < e) f(b, e);
+  const int parts = static_cast<int>(std::min<int64_t>(4 * tp.size(), (n + align - 1) / align));
+  std::atomic<int> next{0};
+  tp.run_shared([&](int, int) {
+    for (int u; (u = next.fetch_add(1, std::memory_order_relaxed)) < parts;) {
+      int64_t b, e;
+      split_range(n, u, parts, align, &b, &e);
+      if (b < e) f(b, e);
+    }
   });
 }
 

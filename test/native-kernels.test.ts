@@ -136,7 +136,7 @@ function gemmSuite(nk: Kernels): void {
     }
   });
 
-  test('gemm: every threading path (row split with shared B, column split, batch split) with 3 threads', () => {
+  test('gemm: every threading path (row split with shared B, dynamic column units, batch split) with 3 threads', () => {
     const threads = nativeInfo()!.threads;
     setThreads(3);
     try {
@@ -147,6 +147,8 @@ function gemmSuite(nk: Kernels): void {
           // batch split
           runGemmCase(nk, { transA, transB, m: 300, n: 70, k: 129, alpha: 1.25, beta: 0.5, batch: 1, pad: 2 }, seed++);
           runGemmCase(nk, { transA, transB, m: 20, n: 3001, k: 40, alpha: 1, beta: 0, batch: 1, pad: 0 }, seed++);
+          // a sequence-sized product: dynamic column units on every thread
+          runGemmCase(nk, { transA, transB, m: 130, n: 1000, k: 70, alpha: 1, beta: 0.5, batch: 1, pad: 1 }, seed++);
           runGemmCase(nk, { transA, transB, m: 150, n: 129, k: 40, alpha: 1, beta: 2, batch: 4, pad: 1 }, seed++);
           runGemmCase(nk, { transA, transB, m: 64, n: 64, k: 64, alpha: -1, beta: 0, batch: 30, pad: 0 }, seed++);
         }
