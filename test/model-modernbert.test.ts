@@ -14,11 +14,10 @@ import { join } from 'node:path';
 import { backward, noGrad, ops, tidy } from '../src/engine/index.js';
 import { ModernBertForTokenClassification, loadModelFromDir, makeConfig, modernBertOptions, parseConfig, savePretrained,
   type TokenBatch, type TokenClassifier } from '../src/models/index.js';
-import { AdamW } from '../src/train/optimizer.js';
 import fc from 'fast-check';
 import { integralAsFloat } from '../src/models/json-floats.js';
 import { fixturesDir, repoRoot } from './helpers/fixtures.js';
-import { close, encoderFixture } from './helpers/encoder-parity.js';
+import { adamwSteps, close, encoderFixture } from './helpers/encoder-parity.js';
 
 const root = join(fixturesDir, 'modernbert');
 
@@ -68,17 +67,7 @@ for (const name of ['nobias', 'bias']) {
 
   test(`${name}: three AdamW steps match torch.optim.AdamW with HF Trainer's groups`, () => {
     const model = load();
-    const opt = new AdamW(model.parameters(), { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 });
-    const losses: number[] = [];
-    for (let s = 0; s < 3; s++) {
-      opt.zeroGrad();
-      tidy(() => {
-        const loss = ops.crossEntropy(model.forward(fx.batch, { training: false }), fx.labels);
-        losses.push(loss.item());
-        backward(loss);
-      });
-      opt.update(1e-3);
-    }
+    const losses = adamwSteps(model, fx.batch, fx.labels);
     close('adamw losses', losses, fx.get('adamw.losses').data, 1e-5);
     for (const [pname, p] of model.parameters()) close(`adamw3 ${pname}`, p.f, fx.get(`adamw3.${pname}`).data, 1e-5);
   });

@@ -6,8 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor, adjacentView, backward, noGrad, ops, tidy } from '../src/engine/index.js';
 import { BertForTokenClassification, loadModelFromDir, type TokenClassifier } from '../src/models/index.js';
-import { AdamW } from '../src/train/optimizer.js';
-import { close, encoderFixture } from './helpers/encoder-parity.js';
+import { adamwSteps, close, encoderFixture } from './helpers/encoder-parity.js';
 
 const fx = encoderFixture('bert-tiny');
 const { dir, get, batch, labels, load } = fx;
@@ -68,17 +67,7 @@ test('gelu_new (tanh GELU) variant matches PyTorch', () => {
 
 test('three AdamW steps (two parameter groups) match torch.optim.AdamW', () => {
   const model = load();
-  const opt = new AdamW(model.parameters(), { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 });
-  const losses: number[] = [];
-  for (let s = 0; s < 3; s++) {
-    opt.zeroGrad();
-    tidy(() => {
-      const loss = ops.crossEntropy(model.forward(batch, { training: false }), labels);
-      losses.push(loss.item());
-      backward(loss);
-    });
-    opt.update(1e-3);
-  }
+  const losses = adamwSteps(model, batch, labels);
   close('adamw losses', losses, get('adamw.losses').data, 1e-5);
   for (const [name, p] of model.parameters()) {
     // Key biases: Adam normalises their zero-in-theory gradient noise, so torch's own float32 and

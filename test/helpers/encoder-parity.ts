@@ -43,6 +43,25 @@ export function encoderFixture(name: string): EncoderFixture {
   return { dir, io, get, batch, labels: Tensor.from(get('labels').data as Int32Array, [B * T]), load: () => loadModelFromDir(dir).model };
 }
 
+/**
+ * The fixtures' optimizer run: `steps` AdamW updates (lr 1e-3, betas 0.9/0.999, eps 1e-8, weight
+ * decay 0.01 on the Trainer's decay group) on one batch without dropout; the loss before each.
+ */
+export function adamwSteps(model: TokenClassifier, batch: TokenBatch, labels: Tensor, steps = 3): number[] {
+  const opt = new AdamW(model.parameters(), { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 });
+  const losses: number[] = [];
+  for (let s = 0; s < steps; s++) {
+    opt.zeroGrad();
+    tidy(() => {
+      const loss = ops.crossEntropy(model.forward(batch, { training: false }), labels);
+      losses.push(loss.item());
+      backward(loss);
+    });
+    opt.update(1e-3);
+  }
+  return losses;
+}
+
 export function close(name: string, ours: ArrayLike<number>, ref: ArrayLike<number>, tol: number, floor = 1): void {
   const { diff, at } = maxRelDiff(ours, ref, floor);
   assert.ok(diff <= tol, `${name}: max relative difference ${diff.toExponential(2)} at ${at} (ours ${ours[at]}, transformers ${ref[at]}) > ${tol}`);
@@ -86,17 +105,7 @@ export function parityTests(name: string, architecture: string, keyBias: RegExp 
 
   test(`${name}: three AdamW steps (the Trainer's two groups) match torch.optim.AdamW within 1e-5`, () => {
     const model = fx.load();
-    const opt = new AdamW(model.parameters(), { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 });
-    const losses: number[] = [];
-    for (let s = 0; s < 3; s++) {
-      opt.zeroGrad();
-      tidy(() => {
-        const loss = ops.crossEntropy(model.forward(fx.batch, { training: false }), fx.labels);
-        losses.push(loss.item());
-        backward(loss);
-      });
-      opt.update(1e-3);
-    }
+    const losses = adamwSteps(model, fx.batch, fx.labels);
     close('adamw losses', losses, fx.get('adamw.losses').data, 1e-5);
     for (const [n, p] of model.parameters()) {
       // Torch's gradient there is rounding noise of ~1e-9; Adam normalises it into steps of up to
