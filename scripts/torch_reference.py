@@ -7,9 +7,10 @@ same module tree, so ``named_parameters()`` yields HF's names
 no pooler (HF builds BertModel(add_pooling_layer=False) for token
 classification), Linear weights stored [out, in] as torch does.
 
-Used by make-fixtures.py; the transformers package is not available here, so
-this file is the reference.  Keep it byte-for-byte faithful to HF semantics:
-the TypeScript model is tested against what this produces.
+Used only by torch-train.py, whose --masks-from mode replaces nn.Dropout
+modules to replay tokentune's dropout masks; transformers 5's BERT applies
+attention dropout with nn.functional.dropout, out of that swap's reach.  The
+test fixtures come from transformers itself (make-fixtures.py).
 """
 
 import math

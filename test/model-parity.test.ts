@@ -71,7 +71,7 @@ test('three AdamW steps (two parameter groups) match torch.optim.AdamW', () => {
   close('adamw losses', losses, get('adamw.losses').data, 1e-5);
   for (const [name, p] of model.parameters()) {
     // Key biases: Adam normalises their zero-in-theory gradient noise, so torch's own float32 and
-    // float64 runs differ by 8e-4 there (fixture README); bound them by 3 steps of lr instead.
+    // float64 runs differ by up to 1.2e-3 there (fixture README); bound them by 3 steps of lr instead.
     if (name.endsWith('attention.self.key.bias')) close(`adamw3 ${name}`, p.f, get(`adamw3.${name}`).data, 3e-3);
     else close(`adamw3 ${name}`, p.f, get(`adamw3.${name}`).data, 1e-5);
   }
