@@ -11,7 +11,10 @@ serving tokentune's batch order:
   B   transformers' Trainer, steps 1..STEPS, checkpoint at STEPS/2
   B'  tokentune resumes B's checkpoint (tokentune train --resume-from-checkpoint) for the second half
 and prints the per-step losses of A' against A and of B' against B (and A against B), with the
-largest relative differences. Exits non-zero when a hand-off differs by more than --tol.
+largest relative differences. A and B also evaluate on the WNUT-17 dev set every STEPS/2 steps:
+eval_loss and the entity precision / recall / F1 and accuracy of each (the Trainer's predictions
+scored by tokentune's seqeval-exact metrics, as seqeval is not in the offline mirror) are printed
+side by side. Exits non-zero when a hand-off differs by more than --tol.
 """
 import argparse
 import json
@@ -31,6 +34,7 @@ import hf_continue  # noqa: E402
 
 SHARED = os.path.join(os.path.dirname(REPO), "shared")
 TRAIN = os.path.join(SHARED, "data", "wnut17", "wnut17train.conll")
+DEV = os.path.join(SHARED, "data", "wnut17", "emerging.dev.conll")
 VOCAB = os.path.join(SHARED, "models", "bert-base-cased-vocab", "vocab.txt")
 
 
@@ -51,6 +55,33 @@ def our_losses(out_dir):
 
 def hf_losses(history):
     return {r["step"]: r["loss"] for r in history if "loss" in r}
+
+
+def our_evals(out_dir):
+    evals = {}
+    with open(os.path.join(out_dir, "log.jsonl")) as f:
+        for line in f:
+            r = json.loads(line)
+            if "eval_loss" in r:
+                evals[r["step"]] = r
+    return evals
+
+
+def seqeval_metrics(labels):
+    """compute_metrics for the Trainer: the word-level tag sequences (positions with label -100
+    dropped, as run_ner.py does), scored by tokentune's metrics module (tested against conlleval)."""
+    def compute(p):
+        preds = p.predictions.argmax(-1)
+        y_true, y_pred = [], []
+        for pr, la in zip(preds, p.label_ids):
+            keep = [(labels[int(x)], labels[int(y)]) for x, y in zip(pr, la) if y != -100]
+            y_pred.append([a for a, _ in keep])
+            y_true.append([b for _, b in keep])
+        script = ("import('./dist/src/metrics/index.js').then(m => { const d = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
+                  " const r = m.computeNerMetrics(d.t, d.p); console.log(JSON.stringify({precision: r.precision, recall: r.recall, f1: r.f1, accuracy: r.accuracy})); })")
+        out = subprocess.run(["node", "-e", script], input=json.dumps({"t": y_true, "p": y_pred}), capture_output=True, text=True, check=True, cwd=REPO)
+        return json.loads(out.stdout)
+    return compute
 
 
 def compare(name, ref, got, steps):
@@ -90,6 +121,7 @@ def main():
     common = ["--train-file", TRAIN, "--max-steps", str(a.steps), "--save-steps", str(half), "--logging-steps", "1",
               "--per-device-train-batch-size", "8", "--learning-rate", "1e-3", "--warmup-steps", "20", "--seed", "42",
               "--max-seq-length", "128", "--disable-tqdm"]
+    evals = ["--validation-file", DEV, "--eval-strategy", "steps", "--eval-steps", str(half), "--per-device-eval-batch-size", "8"]
 
     # tokentune's batch order for epoch 0 (the whole run fits in it).
     feats = hf_continue.Features(sentences, tok, cfg.label2id, 128)
@@ -102,7 +134,7 @@ def main():
         json.dump(order, f)
 
     # A: tokentune; A': the Trainer continues A's checkpoint.
-    run(["node", "bin/tokentune.js", "train", "--model", init, "--output-dir", os.path.join(w, "A")] + common)
+    run(["node", "bin/tokentune.js", "train", "--model", init, "--output-dir", os.path.join(w, "A")] + common + evals)
     a_hist = os.path.join(w, "A-hf.json")
     hf_continue.main(["--checkpoint", os.path.join(w, "A", f"checkpoint-{half}"), "--output-dir", os.path.join(w, "A-hf"),
                       "--order", order_file, "--log-json", a_hist, "--set", "use_cpu=true"])
@@ -115,9 +147,12 @@ def main():
     model = BertForTokenClassification.from_pretrained(init)
     args = TrainingArguments(output_dir=os.path.join(w, "B"), max_steps=a.steps, save_steps=half, logging_steps=1,
                              per_device_train_batch_size=8, learning_rate=1e-3, warmup_steps=20, lr_scheduler_type="linear",
-                             weight_decay=0.0, optim="adamw_torch", seed=42, report_to=[], use_cpu=True, disable_tqdm=True)
-    trainer = hf_continue.OrderedTrainer(model=model, args=args, train_dataset=feats,
-                                         data_collator=hf_continue.DataCollatorForTokenClassification(tok))
+                             weight_decay=0.0, optim="adamw_torch", seed=42, report_to=[], use_cpu=True, disable_tqdm=True,
+                             eval_strategy="steps", eval_steps=half, per_device_eval_batch_size=8)
+    dev = hf_continue.Features(hf_continue.read_words(DEV, tags), tok, cfg.label2id, 128)
+    trainer = hf_continue.OrderedTrainer(model=model, args=args, train_dataset=feats, eval_dataset=dev,
+                                         data_collator=hf_continue.DataCollatorForTokenClassification(tok),
+                                         compute_metrics=seqeval_metrics(tags))
     trainer.order = order
     trainer.train()
     b1 = hf_losses(trainer.state.log_history)
@@ -133,6 +168,13 @@ def main():
     da = compare("tokentune -> Trainer (A' vs A)", a1, a2, second)
     db = compare("Trainer -> tokentune (B' vs B)", b1, b2, second)
     compare("tokentune vs Trainer from the same start (A vs B)", b1, a1, list(range(1, a.steps + 1)))
+
+    a_ev = our_evals(os.path.join(w, "A"))
+    b_ev = {r["step"]: r for r in trainer.state.log_history if "eval_loss" in r}
+    print("\nevaluation on WNUT-17 dev | A tokentune | B Trainer")
+    for s in sorted(b_ev):
+        for k in ["eval_loss", "eval_precision", "eval_recall", "eval_f1", "eval_accuracy"]:
+            print(f"step {s:4d} {k:15s} | {a_ev[s][k]:.6f} | {b_ev[s][k]:.6f}")
     if max(da, db) > a.tol:
         sys.exit(f"hand-off differs by more than {a.tol}")
 
