@@ -32,6 +32,9 @@ from transformers import (AutoModelForTokenClassification, DebertaV2Config,
                           DebertaV2ForTokenClassification)
 from transformers.models.deberta_v2.modeling_deberta_v2 import build_relative_position
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixture_perturb import perturb  # noqa: E402
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIX = os.path.join(REPO, "test", "fixtures")
 SEED = 20261204
@@ -83,22 +86,6 @@ def batch():
     return dict(input_ids=t(ids), attention_mask=t(mask), token_type_ids=t(types), labels=t(labels))
 
 
-def perturb(model):
-    """HF init leaves LayerNorms at 1/0, biases at 0 and near-uniform attention: a kernel that
-    ignored any of them would pass. Perturb them and make attention peaked (as make-fixtures.py)."""
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, torch.nn.LayerNorm):
-                m.weight.add_(torch.randn_like(m.weight) * 0.1)
-                m.bias.copy_(torch.randn_like(m.bias) * 0.1)
-            elif isinstance(m, torch.nn.Linear):
-                m.weight.mul_(8.0)
-                if m.bias is not None:
-                    m.bias.copy_(torch.randn_like(m.bias) * 0.02)
-            elif isinstance(m, torch.nn.Embedding):
-                m.weight.mul_(20.0)  # std 0.4: relative embeddings that matter
-
-
 def run(model, b, with_types):
     kw = dict(input_ids=b["input_ids"], attention_mask=b["attention_mask"], labels=b["labels"])
     if with_types:
@@ -118,7 +105,7 @@ def make_case(name, fields):
     torch.manual_seed(SEED)
     cfg = DebertaV2Config(**{**COMMON, **fields})
     model = DebertaV2ForTokenClassification(cfg)
-    perturb(model)
+    perturb(model, 20.0)  # std 0.4: relative embeddings that matter
     model.eval()
     out_dir = os.path.join(FIX, f"deberta-{name}")
     os.makedirs(out_dir, exist_ok=True)
@@ -154,7 +141,7 @@ def make_variants(cfg):
     """v3 saved as a bare base model and as pytorch_model.bin (same seed, same weights)."""
     torch.manual_seed(SEED)
     model = DebertaV2ForTokenClassification(cfg)
-    perturb(model)
+    perturb(model, 20.0)  # std 0.4: relative embeddings that matter
     model.eval()
     model.deberta.save_pretrained(os.path.join(FIX, "deberta-v3", "base"))
     # transformers 5 writes only safetensors; pytorch_model.bin is what older versions wrote

@@ -46,33 +46,18 @@ from transformers import (AutoModelForTokenClassification, DistilBertConfig, Dis
 from transformers.models.distilbert.modeling_distilbert import create_sinusoidal_embeddings
 from transformers.models.roberta.modeling_roberta import RobertaEmbeddings
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixture_perturb import perturb  # noqa: E402
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIX = os.path.join(REPO, "test", "fixtures")
 SEED = 20261204
 ID2LABEL = {0: "O", 1: "B-PER", 2: "I-PER", 3: "B-LOC", 4: "I-LOC"}
 ADAMW = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
 STEPS = 3
-# PERTURB: HF's init leaves LayerNorm at 1/0 and biases at 0 and its std-0.02 weights make
-# attention uniform and logits ~0, so a kernel that ignored them would pass. After init, with the
-# seeded stream: LayerNorm weight += N(0, 0.1), bias = N(0, 0.1); Linear weight *= 8, bias =
-# N(0, 0.02); embedding tables *= 5 (pad rows stay 0), so positions matter as much as words.
+# PERTURB: fixture_perturb.perturb with embedding tables *= 5, so positions matter as much as words.
 SMALL = dict(vocab_size=100, hidden_size=16, num_hidden_layers=3, num_attention_heads=4, intermediate_size=32,
              max_position_embeddings=40, hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1)
-
-
-def perturb(model):
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, torch.nn.LayerNorm):
-                module.weight.add_(torch.randn_like(module.weight) * 0.1)
-                module.bias.copy_(torch.randn_like(module.bias) * 0.1)
-            elif isinstance(module, torch.nn.Linear):
-                module.weight.mul_(8.0)
-                module.bias.copy_(torch.randn_like(module.bias) * 0.02)
-            elif isinstance(module, torch.nn.Embedding):
-                module.weight.mul_(5.0)
-    model.eval()
-    return model
 
 
 def make_batch(pad, first_id):
@@ -142,7 +127,7 @@ def roberta_like(kind):
         (XLMRobertaConfig, XLMRobertaForTokenClassification)
     cfg = cfg_cls(**SMALL, type_vocab_size=1, layer_norm_eps=1e-5, pad_token_id=1, bos_token_id=0, eos_token_id=2,
                   id2label=ID2LABEL, label2id={v: k for k, v in ID2LABEL.items()}, attn_implementation="eager")
-    model = perturb(cls(cfg))
+    model = perturb(cls(cfg), 5.0).eval()
     folder = os.path.join(FIX, f"{kind}-tiny")
     os.makedirs(folder, exist_ok=True)
     batch = make_batch(pad=1, first_id=3)
@@ -166,7 +151,7 @@ def distilbert():
     cfg = DistilBertConfig(vocab_size=100, dim=16, n_layers=3, n_heads=4, hidden_dim=32, max_position_embeddings=40,
                            dropout=0.1, attention_dropout=0.1, activation="gelu", pad_token_id=0,
                            id2label=ID2LABEL, label2id={v: k for k, v in ID2LABEL.items()}, attn_implementation="eager")
-    model = perturb(DistilBertForTokenClassification(cfg))
+    model = perturb(DistilBertForTokenClassification(cfg), 5.0).eval()
     folder = os.path.join(FIX, "distilbert-tiny")
     model.save_pretrained(folder)
     batch = make_batch(pad=0, first_id=1)
