@@ -4,11 +4,10 @@
  * expect. `--verify` runs a random padded batch through onnxruntime-node (when installed) and
  * compares its logits with ours.
  */
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { loadModelFromDir, resolveModelDir } from '../models/index.js';
 import { floatVariant, int8Variant } from '../models/quantized.js';
-import { loadTokenizer } from '../tokenizers/index.js';
+import { hasTokenizerFiles, loadTokenizer } from '../tokenizers/index.js';
 import { exportOnnx } from '../infer/onnx/export.js';
 import { loadOnnxRuntime, verifyWithOnnxRuntime } from '../infer/onnx/onnxruntime.js';
 import { CliArgsError, formatFlagsHelp, parseArgs } from './args.js';
@@ -39,9 +38,7 @@ export async function runExport(argv: string[], io: CommandIO): Promise<number> 
   const { model, report } = loadModelFromDir(dir);
   for (const w of report.warnings) warn(io, w);
   // Any folder AutoTokenizer reads: tokenizer.json (BPE, Unigram, WordPiece) or the legacy files.
-  const TOKENIZER_FILES = ['tokenizer.json', 'vocab.txt', 'vocab.json', 'sentencepiece.bpe.model', 'spm.model', 'tokenizer.model'];
-  const hasTokenizer = TOKENIZER_FILES.some((f) => existsSync(join(dir, f)));
-  const tokenizer = hasTokenizer ? loadTokenizer(dir) : null;
+  const tokenizer = hasTokenizerFiles(dir) ? loadTokenizer(dir) : null;
 
   const t0 = Date.now();
   const res = exportOnnx(model, tokenizer, outDir, { sourceDir: dir, int8: a.values.int8 });

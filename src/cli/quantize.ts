@@ -9,6 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadModelFromDir, resolveModelDir } from '../models/index.js';
 import { QUANTIZATION_FILE, quantizableLayers, saveQuantized } from '../models/quantized.js';
+import { TOKENIZER_FILES } from '../tokenizers/index.js';
 import { CliArgsError, formatFlagsHelp, parseArgs } from './args.js';
 import { say, warn, type CommandIO } from './io.js';
 
@@ -18,11 +19,6 @@ const FLAGS = {
 } as const;
 
 const USAGE = 'tokentune quantize --model DIR --out DIR';
-/** Tokenizer files copied as they are: WordPiece, byte-level BPE (RoBERTa) and SentencePiece (XLM-R) ones. */
-const TOKENIZER_FILES = [
-  'vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'added_tokens.json',
-  'vocab.json', 'merges.txt', 'sentencepiece.bpe.model', 'spm.model', 'tokenizer.model',
-];
 
 export async function runQuantize(argv: string[], io: CommandIO): Promise<number> {
   const a = parseArgs(argv, { flags: FLAGS });
@@ -43,6 +39,7 @@ export async function runQuantize(argv: string[], io: CommandIO): Promise<number
   quantizableLayers(model); // refuses an architecture without the shared encoder layer before writing anything
   mkdirSync(out, { recursive: true });
   const info = saveQuantized(model, out);
+  // Tokenizer files are copied as they are (every kind: WordPiece, byte-level BPE, SentencePiece).
   const copied = TOKENIZER_FILES.filter((f) => existsSync(join(dir, f)));
   for (const f of copied) copyFileSync(join(dir, f), join(out, f));
   const mb = (f: string): string => `${(statSync(f).size / 1e6).toFixed(1)} MB`;

@@ -10,7 +10,7 @@ import { writeSafetensors } from '../io/safetensors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { snapshotDownload, type SnapshotDownloadOptions } from '../io/hub.js';
 import type { StateDict, TensorRecord } from '../io/tensor-record.js';
-import { loadTokenizer, type Tokenizer } from '../tokenizers/index.js';
+import { loadTokenizer, TOKENIZER_FILES, type Tokenizer } from '../tokenizers/index.js';
 import { configJsonText, configToJson, readConfig, type ModelConfig } from './config.js';
 import { initParameter } from './init.js';
 import { architectureFor, type Architecture, type TokenClassifier } from './registry.js';
@@ -47,18 +47,10 @@ export interface Pretrained {
   dir: string;
 }
 
-/**
- * The tokenizer files transformers' AutoTokenizer looks for, of every kind: WordPiece (vocab.txt),
- * byte-level BPE (vocab.json + merges.txt), SentencePiece (XLM-R's sentencepiece.bpe.model,
- * DeBERTa-v3's spm.model, tokenizer.model), tokenizer.json and the settings files. A repository
- * has some of them: those it lacks are not requested.
- */
-const TOKENIZER_FILES = new Set([
-  'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'added_tokens.json',
-  'vocab.txt', 'vocab.json', 'merges.txt', 'sentencepiece.bpe.model', 'spm.model', 'tokenizer.model',
-]);
+/** Tokenizer files of every kind (a repository has some of them: those it lacks are not requested). */
+const TOKENIZER_FILE_SET = new Set(TOKENIZER_FILES);
 /** What a token classifier needs from a hub repository (weights in safetensors when the repo has them). */
-const isHubFile = (f: string): boolean => f === 'config.json' || TOKENIZER_FILES.has(f);
+const isHubFile = (f: string): boolean => f === 'config.json' || TOKENIZER_FILE_SET.has(f);
 const isSafetensors = (f: string): boolean => /^model(-\d+-of-\d+)?\.safetensors(\.index\.json)?$/.test(f);
 const isTorchBin = (f: string): boolean => /^pytorch_model(-\d+-of-\d+)?\.bin(\.index\.json)?$/.test(f);
 
@@ -72,7 +64,7 @@ export async function resolveModelDir(nameOrPath: string, hub: LoadOptions['hub'
     throw new Error(`${nameOrPath}: no such model folder`);
   }
   // A tokenizer file listed by the revision but gone (404) is skipped: the folder may hold another kind.
-  const optional = (f: string) => TOKENIZER_FILES.has(f);
+  const optional = (f: string) => TOKENIZER_FILE_SET.has(f);
   const dir = await snapshotDownload(nameOrPath, { ...hub, optional, files: (f) => isHubFile(f) || isSafetensors(f) });
   if (readdirSync(dir).some(isSafetensors)) return dir;
   // Older repositories only have torch.save weights.

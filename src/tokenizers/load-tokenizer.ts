@@ -14,6 +14,22 @@ import type { Tokenizer } from './tokenizer.js';
 import { WordPieceTokenizer } from './wordpiece-tokenizer.js';
 
 const CONFIG_FILES = ['tokenizer_config.json', 'special_tokens_map.json'];
+/** SentencePiece models, in the order loadTokenizer tries them (XLM-R, DeBERTa-v3, others). */
+const SENTENCEPIECE_FILES = ['sentencepiece.bpe.model', 'spm.model', 'tokenizer.model'];
+/** The files whose presence says a folder holds a tokenizer (loadTokenizer reads the first kind it finds). */
+const TOKENIZER_MODEL_FILES = ['tokenizer.json', 'vocab.txt', 'vocab.json', ...SENTENCEPIECE_FILES];
+
+/**
+ * Every file a tokenizer folder may hold, of every kind transformers' AutoTokenizer reads:
+ * tokenizer.json, WordPiece (vocab.txt), byte-level BPE (vocab.json + merges.txt), SentencePiece,
+ * and the settings files.
+ */
+export const TOKENIZER_FILES: readonly string[] = [...TOKENIZER_MODEL_FILES, 'merges.txt', ...CONFIG_FILES, 'added_tokens.json'];
+
+/** Whether `dir` holds a tokenizer of any kind (loadTokenizer then names what is missing, if anything). */
+export function hasTokenizerFiles(dir: string): boolean {
+  return TOKENIZER_MODEL_FILES.some((f) => existsSync(join(dir, f)));
+}
 
 export function loadTokenizer(dir: string): Tokenizer {
   if (!existsSync(dir)) throw new TokenizerConfigError(`tokenizer folder ${dir} does not exist`);
@@ -28,7 +44,7 @@ export function loadTokenizer(dir: string): Tokenizer {
   if (existsSync(join(dir, 'vocab.json')) && existsSync(join(dir, 'merges.txt'))) {
     return new JsonTokenizer(legacyBpeJson(dir, cfg), join(dir, 'vocab.json'), cfg);
   }
-  for (const name of ['sentencepiece.bpe.model', 'spm.model', 'tokenizer.model']) {
+  for (const name of SENTENCEPIECE_FILES) {
     const p = join(dir, name);
     if (existsSync(p)) return new JsonTokenizer(sentencePieceJson(p, cfg), p, cfg);
   }
