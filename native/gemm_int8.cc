@@ -22,17 +22,26 @@ const char *int8_path_name(Int8Path p) {
   }
 }
 
-Int8Path int8_best_path(Isa isa) {
+bool int8_path_supported(Int8Path p, Isa isa) {
 #if TT_X86
   __builtin_cpu_init();
-  if (isa >= ISA_AVX512 && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512vl"))
-    return I8_AVX512VNNI;
-  if (isa >= ISA_AVX2 && __builtin_cpu_supports("avxvnni")) return I8_AVXVNNI;
-  if (isa >= ISA_AVX2) return I8_AVX2;
+  switch (p) {
+    case I8_AVX512VNNI:
+      return isa >= ISA_AVX512 && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vl");
+    case I8_AVXVNNI: return isa >= ISA_AVX2 && __builtin_cpu_supports("avxvnni");
+    case I8_AVX2: return isa >= ISA_AVX2;
+    default: return true;
+  }
 #else
   (void)isa;
+  return p == I8_SCALAR;
 #endif
+}
+
+Int8Path int8_best_path(Isa isa) {
+  for (int p = I8_AVX512VNNI; p > I8_SCALAR; p--)
+    if (int8_path_supported(static_cast<Int8Path>(p), isa)) return static_cast<Int8Path>(p);
   return I8_SCALAR;
 }
 

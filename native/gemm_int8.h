@@ -22,6 +22,9 @@ enum Int8Path : int { I8_SCALAR = 0, I8_AVX2 = 1, I8_AVXVNNI = 2, I8_AVX512VNNI 
 const char *int8_path_name(Int8Path p);
 // Best path the CPU has at or below the given ISA level.
 Int8Path int8_best_path(Isa isa);
+// Whether the CPU runs this path at or below the given ISA level. Paths are not nested: an Ice
+// Lake or Zen 4 has AVX512-VNNI but not the VEX-encoded AVX-VNNI of Alder Lake and Zen 5.
+bool int8_path_supported(Int8Path p, Isa isa);
 
 // Tile: acc[i * 64 + c] = sum over k groups of A row i (u8, rows past mr alias row 0) times packed
 // columns of nb blocks (bstride bytes apart), i < mr, c < 16 * nb. The int32 sums are exact. Tiles

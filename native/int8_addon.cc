@@ -65,8 +65,9 @@ Napi::Value Int8Info(const Napi::CallbackInfo &info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("path", int8_path_name(current_path()));
   Napi::Array paths = Napi::Array::New(info.Env());
-  const Int8Path best = int8_best_path(ISA_AVX512);
-  for (int p = 0; p <= best; p++) paths.Set(static_cast<uint32_t>(p), int8_path_name(static_cast<Int8Path>(p)));
+  uint32_t n = 0;
+  for (int p = I8_SCALAR; p <= I8_AVX512VNNI; p++)
+    if (int8_path_supported(static_cast<Int8Path>(p), ISA_AVX512)) paths.Set(n++, int8_path_name(static_cast<Int8Path>(p)));
   o.Set("paths", paths);
   return o;
 }
@@ -80,7 +81,7 @@ Napi::Value SetInt8Path(const Napi::CallbackInfo &info) {
   if (s == "auto") { g_forced = -1; return info.Env().Undefined(); }
   for (int p = I8_SCALAR; p <= I8_AVX512VNNI; p++) {
     if (s == int8_path_name(static_cast<Int8Path>(p))) {
-      if (p > int8_best_path(ISA_AVX512)) A.range_error("this CPU has no " + s + " (see int8Info().paths)");
+      if (!int8_path_supported(static_cast<Int8Path>(p), ISA_AVX512)) A.range_error("this CPU has no " + s + " (see int8Info().paths)");
       g_forced = p;
       return info.Env().Undefined();
     }
