@@ -2,8 +2,9 @@
  * Positional reads from a file or an in-memory buffer, so parsers read only the bytes they need
  * (a 400 MB checkpoint is never held twice) and every read is bounds-checked in one place.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import { CheckpointFormatError } from './errors.js';
+import { openModelFile } from './model-file.js';
 
 export interface ByteSource {
   /** Name used in error messages: the file path, or '<buffer>'. */
@@ -45,14 +46,8 @@ export function bufferSource(buf: Uint8Array, name = '<buffer>'): ByteSource {
 }
 
 export function fileSource(path: string): ByteSource {
-  const fd = openSync(path, 'r');
-  let size: number;
-  try {
-    size = fstatSync(fd).size;
-  } catch (e) {
-    closeSync(fd);
-    throw e;
-  }
+  // A regular file inside its folder only: a FIFO, device, folder or escaping link is refused.
+  const { fd, size } = openModelFile(path);
   let open = true;
   return {
     name: path,

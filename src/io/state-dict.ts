@@ -3,13 +3,14 @@
  * load them into one state dict, and offer the legacy key normaliser. Prefix handling
  * (`bert.` or not) belongs to the model layer.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { CheckpointFormatError, CheckpointNotFoundError } from './errors.js';
 import { fileSource, type ByteSource } from './byte-source.js';
 import { openSafetensors } from './safetensors.js';
 import { ElementBudget, selectedNames, type OpenedWeights, type ReadPlan, type StateDict, type TensorInfo } from './tensor-record.js';
 import { defaultElementBudget, openTorchCheckpoint } from './torch-zip.js';
+import { ModelFileError, readModelJson } from './model-file.js';
 
 export type CheckpointFormat = 'safetensors' | 'torch';
 
@@ -34,9 +35,9 @@ const CANDIDATES: { file: string; format: CheckpointFormat; sharded: boolean }[]
 function readIndex(indexPath: string, dir: string): Map<string, string> {
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(indexPath, 'utf8'));
+    json = readModelJson(indexPath);
   } catch (e) {
-    throw new CheckpointFormatError(indexPath, `shard index is not valid JSON (${(e as Error).message})`);
+    throw new CheckpointFormatError(indexPath, `shard index: ${e instanceof ModelFileError ? e.problem : (e as Error).message}`);
   }
   const wm = (json as { weight_map?: unknown } | null)?.weight_map;
   if (typeof wm !== 'object' || wm === null || Array.isArray(wm)) {

@@ -3,10 +3,10 @@
  * validated; every other field is kept verbatim and written back, so a config survives a round
  * trip through tokentune unchanged.
  */
-import { readFileSync } from 'node:fs';
 import { BERT_DEFAULTS, configFamily, type ConfigField } from './config-families.js';
 import { excerpt } from '../io/errors.js';
 import { integralAsFloat } from './json-floats.js';
+import { ModelFileError, readModelJson } from '../io/model-file.js';
 
 export interface ModelConfig {
   modelType: string;
@@ -77,9 +77,9 @@ export class ConfigError extends Error {
 export function readConfig(path: string): ModelConfig {
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    json = readModelJson(path);
   } catch (e) {
-    throw new ConfigError(path, `cannot read config: ${(e as Error).message}`);
+    throw new ConfigError(path, `cannot read config: ${e instanceof ModelFileError ? e.problem : (e as Error).message}`);
   }
   return parseConfig(json, path);
 }

@@ -14,7 +14,7 @@
  * Loading (pretrained.ts) dequantizes the listed weights into the float parameters, so every
  * consumer sees an ordinary model, and attaches the int8 layers that inference forward passes use.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { quantizeWeightPerChannel, int8Linear, type Int8Linear } from '../engine/ops/int8.js';
 import { writeSafetensors } from '../io/safetensors.js';
@@ -26,6 +26,7 @@ import { EncoderForTokenClassification } from './encoder.js';
 import type { Int8EncoderLayer } from './encoder-int8.js';
 import type { ParamSpec } from './init.js';
 import { architectureFor, type TokenClassifier } from './registry.js';
+import { ModelFileError, readModelJson } from '../io/model-file.js';
 
 export const QUANTIZATION_FILE = 'quantization.json';
 export const QUANTIZATION_FORMAT = 'tokentune-dynamic-int8';
@@ -95,8 +96,8 @@ export function readQuantizationInfo(dir: string, specs: readonly ParamSpec[]): 
   const file = join(dir, QUANTIZATION_FILE);
   if (!existsSync(file)) return null;
   let info: Partial<QuantizationInfo>;
-  try { info = JSON.parse(readFileSync(file, 'utf8')) as Partial<QuantizationInfo>; } catch (e) {
-    throw new Error(`${file}: not valid JSON (${e instanceof Error ? e.message : e}); re-run tokentune quantize`);
+  try { info = readModelJson(file) as Partial<QuantizationInfo>; } catch (e) {
+    throw new Error(`${file}: ${e instanceof ModelFileError ? e.problem : String(e)}; re-run tokentune quantize`);
   }
   if (info.format !== QUANTIZATION_FORMAT || info.version !== 1) {
     throw new Error(`${file}: format ${JSON.stringify(info.format)} version ${JSON.stringify(info.version)} is not ${QUANTIZATION_FORMAT} version 1; re-run tokentune quantize with this tokentune`);

@@ -3,10 +3,11 @@
  * special_tokens_map.json, added_tokens.json, tokenizer.json) into one resolved settings object,
  * and writing the BertTokenizer ones back.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { TokenizerConfigError, TokenizerFileError } from './errors.js';
 import { Vocab, readVocabTxt, vocabFromJsonObject } from './vocab.js';
+import { ModelFileError, readModelFile } from '../io/model-file.js';
 
 /** Options a caller may give; every one defaults to what HF's BertTokenizer defaults to. */
 export interface WordPieceOptions {
@@ -105,8 +106,9 @@ export function resolveSettings(vocab: Vocab, o: WordPieceOptions = {}): Resolve
 export function readJsonFile(path: string): unknown {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readTokenizerText(path);
   } catch (e) {
+    if (e instanceof TokenizerFileError) throw e;
     throw new TokenizerFileError(path, `cannot read: ${(e as Error).message}`);
   }
   try {
@@ -425,4 +427,18 @@ export function specialTokensMapJson(s: ResolvedSettings): string {
   if (s.additionalSpecialTokens.length > 0) m['additional_special_tokens'] = s.additionalSpecialTokens;
   Object.assign(m, { cls_token: s.clsToken, mask_token: s.maskToken, pad_token: s.padToken, sep_token: s.sepToken, unk_token: s.unkToken });
   return JSON.stringify(m, null, 2) + '\n';
+}
+
+/** A tokenizer file's bytes through the guarded model-folder reader (regular file, bounded, no escaping link). */
+export function readTokenizerFile(path: string): Buffer {
+  try {
+    return readModelFile(path);
+  } catch (e) {
+    if (e instanceof ModelFileError) throw new TokenizerFileError(path, `cannot read: ${e.problem}`);
+    throw e;
+  }
+}
+
+export function readTokenizerText(path: string): string {
+  return readTokenizerFile(path).toString('utf8');
 }

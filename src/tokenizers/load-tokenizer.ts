@@ -4,9 +4,9 @@
  * also honours vocab.txt-era settings); any other tokenizer.json to JsonTokenizer; without one,
  * vocab.txt (WordPiece), vocab.json + merges.txt (byte-level BPE) or a SentencePiece model.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readJsonFile } from './config.js';
+import { readJsonFile, readTokenizerText } from './config.js';
 import { TokenizerConfigError, TokenizerFileError } from './errors.js';
 import { JsonTokenizer, type HfTokenizerConfig } from './hf/json-tokenizer.js';
 import { legacyBpeJson, sentencePieceJson } from './hf/legacy.js';
@@ -35,7 +35,7 @@ export function loadTokenizer(dir: string): Tokenizer {
   if (!existsSync(dir)) throw new TokenizerConfigError(`tokenizer folder ${dir} does not exist`);
   const jsonPath = join(dir, 'tokenizer.json');
   if (existsSync(jsonPath)) {
-    const source = readFileSync(jsonPath, 'utf8');
+    const source = readTokenizerText(jsonPath);
     if (isBertWordPiece(source)) return WordPieceTokenizer.fromPretrainedDir(dir);
     return new JsonTokenizer(applyConfig(source, dir), jsonPath, readConfig(dir));
   }
@@ -72,7 +72,7 @@ export function readConfig(dir: string): HfTokenizerConfig {
   for (const name of CONFIG_FILES) {
     const p = join(dir, name);
     if (!existsSync(p)) continue;
-    cfg.extraFiles![name] = readFileSync(p, 'utf8');
+    cfg.extraFiles![name] = readTokenizerText(p);
     const j = readJsonFile(p);
     if (j === null || typeof j !== 'object' || Array.isArray(j)) throw new TokenizerFileError(p, 'must be a JSON object');
     const o = j as Record<string, unknown>;
@@ -118,3 +118,4 @@ function applyConfig(source: string, dir: string): string {
   for (const k of ['pre_tokenizer', 'post_processor', 'normalizer']) visit(j[k], k);
   return changed ? JSON.stringify(j) : source;
 }
+

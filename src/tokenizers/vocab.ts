@@ -1,6 +1,6 @@
 /** A WordPiece vocabulary: token <-> id, read from vocab.txt or from tokenizer.json's model.vocab. */
-import { readFileSync } from 'node:fs';
 import { TokenizerFileError } from './errors.js';
+import { ModelFileError, readModelFile } from '../io/model-file.js';
 
 export class Vocab {
   /** Token of each id; `undefined` for an id no token maps to (a duplicate line lost it, as in HF). */
@@ -53,9 +53,9 @@ export class Vocab {
 export function readVocabTxt(path: string): Vocab {
   let bytes: Buffer;
   try {
-    bytes = readFileSync(path);
+    bytes = readModelFile(path);
   } catch (e) {
-    throw new TokenizerFileError(path, `cannot read vocabulary: ${(e as Error).message}`);
+    throw new TokenizerFileError(path, `cannot read vocabulary: ${e instanceof ModelFileError ? e.problem : (e as Error).message}`);
   }
   let text: string;
   try {

@@ -1,10 +1,11 @@
 // trainer_state.json in Hugging Face's shape (TrainerState dataclass), checkpoint folders
 // (`checkpoint-<step>`) and HF's checkpoint rotation.
 
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseJsonText, stringifyJsonText } from './json-text.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { ModelFileError, readModelText } from '../io/model-file.js';
 
 export const TRAINER_STATE_NAME = 'trainer_state.json';
 export const PREFIX_CHECKPOINT_DIR = 'checkpoint';
@@ -160,9 +161,9 @@ export function parseTrainerState(text: string, file = TRAINER_STATE_NAME): Trai
 export function readTrainerState(path: string): TrainerState {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readModelText(path);
   } catch (e) {
-    throw new TrainerStateError(`${path}: cannot read trainer state (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, path);
+    throw new TrainerStateError(`${path}: cannot read trainer state (${e instanceof ModelFileError ? (e.code === 'ENOENT' ? 'ENOENT' : e.problem) : (e as Error).message})`, path);
   }
   return parseTrainerState(text, path);
 }

@@ -3,7 +3,7 @@
  * use: `onnx/model.onnx` (fp32) under the folder, with config.json and the tokenizer files
  * (tokenizer.json, vocab.txt, tokenizer_config.json, special_tokens_map.json) at the top.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { configJsonText, configToJson, type TokenClassifier } from '../../models/index.js';
@@ -16,6 +16,7 @@ import { writeModelFile, type ModelDef } from './onnx-proto.js';
 import { bertTokenizerJson } from './tokenizer-json.js';
 import { quantizeOnnxModel } from './quantize-graph.js';
 import { quantizableLayers } from '../../models/quantized.js';
+import { readModelJson } from '../../io/model-file.js';
 
 export interface OnnxExportOptions {
   /**
@@ -102,7 +103,7 @@ export function exportOnnx(model: TokenClassifier, tokenizer: Tokenizer | null, 
  * table and fail, so the exported folder says the model's real limit.
  */
 function capModelMaxLength(path: string, maxPositions: number): void {
-  const cfg = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  const cfg = readModelJson(path) as Record<string, unknown>;
   const mml = cfg['model_max_length'];
   if (typeof mml === 'number' && mml <= maxPositions) return;
   cfg['model_max_length'] = maxPositions;

@@ -15,7 +15,7 @@ import { AddedMatcher, type AddedToken } from './added-vocabulary.js';
 import { buildDecoder, type Decoder } from './decoders.js';
 import { JsonCtx } from './json-util.js';
 import { BpeModel, UnigramModel, WordPieceModel, type Model } from './models.js';
-import { NStr } from './normalized.js';
+import { NStr, codePointsToString } from './normalized.js';
 import { buildNormalizer, type Normalizer } from './normalizers.js';
 import { buildPostProcessor, trimOffsets, type PostProcessor } from './post-processors.js';
 import { buildPreTokenizer, type PreTokenizer } from './pre-tokenizers.js';
@@ -224,7 +224,7 @@ export class JsonTokenizer extends VocabLookups implements Tokenizer {
       while (k < splits.length && splits[k] instanceof NStr) run.push(splits[k++] as NStr);
       const pieces = this.preTokenizer ? this.preTokenizer(run, words) : run;
       for (const p of pieces) {
-        const toks = this.model.tokenize(p.cps, String.fromCodePoint(...p.cps));
+        const toks = this.model.tokenize(p.cps, codePointsToString(p.cps, 0, p.cps.length));
         for (let t = 0; t < toks.length; t += 3) {
           const a = toks[t + 1]!, b = toks[t + 2]!;
           // p.original(a, b) without allocating a pair per token (a < b for every model token).

@@ -5,9 +5,9 @@
  * (fairseq id offset, Precompiled + WhitespaceSplit + Metaspace) or DeBERTa-v2/v3.
  * added_tokens.json (what slow tokenizers saved) is read as transformers 5 reads it: see fileAddedTokens.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readJsonFile } from '../config.js';
+import { readJsonFile, readTokenizerFile, readTokenizerText } from '../config.js';
 import { TokenizerConfigError, TokenizerFileError } from '../errors.js';
 import type { HfTokenizerConfig } from './json-tokenizer.js';
 import { readSentencePieceModel } from './sentencepiece-model.js';
@@ -97,7 +97,7 @@ export function legacyBpeJson(dir: string, cfg: HfTokenizerConfig): string {
   if (vocab === null || typeof vocab !== 'object' || Array.isArray(vocab)) throw new TokenizerFileError(vocabPath, 'must be a JSON object {token: id}');
   const mergesPath = join(dir, 'merges.txt');
   const merges: string[] = [];
-  readFileSync(mergesPath, 'utf8').split('\n').forEach((line, i) => {
+  readTokenizerText(mergesPath).split('\n').forEach((line, i) => {
     if (line === '' || (i === 0 && line.startsWith('#version'))) return;
     if (line.split(' ').length !== 2) throw new TokenizerFileError(mergesPath, `"${line.slice(0, 60)}" is not "left right"`, i + 1);
     merges.push(line);
@@ -127,7 +127,7 @@ export function legacyBpeJson(dir: string, cfg: HfTokenizerConfig): string {
 export function sentencePieceJson(path: string, cfg: HfTokenizerConfig): string {
   const dir = path.slice(0, path.length - path.split('/').pop()!.length);
   const cls = tokenizerClass(dir) ?? (path.endsWith('sentencepiece.bpe.model') ? 'XLMRobertaTokenizer' : path.endsWith('spm.model') ? 'DebertaV2Tokenizer' : null);
-  const m = readSentencePieceModel(readFileSync(path), path);
+  const m = readSentencePieceModel(readTokenizerFile(path), path);
   if (m.modelType !== 1) throw new TokenizerConfigError(`${path}: SentencePiece model type ${m.modelType} (${['', 'unigram', 'bpe', 'word', 'char'][m.modelType] ?? '?'}) is not supported; only unigram models`);
   // The settings transformers 5's XLMRobertaTokenizer / DebertaV2Tokenizer take from tokenizer_config.json.
   const conf = tokenizerConfig(dir);

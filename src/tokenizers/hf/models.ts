@@ -5,6 +5,7 @@
  */
 import { JsonCtx, type Obj } from './json-util.js';
 import { serdeJsonF64 } from './serde-float.js';
+import { codePointsToString } from './normalized.js';
 
 export interface Model {
   readonly vocab: Map<string, number>;
@@ -15,6 +16,8 @@ export interface Model {
 }
 
 const CACHE_LIMIT = 1 << 17;
+/** Longer pieces are not cached (as Rust's 256-char MAX_LENGTH): one hostile word must not pin memory. */
+const CACHE_MAX_CHARS = 256;
 
 function readVocabObject(ctx: JsonCtx, v: unknown, path: string): { vocab: Map<string, number>; tokens: string[] } {
   const o = ctx.obj(v, path);
@@ -32,23 +35,27 @@ function readVocabObject(ctx: JsonCtx, v: unknown, path: string): { vocab: Map<s
 abstract class Cached {
   private readonly cache = new Map<string, Int32Array>();
   tokenize(cps: readonly number[], text: string): Int32Array {
+    if (text.length > CACHE_MAX_CHARS) return this.compute(cps, text);
     let r = this.cache.get(text);
     if (r === undefined) {
-      r = this.compute(cps);
+      r = this.compute(cps, text);
       if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
       this.cache.set(text, r);
     }
     return r;
   }
-  protected abstract compute(cps: readonly number[]): Int32Array;
+  /** `text` is `cps` as a string. */
+  protected abstract compute(cps: readonly number[], text: string): Int32Array;
 }
 
 export class BpeModel extends Cached implements Model {
   readonly vocab: Map<string, number>;
   readonly tokens: string[];
   readonly unkId: number | null;
-  private readonly ranks = new Map<string, number>(); // "leftId rightId" -> rank * 2^21 ... see mergeKey
-  private readonly mergedId = new Map<string, number>();
+  /** Merge of the pair (left, right) by pairKey: its rank and the merged token's id. */
+  private readonly ranks = new Map<number | string, number>();
+  private readonly mergedId = new Map<number | string, number>();
+  private readonly pairKey: (a: number, b: number) => number | string;
   private readonly prefix: string;
   private readonly suffix: string;
   private readonly byteFallback: boolean;
@@ -68,6 +75,9 @@ export class BpeModel extends Cached implements Model {
     this.fuseUnk = ctx.bool(o, 'fuse_unk', path, false);
     this.ignoreMerges = ctx.bool(o, 'ignore_merges', path, false);
     const merges = ctx.arr(o, 'merges', path);
+    // A number key while left * width + right stays exact (any real vocabulary), else a string.
+    const width = this.tokens.length;
+    this.pairKey = width * width < Number.MAX_SAFE_INTEGER ? (a, b) => a * width + b : (a, b) => `${a} ${b}`;
     merges.forEach((m, rank) => {
       let a: unknown, b: unknown;
       if (typeof m === 'string') {
@@ -82,13 +92,12 @@ export class BpeModel extends Cached implements Model {
       const merged = a + (this.prefix !== '' && b.startsWith(this.prefix) ? b.slice(this.prefix.length) : b);
       const id = this.vocab.get(merged);
       if (id === undefined) ctx.fail(`${path}.merges[${rank}]`, `the merged token ${JSON.stringify(merged)} is not in the vocabulary`);
-      const key = `${ia} ${ib}`;
+      const key = this.pairKey(ia, ib);
       if (!this.ranks.has(key)) { this.ranks.set(key, rank); this.mergedId.set(key, id); }
     });
   }
 
-  protected compute(cps: readonly number[]): Int32Array {
-    const word = String.fromCodePoint(...cps);
+  protected compute(cps: readonly number[], word: string): Int32Array {
     if (this.ignoreMerges) {
       const id = this.vocab.get(word);
       if (id !== undefined) return Int32Array.of(id, 0, cps.length);
@@ -124,21 +133,106 @@ export class BpeModel extends Cached implements Model {
       }
     }
     flushUnk();
-    // Merges: lowest rank first, leftmost among equals (Rust's heap order).
-    for (;;) {
-      let best = -1, bestRank = Infinity;
-      for (let k = 0; k + 1 < ids.length; k++) {
-        const r = this.ranks.get(`${ids[k]} ${ids[k + 1]}`);
-        if (r !== undefined && r < bestRank) { bestRank = r; best = k; }
-      }
-      if (best < 0) break;
-      ids[best] = this.mergedId.get(`${ids[best]} ${ids[best + 1]}`)!;
-      en[best] = en[best + 1]!;
-      ids.splice(best + 1, 1); st.splice(best + 1, 1); en.splice(best + 1, 1);
+    return this.mergeAll(ids, st, en);
+  }
+
+  /**
+   * Rust's Word::merge_all: a heap of candidate merges keyed by (rank, position) over a linked
+   * list of symbols, so a word of n symbols costs O(n log n), not a rescan per merge. Entries
+   * made stale by an earlier merge are skipped when popped (same test as Rust: the pair now at
+   * that position must still merge into the entry's token).
+   */
+  private mergeAll(ids: number[], st: number[], en: number[]): Int32Array {
+    const n = ids.length;
+    const next = new Int32Array(n), prev = new Int32Array(n);
+    const alive = new Uint8Array(n).fill(1);
+    for (let k = 0; k < n; k++) { next[k] = k + 1 < n ? k + 1 : -1; prev[k] = k - 1; }
+    const heap = new MergeHeap();
+    const offer = (pos: number, right: number) => {
+      const key = this.pairKey(ids[pos]!, ids[right]!);
+      const rank = this.ranks.get(key);
+      if (rank !== undefined) heap.push(rank, pos, this.mergedId.get(key)!);
+    };
+    for (let k = 0; k + 1 < n; k++) offer(k, k + 1);
+    while (heap.size > 0) {
+      const pos = heap.topPos(), newId = heap.topNewId();
+      heap.pop();
+      if (!alive[pos]) continue;
+      const right = next[pos]!;
+      if (right < 0) continue;
+      const key = this.pairKey(ids[pos]!, ids[right]!);
+      if (this.mergedId.get(key) !== newId) continue; // stale
+      ids[pos] = newId;
+      en[pos] = en[right]!;
+      alive[right] = 0;
+      const after = next[right]!;
+      next[pos] = after;
+      if (after >= 0) prev[after] = pos;
+      if (prev[pos]! >= 0) offer(prev[pos]!, pos);
+      if (after >= 0) offer(pos, after);
     }
-    const out = new Int32Array(ids.length * 3);
-    for (let k = 0; k < ids.length; k++) { out[3 * k] = ids[k]!; out[3 * k + 1] = st[k]!; out[3 * k + 2] = en[k]!; }
+    let count = 0;
+    for (let k = 0; k < n; k++) count += alive[k]!;
+    const out = new Int32Array(count * 3);
+    let o = 0;
+    for (let k = 0; k < n; k++) {
+      if (!alive[k]) continue;
+      out[o++] = ids[k]!; out[o++] = st[k]!; out[o++] = en[k]!;
+    }
     return out;
+  }
+}
+
+/** Binary min-heap of merges ordered by (rank, position), in parallel typed arrays. */
+class MergeHeap {
+  private rank = new Float64Array(16);
+  private pos = new Int32Array(16);
+  private newId = new Int32Array(16);
+  size = 0;
+
+  topPos(): number { return this.pos[0]!; }
+  topNewId(): number { return this.newId[0]!; }
+
+  private less(i: number, j: number): boolean {
+    const ri = this.rank[i]!, rj = this.rank[j]!;
+    return ri < rj || (ri === rj && this.pos[i]! < this.pos[j]!);
+  }
+
+  private swap(i: number, j: number): void {
+    const r = this.rank[i]!; this.rank[i] = this.rank[j]!; this.rank[j] = r;
+    const p = this.pos[i]!; this.pos[i] = this.pos[j]!; this.pos[j] = p;
+    const d = this.newId[i]!; this.newId[i] = this.newId[j]!; this.newId[j] = d;
+  }
+
+  push(rank: number, pos: number, newId: number): void {
+    if (this.size === this.rank.length) {
+      const grow = <T extends Float64Array | Int32Array>(a: T): T => { const b = new (a.constructor as new (n: number) => T)(a.length * 2); b.set(a); return b; };
+      this.rank = grow(this.rank); this.pos = grow(this.pos); this.newId = grow(this.newId);
+    }
+    let i = this.size++;
+    this.rank[i] = rank; this.pos[i] = pos; this.newId[i] = newId;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.less(i, parent)) break;
+      this.swap(i, parent);
+      i = parent;
+    }
+  }
+
+  pop(): void {
+    const last = --this.size;
+    if (last === 0) return;
+    this.rank[0] = this.rank[last]!; this.pos[0] = this.pos[last]!; this.newId[0] = this.newId[last]!;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1, r = l + 1;
+      let m = i;
+      if (l < last && this.less(l, m)) m = l;
+      if (r < last && this.less(r, m)) m = r;
+      if (m === i) break;
+      this.swap(i, m);
+      i = m;
+    }
   }
 }
 
@@ -157,19 +251,30 @@ export class WordPieceModel extends Cached implements Model {
     this.unkId = this.vocab.get(unk) ?? ctx.fail(`${path}.unk_token`, `${JSON.stringify(unk)} is not in the vocabulary`);
     this.prefix = ctx.str(o, 'continuing_subword_prefix', path, '##');
     this.maxChars = ctx.int(o, 'max_input_chars_per_word', path, 100);
+    // No match is longer than the longest entry: candidates past it need not be built or looked up.
+    const prefixLen = [...this.prefix].length;
+    for (const tok of this.vocab.keys()) {
+      const len = [...tok].length;
+      this.maxTokenChars = Math.max(this.maxTokenChars, len, tok.startsWith(this.prefix) ? len - prefixLen : 0);
+    }
   }
+  /** Longest vocabulary entry in code points (a continuation entry counted without its prefix too). */
+  private readonly maxTokenChars: number = 0;
 
-  protected compute(cps: readonly number[]): Int32Array {
+  protected compute(cps: readonly number[], word: string): Int32Array {
     const n = cps.length;
     const unk = Int32Array.of(this.unkId, 0, n);
     if (n > this.maxChars) return unk;
+    // UTF-16 index of each code point boundary.
+    const at = new Int32Array(n + 1);
+    for (let k = 0; k < n; k++) at[k + 1] = at[k]! + (cps[k]! > 0xffff ? 2 : 1);
     const out: number[] = [];
     let start = 0;
     while (start < n) {
-      let end = n;
+      let end = Math.min(n, start + this.maxTokenChars);
       let id: number | undefined;
       while (end > start) {
-        const sub = String.fromCodePoint(...cps.slice(start, end));
+        const sub = word.slice(at[start]!, at[end]!);
         id = this.vocab.get(start > 0 ? this.prefix + sub : sub);
         if (id !== undefined) break;
         end--;
@@ -202,6 +307,8 @@ export class UnigramModel extends Cached implements Model {
     let minScore = Infinity;
     list.forEach((e, id) => {
       if (!Array.isArray(e) || e.length !== 2 || typeof e[0] !== 'string' || typeof e[1] !== 'number') ctx.fail(`${path}.vocab[${id}]`, `must be ["piece", score], got ${JSON.stringify(e)}`);
+      // JSON.parse reads 1e999 as Infinity; Rust's reader refuses it, and an infinite score wins every path.
+      if (!Number.isFinite(e[1])) ctx.fail(`${path}.vocab[${id}]`, `score ${String(e[1])} is not a finite number (Rust tokenizers refuses it)`);
       const [piece, score] = e as [string, number];
       this.vocab.set(piece, id); // Rust's HashMap: the last duplicate wins
       this.tokens[id] = piece;
@@ -266,7 +373,7 @@ export class UnigramModel extends Cached implements Model {
     for (let k = rev.length - 3; k >= 0; k -= 3) {
       const id = rev[k]!, s = rev[k + 1]!, e = rev[k + 2]!;
       if (id === this.unkId && this.byteFallback) {
-        const bytes = Buffer.from(String.fromCodePoint(...cps.slice(s, e)), 'utf8');
+        const bytes = Buffer.from(codePointsToString(cps, s, e), 'utf8');
         const bids: number[] = [];
         for (const b of bytes) {
           const bid = this.vocab.get(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
