@@ -6,14 +6,14 @@
  * resumes in either trainer. The folder is written under a temporary name and renamed, so a kill
  * mid-write never leaves a checkpoint that looks complete but is not.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { readSafetensors } from '../io/safetensors.js';
 import { savePretrained, type TokenClassifier } from '../models/index.js';
 import type { Tokenizer } from '../tokenizers/index.js';
 import type { AdamW } from './optimizer.js';
 import { writeDirAtomicSync } from '../io/atomic.js';
-import { serializeTrainerState, type TrainerState } from './trainer-state.js';
+import { TRAINER_STATE_NAME, TrainerStateError, readTrainerState, serializeTrainerState, type TrainerState } from './trainer-state.js';
 import { OPTIMIZER_NAME, RNG_STATE_NAME, SCHEDULER_NAME, readOptimizerPt, readSchedulerStep, writeOptimizerPt, writeRngStatePth, writeSchedulerPt } from './torch-checkpoint.js';
 
 /** Optimizer moments as tokentune 0.1 wrote them (read for old checkpoints only). */
@@ -51,7 +51,7 @@ export function saveCheckpoint(dir: string, p: {
  * Restores weights and optimizer state into live objects from a checkpoint that tokentune or
  * transformers' Trainer wrote; returns the trainer state to continue from.
  */
-export function loadCheckpoint(dir: string, model: TokenClassifier, optimizer: AdamW): ResumeState {
+export function loadCheckpoint(dir: string, model: TokenClassifier, optimizer: AdamW, opts: { maxSteps?: number } = {}): ResumeState {
   const optimizerFile = [OPTIMIZER_NAME, LEGACY_OPTIMIZER].find((f) => existsSync(join(dir, f)));
   for (const f of ['model.safetensors', 'trainer_state.json']) {
     if (!existsSync(join(dir, f))) throw new Error(`${dir}: not a resumable checkpoint (missing ${f})`);
@@ -65,13 +65,36 @@ export function loadCheckpoint(dir: string, model: TokenClassifier, optimizer: A
   }
   if (optimizerFile === OPTIMIZER_NAME) readOptimizerPt(join(dir, OPTIMIZER_NAME), optimizer);
   else loadLegacyOptimizer(join(dir, LEGACY_OPTIMIZER), optimizer);
-  const trainerState = JSON.parse(readFileSync(join(dir, 'trainer_state.json'), 'utf8')) as Record<string, unknown>;
-  const globalStep = Number(trainerState.global_step);
+  const statePath = join(dir, TRAINER_STATE_NAME);
+  const trainerState = readTrainerState(statePath, ['global_step']);
   const schedulerStep = readSchedulerStep(join(dir, SCHEDULER_NAME));
-  if (schedulerStep !== null && schedulerStep !== globalStep) {
-    throw new Error(`${dir}: ${SCHEDULER_NAME} is at step ${schedulerStep} but trainer_state.json at ${globalStep}`);
+  checkResumeState(statePath, trainerState, { optimizerStep: optimizer.step, schedulerStep, maxSteps: opts.maxSteps });
+  return { globalStep: trainerState.global_step, epoch: trainerState.epoch ?? 0, trainerState: trainerState as unknown as Record<string, unknown> };
+}
+
+/**
+ * What resume reads from trainer_state.json, checked against the checkpoint's own optimizer and
+ * scheduler: a global_step of -1e6 once resumed with a learning rate of -50, a huge one trained 0
+ * steps and exited 0. parseTrainerState has checked the types; here go ranges and agreement.
+ */
+function checkResumeState(file: string, s: TrainerState, o: { optimizerStep: number; schedulerStep: number | null; maxSteps?: number }): void {
+  const bad = (field: string, problem: string): never => { throw new TrainerStateError(`${file}: ${field}: ${problem}`, file); };
+  if (!Number.isSafeInteger(s.global_step) || s.global_step < 0) bad('global_step', `expected a non-negative integer, got ${s.global_step}`);
+  if (o.maxSteps !== undefined && s.global_step > o.maxSteps) bad('global_step', `${s.global_step} is past this run's ${o.maxSteps} training steps (raise num_train_epochs or max_steps to continue)`);
+  if (s.global_step !== o.optimizerStep) bad('global_step', `${s.global_step} but ${OPTIMIZER_NAME} has stepped ${o.optimizerStep} times: the files are from different checkpoints`);
+  if (o.schedulerStep !== null && o.schedulerStep !== s.global_step) bad('global_step', `${s.global_step} but ${SCHEDULER_NAME} is at step ${o.schedulerStep}`);
+  if (s.epoch !== null && (!Number.isFinite(s.epoch) || s.epoch < 0)) bad('epoch', `expected a non-negative number, got ${s.epoch}`);
+  if (s.best_metric !== null && !Number.isFinite(s.best_metric)) bad('best_metric', `expected a finite number or null, got ${s.best_metric}`);
+  if (s.best_model_checkpoint !== null && !/^checkpoint-\d+$/.test(basename(s.best_model_checkpoint))) bad('best_model_checkpoint', `${JSON.stringify(s.best_model_checkpoint.slice(0, 200))} is not a checkpoint-<step> folder`);
+  s.log_history.forEach((r, i) => {
+    if (r.step < 0 || r.step > s.global_step) bad(`log_history[${i}].step`, `${r.step} is outside [0, global_step ${s.global_step}]`);
+  });
+  const es = (s.stateful_callbacks['EarlyStoppingCallback'] as { attributes?: Record<string, unknown> } | undefined)?.attributes;
+  if (es !== undefined) {
+    const c = es['early_stopping_patience_counter'], m = es['best_metric'];
+    if (c !== undefined && (typeof c !== 'number' || !Number.isSafeInteger(c) || c < 0)) bad('stateful_callbacks.EarlyStoppingCallback.attributes.early_stopping_patience_counter', `expected a non-negative integer, got ${JSON.stringify(c)}`);
+    if (m !== undefined && m !== null && (typeof m !== 'number' || !Number.isFinite(m))) bad('stateful_callbacks.EarlyStoppingCallback.attributes.best_metric', `expected a finite number or null, got ${JSON.stringify(m)}`);
   }
-  return { globalStep, epoch: Number(trainerState.epoch), trainerState };
 }
 
 function loadLegacyOptimizer(path: string, optimizer: AdamW): void {

@@ -77,7 +77,7 @@ interface Box {
 
 function panel(out: string[], box: Box, series: Series[], xDomain: { min: number; max: number; ticks: number[]; step: number }, yLabel: string, xLabel: string | null): void {
   const all = series.flatMap((s) => s.points.map((p) => p[1]));
-  const y = all.length ? niceTicks(Math.min(...all), Math.max(...all)) : niceTicks(0, 1);
+  const y = all.length ? niceTicks(all.reduce((a, b) => Math.min(a, b), Infinity), all.reduce((a, b) => Math.max(a, b), -Infinity)) : niceTicks(0, 1);
   const sx = (v: number): number => box.x + ((v - xDomain.min) / (xDomain.max - xDomain.min)) * box.w;
   const sy = (v: number): number => box.y + box.h - ((v - y.min) / (y.max - y.min)) * box.h;
 
@@ -139,7 +139,7 @@ export function renderTrainingPlot(records: readonly PlotRecord[], opts: PlotOpt
   const metricSeries: Series[] = [{ name: metric, color: '#2ca02c', markers: true, points: seriesOf(records, metric) }];
 
   const steps = [...lossSeries, ...metricSeries].flatMap((s) => s.points.map((p) => p[0]));
-  const x = niceTicks(Math.min(0, ...steps), steps.length ? Math.max(...steps) : 1, 8, 1); // steps are integers: no fractional ticks
+  const x = niceTicks(steps.reduce((a, b) => Math.min(a, b), 0), steps.length ? steps.reduce((a, b) => Math.max(a, b), -Infinity) : 1, 8, 1); // steps are integers: no fractional ticks
 
   const left = 80;
   const right = 24;

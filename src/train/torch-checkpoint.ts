@@ -91,7 +91,7 @@ export function readOptimizerPt(path: string, optimizer: AdamW): { step: number 
   for (const g of pg) {
     const params = get(g, 'params', path, 'param group');
     if (!Array.isArray(params)) throw new TorchStateError(path, 'a param group has no params list');
-    order.push(...(params as number[]));
+    for (const id of params) order.push(id as number); // no spread: a hostile file may list 1M ids
   }
   const groupSizes = pg.map((g) => (get(g, 'params', path, 'param group') as unknown[]).length);
   if (groupSizes.length !== 2 || groupSizes[0] !== decayParams || groupSizes[1] !== sizes.length - decayParams) {
@@ -110,6 +110,9 @@ export function readOptimizerPt(path: string, optimizer: AdamW): { step: number 
         const t = get(s, k, path, `state[${id}]`);
         if (!isLoadedTensor(t) || !(t.data instanceof Float32Array)) throw new TorchStateError(path, `state[${id}].${k} is not a float32 tensor`);
         if (t.data.length !== size) throw new TorchStateError(path, `state[${id}].${k} has ${t.data.length} elements but ${name} has ${size}`);
+        // A NaN or infinite moment makes every later update NaN without a word; exp_avg_sq is a mean of squares.
+        const bad = t.data.findIndex((x) => !Number.isFinite(x) || (k === 'exp_avg_sq' && x < 0));
+        if (bad >= 0) throw new TorchStateError(path, `state[${id}].${k} (${name}) holds ${t.data[bad]} at element ${bad}: the optimizer state is corrupt`);
         return t.data;
       };
       m.set(moment('exp_avg'), offset);

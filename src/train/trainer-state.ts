@@ -124,10 +124,11 @@ function checkValue(v: unknown, c: Check): boolean {
  * Parses trainer_state.json text. Fields missing in files from older HF versions get the
  * dataclass defaults; fields of the wrong type are errors naming the file and the field.
  */
-export function parseTrainerState(text: string, file = TRAINER_STATE_NAME): TrainerState {
+export function parseTrainerState(text: string, file = TRAINER_STATE_NAME, required: readonly (keyof TrainerState)[] = []): TrainerState {
   const data = parseJsonText(text, file);
   if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new TrainerStateError(`${file}: expected a JSON object`, file);
   const o = data as Record<string, unknown>;
+  for (const key of required) if (!(key in o)) throw new TrainerStateError(`${file}: ${key}: missing`, file);
   const state = newTrainerState();
   const target = state as unknown as Record<string, unknown>;
   for (const [key, check] of Object.entries(FIELD_TYPES)) {
@@ -158,14 +159,14 @@ export function parseTrainerState(text: string, file = TRAINER_STATE_NAME): Trai
   return state;
 }
 
-export function readTrainerState(path: string): TrainerState {
+export function readTrainerState(path: string, required: readonly (keyof TrainerState)[] = []): TrainerState {
   let text: string;
   try {
     text = readModelText(path);
   } catch (e) {
     throw new TrainerStateError(`${path}: cannot read trainer state (${e instanceof ModelFileError ? (e.code === 'ENOENT' ? 'ENOENT' : e.problem) : (e as Error).message})`, path);
   }
-  return parseTrainerState(text, path);
+  return parseTrainerState(text, path, required);
 }
 
 /** Writes trainer_state.json atomically (temp file + rename). */

@@ -405,13 +405,13 @@ export class Trainer {
   }
 
   private resume(dir: string): void {
-    const st = loadCheckpoint(dir, this.model, this.optimizer);
+    const st = loadCheckpoint(dir, this.model, this.optimizer, { maxSteps: this.plannedSteps ?? undefined });
     this.globalStep = st.globalStep;
     this.epoch = st.epoch;
     const s = st.trainerState;
     this.bestMetric = (s.best_metric as number | null) ?? null;
     this.bestCheckpoint = (s.best_model_checkpoint as string | null) ?? null;
-    this.logHistory.push(...((s.log_history as LogRecord[]) ?? []));
+    for (const r of (s.log_history as LogRecord[]) ?? []) this.logHistory.push(r); // no spread: 300k records overflow the stack
     const es = (s.stateful_callbacks as Record<string, { attributes?: { early_stopping_patience_counter?: number; best_metric?: number | null } }> | undefined)?.EarlyStoppingCallback?.attributes;
     if (es && this.args.earlyStoppingPatience !== null) {
       this.bestEval = es.best_metric ?? null;
