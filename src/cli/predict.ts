@@ -23,6 +23,7 @@ import { detectPredictInput, outputFormatFor } from './predict-format.js';
 import { checkInputPath } from './train-checks.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { printable } from '../data/printable.js';
 
 const FLAGS = {
   model: { type: 'string', help: 'Model folder (or hub id)', valueName: 'DIR' },
@@ -74,7 +75,7 @@ export async function runPredict(argv: string[], io: Io): Promise<number> {
   if (v.text !== undefined) {
     const entities = await pipe.predict(v.text, { aggregationStrategy: strategy, ignoreLabels: v.ignoreLabels });
     const out = v.out ? createWriteStream(v.out) : io.stdout;
-    out.write(v.json ? JSON.stringify(entities, null, 2) + '\n' : formatEntityTable(v.text, entities));
+    out.write(v.json ? jsonForTerminal(entities) + '\n' : formatEntityTable(v.text, entities));
     if (v.out) {
       out.end();
       await finished(out as NodeJS.WritableStream & NodeJS.ReadableStream);
@@ -129,14 +130,21 @@ export async function runPredict(argv: string[], io: Io): Promise<number> {
 export function formatEntityTable(text: string, entities: readonly Entity[]): string {
   if (entities.length === 0) return '(no entities)\n';
   const rows = entities.map((e) => [
-    'entity_group' in e ? e.entity_group : e.entity,
+    // Labels come from the model's config.json: control characters are escaped, never sent raw.
+    printable('entity_group' in e ? e.entity_group : e.entity),
     e.score.toFixed(4),
     String(e.start),
     String(e.end),
-    JSON.stringify(text.slice(e.start, e.end)).slice(1, -1),
+    printable(JSON.stringify(text.slice(e.start, e.end)).slice(1, -1)),
   ]);
   const head = ['entity', 'score', 'start', 'end', 'text'];
-  const w = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const w = head.map((h, c) => rows.reduce((m, r) => Math.max(m, r[c]!.length), h.length));
   const fmt = (r: string[]) => r.map((x, c) => (c === 1 || c === 2 || c === 3 ? x.padStart(w[c]!) : c === 4 ? x : x.padEnd(w[c]!))).join('  ') + '\n';
   return fmt(head) + rows.map(fmt).join('');
+}
+
+/** JSON with C1 controls and DEL escaped too (JSON.stringify escapes only C0): still valid JSON, inert on a terminal. */
+export function jsonForTerminal(v: unknown): string {
+  // eslint-disable-next-line no-control-regex
+  return JSON.stringify(v, null, 2).replace(/[\x7f-\x9f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -97,5 +97,5 @@ const families: Record<string, ConfigFamily> = {
 
 /** The family of a model_type; BERT's conventions for types without an entry. */
 export function configFamily(modelType: unknown): ConfigFamily {
-  return (typeof modelType === 'string' && families[modelType]) || bert;
+  return (typeof modelType === 'string' && Object.hasOwn(families, modelType) && families[modelType]) || bert;
 }

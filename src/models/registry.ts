@@ -77,9 +77,9 @@ const architectures: Record<string, Architecture> = {
 };
 
 export function architectureFor(cfg: ModelConfig): Architecture {
-  const a = architectures[cfg.modelType];
+  const a = Object.hasOwn(architectures, cfg.modelType) ? architectures[cfg.modelType] : undefined;
   if (!a) {
-    throw new Error(`model_type '${cfg.modelType}' is not supported yet (supported: ${Object.keys(architectures).join(', ')})`);
+    throw new Error(`model_type ${JSON.stringify(cfg.modelType.slice(0, 100))} is not supported yet (supported: ${Object.keys(architectures).join(', ')})`);
   }
   return a;
 }

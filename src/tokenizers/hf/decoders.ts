@@ -22,7 +22,7 @@ function buildStep(v: unknown, ctx: JsonCtx, path: string): Step {
   const t = ctx.type(o, path, TYPES);
   switch (t) {
     case 'Sequence': {
-      const steps = ctx.arr(o, 'decoders', path).map((x, i) => buildStep(x, ctx, `${path}.decoders[${i}]`));
+      const steps = ctx.sequence(o, 'decoders', path).map((x, i) => buildStep(x, ctx, `${path}.decoders[${i}]`));
       return (toks) => steps.reduce((acc, s) => s(acc), toks);
     }
     case 'ByteLevel':

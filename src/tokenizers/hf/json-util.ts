@@ -3,8 +3,12 @@ import { TokenizerFileError } from '../errors.js';
 import { rangesToClass } from '../ranges.js';
 import { ONIG_SPACE, ONIG_WORD } from '../rust-class-bases.js';
 import { ONIG_UNASSIGNED } from '../unicode-exceptions.js';
+import { backtrackingProblem } from './regex-safety.js';
 
 export type Obj = Record<string, unknown>;
+
+/** Deepest nesting of Sequence normalizers / pre-tokenizers / decoders / processors accepted. */
+const MAX_SEQUENCE_DEPTH = 64;
 
 export class JsonCtx {
   constructor(readonly file: string) {}
@@ -13,8 +17,16 @@ export class JsonCtx {
     throw new TokenizerFileError(this.file, `${path}: ${problem}`);
   }
 
+  /** The list of a Sequence component; nesting is bounded (Rust's serde stops at 128) so no stack overflows. */
+  sequence(o: Obj, key: string, path: string): unknown[] {
+    let depth = 0;
+    for (let i = path.indexOf('s['); i >= 0; i = path.indexOf('s[', i + 2)) depth++;
+    if (depth >= MAX_SEQUENCE_DEPTH) this.fail(path, `Sequence nested more than ${MAX_SEQUENCE_DEPTH} deep`);
+    return this.arr(o, key, path);
+  }
+
   obj(v: unknown, path: string): Obj {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) this.fail(path, `must be a JSON object, got ${JSON.stringify(v)?.slice(0, 80)}`);
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) this.fail(path, `must be a JSON object, got ${show(v)}`);
     return v as Obj;
   }
 
@@ -54,7 +66,7 @@ export class JsonCtx {
 
   arr(o: Obj, key: string, path: string): unknown[] {
     const v = o[key];
-    if (!Array.isArray(v)) this.fail(`${path}.${key}`, `must be a list, got ${JSON.stringify(v)?.slice(0, 80)}`);
+    if (!Array.isArray(v)) this.fail(`${path}.${key}`, `must be a list, got ${show(v)}`);
     return v;
   }
 
@@ -99,6 +111,9 @@ const SYNTAX_PUNCT = new Set('()[]{}/-\\|&!#%,:;<=>@`~^$.*+?');
  */
 export function compileOniguruma(src: string, ctx: JsonCtx, path: string): RegExp {
   const unsupported = (what: string): never => ctx.fail(path, `${what} is not supported in ${JSON.stringify(src)}`);
+  // JavaScript's engine backtracks with no timeout: refuse the shapes that blow up (regex-safety.ts).
+  const risk = backtrackingProblem(src);
+  if (risk !== null) ctx.fail(path, `regex ${JSON.stringify(src.slice(0, 200))} ${risk}; it could take exponential time on some texts, so it is refused`);
   let out = '';
   let depth = 0; // character class nesting
   let atom = false; // inside a class: the previous item can start a range
@@ -155,4 +170,10 @@ export function compileOniguruma(src: string, ctx: JsonCtx, path: string): RegEx
   } catch (e) {
     ctx.fail(path, `regex ${JSON.stringify(src)} cannot be compiled: ${(e as Error).message}`);
   }
+}
+
+/** A short JSON excerpt of `v` for an error: a huge or deeply nested value must not be stringified whole. */
+export function show(v: unknown): string {
+  if (v !== null && typeof v === 'object') return Array.isArray(v) ? `a list of ${v.length}` : 'an object';
+  return (JSON.stringify(v) ?? String(v)).slice(0, 80);
 }

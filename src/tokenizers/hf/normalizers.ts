@@ -18,7 +18,7 @@ export function buildNormalizer(v: unknown, ctx: JsonCtx, path: string): Normali
   switch (t) {
     case 'Sequence': {
       ctx.known(o, path, ['normalizers']);
-      const parts = ctx.arr(o, 'normalizers', path).map((x, i) => buildNormalizer(x, ctx, `${path}.normalizers[${i}]`)).filter((x): x is Normalizer => x !== null);
+      const parts = ctx.sequence(o, 'normalizers', path).map((x, i) => buildNormalizer(x, ctx, `${path}.normalizers[${i}]`)).filter((x): x is Normalizer => x !== null);
       return (n) => { for (const p of parts) p(n); };
     }
     case 'BertNormalizer': {

@@ -38,7 +38,7 @@ function apply(pp: PostProcessor, o: Obj, ctx: JsonCtx, path: string): void {
   switch (t) {
     case 'Sequence':
       ctx.known(o, path, ['processors']);
-      ctx.arr(o, 'processors', path).forEach((x, i) => apply(pp, ctx.obj(x, `${path}.processors[${i}]`), ctx, `${path}.processors[${i}]`));
+      ctx.sequence(o, 'processors', path).forEach((x, i) => apply(pp, ctx.obj(x, `${path}.processors[${i}]`), ctx, `${path}.processors[${i}]`));
       return;
     case 'ByteLevel':
       ctx.known(o, path, ['add_prefix_space', 'trim_offsets', 'use_regex']);

@@ -159,7 +159,7 @@ export function buildPreTokenizer(v: unknown, ctx: JsonCtx, path: string): PreTo
   switch (t) {
     case 'Sequence': {
       ctx.known(o, path, ['pretokenizers']);
-      const parts = ctx.arr(o, 'pretokenizers', path).map((x, i) => buildPreTokenizer(x, ctx, `${path}.pretokenizers[${i}]`)).filter((x): x is PreTokenizer => x !== null);
+      const parts = ctx.sequence(o, 'pretokenizers', path).map((x, i) => buildPreTokenizer(x, ctx, `${path}.pretokenizers[${i}]`)).filter((x): x is PreTokenizer => x !== null);
       return (pieces, words) => parts.reduce((acc, p) => p(acc, words), pieces);
     }
     case 'BertPreTokenizer':
