@@ -27,6 +27,7 @@ import {
   type Level,
   type SchemeName,
 } from '../metrics/index.js';
+import { excerpt } from '../io/errors.js';
 
 interface Writable {
   write(chunk: string): unknown;
@@ -216,10 +217,10 @@ function locate(err: MetricsInputError, input: ConllInput, file: string): string
     const line = input.lines[sentence]?.[position];
     if (line !== undefined) {
       const what = err.message.replace(/^sentence \d+, token \d+: /, '');
-      return `${file}:${line}: ${what}`;
+      return `${file}:${line}: ${excerpt(what)}`;
     }
   }
-  return `${file}: ${err.message}`;
+  return `${file}: ${excerpt(err.message)}`;
 }
 
 /**

@@ -2,6 +2,7 @@ import { DataFormatError } from './errors.js';
 import { TagChecker } from './tag-check.js';
 import { forEachLine, readTextFile } from './text-file.js';
 import type { Dataset, Sentence, TagCheckOptions } from './types.js';
+import { describeJson } from './printable.js';
 
 /** Tag fields tried in this order when `tagsField` is not given (names used by HF datasets). */
 export const TAG_FIELD_CANDIDATES = ['ner_tags', 'pos_tags', 'chunk_tags', 'tags', 'labels'] as const;
@@ -95,7 +96,7 @@ export class RecordReader {
     const tags = new Array<string>(toks.length);
     for (let i = 0; i < toks.length; i++) {
       const t = toks[i];
-      if (typeof t !== 'string') this.fail(line, `token ${i} is ${JSON.stringify(t)}, not a string`);
+      if (typeof t !== 'string') this.fail(line, `token ${i} is ${describeJson(t)}, not a string`);
       if (t.length === 0) this.fail(line, `token ${i} is an empty string`);
       tokens[i] = t;
       tags[i] = this.checker.check(this.tagName(rawTags[i], i, line), line);
@@ -112,7 +113,7 @@ export class RecordReader {
       if (id < 0 || id >= names.length) this.fail(line, `tag id ${raw} (tag ${i}) is out of range for ${names.length} label names`);
       return names[id]!;
     }
-    this.fail(line, `tag ${i} is ${JSON.stringify(typeof raw === 'bigint' ? String(raw) : raw)}; expected a string or an integer id`);
+    this.fail(line, `tag ${i} is ${describeJson(raw)}; expected a string or an integer id`);
   }
 
   finish(): Dataset {

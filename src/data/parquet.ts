@@ -1,5 +1,6 @@
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
-import type { FileMetaData } from 'hyparquet';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
+import type { AsyncBuffer, FileMetaData } from 'hyparquet';
 import { DataFormatError } from './errors.js';
 import { RecordReader, TAG_FIELD_CANDIDATES, TOKEN_FIELD_CANDIDATES } from './jsonl.js';
 import type { RecordOptions } from './jsonl.js';
@@ -18,13 +19,56 @@ export interface ParquetDataset extends Dataset {
  * Errors name the 1-based row.
  */
 export async function readParquet(path: string, opts: RecordOptions = {}): Promise<ParquetDataset> {
-  let file;
-  let meta: FileMetaData;
+  let file: AsyncBuffer & { close(): void };
   try {
-    file = await asyncBufferFromFile(path);
+    file = oneFdBuffer(path);
   } catch (e) {
     throw new DataFormatError(path, 0, `cannot read file: ${(e as Error).message}`);
   }
+  try {
+    return await readParquetFrom(path, file, opts);
+  } finally {
+    file.close();
+  }
+}
+
+/** Row groups accepted in one file (datasets writes a handful; a hostile footer listed 100k). */
+const MAX_ROW_GROUPS = 10_000;
+
+/**
+ * An AsyncBuffer over one descriptor: hyparquet's asyncBufferFromFile opens a stream per slice,
+ * so a footer with 100k row groups opened 100k files at once (EMFILE).
+ */
+function oneFdBuffer(path: string): AsyncBuffer & { close(): void } {
+  const fd = openSync(path, 'r');
+  let size: number;
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new Error('not a regular file');
+    size = st.size;
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+  return {
+    byteLength: size,
+    slice(start: number, end = size): ArrayBuffer {
+      const a = Math.max(0, Math.min(start, size)), b = Math.max(a, Math.min(end, size));
+      const out = new Uint8Array(b - a);
+      let done = 0;
+      while (done < out.length) {
+        const n = readSync(fd, out, done, out.length - done, a + done);
+        if (n === 0) break;
+        done += n;
+      }
+      return out.buffer;
+    },
+    close: () => closeSync(fd),
+  };
+}
+
+async function readParquetFrom(path: string, file: AsyncBuffer, opts: RecordOptions): Promise<ParquetDataset> {
+  let meta: FileMetaData;
   if (file.byteLength === 0) throw new DataFormatError(path, 0, 'file is empty');
   try {
     meta = await parquetMetadataAsync(file);
@@ -32,6 +76,7 @@ export async function readParquet(path: string, opts: RecordOptions = {}): Promi
   } catch (e) {
     throw new DataFormatError(path, 0, `not a readable parquet file: ${damage(e)}`);
   }
+  if (meta.row_groups.length > MAX_ROW_GROUPS) throw new DataFormatError(path, 0, `the footer lists ${meta.row_groups.length} row groups, more than the ${MAX_ROW_GROUPS} accepted; re-export the file with larger row groups`);
   const topLevel = topLevelColumns(meta);
   const tokensField = opts.tokensField ?? TOKEN_FIELD_CANDIDATES.find((c) => topLevel.includes(c));
   const tagsField = opts.tagsField ?? TAG_FIELD_CANDIDATES.find((c) => topLevel.includes(c));

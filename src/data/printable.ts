@@ -9,3 +9,13 @@ const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 export function printable(s: string): string {
   return s.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
+
+/**
+ * A JSON value for an error message: primitives as JSON, lists and objects by kind only, since a
+ * hostile value may be nested 100,000 deep (JSON.stringify overflows the stack) or hold gigabytes.
+ */
+export function describeJson(v: unknown): string {
+  if (Array.isArray(v)) return `a list of ${v.length} item${v.length === 1 ? '' : 's'}`;
+  if (v !== null && typeof v === 'object') return 'an object';
+  return JSON.stringify(typeof v === 'bigint' ? String(v) : v) ?? String(v);
+}

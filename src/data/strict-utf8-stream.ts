@@ -7,7 +7,14 @@ import { Transform, type Readable } from 'node:stream';
 import { DataFormatError } from './errors.js';
 import { firstInvalidUtf8Offset } from './text-file.js';
 
-export function strictUtf8Stream(input: Readable, source: string): Readable {
+/**
+ * Longest line a stream may carry: a 1 GB line once died in readline with a RangeError stack and
+ * a 300 MB word in "Array buffer allocation failed"; past this the input is refused by line number.
+ */
+export const MAX_STREAM_LINE_BYTES = 32 * 1024 * 1024;
+
+export function strictUtf8Stream(input: Readable, source: string, maxLineBytes = MAX_STREAM_LINE_BYTES): Readable {
+  let run = 0; // bytes since the last line feed
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let offset = 0;
   let line = 1;
@@ -41,7 +48,12 @@ export function strictUtf8Stream(input: Readable, source: string): Readable {
       offset += chunk.length;
       // Keep an unfinished sequence at the end, so an error in the next chunk is located exactly.
       carry = Uint8Array.from(bytes.subarray(bytes.length - incompleteTail(bytes)));
-      for (let i = 0; i < chunk.length; i++) if (chunk[i] === 0x0a) line++;
+      for (let i = 0; i < chunk.length; i++) {
+        if (chunk[i] === 0x0a) { line++; run = 0; } else if (++run > maxLineBytes) {
+          done(new DataFormatError(source, line, `line is longer than ${maxLineBytes} bytes (the most one line may hold); split it into several lines`));
+          return;
+        }
+      }
       done(null, text);
     },
     flush(done) {

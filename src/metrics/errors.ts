@@ -1,3 +1,5 @@
+import { excerpt } from '../io/errors.js';
+
 /** Raised when tag sequences cannot be scored (length mismatch, empty tag, tag outside a scheme). */
 export class MetricsInputError extends Error {
   /** 0-based sentence index and token position the problem was found at, when it is about one tag. */
@@ -10,7 +12,7 @@ export class MetricsInputError extends Error {
     message: string,
     where: { sentence?: number; position?: number; side?: 'gold' | 'predicted' } = {},
   ) {
-    super(message);
+    super(excerpt(message)); // tags quoted from a hostile file may be any length
     this.name = 'MetricsInputError';
     this.sentence = where.sentence;
     this.position = where.position;
@@ -24,7 +26,7 @@ export class ConllFormatError extends Error {
   readonly line: number;
 
   constructor(file: string, line: number, problem: string) {
-    super(`${file}:${line}: ${problem}`);
+    super(`${file}:${line}: ${excerpt(problem)}`); // a quoted line may be 400 MB: quote a short excerpt
     this.name = 'ConllFormatError';
     this.file = file;
     this.line = line;

@@ -131,6 +131,7 @@ export function buildFromState(
   for (const [k, v] of state) byName.set(toModel(k), v);
   const params = new Map<string, Tensor>();
   const missing: string[] = [];
+  const nonFinite: string[] = [];
   const seed = opts.seed ?? 42;
   for (const spec of specs) {
     // The head: everything outside the base model. Only the classifier's shape depends on the labels.
@@ -147,8 +148,12 @@ export function buildFromState(
       throw new Error(`${source}: ${spec.name} has shape [${rec.shape.join(', ')}] in the checkpoint but the config gives [${spec.shape.join(', ')}]`);
     }
     if (!(rec.data instanceof Float32Array)) throw new Error(`${source}: ${spec.name} is ${rec.dtype}, expected a float tensor`);
+    const bad = countNonFinite(rec.data);
+    if (bad > 0) nonFinite.push(`${spec.name} (${bad} of ${rec.data.length})`);
     params.set(spec.name, parameter(rec.data, spec.shape, spec.name));
   }
+  // NaN weights once gave "(no entities)" without a word.
+  if (nonFinite.length) report.warnings.push(`${source}: weights hold NaN or infinite values, so every prediction is meaningless: ${nonFinite.slice(0, 6).join(', ')}${nonFinite.length > 6 ? ` and ${nonFinite.length - 6} more tensors` : ''}`);
   if (missing.length) {
     throw new Error(`${source}: checkpoint lacks ${missing.length} weight(s) the model needs: ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ', ...' : ''}`);
   }
@@ -186,4 +191,10 @@ export function savePretrained(model: TokenClassifier, dir: string, tokenizer?: 
   writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
   writeFileAtomic(join(dir, 'config.json'), configJsonText(configToJson(model.config, model.architecture)));
   tokenizer?.saveVocab(dir);
+}
+
+function countNonFinite(a: Float32Array): number {
+  let n = 0;
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) n++;
+  return n;
 }

@@ -36,7 +36,9 @@ export function loadTokenizer(dir: string): Tokenizer {
   const jsonPath = join(dir, 'tokenizer.json');
   if (existsSync(jsonPath)) {
     const source = readTokenizerText(jsonPath);
-    if (isBertWordPiece(source)) return WordPieceTokenizer.fromPretrainedDir(dir);
+    const parsed = parseOrNull(source);
+    // The parsed file is handed on: a 2M-entry vocabulary must not be parsed twice.
+    if (isBertWordPiece(parsed)) return WordPieceTokenizer.fromPretrainedDir(dir, parsed);
     return new JsonTokenizer(applyConfig(source, dir), jsonPath, readConfig(dir));
   }
   if (existsSync(join(dir, 'vocab.txt'))) return WordPieceTokenizer.fromPretrainedDir(dir);
@@ -52,13 +54,17 @@ export function loadTokenizer(dir: string): Tokenizer {
 }
 
 /** BERT's own pipeline (what WordPieceTokenizer implements natively). */
-function isBertWordPiece(source: string): boolean {
-  let j: Record<string, unknown>;
+function parseOrNull(source: string): Record<string, unknown> | null {
   try {
-    j = JSON.parse(source) as Record<string, unknown>;
+    const j = JSON.parse(source) as unknown;
+    return j !== null && typeof j === 'object' && !Array.isArray(j) ? (j as Record<string, unknown>) : null;
   } catch {
-    return false; // JsonTokenizer reports the JSON error with the file name
+    return null; // JsonTokenizer reports the JSON error with the file name
   }
+}
+
+function isBertWordPiece(j: Record<string, unknown> | null): boolean {
+  if (j === null) return false;
   const type = (v: unknown) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)['type'] : undefined);
   const pp = type(j['post_processor']);
   return type(j['model']) === 'WordPiece' && type(j['normalizer']) === 'BertNormalizer' && type(j['pre_tokenizer']) === 'BertPreTokenizer' &&
@@ -108,12 +114,12 @@ function applyConfig(source: string, dir: string): string {
   if (typeof aps !== 'boolean') return source;
   const j = JSON.parse(source) as Record<string, unknown>;
   let changed = false;
-  const visit = (v: unknown, key: string) => {
-    if (v === null || typeof v !== 'object') return;
+  const visit = (v: unknown, key: string, depth = 0) => {
+    if (v === null || typeof v !== 'object' || depth > 64) return; // deeper Sequences are refused by JsonTokenizer
     const o = v as Record<string, unknown>;
     if (o['type'] === 'ByteLevel' && key !== 'decoder' && o['add_prefix_space'] !== aps) { o['add_prefix_space'] = aps; changed = true; }
     if (o['type'] === 'RobertaProcessing' && o['add_prefix_space'] !== aps) { o['add_prefix_space'] = aps; changed = true; }
-    for (const k of ['pretokenizers', 'processors', 'normalizers']) if (Array.isArray(o[k])) for (const x of o[k] as unknown[]) visit(x, key);
+    for (const k of ['pretokenizers', 'processors', 'normalizers']) if (Array.isArray(o[k])) for (const x of o[k] as unknown[]) visit(x, key, depth + 1);
   };
   for (const k of ['pre_tokenizer', 'post_processor', 'normalizer']) visit(j[k], k);
   return changed ? JSON.stringify(j) : source;

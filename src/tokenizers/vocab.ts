@@ -92,15 +92,19 @@ export function vocabFromJsonObject(path: string, obj: unknown): Vocab {
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
     throw new TokenizerFileError(path, 'model.vocab must be an object mapping token to id');
   }
-  const entries = Object.entries(obj as Record<string, unknown>);
-  if (entries.length === 0) throw new TokenizerFileError(path, 'model.vocab is empty');
+  const o = obj as Record<string, unknown>;
+  // Keys only, then one lookup each: Object.entries made 2M [key, value] pairs for a 2M vocabulary.
+  const keys = Object.keys(o);
+  const n = keys.length;
+  if (n === 0) throw new TokenizerFileError(path, 'model.vocab is empty');
   const tokenToId = new Map<string, number>();
   // Ids must be exactly 0..n-1 (what every WordPiece tokenizer.json holds): a gap or a huge id
   // would make an embedding table that the vocabulary cannot fill.
-  const idToToken: (string | undefined)[] = new Array<string | undefined>(entries.length).fill(undefined);
-  for (const [token, id] of entries) {
-    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= entries.length) {
-      throw new TokenizerFileError(path, `model.vocab[${JSON.stringify(token)}] is ${JSON.stringify(id)}; ids must be integers 0..${entries.length - 1}`);
+  const idToToken: (string | undefined)[] = new Array<string | undefined>(n).fill(undefined);
+  for (const token of keys) {
+    const id = o[token];
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= n) {
+      throw new TokenizerFileError(path, `model.vocab[${JSON.stringify(token)}] is ${JSON.stringify(id)}; ids must be integers 0..${n - 1}`);
     }
     if (idToToken[id] !== undefined) {
       throw new TokenizerFileError(path, `model.vocab gives id ${id} to both ${JSON.stringify(idToToken[id])} and ${JSON.stringify(token)}`);

@@ -190,8 +190,8 @@ export class WordPieceTokenizer extends VocabLookups implements Tokenizer {
    * From a saved HF tokenizer folder: tokenizer.json if present (else vocab.txt), overridden by
    * tokenizer_config.json and special_tokens_map.json, plus added_tokens.json.
    */
-  static fromPretrainedDir(dir: string): WordPieceTokenizer {
-    return new WordPieceTokenizer(loadPretrainedDir(dir));
+  static fromPretrainedDir(dir: string, tokenizerJson?: unknown): WordPieceTokenizer {
+    return new WordPieceTokenizer(loadPretrainedDir(dir, tokenizerJson));
   }
 
   /** Total ids including added tokens past the vocabulary (HF's len(tokenizer)). */

@@ -77,7 +77,7 @@ export function loadCheckpoint(dir: string, model: TokenClassifier, optimizer: A
  * scheduler: a global_step of -1e6 once resumed with a learning rate of -50, a huge one trained 0
  * steps and exited 0. parseTrainerState has checked the types; here go ranges and agreement.
  */
-function checkResumeState(file: string, s: TrainerState, o: { optimizerStep: number; schedulerStep: number | null; maxSteps?: number }): void {
+export function checkResumeState(file: string, s: TrainerState, o: { optimizerStep: number; schedulerStep: number | null; maxSteps?: number }): void {
   const bad = (field: string, problem: string): never => { throw new TrainerStateError(`${file}: ${field}: ${problem}`, file); };
   if (!Number.isSafeInteger(s.global_step) || s.global_step < 0) bad('global_step', `expected a non-negative integer, got ${s.global_step}`);
   if (o.maxSteps !== undefined && s.global_step > o.maxSteps) bad('global_step', `${s.global_step} is past this run's ${o.maxSteps} training steps (raise num_train_epochs or max_steps to continue)`);

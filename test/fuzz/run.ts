@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fuzz, targets } from './targets.js';
+import { tokenizerTargets } from './targets-tokenizer.js';
 
 const argv = process.argv.slice(2);
 const opt = (name: string): string | undefined => {
@@ -20,7 +21,7 @@ const tmpFile = join(mkdtempSync(join(tmpdir(), 'tt-fuzz-')), 'input');
 
 let failed = false;
 console.log('target            runs  accepted   refused  max ms  max MB');
-for (const t of targets(tmpFile)) {
+for (const t of [...targets(tmpFile), ...tokenizerTargets(tmpFile)]) {
   if (only && t.name !== only) continue;
   try {
     const s = await fuzz(t, runs, undefined, seed);

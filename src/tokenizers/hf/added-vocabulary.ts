@@ -17,16 +17,39 @@ const RE_WORD = new RegExp(`^${REGEX_WORD}$`, 'v');
 const isWordChar = (c: number) => RE_WORD.test(String.fromCodePoint(c));
 
 export class AddedMatcher {
-  private readonly tokens: { cps: number[]; tok: AddedToken }[];
-  private readonly first = new Set<number>();
+  /** Trie over the tokens' code points (node -> code point -> child), and the token ending at each node. */
+  private readonly children: Map<number, number>[] = [new Map()];
+  private readonly ending: (AddedToken | undefined)[] = [undefined];
 
   constructor(tokens: readonly AddedToken[]) {
-    this.tokens = tokens.filter((t) => t.content !== '').map((tok) => ({ cps: [...tok.content].map((c) => c.codePointAt(0)!), tok }));
-    for (const t of this.tokens) this.first.add(t.cps[0]!);
+    for (const tok of tokens) {
+      if (tok.content === '') continue;
+      let node = 0;
+      for (const ch of tok.content) {
+        const c = ch.codePointAt(0)!;
+        let next = this.children[node]!.get(c);
+        if (next === undefined) { next = this.children.length; this.children.push(new Map()); this.ending.push(undefined); this.children[node]!.set(c, next); }
+        node = next;
+      }
+      this.ending[node] ??= tok; // the first of equal contents wins
+    }
   }
 
   get isEmpty(): boolean {
-    return this.tokens.length === 0;
+    return this.children[0]!.size === 0;
+  }
+
+  /** The longest token starting at cps[i] and its length, by one walk down the trie (not a scan of every token). */
+  private longestAt(cps: readonly number[], i: number): { tok: AddedToken; len: number } | null {
+    let node = 0, best: { tok: AddedToken; len: number } | null = null;
+    for (let k = i; k < cps.length; k++) {
+      const next = this.children[node]!.get(cps[k]!);
+      if (next === undefined) break;
+      node = next;
+      const t = this.ending[node];
+      if (t !== undefined) best = { tok: t, len: k + 1 - i };
+    }
+    return best;
   }
 
   /** Splits cps into runs and added tokens (Rust find_matches); empty runs are left out. */
@@ -35,17 +58,9 @@ export class AddedMatcher {
     let last = 0;
     let i = 0;
     while (i < cps.length) {
-      if (!this.first.has(cps[i]!)) { i++; continue; }
-      let best: { cps: number[]; tok: AddedToken } | null = null;
-      for (const t of this.tokens) {
-        if (best !== null && t.cps.length <= best.cps.length) continue;
-        if (i + t.cps.length > cps.length) continue;
-        let k = 0;
-        while (k < t.cps.length && cps[i + k] === t.cps[k]) k++;
-        if (k === t.cps.length) best = t;
-      }
+      const best = this.longestAt(cps, i);
       if (best === null) { i++; continue; }
-      let start = i, stop = i + best.cps.length;
+      let start = i, stop = i + best.len;
       const tok = best.tok;
       if (tok.singleWord) {
         const startOk = start === 0 || !isWordChar(cps[start - 1]!);

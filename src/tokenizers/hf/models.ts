@@ -4,6 +4,7 @@
  * Results are cached per piece text.
  */
 import { JsonCtx, type Obj } from './json-util.js';
+import { TokenizerConfigError } from '../errors.js';
 import { serdeJsonF64 } from './serde-float.js';
 import { codePointsToString } from './normalized.js';
 
@@ -354,7 +355,7 @@ export class UnigramModel extends Cached implements Model {
         if (e === s) hasSingle = true;
       }
       if (!hasSingle) {
-        if (this.unkId === null) throw new Error(`Unigram: the character ${JSON.stringify(String.fromCodePoint(cps[s]!))} is not in the vocabulary and the model has no unk_id`);
+        if (this.unkId === null) throw new TokenizerConfigError(`Unigram: the character ${JSON.stringify(String.fromCodePoint(cps[s]!))} is not in the vocabulary and the model has no unk_id`);
         const cand = this.unkScore + base;
         if (from[s + 1] === -1 || cand > score[s + 1]!) { score[s + 1] = cand; from[s + 1] = s; idAt[s + 1] = this.unkId; }
       }
