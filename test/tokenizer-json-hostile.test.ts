@@ -48,3 +48,12 @@ test('predict escapes control characters in labels and text (a model cannot clea
   assert.doesNotMatch(json, /[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
   assert.deepEqual(JSON.parse(json), ents);
 });
+
+test('id2label with terminal escapes is refused when the config loads (so no output path prints them)', () => {
+  const base = { model_type: 'bert', vocab_size: 10, hidden_size: 8, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 8 };
+  for (const bad of ['PER\x1b[2J', 'LOC\x9b31m', 'A\x07']) {
+    assert.throws(() => parseConfig({ ...base, id2label: { 0: 'O', 1: bad } }, 'config.json'), (e: unknown) =>
+      e instanceof ConfigError && /^config\.json: id2label entry "1": .* contains control characters$/.test((e as Error).message) && !/[\x00-\x1f\x7f-\x9f]/.test((e as Error).message));
+  }
+  assert.deepEqual(parseConfig({ ...base, id2label: { 0: 'O', 1: 'B-PER' } }, 'config.json').labels, ['O', 'B-PER']);
+});

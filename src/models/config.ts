@@ -7,6 +7,7 @@ import { BERT_DEFAULTS, configFamily, type ConfigField } from './config-families
 import { excerpt } from '../io/errors.js';
 import { integralAsFloat } from './json-floats.js';
 import { ModelFileError, readModelJson } from '../io/model-file.js';
+import { describeJson, printable } from '../data/printable.js';
 
 export interface ModelConfig {
   modelType: string;
@@ -65,7 +66,12 @@ function checkSizeProducts(cfg: ModelConfig, source: string, key: (k: ConfigFiel
 }
 
 /** A config value as an error quotes it: a hostile one may be megabytes long. */
-const shown = (v: unknown): string => excerpt(JSON.stringify(v) ?? String(v), 80);
+/** A value for an error: escaped for the terminal, cut short, and a value nested too deep to stringify described by kind. */
+const shown = (v: unknown): string => {
+  let text: string;
+  try { text = JSON.stringify(v) ?? String(v); } catch { text = describeJson(v); }
+  return printable(excerpt(text, 80));
+};
 
 export class ConfigError extends Error {
   constructor(source: string, message: string) {
@@ -147,6 +153,10 @@ function parseLabels(raw: Record<string, unknown>, source: string): string[] {
     if (!Number.isInteger(id) || id < 0 || id >= entries.length || typeof v !== 'string') {
       throw new ConfigError(source, `id2label entry ${shown(k)}: ${shown(v)} is not a label for an id in [0, ${entries.length})`);
     }
+    // A label is printed by predict and served by the server: control characters (an ESC sequence
+    // can clear or retitle a terminal) have no place in a tag name.
+    // eslint-disable-next-line no-control-regex
+    if (/[\x00-\x1f\x7f-\x9f]/.test(v)) throw new ConfigError(source, `id2label entry ${shown(k)}: ${shown(v)} contains control characters`);
     labels[id] = v;
   }
   // HF's default for a fresh config is LABEL_0, LABEL_1: that means "no real head".

@@ -22,7 +22,9 @@ import type { Target } from './targets.js';
 /** Byte edits (overwrite, insert, cut) of a valid file. */
 function mutations(base: Uint8Array): fc.Arbitrary<Uint8Array> {
   const edit = fc.tuple(fc.nat(base.length), fc.integer({ min: 0, max: 255 }), fc.constantFrom('set', 'insert', 'delete'));
-  return fc.tuple(fc.array(edit, { minLength: 1, maxLength: 8 }), fc.option(fc.nat(base.length), { nil: undefined })).map(([edits, cut]) => {
+  // Mostly whole files with a few edits (a cut file is refused at once and reaches no deeper check).
+  const cutAt = fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.nat(base.length) });
+  return fc.tuple(fc.array(edit, { minLength: 1, maxLength: 4 }), cutAt).map(([edits, cut]) => {
     const b = Array.from(cut === undefined ? base : base.subarray(0, cut));
     for (const [i, v, kind] of edits) {
       const at = i % (b.length + 1);
@@ -54,20 +56,20 @@ const normalizerLeaf = fc.oneof(
 const preLeaf = fc.oneof(
   fc.constantFrom('BertPreTokenizer', 'Whitespace', 'WhitespaceSplit').map((type) => ({ type })),
   fc.record({ type: fc.constant('ByteLevel'), add_prefix_space: b, trim_offsets: b, use_regex: b }),
-  fc.record({ type: fc.constant('Metaspace'), replacement: piece, prepend_scheme: fc.constantFrom('always', 'never', 'first', 'x'), split: b }),
+  fc.record({ type: fc.constant('Metaspace'), replacement: fc.constantFrom('▁', '_', '__'), prepend_scheme: fc.constantFrom('always', 'never', 'first', 'x'), split: b }),
   fc.record({ type: fc.constant('Punctuation'), behavior }),
   fc.record({ type: fc.constant('Split'), pattern, behavior, invert: b }),
   fc.record({ type: fc.constant('Digits'), individual_digits: b }),
 );
 const decoderLeaf = fc.oneof(
   fc.constantFrom('ByteLevel', 'ByteFallback', 'Fuse').map((type) => ({ type })),
-  fc.record({ type: fc.constant('Metaspace'), replacement: piece, prepend_scheme: fc.constantFrom('always', 'never', 'first'), split: b }),
+  fc.record({ type: fc.constant('Metaspace'), replacement: fc.constantFrom('▁', '_'), prepend_scheme: fc.constantFrom('always', 'never', 'first'), split: b }),
   fc.record({ type: fc.constant('WordPiece'), prefix: piece, cleanup: b }),
   fc.record({ type: fc.constant('BPEDecoder'), suffix: piece }),
   fc.record({ type: fc.constant('Strip'), content: piece, start: fc.integer({ min: -1, max: 3 }), stop: fc.integer({ min: -1, max: 3 }) }),
   fc.record({ type: fc.constant('Replace'), pattern, content: piece }),
 );
-const special = fc.tuple(piece, fc.integer({ min: -1, max: 12 }));
+const special = fc.oneof(fc.integer({ min: 0, max: 13 }).map((i) => [BASE[i]!, i]), fc.tuple(piece, fc.integer({ min: -1, max: 12 })));
 const postLeaf = fc.oneof(
   fc.record({ type: fc.constant('BertProcessing'), sep: special, cls: special }),
   fc.record({ type: fc.constant('RobertaProcessing'), sep: special, cls: special, trim_offsets: b, add_prefix_space: b }),
@@ -78,14 +80,17 @@ const postLeaf = fc.oneof(
 const seq = <T>(leaf: fc.Arbitrary<T>, key: string): fc.Arbitrary<unknown> =>
   fc.oneof(leaf, fc.array(fc.oneof(leaf, fc.array(leaf, { maxLength: 2 }).map((x) => ({ type: 'Sequence', [key]: x }))), { maxLength: 3 }).map((x) => ({ type: 'Sequence', [key]: x })), fc.constant(null));
 
-const vocabList = fc.uniqueArray(piece, { minLength: 1, maxLength: 12 });
+/** A base every model shares (so pad/unk and the usual merges exist) plus random extra pieces. */
+const BASE = ['<pad>', '<unk>', 'a', 'b', 'ab', 'i', 'n', 'in', '▁', '##a', 'Ġ', 'Ġa', 'aa', '<0x61>'];
+const vocabList = fc.uniqueArray(piece, { maxLength: 8 }).map((extra) => [...BASE, ...extra.filter((t) => t !== '' && !BASE.includes(t))]);
+const VALID_MERGES = ['a b', 'i n', 'Ġ a', 'a a'];
 const score = fc.oneof(fc.double({ min: -20, max: 0, noNaN: true }), fc.constantFrom(0, -1e308, 1e308));
 const model = fc.oneof(
   vocabList.chain((v) => fc.record({
     type: fc.constant('BPE'), dropout: fc.constant(null), unk_token: fc.option(fc.constantFrom(...v)), continuing_subword_prefix: fc.option(fc.constantFrom('', '##')),
     end_of_word_suffix: fc.option(fc.constantFrom('', '</w>')), fuse_unk: b, byte_fallback: b, ignore_merges: b,
     vocab: fc.constant(Object.fromEntries(v.map((t, i) => [t, i]))),
-    merges: fc.array(fc.tuple(fc.constantFrom(...v), fc.constantFrom(...v)).map(([x, y]) => `${x} ${y}`), { maxLength: 6 }),
+    merges: fc.array(fc.oneof(fc.constantFrom(...VALID_MERGES), fc.constantFrom(...VALID_MERGES), fc.tuple(fc.constantFrom(...v), fc.constantFrom(...v)).map(([x, y]) => `${x} ${y}`)), { maxLength: 6 }),
   })),
   vocabList.chain((v) => fc.record({
     type: fc.constant('WordPiece'), unk_token: fc.constantFrom(...v), continuing_subword_prefix: fc.constantFrom('##', ''), max_input_chars_per_word: fc.constantFrom(1, 100, 1e9),
@@ -98,7 +103,7 @@ const model = fc.oneof(
 );
 const tokenizerJson = fc.record({
   version: fc.constant('1.0'), truncation: fc.constant(null), padding: fc.constant(null),
-  added_tokens: fc.array(fc.record({ id: fc.integer({ min: 0, max: 14 }), content: piece, single_word: b, lstrip: b, rstrip: b, normalized: b, special: b }), { maxLength: 3 }),
+  added_tokens: fc.array(fc.record({ id: fc.integer({ min: 0, max: 13 }), single_word: b, lstrip: b, rstrip: b, normalized: b, special: b }).map((a) => ({ ...a, content: BASE[a.id]! })), { maxLength: 3 }),
   normalizer: seq(normalizerLeaf, 'normalizers'), pre_tokenizer: seq(preLeaf, 'pretokenizers'),
   post_processor: seq(postLeaf, 'processors'), decoder: seq(decoderLeaf, 'decoders'), model,
 }).map((j) => JSON.stringify(j));
@@ -128,7 +133,7 @@ export function tokenizerTargets(tmpFile: string): Target[] {
       arb: fc.tuple(fc.oneof(tokenizerJson, tokenizerJson, mutations(realJson).map((x) => Buffer.from(x).toString('utf8'))), text),
       run: (input) => {
         const [json, t] = input as [string, string];
-        const tk = new JsonTokenizer(json, 'tokenizer.json');
+        const tk = new JsonTokenizer(json, 'tokenizer.json', { padToken: '<pad>', unkToken: '<unk>' });
         const enc = tk.encode(t);
         tk.decode(enc.ids);
       },
