@@ -37,7 +37,7 @@ function readIndex(indexPath: string, dir: string): Map<string, string> {
   try {
     json = readModelJson(indexPath);
   } catch (e) {
-    throw new CheckpointFormatError(indexPath, `shard index: ${e instanceof ModelFileError ? e.problem : (e as Error).message}`);
+    throw new CheckpointFormatError(indexPath, e instanceof ModelFileError && e.code !== 'EJSON' ? `shard index: ${e.problem}` : `shard index is ${e instanceof ModelFileError ? e.problem : `not valid JSON (${(e as Error).message})`}`);
   }
   const wm = (json as { weight_map?: unknown } | null)?.weight_map;
   if (typeof wm !== 'object' || wm === null || Array.isArray(wm)) {

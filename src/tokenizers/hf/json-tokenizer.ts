@@ -128,7 +128,11 @@ export class JsonTokenizer extends VocabLookups implements Tokenizer {
       if (JSON.stringify(p['strategy']) !== '"BatchLongest"') ctx.fail('padding.strategy', `${JSON.stringify(p['strategy'])} is not supported (tokentune pads batches itself); use null or "BatchLongest"`);
     }
 
-    for (const s of [...this.post.before, ...this.post.after]) this.specialIds.add(s.id);
+    for (const s of [...this.post.before, ...this.post.after]) {
+      // An id the vocabulary lacks could be neither embedded nor decoded.
+      if (!Number.isInteger(s.id) || s.id < 0 || s.id >= this.idToToken.length) ctx.fail('post_processor', `special token ${JSON.stringify(s.token)} has id ${s.id}, outside the vocabulary's 0..${this.idToToken.length - 1}`);
+      this.specialIds.add(s.id);
+    }
     const idOf = (tok: string | undefined) => (tok === undefined ? undefined : this.tokenToId.get(tok));
     const byName = (re: RegExp) => this.added.find((a) => a.special && re.test(a.content))?.id;
     this.unkId = idOf(config.unkToken) ?? this.model.unkId ?? byName(/^[<[]unk[>\]]$/i) ?? -1;
