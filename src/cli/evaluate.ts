@@ -40,7 +40,7 @@ export async function runEvaluate(argv: string[], io: CommandIO): Promise<number
     throw e;
   }
   for (const w of data.warnings) warn(io, w);
-  const cap = capSeqLength(a.values.maxSeqLength, model.config, a.values.model);
+  const cap = capSeqLength(a.values.maxSeqLength, model, a.values.model);
   if (cap.note && a.values.maxSeqLength !== 512) warn(io, cap.note);
   if (a.values.stride >= cap.maxSeqLength - 2) throw new CliArgsError(`--stride ${a.values.stride} must be smaller than --max-seq-length - 2 (${cap.maxSeqLength - 2})`);
   const { split } = encodeSplit(data, tokenizer, labels, { maxSeqLength: cap.maxSeqLength, stride: a.values.stride });

@@ -129,7 +129,7 @@ export async function trainAndEvaluate(args: TrainingArguments, io: CommandIO, a
   const { model, tokenizer, labels } = await loadOrCreateModel(args, splits, labelNames, io, Boolean(resumeDir));
   if (resumeDir) say(io, `resuming from ${resumeDir}`);
   say(io, `model: ${model.architecture}, ${model.config.numHiddenLayers} layers, hidden ${model.config.hiddenSize}; labels: ${labels.join(' ')}`);
-  const cap = capSeqLength(args.maxSeqLength, model.config, args.modelNameOrPath ?? args.configName ?? 'config');
+  const cap = capSeqLength(args.maxSeqLength, model, args.modelNameOrPath ?? args.configName ?? 'config');
   if (cap.note) warn(io, cap.note);
   const runArgs: TrainingArguments = { ...args, maxSeqLength: cap.maxSeqLength };
   const cache = new WordPieceCache(tokenizer);
