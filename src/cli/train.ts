@@ -36,7 +36,7 @@ export async function runTrain(argv: string[], io: CommandIO): Promise<number> {
   if (!args.modelNameOrPath && !(args.configName && args.tokenizerName)) {
     throw new CliArgsError('--model (model_name_or_path) is required: a model folder or a Hugging Face hub id; or, to train from scratch, --config-name (a preset: tiny, mini, small, medium, base; or a config.json) and --tokenizer-name (a vocab.txt or tokenizer folder)');
   }
-  const result = await trainAndEvaluate(args, io, argv);
+  const result = await trainAndEvaluate(args, io, argv, { doFlagsGiven: parsed.doFlagsGiven ?? false });
   if (result.interrupted) return 130;
   return result.ok ? 0 : 1;
 }
@@ -85,10 +85,16 @@ function scratchTokenizer(args: TrainingArguments, maxPositions: number | null, 
  * A pretrained model (--model), or, as run_ner.py's from-config path, a randomly initialised one
  * built from --config-name (a preset or a config.json) with the tokenizer of --tokenizer-name.
  */
-async function loadOrCreateModel(args: TrainingArguments, splits: Splits, datasetLabels: string[] | null, io: CommandIO, resuming: boolean): Promise<{ model: TokenClassifier; tokenizer: Tokenizer; labels: string[] }> {
+async function loadOrCreateModel(args: TrainingArguments, splits: Splits, datasetLabels: string[] | null, io: CommandIO, resuming: boolean, evalOnly = false): Promise<{ model: TokenClassifier; tokenizer: Tokenizer; labels: string[] }> {
   if (args.modelNameOrPath) {
     const dir = await resolveModelDir(args.modelNameOrPath);
-    const labels = chooseLabels(splits, readConfig(join(dir, 'config.json')).labels, datasetLabels);
+    const modelLabels = readConfig(join(dir, 'config.json')).labels;
+    const labels = chooseLabels(splits, modelLabels, datasetLabels);
+    // Without training, a head re-initialised for other labels would evaluate random weights.
+    if (evalOnly && labels.join('\n') !== modelLabels.join('\n')) {
+      const unknown = labels.filter((l) => !modelLabels.includes(l));
+      throw new TrainSetupError(`${args.modelNameOrPath} knows the labels ${modelLabels.join(' ') || '(none)'}; the data has ${unknown.map((l) => JSON.stringify(l)).join(', ') || 'labels in another order'} besides: evaluate or predict with the model trained on these labels, or add --do-train`);
+    }
     const { model, tokenizer } = await fromPretrained(dir, { labels, seed: args.seed, onWarning: (m) => warn(io, m) });
     return { model, tokenizer, labels };
   }
@@ -106,29 +112,50 @@ async function loadOrCreateModel(args: TrainingArguments, splits: Splits, datase
 export interface TrainRunResult {
   ok: boolean;
   eval?: LogRecord;
+  /** The test split's predict_* metrics (run_ner.py's do_predict). */
   test?: LogRecord;
-  /** The checkpoint saved on Ctrl-C. */
+  /** The checkpoint saved on Ctrl-C or SIGTERM. */
   interrupted?: string;
 }
 
-export async function trainAndEvaluate(args: TrainingArguments, io: CommandIO, argv: readonly string[] = []): Promise<TrainRunResult> {
+export interface TrainRunOptions {
+  /**
+   * --do-train / --do-eval / --do-predict were given (ParsedTrainingArgs.doFlagsGiven): do exactly
+   * what they say, as run_ner.py (nothing trains without --do-train). Otherwise every split given
+   * is used: train on the training data, evaluate on the validation data, predict on the test data.
+   */
+  doFlagsGiven?: boolean;
+}
+
+/** What a run does with its splits: run_ner.py's do_* flags when given, else every split given. */
+export function runModes(args: TrainingArguments, splits: Splits, doFlagsGiven: boolean): { train: boolean; eval: boolean; predict: boolean } {
+  if (!doFlagsGiven) return { train: Boolean(splits.train), eval: Boolean(splits.validation), predict: Boolean(splits.test) };
+  if (args.doTrain && !splits.train) throw new TrainSetupError('--do-train needs training data: give --train-file (or a --dataset-name with a train split)');
+  if (!args.doTrain && !args.modelNameOrPath) throw new TrainSetupError('evaluating or predicting without --do-train needs a trained model: give --model-name-or-path (for example the --output-dir of an earlier run)');
+  return { train: args.doTrain, eval: args.doEval && Boolean(splits.validation), predict: args.doPredict };
+}
+
+export async function trainAndEvaluate(args: TrainingArguments, io: CommandIO, argv: readonly string[] = [], opts: TrainRunOptions = {}): Promise<TrainRunResult> {
   for (const [opt, p] of [['--train-file', args.trainFile], ['--validation-file', args.validationFile], ['--test-file', args.testFile]] as const) {
     if (p) checkInputPath(opt, p);
   }
-  const willTrain = Boolean(args.trainFile || (args.datasetName && !args.validationFile && !args.testFile));
-  if (willTrain) for (const note of prepareOutputDir(args)) warn(io, note);
-  const resumeDir = args.resumeFromCheckpoint === true ? latestCheckpoint(args.outputDir) : args.resumeFromCheckpoint;
-  if (args.resumeFromCheckpoint === true && !resumeDir) throw new TrainSetupError(`--resume-from-checkpoint: no checkpoint-* folder in ${args.outputDir}; give the checkpoint folder, or drop the option to start over`);
+  const doFlagsGiven = opts.doFlagsGiven ?? false;
+  const mayTrain = doFlagsGiven ? args.doTrain : Boolean(args.trainFile || (args.datasetName && !args.validationFile && !args.testFile));
+  if (mayTrain) for (const note of prepareOutputDir(args)) warn(io, note);
+  const resumeDir = !mayTrain ? null : args.resumeFromCheckpoint === true ? latestCheckpoint(args.outputDir) : args.resumeFromCheckpoint;
+  if (mayTrain && args.resumeFromCheckpoint === true && !resumeDir) throw new TrainSetupError(`--resume-from-checkpoint: no checkpoint-* folder in ${args.outputDir}; give the checkpoint folder, or drop the option to start over`);
   if (typeof resumeDir === 'string') checkInputPath('--resume-from-checkpoint', resumeDir, 'dir');
 
   // Local files, else --dataset-name from the hub (readTrainingData, prepare.ts).
   const { splits, labelNames } = await readTrainingData(args, {}, readLabelNames(args));
   for (const d of Object.values(splits)) for (const w of d?.warnings ?? []) warn(io, w);
   checkDataUse(args, splits);
-  for (const w of labelsOutsideTraining(splits)) warn(io, w);
-  const { model, tokenizer, labels } = await loadOrCreateModel(args, splits, labelNames, io, Boolean(resumeDir));
+  const modes = runModes(args, splits, doFlagsGiven);
+  if (modes.train) for (const w of labelsOutsideTraining(splits)) warn(io, w);
+  const { model, tokenizer, labels } = await loadOrCreateModel(args, splits, labelNames, io, Boolean(resumeDir), !modes.train);
   if (resumeDir) say(io, `resuming from ${resumeDir}`);
   say(io, `model: ${model.architecture}, ${model.config.numHiddenLayers} layers, hidden ${model.config.hiddenSize}; labels: ${labels.join(' ')}`);
+  if (doFlagsGiven) say(io, `run: ${[modes.train && 'train', modes.eval && 'evaluate', modes.predict && 'predict'].filter(Boolean).join(', ') || 'nothing'} (as --do-train/--do-eval/--do-predict say)`);
   const cap = capSeqLength(args.maxSeqLength, model, args.modelNameOrPath ?? args.configName ?? 'config');
   if (cap.note) warn(io, cap.note);
   const runArgs: TrainingArguments = { ...args, maxSeqLength: cap.maxSeqLength };
@@ -138,12 +165,13 @@ export async function trainAndEvaluate(args: TrainingArguments, io: CommandIO, a
     say(io, `${d.source}: ${stats.sentences} sentences, ${stats.features} sequences${stats.splitSentences ? ` (${stats.splitSentences} long sentences split into windows)` : ''}`);
     return split;
   };
-  const train = splits.train ? enc(splits.train, runArgs.maxTrainSamples) : undefined;
-  const validation = splits.validation ? enc(splits.validation, runArgs.maxEvalSamples) : undefined;
-  const test = splits.test ? enc(splits.test, runArgs.maxPredictSamples) : undefined;
+  const train = modes.train && splits.train ? enc(splits.train, runArgs.maxTrainSamples) : undefined;
+  // Evaluation during training needs the validation split even when the final one is not asked for.
+  const validation = splits.validation && (modes.eval || (modes.train && args.evalStrategy !== 'no')) ? enc(splits.validation, runArgs.maxEvalSamples) : undefined;
+  const test = modes.predict && splits.test ? enc(splits.test, runArgs.maxPredictSamples) : undefined;
   const trainer = new Trainer({ model, args: runArgs, tokenizer, trainDataset: train, evalDataset: validation, progressStream: io.stderr, ...entityMetrics(runArgs) });
   const out: TrainRunResult = { ok: true };
-  // The train command always trains when it has training data (do_train is implied, as its name says).
+  const wrote: string[] = [];
   if (train) {
     const result = await withInterrupt(trainer, io, () => trainer.train());
     if (result.interrupted) {
@@ -155,25 +183,35 @@ export async function trainAndEvaluate(args: TrainingArguments, io: CommandIO, a
     say(io, `saved model to ${args.outputDir}`);
     saveMetrics(args.outputDir, 'train', { ...splitMetrics(result.metrics, 'train', 'train', train.sentences.length) });
     trainer.saveState();
+    wrote.push('train_results.json', 'trainer_state.json');
   }
   mkdirSync(args.outputDir, { recursive: true });
-  if (validation) {
+  if (validation && modes.eval) {
     out.eval = trainer.evaluate(validation);
-    say(io, formatMetricsTable(out.eval, 'validation'));
-    if (train || args.doEval) saveMetrics(args.outputDir, 'eval', splitMetrics(out.eval, 'eval', 'eval', validation.sentences.length));
+    say(io, formatMetricsTable(out.eval, 'eval'));
+    saveMetrics(args.outputDir, 'eval', splitMetrics(out.eval, 'eval', 'eval', validation.sentences.length));
+    wrote.push('eval_results.json');
   }
   if (test) {
-    out.test = trainer.evaluate(test, undefined, 'test');
-    say(io, formatMetricsTable(out.test, 'test'));
-    saveMetrics(args.outputDir, 'predict', splitMetrics(out.test, 'test', 'predict', test.sentences.length));
+    // Trainer.predict(metric_key_prefix="predict"): the console shows the names the files hold.
+    out.test = trainer.evaluate(test, undefined, 'predict');
+    say(io, formatMetricsTable(out.test, 'predict'));
+    saveMetrics(args.outputDir, 'predict', splitMetrics(out.test, 'predict', 'predict', test.sentences.length));
     writePredictionsTxt(args.outputDir, trainer.lastPredictions ?? []);
+    wrote.push('predict_results.json', 'predictions.txt');
   }
   if (train) {
     writeFileSync(join(args.outputDir, 'training_args.json'), JSON.stringify(trainingArgsToDict(args), null, 2) + '\n');
     writeFileSync(join(args.outputDir, 'README.md'), modelCard({
       args, logHistory: trainer.logHistory, finetunedFrom: args.modelNameOrPath, dataset: args.datasetName, version: VERSION,
     }));
-    say(io, `wrote all_results.json, trainer_state.json, training_args.json${test ? ', predictions.txt' : ''} and README.md to ${args.outputDir}`);
+    wrote.push('training_args.json', 'README.md');
+  }
+  if (wrote.length > 0) {
+    const files = ['all_results.json', ...wrote].sort();
+    say(io, `wrote ${files.slice(0, -1).join(', ')} and ${files[files.length - 1]} to ${args.outputDir}`);
+  } else {
+    warn(io, 'nothing to do: --do-eval found no validation data and neither --do-train nor --do-predict was given');
   }
   return out;
 }

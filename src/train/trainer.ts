@@ -82,6 +82,8 @@ export class Trainer {
   private stopRequested = false;
   /** The checkpoint written when a stop was requested. */
   interruptedAt: string | null = null;
+  /** train() has started (HF: state.epoch is set), so evaluation records carry the epoch. */
+  private trained = false;
 
   /** Asks the running train() to save a checkpoint after the current step and return early. */
   requestStop(): void {
@@ -119,6 +121,7 @@ export class Trainer {
   async train(): Promise<TrainOutput> {
     const train = this.init.trainDataset;
     if (!train || train.features.length === 0) throw new Error('train(): no training data (trainDataset is empty)');
+    this.trained = true;
     const args = this.args;
     const loader = this.loader(train, true);
     const accum = args.gradientAccumulationSteps;
@@ -291,9 +294,10 @@ export class Trainer {
       [`${prefix}_runtime`]: round(runtime, 4),
       [`${prefix}_samples_per_second`]: round(data.features.length / Math.max(runtime, 1e-9), 3),
       [`${prefix}_steps_per_second`]: round(batches / Math.max(runtime, 1e-9), 3),
-      epoch: round(this.epoch, 4),
-      step: this.globalStep,
     });
+    // HF's Trainer.log adds the epoch only once training has set state.epoch; predict() logs nothing.
+    if (this.trained && prefix === 'eval') rec.epoch = round(this.epoch, 4);
+    rec.step = this.globalStep;
     this.emit(rec, progress);
     return rec;
   }

@@ -579,6 +579,11 @@ export interface ParsedTrainingArgs {
   help: boolean;
   /** Config files read from argv (`--config FILE` or a positional .json/.yaml/.yml). */
   configFiles: string[];
+  /**
+   * --do-train, --do-eval or --do-predict was set (by a flag or a config file; do_eval implied by
+   * eval_strategy does not count): the run does exactly what they say, as run_ner.py.
+   */
+  doFlagsGiven?: boolean;
 }
 
 interface RawEntry {
@@ -751,7 +756,9 @@ export function parseTrainingArgs(opts: ParseTrainingArgsOptions = {}): ParsedTr
     const entry = raw.get(spec.key);
     values[spec.key] = entry === undefined ? cloneDefault(spec.default) : coerceOption(spec, entry.value, entry.origin);
   }
-  return { args: resolveArgs(values as unknown as RawTrainingArguments, warnings, true), warnings, help: false, configFiles };
+  // Before resolveArgs sets do_eval from eval_strategy: run_ner.py's modes are what the user named.
+  const doFlagsGiven = Boolean(values.doTrain || values.doEval || values.doPredict);
+  return { args: resolveArgs(values as unknown as RawTrainingArguments, warnings, true), warnings, help: false, configFiles, doFlagsGiven };
 }
 
 function cloneDefault(v: unknown): unknown {
