@@ -33,7 +33,7 @@ export async function runEvaluate(argv: string[], io: CommandIO): Promise<number
   checkInputPath('--data', a.values.data);
   let data;
   try {
-    data = await readDataFile(a.values.data, { labelSet: labels, onUnknownLabel: a.values.onUnknownLabel as 'error' | 'warn' | 'map-to-O' });
+    data = await readDataFile(a.values.data, { labelSet: labels, labelNames: labels, onUnknownLabel: a.values.onUnknownLabel as 'error' | 'warn' | 'map-to-O' });
   } catch (e) {
     // The reader's hint names its API option; on the command line it is --on-unknown-label.
     if (e instanceof UnknownLabelError) throw new CliArgsError(e.message.replace(/\(set onUnknownLabel to .*\)$/, "(run with --on-unknown-label warn or --on-unknown-label map-to-O to continue)"));

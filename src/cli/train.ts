@@ -20,6 +20,7 @@ import { formatMetricsTable } from '../train/progress.js';
 import { modelCard, saveMetrics, splitMetrics, writePredictionsTxt } from '../train/hf-outputs.js';
 import { capSeqLength, checkDataUse, checkInputPath, labelsOutsideTraining, prepareOutputDir, resolveModelConfig, TrainSetupError, vocabIsUncased } from './train-checks.js';
 import { CliArgsError } from './args.js';
+import { DataFormatError } from '../data/errors.js';
 import { computeNerMetrics } from '../metrics/index.js';
 import { say, warn, type CommandIO } from './io.js';
 
@@ -37,7 +38,7 @@ export async function runTrain(argv: string[], io: CommandIO): Promise<number> {
     throw new CliArgsError('--model (model_name_or_path) is required: a model folder or a Hugging Face hub id; or, to train from scratch, --config-name (a preset: tiny, mini, small, medium, base; or a config.json) and --tokenizer-name (a vocab.txt or tokenizer folder)');
   }
   const result = await trainAndEvaluate(args, io, argv, { doFlagsGiven: parsed.doFlagsGiven ?? false });
-  if (result.interrupted) return 130;
+  if (result.interrupted) return result.signal === 'SIGTERM' ? 143 : 130;
   return result.ok ? 0 : 1;
 }
 
@@ -116,6 +117,8 @@ export interface TrainRunResult {
   test?: LogRecord;
   /** The checkpoint saved on Ctrl-C or SIGTERM. */
   interrupted?: string;
+  /** The signal that stopped training. */
+  signal?: NodeJS.Signals;
 }
 
 export interface TrainRunOptions {
@@ -147,7 +150,7 @@ export async function trainAndEvaluate(args: TrainingArguments, io: CommandIO, a
   if (typeof resumeDir === 'string') checkInputPath('--resume-from-checkpoint', resumeDir, 'dir');
 
   // Local files, else --dataset-name from the hub (readTrainingData, prepare.ts).
-  const { splits, labelNames } = await readTrainingData(args, {}, readLabelNames(args));
+  const { splits, labelNames } = await readTrainingData(args, {}, readLabelNames(args)).catch((e: unknown) => { throw integerTagsHelp(e); });
   for (const d of Object.values(splits)) for (const w of d?.warnings ?? []) warn(io, w);
   checkDataUse(args, splits);
   const modes = runModes(args, splits, doFlagsGiven);
@@ -173,12 +176,13 @@ export async function trainAndEvaluate(args: TrainingArguments, io: CommandIO, a
   const out: TrainRunResult = { ok: true };
   const wrote: string[] = [];
   if (train) {
-    const result = await withInterrupt(trainer, io, () => trainer.train());
+    const caught: { signal?: NodeJS.Signals } = {};
+    const result = await withInterrupt(trainer, io, () => trainer.train(), caught);
     if (result.interrupted) {
       const resumeArgs = argv.filter((t, i) => !/^--resume[-_]from[-_]checkpoint/.test(t) && !(i > 0 && /^--resume[-_]from[-_]checkpoint$/.test(argv[i - 1]!)));
       say(io, `interrupted: saved ${result.interrupted} (step ${result.globalStep})`);
       say(io, `resume with: tokentune train ${[...resumeArgs, '--resume-from-checkpoint', result.interrupted].map(shellQuote).join(' ')}`);
-      return { ok: false, interrupted: result.interrupted };
+      return { ok: false, interrupted: result.interrupted, signal: caught.signal };
     }
     say(io, `saved model to ${args.outputDir}`);
     saveMetrics(args.outputDir, 'train', { ...splitMetrics(result.metrics, 'train', 'train', train.sentences.length) });
@@ -216,6 +220,15 @@ export async function trainAndEvaluate(args: TrainingArguments, io: CommandIO, a
   return out;
 }
 
+/**
+ * The readers' integer-tag error names their API option (labelNames); on the command line the
+ * names come from --label-names or the model's id2label.
+ */
+export function integerTagsHelp(e: unknown): unknown {
+  if (!(e instanceof DataFormatError) || !/no label names are known: pass labelNames/.test(e.message)) return e;
+  return new TrainSetupError(e.message.replace(/pass labelNames \(.*\)$/, 'give --label-names FILE (one label name per line, in id order), or a --model-name-or-path whose config.json has id2label'));
+}
+
 /** --return-entity-level-metrics: per-type precision/recall/F1 beside the overall four (run_ner.py's compute_metrics). */
 function entityMetrics(args: TrainingArguments): { computeMetrics?: (p: { predictions: string[][]; references: string[][] }) => Record<string, number> } {
   if (!args.returnEntityLevelMetrics) return {};
@@ -237,26 +250,30 @@ export function entityLevelMetrics(p: { predictions: string[][]; references: str
 }
 
 /**
- * Ctrl-C during training: the first saves a checkpoint after the current step and returns, the
- * second aborts at once (exit 130, as the shell expects).
+ * Ctrl-C (SIGINT) or SIGTERM (a job scheduler, `kill`, a container stop) during training: the
+ * first saves a checkpoint after the current step and returns, a second aborts at once (exit 130
+ * after SIGINT, 143 after SIGTERM, as the shell expects).
  */
-async function withInterrupt<T>(trainer: Trainer, io: CommandIO, fn: () => Promise<T>): Promise<T> {
+async function withInterrupt<T>(trainer: Trainer, io: CommandIO, fn: () => Promise<T>, caught: { signal?: NodeJS.Signals } = {}): Promise<T> {
   let count = 0;
-  const onSigint = (): void => {
+  const onSignal = (signal: NodeJS.Signals): void => {
     count++;
+    caught.signal ??= signal;
+    const name = signal === 'SIGINT' ? 'interrupt' : signal;
     if (count === 1) {
-      io.stderr.write('\ninterrupt: saving a checkpoint after this step (Ctrl-C again to abort without saving)\n');
+      io.stderr.write(`\n${name}: saving a checkpoint after this step (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to abort without saving)\n`);
       trainer.requestStop();
     } else {
       io.stderr.write('\naborted\n');
-      process.exit(130);
+      process.exit(signal === 'SIGTERM' ? 143 : 130);
     }
   };
-  process.on('SIGINT', onSigint);
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+  for (const s of signals) process.on(s, onSignal);
   try {
     return await fn();
   } finally {
-    process.off('SIGINT', onSigint);
+    for (const s of signals) process.off(s, onSignal);
   }
 }
 

@@ -190,7 +190,7 @@ export class Trainer {
           metrics = this.evaluate(undefined, progress);
         }
         if (args.saveStrategy === 'steps' && step % saveEvery === 0) this.save(metrics);
-        if (metrics && this.shouldStopEarly(metrics)) stop = true;
+        if (metrics && this.shouldStopEarly(metrics, progress)) stop = true;
         if (step >= totalSteps) stop = true;
         // Let signal handlers (Ctrl-C -> requestStop) run between steps.
         await new Promise<void>((r) => setImmediate(r));
@@ -210,7 +210,7 @@ export class Trainer {
       let metrics: LogRecord | null = null;
       if (args.evalStrategy === 'epoch' && this.init.evalDataset) metrics = this.evaluate(undefined, progress);
       if (args.saveStrategy === 'epoch') this.save(metrics);
-      if (metrics && this.shouldStopEarly(metrics)) stop = true;
+      if (metrics && this.shouldStopEarly(metrics, progress)) stop = true;
     }
     progress.finish();
     if (this.interruptedAt) {
@@ -358,7 +358,7 @@ export class Trainer {
   }
 
   /** HF's EarlyStoppingCallback: stop after `patience` evaluations without improvement beyond the threshold. */
-  private shouldStopEarly(metrics: LogRecord): boolean {
+  private shouldStopEarly(metrics: LogRecord, progress?: TrainingProgress): boolean {
     if (this.patienceLeft === null) return false;
     const v = this.metricValue(metrics);
     if (v === null) return false;
@@ -368,7 +368,17 @@ export class Trainer {
       return false;
     }
     this.patienceLeft!--;
-    return this.patienceLeft! <= 0;
+    if (this.patienceLeft! > 0) return false;
+    // HF stops silently; say which metric, how long and against what best value.
+    const key = metricKey(this.args.metricForBestModel ?? 'loss');
+    const patience = this.args.earlyStoppingPatience!;
+    const threshold = this.args.earlyStoppingThreshold;
+    const greater = this.args.greaterIsBetter ?? !(this.args.metricForBestModel ?? 'loss').endsWith('loss');
+    const note = `early stopping at step ${this.globalStep}${this.plannedSteps ? ` of ${this.plannedSteps}` : ''}: ${key} ${v} has not ${greater ? 'risen above' : 'fallen below'} its best ${this.bestEval}` +
+      `${threshold ? ` by more than ${threshold} (--early-stopping-threshold)` : ''} for ${patience} evaluation${patience === 1 ? '' : 's'} (--early-stopping-patience ${patience})`;
+    if (progress) progress.print(note);
+    else (this.init.progressStream ?? process.stderr).write(note + '\n');
+    return true;
   }
 
   /**
