@@ -26,6 +26,7 @@ import { cleanupAtomicLeftovers } from '../io/atomic.js';
 import { checkpointDirName, checkpointStep, latestCheckpoint, newTrainerState, rotateCheckpoints, serializeTrainerState, TRAINER_STATE_NAME, type TrainerState } from './trainer-state.js';
 import { writeFileSync } from 'node:fs';
 import { writeTrainingPlot } from './plot.js';
+import { defaultLogdir, reportsToTensorboard, TensorBoardWriter } from './tensorboard/writer.js';
 
 /** A split ready for the model: features (windows) plus the word-level sentences they came from. */
 export interface EncodedSplit {
@@ -82,6 +83,7 @@ export class Trainer {
   private stopRequested = false;
   /** The checkpoint written when a stop was requested. */
   interruptedAt: string | null = null;
+  private tb: TensorBoardWriter | null | undefined;
   /** train() has started (HF: state.epoch is set), so evaluation records carry the epoch. */
   private trained = false;
 
@@ -326,8 +328,21 @@ export class Trainer {
   private emit(rec: LogRecord, progress?: TrainingProgress): void {
     this.logHistory.push(rec);
     this.log?.write(rec);
+    // HF's Trainer.predict() logs nothing, so predict_* records stay out of TensorBoard.
+    if (!Object.keys(rec).some((k) => k.startsWith('predict_'))) this.tensorboard()?.logRecord(rec);
     progress?.record(rec);
     this.init.onLog?.(rec);
+  }
+
+  /** The --report-to tensorboard writer, created at the first record (null when not asked for). */
+  private tensorboard(): TensorBoardWriter | null {
+    if (this.tb === undefined) {
+      const a = this.args;
+      this.tb = reportsToTensorboard(a.reportTo) && a.outputDir
+        ? new TensorBoardWriter(a.loggingDir ?? process.env.TENSORBOARD_LOGGING_DIR ?? join(a.outputDir, defaultLogdir()))
+        : null;
+    }
+    return this.tb;
   }
 
   private metricValue(metrics: LogRecord | null): number | null {
