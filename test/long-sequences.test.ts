@@ -14,6 +14,7 @@ import { fixturesDir } from './helpers/fixtures.js';
 import { fromPretrained } from '../src/models/index.js';
 import { usableSequenceLength } from '../src/models/sequence-limit.js';
 import { capSeqLength } from '../src/cli/train-checks.js';
+import { pipeline } from '../src/infer/index.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tt-long-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -71,6 +72,15 @@ for (const [arch, dirOf, usable] of MODELS) {
     const list = Array.isArray(entities) ? entities : entities.entities ?? [];
     const lastEnd = Math.max(...list.map((e) => e.end));
     assert.equal(lastEnd, readFileSync(text, 'utf8').trimEnd().length, 'the last word of the long text is tagged');
+
+    // serve and the worker load through pipeline(): the same cap, without their own code.
+    assert.equal((await pipeline(dir)).maxLength, usable);
+    // ONNX export: the exported tokenizer never asks for more than the model takes.
+    const onnx = join(tmp, `${arch}-onnx`);
+    const ex = await cli(['export', '--model', dir, '--onnx', onnx]);
+    assert.equal(ex.code, 0, ex.err);
+    const mml = (JSON.parse(readFileSync(join(onnx, 'tokenizer_config.json'), 'utf8')) as { model_max_length?: number }).model_max_length;
+    assert.ok(mml !== undefined && mml <= usable, `exported model_max_length ${mml} <= ${usable}`);
 
     // train with a --max-seq-length above the limit: windows of the usable length, no crash.
     const o = join(tmp, `${arch}-train`);
