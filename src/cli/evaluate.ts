@@ -15,7 +15,7 @@ const FLAGS = {
   model: { type: 'string', help: 'Model folder or hub id', valueName: 'DIR' },
   data: { type: 'string', help: 'Labelled data file (CoNLL, CoNLL-U, JSON lines, parquet)', valueName: 'FILE' },
   batchSize: { type: 'int', default: 16, help: 'Evaluation batch size' },
-  maxSeqLength: { type: 'int', default: 512, help: 'Longest sequence; longer sentences are windowed (capped at the model\'s max_position_embeddings)' },
+  maxSeqLength: { type: 'int', default: 512, help: 'Longest sequence; longer sentences are windowed (capped at what the model takes: max_position_embeddings, two fewer for RoBERTa / XLM-R)' },
   stride: { type: 'int', default: 0, help: 'Tokens of overlap between the windows of a sentence longer than --max-seq-length' },
   onUnknownLabel: { type: 'string', default: 'error', choices: ['error', 'warn', 'map-to-O'], help: 'A gold tag the model does not know: stop, keep it (counted as missed) with a warning, or read it as O' },
   json: { type: 'boolean', default: false, help: 'Print the metrics as JSON' },
