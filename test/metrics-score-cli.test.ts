@@ -141,3 +141,20 @@ test('usage errors exit 2; a missing file exits 1; --help exits 0', async () => 
   assert.equal(help.code, 0);
   assert.match(help.out, /Usage: tokentune score FILE/);
 });
+
+test('issue 22: a file of words and gold tags only (no prediction column) is refused, not scored 0.00%', async () => {
+  const ner = file('words-tags.conll', 'EU B-ORG\nrejects O\nGerman B-MISC\ncall O\nto O\nboycott O\nBritish B-MISC\nlamb O\n. O\n\nPeter B-PER\nBlackburn I-PER\n');
+  const r = await run([ner]);
+  assert.equal(r.code, 1, r.out);
+  assert.equal(r.out, '');
+  assert.match(r.err, new RegExp(`${ner.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:1: the last two columns must be the gold and the predicted tag, but the gold column holds words \\('EU', 'rejects', 'German', \\.\\.\\.`));
+  assert.match(r.err, /add each token's predicted tag as a last column \(WORD GOLD PRED/);
+  // Words beside POS tags (token-level scoring) are refused the same way.
+  const pos = file('words-pos.txt', 'The DT\ndog NN\nruns VBZ\nfast RB\nand CC\nthe DT\ncat NN\nsleeps VBZ\n');
+  const p = await run([pos]);
+  assert.equal(p.code, 1);
+  assert.match(p.err, /the gold column holds words/);
+  // Real gold/prediction pairs still score, even when every prediction is wrong.
+  const allWrong = file('all-wrong.conll', 'Peter B-PER O\nBlackburn I-PER O\nvisited O B-LOC\n');
+  assert.equal((await run([allWrong])).code, 0);
+});

@@ -137,7 +137,7 @@ test('unsupported Trainer settings: errors, warnings, and harmless values', () =
   assert.deepEqual(parse(['--fp16', 'false'], { bf16: false, deepspeed: null, fsdp: '', report_to: 'none', torch_compile: false }).warnings, []);
   const { warnings } = parse(['--report_to', 'wandb', '--dataloader-num-workers', '4'], { run_name: 'x' });
   assert.equal(warnings.length, 3);
-  assert.ok(warnings.some((w) => w.startsWith('report_to is not supported')));
+  assert.ok(warnings.some((w) => w.startsWith('report_to wandb is not supported')));
   assert.ok(warnings.some((w) => w.startsWith('dataloader_num_workers is not supported')));
   for (const u of UNSUPPORTED_OPTIONS) assert.equal(findOption(u.name), undefined, `${u.name} is both supported and unsupported`);
 });
@@ -232,7 +232,7 @@ test('--help returns help without validating; formatHelp groups options with def
   assert.equal(r.args.loadBestModelAtEnd, false);
   const h = formatHelp();
   const flat = h.replace(/\s+/g, ' ');
-  for (const s of ['Optimizer (AdamW):', 'Checkpoints, best model and early stopping:', 'Data:', '--learning-rate <FLOAT>', '(default: 0.00005)', '--eval-strategy <no|steps|epoch>', '[alias: --evaluation-strategy]', 'fp16', 'report_to']) {
+  for (const s of ['Optimizer (AdamW):', 'Checkpoints, best model and early stopping:', 'Data:', '--learning-rate <FLOAT>', '(default: 0.00005)', '--eval-strategy <no|steps|epoch>', '[alias: --evaluation-strategy]', 'fp16', '--report-to', '--logging-dir']) {
     assert.ok(flat.includes(s), `help lacks ${s}`);
   }
   for (const line of h.split('\n')) assert.ok(line.length <= 100, `help line too long: ${line}`);

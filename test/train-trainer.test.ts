@@ -98,7 +98,10 @@ test('checkpoints: HF layout, rotation keeps the best, final model reloads with 
   const after = t2.evaluate();
   assert.equal(after.eval_f1, before.eval_f1);
   assert.equal(after.eval_loss, before.eval_loss);
-  for (const k of ['eval_loss', 'eval_precision', 'eval_recall', 'eval_f1', 'eval_accuracy', 'eval_runtime', 'eval_samples_per_second', 'eval_steps_per_second', 'epoch']) assert.ok(k in after, `evaluate() returns ${k}`);
+  for (const k of ['eval_loss', 'eval_precision', 'eval_recall', 'eval_f1', 'eval_accuracy', 'eval_runtime', 'eval_samples_per_second', 'eval_steps_per_second']) assert.ok(k in after, `evaluate() returns ${k}`);
+  // As HF: the epoch is logged once training has run (state.epoch set), never for a model only evaluated.
+  assert.ok('epoch' in before, 'evaluate() after train() returns the epoch');
+  assert.ok(!('epoch' in after), 'evaluate() of a trainer that never trained has no epoch');
 });
 
 test('an allocation failure names the batch and suggests gradient accumulation', async () => {

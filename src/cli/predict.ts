@@ -43,7 +43,7 @@ const FLAGS = {
   progress: { type: 'boolean', help: 'Progress on stderr (default: when stderr is a terminal)' },
 } as const;
 
-const USAGE = 'tokentune predict --model DIR (--text TEXT | --file FILE) [--out OUT] [--aggregation simple] [--format jsonl|conll]';
+const USAGE = 'tokentune predict --model DIR (--text TEXT | --file FILE) [--out OUT] [--aggregation first|simple|average|max|none] [--format jsonl|conll]';
 
 interface Io {
   stdout: NodeJS.WritableStream;

@@ -4,6 +4,7 @@
 
 import { decodeTextBytes, readTextFile } from '../data/text-file.js';
 import { printable } from '../data/printable.js';
+import { goldColumnProblem } from './score-columns.js';
 import { DataFormatError } from '../data/errors.js';
 import {
   ConllFormatError,
@@ -264,6 +265,12 @@ export async function runScore(argv: string[], io: ScoreIo): Promise<number> {
       return 1;
     }
     throw err;
+  }
+
+  const columns = goldColumnProblem(input, fileName);
+  if (columns) {
+    io.stderr.write(`tokentune score: ${columns}\n`);
+    return 1;
   }
 
   try {

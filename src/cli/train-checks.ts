@@ -12,6 +12,7 @@ import { latestCheckpoint } from '../train/trainer-state.js';
 import type { TrainingArguments } from '../train/training-args.js';
 import { CliArgsError } from './args.js';
 import { makeConfig, readConfig, type ModelConfig } from '../models/index.js';
+import { describeSequenceLimit, usableSequenceLength, type SequenceLimited } from '../models/sequence-limit.js';
 
 /** An error in what the user asked for (exit status 2, like a bad flag). */
 export class TrainSetupError extends CliArgsError {
@@ -94,12 +95,13 @@ export function labelsOutsideTraining(splits: Splits): string[] {
 
 /**
  * run_ner.py: max_seq_length above the model's limit is lowered to it (with a note) rather than
- * crashing in the position embeddings. BERT's [CLS]/[SEP] are counted in max_seq_length.
+ * crashing in the position embeddings. [CLS]/[SEP] are counted in max_seq_length. The limit is
+ * usableSequenceLength(): for RoBERTa / XLM-R two rows fewer than max_position_embeddings.
  */
-export function capSeqLength(requested: number, config: Pick<ModelConfig, 'maxPositionEmbeddings'>, source: string): { maxSeqLength: number; note: string | null } {
-  const limit = config.maxPositionEmbeddings;
+export function capSeqLength(requested: number, model: SequenceLimited & { readonly config: { readonly padTokenId?: number } }, source: string): { maxSeqLength: number; note: string | null } {
+  const limit = usableSequenceLength(model);
   if (requested <= limit) return { maxSeqLength: requested, note: null };
-  return { maxSeqLength: limit, note: `--max-seq-length ${requested} is more than the model's max_position_embeddings ${limit} (${source}); using ${limit}` };
+  return { maxSeqLength: limit, note: `--max-seq-length ${requested} is more than the ${limit} tokens the model takes (${describeSequenceLimit(model)}; ${source}); using ${limit}` };
 }
 
 /** BERT sizes for training from scratch (Google's BERT miniatures and BERT-base); vocab_size comes from the tokenizer. */

@@ -20,6 +20,7 @@ import { formatMetricsTable } from '../train/progress.js';
 import { modelCard, saveMetrics, splitMetrics, writePredictionsTxt } from '../train/hf-outputs.js';
 import { capSeqLength, checkDataUse, checkInputPath, labelsOutsideTraining, prepareOutputDir, resolveModelConfig, TrainSetupError, vocabIsUncased } from './train-checks.js';
 import { CliArgsError } from './args.js';
+import { DataFormatError } from '../data/errors.js';
 import { computeNerMetrics } from '../metrics/index.js';
 import { say, warn, type CommandIO } from './io.js';
 
@@ -36,8 +37,8 @@ export async function runTrain(argv: string[], io: CommandIO): Promise<number> {
   if (!args.modelNameOrPath && !(args.configName && args.tokenizerName)) {
     throw new CliArgsError('--model (model_name_or_path) is required: a model folder or a Hugging Face hub id; or, to train from scratch, --config-name (a preset: tiny, mini, small, medium, base; or a config.json) and --tokenizer-name (a vocab.txt or tokenizer folder)');
   }
-  const result = await trainAndEvaluate(args, io, argv);
-  if (result.interrupted) return 130;
+  const result = await trainAndEvaluate(args, io, argv, { doFlagsGiven: parsed.doFlagsGiven ?? false });
+  if (result.interrupted) return result.signal === 'SIGTERM' ? 143 : 130;
   return result.ok ? 0 : 1;
 }
 
@@ -85,10 +86,16 @@ function scratchTokenizer(args: TrainingArguments, maxPositions: number | null, 
  * A pretrained model (--model), or, as run_ner.py's from-config path, a randomly initialised one
  * built from --config-name (a preset or a config.json) with the tokenizer of --tokenizer-name.
  */
-async function loadOrCreateModel(args: TrainingArguments, splits: Splits, datasetLabels: string[] | null, io: CommandIO, resuming: boolean): Promise<{ model: TokenClassifier; tokenizer: Tokenizer; labels: string[] }> {
+async function loadOrCreateModel(args: TrainingArguments, splits: Splits, datasetLabels: string[] | null, io: CommandIO, resuming: boolean, evalOnly = false): Promise<{ model: TokenClassifier; tokenizer: Tokenizer; labels: string[] }> {
   if (args.modelNameOrPath) {
     const dir = await resolveModelDir(args.modelNameOrPath);
-    const labels = chooseLabels(splits, readConfig(join(dir, 'config.json')).labels, datasetLabels);
+    const modelLabels = readConfig(join(dir, 'config.json')).labels;
+    const labels = chooseLabels(splits, modelLabels, datasetLabels);
+    // Without training, a head re-initialised for other labels would evaluate random weights.
+    if (evalOnly && labels.join('\n') !== modelLabels.join('\n')) {
+      const unknown = labels.filter((l) => !modelLabels.includes(l));
+      throw new TrainSetupError(`${args.modelNameOrPath} knows the labels ${modelLabels.join(' ') || '(none)'}; the data has ${unknown.map((l) => JSON.stringify(l)).join(', ') || 'labels in another order'} besides: evaluate or predict with the model trained on these labels, or add --do-train`);
+    }
     const { model, tokenizer } = await fromPretrained(dir, { labels, seed: args.seed, onWarning: (m) => warn(io, m) });
     return { model, tokenizer, labels };
   }
@@ -106,30 +113,53 @@ async function loadOrCreateModel(args: TrainingArguments, splits: Splits, datase
 export interface TrainRunResult {
   ok: boolean;
   eval?: LogRecord;
+  /** The test split's predict_* metrics (run_ner.py's do_predict). */
   test?: LogRecord;
-  /** The checkpoint saved on Ctrl-C. */
+  /** The checkpoint saved on Ctrl-C or SIGTERM. */
   interrupted?: string;
+  /** The signal that stopped training. */
+  signal?: NodeJS.Signals;
 }
 
-export async function trainAndEvaluate(args: TrainingArguments, io: CommandIO, argv: readonly string[] = []): Promise<TrainRunResult> {
+export interface TrainRunOptions {
+  /**
+   * --do-train / --do-eval / --do-predict were given (ParsedTrainingArgs.doFlagsGiven): do exactly
+   * what they say, as run_ner.py (nothing trains without --do-train). Otherwise every split given
+   * is used: train on the training data, evaluate on the validation data, predict on the test data.
+   */
+  doFlagsGiven?: boolean;
+}
+
+/** What a run does with its splits: run_ner.py's do_* flags when given, else every split given. */
+export function runModes(args: TrainingArguments, splits: Splits, doFlagsGiven: boolean): { train: boolean; eval: boolean; predict: boolean } {
+  if (!doFlagsGiven) return { train: Boolean(splits.train), eval: Boolean(splits.validation), predict: Boolean(splits.test) };
+  if (args.doTrain && !splits.train) throw new TrainSetupError('--do-train needs training data: give --train-file (or a --dataset-name with a train split)');
+  if (!args.doTrain && !args.modelNameOrPath) throw new TrainSetupError('evaluating or predicting without --do-train needs a trained model: give --model-name-or-path (for example the --output-dir of an earlier run)');
+  return { train: args.doTrain, eval: args.doEval && Boolean(splits.validation), predict: args.doPredict };
+}
+
+export async function trainAndEvaluate(args: TrainingArguments, io: CommandIO, argv: readonly string[] = [], opts: TrainRunOptions = {}): Promise<TrainRunResult> {
   for (const [opt, p] of [['--train-file', args.trainFile], ['--validation-file', args.validationFile], ['--test-file', args.testFile]] as const) {
     if (p) checkInputPath(opt, p);
   }
-  const willTrain = Boolean(args.trainFile || (args.datasetName && !args.validationFile && !args.testFile));
-  if (willTrain) for (const note of prepareOutputDir(args)) warn(io, note);
-  const resumeDir = args.resumeFromCheckpoint === true ? latestCheckpoint(args.outputDir) : args.resumeFromCheckpoint;
-  if (args.resumeFromCheckpoint === true && !resumeDir) throw new TrainSetupError(`--resume-from-checkpoint: no checkpoint-* folder in ${args.outputDir}; give the checkpoint folder, or drop the option to start over`);
+  const doFlagsGiven = opts.doFlagsGiven ?? false;
+  const mayTrain = doFlagsGiven ? args.doTrain : Boolean(args.trainFile || (args.datasetName && !args.validationFile && !args.testFile));
+  if (mayTrain) for (const note of prepareOutputDir(args)) warn(io, note);
+  const resumeDir = !mayTrain ? null : args.resumeFromCheckpoint === true ? latestCheckpoint(args.outputDir) : args.resumeFromCheckpoint;
+  if (mayTrain && args.resumeFromCheckpoint === true && !resumeDir) throw new TrainSetupError(`--resume-from-checkpoint: no checkpoint-* folder in ${args.outputDir}; give the checkpoint folder, or drop the option to start over`);
   if (typeof resumeDir === 'string') checkInputPath('--resume-from-checkpoint', resumeDir, 'dir');
 
   // Local files, else --dataset-name from the hub (readTrainingData, prepare.ts).
-  const { splits, labelNames } = await readTrainingData(args, {}, readLabelNames(args));
+  const { splits, labelNames } = await readTrainingData(args, {}, readLabelNames(args)).catch((e: unknown) => { throw integerTagsHelp(e); });
   for (const d of Object.values(splits)) for (const w of d?.warnings ?? []) warn(io, w);
   checkDataUse(args, splits);
-  for (const w of labelsOutsideTraining(splits)) warn(io, w);
-  const { model, tokenizer, labels } = await loadOrCreateModel(args, splits, labelNames, io, Boolean(resumeDir));
+  const modes = runModes(args, splits, doFlagsGiven);
+  if (modes.train) for (const w of labelsOutsideTraining(splits)) warn(io, w);
+  const { model, tokenizer, labels } = await loadOrCreateModel(args, splits, labelNames, io, Boolean(resumeDir), !modes.train);
   if (resumeDir) say(io, `resuming from ${resumeDir}`);
   say(io, `model: ${model.architecture}, ${model.config.numHiddenLayers} layers, hidden ${model.config.hiddenSize}; labels: ${labels.join(' ')}`);
-  const cap = capSeqLength(args.maxSeqLength, model.config, args.modelNameOrPath ?? args.configName ?? 'config');
+  if (doFlagsGiven) say(io, `run: ${[modes.train && 'train', modes.eval && 'evaluate', modes.predict && 'predict'].filter(Boolean).join(', ') || 'nothing'} (as --do-train/--do-eval/--do-predict say)`);
+  const cap = capSeqLength(args.maxSeqLength, model, args.modelNameOrPath ?? args.configName ?? 'config');
   if (cap.note) warn(io, cap.note);
   const runArgs: TrainingArguments = { ...args, maxSeqLength: cap.maxSeqLength };
   const cache = new WordPieceCache(tokenizer);
@@ -138,44 +168,65 @@ export async function trainAndEvaluate(args: TrainingArguments, io: CommandIO, a
     say(io, `${d.source}: ${stats.sentences} sentences, ${stats.features} sequences${stats.splitSentences ? ` (${stats.splitSentences} long sentences split into windows)` : ''}`);
     return split;
   };
-  const train = splits.train ? enc(splits.train, runArgs.maxTrainSamples) : undefined;
-  const validation = splits.validation ? enc(splits.validation, runArgs.maxEvalSamples) : undefined;
-  const test = splits.test ? enc(splits.test, runArgs.maxPredictSamples) : undefined;
+  const train = modes.train && splits.train ? enc(splits.train, runArgs.maxTrainSamples) : undefined;
+  // Evaluation during training needs the validation split even when the final one is not asked for.
+  const validation = splits.validation && (modes.eval || (modes.train && args.evalStrategy !== 'no')) ? enc(splits.validation, runArgs.maxEvalSamples) : undefined;
+  const test = modes.predict && splits.test ? enc(splits.test, runArgs.maxPredictSamples) : undefined;
   const trainer = new Trainer({ model, args: runArgs, tokenizer, trainDataset: train, evalDataset: validation, progressStream: io.stderr, ...entityMetrics(runArgs) });
   const out: TrainRunResult = { ok: true };
-  // The train command always trains when it has training data (do_train is implied, as its name says).
+  const wrote: string[] = [];
   if (train) {
-    const result = await withInterrupt(trainer, io, () => trainer.train());
+    const caught: { signal?: NodeJS.Signals } = {};
+    const result = await withInterrupt(trainer, io, () => trainer.train(), caught);
     if (result.interrupted) {
       const resumeArgs = argv.filter((t, i) => !/^--resume[-_]from[-_]checkpoint/.test(t) && !(i > 0 && /^--resume[-_]from[-_]checkpoint$/.test(argv[i - 1]!)));
       say(io, `interrupted: saved ${result.interrupted} (step ${result.globalStep})`);
       say(io, `resume with: tokentune train ${[...resumeArgs, '--resume-from-checkpoint', result.interrupted].map(shellQuote).join(' ')}`);
-      return { ok: false, interrupted: result.interrupted };
+      return { ok: false, interrupted: result.interrupted, signal: caught.signal };
     }
     say(io, `saved model to ${args.outputDir}`);
     saveMetrics(args.outputDir, 'train', { ...splitMetrics(result.metrics, 'train', 'train', train.sentences.length) });
     trainer.saveState();
+    wrote.push('train_results.json', 'trainer_state.json');
   }
   mkdirSync(args.outputDir, { recursive: true });
-  if (validation) {
+  if (validation && modes.eval) {
     out.eval = trainer.evaluate(validation);
-    say(io, formatMetricsTable(out.eval, 'validation'));
-    if (train || args.doEval) saveMetrics(args.outputDir, 'eval', splitMetrics(out.eval, 'eval', 'eval', validation.sentences.length));
+    say(io, formatMetricsTable(out.eval, 'eval'));
+    saveMetrics(args.outputDir, 'eval', splitMetrics(out.eval, 'eval', 'eval', validation.sentences.length));
+    wrote.push('eval_results.json');
   }
   if (test) {
-    out.test = trainer.evaluate(test, undefined, 'test');
-    say(io, formatMetricsTable(out.test, 'test'));
-    saveMetrics(args.outputDir, 'predict', splitMetrics(out.test, 'test', 'predict', test.sentences.length));
+    // Trainer.predict(metric_key_prefix="predict"): the console shows the names the files hold.
+    out.test = trainer.evaluate(test, undefined, 'predict');
+    say(io, formatMetricsTable(out.test, 'predict'));
+    saveMetrics(args.outputDir, 'predict', splitMetrics(out.test, 'predict', 'predict', test.sentences.length));
     writePredictionsTxt(args.outputDir, trainer.lastPredictions ?? []);
+    wrote.push('predict_results.json', 'predictions.txt');
   }
   if (train) {
     writeFileSync(join(args.outputDir, 'training_args.json'), JSON.stringify(trainingArgsToDict(args), null, 2) + '\n');
     writeFileSync(join(args.outputDir, 'README.md'), modelCard({
       args, logHistory: trainer.logHistory, finetunedFrom: args.modelNameOrPath, dataset: args.datasetName, version: VERSION,
     }));
-    say(io, `wrote all_results.json, trainer_state.json, training_args.json${test ? ', predictions.txt' : ''} and README.md to ${args.outputDir}`);
+    wrote.push('training_args.json', 'README.md');
+  }
+  if (wrote.length > 0) {
+    const files = ['all_results.json', ...wrote].sort();
+    say(io, `wrote ${files.slice(0, -1).join(', ')} and ${files[files.length - 1]} to ${args.outputDir}`);
+  } else {
+    warn(io, 'nothing to do: --do-eval found no validation data and neither --do-train nor --do-predict was given');
   }
   return out;
+}
+
+/**
+ * The readers' integer-tag error names their API option (labelNames); on the command line the
+ * names come from --label-names or the model's id2label.
+ */
+export function integerTagsHelp(e: unknown): unknown {
+  if (!(e instanceof DataFormatError) || !/no label names are known: pass labelNames/.test(e.message)) return e;
+  return new TrainSetupError(e.message.replace(/pass labelNames \(.*\)$/, 'give --label-names FILE (one label name per line, in id order), or a --model-name-or-path whose config.json has id2label'));
 }
 
 /** --return-entity-level-metrics: per-type precision/recall/F1 beside the overall four (run_ner.py's compute_metrics). */
@@ -199,26 +250,30 @@ export function entityLevelMetrics(p: { predictions: string[][]; references: str
 }
 
 /**
- * Ctrl-C during training: the first saves a checkpoint after the current step and returns, the
- * second aborts at once (exit 130, as the shell expects).
+ * Ctrl-C (SIGINT) or SIGTERM (a job scheduler, `kill`, a container stop) during training: the
+ * first saves a checkpoint after the current step and returns, a second aborts at once (exit 130
+ * after SIGINT, 143 after SIGTERM, as the shell expects).
  */
-async function withInterrupt<T>(trainer: Trainer, io: CommandIO, fn: () => Promise<T>): Promise<T> {
+async function withInterrupt<T>(trainer: Trainer, io: CommandIO, fn: () => Promise<T>, caught: { signal?: NodeJS.Signals } = {}): Promise<T> {
   let count = 0;
-  const onSigint = (): void => {
+  const onSignal = (signal: NodeJS.Signals): void => {
     count++;
+    caught.signal ??= signal;
+    const name = signal === 'SIGINT' ? 'interrupt' : signal;
     if (count === 1) {
-      io.stderr.write('\ninterrupt: saving a checkpoint after this step (Ctrl-C again to abort without saving)\n');
+      io.stderr.write(`\n${name}: saving a checkpoint after this step (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to abort without saving)\n`);
       trainer.requestStop();
     } else {
       io.stderr.write('\naborted\n');
-      process.exit(130);
+      process.exit(signal === 'SIGTERM' ? 143 : 130);
     }
   };
-  process.on('SIGINT', onSigint);
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+  for (const s of signals) process.on(s, onSignal);
   try {
     return await fn();
   } finally {
-    process.off('SIGINT', onSigint);
+    for (const s of signals) process.off(s, onSignal);
   }
 }
 

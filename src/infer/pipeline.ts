@@ -11,6 +11,7 @@
 import { basename, resolve } from 'node:path';
 import { noGrad, tidy, type Tensor } from '../engine/index.js';
 import { fromPretrained, type ForwardOptions, type TokenBatch } from '../models/index.js';
+import { usableSequenceLength } from '../models/sequence-limit.js';
 import type { Encoding, EncodeOptions } from '../tokenizers/index.js';
 import { joinWordPieces } from '../tokenizers/decode.js';
 import {
@@ -127,7 +128,7 @@ export class TokenClassificationPipeline {
     if (this.labels.length === 0) {
       throw new PipelineInputError('the model has no labels (config.json lacks id2label): it is not a token-classification model');
     }
-    const limit = Math.min(opts.maxLength ?? tokenizer.modelMaxLength, model.maxSequenceLength ?? model.config.maxPositionEmbeddings);
+    const limit = Math.min(opts.maxLength ?? tokenizer.modelMaxLength, usableSequenceLength(model));
     if (!Number.isInteger(limit) || limit < 3) {
       throw new PipelineInputError(`maxLength must be an integer >= 3 ([CLS], one token, [SEP]), got ${limit}`);
     }

@@ -26,6 +26,7 @@ import { cleanupAtomicLeftovers } from '../io/atomic.js';
 import { checkpointDirName, checkpointStep, latestCheckpoint, newTrainerState, rotateCheckpoints, serializeTrainerState, TRAINER_STATE_NAME, type TrainerState } from './trainer-state.js';
 import { writeFileSync } from 'node:fs';
 import { writeTrainingPlot } from './plot.js';
+import { defaultLogdir, reportsToTensorboard, TensorBoardWriter } from './tensorboard/writer.js';
 
 /** A split ready for the model: features (windows) plus the word-level sentences they came from. */
 export interface EncodedSplit {
@@ -82,6 +83,9 @@ export class Trainer {
   private stopRequested = false;
   /** The checkpoint written when a stop was requested. */
   interruptedAt: string | null = null;
+  private tb: TensorBoardWriter | null | undefined;
+  /** train() has started (HF: state.epoch is set), so evaluation records carry the epoch. */
+  private trained = false;
 
   /** Asks the running train() to save a checkpoint after the current step and return early. */
   requestStop(): void {
@@ -119,6 +123,7 @@ export class Trainer {
   async train(): Promise<TrainOutput> {
     const train = this.init.trainDataset;
     if (!train || train.features.length === 0) throw new Error('train(): no training data (trainDataset is empty)');
+    this.trained = true;
     const args = this.args;
     const loader = this.loader(train, true);
     const accum = args.gradientAccumulationSteps;
@@ -187,7 +192,7 @@ export class Trainer {
           metrics = this.evaluate(undefined, progress);
         }
         if (args.saveStrategy === 'steps' && step % saveEvery === 0) this.save(metrics);
-        if (metrics && this.shouldStopEarly(metrics)) stop = true;
+        if (metrics && this.shouldStopEarly(metrics, progress)) stop = true;
         if (step >= totalSteps) stop = true;
         // Let signal handlers (Ctrl-C -> requestStop) run between steps.
         await new Promise<void>((r) => setImmediate(r));
@@ -207,7 +212,7 @@ export class Trainer {
       let metrics: LogRecord | null = null;
       if (args.evalStrategy === 'epoch' && this.init.evalDataset) metrics = this.evaluate(undefined, progress);
       if (args.saveStrategy === 'epoch') this.save(metrics);
-      if (metrics && this.shouldStopEarly(metrics)) stop = true;
+      if (metrics && this.shouldStopEarly(metrics, progress)) stop = true;
     }
     progress.finish();
     if (this.interruptedAt) {
@@ -291,9 +296,10 @@ export class Trainer {
       [`${prefix}_runtime`]: round(runtime, 4),
       [`${prefix}_samples_per_second`]: round(data.features.length / Math.max(runtime, 1e-9), 3),
       [`${prefix}_steps_per_second`]: round(batches / Math.max(runtime, 1e-9), 3),
-      epoch: round(this.epoch, 4),
-      step: this.globalStep,
     });
+    // HF's Trainer.log adds the epoch only once training has set state.epoch; predict() logs nothing.
+    if (this.trained && prefix === 'eval') rec.epoch = round(this.epoch, 4);
+    rec.step = this.globalStep;
     this.emit(rec, progress);
     return rec;
   }
@@ -322,8 +328,21 @@ export class Trainer {
   private emit(rec: LogRecord, progress?: TrainingProgress): void {
     this.logHistory.push(rec);
     this.log?.write(rec);
+    // HF's Trainer.predict() logs nothing, so predict_* records stay out of TensorBoard.
+    if (!Object.keys(rec).some((k) => k.startsWith('predict_'))) this.tensorboard()?.logRecord(rec);
     progress?.record(rec);
     this.init.onLog?.(rec);
+  }
+
+  /** The --report-to tensorboard writer, created at the first record (null when not asked for). */
+  private tensorboard(): TensorBoardWriter | null {
+    if (this.tb === undefined) {
+      const a = this.args;
+      this.tb = reportsToTensorboard(a.reportTo) && a.outputDir
+        ? new TensorBoardWriter(a.loggingDir ?? process.env.TENSORBOARD_LOGGING_DIR ?? join(a.outputDir, defaultLogdir()))
+        : null;
+    }
+    return this.tb;
   }
 
   private metricValue(metrics: LogRecord | null): number | null {
@@ -354,7 +373,7 @@ export class Trainer {
   }
 
   /** HF's EarlyStoppingCallback: stop after `patience` evaluations without improvement beyond the threshold. */
-  private shouldStopEarly(metrics: LogRecord): boolean {
+  private shouldStopEarly(metrics: LogRecord, progress?: TrainingProgress): boolean {
     if (this.patienceLeft === null) return false;
     const v = this.metricValue(metrics);
     if (v === null) return false;
@@ -364,7 +383,17 @@ export class Trainer {
       return false;
     }
     this.patienceLeft!--;
-    return this.patienceLeft! <= 0;
+    if (this.patienceLeft! > 0) return false;
+    // HF stops silently; say which metric, how long and against what best value.
+    const key = metricKey(this.args.metricForBestModel ?? 'loss');
+    const patience = this.args.earlyStoppingPatience!;
+    const threshold = this.args.earlyStoppingThreshold;
+    const greater = this.args.greaterIsBetter ?? !(this.args.metricForBestModel ?? 'loss').endsWith('loss');
+    const note = `early stopping at step ${this.globalStep}${this.plannedSteps ? ` of ${this.plannedSteps}` : ''}: ${key} ${v} has not ${greater ? 'risen above' : 'fallen below'} its best ${this.bestEval}` +
+      `${threshold ? ` by more than ${threshold} (--early-stopping-threshold)` : ''} for ${patience} evaluation${patience === 1 ? '' : 's'} (--early-stopping-patience ${patience})`;
+    if (progress) progress.print(note);
+    else (this.init.progressStream ?? process.stderr).write(note + '\n');
+    return true;
   }
 
   /**

@@ -53,6 +53,10 @@ export interface TrainingArguments {
   loggingStrategy: IntervalStrategy;
   loggingSteps: number;
   loggingFirstStep: boolean;
+  /** Where logs go besides log.jsonl: 'tensorboard' / 'all' (event files) or 'none' (transformers 5's default). */
+  reportTo: string;
+  /** Folder of the TensorBoard event files; null: output_dir/runs/<date>_<host> (transformers' default_logdir). */
+  loggingDir: string | null;
   disableTqdm: boolean;
   // Checkpoints
   saveStrategy: IntervalStrategy;
@@ -189,6 +193,8 @@ const SPECS: { [K in keyof RawTrainingArguments]: SpecFields<RawTrainingArgument
   loggingStrategy: { type: STRATEGY, default: 'steps', group: 'logging', help: 'When to log the training loss.' },
   loggingSteps: { type: { kind: 'steps' }, default: 500, group: 'logging', help: 'Log every N steps (< 1: ratio of total steps).' },
   loggingFirstStep: { type: BOOL, default: false, group: 'logging', help: 'Also log after the first step.' },
+  reportTo: { type: { kind: 'string' }, default: 'none', group: 'logging', help: "Where logs go besides log.jsonl and the console: tensorboard (event files in logging_dir; 'all' means the same), or none (transformers 5's default)." },
+  loggingDir: { type: STR_OR_NULL, default: null, group: 'logging', help: 'Folder for the TensorBoard event files (default: output_dir/runs/<date>_<host>, as transformers; also $TENSORBOARD_LOGGING_DIR).' },
   disableTqdm: { type: BOOL, default: false, group: 'logging', help: 'Disable the progress bar.', aliases: ['disable_progress_bar', 'no_progress'] },
 
   saveStrategy: { type: STRATEGY, default: 'steps', group: 'checkpoints', help: 'When to save a checkpoint.' },
@@ -292,8 +298,7 @@ export const UNSUPPORTED_OPTIONS: readonly UnsupportedSpec[] = [
   ...U('fp16_opt_level', 'warn', true, 'no float16 mixed precision; ignored', ['O1']),
   ...U('half_precision_backend fp16_backend', 'warn', true, 'there is one backend (the native bf16 GEMM with --bf16); ignored', ['auto']),
   ...U('torch_compile_backend torch_compile_mode', 'warn', true, 'no torch.compile; ignored'),
-  ...U('report_to', 'warn', true, 'only log.jsonl and the console are written; ignored', ['all']),
-  ...U('logging_dir run_name', 'warn', true, 'logs always go to output_dir/log.jsonl; ignored'),
+  ...U('run_name', 'warn', true, 'runs are not named; ignored'),
   ...U('dataloader_num_workers dataloader_prefetch_factor preprocessing_num_workers', 'warn', true, 'data is prepared in-process; ignored'),
   ...U('dataloader_pin_memory dataloader_persistent_workers', 'warn', false, 'no GPU data loading; ignored', [true]),
   ...U('use_cpu no_cuda use_mps_device', 'warn', false, 'tokentune always runs on the CPU; ignored', [true]),
@@ -446,6 +451,8 @@ export function coerceOption(spec: OptionSpec, value: unknown, origin?: ValueOri
       if (typeof value === 'string') return value;
       // HF's own label_names is a list of input keys (['labels']); tokentune's is a file of tag names.
       if (spec.key === 'labelNames' && Array.isArray(value)) return null;
+      // HF's training_args.json holds report_to as a list (["tensorboard"], [] for none).
+      if (spec.key === 'reportTo' && Array.isArray(value) && value.every((x) => typeof x === 'string')) return value.length ? value.join(',') : 'none';
       // YAML turns `dataset_name: 2024` into a number; a name is still meant.
       if (typeof value === 'number' && Number.isFinite(value)) return String(value);
       return fail('a string');
@@ -579,6 +586,11 @@ export interface ParsedTrainingArgs {
   help: boolean;
   /** Config files read from argv (`--config FILE` or a positional .json/.yaml/.yml). */
   configFiles: string[];
+  /**
+   * --do-train, --do-eval or --do-predict was set (by a flag or a config file; do_eval implied by
+   * eval_strategy does not count): the run does exactly what they say, as run_ner.py.
+   */
+  doFlagsGiven?: boolean;
 }
 
 interface RawEntry {
@@ -751,7 +763,9 @@ export function parseTrainingArgs(opts: ParseTrainingArgsOptions = {}): ParsedTr
     const entry = raw.get(spec.key);
     values[spec.key] = entry === undefined ? cloneDefault(spec.default) : coerceOption(spec, entry.value, entry.origin);
   }
-  return { args: resolveArgs(values as unknown as RawTrainingArguments, warnings, true), warnings, help: false, configFiles };
+  // Before resolveArgs sets do_eval from eval_strategy: run_ner.py's modes are what the user named.
+  const doFlagsGiven = Boolean(values.doTrain || values.doEval || values.doPredict);
+  return { args: resolveArgs(values as unknown as RawTrainingArguments, warnings, true), warnings, help: false, configFiles, doFlagsGiven };
 }
 
 function cloneDefault(v: unknown): unknown {
@@ -793,6 +807,9 @@ function resolveArgs(a: RawTrainingArguments, warnings: string[], validate: bool
   if (args.earlyStoppingPatience !== null) {
     if (!args.loadBestModelAtEnd) bad('early_stopping_patience requires load_best_model_at_end (as HF EarlyStoppingCallback)', 'early_stopping_patience');
   }
+  const reporters = args.reportTo.split(/[\s,]+/).filter((r) => r !== '');
+  const unsupported = reporters.filter((r) => !['tensorboard', 'all', 'none'].includes(r));
+  if (unsupported.length) warnings.push(`report_to ${unsupported.join(', ')} is not supported: only tensorboard event files (and log.jsonl) are written; ignored`);
   if (args.warmupSteps > 0 && args.warmupRatio > 0) {
     warnings.push('both warmup_steps and warmup_ratio are given; warmup_steps overrides warmup_ratio');
   }

@@ -17,6 +17,7 @@ import { bertTokenizerJson } from './tokenizer-json.js';
 import { quantizeOnnxModel } from './quantize-graph.js';
 import { quantizableLayers } from '../../models/quantized.js';
 import { readModelJson } from '../../io/model-file.js';
+import { usableSequenceLength } from '../../models/sequence-limit.js';
 
 export interface OnnxExportOptions {
   /**
@@ -75,7 +76,7 @@ export function exportOnnx(model: TokenClassifier, tokenizer: Tokenizer | null, 
       warnings.push(`the tokenizer has ${tokenizer.totalVocabSize} ids but word_embeddings has ${rows} rows: onnxruntime will fail on a text that produces ids ${rows}..${tokenizer.totalVocabSize - 1}`);
     }
     tokenizer.saveVocab(outDir);
-    capModelMaxLength(join(outDir, 'tokenizer_config.json'), model.maxSequenceLength ?? model.config.maxPositionEmbeddings);
+    capModelMaxLength(join(outDir, 'tokenizer_config.json'), usableSequenceLength(model));
     // A tokenizer.json tokenizer (BPE, Unigram, WordPiece) saved its own tokenizer.json above;
     // BERT's WordPiece one writes vocab.txt, so tokenizer.json comes from the source or is built.
     if (tokenizer instanceof WordPieceTokenizer) {

@@ -5,6 +5,7 @@
  */
 import { Rng, noGrad, tidy } from '../../engine/index.js';
 import type { TokenBatch, TokenClassifier } from '../../models/index.js';
+import { usableSequenceLength } from '../../models/sequence-limit.js';
 
 export interface OrtTensor {
   readonly data: unknown;
@@ -113,7 +114,7 @@ export async function verifyWithOnnxRuntime(
   opts: { batchSize?: number; seqLen?: number; seed?: number } = {},
 ): Promise<VerifyResult> {
   const batchSize = opts.batchSize ?? 3;
-  const seqLen = Math.min(opts.seqLen ?? 16, model.maxSequenceLength ?? model.config.maxPositionEmbeddings);
+  const seqLen = Math.min(opts.seqLen ?? 16, usableSequenceLength(model));
   const batch = randomBatch(model, batchSize, seqLen, opts.seed ?? 1);
   const session = await ort.InferenceSession.create(onnxPath);
   try {

@@ -59,6 +59,15 @@ export class ProtoWriter {
     return this;
   }
 
+  /** A `double` field: IEEE-754 double precision, little-endian, wire type 1. */
+  float64(field: number, value: number): this {
+    this.tag(field, WIRE_FIXED64);
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setFloat64(0, value, true);
+    this.rawBytes(b);
+    return this;
+  }
+
   /** A `string` field, UTF-8 encoded. */
   string(field: number, value: string): this {
     return this.bytes(field, new TextEncoder().encode(value));
