@@ -202,7 +202,7 @@ export function entityLevelMetrics(p: { predictions: string[][]; references: str
  * Ctrl-C during training: the first saves a checkpoint after the current step and returns, the
  * second aborts at once (exit 130, as the shell expects).
  */
-async function withInterrupt<T>(trainer: Trainer, io: CommandIO, fn: () => Promise<T>): Promise<T> {
+export async function withInterrupt<T>(trainer: Trainer, io: CommandIO, fn: () => Promise<T>): Promise<T> {
   let count = 0;
   const onSigint = (): void => {
     count++;
@@ -222,6 +222,6 @@ async function withInterrupt<T>(trainer: Trainer, io: CommandIO, fn: () => Promi
   }
 }
 
-function shellQuote(s: string): string {
+export function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
