@@ -3,10 +3,10 @@
  * `tokentune train` flag applies (they configure the student's Trainer run); the distillation
  * flags are listed first in --help. The student folder is an ordinary model folder.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { architectureFor, fromPretrained, initParameters, makeConfig, readConfig, resolveModelDir, type TokenClassifier } from '../models/index.js';
-import { loadTokenizer, WordPieceTokenizer, type Tokenizer } from '../tokenizers/index.js';
+import { loadTokenizer, type Tokenizer } from '../tokenizers/index.js';
 import { WordPieceCache } from '../data/align.js';
 import { buildFeatures, type Feature } from '../data/features.js';
 import { readConll } from '../data/conll.js';
@@ -20,7 +20,7 @@ import { formatMetricsTable } from '../train/progress.js';
 import { modelCard, saveMetrics, splitMetrics, writePredictionsTxt } from '../train/hf-outputs.js';
 import { cachedTargets, DistillObjective, DistillSetupError, fileHash, mapLabelsByName, modelFolderHash, sameTokenization, tokenLevelTargets, wordLevelTargets, type SoftTargets, type TeacherSpec } from '../train/distill.js';
 import { capSeqLength, checkDataUse, checkInputPath, CONFIG_PRESETS, prepareOutputDir, resolveModelConfig } from './train-checks.js';
-import { shellQuote, withInterrupt, entityLevelMetrics } from './train.js';
+import { scratchTokenizer, shellQuote, withInterrupt, entityLevelMetrics } from './train.js';
 import { CliArgsError } from './args.js';
 import { say, warn, type CommandIO } from './io.js';
 import { createHash } from 'node:crypto';
@@ -171,7 +171,8 @@ async function distill(flags: DistillFlags, args: TrainingArguments, io: Command
   } else {
     labels = teacherLabels;
     const tokPath = args.tokenizerName ?? teacherDir;
-    tokenizer = existsSync(join(tokPath, 'vocab.txt')) || !tokPath.endsWith('.txt') ? loadTokenizer(tokPath) : WordPieceTokenizer.fromVocabFile(tokPath);
+    // As train's --tokenizer-name: a bare vocab.txt's casing is decided by its entries.
+    tokenizer = args.tokenizerName ? scratchTokenizer(args, null, io) : loadTokenizer(tokPath);
     const { config, described } = studentConfig(flags.studentConfig!, tokenizer.vocabSize);
     const arch = architectureFor(config);
     model = arch.build({ ...config, labels }, initParameters(arch.paramSpecs(config, labels.length), config.initializerRange, args.seed));

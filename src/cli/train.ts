@@ -62,7 +62,7 @@ function readLabelNames(args: TrainingArguments): string[] | null {
  * BertTokenizer default (lowercase) would hide every capital from a model trained on the cased
  * vocabulary: the vocabulary decides (uppercase entries: cased) unless --do-lower-case is given.
  */
-function scratchTokenizer(args: TrainingArguments, maxPositions: number | null, io: CommandIO): Tokenizer {
+export function scratchTokenizer(args: TrainingArguments, maxPositions: number | null, io: CommandIO): Tokenizer {
   const path = args.tokenizerName!;
   checkInputPath('--tokenizer-name', path, 'file-or-dir');
   const isDir = statSync(path).isDirectory();
