@@ -32,6 +32,7 @@ interface DistillFlags {
   student: string | null;
   studentConfig: string | null;
   unlabeledFile: string | null;
+  teacherCache: string | null;
   temperature: number;
   alpha: number;
 }
@@ -46,6 +47,8 @@ const DISTILL_HELP = `Distillation (the other options configure the student's tr
                                       CoNLL column file (.conll/.conllu/.iob/.bio/.tsv: tags ignored).
                                       Its tokens get the KL term only. Teacher outputs are cached in
                                       <output-dir>/teacher-cache (keyed by teacher, file and tokens).
+  --teacher-cache <DIR>               Where teacher outputs are cached (default <output-dir>/teacher-cache);
+                                      runs that share it label the same data once.
   --temperature <T>                   Softmax temperature (default: 2).
   --alpha <A>                         Loss = A * T^2 * KL(softmax(teacher/T) || softmax(student/T))
                                       + (1 - A) * CE(student, gold). KL: summed over labels, averaged
@@ -56,10 +59,10 @@ Teacher and student labels must be the same set (matched by name, any order).
 `;
 
 function takeDistillFlags(argv: readonly string[]): { flags: DistillFlags; rest: string[] } {
-  const flags: DistillFlags = { teacher: null, student: null, studentConfig: null, unlabeledFile: null, temperature: 2, alpha: 0.5 };
+  const flags: DistillFlags = { teacher: null, student: null, studentConfig: null, unlabeledFile: null, teacherCache: null, temperature: 2, alpha: 0.5 };
   const rest: string[] = [];
   const names: Record<string, keyof DistillFlags> = {
-    '--teacher': 'teacher', '--student': 'student', '--student-config': 'studentConfig', '--unlabeled-file': 'unlabeledFile',
+    '--teacher': 'teacher', '--student': 'student', '--student-config': 'studentConfig', '--unlabeled-file': 'unlabeledFile', '--teacher-cache': 'teacherCache',
     '--temperature': 'temperature', '--alpha': 'alpha',
   };
   for (let i = 0; i < argv.length; i++) {
@@ -210,7 +213,7 @@ async function distill(flags: DistillFlags, args: TrainingArguments, io: Command
   };
   say(io, `soft targets: ${tokenLevel ? 'token level (same tokenization)' : 'word level (first sub-token of each word; tokenizers differ)'}, temperature ${flags.temperature}, alpha ${flags.alpha}`);
   const teacherId = modelFolderHash(teacherDir);
-  const cacheDir = join(args.outputDir, 'teacher-cache');
+  const cacheDir = flags.teacherCache ?? join(args.outputDir, 'teacher-cache');
   const targetsFor = (name: string, file: string, sentences: readonly { tokens: readonly string[] }[], feats: Feature[]): SoftTargets[] => {
     const started = Date.now();
     const r = cachedTargets(cacheDir, [teacherId, fileHash(file), tokenLevel ? 'token' : 'word', labels.join(','), String(spec.maxSeqLength), featureHash(feats)], feats, labels.length,
