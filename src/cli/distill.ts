@@ -279,7 +279,7 @@ function distillCard(card: string, r: Record<string, unknown>, args: TrainingArg
     `- labelled data: ${args.trainFile ?? args.datasetName ?? 'n/a'}`,
     `- unlabelled data: ${r.unlabeled_file ? `${String(r.unlabeled_file)} (${String(r.unlabeled_sentences)} sentences labelled by the teacher)` : 'none'}`,
     `- teacher weights sha256: ${String(r.teacher_sha256)}`,
-    '',
+    '', '',
   ].join('\n');
   const i = card.indexOf('\n## Model description');
   return i < 0 ? card + '\n' + section : card.slice(0, i + 1) + section + card.slice(i + 1);
