@@ -4,6 +4,7 @@ import type { Command, CommandIO } from './io.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   train: { summary: 'fine-tune a model (Trainer flags or a JSON/YAML config)', load: async () => (await import('./train.js')).runTrain },
+  distill: { summary: 'train a small student tagger to imitate a fine-tuned teacher (soft targets, unlabelled text)', load: async () => (await import('./distill.js')).runDistill },
   evaluate: { summary: 'precision, recall, F1 and accuracy of a model on labelled data', load: async () => (await import('./evaluate.js')).runEvaluate },
   predict: { summary: 'tag text (--text) or a file (--file), with character offsets', load: async () => (await import('./predict.js')).runPredict },
   score: { summary: 'conlleval-compatible scoring of a column file (gold and predicted tags)', load: async () => (await import('./score.js')).runScore },

@@ -63,7 +63,7 @@ function readLabelNames(args: TrainingArguments): string[] | null {
  * BertTokenizer default (lowercase) would hide every capital from a model trained on the cased
  * vocabulary: the vocabulary decides (uppercase entries: cased) unless --do-lower-case is given.
  */
-function scratchTokenizer(args: TrainingArguments, maxPositions: number | null, io: CommandIO): Tokenizer {
+export function scratchTokenizer(args: TrainingArguments, maxPositions: number | null, io: CommandIO): Tokenizer {
   const path = args.tokenizerName!;
   checkInputPath('--tokenizer-name', path, 'file-or-dir');
   const isDir = statSync(path).isDirectory();
@@ -254,7 +254,7 @@ export function entityLevelMetrics(p: { predictions: string[][]; references: str
  * first saves a checkpoint after the current step and returns, a second aborts at once (exit 130
  * after SIGINT, 143 after SIGTERM, as the shell expects).
  */
-async function withInterrupt<T>(trainer: Trainer, io: CommandIO, fn: () => Promise<T>, caught: { signal?: NodeJS.Signals } = {}): Promise<T> {
+export async function withInterrupt<T>(trainer: Trainer, io: CommandIO, fn: () => Promise<T>, caught: { signal?: NodeJS.Signals } = {}): Promise<T> {
   let count = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     count++;
@@ -277,6 +277,6 @@ async function withInterrupt<T>(trainer: Trainer, io: CommandIO, fn: () => Promi
   }
 }
 
-function shellQuote(s: string): string {
+export function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }

@@ -48,6 +48,18 @@ export interface TrainerInit {
   onLog?: (record: LogRecord) => void;
   /** Where progress goes (default process.stderr). */
   progressStream?: NodeJS.WriteStream | NodeJS.WritableStream;
+  /** Replaces the training loss (distillation: src/train/distill.ts); evaluation keeps gold cross-entropy. */
+  objective?: TrainingObjective;
+}
+
+/**
+ * A training loss other than the gold cross-entropy. `loss` runs the forward pass of one
+ * micro-batch and returns its mean over `weight(batch)` units (default: labelled tokens); a
+ * step's micro-batches are weighed by those units, as the built-in loss weighs labelled tokens.
+ */
+export interface TrainingObjective {
+  weight(batch: Batch): number;
+  loss(model: TokenClassifier, batch: Batch, forward: { training: true; dropoutSeed: number }): Tensor;
 }
 
 export interface TrainOutput {
@@ -255,15 +267,18 @@ export class Trainer {
       for (const y of b.labels) if (y !== -100) s += w ? w[y] : 1;
       return s;
     };
-    const counts = micro.map(weightOf);
+    const objective = this.init.objective;
+    const counts = micro.map(objective ? (b) => objective.weight(b) : weightOf);
     const total = counts.reduce((a, b) => a + b, 0);
     let stepLoss = 0;
     micro.forEach((batch, i) => {
       if (counts[i] === 0) return;
       withMemoryHelp(batch, this.args, () => tidy(() => {
-        const logits = this.model.forward(batch, { training: true, dropoutSeed: deriveSeed(this.args.seed, 'step', this.globalStep, i) });
-        const labels = Tensor.from(batch.labels, [batch.labels.length]);
-        const mean = ops.crossEntropy(logits, labels, { classWeights: this.classWeights });
+        const dropoutSeed = deriveSeed(this.args.seed, 'step', this.globalStep, i);
+        const mean = objective ? objective.loss(this.model, batch, { training: true, dropoutSeed }) : (() => {
+          const logits = this.model.forward(batch, { training: true, dropoutSeed });
+          return ops.crossEntropy(logits, Tensor.from(batch.labels, [batch.labels.length]), { classWeights: this.classWeights });
+        })();
         const loss = ops.scale(mean, counts[i] / total);
         stepLoss += loss.item();
         backward(loss);

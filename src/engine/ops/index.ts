@@ -10,6 +10,7 @@ export { maskedSoftmax } from './attention.js';
 export { selfAttention, selfAttentionQkv, linearDropoutAdd, linearGelu, type SelfAttentionOptions } from './fused.js';
 export { disentangledAttention, type DisentangledAttentionOptions } from './disentangled-attention.js';
 export { crossEntropy, type CrossEntropyOptions } from './loss.js';
+export { softTargetKl, type SoftTargetKlOptions } from './kl-div.js';
 export { ShapeError, assertFinite } from './common.js';
 export { rotaryQkv, ropeTables } from './rotary.js';
 export { geglu } from './geglu.js';
