@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Pinned: the ONNX tests' tolerances were set against these versions. */
-export const TEST_DEPS = { 'onnxruntime-node': '1.30.0', '@huggingface/transformers': '4.3.1' };
+const TEST_DEPS = { 'onnxruntime-node': '1.30.0', '@huggingface/transformers': '4.3.1' };
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -30,7 +30,7 @@ export function setKernels(k: Kernels): void {
 /**
  * Why bf16 mixed precision (`--bf16`) is refused on this machine, or null where its matmuls run on
  * VDPBF16PS (AVX512_BF16). Elsewhere each bf16 product is emulated (operands rounded, then the fp32
- * GEMM) and a training step takes about twice as long as in fp32 (measured on Ice Lake); a mode that
+ * GEMM) and a training step took 2 to 7x as long as in fp32 (Ice Lake, tiny and small); a mode that
  * only slows training down is refused in one line rather than run in silence. The engine switch
  * (ops.setMatmulPrecision) still runs the emulation: it defines the arithmetic tests check.
  */
