@@ -46,7 +46,7 @@ async function median(runs: number, fn: () => unknown | Promise<unknown>): Promi
 export async function runOnnxBench(): Promise<Row[]> {
   const ort = await loadOnnxRuntime();
   if (!ort) {
-    console.log('onnx bench skipped: onnxruntime-node is not installed (ONNXRUNTIME_NODE_INSTALL=skip npm install --no-save onnxruntime-node)');
+    console.log('onnx bench skipped: onnxruntime-node is not installed (npm test installs it: node scripts/test-deps.mjs)');
     return [];
   }
   const labels = Array.from({ length: 9 }, (_, i) => `L${i}`);

@@ -526,11 +526,7 @@ Napi::Value SetIsa(const Napi::CallbackInfo &info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   g_max_isa = detect_isa();
-  g_isa = g_max_isa;
-  if (const char *forced = std::getenv("TOKENTUNE_KERNEL")) {
-    Isa want;
-    if (*forced && parse_isa(forced, &want) && want < g_isa) g_isa = want;
-  }
+  g_isa = g_max_isa;  // TOKENTUNE_KERNEL is applied by the loader (src/engine/native.ts) through setIsa
   struct Entry {
     const char *name;
     Napi::Value (*fn)(const Napi::CallbackInfo &);

@@ -67,12 +67,13 @@ Napi::Value Int8Info(const Napi::CallbackInfo &info) {
   Napi::Array paths = Napi::Array::New(info.Env());
   uint32_t n = 0;
   for (int p = I8_SCALAR; p <= I8_AVX512VNNI; p++)
-    if (int8_path_supported(static_cast<Int8Path>(p), ISA_AVX512)) paths.Set(n++, int8_path_name(static_cast<Int8Path>(p)));
+    if (int8_path_supported(static_cast<Int8Path>(p), *g_isa_ptr)) paths.Set(n++, int8_path_name(static_cast<Int8Path>(p)));
   o.Set("paths", paths);
   return o;
 }
 
-// setInt8Path(name | 'auto'): tests force each path the CPU has.
+// setInt8Path(name | 'auto'): tests force each path the CPU has at the ISA level in use (TOKENTUNE_KERNEL
+// or setIsa caps it: forced to avx2, an AVX-512 CPU must not claim its VNNI path ran).
 Napi::Value SetInt8Path(const Napi::CallbackInfo &info) {
   Args A{info, "setInt8Path"};
   A.count(1);
@@ -81,7 +82,8 @@ Napi::Value SetInt8Path(const Napi::CallbackInfo &info) {
   if (s == "auto") { g_forced = -1; return info.Env().Undefined(); }
   for (int p = I8_SCALAR; p <= I8_AVX512VNNI; p++) {
     if (s == int8_path_name(static_cast<Int8Path>(p))) {
-      if (!int8_path_supported(static_cast<Int8Path>(p), ISA_AVX512)) A.range_error("this CPU has no " + s + " (see int8Info().paths)");
+      if (!int8_path_supported(static_cast<Int8Path>(p), *g_isa_ptr))
+        A.range_error("this CPU has no " + s + " at ISA level " + isa_name(*g_isa_ptr) + " (see int8Info().paths)");
       g_forced = p;
       return info.Env().Undefined();
     }

@@ -3,22 +3,75 @@
  * DistilBERT; BERT is covered by int8-model.test.ts), on the fixtures transformers made
  * (scripts/make-encoder-fixtures.py): the quantized folder reloads with int8 layers whose logits
  * stay close to transformers' fp32 logits, and onnxruntime on the exported model_quantized.onnx
- * agrees with them. DeBERTa-v2, whose layer differs, is refused with an error naming it.
+ * agrees with them where onnxruntime promises exact int8 products. DeBERTa-v2, whose layer
+ * differs, is refused with an error naming it.
+ *
+ * What onnxruntime promises depends on the CPU. Its x86 u8 x s8 GEMM (MLAS) multiplies with
+ * VPDPBUSD where the CPU has AVX512-VNNI or AVX-VNNI (32-bit sums: exact) and otherwise with
+ * VPMADDUBSW, whose 16-bit pair sums saturate when u8 x s8 pairs pass 32767 (255 * 127 * 2 does);
+ * its quantization guide says so and names the remedy, quantize_dynamic(reduce_range=True): 7-bit
+ * weights, whose pair sums (at most 255 * 63 * 2 = 32130) never saturate. So on every CPU the test
+ * runs onnxruntime on the export with reduce_range weights (exact everywhere, hence the same
+ * logits on this CPU as on an AVX2 one) against transformers' fp32, and the 8-bit export against
+ * tokentune's int8 only where the CPU has VNNI (or is not x86, where MLAS widens exactly).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { arch, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EncoderForTokenClassification, loadModelFromDir } from '../src/models/index.js';
 import { quantizableLayers, saveQuantized } from '../src/models/quantized.js';
-import { exportOnnx, loadOnnxRuntime, onnxLogits, ourLogits } from '../src/infer/onnx/index.js';
+import { roundHalfEven } from '../src/engine/kernels.js';
+import {
+  DataType, buildEncoderOnnxModel, encodeModel, exportOnnx, loadOnnxRuntime, onnxLogits, ourLogits, quantizeOnnxModel,
+  type ModelDef, type OrtModule, type TensorDef,
+} from '../src/infer/onnx/index.js';
+import type { TokenBatch } from '../src/models/index.js';
 import { main } from '../src/cli/main.js';
 import { fixturesDir } from './helpers/fixtures.js';
 import { encoderFixture } from './helpers/encoder-parity.js';
 
 // Without onnxruntime-node the ONNX comparison is left out (the rest still runs).
 const ort = await loadOnnxRuntime();
+
+/** Whether onnxruntime's u8 x s8 products are exact on this CPU (see the header): VNNI on x86. */
+function ortU8S8Exact(): boolean {
+  if (arch() !== 'x64' && arch() !== 'ia32') return true;
+  let flags = '';
+  try { flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? ''; } catch { /* not Linux: assume no VNNI */ }
+  return /\b(avx512_vnni|avx_vnni)\b/.test(flags);
+}
+const ortExact = ortU8S8Exact();
+
+/**
+ * quantize_dynamic(reduce_range=True)'s weights from an int8 graph: each s8 weight column requantized
+ * to 7 bits (|q| <= 63, scale * 127 / 63), so no u8 x s7 pair sum can saturate VPMADDUBSW.
+ */
+function reduceRange(def: ModelDef): ModelDef {
+  const inits = def.graph.initializers;
+  const byName = new Map(inits.map((t) => [t.name, t]));
+  const out = new Map<string, TensorDef>();
+  for (const t of inits) {
+    if (t.dataType !== DataType.INT8 || !t.name.endsWith('_quantized')) continue;
+    const scaleT = byName.get(t.name.replace(/_quantized$/, '_scale'))!;
+    const q = new Int8Array(t.raw.buffer.slice(t.raw.byteOffset, t.raw.byteOffset + t.raw.byteLength));
+    const scale = new Float32Array(scaleT.raw.buffer.slice(scaleT.raw.byteOffset, scaleT.raw.byteOffset + scaleT.raw.byteLength));
+    const n = scale.length;
+    for (let i = 0; i < q.length; i++) q[i] = Math.max(-63, Math.min(63, roundHalfEven((q[i]! * 63) / 127)));
+    for (let j = 0; j < n; j++) scale[j] = Math.fround((scale[j]! * 127) / 63);
+    assert.equal(q.length % n, 0, `${t.name}: [k, n] weights`);
+    out.set(t.name, { ...t, raw: new Uint8Array(q.buffer) });
+    out.set(scaleT.name, { ...scaleT, raw: new Uint8Array(scale.buffer) });
+  }
+  assert.ok(out.size > 0, 'the graph has int8 weights');
+  return { ...def, graph: { ...def.graph, initializers: inits.map((t) => out.get(t.name) ?? t) } };
+}
+
+async function ortRun(o: OrtModule, bytes: string | Uint8Array, batch: TokenBatch): Promise<Float32Array> {
+  const session = await o.InferenceSession.create(bytes);
+  try { return await onnxLogits(o, session, batch); } finally { await session.release(); }
+}
 
 /** max |a - b| over the batch's real tokens, and max |b| there. */
 function realDiff(a: ArrayLike<number>, b: ArrayLike<number>, mask: Int32Array, classes: number): { diff: number; scale: number } {
@@ -36,7 +89,7 @@ for (const [name, architecture, layerPattern] of [
   ['xlm-roberta-tiny', 'XLMRobertaForTokenClassification', /^roberta\.encoder\.layer\.0\.attention\.self\.query$/],
   ['distilbert-tiny', 'DistilBertForTokenClassification', /^distilbert\.transformer\.layer\.0\.attention\.q_lin$/],
 ] as const) {
-  test(`${name}: the quantized folder reloads as ${architecture} with int8 layers, logits within 3% of transformers' fp32; onnxruntime int8 agrees`, async () => {
+  test(`${name}: the quantized folder reloads as ${architecture} with int8 layers, logits within 1.5% of transformers' fp32; onnxruntime int8 agrees (reduce_range weights on every CPU, 8-bit where VNNI makes them exact)`, async () => {
     const fx = encoderFixture(name);
     const float = fx.load();
     const out = mkdtempSync(join(tmpdir(), `tt-int8-${name}-`));
@@ -51,15 +104,22 @@ for (const [name, architecture, layerPattern] of [
       const ours = ourLogits(q, fx.batch), theirs = fx.get('logits').data;
       const vsFp32 = realDiff(ours, theirs, mask, C);
       assert.ok(vsFp32.diff > 0, 'the int8 path ran');
-      assert.ok(vsFp32.diff <= 0.03 * vsFp32.scale, `int8 vs transformers fp32: max |diff| ${vsFp32.diff} (max |logit| ${vsFp32.scale})`);
+      // Our int8 kernels are bit-exact across ISAs (int8-kernels.test.ts), so this holds on every CPU.
+      assert.ok(vsFp32.diff <= 0.015 * vsFp32.scale, `int8 vs transformers fp32: max |diff| ${vsFp32.diff} (max |logit| ${vsFp32.scale})`);
       if (ort) {
-        const res = exportOnnx(q, null, join(out, 'onnx'), { int8: true });
-        const session = await ort.InferenceSession.create(res.quantizedPath!);
-        const ortInt8 = await onnxLogits(ort, session, fx.batch);
-        await session.release();
-        // onnxruntime quantizes activations per tensor, tokentune per row: close, not equal.
-        const vsOrt = realDiff(ours, ortInt8, mask, C);
-        assert.ok(vsOrt.diff <= 0.03 * vsOrt.scale, `tokentune int8 vs onnxruntime int8: max |diff| ${vsOrt.diff} (max |logit| ${vsOrt.scale})`);
+        // Exact on every CPU: onnxruntime with reduce_range (7-bit) weights against transformers' fp32.
+        // 7-bit weights carry twice the rounding step of ours: 1.3-2.2% measured (ours 0.6-1.0%), hence 4%.
+        const reduced = await ortRun(ort, encodeModel(reduceRange(quantizeOnnxModel(buildEncoderOnnxModel(q), quantizableLayers(q)).model)).toBytes(), fx.batch);
+        const rrVsFp32 = realDiff(reduced, theirs, mask, C);
+        assert.ok(rrVsFp32.diff <= 0.04 * rrVsFp32.scale, `onnxruntime int8 (reduce_range) vs transformers fp32: max |diff| ${rrVsFp32.diff} (max |logit| ${rrVsFp32.scale})`);
+        if (ortExact) {
+          const res = exportOnnx(q, null, join(out, 'onnx'), { int8: true });
+          const ortInt8 = await ortRun(ort, res.quantizedPath!, fx.batch);
+          // onnxruntime quantizes activations per tensor, tokentune per row: close, not equal.
+          const vsOrt = realDiff(ours, ortInt8, mask, C);
+          assert.ok(vsOrt.diff <= 0.03 * vsOrt.scale, `tokentune int8 vs onnxruntime int8: max |diff| ${vsOrt.diff} (max |logit| ${vsOrt.scale})`);
+        }
+        console.log(`# ${name}: int8 vs fp32 ${(vsFp32.diff / vsFp32.scale * 100).toFixed(2)}%, onnxruntime reduce_range vs fp32 ${(rrVsFp32.diff / rrVsFp32.scale * 100).toFixed(2)}% of max |logit|; onnxruntime 8-bit ${ortExact ? 'compared (VNNI)' : 'not compared: no VNNI on this CPU'}`);
       }
     } finally {
       rmSync(out, { recursive: true, force: true });

@@ -25,6 +25,7 @@ import { predictStream } from '../src/infer/index.js';
 import { collectResults, connectRedis, enqueueRecords, streamNames } from '../src/queue/index.js';
 import { runWorker } from '../src/cli/worker.js';
 import { NO_REDIS, redisServerPath, startRedis } from './helpers/redis-server.js';
+import { optionalImport } from './helpers/optional-import.js';
 
 const setup = tinySetup({ trainSentences: 240, dropout: 0 });
 const dir = mkdtempSync(join(tmpdir(), 'tt-int8-'));
@@ -181,7 +182,7 @@ function maxScoreDiff(a: string, b: string): number {
 // ---------------------------------------------------------------- export --onnx --int8
 const ort = await loadOnnxRuntime();
 const ortSkip = ort ? false : 'onnxruntime-node is not installed';
-const transformers = await import('@huggingface/transformers').catch(() => null);
+const transformers = await optionalImport('@huggingface/transformers');
 
 test('the int8 ONNX graph: DynamicQuantizeLinear + MatMulInteger on every encoder MatMul, classifier float', () => {
   const { model: q, quantized } = quantizeOnnxModel(buildBertOnnxModel(setup.model), quantizableLayers(setup.model));

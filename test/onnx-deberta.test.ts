@@ -15,7 +15,7 @@ import { DebertaV2ForTokenClassification, relativeIndex } from '../src/models/in
 import { encoderFixture } from './helpers/encoder-parity.js';
 
 const ort = await loadOnnxRuntime();
-const ortSkip = ort ? false : 'onnxruntime-node is not installed (ONNXRUNTIME_NODE_INSTALL=skip npm install --no-save onnxruntime-node)';
+const ortSkip = ort ? false : 'onnxruntime-node is not installed (npm test installs it: node scripts/test-deps.mjs)';
 const tmp = mkdtempSync(join(tmpdir(), 'tt-onnx-deberta-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 

@@ -14,7 +14,7 @@ import { optionalImport } from './helpers/optional-import.js';
 import { WordPieceTokenizer } from '../src/tokenizers/index.js';
 
 const ort = await loadOnnxRuntime();
-const ortSkip = ort ? false : 'onnxruntime-node is not installed (ONNXRUNTIME_NODE_INSTALL=skip npm install --no-save onnxruntime-node)';
+const ortSkip = ort ? false : 'onnxruntime-node is not installed (npm test installs it: node scripts/test-deps.mjs)';
 const tmp = mkdtempSync(join(tmpdir(), 'tt-onnx-enc-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 

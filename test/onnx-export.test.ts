@@ -36,7 +36,7 @@ import { encoderFixture } from './helpers/encoder-parity.js';
 import { optionalImport } from './helpers/optional-import.js';
 
 const ort = await loadOnnxRuntime();
-const ortSkip = ort ? false : 'onnxruntime-node is not installed (ONNXRUNTIME_NODE_INSTALL=skip npm install --no-save onnxruntime-node)';
+const ortSkip = ort ? false : 'onnxruntime-node is not installed (npm test installs it: node scripts/test-deps.mjs)';
 const protobufjs = await optionalImport('protobufjs');
 const pbSkip = protobufjs ? false : 'protobufjs is not installed (it comes with @huggingface/transformers)';
 const transformers = await optionalImport('@huggingface/transformers');

@@ -13,7 +13,7 @@ import { buildModernBertOnnxModel, encodeModel, exportOnnx, loadOnnxRuntime, onn
 import { fixturesDir, readFixture } from './helpers/fixtures.js';
 
 const ort = await loadOnnxRuntime();
-const ortSkip = ort ? false : 'onnxruntime-node is not installed (ONNXRUNTIME_NODE_INSTALL=skip npm install --no-save onnxruntime-node)';
+const ortSkip = ort ? false : 'onnxruntime-node is not installed (npm test installs it: node scripts/test-deps.mjs)';
 
 /** max |a - b| / max(1, |b|) over the rows of real tokens (NaN counts as Infinity). */
 function realDiff(a: ArrayLike<number>, b: ArrayLike<number>, mask: Int32Array, C: number): number {

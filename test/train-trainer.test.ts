@@ -115,11 +115,38 @@ test('an allocation failure names the batch and suggests gradient accumulation',
   assert.throws(() => withMemoryHelp({ batchSize: 16, seqLen: 128 }, args, () => new Float32Array(2 ** 40)), /out of memory on a batch of 16 x 128/);
 });
 
-test('--bf16: the Trainer trains in bf16 mixed precision, tracking the fp32 loss curve within 1%', async () => {
+test('--bf16 without AVX512_BF16 (or with it forced off) is refused in one line by the Trainer and the CLI', async () => {
+  const { bf16Refusal } = await import('../src/engine/index.js');
+  const why = bf16Refusal();
+  if (why === null) {
+    // This CPU has VDPBF16PS: force the emulation, the state of a CPU without it.
+    const { setNativeBf16Fallback } = await import('../src/engine/native.js');
+    setNativeBf16Fallback(true);
+    try { await checkRefusal(bf16Refusal()); } finally { setNativeBf16Fallback(false); }
+  } else {
+    await checkRefusal(why);
+  }
+  async function checkRefusal(msg: string | null): Promise<void> {
+    assert.match(msg ?? '', /^--bf16 needs (AVX512_BF16|the avx512 kernels with AVX512_BF16|the native addon).*slower than fp32: train without --bf16$/);
+    const s = tinySetup();
+    assert.throws(() => new Trainer({ model: s.model, tokenizer: s.tokenizer, trainDataset: s.train, args: tinyArgs(tmp(), { maxSteps: 1, bf16: true }) }), { message: msg! });
+    const { main } = await import('../src/cli/main.js');
+    const out: string[] = [], err: string[] = [];
+    const io = { stdout: { write: (x: string) => (out.push(x), true) }, stderr: { write: (x: string) => (err.push(x), true) } } as never;
+    const code = await main(['train', '--bf16', '--config-name', 'tiny', '--tokenizer-name', 'no-such-vocab.txt', '--output-dir', tmp()], io);
+    assert.notEqual(code, 0);
+    assert.deepEqual(err.join('').trim().split('\n'), [`tokentune train: ${msg}`], 'one line, before any data is read');
+  }
+});
+
+test('--bf16: the Trainer trains in bf16 mixed precision, tracking the fp32 loss curve within 1% (CPUs with AVX512_BF16)', async (t) => {
   const { parseTrainingArgs } = await import('../src/train/training-args.js');
   assert.equal(parseTrainingArgs({ argv: ['--bf16'] }).args.bf16, true);
   assert.equal(parseTrainingArgs({ config: { bf16: true } }).args.bf16, true);
   assert.throws(() => parseTrainingArgs({ config: { fp16: true } }), /fp16 is not supported/);
+  const { bf16Refusal } = await import('../src/engine/index.js');
+  const why = bf16Refusal();
+  if (why) return t.skip(why);
   const run = async (bf16: boolean) => {
     const s = tinySetup();
     const t = new Trainer({ model: s.model, tokenizer: s.tokenizer, trainDataset: s.train, args: tinyArgs(tmp(), { maxSteps: 8, bf16 }) });

@@ -21,6 +21,7 @@ import { modelCard, saveMetrics, splitMetrics, writePredictionsTxt } from '../tr
 import { capSeqLength, checkDataUse, checkInputPath, labelsOutsideTraining, prepareOutputDir, resolveModelConfig, TrainSetupError, vocabIsUncased } from './train-checks.js';
 import { CliArgsError } from './args.js';
 import { DataFormatError } from '../data/errors.js';
+import { bf16Refusal } from '../engine/index.js';
 import { computeNerMetrics } from '../metrics/index.js';
 import { say, warn, type CommandIO } from './io.js';
 
@@ -34,6 +35,9 @@ export async function runTrain(argv: string[], io: CommandIO): Promise<number> {
   }
   for (const w of parsed.warnings) warn(io, w);
   const args = parsed.args;
+  // Before any data or model is read (the Trainer says the same to API users).
+  const noBf16 = args.bf16 ? bf16Refusal() : null;
+  if (noBf16) throw new CliArgsError(noBf16);
   if (!args.modelNameOrPath && !(args.configName && args.tokenizerName)) {
     throw new CliArgsError('--model (model_name_or_path) is required: a model folder or a Hugging Face hub id; or, to train from scratch, --config-name (a preset: tiny, mini, small, medium, base; or a config.json) and --tokenizer-name (a vocab.txt or tokenizer folder)');
   }

@@ -6,8 +6,9 @@
  * wrong array types throw TypeError (it takes Float32Array only; Float64Array is the reference
  * kernels' business), sizes that do not fit the arrays throw RangeError.
  *
- * ISA (AVX-512 / AVX2+FMA / portable) is detected once from cpuid; `TOKENTUNE_KERNEL=scalar|avx2`
- * forces a lower level at load, `setNativeIsa()` at run time. Threads: `TOKENTUNE_THREADS`, default
+ * ISA (AVX-512 / AVX2+FMA / portable) is detected once from cpuid; `TOKENTUNE_KERNEL=scalar|avx2|avx512`
+ * forces a level at load (one the CPU lacks, or an unknown name, is an error that says what the CPU
+ * has), `setNativeIsa()` at run time. Threads: `TOKENTUNE_THREADS`, default
  * the hardware thread count, or `setThreads()`.
  */
 import { createRequire } from 'node:module';
@@ -21,7 +22,7 @@ export type NativeInt8Path = 'scalar' | 'avx2' | 'avxvnni' | 'avx512vnni';
 export interface NativeInt8Info {
   /** The path linearInt8 uses now. */
   path: NativeInt8Path;
-  /** Every path this CPU can run (tests force each one). */
+  /** Every path this CPU can run at the ISA level in use (tests force each one). */
   paths: NativeInt8Path[];
 }
 
@@ -55,6 +56,25 @@ export const nativeAddonPath = path.join(repoRoot, 'build', 'Release', 'tokentun
 
 let addon: Addon | null | undefined;
 let loadError: string | null = null;
+let kernelEnvError: Error | null = null;
+
+/** ISA levels, lowest first. */
+export const NATIVE_ISAS: readonly NativeIsa[] = ['scalar', 'avx2', 'avx512'];
+
+/**
+ * The level `TOKENTUNE_KERNEL` asks for on a CPU whose best is `maxIsa` (null: unset or empty, use
+ * the best). A name the CPU cannot run, or no level at all, throws: a forced kernel that is
+ * silently ignored would make a test or benchmark claim a path it never ran.
+ */
+export function kernelFromEnv(value: string | undefined, maxIsa: NativeIsa): NativeIsa | null {
+  if (value === undefined || value === '') return null;
+  const has = NATIVE_ISAS.slice(0, NATIVE_ISAS.indexOf(maxIsa) + 1);
+  const what = `this CPU runs ${has.join(', ')} (best ${maxIsa})`;
+  const want = NATIVE_ISAS.find((l) => l === value);
+  if (!want) throw new Error(`TOKENTUNE_KERNEL=${value}: unknown kernel; ${what}`);
+  if (!has.includes(want)) throw new Error(`TOKENTUNE_KERNEL=${value}: this CPU lacks ${want}; ${what}`);
+  return want;
+}
 let kernelsObj: Kernels | null = null;
 
 const KERNEL_NAMES: readonly (keyof KernelFns)[] = [
@@ -66,7 +86,10 @@ const KERNEL_NAMES: readonly (keyof KernelFns)[] = [
 ];
 
 function loadAddon(): Addon | null {
-  if (addon !== undefined) return addon;
+  if (addon !== undefined) {
+    if (kernelEnvError) throw kernelEnvError;
+    return addon;
+  }
   try {
     const req = createRequire(import.meta.url);
     const mod = req(nativeAddonPath) as Partial<Addon>;
@@ -81,6 +104,17 @@ function loadAddon(): Addon | null {
     loadError = `native addon not available at ${nativeAddonPath}: ${msg}`;
     addon = null;
   }
+  if (addon) {
+    // Outside the try: a bad TOKENTUNE_KERNEL is the user's error, not a missing addon (which would
+    // fall back to the slow reference kernels). Thrown again on every later use.
+    try {
+      const want = kernelFromEnv(process.env.TOKENTUNE_KERNEL, addon.info().maxIsa);
+      if (want) addon.setIsa(want);
+    } catch (err) {
+      kernelEnvError = err instanceof Error ? err : new Error(String(err));
+    }
+  }
+  if (kernelEnvError) throw kernelEnvError;
   return addon;
 }
 

@@ -7,7 +7,7 @@
  * micro-batch), so a resumed run replays exactly what an uninterrupted one would have done.
  */
 import { join } from 'node:path';
-import { Tensor, backward, deriveSeed, noGrad, ops, tidy, clearPool } from '../engine/index.js';
+import { Tensor, backward, bf16Refusal, deriveSeed, noGrad, ops, tidy, clearPool } from '../engine/index.js';
 import type { Batch } from '../data/collate.js';
 import type { Feature } from '../data/features.js';
 import { DataLoader } from '../data/loader.js';
@@ -107,6 +107,8 @@ export class Trainer {
   constructor(private readonly init: TrainerInit) {
     this.model = init.model;
     this.args = init.args;
+    const noBf16 = this.args.bf16 ? bf16Refusal() : null;
+    if (noBf16) throw new Error(noBf16);
     this.optimizer = new AdamW(this.model.parameters(), {
       lr: this.args.learningRate, beta1: this.args.adamBeta1, beta2: this.args.adamBeta2,
       eps: this.args.adamEpsilon, weightDecay: this.args.weightDecay,
