@@ -36,13 +36,20 @@ const OpsTable &ops() {
   if (g_isa == ISA_AVX512) return ops_avx512();
   if (g_isa == ISA_AVX2) return ops_avx2();
 #endif
+#if TT_ARM
+  if (g_isa == ISA_NEON) return ops_neon();
+#endif
   return ops_scalar();
 }
 
 bool parse_isa(const std::string &s, Isa *out) {
   if (s == "scalar") *out = ISA_SCALAR;
+#if TT_ARM
+  else if (s == "neon") *out = ISA_NEON;  // the x86 names do not parse on arm64 (levels compare per arch)
+#else
   else if (s == "avx2") *out = ISA_AVX2;
   else if (s == "avx512") *out = ISA_AVX512;
+#endif
   else return false;
   return true;
 }
@@ -500,6 +507,7 @@ Napi::Value Info(const Napi::CallbackInfo &info) {
   o.Set("isa", isa_name(g_isa));
   o.Set("maxIsa", isa_name(g_max_isa));
   o.Set("threads", pool().size());
+  o.Set("blas", blas_name());  // TOKENTUNE_BLAS in use for the fp32 GEMM, "" for ours
   return o;
 }
 

@@ -66,8 +66,8 @@ Napi::Value Int8Info(const Napi::CallbackInfo &info) {
   o.Set("path", int8_path_name(current_path()));
   Napi::Array paths = Napi::Array::New(info.Env());
   uint32_t n = 0;
-  for (int p = I8_SCALAR; p <= I8_AVX512VNNI; p++)
-    if (int8_path_supported(static_cast<Int8Path>(p), ISA_AVX512)) paths.Set(n++, int8_path_name(static_cast<Int8Path>(p)));
+  for (int p = I8_SCALAR; p <= I8_PATH_LAST; p++)
+    if (int8_path_supported(static_cast<Int8Path>(p), detect_isa())) paths.Set(n++, int8_path_name(static_cast<Int8Path>(p)));
   o.Set("paths", paths);
   return o;
 }
@@ -79,14 +79,14 @@ Napi::Value SetInt8Path(const Napi::CallbackInfo &info) {
   if (!info[0].IsString()) A.type_error("path", "must be a string");
   const std::string s = info[0].As<Napi::String>().Utf8Value();
   if (s == "auto") { g_forced = -1; return info.Env().Undefined(); }
-  for (int p = I8_SCALAR; p <= I8_AVX512VNNI; p++) {
+  for (int p = I8_SCALAR; p <= I8_PATH_LAST; p++) {
     if (s == int8_path_name(static_cast<Int8Path>(p))) {
-      if (!int8_path_supported(static_cast<Int8Path>(p), ISA_AVX512)) A.range_error("this CPU has no " + s + " (see int8Info().paths)");
+      if (!int8_path_supported(static_cast<Int8Path>(p), detect_isa())) A.range_error("this CPU has no " + s + " (see int8Info().paths)");
       g_forced = p;
       return info.Env().Undefined();
     }
   }
-  A.range_error("unknown int8 path '" + s + "' (auto, scalar, avx2, avxvnni, avx512vnni)");
+  A.range_error("unknown int8 path '" + s + "' (auto, scalar, avx2, avxvnni, avx512vnni, neondot, i8mm)");
 }
 
 }  // namespace

@@ -15,9 +15,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Kernels } from './kernels.js';
 
-export type NativeIsa = 'avx512' | 'avx2' | 'scalar';
+/** Levels per architecture: x86-64 scalar < avx2 < avx512; arm64 scalar < neon. */
+export type NativeIsa = 'avx512' | 'avx2' | 'neon' | 'scalar';
 /** int8 GEMM paths (linearInt8), best last; the ISA level caps which one runs. */
-export type NativeInt8Path = 'scalar' | 'avx2' | 'avxvnni' | 'avx512vnni';
+export type NativeInt8Path = 'scalar' | 'avx2' | 'avxvnni' | 'avx512vnni' | 'neondot' | 'i8mm';
 export interface NativeInt8Info {
   /** The path linearInt8 uses now. */
   path: NativeInt8Path;
@@ -32,6 +33,8 @@ export interface NativeInfo {
   maxIsa: NativeIsa;
   /** Threads in the addon's pool (including the calling thread). */
   threads: number;
+  /** The system BLAS running the fp32 GEMM (`TOKENTUNE_BLAS=openblas|accelerate`), '' for ours. */
+  blas: string;
 }
 
 type KernelFns = Omit<Kernels, 'name'>;
