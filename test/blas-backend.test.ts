@@ -43,6 +43,15 @@ test('TOKENTUNE_BLAS=openblas: cblas_sgemm matches the float64 reference', { ski
   assert.ok(r.cases! >= 48 && r.worst! <= 1, JSON.stringify(r));
 });
 
+test('TOKENTUNE_BLAS=accelerate (macOS): Apple\'s cblas_sgemm matches the float64 reference', {
+  skip: skip || (process.platform !== 'darwin' && 'Accelerate exists on macOS only'),
+}, () => {
+  const r = run('accelerate');
+  assert.equal(r.error, undefined, r.error);
+  assert.equal(r.blas, 'accelerate');
+  assert.ok(r.cases! >= 48 && r.worst! <= 1, JSON.stringify(r));
+});
+
 test('TOKENTUNE_BLAS with an unknown name or an absent library is an error naming the variable', { skip }, () => {
   assert.match(run('mkl-ish').error ?? '', /TOKENTUNE_BLAS='mkl-ish' is not a known BLAS/);
   if (process.platform !== 'darwin') assert.match(run('accelerate').error ?? '', /TOKENTUNE_BLAS=accelerate: .*macOS only/);
