@@ -42,6 +42,12 @@ const OpsTable &ops() {
   return ops_scalar();
 }
 
+#if TT_ARM
+const char *const kIsaNames = "scalar or neon";
+#else
+const char *const kIsaNames = "scalar, avx2 or avx512";
+#endif
+
 bool parse_isa(const std::string &s, Isa *out) {
   if (s == "scalar") *out = ISA_SCALAR;
 #if TT_ARM
@@ -523,10 +529,10 @@ Napi::Value SetThreads(const Napi::CallbackInfo &info) {
 Napi::Value SetIsa(const Napi::CallbackInfo &info) {
   Args A{info, "setIsa"};
   A.count(1);
-  if (!info[0].IsString()) A.type_error("isa", "must be 'scalar', 'avx2' or 'avx512'");
+  if (!info[0].IsString()) A.type_error("isa", std::string("must be a string: ") + kIsaNames);
   std::string s = info[0].As<Napi::String>().Utf8Value();
   Isa want;
-  if (!parse_isa(s, &want)) A.range_error("unknown ISA '" + s + "' (use scalar, avx2 or avx512)");
+  if (!parse_isa(s, &want)) A.range_error("unknown ISA '" + s + "' (use " + kIsaNames + ")");
   if (want > g_max_isa) A.range_error("this CPU supports at most " + std::string(isa_name(g_max_isa)) + ", cannot use " + s);
   g_isa = want;
   return info.Env().Undefined();
