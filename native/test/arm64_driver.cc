@@ -38,7 +38,7 @@ int g_checks = 0;
 std::string g_ctx;  // current kernel / shape, printed on failure
 
 struct MaxErr {
-  const char *name;
+  std::string name;  // a copy: callers pass temporaries
   double worst = 0;  // largest |diff| / tolerance seen (<= 1 passes)
   double abs = 0;    // largest |diff|
   long cases = 0;
@@ -46,7 +46,7 @@ struct MaxErr {
 std::vector<MaxErr> g_err;
 MaxErr &err_for(const char *name) {
   for (MaxErr &e : g_err)
-    if (!std::strcmp(e.name, name)) return e;
+    if (e.name == name) return e;
   g_err.push_back(MaxErr{name});
   return g_err.back();
 }
@@ -729,7 +729,7 @@ int main(int argc, char **argv) {
     std::fflush(stdout);
   }
   std::printf("%-44s %8s %12s %10s\n", "kernel", "cases", "max |diff|", "max/tol");
-  for (const MaxErr &e : g_err) std::printf("%-44s %8ld %12.3g %10.3f\n", e.name, e.cases, e.abs, e.worst);
+  for (const MaxErr &e : g_err) std::printf("%-44s %8ld %12.3g %10.3f\n", e.name.c_str(), e.cases, e.abs, e.worst);
   std::printf("%s: %d checks, %d failures\n", g_failures ? "FAILED" : "PASSED", g_checks, g_failures);
   return g_failures ? 1 : 0;
 }
