@@ -7,6 +7,9 @@
  * the system's libopenblas (Debian: apt-get install libopenblas-dev) and run as a child process
  * with OPENBLAS_NUM_THREADS set to the same thread count; without it the column is skipped.
  *
+ * With TOKENTUNE_BLAS=openblas the "ours" column runs through the addon's dlopen'ed cblas_sgemm
+ * (native/blas.cc), so the two columns compare that route with OpenBLAS called directly.
+ *
  * Run: node dist/bench/gemm.js [--reps N] [--quick]
  */
 import { execFileSync } from 'node:child_process';
@@ -177,7 +180,8 @@ export async function runGemmBench(opts: { reps?: number; quick?: boolean; print
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const result: GemmBenchResult = {
     machine: `${cpu.trim()} (${os.cpus().length} CPUs, ${os.arch()})`,
-    isa: info.isa,
+    // TOKENTUNE_BLAS routes "ours" through the system BLAS too (its overhead through the addon).
+    isa: info.blas ? `${info.isa}, fp32 GEMM via TOKENTUNE_BLAS=${info.blas}` : info.isa,
     threads,
     openblas: 'skip' in built ? built.skip : null,
     load: [load0, os.loadavg()[0]],

@@ -36,13 +36,26 @@ const OpsTable &ops() {
   if (g_isa == ISA_AVX512) return ops_avx512();
   if (g_isa == ISA_AVX2) return ops_avx2();
 #endif
+#if TT_ARM
+  if (g_isa == ISA_NEON) return ops_neon();
+#endif
   return ops_scalar();
 }
 
+#if TT_ARM
+const char *const kIsaNames = "scalar or neon";
+#else
+const char *const kIsaNames = "scalar, avx2 or avx512";
+#endif
+
 bool parse_isa(const std::string &s, Isa *out) {
   if (s == "scalar") *out = ISA_SCALAR;
+#if TT_ARM
+  else if (s == "neon") *out = ISA_NEON;  // the x86 names do not parse on arm64 (levels compare per arch)
+#else
   else if (s == "avx2") *out = ISA_AVX2;
   else if (s == "avx512") *out = ISA_AVX512;
+#endif
   else return false;
   return true;
 }
@@ -500,6 +513,7 @@ Napi::Value Info(const Napi::CallbackInfo &info) {
   o.Set("isa", isa_name(g_isa));
   o.Set("maxIsa", isa_name(g_max_isa));
   o.Set("threads", pool().size());
+  o.Set("blas", blas_name());  // TOKENTUNE_BLAS in use for the fp32 GEMM, "" for ours
   return o;
 }
 
@@ -515,10 +529,10 @@ Napi::Value SetThreads(const Napi::CallbackInfo &info) {
 Napi::Value SetIsa(const Napi::CallbackInfo &info) {
   Args A{info, "setIsa"};
   A.count(1);
-  if (!info[0].IsString()) A.type_error("isa", "must be 'scalar', 'avx2' or 'avx512'");
+  if (!info[0].IsString()) A.type_error("isa", std::string("must be a string: ") + kIsaNames);
   std::string s = info[0].As<Napi::String>().Utf8Value();
   Isa want;
-  if (!parse_isa(s, &want)) A.range_error("unknown ISA '" + s + "' (use scalar, avx2 or avx512)");
+  if (!parse_isa(s, &want)) A.range_error("unknown ISA '" + s + "' (use " + kIsaNames + ")");
   if (want > g_max_isa) A.range_error("this CPU supports at most " + std::string(isa_name(g_max_isa)) + ", cannot use " + s);
   g_isa = want;
   return info.Env().Undefined();

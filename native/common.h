@@ -14,13 +14,29 @@
 #define TT_X86 0
 #endif
 
+// arm64 NEON paths (AArch64 always has Advanced SIMD; dotprod / I8MM / BF16 are chosen at run time,
+// each compiled with a per-function target). TT_PORTABLE_ONLY leaves the portable path only.
+#if defined(__aarch64__) && !defined(TT_PORTABLE_ONLY)
+#define TT_ARM 1
+#else
+#define TT_ARM 0
+#endif
+
 namespace tt {
 
-enum Isa : int { ISA_SCALAR = 0, ISA_AVX2 = 1, ISA_AVX512 = 2 };
+// Levels order within one architecture only: ISA_NEON exists on arm64, AVX2/AVX-512 on x86-64.
+enum Isa : int { ISA_SCALAR = 0, ISA_AVX2 = 1, ISA_AVX512 = 2, ISA_NEON = 3 };
 
 // Best level this CPU (and OS) supports; detected once.
 Isa detect_isa();
 const char *isa_name(Isa isa);
+
+// arm64 optional features (false elsewhere): FEAT_DotProd (SDOT/UDOT), FEAT_I8MM (USDOT/SUDOT,
+// SMMLA/USMMLA), FEAT_BF16 (BFDOT/BFMMLA). Linux: getauxval(AT_HWCAP/AT_HWCAP2); macOS:
+// sysctlbyname("hw.optional.arm.FEAT_*").
+bool arm_has_dotprod();
+bool arm_has_i8mm();
+bool arm_has_bf16();
 
 // ---- GEMM -------------------------------------------------------------------------------------
 // Micro-kernel: C[MR x NR] (row stride ldc) = alpha * Ap * Bp + beta * C over kc steps, where Ap is
@@ -55,6 +71,9 @@ GemmConfig gemm_config_scalar();
 GemmConfig gemm_config_avx2();
 GemmConfig gemm_config_avx512();
 #endif
+#if TT_ARM
+GemmConfig gemm_config_neon();
+#endif
 
 struct GemmArgs {
   bool transA, transB;
@@ -67,8 +86,16 @@ struct GemmArgs {
   bool serial = false;  // run on the calling thread only (callers that are pool tasks themselves)
 };
 
-// Runs the whole batched GEMM on the global thread pool with the given ISA's micro-kernel.
+// Runs the whole batched GEMM on the global thread pool with the given ISA's micro-kernel (or on a
+// system BLAS where TOKENTUNE_BLAS selects one: blas.cc).
 void gemm(const GemmArgs &g, Isa isa);
+
+// TOKENTUNE_BLAS=openblas|accelerate: runs g through the library's cblas_sgemm (loaded with dlopen)
+// and returns true; false when none is selected or for serial (per-block) products. Throws
+// std::runtime_error naming the variable when the library cannot be loaded.
+bool blas_gemm(const GemmArgs &g);
+// The BLAS in use ("openblas", "accelerate") or "" for our kernels.
+const char *blas_name();
 
 // ---- Everything else: range kernels (no threading inside; ops.cc partitions the work) ----------
 struct OpsTable {
@@ -112,6 +139,9 @@ const OpsTable &ops_scalar();
 #if TT_X86
 const OpsTable &ops_avx2();
 const OpsTable &ops_avx512();
+#endif
+#if TT_ARM
+const OpsTable &ops_neon();
 #endif
 
 }  // namespace tt

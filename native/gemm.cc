@@ -257,6 +257,8 @@ class SpinBarrier {
       if (spins < 2000) {
 #if TT_X86
         __builtin_ia32_pause();
+#elif TT_ARM
+        __asm__ __volatile__("yield");
 #endif
       } else {
         std::this_thread::yield();
@@ -337,12 +339,16 @@ static GemmConfig config_for(Isa isa) {
   if (isa == ISA_AVX512) return gemm_config_avx512();
   if (isa == ISA_AVX2) return gemm_config_avx2();
 #endif
+#if TT_ARM
+  if (isa == ISA_NEON) return gemm_config_neon();
+#endif
   (void)isa;
   return gemm_config_scalar();
 }
 
 void gemm(const GemmArgs &g, Isa isa) {
   if (g.m <= 0 || g.n <= 0 || g.batch <= 0) return;
+  if (blas_gemm(g)) return;
   // Narrow products (a classifier head with a handful of labels) would waste most of the 64-wide
   // AVX-512 tile; the 16-wide AVX2 tile does the same per-element arithmetic with less padding.
   const GemmConfig cfg = config_for(isa == ISA_AVX512 && g.n <= 32 ? ISA_AVX2 : isa);

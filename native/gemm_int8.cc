@@ -18,6 +18,8 @@ const char *int8_path_name(Int8Path p) {
     case I8_AVX512VNNI: return "avx512vnni";
     case I8_AVXVNNI: return "avxvnni";
     case I8_AVX2: return "avx2";
+    case I8_NEONDOT: return "neondot";
+    case I8_I8MM: return "i8mm";
     default: return "scalar";
   }
 }
@@ -31,7 +33,16 @@ bool int8_path_supported(Int8Path p, Isa isa) {
              __builtin_cpu_supports("avx512vl");
     case I8_AVXVNNI: return isa >= ISA_AVX2 && __builtin_cpu_supports("avxvnni");
     case I8_AVX2: return isa >= ISA_AVX2;
+    case I8_NEONDOT:
+    case I8_I8MM: return false;  // arm64 paths
     default: return true;
+  }
+#elif TT_ARM
+  switch (p) {
+    case I8_I8MM: return isa == ISA_NEON && arm_has_i8mm();
+    case I8_NEONDOT: return isa == ISA_NEON && arm_has_dotprod();
+    case I8_SCALAR: return true;
+    default: return false;
   }
 #else
   (void)isa;
@@ -40,7 +51,7 @@ bool int8_path_supported(Int8Path p, Isa isa) {
 }
 
 Int8Path int8_best_path(Isa isa) {
-  for (int p = I8_AVX512VNNI; p > I8_SCALAR; p--)
+  for (int p = I8_PATH_LAST; p > I8_SCALAR; p--)
     if (int8_path_supported(static_cast<Int8Path>(p), isa)) return static_cast<Int8Path>(p);
   return I8_SCALAR;
 }
@@ -67,6 +78,9 @@ Int8Kernel kernel_for(Int8Path p) {
   if (p == I8_AVX512VNNI) return int8_kernel_avx512vnni();
   if (p == I8_AVXVNNI) return int8_kernel_avxvnni();
   if (p == I8_AVX2) return int8_kernel_avx2();
+#elif TT_ARM
+  if (p == I8_I8MM) return int8_kernel_i8mm();
+  if (p == I8_NEONDOT) return int8_kernel_neondot();
 #else
   (void)p;
 #endif

@@ -18,7 +18,10 @@ inline int64_t int8_blocks(int64_t n) { return (n + 15) / 16; }
 inline int64_t int8_packed_size(int64_t n, int64_t k) { return int8_blocks(n) * int8_k_groups(k) * 64; }
 
 // Paths, best last. AVX2 emulates vpdpbusd exactly with vpmaddwd (vpmaddubsw would saturate).
-enum Int8Path : int { I8_SCALAR = 0, I8_AVX2 = 1, I8_AVXVNNI = 2, I8_AVX512VNNI = 3 };
+// arm64: NEONDOT is SDOT on (u8 - 128) with the weights' column sums added back (FEAT_DotProd);
+// I8MM is SUDOT, s8 x u8 by element, exact without a correction (FEAT_I8MM). Order is per arch.
+enum Int8Path : int { I8_SCALAR = 0, I8_AVX2 = 1, I8_AVXVNNI = 2, I8_AVX512VNNI = 3, I8_NEONDOT = 4, I8_I8MM = 5 };
+constexpr int I8_PATH_LAST = I8_I8MM;
 const char *int8_path_name(Int8Path p);
 // Best path the CPU has at or below the given ISA level.
 Int8Path int8_best_path(Isa isa);
@@ -43,6 +46,10 @@ Int8Kernel int8_kernel_scalar();
 Int8Kernel int8_kernel_avx2();
 Int8Kernel int8_kernel_avxvnni();
 Int8Kernel int8_kernel_avx512vnni();
+#endif
+#if TT_ARM
+Int8Kernel int8_kernel_neondot();
+Int8Kernel int8_kernel_i8mm();
 #endif
 
 struct Int8LinearArgs {

@@ -66,7 +66,7 @@ Napi::Value Int8Info(const Napi::CallbackInfo &info) {
   o.Set("path", int8_path_name(current_path()));
   Napi::Array paths = Napi::Array::New(info.Env());
   uint32_t n = 0;
-  for (int p = I8_SCALAR; p <= I8_AVX512VNNI; p++)
+  for (int p = I8_SCALAR; p <= I8_PATH_LAST; p++)
     if (int8_path_supported(static_cast<Int8Path>(p), *g_isa_ptr)) paths.Set(n++, int8_path_name(static_cast<Int8Path>(p)));
   o.Set("paths", paths);
   return o;
@@ -80,7 +80,7 @@ Napi::Value SetInt8Path(const Napi::CallbackInfo &info) {
   if (!info[0].IsString()) A.type_error("path", "must be a string");
   const std::string s = info[0].As<Napi::String>().Utf8Value();
   if (s == "auto") { g_forced = -1; return info.Env().Undefined(); }
-  for (int p = I8_SCALAR; p <= I8_AVX512VNNI; p++) {
+  for (int p = I8_SCALAR; p <= I8_PATH_LAST; p++) {
     if (s == int8_path_name(static_cast<Int8Path>(p))) {
       if (!int8_path_supported(static_cast<Int8Path>(p), *g_isa_ptr))
         A.range_error("this CPU has no " + s + " at ISA level " + isa_name(*g_isa_ptr) + " (see int8Info().paths)");
@@ -88,7 +88,7 @@ Napi::Value SetInt8Path(const Napi::CallbackInfo &info) {
       return info.Env().Undefined();
     }
   }
-  A.range_error("unknown int8 path '" + s + "' (auto, scalar, avx2, avxvnni, avx512vnni)");
+  A.range_error("unknown int8 path '" + s + "' (auto, scalar, avx2, avxvnni, avx512vnni, neondot, i8mm)");
 }
 
 }  // namespace

@@ -611,7 +611,7 @@ if (native === null) {
   test('native kernels', { skip: `native addon not built (${nativeLoadError()}); run "npm ci" or "npm run install" to build it` }, () => {});
 } else {
   const info = nativeInfo()!;
-  const levels: NativeIsa[] = ['scalar', 'avx2', 'avx512'];
+  const levels: NativeIsa[] = info.maxIsa === 'neon' ? ['scalar', 'neon'] : ['scalar', 'avx2', 'avx512'];
   const available = levels.slice(0, levels.indexOf(info.maxIsa) + 1);
   after(() => setNativeIsa(info.isa));
   for (const isa of levels) {
@@ -637,7 +637,7 @@ if (native === null) {
     test('configuration: nativeKernels reports the pool and ISA; setThreads validates', () => {
       assert.equal(nativeKernels.available, true);
       assert.equal(nativeKernels.threads, nativeInfo()!.threads);
-      assert.ok(['scalar', 'avx2', 'avx512'].includes(nativeKernels.isa!));
+      assert.ok(['scalar', 'avx2', 'avx512', 'neon'].includes(nativeKernels.isa!));
       assert.throws(() => setThreads(0), RangeError);
       assert.throws(() => setNativeIsa('sse9' as NativeIsa), /unknown ISA/);
       assert.equal(loadNative(), native);

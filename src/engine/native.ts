@@ -16,9 +16,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Kernels } from './kernels.js';
 
-export type NativeIsa = 'avx512' | 'avx2' | 'scalar';
+/** Levels per architecture: x86-64 scalar < avx2 < avx512; arm64 scalar < neon. */
+export type NativeIsa = 'avx512' | 'avx2' | 'neon' | 'scalar';
 /** int8 GEMM paths (linearInt8), best last; the ISA level caps which one runs. */
-export type NativeInt8Path = 'scalar' | 'avx2' | 'avxvnni' | 'avx512vnni';
+export type NativeInt8Path = 'scalar' | 'avx2' | 'avxvnni' | 'avx512vnni' | 'neondot' | 'i8mm';
 export interface NativeInt8Info {
   /** The path linearInt8 uses now. */
   path: NativeInt8Path;
@@ -33,6 +34,8 @@ export interface NativeInfo {
   maxIsa: NativeIsa;
   /** Threads in the addon's pool (including the calling thread). */
   threads: number;
+  /** The system BLAS running the fp32 GEMM (`TOKENTUNE_BLAS=openblas|accelerate`), '' for ours. */
+  blas: string;
 }
 
 type KernelFns = Omit<Kernels, 'name'>;
@@ -58,8 +61,8 @@ let addon: Addon | null | undefined;
 let loadError: string | null = null;
 let kernelEnvError: Error | null = null;
 
-/** ISA levels, lowest first. */
-export const NATIVE_ISAS: readonly NativeIsa[] = ['scalar', 'avx2', 'avx512'];
+/** ISA levels of this architecture, lowest first (the addon's kernels per architecture). */
+export const NATIVE_ISAS: readonly NativeIsa[] = process.arch === 'arm64' ? ['scalar', 'neon'] : ['scalar', 'avx2', 'avx512'];
 
 /**
  * The level `TOKENTUNE_KERNEL` asks for on a CPU whose best is `maxIsa` (null: unset or empty, use
