@@ -11,7 +11,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
-import { connectRedis, streamNames, StreamWorker, type Tagger } from '../src/queue/index.js';
+import { Readable } from 'node:stream';
+import { connectRedis, enqueueRecords, QueueError, streamNames, StreamWorker, type Tagger } from '../src/queue/index.js';
 import { makeQueueFixture } from './helpers/queue-model.js';
 import { NO_REDIS, redisServerPath, startRedis, type RedisInstance } from './helpers/redis-server.js';
 
@@ -149,4 +150,12 @@ test('reclaimed messages are bounded too: an oversized message left by a dead co
   assert.match(f![f!.indexOf('reason') + 1]!, /^the message is 30000\d\d bytes; the limit is 100000 \(--max-record-bytes\)$/);
   assert.deepEqual(seen, [4]);
   assert.throws(() => new StreamWorker(redis, tagger, { names, maxRecordBytes: 0 }), /maxRecordBytes must be a positive integer/);
+});
+
+test('enqueue refuses a record over the workers\' byte bound, naming its line', { skip }, async () => {
+  const lines = ['short one', 'x'.repeat(2000), 'never sent'].join('\n') + '\n';
+  await assert.rejects(
+    enqueueRecords(redis, 'enq-big', Readable.from([lines]), { format: 'txt', source: 'in.txt', maxRecordBytes: 1000 }),
+    (e: Error) => e instanceof QueueError && /^in\.txt:2: the record is 20\d\d bytes as a message; workers take at most 1000 \(--max-record-bytes\)/.test(e.message),
+  );
 });
