@@ -75,11 +75,9 @@ test('poison messages: 55 MB, 2M words, 500k characters are dead-lettered with t
   await redis.xadd(stream, '*', 'i', '6', 'rec', rec({ kind: 'text', text: fine[2] }), 'junk', 'j'.repeat(3_000_000));
   await redis.xadd(stream, '*', 'i', '7', 'rec', rec({ kind: 'text', text: fine[2] }));
   const names = streamNames(stream);
-  const t0 = Date.now();
   const w = worker(stream);
   try {
     await waitFor(async () => (await redis.xlen(names.dead)) + (await redis.xlen(names.results)) >= 8, 'every message to be done', w, 30_000);
-    const ms = Date.now() - t0;
     const dead = Object.fromEntries((await redis.xrange(names.dead, '-', '+')).map(([, f]) => [f[f.indexOf('i') + 1]!, { reason: f[f.indexOf('reason') + 1]!, message: f[f.indexOf('message') + 1]! }]));
     assert.deepEqual(Object.keys(dead).sort(), ['1', '2', '4', '5', '6']);
     assert.match(dead['1']!.reason, /^the message is 550000\d\d bytes; the limit is 1048576 \(--max-record-bytes\)$/);
@@ -91,7 +89,6 @@ test('poison messages: 55 MB, 2M words, 500k characters are dead-lettered with t
     const results = (await redis.xrange(names.results, '-', '+')).map(([, f]) => f[f.indexOf('i') + 1]!).sort();
     assert.deepEqual(results, ['0', '3', '7']);
     assert.equal(((await redis.xpending(stream, names.group)) as [number])[0], 0, 'nothing left pending');
-    assert.ok(ms < 20_000, `took ${ms} ms`);
     w.child.kill('SIGTERM');
     assert.equal(await w.exit, 0, w.err.slice(-1000));
   } finally {
