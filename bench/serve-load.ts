@@ -76,7 +76,8 @@ async function serveChild(hidden: number, layers: number, workers: number): Prom
   const name = `random-bert-${layers}x${hidden}`;
   const pipe = workers > 0 ? await PredictorPool.start({ model: dir, name, workers }) : await pipeline(dir, { name, onWarning: () => {} });
   rmSync(dir, { recursive: true, force: true });
-  const server = createServer(pipe, { log: (l) => process.stderr.write(l + '\n'), concurrency: Math.max(1, workers) });
+  // The 64 load clients share one address, past the per-client connection cap meant for strangers.
+  const server = createServer(pipe, { log: (l) => process.stderr.write(l + '\n'), concurrency: Math.max(1, workers), maxConnectionsPerClient: 256 });
   server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as AddressInfo).port, model: pipe.name }));
   process.on('disconnect', () => {
     if (pipe instanceof PredictorPool) pipe.close();

@@ -1,10 +1,12 @@
-/** Trap #10: `tokentune serve` answers Hugging Face Inference's body as it answers its own. */
+/** Trap #10: `tokentune serve` answers Hugging Face Inference's body as it answers its own, at its URLs too (issue 22 #3). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { BertForTokenClassification, makeConfig } from '../src/models/index.js';
 import { WordPieceTokenizer } from '../src/tokenizers/index.js';
-import { createServer, TokenClassificationPipeline } from '../src/infer/index.js';
+import { createServer, pipeline, TokenClassificationPipeline } from '../src/infer/index.js';
 import { fromHfInferenceBody } from '../src/infer/hf-inference-body.js';
 import { cli } from './helpers/cli-run.js';
 
@@ -52,4 +54,50 @@ test('serve --help documents the request and response bodies', async () => {
   const r = await cli(['serve', '--help']);
   assert.equal(r.code, 0);
   for (const s of ['{"text":', '{"texts":', '{"inputs":', 'entity_group', '"start"', '"error"']) assert.ok(r.out.includes(s), s);
+});
+
+/** Issue 22 #3: what huggingface_hub's InferenceClient sent and parsed (scripts/hf-inference-client.py). */
+const HF_CALLS = fileURLToPath(new URL('../../test/fixtures/hf-inference-client/calls.json', import.meta.url));
+
+test("InferenceClient's requests at the root and at /models/NAME, replayed: the answers it parsed", async () => {
+  const rec = JSON.parse(readFileSync(HF_CALLS, 'utf8')) as {
+    model: string;
+    calls: { url: string; request: { method: string; path: string; content_type: string; body: string }; parsed: Record<string, unknown>[] }[];
+  };
+  const model = fileURLToPath(new URL(`../../${rec.model}`, import.meta.url));
+  const server = createServer(await pipeline(model, { onWarning: () => {} }), { batchWaitMs: 1 });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    assert.deepEqual([...new Set(rec.calls.map((c) => c.request.path))], ['/', '/models/tokentune', '/models/org/any-name']);
+    for (const c of rec.calls) {
+      const r = await fetch(base + c.request.path, { method: c.request.method, headers: { 'content-type': c.request.content_type }, body: c.request.body });
+      const got = (await r.json()) as Record<string, unknown>[];
+      assert.equal(r.status, 200, `${c.request.path}: ${JSON.stringify(got)}`);
+      assert.equal(got.length, c.parsed.length, c.request.body);
+      got.forEach((e, k) => {
+        for (const [key, want] of Object.entries(c.parsed[k]!)) {
+          if (want === null) assert.ok(e[key] === undefined || e[key] === null, key);
+          else if (key === 'score') assert.ok(Math.abs((e.score as number) - (want as number)) < 1e-5, `${e.score} vs ${want}`);
+          else assert.deepEqual(e[key], want, `${c.request.path} ${c.request.body} #${k}.${key}`);
+        }
+      });
+    }
+    // A wrong method or path names the URL that works.
+    for (const [method, path, allow, url] of [
+      ['GET', '/models/x', 'POST', `POST ${base}/models/x`],
+      ['PUT', '/', 'GET, HEAD, POST', `POST ${base}/predict`],
+      ['GET', '/predict', 'POST', `POST ${base}/predict`],
+      ['DELETE', '/health', 'GET, HEAD', `GET ${base}/health`],
+      ['POST', '/v1/whatever', undefined, `POST ${base}/predict`],
+    ] as const) {
+      const r = await fetch(base + path, { method, headers: { 'content-type': 'application/json' }, body: method === 'GET' ? undefined : '{}' });
+      assert.equal(r.status, allow ? 405 : 404, `${method} ${path}`);
+      if (allow) assert.equal(r.headers.get('allow'), allow, `${method} ${path}`);
+      const error = ((await r.json()) as { error: string }).error;
+      assert.ok(error.includes(url), `${method} ${path}: ${error}`);
+    }
+  } finally {
+    await new Promise<void>((r) => server.close(() => r()));
+  }
 });

@@ -23,12 +23,13 @@ const FLAGS = {
   bodyTimeoutMs: { type: 'int', default: 30_000, help: 'Time allowed to send the whole request, body included (408 beyond)' },
   idleTimeoutMs: { type: 'int', default: 5000, help: 'How long an idle keep-alive connection stays open' },
   maxConnections: { type: 'int', default: 256, help: 'Most open connections; more are closed at once' },
+  maxConnectionsPerClient: { type: 'int', default: 32, help: 'Most open connections from one client address (raise it behind a reverse proxy on one address)' },
   workers: { type: 'int', default: 0, help: 'Inference processes (0: in the server process). With N >= 1 the server only parses HTTP, so /health answers while a large batch runs; N batches run at once' },
 } as const;
 
 const USAGE = `tokentune serve --model DIR [--port 8080] [--host 127.0.0.1]
 
-POST /predict with a JSON body, one of:
+POST /predict (or POST / and POST /models/NAME, the Inference API's URLs) with a JSON body, one of:
   {"text": "Peter lives in Paris"}        -> {"entities": [entity, ...]}
   {"texts": ["text one", "text two"]}    -> {"results": [{"entities": [...]}, {"entities": [...]}]}
   {"inputs": "...", "parameters": {"aggregation_strategy": "simple"}}   -> [entity, ...]
@@ -57,7 +58,7 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
   if (!v.model) throw new CliArgsError('serve needs --model DIR', '--model');
   if (v.port < 0 || v.port > 65535) throw new CliArgsError(`--port: ${v.port} is not a TCP port (0-65535)`, '--port');
   if (v.workers < 0) throw new CliArgsError(`--workers must be >= 0, got ${v.workers}`, '--workers');
-  for (const [flag, value] of [['--headers-timeout-ms', v.headersTimeoutMs], ['--body-timeout-ms', v.bodyTimeoutMs], ['--idle-timeout-ms', v.idleTimeoutMs], ['--max-connections', v.maxConnections]] as const) {
+  for (const [flag, value] of [['--headers-timeout-ms', v.headersTimeoutMs], ['--body-timeout-ms', v.bodyTimeoutMs], ['--idle-timeout-ms', v.idleTimeoutMs], ['--max-connections', v.maxConnections], ['--max-connections-per-client', v.maxConnectionsPerClient]] as const) {
     if (value < 1) throw new CliArgsError(`${flag} must be at least 1, got ${value}`, flag);
   }
   if (v.headersTimeoutMs > v.bodyTimeoutMs) throw new CliArgsError(`--headers-timeout-ms (${v.headersTimeoutMs}) must not exceed --body-timeout-ms (${v.bodyTimeoutMs}): the body timeout counts from the start of the request`, '--headers-timeout-ms');
@@ -80,6 +81,7 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
       bodyTimeoutMs: v.bodyTimeoutMs,
       idleTimeoutMs: v.idleTimeoutMs,
       maxConnections: v.maxConnections,
+      maxConnectionsPerClient: v.maxConnectionsPerClient,
       log: (line) => io.stderr.write(`error: ${line}\n`),
     });
   } catch (e) {
@@ -98,12 +100,19 @@ export async function runServe(argv: string[], io: ServeIo): Promise<number> {
   const shown = address.includes(':') ? `[${address}]` : address;
   io.stdout.write(`serving ${pipe.name} (${pipe.labels.length} labels) on http://${shown}:${port}/  (POST /predict, GET /health)${pool ? ` with ${v.workers} inference process${v.workers > 1 ? 'es' : ''}` : ''}\n`);
 
+  // Shutdown: stop accepting, let the requests in flight finish (bounded by the body timeout plus
+  // a grace for their inference), then stop the inference processes. SIGTERM sent to the whole
+  // process group reaches them too: they ignore it and leave their lifetime to this process.
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       io.signal?.removeEventListener('abort', stop);
+      pool?.stopRespawning();
+      const force = setTimeout(() => server.closeAllConnections(), v.bodyTimeoutMs + 30_000);
+      force.unref();
       server.close(() => {
+        clearTimeout(force);
         pool?.close();
         resolve();
       });

@@ -9,6 +9,12 @@ import { pipeline } from './pipeline.js';
 const send = (m: FromChild) => process.send!(m);
 
 async function main(): Promise<void> {
+  // The parent decides when this process ends (it disconnects): a SIGTERM/SIGINT to the whole
+  // process group (Ctrl-C, systemd, docker stop) must not end it under a request in flight.
+  process.on('SIGTERM', () => {});
+  process.on('SIGINT', () => {});
+  // The parent is gone (crashed or closed): nothing left to serve.
+  process.on('disconnect', () => process.exit(0));
   const cfg = JSON.parse(process.argv[2] ?? '{}') as PoolChildConfig;
   let pipe;
   try {
@@ -31,8 +37,6 @@ async function main(): Promise<void> {
       (e: Error) => send({ type: 'error', id: m.id, message: e?.message ?? String(e), name: e?.name ?? 'Error' }),
     ).finally(() => running.delete(m.id));
   });
-  // The parent is gone (crashed or closed): nothing left to serve.
-  process.on('disconnect', () => process.exit(0));
   send({ type: 'ready', name: pipe.name, labels: [...pipe.labels], maxLength: pipe.maxLength });
 }
 

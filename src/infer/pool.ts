@@ -40,6 +40,7 @@ export class PredictorPool implements ServedPipeline {
   private readonly waiting: ((s: Slot) => void)[] = [];
   private nextId = 1;
   private closed = false;
+  private stopping = false;
   private retired = 0;
   /** Processes replaced after dying. */
   restarts = 0;
@@ -113,7 +114,7 @@ export class PredictorPool implements ServedPipeline {
           reject(new Error(`an inference process exited (${signal ?? code}) before loading the model`));
           return;
         }
-        if (!this.closed) {
+        if (!this.closed && !this.stopping) {
           this.o.onExit?.(`inference process ${proc.pid} exited (${signal ?? code}); starting another`);
           this.restarts++;
           this.spawn().catch((e: Error) => this.o.onExit?.(`cannot restart an inference process: ${e.message}`));
@@ -159,8 +160,24 @@ export class PredictorPool implements ServedPipeline {
     }
   }
 
+  /** Shutdown has begun: a process that exits from now on is not replaced (batches in hand still run). */
+  stopRespawning(): void {
+    this.stopping = true;
+  }
+
+  /**
+   * Ends the processes: disconnecting makes each exit once its current message is done (they
+   * ignore SIGTERM, which a process-group signal would deliver mid-request); one still running
+   * after 5 s is killed.
+   */
   close(): void {
     this.closed = true;
-    for (const s of this.slots) s.proc.kill();
+    this.stopping = true;
+    for (const s of this.slots) {
+      if (s.proc.connected) s.proc.disconnect();
+      const t = setTimeout(() => s.proc.kill('SIGKILL'), 5000);
+      t.unref();
+      s.proc.once('exit', () => clearTimeout(t));
+    }
   }
 }

@@ -7,6 +7,7 @@
  * timeouts and a connection cap; a client that hangs up has its queued work dropped.
  */
 import http from 'node:http';
+import type net from 'node:net';
 import { fromHfInferenceBody } from './hf-inference-body.js';
 import { isAggregationStrategy, AGGREGATION_STRATEGIES, type AggregationStrategy } from './aggregation.js';
 import { MicroBatcher, type BatchPredictor } from './batcher.js';
@@ -49,11 +50,49 @@ export interface ServerOptions {
   idleTimeoutMs?: number;
   /** Most open connections; more are closed at once. Default 256. */
   maxConnections?: number;
+  /** Most open connections from one remote address, so one client cannot hold them all (slowloris). Default 32. */
+  maxConnectionsPerClient?: number;
   /** Micro-batches run at once (the number of inference processes with `serve --workers N`). Default 1. */
   concurrency?: number;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** The Inference API's per-model URL (`https://HOST/models/NAME`); NAME may hold slashes (org/model). */
+const MODEL_PATH = /^\/models\/[^?#]+$/;
+
+/** Headers that must appear once: Node keeps the first of two (or joins them), so a second could be read differently by a proxy in front. */
+const SINGLE_HEADERS = new Set(['host', 'content-type', 'content-length', 'transfer-encoding', 'origin']);
+
+function repeatedHeader(req: http.IncomingMessage): string | null {
+  const seen = new Set<string>();
+  const raw = req.rawHeaders;
+  for (let k = 0; k < raw.length; k += 2) {
+    const name = raw[k]!.toLowerCase();
+    if (!SINGLE_HEADERS.has(name)) continue;
+    if (seen.has(name)) return raw[k]!;
+    seen.add(name);
+  }
+  return null;
+}
+
+/** The URL the client reached this server by (for errors that name the URL to use). */
+function baseUrl(req: http.IncomingMessage): string {
+  const host = req.headers.host ?? `${req.socket.localAddress}:${req.socket.localPort}`;
+  return `http://${host.slice(0, 200)}`;
+}
+
+/** The Allow header of a 405 at `url`. */
+function allowFor(url: string): string {
+  const path = url.split('?')[0]!;
+  if (path === '/' ) return 'GET, HEAD, POST';
+  return path === '/predict' || MODEL_PATH.test(path) ? 'POST' : 'GET, HEAD';
+}
+
+/** The key per-client limits count by: the remote address (IPv4-mapped IPv6 as IPv4). */
+function clientKey(address: string | undefined): string {
+  return (address ?? '?').toLowerCase().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+}
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
   const data = JSON.stringify(body);
@@ -61,15 +100,13 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown, extra
   res.end(data);
 }
 
-/** Reads the body up to `limit` bytes; more is a 413 (the rest is discarded, the connection closed). */
+/**
+ * Reads the body up to `limit` bytes; more is a 413 (the rest is discarded, the connection closed).
+ * Every listener is attached after the state it reads exists, so no early return can leave one
+ * that throws later (a throw in an event listener would end the process).
+ */
 function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    req.on('close', () => {
-      if (!done) {
-        done = true;
-        reject(new ClientGoneError());
-      }
-    });
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) {
       reject(new HttpError(413, `request body is ${declared} bytes; the limit is ${limit}`));
@@ -78,28 +115,23 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
+    const settle = (f: () => void) => {
+      if (done) return;
+      done = true;
+      f();
+    };
+    req.on('close', () => settle(() => reject(new ClientGoneError())));
     req.on('data', (c: Buffer) => {
       if (done) return;
       size += c.length;
       if (size > limit) {
-        done = true;
-        reject(new HttpError(413, `request body exceeds the limit of ${limit} bytes`));
+        settle(() => reject(new HttpError(413, `request body exceeds the limit of ${limit} bytes`)));
         return;
       }
       chunks.push(c);
     });
-    req.on('end', () => {
-      if (!done) {
-        done = true;
-        resolve(Buffer.concat(chunks));
-      }
-    });
-    req.on('error', (e) => {
-      if (!done) {
-        done = true;
-        reject(e);
-      }
-    });
+    req.on('end', () => settle(() => resolve(Buffer.concat(chunks))));
+    req.on('error', (e) => settle(() => reject(e)));
   });
 }
 
@@ -107,11 +139,11 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
  * After a 413 the client may still be sending: read and drop the rest so it sees the answer
  * (closing at once would reset the connection under it), but only up to a bound in bytes and time.
  */
-function discardRest(req: http.IncomingMessage, limit: number): void {
+function discardRest(req: http.IncomingMessage, limit: number, ms: number): void {
   if (req.readableEnded) return;
   let dropped = 0;
   const cap = 4 * limit;
-  const timer = setTimeout(() => req.destroy(), 5000);
+  const timer = setTimeout(() => req.destroy(), ms);
   timer.unref();
   req.on('data', (c: Buffer) => {
     dropped += c.length;
@@ -185,7 +217,7 @@ export function createServer(pipe: ServedPipeline, opts: ServerOptions = {}): ht
   const batcher = new MicroBatcher(pipe, { maxWaitMs: opts.batchWaitMs ?? 5, maxBatchTexts: opts.maxBatchTexts ?? 32, run: { batchSize: opts.forwardBatchSize ?? 32 }, concurrency: opts.concurrency });
   const page = renderPage({ name: pipe.name, labels: pipe.labels, defaultAggregation: o.defaultAggregation, maxTextChars: o.maxTextChars });
   const started = Date.now();
-  const counts = { requests: 0, errors: 0, disconnects: 0, dropped_connections: 0 };
+  const counts = { requests: 0, errors: 0, disconnects: 0, dropped_connections: 0, refused_connections: 0 };
   const policy = { allowedHosts: opts.allowedHosts, corsOrigins: opts.corsOrigins };
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse, gone: AbortSignal): Promise<void> {
@@ -196,6 +228,8 @@ export function createServer(pipe: ServedPipeline, opts: ServerOptions = {}): ht
     } catch {
       throw new HttpError(400, `cannot parse the request target ${JSON.stringify(req.url)}`);
     }
+    const twice = repeatedHeader(req);
+    if (twice) throw new HttpError(400, `the ${twice} header appears more than once; send it once`);
     if (!hostAllowed(req, policy)) {
       throw new HttpError(403, `the Host header ${JSON.stringify((req.headers.host ?? '(none)').slice(0, 100))} does not name this server; if it is one of its names, start it with --allowed-hosts NAME`);
     }
@@ -210,8 +244,9 @@ export function createServer(pipe: ServedPipeline, opts: ServerOptions = {}): ht
       res.end();
       return;
     }
-    if (path === '/predict') {
-      if (req.method !== 'POST') throw new HttpError(405, 'use POST with a JSON body');
+    // POST /predict, and the Inference API's URLs: the endpoint root and /models/NAME (any name: one model is served).
+    if (path === '/predict' || (req.method === 'POST' && (path === '/' || MODEL_PATH.test(path)))) {
+      if (req.method !== 'POST') throw new HttpError(405, `use POST ${baseUrl(req)}/predict with a JSON body`);
       checkJsonContentType(req);
       const { requests, single, hf } = parsePredictBody(await readBody(req, o.maxBodyBytes), o);
       const results = await batcher.submit(requests, gone);
@@ -220,7 +255,7 @@ export function createServer(pipe: ServedPipeline, opts: ServerOptions = {}): ht
       return;
     }
     if (path === '/health') {
-      if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'use GET');
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, `use GET ${baseUrl(req)}/health`);
       sendJson(res, 200, {
         status: 'ok',
         model: pipe.name,
@@ -235,12 +270,13 @@ export function createServer(pipe: ServedPipeline, opts: ServerOptions = {}): ht
         texts: batcher.texts,
         cancelled_texts: batcher.cancelled,
         forward_calls: pipe.forwardCalls,
+        refused_connections: counts.refused_connections,
         ...(opts.concurrency && opts.concurrency > 1 ? { inference_processes: opts.concurrency } : {}),
       });
       return;
     }
     if (path === '/' || path === '/index.html') {
-      if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'use GET');
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, `use GET ${baseUrl(req)}/ for the page, or POST ${baseUrl(req)}/predict (or POST ${baseUrl(req)}/ with an Inference API body) to tag text`);
       res.writeHead(200, {
         'Content-Type': 'text/html; charset=utf-8',
         'Content-Length': Buffer.byteLength(page.html),
@@ -256,12 +292,15 @@ export function createServer(pipe: ServedPipeline, opts: ServerOptions = {}): ht
       res.end();
       return;
     }
-    throw new HttpError(404, `no such endpoint: ${req.method} ${path} (try POST /predict, GET /health, GET /)`);
+    if (MODEL_PATH.test(path)) throw new HttpError(405, `use POST ${baseUrl(req)}${path} (or POST ${baseUrl(req)}/predict) with a JSON body`);
+    const base = baseUrl(req);
+    throw new HttpError(404, `no such endpoint: ${req.method} ${path.slice(0, 200)} (try POST ${base}/predict, GET ${base}/health, GET ${base}/)`);
   }
 
   const headersTimeout = opts.headersTimeoutMs ?? 10_000;
   const requestTimeout = opts.bodyTimeoutMs ?? 30_000;
-  for (const [name, v] of [['headersTimeoutMs', headersTimeout], ['bodyTimeoutMs', requestTimeout], ['idleTimeoutMs', opts.idleTimeoutMs ?? 5000], ['maxConnections', opts.maxConnections ?? 256]] as const) {
+  const perClient = opts.maxConnectionsPerClient ?? 32;
+  for (const [name, v] of [['headersTimeoutMs', headersTimeout], ['bodyTimeoutMs', requestTimeout], ['idleTimeoutMs', opts.idleTimeoutMs ?? 5000], ['maxConnections', opts.maxConnections ?? 256], ['maxConnectionsPerClient', perClient]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${v}`);
   }
   if (headersTimeout > requestTimeout) throw new RangeError(`headersTimeoutMs (${headersTimeout}) must not exceed bodyTimeoutMs (${requestTimeout}): the body timeout counts from the start of the request`);
@@ -291,10 +330,10 @@ export function createServer(pipe: ServedPipeline, opts: ServerOptions = {}): ht
         return;
       }
       const extra: Record<string, string> = err instanceof HttpError ? { ...err.headers } : {};
-      if (status === 405) extra.Allow = req.url?.startsWith('/predict') ? 'POST' : 'GET, HEAD';
+      if (status === 405) extra.Allow = allowFor(req.url ?? '/');
       if (status === 413 || ((status === 415 || status === 403) && !req.readableEnded)) {
         extra.Connection = 'close';
-        discardRest(req, o.maxBodyBytes);
+        discardRest(req, o.maxBodyBytes, Math.min(5000, requestTimeout));
       }
       const message = status >= 500 ? `internal error: ${(err as Error)?.message ?? String(err)}` : (err as Error).message;
       try {
@@ -315,9 +354,31 @@ export function createServer(pipe: ServedPipeline, opts: ServerOptions = {}): ht
     const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
     const body = JSON.stringify({ error: timeout ? `request not received within the time limit (headers ${headersTimeout} ms, whole request ${requestTimeout} ms)` : `bad HTTP request: ${err.code ?? err.message}` });
     socket.end(`HTTP/1.1 ${timeout ? '408 Request Timeout' : '400 Bad Request'}\r\nContent-Type: ${JSON_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    // A client that never reads would keep the half-closed socket (and its slot) forever.
+    const t = setTimeout(() => socket.destroy(), 1000);
+    t.unref();
+    socket.once('close', () => clearTimeout(t));
   });
   server.maxConnections = opts.maxConnections ?? 256;
   server.on('drop', () => counts.dropped_connections++);
+  // One remote address may hold at most `perClient` connections: past that, new ones are closed
+  // at once, so a client that opens hundreds of slow connections cannot take the server off the air.
+  const open = new Map<string, number>();
+  server.on('connection', (socket: net.Socket) => {
+    const who = clientKey(socket.remoteAddress);
+    const n = (open.get(who) ?? 0) + 1;
+    if (n > perClient) {
+      counts.refused_connections++;
+      socket.destroy();
+      return;
+    }
+    open.set(who, n);
+    socket.once('close', () => {
+      const left = (open.get(who) ?? 1) - 1;
+      if (left > 0) open.set(who, left);
+      else open.delete(who);
+    });
+  });
   server.on('close', () => batcher.close());
   return server;
 }

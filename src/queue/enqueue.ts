@@ -6,6 +6,8 @@
 import type { Readable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import { readRecords, type InputFormat } from '../infer/predict-files.js';
+import { QueueError } from './connect.js';
+import { DEFAULT_RECORD_LIMITS } from './worker.js';
 
 export interface EnqueueOptions {
   format: InputFormat;
@@ -16,6 +18,8 @@ export interface EnqueueOptions {
   /** Index of the first record. Default 0. */
   startIndex?: number;
   onProgress?: (sent: number) => void;
+  /** Largest message a worker takes (its --max-record-bytes): a larger record is an error here, naming its line. Default 1 MiB. */
+  maxRecordBytes?: number;
 }
 
 /** Sends every record; returns how many were sent. */
@@ -35,9 +39,15 @@ export async function enqueueRecords(redis: Redis, stream: string, input: Readab
     pipe = redis.pipeline();
     o.onProgress?.(sent);
   };
-  for await (const { record } of readRecords(input, o.format, o.source)) {
+  const maxBytes = o.maxRecordBytes ?? DEFAULT_RECORD_LIMITS.maxRecordBytes;
+  for await (const { record, line } of readRecords(input, o.format, o.source)) {
     if (record.kind === 'passthrough') continue;
-    pipe.xadd(stream, '*', 'i', String(index++), 'rec', JSON.stringify(record));
+    const rec = JSON.stringify(record);
+    const i = String(index++);
+    // The size the worker's bound counts: every field name and value.
+    const bytes = 4 + i.length + Buffer.byteLength(rec);
+    if (bytes > maxBytes) throw new QueueError(`${o.source ?? 'input'}:${line}: the record is ${bytes} bytes as a message; workers take at most ${maxBytes} (--max-record-bytes), split it or raise the limit on both sides`);
+    pipe.xadd(stream, '*', 'i', i, 'rec', rec);
     if (++queued >= chunk) await flush();
   }
   await flush();

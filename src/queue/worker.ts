@@ -4,17 +4,37 @@
  * dead-letter stream), read new ones (XREADGROUP), tag them together (one pipeline call, so they
  * share forward passes), then write every result and acknowledge it in one Lua script.
  * A message whose tagging throws stays pending and is retried by whichever worker reclaims it.
- * `stop()` (SIGTERM in the CLI) lets the batch in hand finish, be written and acknowledged.
+ * `stop()` (SIGTERM in the CLI) lets the batch in hand finish, be written and acknowledged,
+ * for up to `stopGraceMs`; past that its tagging is abandoned between forward calls and its
+ * messages stay pending for another worker.
+ *
+ * Messages are untrusted (anyone who can XADD writes them): each is read through a Lua script
+ * that withholds one larger than `maxRecordBytes` (so it never reaches this heap), and a record
+ * with more than `maxRecordChars` to tag is refused before tokenization; both go to the
+ * dead-letter stream with the reason, and the work per record stays bounded.
  */
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { InputRecord } from '../infer/predict-files.js';
-import { entryFields, QueueError, type RawEntry, type StreamNames } from './connect.js';
-import { DEAD_LETTER, WRITE_RESULTS } from './scripts.js';
+import { entryFields, QueueError, type StreamNames } from './connect.js';
+import { DEAD_LETTER, READ_BOUNDED, WRITE_RESULTS } from './scripts.js';
 import { WorkerCounters } from './metrics.js';
 
-/** Tags records; returns one output string per record (predict's jsonl line with its \n). */
-export type Tagger = (records: readonly InputRecord[]) => Promise<string[]>;
+/**
+ * Tags records; returns one output string per record (predict's jsonl line with its \n). Once
+ * `signal` is aborted (the worker is stopping past its grace) it should reject soon.
+ */
+export type Tagger = (records: readonly InputRecord[], signal?: AbortSignal) => Promise<string[]>;
+
+/** Bounds on one message, checked before its record is parsed or tagged. */
+export interface RecordLimits {
+  /** Largest message (its fields' bytes together). Default 1 MiB. */
+  maxRecordBytes: number;
+  /** Most characters to tag in one record (a text's length; words' lengths plus one each). Default 100 000. */
+  maxRecordChars: number;
+}
+
+export const DEFAULT_RECORD_LIMITS: RecordLimits = { maxRecordBytes: 1 << 20, maxRecordChars: 100_000 };
 
 export interface WorkerOptions {
   names: StreamNames;
@@ -30,6 +50,14 @@ export interface WorkerOptions {
   claimIdleMs?: number;
   /** Deliveries after which a message goes to the dead-letter stream instead. Default 5. */
   maxDeliveries?: number;
+  /** Largest message in bytes; larger ones are dead-lettered unread. Default 1 MiB. */
+  maxRecordBytes?: number;
+  /** Most characters to tag in one record; more is dead-lettered. Default 100 000. */
+  maxRecordChars?: number;
+  /** After stop(), how long the batch in hand may run before its tagging is abandoned (left pending). Default 10 s. */
+  stopGraceMs?: number;
+  /** While idle, how often to look for new messages (the bounded read cannot block in Redis). Default 25 ms. */
+  pollMs?: number;
   /** One line per event worth a log (dead letters, failures). */
   log?: (line: string) => void;
 }
@@ -40,6 +68,8 @@ interface Message {
   record?: InputRecord;
   /** Why the message cannot be tagged at all (dead-lettered at once). */
   malformed?: string;
+  /** Characters its record gives the tokenizer. */
+  chars: number;
   fields: Record<string, string>;
 }
 
@@ -53,6 +83,9 @@ export class StreamWorker {
   /** Id of the last entry the latest XREADGROUP returned (null: none). */
   private lastReadId: string | null = null;
   private lastClaim = 0;
+  /** Aborted when a stopping worker's grace runs out: the tagging in hand gives up. */
+  private readonly halt = new AbortController();
+  private haltTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly redis: Redis, private readonly tag: Tagger, private readonly opts: WorkerOptions) {
     this.consumer = opts.consumer ?? `${hostname()}-${process.pid}`;
@@ -62,9 +95,14 @@ export class StreamWorker {
       blockMs: opts.blockMs ?? 500,
       claimIdleMs: opts.claimIdleMs ?? 60_000,
       maxDeliveries: opts.maxDeliveries ?? 5,
+      maxRecordBytes: opts.maxRecordBytes ?? DEFAULT_RECORD_LIMITS.maxRecordBytes,
+      maxRecordChars: opts.maxRecordChars ?? DEFAULT_RECORD_LIMITS.maxRecordChars,
+      stopGraceMs: opts.stopGraceMs ?? 10_000,
+      pollMs: opts.pollMs ?? 25,
     };
+    const positive = new Set(['batch', 'maxDeliveries', 'blockMs', 'maxRecordBytes', 'maxRecordChars', 'pollMs']);
     for (const [k, v] of Object.entries(this.o)) {
-      if (!Number.isInteger(v) || v < (k === 'batch' || k === 'maxDeliveries' || k === 'blockMs' ? 1 : 0)) throw new QueueError(`worker option ${k} must be a ${k === 'batch' || k === 'maxDeliveries' || k === 'blockMs' ? 'positive' : 'non-negative'} integer, got ${v}`);
+      if (!Number.isInteger(v) || v < (positive.has(k) ? 1 : 0)) throw new QueueError(`worker option ${k} must be a ${positive.has(k) ? 'positive' : 'non-negative'} integer, got ${v}`);
     }
   }
 
@@ -81,17 +119,35 @@ export class StreamWorker {
     }
   }
 
-  /** Asks the loop to finish the batch in hand and return. */
-  stop(): void {
+  /**
+   * Asks the loop to finish the batch in hand and return; past `stopGraceMs` (at once with
+   * `now`) the batch's tagging is abandoned and its messages stay pending for another worker.
+   */
+  stop(now = false): void {
     this.stopping = true;
+    if (now) {
+      clearTimeout(this.haltTimer);
+      this.halt.abort();
+    } else if (this.haltTimer === undefined) {
+      this.haltTimer = setTimeout(() => this.halt.abort(), this.o.stopGraceMs);
+      this.haltTimer.unref();
+    }
   }
 
   get stopped(): boolean {
     return this.stopping;
   }
 
-  /** Runs until stop(); resolves once the last batch is written and acknowledged. */
+  /** Runs until stop(); resolves once the last batch is written and acknowledged (or abandoned). */
   async run(): Promise<void> {
+    try {
+      await this.loop();
+    } finally {
+      clearTimeout(this.haltTimer);
+    }
+  }
+
+  private async loop(): Promise<void> {
     await this.ensureGroup();
     // Own pending messages first (this consumer name crashed before acknowledging them); a cursor,
     // because one that fails again stays pending (XAUTOCLAIM retries it later).
@@ -114,21 +170,27 @@ export class StreamWorker {
     }
   }
 
-  /** XREADGROUP: '>' for new messages, an id for this consumer's own pending ones after it. */
+  /**
+   * XREADGROUP through READ_BOUNDED: '>' for new messages, an id for this consumer's own pending
+   * ones after it. A script cannot block, so new messages are polled for up to `blockMs`.
+   */
   private async read(from: string, count: number, blockMs: number): Promise<Message[]> {
-    const args: (string | number)[] = ['GROUP', this.names.group, this.consumer, 'COUNT', count];
-    if (from === '>' && blockMs > 0) args.push('BLOCK', blockMs);
-    args.push('STREAMS', this.names.stream, from);
-    const reply = (await this.redis.call('XREADGROUP', ...args)) as [string, RawEntry[]][] | null;
-    const entries = reply?.[0]?.[1] ?? [];
+    const deadline = Date.now() + blockMs;
+    let entries: BoundedEntry[];
+    for (;;) {
+      entries = (await this.redis.eval(READ_BOUNDED, 1, this.names.stream, 'read', this.names.group, this.consumer, count, this.o.maxRecordBytes, from)) as BoundedEntry[];
+      const left = deadline - Date.now();
+      if (entries.length > 0 || from !== '>' || this.stopping || left <= 0) break;
+      await new Promise((r) => setTimeout(r, Math.min(this.o.pollMs, left)));
+    }
     this.lastReadId = entries.length ? entries[entries.length - 1]![0] : null;
     const out: Message[] = [];
     const gone: string[] = [];
-    for (const [id, fields] of entries) {
+    for (const [id, fields, index] of entries) {
       if (fields === null) gone.push(id); // trimmed or deleted from the stream while pending
-      else out.push(parseMessage(id, fields));
+      else out.push(parseMessage(id, fields, this.o, index));
     }
-    if (gone.length) await this.deadLetter(gone.map((id) => ({ id, index: '', fields: {}, malformed: 'the message was deleted from the stream while pending' })), 0);
+    if (gone.length) await this.deadLetter(gone.map((id) => ({ id, index: '', chars: 0, fields: {}, malformed: 'the message was deleted from the stream while pending' })), 0);
     return out;
   }
 
@@ -137,12 +199,12 @@ export class StreamWorker {
     const now = Date.now();
     if (now - this.lastClaim < Math.max(50, this.o.claimIdleMs / 4)) return [];
     this.lastClaim = now;
-    const [next, entries, deleted] = (await this.redis.call('XAUTOCLAIM', this.names.stream, this.names.group, this.consumer, this.o.claimIdleMs, this.claimCursor, 'COUNT', this.o.batch)) as [string, RawEntry[], string[]?];
+    const [next, entries, deleted] = (await this.redis.eval(READ_BOUNDED, 1, this.names.stream, 'claim', this.names.group, this.consumer, this.o.batch, this.o.maxRecordBytes, this.o.claimIdleMs, this.claimCursor)) as [string, BoundedEntry[], string[]?];
     this.claimCursor = next;
     if (next !== '0-0') this.lastClaim = 0; // more to scan: come back at once
     // Deleted from the stream while pending: no record to tag, but the input index must not vanish silently.
-    if (deleted?.length) await this.deadLetter(deleted.map((id) => ({ id, index: '', fields: {}, malformed: 'the message was deleted from the stream while pending' })), 0);
-    const claimed = entries.filter((e) => e[1] !== null).map(([id, f]) => parseMessage(id, f!));
+    if (deleted?.length) await this.deadLetter(deleted.map((id) => ({ id, index: '', chars: 0, fields: {}, malformed: 'the message was deleted from the stream while pending' })), 0);
+    const claimed = entries.filter((e) => e[1] !== null).map(([id, f, index]) => parseMessage(id, f!, this.o, index));
     if (claimed.length === 0) return [];
     this.counters.reclaimed += claimed.length;
     // Delivery counts after this claim: XPENDING over each id.
@@ -170,21 +232,32 @@ export class StreamWorker {
     const good = batch.filter((m) => !m.malformed);
     if (good.length === 0) return;
     const t0 = performance.now();
-    let outs: (string | null)[];
-    try {
-      outs = await this.tag(good.map((m) => m.record!));
-      if (outs.length !== good.length) throw new Error(`the tagger returned ${outs.length} outputs for ${good.length} records`);
-    } catch (e) {
-      if (good.length === 1) {
-        outs = [null];
-        this.fail(good[0]!, e);
-      } else {
+    const signal = this.halt.signal;
+    const outs: (string | null)[] = [];
+    // Tagged in groups of at most maxRecordChars characters (one record at least), so the
+    // memory in use is bounded by one large record, however many a batch holds.
+    for (let start = 0; start < good.length; ) {
+      let end = start + 1;
+      for (let chars = good[start]!.chars; end < good.length && chars + good[end]!.chars <= this.o.maxRecordChars; end++) chars += good[end]!.chars;
+      const group = good.slice(start, end);
+      start = end;
+      try {
+        const got = await this.tag(group.map((m) => m.record!), signal);
+        if (got.length !== group.length) throw new Error(`the tagger returned ${got.length} outputs for ${group.length} records`);
+        outs.push(...got);
+      } catch (e) {
+        if (signal.aborted) return this.abandon(good);
+        if (group.length === 1) {
+          outs.push(null);
+          this.fail(group[0]!, e);
+          continue;
+        }
         // One bad record must not fail its neighbours: tag each alone to find it.
-        outs = [];
-        for (const m of good) {
+        for (const m of group) {
           try {
-            outs.push((await this.tag([m.record!]))[0]!);
+            outs.push((await this.tag([m.record!], signal))[0]!);
           } catch (err) {
+            if (signal.aborted) return this.abandon(good);
             outs.push(null);
             this.fail(m, err);
           }
@@ -202,6 +275,11 @@ export class StreamWorker {
     }
     this.counters.batches++;
     this.counters.busyMs += performance.now() - t0;
+  }
+
+  /** Stopping past the grace: the batch is left pending (not failed: it is retried as it was). */
+  private abandon(batch: Message[]): void {
+    this.opts.log?.(`stopping: left ${batch.length} message${batch.length === 1 ? '' : 's'} pending for another worker (${batch[0]!.id}${batch.length > 1 ? ' ...' : ''})`);
   }
 
   private fail(m: Message, err: unknown): void {
@@ -235,19 +313,43 @@ export class StreamWorker {
   }
 }
 
-/** A message's index and record; a message that cannot be read is marked malformed (never retried). */
-export function parseMessage(id: string, raw: readonly string[]): Message {
+/** An entry from READ_BOUNDED: [id, fields] or, past the size bound, [id, size in bytes, its "i"]; fields null if deleted. */
+type BoundedEntry = [string, string[] | number | null, string?];
+
+/**
+ * A message's index and record; a message that cannot be read, or is over a bound, is marked
+ * malformed (dead-lettered at once, never retried). `raw` is the field list, or the message's
+ * size in bytes where READ_BOUNDED withheld it (`oversizeIndex`: its "i" field).
+ */
+export function parseMessage(id: string, raw: readonly string[] | number, limits: RecordLimits = DEFAULT_RECORD_LIMITS, oversizeIndex = ''): Message {
+  if (typeof raw === 'number') {
+    const index = /^\d+$/.test(oversizeIndex) ? oversizeIndex : '';
+    return { id, index, chars: 0, fields: index ? { i: index } : {}, malformed: `the message is ${raw} bytes; the limit is ${limits.maxRecordBytes} (--max-record-bytes)` };
+  }
   const fields = entryFields(raw);
   const index = fields.i ?? '';
-  if (!/^\d+$/.test(index)) return { id, index, fields, malformed: `field "i" (the input index) is ${fields.i === undefined ? 'missing' : JSON.stringify(fields.i.slice(0, 40))}, expected a non-negative integer` };
+  const size = raw.reduce((n, f) => n + Buffer.byteLength(f), 0);
+  if (size > limits.maxRecordBytes) return { id, index: /^\d+$/.test(index) ? index : '', chars: 0, fields: {}, malformed: `the message is ${size} bytes; the limit is ${limits.maxRecordBytes} (--max-record-bytes)` };
+  if (!/^\d+$/.test(index)) return { id, index, chars: 0, fields, malformed: `field "i" (the input index) is ${fields.i === undefined ? 'missing' : JSON.stringify(fields.i.slice(0, 40))}, expected a non-negative integer` };
   let rec: unknown;
   try {
     rec = JSON.parse(fields.rec ?? '');
   } catch {
-    return { id, index, fields, malformed: `field "rec" is ${fields.rec === undefined ? 'missing' : 'not valid JSON'}; messages are written by tokentune enqueue` };
+    return { id, index, chars: 0, fields, malformed: `field "rec" is ${fields.rec === undefined ? 'missing' : 'not valid JSON'}; messages are written by tokentune enqueue` };
   }
-  const why = checkRecord(rec);
-  return why ? { id, index, fields, malformed: `field "rec": ${why}` } : { id, index, fields, record: rec as InputRecord };
+  const shape = checkRecord(rec);
+  if (shape) return { id, index, chars: 0, fields, malformed: `field "rec": ${shape}` };
+  const chars = charsToTag(rec as InputRecord);
+  if (chars > limits.maxRecordChars) return { id, index, chars, fields, malformed: `field "rec": the record has ${chars} characters to tag; the limit is ${limits.maxRecordChars} (--max-record-chars)` };
+  return { id, index, chars, fields, record: rec as InputRecord };
+}
+
+/** The tagging work of a well-formed record: the characters it gives the tokenizer. */
+function charsToTag(r: InputRecord): number {
+  let chars = 0;
+  if (r.kind === 'text') chars = r.text.length;
+  else if (r.kind === 'words' || r.kind === 'conll') for (const w of r.words) chars += w.length + 1;
+  return chars;
 }
 
 /** Checks a record's shape (messages are untrusted: anyone can XADD to the stream). */

@@ -1,13 +1,14 @@
 /**
  * The large fuzz run, outside the test suite:
  *   node dist/test/fuzz/run.js [--runs 50000] [--target pickle] [--seed N]
- * Prints, per reader, the inputs tried, accepted and refused, and the slowest and largest input.
+ * Prints, per reader (and per network surface, test/fuzz/server-targets.ts), the inputs tried, accepted and refused, and the slowest and largest input.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fuzz, targets } from './targets.js';
 import { tokenizerTargets } from './targets-tokenizer.js';
+import { serverTargets } from './server-targets.js';
 
 const argv = process.argv.slice(2);
 const opt = (name: string): string | undefined => {
@@ -21,7 +22,7 @@ const tmpFile = join(mkdtempSync(join(tmpdir(), 'tt-fuzz-')), 'input');
 
 let failed = false;
 console.log('target            runs  accepted   refused  max ms  max MB');
-for (const t of [...targets(tmpFile), ...tokenizerTargets(tmpFile)]) {
+for (const t of [...targets(tmpFile), ...tokenizerTargets(tmpFile), ...(await serverTargets())]) {
   if (only && t.name !== only) continue;
   try {
     const s = await fuzz(t, runs, undefined, seed);
