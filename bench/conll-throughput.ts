@@ -3,8 +3,9 @@
  * --group-by-length --max-seq-length 128` feeds (dynamic padding to each batch's longest, HF's
  * length grouping), built with the project's own data pipeline, through a random-init
  * BertForTokenClassification (small and BERT-base); the same number of batches in plain shuffled
- * order shows what grouping gains. PyTorch (bench/torch_varlen.py, on ../shared/bench/torch_bert.py)
- * runs the same batch shapes and masks when Debian's python3-torch is installed.
+ * order shows what grouping gains. Hugging Face transformers' own BertForTokenClassification
+ * (bench/hf_varlen.py, run with TOKENTUNE_HF_PYTHON, default /tmp/hfenv/bin/python from
+ * ../shared/bench/hf-env.sh) runs the same batch shapes and masks as the reference.
  *
  * Usage: node dist/bench/conll-throughput.js [--config small|base|both] [--steps N] [--batch 16] [--bf16] [--no-torch]
  * Each (config, order) is measured in a child process of its own (`--worker`), so its peak RSS is its own.
@@ -41,10 +42,11 @@ const LR = 1.5e-5;
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repoRoot = resolve(here, '..', '..');
 const sharedDir = resolve(repoRoot, '..', 'shared');
-const torchScript = resolve(repoRoot, 'bench', 'torch_varlen.py');
-const torchBertDir = join(sharedDir, 'bench');
+const torchScript = resolve(repoRoot, 'bench', 'hf_varlen.py');
+const sharedBenchDir = join(sharedDir, 'bench');
+const hfPython = process.env.TOKENTUNE_HF_PYTHON ?? '/tmp/hfenv/bin/python';
 
-/** [batch, seqLen, realTokens, realTokensPerRow]: what torch_varlen.py reads. */
+/** [batch, seqLen, realTokens, realTokensPerRow]: what hf_varlen.py reads. */
 type Shape = [number, number, number, number[]];
 
 interface OursResult {
@@ -236,12 +238,12 @@ export interface ConllBenchOptions {
 }
 
 function torchUnavailable(): string | null {
-  if (!existsSync(join(torchBertDir, 'torch_bert.py'))) return `${join(torchBertDir, 'torch_bert.py')} not found`;
+  if (!existsSync(join(sharedBenchDir, 'benchutil.py'))) return `${join(sharedBenchDir, 'benchutil.py')} not found`;
   try {
-    execFileSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' });
+    execFileSync(hfPython, ['-c', 'import torch, transformers'], { stdio: 'ignore' });
     return null;
   } catch {
-    return 'PyTorch not installed for /usr/bin/python3 (apt-get install python3-torch libopenblas0-openmp)';
+    return `no transformers / torch for ${hfPython} (bash ../shared/bench/hf-env.sh, or set TOKENTUNE_HF_PYTHON)`;
   }
 }
 
@@ -252,21 +254,21 @@ function runWorker(key: ConfigKey, order: Order, steps: number, batch: number, b
   return JSON.parse(out.trim().split('\n').pop()!) as OursResult;
 }
 
-/** Same threads and OpenBLAS build as bench/train.ts gives torch_bert.py. */
+/** transformers on the same shapes, 2 threads (the environment passes through: ATEN_CPU_CAPABILITY etc.). */
 function runTorch(key: ConfigKey, shapes: Shape[], bf16: boolean, labels: number): TorchResult | string {
   const c = CONFIGS[key];
   const dir = mkdtempSync(join(tmpdir(), 'conll-bench-'));
   try {
     const file = join(dir, 'shapes.json');
     writeFileSync(file, JSON.stringify(shapes));
-    const out = execFileSync('/usr/bin/python3', [torchScript, file, '--torch-bert-dir', torchBertDir, '--threads', '2', '--openblas', 'openmp',
+    const out = execFileSync(hfPython, [torchScript, file, '--shared-bench-dir', sharedBenchDir, '--threads', '2',
       '--dtype', bf16 ? 'bf16' : 'fp32', '--layers', String(c.layers), '--hidden', String(c.hidden), '--heads', String(c.heads),
       '--intermediate', String(c.inter), '--vocab', String(VOCAB), '--labels', String(labels), '--max-grad-norm', '1', '--lr', String(LR)],
     { encoding: 'utf8', maxBuffer: 1 << 22, stdio: ['ignore', 'pipe', 'pipe'] });
     return JSON.parse(out) as TorchResult;
   } catch (e) {
     const err = e as { stderr?: string; message: string };
-    return `torch_varlen.py failed: ${(err.stderr?.trim().split('\n').pop() ?? err.message)}`;
+    return `hf_varlen.py failed: ${(err.stderr?.trim().split('\n').pop() ?? err.message)}`;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""PyTorch training steps on given variable batch shapes (the reference for
-bench/conll-throughput.ts).
+"""Training steps of Hugging Face transformers' own BertForTokenClassification on given variable
+batch shapes (the reference for bench/conll-throughput.ts).
 
-The model, thread set-up and OpenBLAS selection come from
-../shared/bench/torch_bert.py and benchutil.py (an HF-equivalent
-BertForTokenClassification in plain PyTorch); this script only feeds it a
-sequence of batches whose shapes and attention masks are those of real,
-dynamically padded CoNLL-2003 batches, so both sides do the same work.
+The model is transformers' class built from a BertConfig of the bench's size (HF defaults
+otherwise: exact GELU, dropout 0.1, its default attention implementation), with thread set-up
+and the other-load probe from ../shared/bench/benchutil.py; this script only feeds it a sequence
+of batches whose shapes and attention masks are those of real, dynamically padded CoNLL-2003
+batches, so both sides do the same work. Run it with the transformers 5 / torch 2.x Python
+(TOKENTUNE_HF_PYTHON; ../shared/bench/hf-env.sh builds one at /tmp/hfenv).
 
 Input (positional SHAPES): a JSON list, one entry per step,
     [batch, seq_len, real_tokens]            -> an all-ones mask is NOT assumed:
@@ -20,7 +21,7 @@ and last real position ([CLS]/[SEP]).
 
 One step = forward + cross-entropy (ignore_index -100) + backward
 + clip_grad_norm_(max_grad_norm) (HF Trainer's default 1.0; 0 = off)
-+ AdamW step (torch_bert.py's settings) + zero_grad(set_to_none=True).
++ AdamW step (lr --lr, betas (0.9, 0.999), eps 1e-8, the HF Trainer's) + zero_grad(set_to_none=True).
 The first --warmup steps run on the first shape, untimed; then every shape is
 timed once, in the order given.
 
@@ -37,7 +38,7 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_TORCH_BERT_DIR = os.path.normpath(
+DEFAULT_SHARED_BENCH_DIR = os.path.normpath(
     os.path.join(HERE, "..", "..", "shared", "bench"))
 
 
@@ -47,8 +48,8 @@ def parse_args(argv=None):
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("shapes", help="JSON file with the batch shapes (see above)")
-    p.add_argument("--torch-bert-dir", default=DEFAULT_TORCH_BERT_DIR,
-                   help="folder holding torch_bert.py and benchutil.py")
+    p.add_argument("--shared-bench-dir", default=DEFAULT_SHARED_BENCH_DIR,
+                   help="folder holding benchutil.py")
     p.add_argument("--layers", type=int, default=12)
     p.add_argument("--hidden", type=int, default=768)
     p.add_argument("--heads", type=int, default=12)
@@ -58,9 +59,6 @@ def parse_args(argv=None):
     p.add_argument("--max-positions", type=int, default=512)
     p.add_argument("--threads", type=int, default=2,
                    help="intra-op + BLAS threads; 0 = library defaults")
-    p.add_argument("--openblas", choices=("default", "openmp", "pthread"),
-                   default="default",
-                   help="Debian OpenBLAS build to load (see torch_bert.py)")
     p.add_argument("--dtype", choices=("fp32", "bf16"), default="fp32",
                    help="bf16 = torch.autocast('cpu', torch.bfloat16)")
     p.add_argument("--lr", type=float, default=1.5e-5)
@@ -124,17 +122,17 @@ def load_shapes(path, max_positions):
 
 if __name__ == "__main__":
     _pre = parse_args()
-    sys.path.insert(0, _pre.torch_bert_dir)
+    sys.path.insert(0, _pre.shared_bench_dir)
     try:
         import benchutil  # noqa: E402
     except ImportError:
-        sys.exit(f"no benchutil.py in {_pre.torch_bert_dir} "
-                 f"(--torch-bert-dir)")
-    benchutil.select_openblas(_pre.openblas)  # may re-exec this script
+        sys.exit(f"no benchutil.py in {_pre.shared_bench_dir} "
+                 f"(--shared-bench-dir)")
     benchutil.set_thread_env(_pre.threads)  # before torch/BLAS are loaded
 
 import torch  # noqa: E402  (after the thread set-up above)
-import torch_bert  # noqa: E402  (found through the sys.path entry above)
+import transformers  # noqa: E402
+from transformers import BertConfig, BertForTokenClassification  # noqa: E402
 
 
 def make_inputs(shape, vocab, labels, gen):
@@ -160,12 +158,12 @@ def main():
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    config = torch_bert.BertConfig(
+    config = BertConfig(
         vocab_size=args.vocab, hidden_size=args.hidden,
         num_hidden_layers=args.layers, num_attention_heads=args.heads,
         intermediate_size=args.intermediate, num_labels=args.labels,
         max_position_embeddings=args.max_positions)
-    model = torch_bert.BertForTokenClassification(config)
+    model = BertForTokenClassification(config)
     model.train()
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=args.lr, betas=(0.9, 0.999), eps=1e-8,
@@ -183,7 +181,8 @@ def main():
     def step(batch):
         ids, types, mask, y = batch
         with autocast():
-            loss, _ = model(ids, types, mask, y)
+            loss = model(input_ids=ids, token_type_ids=types,
+                         attention_mask=mask, labels=y).loss
         loss.backward()
         if args.max_grad_norm > 0:
             torch.nn.utils.clip_grad_norm_(model.parameters(),
@@ -209,7 +208,7 @@ def main():
     real = sum(r for _, _, r, _ in shapes)
     known = [(o, t) for o, t in zip(other, times) if o is not None]
     result = {
-        "benchmark": "torch_varlen",
+        "benchmark": "hf_varlen",
         "dtype": args.dtype,
         "model": {"layers": args.layers, "hidden": args.hidden,
                   "heads": args.heads, "intermediate": args.intermediate,
@@ -234,9 +233,10 @@ def main():
         "peak_rss_mib": round(
             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "env": {
+            "transformers": transformers.__version__,
             "torch": torch.__version__,
             "torch_threads": torch.get_num_threads(),
-            "openblas": args.openblas,
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(),
             "blas": benchutil.blas_info(),
         },
     }
