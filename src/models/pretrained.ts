@@ -87,7 +87,7 @@ export async function fromPretrained(nameOrPath: string, opts: LoadOptions = {})
  */
 export function loadModelFromDir(dir: string, opts: LoadOptions = {}): { model: TokenClassifier; report: LoadReport } {
   const config = readConfig(join(dir, 'config.json'));
-  const target = resolveTarget(config, opts);
+  const target = resolveTarget(config, opts, join(dir, 'config.json'));
   // A `tokentune quantize` folder (quantized.ts) also holds each int8 layer's scales.
   const quant = readQuantizationInfo(dir, target.specs);
   let match: CheckpointMatch | undefined;
@@ -109,11 +109,11 @@ export function loadModelFromDir(dir: string, opts: LoadOptions = {}): { model: 
   return built;
 }
 
-function resolveTarget(config: ModelConfig, opts: LoadOptions): MatchTarget & { arch: Architecture; labels: string[] } {
+function resolveTarget(config: ModelConfig, opts: LoadOptions, configSource?: string): MatchTarget & { arch: Architecture; labels: string[] } {
   const labels = opts.labels ?? config.labels;
   const newHead = opts.labels !== undefined && !sameLabels(opts.labels, config.labels);
   const cfg: ModelConfig = { ...config, labels };
-  const arch = architectureFor(cfg);
+  const arch = architectureFor(cfg, configSource);
   return { cfg, arch, labels, newHead, prefix: arch.prefix, specs: arch.paramSpecs(cfg, labels.length) };
 }
 

@@ -76,10 +76,11 @@ const architectures: Record<string, Architecture> = {
   },
 };
 
-export function architectureFor(cfg: ModelConfig): Architecture {
+/** `source` (the config.json path) prefixes the error, so it names the file and field at fault. */
+export function architectureFor(cfg: ModelConfig, source?: string): Architecture {
   const a = Object.hasOwn(architectures, cfg.modelType) ? architectures[cfg.modelType] : undefined;
   if (!a) {
-    throw new Error(`model_type ${JSON.stringify(cfg.modelType.slice(0, 100))} is not supported yet (supported: ${Object.keys(architectures).join(', ')})`);
+    throw new Error(`${source ? `${source}: ` : ''}model_type ${JSON.stringify(cfg.modelType.slice(0, 100))} is not supported yet (supported: ${Object.keys(architectures).join(', ')})`);
   }
   return a;
 }
