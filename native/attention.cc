@@ -18,24 +18,7 @@ namespace {
 // C (ldc) = beta C + op(A) op(B) for one matrix, on the calling thread.
 void block_gemm(Isa isa, bool bf16, bool tA, bool tB, int64_t m, int64_t n, int64_t kk, const float *a, int64_t lda,
                 const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
-  GemmArgs g;
-  g.transA = tA;
-  g.transB = tB;
-  g.m = m;
-  g.n = n;
-  g.k = kk;
-  g.alpha = 1.0f;
-  g.beta = beta;
-  g.a = a;
-  g.lda = lda;
-  g.strideA = 0;
-  g.b = b;
-  g.ldb = ldb;
-  g.strideB = 0;
-  g.c = c;
-  g.ldc = ldc;
-  g.strideC = 0;
-  g.batch = 1;
+  GemmArgs g = single_gemm(tA, tB, m, n, kk, 1.0f, a, lda, b, ldb, beta, c, ldc);
   g.serial = true;
   if (bf16) gemm_bf16(g, isa);
   else gemm(g, isa);

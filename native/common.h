@@ -86,6 +86,30 @@ struct GemmArgs {
   bool serial = false;  // run on the calling thread only (callers that are pool tasks themselves)
 };
 
+// C (ldc) = alpha op(A) op(B) + beta C for one matrix (batch 1, no strides).
+inline GemmArgs single_gemm(bool tA, bool tB, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                            int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
+  GemmArgs g;
+  g.transA = tA;
+  g.transB = tB;
+  g.m = m;
+  g.n = n;
+  g.k = k;
+  g.alpha = alpha;
+  g.beta = beta;
+  g.a = a;
+  g.lda = lda;
+  g.strideA = 0;
+  g.b = b;
+  g.ldb = ldb;
+  g.strideB = 0;
+  g.c = c;
+  g.ldc = ldc;
+  g.strideC = 0;
+  g.batch = 1;
+  return g;
+}
+
 // Runs the whole batched GEMM on the global thread pool with the given ISA's micro-kernel (or on a
 // system BLAS where TOKENTUNE_BLAS selects one: blas.cc).
 void gemm(const GemmArgs &g, Isa isa);

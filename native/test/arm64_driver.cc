@@ -149,29 +149,6 @@ void ref_gemm(bool tA, bool tB, int64_t m, int64_t n, int64_t k, float alpha, co
     }
 }
 
-GemmArgs make_args(bool tA, bool tB, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
-                   const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
-  GemmArgs g;
-  g.transA = tA;
-  g.transB = tB;
-  g.m = m;
-  g.n = n;
-  g.k = k;
-  g.alpha = alpha;
-  g.beta = beta;
-  g.a = a;
-  g.lda = lda;
-  g.strideA = 0;
-  g.b = b;
-  g.ldb = ldb;
-  g.strideB = 0;
-  g.c = c;
-  g.ldc = ldc;
-  g.strideC = 0;
-  g.batch = 1;
-  return g;
-}
-
 // One GEMM case on the given path (fp32 or bf16); beta == 0 fills C with NaN (it must not be read);
 // the padding between rows of C must stay untouched. Returns C for the thread-count comparison.
 std::vector<float> gemm_case(const char *kernel, Isa isa, bool bf16, bool tA, bool tB, int64_t m, int64_t n,
@@ -192,7 +169,7 @@ std::vector<float> gemm_case(const char *kernel, Isa isa, bool bf16, bool tA, bo
   }
   std::vector<double> want, tol;
   ref_gemm(tA, tB, m, n, k, alpha, ar_.data(), lda, br_.data(), ldb, beta, c0.data(), ldc, want, tol);
-  GemmArgs g = make_args(tA, tB, m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, c.data(), ldc);
+  GemmArgs g = single_gemm(tA, tB, m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, c.data(), ldc);
   if (bf16) gemm_bf16(g, isa);
   else gemm(g, isa);
   for (int64_t i = 0; i < m; i++)
@@ -547,13 +524,13 @@ void attention_suite(const OpsTable &K, Isa isa, int threads) {
         for (int64_t h = 0; h < c.H; h++) {
           const int64_t row0 = b * c.T * W + h * c.d;
           float *P = &up[(b * c.H + h) * TT];
-          GemmArgs g = make_args(false, true, c.T, c.T, c.d, 1, q.data() + row0, W, k.data() + row0, W, 0, tmp.data(), c.T);
+          GemmArgs g = single_gemm(false, true, c.T, c.T, c.d, 1, q.data() + row0, W, k.data() + row0, W, 0, tmp.data(), c.T);
           g.serial = true;
           gemm(g, isa);
           K.softmax_rows(tmp.data(), mask.data() + b * c.T, P, c.T, c.T, a.scale);
           K.dropout_forward(P, tmp.data(), TT, static_cast<uint64_t>((b * c.H + h) * TT), dropout_threshold(c.p),
                             1.0 / (1.0 - c.p), a.seed);
-          GemmArgs g2 = make_args(false, false, c.T, c.d, c.T, 1, tmp.data(), c.T, v.data() + row0, W, 0, uctx.data() + row0, W);
+          GemmArgs g2 = single_gemm(false, false, c.T, c.d, c.T, 1, tmp.data(), c.T, v.data() + row0, W, 0, uctx.data() + row0, W);
           g2.serial = true;
           gemm(g2, isa);
         }

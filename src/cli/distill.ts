@@ -20,12 +20,11 @@ import { formatMetricsTable } from '../train/progress.js';
 import { modelCard, saveMetrics, splitMetrics, writePredictionsTxt } from '../train/hf-outputs.js';
 import { cachedTargets, DistillObjective, DistillSetupError, fileHash, mapLabelsByName, modelFolderHash, sameTokenization, tokenLevelTargets, wordLevelTargets, type SoftTargets, type TeacherSpec } from '../train/distill.js';
 import { capSeqLength, checkDataUse, checkInputPath, CONFIG_PRESETS, prepareOutputDir, resolveModelConfig } from './train-checks.js';
-import { scratchTokenizer, shellQuote, withInterrupt, entityLevelMetrics } from './train.js';
+import { scratchTokenizer, shellQuote, withInterrupt, entityLevelMetrics, VERSION } from './train.js';
 import { CliArgsError } from './args.js';
 import { say, warn, type CommandIO } from './io.js';
 import { createHash } from 'node:crypto';
 
-const VERSION = '0.1.0';
 
 interface DistillFlags {
   teacher: string | null;

@@ -25,7 +25,8 @@ import { bf16Refusal } from '../engine/index.js';
 import { computeNerMetrics } from '../metrics/index.js';
 import { say, warn, type CommandIO } from './io.js';
 
-const VERSION = '0.1.0';
+/** The version written into model cards and training_args.json. */
+export const VERSION = '0.1.0';
 
 export async function runTrain(argv: string[], io: CommandIO): Promise<number> {
   const parsed = parseTrainingArgs({ argv });
