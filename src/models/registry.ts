@@ -3,13 +3,13 @@
  * pass, plus one entry here (and config-families.ts when its config.json names fields its own way).
  */
 import type { Tensor } from '../engine/index.js';
-import { BertForTokenClassification, bertParamSpecs, type ForwardOptions, type TokenBatch } from './bert.js';
-import { RobertaForTokenClassification, XLMRobertaForTokenClassification, robertaParamSpecs } from './roberta.js';
-import { DistilBertForTokenClassification, distilbertParamSpecs } from './distilbert.js';
+import { BertForTokenClassification, bertParamSpecs, type ForwardOptions, type TokenBatch } from './bert/bert.js';
+import { RobertaForTokenClassification, XLMRobertaForTokenClassification, robertaParamSpecs } from './roberta/roberta.js';
+import { DistilBertForTokenClassification, distilbertParamSpecs } from './distilbert/distilbert.js';
 import type { ModelConfig } from './config.js';
-import { DebertaV2ForTokenClassification, debertaV2ParamSpecs } from './deberta-v2.js';
+import { DebertaV2ForTokenClassification, debertaV2ParamSpecs } from './deberta-v2/deberta-v2.js';
 import type { ParamSpec } from './init.js';
-import { ModernBertForTokenClassification, modernBertParamSpecs } from './modernbert.js';
+import { ModernBertForTokenClassification, modernBertParamSpecs } from './modernbert/modernbert.js';
 
 /** What the trainer and the pipeline need from a token classifier. */
 export interface TokenClassifier {

@@ -12,8 +12,8 @@
  * products, LayerNorm and embeddings stay float, as in tokentune's int8 model.
  */
 import { quantizeWeightPerChannel } from '../../engine/ops/int8.js';
-import { DataType, type ModelDef, type NodeDef, type TensorDef } from './onnx-proto.js';
-import { littleEndianBytes } from './graph-builder.js';
+import { DataType, type ModelDef, type NodeDef, type TensorDef } from '../../onnx/onnx-proto.js';
+import { littleEndianBytes } from '../../onnx/graph-builder.js';
 
 export interface QuantizeGraphResult {
   model: ModelDef;

@@ -8,12 +8,12 @@
  * float32 inverse frequencies, as transformers does); sliding layers take the key-padding mask
  * combined (Min) with the window |i - j| <= local_attention / 2, global layers the padding mask alone.
  */
-import type { TokenClassifier } from '../../models/index.js';
-import { modernBertOptions } from '../../models/modernbert-config.js';
-import { DataType, type ModelDef } from './onnx-proto.js';
-import { GraphBuilder } from './graph-builder.js';
-import { FLOAT32_MIN, gelu, tokenClassificationModel } from './bert-graph.js';
-import { graphWeights, OnnxExportError } from './graph-weights.js';
+import type { TokenClassifier } from '../index.js';
+import { modernBertOptions } from './modernbert-config.js';
+import { DataType, type ModelDef } from '../../onnx/onnx-proto.js';
+import { GraphBuilder } from '../../onnx/graph-builder.js';
+import { FLOAT32_MIN, gelu, tokenClassificationModel } from '../encoder/encoder-graph.js';
+import { graphWeights, OnnxExportError } from '../../onnx/graph-weights.js';
 
 const GELU_NAME = { erf: 'gelu', tanh: 'gelu_pytorch_tanh' } as const;
 

@@ -6,13 +6,13 @@
  * The relative embeddings (optionally layer-normed once per forward) are shared by every layer.
  * transformers 5 uses plain nn.Dropout everywhere (StableDropout is gone); so do we.
  */
-import { Tensor, ops, isGradEnabled, tidy } from '../engine/index.js';
-import { MASK_MIN, type ForwardOptions, type TokenBatch } from './bert.js';
-import { DropoutSites } from './encoder.js';
-import type { ModelConfig } from './config.js';
-import { CheckedParams } from './checked-params.js';
+import { Tensor, ops, isGradEnabled, tidy } from '../../engine/index.js';
+import { MASK_MIN, type ForwardOptions, type TokenBatch } from '../bert/bert.js';
+import { DropoutSites } from '../encoder/encoder.js';
+import type { ModelConfig } from '../config.js';
+import { CheckedParams } from '../checked-params.js';
 import { debertaV2Options, relativeIndex, type DebertaV2Options } from './deberta-v2-config.js';
-import { initParameters, type ParamSpec } from './init.js';
+import { initParameters, type ParamSpec } from '../init.js';
 
 /** Parameter names and shapes of DebertaV2ForTokenClassification, in HF's module order. */
 export function debertaV2ParamSpecs(cfg: ModelConfig, numLabels: number, prefix = 'deberta'): ParamSpec[] {

@@ -4,7 +4,7 @@
  * architecture with relative_attention, position_buckets 256, share_att_key, pos_att_type
  * ["p2c", "c2p"], norm_rel_ebd "layer_norm" and no absolute positions or token types.
  */
-import { ConfigError, type ModelConfig } from './config.js';
+import { ConfigError, type ModelConfig } from '../config.js';
 
 export interface DebertaV2Options {
   relativeAttention: boolean;

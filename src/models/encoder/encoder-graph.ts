@@ -12,10 +12,10 @@
  *   layer      = LN(x + Wo(softmax(QK^T / sqrt(d) + mask) V)); LN(. + W2 GELU(W1 .))
  *   logits     = classifier(last hidden state)
  */
-import { EncoderForTokenClassification, type TokenClassifier } from '../../models/index.js';
-import { DataType, type ModelDef } from './onnx-proto.js';
-import { GraphBuilder } from './graph-builder.js';
-import { graphWeights, OnnxExportError } from './graph-weights.js';
+import { EncoderForTokenClassification, type TokenClassifier } from '../index.js';
+import { DataType, type ModelDef } from '../../onnx/onnx-proto.js';
+import { GraphBuilder } from '../../onnx/graph-builder.js';
+import { graphWeights, OnnxExportError } from '../../onnx/graph-weights.js';
 
 export const ONNX_OPSET = 17;
 /** IR version 8 is the one that goes with opset 17 (onnx 1.12). */

@@ -9,11 +9,11 @@
  * LayerNorms and linears lack biases where norm_bias / attention_bias / mlp_bias / classifier_bias
  * say so (the classifier itself always has one).
  */
-import { Tensor, ops, isGradEnabled, tidy } from '../engine/index.js';
-import { DropoutSites, MASK_MIN, type ForwardOptions, type TokenBatch } from './encoder.js';
-import type { ModelConfig } from './config.js';
-import { CheckedParams } from './checked-params.js';
-import { initParameters, type ParamSpec } from './init.js';
+import { Tensor, ops, isGradEnabled, tidy } from '../../engine/index.js';
+import { DropoutSites, MASK_MIN, type ForwardOptions, type TokenBatch } from '../encoder/encoder.js';
+import type { ModelConfig } from '../config.js';
+import { CheckedParams } from '../checked-params.js';
+import { initParameters, type ParamSpec } from '../init.js';
 import { modernBertOptions, type ModernBertOptions } from './modernbert-config.js';
 
 /** Additive score bias outside the sliding window: exp() of it is exactly 0, and sums stay finite. */

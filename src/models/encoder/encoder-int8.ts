@@ -6,9 +6,9 @@
  * and LayerNorm stay float32, as do the embeddings and the classifier. Dropout plays no part: this
  * pass only runs for inference.
  */
-import { ops, type Tensor } from '../engine/index.js';
-import type { Int8Linear } from '../engine/ops/int8.js';
-import type { ModelConfig } from './config.js';
+import { ops, type Tensor } from '../../engine/index.js';
+import type { Int8Linear } from '../../engine/ops/int8.js';
+import type { ModelConfig } from '../config.js';
 
 export interface Int8EncoderLayer {
   /** query, key and value weights stacked as one [3H, H] linear (per-channel scales make this exact). */

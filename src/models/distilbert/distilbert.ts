@@ -5,11 +5,11 @@
  * the attention block has no dropout after out_lin; the FFN's dropout (config `dropout`) sits
  * after lin2, and the head's dropout is `dropout` too.
  */
-import type { Tensor } from '../engine/index.js';
-import type { ModelConfig } from './config.js';
-import { initParameters, type ParamSpec } from './init.js';
-import { sequentialPositions, sumEmbeddings } from './bert.js';
-import { EncoderForTokenClassification, encoderLayerSpecs, specBuilder, type DropoutSites, type LayerNames, type TokenBatch } from './encoder.js';
+import type { Tensor } from '../../engine/index.js';
+import type { ModelConfig } from '../config.js';
+import { initParameters, type ParamSpec } from '../init.js';
+import { sequentialPositions, sumEmbeddings } from '../bert/bert.js';
+import { EncoderForTokenClassification, encoderLayerSpecs, specBuilder, type DropoutSites, type LayerNames, type TokenBatch } from '../encoder/encoder.js';
 
 function distilbertLayerNames(prefix: string, l: number): LayerNames {
   const p = `${prefix}.transformer.layer.${l}`;

@@ -4,12 +4,12 @@
  * The encoder layers and the head are shared with RoBERTa and DistilBERT (encoder.ts); this file
  * has BERT's parameter list and embeddings.
  */
-import { Tensor, ops } from '../engine/index.js';
-import type { ModelConfig } from './config.js';
-import { initParameters, type ParamSpec } from './init.js';
-import { EncoderForTokenClassification, bertLayerNames, encoderLayerSpecs, specBuilder, type DropoutSites, type LayerNames, type TokenBatch } from './encoder.js';
+import { Tensor, ops } from '../../engine/index.js';
+import type { ModelConfig } from '../config.js';
+import { initParameters, type ParamSpec } from '../init.js';
+import { EncoderForTokenClassification, bertLayerNames, encoderLayerSpecs, specBuilder, type DropoutSites, type LayerNames, type TokenBatch } from '../encoder/encoder.js';
 
-export { MASK_MIN, type TokenBatch, type ForwardOptions } from './encoder.js';
+export { MASK_MIN, type TokenBatch, type ForwardOptions } from '../encoder/encoder.js';
 
 /**
  * word, position and token-type tables plus their LayerNorm, as BertEmbeddings and

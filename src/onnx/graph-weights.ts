@@ -4,7 +4,7 @@
  * Linear weights are stored transposed ([in, out], named `<hf name>.T`) so each projection is a
  * plain MatMul (+ Add), the form onnxruntime's optimizer fuses.
  */
-import type { Tensor } from '../../engine/index.js';
+import type { Tensor } from '../engine/index.js';
 import type { GraphBuilder } from './graph-builder.js';
 
 export class OnnxExportError extends Error {

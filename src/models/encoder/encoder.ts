@@ -5,10 +5,10 @@
  * Hugging Face names of its layer's submodules; the fused ops, the QKV adjacency and the dropout
  * sites live here once.
  */
-import { Tensor, ops, deriveSeed, isGradEnabled, tidy, adjacentView, storeAdjacent } from '../engine/index.js';
-import type { ModelConfig } from './config.js';
-import type { ParamSpec } from './init.js';
-import { CheckedParams } from './checked-params.js';
+import { Tensor, ops, deriveSeed, isGradEnabled, tidy, adjacentView, storeAdjacent } from '../../engine/index.js';
+import type { ModelConfig } from '../config.js';
+import type { ParamSpec } from '../init.js';
+import { CheckedParams } from '../checked-params.js';
 import { encoderLayerInt8, type Int8EncoderLayer } from './encoder-int8.js';
 
 /** A padded batch: row-major [batch, seqLen] arrays. */

@@ -6,11 +6,11 @@
  * (create_position_ids_from_input_ids: pad tokens get padding_idx itself), and the position
  * table has padding_idx, so its pad row gets no gradient.
  */
-import type { Tensor } from '../engine/index.js';
-import type { ModelConfig } from './config.js';
-import { initParameters, type ParamSpec } from './init.js';
-import { bertEmbeddingSpecs, sumEmbeddings } from './bert.js';
-import { EncoderForTokenClassification, bertLayerNames, encoderLayerSpecs, type DropoutSites, type LayerNames, type TokenBatch } from './encoder.js';
+import type { Tensor } from '../../engine/index.js';
+import type { ModelConfig } from '../config.js';
+import { initParameters, type ParamSpec } from '../init.js';
+import { bertEmbeddingSpecs, sumEmbeddings } from '../bert/bert.js';
+import { EncoderForTokenClassification, bertLayerNames, encoderLayerSpecs, type DropoutSites, type LayerNames, type TokenBatch } from '../encoder/encoder.js';
 
 export function robertaParamSpecs(cfg: ModelConfig, numLabels: number): ParamSpec[] {
   const specs: ParamSpec[] = [];

@@ -8,7 +8,7 @@
  * need ONNX external data (TensorProto.data_location = EXTERNAL), which is not implemented: the
  * encoder refuses such a model with a clear error instead of writing an unreadable file.
  */
-import { writeChunksAtomic } from '../../io/atomic.js';
+import { writeChunksAtomic } from '../io/atomic.js';
 import { PROTOBUF_MAX_BYTES, ProtoWriter, ProtobufEncodeError } from './protobuf.js';
 
 /** TensorProto.DataType values. */

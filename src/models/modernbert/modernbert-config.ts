@@ -5,8 +5,8 @@
  * original global_attn_every_n_layers / global_rope_theta / local_rope_theta, and the
  * layer_types / rope_parameters that transformers 5 writes.
  */
-import { ConfigError, type ModelConfig } from './config.js';
-import type { GeluKind } from '../engine/ops/index.js';
+import { ConfigError, type ModelConfig } from '../config.js';
+import type { GeluKind } from '../../engine/ops/index.js';
 
 export type LayerType = 'full_attention' | 'sliding_attention';
 
