@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor, adjacentView, backward, ops, storeAdjacent, tidy } from '../src/engine/index.js';
 import { gradcheck, leaf64, randoms } from './helpers/gradcheck.js';
-import { MASK_MIN } from '../src/models/bert/bert.js';
+import { MASK_MIN } from '../src/models/forward.js';
 
 function maskOf(B: number, T: number, lengths: number[], f64: boolean): Tensor {
   const m = f64 ? new Float64Array(B * T) : new Float32Array(B * T);

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor, backward, ops, tidy, kernels } from '../src/engine/index.js';
-import { MASK_MIN } from '../src/models/bert/bert.js';
+import { MASK_MIN } from '../src/models/forward.js';
 import { AdamW } from '../src/train/optimizer.js';
 import { maxRelDiff, readFixture } from './helpers/fixtures.js';
 

@@ -3,7 +3,7 @@
  * (every name, every shape) when it is built, in HF order, and the label count of its head.
  */
 import type { Tensor } from '../engine/index.js';
-import type { ModelConfig } from './config.js';
+import type { ModelConfig } from './model-config.js';
 import type { ParamSpec } from './init.js';
 
 export abstract class CheckedParams {

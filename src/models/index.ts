@@ -1,4 +1,5 @@
-export { BertForTokenClassification, bertParamSpecs, MASK_MIN, type TokenBatch, type ForwardOptions } from './bert/bert.js';
+export { MASK_MIN, type TokenBatch, type ForwardOptions } from './forward.js';
+export { BertForTokenClassification, bertParamSpecs } from './bert/bert.js';
 export { readConfig, parseConfig, configToJson, configJsonText, makeConfig, ConfigError, type ModelConfig } from './config.js';
 export { architectureFor, type TokenClassifier, type Architecture } from './registry.js';
 export { fromPretrained, loadModelFromDir, buildFromState, savePretrained, resolveModelDir, type LoadOptions, type LoadReport, type Pretrained } from './pretrained.js';

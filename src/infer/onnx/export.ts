@@ -6,12 +6,13 @@
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { configJsonText, configToJson, type TokenClassifier } from '../../models/index.js';
+import { configJsonText, configToJson, EncoderForTokenClassification, type TokenClassifier } from '../../models/index.js';
+import { findArchitecture, modelTypes } from '../../models/registry.js';
+import { isEncoderGraph } from '../../models/encoder/encoder-graph.js';
+import type { OnnxGraphOptions } from '../../models/token-classification-graph.js';
+import { OnnxExportError } from '../../onnx/graph-weights.js';
 import { WordPieceTokenizer, type Tokenizer } from '../../tokenizers/index.js';
 import { loadPretrainedDir } from '../../tokenizers/config.js';
-import { buildEncoderOnnxModel } from '../../models/encoder/encoder-graph.js';
-import { buildDebertaV2OnnxModel } from '../../models/deberta-v2/deberta-v2-graph.js';
-import { buildModernBertOnnxModel } from '../../models/modernbert/modernbert-graph.js';
 import { writeModelFile, type ModelDef } from '../../onnx/onnx-proto.js';
 import { bertTokenizerJson } from './bert-converter.js';
 import { quantizeOnnxModel } from './quantize-graph.js';
@@ -40,11 +41,23 @@ export interface OnnxExportResult {
   warnings: string[];
 }
 
-/** Architectures with a graph of their own; the others share the BERT-style encoder graph. */
-const GRAPHS: Record<string, (model: TokenClassifier) => ModelDef> = {
-  'deberta-v2': buildDebertaV2OnnxModel,
-  modernbert: buildModernBertOnnxModel,
-};
+/**
+ * The ONNX model of a BERT, RoBERTa, XLM-RoBERTa or DistilBERT token classifier (the types on the
+ * shared encoder): its registry row's graph; the weights are referenced, not copied, where
+ * possible. Inputs as optimum exports each type: BERT takes token_type_ids, the others only
+ * input_ids and attention_mask.
+ */
+export function buildEncoderOnnxModel(model: TokenClassifier, opts: OnnxGraphOptions = {}): ModelDef {
+  const graph = findArchitecture(model.config.modelType)?.onnxGraph;
+  if (!graph || !isEncoderGraph(graph) || !(model instanceof EncoderForTokenClassification)) {
+    const encoderTypes = modelTypes().filter((t) => isEncoderGraph(findArchitecture(t)!.onnxGraph));
+    throw new OnnxExportError(`ONNX export supports model_type ${encoderTypes.join(', ')}; this model is ${model.architecture} (model_type '${model.config.modelType}')`);
+  }
+  return graph(model, opts);
+}
+
+/** The same function under its first name (BERT was the only architecture then). */
+export const buildBertOnnxModel = buildEncoderOnnxModel;
 
 /** Tokenizer files transformers.js / AutoTokenizer read, listed when the export wrote them. */
 const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt', 'added_tokens.json'];
@@ -52,7 +65,9 @@ const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tok
 export function exportOnnx(model: TokenClassifier, tokenizer: Tokenizer | null, outDir: string, opts: OnnxExportOptions = {}): OnnxExportResult {
   // int8 covers the shared encoder's architectures only: refuse the others before writing anything.
   const int8Layers = opts.int8 ? quantizableLayers(model) : null;
-  const def = (GRAPHS[model.config.modelType] ?? buildEncoderOnnxModel)(model);
+  // The shared encoder's types (and a model_type without a row, which it refuses) go through buildEncoderOnnxModel's checks.
+  const graph = findArchitecture(model.config.modelType)?.onnxGraph;
+  const def = (!graph || isEncoderGraph(graph) ? buildEncoderOnnxModel : graph)(model);
   mkdirSync(join(outDir, 'onnx'), { recursive: true });
   const modelPath = join(outDir, 'onnx', 'model.onnx');
   const modelBytes = writeModelFile(modelPath, def);

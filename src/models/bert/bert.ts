@@ -5,11 +5,10 @@
  * has BERT's parameter list and embeddings.
  */
 import { Tensor, ops } from '../../engine/index.js';
-import type { ModelConfig } from '../config.js';
+import type { ModelConfig } from '../model-config.js';
+import type { DropoutSites, TokenBatch } from '../forward.js';
 import { initParameters, type ParamSpec } from '../init.js';
-import { EncoderForTokenClassification, bertLayerNames, encoderLayerSpecs, specBuilder, type DropoutSites, type LayerNames, type TokenBatch } from '../encoder/encoder.js';
-
-export { MASK_MIN, type TokenBatch, type ForwardOptions } from '../encoder/encoder.js';
+import { EncoderForTokenClassification, bertLayerNames, encoderLayerSpecs, specBuilder, type LayerNames } from '../encoder/encoder.js';
 
 /**
  * word, position and token-type tables plus their LayerNorm, as BertEmbeddings and

@@ -2,9 +2,24 @@
  * DeBERTa-v2's own config fields (DebertaV2Config and the getattr defaults of
  * modeling_deberta_v2.py), read from config.json's raw fields. DeBERTa-v3 checkpoints use this
  * architecture with relative_attention, position_buckets 256, share_att_key, pos_att_type
- * ["p2c", "c2p"], norm_rel_ebd "layer_norm" and no absolute positions or token types.
+ * ["p2c", "c2p"], norm_rel_ebd "layer_norm" and no absolute positions or token types. The
+ * fields it shares with BERT are ModelConfig's (debertaV2ConfigFamily).
  */
-import { ConfigError, type ModelConfig } from '../config.js';
+import { ConfigError, type ModelConfig } from '../model-config.js';
+import { BERT_DEFAULTS, type ConfigFamily } from '../config-family.js';
+
+/**
+ * DebertaV2Config: BERT's names, its own defaults; DebertaV2ForTokenClassification's head dropout
+ * is hidden_dropout_prob (the config class has no classifier_dropout).
+ */
+export const debertaV2ConfigFamily: ConfigFamily = {
+  defaults: {
+    ...BERT_DEFAULTS, model_type: 'deberta-v2', vocab_size: 128100, hidden_size: 1536, num_hidden_layers: 24,
+    num_attention_heads: 24, intermediate_size: 6144, type_vocab_size: 0, layer_norm_eps: 1e-7,
+  },
+  aliases: {},
+  fixed: { classifier_dropout: null },
+};
 
 export interface DebertaV2Options {
   relativeAttention: boolean;

@@ -13,11 +13,13 @@
  * +-max(span, max_relative_positions) every index is already clamped, so the table clips the
  * distance and serves any sequence length.
  */
-import { DebertaV2ForTokenClassification, logBucketPosition, type TokenClassifier } from '../index.js';
+import type { TokenClassifier } from '../forward.js';
+import { DebertaV2ForTokenClassification } from './deberta-v2.js';
+import { logBucketPosition } from './deberta-v2-config.js';
 import { DataType, type ModelDef } from '../../onnx/onnx-proto.js';
 import { GraphBuilder } from '../../onnx/graph-builder.js';
 import { graphWeights, OnnxExportError } from '../../onnx/graph-weights.js';
-import { FLOAT32_MIN, gelu, scopeOf, tokenClassificationModel } from '../encoder/encoder-graph.js';
+import { FLOAT32_MIN, gelu, scopeOf, tokenClassificationModel } from '../token-classification-graph.js';
 
 /** The relative-index table over distances -reach..reach and its reach (see the file comment). */
 export function relativeIndexTable(o: DebertaV2ForTokenClassification['options']): { table: number[]; reach: number } {

@@ -7,9 +7,8 @@
  * transformers 5 uses plain nn.Dropout everywhere (StableDropout is gone); so do we.
  */
 import { Tensor, ops, isGradEnabled, tidy } from '../../engine/index.js';
-import { MASK_MIN, type ForwardOptions, type TokenBatch } from '../bert/bert.js';
-import { DropoutSites } from '../encoder/encoder.js';
-import type { ModelConfig } from '../config.js';
+import { DropoutSites, MASK_MIN, type ForwardOptions, type TokenBatch } from '../forward.js';
+import type { ModelConfig } from '../model-config.js';
 import { CheckedParams } from '../checked-params.js';
 import { debertaV2Options, relativeIndex, type DebertaV2Options } from './deberta-v2-config.js';
 import { initParameters, type ParamSpec } from '../init.js';

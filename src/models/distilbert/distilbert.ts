@@ -6,10 +6,11 @@
  * after lin2, and the head's dropout is `dropout` too.
  */
 import type { Tensor } from '../../engine/index.js';
-import type { ModelConfig } from '../config.js';
+import type { ModelConfig } from '../model-config.js';
+import type { DropoutSites, TokenBatch } from '../forward.js';
 import { initParameters, type ParamSpec } from '../init.js';
 import { sequentialPositions, sumEmbeddings } from '../bert/bert.js';
-import { EncoderForTokenClassification, encoderLayerSpecs, specBuilder, type DropoutSites, type LayerNames, type TokenBatch } from '../encoder/encoder.js';
+import { EncoderForTokenClassification, encoderLayerSpecs, specBuilder, type LayerNames } from '../encoder/encoder.js';
 
 function distilbertLayerNames(prefix: string, l: number): LayerNames {
   const p = `${prefix}.transformer.layer.${l}`;

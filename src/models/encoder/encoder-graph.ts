@@ -1,8 +1,9 @@
 /**
- * BertForTokenClassification (and RoBERTa, XLM-RoBERTa, DistilBERT, which share its encoder) as
- * an ONNX graph with the interface optimum / transformers.js use for token classification: inputs
+ * The shared post-LayerNorm encoder (encoder.ts: BERT, RoBERTa, XLM-RoBERTa, DistilBERT) as an
+ * ONNX graph with the interface optimum / transformers.js use for token classification: inputs
  * input_ids, attention_mask (and token_type_ids for BERT) (int64 [batch_size, sequence_length]),
- * output logits (float [batch_size, sequence_length, num_labels]).
+ * output logits (float [batch_size, sequence_length, num_labels]). Each model folder gives its
+ * embeddings (`<type>-graph.ts`), as each model class gives its embeddings to encoder.ts.
  *
  * The graph spells out Hugging Face's eager modeling_bert.py with standard opset-17 operators
  * (LayerNormalization is opset 17; everything else is older), so onnxruntime's optimizer can
@@ -12,41 +13,56 @@
  *   layer      = LN(x + Wo(softmax(QK^T / sqrt(d) + mask) V)); LN(. + W2 GELU(W1 .))
  *   logits     = classifier(last hidden state)
  */
-import { EncoderForTokenClassification, type TokenClassifier } from '../index.js';
 import { DataType, type ModelDef } from '../../onnx/onnx-proto.js';
 import { GraphBuilder } from '../../onnx/graph-builder.js';
-import { graphWeights, OnnxExportError } from '../../onnx/graph-weights.js';
+import { graphWeights, OnnxExportError, type GraphWeights } from '../../onnx/graph-weights.js';
+import type { ModelConfig } from '../model-config.js';
+import type { TokenClassifier } from '../forward.js';
+import { FLOAT32_MIN, gelu, scopeOf, tokenClassificationModel, type OnnxGraph, type OnnxGraphOptions } from '../token-classification-graph.js';
+import { EncoderForTokenClassification } from './encoder.js';
 
-export const ONNX_OPSET = 17;
-/** IR version 8 is the one that goes with opset 17 (onnx 1.12). */
-export const ONNX_IR_VERSION = 8;
-/** torch.finfo(torch.float32).min, HF's additive value for masked keys. */
-export const FLOAT32_MIN = -3.4028234663852886e38;
-
-export { OnnxExportError };
-
-export interface BertOnnxOptions {
-  producerVersion?: string;
+/** How one model_type's embeddings enter the encoder graph. */
+export interface EncoderGraphEmbeddings {
+  /** The graph's inputs, as optimum exports this type (BERT: token_type_ids too). */
+  inputs: readonly string[];
+  /**
+   * word + (token type) + position embeddings of `<e>.*` (HF's order of the sums), before their
+   * LayerNorm, as nodes under scope `s`.
+   */
+  sum(g: GraphBuilder, w: GraphWeights, cfg: ModelConfig, e: string, s: string): string;
 }
 
-/** How each model_type's embeddings take their inputs. */
-const EMBEDDING_KINDS: Record<string, 'bert' | 'roberta' | 'distilbert'> = {
-  bert: 'bert', roberta: 'roberta', 'xlm-roberta': 'roberta', distilbert: 'distilbert',
-};
+/** Rows `ids` of `table` (an Embedding lookup) under scope `s`. */
+export function gatherRows(g: GraphBuilder, s: string, table: string, ids: string): string {
+  return g.op(s, 'Gather', [table, ids], [{ name: 'axis', type: 'int', value: 0 }]);
+}
 
-/** HF name `a.b.layer.0.c` -> node scope `/a/b/layer.0/c` (optimum's naming). */
-export const scopeOf = (name: string): string => '/' + name.replace(/\.(?!\d)/g, '/');
+/** Rows 0..T-1 of the position table `e.position_embeddings`, T read from input_ids at run time (BERT's and DistilBERT's positions). */
+export function sequentialPositions(g: GraphBuilder, w: GraphWeights, e: string, s: string): string {
+  const seqLen = g.op(s, 'Shape', ['input_ids'], [{ name: 'start', type: 'int', value: 1 }, { name: 'end', type: 'int', value: 2 }]);
+  return g.op(s, 'Slice', [w.init(`${e}.position_embeddings.weight`), g.int64([0]), seqLen, g.int64([0])]);
+}
+
+const encoderGraphs = new WeakSet<OnnxGraph>();
+
+/** The encoder graph of a model_type with these embeddings (its registry row's `onnxGraph`). */
+export function encoderGraph(embeddings: EncoderGraphEmbeddings): OnnxGraph {
+  const graph: OnnxGraph = (model, opts) => buildEncoderGraph(model, embeddings, opts);
+  encoderGraphs.add(graph);
+  return graph;
+}
+
+/** Whether `graph` is the shared encoder's (the types `buildEncoderOnnxModel` takes). */
+export const isEncoderGraph = (graph: OnnxGraph): boolean => encoderGraphs.has(graph);
 
 /**
- * The ONNX model of a BERT, RoBERTa, XLM-RoBERTa or DistilBERT token classifier; the weights are
- * referenced, not copied, where possible. Inputs as optimum exports each type: BERT takes
- * token_type_ids, the others only input_ids and attention_mask.
+ * The ONNX model of a token classifier on the shared encoder, with `embeddings` its type's; the
+ * weights are referenced, not copied, where possible.
  */
-export function buildEncoderOnnxModel(model: TokenClassifier, opts: BertOnnxOptions = {}): ModelDef {
+export function buildEncoderGraph(model: TokenClassifier, embeddings: EncoderGraphEmbeddings, opts: OnnxGraphOptions = {}): ModelDef {
   const cfg = model.config;
-  const kind = EMBEDDING_KINDS[cfg.modelType];
-  if (!kind || !(model instanceof EncoderForTokenClassification)) {
-    throw new OnnxExportError(`ONNX export supports model_type ${Object.keys(EMBEDDING_KINDS).join(', ')}; this model is ${model.architecture} (model_type '${cfg.modelType}')`);
+  if (!(model instanceof EncoderForTokenClassification)) {
+    throw new OnnxExportError(`the shared encoder's ONNX graph does not fit ${model.architecture} (model_type '${cfg.modelType}')`);
   }
   const posType = cfg.raw['position_embedding_type'];
   if (posType !== undefined && posType !== 'absolute') {
@@ -58,33 +74,12 @@ export function buildEncoderOnnxModel(model: TokenClassifier, opts: BertOnnxOpti
   const H = cfg.hiddenSize, nh = cfg.numAttentionHeads, hd = H / nh;
   const g = new GraphBuilder();
   const w = graphWeights(g, model.params);
-  const { init, param, linear } = w;
+  const { linear } = w;
   const layerNorm = (scope: string, x: string, name: string): string => w.layerNorm(scope, x, name, cfg.layerNormEps);
 
   const e = `${model.prefix}.embeddings`;
   let s = scopeOf(e);
-  const gather = (table: string, ids: string): string => g.op(s, 'Gather', [table, ids], [{ name: 'axis', type: 'int', value: 0 }]);
-  let x = gather(init(`${e}.word_embeddings.weight`), 'input_ids');
-  // HF's order: (inputs_embeds + token_type_embeddings) + position_embeddings.
-  if (kind === 'bert') {
-    x = g.op(s, 'Add', [x, gather(init(`${e}.token_type_embeddings.weight`), 'token_type_ids')]);
-  } else if (kind === 'roberta') {
-    // No token_type_ids input: HF embeds the all-zero default, i.e. row 0 of the table.
-    x = g.op(s, 'Add', [x, g.floatInit(`${e}.token_type_embeddings.weight.row0`, [H], param(`${e}.token_type_embeddings.weight`).slice(0, H))]);
-  }
-  let positions: string;
-  if (kind === 'roberta') {
-    // create_position_ids_from_input_ids: cumsum(id != pad) * (id != pad) + pad.
-    const pad = g.int64([cfg.padTokenId]);
-    const notPad = g.op(s, 'Cast', [g.op(s, 'Not', [g.op(s, 'Equal', ['input_ids', pad])])], [{ name: 'to', type: 'int', value: DataType.INT64 }]);
-    const count = g.op(s, 'CumSum', [notPad, g.int64([1], [])]);
-    positions = gather(init(`${e}.position_embeddings.weight`), g.op(s, 'Add', [g.op(s, 'Mul', [count, notPad]), pad]));
-  } else {
-    // Rows 0..T-1 of the table, T read from input_ids at run time.
-    const seqLen = g.op(s, 'Shape', ['input_ids'], [{ name: 'start', type: 'int', value: 1 }, { name: 'end', type: 'int', value: 2 }]);
-    positions = g.op(s, 'Slice', [init(`${e}.position_embeddings.weight`), g.int64([0]), seqLen, g.int64([0])]);
-  }
-  x = g.op(s, 'Add', [x, positions]);
+  let x = embeddings.sum(g, w, cfg, e, s);
   x = layerNorm(`${s}/LayerNorm`, x, `${e}.LayerNorm`);
 
   // Extended attention mask [B, 1, 1, T], computed once for all layers.
@@ -121,50 +116,5 @@ export function buildEncoderOnnxModel(model: TokenClassifier, opts: BertOnnxOpti
   }
   linear('/classifier', x, 'classifier', 'logits');
 
-  const inputs = kind === 'bert' ? ['input_ids', 'attention_mask', 'token_type_ids'] : ['input_ids', 'attention_mask'];
-  return tokenClassificationModel(g, model, inputs, `hidden_act ${cfg.hiddenAct}`, opts.producerVersion);
-}
-
-/**
- * The ModelDef of a token-classification graph whose last node wrote `logits`: int64 inputs and
- * float logits [batch_size, sequence_length(, num_labels)], the label names in the metadata.
- */
-export function tokenClassificationModel(g: GraphBuilder, model: TokenClassifier, inputs: readonly string[], detail: string, producerVersion = '0.1.0'): ModelDef {
-  const cfg = model.config, numLabels = model.numLabels;
-  const dyn = ['batch_size', 'sequence_length'] as const;
-  const graph = g.graph(
-    `tokentune_${cfg.modelType.replace(/-/g, '_')}_token_classification`,
-    inputs.map((name) => ({ name, elemType: DataType.INT64, shape: dyn })),
-    [{ name: 'logits', elemType: DataType.FLOAT, shape: [...dyn, numLabels] }],
-    `${model.architecture}: ${cfg.numHiddenLayers} layers, hidden ${cfg.hiddenSize}, ${cfg.numAttentionHeads} heads, ${numLabels} labels, ${detail}`,
-  );
-  return {
-    irVersion: ONNX_IR_VERSION,
-    opsetImports: [{ domain: '', version: ONNX_OPSET }],
-    producerName: 'tokentune',
-    producerVersion,
-    graph,
-    metadata: { id2label: JSON.stringify(Object.fromEntries(cfg.labels.map((lab, i) => [String(i), lab]))) },
-  };
-}
-
-/** The same function under its first name (BERT was the only architecture then). */
-export const buildBertOnnxModel = buildEncoderOnnxModel;
-
-/**
- * HF's activations: 'gelu' is the exact x/2 (1 + erf(x / sqrt 2)); 'gelu_new',
- * 'gelu_pytorch_tanh' and 'gelu_fast' are the tanh form x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
- */
-export function gelu(g: GraphBuilder, s: string, x: string, act: string): string {
-  if (act === 'gelu') {
-    const erf = g.op(s, 'Erf', [g.op(s, 'Div', [x, g.scalar(Math.SQRT2)])]);
-    return g.op(s, 'Mul', [g.op(s, 'Mul', [x, g.op(s, 'Add', [erf, g.scalar(1)])]), g.scalar(0.5)]);
-  }
-  if (act === 'gelu_new' || act === 'gelu_pytorch_tanh' || act === 'gelu_fast') {
-    const cube = g.op(s, 'Pow', [x, g.scalar(3)]);
-    const inner = g.op(s, 'Add', [x, g.op(s, 'Mul', [cube, g.scalar(0.044715)])]);
-    const t = g.op(s, 'Tanh', [g.op(s, 'Mul', [inner, g.scalar(Math.sqrt(2 / Math.PI))])]);
-    return g.op(s, 'Mul', [g.op(s, 'Mul', [x, g.op(s, 'Add', [t, g.scalar(1)])]), g.scalar(0.5)]);
-  }
-  throw new OnnxExportError(`hidden_act '${act}' has no ONNX export (supported: gelu, gelu_new, gelu_pytorch_tanh, gelu_fast)`);
+  return tokenClassificationModel(g, model, embeddings.inputs, `hidden_act ${cfg.hiddenAct}`, opts.producerVersion);
 }

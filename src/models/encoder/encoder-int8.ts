@@ -8,7 +8,7 @@
  */
 import { ops, type Tensor } from '../../engine/index.js';
 import type { Int8Linear } from '../../engine/ops/int8.js';
-import type { ModelConfig } from '../config.js';
+import type { ModelConfig } from '../model-config.js';
 
 export interface Int8EncoderLayer {
   /** query, key and value weights stacked as one [3H, H] linear (per-channel scales make this exact). */

@@ -5,31 +5,12 @@
  * Hugging Face names of its layer's submodules; the fused ops, the QKV adjacency and the dropout
  * sites live here once.
  */
-import { Tensor, ops, deriveSeed, isGradEnabled, tidy, adjacentView, storeAdjacent } from '../../engine/index.js';
-import type { ModelConfig } from '../config.js';
+import { Tensor, ops, isGradEnabled, tidy, adjacentView, storeAdjacent } from '../../engine/index.js';
+import type { ModelConfig } from '../model-config.js';
+import { DropoutSites, MASK_MIN, type ForwardOptions, type TokenBatch } from '../forward.js';
 import type { ParamSpec } from '../init.js';
 import { CheckedParams } from '../checked-params.js';
 import { encoderLayerInt8, type Int8EncoderLayer } from './encoder-int8.js';
-
-/** A padded batch: row-major [batch, seqLen] arrays. */
-export interface TokenBatch {
-  inputIds: Int32Array;
-  /** 1 = real token, 0 = padding. */
-  attentionMask: Int32Array;
-  tokenTypeIds?: Int32Array;
-  batchSize: number;
-  seqLen: number;
-}
-
-export interface ForwardOptions {
-  /** Dropout on (training) or off (evaluation, prediction). */
-  training: boolean;
-  /** Base seed for this step's dropout masks (each dropout site derives its own). */
-  dropoutSeed?: number;
-}
-
-/** torch.finfo(torch.float32).min: HF's additive mask value for padded keys. */
-export const MASK_MIN = -3.4028234663852886e38;
 
 /** HF names (without `.weight`/`.bias`) of one encoder layer's submodules. */
 export interface LayerNames {
@@ -186,22 +167,5 @@ export abstract class EncoderForTokenClassification extends CheckedParams {
     const x1 = norm(residual(ctx, n.attnOut, x, this.attentionOutputDropout), n.attnNorm);
     const inter = ops.linearGelu(x1, this.p(`${n.ffIn}.weight`), this.p(`${n.ffIn}.bias`), cfg.hiddenAct === 'gelu' ? 'erf' : 'tanh');
     return norm(residual(inter, n.ffOut, x1, true), n.ffNorm);
-  }
-}
-
-/** Gives each dropout call of a forward pass its own seed, derived from the step's seed. */
-export class DropoutSites {
-  private n = 0;
-  constructor(private readonly opts: ForwardOptions) {}
-  /** Whether any site drops (training). */
-  get active(): boolean { return this.opts.training; }
-  apply(x: Tensor, p: number): Tensor {
-    const seed = this.next(p);
-    return seed === null ? x : ops.dropout(x, p, seed, true);
-  }
-  /** The next site's seed, or null when this site drops nothing (evaluation or p = 0). */
-  next(p: number): number | null {
-    if (!this.opts.training || p === 0) return null;
-    return deriveSeed(this.opts.dropoutSeed ?? 0, 'dropout', this.n++);
   }
 }

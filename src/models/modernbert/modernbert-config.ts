@@ -1,12 +1,30 @@
 /**
  * ModernBERT's own config.json fields (transformers' ModernBertConfig), read from cfg.raw with its
- * defaults; the fields it shares with BERT under other names are ModelConfig's (config-families.ts).
+ * defaults; the fields it shares with BERT under other names are ModelConfig's (modernBertConfigFamily).
  * Both spellings of the attention pattern and rotary bases are accepted: the Hub's
  * original global_attn_every_n_layers / global_rope_theta / local_rope_theta, and the
  * layer_types / rope_parameters that transformers 5 writes.
  */
-import { ConfigError, type ModelConfig } from '../config.js';
+import { ConfigError, type ModelConfig } from '../model-config.js';
+import { BERT_DEFAULTS, type ConfigFamily } from '../config-family.js';
 import type { GeluKind } from '../../engine/ops/index.js';
+
+/**
+ * ModernBertConfig (transformers 5): hidden_activation, norm_eps and attention_dropout under its
+ * own names; no token types and no hidden_dropout_prob (its dropouts are embedding_dropout,
+ * mlp_dropout and classifier_dropout, read in modernBertOptions below with the other own fields).
+ */
+export const modernBertConfigFamily: ConfigFamily = {
+  defaults: {
+    ...BERT_DEFAULTS, model_type: 'modernbert', vocab_size: 50368, hidden_size: 768, num_hidden_layers: 22, num_attention_heads: 12,
+    intermediate_size: 1152, hidden_act: 'gelu', attention_probs_dropout_prob: 0, classifier_dropout: 0, max_position_embeddings: 8192,
+    layer_norm_eps: 1e-5, initializer_range: 0.02, pad_token_id: 50283,
+  },
+  aliases: { hidden_act: 'hidden_activation', layer_norm_eps: 'norm_eps', attention_probs_dropout_prob: 'attention_dropout' },
+  fixed: { type_vocab_size: 0, hidden_dropout_prob: 0 },
+  floatFields: ['initializer_range', 'initializer_cutoff_factor', 'norm_eps', 'attention_dropout', 'embedding_dropout', 'mlp_dropout',
+    'classifier_dropout', 'global_rope_theta', 'local_rope_theta'],
+};
 
 export type LayerType = 'full_attention' | 'sliding_attention';
 
@@ -75,7 +93,7 @@ export function modernBertOptions(cfg: ModelConfig, source = 'config.json'): Mod
   };
   const opts: ModernBertOptions = {
     // hidden_activation, norm_eps, attention_dropout and classifier_dropout are ModelConfig's fields
-    // under ModernBERT's names (config-families.ts), checked by parseConfig.
+    // under ModernBERT's names (modernBertConfigFamily), checked by parseConfig.
     hiddenActivation: cfg.hiddenAct === 'gelu' ? 'erf' : 'tanh',
     classifierActivation: act('classifier_activation'),
     normEps: cfg.layerNormEps,

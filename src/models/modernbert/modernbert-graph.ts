@@ -8,11 +8,11 @@
  * float32 inverse frequencies, as transformers does); sliding layers take the key-padding mask
  * combined (Min) with the window |i - j| <= local_attention / 2, global layers the padding mask alone.
  */
-import type { TokenClassifier } from '../index.js';
+import type { TokenClassifier } from '../forward.js';
 import { modernBertOptions } from './modernbert-config.js';
 import { DataType, type ModelDef } from '../../onnx/onnx-proto.js';
 import { GraphBuilder } from '../../onnx/graph-builder.js';
-import { FLOAT32_MIN, gelu, tokenClassificationModel } from '../encoder/encoder-graph.js';
+import { FLOAT32_MIN, gelu, tokenClassificationModel } from '../token-classification-graph.js';
 import { graphWeights, OnnxExportError } from '../../onnx/graph-weights.js';
 
 const GELU_NAME = { erf: 'gelu', tanh: 'gelu_pytorch_tanh' } as const;

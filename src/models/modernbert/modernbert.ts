@@ -10,8 +10,8 @@
  * say so (the classifier itself always has one).
  */
 import { Tensor, ops, isGradEnabled, tidy } from '../../engine/index.js';
-import { DropoutSites, MASK_MIN, type ForwardOptions, type TokenBatch } from '../encoder/encoder.js';
-import type { ModelConfig } from '../config.js';
+import { DropoutSites, MASK_MIN, type ForwardOptions, type TokenBatch } from '../forward.js';
+import type { ModelConfig } from '../model-config.js';
 import { CheckedParams } from '../checked-params.js';
 import { initParameters, type ParamSpec } from '../init.js';
 import { modernBertOptions, type ModernBertOptions } from './modernbert-config.js';

@@ -7,10 +7,11 @@
  * table has padding_idx, so its pad row gets no gradient.
  */
 import type { Tensor } from '../../engine/index.js';
-import type { ModelConfig } from '../config.js';
+import type { ModelConfig } from '../model-config.js';
+import type { DropoutSites, TokenBatch } from '../forward.js';
 import { initParameters, type ParamSpec } from '../init.js';
 import { bertEmbeddingSpecs, sumEmbeddings } from '../bert/bert.js';
-import { EncoderForTokenClassification, bertLayerNames, encoderLayerSpecs, type DropoutSites, type LayerNames, type TokenBatch } from '../encoder/encoder.js';
+import { EncoderForTokenClassification, bertLayerNames, encoderLayerSpecs, type LayerNames } from '../encoder/encoder.js';
 
 export function robertaParamSpecs(cfg: ModelConfig, numLabels: number): ParamSpec[] {
   const specs: ParamSpec[] = [];
