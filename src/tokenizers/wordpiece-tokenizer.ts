@@ -26,7 +26,7 @@ import {
   tokenizerConfigJson,
   type ResolvedSettings,
   type WordPieceOptions,
-} from './config.js';
+} from './wordpiece-settings.js';
 import { cleanUpTokenization, joinWordPieces } from './decode.js';
 import { TokenizerConfigError } from './errors.js';
 import {

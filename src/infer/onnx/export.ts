@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { configJsonText, configToJson, type TokenClassifier } from '../../models/index.js';
 import { WordPieceTokenizer, type Tokenizer } from '../../tokenizers/index.js';
-import { loadPretrainedDir } from '../../tokenizers/config.js';
+import { loadPretrainedDir } from '../../tokenizers/wordpiece-settings.js';
 import { buildEncoderOnnxModel } from './bert-graph.js';
 import { buildDebertaV2OnnxModel } from './deberta-graph.js';
 import { buildModernBertOnnxModel } from './modernbert-graph.js';

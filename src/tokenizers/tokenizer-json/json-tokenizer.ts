@@ -12,7 +12,7 @@ import type { DecodeOptions, EncodeOptions, Encoding, Tokenizer } from '../token
 import { VocabLookups } from '../vocab-lookups.js';
 import { AddedMatcher, type AddedToken } from './added-vocabulary.js';
 import { buildDecoder, type Decoder } from './decoders.js';
-import { JsonCtx } from './json-util.js';
+import { JsonCtx } from './json-ctx.js';
 import { BpeModel, UnigramModel, WordPieceModel, type Model } from './models.js';
 import { NStr, codePointsToString } from './normalized.js';
 import { buildNormalizer, type Normalizer } from './normalizers.js';
