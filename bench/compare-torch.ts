@@ -21,7 +21,7 @@ import { Writable } from 'node:stream';
 import { noGrad, tidy, clearPool, deriveSeed, type Tensor } from '../src/engine/index.js';
 import type { Batch } from '../src/data/collate.js';
 import { DataLoader } from '../src/data/epoch-batches.js';
-import { loadSplits } from '../src/data/read-data-file.js';
+import { loadSplits } from '../src/data/splits.js';
 import { WordPieceCache } from '../src/data/align.js';
 import { computeNerMetrics } from '../src/metrics/index.js';
 import { BertForTokenClassification, makeConfig, savePretrained, type TokenClassifier, type TokenBatch, type ForwardOptions } from '../src/models/index.js';

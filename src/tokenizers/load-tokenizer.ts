@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readJsonFile, readTokenizerText } from './wordpiece-settings.js';
+import { readJsonFile, readTokenizerText } from './read-tokenizer-file.js';
 import { TokenizerConfigError, TokenizerFileError } from './errors.js';
 import { JsonTokenizer, type HfTokenizerConfig } from './tokenizer-json/json-tokenizer.js';
 import { legacyBpeJson, sentencePieceJson } from './tokenizer-json/convert-legacy.js';

@@ -20,7 +20,6 @@ import { writeFileAtomic } from '../io/atomic.js';
 import {
   loadPretrainedDir,
   parseTokenizerJson,
-  readJsonFile,
   resolveSettings,
   specialTokensMapJson,
   tokenizerConfigJson,
@@ -28,6 +27,7 @@ import {
   type WordPieceOptions,
 } from './wordpiece-settings.js';
 import { cleanUpTokenization, joinWordPieces } from './decode.js';
+import { readJsonFile } from './read-tokenizer-file.js';
 import { TokenizerConfigError } from './errors.js';
 import {
   CharClassifier,
