@@ -13,7 +13,7 @@ import { VocabLookups } from '../vocab-lookups.js';
 import { AddedMatcher, type AddedToken } from './added-vocabulary.js';
 import { buildDecoder, type Decoder } from './decoders.js';
 import { JsonCtx } from './json-ctx.js';
-import { BpeModel, UnigramModel, WordPieceModel, type Model } from './models.js';
+import { BpeModel, UnigramModel, WordPieceModel, type Model } from './models/bpe.js';
 import { NStr, codePointsToString } from './normalized.js';
 import { buildNormalizer, type Normalizer } from './normalizers.js';
 import { buildPostProcessor, trimOffsets, type PostProcessor } from './post-processors.js';

@@ -3,10 +3,10 @@
  * points) into tokens: [id, startCp, endCp] triples flattened, ranges in the piece's code points.
  * Results are cached per piece text.
  */
-import { JsonCtx, type Obj } from './json-ctx.js';
-import { TokenizerConfigError } from '../errors.js';
-import { serdeJsonF64 } from './serde-float.js';
-import { codePointsToString } from './normalized.js';
+import { JsonCtx, type Obj } from '../json-ctx.js';
+import { TokenizerConfigError } from '../../errors.js';
+import { serdeJsonF64 } from '../serde-float.js';
+import { codePointsToString } from '../normalized.js';
 
 export interface Model {
   readonly vocab: Map<string, number>;
