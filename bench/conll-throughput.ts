@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { Tensor, backward, deriveSeed, kernels, ops, tidy } from '../src/engine/index.js';
 import { BertForTokenClassification, makeConfig } from '../src/models/index.js';
 import { WordPieceTokenizer } from '../src/tokenizers/index.js';
-import { DataLoader, type SamplerKind } from '../src/data/loader.js';
+import { DataLoader, type SamplerKind } from '../src/data/epoch-batches.js';
 import type { Batch } from '../src/data/collate.js';
 import { WordPieceCache } from '../src/data/align.js';
 import { chooseLabels, encodeSplit, readTrainingData } from '../src/train/prepare.js';

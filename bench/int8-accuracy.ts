@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromPretrained } from '../src/models/index.js';
-import { readDataFile } from '../src/data/load.js';
+import { readDataFile } from '../src/data/read-data-file.js';
 import { defaultTrainingArgs } from '../src/train/training-args.js';
 import { Trainer } from '../src/train/trainer.js';
 import { encodeSplit } from '../src/train/prepare.js';

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readDataFile } from '../dist/src/data/load.js';
+import { readDataFile } from '../dist/src/data/read-data-file.js';
 import { buildVocab } from '../dist/src/data/synthetic.js';
 import { main } from '../dist/src/cli/main.js';
 

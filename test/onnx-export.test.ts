@@ -15,7 +15,7 @@ import fc from 'fast-check';
 import { Rng } from '../src/engine/index.js';
 import { BertForTokenClassification, loadModelFromDir, makeConfig, type TokenBatch, type TokenClassifier } from '../src/models/index.js';
 import { WordPieceTokenizer } from '../src/tokenizers/index.js';
-import { loadPretrainedDir } from '../src/tokenizers/config.js';
+import { loadPretrainedDir } from '../src/tokenizers/wordpiece-settings.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
 import {
   OnnxExportError,

@@ -15,9 +15,9 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { IGNORE_INDEX, buildFeatures, makeLabelMap } from '../src/data/index.js';
 import { JsonTokenizer, TokenizerConfigError, TokenizerFileError, WordPieceTokenizer, loadTokenizer, type Tokenizer } from '../src/tokenizers/index.js';
-import { readSentencePieceModel } from '../src/tokenizers/hf/sentencepiece-model.js';
-import { PrecompiledCharsmap } from '../src/tokenizers/hf/precompiled.js';
-import { NStr } from '../src/tokenizers/hf/normalized.js';
+import { readSentencePieceModel } from '../src/tokenizers/tokenizer-json/sentencepiece-model.js';
+import { PrecompiledCharsmap } from '../src/tokenizers/tokenizer-json/precompiled.js';
+import { NStr } from '../src/tokenizers/tokenizer-json/normalized.js';
 
 const fixtures = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'), 'test', 'fixtures', 'tokenizers');
 const TYPES = ['roberta', 'modernbert', 'xlmr', 'deberta', 'wordpiece'] as const;
@@ -267,8 +267,8 @@ test('the pipeline runs on every tokenizer type: spans inside the text, one tag 
 });
 
 test('NFC/NFD alignments as Rust tokenizers reports them (values printed by tokenizers 0.23), marks newer than its tables included', async () => {
-  const { buildNormalizer } = await import('../src/tokenizers/hf/normalizers.js');
-  const { JsonCtx } = await import('../src/tokenizers/hf/json-util.js');
+  const { buildNormalizer } = await import('../src/tokenizers/tokenizer-json/normalizers.js');
+  const { JsonCtx } = await import('../src/tokenizers/tokenizer-json/json-ctx.js');
   const run = (form: string, text: string) => {
     const n = NStr.fromText(text);
     buildNormalizer({ type: form }, new JsonCtx('t.json'), 'normalizer')!(n);

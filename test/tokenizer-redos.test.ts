@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { JsonTokenizer, TokenizerFileError } from '../src/tokenizers/index.js';
-import { backtrackingProblem } from '../src/tokenizers/hf/regex-safety.js';
-import { GPT2_PATTERN } from '../src/tokenizers/hf/pre-tokenizers.js';
+import { backtrackingProblem } from '../src/tokenizers/tokenizer-json/regex-safety.js';
+import { GPT2_PATTERN } from '../src/tokenizers/tokenizer-json/pre-tokenizers.js';
 import { fixturesDir } from './helpers/fixtures.js';
 
 const base = JSON.parse(readFileSync(join(fixturesDir, 'e2e', 'roberta', 'tokenizer.json'), 'utf8')) as Record<string, unknown>;

@@ -1,6 +1,6 @@
 /** `tokentune evaluate --model DIR --data FILE`: the four metrics plus a per-type report. */
 import { fromPretrained } from '../models/index.js';
-import { readDataFile } from '../data/load.js';
+import { readDataFile } from '../data/read-data-file.js';
 import { classificationReport, formatClassificationReport } from '../metrics/index.js';
 import { defaultTrainingArgs } from '../train/training-args.js';
 import { Trainer } from '../train/trainer.js';

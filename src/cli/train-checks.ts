@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Splits } from '../data/load.js';
+import type { Splits } from '../data/splits.js';
 import { labelsIn } from '../data/label-map.js';
 import { latestCheckpoint } from '../train/trainer-state.js';
 import type { TrainingArguments } from '../train/training-args.js';

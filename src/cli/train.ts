@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { architectureFor, fromPretrained, initParameters, readConfig, resolveModelDir, type TokenClassifier } from '../models/index.js';
-import type { Splits } from '../data/load.js';
+import type { Splits } from '../data/splits.js';
 import { WordPieceTokenizer, loadTokenizer, type Tokenizer } from '../tokenizers/index.js';
 import { readVocabTxt } from '../tokenizers/vocab.js';
 import { WordPieceCache } from '../data/align.js';

@@ -29,7 +29,7 @@ import {
   parquetExportSplits, resolveSplitPatterns, withDataExtension, type DataFileFormat, type SplitPatterns,
 } from './hub-dataset-files.js';
 import { readJsonl, TAG_FIELD_CANDIDATES, TOKEN_FIELD_CANDIDATES, type RecordOptions } from './jsonl.js';
-import type { SplitName } from './load.js';
+import type { SplitName } from './splits.js';
 import { classLabelNames, readParquet } from './parquet.js';
 import { readTextFile } from './text-file.js';
 import type { Dataset } from './types.js';

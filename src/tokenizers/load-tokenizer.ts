@@ -6,10 +6,10 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readJsonFile, readTokenizerText } from './config.js';
+import { readJsonFile, readTokenizerText } from './read-tokenizer-file.js';
 import { TokenizerConfigError, TokenizerFileError } from './errors.js';
-import { JsonTokenizer, type HfTokenizerConfig } from './hf/json-tokenizer.js';
-import { legacyBpeJson, sentencePieceJson } from './hf/legacy.js';
+import { JsonTokenizer, type HfTokenizerConfig } from './tokenizer-json/json-tokenizer.js';
+import { legacyBpeJson, sentencePieceJson } from './tokenizer-json/convert-legacy.js';
 import type { Tokenizer } from './tokenizer.js';
 import { WordPieceTokenizer } from './wordpiece-tokenizer.js';
 

@@ -20,14 +20,14 @@ import { writeFileAtomic } from '../io/atomic.js';
 import {
   loadPretrainedDir,
   parseTokenizerJson,
-  readJsonFile,
   resolveSettings,
   specialTokensMapJson,
   tokenizerConfigJson,
   type ResolvedSettings,
   type WordPieceOptions,
-} from './config.js';
+} from './wordpiece-settings.js';
 import { cleanUpTokenization, joinWordPieces } from './decode.js';
+import { readJsonFile } from './read-tokenizer-file.js';
 import { TokenizerConfigError } from './errors.js';
 import {
   CharClassifier,
@@ -40,41 +40,8 @@ import {
   isWhitespace,
 } from './unicode.js';
 import { Vocab, readVocabTxt } from './vocab.js';
-import type { Tokenizer } from './tokenizer.js';
+import type { DecodeOptions, EncodeOptions, Encoding, Tokenizer } from './tokenizer.js';
 import { VocabLookups } from './vocab-lookups.js';
-
-export interface Encoding {
-  /** Token ids, with [CLS] ... [SEP] when addSpecialTokens. */
-  ids: number[];
-  tokens: string[];
-  /**
-   * [start, end) in UTF-16 code units into the input text; for encodeWords, into the word the
-   * token came from (wordIds says which). [0, 0] for [CLS]/[SEP].
-   */
-  offsets: [number, number][];
-  /** Index of the pre-tokenized word (encode) or of the input word (encodeWords); null for [CLS]/[SEP]. */
-  wordIds: (number | null)[];
-  /** 1 for the [CLS]/[SEP] the post-processor added, 0 otherwise (also for "[MASK]" found in the text). */
-  specialTokensMask: number[];
-  attentionMask: number[];
-  typeIds: number[];
-}
-
-export interface EncodeOptions {
-  /** Add [CLS] and [SEP]. Default true. */
-  addSpecialTokens?: boolean;
-  /** Longest result, special tokens included. Implies truncation unless truncation is false. */
-  maxLength?: number;
-  /** Cut the tokens to maxLength (or modelMaxLength when maxLength is absent), keeping the start. */
-  truncation?: boolean;
-}
-
-export interface DecodeOptions {
-  /** Drop special tokens ([CLS], [SEP], [PAD], [UNK], [MASK], additional ones). Default false. */
-  skipSpecialTokens?: boolean;
-  /** Apply transformers' clean_up_tokenization. Default: the tokenizer's setting (true for BERT). */
-  cleanUpTokenizationSpaces?: boolean;
-}
 
 /** Growable accumulator for the tokens of one encode call. */
 interface TokenSink {

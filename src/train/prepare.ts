@@ -2,7 +2,7 @@
  * From files and a model to what the Trainer eats: read the splits, settle the label list
  * (from the data, or from an already fine-tuned model's config), tokenize, align and window.
  */
-import { loadSplits, type SplitName, type Splits } from '../data/load.js';
+import { loadSplits, type SplitName, type Splits } from '../data/splits.js';
 import { buildLabelMap, labelsIn, makeLabelMap } from '../data/label-map.js';
 import { buildFeatures, type FeatureStats } from '../data/features.js';
 import { WordPieceCache, type WordTokenizer } from '../data/align.js';

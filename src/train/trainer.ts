@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Tensor, backward, bf16Refusal, deriveSeed, noGrad, ops, tidy, clearPool } from '../engine/index.js';
 import type { Batch } from '../data/collate.js';
 import type { Feature } from '../data/features.js';
-import { DataLoader } from '../data/loader.js';
+import { DataLoader } from '../data/epoch-batches.js';
 import { computeNerMetrics } from '../metrics/index.js';
 import { savePretrained, type TokenClassifier } from '../models/index.js';
 import type { Tokenizer } from '../tokenizers/index.js';

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { JsonTokenizer, TokenizerConfigError, TokenizerFileError } from '../../src/tokenizers/index.js';
-import { readSentencePieceModel } from '../../src/tokenizers/hf/sentencepiece-model.js';
+import { readSentencePieceModel } from '../../src/tokenizers/tokenizer-json/sentencepiece-model.js';
 import { parseTrainerState, TrainerStateError } from '../../src/train/trainer-state.js';
 import { JsonTextError } from '../../src/train/json-text.js';
 import { checkResumeState } from '../../src/train/checkpoint.js';

@@ -8,7 +8,7 @@
  * or added token in added_tokens, matched verbatim (normalized: false).
  */
 import { WordPieceTokenizer } from '../../tokenizers/index.js';
-import type { ResolvedSettings } from '../../tokenizers/config.js';
+import type { ResolvedSettings } from '../../tokenizers/wordpiece-settings.js';
 
 export interface TokenizerJsonResult {
   json: Record<string, unknown>;

@@ -12,7 +12,7 @@ import { isEncoderGraph } from '../../models/encoder/encoder-graph.js';
 import type { OnnxGraphOptions } from '../../models/token-classification-graph.js';
 import { OnnxExportError } from '../../onnx/graph-weights.js';
 import { WordPieceTokenizer, type Tokenizer } from '../../tokenizers/index.js';
-import { loadPretrainedDir } from '../../tokenizers/config.js';
+import { loadPretrainedDir } from '../../tokenizers/wordpiece-settings.js';
 import { writeModelFile, type ModelDef } from '../../onnx/onnx-proto.js';
 import { bertTokenizerJson } from './bert-converter.js';
 import { quantizeOnnxModel } from './quantize-graph.js';

@@ -1,13 +1,14 @@
 /**
- * Reading the files a Hugging Face tokenizer folder holds (tokenizer_config.json,
- * special_tokens_map.json, added_tokens.json, tokenizer.json) into one resolved settings object,
- * and writing the BertTokenizer ones back.
+ * WordPieceTokenizer's settings: the options a caller gives, and the files a BERT tokenizer folder
+ * holds (tokenizer_config.json, special_tokens_map.json, added_tokens.json, a WordPiece
+ * tokenizer.json) read into one resolved settings object, in HF's order of precedence; and the
+ * BertTokenizer ones written back.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { TokenizerConfigError, TokenizerFileError } from './errors.js';
+import { readJsonFile } from './read-tokenizer-file.js';
 import { Vocab, readVocabTxt, vocabFromJsonObject } from './vocab.js';
-import { ModelFileError, readModelFile } from '../io/model-file.js';
 
 /** Options a caller may give; every one defaults to what HF's BertTokenizer defaults to. */
 export interface WordPieceOptions {
@@ -101,21 +102,6 @@ export function resolveSettings(vocab: Vocab, o: WordPieceOptions = {}): Resolve
     throw new TokenizerConfigError(`maxInputCharsPerWord must be a positive integer, got ${s.maxInputCharsPerWord}`);
   }
   return s;
-}
-
-export function readJsonFile(path: string): unknown {
-  let text: string;
-  try {
-    text = readTokenizerText(path);
-  } catch (e) {
-    if (e instanceof TokenizerFileError) throw e;
-    throw new TokenizerFileError(path, `cannot read: ${(e as Error).message}`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (e) {
-    throw new TokenizerFileError(path, `not valid JSON: ${(e as Error).message}`);
-  }
 }
 
 function asObject(path: string, v: unknown, what: string): Record<string, unknown> {
@@ -432,18 +418,4 @@ export function specialTokensMapJson(s: ResolvedSettings): string {
   if (s.additionalSpecialTokens.length > 0) m['additional_special_tokens'] = s.additionalSpecialTokens;
   Object.assign(m, { cls_token: s.clsToken, mask_token: s.maskToken, pad_token: s.padToken, sep_token: s.sepToken, unk_token: s.unkToken });
   return JSON.stringify(m, null, 2) + '\n';
-}
-
-/** A tokenizer file's bytes through the guarded model-folder reader (regular file, bounded, no escaping link). */
-export function readTokenizerFile(path: string): Buffer {
-  try {
-    return readModelFile(path);
-  } catch (e) {
-    if (e instanceof ModelFileError) throw new TokenizerFileError(path, `cannot read: ${e.problem}`);
-    throw e;
-  }
-}
-
-export function readTokenizerText(path: string): string {
-  return readTokenizerFile(path).toString('utf8');
 }

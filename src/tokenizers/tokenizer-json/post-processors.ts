@@ -2,7 +2,7 @@
  * tokenizer.json post-processors: the special tokens around a single sequence and, for byte-level
  * BPE, offset trimming (Rust `process_offsets`).
  */
-import { JsonCtx, type Obj } from './json-util.js';
+import { JsonCtx, type Obj } from './json-ctx.js';
 import { BYTE_TO_CHAR } from './pre-tokenizers.js';
 import { isWhiteSpace } from './normalized.js';
 

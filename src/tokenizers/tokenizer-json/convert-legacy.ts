@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readJsonFile, readTokenizerFile, readTokenizerText } from '../config.js';
+import { readJsonFile, readTokenizerFile, readTokenizerText } from '../read-tokenizer-file.js';
 import { TokenizerConfigError, TokenizerFileError } from '../errors.js';
 import type { HfTokenizerConfig } from './json-tokenizer.js';
 import { readSentencePieceModel } from './sentencepiece-model.js';

@@ -3,7 +3,8 @@
  */
 import { isChineseChar, isNonspacingMark as isNonspacingMarkCp, isRemovedByClean, isWhitespace as isBertWhitespace } from '../unicode.js';
 import { NStr, codePointsToString, isWhiteSpace, regexMatches, stringMatches } from './normalized.js';
-import { JsonCtx, compileOniguruma } from './json-util.js';
+import { JsonCtx } from './json-ctx.js';
+import { compileOniguruma } from './oniguruma.js';
 import { PrecompiledCharsmap } from './precompiled.js';
 import { MARK_EXTRA, MARK_NOT_MARK, NF_NO_DECOMPOSITION_IN_RUST, NF_UNASSIGNED_IN_RUST } from '../unicode-exceptions.js';
 

@@ -4,7 +4,8 @@
  */
 import { isPunctuation, isWhitespace } from '../unicode.js';
 import { NStr, regexMatches, stringMatches } from './normalized.js';
-import { JsonCtx, compileOniguruma } from './json-util.js';
+import { JsonCtx } from './json-ctx.js';
+import { compileOniguruma } from './oniguruma.js';
 import { rangesToClass } from '../ranges.js';
 import { REGEX_CRATE_WORD, RUST_NUMERIC } from '../rust-class-bases.js';
 import { REGEX_WORD_EXTRA, REGEX_WORD_NOT } from '../unicode-exceptions.js';

@@ -1,6 +1,6 @@
 /** tokenizer.json decoders (tokens -> text), each a step of Rust's decode_chain; joined at the end. */
 import { rustTokenCleanup } from '../decode.js';
-import { JsonCtx } from './json-util.js';
+import { JsonCtx } from './json-ctx.js';
 import { BYTE_TO_CHAR } from './pre-tokenizers.js';
 
 export type Decoder = (tokens: string[]) => string;
