@@ -21,7 +21,7 @@ import {
   type OptionSpec,
   type TrainingArguments,
 } from '../src/train/training-args.js';
-import { levenshtein, nearest } from '../src/train/suggest.js';
+import { levenshtein, nearest } from '../src/cli/suggest.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'tt-args-'));
 const parse = (argv: string[], config?: Record<string, unknown>) => parseTrainingArgs({ argv, ...(config ? { config } : {}) });

@@ -4,7 +4,7 @@
 // `--camelCase` spellings of a flag are the same flag, because users copy HF commands that use
 // snake_case. Unknown flags are errors that suggest the nearest known flag.
 
-import { nearest } from '../train/suggest.js';
+import { nearest } from './suggest.js';
 
 export type FlagType = 'string' | 'number' | 'int' | 'boolean' | 'list';
 

@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { isMap, isScalar, parseDocument } from 'yaml';
-import { findJsonError, lineColumn } from './json-text.js';
-import { nearest } from './suggest.js';
+import { findJsonError, lineColumn } from '../util/json-text.js';
+import { nearest } from '../cli/suggest.js';
 
 export type IntervalStrategy = 'no' | 'steps' | 'epoch';
 export type LrSchedulerType = 'linear' | 'cosine' | 'constant' | 'constant_with_warmup';
