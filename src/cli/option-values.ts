@@ -3,7 +3,7 @@
 
 import { TrainingArgsError } from '../train/training-args.js';
 import { NULLABLE_BOOLS, type OptionSpec } from '../train/training-options.js';
-import { hfBoolWord } from './args.js';
+import { hfBoolWord } from './argv-lexer.js';
 
 /** Where a value came from, for error messages: a config file and line, or nothing (a flag). */
 export interface ValueOrigin {

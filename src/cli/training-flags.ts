@@ -5,7 +5,7 @@
 import { cloneDefault, defaultTrainingArgs, resolveTrainingArgs, TrainingArgsError, type RawTrainingArguments, type TrainingArguments } from '../train/training-args.js';
 import { findOption, TRAINING_OPTIONS, trainingOptionNames, type OptionSpec } from '../train/training-options.js';
 import { toKebabCase, toSnakeCase } from '../util/option-names.js';
-import { ArgvLexer, type FlagArity } from './args.js';
+import { ArgvLexer, type FlagArity } from './argv-lexer.js';
 import { ConfigFile, isConfigFilePath, loadConfigFile } from './config-file.js';
 import { coerceOption, formatOptionValue, where, type ValueOrigin } from './option-values.js';
 import { nearest } from './suggest.js';
