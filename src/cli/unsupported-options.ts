@@ -67,6 +67,7 @@ export const UNSUPPORTED_OPTIONS: readonly UnsupportedSpec[] = [
 export const UNSUPPORTED_BY_NAME: ReadonlyMap<string, UnsupportedSpec> = new Map(UNSUPPORTED_OPTIONS.map((u) => [u.name, u]));
 for (const u of UNSUPPORTED_OPTIONS) if (findOption(u.name)) throw new Error(`training options: '${u.name}' is both supported and unsupported`);
 
+/** The value says the setting is not in use (off, empty, none, or a default listed in `harmless`). */
 export function isHarmless(u: UnsupportedSpec, value: unknown): boolean {
   if (value === null || value === undefined || value === false || value === 0 || value === '') return true;
   if (Array.isArray(value)) return value.length === 0 || (value.length === 1 && isHarmless(u, value[0]));
