@@ -28,7 +28,8 @@ import { BertForTokenClassification, makeConfig, savePretrained, type TokenClass
 import { WordPieceTokenizer } from '../src/tokenizers/index.js';
 import { chooseLabels, encodeSplit } from '../src/train/prepare.js';
 import { Trainer, type EncodedSplit, type LogRecord } from '../src/train/trainer.js';
-import { parseTrainingArgs, planTrainingSteps, resolveStepInterval } from '../src/train/training-args.js';
+import { parseTrainingArgs } from '../src/cli/training-flags.js';
+import { planTrainingSteps, resolveStepInterval } from '../src/train/step-plan.js';
 import { resolveWarmup } from '../src/train/lr-schedule.js';
 import { WordPredictions } from '../src/train/word-predictions.js';
 import { escapeXml, niceTicks } from '../src/train/plot.js';

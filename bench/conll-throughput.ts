@@ -23,7 +23,7 @@ import { DataLoader, type SamplerKind } from '../src/data/epoch-batches.js';
 import type { Batch } from '../src/data/collate.js';
 import { WordPieceCache } from '../src/data/align.js';
 import { chooseLabels, encodeSplit, readTrainingData } from '../src/train/prepare.js';
-import { parseTrainingArgs } from '../src/train/training-args.js';
+import { parseTrainingArgs } from '../src/cli/training-flags.js';
 import { AdamW } from '../src/train/optimizer.js';
 
 interface ModelShape { name: string; layers: number; hidden: number; heads: number; inter: number; defaultSteps: number }

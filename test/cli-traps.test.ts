@@ -263,7 +263,7 @@ test('run_ner.py\'s output files: *_results.json, trainer_state.json, training_a
 });
 
 test('a transformers 5 TrainingArguments(...).to_dict() dump is accepted as a config file (fixture made by transformers)', async () => {
-  const { parseTrainingArgs } = await import('../src/train/training-args.js');
+  const { parseTrainingArgs } = await import('../src/cli/training-flags.js');
   const fixture = fileURLToPath(new URL('../../test/fixtures/hf-trainer/training_args_to_dict.json', import.meta.url));
   const r = parseTrainingArgs({ argv: ['--config', fixture] });
   assert.deepEqual(r.warnings, []);

@@ -4,24 +4,14 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import {
-  TRAINING_OPTIONS,
-  UNSUPPORTED_OPTIONS,
-  TrainingArgsError,
-  defaultTrainingArgs,
-  findOption,
-  formatHelp,
-  formatTrainingArgs,
-  loadConfigFile,
-  metricKey,
-  parseTrainingArgs,
-  planTrainingSteps,
-  resolveStepInterval,
-  trainingArgsToDict,
-  type OptionSpec,
-  type TrainingArguments,
-} from '../src/train/training-args.js';
-import { levenshtein, nearest } from '../src/train/suggest.js';
+import { TrainingArgsError, defaultTrainingArgs, metricKey, trainingArgsToDict, type TrainingArguments } from '../src/train/training-args.js';
+import { TRAINING_OPTIONS, findOption, type OptionSpec } from '../src/train/training-options.js';
+import { planTrainingSteps, resolveStepInterval } from '../src/train/step-plan.js';
+import { formatTrainingArgs, parseTrainingArgs } from '../src/cli/training-flags.js';
+import { loadConfigFile } from '../src/cli/config-file.js';
+import { UNSUPPORTED_OPTIONS } from '../src/cli/unsupported-options.js';
+import { formatHelp } from '../src/cli/train-help.js';
+import { levenshtein, nearest } from '../src/cli/suggest.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'tt-args-'));
 const parse = (argv: string[], config?: Record<string, unknown>) => parseTrainingArgs({ argv, ...(config ? { config } : {}) });

@@ -9,13 +9,14 @@ import {
   formatBar,
   formatDuration,
   formatLogLine,
-  formatMetricsTable,
   formatProgressLine,
   formatRate,
   formatSci,
 } from '../src/train/progress.js';
+import { formatMetricsTable } from '../src/metrics/metrics-table.js';
 import { escapeXml, niceTicks, renderTrainingPlot, writeTrainingPlot } from '../src/train/plot.js';
-import { CliArgsError, canonicalFlagName, formatFlagsHelp, parseArgs, parseBoolWord, parseNumberWord, splitFlag } from '../src/cli/args.js';
+import { CliArgsError, canonicalFlagName, parseArgs, parseBoolWord, parseNumberWord, splitFlag } from '../src/cli/args.js';
+import { formatFlagsHelp } from '../src/cli/help-format.js';
 
 class FakeStream {
   chunks: string[] = [];

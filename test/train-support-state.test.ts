@@ -20,7 +20,7 @@ import {
 } from '../src/train/trainer-state.js';
 import { cleanupAtomicLeftovers, writeDirAtomic, writeDirAtomicSync, writeFileAtomic } from '../src/io/atomic.js';
 import { LogWriter, readLogFile, LOG_FILE_NAME } from '../src/train/log-writer.js';
-import { findJsonError, parseJsonText, stringifyJsonText } from '../src/train/json-text.js';
+import { findJsonError, parseJsonText, stringifyJsonText } from '../src/util/json-text.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'tt-state-'));
 

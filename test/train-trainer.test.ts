@@ -140,7 +140,7 @@ test('--bf16 without AVX512_BF16 (or with it forced off) is refused in one line 
 });
 
 test('--bf16: the Trainer trains in bf16 mixed precision, tracking the fp32 loss curve within 1% (CPUs with AVX512_BF16)', async (t) => {
-  const { parseTrainingArgs } = await import('../src/train/training-args.js');
+  const { parseTrainingArgs } = await import('../src/cli/training-flags.js');
   assert.equal(parseTrainingArgs({ argv: ['--bf16'] }).args.bf16, true);
   assert.equal(parseTrainingArgs({ config: { bf16: true } }).args.bf16, true);
   assert.throws(() => parseTrainingArgs({ config: { fp16: true } }), /fp16 is not supported/);

@@ -7,7 +7,8 @@ import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { once } from 'node:events';
 import { collectResults, connectRedis, streamNames } from '../queue/index.js';
-import { formatFlagsHelp, parseArgs, CliArgsError } from './args.js';
+import { parseArgs, CliArgsError } from './args.js';
+import { formatFlagsHelp } from './help-format.js';
 import type { CommandIO } from './io.js';
 
 const FLAGS = {

@@ -3,7 +3,8 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { detectInputFormat, INPUT_FORMATS, type InputFormat } from '../infer/index.js';
 import { connectRedis, DEFAULT_RECORD_LIMITS, enqueueRecords } from '../queue/index.js';
-import { formatFlagsHelp, parseArgs, CliArgsError } from './args.js';
+import { parseArgs, CliArgsError } from './args.js';
+import { formatFlagsHelp } from './help-format.js';
 import type { CommandIO } from './io.js';
 
 const FLAGS = {

@@ -2,10 +2,9 @@
 import { fromPretrained } from '../models/index.js';
 import { readDataFile } from '../data/read-data-file.js';
 import { classificationReport, formatClassificationReport } from '../metrics/index.js';
-import { defaultTrainingArgs } from '../train/training-args.js';
-import { Trainer } from '../train/trainer.js';
+import { evaluateSplit } from '../train/evaluation.js';
 import { encodeSplit } from '../train/prepare.js';
-import { formatMetricsTable } from '../train/progress.js';
+import { formatMetricsTable } from '../metrics/metrics-table.js';
 import { CliArgsError, parseArgs } from './args.js';
 import { capSeqLength, checkInputPath } from './train-checks.js';
 import { UnknownLabelError } from '../data/errors.js';
@@ -44,10 +43,9 @@ export async function runEvaluate(argv: string[], io: CommandIO): Promise<number
   if (cap.note && a.values.maxSeqLength !== 512) warn(io, cap.note);
   if (a.values.stride >= cap.maxSeqLength - 2) throw new CliArgsError(`--stride ${a.values.stride} must be smaller than --max-seq-length - 2 (${cap.maxSeqLength - 2})`);
   const { split } = encodeSplit(data, tokenizer, labels, { maxSeqLength: cap.maxSeqLength, stride: a.values.stride });
-  const args = { ...defaultTrainingArgs(), perDeviceEvalBatchSize: a.values.batchSize, outputDir: '' };
-  const trainer = new Trainer({ model, args, tokenizer, evalDataset: split });
-  const rec = trainer.evaluate();
-  const predictions = trainer.lastPredictions ?? [];
+  const { record, predictions } = evaluateSplit(model, split, { batchSize: a.values.batchSize, padId: tokenizer.padId ?? model.config.padTokenId, bf16: false });
+  // `step` as in the Trainer's eval records (no training step yet): --json prints the same record.
+  const rec = { ...record, step: 0 };
   if (a.values.json) {
     say(io, JSON.stringify(rec, null, 2));
   } else {

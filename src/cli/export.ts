@@ -10,7 +10,8 @@ import { floatVariant, int8Variant } from '../models/quantized.js';
 import { hasTokenizerFiles, loadTokenizer } from '../tokenizers/index.js';
 import { exportOnnx } from '../infer/onnx/export.js';
 import { loadOnnxRuntime, verifyWithOnnxRuntime } from '../infer/onnx/onnxruntime.js';
-import { CliArgsError, formatFlagsHelp, parseArgs } from './args.js';
+import { CliArgsError, parseArgs } from './args.js';
+import { formatFlagsHelp } from './help-format.js';
 import { say, warn, type CommandIO } from './io.js';
 
 const FLAGS = {

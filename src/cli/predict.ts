@@ -18,7 +18,8 @@ import {
   type InputFormat,
   type OutputFormat,
 } from '../infer/index.js';
-import { formatFlagsHelp, parseArgs, CliArgsError } from './args.js';
+import { parseArgs, CliArgsError } from './args.js';
+import { formatFlagsHelp } from './help-format.js';
 import { detectPredictInput, outputFormatFor } from './predict-format.js';
 import { checkInputPath } from './train-checks.js';
 import { existsSync } from 'node:fs';

@@ -10,7 +10,8 @@ import { join, resolve } from 'node:path';
 import { loadModelFromDir, resolveModelDir } from '../models/index.js';
 import { QUANTIZATION_FILE, quantizableLayers, saveQuantized } from '../models/quantized.js';
 import { TOKENIZER_FILES } from '../tokenizers/index.js';
-import { CliArgsError, formatFlagsHelp, parseArgs } from './args.js';
+import { CliArgsError, parseArgs } from './args.js';
+import { formatFlagsHelp } from './help-format.js';
 import { say, warn, type CommandIO } from './io.js';
 
 const FLAGS = {

@@ -4,7 +4,8 @@
  */
 import type { AddressInfo } from 'node:net';
 import { AGGREGATION_STRATEGIES, createServer, pipeline, PredictorPool, type AggregationStrategy, type ServedPipeline } from '../infer/index.js';
-import { formatFlagsHelp, parseArgs, CliArgsError } from './args.js';
+import { parseArgs, CliArgsError } from './args.js';
+import { formatFlagsHelp } from './help-format.js';
 
 const FLAGS = {
   model: { type: 'string', help: 'Model folder (or hub id)', valueName: 'DIR' },

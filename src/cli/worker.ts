@@ -7,7 +7,8 @@
 import type { AddressInfo } from 'node:net';
 import { AGGREGATION_STRATEGIES, pipeline, type AggregationStrategy } from '../infer/index.js';
 import { connectRedis, DEFAULT_RECORD_LIMITS, metricsServer, pipelineTagger, prometheusText, redactUrl, streamNames, StreamWorker } from '../queue/index.js';
-import { formatFlagsHelp, parseArgs, CliArgsError } from './args.js';
+import { parseArgs, CliArgsError } from './args.js';
+import { formatFlagsHelp } from './help-format.js';
 
 const FLAGS = {
   model: { type: 'string', help: 'Model folder (or hub id)', valueName: 'DIR' },

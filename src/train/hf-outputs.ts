@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { stringifyJsonText } from './json-text.js';
+import { stringifyJsonText } from '../util/json-text.js';
 import type { TrainingArguments } from './training-args.js';
 
 type Metrics = Record<string, number | string>;

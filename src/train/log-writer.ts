@@ -5,7 +5,7 @@
 
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseJsonText, stringifyJsonText } from './json-text.js';
+import { parseJsonText, stringifyJsonText } from '../util/json-text.js';
 import { writeFileAtomic } from '../io/atomic.js';
 
 export const LOG_FILE_NAME = 'log.jsonl';

@@ -3,7 +3,7 @@
 
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { parseJsonText, stringifyJsonText } from './json-text.js';
+import { parseJsonText, stringifyJsonText } from '../util/json-text.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { ModelFileError, readModelText } from '../io/model-file.js';
 

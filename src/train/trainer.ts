@@ -7,18 +7,17 @@
  * micro-batch), so a resumed run replays exactly what an uninterrupted one would have done.
  */
 import { join } from 'node:path';
-import { Tensor, backward, bf16Refusal, deriveSeed, noGrad, ops, tidy, clearPool } from '../engine/index.js';
+import { Tensor, backward, bf16Refusal, deriveSeed, ops, tidy } from '../engine/index.js';
 import type { Batch } from '../data/collate.js';
-import type { Feature } from '../data/features.js';
 import { DataLoader } from '../data/epoch-batches.js';
-import { computeNerMetrics } from '../metrics/index.js';
 import { savePretrained, type TokenClassifier } from '../models/index.js';
 import type { Tokenizer } from '../tokenizers/index.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { lrAt, resolveWarmup } from './lr-schedule.js';
 import { AdamW } from './optimizer.js';
-import { planTrainingSteps, resolveStepInterval, trainingArgsToDict, metricKey, type TrainingArguments } from './training-args.js';
-import { WordPredictions } from './word-predictions.js';
+import { trainingArgsToDict, metricKey, type TrainingArguments } from './training-args.js';
+import { planTrainingSteps, resolveStepInterval } from './step-plan.js';
+import { evalRecord, predictWords, round, type ComputeMetrics, type EncodedSplit, type LogRecord, type WordPredictionResult } from './evaluation.js';
 import { TrainingProgress } from './progress.js';
 import { LogWriter } from './log-writer.js';
 import { checkOutputWritable } from './output-check.js';
@@ -28,13 +27,7 @@ import { writeFileSync } from 'node:fs';
 import { writeTrainingPlot } from './plot.js';
 import { defaultLogdir, reportsToTensorboard, TensorBoardWriter } from './tensorboard/writer.js';
 
-/** A split ready for the model: features (windows) plus the word-level sentences they came from. */
-export interface EncodedSplit {
-  features: Feature[];
-  sentences: readonly { tokens: readonly string[]; tags?: readonly string[] }[];
-}
-
-export type LogRecord = Record<string, number | string>;
+export type { EncodedSplit, LogRecord } from './evaluation.js';
 
 export interface TrainerInit {
   model: TokenClassifier;
@@ -43,7 +36,7 @@ export interface TrainerInit {
   trainDataset?: EncodedSplit;
   evalDataset?: EncodedSplit;
   /** Extra metrics from word-level predictions (default: seqeval-exact entity metrics). */
-  computeMetrics?: (p: { predictions: string[][]; references: string[][] }) => Record<string, number>;
+  computeMetrics?: ComputeMetrics;
   /** Receives every log and eval record (besides log.jsonl and the progress display). */
   onLog?: (record: LogRecord) => void;
   /** Where progress goes (default process.stderr). */
@@ -294,26 +287,9 @@ export class Trainer {
     const data = split ?? this.init.evalDataset;
     if (!data) throw new Error('evaluate(): no evaluation data');
     const started = Date.now();
-    const { predictions, loss, batches } = this.predictWords(data);
-    this.lastPredictions = predictions;
-    const references = data.sentences.map((s, i) => {
-      if (!s.tags) throw new Error(`evaluate(): sentence ${i} has no gold tags`);
-      return [...s.tags];
-    });
-    const m = this.init.computeMetrics
-      ? this.init.computeMetrics({ predictions, references })
-      : (() => {
-        const r = computeNerMetrics(references, predictions);
-        return { precision: r.precision, recall: r.recall, f1: r.f1, accuracy: r.accuracy };
-      })();
-    const runtime = (Date.now() - started) / 1000;
-    const rec: LogRecord = { [`${prefix}_loss`]: round(loss) };
-    for (const [k, v] of Object.entries(m)) rec[`${prefix}_${k}`] = round(v);
-    Object.assign(rec, {
-      [`${prefix}_runtime`]: round(runtime, 4),
-      [`${prefix}_samples_per_second`]: round(data.features.length / Math.max(runtime, 1e-9), 3),
-      [`${prefix}_steps_per_second`]: round(batches / Math.max(runtime, 1e-9), 3),
-    });
+    const predicted = this.predictWords(data);
+    this.lastPredictions = predicted.predictions;
+    const rec = evalRecord(data, predicted, started, { prefix, ...(this.init.computeMetrics ? { computeMetrics: this.init.computeMetrics } : {}) });
     // HF's Trainer.log adds the epoch only once training has set state.epoch; predict() logs nothing.
     if (this.trained && prefix === 'eval') rec.epoch = round(this.epoch, 4);
     rec.step = this.globalStep;
@@ -322,24 +298,12 @@ export class Trainer {
   }
 
   /** Word-level tags for every sentence of a split, and the mean loss where gold labels exist. */
-  predictWords(data: EncodedSplit): { predictions: string[][]; confidences: Float32Array[]; loss: number; batches: number } {
-    const words = new WordPredictions(data.sentences.map((s) => s.tokens.length), this.labels);
-    let lossSum = 0, lossRows = 0, batches = 0;
-    for (const batch of this.loader(data, false).batchesForEpoch(0)) {
-      batches++;
-      this.precision(() => noGrad(() => tidy(() => {
-        const logits = this.model.forward(batch, { training: false });
-        words.add(batch.features, logits.f, batch.seqLen);
-        if (batch.labels.some((y) => y !== -100)) {
-          const l = ops.crossEntropy(logits, Tensor.from(batch.labels, [batch.labels.length])).item();
-          // HF averages per-batch mean losses weighted by the number of sequences.
-          lossSum += l * batch.batchSize;
-          lossRows += batch.batchSize;
-        }
-      })));
-    }
-    clearPool();
-    return { predictions: words.result(), confidences: words.confidences(), loss: lossRows ? lossSum / lossRows : NaN, batches };
+  predictWords(data: EncodedSplit): WordPredictionResult {
+    return predictWords(this.model, data, {
+      batchSize: this.args.perDeviceEvalBatchSize,
+      padId: this.init.tokenizer?.padId ?? this.model.config.padTokenId,
+      bf16: this.args.bf16,
+    });
   }
 
   private emit(rec: LogRecord, progress?: TrainingProgress): void {
@@ -498,10 +462,4 @@ export function withMemoryHelp<T>(batch: { batchSize: number; seqLen: number }, 
     }
     throw e;
   }
-}
-
-function round(v: number, digits = 6): number {
-  if (!Number.isFinite(v)) return v;
-  const f = 10 ** digits;
-  return Math.round(v * f) / f;
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { JsonTokenizer, TokenizerConfigError, TokenizerFileError } from '../../src/tokenizers/index.js';
 import { readSentencePieceModel } from '../../src/tokenizers/tokenizer-json/sentencepiece-model.js';
 import { parseTrainerState, TrainerStateError } from '../../src/train/trainer-state.js';
-import { JsonTextError } from '../../src/train/json-text.js';
+import { JsonTextError } from '../../src/util/json-text.js';
 import { checkResumeState } from '../../src/train/checkpoint.js';
 import { AdamW } from '../../src/train/optimizer.js';
 import { readOptimizerPt, TorchStateError, writeOptimizerPt } from '../../src/train/torch-checkpoint.js';

@@ -1,4 +1,4 @@
-// "Did you mean ...?" support shared by the training-argument parser and the CLI helpers.
+// "Did you mean ...?" support shared by parseArgs and the training flags / config keys.
 
 /** Levenshtein edit distance (insert, delete, substitute; each costs 1). */
 export function levenshtein(a: string, b: string): number {

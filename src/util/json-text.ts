@@ -1,6 +1,7 @@
-// JSON helpers for the files the training layer reads and writes: error locations with line and
-// column (V8's JSON.parse messages sometimes carry no position at all), and Python-compatible
-// NaN / Infinity, which Python's json module writes into trainer_state.json (e.g. a NaN grad_norm).
+// JSON helpers for the files tokentune reads and writes (trainer_state.json, log.jsonl, training
+// config files): error locations with line and column (V8's JSON.parse messages sometimes carry
+// no position at all), and Python-compatible NaN / Infinity, which Python's json module writes
+// into trainer_state.json (e.g. a NaN grad_norm).
 
 export class JsonTextError extends Error {
   constructor(
