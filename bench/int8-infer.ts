@@ -6,7 +6,7 @@
  *   ours int8   the same model quantized in memory (what `tokentune quantize` writes and loads)
  *   ort fp32    onnxruntime-node on our ONNX export
  *   ort int8    onnxruntime-node on that export quantized by onnxruntime's own Python quantizer
- *               (quantize_dynamic, scripts/ort-quantize-dynamic.py, run with BENCH_PYTHON or the
+ *               (quantize_dynamic, scripts/parity/ort-quantize-dynamic.py, run with BENCH_PYTHON or the
  *               hf-env.sh venv at /tmp/hfenv; skipped with a message when absent)
  * and every ratio against the issue's targets. TOKENTUNE_THREADS=N gives onnxruntime the same N
  * intra-op threads (a comparison a loaded machine distorts less than two pools fighting for cores). Runs alternate between the four, so a change in
@@ -44,7 +44,7 @@ function quantile(sorted: number[], q: number): number {
 function ortQuantize(src: string, dst: string): string | null {
   const python = process.env.BENCH_PYTHON ?? '/tmp/hfenv/bin/python';
   if (!existsSync(python)) return `no Python with onnxruntime at ${python} (bash ../shared/bench/hf-env.sh, or set BENCH_PYTHON)`;
-  const r = spawnSync(python, [join(repoRoot, 'scripts', 'ort-quantize-dynamic.py'), src, dst], { encoding: 'utf8' });
+  const r = spawnSync(python, [join(repoRoot, 'scripts', 'parity', 'ort-quantize-dynamic.py'), src, dst], { encoding: 'utf8' });
   return r.status === 0 ? null : `quantize_dynamic failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`;
 }
 

@@ -1,5 +1,5 @@
 /**
- * ModernBERT parity with transformers 5 (fixtures from scripts/make-modernbert-fixtures.py:
+ * ModernBERT parity with transformers 5 (fixtures from scripts/fixtures/make-modernbert-fixtures.py:
  * ModernBertForTokenClassification, 4 layers with global attention in layers 0 and 3 and a
  * sliding window of +-3 in layers 1 and 2 over sequences of 12, padding in the batch; `nobias`
  * with the default bias-free layers and erf GELUs, `bias` with every bias and tanh GELUs).
@@ -118,7 +118,7 @@ test('a folder we save reloads identically (and in transformers, when /tmp/hfenv
     const { batchSize: B, seqLen: T } = fx.batch;
     const rows = (a: ArrayLike<number>) => Array.from({ length: B }, (_, b) => Array.from(a).slice(b * T, (b + 1) * T));
     writeFileSync(join(dir, 'ours-logits.json'), JSON.stringify({ input_ids: rows(fx.batch.inputIds), attention_mask: rows(fx.batch.attentionMask), logits }));
-    const r = spawnSync(py, [join(repoRoot, 'scripts', 'make-modernbert-fixtures.py'), '--check-ours', dir], { encoding: 'utf8' });
+    const r = spawnSync(py, [join(repoRoot, 'scripts', 'fixtures', 'make-modernbert-fixtures.py'), '--check-ours', dir], { encoding: 'utf8' });
     assert.equal(r.status, 0, `transformers could not load our folder or its logits differ:\n${r.stdout}\n${r.stderr}`);
     t.diagnostic(r.stdout.trim());
   } finally {
