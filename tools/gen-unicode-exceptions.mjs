@@ -3,12 +3,13 @@
 // class tokentune's tokenizers use. It asks Python `tokenizers` (the Rust library) about every code
 // point once, compares with the plain JS property tests, and writes the differences as range lists.
 // Differences no table can express fail the run. Development tool (not run by tests or CI):
-//   npx tsc -p . && node tools/gen-unicode-exceptions.mjs [/path/to/python]   (~2 min)
+//   npx tsc -p . && TOKENTUNE_HF_PYTHON=... node tools/gen-unicode-exceptions.mjs   (~2 min)
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { hfPython } from './hf-python.mjs';
 import { ONIG_SPACE, ONIG_WORD, REGEX_CRATE_WORD, RUST_NUMERIC } from '../dist/src/tokenizers/rust-class-bases.js';
 
-const python = process.argv[2] ?? process.env.TOKENTUNE_HF_PYTHON ?? '/tmp/hfenv/bin/python';
+const python = hfPython();
 
 // The Rust side, one pass per probe over all code points. Oniguruma classes are probed on one string
 // of all code points (a Split that removes the matches); the rest one character at a time.

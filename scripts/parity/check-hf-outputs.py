@@ -2,7 +2,7 @@
 checkpoint's) loads with TrainerState.load_from_json, the model card parses as a model card, and
 the folder loads as AutoModelForTokenClassification + AutoTokenizer.
 
-Run: /tmp/hfenv/bin/python scripts/parity/check-hf-outputs.py OUTPUT_DIR
+Run: $TOKENTUNE_HF_PYTHON scripts/parity/check-hf-outputs.py OUTPUT_DIR
 """
 import glob
 import json

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Proof of the training hand-off between tokentune and transformers' Trainer, both directions.
 
-    PY=$(bash ../shared/bench/hf-env.sh); npx tsc -p . && $PY scripts/parity/handoff-check.py
+    npx tsc -p . && $TOKENTUNE_HF_PYTHON scripts/parity/handoff-check.py
 
 On WNUT-17 (../shared), a small BERT made by transformers (bert-base-cased vocabulary, dropout
 off), batch 8, lr 1e-3 with 20 warmup steps, linear decay over STEPS (200) steps, both trainers

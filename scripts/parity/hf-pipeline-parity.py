@@ -1,7 +1,7 @@
 """Runs transformers' own pipeline("token-classification") over sentences with each aggregation
 strategy and writes what it returns, for tokentune's pipeline to be compared against.
 
-  /tmp/hfenv/bin/python scripts/parity/hf-pipeline-parity.py MODEL_DIR DATA.conll LIMIT OUT.json
+  $TOKENTUNE_HF_PYTHON scripts/parity/hf-pipeline-parity.py MODEL_DIR DATA.conll LIMIT OUT.json
 
 Entities are kept for every label, O included (ignore_labels=[]). DATA is a CoNLL file (token in the first column); each sentence becomes one text, its tokens
 joined by single spaces. MODEL_DIR is a folder saved by tokentune (config.json, model.safetensors,

@@ -1,7 +1,7 @@
 """transformers' own Trainer on a CoNLL column file, from scratch, as run_ner.py would train it:
 the Python half of scripts/parity/trainer-parity-dropout.sh (not CI).
 
-  /tmp/hfenv/bin/python scripts/parity/hf-train-ner.py --config CONFIG.json --vocab-dir DIR --train FILE --test FILE \
+  $TOKENTUNE_HF_PYTHON scripts/parity/hf-train-ner.py --config CONFIG.json --vocab-dir DIR --train FILE --test FILE \
       --out DIR --seed S [--max-train-samples N] [--max-steps N | --epochs E] [--lr 1e-3] [--batch 16]
 
 BertForTokenClassification(CONFIG) with transformers' initialisation under set_seed(S) (dropout as

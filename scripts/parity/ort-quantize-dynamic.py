@@ -2,7 +2,7 @@
 `export --onnx --int8` are compared with): quantize_dynamic with its defaults (weights QInt8 per
 tensor, activations quantized at run time by DynamicQuantizeLinear, MatMulInteger).
 
-Usage: /tmp/hfenv/bin/python scripts/parity/ort-quantize-dynamic.py model.onnx model_quantized.onnx
+Usage: $TOKENTUNE_HF_PYTHON scripts/parity/ort-quantize-dynamic.py model.onnx model_quantized.onnx
 (the venv of ../shared/bench/hf-env.sh, which has onnxruntime).
 """
 import sys

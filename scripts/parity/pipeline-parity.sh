@@ -6,14 +6,14 @@
 # count differs, the entities whose label/word/start/end/index differ and the scores off by > 1e-4.
 # From the repo root, after `npx tsc -p .`:
 #
-#   PY=$(bash ../shared/bench/hf-env.sh) bash scripts/parity/pipeline-parity.sh MODEL_DIR ../shared/data/conll2003/iob2_token_tag/test.txt 1000
+#   TOKENTUNE_HF_PYTHON=$(bash ../shared/bench/hf-env.sh) bash scripts/parity/pipeline-parity.sh MODEL_DIR ../shared/data/conll2003/iob2_token_tag/test.txt 1000
 #
 # MODEL_DIR: a folder tokentune saved (e.g. `tokentune train ... --output-dir MODEL_DIR`).
 set -euo pipefail
 MODEL=${1:?usage: pipeline-parity.sh MODEL_DIR DATA.conll [N]}
 DATA=${2:?usage: pipeline-parity.sh MODEL_DIR DATA.conll [N]}
 N=${3:-1000}
-PY=${PY:-/tmp/hfenv/bin/python}
+. "$(dirname "$0")/../../tools/hf-python.sh"   # PY=$TOKENTUNE_HF_PYTHON
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 echo "model $MODEL, first $N sentences of $DATA, load $(cut -d' ' -f1-3 /proc/loadavg)"

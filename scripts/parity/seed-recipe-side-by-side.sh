@@ -8,13 +8,13 @@
 # only statistically. Prints both final metric sets and the eval_loss curves. Not CI (needs
 # ../shared and transformers). From the repo root, after `npx tsc -p .`:
 #
-#   PY=$(bash ../shared/bench/hf-env.sh) bash scripts/parity/seed-recipe-side-by-side.sh
+#   TOKENTUNE_HF_PYTHON=$(bash ../shared/bench/hf-env.sh) bash scripts/parity/seed-recipe-side-by-side.sh
 #
 # Sizes: TRAIN_SAMPLES (default 400 sentences: 25 steps an epoch, 500 steps), EVAL_SAMPLES (200),
 # LAYERS/HIDDEN (4/256), WORK (default /tmp/tokentune-seed-recipe), THREADS (tokentune's, default
 # 2), HF_THREADS (torch's, default 1: faster on a loaded 2-core machine).
 set -euo pipefail
-PY=${PY:-/tmp/hfenv/bin/python}
+. "$(dirname "$0")/../../tools/hf-python.sh"   # PY=$TOKENTUNE_HF_PYTHON
 W=${WNUT:-../shared/data/wnut17}
 VOCAB=${VOCAB:-../shared/models/bert-base-cased-vocab/vocab.txt}
 TRAIN_SAMPLES=${TRAIN_SAMPLES:-400}

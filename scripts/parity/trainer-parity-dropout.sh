@@ -7,7 +7,7 @@
 # seqeval-exact code (`tokentune score`, tested against seqeval and conlleval); prints per-seed and
 # mean test F1 of both. Not CI (needs ../shared and transformers). From the repo root, after `npx tsc -p .`:
 #
-#   PY=$(bash ../shared/bench/hf-env.sh) bash scripts/parity/trainer-parity-dropout.sh
+#   TOKENTUNE_HF_PYTHON=$(bash ../shared/bench/hf-env.sh) bash scripts/parity/trainer-parity-dropout.sh
 #
 # Size (the full 4-epoch run takes about 9 min per seed for tokentune and 3x that for transformers
 # on a quiet 2-core machine): TRAIN_SAMPLES (first N training sentences, default all), STEPS (default
@@ -15,7 +15,7 @@
 # default 2), HF_THREADS (torch's, default 1: on a loaded 2-core machine torch's OpenMP threads spin
 # against the other jobs, and 2 threads measured 5.4 s/step against 0.96 s/step for 1).
 set -euo pipefail
-PY=${PY:-/tmp/hfenv/bin/python}
+. "$(dirname "$0")/../../tools/hf-python.sh"   # PY=$TOKENTUNE_HF_PYTHON
 C=${CONLL:-../shared/data/conll2003/iob2_token_tag}
 VOCAB=${VOCAB:-../shared/models/bert-base-cased-vocab/vocab.txt}
 STEPS=${STEPS:-400}
