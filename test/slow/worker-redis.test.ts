@@ -14,16 +14,16 @@ import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';
-import { pipeline, predictStream } from '../src/infer/index.js';
-import { collectResults, connectRedis, enqueueRecords, pipelineTagger, streamNames, StreamWorker, QueueError, type Tagger } from '../src/queue/index.js';
-import { parseMessage } from '../src/queue/worker.js';
-import { WRITE_RESULTS } from '../src/queue/scripts.js';
-import { main } from '../src/cli/main.js';
-import { makeQueueFixture } from './helpers/queue-model.js';
-import { NO_REDIS, redisServerPath, startRedis, type RedisInstance } from './helpers/redis-server.js';
+import { pipeline, predictStream } from '../../src/infer/index.js';
+import { collectResults, connectRedis, enqueueRecords, pipelineTagger, streamNames, StreamWorker, QueueError, type Tagger } from '../../src/queue/index.js';
+import { parseMessage } from '../../src/queue/worker.js';
+import { WRITE_RESULTS } from '../../src/queue/scripts.js';
+import { main } from '../../src/cli/main.js';
+import { makeQueueFixture } from '../helpers/queue-model.js';
+import { NO_REDIS, redisServerPath, startRedis, type RedisInstance } from '../helpers/redis-server.js';
 
 const skip = redisServerPath() ? false : NO_REDIS;
-const BIN = fileURLToPath(new URL('../../bin/tokentune.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../../bin/tokentune.js', import.meta.url));
 const N = 10_000;
 
 let server: RedisInstance;
@@ -306,7 +306,7 @@ test('parseMessage: any field list gives a valid record or a reason, never a thr
 });
 
 test('worker --metrics-port serves Prometheus counters; abort stops it with exit code 0', { skip, timeout: 30_000 }, async () => {
-  const { runWorker } = await import('../src/cli/worker.js');
+  const { runWorker } = await import('../../src/cli/worker.js');
   let out = '', err = '';
   const ac = new AbortController();
   const done = runWorker(['--model', fixture.model, '--redis', server.url, '--stream', 'metrics', '--consumer', 'm', '--metrics-port', '0', '--batch-wait-ms', '0'], {

@@ -10,12 +10,12 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { dropoutHash, dropoutThreshold, type Kernels } from '../src/engine/kernels.js';
-import { refKernels } from '../src/engine/ref-kernels.js';
-import { Rng } from '../src/engine/random.js';
+import { dropoutHash, dropoutThreshold, type Kernels } from '../../src/engine/kernels.js';
+import { refKernels } from '../../src/engine/ref-kernels.js';
+import { Rng } from '../../src/engine/random.js';
 import {
   loadNative, nativeInfo, nativeKernels, nativeLoadError, setNativeIsa, setThreads, type NativeIsa,
-} from '../src/engine/native.js';
+} from '../../src/engine/native.js';
 
 const native = loadNative();
 const EPS32 = 1.1920929e-7;
@@ -644,7 +644,7 @@ if (native === null) {
     });
 
     test('TOKENTUNE_KERNEL and TOKENTUNE_THREADS are honoured at load (child process)', () => {
-      const nativeJs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'engine', 'native.js');
+      const nativeJs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'engine', 'native.js');
       const script = `import(${JSON.stringify(nativeJs)}).then((m) => {
         const k = m.loadNative();
         const c = new Float32Array(4);

@@ -10,10 +10,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { kernelFromEnv, nativeInfo, nativeLoadError, NATIVE_ISAS } from '../src/engine/native.js';
+import { kernelFromEnv, nativeInfo, nativeLoadError, NATIVE_ISAS } from '../../src/engine/native.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const nativeJs = path.resolve(here, '..', 'src', 'engine', 'native.js');
+const nativeJs = path.resolve(here, '..', '..', 'src', 'engine', 'native.js');
 /** Kernel tests that compare native kernels with the reference at the level the process starts with. */
 const KERNEL_TESTS = ['int8-kernels', 'bf16-gemm', 'engine-fused', 'bf16-training'];
 
@@ -39,7 +39,7 @@ for (const isa of lower) {
     const probe = isaInChild(isa);
     assert.equal(probe.status, 0, String(probe.stderr));
     assert.equal(String(probe.stdout).trim(), isa, 'the child runs the forced level');
-    const files = KERNEL_TESTS.map((f) => path.join(here, `${f}.test.js`));
+    const files = KERNEL_TESTS.map((f) => path.join(here, '..', `${f}.test.js`));
     const res = spawnSync(process.execPath, ['--test', '--test-reporter=tap', ...files], { env: childEnv(isa), encoding: 'utf8', maxBuffer: 64 << 20 });
     const count = (what: string) => Number(String(res.stdout).match(new RegExp(`^# ${what} (\\d+)$`, 'm'))?.[1] ?? NaN);
     const failures = String(res.stdout).split('\n').filter((l) => /^\s*not ok /.test(l)).join('\n');

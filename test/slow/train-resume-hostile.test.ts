@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Trainer } from '../src/train/trainer.js';
-import { readOptimizerPt } from '../src/train/torch-checkpoint.js';
-import { torchSave } from '../src/io/torch-save.js';
-import { tinyArgs, tinySetup } from './helpers/tiny-setup.js';
+import { Trainer } from '../../src/train/trainer.js';
+import { readOptimizerPt } from '../../src/train/torch-checkpoint.js';
+import { torchSave } from '../../src/io/torch-save.js';
+import { tinyArgs, tinySetup } from '../helpers/tiny-setup.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'tt-resume-'));
 
@@ -93,6 +93,6 @@ test('NaN optimizer moments are refused naming the tensor', async () => {
   const t = new Trainer({ model: s.model, tokenizer: s.tokenizer, trainDataset: s.train, args: tinyArgs(tmp(), { maxSteps: 1 }) });
   readOptimizerPt(join(base, 'optimizer.pt'), t.optimizer);
   t.optimizer.m[0] = NaN;
-  const { writeOptimizerPt } = await import('../src/train/torch-checkpoint.js');
+  const { writeOptimizerPt } = await import('../../src/train/torch-checkpoint.js');
   await assert.rejects(resumeEdited((c) => writeOptimizerPt(join(c, 'optimizer.pt'), t.optimizer, 1e-3, 2e-3)), /optimizer\.pt: state\[0\]\.exp_avg \(.*\) holds NaN at element 0/);
 });
