@@ -1,14 +1,14 @@
 /**
  * Trains one BERT config twice from the same initial weights on the same batches in the same
  * order: with tokentune's Trainer, and with PyTorch following HF Trainer's recipe
- * (scripts/torch-train.py). Both F1 curves are computed by the same code (our word-level rule and
+ * (scripts/parity/torch-train.py). Both F1 curves are computed by the same code (our word-level rule and
  * computeNerMetrics): PyTorch only returns logits. Dropout masks differ (each side has its own
  * RNG), so the curves are expected to agree statistically, not bit for bit; `--dropout 0` removes
  * that randomness and leaves only floating-point differences.
  *
  *   node dist/bench/compare-torch.js --data wnut17 --epochs 4 --lr 5e-4 --svg docs/wnut17-curves.svg
  *
- * Work dir layout (the contract with scripts/torch-train.py, also in scripts/README.md):
+ * Work dir layout (the contract with scripts/parity/torch-train.py, also in scripts/README.md):
  *   init/{config.json,model.safetensors}  hparams.json  batches/{split}.{json,i32}  torch/...
  */
 import { spawnSync } from 'node:child_process';
@@ -396,8 +396,8 @@ async function main(): Promise<void> {
   const env = { ...process.env };
   const ompBlas = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
   if (env.LD_LIBRARY_PATH === undefined && existsSync(join(ompBlas, 'libblas.so.3'))) env.LD_LIBRARY_PATH = ompBlas;
-  console.log(`torch: ${opt.python} scripts/torch-train.py${env.LD_LIBRARY_PATH ? ` (LD_LIBRARY_PATH=${env.LD_LIBRARY_PATH})` : ''}`);
-  const pyArgs = [join(repoRoot, 'scripts', 'torch-train.py'), work, '--threads', String(num('torch-threads'))];
+  console.log(`torch: ${opt.python} scripts/parity/torch-train.py${env.LD_LIBRARY_PATH ? ` (LD_LIBRARY_PATH=${env.LD_LIBRARY_PATH})` : ''}`);
+  const pyArgs = [join(repoRoot, 'scripts', 'parity', 'torch-train.py'), work, '--threads', String(num('torch-threads'))];
   if (opt['shared-masks']) pyArgs.push('--masks-from', join(work, 'dropout-seeds.json'));
   const py = spawnSync(opt.python!, pyArgs, { stdio: 'inherit', env });
   if (py.status !== 0) throw new Error(`torch-train.py failed (exit ${py.status ?? py.signal})`);

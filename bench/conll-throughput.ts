@@ -4,7 +4,7 @@
  * length grouping), built with the project's own data pipeline, through a random-init
  * BertForTokenClassification (small and BERT-base); the same number of batches in plain shuffled
  * order shows what grouping gains. Hugging Face transformers' own BertForTokenClassification
- * (bench/hf_varlen.py, run with TOKENTUNE_HF_PYTHON, default /tmp/hfenv/bin/python from
+ * (bench/hf_varlen.py, run with TOKENTUNE_HF_PYTHON, e.g. the venv
  * ../shared/bench/hf-env.sh) runs the same batch shapes and masks as the reference.
  *
  * Usage: node dist/bench/conll-throughput.js [--config small|base|both] [--steps N] [--batch 16] [--bf16] [--no-torch]
@@ -25,6 +25,7 @@ import { WordPieceCache } from '../src/data/align.js';
 import { chooseLabels, encodeSplit, readTrainingData } from '../src/train/prepare.js';
 import { parseTrainingArgs } from '../src/cli/training-flags.js';
 import { AdamW } from '../src/train/optimizer.js';
+import { findHfPython } from '../tools/hf-python.mjs';
 
 interface ModelShape { name: string; layers: number; hidden: number; heads: number; inter: number; defaultSteps: number }
 const CONFIGS: Record<'small' | 'base', ModelShape> = {
@@ -44,7 +45,7 @@ const repoRoot = resolve(here, '..', '..');
 const sharedDir = resolve(repoRoot, '..', 'shared');
 const torchScript = resolve(repoRoot, 'bench', 'hf_varlen.py');
 const sharedBenchDir = join(sharedDir, 'bench');
-const hfPython = process.env.TOKENTUNE_HF_PYTHON ?? '/tmp/hfenv/bin/python';
+const hf = findHfPython();
 
 /** [batch, seqLen, realTokens, realTokensPerRow]: what hf_varlen.py reads. */
 type Shape = [number, number, number, number[]];
@@ -239,11 +240,12 @@ export interface ConllBenchOptions {
 
 function torchUnavailable(): string | null {
   if (!existsSync(join(sharedBenchDir, 'benchutil.py'))) return `${join(sharedBenchDir, 'benchutil.py')} not found`;
+  if (hf.missing !== undefined) return hf.missing;
   try {
-    execFileSync(hfPython, ['-c', 'import torch, transformers'], { stdio: 'ignore' });
+    execFileSync(hf.python, ['-c', 'import torch, transformers'], { stdio: 'ignore' });
     return null;
   } catch {
-    return `no transformers / torch for ${hfPython} (bash ../shared/bench/hf-env.sh, or set TOKENTUNE_HF_PYTHON)`;
+    return `no transformers / torch for TOKENTUNE_HF_PYTHON=${hf.python}`;
   }
 }
 
@@ -261,7 +263,7 @@ function runTorch(key: ConfigKey, shapes: Shape[], bf16: boolean, labels: number
   try {
     const file = join(dir, 'shapes.json');
     writeFileSync(file, JSON.stringify(shapes));
-    const out = execFileSync(hfPython, [torchScript, file, '--shared-bench-dir', sharedBenchDir, '--threads', '2',
+    const out = execFileSync(hf.python!, [torchScript, file, '--shared-bench-dir', sharedBenchDir, '--threads', '2',
       '--dtype', bf16 ? 'bf16' : 'fp32', '--layers', String(c.layers), '--hidden', String(c.hidden), '--heads', String(c.heads),
       '--intermediate', String(c.inter), '--vocab', String(VOCAB), '--labels', String(labels), '--max-grad-norm', '1', '--lr', String(LR)],
     { encoding: 'utf8', maxBuffer: 1 << 22, stdio: ['ignore', 'pipe', 'pipe'] });

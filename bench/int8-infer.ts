@@ -6,15 +6,15 @@
  *   ours int8   the same model quantized in memory (what `tokentune quantize` writes and loads)
  *   ort fp32    onnxruntime-node on our ONNX export
  *   ort int8    onnxruntime-node on that export quantized by onnxruntime's own Python quantizer
- *               (quantize_dynamic, scripts/ort-quantize-dynamic.py, run with BENCH_PYTHON or the
- *               hf-env.sh venv at /tmp/hfenv; skipped with a message when absent)
+ *               (quantize_dynamic, scripts/parity/ort-quantize-dynamic.py, run with
+ *               TOKENTUNE_HF_PYTHON; skipped with a message when unset)
  * and every ratio against the issue's targets. TOKENTUNE_THREADS=N gives onnxruntime the same N
  * intra-op threads (a comparison a loaded machine distorts less than two pools fighting for cores). Runs alternate between the four, so a change in
  * machine load hits all of them; the load average is printed beside the figures. p99 of n runs
  * is the slowest run when n < 100 (stated as such).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../src/engine/index.js';
@@ -22,6 +22,7 @@ import { nativeInt8Info, nativeKernels } from '../src/engine/native.js';
 import { BertForTokenClassification, makeConfig, type TokenBatch } from '../src/models/index.js';
 import { quantizeInMemory } from '../src/models/quantized.js';
 import { exportOnnx, loadOnnxRuntime, maxAbsDiff, onnxLogits, ourLogits } from '../src/infer/onnx/index.js';
+import { findHfPython } from '../tools/hf-python.mjs';
 
 const PLAN = [
   { batch: 1, runs: Number(process.env.BENCH_INT8_RUNS_1 ?? 20) },
@@ -42,9 +43,9 @@ function quantile(sorted: number[], q: number): number {
 
 /** onnxruntime's quantize_dynamic on model.onnx, or why it could not run. */
 function ortQuantize(src: string, dst: string): string | null {
-  const python = process.env.BENCH_PYTHON ?? '/tmp/hfenv/bin/python';
-  if (!existsSync(python)) return `no Python with onnxruntime at ${python} (bash ../shared/bench/hf-env.sh, or set BENCH_PYTHON)`;
-  const r = spawnSync(python, [join(repoRoot, 'scripts', 'ort-quantize-dynamic.py'), src, dst], { encoding: 'utf8' });
+  const { python, missing } = findHfPython();
+  if (missing !== undefined) return `no Python with onnxruntime: ${missing}`;
+  const r = spawnSync(python, [join(repoRoot, 'scripts', 'parity', 'ort-quantize-dynamic.py'), src, dst], { encoding: 'utf8' });
   return r.status === 0 ? null : `quantize_dynamic failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`;
 }
 

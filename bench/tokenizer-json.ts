@@ -3,10 +3,10 @@
  * RoBERTa/ModernBERT byte-level BPE, XLM-R/DeBERTa-v3 Unigram, DistilBERT WordPiece) on WNUT-17
  * train + CoNLL-2003 train, against Python `tokenizers` (the Rust library) on the same sentences
  * in the same run: a per-sentence encode() loop, and encode_batch on one Rust thread
- * (RAYON_NUM_THREADS=1). Each figure is the median of 3 runs, each on a fresh tokenizer (cold caches). Python: $TOKENTUNE_HF_PYTHON or /tmp/hfenv/bin/python; skipped if absent.
+ * (RAYON_NUM_THREADS=1). Each figure is the median of 3 runs, each on a fresh tokenizer (cold caches). Python: $TOKENTUNE_HF_PYTHON; skipped if unset.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,11 +42,12 @@ for mode, inputs, kw in (('encode(text)', texts, {}), ('encodeWords', sents, {'i
     out[mode + ' batch'] = median3(batch)
 print(json.dumps(out))
 `;
+import { findHfPython } from '../tools/hf-python.mjs';
 
 export function runTokenizerJsonBench(sentences: string[][]): void {
-  const python = process.env['TOKENTUNE_HF_PYTHON'] ?? '/tmp/hfenv/bin/python';
-  const havePy = existsSync(python);
-  if (!havePy) console.log(`Python tokenizers reference skipped: ${python} not found (set TOKENTUNE_HF_PYTHON)`);
+  const { python, missing } = findHfPython();
+  const havePy = missing === undefined;
+  if (!havePy) console.log(`Python tokenizers reference skipped: ${missing}`);
   const work = mkdtempSync(join(tmpdir(), 'tt-tokbench-'));
   try {
     const sentPath = join(work, 'sentences.json');

@@ -3,13 +3,14 @@
  * configs at batch 16 x 128: our s/step, tokens/s and peak RSS, and, when Debian's python3-torch
  * and ../shared/bench/torch_bert.py are present, PyTorch's figures measured in the same run. Rows
  * of other architectures compare with transformers' own model of that type
- * (../shared/bench/hf_step.py under TOKENTUNE_HF_PYTHON or HF_PYTHON).
+ * (../shared/bench/hf_step.py under TOKENTUNE_HF_PYTHON).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { loadavg } from 'node:os';
+import { findHfPython } from '../tools/hf-python.mjs';
 
 export interface TrainBenchConfig {
   name: string; layers: number; hidden: number; heads: number; inter: number; mode: 'train' | 'infer'; steps: number; precision?: 'fp32' | 'bf16';
@@ -65,20 +66,20 @@ function runOurs(c: TrainBenchConfig): Record<string, unknown> {
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 
-/** transformers 5 + torch 2.x (TOKENTUNE_HF_PYTHON or HF_PYTHON, default /tmp/hfenv/bin/python) running hf_step.py. */
-const hfPython = process.env.TOKENTUNE_HF_PYTHON ?? process.env.HF_PYTHON ?? '/tmp/hfenv/bin/python';
+/** transformers 5 + torch 2.x (TOKENTUNE_HF_PYTHON) running hf_step.py. */
+const hf = findHfPython();
 const hfScript = resolve(repoRoot, '..', 'shared', 'bench', 'hf_step.py');
 
 function hfAvailable(): string | null {
   if (!existsSync(hfScript)) return `${hfScript} not found`;
-  if (!existsSync(hfPython)) return `${hfPython} not found (set TOKENTUNE_HF_PYTHON to a Python with transformers 5 and torch 2.x)`;
+  if (hf.missing !== undefined) return hf.missing;
   return null;
 }
 
 function runTransformers(c: TrainBenchConfig): Record<string, unknown> {
   const size = Object.entries(HF_SIZES).find(([, s]) => s.join() === [c.layers, c.hidden, c.heads, c.inter].join())?.[0];
   if (!size) throw new Error(`${c.name}: hf_step.py has no size ${c.layers}x${c.hidden}x${c.heads}x${c.inter}`);
-  const out = execFileSync(hfPython, [hfScript, '--model-type', c.modelType!, '--size', size, '--threads', '2', '--steps', stepsOf(c),
+  const out = execFileSync(hf.python!, [hfScript, '--model-type', c.modelType!, '--size', size, '--threads', '2', '--steps', stepsOf(c),
     '--batch', BATCH, '--seq', SEQ, ...(c.precision === 'bf16' ? ['--bf16'] : []), ...(c.mode === 'infer' ? ['--infer'] : [])],
   { encoding: 'utf8', maxBuffer: 1 << 22, stdio: ['ignore', 'pipe', 'ignore'] });
   return JSON.parse(out.trim().split('\n').pop()!);

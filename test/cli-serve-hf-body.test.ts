@@ -56,7 +56,7 @@ test('serve --help documents the request and response bodies', async () => {
   for (const s of ['{"text":', '{"texts":', '{"inputs":', 'entity_group', '"start"', '"error"']) assert.ok(r.out.includes(s), s);
 });
 
-/** Issue 22 #3: what huggingface_hub's InferenceClient sent and parsed (scripts/hf-inference-client.py). */
+/** Issue 22 #3: what huggingface_hub's InferenceClient sent and parsed (scripts/fixtures/make-hf-inference-client-fixture.py). */
 const HF_CALLS = fileURLToPath(new URL('../../test/fixtures/hf-inference-client/calls.json', import.meta.url));
 
 test("InferenceClient's requests at the root and at /models/NAME, replayed: the answers it parsed", async () => {

@@ -1,6 +1,6 @@
 /**
  * End to end for each architecture with the tokenizer files its real checkpoints ship
- * (test/fixtures/e2e/, made by scripts/make-e2e-models.py: byte-level BPE for RoBERTa, SentencePiece
+ * (test/fixtures/e2e/, made by scripts/fixtures/make-e2e-models.py: byte-level BPE for RoBERTa, SentencePiece
  * Unigram for XLM-R and DeBERTa-v3, WordPiece for DistilBERT, ModernBERT-base's byte-level BPE
  * tokenizer.json for ModernBERT (one global, one sliding-window layer), models saved by transformers).
  *  1. The committed folders predict what transformers' pipeline("token-classification") predicts

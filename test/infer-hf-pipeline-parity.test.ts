@@ -1,6 +1,6 @@
 /**
  * Our pipeline against transformers' own pipeline("token-classification") (fixture made by
- * scripts/make-pipeline-fixture.mjs + scripts/hf-pipeline-parity.py): a tiny BERT trained by
+ * scripts/fixtures/make-pipeline-fixture.mjs + scripts/parity/hf-pipeline-parity.py): a tiny BERT trained by
  * tokentune on WNUT-17, the first 60 WNUT-17 test sentences, every aggregation strategy, every
  * label kept (ignore_labels=[]): the same entities (label, word, start, end, index) and scores
  * within 1e-4. Offsets: Python counts code points, we count UTF-16 units; the test maps one to the other.

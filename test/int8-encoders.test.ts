@@ -1,7 +1,7 @@
 /**
  * int8 quantization of every architecture on the shared encoder layer (RoBERTa, XLM-RoBERTa,
  * DistilBERT; BERT is covered by int8-model.test.ts), on the fixtures transformers made
- * (scripts/make-encoder-fixtures.py): the quantized folder reloads with int8 layers whose logits
+ * (scripts/fixtures/make-encoder-fixtures.py): the quantized folder reloads with int8 layers whose logits
  * stay close to transformers' fp32 logits, and onnxruntime on the exported model_quantized.onnx
  * agrees with them where onnxruntime promises exact int8 products. DeBERTa-v2, whose layer
  * differs, is refused with an error naming it.

@@ -1,6 +1,6 @@
 /**
  * Parity with PyTorch: the fixture model (2 layers, hidden 64, 4 heads, 9 labels) and batch from
- * scripts/make-fixtures.py; logits, loss, every parameter gradient and 3 AdamW steps.
+ * scripts/fixtures/make-bert-fixtures.py; logits, loss, every parameter gradient and 3 AdamW steps.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,6 +1,6 @@
 /**
  * DeBERTa-v2 parity with transformers 5: folders that DebertaV2ForTokenClassification.save_pretrained
- * wrote (scripts/make-deberta-fixtures.py; four settings of buckets, shared keys and pos_att_type,
+ * wrote (scripts/fixtures/make-deberta-fixtures.py; four settings of buckets, shared keys and pos_att_type,
  * padding in the batch), their logits, loss, every parameter gradient and three AdamW steps;
  * transformers' log buckets; a bare base model and a pytorch_model.bin copy; float64 finite
  * differences of the disentangled attention op.

@@ -1,5 +1,5 @@
 /**
- * DistilBERT against transformers 5 (fixtures from scripts/make-encoder-fixtures.py:
+ * DistilBERT against transformers 5 (fixtures from scripts/fixtures/make-encoder-fixtures.py:
  * DistilBertForTokenClassification saved by save_pretrained, a bare DistilBertModel).
  */
 import { test } from 'node:test';

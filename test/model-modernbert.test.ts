@@ -1,5 +1,5 @@
 /**
- * ModernBERT parity with transformers 5 (fixtures from scripts/make-modernbert-fixtures.py:
+ * ModernBERT parity with transformers 5 (fixtures from scripts/fixtures/make-modernbert-fixtures.py:
  * ModernBertForTokenClassification, 4 layers with global attention in layers 0 and 3 and a
  * sliding window of +-3 in layers 1 and 2 over sequences of 12, padding in the batch; `nobias`
  * with the default bias-free layers and erf GELUs, `bias` with every bias and tanh GELUs).
@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import fc from 'fast-check';
 import { integralAsFloat } from '../src/models/json-floats.js';
 import { fixturesDir, repoRoot } from './helpers/fixtures.js';
 import { adamwSteps, close, encoderFixture } from './helpers/encoder-parity.js';
+import { findHfPython } from '../tools/hf-python.mjs';
 
 const root = join(fixturesDir, 'modernbert');
 
@@ -99,7 +100,7 @@ test('a bare ModernBertModel pytorch_model.bin loads with a fresh head (head.* a
   tidy(() => noGrad(() => close('bare + head logits', model.forward(fx.batch, { training: false }).f, full.forward(fx.batch, { training: false }).f, 0)));
 });
 
-test('a folder we save reloads identically (and in transformers, when /tmp/hfenv is present)', (t) => {
+test('a folder we save reloads identically (and in transformers, when TOKENTUNE_HF_PYTHON is set)', (t) => {
   const fx = fixture('bias');
   const model = loadModelFromDir(fx.dir).model;
   const dir = mkdtempSync(join(tmpdir(), 'tt-modernbert-'));
@@ -113,12 +114,12 @@ test('a folder we save reloads identically (and in transformers, when /tmp/hfenv
     const again = loadModelFromDir(dir).model;
     const logits = tidy(() => noGrad(() => Array.from(model.forward(fx.batch, { training: false }).f)));
     close('reloaded logits', tidy(() => noGrad(() => Array.from(again.forward(fx.batch, { training: false }).f))), logits, 0);
-    const py = '/tmp/hfenv/bin/python';
-    if (!existsSync(py)) { t.diagnostic(`${py} absent: transformers round trip not run`); return; }
+    const { python: py, missing } = findHfPython();
+    if (missing !== undefined) { t.diagnostic(`${missing}: transformers round trip not run`); return; }
     const { batchSize: B, seqLen: T } = fx.batch;
     const rows = (a: ArrayLike<number>) => Array.from({ length: B }, (_, b) => Array.from(a).slice(b * T, (b + 1) * T));
     writeFileSync(join(dir, 'ours-logits.json'), JSON.stringify({ input_ids: rows(fx.batch.inputIds), attention_mask: rows(fx.batch.attentionMask), logits }));
-    const r = spawnSync(py, [join(repoRoot, 'scripts', 'make-modernbert-fixtures.py'), '--check-ours', dir], { encoding: 'utf8' });
+    const r = spawnSync(py, [join(repoRoot, 'scripts', 'fixtures', 'make-modernbert-fixtures.py'), '--check-ours', dir], { encoding: 'utf8' });
     assert.equal(r.status, 0, `transformers could not load our folder or its logits differ:\n${r.stdout}\n${r.stderr}`);
     t.diagnostic(r.stdout.trim());
   } finally {

@@ -1,5 +1,5 @@
 /**
- * RoBERTa and XLM-RoBERTa against transformers 5 (fixtures from scripts/make-encoder-fixtures.py:
+ * RoBERTa and XLM-RoBERTa against transformers 5 (fixtures from scripts/fixtures/make-encoder-fixtures.py:
  * RobertaForTokenClassification saved by save_pretrained, XLMRobertaForTokenClassification as a
  * pytorch_model.bin, a bare RobertaModel with its pooler).
  */

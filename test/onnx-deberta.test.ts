@@ -1,7 +1,7 @@
 /**
  * ONNX export of DeBERTa-v2 / DeBERTa-v3 (src/models/deberta-v2/deberta-v2-graph.ts), checked in
  * onnxruntime-node against the logits transformers computed for the four fixture settings
- * (scripts/make-deberta-fixtures.py: log buckets or none, shared keys or not, c2p and/or p2c,
+ * (scripts/fixtures/make-deberta-fixtures.py: log buckets or none, shared keys or not, c2p and/or p2c,
  * embed_proj, token types) and against ours on random padded batches, including sequences longer
  * than the relative-index table's reach. Skips when onnxruntime-node is not installed.
  */

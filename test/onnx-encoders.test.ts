@@ -1,6 +1,6 @@
 /**
  * ONNX export of RoBERTa, XLM-RoBERTa and DistilBERT, checked in onnxruntime-node against the
- * logits transformers computed for the fixtures (scripts/make-encoder-fixtures.py) and against
+ * logits transformers computed for the fixtures (scripts/fixtures/make-encoder-fixtures.py) and against
  * ours on random padded batches. Skips when onnxruntime-node is not installed.
  */
 import { test } from 'node:test';

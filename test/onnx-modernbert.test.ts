@@ -1,6 +1,6 @@
 /**
  * ModernBERT ONNX export: onnxruntime (an outside implementation of every operator) must
- * reproduce transformers' logits from the committed fixtures (scripts/make-modernbert-fixtures.py)
+ * reproduce transformers' logits from the committed fixtures (scripts/fixtures/make-modernbert-fixtures.py)
  * and ours on longer random batches where the sliding window masks. Skips without onnxruntime-node.
  */
 import { test } from 'node:test';

@@ -2,7 +2,7 @@
  * `tokentune export --onnx` for models whose tokenizer is a byte-level BPE or Unigram
  * tokenizer.json (RoBERTa, XLM-R) or only a SentencePiece model: the exported folder holds the
  * tokenizer.json and tokenizer_config.json transformers.js reads, and they give the ids Python
- * `tokenizers` gave (test/fixtures/tokenizers, scripts/make-tokenizer-fixtures.py). The models are
+ * `tokenizers` gave (test/fixtures/tokenizers, scripts/fixtures/make-tokenizer-fixtures.py). The models are
  * the tiny encoder fixtures; their 100-row embeddings do not matter here (only files are checked).
  */
 import { test } from 'node:test';

@@ -1,4 +1,4 @@
-/** Single ops against PyTorch outputs and gradients (test/fixtures/ops, made by scripts/make-fixtures.py). */
+/** Single ops against PyTorch outputs and gradients (test/fixtures/ops, made by scripts/fixtures/make-bert-fixtures.py). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor, backward, ops, tidy, kernels } from '../src/engine/index.js';

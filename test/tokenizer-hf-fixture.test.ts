@@ -1,7 +1,7 @@
 /**
  * Compares against test/fixtures/tokenizer-hf.json: outputs of Hugging Face's own tokenizer, written
  * either by src/tokenizers/tools/gen-hf-fixture.mjs (HF's Rust `tokenizers` library, the engine of
- * BertTokenizerFast) or by scripts/tokenizer-check.py (Python transformers BertTokenizerFast).
+ * BertTokenizerFast) or by scripts/fixtures/make-tokenizer-hf-fixture.py (Python transformers BertTokenizerFast).
  * Fixture offsets are code-point indices (HF Python's convention); ours are UTF-16 indices and are
  * converted before comparing.
  */
@@ -105,7 +105,7 @@ test('Unicode classes follow the Rust library where Node\'s newer tables disagre
   const { PROBED_WITH } = await import('../src/tokenizers/unicode-exceptions.js');
   if (PROBED_WITH.unicode !== process.versions.unicode) {
     t.diagnostic(`unicode-exceptions.ts was probed with Unicode ${PROBED_WITH.unicode}, Node has ${process.versions.unicode}: ` +
-      'regenerate it with scripts/gen-unicode-exceptions.mjs');
+      'regenerate it with tools/gen-unicode-exceptions.mjs');
   }
   const tok = WordPieceTokenizer.fromTokens(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'a', '##a', '᜴', '##᜴']);
   // U+0890 (Cf since Unicode 14) is kept by Rust's clean_text: "a\u0890a" is one unknown word.

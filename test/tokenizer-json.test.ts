@@ -1,7 +1,7 @@
 /**
  * The tokenizer.json engine against Hugging Face `tokenizers` 0.23: test/fixtures/tokenizers/*.json.gz
  * hold tokenizer folders made the way RoBERTa, ModernBERT, XLM-R, DeBERTa-v3 and DistilBERT ship
- * them (scripts/make-tokenizer-fixtures.py, trained on WNUT-17 + multilingual text) and the ids,
+ * them (scripts/fixtures/make-tokenizer-fixtures.py, trained on WNUT-17 + multilingual text) and the ids,
  * offsets (converted to UTF-16) and word ids Python gave for real sentences and random Unicode
  * strings, raw and pre-split.
  */

@@ -1,7 +1,7 @@
 /**
  * added_tokens.json in folders without tokenizer.json (legacy vocab.json + merges.txt, SentencePiece
  * models): ids and offsets as transformers' AutoTokenizer gives them on the same folders
- * (test/fixtures/added-tokens-json.json, made by scripts/make-added-tokens-fixture.py).
+ * (test/fixtures/added-tokens-json.json, made by scripts/fixtures/make-added-tokens-fixture.py).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

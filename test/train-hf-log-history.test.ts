@@ -1,6 +1,6 @@
 /**
  * log_history against transformers' Trainer itself (test/fixtures/hf-trainer/log-history, made by
- * scripts/hf-trainer-fixtures.py): the same tiny BERT, the same 4 sequences (one optimizer step per
+ * scripts/fixtures/make-hf-trainer-fixtures.py): the same tiny BERT, the same 4 sequences (one optimizer step per
  * epoch, so data order cannot matter), dropout off. Every logged entry must carry the Trainer's
  * step, epoch and learning rate exactly (the rate the step's update USED: 0.0 at step 1 under
  * warmup), and its loss and grad_norm within 1e-4 relative.

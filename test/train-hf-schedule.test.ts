@@ -1,6 +1,6 @@
 /**
  * The learning rate of every step against transformers' own schedulers (get_scheduler, with
- * TrainingArguments.get_warmup_steps), from a fixture made by scripts/hf-trainer-fixtures.py.
+ * TrainingArguments.get_warmup_steps), from a fixture made by scripts/fixtures/make-hf-trainer-fixtures.py.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

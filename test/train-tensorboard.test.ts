@@ -2,7 +2,7 @@
  * --report-to tensorboard (issue 22): event files checked against outside references, no Python.
  * - CRC-32C against RFC 3720's test vectors (B.4) and the common "123456789" check value.
  * - Every scalar record tokentune writes is byte-identical to what torch's SummaryWriter wrote for
- *   the same (tag, value, step, wall_time) (test/fixtures/tensorboard/, scripts/tensorboard-check.py,
+ *   the same (tag, value, step, wall_time) (test/fixtures/tensorboard/, scripts/fixtures/make-tensorboard-fixtures.py,
  *   which also read both files with TensorBoard's EventAccumulator).
  * - A training run writes the scalar tags transformers' Trainer writes for the same schedule
  *   (hf-trainer-tags.json) except train/total_flos, with the values and steps of log.jsonl, in

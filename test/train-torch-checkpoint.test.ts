@@ -1,9 +1,9 @@
 /**
  * The training hand-off with transformers' Trainer, against files the Trainer itself wrote
- * (scripts/make-handoff-fixtures.py: a tiny BERT trained 3 steps by transformers 5 on torch 2.x):
+ * (scripts/fixtures/make-handoff-fixtures.py: a tiny BERT trained 3 steps by transformers 5 on torch 2.x):
  * tokentune resumes the Trainer's checkpoint-3 and its step 4 equals the Trainer's step 4; the
  * optimizer.pt, scheduler.pt, rng_state.pth and trainer_state.json we write have the structure
- * of the Trainer's own. (scripts/handoff-check.py runs both directions for 200 steps.)
+ * of the Trainer's own. (scripts/parity/handoff-check.py runs both directions for 200 steps.)
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,6 +1,7 @@
 /** The `tokentune` command: dispatches to one module per command. */
 import { CliArgsError } from './args.js';
 import type { Command, CommandIO } from './io.js';
+import { VERSION } from '../version.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   train: { summary: 'fine-tune a model (Trainer flags or a JSON/YAML config)', load: async () => (await import('./train.js')).runTrain },
@@ -34,7 +35,7 @@ export async function main(argv: string[], io: CommandIO = { stdout: process.std
     return cmd ? 0 : 2;
   }
   if (cmd === '--version') {
-    io.stdout.write('tokentune 0.1.0\n');
+    io.stdout.write(`tokentune ${VERSION}\n`);
     return 0;
   }
   const c = COMMANDS[cmd];

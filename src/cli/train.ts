@@ -28,7 +28,8 @@ import { computeNerMetrics } from '../metrics/index.js';
 import { say, warn, type CommandIO } from './io.js';
 
 /** The version written into model cards and training_args.json. */
-export const VERSION = '0.1.0';
+import { VERSION } from '../version.js';
+export { VERSION };
 
 export async function runTrain(argv: string[], io: CommandIO): Promise<number> {
   const parsed = parseTrainingArgs({ argv });

@@ -8,6 +8,7 @@ import { DataType, type ModelDef } from '../onnx/onnx-proto.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
 import { OnnxExportError } from '../onnx/graph-weights.js';
 import type { TokenClassifier } from './forward.js';
+import { VERSION } from '../version.js';
 
 export const ONNX_OPSET = 17;
 /** IR version 8 is the one that goes with opset 17 (onnx 1.12). */
@@ -29,7 +30,7 @@ export const scopeOf = (name: string): string => '/' + name.replace(/\.(?!\d)/g,
  * The ModelDef of a token-classification graph whose last node wrote `logits`: int64 inputs and
  * float logits [batch_size, sequence_length(, num_labels)], the label names in the metadata.
  */
-export function tokenClassificationModel(g: GraphBuilder, model: TokenClassifier, inputs: readonly string[], detail: string, producerVersion = '0.1.0'): ModelDef {
+export function tokenClassificationModel(g: GraphBuilder, model: TokenClassifier, inputs: readonly string[], detail: string, producerVersion = VERSION): ModelDef {
   const cfg = model.config, numLabels = model.numLabels;
   const dyn = ['batch_size', 'sequence_length'] as const;
   const graph = g.graph(

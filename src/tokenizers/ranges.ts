@@ -1,4 +1,4 @@
-/** Parses "hex,hex-hex,..." (code point lists written by scripts/gen-unicode-exceptions.mjs) into a Set. */
+/** Parses "hex,hex-hex,..." (code point lists written by tools/gen-unicode-exceptions.mjs) into a Set. */
 export function parseRanges(spec: string): Set<number> {
   const set = new Set<number>();
   if (spec === '') return set;

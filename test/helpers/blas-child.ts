@@ -3,7 +3,7 @@
  * GEMM, so each setting needs its own process): runs the native gemm on awkward shapes, all four
  * transposes, alpha/beta, padded leading dimensions, a strided batch and beta = 0 over NaN (C must
  * not be read), and compares with the float64 reference at the fp32 GEMM tolerance of
- * native-kernels.test.ts. Prints one JSON line: { blas, cases, worst } or { error }.
+ * slow/native-kernels.test.ts. Prints one JSON line: { blas, cases, worst } or { error }.
  */
 import { loadNative, nativeInfo } from '../../src/engine/native.js';
 import { refKernels } from '../../src/engine/ref-kernels.js';

@@ -1,5 +1,5 @@
 /**
- * The parity checks every architecture's fixture (scripts/make-encoder-fixtures.py, made by
+ * The parity checks every architecture's fixture (scripts/fixtures/make-encoder-fixtures.py, made by
  * transformers) must pass: logits and loss within 1e-5, every parameter gradient within 1e-4 of
  * its magnitude, three AdamW steps within 1e-5, with padding in the batch; plus a save / reload
  * round trip through our savePretrained.

@@ -1,4 +1,4 @@
-/** Paths and readers for the committed PyTorch fixtures (made by scripts/make-fixtures.py). */
+/** Paths and readers for the committed PyTorch fixtures (made by scripts/fixtures/make-bert-fixtures.py). */
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';

@@ -1,6 +1,6 @@
 // Writes test/fixtures/tokenizer-hf.json from Hugging Face's Rust `tokenizers` library (the engine
 // behind BertTokenizerFast) through its official npm bindings. Development tool, not run by tests/CI.
-// scripts/tokenizer-check.py writes the same format from Python transformers.
+// scripts/fixtures/make-tokenizer-hf-fixture.py writes the same format from Python transformers.
 //
 // Usage: npm install --prefix /tmp/hfref tokenizers@0.23.2
 //        node src/tokenizers/tools/gen-hf-fixture.mjs /tmp/hfref/node_modules/tokenizers
