@@ -13,7 +13,7 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import { DataFormatError, readDataFile } from '../src/data/index.js';
 import { firstInvalidUtf8Offset, MAX_TEXT_BYTES, readBoundedFile } from '../src/data/text-file.js';
 import { strictUtf8Stream } from '../src/data/strict-utf8-stream.js';
-import { printable } from '../src/data/printable.js';
+import { printable } from '../src/util/printable.js';
 import { runScore } from '../src/cli/score.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tt-data-hostile-'));

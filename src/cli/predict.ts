@@ -24,7 +24,7 @@ import { detectPredictInput, outputFormatFor } from './predict-format.js';
 import { checkInputPath } from './train-checks.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { printable } from '../data/printable.js';
+import { printable } from '../util/printable.js';
 
 const FLAGS = {
   model: { type: 'string', help: 'Model folder (or hub id)', valueName: 'DIR' },

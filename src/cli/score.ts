@@ -3,7 +3,7 @@
 // seqeval's strict mode, token-level scoring for flat tag sets, seqeval's table and JSON.
 
 import { decodeTextBytes, readTextFile } from '../data/text-file.js';
-import { printable } from '../data/printable.js';
+import { printable } from '../util/printable.js';
 import { goldColumnProblem } from './score-columns.js';
 import { DataFormatError } from '../data/errors.js';
 import {

@@ -2,7 +2,7 @@ import { DataFormatError } from './errors.js';
 import { TagChecker } from './tag-check.js';
 import { forEachLine, readTextFile } from './text-file.js';
 import type { Dataset, Sentence, TagCheckOptions } from './types.js';
-import { describeJson } from './printable.js';
+import { describeJson } from '../util/printable.js';
 
 /** Tag fields tried in this order when `tagsField` is not given (names used by HF datasets). */
 export const TAG_FIELD_CANDIDATES = ['ner_tags', 'pos_tags', 'chunk_tags', 'tags', 'labels'] as const;

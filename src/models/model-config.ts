@@ -7,7 +7,7 @@
  */
 import type { ConfigFamily, ConfigField } from './config-family.js';
 import { excerpt } from '../io/errors.js';
-import { describeJson, printable } from '../data/printable.js';
+import { describeJson, printable } from '../util/printable.js';
 
 export interface ModelConfig {
   modelType: string;
