@@ -6,15 +6,15 @@
  *   ours int8   the same model quantized in memory (what `tokentune quantize` writes and loads)
  *   ort fp32    onnxruntime-node on our ONNX export
  *   ort int8    onnxruntime-node on that export quantized by onnxruntime's own Python quantizer
- *               (quantize_dynamic, scripts/ort-quantize-dynamic.py, run with BENCH_PYTHON or the
- *               hf-env.sh venv at /tmp/hfenv; skipped with a message when absent)
+ *               (quantize_dynamic, scripts/parity/ort-quantize-dynamic.py, run with
+ *               TOKENTUNE_HF_PYTHON; skipped with a message when unset)
  * and every ratio against the issue's targets. TOKENTUNE_THREADS=N gives onnxruntime the same N
  * intra-op threads (a comparison a loaded machine distorts less than two pools fighting for cores). Runs alternate between the four, so a change in
  * machine load hits all of them; the load average is printed beside the figures. p99 of n runs
  * is the slowest run when n < 100 (stated as such).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../src/engine/index.js';
@@ -22,6 +22,7 @@ import { nativeInt8Info, nativeKernels } from '../src/engine/native.js';
 import { BertForTokenClassification, makeConfig, type TokenBatch } from '../src/models/index.js';
 import { quantizeInMemory } from '../src/models/quantized.js';
 import { exportOnnx, loadOnnxRuntime, maxAbsDiff, onnxLogits, ourLogits } from '../src/infer/onnx/index.js';
+import { findHfPython } from '../tools/hf-python.mjs';
 
 const PLAN = [
   { batch: 1, runs: Number(process.env.BENCH_INT8_RUNS_1 ?? 20) },
@@ -34,7 +35,10 @@ const repoRoot = join(import.meta.dirname, '..', '..');
 type Runner = { name: string; run: (b: TokenBatch) => Promise<Float32Array> | Float32Array };
 
 const ortThreads = Number(process.env.TOKENTUNE_THREADS) > 0 ? { intraOpNumThreads: Number(process.env.TOKENTUNE_THREADS) } : {};
-const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = (): string =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
@@ -42,9 +46,9 @@ function quantile(sorted: number[], q: number): number {
 
 /** onnxruntime's quantize_dynamic on model.onnx, or why it could not run. */
 function ortQuantize(src: string, dst: string): string | null {
-  const python = process.env.BENCH_PYTHON ?? '/tmp/hfenv/bin/python';
-  if (!existsSync(python)) return `no Python with onnxruntime at ${python} (bash ../shared/bench/hf-env.sh, or set BENCH_PYTHON)`;
-  const r = spawnSync(python, [join(repoRoot, 'scripts', 'ort-quantize-dynamic.py'), src, dst], { encoding: 'utf8' });
+  const { python, missing } = findHfPython();
+  if (missing !== undefined) return `no Python with onnxruntime: ${missing}`;
+  const r = spawnSync(python, [join(repoRoot, 'scripts', 'parity', 'ort-quantize-dynamic.py'), src, dst], { encoding: 'utf8' });
   return r.status === 0 ? null : `quantize_dynamic failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`;
 }
 
@@ -52,7 +56,11 @@ export async function runInt8Bench(): Promise<void> {
   const ort = await loadOnnxRuntime();
   const labels = Array.from({ length: 9 }, (_, i) => `L${i}`);
   const config = makeConfig({
-    vocab_size: 28996, hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072,
+    vocab_size: 28996,
+    hidden_size: 768,
+    num_hidden_layers: 12,
+    num_attention_heads: 12,
+    intermediate_size: 3072,
     id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
   });
   const fp32 = BertForTokenClassification.create(config, 0);
@@ -80,13 +88,18 @@ export async function runInt8Bench(): Promise<void> {
         runners.push({ name: 'ort int8', run: (b) => onnxLogits(ort, s8, b) });
       }
     }
-    console.log(`BERT-base-sized, seq ${SEQ}; int8 path ${nativeInt8Info()?.path ?? 'none'}; threads: ours ${nativeKernels.threads}, onnxruntime ${ortThreads.intraOpNumThreads ?? `default (${cpus().length} logical CPUs)`}; loadavg at start ${load()}`);
+    console.log(
+      `BERT-base-sized, seq ${SEQ}; int8 path ${nativeInt8Info()?.path ?? 'none'}; threads: ours ${nativeKernels.threads}, onnxruntime ${ortThreads.intraOpNumThreads ?? `default (${cpus().length} logical CPUs)`}; loadavg at start ${load()}`,
+    );
     const rng = Rng.fromSeed(7);
     const tps = new Map<string, number>();
     for (const { batch: B, runs } of PLAN) {
       const batch: TokenBatch = {
         inputIds: Int32Array.from({ length: B * SEQ }, () => 1 + rng.nextInt(config.vocabSize - 1)),
-        attentionMask: new Int32Array(B * SEQ).fill(1), tokenTypeIds: new Int32Array(B * SEQ), batchSize: B, seqLen: SEQ,
+        attentionMask: new Int32Array(B * SEQ).fill(1),
+        tokenTypeIds: new Int32Array(B * SEQ),
+        batchSize: B,
+        seqLen: SEQ,
       };
       // Warm-up and a logits check against ours fp32.
       const ref = await runners[0]!.run(batch);
@@ -103,23 +116,36 @@ export async function runInt8Bench(): Promise<void> {
       console.log(`\nbatch ${B} x ${SEQ} (${runs} runs each, alternating; loadavg now ${load()}):`);
       for (const r of runners) {
         const t = times.get(r.name)!.sort((a, b) => a - b);
-        const p50 = quantile(t, 0.5), p99 = quantile(t, 0.99);
+        const p50 = quantile(t, 0.5),
+          p99 = quantile(t, 0.99);
         tps.set(`${r.name}@${B}`, (B * SEQ) / (p50 / 1000));
         const d = diffs.get(r.name);
-        console.log(`  ${r.name.padEnd(9)} ${Math.round((B * SEQ) / (p50 / 1000)).toLocaleString('en-US').padStart(7)} tokens/s  p50 ${p50.toFixed(1).padStart(7)} ms  p99 ${p99.toFixed(1).padStart(7)} ms${runs < 100 ? ' (max)' : ''}` +
-          (d === undefined ? '' : `  max |logit - ours fp32| ${d.toExponential(1)}`));
+        console.log(
+          `  ${r.name.padEnd(9)} ${Math.round((B * SEQ) / (p50 / 1000))
+            .toLocaleString('en-US')
+            .padStart(
+              7,
+            )} tokens/s  p50 ${p50.toFixed(1).padStart(7)} ms  p99 ${p99.toFixed(1).padStart(7)} ms${runs < 100 ? ' (max)' : ''}` +
+            (d === undefined ? '' : `  max |logit - ours fp32| ${d.toExponential(1)}`),
+        );
       }
       const ratio = (a: string, b: string): string => {
-        const x = tps.get(`${a}@${B}`), y = tps.get(`${b}@${B}`);
+        const x = tps.get(`${a}@${B}`),
+          y = tps.get(`${b}@${B}`);
         return x && y ? (x / y).toFixed(2) + 'x' : 'n/a';
       };
       const target = (label: string, a: string, b: string, min: number): string => {
-        const x = tps.get(`${a}@${B}`), y = tps.get(`${b}@${B}`);
+        const x = tps.get(`${a}@${B}`),
+          y = tps.get(`${b}@${B}`);
         return `  ${label}: ${ratio(a, b)} (target >= ${min.toFixed(1)}x: ${x && y ? (x / y >= min ? 'met' : 'NOT met') : 'not measured'})`;
       };
       console.log(target('ours int8 / ort int8', 'ours int8', 'ort int8', 1.0));
       console.log(target('ours int8 / ours fp32', 'ours int8', 'ours fp32', 1.8));
-      console.log(B === 1 ? target('ours fp32 / ort fp32', 'ours fp32', 'ort fp32', 1.2) : `  ours fp32 / ort fp32: ${ratio('ours fp32', 'ort fp32')}`);
+      console.log(
+        B === 1
+          ? target('ours fp32 / ort fp32', 'ours fp32', 'ort fp32', 1.2)
+          : `  ours fp32 / ort fp32: ${ratio('ours fp32', 'ort fp32')}`,
+      );
       console.log(`  ort int8 / ort fp32: ${ratio('ort int8', 'ort fp32')}`);
     }
   } finally {

@@ -3,10 +3,10 @@
  * RoBERTa/ModernBERT byte-level BPE, XLM-R/DeBERTa-v3 Unigram, DistilBERT WordPiece) on WNUT-17
  * train + CoNLL-2003 train, against Python `tokenizers` (the Rust library) on the same sentences
  * in the same run: a per-sentence encode() loop, and encode_batch on one Rust thread
- * (RAYON_NUM_THREADS=1). Each figure is the median of 3 runs, each on a fresh tokenizer (cold caches). Python: $TOKENTUNE_HF_PYTHON or /tmp/hfenv/bin/python; skipped if absent.
+ * (RAYON_NUM_THREADS=1). Each figure is the median of 3 runs, each on a fresh tokenizer (cold caches). Python: $TOKENTUNE_HF_PYTHON; skipped if unset.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,11 +42,12 @@ for mode, inputs, kw in (('encode(text)', texts, {}), ('encodeWords', sents, {'i
     out[mode + ' batch'] = median3(batch)
 print(json.dumps(out))
 `;
+import { findHfPython } from '../tools/hf-python.mjs';
 
 export function runTokenizerJsonBench(sentences: string[][]): void {
-  const python = process.env['TOKENTUNE_HF_PYTHON'] ?? '/tmp/hfenv/bin/python';
-  const havePy = existsSync(python);
-  if (!havePy) console.log(`Python tokenizers reference skipped: ${python} not found (set TOKENTUNE_HF_PYTHON)`);
+  const { python, missing } = findHfPython();
+  const havePy = missing === undefined;
+  if (!havePy) console.log(`Python tokenizers reference skipped: ${missing}`);
   const work = mkdtempSync(join(tmpdir(), 'tt-tokbench-'));
   try {
     const sentPath = join(work, 'sentences.json');
@@ -54,7 +55,9 @@ export function runTokenizerJsonBench(sentences: string[][]): void {
     const texts = sentences.map((s) => s.join(' '));
     console.log(`tokenizer.json engine, ${sentences.length} sentences; tokens/s incl. specials (ratio = ours / Rust)`);
     for (const type of TYPES) {
-      const doc = JSON.parse(gunzipSync(readFileSync(join(repoRoot, 'test', 'fixtures', 'tokenizers', `${type}.json.gz`))).toString('utf8')) as { files: Record<string, string> };
+      const doc = JSON.parse(
+        gunzipSync(readFileSync(join(repoRoot, 'test', 'fixtures', 'tokenizers', `${type}.json.gz`))).toString('utf8'),
+      ) as { files: Record<string, string> };
       const dir = join(work, type);
       spawnSync('mkdir', ['-p', dir]);
       for (const [name, text] of Object.entries(doc.files)) writeFileSync(join(dir, name), text);
@@ -74,19 +77,27 @@ export function runTokenizerJsonBench(sentences: string[][]): void {
       }
       let ref: Record<string, [number, number]> = {};
       if (havePy) {
-        const r = spawnSync(python, ['-c', PY, dir, sentPath], { encoding: 'utf8', env: { ...process.env, RAYON_NUM_THREADS: '1', TOKENIZERS_PARALLELISM: 'true' }, maxBuffer: 1 << 24 });
+        const r = spawnSync(python, ['-c', PY, dir, sentPath], {
+          encoding: 'utf8',
+          env: { ...process.env, RAYON_NUM_THREADS: '1', TOKENIZERS_PARALLELISM: 'true' },
+          maxBuffer: 1 << 24,
+        });
         if (r.status === 0) ref = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, [number, number]>;
         else console.log(`python failed: ${r.stderr.slice(-300)}`);
       }
       for (const mode of ['encode(text)', 'encodeWords']) {
         const [s, n] = ours[mode]!;
-        const loop = ref[`${mode} loop`], batch = ref[`${mode} batch`];
+        const loop = ref[`${mode} loop`],
+          batch = ref[`${mode} batch`];
         const rate = (x: [number, number]) => x[1] / x[0];
         const same = loop && loop[1] === n ? '' : loop ? ` (token counts differ: ${n} vs ${loop[1]})` : '';
         console.log(
           `${type.padEnd(11)} ${mode.padEnd(13)} ours ${Math.round(n / s).toLocaleString('en-US')} tokens/s` +
             (loop ? `; Rust loop ${Math.round(rate(loop)).toLocaleString('en-US')} (x${(n / s / rate(loop)).toFixed(2)})` : '') +
-            (batch ? `; Rust encode_batch 1 thread ${Math.round(rate(batch)).toLocaleString('en-US')} (x${(n / s / rate(batch)).toFixed(2)})` : '') + same,
+            (batch
+              ? `; Rust encode_batch 1 thread ${Math.round(rate(batch)).toLocaleString('en-US')} (x${(n / s / rate(batch)).toFixed(2)})`
+              : '') +
+            same,
         );
       }
     }

@@ -6,7 +6,12 @@ import { distillationLoss } from '../src/train/distill-loss.js';
 import { gradcheck, leaf64 } from './helpers/gradcheck.js';
 
 interface Fixture {
-  rows: number; classes: number; student: number[]; teacher: number[]; labels: number[]; softMask: number[];
+  rows: number;
+  classes: number;
+  student: number[];
+  teacher: number[];
+  labels: number[];
+  softMask: number[];
   cases: { temperature: number; alpha: number; loss: number; grad: number[] }[];
 }
 const fx = JSON.parse(readFileSync(new URL('../../test/fixtures/distill/kl-loss.json', import.meta.url), 'utf8')) as Fixture;
@@ -18,8 +23,12 @@ test('softTargetKl: finite-difference gradient (several temperatures, masked row
     teacher.requiresGrad = false;
     teacher.f[7] = 30; // near-zero target probabilities in row 1 (masked) and a peaked row
     teacher.f[12] = 25;
-    gradcheck(`softTargetKl T=${T}`, (s) => ops.softTargetKl(s, teacher, { temperature: T, rowMask: mask }), [leaf64([7, 5], 32, 3)], { tol: 1e-6 });
-    gradcheck(`softTargetKl T=${T} unmasked`, (s) => ops.softTargetKl(s, teacher, { temperature: T }), [leaf64([7, 5], 33, 2)], { tol: 1e-6 });
+    gradcheck(`softTargetKl T=${T}`, (s) => ops.softTargetKl(s, teacher, { temperature: T, rowMask: mask }), [leaf64([7, 5], 32, 3)], {
+      tol: 1e-6,
+    });
+    gradcheck(`softTargetKl T=${T} unmasked`, (s) => ops.softTargetKl(s, teacher, { temperature: T }), [leaf64([7, 5], 33, 2)], {
+      tol: 1e-6,
+    });
   }
 });
 
@@ -37,13 +46,23 @@ test('distillation loss and gradient match torch kl_div(log_target=False) * T^2 
     const s = Tensor.from(Float32Array.from(fx.student), [fx.rows, fx.classes]);
     s.requiresGrad = true;
     const t = Tensor.from(Float32Array.from(fx.teacher), [fx.rows, fx.classes]);
-    const loss = distillationLoss(s, t, Int32Array.from(fx.labels), { temperature: c.temperature, alpha: c.alpha, softMask: Uint8Array.from(fx.softMask) });
+    const loss = distillationLoss(s, t, Int32Array.from(fx.labels), {
+      temperature: c.temperature,
+      alpha: c.alpha,
+      softMask: Uint8Array.from(fx.softMask),
+    });
     const got = loss.item();
-    assert.ok(Math.abs(got - c.loss) <= 1e-5 * Math.max(1, Math.abs(c.loss)), `T=${c.temperature} alpha=${c.alpha}: loss ${got} vs torch ${c.loss}`);
+    assert.ok(
+      Math.abs(got - c.loss) <= 1e-5 * Math.max(1, Math.abs(c.loss)),
+      `T=${c.temperature} alpha=${c.alpha}: loss ${got} vs torch ${c.loss}`,
+    );
     backward(loss);
     const g = s.grad!;
     for (let i = 0; i < g.length; i++) {
-      assert.ok(Math.abs(g[i] - c.grad[i]) <= 1e-4 * Math.max(1, Math.abs(c.grad[i])), `T=${c.temperature} alpha=${c.alpha}: grad[${i}] ${g[i]} vs torch ${c.grad[i]}`);
+      assert.ok(
+        Math.abs(g[i] - c.grad[i]) <= 1e-4 * Math.max(1, Math.abs(c.grad[i])),
+        `T=${c.temperature} alpha=${c.alpha}: grad[${i}] ${g[i]} vs torch ${c.grad[i]}`,
+      );
     }
   }
 });

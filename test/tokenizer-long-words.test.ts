@@ -1,7 +1,7 @@
 /**
  * Very long words (issue 21, broken #2): byte-level BPE merged by rescanning every pair per merge
  * (quadratic), and WordPiece with max_input_chars_per_word 1e9 tried every candidate length. The
- * ids must equal Hugging Face `tokenizers`' (fixture from scripts/make-long-word-fixtures.py), and
+ * ids must equal Hugging Face `tokenizers`' (fixture from scripts/fixtures/make-long-word-fixtures.py), and
  * a 100k-character word must tokenize in a child process that is killed if it takes a minute.
  */
 import { test } from 'node:test';
@@ -14,7 +14,11 @@ import { gunzipSync } from 'node:zlib';
 import { JsonTokenizer, WordPieceTokenizer } from '../src/tokenizers/index.js';
 import { fixturesDir, repoRoot } from './helpers/fixtures.js';
 
-interface Fixture { texts: string[]; wordpiece_override: Record<string, number>; models: Record<string, number[][]> }
+interface Fixture {
+  texts: string[];
+  wordpiece_override: Record<string, number>;
+  models: Record<string, number[][]>;
+}
 const fx = JSON.parse(gunzipSync(readFileSync(join(fixturesDir, 'tokenizers', 'long-words.json.gz'))).toString('utf8')) as Fixture;
 
 function tokenizerJson(name: string): string {

@@ -1,7 +1,7 @@
 // arm64 kernel check without Node (scripts/test-arm64.sh cross-compiles it with the native sources
 // and runs it under qemu-aarch64): every NEON kernel against a plain double-precision reference
 // written here (GEMM, bf16 GEMM, the range kernels, the fused attention, the int8 tiles and linear),
-// on awkward shapes, with 1, 2 and 3 threads, at the tolerances test/native-kernels.test.ts and
+// on awkward shapes, with 1, 2 and 3 threads, at the tolerances test/slow/native-kernels.test.ts and
 // test/int8-kernels.test.ts apply to the x86 kernels (int8: bit-exact int32 sums and epilogue).
 // Also checks that results do not depend on the thread count. Exit status 0 only when all pass.
 // Usage: arm64_driver [--quick]

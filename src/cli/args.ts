@@ -1,10 +1,15 @@
-// Small, dependency-free command-line flag parsing for tokentune's commands.
+// Small, dependency-free command-line flag parsing for tokentune's commands (parseArgs, on the one
+// argv lexer of argv-lexer.ts, which also reads the train/distill flags in training-flags.ts).
 // Accepts `--flag value`, `--flag=value`, `--flag` / `--no-flag` for booleans, `-x` short aliases,
 // positionals, and `--` (everything after it is positional). `--snake_case`, `--kebab-case` and
 // `--camelCase` spellings of a flag are the same flag, because users copy HF commands that use
 // snake_case. Unknown flags are errors that suggest the nearest known flag.
 
-import { nearest } from '../train/suggest.js';
+import { toKebabCase } from '../util/option-names.js';
+import { ArgvLexer, hfBoolWord } from './argv-lexer.js';
+import { nearest } from './suggest.js';
+
+export { splitFlag } from './argv-lexer.js';
 
 export type FlagType = 'string' | 'number' | 'int' | 'boolean' | 'list';
 
@@ -64,33 +69,14 @@ export class CliArgsError extends Error {
 }
 
 /** `maxLength`, `max_length`, `max-length`, `MAX-LENGTH` -> `max-length`. */
-export function canonicalFlagName(name: string): string {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
-    .replace(/_/g, '-')
-    .toLowerCase();
-}
-
-/** Splits `--name=value` / `--name` / `-x`; returns null for a token that is not a flag. */
-export function splitFlag(token: string): { name: string; value: string | undefined; short: boolean } | null {
-  if (token === '--' || token === '-' || !token.startsWith('-')) return null;
-  // A negative number is a value, not a flag.
-  if (/^-\d/.test(token) || /^-\.\d/.test(token)) return null;
-  const short = !token.startsWith('--');
-  const body = token.slice(short ? 1 : 2);
-  const eq = body.indexOf('=');
-  return eq < 0 ? { name: body, value: undefined, short } : { name: body.slice(0, eq), value: body.slice(eq + 1), short };
-}
-
-const TRUE_WORDS = new Set(['true', 't', 'yes', 'y', '1', 'on']);
-const FALSE_WORDS = new Set(['false', 'f', 'no', 'n', '0', 'off']);
+export const canonicalFlagName: (name: string) => string = toKebabCase;
 
 /** HF's string_to_bool vocabulary (plus on/off); null when the word is not a boolean. */
 export function parseBoolWord(word: string): boolean | null {
   const w = word.trim().toLowerCase();
-  if (TRUE_WORDS.has(w)) return true;
-  if (FALSE_WORDS.has(w)) return false;
-  return null;
+  if (w === 'on') return true;
+  if (w === 'off') return false;
+  return hfBoolWord(w);
 }
 
 const NUMBER_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -145,18 +131,14 @@ export function parseArgs<const F extends Readonly<Record<string, FlagSpec>>>(
   const positionals: string[] = [];
   let help = false;
 
-  for (let i = 0; i < argv.length; i++) {
-    const token = argv[i]!;
-    if (token === '--') {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    const parts = splitFlag(token);
-    if (!parts) {
-      positionals.push(token);
+  const lex = new ArgvLexer(argv, true);
+  for (let t = lex.next(); t; t = lex.next()) {
+    if (t.kind === 'positional') {
+      positionals.push(t.token);
       continue;
     }
-    const canon = parts.short && parts.name.length === 1 ? parts.name : canonicalFlagName(parts.name);
+    const token = t.token;
+    const canon = t.short && t.name.length === 1 ? t.name : canonicalFlagName(t.name);
     let key = byName.get(canon);
     let negated = false;
     if (key === undefined && canon.startsWith('no-')) {
@@ -177,20 +159,17 @@ export function parseArgs<const F extends Readonly<Record<string, FlagSpec>>>(
     }
     const f = spec.flags[key]!;
     if (f.type === 'boolean') {
-      if (parts.value !== undefined) {
-        const b = parseBoolWord(parts.value);
-        if (b === null) throw new CliArgsError(`${display(key)}: expected true or false, got '${parts.value}'`, display(key));
+      if (t.value !== undefined) {
+        const b = parseBoolWord(t.value);
+        if (b === null) throw new CliArgsError(`${display(key)}: expected true or false, got '${t.value}'`, display(key));
         values[key] = negated ? !b : b;
       } else {
         values[key] = !negated;
       }
       continue;
     }
-    let raw = parts.value;
-    if (raw === undefined) {
-      if (i + 1 >= argv.length) throw new CliArgsError(`${display(key)}: expected a value`, display(key));
-      raw = argv[++i]!;
-    }
+    const flagKey = key;
+    const raw = t.value ?? lex.takeValue('required', () => new CliArgsError(`${display(flagKey)}: expected a value`, display(flagKey)));
     if (f.type === 'list') {
       // The first occurrence replaces the default; later ones append.
       const prev = listSeen.has(key) ? (values[key] as string[]) : [];
@@ -223,30 +202,4 @@ export function parseArgs<const F extends Readonly<Record<string, FlagSpec>>>(
   }
 
   return { values: values as FlagValues<F>, positionals, named, help };
-}
-
-/** Help text for the flags of one command: `  --flag <VALUE>   help (default: x)`, aligned. */
-export function formatFlagsHelp(spec: ArgsSpec, usage?: string): string {
-  const rows: [string, string][] = [];
-  for (const [key, f] of Object.entries(spec.flags)) {
-    const names = [`--${canonicalFlagName(key)}`, ...(f.alias ?? []).map((a) => (a.length === 1 ? `-${a}` : `--${canonicalFlagName(a)}`))];
-    const value = f.type === 'boolean' ? '' : ` <${f.valueName ?? (f.choices ? f.choices.join('|') : f.type.toUpperCase())}>`;
-    let help = f.help ?? '';
-    if (f.default !== undefined && f.default !== false && !(Array.isArray(f.default) && f.default.length === 0)) {
-      help += `${help ? ' ' : ''}(default: ${Array.isArray(f.default) ? f.default.join(',') : String(f.default)})`;
-    }
-    rows.push([names.join(', ') + value, help]);
-  }
-  const width = Math.min(40, Math.max(0, ...rows.map(([l]) => l.length)));
-  const lines: string[] = [];
-  if (usage) lines.push(`Usage: ${usage}`, '');
-  if (spec.positionals?.length) {
-    lines.push('Arguments:');
-    for (const p of spec.positionals) lines.push(`  <${p.name}${p.variadic ? '...' : ''}>${p.help ? `  ${p.help}` : ''}`);
-    lines.push('');
-  }
-  lines.push('Options:');
-  for (const [l, h] of rows) lines.push(l.length > width ? `  ${l}\n  ${' '.repeat(width)}  ${h}` : `  ${l.padEnd(width)}  ${h}`.trimEnd());
-  lines.push(`  ${'-h, --help'.padEnd(width)}  show this help`);
-  return lines.join('\n') + '\n';
 }

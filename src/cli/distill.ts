@@ -5,26 +5,47 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { architectureFor, fromPretrained, initParameters, makeConfig, readConfig, resolveModelDir, type TokenClassifier } from '../models/index.js';
+import {
+  architectureFor,
+  fromPretrained,
+  initParameters,
+  makeConfig,
+  readConfig,
+  resolveModelDir,
+  type TokenClassifier,
+} from '../models/index.js';
 import { loadTokenizer, type Tokenizer } from '../tokenizers/index.js';
 import { WordPieceCache } from '../data/align.js';
 import { buildFeatures, type Feature } from '../data/features.js';
 import { readConll } from '../data/conll.js';
 import { forEachLine, readTextFile } from '../data/text-file.js';
 import { labelsIn } from '../data/label-map.js';
-import { formatHelp, parseTrainingArgs, trainingArgsToDict, type TrainingArguments } from '../train/training-args.js';
+import { trainingArgsToDict, type TrainingArguments } from '../train/training-args.js';
+import { parseTrainingArgs } from './training-flags.js';
+import { formatHelp } from './train-help.js';
 import { Trainer, type EncodedSplit } from '../train/trainer.js';
 import { latestCheckpoint } from '../train/trainer-state.js';
 import { encodeSplit, readTrainingData } from '../train/prepare.js';
-import { formatMetricsTable } from '../train/progress.js';
+import { formatMetricsTable } from '../metrics/metrics-table.js';
 import { modelCard, saveMetrics, splitMetrics, writePredictionsTxt } from '../train/hf-outputs.js';
-import { cachedTargets, DistillObjective, DistillSetupError, fileHash, mapLabelsByName, modelFolderHash, sameTokenization, tokenLevelTargets, wordLevelTargets, type SoftTargets, type TeacherSpec } from '../train/distill.js';
+import {
+  cachedTargets,
+  DistillObjective,
+  DistillSetupError,
+  fileHash,
+  mapLabelsByName,
+  modelFolderHash,
+  sameTokenization,
+  tokenLevelTargets,
+  wordLevelTargets,
+  type SoftTargets,
+  type TeacherSpec,
+} from '../train/distill.js';
 import { capSeqLength, checkDataUse, checkInputPath, CONFIG_PRESETS, prepareOutputDir, resolveModelConfig } from './train-checks.js';
 import { scratchTokenizer, shellQuote, withInterrupt, entityLevelMetrics, VERSION } from './train.js';
 import { CliArgsError } from './args.js';
 import { say, warn, type CommandIO } from './io.js';
 import { createHash } from 'node:crypto';
-
 
 interface DistillFlags {
   teacher: string | null;
@@ -58,18 +79,34 @@ Teacher and student labels must be the same set (matched by name, any order).
 `;
 
 function takeDistillFlags(argv: readonly string[]): { flags: DistillFlags; rest: string[] } {
-  const flags: DistillFlags = { teacher: null, student: null, studentConfig: null, unlabeledFile: null, teacherCache: null, temperature: 2, alpha: 0.5 };
+  const flags: DistillFlags = {
+    teacher: null,
+    student: null,
+    studentConfig: null,
+    unlabeledFile: null,
+    teacherCache: null,
+    temperature: 2,
+    alpha: 0.5,
+  };
   const rest: string[] = [];
   const names: Record<string, keyof DistillFlags> = {
-    '--teacher': 'teacher', '--student': 'student', '--student-config': 'studentConfig', '--unlabeled-file': 'unlabeledFile', '--teacher-cache': 'teacherCache',
-    '--temperature': 'temperature', '--alpha': 'alpha',
+    '--teacher': 'teacher',
+    '--student': 'student',
+    '--student-config': 'studentConfig',
+    '--unlabeled-file': 'unlabeledFile',
+    '--teacher-cache': 'teacherCache',
+    '--temperature': 'temperature',
+    '--alpha': 'alpha',
   };
   for (let i = 0; i < argv.length; i++) {
     const tok = argv[i]!;
     const eq = tok.indexOf('=');
     const name = (eq > 0 ? tok.slice(0, eq) : tok).replace(/_/g, '-');
     const key = names[name];
-    if (!key) { rest.push(tok); continue; }
+    if (!key) {
+      rest.push(tok);
+      continue;
+    }
     const value = eq > 0 ? tok.slice(eq + 1) : argv[++i];
     if (value === undefined || (eq < 0 && value.startsWith('--'))) throw new CliArgsError(`${name} needs a value`);
     if (key === 'temperature' || key === 'alpha') {
@@ -86,12 +123,20 @@ function takeDistillFlags(argv: readonly string[]): { flags: DistillFlags; rest:
 export async function runDistill(argv: string[], io: CommandIO): Promise<number> {
   if (argv.some((t) => t === '-h' || t === '--help')) {
     say(io, DISTILL_HELP);
-    say(io, formatHelp({ usage: 'tokentune distill --teacher DIR --student DIR|--student-config NAME --train-file FILE --output-dir DIR [options]' }));
+    say(
+      io,
+      formatHelp({
+        usage: 'tokentune distill --teacher DIR --student DIR|--student-config NAME --train-file FILE --output-dir DIR [options]',
+      }),
+    );
     return 0;
   }
   const { flags, rest } = takeDistillFlags(argv);
   if (!flags.teacher) throw new CliArgsError('--teacher is required: a fine-tuned token-classification model folder or hub id');
-  if (!flags.student === !flags.studentConfig) throw new CliArgsError('give one of --student DIR (a pretrained student) or --student-config NAME (tiny, mini, small, <layers>x<hidden>, or a config.json)');
+  if (!flags.student === !flags.studentConfig)
+    throw new CliArgsError(
+      'give one of --student DIR (a pretrained student) or --student-config NAME (tiny, mini, small, <layers>x<hidden>, or a config.json)',
+    );
   const parsed = parseTrainingArgs({ argv: rest });
   for (const w of parsed.warnings) warn(io, w);
   const args: TrainingArguments = { ...parsed.args, modelNameOrPath: flags.student, configName: flags.studentConfig };
@@ -105,13 +150,21 @@ export async function runDistill(argv: string[], io: CommandIO): Promise<number>
 function studentConfig(name: string, vocabSize: number): { config: ReturnType<typeof makeConfig>; described: string } {
   const m = /^(\d+)x(\d+)$/.exec(name);
   if (m && !CONFIG_PRESETS[name]) {
-    const layers = Number(m[1]), hidden = Number(m[2]);
+    const layers = Number(m[1]),
+      hidden = Number(m[2]);
     if (layers < 1 || layers > 48 || hidden < 16 || hidden > 4096 || hidden % 16 !== 0) {
       throw new CliArgsError(`--student-config ${name}: expected 1..48 layers and a hidden size in 16..4096 divisible by 16`);
     }
     const heads = Math.max(1, Math.floor(hidden / 64));
     return {
-      config: makeConfig({ hidden_size: hidden, num_hidden_layers: layers, num_attention_heads: hidden % heads === 0 ? heads : 1, intermediate_size: 4 * hidden, max_position_embeddings: 512, vocab_size: vocabSize }),
+      config: makeConfig({
+        hidden_size: hidden,
+        num_hidden_layers: layers,
+        num_attention_heads: hidden % heads === 0 ? heads : 1,
+        intermediate_size: 4 * hidden,
+        max_position_embeddings: 512,
+        vocab_size: vocabSize,
+      }),
       described: `${layers} layers, hidden ${hidden}`,
     };
   }
@@ -133,17 +186,31 @@ export function readUnlabeled(path: string): { tokens: string[] }[] {
 
 function featureHash(features: readonly Feature[]): string {
   const h = createHash('sha256');
-  for (const f of features) h.update(new Uint8Array(f.inputIds.buffer, f.inputIds.byteOffset, f.inputIds.byteLength)).update(new Uint8Array(f.labels.buffer, f.labels.byteOffset, f.labels.byteLength));
+  for (const f of features)
+    h.update(new Uint8Array(f.inputIds.buffer, f.inputIds.byteOffset, f.inputIds.byteLength)).update(
+      new Uint8Array(f.labels.buffer, f.labels.byteOffset, f.labels.byteLength),
+    );
   return h.digest('hex');
 }
 
-async function distill(flags: DistillFlags, args: TrainingArguments, io: CommandIO, argv: readonly string[]): Promise<'ok' | 'failed' | 'interrupted'> {
-  for (const [opt, p] of [['--train-file', args.trainFile], ['--validation-file', args.validationFile], ['--test-file', args.testFile], ['--unlabeled-file', flags.unlabeledFile]] as const) {
+async function distill(
+  flags: DistillFlags,
+  args: TrainingArguments,
+  io: CommandIO,
+  argv: readonly string[],
+): Promise<'ok' | 'failed' | 'interrupted'> {
+  for (const [opt, p] of [
+    ['--train-file', args.trainFile],
+    ['--validation-file', args.validationFile],
+    ['--test-file', args.testFile],
+    ['--unlabeled-file', flags.unlabeledFile],
+  ] as const) {
     if (p) checkInputPath(opt, p);
   }
   for (const note of prepareOutputDir(args)) warn(io, note);
   const resumeDir = args.resumeFromCheckpoint === true ? latestCheckpoint(args.outputDir) : args.resumeFromCheckpoint;
-  if (args.resumeFromCheckpoint === true && !resumeDir) throw new DistillSetupError(`--resume-from-checkpoint: no checkpoint-* folder in ${args.outputDir}`);
+  if (args.resumeFromCheckpoint === true && !resumeDir)
+    throw new DistillSetupError(`--resume-from-checkpoint: no checkpoint-* folder in ${args.outputDir}`);
 
   // The teacher keeps its own head and labels.
   const teacherDir = await resolveModelDir(flags.teacher!);
@@ -152,7 +219,10 @@ async function distill(flags: DistillFlags, args: TrainingArguments, io: Command
   if (teacherLabels.length === 0 || /^LABEL_\d+$/.test(teacherLabels[0]!)) {
     throw new DistillSetupError(`--teacher ${flags.teacher}: config.json has no label names (id2label); a fine-tuned tagger is needed`);
   }
-  say(io, `teacher: ${teacher.model.architecture}, ${teacher.model.config.numHiddenLayers} layers, hidden ${teacher.model.config.hiddenSize}; labels: ${teacherLabels.join(' ')}`);
+  say(
+    io,
+    `teacher: ${teacher.model.architecture}, ${teacher.model.config.numHiddenLayers} layers, hidden ${teacher.model.config.hiddenSize}; labels: ${teacherLabels.join(' ')}`,
+  );
 
   const { splits } = await readTrainingData(args, {}, null);
   for (const d of Object.values(splits)) for (const w of d?.warnings ?? []) warn(io, w);
@@ -160,7 +230,10 @@ async function distill(flags: DistillFlags, args: TrainingArguments, io: Command
   const present = [splits.train, splits.validation, splits.test].filter((s) => !!s);
   const dataLabels = [...labelsIn(present as NonNullable<typeof splits.train>[])];
   const unknown = dataLabels.filter((l) => !teacherLabels.includes(l));
-  if (unknown.length) throw new DistillSetupError(`the data has labels the teacher does not know: data [${dataLabels.join(', ')}], teacher [${teacherLabels.join(', ')}]`);
+  if (unknown.length)
+    throw new DistillSetupError(
+      `the data has labels the teacher does not know: data [${dataLabels.join(', ')}], teacher [${teacherLabels.join(', ')}]`,
+    );
 
   // The student: a pretrained folder (its own label order when it names the same set) or a fresh config.
   let model: TokenClassifier, tokenizer: Tokenizer, labels: string[];
@@ -188,7 +261,13 @@ async function distill(flags: DistillFlags, args: TrainingArguments, io: Command
 
   const cache = new WordPieceCache(tokenizer);
   const enc = (d: NonNullable<typeof splits.train>, maxSamples: number | null) => {
-    const { split, stats } = encodeSplit(d, tokenizer, labels, { maxSeqLength: runArgs.maxSeqLength, stride: runArgs.stride, labelAllTokens: runArgs.labelAllTokens, maxSamples }, cache);
+    const { split, stats } = encodeSplit(
+      d,
+      tokenizer,
+      labels,
+      { maxSeqLength: runArgs.maxSeqLength, stride: runArgs.stride, labelAllTokens: runArgs.labelAllTokens, maxSamples },
+      cache,
+    );
     say(io, `${d.source}: ${stats.sentences} sentences, ${stats.features} sequences`);
     return split;
   };
@@ -196,7 +275,10 @@ async function distill(flags: DistillFlags, args: TrainingArguments, io: Command
   const validation = splits.validation ? enc(splits.validation, runArgs.maxEvalSamples) : undefined;
   const test = splits.test ? enc(splits.test, runArgs.maxPredictSamples) : undefined;
   const unlabeled = flags.unlabeledFile ? readUnlabeled(flags.unlabeledFile) : null;
-  const unlabeledFeatures = unlabeled ? buildFeatures({ sentences: unlabeled, source: flags.unlabeledFile! }, tokenizer, null, { maxSeqLength: runArgs.maxSeqLength, cache }).features : [];
+  const unlabeledFeatures = unlabeled
+    ? buildFeatures({ sentences: unlabeled, source: flags.unlabeledFile! }, tokenizer, null, { maxSeqLength: runArgs.maxSeqLength, cache })
+        .features
+    : [];
   if (unlabeled) say(io, `${flags.unlabeledFile}: ${unlabeled.length} unlabelled sentences, ${unlabeledFeatures.length} sequences`);
 
   // Soft targets: token level when both tokenizers split every word alike, else word level.
@@ -206,34 +288,56 @@ async function distill(flags: DistillFlags, args: TrainingArguments, io: Command
   };
   const tokenLevel = sameTokenization(teacher.tokenizer, tokenizer, words());
   const spec: TeacherSpec = {
-    model: teacher.model, tokenizer: teacher.tokenizer, labelMap,
-    maxSeqLength: Math.min(runArgs.maxSeqLength, (teacher.model.maxSequenceLength ?? teacher.model.config.maxPositionEmbeddings)),
+    model: teacher.model,
+    tokenizer: teacher.tokenizer,
+    labelMap,
+    maxSeqLength: Math.min(runArgs.maxSeqLength, teacher.model.maxSequenceLength ?? teacher.model.config.maxPositionEmbeddings),
     batchSize: runArgs.perDeviceEvalBatchSize,
   };
-  say(io, `soft targets: ${tokenLevel ? 'token level (same tokenization)' : 'word level (first sub-token of each word; tokenizers differ)'}, temperature ${flags.temperature}, alpha ${flags.alpha}`);
+  say(
+    io,
+    `soft targets: ${tokenLevel ? 'token level (same tokenization)' : 'word level (first sub-token of each word; tokenizers differ)'}, temperature ${flags.temperature}, alpha ${flags.alpha}`,
+  );
   const teacherId = modelFolderHash(teacherDir);
   const cacheDir = flags.teacherCache ?? join(args.outputDir, 'teacher-cache');
   const targetsFor = (name: string, file: string, sentences: readonly { tokens: readonly string[] }[], feats: Feature[]): SoftTargets[] => {
     const started = Date.now();
-    const r = cachedTargets(cacheDir, [teacherId, fileHash(file), tokenLevel ? 'token' : 'word', labels.join(','), String(spec.maxSeqLength), featureHash(feats)], feats, labels.length,
-      () => (tokenLevel ? tokenLevelTargets(spec, feats) : wordLevelTargets(spec, sentences, feats)));
-    say(io, `${name}: teacher outputs ${r.cached ? 'read from' : 'computed and cached in'} ${r.path} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    const r = cachedTargets(
+      cacheDir,
+      [teacherId, fileHash(file), tokenLevel ? 'token' : 'word', labels.join(','), String(spec.maxSeqLength), featureHash(feats)],
+      feats,
+      labels.length,
+      () => (tokenLevel ? tokenLevelTargets(spec, feats) : wordLevelTargets(spec, sentences, feats)),
+    );
+    say(
+      io,
+      `${name}: teacher outputs ${r.cached ? 'read from' : 'computed and cached in'} ${r.path} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    );
     return r.targets;
   };
   const targets = new Map<Feature, SoftTargets>();
   targetsFor('train', args.trainFile ?? 'train', train.sentences, train.features).forEach((t, i) => targets.set(train.features[i]!, t));
-  if (unlabeled) targetsFor('unlabelled', flags.unlabeledFile!, unlabeled, unlabeledFeatures).forEach((t, i) => targets.set(unlabeledFeatures[i]!, t));
+  if (unlabeled)
+    targetsFor('unlabelled', flags.unlabeledFile!, unlabeled, unlabeledFeatures).forEach((t, i) => targets.set(unlabeledFeatures[i]!, t));
 
   const trainSplit: EncodedSplit = { features: [...train.features, ...unlabeledFeatures], sentences: train.sentences };
   const objective = new DistillObjective(targets, { temperature: flags.temperature, alpha: flags.alpha, numLabels: labels.length });
   const trainer = new Trainer({
-    model, args: runArgs, tokenizer, trainDataset: trainSplit, evalDataset: validation, progressStream: io.stderr, objective,
+    model,
+    args: runArgs,
+    tokenizer,
+    trainDataset: trainSplit,
+    evalDataset: validation,
+    progressStream: io.stderr,
+    objective,
     ...(runArgs.returnEntityLevelMetrics ? { computeMetrics: entityLevelMetrics } : {}),
   });
   if (resumeDir) say(io, `resuming from ${resumeDir}`);
   const result = await withInterrupt(trainer, io, () => trainer.train());
   if (result.interrupted) {
-    const resumeArgs = argv.filter((t, i) => !/^--resume[-_]from[-_]checkpoint/.test(t) && !(i > 0 && /^--resume[-_]from[-_]checkpoint$/.test(argv[i - 1]!)));
+    const resumeArgs = argv.filter(
+      (t, i) => !/^--resume[-_]from[-_]checkpoint/.test(t) && !(i > 0 && /^--resume[-_]from[-_]checkpoint$/.test(argv[i - 1]!)),
+    );
     say(io, `interrupted: saved ${result.interrupted} (step ${result.globalStep})`);
     say(io, `resume with: tokentune distill ${[...resumeArgs, '--resume-from-checkpoint', result.interrupted].map(shellQuote).join(' ')}`);
     return 'interrupted';
@@ -255,12 +359,24 @@ async function distill(flags: DistillFlags, args: TrainingArguments, io: Command
   }
   writeFileSync(join(args.outputDir, 'training_args.json'), JSON.stringify(trainingArgsToDict(args), null, 2) + '\n');
   const recipe = {
-    teacher: flags.teacher, teacher_sha256: teacherId, student: flags.student ?? `config ${flags.studentConfig}`,
-    temperature: flags.temperature, alpha: flags.alpha, soft_targets: tokenLevel ? 'token' : 'word',
-    unlabeled_file: flags.unlabeledFile, unlabeled_sentences: unlabeled?.length ?? 0,
+    teacher: flags.teacher,
+    teacher_sha256: teacherId,
+    student: flags.student ?? `config ${flags.studentConfig}`,
+    temperature: flags.temperature,
+    alpha: flags.alpha,
+    soft_targets: tokenLevel ? 'token' : 'word',
+    unlabeled_file: flags.unlabeledFile,
+    unlabeled_sentences: unlabeled?.length ?? 0,
   };
   writeFileSync(join(args.outputDir, 'distillation.json'), JSON.stringify(recipe, null, 2) + '\n');
-  writeFileSync(join(args.outputDir, 'README.md'), distillCard(modelCard({ args, logHistory: trainer.logHistory, finetunedFrom: flags.student, dataset: args.datasetName, version: VERSION }), recipe, args));
+  writeFileSync(
+    join(args.outputDir, 'README.md'),
+    distillCard(
+      modelCard({ args, logHistory: trainer.logHistory, finetunedFrom: flags.student, dataset: args.datasetName, version: VERSION }),
+      recipe,
+      args,
+    ),
+  );
   say(io, `wrote all_results.json, trainer_state.json, training_args.json, distillation.json and README.md to ${args.outputDir}`);
   return 'ok';
 }
@@ -278,9 +394,9 @@ function distillCard(card: string, r: Record<string, unknown>, args: TrainingArg
     `- labelled data: ${args.trainFile ?? args.datasetName ?? 'n/a'}`,
     `- unlabelled data: ${r.unlabeled_file ? `${String(r.unlabeled_file)} (${String(r.unlabeled_sentences)} sentences labelled by the teacher)` : 'none'}`,
     `- teacher weights sha256: ${String(r.teacher_sha256)}`,
-    '', '',
+    '',
+    '',
   ].join('\n');
   const i = card.indexOf('\n## Model description');
   return i < 0 ? card + '\n' + section : card.slice(0, i + 1) + section + card.slice(i + 1);
 }
-

@@ -3,7 +3,8 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { detectInputFormat, INPUT_FORMATS, type InputFormat } from '../infer/index.js';
 import { connectRedis, DEFAULT_RECORD_LIMITS, enqueueRecords } from '../queue/index.js';
-import { formatFlagsHelp, parseArgs, CliArgsError } from './args.js';
+import { parseArgs, CliArgsError } from './args.js';
+import { formatFlagsHelp } from './help-format.js';
 import type { CommandIO } from './io.js';
 
 const FLAGS = {
@@ -11,7 +12,11 @@ const FLAGS = {
   stream: { type: 'string', help: 'Stream to append to', valueName: 'NAME' },
   file: { type: 'string', help: "Records to send ('-': standard input)", valueName: 'FILE' },
   inputFormat: { type: 'string', choices: INPUT_FORMATS, help: 'Input format (default: from the file extension)' },
-  maxRecordBytes: { type: 'int', default: DEFAULT_RECORD_LIMITS.maxRecordBytes, help: "Largest record as a message (the workers' --max-record-bytes); a larger one is an error naming its line" },
+  maxRecordBytes: {
+    type: 'int',
+    default: DEFAULT_RECORD_LIMITS.maxRecordBytes,
+    help: "Largest record as a message (the workers' --max-record-bytes); a larger one is an error naming its line",
+  },
 } as const;
 
 const USAGE = 'tokentune enqueue --redis redis://HOST:PORT --stream NAME --file FILE';
@@ -36,7 +41,11 @@ export async function runEnqueue(argv: string[], io: CommandIO & { stdin?: NodeJ
   await opened;
   const redis = await connectRedis(v.redis);
   try {
-    const n = await enqueueRecords(redis, v.stream, input, { format, source: v.file === '-' ? 'stdin' : v.file, maxRecordBytes: v.maxRecordBytes });
+    const n = await enqueueRecords(redis, v.stream, input, {
+      format,
+      source: v.file === '-' ? 'stdin' : v.file,
+      maxRecordBytes: v.maxRecordBytes,
+    });
     io.stdout.write(`${n} records enqueued on ${v.stream} (input indexes 0..${n - 1}); collect them with --expect ${n}\n`);
   } finally {
     redis.disconnect();

@@ -53,12 +53,7 @@ function hostOrderAligned(bytes: Uint8Array, itemSize: number, littleEndian: boo
  * The result may share memory with `bytes` (F32/I32 in host order): callers pass buffers they own.
  * `what` names the file and tensor for errors (I64 values outside int32).
  */
-export function decodeElements(
-  bytes: Uint8Array,
-  dtype: DType,
-  what: { file: string; tensor: string },
-  littleEndian = true,
-): TensorData {
+export function decodeElements(bytes: Uint8Array, dtype: DType, what: { file: string; tensor: string }, littleEndian = true): TensorData {
   const size = DTYPE_ITEM_SIZE[dtype];
   if (bytes.length % size !== 0) {
     throw new CheckpointFormatError(

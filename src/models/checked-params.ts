@@ -3,12 +3,17 @@
  * (every name, every shape) when it is built, in HF order, and the label count of its head.
  */
 import type { Tensor } from '../engine/index.js';
-import type { ModelConfig } from './config.js';
+import type { ModelConfig } from './model-config.js';
 import type { ParamSpec } from './init.js';
 
 export abstract class CheckedParams {
   /** `params` must hold every name of `specs` with its shape; errors name `className`. */
-  constructor(readonly config: ModelConfig, readonly params: Map<string, Tensor>, specs: readonly ParamSpec[], className: string) {
+  constructor(
+    readonly config: ModelConfig,
+    readonly params: Map<string, Tensor>,
+    specs: readonly ParamSpec[],
+    className: string,
+  ) {
     for (const s of specs) {
       const t = params.get(s.name);
       if (!t) throw new Error(`${className}: missing parameter ${s.name}`);

@@ -1,7 +1,7 @@
 /**
  * Character classes as the Rust crates behind `tokenizers` define them, written with Node's
  * Unicode properties, before the exception tables of unicode-exceptions.ts are applied. Shared by
- * the engine and scripts/gen-unicode-exceptions.mjs, which checks them against the Rust library.
+ * the engine and tools/gen-unicode-exceptions.mjs, which checks them against the Rust library.
  */
 
 /** Oniguruma's \s (Split / Replace / ByteLevel regexes). */

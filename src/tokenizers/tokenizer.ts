@@ -1,9 +1,42 @@
 /**
  * The tokenizer interface the rest of tokentune uses (data alignment, windows, the pipeline, the
- * Trainer, checkpoints, the CLI), and `loadTokenizer(dir)`, which picks the implementation the way
- * transformers' AutoTokenizer does: tokenizer.json when present, else the legacy files.
+ * Trainer, checkpoints, the CLI) and the types it speaks in. Implementations (WordPieceTokenizer,
+ * JsonTokenizer) import this file, never the reverse; `loadTokenizer(dir)` (load-tokenizer.ts)
+ * picks one the way transformers' AutoTokenizer does.
  */
-import type { DecodeOptions, EncodeOptions, Encoding } from './wordpiece-tokenizer.js';
+
+export interface Encoding {
+  /** Token ids, with the post-processor's special tokens ([CLS] ... [SEP], <s> ... </s>) when addSpecialTokens. */
+  ids: number[];
+  tokens: string[];
+  /**
+   * [start, end) in UTF-16 code units into the input text; for encodeWords, into the word the
+   * token came from (wordIds says which). [0, 0] for the special tokens the post-processor added.
+   */
+  offsets: [number, number][];
+  /** Index of the pre-tokenized word (encode) or of the input word (encodeWords); null for added [CLS]/[SEP]. */
+  wordIds: (number | null)[];
+  /** 1 for the [CLS]/[SEP] the post-processor added, 0 otherwise (also for "[MASK]" found in the text). */
+  specialTokensMask: number[];
+  attentionMask: number[];
+  typeIds: number[];
+}
+
+export interface EncodeOptions {
+  /** Add the special tokens ([CLS] and [SEP] for BERT). Default true. */
+  addSpecialTokens?: boolean;
+  /** Longest result, special tokens included. Implies truncation unless truncation is false. */
+  maxLength?: number;
+  /** Cut the tokens to maxLength (or modelMaxLength when maxLength is absent), keeping the start. */
+  truncation?: boolean;
+}
+
+export interface DecodeOptions {
+  /** Drop special tokens ([CLS], [SEP], [PAD], [UNK], [MASK], additional ones). Default false. */
+  skipSpecialTokens?: boolean;
+  /** Apply transformers' clean_up_tokenization. Default: the tokenizer's setting (true for BERT). */
+  cleanUpTokenizationSpaces?: boolean;
+}
 
 export interface Tokenizer {
   /** Size of the model's own vocabulary (HF `vocab_size`). */

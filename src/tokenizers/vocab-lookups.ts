@@ -2,7 +2,7 @@
  * The token <-> id conversions every tokenizer offers (HF's tokenize, convert_tokens_to_ids,
  * convert_ids_to_tokens), over the subclass's vocabulary tables and unknown id.
  */
-import type { EncodeOptions, Encoding } from './wordpiece-tokenizer.js';
+import type { EncodeOptions, Encoding } from './tokenizer.js';
 
 export abstract class VocabLookups {
   abstract readonly unkId: number;

@@ -20,61 +20,19 @@ import { writeFileAtomic } from '../io/atomic.js';
 import {
   loadPretrainedDir,
   parseTokenizerJson,
-  readJsonFile,
   resolveSettings,
   specialTokensMapJson,
   tokenizerConfigJson,
   type ResolvedSettings,
   type WordPieceOptions,
-} from './config.js';
+} from './wordpiece-settings.js';
 import { cleanUpTokenization, joinWordPieces } from './decode.js';
+import { readJsonFile } from './read-tokenizer-file.js';
 import { TokenizerConfigError } from './errors.js';
-import {
-  CharClassifier,
-  KIND_CHINESE,
-  KIND_PUNCT,
-  KIND_REMOVE,
-  KIND_SPACE,
-  KIND_WORD,
-  isPunctuation,
-  isWhitespace,
-} from './unicode.js';
+import { CharClassifier, KIND_CHINESE, KIND_PUNCT, KIND_REMOVE, KIND_SPACE, KIND_WORD, isPunctuation, isWhitespace } from './unicode.js';
 import { Vocab, readVocabTxt } from './vocab.js';
-import type { Tokenizer } from './tokenizer.js';
+import type { DecodeOptions, EncodeOptions, Encoding, Tokenizer } from './tokenizer.js';
 import { VocabLookups } from './vocab-lookups.js';
-
-export interface Encoding {
-  /** Token ids, with [CLS] ... [SEP] when addSpecialTokens. */
-  ids: number[];
-  tokens: string[];
-  /**
-   * [start, end) in UTF-16 code units into the input text; for encodeWords, into the word the
-   * token came from (wordIds says which). [0, 0] for [CLS]/[SEP].
-   */
-  offsets: [number, number][];
-  /** Index of the pre-tokenized word (encode) or of the input word (encodeWords); null for [CLS]/[SEP]. */
-  wordIds: (number | null)[];
-  /** 1 for the [CLS]/[SEP] the post-processor added, 0 otherwise (also for "[MASK]" found in the text). */
-  specialTokensMask: number[];
-  attentionMask: number[];
-  typeIds: number[];
-}
-
-export interface EncodeOptions {
-  /** Add [CLS] and [SEP]. Default true. */
-  addSpecialTokens?: boolean;
-  /** Longest result, special tokens included. Implies truncation unless truncation is false. */
-  maxLength?: number;
-  /** Cut the tokens to maxLength (or modelMaxLength when maxLength is absent), keeping the start. */
-  truncation?: boolean;
-}
-
-export interface DecodeOptions {
-  /** Drop special tokens ([CLS], [SEP], [PAD], [UNK], [MASK], additional ones). Default false. */
-  skipSpecialTokens?: boolean;
-  /** Apply transformers' clean_up_tokenization. Default: the tokenizer's setting (true for BERT). */
-  cleanUpTokenizationSpaces?: boolean;
-}
 
 /** Growable accumulator for the tokens of one encode call. */
 interface TokenSink {
@@ -131,7 +89,9 @@ export class WordPieceTokenizer extends VocabLookups implements Tokenizer {
 
     const unk = this.tokenToId.get(settings.unkToken);
     if (unk === undefined) {
-      throw new TokenizerConfigError(`unknown-token ${JSON.stringify(settings.unkToken)} is not in the vocabulary (${vocab.size} tokens); WordPiece needs it`);
+      throw new TokenizerConfigError(
+        `unknown-token ${JSON.stringify(settings.unkToken)} is not in the vocabulary (${vocab.size} tokens); WordPiece needs it`,
+      );
     }
     this.unkId = unk;
     // Added tokens past the vocabulary get their ids; in-vocabulary ones keep the vocabulary's.
@@ -141,7 +101,9 @@ export class WordPieceTokenizer extends VocabLookups implements Tokenizer {
         throw new TokenizerConfigError(`added token ${JSON.stringify(a.content)} has id ${a.id} but the vocabulary gives it ${known}`);
       }
       if (this.idToToken[a.id] !== undefined && this.idToToken[a.id] !== a.content) {
-        throw new TokenizerConfigError(`added token ${JSON.stringify(a.content)} has id ${a.id}, already used by ${JSON.stringify(this.idToToken[a.id])}`);
+        throw new TokenizerConfigError(
+          `added token ${JSON.stringify(a.content)} has id ${a.id}, already used by ${JSON.stringify(this.idToToken[a.id])}`,
+        );
       }
       this.tokenToId.set(a.content, a.id);
       this.idToToken[a.id] = a.content;
@@ -237,7 +199,7 @@ export class WordPieceTokenizer extends VocabLookups implements Tokenizer {
       tokens.push(t);
     }
     const text = joinWordPieces(tokens, this.prefix, this.s.decoderCleanup);
-    return opts.cleanUpTokenizationSpaces ?? this.s.cleanUpTokenizationSpaces ? cleanUpTokenization(text) : text;
+    return (opts.cleanUpTokenizationSpaces ?? this.s.cleanUpTokenizationSpaces) ? cleanUpTokenization(text) : text;
   }
 
   isSpecialId(id: number): boolean {
@@ -253,7 +215,9 @@ export class WordPieceTokenizer extends VocabLookups implements Tokenizer {
       throw new TokenizerConfigError('this tokenizer has clean_text off, which a BertTokenizer tokenizer_config.json cannot express');
     }
     if (this.prefix !== '##' || this.s.maxInputCharsPerWord !== 100) {
-      throw new TokenizerConfigError('a non-default continuing-subword prefix or max_input_chars_per_word cannot be saved as a BertTokenizer');
+      throw new TokenizerConfigError(
+        'a non-default continuing-subword prefix or max_input_chars_per_word cannot be saved as a BertTokenizer',
+      );
     }
     mkdirSync(dir, { recursive: true });
     const lines = this.s.vocab.lines;

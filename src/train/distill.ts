@@ -43,8 +43,10 @@ export function mapLabelsByName(teacher: readonly string[], student: readonly st
   const index = new Map(teacher.map((l, i) => [l, i]));
   const same = teacher.length === student.length && student.every((l) => index.has(l)) && new Set(student).size === student.length;
   if (!same) {
-    throw new DistillSetupError(`teacher and student label sets differ: teacher [${teacher.join(', ')}], student [${student.join(', ')}]` +
-      ' (labels are matched by name; the order may differ)');
+    throw new DistillSetupError(
+      `teacher and student label sets differ: teacher [${teacher.join(', ')}], student [${student.join(', ')}]` +
+        ' (labels are matched by name; the order may differ)',
+    );
   }
   return Int32Array.from(student, (l) => index.get(l)!);
 }
@@ -62,28 +64,38 @@ export function firstSubTokens(wordIds: Int32Array): Uint8Array {
  */
 export function sameTokenization(a: WordTokenizer, b: WordTokenizer, words: Iterable<string>): boolean {
   if (a.clsId !== b.clsId || a.sepId !== b.sepId || a.padId !== b.padId || a.unkId !== b.unkId) return false;
-  const ca = new WordPieceCache(a), cb = new WordPieceCache(b);
+  const ca = new WordPieceCache(a),
+    cb = new WordPieceCache(b);
   const seen = new Set<string>();
   for (const w of words) {
     if (seen.has(w)) continue;
     seen.add(w);
-    const pa = ca.pieces(w), pb = cb.pieces(w);
+    const pa = ca.pieces(w),
+      pb = cb.pieces(w);
     if (pa.length !== pb.length || pa.some((v, i) => v !== pb[i])) return false;
   }
   return true;
 }
 
 /** Runs the teacher over features (no gradients, batches sorted by length) and hands each feature's logits to `take`. */
-function runTeacher(teacher: TokenClassifier, features: readonly Feature[], padId: number, batchSize: number,
-  take: (f: Feature, logits: Float32Array, row: number, seqLen: number) => void, onProgress?: (done: number, total: number) => void): void {
+function runTeacher(
+  teacher: TokenClassifier,
+  features: readonly Feature[],
+  padId: number,
+  batchSize: number,
+  take: (f: Feature, logits: Float32Array, row: number, seqLen: number) => void,
+  onProgress?: (done: number, total: number) => void,
+): void {
   const order = features.map((_, i) => i).sort((x, y) => features[x]!.inputIds.length - features[y]!.inputIds.length);
   for (let s = 0; s < order.length; s += batchSize) {
     const fs = order.slice(s, s + batchSize).map((i) => features[i]!);
     const batch = collate(fs, padId);
-    noGrad(() => tidy(() => {
-      const logits = teacher.forward(batch, { training: false }).f as Float32Array;
-      fs.forEach((f, b) => take(f, logits, b, batch.seqLen));
-    }));
+    noGrad(() =>
+      tidy(() => {
+        const logits = teacher.forward(batch, { training: false }).f as Float32Array;
+        fs.forEach((f, b) => take(f, logits, b, batch.seqLen));
+      }),
+    );
     onProgress?.(Math.min(s + batchSize, order.length), order.length);
   }
   clearPool();
@@ -102,21 +114,33 @@ export interface TeacherSpec {
  * Token-level targets (same tokenizer): the teacher runs on the student's features; targets at
  * every token with a gold label or starting a word.
  */
-export function tokenLevelTargets(teacher: TeacherSpec, features: readonly Feature[], onProgress?: (done: number, total: number) => void): SoftTargets[] {
-  const C = teacher.labelMap.length, tc = teacher.model.numLabels;
+export function tokenLevelTargets(
+  teacher: TeacherSpec,
+  features: readonly Feature[],
+  onProgress?: (done: number, total: number) => void,
+): SoftTargets[] {
+  const C = teacher.labelMap.length,
+    tc = teacher.model.numLabels;
   const out: SoftTargets[] = new Array(features.length);
   const index = new Map(features.map((f, i) => [f, i]));
-  runTeacher(teacher.model, features, teacher.tokenizer.padId, teacher.batchSize, (f, logits, row, T) => {
-    const first = firstSubTokens(f.wordIds);
-    const pos: number[] = [];
-    for (let t = 0; t < f.inputIds.length; t++) if (f.labels[t] !== -100 || first[t]) pos.push(t);
-    const lg = new Float32Array(pos.length * C);
-    pos.forEach((t, k) => {
-      const o = (row * T + t) * tc;
-      for (let j = 0; j < C; j++) lg[k * C + j] = logits[o + teacher.labelMap[j]!]!;
-    });
-    out[index.get(f)!] = { positions: Int32Array.from(pos), logits: lg };
-  }, onProgress);
+  runTeacher(
+    teacher.model,
+    features,
+    teacher.tokenizer.padId,
+    teacher.batchSize,
+    (f, logits, row, T) => {
+      const first = firstSubTokens(f.wordIds);
+      const pos: number[] = [];
+      for (let t = 0; t < f.inputIds.length; t++) if (f.labels[t] !== -100 || first[t]) pos.push(t);
+      const lg = new Float32Array(pos.length * C);
+      pos.forEach((t, k) => {
+        const o = (row * T + t) * tc;
+        for (let j = 0; j < C; j++) lg[k * C + j] = logits[o + teacher.labelMap[j]!]!;
+      });
+      out[index.get(f)!] = { positions: Int32Array.from(pos), logits: lg };
+    },
+    onProgress,
+  );
   return out;
 }
 
@@ -125,22 +149,34 @@ export function tokenLevelTargets(teacher: TeacherSpec, features: readonly Featu
  * word's logits come from its first sub-token in the window that owns it, and go to the
  * student's first sub-token of that word in every student window.
  */
-export function wordLevelTargets(teacher: TeacherSpec, sentences: readonly { tokens: readonly string[] }[], features: readonly Feature[],
-  onProgress?: (done: number, total: number) => void): SoftTargets[] {
-  const C = teacher.labelMap.length, tc = teacher.model.numLabels;
+export function wordLevelTargets(
+  teacher: TeacherSpec,
+  sentences: readonly { tokens: readonly string[] }[],
+  features: readonly Feature[],
+  onProgress?: (done: number, total: number) => void,
+): SoftTargets[] {
+  const C = teacher.labelMap.length,
+    tc = teacher.model.numLabels;
   const { features: tf } = buildFeatures({ sentences }, teacher.tokenizer, null, { maxSeqLength: teacher.maxSeqLength });
   const words: (Float32Array | undefined)[] = sentences.map(() => undefined);
-  runTeacher(teacher.model, tf, teacher.tokenizer.padId, teacher.batchSize, (f, logits, row, T) => {
-    const first = firstSubTokens(f.wordIds);
-    const n = sentences[f.sentenceIndex]!.tokens.length;
-    const w = (words[f.sentenceIndex] ??= new Float32Array(n * C).fill(Number.NaN));
-    for (let t = 0; t < f.inputIds.length; t++) {
-      const wid = f.wordIds[t]!;
-      if (!first[t] || wid < f.ownedWordStart || wid >= f.ownedWordEnd) continue;
-      const o = (row * T + t) * tc;
-      for (let j = 0; j < C; j++) w[wid * C + j] = logits[o + teacher.labelMap[j]!]!;
-    }
-  }, onProgress);
+  runTeacher(
+    teacher.model,
+    tf,
+    teacher.tokenizer.padId,
+    teacher.batchSize,
+    (f, logits, row, T) => {
+      const first = firstSubTokens(f.wordIds);
+      const n = sentences[f.sentenceIndex]!.tokens.length;
+      const w = (words[f.sentenceIndex] ??= new Float32Array(n * C).fill(Number.NaN));
+      for (let t = 0; t < f.inputIds.length; t++) {
+        const wid = f.wordIds[t]!;
+        if (!first[t] || wid < f.ownedWordStart || wid >= f.ownedWordEnd) continue;
+        const o = (row * T + t) * tc;
+        for (let j = 0; j < C; j++) w[wid * C + j] = logits[o + teacher.labelMap[j]!]!;
+      }
+    },
+    onProgress,
+  );
   return features.map((f) => {
     const first = firstSubTokens(f.wordIds);
     const w = words[f.sentenceIndex];
@@ -159,7 +195,9 @@ export function modelFolderHash(dir: string): string {
   const h = createHash('sha256');
   for (const name of readdirSync(dir).sort()) {
     if (!/^(config\.json|model.*\.safetensors(\.index\.json)?|pytorch_model.*\.bin(\.index\.json)?|int8\.json)$/.test(name)) continue;
-    h.update(name).update('\0').update(readFileSync(join(dir, name)));
+    h.update(name)
+      .update('\0')
+      .update(readFileSync(join(dir, name)));
   }
   return h.digest('hex');
 }
@@ -174,7 +212,13 @@ const MAGIC = 'tokentune-soft-targets-1';
  * Soft targets for `features`, from `<dir>/<key>.bin` when an earlier run (a resumed one) wrote
  * it, else computed and written there. The key hashes everything the targets depend on.
  */
-export function cachedTargets(dir: string, keyParts: readonly string[], features: readonly Feature[], classes: number, compute: () => SoftTargets[]): { targets: SoftTargets[]; cached: boolean; path: string } {
+export function cachedTargets(
+  dir: string,
+  keyParts: readonly string[],
+  features: readonly Feature[],
+  classes: number,
+  compute: () => SoftTargets[],
+): { targets: SoftTargets[]; cached: boolean; path: string } {
   const key = createHash('sha256').update(keyParts.join('\n')).digest('hex').slice(0, 32);
   const path = join(dir, `${key}.bin`);
   if (existsSync(path) && statSync(path).isFile()) {
@@ -192,11 +236,23 @@ function encodeTargets(targets: readonly SoftTargets[], C: number): Uint8Array {
   const totalPos = counts.reduce((a, b) => a + b, 0);
   const header = Buffer.from(JSON.stringify({ magic: MAGIC, features: targets.length, positions: totalPos, classes: C }));
   const head = new Int32Array([header.length]);
-  const pos = new Int32Array(totalPos), lg = new Float32Array(totalPos * C);
+  const pos = new Int32Array(totalPos),
+    lg = new Float32Array(totalPos * C);
   let p = 0;
-  for (const t of targets) { pos.set(t.positions, p); lg.set(t.logits, p * C); p += t.positions.length; }
+  for (const t of targets) {
+    pos.set(t.positions, p);
+    lg.set(t.logits, p * C);
+    p += t.positions.length;
+  }
   const pad = (4 - (header.length % 4)) % 4;
-  return Buffer.concat([Buffer.from(head.buffer), header, Buffer.alloc(pad), Buffer.from(counts.buffer), Buffer.from(pos.buffer), Buffer.from(lg.buffer)]);
+  return Buffer.concat([
+    Buffer.from(head.buffer),
+    header,
+    Buffer.alloc(pad),
+    Buffer.from(counts.buffer),
+    Buffer.from(pos.buffer),
+    Buffer.from(lg.buffer),
+  ]);
 }
 
 /** The targets of a cache file, or null when it does not fit these features (then it is recomputed). */
@@ -204,10 +260,20 @@ function readTargets(path: string, features: readonly Feature[], classes: number
   try {
     const buf = readFileSync(path);
     const hl = buf.readInt32LE(0);
-    const h = JSON.parse(buf.subarray(4, 4 + hl).toString('utf8')) as { magic: string; features: number; positions: number; classes: number };
+    const h = JSON.parse(buf.subarray(4, 4 + hl).toString('utf8')) as {
+      magic: string;
+      features: number;
+      positions: number;
+      classes: number;
+    };
     if (h.magic !== MAGIC || h.features !== features.length || h.classes !== classes) return null;
     let o = 4 + hl + ((4 - (hl % 4)) % 4);
-    const ints = (n: number): Int32Array => { const a = new Int32Array(n); Buffer.from(a.buffer).set(buf.subarray(o, o + 4 * n)); o += 4 * n; return a; };
+    const ints = (n: number): Int32Array => {
+      const a = new Int32Array(n);
+      Buffer.from(a.buffer).set(buf.subarray(o, o + 4 * n));
+      o += 4 * n;
+      return a;
+    };
     const counts = ints(h.features);
     const pos = ints(h.positions);
     const lg = new Float32Array(h.positions * h.classes);
@@ -239,17 +305,22 @@ export interface DistillObjectiveOptions {
  * micro-batch weight is its rows with a soft target (gold rows where there are none).
  */
 export class DistillObjective implements TrainingObjective {
-  constructor(private readonly targets: Map<Feature, SoftTargets>, private readonly opts: DistillObjectiveOptions) {}
+  constructor(
+    private readonly targets: Map<Feature, SoftTargets>,
+    private readonly opts: DistillObjectiveOptions,
+  ) {}
 
   weight(batch: Batch): number {
-    let soft = 0, gold = 0;
+    let soft = 0,
+      gold = 0;
     for (const f of batch.features) soft += this.targets.get(f)?.positions.length ?? 0;
     for (const y of batch.labels) if (y !== -100) gold++;
-    return soft > 0 ? soft : (this.opts.alpha < 1 ? gold : 0);
+    return soft > 0 ? soft : this.opts.alpha < 1 ? gold : 0;
   }
 
   loss(model: TokenClassifier, batch: Batch, forward: { training: true; dropoutSeed: number }): Tensor {
-    const C = this.opts.numLabels, T = batch.seqLen;
+    const C = this.opts.numLabels,
+      T = batch.seqLen;
     const teacher = new Float32Array(batch.batchSize * T * C);
     const mask = new Uint8Array(batch.batchSize * T);
     batch.features.forEach((f, b) => {
@@ -261,7 +332,10 @@ export class DistillObjective implements TrainingObjective {
       });
     });
     const logits = model.forward(batch, forward);
-    return distillationLoss(logits, Tensor.from(teacher, [batch.batchSize * T, C]), batch.labels,
-      { temperature: this.opts.temperature, alpha: this.opts.alpha, softMask: mask });
+    return distillationLoss(logits, Tensor.from(teacher, [batch.batchSize * T, C]), batch.labels, {
+      temperature: this.opts.temperature,
+      alpha: this.opts.alpha,
+      softMask: mask,
+    });
   }
 }

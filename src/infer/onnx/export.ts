@@ -6,14 +6,15 @@
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { configJsonText, configToJson, type TokenClassifier } from '../../models/index.js';
+import { configJsonText, configToJson, EncoderForTokenClassification, type TokenClassifier } from '../../models/index.js';
+import { findArchitecture, modelTypes } from '../../models/registry.js';
+import { isEncoderGraph } from '../../models/encoder/encoder-graph.js';
+import type { OnnxGraphOptions } from '../../models/token-classification-graph.js';
+import { OnnxExportError } from '../../onnx/graph-weights.js';
 import { WordPieceTokenizer, type Tokenizer } from '../../tokenizers/index.js';
-import { loadPretrainedDir } from '../../tokenizers/config.js';
-import { buildEncoderOnnxModel } from './bert-graph.js';
-import { buildDebertaV2OnnxModel } from './deberta-graph.js';
-import { buildModernBertOnnxModel } from './modernbert-graph.js';
-import { writeModelFile, type ModelDef } from './onnx-proto.js';
-import { bertTokenizerJson } from './tokenizer-json.js';
+import { loadPretrainedDir } from '../../tokenizers/wordpiece-settings.js';
+import { writeModelFile, type ModelDef } from '../../onnx/onnx-proto.js';
+import { bertTokenizerJson } from './bert-converter.js';
 import { quantizeOnnxModel } from './quantize-graph.js';
 import { quantizableLayers } from '../../models/quantized.js';
 import { readModelJson } from '../../io/model-file.js';
@@ -40,19 +41,40 @@ export interface OnnxExportResult {
   warnings: string[];
 }
 
-/** Architectures with a graph of their own; the others share the BERT-style encoder graph. */
-const GRAPHS: Record<string, (model: TokenClassifier) => ModelDef> = {
-  'deberta-v2': buildDebertaV2OnnxModel,
-  modernbert: buildModernBertOnnxModel,
-};
+/**
+ * The ONNX model of a BERT, RoBERTa, XLM-RoBERTa or DistilBERT token classifier (the types on the
+ * shared encoder): its registry row's graph; the weights are referenced, not copied, where
+ * possible. Inputs as optimum exports each type: BERT takes token_type_ids, the others only
+ * input_ids and attention_mask.
+ */
+export function buildEncoderOnnxModel(model: TokenClassifier, opts: OnnxGraphOptions = {}): ModelDef {
+  const graph = findArchitecture(model.config.modelType)?.onnxGraph;
+  if (!graph || !isEncoderGraph(graph) || !(model instanceof EncoderForTokenClassification)) {
+    const encoderTypes = modelTypes().filter((t) => isEncoderGraph(findArchitecture(t)!.onnxGraph));
+    throw new OnnxExportError(
+      `ONNX export supports model_type ${encoderTypes.join(', ')}; this model is ${model.architecture} (model_type '${model.config.modelType}')`,
+    );
+  }
+  return graph(model, opts);
+}
+
+/** The same function under its first name (BERT was the only architecture then). */
+export const buildBertOnnxModel = buildEncoderOnnxModel;
 
 /** Tokenizer files transformers.js / AutoTokenizer read, listed when the export wrote them. */
 const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt', 'added_tokens.json'];
 
-export function exportOnnx(model: TokenClassifier, tokenizer: Tokenizer | null, outDir: string, opts: OnnxExportOptions = {}): OnnxExportResult {
+export function exportOnnx(
+  model: TokenClassifier,
+  tokenizer: Tokenizer | null,
+  outDir: string,
+  opts: OnnxExportOptions = {},
+): OnnxExportResult {
   // int8 covers the shared encoder's architectures only: refuse the others before writing anything.
   const int8Layers = opts.int8 ? quantizableLayers(model) : null;
-  const def = (GRAPHS[model.config.modelType] ?? buildEncoderOnnxModel)(model);
+  // The shared encoder's types (and a model_type without a row, which it refuses) go through buildEncoderOnnxModel's checks.
+  const graph = findArchitecture(model.config.modelType)?.onnxGraph;
+  const def = (!graph || isEncoderGraph(graph) ? buildEncoderOnnxModel : graph)(model);
   mkdirSync(join(outDir, 'onnx'), { recursive: true });
   const modelPath = join(outDir, 'onnx', 'model.onnx');
   const modelBytes = writeModelFile(modelPath, def);
@@ -67,13 +89,18 @@ export function exportOnnx(model: TokenClassifier, tokenizer: Tokenizer | null, 
   // transformers.js reads its loading options from config.json; in a browser it otherwise asks for
   // onnx/model_quantized.onnx (dtype q8). Without that file, dtype fp32 points it at model.onnx;
   // with it, the browser's default (q8) finds it and Node's (fp32) finds model.onnx.
-  const configJson = { ...configToJson(model.config, model.architecture), ...(opts.int8 ? {} : { 'transformers.js_config': { dtype: 'fp32' } }) };
+  const configJson = {
+    ...configToJson(model.config, model.architecture),
+    ...(opts.int8 ? {} : { 'transformers.js_config': { dtype: 'fp32' } }),
+  };
   writeFileAtomic(join(outDir, 'config.json'), configJsonText(configJson));
 
   if (tokenizer) {
     const rows = model.config.vocabSize;
     if (tokenizer.totalVocabSize > rows) {
-      warnings.push(`the tokenizer has ${tokenizer.totalVocabSize} ids but word_embeddings has ${rows} rows: onnxruntime will fail on a text that produces ids ${rows}..${tokenizer.totalVocabSize - 1}`);
+      warnings.push(
+        `the tokenizer has ${tokenizer.totalVocabSize} ids but word_embeddings has ${rows} rows: onnxruntime will fail on a text that produces ids ${rows}..${tokenizer.totalVocabSize - 1}`,
+      );
     }
     tokenizer.saveVocab(outDir);
     capModelMaxLength(join(outDir, 'tokenizer_config.json'), usableSequenceLength(model));
@@ -110,4 +137,3 @@ function capModelMaxLength(path: string, maxPositions: number): void {
   cfg['model_max_length'] = maxPositions;
   writeFileAtomic(path, JSON.stringify(cfg, null, 2) + '\n');
 }
-

@@ -1,11 +1,22 @@
 /** ONNX export of token classifiers (own protobuf writer, no dependency) and its check with onnxruntime. */
-export { exportOnnx, type OnnxExportOptions, type OnnxExportResult } from './export.js';
-export { buildBertOnnxModel, buildEncoderOnnxModel, OnnxExportError, ONNX_OPSET, ONNX_IR_VERSION, type BertOnnxOptions } from './bert-graph.js';
-export { buildDebertaV2OnnxModel, relativeIndexTable } from './deberta-graph.js';
-export { buildModernBertOnnxModel } from './modernbert-graph.js';
-export { encodeModel, writeModelFile, DataType, type ModelDef, type GraphDef, type NodeDef, type TensorDef, type ValueInfoDef, type AttributeDef } from './onnx-proto.js';
-export { ProtoWriter, ProtobufEncodeError, PROTOBUF_MAX_BYTES } from './protobuf.js';
-export { bertTokenizerJson } from './tokenizer-json.js';
+export { exportOnnx, buildBertOnnxModel, buildEncoderOnnxModel, type OnnxExportOptions, type OnnxExportResult } from './export.js';
+export { ONNX_OPSET, ONNX_IR_VERSION, type OnnxGraphOptions as BertOnnxOptions } from '../../models/token-classification-graph.js';
+export { OnnxExportError } from '../../onnx/graph-weights.js';
+export { buildDebertaV2OnnxModel, relativeIndexTable } from '../../models/deberta-v2/deberta-v2-graph.js';
+export { buildModernBertOnnxModel } from '../../models/modernbert/modernbert-graph.js';
+export {
+  encodeModel,
+  writeModelFile,
+  DataType,
+  type ModelDef,
+  type GraphDef,
+  type NodeDef,
+  type TensorDef,
+  type ValueInfoDef,
+  type AttributeDef,
+} from '../../onnx/onnx-proto.js';
+export { ProtoWriter, ProtobufEncodeError, PROTOBUF_MAX_BYTES } from '../../onnx/protobuf.js';
+export { bertTokenizerJson } from './bert-converter.js';
 export {
   loadOnnxRuntime,
   onnxLogits,

@@ -7,7 +7,7 @@
  * Event: wall_time = 1 (double), step = 2 (int64), file_version = 3 (string), summary = 5.
  * Summary: value = 1 (repeated Value). Value: tag = 1 (string), simple_value = 2 (float).
  */
-import { ProtoWriter } from '../../infer/onnx/protobuf.js';
+import { ProtoWriter } from '../../onnx/protobuf.js';
 import { maskedCrc32c } from './crc32c.js';
 
 export const FILE_VERSION = 'brain.Event:2';

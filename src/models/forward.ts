@@ -1,0 +1,58 @@
+/**
+ * What every model's forward pass shares: the padded batch it takes, its options, HF's additive
+ * mask value, the per-site dropout seeds, and the TokenClassifier interface the trainer and the
+ * pipeline call. Lives apart from any one architecture, so each model folder imports it alone.
+ */
+import { ops, deriveSeed, type Tensor } from '../engine/index.js';
+import type { ModelConfig } from './model-config.js';
+
+/** A padded batch: row-major [batch, seqLen] arrays. */
+export interface TokenBatch {
+  inputIds: Int32Array;
+  /** 1 = real token, 0 = padding. */
+  attentionMask: Int32Array;
+  tokenTypeIds?: Int32Array;
+  batchSize: number;
+  seqLen: number;
+}
+
+export interface ForwardOptions {
+  /** Dropout on (training) or off (evaluation, prediction). */
+  training: boolean;
+  /** Base seed for this step's dropout masks (each dropout site derives its own). */
+  dropoutSeed?: number;
+}
+
+/** torch.finfo(torch.float32).min: HF's additive mask value for padded keys. */
+export const MASK_MIN = -3.4028234663852886e38;
+
+/** What the trainer and the pipeline need from a token classifier. */
+export interface TokenClassifier {
+  readonly config: ModelConfig;
+  readonly architecture: string;
+  readonly params: Map<string, Tensor>;
+  readonly numLabels: number;
+  /** Longest input the position table covers (RoBERTa: max_position_embeddings - pad_token_id - 1); default max_position_embeddings. */
+  readonly maxSequenceLength?: number;
+  parameters(): [string, Tensor][];
+  forward(batch: TokenBatch, opts: ForwardOptions): Tensor;
+}
+
+/** Gives each dropout call of a forward pass its own seed, derived from the step's seed. */
+export class DropoutSites {
+  private n = 0;
+  constructor(private readonly opts: ForwardOptions) {}
+  /** Whether any site drops (training). */
+  get active(): boolean {
+    return this.opts.training;
+  }
+  apply(x: Tensor, p: number): Tensor {
+    const seed = this.next(p);
+    return seed === null ? x : ops.dropout(x, p, seed, true);
+  }
+  /** The next site's seed, or null when this site drops nothing (evaluation or p = 0). */
+  next(p: number): number | null {
+    if (!this.opts.training || p === 0) return null;
+    return deriveSeed(this.opts.dropoutSeed ?? 0, 'dropout', this.n++);
+  }
+}
