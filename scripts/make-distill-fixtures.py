@@ -57,3 +57,41 @@ with open(OUT, 'w') as f:
     json.dump(doc, f, indent=1)
     f.write('\n')
 print('wrote', OUT)
+
+# --- hidden-state matching (TinyBERT-style): test/fixtures/distill/hidden-loss.json ---------------
+# loss = alpha * KL + (1 - alpha) * CE (as above) + w * mean over pairs l of
+#        mse_loss((h_s[l] @ W_l.T + b_l)[m], h_t[l][m])   (mean over the soft-target rows' elements)
+# with gradients w.r.t. the student logits, the student hidden states and each W_l, b_l.
+OUT_H = os.path.join(os.path.dirname(__file__), '..', 'test', 'fixtures', 'distill', 'hidden-loss.json')
+HS, HT, PAIRS = 5, 7, 2
+hs0 = torch.randn(PAIRS, N, HS, dtype=torch.float64)
+ht0 = torch.randn(PAIRS, N, HT, dtype=torch.float64) * 1.5
+W0 = torch.randn(PAIRS, HT, HS, dtype=torch.float64) * 0.3
+b0 = torch.randn(PAIRS, HT, dtype=torch.float64) * 0.1
+hcases = []
+for T, alpha, w in [(2.0, 0.5, 1.0), (1.0, 0.5, 0.25), (3.0, 1.0, 2.0)]:
+    s = s0.clone().requires_grad_(True)
+    hs = hs0.clone().requires_grad_(True)
+    W = W0.clone().requires_grad_(True)
+    b = b0.clone().requires_grad_(True)
+    loss = loss_fn(s, t0, y, m, T, alpha)
+    for l in range(PAIRS):
+        proj = F.linear(hs[l], W[l], b[l])
+        loss = loss + w / PAIRS * F.mse_loss(proj[m], ht0[l][m])
+    loss.backward()
+    hcases.append({'temperature': T, 'alpha': alpha, 'hiddenWeight': w, 'loss': loss.item(),
+                   'gradLogits': s.grad.flatten().tolist(), 'gradHidden': hs.grad.flatten().tolist(),
+                   'gradWeight': W.grad.flatten().tolist(), 'gradBias': b.grad.flatten().tolist()})
+hdoc = {
+    'about': 'scripts/make-distill-fixtures.py (torch %s): kl_div*T^2/rows*alpha + (1-alpha)*cross_entropy + w * mean_l mse_loss(linear(hs_l, W_l, b_l)[m], ht_l[m])' % torch.__version__,
+    'rows': N, 'classes': C, 'studentHidden': HS, 'teacherHidden': HT, 'pairs': PAIRS,
+    'student': s0.flatten().tolist(), 'teacher': t0.flatten().tolist(),
+    'labels': y.tolist(), 'softMask': [int(v) for v in m.tolist()],
+    'studentHiddenStates': hs0.flatten().tolist(), 'teacherHiddenStates': ht0.flatten().tolist(),
+    'projectionWeight': W0.flatten().tolist(), 'projectionBias': b0.flatten().tolist(),
+    'cases': hcases,
+}
+with open(OUT_H, 'w') as f:
+    json.dump(hdoc, f, indent=1)
+    f.write('\n')
+print('wrote', OUT_H)

@@ -24,6 +24,8 @@ import { scratchTokenizer, shellQuote, withInterrupt, entityLevelMetrics, VERSIO
 import { CliArgsError } from './args.js';
 import { say, warn, type CommandIO } from './io.js';
 import { createHash } from 'node:crypto';
+import { deriveSeed } from '../engine/index.js';
+import { HiddenProjections, parseLayerMap } from '../train/distill-hidden.js';
 
 
 interface DistillFlags {
@@ -34,6 +36,8 @@ interface DistillFlags {
   teacherCache: string | null;
   temperature: number;
   alpha: number;
+  layerMap: string | null;
+  hiddenWeight: number | null;
 }
 
 const DISTILL_HELP = `Distillation (the other options configure the student's training, as for tokentune train):
@@ -54,15 +58,23 @@ const DISTILL_HELP = `Distillation (the other options configure the student's tr
                                       over tokens with a soft target (each word's first sub-token;
                                       every labelled token when both tokenizers agree); CE: averaged
                                       over tokens with a gold label. (default: 0.5)
+  --layer-map <S:T,...|uniform>       Hidden-state matching (TinyBERT): student layer S imitates teacher
+                                      layer T (0 = embeddings output), e.g. 1:2,2:4; uniform: layer i ->
+                                      i * teacher layers / student layers. Adds --hidden-weight * the mean
+                                      over pairs of MSE(student_h W + b, teacher_h) on the soft-target
+                                      tokens; W, b (when the widths differ) train with the student, are
+                                      kept in checkpoints (distill_projection.safetensors) and are not
+                                      part of the student folder.
+  --hidden-weight <W>                 Weight of the hidden-state term (default: 1 with --layer-map).
 Teacher and student labels must be the same set (matched by name, any order).
 `;
 
 function takeDistillFlags(argv: readonly string[]): { flags: DistillFlags; rest: string[] } {
-  const flags: DistillFlags = { teacher: null, student: null, studentConfig: null, unlabeledFile: null, teacherCache: null, temperature: 2, alpha: 0.5 };
+  const flags: DistillFlags = { teacher: null, student: null, studentConfig: null, unlabeledFile: null, teacherCache: null, temperature: 2, alpha: 0.5, layerMap: null, hiddenWeight: null };
   const rest: string[] = [];
   const names: Record<string, keyof DistillFlags> = {
     '--teacher': 'teacher', '--student': 'student', '--student-config': 'studentConfig', '--unlabeled-file': 'unlabeledFile', '--teacher-cache': 'teacherCache',
-    '--temperature': 'temperature', '--alpha': 'alpha',
+    '--temperature': 'temperature', '--alpha': 'alpha', '--layer-map': 'layerMap', '--hidden-weight': 'hiddenWeight',
   };
   for (let i = 0; i < argv.length; i++) {
     const tok = argv[i]!;
@@ -78,6 +90,10 @@ function takeDistillFlags(argv: readonly string[]): { flags: DistillFlags; rest:
         throw new CliArgsError(`${name} ${value}: expected ${key === 'temperature' ? 'a positive number' : 'a number in [0, 1]'}`);
       }
       flags[key] = v;
+    } else if (key === 'hiddenWeight') {
+      const v = Number(value);
+      if (!Number.isFinite(v) || v < 0) throw new CliArgsError(`${name} ${value}: expected a non-negative number`);
+      flags[key] = v;
     } else flags[key] = value;
   }
   return { flags, rest };
@@ -91,6 +107,7 @@ export async function runDistill(argv: string[], io: CommandIO): Promise<number>
   }
   const { flags, rest } = takeDistillFlags(argv);
   if (!flags.teacher) throw new CliArgsError('--teacher is required: a fine-tuned token-classification model folder or hub id');
+  if (flags.hiddenWeight !== null && !flags.layerMap) throw new CliArgsError('--hidden-weight needs --layer-map (which student layer imitates which teacher layer)');
   if (!flags.student === !flags.studentConfig) throw new CliArgsError('give one of --student DIR (a pretrained student) or --student-config NAME (tiny, mini, small, <layers>x<hidden>, or a config.json)');
   const parsed = parseTrainingArgs({ argv: rest });
   for (const w of parsed.warnings) warn(io, w);
@@ -185,6 +202,15 @@ async function distill(flags: DistillFlags, args: TrainingArguments, io: Command
   const cap = capSeqLength(args.maxSeqLength, model, flags.student ?? flags.studentConfig ?? 'config');
   if (cap.note) warn(io, cap.note);
   const runArgs: TrainingArguments = { ...args, maxSeqLength: cap.maxSeqLength };
+  const layerMap = flags.layerMap ? parseLayerMap(flags.layerMap, model.config.numHiddenLayers, teacher.model.config.numHiddenLayers) : null;
+  const hiddenWeight = flags.hiddenWeight ?? 1;
+  const projections = layerMap ? new HiddenProjections(layerMap, model.config.hiddenSize, teacher.model.config.hiddenSize,
+    { std: model.config.initializerRange, seed: deriveSeed(args.seed, 'distill-projection') },
+    { lr: args.learningRate, beta1: args.adamBeta1, beta2: args.adamBeta2, eps: args.adamEpsilon, weightDecay: args.weightDecay }) : null;
+  if (projections) {
+    say(io, `hidden-state matching: layer map ${projections.mapString()} (student:teacher), weight ${hiddenWeight}, ` +
+      (projections.size ? `projections ${model.config.hiddenSize} -> ${teacher.model.config.hiddenSize} (${projections.size} parameters, kept out of the student folder)` : 'no projection (equal widths)'));
+  }
 
   const cache = new WordPieceCache(tokenizer);
   const enc = (d: NonNullable<typeof splits.train>, maxSamples: number | null) => {
@@ -209,14 +235,19 @@ async function distill(flags: DistillFlags, args: TrainingArguments, io: Command
     model: teacher.model, tokenizer: teacher.tokenizer, labelMap,
     maxSeqLength: Math.min(runArgs.maxSeqLength, (teacher.model.maxSequenceLength ?? teacher.model.config.maxPositionEmbeddings)),
     batchSize: runArgs.perDeviceEvalBatchSize,
+    ...(layerMap ? { hiddenLayers: layerMap.map(([, t]) => t) } : {}),
   };
   say(io, `soft targets: ${tokenLevel ? 'token level (same tokenization)' : 'word level (first sub-token of each word; tokenizers differ)'}, temperature ${flags.temperature}, alpha ${flags.alpha}`);
   const teacherId = modelFolderHash(teacherDir);
   const cacheDir = flags.teacherCache ?? join(args.outputDir, 'teacher-cache');
   const targetsFor = (name: string, file: string, sentences: readonly { tokens: readonly string[] }[], feats: Feature[]): SoftTargets[] => {
     const started = Date.now();
-    const r = cachedTargets(cacheDir, [teacherId, fileHash(file), tokenLevel ? 'token' : 'word', labels.join(','), String(spec.maxSeqLength), featureHash(feats)], feats, labels.length,
-      () => (tokenLevel ? tokenLevelTargets(spec, feats) : wordLevelTargets(spec, sentences, feats)));
+    const key = [teacherId, fileHash(file), tokenLevel ? 'token' : 'word', labels.join(','), String(spec.maxSeqLength), featureHash(feats)];
+    // With hidden states the cache holds the mapped teacher layers too (half precision), in a file of its own.
+    if (spec.hiddenLayers) key.push(`hidden ${spec.hiddenLayers.join(',')}`);
+    const r = cachedTargets(cacheDir, key, feats, labels.length,
+      () => (tokenLevel ? tokenLevelTargets(spec, feats) : wordLevelTargets(spec, sentences, feats)),
+      (spec.hiddenLayers?.length ?? 0) * teacher.model.config.hiddenSize);
     say(io, `${name}: teacher outputs ${r.cached ? 'read from' : 'computed and cached in'} ${r.path} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     return r.targets;
   };
@@ -225,7 +256,10 @@ async function distill(flags: DistillFlags, args: TrainingArguments, io: Command
   if (unlabeled) targetsFor('unlabelled', flags.unlabeledFile!, unlabeled, unlabeledFeatures).forEach((t, i) => targets.set(unlabeledFeatures[i]!, t));
 
   const trainSplit: EncodedSplit = { features: [...train.features, ...unlabeledFeatures], sentences: train.sentences };
-  const objective = new DistillObjective(targets, { temperature: flags.temperature, alpha: flags.alpha, numLabels: labels.length });
+  const objective = new DistillObjective(targets, {
+    temperature: flags.temperature, alpha: flags.alpha, numLabels: labels.length,
+    ...(projections ? { hidden: { weight: hiddenWeight, projections, teacherHidden: teacher.model.config.hiddenSize } } : {}),
+  });
   const trainer = new Trainer({
     model, args: runArgs, tokenizer, trainDataset: trainSplit, evalDataset: validation, progressStream: io.stderr, objective,
     ...(runArgs.returnEntityLevelMetrics ? { computeMetrics: entityLevelMetrics } : {}),
@@ -258,6 +292,7 @@ async function distill(flags: DistillFlags, args: TrainingArguments, io: Command
     teacher: flags.teacher, teacher_sha256: teacherId, student: flags.student ?? `config ${flags.studentConfig}`,
     temperature: flags.temperature, alpha: flags.alpha, soft_targets: tokenLevel ? 'token' : 'word',
     unlabeled_file: flags.unlabeledFile, unlabeled_sentences: unlabeled?.length ?? 0,
+    layer_map: projections?.mapString() ?? null, hidden_weight: projections ? hiddenWeight : null,
   };
   writeFileSync(join(args.outputDir, 'distillation.json'), JSON.stringify(recipe, null, 2) + '\n');
   writeFileSync(join(args.outputDir, 'README.md'), distillCard(modelCard({ args, logHistory: trainer.logHistory, finetunedFrom: flags.student, dataset: args.datasetName, version: VERSION }), recipe, args));
@@ -276,6 +311,7 @@ function distillCard(card: string, r: Record<string, unknown>, args: TrainingArg
     `- loss: ${String(r.alpha)} * T^2 * KL(softmax(teacher/T) || softmax(student/T)) + ${Number((1 - Number(r.alpha)).toFixed(6))} * cross-entropy(gold), T = ${String(r.temperature)}`,
     `- soft targets: ${r.soft_targets === 'token' ? 'token level (teacher and student tokenize alike)' : "word level (each tokenizer's first sub-token of a word)"}`,
     `- labelled data: ${args.trainFile ?? args.datasetName ?? 'n/a'}`,
+    ...(r.layer_map ? [`- hidden-state matching (TinyBERT-style): student layer:teacher layer ${String(r.layer_map)} (0 = embeddings), weight ${String(r.hidden_weight)} on the MSE between the student's hidden states (through a learned linear projection where the widths differ, not part of this folder) and the teacher's`] : []),
     `- unlabelled data: ${r.unlabeled_file ? `${String(r.unlabeled_file)} (${String(r.unlabeled_sentences)} sentences labelled by the teacher)` : 'none'}`,
     `- teacher weights sha256: ${String(r.teacher_sha256)}`,
     '', '',

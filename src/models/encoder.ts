@@ -26,6 +26,12 @@ export interface ForwardOptions {
   training: boolean;
   /** Base seed for this step's dropout masks (each dropout site derives its own). */
   dropoutSeed?: number;
+  /**
+   * When given, the forward appends HF's hidden_states to it: the embeddings output, then each
+   * layer's output (numHiddenLayers + 1 tensors [B*T, hidden], with their graph when it records
+   * one). Distillation's hidden-state matching reads them.
+   */
+  hiddenStates?: Tensor[];
 }
 
 /** torch.finfo(torch.float32).min: HF's additive mask value for padded keys. */
@@ -138,10 +144,12 @@ export abstract class EncoderForTokenClassification extends CheckedParams {
     const mask = Tensor.from(maskData, [B, T]);
 
     let x = this.embeddings(batch, drop);
+    opts.hiddenStates?.push(x);
     for (let l = 0; l < cfg.numHiddenLayers; l++) {
       // Without a graph nothing needs a layer's intermediates afterwards: free them layer by layer
       // (inference peak memory is then one layer's activations, not all of them).
       x = isGradEnabled() ? this.layer(l, x, mask, B, drop) : tidy(() => this.layer(l, x, mask, B, drop));
+      opts.hiddenStates?.push(x);
     }
     const h = drop.apply(x, cfg.classifierDropout ?? cfg.hiddenDropoutProb);
     return ops.linear(h, this.p('classifier.weight'), this.p('classifier.bias'));
