@@ -18,6 +18,7 @@ import { latestCheckpoint } from '../train/trainer-state.js';
 import { encodeSplit, readTrainingData } from '../train/prepare.js';
 import { formatMetricsTable } from '../train/progress.js';
 import { modelCard, saveMetrics, splitMetrics, writePredictionsTxt } from '../train/hf-outputs.js';
+import { selectTeacherWeights } from '../train/distill-init.js';
 import { cachedTargets, DistillObjective, DistillSetupError, fileHash, mapLabelsByName, modelFolderHash, sameTokenization, tokenLevelTargets, wordLevelTargets, type SoftTargets, type TeacherSpec } from '../train/distill.js';
 import { capSeqLength, checkDataUse, checkInputPath, CONFIG_PRESETS, prepareOutputDir, resolveModelConfig } from './train-checks.js';
 import { scratchTokenizer, shellQuote, withInterrupt, entityLevelMetrics, VERSION } from './train.js';
@@ -38,6 +39,7 @@ interface DistillFlags {
   alpha: number;
   layerMap: string | null;
   hiddenWeight: number | null;
+  studentInit: 'random' | 'select';
 }
 
 const DISTILL_HELP = `Distillation (the other options configure the student's training, as for tokentune train):
@@ -46,6 +48,11 @@ const DISTILL_HELP = `Distillation (the other options configure the student's tr
   --student-config <NAME|LxH>         A fresh student: a preset (tiny 2x128, mini 4x256, small 4x512,
                                       medium 8x512, base 12x768), <layers>x<hidden> (e.g. 3x192), or a
                                       config.json; tokenizer: --tokenizer-name, else the teacher's.
+  --student-init <random|select>      How a fresh student starts: random (as training from scratch), or
+                                      select: the teacher's weights, student layer i from the teacher
+                                      layer --layer-map (or the uniform map) names, the leading hidden
+                                      and intermediate units of each tensor (weight selection; same
+                                      model type and tokenizer as the teacher). (default: random)
   --unlabeled-file <FILE>             Raw text for the teacher to label: one sentence per line, or a
                                       CoNLL column file (.conll/.conllu/.iob/.bio/.tsv: tags ignored).
                                       Its tokens get the KL term only. Teacher outputs are cached in
@@ -70,11 +77,12 @@ Teacher and student labels must be the same set (matched by name, any order).
 `;
 
 function takeDistillFlags(argv: readonly string[]): { flags: DistillFlags; rest: string[] } {
-  const flags: DistillFlags = { teacher: null, student: null, studentConfig: null, unlabeledFile: null, teacherCache: null, temperature: 2, alpha: 0.5, layerMap: null, hiddenWeight: null };
+  const flags: DistillFlags = { teacher: null, student: null, studentConfig: null, unlabeledFile: null, teacherCache: null, temperature: 2, alpha: 0.5, layerMap: null, hiddenWeight: null, studentInit: 'random' };
   const rest: string[] = [];
   const names: Record<string, keyof DistillFlags> = {
     '--teacher': 'teacher', '--student': 'student', '--student-config': 'studentConfig', '--unlabeled-file': 'unlabeledFile', '--teacher-cache': 'teacherCache',
     '--temperature': 'temperature', '--alpha': 'alpha', '--layer-map': 'layerMap', '--hidden-weight': 'hiddenWeight',
+    '--student-init': 'studentInit',
   };
   for (let i = 0; i < argv.length; i++) {
     const tok = argv[i]!;
@@ -94,6 +102,9 @@ function takeDistillFlags(argv: readonly string[]): { flags: DistillFlags; rest:
       const v = Number(value);
       if (!Number.isFinite(v) || v < 0) throw new CliArgsError(`${name} ${value}: expected a non-negative number`);
       flags[key] = v;
+    } else if (key === 'studentInit') {
+      if (value !== 'random' && value !== 'select') throw new CliArgsError(`${name} ${value}: expected random or select`);
+      flags[key] = value;
     } else flags[key] = value;
   }
   return { flags, rest };
@@ -108,6 +119,7 @@ export async function runDistill(argv: string[], io: CommandIO): Promise<number>
   const { flags, rest } = takeDistillFlags(argv);
   if (!flags.teacher) throw new CliArgsError('--teacher is required: a fine-tuned token-classification model folder or hub id');
   if (flags.hiddenWeight !== null && !flags.layerMap) throw new CliArgsError('--hidden-weight needs --layer-map (which student layer imitates which teacher layer)');
+  if (flags.studentInit === 'select' && !flags.studentConfig) throw new CliArgsError('--student-init select shapes a fresh student: give --student-config, not --student');
   if (!flags.student === !flags.studentConfig) throw new CliArgsError('give one of --student DIR (a pretrained student) or --student-config NAME (tiny, mini, small, <layers>x<hidden>, or a config.json)');
   const parsed = parseTrainingArgs({ argv: rest });
   for (const w of parsed.warnings) warn(io, w);
@@ -231,6 +243,12 @@ async function distill(flags: DistillFlags, args: TrainingArguments, io: Command
     for (const s of unlabeled ?? []) yield* s.tokens;
   };
   const tokenLevel = sameTokenization(teacher.tokenizer, tokenizer, words());
+  if (flags.studentInit === 'select') {
+    if (!tokenLevel) throw new DistillSetupError('--student-init select needs the student to use the teacher\'s tokenizer (they split these words differently); drop --tokenizer-name');
+    // A resumed run loads its weights from the checkpoint; selecting first would only be overwritten.
+    const described = selectTeacherWeights(model, teacher.model, layerMap);
+    if (!resumeDir) say(io, described);
+  }
   const spec: TeacherSpec = {
     model: teacher.model, tokenizer: teacher.tokenizer, labelMap,
     maxSeqLength: Math.min(runArgs.maxSeqLength, (teacher.model.maxSequenceLength ?? teacher.model.config.maxPositionEmbeddings)),
@@ -293,6 +311,7 @@ async function distill(flags: DistillFlags, args: TrainingArguments, io: Command
     temperature: flags.temperature, alpha: flags.alpha, soft_targets: tokenLevel ? 'token' : 'word',
     unlabeled_file: flags.unlabeledFile, unlabeled_sentences: unlabeled?.length ?? 0,
     layer_map: projections?.mapString() ?? null, hidden_weight: projections ? hiddenWeight : null,
+    student_init: flags.studentInit,
   };
   writeFileSync(join(args.outputDir, 'distillation.json'), JSON.stringify(recipe, null, 2) + '\n');
   writeFileSync(join(args.outputDir, 'README.md'), distillCard(modelCard({ args, logHistory: trainer.logHistory, finetunedFrom: flags.student, dataset: args.datasetName, version: VERSION }), recipe, args));
@@ -307,7 +326,7 @@ function distillCard(card: string, r: Record<string, unknown>, args: TrainingArg
     '',
     `This model is a student distilled from the teacher \`${String(r.teacher)}\` with \`tokentune distill\`.`,
     '',
-    `- student: ${String(r.student)}`,
+    `- student: ${String(r.student)}${r.student_init === 'select' ? ", initialised by weight selection from the teacher (each student layer from its mapped teacher layer, the leading hidden and intermediate units of every tensor)" : ''}`,
     `- loss: ${String(r.alpha)} * T^2 * KL(softmax(teacher/T) || softmax(student/T)) + ${Number((1 - Number(r.alpha)).toFixed(6))} * cross-entropy(gold), T = ${String(r.temperature)}`,
     `- soft targets: ${r.soft_targets === 'token' ? 'token level (teacher and student tokenize alike)' : "word level (each tokenizer's first sub-token of a word)"}`,
     `- labelled data: ${args.trainFile ?? args.datasetName ?? 'n/a'}`,
