@@ -7,11 +7,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tensor, backward, noGrad, ops, tidy } from '../src/engine/index.js';
 import { readSafetensors } from '../src/io/safetensors.js';
 import { parseLayerMap } from '../src/train/distill-hidden.js';
+import { readUnlabeled } from '../src/cli/distill.js';
 import { cli, cliWork, quickTrainArgs } from './helpers/cli-run.js';
 import { close, encoderFixture } from './helpers/encoder-parity.js';
 import { fixturesDir } from './helpers/fixtures.js';
@@ -113,4 +114,13 @@ test('distill --layer-map uniform with another tokenizer (word-level targets); -
   const bad = await cli(['distill', '--teacher', teacherDir, '--student-config', '2x32', '--train-file', w.train, '--output-dir', join(w.dir, 'x'), '--hidden-weight', '1']);
   assert.equal(bad.code, 2); // a usage error
   assert.match(bad.err, /--hidden-weight needs --layer-map/);
+});
+
+test('--unlabeled-file: a CoNLL file of tokens alone (one column, labels stripped) is read as sentences', () => {
+  const f = join(w.dir, 'tokens-only.conll');
+  writeFileSync(f, '-DOCSTART-\n\nEU\nrejects\nGerman\ncall\n.\n\nPeter\nBlackburn\n');
+  assert.deepEqual(readUnlabeled(f), [{ tokens: ['EU', 'rejects', 'German', 'call', '.'] }, { tokens: ['Peter', 'Blackburn'] }]);
+  const two = join(w.dir, 'two.conll');
+  writeFileSync(two, 'EU B-ORG\nrejects O\n');
+  assert.deepEqual(readUnlabeled(two), [{ tokens: ['EU', 'rejects'] }]);
 });

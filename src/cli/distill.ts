@@ -9,7 +9,7 @@ import { architectureFor, fromPretrained, initParameters, makeConfig, readConfig
 import { loadTokenizer, type Tokenizer } from '../tokenizers/index.js';
 import { WordPieceCache } from '../data/align.js';
 import { buildFeatures, type Feature } from '../data/features.js';
-import { readConll } from '../data/conll.js';
+import { parseConll } from '../data/conll.js';
 import { forEachLine, readTextFile } from '../data/text-file.js';
 import { labelsIn } from '../data/label-map.js';
 import { formatHelp, parseTrainingArgs, trainingArgsToDict, type TrainingArguments } from '../train/training-args.js';
@@ -150,7 +150,11 @@ function studentConfig(name: string, vocabSize: number): { config: ReturnType<ty
 /** Sentences of --unlabeled-file: CoNLL columns by extension (tags ignored), else one sentence per line split into words and punctuation. */
 export function readUnlabeled(path: string): { tokens: string[] }[] {
   if (/^\.(conll|conllu|iob|iob2|bio|tsv)$/i.test(extname(path))) {
-    return readConll(path, { tagColumn: -1 }).sentences.map((s) => ({ tokens: [...s.tokens] }));
+    // A file of tokens alone (one column) has no tag column: give each line a placeholder tag to ignore.
+    const text = readTextFile(path);
+    const first = /^[ \t]*(?!-DOCSTART-)(\S[^\n]*)$/m.exec(text)?.[1] ?? '';
+    const oneColumn = first.trim().split(/[ \t]+/).length === 1;
+    return parseConll(oneColumn ? text.replace(/^([ \t]*\S+)[ \t\r]*$/gm, '$1\tO') : text, path, { tagColumn: -1 }).sentences.map((s) => ({ tokens: [...s.tokens] }));
   }
   const out: { tokens: string[] }[] = [];
   forEachLine(readTextFile(path), (line) => {
