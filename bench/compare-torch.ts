@@ -24,7 +24,14 @@ import { DataLoader } from '../src/data/epoch-batches.js';
 import { loadSplits } from '../src/data/splits.js';
 import { WordPieceCache } from '../src/data/align.js';
 import { computeNerMetrics } from '../src/metrics/index.js';
-import { BertForTokenClassification, makeConfig, savePretrained, type TokenClassifier, type TokenBatch, type ForwardOptions } from '../src/models/index.js';
+import {
+  BertForTokenClassification,
+  makeConfig,
+  savePretrained,
+  type TokenClassifier,
+  type TokenBatch,
+  type ForwardOptions,
+} from '../src/models/index.js';
 import { WordPieceTokenizer } from '../src/tokenizers/index.js';
 import { chooseLabels, encodeSplit } from '../src/train/prepare.js';
 import { Trainer, type EncodedSplit, type LogRecord } from '../src/train/trainer.js';
@@ -59,7 +66,9 @@ const MODELS: Record<string, Record<string, number>> = {
 const { values: opt } = parseArgs({
   options: {
     data: { type: 'string', default: 'wnut17' },
-    train: { type: 'string' }, validation: { type: 'string' }, test: { type: 'string' },
+    train: { type: 'string' },
+    validation: { type: 'string' },
+    test: { type: 'string' },
     vocab: { type: 'string', default: join(shared, 'models/bert-base-cased-vocab/vocab.txt') },
     model: { type: 'string', default: 'small' },
     lr: { type: 'string', default: '5e-4' },
@@ -87,10 +96,12 @@ const { values: opt } = parseArgs({
   },
 });
 if (opt.help) {
-  console.log('usage: node dist/bench/compare-torch.js --data wnut17|conll2003 [--model small|tiny] [--lr 5e-4] [--epochs 3] [--eval-steps 100]\n'
-    + '  [--warmup-ratio 0.1] [--weight-decay 0.01] [--dropout 0.1] [--seed 42] [--dropout-seed S] [--batch-size 16] [--max-train-samples N]\n'
-    + '  [--work-dir DIR] [--svg FILE] [--python /usr/bin/python3] [--torch-threads N] [--shared-masks]\n'
-    + '   or: node dist/bench/compare-torch.js --summarize WORK_DIR,WORK_DIR,... [--svg FILE]   (runs that differ only in --dropout-seed)');
+  console.log(
+    'usage: node dist/bench/compare-torch.js --data wnut17|conll2003 [--model small|tiny] [--lr 5e-4] [--epochs 3] [--eval-steps 100]\n' +
+      '  [--warmup-ratio 0.1] [--weight-decay 0.01] [--dropout 0.1] [--seed 42] [--dropout-seed S] [--batch-size 16] [--max-train-samples N]\n' +
+      '  [--work-dir DIR] [--svg FILE] [--python /usr/bin/python3] [--torch-threads N] [--shared-masks]\n' +
+      '   or: node dist/bench/compare-torch.js --summarize WORK_DIR,WORK_DIR,... [--svg FILE]   (runs that differ only in --dropout-seed)',
+  );
   process.exit(0);
 }
 
@@ -145,13 +156,26 @@ class RecordingModel implements TokenClassifier {
   readonly seen: number[] = [];
   readonly dropoutSeeds: number[] = [];
   constructor(private readonly inner: TokenClassifier) {}
-  get config() { return this.inner.config; }
-  get architecture() { return this.inner.architecture; }
-  get params() { return this.inner.params; }
-  get numLabels() { return this.inner.numLabels; }
-  parameters(): [string, Tensor][] { return this.inner.parameters(); }
+  get config() {
+    return this.inner.config;
+  }
+  get architecture() {
+    return this.inner.architecture;
+  }
+  get params() {
+    return this.inner.params;
+  }
+  get numLabels() {
+    return this.inner.numLabels;
+  }
+  parameters(): [string, Tensor][] {
+    return this.inner.parameters();
+  }
   forward(batch: TokenBatch, o: ForwardOptions): Tensor {
-    if (o.training) { this.seen.push(batchChecksum(batch as Batch)); this.dropoutSeeds.push(o.dropoutSeed ?? 0); }
+    if (o.training) {
+      this.seen.push(batchChecksum(batch as Batch));
+      this.dropoutSeeds.push(o.dropoutSeed ?? 0);
+    }
     return this.inner.forward(batch, o);
   }
 }
@@ -159,22 +183,41 @@ class RecordingModel implements TokenClassifier {
 // --------------------------------------------------------------------------------------------
 // Scoring logits with our metric code
 
-interface EvalMetrics { loss: number; precision: number; recall: number; f1: number; accuracy: number }
+interface EvalMetrics {
+  loss: number;
+  precision: number;
+  recall: number;
+  f1: number;
+  accuracy: number;
+}
 
 /** Word-level tags via WordPredictions and seqeval-exact metrics, exactly as Trainer.evaluate. */
-function scoreLogits(split: EncodedSplit, batches: readonly Batch[], logits: Float32Array, labels: readonly string[], source: string): EvalMetrics {
+function scoreLogits(
+  split: EncodedSplit,
+  batches: readonly Batch[],
+  logits: Float32Array,
+  labels: readonly string[],
+  source: string,
+): EvalMetrics {
   const L = labels.length;
   const expected = batches.reduce((a, b) => a + b.batchSize * b.seqLen * L, 0);
-  if (logits.length !== expected) throw new Error(`${source}: ${logits.length} logits, expected ${expected} (${batches.length} batches x ${L} labels)`);
-  const words = new WordPredictions(split.sentences.map((s) => s.tokens.length), labels);
-  let off = 0, lossSum = 0, rows = 0;
+  if (logits.length !== expected)
+    throw new Error(`${source}: ${logits.length} logits, expected ${expected} (${batches.length} batches x ${L} labels)`);
+  const words = new WordPredictions(
+    split.sentences.map((s) => s.tokens.length),
+    labels,
+  );
+  let off = 0,
+    lossSum = 0,
+    rows = 0;
   for (const b of batches) {
     const n = b.batchSize * b.seqLen * L;
     const view = logits.subarray(off, off + n);
     off += n;
     words.add(b.features, view, b.seqLen);
     // Mean cross-entropy over labelled tokens, averaged over batches weighted by sequences (HF).
-    let ce = 0, count = 0;
+    let ce = 0,
+      count = 0;
     for (let r = 0; r < b.batchSize * b.seqLen; r++) {
       const y = b.labels[r]!;
       if (y === -100) continue;
@@ -185,7 +228,10 @@ function scoreLogits(split: EncodedSplit, batches: readonly Batch[], logits: Flo
       ce += Math.log(s) + mx - view[r * L + y]!;
       count++;
     }
-    if (count) { lossSum += (ce / count) * b.batchSize; rows += b.batchSize; }
+    if (count) {
+      lossSum += (ce / count) * b.batchSize;
+      rows += b.batchSize;
+    }
   }
   const refs = split.sentences.map((s, i) => {
     if (!s.tags) throw new Error(`${source}: sentence ${i} has no gold tags`);
@@ -206,23 +252,41 @@ function readF32(path: string): Float32Array {
 /** Our eval-mode logits over `batches`, concatenated like torch-train.py writes them. */
 function ourLogits(model: TokenClassifier, batches: readonly Batch[]): Float32Array {
   const parts: Float32Array[] = [];
-  for (const b of batches) noGrad(() => tidy(() => { parts.push(Float32Array.from(model.forward(b, { training: false }).f)); }));
+  for (const b of batches)
+    noGrad(() =>
+      tidy(() => {
+        parts.push(Float32Array.from(model.forward(b, { training: false }).f));
+      }),
+    );
   clearPool();
   const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 
 // --------------------------------------------------------------------------------------------
 // Plot: both runs, training loss on top, validation F1 below
 
-interface Line { name: string; color: string; dashed: boolean; points: [number, number][] }
+interface Line {
+  name: string;
+  color: string;
+  dashed: boolean;
+  points: [number, number][];
+}
 
 function renderComparison(title: string, loss: Line[], f1: Line[], width = 860, height = 620): string {
   // F1 is drawn from 0 so that small differences are not magnified into apparent gaps.
-  const left = 80, right = 24, top = 70, gap = 70, bottom = 56;
-  const ph = (height - top - gap - bottom) / 2, pw = width - left - right;
+  const left = 80,
+    right = 24,
+    top = 70,
+    gap = 70,
+    bottom = 56;
+  const ph = (height - top - gap - bottom) / 2,
+    pw = width - left - right;
   const steps = [...loss, ...f1].flatMap((l) => l.points.map((p) => p[0]));
   const x = niceTicks(0, Math.max(1, ...steps), 8, 1);
   const r = (v: number): string => String(Math.round(v * 100) / 100);
@@ -245,14 +309,21 @@ function renderComparison(title: string, loss: Line[], f1: Line[], width = 860, 
       out.push(`<line x1="${r(sx(t))}" x2="${r(sx(t))}" y1="${r(y0)}" y2="${r(y0 + ph)}" stroke="#eeeeee"/>`);
       out.push(`<text x="${r(sx(t))}" y="${r(y0 + ph + 18)}" text-anchor="middle">${t}</text>`);
     }
-    out.push(`<text transform="rotate(-90 ${left - 55} ${r(y0 + ph / 2)})" x="${left - 55}" y="${r(y0 + ph / 2)}" text-anchor="middle" font-size="13">${escapeXml(label)}</text>`);
+    out.push(
+      `<text transform="rotate(-90 ${left - 55} ${r(y0 + ph / 2)})" x="${left - 55}" y="${r(y0 + ph / 2)}" text-anchor="middle" font-size="13">${escapeXml(label)}</text>`,
+    );
     if (xLabel) out.push(`<text x="${r(left + pw / 2)}" y="${r(y0 + ph + 40)}" text-anchor="middle" font-size="13">step</text>`);
     let lx = left + pw - lines.reduce((a, l) => a + 34 + l.name.length * 7, 0);
     for (const l of lines) {
       const dash = l.dashed ? ' stroke-dasharray="7 4"' : '';
-      out.push(`<polyline fill="none" stroke="${l.color}" stroke-width="2"${dash} points="${l.points.map(([a, b]) => `${r(sx(a))},${r(sy(b))}`).join(' ')}"/>`);
-      if (l.points.length < 60) for (const [a, b] of l.points) out.push(`<circle cx="${r(sx(a))}" cy="${r(sy(b))}" r="2.5" fill="${l.color}"/>`);
-      out.push(`<line x1="${r(lx)}" x2="${r(lx + 22)}" y1="${r(y0 - 12)}" y2="${r(y0 - 12)}" stroke="${l.color}" stroke-width="2"${dash}/>`);
+      out.push(
+        `<polyline fill="none" stroke="${l.color}" stroke-width="2"${dash} points="${l.points.map(([a, b]) => `${r(sx(a))},${r(sy(b))}`).join(' ')}"/>`,
+      );
+      if (l.points.length < 60)
+        for (const [a, b] of l.points) out.push(`<circle cx="${r(sx(a))}" cy="${r(sy(b))}" r="2.5" fill="${l.color}"/>`);
+      out.push(
+        `<line x1="${r(lx)}" x2="${r(lx + 22)}" y1="${r(y0 - 12)}" y2="${r(y0 - 12)}" stroke="${l.color}" stroke-width="2"${dash}/>`,
+      );
       out.push(`<text x="${r(lx + 27)}" y="${r(y0 - 12)}" dy="0.35em">${escapeXml(l.name)}</text>`);
       lx += 34 + l.name.length * 7;
     }
@@ -269,8 +340,10 @@ const fmt = (v: number | undefined, d = 4): string => (v === undefined || !Numbe
 
 async function main(): Promise<void> {
   const files = opt.train ? { train: opt.train, validation: opt.validation!, test: opt.test! } : DATASETS[opt.data!];
-  if (!files || !files.validation || !files.test) throw new Error(`--data must be one of ${Object.keys(DATASETS).join(', ')}, or give --train, --validation and --test`);
-  for (const f of Object.values(files)) if (!existsSync(f)) throw new Error(`${f}: not found (the shared data lives in ../shared relative to the repo root)`);
+  if (!files || !files.validation || !files.test)
+    throw new Error(`--data must be one of ${Object.keys(DATASETS).join(', ')}, or give --train, --validation and --test`);
+  for (const f of Object.values(files))
+    if (!existsSync(f)) throw new Error(`${f}: not found (the shared data lives in ../shared relative to the repo root)`);
   const size = MODELS[opt.model!];
   if (!size) throw new Error(`--model must be one of ${Object.keys(MODELS).join(', ')}`);
   const work = resolve(opt['work-dir'] ?? `/tmp/tokentune-compare-${opt.data}`);
@@ -286,11 +359,15 @@ async function main(): Promise<void> {
   const dropoutSeed = opt['dropout-seed'] === undefined ? seed : num('dropout-seed');
   const dropout = num('dropout');
   const config = makeConfig({
-    ...size, vocab_size: 28996, max_position_embeddings: 512,
-    hidden_dropout_prob: dropout, attention_probs_dropout_prob: dropout,
+    ...size,
+    vocab_size: 28996,
+    max_position_embeddings: 512,
+    hidden_dropout_prob: dropout,
+    attention_probs_dropout_prob: dropout,
     id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
   });
-  if (tokenizer.vocabSize > config.vocabSize) throw new Error(`${opt.vocab} has ${tokenizer.vocabSize} tokens, more than vocab_size ${config.vocabSize}`);
+  if (tokenizer.vocabSize > config.vocabSize)
+    throw new Error(`${opt.vocab} has ${tokenizer.vocabSize} tokens, more than vocab_size ${config.vocabSize}`);
   // The same initialisation as `tokentune train --config-name` (initParameters over the HF specs).
   const model = BertForTokenClassification.create(config, seed);
   savePretrained(model, join(work, 'init'));
@@ -308,27 +385,56 @@ async function main(): Promise<void> {
 
   const args = parseTrainingArgs({
     config: {
-      output_dir: join(work, 'ours'), overwrite_output_dir: true, learning_rate: num('lr'),
-      per_device_train_batch_size: num('batch-size'), per_device_eval_batch_size: num('eval-batch-size'),
-      num_train_epochs: num('epochs'), max_steps: num('max-steps'), warmup_ratio: num('warmup-ratio'),
-      weight_decay: num('weight-decay'), max_grad_norm: num('max-grad-norm'), seed: dropoutSeed, data_seed: seed,
-      eval_strategy: 'steps', eval_steps: num('eval-steps'), logging_steps: num('eval-steps'),
-      save_strategy: 'no', disable_tqdm: true, max_seq_length: maxSeqLength,
+      output_dir: join(work, 'ours'),
+      overwrite_output_dir: true,
+      learning_rate: num('lr'),
+      per_device_train_batch_size: num('batch-size'),
+      per_device_eval_batch_size: num('eval-batch-size'),
+      num_train_epochs: num('epochs'),
+      max_steps: num('max-steps'),
+      warmup_ratio: num('warmup-ratio'),
+      weight_decay: num('weight-decay'),
+      max_grad_norm: num('max-grad-norm'),
+      seed: dropoutSeed,
+      data_seed: seed,
+      eval_strategy: 'steps',
+      eval_steps: num('eval-steps'),
+      logging_steps: num('eval-steps'),
+      save_strategy: 'no',
+      disable_tqdm: true,
+      max_seq_length: maxSeqLength,
     },
   }).args;
 
   // The batches the Trainer will draw: its loader options, epoch by epoch, cut at max steps.
   const padId = tokenizer.padId;
-  const loader = new DataLoader(train.features, { batchSize: args.perDeviceTrainBatchSize, sampler: 'random', seed: args.dataSeed ?? args.seed, padId });
-  const plan = planTrainingSteps({ numBatchesPerEpoch: loader.batchesPerEpoch, gradientAccumulationSteps: 1, numTrainEpochs: args.numTrainEpochs, maxSteps: args.maxSteps });
+  const loader = new DataLoader(train.features, {
+    batchSize: args.perDeviceTrainBatchSize,
+    sampler: 'random',
+    seed: args.dataSeed ?? args.seed,
+    padId,
+  });
+  const plan = planTrainingSteps({
+    numBatchesPerEpoch: loader.batchesPerEpoch,
+    gradientAccumulationSteps: 1,
+    numTrainEpochs: args.numTrainEpochs,
+    maxSteps: args.maxSteps,
+  });
   const total = plan.maxSteps;
   function* trainBatches(): Generator<Batch> {
     let n = 0;
-    for (let e = 0; e < plan.numTrainEpochs; e++) for (const b of loader.batchesForEpoch(e)) { if (n++ >= total) return; yield b; }
+    for (let e = 0; e < plan.numTrainEpochs; e++)
+      for (const b of loader.batchesForEpoch(e)) {
+        if (n++ >= total) return;
+        yield b;
+      }
   }
   const trainIndex = dumpBatches(join(work, 'batches'), 'train', trainBatches());
-  const evalLoader = (s: EncodedSplit): Batch[] => [...new DataLoader(s.features, { batchSize: args.perDeviceEvalBatchSize, sampler: 'sequential', padId }).batchesForEpoch(0)];
-  const valBatches = evalLoader(validation), testBatches = evalLoader(test);
+  const evalLoader = (s: EncodedSplit): Batch[] => [
+    ...new DataLoader(s.features, { batchSize: args.perDeviceEvalBatchSize, sampler: 'sequential', padId }).batchesForEpoch(0),
+  ];
+  const valBatches = evalLoader(validation),
+    testBatches = evalLoader(test);
   dumpBatches(join(work, 'batches'), 'validation', valBatches);
   dumpBatches(join(work, 'batches'), 'test', testBatches);
   const evalEvery = resolveStepInterval(args.evalSteps, total);
@@ -336,14 +442,29 @@ async function main(): Promise<void> {
   for (let s = evalEvery; s <= total; s += evalEvery) evalSteps.push(s);
   if (evalSteps[evalSteps.length - 1] !== total) evalSteps.push(total);
   const hparams = {
-    seed: dropoutSeed, init_and_data_seed: seed, learning_rate: args.learningRate, lr_scheduler_type: args.lrSchedulerType, warmup_steps: resolveWarmup(args, total),
-    total_steps: total, adam_beta1: args.adamBeta1, adam_beta2: args.adamBeta2, adam_epsilon: args.adamEpsilon,
-    weight_decay: args.weightDecay, max_grad_norm: args.maxGradNorm, dropout, logging_steps: resolveStepInterval(args.loggingSteps, total),
-    eval_steps: evalSteps, batch_size: args.perDeviceTrainBatchSize, eval_batch_size: args.perDeviceEvalBatchSize, labels,
+    seed: dropoutSeed,
+    init_and_data_seed: seed,
+    learning_rate: args.learningRate,
+    lr_scheduler_type: args.lrSchedulerType,
+    warmup_steps: resolveWarmup(args, total),
+    total_steps: total,
+    adam_beta1: args.adamBeta1,
+    adam_beta2: args.adamBeta2,
+    adam_epsilon: args.adamEpsilon,
+    weight_decay: args.weightDecay,
+    max_grad_norm: args.maxGradNorm,
+    dropout,
+    logging_steps: resolveStepInterval(args.loggingSteps, total),
+    eval_steps: evalSteps,
+    batch_size: args.perDeviceTrainBatchSize,
+    eval_batch_size: args.perDeviceEvalBatchSize,
+    labels,
   };
   writeFileSync(join(work, 'hparams.json'), JSON.stringify(hparams, null, 2) + '\n');
-  console.log(`config ${opt.model} (${config.numHiddenLayers} layers, hidden ${config.hiddenSize}), ${labels.length} labels, ${total} steps `
-    + `(${plan.numTrainEpochs} epochs x ${plan.updateStepsPerEpoch}), warmup ${hparams.warmup_steps}, lr ${args.learningRate}, eval every ${evalEvery}; work dir ${work}`);
+  console.log(
+    `config ${opt.model} (${config.numHiddenLayers} layers, hidden ${config.hiddenSize}), ${labels.length} labels, ${total} steps ` +
+      `(${plan.numTrainEpochs} epochs x ${plan.updateStepsPerEpoch}), warmup ${hparams.warmup_steps}, lr ${args.learningRate}, eval every ${evalEvery}; work dir ${work}`,
+  );
 
   const step0Ours = ourLogits(model, valBatches);
 
@@ -353,14 +474,20 @@ async function main(): Promise<void> {
   const oursLoss = new Map<number, number>();
   let oursEvalSeconds = 0;
   const trainer = new Trainer({
-    model: recording, args, tokenizer, trainDataset: train, evalDataset: validation,
+    model: recording,
+    args,
+    tokenizer,
+    trainDataset: train,
+    evalDataset: validation,
     // The Trainer's own progress display would interleave with torch's output: print one line per record instead.
     progressStream: new Writable({ write: (_c, _e, cb) => cb() }),
     onLog: (rec) => {
       const step = Number(rec.step);
       if (typeof rec.loss === 'number') {
         oursLoss.set(step, rec.loss);
-        console.log(`[ours] step ${step}: loss ${fmt(rec.loss)} grad_norm ${fmt(Number(rec.grad_norm))} lr ${Number(rec.learning_rate).toExponential(3)}`);
+        console.log(
+          `[ours] step ${step}: loss ${fmt(rec.loss)} grad_norm ${fmt(Number(rec.grad_norm))} lr ${Number(rec.learning_rate).toExponential(3)}`,
+        );
       }
       if (typeof rec.eval_f1 === 'number') {
         ours.set(step, rec);
@@ -376,7 +503,9 @@ async function main(): Promise<void> {
   const oursTest = trainer.evaluate(test, undefined, 'test');
   const mismatch = trainIndex.batches.findIndex((b, i) => b.checksum !== recording.seen[i]);
   if (recording.seen.length !== trainIndex.batches.length || mismatch >= 0) {
-    throw new Error(`the Trainer trained on ${recording.seen.length} batches, the dump has ${trainIndex.batches.length}; first differing step ${mismatch + 1}`);
+    throw new Error(
+      `the Trainer trained on ${recording.seen.length} batches, the dump has ${trainIndex.batches.length}; first differing step ${mismatch + 1}`,
+    );
   }
   console.log(`ours: ${out.globalStep} steps; all ${recording.seen.length} training batches identical to the dump (checksums)`);
   // The seed of every dropout site of every training forward, in call order. This mirrors
@@ -385,10 +514,15 @@ async function main(): Promise<void> {
   // classifier input (2 + 3 x layers, all with p > 0 here). torch-train.py --masks-from rebuilds
   // the keep masks from these with dropoutHash, so both sides drop exactly the same units.
   const sites = 2 + 3 * config.numHiddenLayers;
-  writeFileSync(join(work, 'dropout-seeds.json'), JSON.stringify({
-    p_hidden: config.hiddenDropoutProb, p_attention: config.attentionProbsDropoutProb, sites_per_forward: sites,
-    seeds: recording.dropoutSeeds.map((st) => Array.from({ length: sites }, (_, n) => deriveSeed(st, 'dropout', n))),
-  }) + '\n');
+  writeFileSync(
+    join(work, 'dropout-seeds.json'),
+    JSON.stringify({
+      p_hidden: config.hiddenDropoutProb,
+      p_attention: config.attentionProbsDropoutProb,
+      sites_per_forward: sites,
+      seeds: recording.dropoutSeeds.map((st) => Array.from({ length: sites }, (_, n) => deriveSeed(st, 'dropout', n))),
+    }) + '\n',
+  );
 
   // ---- torch
   // Debian's torch links libblas.so.3; when the alternative is OpenBLAS-pthread, its threads fight
@@ -396,12 +530,17 @@ async function main(): Promise<void> {
   const env = { ...process.env };
   const ompBlas = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
   if (env.LD_LIBRARY_PATH === undefined && existsSync(join(ompBlas, 'libblas.so.3'))) env.LD_LIBRARY_PATH = ompBlas;
-  console.log(`torch: ${opt.python} scripts/parity/torch-train.py${env.LD_LIBRARY_PATH ? ` (LD_LIBRARY_PATH=${env.LD_LIBRARY_PATH})` : ''}`);
+  console.log(
+    `torch: ${opt.python} scripts/parity/torch-train.py${env.LD_LIBRARY_PATH ? ` (LD_LIBRARY_PATH=${env.LD_LIBRARY_PATH})` : ''}`,
+  );
   const pyArgs = [join(repoRoot, 'scripts', 'parity', 'torch-train.py'), work, '--threads', String(num('torch-threads'))];
   if (opt['shared-masks']) pyArgs.push('--masks-from', join(work, 'dropout-seeds.json'));
   const py = spawnSync(opt.python!, pyArgs, { stdio: 'inherit', env });
   if (py.status !== 0) throw new Error(`torch-train.py failed (exit ${py.status ?? py.signal})`);
-  const torchLog = readFileSync(join(work, 'torch', 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number | string>);
+  const torchLog = readFileSync(join(work, 'torch', 'log.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, number | string>);
   const torchSummary = torchLog.find((r) => r.train_runtime !== undefined)!;
   const torchLoss = new Map(torchLog.filter((r) => typeof r.loss === 'number').map((r) => [Number(r.step), Number(r.loss)]));
   const logits = (name: string): Float32Array => readF32(join(work, 'torch', 'logits', name));
@@ -410,15 +549,18 @@ async function main(): Promise<void> {
   let step0Diff = 0;
   for (let i = 0; i < step0Ours.length; i++) step0Diff = Math.max(step0Diff, Math.abs(step0Ours[i]! - step0Torch[i]!));
   const torchEval = new Map<number, EvalMetrics>();
-  for (const s of evalSteps) torchEval.set(s, scoreLogits(validation, valBatches, logits(`validation-step${s}.f32`), labels, `torch validation step ${s}`));
+  for (const s of evalSteps)
+    torchEval.set(s, scoreLogits(validation, valBatches, logits(`validation-step${s}.f32`), labels, `torch validation step ${s}`));
   const torchTest = scoreLogits(test, testBatches, logits('test-final.f32'), labels, 'torch test');
 
   // ---- report
   const rows = evalSteps.map((s) => {
-    const o = ours.get(s)!, t = torchEval.get(s)!;
+    const o = ours.get(s)!,
+      t = torchEval.get(s)!;
     return `| ${s} | ${fmt(oursLoss.get(s))} | ${fmt(torchLoss.get(s))} | ${fmt(Number(o.eval_loss))} | ${fmt(t.loss)} | ${fmt(Number(o.eval_f1))} | ${fmt(t.f1)} | ${fmt(Number(o.eval_f1) - t.f1)} |`;
   });
-  const oursFinal = Number(ours.get(total)!.eval_f1), torchFinal = torchEval.get(total)!.f1;
+  const oursFinal = Number(ours.get(total)!.eval_f1),
+    torchFinal = torchEval.get(total)!.f1;
   const torchTrainSeconds = Number(torchSummary.train_runtime) - Number(torchSummary.eval_runtime_total);
   const report = [
     `step-0 validation logits, ours vs torch (same initial weights, eval mode): max |diff| = ${step0Diff.toExponential(2)}`,
@@ -436,29 +578,51 @@ async function main(): Promise<void> {
     '',
     `final validation F1: ours ${(100 * oursFinal).toFixed(2)}, torch ${(100 * torchFinal).toFixed(2)}, diff ${(100 * (oursFinal - torchFinal)).toFixed(2)} points`,
     `final test F1: ours ${(100 * Number(oursTest.test_f1)).toFixed(2)}, torch ${(100 * torchTest.f1).toFixed(2)}, diff ${(100 * (Number(oursTest.test_f1) - torchTest.f1)).toFixed(2)} points`,
-    `training time without evaluation: ours ${oursTrainSeconds.toFixed(1)} s (${(total / oursTrainSeconds).toFixed(2)} steps/s), `
-    + `torch ${torchTrainSeconds.toFixed(1)} s (${(total / torchTrainSeconds).toFixed(2)} steps/s, torch ${torchSummary.torch_version}, ${torchSummary.threads} threads)`,
+    `training time without evaluation: ours ${oursTrainSeconds.toFixed(1)} s (${(total / oursTrainSeconds).toFixed(2)} steps/s), ` +
+      `torch ${torchTrainSeconds.toFixed(1)} s (${(total / torchTrainSeconds).toFixed(2)} steps/s, torch ${torchSummary.torch_version}, ${torchSummary.threads} threads)`,
   ];
   console.log('\n' + report.join('\n'));
   writeFileSync(join(work, 'report.md'), report.join('\n') + '\n');
-  writeFileSync(join(work, 'results.json'), JSON.stringify({
-    hparams, model: opt.model, data: files, sharedMasks: opt['shared-masks'], step0MaxAbsDiff: step0Diff,
-    ours: { loss: Object.fromEntries(oursLoss), eval: Object.fromEntries(ours), test: oursTest, trainSeconds: oursTrainSeconds },
-    torch: { loss: Object.fromEntries(torchLoss), eval: Object.fromEntries(torchEval), test: torchTest, trainSeconds: torchTrainSeconds, summary: torchSummary },
-  }, null, 2) + '\n');
+  writeFileSync(
+    join(work, 'results.json'),
+    JSON.stringify(
+      {
+        hparams,
+        model: opt.model,
+        data: files,
+        sharedMasks: opt['shared-masks'],
+        step0MaxAbsDiff: step0Diff,
+        ours: { loss: Object.fromEntries(oursLoss), eval: Object.fromEntries(ours), test: oursTest, trainSeconds: oursTrainSeconds },
+        torch: {
+          loss: Object.fromEntries(torchLoss),
+          eval: Object.fromEntries(torchEval),
+          test: torchTest,
+          trainSeconds: torchTrainSeconds,
+          summary: torchSummary,
+        },
+      },
+      null,
+      2,
+    ) + '\n',
+  );
 
   const svgPath = resolve(opt.svg ?? join(work, 'curves.svg'));
   mkdirSync(dirname(svgPath), { recursive: true });
   const title = `${opt.data} from scratch, ${opt.model} BERT, dropout ${dropout}${opt['shared-masks'] && dropout > 0 ? ' (same masks)' : ''}: test F1 ours ${(100 * Number(oursTest.test_f1)).toFixed(1)} vs PyTorch ${(100 * torchTest.f1).toFixed(1)}`;
-  writeFileSync(svgPath, renderComparison(title,
-    [
-      { name: 'tokentune', color: '#1f77b4', dashed: false, points: [...oursLoss].sort((a, b) => a[0] - b[0]) },
-      { name: 'PyTorch', color: '#d62728', dashed: true, points: [...torchLoss].sort((a, b) => a[0] - b[0]) },
-    ],
-    [
-      { name: 'tokentune', color: '#1f77b4', dashed: false, points: evalSteps.map((s) => [s, Number(ours.get(s)!.eval_f1)]) },
-      { name: 'PyTorch', color: '#d62728', dashed: true, points: evalSteps.map((s) => [s, torchEval.get(s)!.f1]) },
-    ]));
+  writeFileSync(
+    svgPath,
+    renderComparison(
+      title,
+      [
+        { name: 'tokentune', color: '#1f77b4', dashed: false, points: [...oursLoss].sort((a, b) => a[0] - b[0]) },
+        { name: 'PyTorch', color: '#d62728', dashed: true, points: [...torchLoss].sort((a, b) => a[0] - b[0]) },
+      ],
+      [
+        { name: 'tokentune', color: '#1f77b4', dashed: false, points: evalSteps.map((s) => [s, Number(ours.get(s)!.eval_f1)]) },
+        { name: 'PyTorch', color: '#d62728', dashed: true, points: evalSteps.map((s) => [s, torchEval.get(s)!.f1]) },
+      ],
+    ),
+  );
   console.log(`plot: ${svgPath}; tables: ${join(work, 'report.md')}; raw: ${join(work, 'results.json')}`);
   if (statSync(svgPath).size === 0) throw new Error(`${svgPath}: empty plot`);
 }
@@ -476,8 +640,10 @@ function summarize(dirs: string[]): void {
     const last = String(r.hparams.total_steps);
     return {
       seed: r.hparams.seed,
-      oursVal: Number(r.ours.eval[last]!.eval_f1), torchVal: r.torch.eval[last]!.f1,
-      oursTest: Number(r.ours.test.test_f1), torchTest: r.torch.test.f1,
+      oursVal: Number(r.ours.eval[last]!.eval_f1),
+      torchVal: r.torch.eval[last]!.f1,
+      oursTest: Number(r.ours.test.test_f1),
+      torchTest: r.torch.test.f1,
     };
   });
   const stats = (xs: number[]): string => {
@@ -488,27 +654,48 @@ function summarize(dirs: string[]): void {
   const pct = (v: number): string => (100 * v).toFixed(2);
   const col = (k: keyof (typeof rows)[number]): number[] => rows.map((x) => x[k]);
   const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-  console.log([
-    '| dropout seed | ours val F1 | torch val F1 | ours test F1 | torch test F1 | test diff |',
-    '|---:|---:|---:|---:|---:|---:|',
-    ...rows.map((x) => `| ${x.seed} | ${pct(x.oursVal)} | ${pct(x.torchVal)} | ${pct(x.oursTest)} | ${pct(x.torchTest)} | ${pct(x.oursTest - x.torchTest)} |`),
-    `| mean ± sd | ${stats(col('oursVal'))} | ${stats(col('torchVal'))} | ${stats(col('oursTest'))} | ${stats(col('torchTest'))} | ${pct(mean(col('oursTest')) - mean(col('torchTest')))} |`,
-    '',
-    `difference of the means (ours - torch): validation ${pct(mean(col('oursVal')) - mean(col('torchVal')))} points, test ${pct(mean(col('oursTest')) - mean(col('torchTest')))} points`,
-  ].join('\n'));
+  console.log(
+    [
+      '| dropout seed | ours val F1 | torch val F1 | ours test F1 | torch test F1 | test diff |',
+      '|---:|---:|---:|---:|---:|---:|',
+      ...rows.map(
+        (x) =>
+          `| ${x.seed} | ${pct(x.oursVal)} | ${pct(x.torchVal)} | ${pct(x.oursTest)} | ${pct(x.torchTest)} | ${pct(x.oursTest - x.torchTest)} |`,
+      ),
+      `| mean ± sd | ${stats(col('oursVal'))} | ${stats(col('torchVal'))} | ${stats(col('oursTest'))} | ${stats(col('torchTest'))} | ${pct(mean(col('oursTest')) - mean(col('torchTest')))} |`,
+      '',
+      `difference of the means (ours - torch): validation ${pct(mean(col('oursVal')) - mean(col('torchVal')))} points, test ${pct(mean(col('oursTest')) - mean(col('torchTest')))} points`,
+    ].join('\n'),
+  );
   if (opt.svg) {
-    const blues = ['#1f77b4', '#5fa2d6', '#0b3f66'], reds = ['#d62728', '#f07f80', '#7a1010'];
-    const pts = (m: Record<string, number>): [number, number][] => Object.entries(m).map(([k, v]) => [Number(k), v] as [number, number]).sort((a, b) => a[0] - b[0]);
-    const loss: Line[] = [], f1: Line[] = [];
+    const blues = ['#1f77b4', '#5fa2d6', '#0b3f66'],
+      reds = ['#d62728', '#f07f80', '#7a1010'];
+    const pts = (m: Record<string, number>): [number, number][] =>
+      Object.entries(m)
+        .map(([k, v]) => [Number(k), v] as [number, number])
+        .sort((a, b) => a[0] - b[0]);
+    const loss: Line[] = [],
+      f1: Line[] = [];
     runs.forEach(({ r }, i) => {
       const s = r.hparams.seed;
       loss.push({ name: `tokentune ${s}`, color: blues[i % 3]!, dashed: false, points: pts(r.ours.loss) });
       loss.push({ name: `PyTorch ${s}`, color: reds[i % 3]!, dashed: true, points: pts(r.torch.loss) });
-      f1.push({ name: `tokentune ${s}`, color: blues[i % 3]!, dashed: false, points: r.hparams.eval_steps.map((st) => [st, Number(r.ours.eval[String(st)]!.eval_f1)]) });
-      f1.push({ name: `PyTorch ${s}`, color: reds[i % 3]!, dashed: true, points: r.hparams.eval_steps.map((st) => [st, r.torch.eval[String(st)]!.f1]) });
+      f1.push({
+        name: `tokentune ${s}`,
+        color: blues[i % 3]!,
+        dashed: false,
+        points: r.hparams.eval_steps.map((st) => [st, Number(r.ours.eval[String(st)]!.eval_f1)]),
+      });
+      f1.push({
+        name: `PyTorch ${s}`,
+        color: reds[i % 3]!,
+        dashed: true,
+        points: r.hparams.eval_steps.map((st) => [st, r.torch.eval[String(st)]!.f1]),
+      });
     });
-    const title = `${runs.length} dropout seeds, mean final F1: validation ours ${pct(mean(col('oursVal')))} vs PyTorch ${pct(mean(col('torchVal')))}, `
-      + `test ours ${pct(mean(col('oursTest')))} vs PyTorch ${pct(mean(col('torchTest')))}`;
+    const title =
+      `${runs.length} dropout seeds, mean final F1: validation ours ${pct(mean(col('oursVal')))} vs PyTorch ${pct(mean(col('torchVal')))}, ` +
+      `test ours ${pct(mean(col('oursTest')))} vs PyTorch ${pct(mean(col('torchTest')))}`;
     writeFileSync(resolve(opt.svg), renderComparison(title, loss, f1, 960, 640));
     console.log(`plot: ${resolve(opt.svg)}`);
   }

@@ -27,7 +27,14 @@ import { parseTrainingArgs } from '../src/cli/training-flags.js';
 import { AdamW } from '../src/train/optimizer.js';
 import { findHfPython } from '../tools/hf-python.mjs';
 
-interface ModelShape { name: string; layers: number; hidden: number; heads: number; inter: number; defaultSteps: number }
+interface ModelShape {
+  name: string;
+  layers: number;
+  hidden: number;
+  heads: number;
+  inter: number;
+  defaultSteps: number;
+}
 const CONFIGS: Record<'small' | 'base', ModelShape> = {
   small: { name: 'small', layers: 4, hidden: 256, heads: 4, inter: 1024, defaultSteps: 40 },
   base: { name: 'BERT-base', layers: 12, hidden: 768, heads: 12, inter: 3072, defaultSteps: 8 },
@@ -101,36 +108,64 @@ export function conllTrainFile(conllDir: string): string {
   return file;
 }
 
-interface PreparedData { loaderFor(order: Order): DataLoader; labels: string[]; trainFile: string; sentences: number }
+interface PreparedData {
+  loaderFor(order: Order): DataLoader;
+  labels: string[];
+  trainFile: string;
+  sentences: number;
+}
 
 async function prepareData(batchSize: number): Promise<PreparedData> {
   const trainFile = conllTrainFile(join(sharedDir, 'data', 'conll2003'));
   // The run's settings as the CLI parses them, so defaults (seed, stride, label_all_tokens) match.
-  const { args } = parseTrainingArgs({ argv: ['--train-file', trainFile, '--max-seq-length', String(MAX_SEQ_LENGTH),
-    '--per-device-train-batch-size', String(batchSize), '--group-by-length'] });
+  const { args } = parseTrainingArgs({
+    argv: [
+      '--train-file',
+      trainFile,
+      '--max-seq-length',
+      String(MAX_SEQ_LENGTH),
+      '--per-device-train-batch-size',
+      String(batchSize),
+      '--group-by-length',
+    ],
+  });
   const { splits, labelNames } = await readTrainingData(args);
   const train = splits.train;
   if (!train) throw new Error(`${trainFile}: no training split was read`);
   const labels = chooseLabels(splits, [], labelNames);
   // bert-base-cased: do_lower_case false (its tokenizer_config.json; SOURCE.md of the vocab says "Cased").
-  const tokenizer = WordPieceTokenizer.fromVocabFile(join(sharedDir, 'models', 'bert-base-cased-vocab', 'vocab.txt'), { doLowerCase: false });
-  const { split } = encodeSplit(train, tokenizer, labels,
-    { maxSeqLength: args.maxSeqLength, stride: args.stride, labelAllTokens: args.labelAllTokens, maxSamples: args.maxTrainSamples },
-    new WordPieceCache(tokenizer));
-  // Trainer.loader(): same options, with the sampler the order asks for.
-  const loaderFor = (order: Order): DataLoader => new DataLoader(split.features, {
-    batchSize: args.perDeviceTrainBatchSize, sampler: SAMPLER[order], seed: args.dataSeed ?? args.seed, padId: tokenizer.padId,
+  const tokenizer = WordPieceTokenizer.fromVocabFile(join(sharedDir, 'models', 'bert-base-cased-vocab', 'vocab.txt'), {
+    doLowerCase: false,
   });
+  const { split } = encodeSplit(
+    train,
+    tokenizer,
+    labels,
+    { maxSeqLength: args.maxSeqLength, stride: args.stride, labelAllTokens: args.labelAllTokens, maxSamples: args.maxTrainSamples },
+    new WordPieceCache(tokenizer),
+  );
+  // Trainer.loader(): same options, with the sampler the order asks for.
+  const loaderFor = (order: Order): DataLoader =>
+    new DataLoader(split.features, {
+      batchSize: args.perDeviceTrainBatchSize,
+      sampler: SAMPLER[order],
+      seed: args.dataSeed ?? args.seed,
+      padId: tokenizer.padId,
+    });
   return { loaderFor, labels, trainFile, sentences: train.sentences.length };
 }
 
 function epochPadFraction(loader: DataLoader): { fraction: number; batches: number } {
   const lengths = loader.features.map((f) => f.inputIds.length);
-  let padded = 0, real = 0;
+  let padded = 0,
+    real = 0;
   const batches = loader.batchIndices(0);
   for (const idx of batches) {
     let max = 0;
-    for (const j of idx) { max = Math.max(max, lengths[j]!); real += lengths[j]!; }
+    for (const j of idx) {
+      max = Math.max(max, lengths[j]!);
+      real += lengths[j]!;
+    }
     padded += max * idx.length;
   }
   return { fraction: 1 - real / padded, batches: batches.length };
@@ -149,8 +184,13 @@ async function measure(key: ConfigKey, order: Order, steps: number, batchSize: n
   const c = CONFIGS[key];
   ops.setMatmulPrecision(bf16 ? 'bf16' : 'fp32');
   const config = makeConfig({
-    vocab_size: VOCAB, hidden_size: c.hidden, num_hidden_layers: c.layers, num_attention_heads: c.heads, intermediate_size: c.inter,
-    max_position_embeddings: 512, id2label: Object.fromEntries(data.labels.map((l, i) => [String(i), l])),
+    vocab_size: VOCAB,
+    hidden_size: c.hidden,
+    num_hidden_layers: c.layers,
+    num_attention_heads: c.heads,
+    intermediate_size: c.inter,
+    max_position_embeddings: 512,
+    id2label: Object.fromEntries(data.labels.map((l, i) => [String(i), l])),
   });
   const model = BertForTokenClassification.create(config, 42);
   const opt = new AdamW(model.parameters(), { lr: LR, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
@@ -165,18 +205,27 @@ async function measure(key: ConfigKey, order: Order, steps: number, batchSize: n
   };
 
   // Warm-up (untimed) on the longest sampled batch: fills the buffer pool for every later shape.
-  step(batches.reduce((a, b) => (b.seqLen > a.seqLen ? b : a)), -1);
+  step(
+    batches.reduce((a, b) => (b.seqLen > a.seqLen ? b : a)),
+    -1,
+  );
   const times: number[] = [];
-  const busy0 = machineBusySeconds(), cpu0 = process.cpuUsage(), wall0 = performance.now();
+  const busy0 = machineBusySeconds(),
+    cpu0 = process.cpuUsage(),
+    wall0 = performance.now();
   batches.forEach((b, i) => {
     const t = performance.now();
     step(b, i);
     times.push((performance.now() - t) / 1000);
   });
-  const busy1 = machineBusySeconds(), cpu = process.cpuUsage(cpu0), wall = (performance.now() - wall0) / 1000;
+  const busy1 = machineBusySeconds(),
+    cpu = process.cpuUsage(cpu0),
+    wall = (performance.now() - wall0) / 1000;
   const otherLoadCpus = busy0 === null || busy1 === null ? null : Math.max(0, (busy1 - busy0 - (cpu.user + cpu.system) / 1e6) / wall);
 
-  let padded = 0, real = 0, labelled = 0;
+  let padded = 0,
+    real = 0,
+    labelled = 0;
   const shapes: Shape[] = batches.map((b) => {
     const rows: number[] = [];
     for (let r = 0; r < b.batchSize; r++) {
@@ -193,14 +242,23 @@ async function measure(key: ConfigKey, order: Order, steps: number, batchSize: n
   const totalS = times.reduce((a, x) => a + x, 0);
   const epoch = epochPadFraction(loader);
   return {
-    config: c.name, order, precision: bf16 ? 'bf16' : 'fp32', kernels: kernels().name,
+    config: c.name,
+    order,
+    precision: bf16 ? 'bf16' : 'fp32',
+    kernels: kernels().name,
     steps: batches.length,
     meanBatch: batches.reduce((a, b) => a + b.batchSize, 0) / batches.length,
     meanSeq: batches.reduce((a, b) => a + b.seqLen, 0) / batches.length,
-    paddedTokens: padded, realTokens: real, labelledTokens: labelled,
+    paddedTokens: padded,
+    realTokens: real,
+    labelledTokens: labelled,
     stepSeconds: times.map((t) => Number(t.toFixed(4))),
-    totalS, medianStepS: median(times), meanStepS: totalS / times.length,
-    padFraction: 1 - real / padded, epochPadFraction: epoch.fraction, epochBatches: epoch.batches,
+    totalS,
+    medianStepS: median(times),
+    meanStepS: totalS / times.length,
+    padFraction: 1 - real / padded,
+    epochPadFraction: epoch.fraction,
+    epochBatches: epoch.batches,
     peakRssMib: process.resourceUsage().maxRSS / 1024,
     otherLoadCpus,
     shapes,
@@ -250,7 +308,18 @@ function torchUnavailable(): string | null {
 }
 
 function runWorker(key: ConfigKey, order: Order, steps: number, batch: number, bf16: boolean): OursResult {
-  const argv = [fileURLToPath(import.meta.url), '--worker', '--config', key, '--order', order, '--steps', String(steps), '--batch', String(batch)];
+  const argv = [
+    fileURLToPath(import.meta.url),
+    '--worker',
+    '--config',
+    key,
+    '--order',
+    order,
+    '--steps',
+    String(steps),
+    '--batch',
+    String(batch),
+  ];
   if (bf16) argv.push('--bf16');
   const out = execFileSync(process.execPath, argv, { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
   return JSON.parse(out.trim().split('\n').pop()!) as OursResult;
@@ -263,14 +332,40 @@ function runTorch(key: ConfigKey, shapes: Shape[], bf16: boolean, labels: number
   try {
     const file = join(dir, 'shapes.json');
     writeFileSync(file, JSON.stringify(shapes));
-    const out = execFileSync(hf.python!, [torchScript, file, '--shared-bench-dir', sharedBenchDir, '--threads', '2',
-      '--dtype', bf16 ? 'bf16' : 'fp32', '--layers', String(c.layers), '--hidden', String(c.hidden), '--heads', String(c.heads),
-      '--intermediate', String(c.inter), '--vocab', String(VOCAB), '--labels', String(labels), '--max-grad-norm', '1', '--lr', String(LR)],
-    { encoding: 'utf8', maxBuffer: 1 << 22, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync(
+      hf.python!,
+      [
+        torchScript,
+        file,
+        '--shared-bench-dir',
+        sharedBenchDir,
+        '--threads',
+        '2',
+        '--dtype',
+        bf16 ? 'bf16' : 'fp32',
+        '--layers',
+        String(c.layers),
+        '--hidden',
+        String(c.hidden),
+        '--heads',
+        String(c.heads),
+        '--intermediate',
+        String(c.inter),
+        '--vocab',
+        String(VOCAB),
+        '--labels',
+        String(labels),
+        '--max-grad-norm',
+        '1',
+        '--lr',
+        String(LR),
+      ],
+      { encoding: 'utf8', maxBuffer: 1 << 22, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     return JSON.parse(out) as TorchResult;
   } catch (e) {
     const err = e as { stderr?: string; message: string };
-    return `hf_varlen.py failed: ${(err.stderr?.trim().split('\n').pop() ?? err.message)}`;
+    return `hf_varlen.py failed: ${err.stderr?.trim().split('\n').pop() ?? err.message}`;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -293,11 +388,14 @@ export async function runConllBench(opts: ConllBenchOptions = {}): Promise<void>
   const keys: ConfigKey[] = !opts.config || opts.config === 'both' ? ['small', 'base'] : [opts.config];
   const batch = opts.batch ?? 16;
   const bf16 = opts.bf16 ?? false;
-  if (opts.printMachine) console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} logical CPUs, node ${process.version}`);
+  if (opts.printMachine)
+    console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} logical CPUs, node ${process.version}`);
   const noTorch = opts.torch === false ? 'disabled (--no-torch)' : torchUnavailable();
   const data = await prepareData(batch);
-  console.log(`data: ${data.trainFile} (${data.sentences} sentences, ${data.labels.length} labels), bert-base-cased WordPiece (cased), ` +
-    `max_seq_length ${MAX_SEQ_LENGTH}, batch ${batch}, epoch 0 of the Trainer's samplers (seed 42); ${bf16 ? 'bf16 matmuls' : 'fp32'}`);
+  console.log(
+    `data: ${data.trainFile} (${data.sentences} sentences, ${data.labels.length} labels), bert-base-cased WordPiece (cased), ` +
+      `max_seq_length ${MAX_SEQ_LENGTH}, batch ${batch}, epoch 0 of the Trainer's samplers (seed 42); ${bf16 ? 'bf16 matmuls' : 'fp32'}`,
+  );
   if (noTorch) console.log(`PyTorch reference skipped: ${noTorch}`);
 
   const rows: string[] = [];
@@ -310,24 +408,35 @@ export async function runConllBench(opts: ConllBenchOptions = {}): Promise<void>
       const t = noTorch ? null : runTorch(key, o.shapes, bf16, data.labels.length);
       if (typeof t === 'string') notes.push(`${o.config} ${order}: ${t}`);
       const tr = t && typeof t !== 'string' ? t : null;
-      if (tr && tr.other_load_cpus !== null && tr.other_load_cpus > 0.1) notes.push(`${o.config} ${order}: other processes kept ${tr.other_load_cpus} CPUs busy during torch's steps (contended)`);
-      if (o.otherLoadCpus !== null && o.otherLoadCpus > 0.1) notes.push(`${o.config} ${order}: other processes kept ${fmt(o.otherLoadCpus, 2)} CPUs busy during our steps (contended)`);
+      if (tr && tr.other_load_cpus !== null && tr.other_load_cpus > 0.1)
+        notes.push(`${o.config} ${order}: other processes kept ${tr.other_load_cpus} CPUs busy during torch's steps (contended)`);
+      if (o.otherLoadCpus !== null && o.otherLoadCpus > 0.1)
+        notes.push(`${o.config} ${order}: other processes kept ${fmt(o.otherLoadCpus, 2)} CPUs busy during our steps (contended)`);
       real[order] = o.realTokens / o.totalS;
-      rows.push(`| ${o.config} | ${order} | ${o.steps} | ${fmt(o.meanBatch, 1)} x ${fmt(o.meanSeq, 1)} | ${fmt(o.medianStepS, 3)} | ${fmt(o.meanStepS, 3)} | ` +
-        `${int(o.paddedTokens / o.totalS)} | ${int(o.realTokens / o.totalS)} | ${int(o.labelledTokens / o.totalS)} | ` +
-        `${fmt(100 * o.padFraction)}% (epoch ${fmt(100 * o.epochPadFraction)}%) | ${fmt(o.peakRssMib, 0)} | ` +
-        `${tr ? fmt(tr.median_step_s, 3) : 'n/a'} | ${tr ? int(tr.real_tokens_per_s) : 'n/a'} | ${tr ? fmt(tr.peak_rss_mib, 0) : 'n/a'} | ` +
-        `${tr ? fmt(tr.total_s / o.totalS, 2) + 'x' : 'n/a'} |`);
+      rows.push(
+        `| ${o.config} | ${order} | ${o.steps} | ${fmt(o.meanBatch, 1)} x ${fmt(o.meanSeq, 1)} | ${fmt(o.medianStepS, 3)} | ${fmt(o.meanStepS, 3)} | ` +
+          `${int(o.paddedTokens / o.totalS)} | ${int(o.realTokens / o.totalS)} | ${int(o.labelledTokens / o.totalS)} | ` +
+          `${fmt(100 * o.padFraction)}% (epoch ${fmt(100 * o.epochPadFraction)}%) | ${fmt(o.peakRssMib, 0)} | ` +
+          `${tr ? fmt(tr.median_step_s, 3) : 'n/a'} | ${tr ? int(tr.real_tokens_per_s) : 'n/a'} | ${tr ? fmt(tr.peak_rss_mib, 0) : 'n/a'} | ` +
+          `${tr ? fmt(tr.total_s / o.totalS, 2) + 'x' : 'n/a'} |`,
+      );
     }
-    if (real.grouped && real.shuffled) notes.push(`${CONFIGS[key].name}: length grouping gives ${fmt(real.grouped / real.shuffled, 2)}x the real tokens/s of shuffled order`);
+    if (real.grouped && real.shuffled)
+      notes.push(
+        `${CONFIGS[key].name}: length grouping gives ${fmt(real.grouped / real.shuffled, 2)}x the real tokens/s of shuffled order`,
+      );
   }
   console.log('');
-  console.log('| config | order | steps | mean batch (B x T) | ours s/step median | ours s/step mean | ours padded tok/s | ours real tok/s | ours labelled words/s | padding (sampled batches; whole epoch) | ours peak RSS MiB | torch s/step median | torch real tok/s | torch peak RSS MiB | speed ours/torch |');
+  console.log(
+    '| config | order | steps | mean batch (B x T) | ours s/step median | ours s/step mean | ours padded tok/s | ours real tok/s | ours labelled words/s | padding (sampled batches; whole epoch) | ours peak RSS MiB | torch s/step median | torch real tok/s | torch peak RSS MiB | speed ours/torch |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
   console.log('');
-  console.log('tokens/s = tokens of the timed batches / their total step time; padded = B*T, real = attention-mask ones ([CLS]/[SEP] included), ' +
-    'labelled words = positions with a label (first sub-token of each word). speed ours/torch = torch total time / ours on the same shapes and masks (>1: ours faster).');
+  console.log(
+    'tokens/s = tokens of the timed batches / their total step time; padded = B*T, real = attention-mask ones ([CLS]/[SEP] included), ' +
+      'labelled words = positions with a label (first sub-token of each word). speed ours/torch = torch total time / ours on the same shapes and masks (>1: ours faster).',
+  );
   for (const n of notes) console.log(`- ${n}`);
 }
 
@@ -336,13 +445,18 @@ export async function runConllBench(opts: ConllBenchOptions = {}): Promise<void>
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      config: { type: 'string', default: 'both' }, steps: { type: 'string' }, batch: { type: 'string', default: '16' },
-      bf16: { type: 'boolean', default: false }, 'no-torch': { type: 'boolean', default: false },
-      worker: { type: 'boolean', default: false }, order: { type: 'string', default: 'grouped' },
+      config: { type: 'string', default: 'both' },
+      steps: { type: 'string' },
+      batch: { type: 'string', default: '16' },
+      bf16: { type: 'boolean', default: false },
+      'no-torch': { type: 'boolean', default: false },
+      worker: { type: 'boolean', default: false },
+      order: { type: 'string', default: 'grouped' },
     },
   });
   const config = values.config;
-  if (config !== 'small' && config !== 'base' && config !== 'both') throw new Error(`--config must be small, base or both, got '${config}'`);
+  if (config !== 'small' && config !== 'base' && config !== 'both')
+    throw new Error(`--config must be small, base or both, got '${config}'`);
   const positive = (name: string, v: string | undefined): number | undefined => {
     if (v === undefined) return undefined;
     const n = Number(v);
@@ -353,7 +467,8 @@ async function main(): Promise<void> {
   const batch = positive('batch', values.batch)!;
   if (values.worker) {
     const order = values.order;
-    if (config === 'both' || (order !== 'grouped' && order !== 'shuffled')) throw new Error('--worker needs --config small|base and --order grouped|shuffled');
+    if (config === 'both' || (order !== 'grouped' && order !== 'shuffled'))
+      throw new Error('--worker needs --config small|base and --order grouped|shuffled');
     const r = await measure(config, order, steps ?? CONFIGS[config].defaultSteps, batch, values.bf16!);
     process.stdout.write(JSON.stringify(r) + '\n');
     return;

@@ -35,8 +35,10 @@ export function runDataBench(runs = 3, log: (line: string) => void = console.log
   const res = measure(runs);
   if (res.skipped) log(`data bench skipped: ${res.skipped}`);
   for (const r of res.rows) {
-    log(`${r.dataset}: ${r.sentences} sentences, ${r.words} words, ${r.features} features; read ${(r.readSeconds * 1000).toFixed(0)} ms, `
-      + `tokenize+align ${(r.alignSeconds * 1000).toFixed(0)} ms (median of ${runs}) -> ${Math.round(r.sentencesPerSecond)} sentences/s`);
+    log(
+      `${r.dataset}: ${r.sentences} sentences, ${r.words} words, ${r.features} features; read ${(r.readSeconds * 1000).toFixed(0)} ms, ` +
+        `tokenize+align ${(r.alignSeconds * 1000).toFixed(0)} ms (median of ${runs}) -> ${Math.round(r.sentencesPerSecond)} sentences/s`,
+    );
   }
   return res;
 }
@@ -64,12 +66,19 @@ function measure(runs: number): DataBenchResult {
       const t2 = performance.now();
       read.push((t1 - t0) / 1000);
       align.push((t2 - t1) / 1000);
-      last = { sentences: data.sentences.length, words: data.sentences.reduce((s, x) => s + x.tokens.length, 0), features: features.length };
+      last = {
+        sentences: data.sentences.length,
+        words: data.sentences.reduce((s, x) => s + x.tokens.length, 0),
+        features: features.length,
+      };
     }
     const total = read.map((x, i) => x + align[i]!);
     rows.push({
-      dataset: name, ...last!,
-      readSeconds: median(read), alignSeconds: median(align), totalSeconds: median(total),
+      dataset: name,
+      ...last!,
+      readSeconds: median(read),
+      alignSeconds: median(align),
+      totalSeconds: median(total),
       sentencesPerSecond: last!.sentences / median(total),
     });
   }

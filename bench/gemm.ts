@@ -53,7 +53,11 @@ const TOKENS = 2048; // 16 sequences x 128 tokens
 /** The products of one BERT-base training step (per layer) and its attention. */
 export function bertShapes(): GemmShape[] {
   const shapes: GemmShape[] = [];
-  for (const [inF, outF] of [[768, 3072], [3072, 768], [768, 768]]) {
+  for (const [inF, outF] of [
+    [768, 3072],
+    [3072, 768],
+    [768, 768],
+  ]) {
     const tag = `[${TOKENS}x${inF}]x[${inF}x${outF}]`;
     shapes.push({ label: `${tag} Y = X W`, transA: false, transB: false, m: TOKENS, n: outF, k: inF, batch: 1 });
     shapes.push({ label: `${tag} dX = dY W^T`, transA: false, transB: true, m: TOKENS, n: inF, k: outF, batch: 1 });
@@ -82,8 +86,11 @@ function filled(n: number, seed: number): Float32Array {
 function timeOurs(s: GemmShape, reps: number): number {
   const k = loadNative();
   if (!k) throw new Error(nativeLoadError() ?? 'native addon missing');
-  const a = filled(s.m * s.k * s.batch, 1), b = filled(s.k * s.n * s.batch, 2), c = new Float32Array(s.m * s.n * s.batch);
-  const lda = s.transA ? s.m : s.k, ldb = s.transB ? s.k : s.n;
+  const a = filled(s.m * s.k * s.batch, 1),
+    b = filled(s.k * s.n * s.batch, 2),
+    c = new Float32Array(s.m * s.n * s.batch);
+  const lda = s.transA ? s.m : s.k,
+    ldb = s.transB ? s.k : s.n;
   let best = Infinity;
   for (let r = 0; r <= reps; r++) {
     const t0 = process.hrtime.bigint();
@@ -137,15 +144,22 @@ export function formatGemmTable(res: GemmBenchResult): string {
   lines.push(`GEMM benchmark on ${res.machine}; tokentune native ${res.isa}, ${res.threads} threads (GFLOP/s, best of runs)`);
   if (res.openblas) lines.push(`note: OpenBLAS column skipped: ${res.openblas}`);
   const busy = Math.max(...res.load);
-  lines.push(`load average ${res.load[0].toFixed(1)} -> ${res.load[1].toFixed(1)}` +
-    (busy > res.threads * 0.75 ? ' (machine busy: absolute numbers are low, the ratios still compare like with like)' : ''));
+  lines.push(
+    `load average ${res.load[0].toFixed(1)} -> ${res.load[1].toFixed(1)}` +
+      (busy > res.threads * 0.75 ? ' (machine busy: absolute numbers are low, the ratios still compare like with like)' : ''),
+  );
   const w = Math.max(...res.rows.map((r) => r.shape.label.length), 5);
   const N = res.threads;
-  lines.push(`${'shape'.padEnd(w)} | ${'ours 1T'.padStart(8)} ${'BLAS 1T'.padStart(8)} ${'ratio'.padStart(6)} | ${`ours ${N}T`.padStart(8)} ${`BLAS ${N}T`.padStart(8)} ${'ratio'.padStart(6)}`);
+  lines.push(
+    `${'shape'.padEnd(w)} | ${'ours 1T'.padStart(8)} ${'BLAS 1T'.padStart(8)} ${'ratio'.padStart(6)} | ${`ours ${N}T`.padStart(8)} ${`BLAS ${N}T`.padStart(8)} ${'ratio'.padStart(6)}`,
+  );
   lines.push('-'.repeat(w + 48));
   for (const r of res.rows) {
-    const q1 = r.blas1 ? r.ours1 / r.blas1 : null, qN = r.blasN ? r.oursN / r.blasN : null;
-    lines.push(`${r.shape.label.padEnd(w)} | ${fmt(r.ours1, 8)} ${fmt(r.blas1, 8)} ${fmt(q1, 6, 2)} | ${fmt(r.oursN, 8)} ${fmt(r.blasN, 8)} ${fmt(qN, 6, 2)}`);
+    const q1 = r.blas1 ? r.ours1 / r.blas1 : null,
+      qN = r.blasN ? r.oursN / r.blasN : null;
+    lines.push(
+      `${r.shape.label.padEnd(w)} | ${fmt(r.ours1, 8)} ${fmt(r.blas1, 8)} ${fmt(q1, 6, 2)} | ${fmt(r.oursN, 8)} ${fmt(r.blasN, 8)} ${fmt(qN, 6, 2)}`,
+    );
   }
   return lines.join('\n');
 }

@@ -42,13 +42,20 @@ function batchOf(B: number, T: number, vocab: number, seed: number): TokenBatch 
   return { inputIds, attentionMask: new Int32Array(B * T).fill(1), batchSize: B, seqLen: T };
 }
 
-export async function runInferBench(opts: { quick?: boolean; seqLen?: number; batchSizes?: number[]; reps?: number } = {}): Promise<InferBenchResult> {
+export async function runInferBench(
+  opts: { quick?: boolean; seqLen?: number; batchSizes?: number[]; reps?: number } = {},
+): Promise<InferBenchResult> {
   const quick = opts.quick ?? false;
   const T = opts.seqLen ?? 128;
   const labels = ['O', 'B-PER', 'I-PER', 'B-ORG', 'I-ORG', 'B-LOC', 'I-LOC', 'B-MISC', 'I-MISC'];
   const config = makeConfig({
-    vocab_size: 28996, hidden_size: 768, num_hidden_layers: quick ? 2 : 12, num_attention_heads: 12, intermediate_size: 3072,
-    max_position_embeddings: 512, id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
+    vocab_size: 28996,
+    hidden_size: 768,
+    num_hidden_layers: quick ? 2 : 12,
+    num_attention_heads: 12,
+    intermediate_size: 3072,
+    max_position_embeddings: 512,
+    id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
   });
   const model = BertForTokenClassification.create(config, 1);
   const rows: InferBenchRow[] = [];
@@ -80,7 +87,9 @@ export async function runInferBench(opts: { quick?: boolean; seqLen?: number; ba
 export function formatInferBench(r: InferBenchResult): string {
   const lines = [`inference: ${r.model}`, `machine: ${r.machine}; kernels: ${r.kernels}`, '', 'batch  seq  ms/call  tokens/s'];
   for (const row of r.rows) {
-    lines.push(`${String(row.batchSize).padStart(5)}  ${String(row.seqLen).padStart(3)}  ${(row.secondsPerCall * 1000).toFixed(1).padStart(7)}  ${row.tokensPerSecond.toFixed(0).padStart(8)}`);
+    lines.push(
+      `${String(row.batchSize).padStart(5)}  ${String(row.seqLen).padStart(3)}  ${(row.secondsPerCall * 1000).toFixed(1).padStart(7)}  ${row.tokensPerSecond.toFixed(0).padStart(8)}`,
+    );
   }
   return lines.join('\n') + '\n';
 }

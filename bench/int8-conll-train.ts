@@ -27,23 +27,43 @@ async function main(): Promise<void> {
   const ei = process.argv.indexOf('--epochs');
   const epochs = ei > 0 ? Number(process.argv[ei + 1]) : 2;
   if (!existsSync(DATA)) throw new Error(`${DATA} is absent: this bench needs ../shared's CoNLL-2003`);
-  const train = readConll(join(DATA, 'train.txt')), dev = readConll(join(DATA, 'valid.txt'));
+  const train = readConll(join(DATA, 'train.txt')),
+    dev = readConll(join(DATA, 'valid.txt'));
   const labels = [...buildLabelMap([train, dev]).labels];
   const tokenizer = WordPieceTokenizer.fromVocabFile(VOCAB, { doLowerCase: false });
   const config = makeConfig({
-    vocab_size: tokenizer.vocabSize, hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4,
-    intermediate_size: 1024, max_position_embeddings: 512,
+    vocab_size: tokenizer.vocabSize,
+    hidden_size: 256,
+    num_hidden_layers: 4,
+    num_attention_heads: 4,
+    intermediate_size: 1024,
+    max_position_embeddings: 512,
     id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
   });
   const model = BertForTokenClassification.create(config, 42);
   const cache = new WordPieceCache(tokenizer);
   const enc = (d: typeof train) => encodeSplit(d, tokenizer, labels, { maxSeqLength: 256 }, cache).split;
   const trainer = new Trainer({
-    model, tokenizer, trainDataset: enc(train), evalDataset: enc(dev), progressStream: process.stderr,
+    model,
+    tokenizer,
+    trainDataset: enc(train),
+    evalDataset: enc(dev),
+    progressStream: process.stderr,
     args: {
-      ...defaultTrainingArgs(), outputDir: out, overwriteOutputDir: true, learningRate: 5e-4, warmupRatio: 0.1, weightDecay: 0.01,
-      perDeviceTrainBatchSize: 16, perDeviceEvalBatchSize: 32, numTrainEpochs: epochs, groupByLength: true,
-      evalStrategy: 'epoch', loggingSteps: 100, saveStrategy: 'no', seed: 42,
+      ...defaultTrainingArgs(),
+      outputDir: out,
+      overwriteOutputDir: true,
+      learningRate: 5e-4,
+      warmupRatio: 0.1,
+      weightDecay: 0.01,
+      perDeviceTrainBatchSize: 16,
+      perDeviceEvalBatchSize: 32,
+      numTrainEpochs: epochs,
+      groupByLength: true,
+      evalStrategy: 'epoch',
+      loggingSteps: 100,
+      saveStrategy: 'no',
+      seed: 42,
     },
   });
   const t0 = Date.now();
@@ -51,4 +71,7 @@ async function main(): Promise<void> {
   console.log(`trained ${epochs} epoch(s) in ${((Date.now() - t0) / 1000).toFixed(0)} s; dev`, trainer.evaluate());
 }
 
-main().catch((e) => { console.error(e instanceof Error ? e.message : e); process.exit(1); });
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

@@ -35,7 +35,10 @@ const repoRoot = join(import.meta.dirname, '..', '..');
 type Runner = { name: string; run: (b: TokenBatch) => Promise<Float32Array> | Float32Array };
 
 const ortThreads = Number(process.env.TOKENTUNE_THREADS) > 0 ? { intraOpNumThreads: Number(process.env.TOKENTUNE_THREADS) } : {};
-const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = (): string =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
@@ -53,7 +56,11 @@ export async function runInt8Bench(): Promise<void> {
   const ort = await loadOnnxRuntime();
   const labels = Array.from({ length: 9 }, (_, i) => `L${i}`);
   const config = makeConfig({
-    vocab_size: 28996, hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072,
+    vocab_size: 28996,
+    hidden_size: 768,
+    num_hidden_layers: 12,
+    num_attention_heads: 12,
+    intermediate_size: 3072,
     id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
   });
   const fp32 = BertForTokenClassification.create(config, 0);
@@ -81,13 +88,18 @@ export async function runInt8Bench(): Promise<void> {
         runners.push({ name: 'ort int8', run: (b) => onnxLogits(ort, s8, b) });
       }
     }
-    console.log(`BERT-base-sized, seq ${SEQ}; int8 path ${nativeInt8Info()?.path ?? 'none'}; threads: ours ${nativeKernels.threads}, onnxruntime ${ortThreads.intraOpNumThreads ?? `default (${cpus().length} logical CPUs)`}; loadavg at start ${load()}`);
+    console.log(
+      `BERT-base-sized, seq ${SEQ}; int8 path ${nativeInt8Info()?.path ?? 'none'}; threads: ours ${nativeKernels.threads}, onnxruntime ${ortThreads.intraOpNumThreads ?? `default (${cpus().length} logical CPUs)`}; loadavg at start ${load()}`,
+    );
     const rng = Rng.fromSeed(7);
     const tps = new Map<string, number>();
     for (const { batch: B, runs } of PLAN) {
       const batch: TokenBatch = {
         inputIds: Int32Array.from({ length: B * SEQ }, () => 1 + rng.nextInt(config.vocabSize - 1)),
-        attentionMask: new Int32Array(B * SEQ).fill(1), tokenTypeIds: new Int32Array(B * SEQ), batchSize: B, seqLen: SEQ,
+        attentionMask: new Int32Array(B * SEQ).fill(1),
+        tokenTypeIds: new Int32Array(B * SEQ),
+        batchSize: B,
+        seqLen: SEQ,
       };
       // Warm-up and a logits check against ours fp32.
       const ref = await runners[0]!.run(batch);
@@ -104,23 +116,36 @@ export async function runInt8Bench(): Promise<void> {
       console.log(`\nbatch ${B} x ${SEQ} (${runs} runs each, alternating; loadavg now ${load()}):`);
       for (const r of runners) {
         const t = times.get(r.name)!.sort((a, b) => a - b);
-        const p50 = quantile(t, 0.5), p99 = quantile(t, 0.99);
+        const p50 = quantile(t, 0.5),
+          p99 = quantile(t, 0.99);
         tps.set(`${r.name}@${B}`, (B * SEQ) / (p50 / 1000));
         const d = diffs.get(r.name);
-        console.log(`  ${r.name.padEnd(9)} ${Math.round((B * SEQ) / (p50 / 1000)).toLocaleString('en-US').padStart(7)} tokens/s  p50 ${p50.toFixed(1).padStart(7)} ms  p99 ${p99.toFixed(1).padStart(7)} ms${runs < 100 ? ' (max)' : ''}` +
-          (d === undefined ? '' : `  max |logit - ours fp32| ${d.toExponential(1)}`));
+        console.log(
+          `  ${r.name.padEnd(9)} ${Math.round((B * SEQ) / (p50 / 1000))
+            .toLocaleString('en-US')
+            .padStart(
+              7,
+            )} tokens/s  p50 ${p50.toFixed(1).padStart(7)} ms  p99 ${p99.toFixed(1).padStart(7)} ms${runs < 100 ? ' (max)' : ''}` +
+            (d === undefined ? '' : `  max |logit - ours fp32| ${d.toExponential(1)}`),
+        );
       }
       const ratio = (a: string, b: string): string => {
-        const x = tps.get(`${a}@${B}`), y = tps.get(`${b}@${B}`);
+        const x = tps.get(`${a}@${B}`),
+          y = tps.get(`${b}@${B}`);
         return x && y ? (x / y).toFixed(2) + 'x' : 'n/a';
       };
       const target = (label: string, a: string, b: string, min: number): string => {
-        const x = tps.get(`${a}@${B}`), y = tps.get(`${b}@${B}`);
+        const x = tps.get(`${a}@${B}`),
+          y = tps.get(`${b}@${B}`);
         return `  ${label}: ${ratio(a, b)} (target >= ${min.toFixed(1)}x: ${x && y ? (x / y >= min ? 'met' : 'NOT met') : 'not measured'})`;
       };
       console.log(target('ours int8 / ort int8', 'ours int8', 'ort int8', 1.0));
       console.log(target('ours int8 / ours fp32', 'ours int8', 'ours fp32', 1.8));
-      console.log(B === 1 ? target('ours fp32 / ort fp32', 'ours fp32', 'ort fp32', 1.2) : `  ours fp32 / ort fp32: ${ratio('ours fp32', 'ort fp32')}`);
+      console.log(
+        B === 1
+          ? target('ours fp32 / ort fp32', 'ours fp32', 'ort fp32', 1.2)
+          : `  ours fp32 / ort fp32: ${ratio('ours fp32', 'ort fp32')}`,
+      );
       console.log(`  ort int8 / ort fp32: ${ratio('ort int8', 'ort fp32')}`);
     }
   } finally {

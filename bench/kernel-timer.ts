@@ -25,7 +25,8 @@ export function timeKernels(key: (name: string, args: unknown[]) => string = (n)
       const r = (fn as (...a: unknown[]) => unknown).apply(base, args);
       const k = key(name, args);
       const e = times.get(k) ?? { ms: 0, calls: 0 };
-      e.ms += performance.now() - t0; e.calls++;
+      e.ms += performance.now() - t0;
+      e.calls++;
       times.set(k, e);
       return r;
     };
@@ -39,9 +40,13 @@ export function timeKernels(key: (name: string, args: unknown[]) => string = (n)
       console.log(`${label} ${total.toFixed(1)} ms (${base.name})`);
       for (const [name, e] of [...times.entries()].sort((a, b) => b[1].ms - a[1].ms)) {
         kern += e.ms / n;
-        console.log(`${name.padEnd(40)} ${(e.ms / n).toFixed(2).padStart(9)} ms  ${(100 * e.ms / n / total).toFixed(1).padStart(5)}%  calls/run ${e.calls / n}`);
+        console.log(
+          `${name.padEnd(40)} ${(e.ms / n).toFixed(2).padStart(9)} ms  ${((100 * e.ms) / n / total).toFixed(1).padStart(5)}%  calls/run ${e.calls / n}`,
+        );
       }
-      console.log(`${'(outside kernels)'.padEnd(40)} ${(total - kern).toFixed(2).padStart(9)} ms  ${(100 * (total - kern) / total).toFixed(1).padStart(5)}%`);
+      console.log(
+        `${'(outside kernels)'.padEnd(40)} ${(total - kern).toFixed(2).padStart(9)} ms  ${((100 * (total - kern)) / total).toFixed(1).padStart(5)}%`,
+      );
     },
   };
 }

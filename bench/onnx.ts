@@ -51,7 +51,11 @@ export async function runOnnxBench(): Promise<Row[]> {
   }
   const labels = Array.from({ length: 9 }, (_, i) => `L${i}`);
   const config = makeConfig({
-    vocab_size: 28996, hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072,
+    vocab_size: 28996,
+    hidden_size: 768,
+    num_hidden_layers: 12,
+    num_attention_heads: 12,
+    intermediate_size: 3072,
     id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
   });
   let t0 = performance.now();
@@ -59,11 +63,15 @@ export async function runOnnxBench(): Promise<Row[]> {
   const dir = mkdtempSync(join(tmpdir(), 'tt-onnx-bench-'));
   try {
     const res = exportOnnx(model, null, dir);
-    console.log(`BERT-base-sized model: created and exported in ${((performance.now() - t0) / 1000).toFixed(1)} s, onnx/model.onnx ${(res.modelBytes / 1e6).toFixed(0)} MB`);
+    console.log(
+      `BERT-base-sized model: created and exported in ${((performance.now() - t0) / 1000).toFixed(1)} s, onnx/model.onnx ${(res.modelBytes / 1e6).toFixed(0)} MB`,
+    );
     t0 = performance.now();
     const session = await ort.InferenceSession.create(res.modelPath, { graphOptimizationLevel: 'all' });
     console.log(`onnxruntime session (graph optimization 'all') ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    console.log(`threads: tokentune ${nativeKernels.available ? nativeKernels.threads : '1 (no native addon)'}, onnxruntime default (${cpus().length} logical CPUs)`);
+    console.log(
+      `threads: tokentune ${nativeKernels.available ? nativeKernels.threads : '1 (no native addon)'}, onnxruntime default (${cpus().length} logical CPUs)`,
+    );
     const rows: Row[] = [];
     const rng = Rng.fromSeed(7);
     for (const { batch: B, seq: T, runs } of PLAN) {
@@ -77,7 +85,14 @@ export async function runOnnxBench(): Promise<Row[]> {
       const diff = maxAbsDiff(ourLogits(model, batch), await onnxLogits(ort, session, batch));
       const ours = await median(runs, () => ourLogits(model, batch));
       const theirs = await median(runs, () => onnxLogits(ort, session, batch));
-      const row = { batch: B, seq: T, oursTokensPerS: (B * T) / ours, ortTokensPerS: (B * T) / theirs, ratio: theirs / ours, maxAbsDiff: diff };
+      const row = {
+        batch: B,
+        seq: T,
+        oursTokensPerS: (B * T) / ours,
+        ortTokensPerS: (B * T) / theirs,
+        ratio: theirs / ours,
+        maxAbsDiff: diff,
+      };
       rows.push(row);
       console.log(
         `batch ${String(B).padStart(2)} x seq ${T}: tokentune ${Math.round(row.oursTokensPerS).toLocaleString('en-US')} tokens/s ` +

@@ -11,16 +11,24 @@ import { quantizeInMemory } from '../src/models/quantized.js';
 import { timeKernels } from './kernel-timer.js';
 
 const [mode = 'fp32', batchArg = '1', seqArg = '128', runsArg = '10'] = process.argv.slice(2);
-const B = Number(batchArg), T = Number(seqArg), runs = Number(runsArg);
+const B = Number(batchArg),
+  T = Number(seqArg),
+  runs = Number(runsArg);
 const config = makeConfig({
-  vocab_size: 28996, hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072,
+  vocab_size: 28996,
+  hidden_size: 768,
+  num_hidden_layers: 12,
+  num_attention_heads: 12,
+  intermediate_size: 3072,
   id2label: Object.fromEntries(Array.from({ length: 9 }, (_, i) => [String(i), `L${i}`])),
 });
 const model = BertForTokenClassification.create(config, 0);
 if (mode === 'int8') quantizeInMemory(model);
 const batch: TokenBatch = {
   inputIds: Int32Array.from({ length: B * T }, (_, i) => 1000 + ((i * 7919) % 20000)),
-  attentionMask: new Int32Array(B * T).fill(1), batchSize: B, seqLen: T,
+  attentionMask: new Int32Array(B * T).fill(1),
+  batchSize: B,
+  seqLen: T,
 };
 const timer = timeKernels((name, args) => {
   if (process.env.PROFILE_GEMM_SHAPES !== '1') return name;
@@ -28,7 +36,12 @@ const timer = timeKernels((name, args) => {
   if (name === 'linearInt8') return `linearInt8 m${args[0]} n${args[1]} k${args[2]}`;
   return name;
 });
-const forward = (): void => noGrad(() => tidy(() => { model.forward(batch, { training: false }); }));
+const forward = (): void =>
+  noGrad(() =>
+    tidy(() => {
+      model.forward(batch, { training: false });
+    }),
+  );
 forward();
 forward();
 timer.times.clear();

@@ -8,11 +8,25 @@ import { backward, ops, tidy } from '../src/engine/index.js';
 import { LR, syntheticStep } from './synthetic-step.js';
 import { timeKernels } from './kernel-timer.js';
 
-const [layers = '4', hidden = '256', heads = '4', inter = '1024', steps = '3', batchArg = '16', seqArg = '128', precision = 'fp32', modelType = 'bert'] = process.argv.slice(2);
+const [
+  layers = '4',
+  hidden = '256',
+  heads = '4',
+  inter = '1024',
+  steps = '3',
+  batchArg = '16',
+  seqArg = '128',
+  precision = 'fp32',
+  modelType = 'bert',
+] = process.argv.slice(2);
 ops.setMatmulPrecision(precision as ops.MatmulPrecision);
-const B = Number(batchArg), T = Number(seqArg);
-const timer = timeKernels((name, args) => (name === 'gemm' || name === 'gemmBf16') && process.env.PROFILE_GEMM_SHAPES === '1'
-  ? `${name} ${args[0] ? 'T' : 'N'}${args[1] ? 'T' : 'N'} m${args[2]} n${args[3]} k${args[4]} b${args[16]} beta${args[12]}` : name);
+const B = Number(batchArg),
+  T = Number(seqArg);
+const timer = timeKernels((name, args) =>
+  (name === 'gemm' || name === 'gemmBf16') && process.env.PROFILE_GEMM_SHAPES === '1'
+    ? `${name} ${args[0] ? 'T' : 'N'}${args[1] ? 'T' : 'N'} m${args[2]} n${args[3]} k${args[4]} b${args[16]} beta${args[12]}`
+    : name,
+);
 const times = timer.times;
 const { model, opt, batch, labels } = syntheticStep(Number(layers), Number(hidden), Number(heads), Number(inter), B, T, true, modelType);
 function step(seed: number): void {

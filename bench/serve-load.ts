@@ -65,11 +65,30 @@ async function serveChild(hidden: number, layers: number, workers: number): Prom
   const realVocab = resolve(root, '..', 'shared', 'models', 'bert-base-cased-vocab', 'vocab.txt');
   const tokenizer = existsSync(realVocab)
     ? WordPieceTokenizer.fromVocabFile(realVocab, { doLowerCase: false })
-    : WordPieceTokenizer.fromTokens(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...new Set(SENTENCES.join(' ').split(/[\s.,']+/).filter(Boolean))], { doLowerCase: false });
+    : WordPieceTokenizer.fromTokens(
+        [
+          '[PAD]',
+          '[UNK]',
+          '[CLS]',
+          '[SEP]',
+          '[MASK]',
+          ...new Set(
+            SENTENCES.join(' ')
+              .split(/[\s.,']+/)
+              .filter(Boolean),
+          ),
+        ],
+        { doLowerCase: false },
+      );
   const labels = ['O', 'B-PER', 'I-PER', 'B-ORG', 'I-ORG', 'B-LOC', 'I-LOC', 'B-MISC', 'I-MISC'];
   const config = makeConfig({
-    vocab_size: tokenizer.vocabSize, hidden_size: hidden, num_hidden_layers: layers, num_attention_heads: Math.max(1, hidden / 64),
-    intermediate_size: hidden * 4, max_position_embeddings: 512, id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
+    vocab_size: tokenizer.vocabSize,
+    hidden_size: hidden,
+    num_hidden_layers: layers,
+    num_attention_heads: Math.max(1, hidden / 64),
+    intermediate_size: hidden * 4,
+    max_position_embeddings: 512,
+    id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
   });
   const dir = mkdtempSync(join(tmpdir(), 'tt-serve-load-'));
   savePretrained(BertForTokenClassification.create(config, 5), dir, tokenizer);
@@ -77,7 +96,11 @@ async function serveChild(hidden: number, layers: number, workers: number): Prom
   const pipe = workers > 0 ? await PredictorPool.start({ model: dir, name, workers }) : await pipeline(dir, { name, onWarning: () => {} });
   rmSync(dir, { recursive: true, force: true });
   // The 64 load clients share one address, past the per-client connection cap meant for strangers.
-  const server = createServer(pipe, { log: (l) => process.stderr.write(l + '\n'), concurrency: Math.max(1, workers), maxConnectionsPerClient: 256 });
+  const server = createServer(pipe, {
+    log: (l) => process.stderr.write(l + '\n'),
+    concurrency: Math.max(1, workers),
+    maxConnectionsPerClient: 256,
+  });
   server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as AddressInfo).port, model: pipe.name }));
   process.on('disconnect', () => {
     if (pipe instanceof PredictorPool) pipe.close();
@@ -93,13 +116,23 @@ function percentile(sorted: readonly number[], p: number): number {
 
 function postJson(agent: http.Agent, port: number, path: string, body: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -128,16 +161,24 @@ async function healthDuringBigBatch(port: number): Promise<ServeLoadResult['heal
   agent.destroy();
   if (failed) throw failed;
   lat.sort((a, b) => a - b);
-  return { samples: lat.length, p50: percentile(lat, 50), p99: percentile(lat, 99), max: lat[lat.length - 1] ?? NaN, batchSeconds: (performance.now() - t0) / 1000 };
+  return {
+    samples: lat.length,
+    p50: percentile(lat, 50),
+    p99: percentile(lat, 99),
+    max: lat[lat.length - 1] ?? NaN,
+    batchSeconds: (performance.now() - t0) / 1000,
+  };
 }
 
 function getJson(port: number, path: string): Promise<any> {
   return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve(JSON.parse(text)));
-    }).on('error', reject);
+    http
+      .get({ host: '127.0.0.1', port, path }, (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve(JSON.parse(text)));
+      })
+      .on('error', reject);
   });
 }
 
@@ -146,7 +187,11 @@ export async function runServeLoad(opts: ServeLoadOptions = {}): Promise<ServeLo
   const total = opts.requests ?? 2000;
   const seconds = opts.seconds ?? 20;
   const workers = opts.workers ?? 0;
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--serve-child', String(opts.hidden ?? 128), String(opts.layers ?? 2), String(workers)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(
+    fileURLToPath(import.meta.url),
+    ['--serve-child', String(opts.hidden ?? 128), String(opts.layers ?? 2), String(workers)],
+    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+  );
   try {
     const { port, model } = await new Promise<{ port: number; model: string }>((resolve, reject) => {
       child.once('message', (m) => resolve(m as { port: number; model: string }));
@@ -188,7 +233,12 @@ export async function runServeLoad(opts: ServeLoadOptions = {}): Promise<ServeLo
       errorSamples,
       seconds: elapsed,
       requestsPerSecond: latencies.length / elapsed,
-      latencyMs: { p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] ?? NaN },
+      latencyMs: {
+        p50: percentile(latencies, 50),
+        p90: percentile(latencies, 90),
+        p99: percentile(latencies, 99),
+        max: latencies[latencies.length - 1] ?? NaN,
+      },
       server: { batches: health.batches, texts: health.texts, forwardCalls: health.forward_calls },
       model,
       workers,
@@ -202,13 +252,15 @@ export async function runServeLoad(opts: ServeLoadOptions = {}): Promise<ServeLo
 
 export function formatServeLoad(r: ServeLoadResult): string {
   const f = (x: number) => x.toFixed(1);
-  return [
-    `serve load: ${r.clients} keep-alive clients, model ${r.model}, ${r.workers ? `${r.workers} inference processes` : 'inference in the server process'}`,
-    `${r.requests} requests in ${f(r.seconds)} s: ${f(r.requestsPerSecond)} req/s, ${r.errors} errors${r.errorSamples.length ? ` (${r.errorSamples.join('; ')})` : ''}`,
-    `latency ms: p50 ${f(r.latencyMs.p50)}, p90 ${f(r.latencyMs.p90)}, p99 ${f(r.latencyMs.p99)}, max ${f(r.latencyMs.max)}`,
-    `server: ${r.server.texts} texts in ${r.server.batches} micro-batches (${f(r.server.texts / Math.max(1, r.server.batches))} per batch), ${r.server.forwardCalls} forward calls`,
-    `/health during a 1 MiB request (${f(r.healthDuringBatch.batchSeconds)} s): ${r.healthDuringBatch.samples} probes, p50 ${f(r.healthDuringBatch.p50)} ms, p99 ${f(r.healthDuringBatch.p99)} ms, max ${f(r.healthDuringBatch.max)} ms`,
-  ].join('\n') + '\n';
+  return (
+    [
+      `serve load: ${r.clients} keep-alive clients, model ${r.model}, ${r.workers ? `${r.workers} inference processes` : 'inference in the server process'}`,
+      `${r.requests} requests in ${f(r.seconds)} s: ${f(r.requestsPerSecond)} req/s, ${r.errors} errors${r.errorSamples.length ? ` (${r.errorSamples.join('; ')})` : ''}`,
+      `latency ms: p50 ${f(r.latencyMs.p50)}, p90 ${f(r.latencyMs.p90)}, p99 ${f(r.latencyMs.p99)}, max ${f(r.latencyMs.max)}`,
+      `server: ${r.server.texts} texts in ${r.server.batches} micro-batches (${f(r.server.texts / Math.max(1, r.server.batches))} per batch), ${r.server.forwardCalls} forward calls`,
+      `/health during a 1 MiB request (${f(r.healthDuringBatch.batchSeconds)} s): ${r.healthDuringBatch.samples} probes, p50 ${f(r.healthDuringBatch.p50)} ms, p99 ${f(r.healthDuringBatch.p99)} ms, max ${f(r.healthDuringBatch.max)} ms`,
+    ].join('\n') + '\n'
+  );
 }
 
 function flag(name: string, fallback: number): number {
@@ -227,7 +279,14 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   if (process.argv[2] === '--serve-child') {
     await serveChild(Number(process.argv[3]), Number(process.argv[4]), Number(process.argv[5] ?? 0));
   } else {
-    const r = await runServeLoad({ clients: flag('clients', 32), requests: flag('requests', 2000), seconds: flag('seconds', 20), hidden: flag('hidden', 128), layers: flag('layers', 2), workers: flag('workers', 0) });
+    const r = await runServeLoad({
+      clients: flag('clients', 32),
+      requests: flag('requests', 2000),
+      seconds: flag('seconds', 20),
+      hidden: flag('hidden', 128),
+      layers: flag('layers', 2),
+      workers: flag('workers', 0),
+    });
     process.stdout.write(formatServeLoad(r));
     if (r.errors > 0) process.exitCode = 1;
   }

@@ -9,14 +9,20 @@ import { architectureFor, initParameters, makeConfig, type TokenBatch, type Toke
 import { AdamW } from '../src/train/optimizer.js';
 
 export const LR = 1.5e-5;
-const LABELS = 9, VOCAB = 28996;
+const LABELS = 9,
+  VOCAB = 28996;
 
 /** Config fields beyond the sizes that ../shared/bench/hf_step.py gives each model_type. */
 const ARCH_FIELDS: Record<string, Record<string, unknown>> = {
   // DeBERTa-v3 settings; DebertaV2Config's defaults otherwise (the deberta-v2 config family).
   'deberta-v2': {
-    relative_attention: true, position_buckets: 256, norm_rel_ebd: 'layer_norm', share_att_key: true, pos_att_type: ['p2c', 'c2p'],
-    position_biased_input: false, max_relative_positions: -1,
+    relative_attention: true,
+    position_buckets: 256,
+    norm_rel_ebd: 'layer_norm',
+    share_att_key: true,
+    pos_att_type: ['p2c', 'c2p'],
+    position_biased_input: false,
+    max_relative_positions: -1,
   },
   // ModernBertConfig's defaults (global attention every 3rd layer, window 128, no biases) with special ids inside the vocabulary.
   modernbert: { pad_token_id: 0, bos_token_id: 1, eos_token_id: 2, cls_token_id: 1, sep_token_id: 2 },
@@ -34,12 +40,30 @@ export interface SyntheticStep {
  * `modelType` other than bert: the same sizes as ../shared/bench/hf_step.py gives that type
  * (transformers' config defaults otherwise), ids from 5 up as hf_step.py draws them.
  */
-export function syntheticStep(layers: number, hidden: number, heads: number, inter: number, B: number, T: number,
-  train: boolean, modelType = 'bert'): SyntheticStep {
+export function syntheticStep(
+  layers: number,
+  hidden: number,
+  heads: number,
+  inter: number,
+  B: number,
+  T: number,
+  train: boolean,
+  modelType = 'bert',
+): SyntheticStep {
   const id2label = Object.fromEntries(Array.from({ length: LABELS }, (_, i) => [String(i), `L${i}`]));
-  const config = modelType === 'distilbert'
-    ? makeConfig({ model_type: modelType, vocab_size: VOCAB, dim: hidden, n_layers: layers, n_heads: heads, hidden_dim: inter, id2label })
-    : makeConfig({ model_type: modelType, vocab_size: VOCAB, hidden_size: hidden, num_hidden_layers: layers, num_attention_heads: heads, intermediate_size: inter, id2label, ...ARCH_FIELDS[modelType] });
+  const config =
+    modelType === 'distilbert'
+      ? makeConfig({ model_type: modelType, vocab_size: VOCAB, dim: hidden, n_layers: layers, n_heads: heads, hidden_dim: inter, id2label })
+      : makeConfig({
+          model_type: modelType,
+          vocab_size: VOCAB,
+          hidden_size: hidden,
+          num_hidden_layers: layers,
+          num_attention_heads: heads,
+          intermediate_size: inter,
+          id2label,
+          ...ARCH_FIELDS[modelType],
+        });
   const arch = architectureFor(config);
   const model = arch.build(config, initParameters(arch.paramSpecs(config, LABELS), config.initializerRange, 0));
   const firstId = modelType === 'bert' ? 1 : 5;
@@ -51,6 +75,9 @@ export function syntheticStep(layers: number, hidden: number, heads: number, int
     batchSize: B,
     seqLen: T,
   };
-  const labels = Tensor.from(Int32Array.from({ length: B * T }, () => rng.nextInt(LABELS)), [B * T]);
+  const labels = Tensor.from(
+    Int32Array.from({ length: B * T }, () => rng.nextInt(LABELS)),
+    [B * T],
+  );
   return { model, opt, batch, labels };
 }

@@ -55,7 +55,9 @@ export function runTokenizerJsonBench(sentences: string[][]): void {
     const texts = sentences.map((s) => s.join(' '));
     console.log(`tokenizer.json engine, ${sentences.length} sentences; tokens/s incl. specials (ratio = ours / Rust)`);
     for (const type of TYPES) {
-      const doc = JSON.parse(gunzipSync(readFileSync(join(repoRoot, 'test', 'fixtures', 'tokenizers', `${type}.json.gz`))).toString('utf8')) as { files: Record<string, string> };
+      const doc = JSON.parse(
+        gunzipSync(readFileSync(join(repoRoot, 'test', 'fixtures', 'tokenizers', `${type}.json.gz`))).toString('utf8'),
+      ) as { files: Record<string, string> };
       const dir = join(work, type);
       spawnSync('mkdir', ['-p', dir]);
       for (const [name, text] of Object.entries(doc.files)) writeFileSync(join(dir, name), text);
@@ -75,19 +77,27 @@ export function runTokenizerJsonBench(sentences: string[][]): void {
       }
       let ref: Record<string, [number, number]> = {};
       if (havePy) {
-        const r = spawnSync(python, ['-c', PY, dir, sentPath], { encoding: 'utf8', env: { ...process.env, RAYON_NUM_THREADS: '1', TOKENIZERS_PARALLELISM: 'true' }, maxBuffer: 1 << 24 });
+        const r = spawnSync(python, ['-c', PY, dir, sentPath], {
+          encoding: 'utf8',
+          env: { ...process.env, RAYON_NUM_THREADS: '1', TOKENIZERS_PARALLELISM: 'true' },
+          maxBuffer: 1 << 24,
+        });
         if (r.status === 0) ref = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, [number, number]>;
         else console.log(`python failed: ${r.stderr.slice(-300)}`);
       }
       for (const mode of ['encode(text)', 'encodeWords']) {
         const [s, n] = ours[mode]!;
-        const loop = ref[`${mode} loop`], batch = ref[`${mode} batch`];
+        const loop = ref[`${mode} loop`],
+          batch = ref[`${mode} batch`];
         const rate = (x: [number, number]) => x[1] / x[0];
         const same = loop && loop[1] === n ? '' : loop ? ` (token counts differ: ${n} vs ${loop[1]})` : '';
         console.log(
           `${type.padEnd(11)} ${mode.padEnd(13)} ours ${Math.round(n / s).toLocaleString('en-US')} tokens/s` +
             (loop ? `; Rust loop ${Math.round(rate(loop)).toLocaleString('en-US')} (x${(n / s / rate(loop)).toFixed(2)})` : '') +
-            (batch ? `; Rust encode_batch 1 thread ${Math.round(rate(batch)).toLocaleString('en-US')} (x${(n / s / rate(batch)).toFixed(2)})` : '') + same,
+            (batch
+              ? `; Rust encode_batch 1 thread ${Math.round(rate(batch)).toLocaleString('en-US')} (x${(n / s / rate(batch)).toFixed(2)})`
+              : '') +
+            same,
         );
       }
     }

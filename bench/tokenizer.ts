@@ -48,7 +48,10 @@ function time(fn: () => number): [number, number] {
 export function runTokenizerBench(): Row[] {
   const wnut = join(shared, 'data', 'wnut17', 'wnut17train.conll');
   const conll = join(shared, 'data', 'conll2003', 'iob2_token_tag', 'train.txt');
-  const vocabs = { cased: join(shared, 'models', 'bert-base-cased-vocab', 'vocab.txt'), uncased: join(shared, 'models', 'bert-base-uncased-vocab', 'vocab.txt') };
+  const vocabs = {
+    cased: join(shared, 'models', 'bert-base-cased-vocab', 'vocab.txt'),
+    uncased: join(shared, 'models', 'bert-base-uncased-vocab', 'vocab.txt'),
+  };
   if (![wnut, conll, vocabs.cased, vocabs.uncased].every((p) => existsSync(p))) {
     console.log(`tokenizer bench skipped: shared data not found under ${shared}`);
     return [];
@@ -67,7 +70,15 @@ export function runTokenizerBench(): Row[] {
       const tok = WordPieceTokenizer.fromVocabFile(path, { doLowerCase: vocab === 'uncased' });
       for (const cache of ['cold', 'warm']) {
         const [seconds, tokens] = time(() => run(tok));
-        const row = { vocab, mode, cache, seconds, sentencesPerS: sentences.length / seconds, wordsPerS: words / seconds, tokensPerS: tokens / seconds };
+        const row = {
+          vocab,
+          mode,
+          cache,
+          seconds,
+          sentencesPerS: sentences.length / seconds,
+          wordsPerS: words / seconds,
+          tokensPerS: tokens / seconds,
+        };
         rows.push(row);
         console.log(
           `${vocab.padEnd(8)} ${mode.padEnd(13)} ${cache}: ${seconds.toFixed(3)} s, ` +

@@ -7,16 +7,27 @@
 import { backward, noGrad, ops, tidy, kernels } from '../src/engine/index.js';
 import { LR, syntheticStep } from './synthetic-step.js';
 
-const [layers, hidden, heads, inter, mode = 'train', steps = '3', batchArg = '16', seqArg = '128', precision = 'fp32', modelType = 'bert'] = process.argv.slice(2);
+const [layers, hidden, heads, inter, mode = 'train', steps = '3', batchArg = '16', seqArg = '128', precision = 'fp32', modelType = 'bert'] =
+  process.argv.slice(2);
 ops.setMatmulPrecision(precision as ops.MatmulPrecision);
-const B = Number(batchArg), T = Number(seqArg);
-const { model, opt, batch, labels: labelTensor } = syntheticStep(Number(layers), Number(hidden), Number(heads), Number(inter), B, T, mode === 'train', modelType);
+const B = Number(batchArg),
+  T = Number(seqArg);
+const {
+  model,
+  opt,
+  batch,
+  labels: labelTensor,
+} = syntheticStep(Number(layers), Number(hidden), Number(heads), Number(inter), B, T, mode === 'train', modelType);
 const phases = { forward: 0, backward: 0, optimizer: 0 };
 
 function step(seed: number): void {
   const t0 = performance.now();
   if (!opt) {
-    noGrad(() => tidy(() => { model.forward(batch, { training: false }); }));
+    noGrad(() =>
+      tidy(() => {
+        model.forward(batch, { training: false });
+      }),
+    );
     phases.forward += performance.now() - t0;
     return;
   }
@@ -43,12 +54,20 @@ for (let i = 0; i < n; i++) {
 }
 const sorted = [...times].sort((a, b) => a - b);
 const median = sorted[Math.floor(sorted.length / 2)];
-process.stdout.write(JSON.stringify({
-  mode, precision, model_type: modelType, layers: Number(layers), hidden: Number(hidden), batch: B, seq: T,
-  kernels: kernels().name,
-  step_seconds: times.map((t) => Number(t.toFixed(4))),
-  median_step_s: Number(median.toFixed(4)),
-  tokens_per_s: Number((B * T / median).toFixed(1)),
-  phase_mean_s: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, Number((v / n / 1000).toFixed(4))])),
-  peak_rss_mib: Number((process.resourceUsage().maxRSS / 1024).toFixed(1)),
-}) + '\n');
+process.stdout.write(
+  JSON.stringify({
+    mode,
+    precision,
+    model_type: modelType,
+    layers: Number(layers),
+    hidden: Number(hidden),
+    batch: B,
+    seq: T,
+    kernels: kernels().name,
+    step_seconds: times.map((t) => Number(t.toFixed(4))),
+    median_step_s: Number(median.toFixed(4)),
+    tokens_per_s: Number(((B * T) / median).toFixed(1)),
+    phase_mean_s: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, Number((v / n / 1000).toFixed(4))])),
+    peak_rss_mib: Number((process.resourceUsage().maxRSS / 1024).toFixed(1)),
+  }) + '\n',
+);

@@ -13,7 +13,14 @@ import { loadavg } from 'node:os';
 import { findHfPython } from '../tools/hf-python.mjs';
 
 export interface TrainBenchConfig {
-  name: string; layers: number; hidden: number; heads: number; inter: number; mode: 'train' | 'infer'; steps: number; precision?: 'fp32' | 'bf16';
+  name: string;
+  layers: number;
+  hidden: number;
+  heads: number;
+  inter: number;
+  mode: 'train' | 'infer';
+  steps: number;
+  precision?: 'fp32' | 'bf16';
   /** Another architecture than BERT: the reference is transformers' own model (../shared/bench/hf_step.py). */
   modelType?: string;
 }
@@ -44,7 +51,8 @@ export const TRAIN_CONFIGS: TrainBenchConfig[] = [
  * BENCH_TRAIN_BATCH / BENCH_TRAIN_SEQ say otherwise; BENCH_TRAIN_STEPS replaces each row's steps.
  */
 const envInt = (k: string): number | undefined => (Number(process.env[k]) > 0 ? Math.floor(Number(process.env[k])) : undefined);
-const BATCH = String(envInt('BENCH_TRAIN_BATCH') ?? 16), SEQ = String(envInt('BENCH_TRAIN_SEQ') ?? 128);
+const BATCH = String(envInt('BENCH_TRAIN_BATCH') ?? 16),
+  SEQ = String(envInt('BENCH_TRAIN_SEQ') ?? 128);
 const stepsOf = (c: TrainBenchConfig): string => String(envInt('BENCH_TRAIN_STEPS') ?? c.steps);
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -62,7 +70,23 @@ function torchAvailable(): string | null {
 }
 
 function runOurs(c: TrainBenchConfig): Record<string, unknown> {
-  const out = execFileSync(process.execPath, [join(here, 'train-step.js'), String(c.layers), String(c.hidden), String(c.heads), String(c.inter), c.mode, stepsOf(c), BATCH, SEQ, c.precision ?? 'fp32', c.modelType ?? 'bert'], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const out = execFileSync(
+    process.execPath,
+    [
+      join(here, 'train-step.js'),
+      String(c.layers),
+      String(c.hidden),
+      String(c.heads),
+      String(c.inter),
+      c.mode,
+      stepsOf(c),
+      BATCH,
+      SEQ,
+      c.precision ?? 'fp32',
+      c.modelType ?? 'bert',
+    ],
+    { encoding: 'utf8', maxBuffer: 1 << 20 },
+  );
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 
@@ -79,9 +103,27 @@ function hfAvailable(): string | null {
 function runTransformers(c: TrainBenchConfig): Record<string, unknown> {
   const size = Object.entries(HF_SIZES).find(([, s]) => s.join() === [c.layers, c.hidden, c.heads, c.inter].join())?.[0];
   if (!size) throw new Error(`${c.name}: hf_step.py has no size ${c.layers}x${c.hidden}x${c.heads}x${c.inter}`);
-  const out = execFileSync(hf.python!, [hfScript, '--model-type', c.modelType!, '--size', size, '--threads', '2', '--steps', stepsOf(c),
-    '--batch', BATCH, '--seq', SEQ, ...(c.precision === 'bf16' ? ['--bf16'] : []), ...(c.mode === 'infer' ? ['--infer'] : [])],
-  { encoding: 'utf8', maxBuffer: 1 << 22, stdio: ['ignore', 'pipe', 'ignore'] });
+  const out = execFileSync(
+    hf.python!,
+    [
+      hfScript,
+      '--model-type',
+      c.modelType!,
+      '--size',
+      size,
+      '--threads',
+      '2',
+      '--steps',
+      stepsOf(c),
+      '--batch',
+      BATCH,
+      '--seq',
+      SEQ,
+      ...(c.precision === 'bf16' ? ['--bf16'] : []),
+      ...(c.mode === 'infer' ? ['--infer'] : []),
+    ],
+    { encoding: 'utf8', maxBuffer: 1 << 22, stdio: ['ignore', 'pipe', 'ignore'] },
+  );
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 
@@ -90,10 +132,41 @@ const HF_SIZES: Record<string, number[]> = { base: [12, 768, 12, 3072], small: [
 
 function runTorch(c: TrainBenchConfig): Record<string, unknown> {
   if (c.modelType && c.modelType !== 'bert') return runTransformers(c);
-  const out = execFileSync('/usr/bin/python3', [torchScript, '--threads', '2', '--openblas', 'openmp', '--dtype', c.precision ?? 'fp32',
-    '--layers', String(c.layers), '--hidden', String(c.hidden), '--heads', String(c.heads), '--intermediate', String(c.inter),
-    '--vocab', '28996', '--labels', '9', '--batch', BATCH, '--seq', SEQ, '--steps', stepsOf(c), '--mode', c.mode, '--quiet-wait', '5'],
-  { encoding: 'utf8', maxBuffer: 1 << 22, stdio: ['ignore', 'pipe', 'ignore'] });
+  const out = execFileSync(
+    '/usr/bin/python3',
+    [
+      torchScript,
+      '--threads',
+      '2',
+      '--openblas',
+      'openmp',
+      '--dtype',
+      c.precision ?? 'fp32',
+      '--layers',
+      String(c.layers),
+      '--hidden',
+      String(c.hidden),
+      '--heads',
+      String(c.heads),
+      '--intermediate',
+      String(c.inter),
+      '--vocab',
+      '28996',
+      '--labels',
+      '9',
+      '--batch',
+      BATCH,
+      '--seq',
+      SEQ,
+      '--steps',
+      stepsOf(c),
+      '--mode',
+      c.mode,
+      '--quiet-wait',
+      '5',
+    ],
+    { encoding: 'utf8', maxBuffer: 1 << 22, stdio: ['ignore', 'pipe', 'ignore'] },
+  );
   return JSON.parse(out);
 }
 
@@ -104,26 +177,39 @@ function runTorch(c: TrainBenchConfig): Record<string, unknown> {
  */
 export function runTrainBench(filter?: string, repeat = 1): void {
   // Comma-separated parts: a config runs when its name contains any of them.
-  const parts = (filter ?? '').toLowerCase().split(',').map((f) => f.trim()).filter(Boolean);
+  const parts = (filter ?? '')
+    .toLowerCase()
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean);
   const configs = TRAIN_CONFIGS.filter((c) => !parts.length || parts.some((f) => c.name.toLowerCase().includes(f)));
-  const noBertTorch = torchAvailable(), noHf = hfAvailable();
+  const noBertTorch = torchAvailable(),
+    noHf = hfAvailable();
   if (noBertTorch && configs.some((c) => !c.modelType || c.modelType === 'bert')) console.log(`PyTorch reference skipped: ${noBertTorch}`);
   if (noHf && configs.some((c) => c.modelType && c.modelType !== 'bert')) console.log(`transformers reference skipped: ${noHf}`);
   if (repeat > 1) console.log(`each figure: the median of ${repeat} runs, ours and PyTorch alternating`);
-  console.log('| config | ours s/step | ours tokens/s | ours peak RSS MiB | torch s/step | torch tokens/s | torch peak RSS MiB | speed ratio (ours/torch) | loadavg 1 min before |');
+  console.log(
+    '| config | ours s/step | ours tokens/s | ours peak RSS MiB | torch s/step | torch tokens/s | torch peak RSS MiB | speed ratio (ours/torch) | loadavg 1 min before |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const c of configs) {
     const noTorch = c.modelType && c.modelType !== 'bert' ? noHf : noBertTorch;
-    const ours: Record<string, unknown>[] = [], torch: Record<string, unknown>[] = [];
+    const ours: Record<string, unknown>[] = [],
+      torch: Record<string, unknown>[] = [];
     const load = loadavg()[0]!.toFixed(2);
     for (let r = 0; r < repeat; r++) {
       ours.push(runOurs(c));
       if (!noTorch) torch.push(runTorch(c));
     }
-    const o = medianRun(ours), t = noTorch ? null : medianRun(torch);
+    const o = medianRun(ours),
+      t = noTorch ? null : medianRun(torch);
     const ratio = t ? (Number(t.median_step_s) / Number(o.median_step_s)).toFixed(2) + 'x' : 'n/a';
-    console.log(`| ${c.name} | ${o.median_step_s} | ${o.tokens_per_s} | ${o.peak_rss_mib} | ${t?.median_step_s ?? 'n/a'} | ${t?.tokens_per_s ?? 'n/a'} | ${t?.peak_rss_mib ?? 'n/a'} | ${ratio} | ${load} |`);
-    console.log(`    ours phases: ${JSON.stringify(o.phase_mean_s)}${t?.phase_mean_s ? `; torch phases: ${JSON.stringify(t.phase_mean_s)}` : ''}`);
+    console.log(
+      `| ${c.name} | ${o.median_step_s} | ${o.tokens_per_s} | ${o.peak_rss_mib} | ${t?.median_step_s ?? 'n/a'} | ${t?.tokens_per_s ?? 'n/a'} | ${t?.peak_rss_mib ?? 'n/a'} | ${ratio} | ${load} |`,
+    );
+    console.log(
+      `    ours phases: ${JSON.stringify(o.phase_mean_s)}${t?.phase_mean_s ? `; torch phases: ${JSON.stringify(t.phase_mean_s)}` : ''}`,
+    );
     if (repeat > 1) {
       const list = (rs: Record<string, unknown>[]) => rs.map((x) => x.median_step_s).join(', ');
       console.log(`    runs, s/step: ours ${list(ours)}${t ? `; torch ${list(torch)}` : ''}`);

@@ -19,10 +19,17 @@ import { NO_REDIS, redisServerPath, startRedis } from '../test/helpers/redis-ser
 
 const BIN = fileURLToPath(new URL('../../bin/tokentune.js', import.meta.url));
 
-interface Worker { child: ChildProcess; err: string }
+interface Worker {
+  child: ChildProcess;
+  err: string;
+}
 
 function startWorker(url: string, model: string, stream: string, name: string): Promise<Worker> {
-  const child = spawn(process.execPath, [BIN, 'worker', '--model', model, '--redis', url, '--stream', stream, '--consumer', name, '--batch', '64'], { env: { ...process.env, TOKENTUNE_THREADS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [BIN, 'worker', '--model', model, '--redis', url, '--stream', stream, '--consumer', name, '--batch', '64'],
+    { env: { ...process.env, TOKENTUNE_THREADS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const w: Worker = { child, err: '' };
   child.stderr!.on('data', (c: Buffer) => (w.err += c.toString()));
   return new Promise((resolve, reject) => {
@@ -47,14 +54,22 @@ export async function runWorkerBench(): Promise<void> {
   const fx = makeQueueFixture(n, { hidden, layers });
   const redisServer = await startRedis();
   const redis = await connectRedis(redisServer.url);
-  console.log(`${n} sentences (demo corpus, ${(fx.texts.join(' ').split(' ').length / n).toFixed(1)} words each), random BERT ${layers} layers x ${hidden}; ${cpus().length} cores; loadavg before ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(
+    `${n} sentences (demo corpus, ${(fx.texts.join(' ').split(' ').length / n).toFixed(1)} words each), random BERT ${layers} layers x ${hidden}; ${cpus().length} cores; loadavg before ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
   try {
     const pipe = await pipeline(fx.model, { onWarning: () => {} });
     const sink = () => new Writable({ write: (_c, _e, cb) => cb() });
     await predictStream(pipe, createReadStream(fx.input, 'utf8'), sink(), { inputFormat: 'txt', outputFormat: 'jsonl' }); // warm-up
     let t0 = performance.now();
     const cpu0 = process.cpuUsage();
-    await predictStream(pipe, createReadStream(fx.input, 'utf8'), sink(), { inputFormat: 'txt', outputFormat: 'jsonl', aggregationStrategy: 'first' });
+    await predictStream(pipe, createReadStream(fx.input, 'utf8'), sink(), {
+      inputFormat: 'txt',
+      outputFormat: 'jsonl',
+      aggregationStrategy: 'first',
+    });
     const ref = n / ((performance.now() - t0) / 1000);
     const cpu = process.cpuUsage(cpu0);
     const refCpu = n / ((cpu.user + cpu.system) / 1e6);
@@ -72,14 +87,21 @@ export async function runWorkerBench(): Promise<void> {
       await Promise.all(workers.map((x) => new Promise((r) => (x.child.once('exit', r), x.child.kill('SIGTERM')))));
       // CPU the workers spent after loading the model (their exit metrics line).
       const cpuS = workers.reduce((sum, x) => {
-        const line = x.err.split('\n').filter((l) => l.startsWith('metrics ')).pop();
+        const line = x.err
+          .split('\n')
+          .filter((l) => l.startsWith('metrics '))
+          .pop();
         return sum + (line ? (JSON.parse(line.slice(8)) as { cpu_s: number }).cpu_s : NaN);
       }, 0);
       const row = `| ${w} worker${w > 1 ? 's' : ''} (1 thread each) | ${rate.toFixed(0)} | ${(rate / ref).toFixed(2)}x | ${(n / cpuS).toFixed(0)} |`;
       rows.push(row);
       console.log(row);
     }
-    console.log(`\n| setup | sentences/s | vs predict | sentences per CPU-second |\n|---|---|---|---|\n${rows.join('\n')}\nloadavg after ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    console.log(
+      `\n| setup | sentences/s | vs predict | sentences per CPU-second |\n|---|---|---|---|\n${rows.join('\n')}\nloadavg after ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')}`,
+    );
   } finally {
     redis.disconnect();
     await redisServer.stop();

@@ -11,8 +11,10 @@ const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, 
 if (r.status !== 0) {
   process.stderr.write(r.stdout ?? '');
   process.stderr.write(r.stderr ?? '');
-  process.stderr.write(`\ntokentune: building the native addon failed${r.error ? ` (${r.error.message})` : ''}.\n` +
-    'It needs a C++17 compiler, make and Python 3 (Debian/Ubuntu: apt-get install build-essential python3).\n');
+  process.stderr.write(
+    `\ntokentune: building the native addon failed${r.error ? ` (${r.error.message})` : ''}.\n` +
+      'It needs a C++17 compiler, make and Python 3 (Debian/Ubuntu: apt-get install build-essential python3).\n',
+  );
   process.exit(r.status ?? 1);
 }
 process.stdout.write(`tokentune: native addon built in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);

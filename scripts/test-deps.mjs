@@ -18,7 +18,11 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 function installedVersion(name) {
   const file = path.join(root, 'node_modules', name, 'package.json');
   if (!existsSync(file)) return null;
-  try { return JSON.parse(readFileSync(file, 'utf8')).version ?? null; } catch { return null; }
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')).version ?? null;
+  } catch {
+    return null;
+  }
 }
 
 const missing = Object.entries(TEST_DEPS).filter(([name, v]) => installedVersion(name) !== v);
@@ -26,8 +30,11 @@ if (missing.length > 0) {
   const specs = missing.map(([name, v]) => `${name}@${v}`);
   console.log(`test-deps: installing ${specs.join(' ')} (install scripts off: no CUDA download)`);
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const res = spawnSync(npm, ['install', '--no-save', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund',
-    '--loglevel=error', ...specs], { cwd: root, stdio: 'inherit' });
+  const res = spawnSync(
+    npm,
+    ['install', '--no-save', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...specs],
+    { cwd: root, stdio: 'inherit' },
+  );
   if (res.status !== 0) {
     console.log(`test-deps: could not install ${specs.join(' ')} (exit ${res.status ?? res.error?.message}); the ONNX tests will skip`);
   }

@@ -12,7 +12,18 @@ export { JsonTokenizer, loadTokenizer, type Tokenizer } from './tokenizers/index
 export * from './models/index.js';
 export * from './data/index.js';
 export { syntheticNer, buildVocab } from './data/synthetic.js';
-export { loadHubDataset, HubDatasetError, DatasetNotFoundError, DatasetConfigError, DatasetAccessError, DatasetNetworkError, DatasetColumnsError, DatasetFilesError, type HubDataset, type LoadHubDatasetOptions } from './data/hub-dataset.js';
+export {
+  loadHubDataset,
+  HubDatasetError,
+  DatasetNotFoundError,
+  DatasetConfigError,
+  DatasetAccessError,
+  DatasetNetworkError,
+  DatasetColumnsError,
+  DatasetFilesError,
+  type HubDataset,
+  type LoadHubDatasetOptions,
+} from './data/hub-dataset.js';
 export * from './metrics/index.js';
 export { Trainer, type TrainerInit, type EncodedSplit, type LogRecord, type TrainOutput, type TrainingObjective } from './train/trainer.js';
 export { defaultTrainingArgs, type TrainingArguments } from './train/training-args.js';
@@ -23,7 +34,27 @@ export { chooseLabels, encodeSplit, readDataFiles } from './train/prepare.js';
 export { DistillObjective, mapLabelsByName, tokenLevelTargets, wordLevelTargets, type SoftTargets } from './train/distill.js';
 export { distillationLoss } from './train/distill-loss.js';
 export * from './infer/index.js';
-export { connectRedis, streamNames, StreamWorker, pipelineTagger, enqueueRecords, collectResults, QueueError, type StreamNames, type WorkerOptions, type Tagger } from './queue/index.js';
+export {
+  connectRedis,
+  streamNames,
+  StreamWorker,
+  pipelineTagger,
+  enqueueRecords,
+  collectResults,
+  QueueError,
+  type StreamNames,
+  type WorkerOptions,
+  type Tagger,
+} from './queue/index.js';
 export { main as cli } from './cli/main.js';
-export { saveQuantized, quantizeInMemory, quantizableLayers, floatVariant, int8Variant, QUANTIZATION_FILE, QUANTIZATION_FORMAT, type QuantizationInfo } from './models/quantized.js';
+export {
+  saveQuantized,
+  quantizeInMemory,
+  quantizableLayers,
+  floatVariant,
+  int8Variant,
+  QUANTIZATION_FILE,
+  QUANTIZATION_FORMAT,
+  type QuantizationInfo,
+} from './models/quantized.js';
 export { quantizeOnnxModel, type QuantizeGraphResult } from './infer/onnx/quantize-graph.js';

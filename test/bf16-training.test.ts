@@ -12,11 +12,19 @@ import { BertForTokenClassification, makeConfig } from '../src/models/index.js';
 import { AdamW } from '../src/train/optimizer.js';
 import { loadNative } from '../src/engine/native.js';
 
-const LABELS = 5, VOCAB = 200, B = 8, T = 24, STEPS = 40;
+const LABELS = 5,
+  VOCAB = 200,
+  B = 8,
+  T = 24,
+  STEPS = 40;
 
 function lossCurve(precision: ops.MatmulPrecision): number[] {
   const config = makeConfig({
-    vocab_size: VOCAB, hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 128,
+    vocab_size: VOCAB,
+    hidden_size: 64,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    intermediate_size: 128,
     id2label: Object.fromEntries(Array.from({ length: LABELS }, (_, i) => [String(i), `L${i}`])),
   });
   const model = BertForTokenClassification.create(config, 7);
@@ -46,7 +54,9 @@ function lossCurve(precision: ops.MatmulPrecision): number[] {
   return losses;
 }
 
-test('bf16 matmul precision follows the float32 loss curve', { skip: loadNative() ? false : 'native addon not built (the reference kernels would take minutes)' }, () => {
+test('bf16 matmul precision follows the float32 loss curve', {
+  skip: loadNative() ? false : 'native addon not built (the reference kernels would take minutes)',
+}, () => {
   const fp32 = lossCurve('fp32');
   const bf16 = lossCurve('bf16');
   assert.ok(fp32[STEPS - 1] < 0.8 * fp32[0], `float32 run must learn (first ${fp32[0]}, last ${fp32[STEPS - 1]})`);
@@ -58,21 +68,32 @@ test('bf16 matmul precision follows the float32 loss curve', { skip: loadNative(
     assert.ok(d <= tol, `step ${s}: bf16 loss ${bf16[s]} vs fp32 ${fp32[s]} (|diff| ${d.toFixed(4)} > ${tol.toFixed(4)})`);
   }
   // The switch really changed the arithmetic (bf16 rounding shows in the losses).
-  assert.ok(bf16.some((l, s) => l !== fp32[s]), 'bf16 and fp32 losses are identical: the precision switch had no effect');
+  assert.ok(
+    bf16.some((l, s) => l !== fp32[s]),
+    'bf16 and fp32 losses are identical: the precision switch had no effect',
+  );
   if (process.env.BF16_CURVE_LOG) console.log(JSON.stringify({ fp32, bf16, worstFractionOfTolerance: worst }));
 });
 
 test('setMatmulPrecision validates and withMatmulPrecision restores', () => {
   assert.equal(ops.matmulPrecision(), 'fp32');
   assert.throws(() => ops.setMatmulPrecision('fp16' as ops.MatmulPrecision), RangeError);
-  assert.throws(() => ops.withMatmulPrecision('bf16', () => { throw new Error('boom'); }), /boom/);
+  assert.throws(
+    () =>
+      ops.withMatmulPrecision('bf16', () => {
+        throw new Error('boom');
+      }),
+    /boom/,
+  );
   assert.equal(ops.matmulPrecision(), 'fp32');
   // float64 tensors (gradient checks) ignore the switch: still exact float64 products.
-  const a = Tensor.from(Float64Array.of(1 + 2 ** -10, 2), [1, 2]), b = Tensor.from(Float64Array.of(3, 1 + 2 ** -12), [2, 1]);
+  const a = Tensor.from(Float64Array.of(1 + 2 ** -10, 2), [1, 2]),
+    b = Tensor.from(Float64Array.of(3, 1 + 2 ** -12), [2, 1]);
   const y = ops.withMatmulPrecision('bf16', () => ops.matmul(a, b));
   assert.equal(y.f[0], 3 * (1 + 2 ** -10) + 2 * (1 + 2 ** -12));
   // float32 tensors are rounded to bf16 first.
-  const a32 = Tensor.from(Float32Array.of(1 + 2 ** -10, 2), [1, 2]), b32 = Tensor.from(Float32Array.of(3, 1 + 2 ** -12), [2, 1]);
+  const a32 = Tensor.from(Float32Array.of(1 + 2 ** -10, 2), [1, 2]),
+    b32 = Tensor.from(Float32Array.of(3, 1 + 2 ** -12), [2, 1]);
   assert.equal(ops.withMatmulPrecision('bf16', () => ops.matmul(a32, b32)).f[0], 5);
   assert.equal(ops.matmul(a32, b32).f[0], Math.fround(3 * (1 + 2 ** -10) + 2 * (1 + 2 ** -12)));
 });

@@ -43,7 +43,7 @@ test('TOKENTUNE_BLAS=openblas: cblas_sgemm matches the float64 reference', { ski
   assert.ok(r.cases! >= 48 && r.worst! <= 1, JSON.stringify(r));
 });
 
-test('TOKENTUNE_BLAS=accelerate (macOS): Apple\'s cblas_sgemm matches the float64 reference', {
+test("TOKENTUNE_BLAS=accelerate (macOS): Apple's cblas_sgemm matches the float64 reference", {
   skip: skip || (process.platform !== 'darwin' && 'Accelerate exists on macOS only'),
 }, () => {
   const r = run('accelerate');

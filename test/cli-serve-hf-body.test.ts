@@ -16,8 +16,13 @@ const LABELS = ['O', 'B-PER', 'I-PER', 'B-LOC', 'I-LOC'];
 test('{"inputs", "parameters"} gives the same answers as {"text"/"texts", "aggregation_strategy"}', async () => {
   const tokenizer = WordPieceTokenizer.fromTokens(VOCAB, { doLowerCase: false });
   const config = makeConfig({
-    vocab_size: tokenizer.vocabSize, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32,
-    max_position_embeddings: 32, id2label: Object.fromEntries(LABELS.map((l, i) => [String(i), l])),
+    vocab_size: tokenizer.vocabSize,
+    hidden_size: 16,
+    num_hidden_layers: 1,
+    num_attention_heads: 2,
+    intermediate_size: 32,
+    max_position_embeddings: 32,
+    id2label: Object.fromEntries(LABELS.map((l, i) => [String(i), l])),
   });
   const pipe = new TokenClassificationPipeline(BertForTokenClassification.create(config, 3), tokenizer, { name: 'tiny' });
   const server = createServer(pipe, { batchWaitMs: 1 });
@@ -38,7 +43,10 @@ test('{"inputs", "parameters"} gives the same answers as {"text"/"texts", "aggre
       assert.ok(Array.isArray(hf.json) && hf.json.length > 0, JSON.stringify(hf.json));
     }
     const many = await post({ inputs: [text, 'Bob .'] });
-    assert.deepEqual(many.json, ((await post({ texts: [text, 'Bob .'] })).json as { results: { entities: unknown }[] }).results.map((r) => r.entities));
+    assert.deepEqual(
+      many.json,
+      ((await post({ texts: [text, 'Bob .'] })).json as { results: { entities: unknown }[] }).results.map((r) => r.entities),
+    );
     const bad = await post({ inputs: 3 });
     assert.equal(bad.status, 400);
     assert.match((bad.json as { error: string }).error, /"inputs" must be a string or a list of strings/);
@@ -62,7 +70,11 @@ const HF_CALLS = fileURLToPath(new URL('../../test/fixtures/hf-inference-client/
 test("InferenceClient's requests at the root and at /models/NAME, replayed: the answers it parsed", async () => {
   const rec = JSON.parse(readFileSync(HF_CALLS, 'utf8')) as {
     model: string;
-    calls: { url: string; request: { method: string; path: string; content_type: string; body: string }; parsed: Record<string, unknown>[] }[];
+    calls: {
+      url: string;
+      request: { method: string; path: string; content_type: string; body: string };
+      parsed: Record<string, unknown>[];
+    }[];
   };
   const model = fileURLToPath(new URL(`../../${rec.model}`, import.meta.url));
   const server = createServer(await pipeline(model, { onWarning: () => {} }), { batchWaitMs: 1 });
@@ -71,7 +83,11 @@ test("InferenceClient's requests at the root and at /models/NAME, replayed: the 
   try {
     assert.deepEqual([...new Set(rec.calls.map((c) => c.request.path))], ['/', '/models/tokentune', '/models/org/any-name']);
     for (const c of rec.calls) {
-      const r = await fetch(base + c.request.path, { method: c.request.method, headers: { 'content-type': c.request.content_type }, body: c.request.body });
+      const r = await fetch(base + c.request.path, {
+        method: c.request.method,
+        headers: { 'content-type': c.request.content_type },
+        body: c.request.body,
+      });
       const got = (await r.json()) as Record<string, unknown>[];
       assert.equal(r.status, 200, `${c.request.path}: ${JSON.stringify(got)}`);
       assert.equal(got.length, c.parsed.length, c.request.body);
@@ -91,7 +107,11 @@ test("InferenceClient's requests at the root and at /models/NAME, replayed: the 
       ['DELETE', '/health', 'GET, HEAD', `GET ${base}/health`],
       ['POST', '/v1/whatever', undefined, `POST ${base}/predict`],
     ] as const) {
-      const r = await fetch(base + path, { method, headers: { 'content-type': 'application/json' }, body: method === 'GET' ? undefined : '{}' });
+      const r = await fetch(base + path, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: method === 'GET' ? undefined : '{}',
+      });
       assert.equal(r.status, allow ? 405 : 404, `${method} ${path}`);
       if (allow) assert.equal(r.headers.get('allow'), allow, `${method} ${path}`);
       const error = ((await r.json()) as { error: string }).error;

@@ -26,7 +26,7 @@ test('#1 train refuses a non-empty output folder unless overwriting or resuming;
   const over = await cli(quickTrainArgs(w, out, ['--overwrite-output-dir']));
   assert.equal(over.code, 0, over.err);
   assert.match(over.err, /removed the previous run's checkpoint-2/);
-  assert.ok(!existsSync(join(out, 'checkpoint-2')), 'the old run\'s checkpoint is gone, so a later resume cannot pick it up');
+  assert.ok(!existsSync(join(out, 'checkpoint-2')), "the old run's checkpoint is gone, so a later resume cannot pick it up");
 });
 
 test('#1 demo has its own default folder and never overwrites a folder it did not write', async () => {
@@ -52,7 +52,10 @@ test('#2 casing comes from the vocabulary (cased vocab: no lowercasing), --do-lo
   assert.equal(tc.model_max_length, 64);
   const lower = await cli(quickTrainArgs(w, join(w.dir, 'lower'), ['--do-lower-case']));
   assert.equal(lower.code, 0, lower.err);
-  assert.equal((JSON.parse(readFileSync(join(w.dir, 'lower', 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>).do_lower_case, true);
+  assert.equal(
+    (JSON.parse(readFileSync(join(w.dir, 'lower', 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>).do_lower_case,
+    true,
+  );
 });
 
 test('#3 predict reads a CoNLL column file named .txt as columns and writes CoNLL to x.conll; predict + score = evaluate', async () => {
@@ -74,8 +77,13 @@ test('#3 predict reads a CoNLL column file named .txt as columns and writes CoNL
   const p = await cli(['predict', '--model', model, '--file', asTxt, '--out', outFile]);
   assert.equal(p.code, 0, p.err);
   assert.match(p.err, /reading .* as CoNLL columns/);
-  const lines = readFileSync(outFile, 'utf8').split('\n').filter((l) => l.trim());
-  assert.equal(lines.length, w.data.test.sentences.reduce((n, s) => n + s.tokens.length, 0));
+  const lines = readFileSync(outFile, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim());
+  assert.equal(
+    lines.length,
+    w.data.test.sentences.reduce((n, s) => n + s.tokens.length, 0),
+  );
   for (const l of lines) assert.equal(l.split(' ').length, 3, `word gold pred: ${l}`);
   assert.ok(!lines.some((l) => l.startsWith('B-') || l.startsWith('{')), 'no tags read as words, no JSON');
 
@@ -90,38 +98,49 @@ test('#3 predict reads a CoNLL column file named .txt as columns and writes CoNL
   }
 });
 
-for (const [signal, exit] of [['SIGINT', 130], ['SIGTERM', 143]] as const) test(`#4 / issue 22: ${signal} saves a checkpoint, prints where and how to resume; a resumed run says so`, async () => {
-  const w = cliWork({ trainSentences: 64 });
-  const out = join(w.dir, 'run');
-  const args = quickTrainArgs(w, out, ['--max-steps', '100000']);
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
-  child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
-  // Wait for a few steps to be logged, then interrupt once.
-  await new Promise<void>((resolve, reject) => {
-    const t = setInterval(() => {
-      if (existsSync(join(out, 'log.jsonl')) && readFileSync(join(out, 'log.jsonl'), 'utf8').split('\n').length > 3) {
+for (const [signal, exit] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const)
+  test(`#4 / issue 22: ${signal} saves a checkpoint, prints where and how to resume; a resumed run says so`, async () => {
+    const w = cliWork({ trainSentences: 64 });
+    const out = join(w.dir, 'run');
+    const args = quickTrainArgs(w, out, ['--max-steps', '100000']);
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    // Wait for a few steps to be logged, then interrupt once.
+    await new Promise<void>((resolve, reject) => {
+      const t = setInterval(() => {
+        if (existsSync(join(out, 'log.jsonl')) && readFileSync(join(out, 'log.jsonl'), 'utf8').split('\n').length > 3) {
+          clearInterval(t);
+          child.kill(signal);
+          resolve();
+        }
+      }, 50);
+      child.on('exit', () => {
         clearInterval(t);
-        child.kill(signal);
-        resolve();
-      }
-    }, 50);
-    child.on('exit', () => { clearInterval(t); reject(new Error(`child exited early:\n${stderr}`)); });
+        reject(new Error(`child exited early:\n${stderr}`));
+      });
+    });
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    assert.equal(code, exit, stderr);
+    assert.match(stderr, /saving a checkpoint after this step/);
+    const m = /interrupted: saved (\S+checkpoint-(\d+))/.exec(stdout);
+    assert.ok(m, stdout);
+    assert.ok(existsSync(join(m[1]!, 'model.safetensors')));
+    assert.match(stdout, /resume with: tokentune train .*--resume-from-checkpoint \S+checkpoint-\d+/);
+    const resumed = await cli([...quickTrainArgs(w, out, ['--max-steps', String(Number(m[2]) + 2)]), '--resume-from-checkpoint', m[1]!]);
+    assert.equal(resumed.code, 0, resumed.err);
+    assert.match(resumed.out, /resuming from \S+checkpoint-\d+/);
+    assert.doesNotMatch(resumed.out, /training from scratch/);
   });
-  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-  assert.equal(code, exit, stderr);
-  assert.match(stderr, /saving a checkpoint after this step/);
-  const m = /interrupted: saved (\S+checkpoint-(\d+))/.exec(stdout);
-  assert.ok(m, stdout);
-  assert.ok(existsSync(join(m[1]!, 'model.safetensors')));
-  assert.match(stdout, /resume with: tokentune train .*--resume-from-checkpoint \S+checkpoint-\d+/);
-  const resumed = await cli([...quickTrainArgs(w, out, ['--max-steps', String(Number(m[2]) + 2)]), '--resume-from-checkpoint', m[1]!]);
-  assert.equal(resumed.code, 0, resumed.err);
-  assert.match(resumed.out, /resuming from \S+checkpoint-\d+/);
-  assert.doesNotMatch(resumed.out, /training from scratch/);
-});
 
 test('#5 settings that would do nothing are errors; a label only in the evaluation data is named', async () => {
   const w = cliWork();
@@ -198,7 +217,14 @@ test('#12 --return-entity-level-metrics puts per-type precision/recall/F1 into t
   const r = await cli(quickTrainArgs(w, out, ['--validation-file', w.validation, '--return-entity-level-metrics']));
   assert.equal(r.code, 0, r.err);
   const ev = JSON.parse(readFileSync(join(out, 'eval_results.json'), 'utf8')) as Record<string, number>;
-  const types = [...new Set(w.data.validation.sentences.flatMap((s) => s.tags).filter((t) => t !== 'O').map((t) => t.slice(2)))];
+  const types = [
+    ...new Set(
+      w.data.validation.sentences
+        .flatMap((s) => s.tags)
+        .filter((t) => t !== 'O')
+        .map((t) => t.slice(2)),
+    ),
+  ];
   for (const t of types) {
     for (const m of ['precision', 'recall', 'f1', 'number']) assert.equal(typeof ev[`eval_${t}_${m}`], 'number', `eval_${t}_${m}`);
   }
@@ -216,13 +242,20 @@ test('#14 local CSV data and JSON lines with integer tags (--label-names) train 
   assert.match(r.out, /train.csv: 32 sentences/);
 
   const jsonl = join(w.dir, 'train.jsonl');
-  writeFileSync(jsonl, w.data.train.sentences.map((s) => JSON.stringify({ tokens: s.tokens, ner_tags: s.tags.map((t) => labels.indexOf(t)) })).join('\n') + '\n');
+  writeFileSync(
+    jsonl,
+    w.data.train.sentences.map((s) => JSON.stringify({ tokens: s.tokens, ner_tags: s.tags.map((t) => labels.indexOf(t)) })).join('\n') +
+      '\n',
+  );
   const names = join(w.dir, 'labels.txt');
   writeFileSync(names, labels.join('\n') + '\n');
   const noNames = await cli(quickTrainArgs(w, join(w.dir, 'j0')).map((t) => (t === w.train ? jsonl : t)));
   assert.equal(noNames.code, 2);
   // issue 22: the hint names the command-line option, not the reader's API option.
-  assert.match(noNames.err, /train\.jsonl:1: tag 0 is the integer \d+ but no label names are known: give --label-names FILE \(one label name per line, in id order\)/);
+  assert.match(
+    noNames.err,
+    /train\.jsonl:1: tag 0 is the integer \d+ but no label names are known: give --label-names FILE \(one label name per line, in id order\)/,
+  );
   assert.doesNotMatch(noNames.err, /labelNames/);
   const j = await cli([...quickTrainArgs(w, join(w.dir, 'j')).map((t) => (t === w.train ? jsonl : t)), '--label-names', names]);
   assert.equal(j.code, 0, j.err);
@@ -230,23 +263,37 @@ test('#14 local CSV data and JSON lines with integer tags (--label-names) train 
   assert.deepEqual(Object.values(cfg.id2label), labels);
 });
 
-test('run_ner.py\'s output files: *_results.json, trainer_state.json, training_args.json, predictions.txt, README.md', async () => {
+test("run_ner.py's output files: *_results.json, trainer_state.json, training_args.json, predictions.txt, README.md", async () => {
   const w = cliWork();
   const out = join(w.dir, 'm');
-  const r = await cli(quickTrainArgs(w, out, ['--validation-file', w.validation, '--test-file', w.test, '--eval-strategy', 'steps', '--eval-steps', '2']));
+  const r = await cli(
+    quickTrainArgs(w, out, ['--validation-file', w.validation, '--test-file', w.test, '--eval-strategy', 'steps', '--eval-steps', '2']),
+  );
   assert.equal(r.code, 0, r.err);
   const files = readdirSync(out);
-  for (const f of ['all_results.json', 'train_results.json', 'eval_results.json', 'predict_results.json', 'predictions.txt', 'trainer_state.json', 'training_args.json', 'README.md']) {
+  for (const f of [
+    'all_results.json',
+    'train_results.json',
+    'eval_results.json',
+    'predict_results.json',
+    'predictions.txt',
+    'trainer_state.json',
+    'training_args.json',
+    'README.md',
+  ]) {
     assert.ok(files.includes(f), `${f} in ${files.join(', ')}`);
   }
   const all = JSON.parse(readFileSync(join(out, 'all_results.json'), 'utf8')) as Record<string, number>;
-  for (const k of ['train_loss', 'train_runtime', 'train_samples', 'eval_f1', 'eval_samples', 'predict_f1', 'predict_samples', 'epoch']) assert.ok(k in all, k);
+  for (const k of ['train_loss', 'train_runtime', 'train_samples', 'eval_f1', 'eval_samples', 'predict_f1', 'predict_samples', 'epoch'])
+    assert.ok(k in all, k);
   assert.equal(all.train_samples, 32);
   assert.equal(all.predict_samples, 8);
   // indent 4, sorted keys, as Trainer.save_metrics
   const text = readFileSync(join(out, 'train_results.json'), 'utf8');
   assert.match(text, /^\{\n {4}"epoch"/);
-  const preds = readFileSync(join(out, 'predictions.txt'), 'utf8').split('\n').filter((l) => l);
+  const preds = readFileSync(join(out, 'predictions.txt'), 'utf8')
+    .split('\n')
+    .filter((l) => l);
   assert.equal(preds.length, 8);
   preds.forEach((l, i) => assert.equal(l.split(' ').length, w.data.test.sentences[i]!.tokens.length));
   const state = JSON.parse(readFileSync(join(out, 'trainer_state.json'), 'utf8')) as Record<string, unknown>;
@@ -255,7 +302,10 @@ test('run_ner.py\'s output files: *_results.json, trainer_state.json, training_a
   assert.ok(!('seed' in state) && !('early_stopping' in state), 'only TrainerState fields, so TrainerState.load_from_json accepts it');
   const card = readFileSync(join(out, 'README.md'), 'utf8');
   assert.match(card, /^---\nlibrary_name: transformers\ntags:\n- generated_from_trainer\n/);
-  assert.match(card, /This model was trained from scratch on an unknown dataset\.\nIt achieves the following results on the evaluation set:\n- Loss: /);
+  assert.match(
+    card,
+    /This model was trained from scratch on an unknown dataset\.\nIt achieves the following results on the evaluation set:\n- Loss: /,
+  );
   assert.match(card, /- learning_rate: 0\.001\n- train_batch_size: 8\n/);
   assert.match(card, /\| Training Loss +\| Epoch +\| Step +\| Validation Loss +\| Precision +\| Recall +\| F1 +\| Accuracy +\|\n\|:-+:\|/);
   const ta = JSON.parse(readFileSync(join(out, 'training_args.json'), 'utf8')) as Record<string, unknown>;

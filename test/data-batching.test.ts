@@ -10,8 +10,17 @@ function feature(len: number, sentenceIndex: number): Feature {
   const wordIds = Int32Array.from({ length: len }, (_, i) => (i === 0 || i === len - 1 ? -1 : i - 1));
   const labels = Int32Array.from(wordIds, (w) => (w < 0 ? IGNORE_INDEX : w % 3));
   return {
-    inputIds: ids, attentionMask: new Int32Array(len).fill(1), tokenTypeIds: new Int32Array(len), labels, wordIds,
-    sentenceIndex, windowIndex: 0, wordStart: 0, wordEnd: len - 2, ownedWordStart: 0, ownedWordEnd: len - 2,
+    inputIds: ids,
+    attentionMask: new Int32Array(len).fill(1),
+    tokenTypeIds: new Int32Array(len),
+    labels,
+    wordIds,
+    sentenceIndex,
+    windowIndex: 0,
+    wordStart: 0,
+    wordEnd: len - 2,
+    ownedWordStart: 0,
+    ownedWordEnd: len - 2,
   };
 }
 
@@ -43,7 +52,10 @@ test('nextInt is unbiased: each value of [0, 6) about equally often', () => {
 
 test('shuffledOrder: permutation, deterministic from (seed, epoch), differs across epochs and seeds', () => {
   const a = shuffledOrder(50, 42, 0);
-  assert.deepEqual([...a].sort((x, y) => x - y), Array.from(sequentialOrder(50)));
+  assert.deepEqual(
+    [...a].sort((x, y) => x - y),
+    Array.from(sequentialOrder(50)),
+  );
   assert.deepEqual(shuffledOrder(50, 42, 0), a);
   assert.notDeepEqual(shuffledOrder(50, 42, 1), a);
   assert.notDeepEqual(shuffledOrder(50, 43, 0), a);
@@ -51,32 +63,49 @@ test('shuffledOrder: permutation, deterministic from (seed, epoch), differs acro
 });
 
 test('property: lengthGroupedOrder is a permutation grouped as HF LengthGroupedSampler', () => {
-  fc.assert(fc.property(fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 1, maxLength: 200 }), fc.integer({ min: 1, max: 8 }), fc.nat(), (lengths, bs, seed) => {
-    const order = lengthGroupedOrder(lengths, bs, seed, 3);
-    assert.deepEqual([...order].sort((x, y) => x - y), Array.from(sequentialOrder(lengths.length)));
-    assert.deepEqual(lengthGroupedOrder(lengths, bs, seed, 3), order);
-    assert.equal(lengths[order[0]!], Math.max(...lengths), 'longest first');
-    const mult = Math.max(1, Math.min(Math.floor(lengths.length / (bs * 4)), 50));
-    const mega = mult * bs;
-    for (let g = 0; g < order.length; g += mega) {
-      const grp = Array.from(order.subarray(g, g + mega), (i) => lengths[i]!);
-      // Sorted descending apart from the swapped-in first element.
-      for (let i = 2; i < grp.length; i++) assert.ok(grp[i - 1]! >= grp[i]!);
-    }
-  }), { numRuns: 200 });
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 1, maxLength: 200 }),
+      fc.integer({ min: 1, max: 8 }),
+      fc.nat(),
+      (lengths, bs, seed) => {
+        const order = lengthGroupedOrder(lengths, bs, seed, 3);
+        assert.deepEqual(
+          [...order].sort((x, y) => x - y),
+          Array.from(sequentialOrder(lengths.length)),
+        );
+        assert.deepEqual(lengthGroupedOrder(lengths, bs, seed, 3), order);
+        assert.equal(lengths[order[0]!], Math.max(...lengths), 'longest first');
+        const mult = Math.max(1, Math.min(Math.floor(lengths.length / (bs * 4)), 50));
+        const mega = mult * bs;
+        for (let g = 0; g < order.length; g += mega) {
+          const grp = Array.from(order.subarray(g, g + mega), (i) => lengths[i]!);
+          // Sorted descending apart from the swapped-in first element.
+          for (let i = 2; i < grp.length; i++) assert.ok(grp[i - 1]! >= grp[i]!);
+        }
+      },
+    ),
+    { numRuns: 200 },
+  );
 });
 
 test('DataLoader: epochs cover every feature once; resume by skipping reproduces the same batches', () => {
-  const feats = Array.from({ length: 23 }, (_, i) => feature(3 + (i * 7) % 11, i));
+  const feats = Array.from({ length: 23 }, (_, i) => feature(3 + ((i * 7) % 11), i));
   for (const sampler of ['sequential', 'random', 'length-grouped'] as const) {
     const dl = new DataLoader(feats, { batchSize: 4, sampler, seed: 5, padId: 0 });
     assert.equal(dl.batchesPerEpoch, 6);
     const batches = [...dl.batchesForEpoch(2)];
     assert.equal(batches.length, 6);
     const seen = batches.flatMap((b) => b.features.map((f) => f.sentenceIndex)).sort((x, y) => x - y);
-    assert.deepEqual(seen, Array.from({ length: 23 }, (_, i) => i));
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 23 }, (_, i) => i),
+    );
     const resumed = [...new DataLoader(feats, { batchSize: 4, sampler, seed: 5, padId: 0 }).batchesForEpoch(2, { skip: 4 })];
-    assert.deepEqual(resumed.map((b) => Array.from(b.inputIds)), batches.slice(4).map((b) => Array.from(b.inputIds)));
+    assert.deepEqual(
+      resumed.map((b) => Array.from(b.inputIds)),
+      batches.slice(4).map((b) => Array.from(b.inputIds)),
+    );
     if (sampler !== 'sequential') assert.notDeepEqual(Array.from(dl.order(1)), Array.from(dl.order(2)));
   }
   const drop = new DataLoader(feats, { batchSize: 4, dropLast: true, padId: 0 });
@@ -85,5 +114,8 @@ test('DataLoader: epochs cover every feature once; resume by skipping reproduces
   // Length grouping pads less than random order.
   const pad = (dl: DataLoader): number => [...dl.batchesForEpoch(0)].reduce((s, b) => s + b.inputIds.length, 0);
   const many = Array.from({ length: 400 }, (_, i) => feature(3 + ((i * 37) % 97), i));
-  assert.ok(pad(new DataLoader(many, { batchSize: 8, sampler: 'length-grouped', seed: 1, padId: 0 })) < pad(new DataLoader(many, { batchSize: 8, sampler: 'random', seed: 1, padId: 0 })));
+  assert.ok(
+    pad(new DataLoader(many, { batchSize: 8, sampler: 'length-grouped', seed: 1, padId: 0 })) <
+      pad(new DataLoader(many, { batchSize: 8, sampler: 'random', seed: 1, padId: 0 })),
+  );
 });

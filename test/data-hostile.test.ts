@@ -32,12 +32,21 @@ async function rejects(p: Promise<unknown>, pattern: RegExp): Promise<void> {
 }
 
 test('CR-only line endings are refused with the line, in every text format', async () => {
-  await rejects(readDataFile(file('cr.txt', 'EU B-ORG\rrejects O\r\rGerman B-MISC\r')), /cr\.txt:1: carriage return \(CR\) without a line feed: the file has CR-only/);
-  await rejects(readDataFile(file('cr.jsonl', '{"tokens":["a"],"tags":["O"]}\n{"tokens":["b"],"tags":["O"]}\r{"tokens":["c"],"tags":["O"]}\n')), /cr\.jsonl:2: carriage return/);
+  await rejects(
+    readDataFile(file('cr.txt', 'EU B-ORG\rrejects O\r\rGerman B-MISC\r')),
+    /cr\.txt:1: carriage return \(CR\) without a line feed: the file has CR-only/,
+  );
+  await rejects(
+    readDataFile(file('cr.jsonl', '{"tokens":["a"],"tags":["O"]}\n{"tokens":["b"],"tags":["O"]}\r{"tokens":["c"],"tags":["O"]}\n')),
+    /cr\.jsonl:2: carriage return/,
+  );
   await rejects(readDataFile(file('cr.conllu', '1\ta\ta\tX\tX\t_\t0\troot\t_\t_\r\r')), /cr\.conllu:1: carriage return/);
   // CRLF stays fine.
   const ds = await readDataFile(file('crlf.txt', 'EU B-ORG\r\nrejects O\r\n\r\nGerman B-MISC\r\n'));
-  assert.deepEqual(ds.sentences.map((s) => s.tags), [['B-ORG', 'O'], ['B-MISC']]);
+  assert.deepEqual(
+    ds.sentences.map((s) => s.tags),
+    [['B-ORG', 'O'], ['B-MISC']],
+  );
 });
 
 test('a device, a binary file or a file over the size limit is refused early, in bounded memory', async () => {
@@ -50,7 +59,10 @@ test('a device, a binary file or a file over the size limit is refused early, in
     assert.ok(process.memoryUsage().arrayBuffers - m0 < 64 * 2 ** 20);
   }
   await rejects(readDataFile(file('bin.txt', Buffer.from('a O\nb O\n\0\0\0'))), /bin\.txt:3: binary data \(a NUL byte\) at byte offset 8/);
-  assert.throws(() => readBoundedFile(file('big.txt', 'a O\n'.repeat(1000)), 3999), /big\.txt: is larger than 3999 bytes, the most one text file may hold.*split it/);
+  assert.throws(
+    () => readBoundedFile(file('big.txt', 'a O\n'.repeat(1000)), 3999),
+    /big\.txt: is larger than 3999 bytes, the most one text file may hold.*split it/,
+  );
   assert.equal(readBoundedFile(join(dir, 'big.txt'), 4000).length, 4000);
   // A (sparse) file past what one string can hold is refused unread, not reported as bad UTF-8 at its end.
   const huge = file('huge.txt', 'a O\n');
@@ -65,15 +77,28 @@ test('a folder given as a file names the path; a .jsonl of arrays is read as JSO
   mkdirSync(sub, { recursive: true });
   await rejects(readDataFile(sub), new RegExp(`${sub.replace(/[/.]/g, '\\$&')}: is a folder, expected a data file`));
   await rejects(readDataFile(sub, { format: 'jsonl' }), /train\.txt: is a folder/);
-  await rejects(readDataFile(file('arrays.jsonl', '["EU", "rejects"]\n["B-ORG", "O"]\n')), /arrays\.jsonl:1: expected a JSON object like \{"tokens"/);
+  await rejects(
+    readDataFile(file('arrays.jsonl', '["EU", "rejects"]\n["B-ORG", "O"]\n')),
+    /arrays\.jsonl:1: expected a JSON object like \{"tokens"/,
+  );
   await rejects(readDataFile(file('arrays.json', '[["EU"], ["B-ORG"]]')), /arrays\.json:item 1: expected a JSON object/);
   // Errors quote a bounded excerpt of what the file holds.
   const long = JSON.stringify({ tokens: [['x'.repeat(1_000_000)]], tags: ['O'] });
-  await assert.rejects(readDataFile(file('long.jsonl', long + '\n')), (e: unknown) => e instanceof DataFormatError && e.message.length < 800);
+  await assert.rejects(
+    readDataFile(file('long.jsonl', long + '\n')),
+    (e: unknown) => e instanceof DataFormatError && e.message.length < 800,
+  );
 });
 
 test('a damaged parquet footer gets a plain message, never an internal TypeError', async () => {
-  const buf = new Uint8Array(parquetWriteBuffer({ columnData: [{ name: 'tokens', data: [['a', 'b'], ['c']] }, { name: 'ner_tags', data: [['O', 'O'], ['O']] }] }));
+  const buf = new Uint8Array(
+    parquetWriteBuffer({
+      columnData: [
+        { name: 'tokens', data: [['a', 'b'], ['c']] },
+        { name: 'ner_tags', data: [['O', 'O'], ['O']] },
+      ],
+    }),
+  );
   const footer = new DataView(buf.buffer, buf.byteOffset).getUint32(buf.length - 8, true);
   const p = join(dir, 'bad.parquet');
   let refused = 0;
@@ -102,8 +127,13 @@ test('strictUtf8Stream: same text as a whole-file decode however the bytes are c
     return out;
   };
   await fc.assert(
-    fc.asyncProperty(fc.oneof(fc.string({ unit: 'binary' }).map((s) => new Uint8Array(Buffer.from(s.replace(/\0/g, ''), 'utf8'))), fc.uint8Array({ maxLength: 64 }).map((b) => b.map((x) => x || 1))),
-      fc.array(fc.nat(64), { maxLength: 5 }), async (bytes, cuts) => {
+    fc.asyncProperty(
+      fc.oneof(
+        fc.string({ unit: 'binary' }).map((s) => new Uint8Array(Buffer.from(s.replace(/\0/g, ''), 'utf8'))),
+        fc.uint8Array({ maxLength: 64 }).map((b) => b.map((x) => x || 1)),
+      ),
+      fc.array(fc.nat(64), { maxLength: 5 }),
+      async (bytes, cuts) => {
         const at = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
         const chunks = [0, ...at].map((s, i, a) => bytes.subarray(s, a[i + 1] ?? bytes.length)).filter((c) => c.length > 0);
         const bad = firstInvalidUtf8Offset(bytes);
@@ -117,7 +147,8 @@ test('strictUtf8Stream: same text as a whole-file decode however the bytes are c
             return true;
           });
         }
-      }),
+      },
+    ),
     { numRuns: 500 },
   );
   await assert.rejects(decodeStream([Buffer.from('ok\n'), Buffer.from('a\0')]), /in\.txt:2: binary data \(a NUL byte\) at byte offset 4/);

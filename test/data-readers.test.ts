@@ -6,8 +6,22 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import {
-  DataFormatError, UnknownLabelError, detectFormat, findSplitFiles, firstInvalidUtf8Offset, formatConll,
-  loadSplits, parseConll, parseConllu, parseJsonl, readConll, readConllu, readDataFile, readJsonl, readParquet, splitOfFileName,
+  DataFormatError,
+  UnknownLabelError,
+  detectFormat,
+  findSplitFiles,
+  firstInvalidUtf8Offset,
+  formatConll,
+  loadSplits,
+  parseConll,
+  parseConllu,
+  parseJsonl,
+  readConll,
+  readConllu,
+  readDataFile,
+  readJsonl,
+  readParquet,
+  splitOfFileName,
 } from '../src/data/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tokentune-data-'));
@@ -44,12 +58,18 @@ async function rejectsAt(p: Promise<unknown>, path: string, line: number, proble
 }
 
 test('CoNLL: DOCSTART skipped, blank / whitespace-only / TAB lines split, CRLF, trailing sentence kept', () => {
-  const p = file('a.txt', '-DOCSTART- -X- O O\r\n\r\nEU NNP I-NP B-ORG\r\nrejects VBZ I-VP O\r\n \r\nPeter NNP I-NP B-PER\r\nBlackburn NNP I-NP I-PER');
+  const p = file(
+    'a.txt',
+    '-DOCSTART- -X- O O\r\n\r\nEU NNP I-NP B-ORG\r\nrejects VBZ I-VP O\r\n \r\nPeter NNP I-NP B-PER\r\nBlackburn NNP I-NP I-PER',
+  );
   const d = readConll(p);
-  assert.deepEqual(d.sentences.map((s) => [s.tokens, s.tags, s.line]), [
-    [['EU', 'rejects'], ['B-ORG', 'O'], 3],
-    [['Peter', 'Blackburn'], ['B-PER', 'I-PER'], 6],
-  ]);
+  assert.deepEqual(
+    d.sentences.map((s) => [s.tokens, s.tags, s.line]),
+    [
+      [['EU', 'rejects'], ['B-ORG', 'O'], 3],
+      [['Peter', 'Blackburn'], ['B-PER', 'I-PER'], 6],
+    ],
+  );
   assert.equal(d.source, p);
   assert.deepEqual(d.warnings, []);
   // Other columns on request.
@@ -57,7 +77,10 @@ test('CoNLL: DOCSTART skipped, blank / whitespace-only / TAB lines split, CRLF, 
   assert.deepEqual(readConll(p, { tagColumn: -2 }).sentences[1]!.tags, ['I-NP', 'I-NP']);
 
   const wnut = file('w.conll', 'Empire\tB-location\nState\tI-location\n\t\nFrom\tO\n');
-  assert.deepEqual(readConll(wnut).sentences.map((s) => s.tokens), [['Empire', 'State'], ['From']]);
+  assert.deepEqual(
+    readConll(wnut).sentences.map((s) => s.tokens),
+    [['Empire', 'State'], ['From']],
+  );
 });
 
 test('CoNLL: TAB separator keeps spaces inside tokens; explicit space separator', () => {
@@ -83,7 +106,10 @@ test('CoNLL bad input: each error names file and 1-based line', () => {
   p = file('overlong.txt', new Uint8Array([...Buffer.from('a O\n'), 0xc0, 0x80, ...Buffer.from(' O\n')]));
   throwsAt(() => readConll(p), p, 2, /invalid UTF-8/);
   p = file('empty.txt', '');
-  assert.throws(() => readConll(p), (e: unknown) => e instanceof DataFormatError && e.message === `${p}: file is empty`);
+  assert.throws(
+    () => readConll(p),
+    (e: unknown) => e instanceof DataFormatError && e.message === `${p}: file is empty`,
+  );
   p = file('blank.txt', '-DOCSTART- -X- O O\n\n \n');
   assert.throws(() => readConll(p), /no sentences found/);
   p = file('col.txt', 'a O\n');
@@ -94,8 +120,11 @@ test('CoNLL bad input: each error names file and 1-based line', () => {
 test('CoNLL unknown labels: error, warn, or map to O, never silent', () => {
   const p = file('unk.txt', 'EU B-ORG\nrejects O\nBob B-PER\n');
   const labelSet = ['O', 'B-ORG', 'I-ORG'];
-  assert.throws(() => readConll(p, { labelSet }), (e: unknown) =>
-    e instanceof UnknownLabelError && e.line === 3 && e.message.startsWith(`${p}:3: label "B-PER" is not in the model's label set`));
+  assert.throws(
+    () => readConll(p, { labelSet }),
+    (e: unknown) =>
+      e instanceof UnknownLabelError && e.line === 3 && e.message.startsWith(`${p}:3: label "B-PER" is not in the model's label set`),
+  );
   const warned = readConll(p, { labelSet, onUnknownLabel: 'warn' });
   assert.deepEqual(warned.sentences[0]!.tags, ['B-ORG', 'O', 'B-PER']);
   assert.deepEqual(warned.warnings, [`${p}:3: label "B-PER" is not in the model's label set; kept`]);
@@ -105,54 +134,92 @@ test('CoNLL unknown labels: error, warn, or map to O, never silent', () => {
 });
 
 // Tokens without whitespace; tags drawn from a valid IOB2-ish alphabet.
-const tokenArb = fc.string({ minLength: 1, maxLength: 8, unit: fc.constantFrom('a', 'Z', 'é', '€', '😀', '.', '-', '#', '0', '\u00ad') })
+const tokenArb = fc
+  .string({ minLength: 1, maxLength: 8, unit: fc.constantFrom('a', 'Z', 'é', '€', '😀', '.', '-', '#', '0', '\u00ad') })
   .filter((t) => t !== '-DOCSTART-');
 const tagArb = fc.constantFrom('O', 'B-PER', 'I-PER', 'B-creative-work', 'I-creative-work', 'S-LOC', 'E-LOC');
-const sentenceArb = fc.integer({ min: 1, max: 12 }).chain((n) => fc.record({
-  tokens: fc.array(tokenArb, { minLength: n, maxLength: n }),
-  tags: fc.array(tagArb, { minLength: n, maxLength: n }),
-}));
+const sentenceArb = fc.integer({ min: 1, max: 12 }).chain((n) =>
+  fc.record({
+    tokens: fc.array(tokenArb, { minLength: n, maxLength: n }),
+    tags: fc.array(tagArb, { minLength: n, maxLength: n }),
+  }),
+);
 
 test('property: CoNLL write then read gives the same sentences (space/TAB, LF/CRLF, with/without final blank)', () => {
-  fc.assert(fc.property(
-    fc.array(sentenceArb, { minLength: 1, maxLength: 8 }), fc.constantFrom('\t', ' ' as const), fc.boolean(), fc.boolean(),
-    (sents, sep, crlf, trailingBlank) => {
-      let text = formatConll(sents, sep as '\t' | ' ');
-      if (!trailingBlank) text = text.replace(/\n\n$/, '');
-      if (crlf) text = text.replace(/\n/g, '\r\n');
-      const back = parseConll(text, 'mem.txt').sentences.map((s) => ({ tokens: s.tokens, tags: s.tags }));
-      assert.deepEqual(back, sents.map((s) => ({ tokens: [...s.tokens], tags: [...s.tags] })));
-    }), { numRuns: 300 });
+  fc.assert(
+    fc.property(
+      fc.array(sentenceArb, { minLength: 1, maxLength: 8 }),
+      fc.constantFrom('\t', ' ' as const),
+      fc.boolean(),
+      fc.boolean(),
+      (sents, sep, crlf, trailingBlank) => {
+        let text = formatConll(sents, sep as '\t' | ' ');
+        if (!trailingBlank) text = text.replace(/\n\n$/, '');
+        if (crlf) text = text.replace(/\n/g, '\r\n');
+        const back = parseConll(text, 'mem.txt').sentences.map((s) => ({ tokens: s.tokens, tags: s.tags }));
+        assert.deepEqual(
+          back,
+          sents.map((s) => ({ tokens: [...s.tokens], tags: [...s.tags] })),
+        );
+      },
+    ),
+    { numRuns: 300 },
+  );
 });
 
 test('property: first invalid UTF-8 offset agrees with the WHATWG fatal decoder', () => {
-  const bytesArb = fc.array(fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(0xc2, 0xe0, 0xed, 0xf0, 0xf4, 0x80, 0xbf, 0x9f, 0xa0, 0x8f, 0x90)), { maxLength: 24 });
-  fc.assert(fc.property(bytesArb, (arr) => {
-    const bytes = Uint8Array.from(arr);
-    let valid = true;
-    try { new TextDecoder('utf-8', { fatal: true }).decode(bytes); } catch { valid = false; }
-    const off = firstInvalidUtf8Offset(bytes);
-    assert.equal(off < 0, valid);
-    if (!valid) {
-      // Everything before the reported offset decodes cleanly on its own.
-      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, off));
-    }
-  }), { numRuns: 2000 });
+  const bytesArb = fc.array(
+    fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(0xc2, 0xe0, 0xed, 0xf0, 0xf4, 0x80, 0xbf, 0x9f, 0xa0, 0x8f, 0x90)),
+    { maxLength: 24 },
+  );
+  fc.assert(
+    fc.property(bytesArb, (arr) => {
+      const bytes = Uint8Array.from(arr);
+      let valid = true;
+      try {
+        new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+      } catch {
+        valid = false;
+      }
+      const off = firstInvalidUtf8Offset(bytes);
+      assert.equal(off < 0, valid);
+      if (!valid) {
+        // Everything before the reported offset decodes cleanly on its own.
+        new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, off));
+      }
+    }),
+    { numRuns: 2000 },
+  );
 });
 
 test('CoNLL-U: comments, multiword ranges and empty nodes skipped; UPOS or XPOS', () => {
-  const row = (id: string, form: string, upos: string, xpos: string): string => [id, form, '_', upos, xpos, '_', '_', '_', '_', '_'].join('\t');
-  const p = file('x.conllu', [
-    '# sent_id = 1', '# text = Vámonos al mar.',
-    row('1-2', 'Vámonos', '_', '_'), row('1', 'Vamos', 'VERB', 'VMM'), row('2', 'nos', 'PRON', 'PP'),
-    row('3-4', 'al', '_', '_'), row('3', 'a', 'ADP', 'SPS'), row('4', 'el', 'DET', 'DA'), row('4.1', 'x', '_', '_'),
-    row('5', 'mar', 'NOUN', 'NC'), '', row('1', 'Hola', 'INTJ', 'I'),
-  ].join('\n'));
+  const row = (id: string, form: string, upos: string, xpos: string): string =>
+    [id, form, '_', upos, xpos, '_', '_', '_', '_', '_'].join('\t');
+  const p = file(
+    'x.conllu',
+    [
+      '# sent_id = 1',
+      '# text = Vámonos al mar.',
+      row('1-2', 'Vámonos', '_', '_'),
+      row('1', 'Vamos', 'VERB', 'VMM'),
+      row('2', 'nos', 'PRON', 'PP'),
+      row('3-4', 'al', '_', '_'),
+      row('3', 'a', 'ADP', 'SPS'),
+      row('4', 'el', 'DET', 'DA'),
+      row('4.1', 'x', '_', '_'),
+      row('5', 'mar', 'NOUN', 'NC'),
+      '',
+      row('1', 'Hola', 'INTJ', 'I'),
+    ].join('\n'),
+  );
   const d = readConllu(p);
-  assert.deepEqual(d.sentences.map((s) => [s.tokens, s.tags, s.line]), [
-    [['Vamos', 'nos', 'a', 'el', 'mar'], ['VERB', 'PRON', 'ADP', 'DET', 'NOUN'], 4],
-    [['Hola'], ['INTJ'], 12],
-  ]);
+  assert.deepEqual(
+    d.sentences.map((s) => [s.tokens, s.tags, s.line]),
+    [
+      [['Vamos', 'nos', 'a', 'el', 'mar'], ['VERB', 'PRON', 'ADP', 'DET', 'NOUN'], 4],
+      [['Hola'], ['INTJ'], 12],
+    ],
+  );
   assert.deepEqual(readConllu(p, { tagField: 'xpos' }).sentences[1]!.tags, ['I']);
   assert.equal(detectFormat(p), 'conllu');
 
@@ -165,20 +232,32 @@ test('CoNLL-U: comments, multiword ranges and empty nodes skipped; UPOS or XPOS'
 });
 
 test('JSON lines: string tags, integer ids via labelNames, auto field, errors with line', () => {
-  const p = file('train.jsonl', [
-    JSON.stringify({ id: '0', tokens: ['EU', 'rejects'], pos_tags: [22, 42], ner_tags: [3, 0] }),
-    '',
-    JSON.stringify({ id: '1', tokens: ['Peter'], pos_tags: [22], ner_tags: [1] }),
-  ].join('\n') + '\n');
+  const p = file(
+    'train.jsonl',
+    [
+      JSON.stringify({ id: '0', tokens: ['EU', 'rejects'], pos_tags: [22, 42], ner_tags: [3, 0] }),
+      '',
+      JSON.stringify({ id: '1', tokens: ['Peter'], pos_tags: [22], ner_tags: [1] }),
+    ].join('\n') + '\n',
+  );
   const labelNames = ['O', 'B-PER', 'I-PER', 'B-ORG', 'I-ORG'];
   const d = readJsonl(p, { labelNames });
-  assert.deepEqual(d.sentences.map((s) => [s.tokens, s.tags, s.line]), [[['EU', 'rejects'], ['B-ORG', 'O'], 1], [['Peter'], ['B-PER'], 3]]);
+  assert.deepEqual(
+    d.sentences.map((s) => [s.tokens, s.tags, s.line]),
+    [
+      [['EU', 'rejects'], ['B-ORG', 'O'], 1],
+      [['Peter'], ['B-PER'], 3],
+    ],
+  );
   throwsAt(() => readJsonl(p), p, 1, /integer 3 but no label names are known/);
   throwsAt(() => readJsonl(p, { labelNames: ['O', 'B-PER'] }), p, 1, /tag id 3 \(tag 0\) is out of range for 2 label names/);
 
   const s = file('dev.json', '[{"words": ["a", "b"], "tags": ["O", "B-LOC"]}, {"words": ["c"], "tags": ["O", "O"]}]');
   assert.equal(detectFormat(s), 'jsonl');
-  assert.throws(() => readJsonl(s), (e: unknown) => e instanceof DataFormatError && e.message === `${s}:item 2: 1 tokens but 2 tags in "tags"`);
+  assert.throws(
+    () => readJsonl(s),
+    (e: unknown) => e instanceof DataFormatError && e.message === `${s}:item 2: 1 tokens but 2 tags in "tags"`,
+  );
   const broken = file('b.jsonl', '{"tokens": ["a"], "tags": ["O"]}\n{"tokens": ["a"], "tags": ["O"]\n');
   throwsAt(() => readJsonl(broken), broken, 2, /invalid JSON/);
   const notok = file('n.jsonl', '{"text": "a", "tags": ["O"]}\n');
@@ -216,20 +295,32 @@ function hfParquet(rows: { tokens: string[]; ner_tags: number[] | string[] }[], 
 }
 
 const NAMES = ['O', 'B-PER', 'I-PER', 'B-ORG', 'I-ORG', 'B-LOC', 'I-LOC', 'B-MISC', 'I-MISC'];
-const rows = [{ tokens: ['EU', 'rejects', 'German'], ner_tags: [3, 0, 7] }, { tokens: ['Peter', 'Blackburn'], ner_tags: [1, 2] }];
+const rows = [
+  { tokens: ['EU', 'rejects', 'German'], ner_tags: [3, 0, 7] },
+  { tokens: ['Peter', 'Blackburn'], ner_tags: [1, 2] },
+];
 
 test('parquet: ClassLabel names from HF metadata (Sequence form and List form)', async () => {
   for (const wrap of ['Sequence', 'List']) {
-    const meta = { info: { features: {
-      id: { dtype: 'string', _type: 'Value' },
-      tokens: { feature: { dtype: 'string', _type: 'Value' }, _type: wrap },
-      ner_tags: { feature: { names: NAMES, _type: 'ClassLabel' }, _type: wrap },
-    } } };
+    const meta = {
+      info: {
+        features: {
+          id: { dtype: 'string', _type: 'Value' },
+          tokens: { feature: { dtype: 'string', _type: 'Value' }, _type: wrap },
+          ner_tags: { feature: { names: NAMES, _type: 'ClassLabel' }, _type: wrap },
+        },
+      },
+    };
     const p = file(`train-${wrap}.parquet`, hfParquet(rows, meta));
     const d = await readParquet(p);
     assert.deepEqual(d.labelNames, NAMES);
-    assert.deepEqual(d.sentences.map((s) => [s.tokens, s.tags, s.line]), [
-      [['EU', 'rejects', 'German'], ['B-ORG', 'O', 'B-MISC'], 1], [['Peter', 'Blackburn'], ['B-PER', 'I-PER'], 2]]);
+    assert.deepEqual(
+      d.sentences.map((s) => [s.tokens, s.tags, s.line]),
+      [
+        [['EU', 'rejects', 'German'], ['B-ORG', 'O', 'B-MISC'], 1],
+        [['Peter', 'Blackburn'], ['B-PER', 'I-PER'], 2],
+      ],
+    );
     assert.equal(detectFormat(p), 'parquet');
   }
 });
@@ -240,10 +331,18 @@ test('parquet: string tags, missing names, bad ids, bad files', async () => {
   const noMeta = file('n.parquet', hfParquet(rows, undefined));
   await rejectsAt(readParquet(noMeta), noMeta, 1, /no label names are known/, 'row ');
   assert.deepEqual((await readParquet(noMeta, { labelNames: NAMES })).sentences[1]!.tags, ['B-PER', 'I-PER']);
-  const few = file('f.parquet', hfParquet(rows, { info: { features: { ner_tags: { feature: { names: ['O', 'B-PER', 'I-PER'], _type: 'ClassLabel' }, _type: 'Sequence' } } } }));
+  const few = file(
+    'f.parquet',
+    hfParquet(rows, {
+      info: { features: { ner_tags: { feature: { names: ['O', 'B-PER', 'I-PER'], _type: 'ClassLabel' }, _type: 'Sequence' } } },
+    }),
+  );
   await rejectsAt(readParquet(few), few, 1, /tag id 3 \(tag 0\) is out of range for 3 label names/, 'row ');
   const junk = file('j.parquet', 'not parquet at all, just text that is long enough');
-  await assert.rejects(readParquet(junk), (e: unknown) => e instanceof DataFormatError && e.message.startsWith(`${junk}: not a readable parquet file`));
+  await assert.rejects(
+    readParquet(junk),
+    (e: unknown) => e instanceof DataFormatError && e.message.startsWith(`${junk}: not a readable parquet file`),
+  );
   await assert.rejects(readParquet(noMeta, { tagsField: 'pos_tags' }), /no tag column "pos_tags"; columns are id, tokens, ner_tags/);
 });
 
@@ -252,7 +351,10 @@ test('loadSplits: files found by name in a folder, format chosen by content', as
   mkdirSync(folder);
   writeFileSync(join(folder, 'train.txt'), 'EU B-ORG\nrejects O\n');
   writeFileSync(join(folder, 'dev.jsonl'), '{"tokens": ["Peter"], "ner_tags": ["B-PER"]}\n');
-  writeFileSync(join(folder, 'test.parquet'), hfParquet(rows, { info: { features: { ner_tags: { feature: { names: NAMES, _type: 'ClassLabel' }, _type: 'Sequence' } } } }));
+  writeFileSync(
+    join(folder, 'test.parquet'),
+    hfParquet(rows, { info: { features: { ner_tags: { feature: { names: NAMES, _type: 'ClassLabel' }, _type: 'Sequence' } } } }),
+  );
   writeFileSync(join(folder, 'README.md'), '# not data\n');
   const s = await loadSplits(folder);
   assert.deepEqual(s.train!.sentences[0]!.tokens, ['EU', 'rejects']);
@@ -270,34 +372,80 @@ test('loadSplits: files found by name in a folder, format chosen by content', as
 
 test('split names: HF, CoNLL-2003 and WNUT-17 conventions', () => {
   const cases: [string, string | null][] = [
-    ['train.txt', 'train'], ['wnut17train.conll', 'train'], ['eng.train', 'train'], ['valid.txt', 'validation'],
-    ['validation.parquet', 'validation'], ['emerging.dev.conll', 'validation'], ['eng.testa', 'validation'],
-    ['eng.testb', 'test'], ['test-00000-of-00001.parquet', 'test'], ['README.md', null],
+    ['train.txt', 'train'],
+    ['wnut17train.conll', 'train'],
+    ['eng.train', 'train'],
+    ['valid.txt', 'validation'],
+    ['validation.parquet', 'validation'],
+    ['emerging.dev.conll', 'validation'],
+    ['eng.testa', 'validation'],
+    ['eng.testb', 'test'],
+    ['test-00000-of-00001.parquet', 'test'],
+    ['README.md', null],
   ];
   for (const [name, split] of cases) assert.equal(splitOfFileName(name), split, name);
 });
 
 test('property: JSON lines and CoNLL-U round-trip', () => {
-  fc.assert(fc.property(fc.array(sentenceArb, { minLength: 1, maxLength: 6 }), (sents) => {
-    const plain = sents.map((s) => ({ tokens: [...s.tokens], tags: [...s.tags] }));
-    const jsonl = sents.map((s) => JSON.stringify({ tokens: s.tokens, ner_tags: s.tags })).join('\n');
-    assert.deepEqual(parseJsonl(jsonl, 'mem.jsonl').sentences.map((s) => ({ tokens: s.tokens, tags: s.tags })), plain);
-    const conllu = sents.map((s) => s.tokens.map((t, i) => [i + 1, t, '_', s.tags[i], '_', '_', '_', '_', '_', '_'].join('\t')).join('\n') + '\n').join('\n');
-    assert.deepEqual(parseConllu(conllu, 'mem.conllu').sentences.map((s) => ({ tokens: s.tokens, tags: s.tags })), plain);
-  }), { numRuns: 200 });
+  fc.assert(
+    fc.property(fc.array(sentenceArb, { minLength: 1, maxLength: 6 }), (sents) => {
+      const plain = sents.map((s) => ({ tokens: [...s.tokens], tags: [...s.tags] }));
+      const jsonl = sents.map((s) => JSON.stringify({ tokens: s.tokens, ner_tags: s.tags })).join('\n');
+      assert.deepEqual(
+        parseJsonl(jsonl, 'mem.jsonl').sentences.map((s) => ({ tokens: s.tokens, tags: s.tags })),
+        plain,
+      );
+      const conllu = sents
+        .map((s) => s.tokens.map((t, i) => [i + 1, t, '_', s.tags[i], '_', '_', '_', '_', '_', '_'].join('\t')).join('\n') + '\n')
+        .join('\n');
+      assert.deepEqual(
+        parseConllu(conllu, 'mem.conllu').sentences.map((s) => ({ tokens: s.tokens, tags: s.tags })),
+        plain,
+      );
+    }),
+    { numRuns: 200 },
+  );
 });
 
 test('property: arbitrary text never crashes a parser with anything but a DataFormatError', () => {
-  const textArb = fc.string({ maxLength: 80, unit: fc.constantFrom('a', 'B-', 'I-X', 'O', ' ', '\t', '\n', '\r', '-DOCSTART-', '{', '}', '[', ']', '"', ':', ',', '1', '#', '-', '.', '_') });
-  fc.assert(fc.property(textArb, (text) => {
-    for (const parse of [parseConll, parseConllu, parseJsonl]) {
-      try {
-        const d = parse(text, 'fuzz.txt');
-        for (const s of d.sentences) assert.equal(s.tokens.length, s.tags.length);
-      } catch (e) {
-        assert.ok(e instanceof DataFormatError, `${parse.name}: ${String(e)}`);
-        assert.ok(e.message.startsWith('fuzz.txt:'), e.message);
+  const textArb = fc.string({
+    maxLength: 80,
+    unit: fc.constantFrom(
+      'a',
+      'B-',
+      'I-X',
+      'O',
+      ' ',
+      '\t',
+      '\n',
+      '\r',
+      '-DOCSTART-',
+      '{',
+      '}',
+      '[',
+      ']',
+      '"',
+      ':',
+      ',',
+      '1',
+      '#',
+      '-',
+      '.',
+      '_',
+    ),
+  });
+  fc.assert(
+    fc.property(textArb, (text) => {
+      for (const parse of [parseConll, parseConllu, parseJsonl]) {
+        try {
+          const d = parse(text, 'fuzz.txt');
+          for (const s of d.sentences) assert.equal(s.tokens.length, s.tags.length);
+        } catch (e) {
+          assert.ok(e instanceof DataFormatError, `${parse.name}: ${String(e)}`);
+          assert.ok(e.message.startsWith('fuzz.txt:'), e.message);
+        }
       }
-    }
-  }), { numRuns: 1000 });
+    }),
+    { numRuns: 1000 },
+  );
 });

@@ -18,8 +18,10 @@ async function drain(r: Readable): Promise<string> {
 
 test('a streamed line longer than the cap is refused naming the source and line', async () => {
   const input = Readable.from([Buffer.from('ok line\n'), Buffer.from('x'.repeat(700)), Buffer.from('x'.repeat(700) + '\n')]);
-  await assert.rejects(drain(strictUtf8Stream(input, 'big.txt', 1000)), (e: unknown) =>
-    e instanceof DataFormatError && /^big\.txt:2: line is longer than 1000 bytes/.test((e as Error).message));
+  await assert.rejects(
+    drain(strictUtf8Stream(input, 'big.txt', 1000)),
+    (e: unknown) => e instanceof DataFormatError && /^big\.txt:2: line is longer than 1000 bytes/.test((e as Error).message),
+  );
   // Lines under the cap pass untouched.
   assert.equal(await drain(strictUtf8Stream(Readable.from([Buffer.from('a\nbb\n')]), 'small.txt', 3)), 'a\nbb\n');
 });

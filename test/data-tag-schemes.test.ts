@@ -2,8 +2,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  LabelMapError, bToIMap, buildLabelMap, convertTags, detectScheme, iob1ToIob2, iob2ToIob1, iob2ToIobes,
-  iobesToIob2, labelMapFromConfig, labelsIn, tagProblem,
+  LabelMapError,
+  bToIMap,
+  buildLabelMap,
+  convertTags,
+  detectScheme,
+  iob1ToIob2,
+  iob2ToIob1,
+  iob2ToIobes,
+  iobesToIob2,
+  labelMapFromConfig,
+  labelsIn,
+  tagProblem,
 } from '../src/data/index.js';
 
 test('detectScheme', () => {
@@ -32,9 +42,17 @@ test('tagProblem', () => {
 
 test('IOB1 -> IOB2 on the CoNLL-2003 conventions (hand-checked)', () => {
   // "I-X everywhere; B-X only when two same-type entities are adjacent".
-  assert.deepEqual(
-    iob1ToIob2(['I-ORG', 'O', 'I-MISC', 'O', 'I-PER', 'I-PER', 'B-PER', 'I-LOC', 'I-PER']),
-    ['B-ORG', 'O', 'B-MISC', 'O', 'B-PER', 'I-PER', 'B-PER', 'B-LOC', 'B-PER']);
+  assert.deepEqual(iob1ToIob2(['I-ORG', 'O', 'I-MISC', 'O', 'I-PER', 'I-PER', 'B-PER', 'I-LOC', 'I-PER']), [
+    'B-ORG',
+    'O',
+    'B-MISC',
+    'O',
+    'B-PER',
+    'I-PER',
+    'B-PER',
+    'B-LOC',
+    'B-PER',
+  ]);
   assert.deepEqual(iob2ToIob1(['B-ORG', 'O', 'B-PER', 'I-PER', 'B-PER', 'B-LOC']), ['I-ORG', 'O', 'I-PER', 'I-PER', 'B-PER', 'I-LOC']);
 });
 
@@ -48,7 +66,15 @@ test('IOB2 <-> IOBES / BILOU (hand-checked)', () => {
 });
 
 /** Random valid IOB2 sequences: chunks of random type and length separated by O or adjacency. */
-const iob2Arb = fc.array(fc.record({ type: fc.constantFrom('PER', 'LOC', 'creative-work'), len: fc.integer({ min: 0, max: 3 }), gap: fc.integer({ min: 0, max: 2 }) }), { maxLength: 8 })
+const iob2Arb = fc
+  .array(
+    fc.record({
+      type: fc.constantFrom('PER', 'LOC', 'creative-work'),
+      len: fc.integer({ min: 0, max: 3 }),
+      gap: fc.integer({ min: 0, max: 2 }),
+    }),
+    { maxLength: 8 },
+  )
   .map((chunks) => {
     const out: string[] = [];
     for (const c of chunks) {
@@ -59,17 +85,20 @@ const iob2Arb = fc.array(fc.record({ type: fc.constantFrom('PER', 'LOC', 'creati
   });
 
 test('property: conversions round-trip through IOB2 and are detected correctly', () => {
-  fc.assert(fc.property(iob2Arb, (iob2) => {
-    assert.deepEqual(iob1ToIob2(iob2), iob2);
-    for (const s of ['IOB1', 'IOBES', 'BILOU'] as const) {
-      const conv = convertTags(iob2, 'IOB2', s);
-      assert.equal(conv.length, iob2.length);
-      assert.deepEqual(convertTags(conv, s, 'IOB2'), iob2, s);
-    }
-    const scheme = detectScheme([iob2]);
-    assert.ok(scheme === 'IOB2' || scheme === 'none');
-    if (iob2.some((t) => t !== 'O')) assert.equal(detectScheme([convertTags(iob2, 'IOB2', 'IOBES')]), 'IOBES');
-  }), { numRuns: 500 });
+  fc.assert(
+    fc.property(iob2Arb, (iob2) => {
+      assert.deepEqual(iob1ToIob2(iob2), iob2);
+      for (const s of ['IOB1', 'IOBES', 'BILOU'] as const) {
+        const conv = convertTags(iob2, 'IOB2', s);
+        assert.equal(conv.length, iob2.length);
+        assert.deepEqual(convertTags(conv, s, 'IOB2'), iob2, s);
+      }
+      const scheme = detectScheme([iob2]);
+      assert.ok(scheme === 'IOB2' || scheme === 'none');
+      if (iob2.some((t) => t !== 'O')) assert.equal(detectScheme([convertTags(iob2, 'IOB2', 'IOBES')]), 'IOBES');
+    }),
+    { numRuns: 500 },
+  );
 });
 
 const splits = [
@@ -80,7 +109,17 @@ const splits = [
 test('buildLabelMap: union over splits; entity order and run_ner order', () => {
   assert.deepEqual(buildLabelMap(splits).labels, ['O', 'B-LOC', 'I-LOC', 'B-MISC', 'I-MISC', 'B-ORG', 'I-ORG', 'B-PER', 'I-PER']);
   // run_ner.py: sorted(set(labels)) — code-point order.
-  assert.deepEqual(buildLabelMap(splits, 'run_ner').labels, ['B-LOC', 'B-MISC', 'B-ORG', 'B-PER', 'I-LOC', 'I-MISC', 'I-ORG', 'I-PER', 'O']);
+  assert.deepEqual(buildLabelMap(splits, 'run_ner').labels, [
+    'B-LOC',
+    'B-MISC',
+    'B-ORG',
+    'B-PER',
+    'I-LOC',
+    'I-MISC',
+    'I-ORG',
+    'I-PER',
+    'O',
+  ]);
   assert.deepEqual(buildLabelMap([{ sentences: [{ tags: ['S-X', 'E-X', 'B-X', 'I-X', 'O'] }] }]).labels, ['O', 'B-X', 'I-X', 'E-X', 'S-X']);
   assert.deepEqual(buildLabelMap([{ sentences: [{ tags: ['VERB', 'ADJ', 'NOUN'] }] }]).labels, ['ADJ', 'NOUN', 'VERB']);
   assert.throws(() => buildLabelMap([]), LabelMapError);
@@ -88,13 +127,29 @@ test('buildLabelMap: union over splits; entity order and run_ner order', () => {
   assert.deepEqual(Array.from(bToIMap(m)), [0, 2, 2, 4, 4, 6, 6, 8, 8]);
 });
 
-test('labelMapFromConfig: the model\'s id2label, with unknown data labels listed', () => {
-  const config = { id2label: { '0': 'O', '1': 'B-MISC', '2': 'I-MISC', '3': 'B-PER', '4': 'I-PER', '5': 'B-ORG', '6': 'I-ORG', '7': 'B-LOC', '8': 'I-LOC' } };
+test("labelMapFromConfig: the model's id2label, with unknown data labels listed", () => {
+  const config = {
+    id2label: {
+      '0': 'O',
+      '1': 'B-MISC',
+      '2': 'I-MISC',
+      '3': 'B-PER',
+      '4': 'I-PER',
+      '5': 'B-ORG',
+      '6': 'I-ORG',
+      '7': 'B-LOC',
+      '8': 'I-LOC',
+    },
+  };
   const m = labelMapFromConfig(config, labelsIn(splits));
   assert.deepEqual(m.labels, ['O', 'B-MISC', 'I-MISC', 'B-PER', 'I-PER', 'B-ORG', 'I-ORG', 'B-LOC', 'I-LOC']);
   assert.equal(m.label2id.get('B-LOC'), 7);
-  assert.throws(() => labelMapFromConfig(config, ['O', 'B-product', 'B-PER', 'I-product']),
-    (e: unknown) => e instanceof LabelMapError && e.message.startsWith('the data uses labels the model does not have: B-product, I-product (model labels: O, B-MISC'));
+  assert.throws(
+    () => labelMapFromConfig(config, ['O', 'B-product', 'B-PER', 'I-product']),
+    (e: unknown) =>
+      e instanceof LabelMapError &&
+      e.message.startsWith('the data uses labels the model does not have: B-product, I-product (model labels: O, B-MISC'),
+  );
   assert.throws(() => labelMapFromConfig({ id2label: { '0': 'O', '2': 'B-X' } }), /not an id in 0\.\.1/);
   assert.throws(() => labelMapFromConfig({ id2label: { '0': 'O', '1': 'B-X' }, label2id: { 'B-X': 0 } }), /disagrees/);
   assert.throws(() => labelMapFromConfig({}), /no id2label/);

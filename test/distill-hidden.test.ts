@@ -21,47 +21,100 @@ const w = cliWork({ trainSentences: 48 });
 process.on('exit', () => rmSync(w.dir, { recursive: true, force: true }));
 const teacherDir = join(w.dir, 'teacher');
 
-test('ForwardOptions.hiddenStates: embeddings + each layer, equal to transformers\' output_hidden_states, with their graph when training', () => {
+test("ForwardOptions.hiddenStates: embeddings + each layer, equal to transformers' output_hidden_states, with their graph when training", () => {
   const fx = encoderFixture('bert-tiny');
   const model = fx.load();
-  tidy(() => noGrad(() => {
-    const states: Tensor[] = [];
-    model.forward(fx.batch, { training: false, hiddenStates: states });
-    assert.equal(states.length, 3);
-    states.forEach((h, l) => close(`hidden_states[${l}]`, h.f, fx.get(`hidden.${l}`).data, 1e-5));
-  }));
+  tidy(() =>
+    noGrad(() => {
+      const states: Tensor[] = [];
+      model.forward(fx.batch, { training: false, hiddenStates: states });
+      assert.equal(states.length, 3);
+      states.forEach((h, l) => close(`hidden_states[${l}]`, h.f, fx.get(`hidden.${l}`).data, 1e-5));
+    }),
+  );
   // With a graph: a loss on hidden_states[1] reaches layer 0 and the embeddings, not layer 1 or the classifier.
   tidy(() => {
     const states: Tensor[] = [];
     model.forward(fx.batch, { training: false, hiddenStates: states });
     backward(ops.sum(ops.mul(states[1]!, states[1]!)));
   });
-  const g = (n: string): number => Math.max(...[...model.params.get(n)!.grad ?? [0]].map(Math.abs));
+  const g = (n: string): number => Math.max(...[...(model.params.get(n)!.grad ?? [0])].map(Math.abs));
   assert.ok(g('bert.encoder.layer.0.output.dense.weight') > 0 && g('bert.embeddings.word_embeddings.weight') > 0);
   assert.equal(g('bert.encoder.layer.1.output.dense.weight'), 0);
   assert.equal(g('classifier.weight'), 0);
 });
 
 test('parseLayerMap: S:T pairs, uniform, and errors that name the flag and the bad part', () => {
-  assert.deepEqual(parseLayerMap('1:2,2:4', 2, 4), [[1, 2], [2, 4]]);
-  assert.deepEqual(parseLayerMap('0:0, 2:3', 2, 4), [[0, 0], [2, 3]]);
-  assert.deepEqual(parseLayerMap('uniform', 2, 4), [[1, 2], [2, 4]]);
-  assert.deepEqual(parseLayerMap('uniform', 3, 12), [[1, 4], [2, 8], [3, 12]]);
+  assert.deepEqual(parseLayerMap('1:2,2:4', 2, 4), [
+    [1, 2],
+    [2, 4],
+  ]);
+  assert.deepEqual(parseLayerMap('0:0, 2:3', 2, 4), [
+    [0, 0],
+    [2, 3],
+  ]);
+  assert.deepEqual(parseLayerMap('uniform', 2, 4), [
+    [1, 2],
+    [2, 4],
+  ]);
+  assert.deepEqual(parseLayerMap('uniform', 3, 12), [
+    [1, 4],
+    [2, 8],
+    [3, 12],
+  ]);
   assert.throws(() => parseLayerMap('1-2', 2, 4), /--layer-map 1-2: "1-2" is not S:T/);
   assert.throws(() => parseLayerMap('3:1', 2, 4), /student layer 3 does not exist \(the student has 2 layers/);
   assert.throws(() => parseLayerMap('1:5', 2, 4), /teacher layer 5 does not exist/);
   assert.throws(() => parseLayerMap('1:1,1:2', 2, 4), /student layer 1 is mapped twice/);
 });
 
-const losses = (dir: string): number[] => readFileSync(join(dir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { loss?: number }).filter((r) => r.loss !== undefined).map((r) => r.loss!);
+const losses = (dir: string): number[] =>
+  readFileSync(join(dir, 'log.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { loss?: number })
+    .filter((r) => r.loss !== undefined)
+    .map((r) => r.loss!);
 
 test('distill --layer-map: loss falls, the student folder is a plain BertForTokenClassification, resume is exact (projections included)', async () => {
   assert.equal((await cli(quickTrainArgs(w, teacherDir, ['--max-steps', '20']))).code, 0);
   const cache = join(w.dir, 'cache');
-  const common = (out: string): string[] => ['distill', '--teacher', teacherDir, '--student-config', '2x32', '--train-file', w.train,
-    '--output-dir', out, '--teacher-cache', cache, '--per-device-train-batch-size', '8', '--learning-rate', '5e-3', '--max-seq-length', '64',
-    '--disable-tqdm', '--logging-steps', '1', '--temperature', '1', '--alpha', '0.5', '--layer-map', '0:0,2:1', '--hidden-weight', '2',
-    '--max-steps', '12', '--save-steps', '6', '--seed', '7'];
+  const common = (out: string): string[] => [
+    'distill',
+    '--teacher',
+    teacherDir,
+    '--student-config',
+    '2x32',
+    '--train-file',
+    w.train,
+    '--output-dir',
+    out,
+    '--teacher-cache',
+    cache,
+    '--per-device-train-batch-size',
+    '8',
+    '--learning-rate',
+    '5e-3',
+    '--max-seq-length',
+    '64',
+    '--disable-tqdm',
+    '--logging-steps',
+    '1',
+    '--temperature',
+    '1',
+    '--alpha',
+    '0.5',
+    '--layer-map',
+    '0:0,2:1',
+    '--hidden-weight',
+    '2',
+    '--max-steps',
+    '12',
+    '--save-steps',
+    '6',
+    '--seed',
+    '7',
+  ];
   const a = join(w.dir, 'a');
   const ra = await cli(common(a));
   assert.equal(ra.code, 0, ra.err);
@@ -89,7 +142,11 @@ test('distill --layer-map: loss falls, the student folder is a plain BertForToke
   assert.equal(rb.code, 0, rb.err);
   assert.match(rb.out, /train: teacher outputs read from/);
   assert.ok(readFileSync(join(b, 'model.safetensors')).equals(readFileSync(join(a, 'model.safetensors'))), 'resumed final weights differ');
-  assert.ok(readFileSync(join(b, 'checkpoint-12', 'distill_projection.safetensors')).equals(readFileSync(join(a, 'checkpoint-12', 'distill_projection.safetensors'))));
+  assert.ok(
+    readFileSync(join(b, 'checkpoint-12', 'distill_projection.safetensors')).equals(
+      readFileSync(join(a, 'checkpoint-12', 'distill_projection.safetensors')),
+    ),
+  );
 
   // A checkpoint without its projections (or from another map) refuses to resume.
   const c = join(w.dir, 'c');
@@ -98,20 +155,55 @@ test('distill --layer-map: loss falls, the student folder is a plain BertForToke
   const rc = await cli([...common(c), '--resume-from-checkpoint', join(c, 'checkpoint-6')]);
   assert.equal(rc.code, 1);
   assert.match(rc.err, /distill_projection\.safetensors is missing: this checkpoint was not written by a run with --layer-map 0:0,2:1/);
-  const rd = await cli([...common(join(w.dir, 'd')).map((t) => (t === '0:0,2:1' ? '1:1,2:1' : t)), '--resume-from-checkpoint', join(a, 'checkpoint-6')]);
+  const rd = await cli([
+    ...common(join(w.dir, 'd')).map((t) => (t === '0:0,2:1' ? '1:1,2:1' : t)),
+    '--resume-from-checkpoint',
+    join(a, 'checkpoint-6'),
+  ]);
   assert.equal(rd.code, 1);
   assert.match(rd.err, /layer_map 0:0,2:1 differs from this run's --layer-map 1:1,2:1/);
 });
 
 test('distill --layer-map uniform with another tokenizer (word-level targets); --hidden-weight without --layer-map is an error', async () => {
   if (!existsSync(join(teacherDir, 'config.json'))) assert.equal((await cli(quickTrainArgs(w, teacherDir, ['--max-steps', '20']))).code, 0);
-  const r = await cli(['distill', '--teacher', teacherDir, '--student-config', '2x32', '--tokenizer-name', join(fixturesDir, 'e2e', 'roberta'),
-    '--train-file', w.train, '--output-dir', join(w.dir, 'bpe'), '--max-steps', '2', '--per-device-train-batch-size', '8', '--max-seq-length', '64',
-    '--disable-tqdm', '--layer-map', 'uniform']);
+  const r = await cli([
+    'distill',
+    '--teacher',
+    teacherDir,
+    '--student-config',
+    '2x32',
+    '--tokenizer-name',
+    join(fixturesDir, 'e2e', 'roberta'),
+    '--train-file',
+    w.train,
+    '--output-dir',
+    join(w.dir, 'bpe'),
+    '--max-steps',
+    '2',
+    '--per-device-train-batch-size',
+    '8',
+    '--max-seq-length',
+    '64',
+    '--disable-tqdm',
+    '--layer-map',
+    'uniform',
+  ]);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /word level/);
   assert.match(r.out, /layer map 1:1,2:1/);
-  const bad = await cli(['distill', '--teacher', teacherDir, '--student-config', '2x32', '--train-file', w.train, '--output-dir', join(w.dir, 'x'), '--hidden-weight', '1']);
+  const bad = await cli([
+    'distill',
+    '--teacher',
+    teacherDir,
+    '--student-config',
+    '2x32',
+    '--train-file',
+    w.train,
+    '--output-dir',
+    join(w.dir, 'x'),
+    '--hidden-weight',
+    '1',
+  ]);
   assert.equal(bad.code, 2); // a usage error
   assert.match(bad.err, /--hidden-weight needs --layer-map/);
 });

@@ -6,7 +6,12 @@ import { distillationLoss } from '../src/train/distill-loss.js';
 import { gradcheck, leaf64 } from './helpers/gradcheck.js';
 
 interface Fixture {
-  rows: number; classes: number; student: number[]; teacher: number[]; labels: number[]; softMask: number[];
+  rows: number;
+  classes: number;
+  student: number[];
+  teacher: number[];
+  labels: number[];
+  softMask: number[];
   cases: { temperature: number; alpha: number; loss: number; grad: number[] }[];
 }
 const fx = JSON.parse(readFileSync(new URL('../../test/fixtures/distill/kl-loss.json', import.meta.url), 'utf8')) as Fixture;
@@ -18,8 +23,12 @@ test('softTargetKl: finite-difference gradient (several temperatures, masked row
     teacher.requiresGrad = false;
     teacher.f[7] = 30; // near-zero target probabilities in row 1 (masked) and a peaked row
     teacher.f[12] = 25;
-    gradcheck(`softTargetKl T=${T}`, (s) => ops.softTargetKl(s, teacher, { temperature: T, rowMask: mask }), [leaf64([7, 5], 32, 3)], { tol: 1e-6 });
-    gradcheck(`softTargetKl T=${T} unmasked`, (s) => ops.softTargetKl(s, teacher, { temperature: T }), [leaf64([7, 5], 33, 2)], { tol: 1e-6 });
+    gradcheck(`softTargetKl T=${T}`, (s) => ops.softTargetKl(s, teacher, { temperature: T, rowMask: mask }), [leaf64([7, 5], 32, 3)], {
+      tol: 1e-6,
+    });
+    gradcheck(`softTargetKl T=${T} unmasked`, (s) => ops.softTargetKl(s, teacher, { temperature: T }), [leaf64([7, 5], 33, 2)], {
+      tol: 1e-6,
+    });
   }
 });
 
@@ -37,21 +46,42 @@ test('distillation loss and gradient match torch kl_div(log_target=False) * T^2 
     const s = Tensor.from(Float32Array.from(fx.student), [fx.rows, fx.classes]);
     s.requiresGrad = true;
     const t = Tensor.from(Float32Array.from(fx.teacher), [fx.rows, fx.classes]);
-    const loss = distillationLoss(s, t, Int32Array.from(fx.labels), { temperature: c.temperature, alpha: c.alpha, softMask: Uint8Array.from(fx.softMask) });
+    const loss = distillationLoss(s, t, Int32Array.from(fx.labels), {
+      temperature: c.temperature,
+      alpha: c.alpha,
+      softMask: Uint8Array.from(fx.softMask),
+    });
     const got = loss.item();
-    assert.ok(Math.abs(got - c.loss) <= 1e-5 * Math.max(1, Math.abs(c.loss)), `T=${c.temperature} alpha=${c.alpha}: loss ${got} vs torch ${c.loss}`);
+    assert.ok(
+      Math.abs(got - c.loss) <= 1e-5 * Math.max(1, Math.abs(c.loss)),
+      `T=${c.temperature} alpha=${c.alpha}: loss ${got} vs torch ${c.loss}`,
+    );
     backward(loss);
     const g = s.grad!;
     for (let i = 0; i < g.length; i++) {
-      assert.ok(Math.abs(g[i] - c.grad[i]) <= 1e-4 * Math.max(1, Math.abs(c.grad[i])), `T=${c.temperature} alpha=${c.alpha}: grad[${i}] ${g[i]} vs torch ${c.grad[i]}`);
+      assert.ok(
+        Math.abs(g[i] - c.grad[i]) <= 1e-4 * Math.max(1, Math.abs(c.grad[i])),
+        `T=${c.temperature} alpha=${c.alpha}: grad[${i}] ${g[i]} vs torch ${c.grad[i]}`,
+      );
     }
   }
 });
 
 interface HiddenFixture extends Fixture {
-  studentHidden: number; teacherHidden: number; pairs: number;
-  studentHiddenStates: number[]; teacherHiddenStates: number[]; projectionWeight: number[]; projectionBias: number[];
-  cases: ({ hiddenWeight: number; gradLogits: number[]; gradHidden: number[]; gradWeight: number[]; gradBias: number[] } & Fixture['cases'][number])[];
+  studentHidden: number;
+  teacherHidden: number;
+  pairs: number;
+  studentHiddenStates: number[];
+  teacherHiddenStates: number[];
+  projectionWeight: number[];
+  projectionBias: number[];
+  cases: ({
+    hiddenWeight: number;
+    gradLogits: number[];
+    gradHidden: number[];
+    gradWeight: number[];
+    gradBias: number[];
+  } & Fixture['cases'][number])[];
 }
 const hx = JSON.parse(readFileSync(new URL('../../test/fixtures/distill/hidden-loss.json', import.meta.url), 'utf8')) as HiddenFixture;
 
@@ -59,24 +89,49 @@ test('hidden-state matching: loss and gradients (logits, student hidden states, 
   const { rows: N, classes: C, studentHidden: HS, teacherHidden: HT, pairs: P } = hx;
   const close = (what: string, got: ArrayLike<number>, want: number[]): void => {
     assert.equal(got.length, want.length, what);
-    for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i]! - want[i]!) <= 1e-4 * Math.max(1, Math.abs(want[i]!)), `${what}[${i}] ${got[i]} vs torch ${want[i]}`);
+    for (let i = 0; i < want.length; i++)
+      assert.ok(Math.abs(got[i]! - want[i]!) <= 1e-4 * Math.max(1, Math.abs(want[i]!)), `${what}[${i}] ${got[i]} vs torch ${want[i]}`);
   };
   for (const c of hx.cases) {
-    const leaf = (data: number[], shape: number[]): Tensor => { const t = Tensor.from(Float32Array.from(data), shape); t.requiresGrad = true; return t; };
+    const leaf = (data: number[], shape: number[]): Tensor => {
+      const t = Tensor.from(Float32Array.from(data), shape);
+      t.requiresGrad = true;
+      return t;
+    };
     const s = leaf(hx.student, [N, C]);
     const hs = Array.from({ length: P }, (_, l) => leaf(hx.studentHiddenStates.slice(l * N * HS, (l + 1) * N * HS), [N, HS]));
     const W = Array.from({ length: P }, (_, l) => leaf(hx.projectionWeight.slice(l * HT * HS, (l + 1) * HT * HS), [HT, HS]));
     const b = Array.from({ length: P }, (_, l) => leaf(hx.projectionBias.slice(l * HT, (l + 1) * HT), [HT]));
-    const pairs = hs.map((h, l) => ({ student: h, teacher: Tensor.from(Float32Array.from(hx.teacherHiddenStates.slice(l * N * HT, (l + 1) * N * HT)), [N, HT]), projection: { weight: W[l]!, bias: b[l]! } }));
-    const loss = distillationLoss(s, Tensor.from(Float32Array.from(hx.teacher), [N, C]), Int32Array.from(hx.labels),
-      { temperature: c.temperature, alpha: c.alpha, softMask: Uint8Array.from(hx.softMask), hidden: { weight: c.hiddenWeight, pairs } });
+    const pairs = hs.map((h, l) => ({
+      student: h,
+      teacher: Tensor.from(Float32Array.from(hx.teacherHiddenStates.slice(l * N * HT, (l + 1) * N * HT)), [N, HT]),
+      projection: { weight: W[l]!, bias: b[l]! },
+    }));
+    const loss = distillationLoss(s, Tensor.from(Float32Array.from(hx.teacher), [N, C]), Int32Array.from(hx.labels), {
+      temperature: c.temperature,
+      alpha: c.alpha,
+      softMask: Uint8Array.from(hx.softMask),
+      hidden: { weight: c.hiddenWeight, pairs },
+    });
     const tag = `T=${c.temperature} alpha=${c.alpha} w=${c.hiddenWeight}`;
     assert.ok(Math.abs(loss.item() - c.loss) <= 1e-5 * Math.max(1, Math.abs(c.loss)), `${tag}: loss ${loss.item()} vs torch ${c.loss}`);
     backward(loss);
     close(`${tag} d/dlogits`, s.grad!, c.gradLogits);
-    close(`${tag} d/dhidden`, hs.flatMap((h) => [...h.grad!]), c.gradHidden);
-    close(`${tag} d/dW`, W.flatMap((t) => [...t.grad!]), c.gradWeight);
-    close(`${tag} d/db`, b.flatMap((t) => [...t.grad!]), c.gradBias);
+    close(
+      `${tag} d/dhidden`,
+      hs.flatMap((h) => [...h.grad!]),
+      c.gradHidden,
+    );
+    close(
+      `${tag} d/dW`,
+      W.flatMap((t) => [...t.grad!]),
+      c.gradWeight,
+    );
+    close(
+      `${tag} d/db`,
+      b.flatMap((t) => [...t.grad!]),
+      c.gradBias,
+    );
   }
 });
 

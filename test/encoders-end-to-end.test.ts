@@ -31,18 +31,40 @@ function conll(n: number, offset: number): string {
   const lines: string[] = [];
   for (let i = 0; i < n; i++) {
     const k = i + offset;
-    const p = PEOPLE[k % PEOPLE.length]!, q = PLACES[(k * 7) % PLACES.length]!;
-    const rows = k % 2 ? [[p, 'B-PER'], ['visited', 'O'], [q, 'B-LOC'], ['today', 'O']] : [['the', 'O'], ['sea', 'O'], ['in', 'O'], [q, 'B-LOC'], ['and', 'O'], [p, 'B-PER']];
+    const p = PEOPLE[k % PEOPLE.length]!,
+      q = PLACES[(k * 7) % PLACES.length]!;
+    const rows =
+      k % 2
+        ? [
+            [p, 'B-PER'],
+            ['visited', 'O'],
+            [q, 'B-LOC'],
+            ['today', 'O'],
+          ]
+        : [
+            ['the', 'O'],
+            ['sea', 'O'],
+            ['in', 'O'],
+            [q, 'B-LOC'],
+            ['and', 'O'],
+            [p, 'B-PER'],
+          ];
     lines.push(...rows.map(([w, t]) => `${w}\t${t}`), '');
   }
   return lines.join('\n');
 }
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough(), stderr = new PassThrough();
-  let out = '', err = '';
-  stdout.on('data', (c: Buffer) => { out += c.toString(); });
-  stderr.on('data', (c: Buffer) => { err += c.toString(); });
+  const stdout = new PassThrough(),
+    stderr = new PassThrough();
+  let out = '',
+    err = '';
+  stdout.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  stderr.on('data', (c: Buffer) => {
+    err += c.toString();
+  });
   const code = await main(argv, { stdout, stderr });
   return { code, out, err };
 }
@@ -59,9 +81,32 @@ for (const [fixture, arch, specials] of [
     cpSync(join(fixturesDir, fixture), src, { recursive: true });
     writeFileSync(join(src, 'vocab.txt'), vocab([...specials]).join('\n') + '\n');
     const out = join(tmp, `${fixture}-out`);
-    const train = await run(['train', '--model', src, '--train-file', join(tmp, 'train.conll'), '--validation-file', join(tmp, 'dev.conll'),
-      '--do-train', '--do-eval', '--num-train-epochs', '6', '--learning-rate', '5e-3', '--per-device-train-batch-size', '8',
-      '--output-dir', out, '--save-strategy', 'no', '--disable-tqdm', '--seed', '3', '--threads', '1']);
+    const train = await run([
+      'train',
+      '--model',
+      src,
+      '--train-file',
+      join(tmp, 'train.conll'),
+      '--validation-file',
+      join(tmp, 'dev.conll'),
+      '--do-train',
+      '--do-eval',
+      '--num-train-epochs',
+      '6',
+      '--learning-rate',
+      '5e-3',
+      '--per-device-train-batch-size',
+      '8',
+      '--output-dir',
+      out,
+      '--save-strategy',
+      'no',
+      '--disable-tqdm',
+      '--seed',
+      '3',
+      '--threads',
+      '1',
+    ]);
     assert.equal(train.code, 0, train.err + train.out);
     assert.match(train.err, new RegExp(`${arch} were not initialized .* newly initialized: classifier.weight, classifier.bias`));
     const f1 = Number(/eval_f1\s+=\s+([0-9.]+)/.exec(train.out)?.[1]);
@@ -72,6 +117,12 @@ for (const [fixture, arch, specials] of [
     const pred = await run(['predict', '--model', out, '--text', 'anna visited paris today', '--json']);
     assert.equal(pred.code, 0, pred.err);
     const ents = JSON.parse(pred.out) as { entity_group: string; word: string }[];
-    assert.deepEqual(ents.map((e) => [e.entity_group, e.word]), [['PER', 'anna'], ['LOC', 'paris']]);
+    assert.deepEqual(
+      ents.map((e) => [e.entity_group, e.word]),
+      [
+        ['PER', 'anna'],
+        ['LOC', 'paris'],
+      ],
+    );
   });
 }

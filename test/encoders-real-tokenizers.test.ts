@@ -22,8 +22,21 @@ import { loadTokenizer } from '../src/tokenizers/index.js';
 import { fixturesDir, sharedDir } from './helpers/fixtures.js';
 import { cli } from './helpers/cli-run.js';
 
-interface HfEntity { entity?: string; entity_group?: string; score: number; word: string; start: number; end: number; index?: number }
-interface Expected { transformers: string; texts: string[]; byte_level_decode: [string[], string][]; models: Record<string, { tokenizer_class: string; results: Record<string, HfEntity[][]> }> }
+interface HfEntity {
+  entity?: string;
+  entity_group?: string;
+  score: number;
+  word: string;
+  start: number;
+  end: number;
+  index?: number;
+}
+interface Expected {
+  transformers: string;
+  texts: string[];
+  byte_level_decode: [string[], string][];
+  models: Record<string, { tokenizer_class: string; results: Record<string, HfEntity[][]> }>;
+}
 
 const e2eDir = join(fixturesDir, 'e2e');
 const expected = JSON.parse(readFileSync(join(e2eDir, 'expected.json'), 'utf8')) as Expected;
@@ -50,11 +63,19 @@ for (const [kind] of KINDS) {
       for (let i = 0; i < rows.length; i++) {
         const text = expected.texts[i]!;
         const cp = codePointToUtf16(text);
-        const got = (await pipe.predict(text, { aggregationStrategy: strategy as AggregationStrategy, ignoreLabels: [] })) as unknown as HfEntity[];
+        const got = (await pipe.predict(text, {
+          aggregationStrategy: strategy as AggregationStrategy,
+          ignoreLabels: [],
+        })) as unknown as HfEntity[];
         const where = `${kind}, ${strategy}, text ${i}`;
-        assert.deepEqual(got.map((g) => [g.entity ?? g.entity_group, g.word, g.start, g.end, g.index]),
-          rows[i]!.map((w) => [w.entity ?? w.entity_group, w.word, cp[w.start], cp[w.end], w.index]), where);
-        rows[i]!.forEach((w, k) => assert.ok(Math.abs(got[k]!.score - w.score) <= 1e-4, `${where} #${k}: score ${got[k]!.score} vs ${w.score}`));
+        assert.deepEqual(
+          got.map((g) => [g.entity ?? g.entity_group, g.word, g.start, g.end, g.index]),
+          rows[i]!.map((w) => [w.entity ?? w.entity_group, w.word, cp[w.start], cp[w.end], w.index]),
+          where,
+        );
+        rows[i]!.forEach((w, k) =>
+          assert.ok(Math.abs(got[k]!.score - w.score) <= 1e-4, `${where} #${k}: score ${got[k]!.score} vs ${w.score}`),
+        );
       }
     }
   });
@@ -74,22 +95,54 @@ process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
 /** The first n sentences of a CoNLL file (blank-line separated). */
 function conllSlice(file: string, n: number): string {
-  return readFileSync(file, 'utf8').split(/\r?\n\r?\n/).filter((s) => s.trim()).slice(0, n).join('\n\n') + '\n';
+  return (
+    readFileSync(file, 'utf8')
+      .split(/\r?\n\r?\n/)
+      .filter((s) => s.trim())
+      .slice(0, n)
+      .join('\n\n') + '\n'
+  );
 }
 
 const TEXT = 'Peter Blackburn visited Paris with @john_doe on Monday.';
 
 for (const [kind, arch] of KINDS) {
   test(`${kind}: tokentune train fine-tunes the folder on WNUT-17, then predict and serve tag raw text`, { skip: wnutSkip }, async () => {
-    const train = join(tmp, 'train.conll'), dev = join(tmp, 'dev.conll');
+    const train = join(tmp, 'train.conll'),
+      dev = join(tmp, 'dev.conll');
     if (!existsSync(train)) {
       writeFileSync(train, conllSlice(join(wnut, 'wnut17train.conll'), 48));
       writeFileSync(dev, conllSlice(join(wnut, 'emerging.dev.conll'), 16));
     }
     const out = join(tmp, `${kind}-out`);
-    const r = await cli(['train', '--model', join(e2eDir, kind), '--train-file', train, '--validation-file', dev, '--do-train', '--do-eval',
-      '--max-steps', '6', '--per-device-train-batch-size', '8', '--learning-rate', '1e-2', '--max-seq-length', '96',
-      '--output-dir', out, '--save-strategy', 'no', '--disable-tqdm', '--seed', '5', '--threads', '1']);
+    const r = await cli([
+      'train',
+      '--model',
+      join(e2eDir, kind),
+      '--train-file',
+      train,
+      '--validation-file',
+      dev,
+      '--do-train',
+      '--do-eval',
+      '--max-steps',
+      '6',
+      '--per-device-train-batch-size',
+      '8',
+      '--learning-rate',
+      '1e-2',
+      '--max-seq-length',
+      '96',
+      '--output-dir',
+      out,
+      '--save-strategy',
+      'no',
+      '--disable-tqdm',
+      '--seed',
+      '5',
+      '--threads',
+      '1',
+    ]);
     assert.equal(r.code, 0, r.err + r.out);
     // WNUT-17's 13 labels replace the folder's CoNLL head, and the report says so, as transformers does.
     assert.match(r.err, new RegExp(`${arch} were not initialized .* newly initialized: classifier\\.weight, classifier\\.bias`));
@@ -98,7 +151,10 @@ for (const [kind, arch] of KINDS) {
     const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { architectures: string[]; id2label: Record<string, string> };
     assert.deepEqual(cfg.architectures, [arch]);
     assert.ok(Object.values(cfg.id2label).includes('B-person') && Object.keys(cfg.id2label).length === 13, JSON.stringify(cfg.id2label));
-    assert.ok(readdirSync(out).some((f) => /^(tokenizer\.json|vocab\.txt|spm\.model|sentencepiece\.bpe\.model)$/.test(f)), readdirSync(out).join(' '));
+    assert.ok(
+      readdirSync(out).some((f) => /^(tokenizer\.json|vocab\.txt|spm\.model|sentencepiece\.bpe\.model)$/.test(f)),
+      readdirSync(out).join(' '),
+    );
 
     // Every label kept (O included): the word groups must tile the text's words, each span's text
     // being the group's word (up to case and spaces: WordPiece lowercases, BPE keeps the space).
@@ -129,19 +185,34 @@ for (const [kind, arch] of KINDS) {
 
 /** `tokentune serve --port 0`: one POST /predict, then the server is stopped. */
 async function serveOnce(model: string, body: unknown): Promise<unknown> {
-  const stdout = new PassThrough(), stderr = new PassThrough();
-  let out = '', err = '';
-  stderr.on('data', (c: Buffer) => { err += c.toString(); });
-  const listening = new Promise<string>((resolve) => stdout.on('data', (c: Buffer) => {
-    out += c.toString();
-    const m = /on (http:\/\/[^/]+)\//.exec(out);
-    if (m) resolve(m[1]!);
-  }));
+  const stdout = new PassThrough(),
+    stderr = new PassThrough();
+  let out = '',
+    err = '';
+  stderr.on('data', (c: Buffer) => {
+    err += c.toString();
+  });
+  const listening = new Promise<string>((resolve) =>
+    stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /on (http:\/\/[^/]+)\//.exec(out);
+      if (m) resolve(m[1]!);
+    }),
+  );
   const stop = new AbortController();
   const done = main(['serve', '--model', model, '--port', '0'], { stdout, stderr, signal: stop.signal } as Parameters<typeof main>[1]);
-  const url = await Promise.race([listening, done.then((code) => { throw new Error(`serve exited with ${code}: ${err}`); })]);
+  const url = await Promise.race([
+    listening,
+    done.then((code) => {
+      throw new Error(`serve exited with ${code}: ${err}`);
+    }),
+  ]);
   try {
-    const res = await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${url}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     assert.equal(res.status, 200, err);
     return await res.json();
   } finally {

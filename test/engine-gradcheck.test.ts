@@ -5,9 +5,16 @@ import { gradcheck, leaf64, randoms } from './helpers/gradcheck.js';
 
 // Awkward sizes on purpose: 1, 7, 33 and dimensions that are not multiples of a SIMD width.
 test('linear: x W^T + b, gradients for x, W, b', () => {
-  for (const [rows, inF, outF] of [[1, 1, 1], [7, 5, 3], [3, 33, 2]]) {
-    gradcheck(`linear ${rows}x${inF}->${outF}`, (x, w, b) => ops.linear(x, w, b),
-      [leaf64([rows, inF], 1), leaf64([outF, inF], 2), leaf64([outF], 3)]);
+  for (const [rows, inF, outF] of [
+    [1, 1, 1],
+    [7, 5, 3],
+    [3, 33, 2],
+  ]) {
+    gradcheck(`linear ${rows}x${inF}->${outF}`, (x, w, b) => ops.linear(x, w, b), [
+      leaf64([rows, inF], 1),
+      leaf64([outF, inF], 2),
+      leaf64([outF], 3),
+    ]);
   }
 });
 
@@ -16,7 +23,10 @@ test('linear on a 3-D input keeps the leading axes', () => {
 });
 
 test('matmul: all four transpose combinations, batched', () => {
-  const m = 3, k = 4, n = 5, batch = 2;
+  const m = 3,
+    k = 4,
+    n = 5,
+    batch = 2;
   for (const transA of [false, true]) {
     for (const transB of [false, true]) {
       const a = leaf64(transA ? [batch, k, m] : [batch, m, k], 7);
@@ -56,12 +66,20 @@ test('gelu (erf and tanh forms) and tanh', () => {
 
 test('layer norm: x, gamma and beta gradients', () => {
   for (const cols of [1, 7, 33]) {
-    gradcheck(`layerNorm cols=${cols}`, (x, g, b) => ops.layerNorm(x, g, b, 1e-12),
-      [leaf64([3, cols], 19, 2), leaf64([cols], 20), leaf64([cols], 21)], { tol: 1e-5 });
+    gradcheck(
+      `layerNorm cols=${cols}`,
+      (x, g, b) => ops.layerNorm(x, g, b, 1e-12),
+      [leaf64([3, cols], 19, 2), leaf64([cols], 20), leaf64([cols], 21)],
+      { tol: 1e-5 },
+    );
   }
   // Normalised rows have mean 0 and (biased) variance 1.
-  const y = ops.layerNorm(Tensor.from(new Float64Array([1, 2, 3, 4]), [1, 4]),
-    Tensor.from(new Float64Array([1, 1, 1, 1])), Tensor.from(new Float64Array(4)), 0);
+  const y = ops.layerNorm(
+    Tensor.from(new Float64Array([1, 2, 3, 4]), [1, 4]),
+    Tensor.from(new Float64Array([1, 1, 1, 1])),
+    Tensor.from(new Float64Array(4)),
+    0,
+  );
   const v = y.toArray();
   assert.ok(Math.abs(v.reduce((a, b) => a + b)) < 1e-12);
   assert.ok(Math.abs(v.reduce((a, b) => a + b * b, 0) / 4 - 1) < 1e-12);
@@ -97,7 +115,8 @@ test('reshape, permute0213 and sliceRows', () => {
 test('dropout: seeded mask, identity in eval mode, gradient through the same mask', () => {
   const x = leaf64([257], 27);
   gradcheck('dropout', (t) => ops.dropout(t, 0.3, 1234, true), [x]);
-  const a = ops.dropout(x, 0.3, 1234, true).toArray(), b = ops.dropout(x, 0.3, 1234, true).toArray();
+  const a = ops.dropout(x, 0.3, 1234, true).toArray(),
+    b = ops.dropout(x, 0.3, 1234, true).toArray();
   assert.deepEqual(a, b);
   const dropped = a.filter((v) => v === 0).length;
   assert.ok(dropped > 257 * 0.15 && dropped < 257 * 0.45, `dropped ${dropped} of 257`);
@@ -116,7 +135,8 @@ test('cross-entropy with ignore index and class weights matches the closed form'
 });
 
 test('shape errors name the op and both shapes', () => {
-  const a = leaf64([2, 3], 30), b = leaf64([4, 5], 31);
+  const a = leaf64([2, 3], 30),
+    b = leaf64([4, 5], 31);
   assert.throws(() => ops.matmul(a, b), /matmul: inner dimensions differ.*\[2, 3\].*\[4, 5\]/);
   assert.throws(() => ops.linear(a, b, null), /linear: weight must be \[out, 3\]/);
   assert.throws(() => ops.add(a, b), /add: shapes do not broadcast/);

@@ -5,7 +5,11 @@ import { Tensor, ops } from '../src/engine/index.js';
 import { gradcheck, leaf64 } from './helpers/gradcheck.js';
 
 test('rotaryQkv: gradient, and a rotation (norms kept, position 0 unchanged, v copied)', () => {
-  const B = 2, T = 3, heads = 2, d = 4, H = heads * d;
+  const B = 2,
+    T = 3,
+    heads = 2,
+    d = 4,
+    H = heads * d;
   const tables = ops.ropeTables(T, d, 10000);
   gradcheck('rotaryQkv', (x) => ops.rotaryQkv(x, T, heads, tables), [leaf64([B * T, 3 * H], 31)]);
   const x = leaf64([B * T, 3 * H], 32);
@@ -33,7 +37,10 @@ test('geglu: gradient for input and gate halves, erf and tanh', () => {
 
 test('blockHeads: gradient, and the layout of HF view + unbind + transpose', () => {
   gradcheck('blockHeads', (x) => ops.blockHeads(x, 1, 3, 2, 2), [leaf64([2 * 3, 3 * 4], 34)]);
-  const x = Tensor.from(Float64Array.from({ length: 2 * 12 }, (_, i) => i), [2, 12]);
+  const x = Tensor.from(
+    Float64Array.from({ length: 2 * 12 }, (_, i) => i),
+    [2, 12],
+  );
   // batch 1 of seq 2, 3 blocks of width 4, 2 heads of 2: k block (1), head 1 -> columns 6, 7.
   assert.deepEqual(ops.blockHeads(x, 1, 3, 1, 2).toArray(), [4, 5, 16, 17, 6, 7, 18, 19]);
 });

@@ -20,6 +20,8 @@ for (const t of tokenizerTargets(tmpFile)) {
     const s = await fuzz(t, runs);
     assert.equal(s.runs, runs);
     assert.equal(s.accepted + s.refused, runs);
-    console.log(`# ${t.name}: ${s.runs} runs, ${s.accepted} accepted, ${s.refused} refused, max ${s.maxMs.toFixed(1)} ms, ${s.maxMB.toFixed(1)} MB`);
+    console.log(
+      `# ${t.name}: ${s.runs} runs, ${s.accepted} accepted, ${s.refused} refused, max ${s.maxMs.toFixed(1)} ms, ${s.maxMB.toFixed(1)} MB`,
+    );
   });
 }

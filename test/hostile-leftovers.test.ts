@@ -24,8 +24,14 @@ async function countOpens<T>(path: string, body: () => Promise<T>): Promise<{ op
   const m = fs as unknown as Record<'open' | 'openSync', (...a: unknown[]) => unknown>;
   const { open, openSync } = m;
   let opens = 0;
-  m.open = (...a: unknown[]) => { if (a[0] === path) opens++; return open.apply(fs, a); };
-  m.openSync = (...a: unknown[]) => { if (a[0] === path) opens++; return openSync.apply(fs, a); };
+  m.open = (...a: unknown[]) => {
+    if (a[0] === path) opens++;
+    return open.apply(fs, a);
+  };
+  m.openSync = (...a: unknown[]) => {
+    if (a[0] === path) opens++;
+    return openSync.apply(fs, a);
+  };
   syncBuiltinESMExports();
   try {
     const [result] = await Promise.allSettled([body()]);
@@ -71,7 +77,10 @@ test('NaN weights in a model folder give a warning naming the tensor (predict th
   t.f[3] = NaN;
   savePretrained(model, dir);
   const { report } = loadModelFromDir(dir);
-  assert.ok(report.warnings.some((w) => w.includes('NaN') && w.includes(`${name} (1 of ${t.f.length})`)), report.warnings.join('\n'));
+  assert.ok(
+    report.warnings.some((w) => w.includes('NaN') && w.includes(`${name} (1 of ${t.f.length})`)),
+    report.warnings.join('\n'),
+  );
   const r = await cli(['predict', '--model', dir, '--text', 'Alice lives in Paris']);
   assert.match(r.err, new RegExp(`warning: .*NaN or infinite.*${name.replace(/\./g, '\\.')}`), r.err);
 });
@@ -85,7 +94,10 @@ for (const modelType of ['__proto__', 'constructor']) {
     writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
     const data = join(dir, 'test.conll');
     writeFileSync(data, 'Alice B-PER\nsleeps O\n\n');
-    for (const args of [['predict', '--model', dir, '--text', 'x'], ['evaluate', '--model', dir, '--data', data]]) {
+    for (const args of [
+      ['predict', '--model', dir, '--text', 'x'],
+      ['evaluate', '--model', dir, '--data', data],
+    ]) {
       const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
       assert.notEqual(r.status, 0, `${args[0]} exited 0: ${r.stderr}`);
       const err = r.stderr.trim();

@@ -12,8 +12,20 @@ import { fileURLToPath } from 'node:url';
 import { pipeline, type AggregationStrategy } from '../src/infer/index.js';
 
 const dir = fileURLToPath(new URL('../../test/fixtures/pipeline-wnut/', import.meta.url));
-interface HfEntity { entity?: string; entity_group?: string; score: number; word: string; start: number; end: number; index?: number }
-const expected = JSON.parse(readFileSync(`${dir}expected.json`, 'utf8')) as { transformers: string; texts: string[]; results: Record<string, HfEntity[][]> };
+interface HfEntity {
+  entity?: string;
+  entity_group?: string;
+  score: number;
+  word: string;
+  start: number;
+  end: number;
+  index?: number;
+}
+const expected = JSON.parse(readFileSync(`${dir}expected.json`, 'utf8')) as {
+  transformers: string;
+  texts: string[];
+  results: Record<string, HfEntity[][]>;
+};
 
 test(`pipeline = transformers ${expected.transformers} pipeline("token-classification") for each aggregation strategy`, async () => {
   const pipe = await pipeline(`${dir}model`);
@@ -23,7 +35,10 @@ test(`pipeline = transformers ${expected.transformers} pipeline("token-classific
       // Python's offsets count code points, ours UTF-16 units (JavaScript string indices): map them.
       const cp: number[] = [0];
       for (const ch of expected.texts[i]!) cp.push(cp[cp.length - 1]! + ch.length);
-      const got = (await pipe.predict(expected.texts[i]!, { aggregationStrategy: strategy as AggregationStrategy, ignoreLabels: [] })) as unknown as HfEntity[];
+      const got = (await pipe.predict(expected.texts[i]!, {
+        aggregationStrategy: strategy as AggregationStrategy,
+        ignoreLabels: [],
+      })) as unknown as HfEntity[];
       const want = rows[i]!;
       const where = `${strategy}, text ${i}`;
       assert.equal(got.length, want.length, `${where}: ${got.length} entities vs ${want.length}`);

@@ -15,10 +15,37 @@ const SCREENSHOT = '/tmp/tokentune-page.png';
 
 const LABELS = ['O', 'B-PER', 'I-PER', 'B-ORG', 'I-ORG', 'B-LOC', 'I-LOC', 'B-MISC', 'I-MISC'];
 const TAGS: Record<string, string> = {
-  Angela: 'B-PER', Merkel: 'I-PER', Paris: 'B-LOC', Microsoft: 'B-ORG', Olympics: 'B-MISC', Zoë: 'B-PER', '[UNK]': 'B-MISC',
+  Angela: 'B-PER',
+  Merkel: 'I-PER',
+  Paris: 'B-LOC',
+  Microsoft: 'B-ORG',
+  Olympics: 'B-MISC',
+  Zoë: 'B-PER',
+  '[UNK]': 'B-MISC',
 };
-const tokenizer = WordPieceTokenizer.fromTokens(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...Object.keys(TAGS).filter((t) => t !== '[UNK]'),
-  'visited', 'with', 'for', 'the', 'and', '.', '<', '>', 'b', '/', 'x', '&'], { doLowerCase: false });
+const tokenizer = WordPieceTokenizer.fromTokens(
+  [
+    '[PAD]',
+    '[UNK]',
+    '[CLS]',
+    '[SEP]',
+    '[MASK]',
+    ...Object.keys(TAGS).filter((t) => t !== '[UNK]'),
+    'visited',
+    'with',
+    'for',
+    'the',
+    'and',
+    '.',
+    '<',
+    '>',
+    'b',
+    '/',
+    'x',
+    '&',
+  ],
+  { doLowerCase: false },
+);
 
 /** A model whose logits tag the tokens above (the page test needs known entities). */
 const model = {
@@ -44,8 +71,12 @@ test('the page highlights entities in headless Chromium', { skip, timeout: 60_00
     const page = await browser.newPage({ viewport: { width: 1000, height: 640 } });
     const problems: string[] = [];
     page.on('pageerror', (e: Error) => problems.push(`page error: ${e.message}`));
-    page.on('console', (m: { type(): string; text(): string }) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-    page.on('request', (r: { url(): string }) => { if (!r.url().startsWith(base)) problems.push(`external request: ${r.url()}`); });
+    page.on('console', (m: { type(): string; text(): string }) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+    page.on('request', (r: { url(): string }) => {
+      if (!r.url().startsWith(base)) problems.push(`external request: ${r.url()}`);
+    });
     await page.goto(base);
     assert.match(await page.title(), /demo-ner/);
 
@@ -57,9 +88,18 @@ test('the page highlights entities in headless Chromium', { skip, timeout: 60_00
     const marks = (await page.evaluate(`[...document.querySelectorAll('mark.entity')].map((m) => ({
       label: m.dataset.label, text: m.firstChild.textContent, tag: m.querySelector('.label').textContent, bg: m.style.background,
     }))`)) as { label: string; text: string; tag: string; bg: string }[];
-    assert.deepEqual(marks.map((m) => [m.label, m.text]), [
-      ['PER', 'Angela Merkel'], ['LOC', 'Paris'], ['ORG', 'Microsoft'], ['MISC', 'Olympics'], ['MISC', '😀'], ['PER', 'Zoë'], ['LOC', 'Paris'],
-    ]);
+    assert.deepEqual(
+      marks.map((m) => [m.label, m.text]),
+      [
+        ['PER', 'Angela Merkel'],
+        ['LOC', 'Paris'],
+        ['ORG', 'Microsoft'],
+        ['MISC', 'Olympics'],
+        ['MISC', '😀'],
+        ['PER', 'Zoë'],
+        ['LOC', 'Paris'],
+      ],
+    );
     for (const m of marks) {
       assert.equal(m.tag, m.label, 'each highlight carries its type name');
       assert.ok(m.bg.length > 0, 'and a background colour');
@@ -87,7 +127,7 @@ test('the page highlights entities in headless Chromium', { skip, timeout: 60_00
     // An empty text is refused politely in the page.
     await page.fill('#text', '   ');
     await page.click('#go');
-    assert.match(await page.textContent('#status') ?? '', /Type or paste some text/);
+    assert.match((await page.textContent('#status')) ?? '', /Type or paste some text/);
     assert.deepEqual(problems, []);
   } finally {
     await browser.close();

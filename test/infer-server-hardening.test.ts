@@ -8,7 +8,14 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { createServer, type Entity, type RunOptions, type ServedPipeline, type ServerOptions, type TextRequest } from '../src/infer/index.js';
+import {
+  createServer,
+  type Entity,
+  type RunOptions,
+  type ServedPipeline,
+  type ServerOptions,
+  type TextRequest,
+} from '../src/infer/index.js';
 
 /** A model stand-in: 5 ms per text, honouring the abort signal between texts as the pipeline does between forward calls. */
 class SlowPipe implements ServedPipeline {
@@ -28,7 +35,12 @@ class SlowPipe implements ServedPipeline {
   }
 }
 
-interface Ctx { port: number; pipe: SlowPipe; logs: string[]; server: http.Server }
+interface Ctx {
+  port: number;
+  pipe: SlowPipe;
+  logs: string[];
+  server: http.Server;
+}
 
 async function withServer(opts: ServerOptions, fn: (c: Ctx) => Promise<void>): Promise<void> {
   const pipe = new SlowPipe();
@@ -43,7 +55,11 @@ async function withServer(opts: ServerOptions, fn: (c: Ctx) => Promise<void>): P
   }
 }
 
-interface Reply { status: number; headers: http.IncomingHttpHeaders; json: any }
+interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  json: any;
+}
 
 function request(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Reply> {
   return new Promise((resolve, reject) => {
@@ -52,7 +68,11 @@ function request(port: number, method: string, path: string, headers: Record<str
       res.on('data', (c) => (text += c));
       res.on('end', () => {
         let json: unknown;
-        try { json = JSON.parse(text); } catch { json = text; }
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = text;
+        }
         resolve({ status: res.statusCode!, headers: res.headers, json });
       });
     });
@@ -62,7 +82,8 @@ function request(port: number, method: string, path: string, headers: Record<str
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
-const predict = (port: number, body: unknown, headers: Record<string, string> = JSON_HEADERS) => request(port, 'POST', '/predict', headers, JSON.stringify(body));
+const predict = (port: number, body: unknown, headers: Record<string, string> = JSON_HEADERS) =>
+  request(port, 'POST', '/predict', headers, JSON.stringify(body));
 
 test('POST /predict needs Content-Type application/json (UTF-8): cross-site simple POSTs are refused unrun', async () => {
   await withServer({}, async ({ port, pipe }) => {
@@ -87,7 +108,11 @@ test('POST /predict needs Content-Type application/json (UTF-8): cross-site simp
 test('Host must name the server as reached (DNS rebinding), or be allow-listed', async () => {
   await withServer({}, async ({ port, pipe }) => {
     for (const host of ['evil.example', `evil.example:${port}`, `127.0.0.1:${port + 1}`, 'a b']) {
-      for (const [method, path] of [['GET', '/health'], ['GET', '/'], ['POST', '/predict']] as const) {
+      for (const [method, path] of [
+        ['GET', '/health'],
+        ['GET', '/'],
+        ['POST', '/predict'],
+      ] as const) {
         const r = await request(port, method, path, { ...JSON_HEADERS, host }, method === 'POST' ? '{"text":"x"}' : undefined);
         assert.equal(r.status, 403, `${host} ${path}`);
         assert.match(r.json.error, /does not name this server; .*--allowed-hosts NAME/);
@@ -119,12 +144,19 @@ test('CORS: no headers and foreign origins refused by default; named origins get
     assert.equal(pipe.forwardCalls, 0);
     const same = await predict(port, { text: 'a' }, { ...JSON_HEADERS, origin: `http://127.0.0.1:${port}` });
     assert.equal(same.status, 200, 'the page itself (same origin) may POST');
-    const preflight = await request(port, 'OPTIONS', '/predict', { origin: 'http://other.example', 'access-control-request-method': 'POST' });
+    const preflight = await request(port, 'OPTIONS', '/predict', {
+      origin: 'http://other.example',
+      'access-control-request-method': 'POST',
+    });
     assert.equal(preflight.status, 403);
     assert.equal(preflight.headers['access-control-allow-origin'], undefined);
   });
   await withServer({ corsOrigins: ['http://app.example'] }, async ({ port }) => {
-    const pre = await request(port, 'OPTIONS', '/predict', { origin: 'http://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' });
+    const pre = await request(port, 'OPTIONS', '/predict', {
+      origin: 'http://app.example',
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'content-type',
+    });
     assert.equal(pre.status, 204);
     assert.equal(pre.headers['access-control-allow-origin'], 'http://app.example');
     assert.match(String(pre.headers['access-control-allow-methods']), /POST/);
@@ -140,15 +172,16 @@ test('CORS: no headers and foreign origins refused by default; named origins get
 test('a client that hangs up: not logged as an error, its running and queued work dropped, the next request fast', async () => {
   await withServer({ maxBatchTexts: 1000 }, async ({ port, pipe, logs }) => {
     const texts = Array.from({ length: 200 }, (_, i) => `t${i}`); // 200 x 5 ms = 1 s of work
-    const hangUp = (ms: number) => new Promise<void>((resolve) => {
-      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/predict', headers: JSON_HEADERS, agent: false });
-      req.on('error', () => resolve());
-      req.end(JSON.stringify({ texts }));
-      setTimeout(() => {
-        req.destroy();
-        resolve();
-      }, ms);
-    });
+    const hangUp = (ms: number) =>
+      new Promise<void>((resolve) => {
+        const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/predict', headers: JSON_HEADERS, agent: false });
+        req.on('error', () => resolve());
+        req.end(JSON.stringify({ texts }));
+        setTimeout(() => {
+          req.destroy();
+          resolve();
+        }, ms);
+      });
     await Promise.all([hangUp(60), hangUp(80)]); // the first runs, the second waits behind it
     await new Promise((r) => setTimeout(r, 50));
     const calls = pipe.forwardCalls;
@@ -181,7 +214,10 @@ function rawUntilClose(port: number, send: string, keep = false): { done: Promis
 test('slow headers, slow bodies and idle keep-alive connections are closed on time', async () => {
   await withServer({ headersTimeoutMs: 200, bodyTimeoutMs: 400, idleTimeoutMs: 200 }, async ({ port, logs }) => {
     const head = rawUntilClose(port, 'GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n'); // never finishes its headers
-    const body = rawUntilClose(port, `POST /predict HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"text":`);
+    const body = rawUntilClose(
+      port,
+      `POST /predict HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"text":`,
+    );
     const idle = rawUntilClose(port, `GET /health HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
     const [h, b, i] = await Promise.all([head.done, body.done, idle.done]);
     assert.match(h.text, /^HTTP\/1\.1 408/);

@@ -26,14 +26,28 @@ before(async () => {
 });
 after(() => rmSync(fixture.dir, { recursive: true, force: true }));
 
-interface Serve { child: ChildProcess; port: number; out: string; err: string; exit: Promise<{ code: number | null; signal: string | null }> }
+interface Serve {
+  child: ChildProcess;
+  port: number;
+  out: string;
+  err: string;
+  exit: Promise<{ code: number | null; signal: string | null }>;
+}
 
 /** `tokentune serve` as its own process (and process group), on a free port. */
 async function serve(extra: string[]): Promise<Serve> {
   const child = spawn(process.execPath, [BIN, 'serve', '--model', fixture.model, '--port', '0', ...extra], {
-    env: { ...process.env, TOKENTUNE_THREADS: '1' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+    env: { ...process.env, TOKENTUNE_THREADS: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
-  const s: Serve = { child, port: 0, out: '', err: '', exit: new Promise((r) => child.once('exit', (code, signal) => r({ code, signal }))) };
+  const s: Serve = {
+    child,
+    port: 0,
+    out: '',
+    err: '',
+    exit: new Promise((r) => child.once('exit', (code, signal) => r({ code, signal }))),
+  };
   child.stdout!.on('data', (c: Buffer) => (s.out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (s.err += c.toString()));
   const t0 = Date.now();
@@ -49,7 +63,9 @@ function stopServe(s: Serve): void {
   if (s.child.exitCode === null && s.child.signalCode === null) {
     try {
       process.kill(-s.child.pid!, 'SIGKILL');
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
 }
 
@@ -74,17 +90,28 @@ function raw(port: number, chunks: (string | Buffer)[], o: { ms?: number; localA
   });
 }
 
-function get(port: number, path: string, o: { localAddress?: string; method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; json: any }> {
+function get(
+  port: number,
+  path: string,
+  o: { localAddress?: string; method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; json: any }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method: o.method ?? 'GET', agent: false, localAddress: o.localAddress, headers: o.headers }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => {
-        let json: unknown;
-        try { json = JSON.parse(text); } catch { json = text; }
-        resolve({ status: res.statusCode!, json });
-      });
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, path, method: o.method ?? 'GET', agent: false, localAddress: o.localAddress, headers: o.headers },
+      (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => {
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = text;
+          }
+          resolve({ status: res.statusCode!, json });
+        });
+      },
+    );
     req.setTimeout(5000, () => req.destroy(new Error(`${path}: no answer in 5 s`)));
     req.on('error', reject);
     req.end(o.body);
@@ -94,7 +121,9 @@ function get(port: number, path: string, o: { localAddress?: string; method?: st
 const head = (port: number, lines: string[]) => `${lines.join('\r\n')}\r\nHost: 127.0.0.1:${port}\r\n\r\n`;
 
 for (const workers of ['0', '1']) {
-  test(`serve --workers ${workers}: every early answer of the body reader (413, 415, 403, hang-up) leaves the server up`, { timeout: 90_000 }, async () => {
+  test(`serve --workers ${workers}: every early answer of the body reader (413, 415, 403, hang-up) leaves the server up`, {
+    timeout: 90_000,
+  }, async () => {
     const s = await serve(['--workers', workers, '--max-body-bytes', '1000', '--headers-timeout-ms', '1000', '--body-timeout-ms', '2000']);
     try {
       const p = s.port;
@@ -102,14 +131,22 @@ for (const workers of ['0', '1']) {
         // Declared too large, headers only (the issue's second case: died ~5 s later).
         raw(p, [head(p, ['POST /predict HTTP/1.1', 'Content-Type: application/json', 'Content-Length: 2000000'])]),
         // Declared too large, body streaming in.
-        raw(p, [head(p, ['POST /predict HTTP/1.1', 'Content-Type: application/json', 'Content-Length: 2000000']), Buffer.alloc(50_000, 'a')]),
+        raw(p, [
+          head(p, ['POST /predict HTTP/1.1', 'Content-Type: application/json', 'Content-Length: 2000000']),
+          Buffer.alloc(50_000, 'a'),
+        ]),
         // Undeclared (chunked), too large as it arrives.
-        raw(p, [head(p, ['POST /predict HTTP/1.1', 'Content-Type: application/json', 'Transfer-Encoding: chunked']), `${(5000).toString(16)}\r\n${'a'.repeat(5000)}\r\n`]),
+        raw(p, [
+          head(p, ['POST /predict HTTP/1.1', 'Content-Type: application/json', 'Transfer-Encoding: chunked']),
+          `${(5000).toString(16)}\r\n${'a'.repeat(5000)}\r\n`,
+        ]),
         // Refused before the body is read, body still pending.
         raw(p, [head(p, ['POST /predict HTTP/1.1', 'Content-Type: text/plain', 'Content-Length: 500'])]),
         raw(p, [`POST /predict HTTP/1.1\r\nHost: evil.example\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n`]),
         // Hang-ups mid-body, under and over the limit.
-        raw(p, [head(p, ['POST /predict HTTP/1.1', 'Content-Type: application/json', 'Content-Length: 900']), '{"text": "'], { hangUp: true }),
+        raw(p, [head(p, ['POST /predict HTTP/1.1', 'Content-Type: application/json', 'Content-Length: 900']), '{"text": "'], {
+          hangUp: true,
+        }),
         raw(p, [head(p, ['POST /predict HTTP/1.1', 'Content-Type: application/json', 'Content-Length: 2000000']), 'x'], { hangUp: true }),
       ]);
       assert.match(answers[0]!, /^HTTP\/1\.1 413 .*request body is 2000000 bytes; the limit is 1000/s);
@@ -122,7 +159,11 @@ for (const workers of ['0', '1']) {
       assert.equal(s.child.exitCode, null, `serve exited: ${s.err}`);
       const h = await get(p, '/health');
       assert.equal(h.status, 200);
-      const ok = await get(p, '/predict', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: fixture.texts[0] }) });
+      const ok = await get(p, '/predict', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text: fixture.texts[0] }),
+      });
       assert.equal(ok.status, 200, JSON.stringify(ok.json));
       assert.doesNotMatch(s.err, /ReferenceError|Error:/, s.err);
     } finally {
@@ -131,7 +172,9 @@ for (const workers of ['0', '1']) {
   });
 }
 
-test('serve --workers 2: SIGTERM to the process group answers the request in flight, respawns nothing and exits 0', { timeout: 90_000 }, async () => {
+test('serve --workers 2: SIGTERM to the process group answers the request in flight, respawns nothing and exits 0', {
+  timeout: 90_000,
+}, async () => {
   const s = await serve(['--workers', '2', '--max-text-chars', '1000000', '--max-body-bytes', '10000000']);
   try {
     const long = fixture.texts.join(' ');
@@ -156,7 +199,10 @@ test('serve --workers 2: SIGTERM to the process group answers the request in fli
   }
 });
 
-async function inProcess(opts: Parameters<typeof createServer>[1], fn: (port: number, server: http.Server) => Promise<void>): Promise<void> {
+async function inProcess(
+  opts: Parameters<typeof createServer>[1],
+  fn: (port: number, server: http.Server) => Promise<void>,
+): Promise<void> {
   const server = createServer(pipe, { batchWaitMs: 1, ...opts });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   try {
@@ -188,7 +234,12 @@ test('slowloris: one address holding 300 slow connections leaves /health and oth
         if (k === 9) assert.ok(h.json.refused_connections >= 300 - 32, JSON.stringify(h.json));
       }
       // A request with a body from another client is served too.
-      const p = await get(port, '/predict', { localAddress: '127.0.0.5', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: fixture.texts[1] }) });
+      const p = await get(port, '/predict', {
+        localAddress: '127.0.0.5',
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text: fixture.texts[1] }),
+      });
       assert.equal(p.status, 200);
       // Header time bounds the slow ones that were let in: the server lets go of all of them,
       // though they never read its 408 (a socket merely half-closed would hold its slot forever).
@@ -213,7 +264,10 @@ test('the per-client cap counts per address and is a flag; 0 or negative is refu
     await new Promise((r) => setTimeout(r, 100));
     const third = await raw(port, [head(port, ['GET /health HTTP/1.1'])], { ms: 2000, localAddress: '127.0.0.1' });
     assert.equal(third, '', 'a third connection from the same address is closed unanswered');
-    assert.match(await raw(port, [head(port, ['GET /health HTTP/1.1', 'Connection: close'])], { localAddress: '127.0.0.2' }), /^HTTP\/1\.1 200/);
+    assert.match(
+      await raw(port, [head(port, ['GET /health HTTP/1.1', 'Connection: close'])], { localAddress: '127.0.0.2' }),
+      /^HTTP\/1\.1 200/,
+    );
     a.destroy();
     b.destroy();
   });
@@ -227,15 +281,33 @@ test('a header that must be single (Host, Content-Type, Content-Length, Origin) 
     for (const [lines, name] of [
       [['GET /health HTTP/1.1', h, h], 'Host'],
       [['GET /health HTTP/1.1', h, 'host: evil.example'], 'host'],
-      [['POST /predict HTTP/1.1', h, 'Content-Type: application/json', 'Content-Type: text/plain', `Content-Length: ${body.length}`], 'Content-Type'],
-      [['POST /predict HTTP/1.1', h, 'Origin: http://a.example', 'Origin: http://b.example', 'Content-Type: application/json', `Content-Length: ${body.length}`], 'Origin'],
+      [
+        ['POST /predict HTTP/1.1', h, 'Content-Type: application/json', 'Content-Type: text/plain', `Content-Length: ${body.length}`],
+        'Content-Type',
+      ],
+      [
+        [
+          'POST /predict HTTP/1.1',
+          h,
+          'Origin: http://a.example',
+          'Origin: http://b.example',
+          'Content-Type: application/json',
+          `Content-Length: ${body.length}`,
+        ],
+        'Origin',
+      ],
     ] as const) {
       const r = await raw(port, [`${lines.join('\r\n')}\r\nConnection: close\r\n\r\n${lines[0].startsWith('POST') ? body : ''}`]);
       assert.match(r, /^HTTP\/1\.1 400 /, `${name}: ${r.slice(0, 200)}`);
       assert.match(r, new RegExp(`the ${name} header appears more than once`), r);
     }
     // Node itself refuses two different Content-Lengths; the answer is still a 400.
-    assert.match(await raw(port, [`POST /predict HTTP/1.1\r\n${h}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}`]), /^HTTP\/1\.1 400 /);
+    assert.match(
+      await raw(port, [
+        `POST /predict HTTP/1.1\r\n${h}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}`,
+      ]),
+      /^HTTP\/1\.1 400 /,
+    );
     assert.match(await raw(port, [head(port, ['GET /health HTTP/1.1', 'Connection: close'])]), /^HTTP\/1\.1 200 /);
   });
 });

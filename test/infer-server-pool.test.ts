@@ -38,11 +38,14 @@ after(async () => {
 function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any; ms: number }> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path, agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode!, json: JSON.parse(text), ms: performance.now() - t0 }));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, method, path, agent: false, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode!, json: JSON.parse(text), ms: performance.now() - t0 }));
+      },
+    );
     req.on('error', reject);
     req.end(body === undefined ? undefined : JSON.stringify(body));
   });
@@ -79,28 +82,50 @@ test('/health answers while a large batch runs in an inference process', async (
   assert.ok(during.length >= 3, `/health answered ${during.length} times during the batch`);
   during.sort((a, b) => a - b);
   // Loose bound: CI machines are shared; the design point is that /health does not wait for the batch.
-  assert.ok(during[Math.floor(during.length / 2)]! < 100, `median /health latency during the batch ${during[Math.floor(during.length / 2)]!.toFixed(1)} ms`);
+  assert.ok(
+    during[Math.floor(during.length / 2)]! < 100,
+    `median /health latency during the batch ${during[Math.floor(during.length / 2)]!.toFixed(1)} ms`,
+  );
 });
 
 test('clients that hang up have their work stopped in the inference processes', async () => {
   const texts = Array.from({ length: 48 }, (_, i) => `${long()} ${i}`);
   const before = (await call('GET', '/health')).json.disconnects;
   // Two large requests occupy both processes; both clients hang up.
-  await Promise.all([0, 1].map(() => new Promise<void>((resolve) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/predict', agent: false, headers: { 'content-type': 'application/json' } });
-    req.on('error', () => resolve());
-    req.end(JSON.stringify({ texts }));
-    setTimeout(() => (req.destroy(), resolve()), 150);
-  })));
+  await Promise.all(
+    [0, 1].map(
+      () =>
+        new Promise<void>((resolve) => {
+          const req = http.request({
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: '/predict',
+            agent: false,
+            headers: { 'content-type': 'application/json' },
+          });
+          req.on('error', () => resolve());
+          req.end(JSON.stringify({ texts }));
+          setTimeout(() => (req.destroy(), resolve()), 150);
+        }),
+    ),
+  );
   const small = await call('POST', '/predict', { text: fixture.texts[0] });
   assert.equal(small.status, 200);
-  assert.ok(small.ms < bigBatchMs / 3, `a small request after the hang-ups took ${small.ms.toFixed(0)} ms (a large batch takes ${bigBatchMs.toFixed(0)} ms)`);
+  assert.ok(
+    small.ms < bigBatchMs / 3,
+    `a small request after the hang-ups took ${small.ms.toFixed(0)} ms (a large batch takes ${bigBatchMs.toFixed(0)} ms)`,
+  );
   // Both abandoned batches end (as disconnects) well before a large batch could have finished.
   const t0 = performance.now();
   let seen = 0;
-  while ((seen = (await call('GET', '/health')).json.disconnects - before) < 2 && performance.now() - t0 < bigBatchMs) await new Promise((r) => setTimeout(r, 10));
+  while ((seen = (await call('GET', '/health')).json.disconnects - before) < 2 && performance.now() - t0 < bigBatchMs)
+    await new Promise((r) => setTimeout(r, 10));
   assert.equal(seen, 2);
-  assert.ok(performance.now() - t0 < bigBatchMs / 2, `the second abandoned batch ended ${(performance.now() - t0).toFixed(0)} ms after the hang-up checks (a large batch takes ${bigBatchMs.toFixed(0)} ms)`);
+  assert.ok(
+    performance.now() - t0 < bigBatchMs / 2,
+    `the second abandoned batch ended ${(performance.now() - t0).toFixed(0)} ms after the hang-up checks (a large batch takes ${bigBatchMs.toFixed(0)} ms)`,
+  );
 });
 
 test('a killed inference process fails only its batch and is replaced', async () => {
@@ -118,7 +143,8 @@ test('a killed inference process fails only its batch and is replaced', async ()
 
 test('tokentune serve --workers 1: listens, answers, stops on abort and takes its process with it', async () => {
   const { runServe } = await import('../src/cli/serve.js');
-  let out = '', err = '';
+  let out = '',
+    err = '';
   const ac = new AbortController();
   const done = runServe(['--model', fixture.model, '--port', '0', '--workers', '1'], {
     stdout: { write: (s: string) => ((out += s), true) } as NodeJS.WritableStream,
@@ -130,7 +156,13 @@ test('tokentune serve --workers 1: listens, answers, stops on abort and takes it
   const url = /http:\/\/\S+\//.exec(out)![0];
   const health = (await (await fetch(url + 'health')).json()) as { inference_processes?: number; model: string };
   assert.equal(health.model, 'model');
-  const pred = (await (await fetch(url + 'predict', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: fixture.texts[0] }) })).json()) as { entities: unknown };
+  const pred = (await (
+    await fetch(url + 'predict', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: fixture.texts[0] }),
+    })
+  ).json()) as { entities: unknown };
   assert.ok(Array.isArray(pred.entities));
   ac.abort();
   assert.equal(await done, 0);
@@ -140,7 +172,10 @@ test('tokentune serve --workers 1: listens, answers, stops on abort and takes it
 test('tokentune serve: bad timeout flags are refused before anything loads', async () => {
   const { main } = await import('../src/cli/main.js');
   let err = '';
-  const code = await main(['serve', '--model', fixture.model, '--workers', '2', '--headers-timeout-ms', '60000'], { stdout: { write: () => true } as unknown as NodeJS.WritableStream, stderr: { write: (s: string) => ((err += s), true) } as NodeJS.WritableStream });
+  const code = await main(['serve', '--model', fixture.model, '--workers', '2', '--headers-timeout-ms', '60000'], {
+    stdout: { write: () => true } as unknown as NodeJS.WritableStream,
+    stderr: { write: (s: string) => ((err += s), true) } as NodeJS.WritableStream,
+  });
   assert.equal(code, 2);
   assert.match(err, /--headers-timeout-ms \(60000\) must not exceed --body-timeout-ms \(30000\)/);
 });

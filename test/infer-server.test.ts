@@ -7,12 +7,35 @@ import { BertForTokenClassification, makeConfig } from '../src/models/index.js';
 import { WordPieceTokenizer } from '../src/tokenizers/index.js';
 import { createServer, MicroBatcher, TokenClassificationPipeline, type Entity, type TextRequest } from '../src/infer/index.js';
 
-const VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'Anna', 'and', 'Bob', 'live', 'in', 'Paris', 'Berlin', '.', ',', 'the', 'city', '##s'];
+const VOCAB = [
+  '[PAD]',
+  '[UNK]',
+  '[CLS]',
+  '[SEP]',
+  '[MASK]',
+  'Anna',
+  'and',
+  'Bob',
+  'live',
+  'in',
+  'Paris',
+  'Berlin',
+  '.',
+  ',',
+  'the',
+  'city',
+  '##s',
+];
 const LABELS = ['O', 'B-PER', 'I-PER', 'B-LOC', 'I-LOC'];
 const tokenizer = WordPieceTokenizer.fromTokens(VOCAB, { doLowerCase: false });
 const config = makeConfig({
-  vocab_size: tokenizer.vocabSize, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32,
-  max_position_embeddings: 32, id2label: Object.fromEntries(LABELS.map((l, i) => [String(i), l])),
+  vocab_size: tokenizer.vocabSize,
+  hidden_size: 16,
+  num_hidden_layers: 1,
+  num_attention_heads: 2,
+  intermediate_size: 32,
+  max_position_embeddings: 32,
+  id2label: Object.fromEntries(LABELS.map((l, i) => [String(i), l])),
 });
 const pipe = new TokenClassificationPipeline(BertForTokenClassification.create(config, 3), tokenizer, { name: 'tiny-ner' });
 
@@ -30,20 +53,32 @@ after(async () => {
   await new Promise<void>((r) => server.close(() => r()));
 });
 
-interface Reply { status: number; headers: http.IncomingHttpHeaders; text: string; json: any }
+interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  text: string;
+  json: any;
+}
 
 function request(method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path, headers: { 'content-type': 'application/json', ...headers }, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown = undefined;
-        try { json = JSON.parse(text); } catch { /* not JSON (the page) */ }
-        resolve({ status: res.statusCode!, headers: res.headers, text, json });
-      });
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, method, path, headers: { 'content-type': 'application/json', ...headers }, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            /* not JSON (the page) */
+          }
+          resolve({ status: res.statusCode!, headers: res.headers, text, json });
+        });
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -122,11 +157,21 @@ test('oversized body: 413 with a reason (declared or streamed), then the server 
   assert.match(declared.json.error, /limit is 1048576/);
   // Chunked upload without Content-Length: the limit is enforced while reading.
   const streamed = await new Promise<Reply>((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/predict', agent: false, headers: { 'transfer-encoding': 'chunked', 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text, json: JSON.parse(text) }));
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/predict',
+        agent: false,
+        headers: { 'transfer-encoding': 'chunked', 'content-type': 'application/json' },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text, json: JSON.parse(text) }));
+      },
+    );
     req.on('error', reject);
     for (let i = 0; i < 8; i++) req.write(Buffer.alloc(256 << 10, 0x62));
     req.end();
@@ -170,10 +215,17 @@ test('MicroBatcher: a failing request fails alone; its neighbours get their answ
     },
   };
   const b = new MicroBatcher(predictor, { maxWaitMs: 20, maxBatchTexts: 100 });
-  const results = await Promise.allSettled([b.submit([{ text: 'a' }]), b.submit([{ text: 'boom' }]), b.submit([{ text: 'c' }, { text: 'd' }])]);
+  const results = await Promise.allSettled([
+    b.submit([{ text: 'a' }]),
+    b.submit([{ text: 'boom' }]),
+    b.submit([{ text: 'c' }, { text: 'd' }]),
+  ]);
   assert.equal(results[0]!.status, 'fulfilled');
   assert.equal(results[1]!.status, 'rejected');
-  assert.deepEqual((results[2] as PromiseFulfilledResult<Entity[][]>).value.map((e) => e[0]!.word), ['c', 'd']);
+  assert.deepEqual(
+    (results[2] as PromiseFulfilledResult<Entity[][]>).value.map((e) => e[0]!.word),
+    ['c', 'd'],
+  );
   assert.equal(calls, 4, 'one shared try, then each request alone');
   assert.equal(b.batches, 1);
   // maxBatchTexts closes a batch at once, without waiting for the timer.

@@ -24,8 +24,17 @@ import { EncoderForTokenClassification, loadModelFromDir } from '../src/models/i
 import { quantizableLayers, saveQuantized } from '../src/models/quantized.js';
 import { roundHalfEven } from '../src/engine/kernels.js';
 import {
-  DataType, buildEncoderOnnxModel, encodeModel, exportOnnx, loadOnnxRuntime, onnxLogits, ourLogits, quantizeOnnxModel,
-  type ModelDef, type OrtModule, type TensorDef,
+  DataType,
+  buildEncoderOnnxModel,
+  encodeModel,
+  exportOnnx,
+  loadOnnxRuntime,
+  onnxLogits,
+  ourLogits,
+  quantizeOnnxModel,
+  type ModelDef,
+  type OrtModule,
+  type TensorDef,
 } from '../src/infer/onnx/index.js';
 import type { TokenBatch } from '../src/models/index.js';
 import { main } from '../src/cli/main.js';
@@ -39,7 +48,11 @@ const ort = await loadOnnxRuntime();
 function ortU8S8Exact(): boolean {
   if (arch() !== 'x64' && arch() !== 'ia32') return true;
   let flags = '';
-  try { flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? ''; } catch { /* not Linux: assume no VNNI */ }
+  try {
+    flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '';
+  } catch {
+    /* not Linux: assume no VNNI */
+  }
   return /\b(avx512_vnni|avx_vnni)\b/.test(flags);
 }
 const ortExact = ortU8S8Exact();
@@ -70,12 +83,17 @@ function reduceRange(def: ModelDef): ModelDef {
 
 async function ortRun(o: OrtModule, bytes: string | Uint8Array, batch: TokenBatch): Promise<Float32Array> {
   const session = await o.InferenceSession.create(bytes);
-  try { return await onnxLogits(o, session, batch); } finally { await session.release(); }
+  try {
+    return await onnxLogits(o, session, batch);
+  } finally {
+    await session.release();
+  }
 }
 
 /** max |a - b| over the batch's real tokens, and max |b| there. */
 function realDiff(a: ArrayLike<number>, b: ArrayLike<number>, mask: Int32Array, classes: number): { diff: number; scale: number } {
-  let diff = 0, scale = 0;
+  let diff = 0,
+    scale = 0;
   for (let i = 0; i < b.length; i++) {
     if (!mask[Math.floor(i / classes)]) continue;
     diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
@@ -100,8 +118,10 @@ for (const [name, architecture, layerPattern] of [
       const q = loadModelFromDir(join(out, 'q')).model;
       assert.equal(q.architecture, architecture);
       assert.ok(q instanceof EncoderForTokenClassification && q.int8Layers?.length === q.config.numHiddenLayers, 'int8 layers attached');
-      const C = q.numLabels, mask = fx.batch.attentionMask;
-      const ours = ourLogits(q, fx.batch), theirs = fx.get('logits').data;
+      const C = q.numLabels,
+        mask = fx.batch.attentionMask;
+      const ours = ourLogits(q, fx.batch),
+        theirs = fx.get('logits').data;
       const vsFp32 = realDiff(ours, theirs, mask, C);
       assert.ok(vsFp32.diff > 0, 'the int8 path ran');
       // Our int8 kernels are bit-exact across ISAs (int8-kernels.test.ts), so this holds on every CPU.
@@ -109,17 +129,29 @@ for (const [name, architecture, layerPattern] of [
       if (ort) {
         // Exact on every CPU: onnxruntime with reduce_range (7-bit) weights against transformers' fp32.
         // 7-bit weights carry twice the rounding step of ours: 1.3-2.2% measured (ours 0.6-1.0%), hence 4%.
-        const reduced = await ortRun(ort, encodeModel(reduceRange(quantizeOnnxModel(buildEncoderOnnxModel(q), quantizableLayers(q)).model)).toBytes(), fx.batch);
+        const reduced = await ortRun(
+          ort,
+          encodeModel(reduceRange(quantizeOnnxModel(buildEncoderOnnxModel(q), quantizableLayers(q)).model)).toBytes(),
+          fx.batch,
+        );
         const rrVsFp32 = realDiff(reduced, theirs, mask, C);
-        assert.ok(rrVsFp32.diff <= 0.04 * rrVsFp32.scale, `onnxruntime int8 (reduce_range) vs transformers fp32: max |diff| ${rrVsFp32.diff} (max |logit| ${rrVsFp32.scale})`);
+        assert.ok(
+          rrVsFp32.diff <= 0.04 * rrVsFp32.scale,
+          `onnxruntime int8 (reduce_range) vs transformers fp32: max |diff| ${rrVsFp32.diff} (max |logit| ${rrVsFp32.scale})`,
+        );
         if (ortExact) {
           const res = exportOnnx(q, null, join(out, 'onnx'), { int8: true });
           const ortInt8 = await ortRun(ort, res.quantizedPath!, fx.batch);
           // onnxruntime quantizes activations per tensor, tokentune per row: close, not equal.
           const vsOrt = realDiff(ours, ortInt8, mask, C);
-          assert.ok(vsOrt.diff <= 0.03 * vsOrt.scale, `tokentune int8 vs onnxruntime int8: max |diff| ${vsOrt.diff} (max |logit| ${vsOrt.scale})`);
+          assert.ok(
+            vsOrt.diff <= 0.03 * vsOrt.scale,
+            `tokentune int8 vs onnxruntime int8: max |diff| ${vsOrt.diff} (max |logit| ${vsOrt.scale})`,
+          );
         }
-        console.log(`# ${name}: int8 vs fp32 ${(vsFp32.diff / vsFp32.scale * 100).toFixed(2)}%, onnxruntime reduce_range vs fp32 ${(rrVsFp32.diff / rrVsFp32.scale * 100).toFixed(2)}% of max |logit|; onnxruntime 8-bit ${ortExact ? 'compared (VNNI)' : 'not compared: no VNNI on this CPU'}`);
+        console.log(
+          `# ${name}: int8 vs fp32 ${((vsFp32.diff / vsFp32.scale) * 100).toFixed(2)}%, onnxruntime reduce_range vs fp32 ${((rrVsFp32.diff / rrVsFp32.scale) * 100).toFixed(2)}% of max |logit|; onnxruntime 8-bit ${ortExact ? 'compared (VNNI)' : 'not compared: no VNNI on this CPU'}`,
+        );
       }
     } finally {
       rmSync(out, { recursive: true, force: true });
@@ -129,7 +161,8 @@ for (const [name, architecture, layerPattern] of [
 
 test('DeBERTa-v2 is refused by quantize (API and CLI) and export --int8 with the architectures that quantize, and nothing is written', async () => {
   const deberta = loadModelFromDir(join(fixturesDir, 'deberta-v3')).model;
-  const refusal = /int8 quantization supports BERT, RoBERTa, XLM-RoBERTa and DistilBERT \(the shared encoder layer\), not DebertaV2ForTokenClassification \(model_type 'deberta-v2'\)/;
+  const refusal =
+    /int8 quantization supports BERT, RoBERTa, XLM-RoBERTa and DistilBERT \(the shared encoder layer\), not DebertaV2ForTokenClassification \(model_type 'deberta-v2'\)/;
   assert.throws(() => quantizableLayers(deberta), refusal);
   const out = join(mkdtempSync(join(tmpdir(), 'tt-int8-deberta-')), 'q');
   assert.throws(() => saveQuantized(deberta, out), refusal);

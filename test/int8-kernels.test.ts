@@ -16,10 +16,19 @@ import { loadNative, nativeInfo, nativeInt8Info, setNativeInt8Path, setThreads }
 
 const native = loadNative();
 
-interface Case { m: number; n: number; k: number; bias: boolean; residual: boolean; act: number }
+interface Case {
+  m: number;
+  n: number;
+  k: number;
+  bias: boolean;
+  residual: boolean;
+  act: number;
+}
 
 function quantizeWeights(w: Float32Array, n: number, k: number): { q: Int8Array; scale: Float32Array; sum: Int32Array } {
-  const q = new Int8Array(n * k), scale = new Float32Array(n), sum = new Int32Array(n);
+  const q = new Int8Array(n * k),
+    scale = new Float32Array(n),
+    sum = new Int32Array(n);
   for (let j = 0; j < n; j++) {
     let mx = 0;
     for (let p = 0; p < k; p++) mx = Math.max(mx, Math.abs(w[j * k + p]));
@@ -64,8 +73,15 @@ function compare(label: string, got: Float32Array, want: Float32Array, act: numb
 }
 
 const SHAPES: [number, number, number][] = [
-  [1, 1, 1], [1, 16, 4], [2, 17, 5], [7, 33, 3], [6, 64, 64], [13, 65, 130], [5, 200, 33],
-  [129, 48, 77], [300, 40, 9], // rows past one row block, column blocks fewer than threads
+  [1, 1, 1],
+  [1, 16, 4],
+  [2, 17, 5],
+  [7, 33, 3],
+  [6, 64, 64],
+  [13, 65, 130],
+  [5, 200, 33],
+  [129, 48, 77],
+  [300, 40, 9], // rows past one row block, column blocks fewer than threads
   [37, 769, 260], // n past several 64-column tiles, ragged (threaded: columns split)
   [600, 40, 200], // threaded with fewer column blocks than 2 per thread: rows split
   [250, 300, 100],
@@ -73,7 +89,9 @@ const SHAPES: [number, number, number][] = [
 
 describe('int8 kernels: reference', () => {
   test('packInt8Weights lays out 16-channel blocks of 4-deep groups, zero padded', () => {
-    const n = 18, k = 6, w = Int8Array.from({ length: n * k }, (_, i) => (i % 251) - 125);
+    const n = 18,
+      k = 6,
+      w = Int8Array.from({ length: n * k }, (_, i) => (i % 251) - 125);
     const out = new Int8Array(int8PackedSize(n, k)).fill(99);
     refKernels.packInt8Weights(w, n, k, out);
     assert.equal(out.length, 2 * 2 * 64);
@@ -85,21 +103,33 @@ describe('int8 kernels: reference', () => {
   });
 
   test('quantizeRowU8: zero is exact, values within half a step, DynamicQuantizeLinear range rules', () => {
-    fc.assert(fc.property(fc.array(fc.float({ min: -1e6, max: 1e6, noNaN: true, noDefaultInfinity: true }), { minLength: 1, maxLength: 40 }), (vals) => {
-      const x = Float32Array.from(vals), q = new Uint8Array(x.length);
-      const { scale, zero } = quantizeRowU8(x, q);
-      const mn = Math.min(0, ...x), mx = Math.max(0, ...x);
-      if (mx === mn) { assert.equal(scale, 0); return; }
-      assert.equal(scale, Math.fround(Math.fround(mx - mn) / 255));
-      assert.ok(zero >= 0 && zero <= 255 && Number.isInteger(zero));
-      for (let p = 0; p < x.length; p++) {
-        // Half a step; a full step where the rounded zero point pushes the row's extreme past 0..255
-        // and it saturates (onnxruntime's DynamicQuantizeLinear does the same).
-        const back = (q[p] - zero) * scale, steps = q[p] === 0 || q[p] === 255 ? 1 : 0.5;
-        assert.ok(Math.abs(back - x[p]) <= scale * steps * (1 + 1e-5) + 1e-30, `x=${x[p]} q=${q[p]} back=${back}`);
-        if (x[p] === 0) assert.equal(q[p], zero);
-      }
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(
+        fc.array(fc.float({ min: -1e6, max: 1e6, noNaN: true, noDefaultInfinity: true }), { minLength: 1, maxLength: 40 }),
+        (vals) => {
+          const x = Float32Array.from(vals),
+            q = new Uint8Array(x.length);
+          const { scale, zero } = quantizeRowU8(x, q);
+          const mn = Math.min(0, ...x),
+            mx = Math.max(0, ...x);
+          if (mx === mn) {
+            assert.equal(scale, 0);
+            return;
+          }
+          assert.equal(scale, Math.fround(Math.fround(mx - mn) / 255));
+          assert.ok(zero >= 0 && zero <= 255 && Number.isInteger(zero));
+          for (let p = 0; p < x.length; p++) {
+            // Half a step; a full step where the rounded zero point pushes the row's extreme past 0..255
+            // and it saturates (onnxruntime's DynamicQuantizeLinear does the same).
+            const back = (q[p] - zero) * scale,
+              steps = q[p] === 0 || q[p] === 255 ? 1 : 0.5;
+            assert.ok(Math.abs(back - x[p]) <= scale * steps * (1 + 1e-5) + 1e-30, `x=${x[p]} q=${q[p]} back=${back}`);
+            if (x[p] === 0) assert.equal(q[p], zero);
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 
   test('quantizeRowU8 rounds half to even and saturates like onnxruntime', () => {
@@ -112,7 +142,11 @@ describe('int8 kernels: reference', () => {
   });
 
   test('linearInt8 reference is within the quantization error bound of the float64 product', () => {
-    for (const [m, n, k] of [[3, 5, 7], [9, 33, 64], [4, 20, 300]] as [number, number, number][]) {
+    for (const [m, n, k] of [
+      [3, 5, 7],
+      [9, 33, 64],
+      [4, 20, 300],
+    ] as [number, number, number][]) {
       const c: Case = { m, n, k, bias: true, residual: true, act: 0 };
       const d = makeCase(c, m * 31 + n);
       const y = run(refKernels, c, d);
@@ -120,7 +154,9 @@ describe('int8 kernels: reference', () => {
         const row = d.x.subarray(i * k, (i + 1) * k);
         const sa = (Math.max(0, ...row) - Math.min(0, ...row)) / 255;
         for (let j = 0; j < n; j++) {
-          let exact = d.bias![j] + d.residual![i * n + j], absX = 0, absW = 0;
+          let exact = d.bias![j] + d.residual![i * n + j],
+            absX = 0,
+            absW = 0;
           for (let p = 0; p < k; p++) {
             exact += row[p] * d.w[j * k + p];
             absX += Math.abs(row[p]);
@@ -139,7 +175,10 @@ describe('int8 kernels: reference', () => {
 describe('int8 kernels: native against the reference', { skip: native ? false : 'native addon not built' }, () => {
   const info = nativeInt8Info()!;
   const threads0 = nativeInfo()?.threads ?? 1;
-  after(() => { setNativeInt8Path('auto'); setThreads(threads0); });
+  after(() => {
+    setNativeInt8Path('auto');
+    setThreads(threads0);
+  });
 
   test(`paths this CPU has: ${info?.paths.join(', ')}`, () => {
     assert.ok(info.paths.includes('scalar'));
@@ -151,7 +190,12 @@ describe('int8 kernels: native against the reference', { skip: native ? false : 
       assert.equal(nativeInt8Info()!.path, path);
       let seed = 1;
       for (const [m, n, k] of SHAPES) {
-        for (const opt of [{ bias: false, residual: false, act: 0 }, { bias: true, residual: true, act: 0 }, { bias: true, residual: false, act: 1 }, { bias: true, residual: false, act: 2 }]) {
+        for (const opt of [
+          { bias: false, residual: false, act: 0 },
+          { bias: true, residual: true, act: 0 },
+          { bias: true, residual: false, act: 1 },
+          { bias: true, residual: false, act: 2 },
+        ]) {
           const c: Case = { m, n, k, ...opt };
           const d = makeCase(c, seed++);
           const want = run(refKernels, c, d);
@@ -169,7 +213,8 @@ describe('int8 kernels: native against the reference', { skip: native ? false : 
       const kinds = [() => 0, (r: () => number) => -Math.abs(r()), (r: () => number) => r() * 3e30, null, (r: () => number) => r()];
       const d = makeCase(c, 99, (i, r) => kinds[i]?.(r) ?? null);
       d.x[3 * c.k + 11] = NaN;
-      const got = run(native!, c, d), want = run(refKernels, c, d);
+      const got = run(native!, c, d),
+        want = run(refKernels, c, d);
       compare(`${path} edge rows`, got, want, 0);
       for (let j = 0; j < c.n; j++) assert.equal(got[j], d.bias![j]); // a zero row gives the bias
       assert.ok(Number.isNaN(got[3 * c.n]));
@@ -180,11 +225,24 @@ describe('int8 kernels: native against the reference', { skip: native ? false : 
   }
 
   test('bad arguments throw before touching memory', () => {
-    const x = new Float32Array(4), w = new Int8Array(64), s = new Float32Array(1), sum = new Int32Array(1), y = new Float32Array(4);
-    assert.throws(() => native!.linearInt8(4, 1, 1, x, w, s, sum, null, null, 0, new Float32Array(3)), /y has 3 elements, needs at least 4/);
-    assert.throws(() => native!.linearInt8(1, 1, 4, x, new Int8Array(10), s, sum, null, null, 0, y), /w has 10 elements, needs at least 64/);
+    const x = new Float32Array(4),
+      w = new Int8Array(64),
+      s = new Float32Array(1),
+      sum = new Int32Array(1),
+      y = new Float32Array(4);
+    assert.throws(
+      () => native!.linearInt8(4, 1, 1, x, w, s, sum, null, null, 0, new Float32Array(3)),
+      /y has 3 elements, needs at least 4/,
+    );
+    assert.throws(
+      () => native!.linearInt8(1, 1, 4, x, new Int8Array(10), s, sum, null, null, 0, y),
+      /w has 10 elements, needs at least 64/,
+    );
     assert.throws(() => native!.linearInt8(1, 1, 4, x, w, s, sum, null, null, 3, y), /act must be 0/);
-    assert.throws(() => native!.linearInt8(1, 1, 4, x, w as unknown as Int8Array, s, new Float32Array(1) as unknown as Int32Array, null, null, 0, y), /wSum must be a Int32Array/);
+    assert.throws(
+      () => native!.linearInt8(1, 1, 4, x, w as unknown as Int8Array, s, new Float32Array(1) as unknown as Int32Array, null, null, 0, y),
+      /wSum must be a Int32Array/,
+    );
     assert.throws(() => setNativeInt8Path('neon' as never), /unknown int8 path 'neon'/);
   });
 });

@@ -14,7 +14,15 @@ import { noGrad, tidy } from '../src/engine/index.js';
 import { collate } from '../src/data/collate.js';
 import { BertForTokenClassification, fromPretrained, savePretrained, type TokenClassifier } from '../src/models/index.js';
 import { int8Variant, quantizableLayers, quantizeInMemory, saveQuantized } from '../src/models/quantized.js';
-import { buildBertOnnxModel, exportOnnx, loadOnnxRuntime, maxAbsDiff, onnxLogits, ourLogits, quantizeOnnxModel } from '../src/infer/onnx/index.js';
+import {
+  buildBertOnnxModel,
+  exportOnnx,
+  loadOnnxRuntime,
+  maxAbsDiff,
+  onnxLogits,
+  ourLogits,
+  quantizeOnnxModel,
+} from '../src/infer/onnx/index.js';
 import { quantizeWeightPerChannel } from '../src/engine/ops/int8.js';
 import { readSafetensors } from '../src/io/safetensors.js';
 import { Trainer } from '../src/train/trainer.js';
@@ -29,9 +37,15 @@ import { optionalImport } from './helpers/optional-import.js';
 
 const setup = tinySetup({ trainSentences: 240, dropout: 0 });
 const dir = mkdtempSync(join(tmpdir(), 'tt-int8-'));
-const floatDir = join(dir, 'float'), int8Dir = join(dir, 'int8');
+const floatDir = join(dir, 'float'),
+  int8Dir = join(dir, 'int8');
 
-await new Trainer({ model: setup.model, tokenizer: setup.tokenizer, trainDataset: setup.train, args: tinyArgs(join(dir, 'run'), { numTrainEpochs: 3 }) }).train();
+await new Trainer({
+  model: setup.model,
+  tokenizer: setup.tokenizer,
+  trainDataset: setup.train,
+  args: tinyArgs(join(dir, 'run'), { numTrainEpochs: 3 }),
+}).train();
 savePretrained(setup.model, floatDir, setup.tokenizer);
 saveQuantized(setup.model, int8Dir, setup.tokenizer);
 
@@ -44,12 +58,17 @@ function logits(model: TokenClassifier): { values: Float32Array; mask: Int32Arra
 test('quantized logits are close to float and the argmax agrees on >= 99% of tokens', async () => {
   const { model: q } = await fromPretrained(int8Dir);
   assert.ok(q instanceof BertForTokenClassification && q.int8Layers?.length === q.config.numHiddenLayers, 'int8 layers attached');
-  const f = logits(setup.model), g = logits(q);
-  let maxAbs = 0, maxDiff = 0, agree = 0, tokens = 0;
+  const f = logits(setup.model),
+    g = logits(q);
+  let maxAbs = 0,
+    maxDiff = 0,
+    agree = 0,
+    tokens = 0;
   for (let r = 0; r < f.mask.length; r++) {
     if (!f.mask[r]) continue;
     tokens++;
-    let af = 0, ag = 0;
+    let af = 0,
+      ag = 0;
     for (let c = 0; c < f.classes; c++) {
       const i = r * f.classes + c;
       maxAbs = Math.max(maxAbs, Math.abs(f.values[i]));
@@ -73,7 +92,8 @@ test('quantized logits are close to float and the argmax agrees on >= 99% of tok
 test('the folder: I8 weights with per-channel F32 scales, quantization.json, float everything else', () => {
   const st = readSafetensors(join(int8Dir, 'model.safetensors'));
   const name = 'bert.encoder.layer.0.intermediate.dense.weight';
-  const rec = st.tensors.get(name)!, scale = st.tensors.get(`${name}_scale`)!;
+  const rec = st.tensors.get(name)!,
+    scale = st.tensors.get(`${name}_scale`)!;
   assert.equal(rec.dtype, 'I8');
   assert.equal(scale.dtype, 'F32');
   const w = setup.model.params.get(name)!;
@@ -88,20 +108,31 @@ test('the folder: I8 weights with per-channel F32 scales, quantization.json, flo
 });
 
 test('the pipeline loads the quantized folder transparently and tags like the float model', async () => {
-  const a = await pipeline(floatDir), b = await pipeline(int8Dir);
+  const a = await pipeline(floatDir),
+    b = await pipeline(int8Dir);
   assert.ok(b.model instanceof BertForTokenClassification && b.model.int8Layers !== null, 'the pipeline model has int8 layers');
-  let same = 0, total = 0;
+  let same = 0,
+    total = 0;
   for (const s of setup.validation.sentences.slice(0, 20)) {
     const text = s.tokens.join(' ');
-    const ea = await a.predict(text, { aggregationStrategy: 'first' }), eb = await b.predict(text, { aggregationStrategy: 'first' });
+    const ea = await a.predict(text, { aggregationStrategy: 'first' }),
+      eb = await b.predict(text, { aggregationStrategy: 'first' });
     total += Math.max(ea.length, eb.length);
-    same += ea.filter((e) => eb.some((f) => f.start === e.start && f.end === e.end && ('entity_group' in f ? f.entity_group : f.entity) === ('entity_group' in e ? e.entity_group : e.entity))).length;
+    same += ea.filter((e) =>
+      eb.some(
+        (f) =>
+          f.start === e.start &&
+          f.end === e.end &&
+          ('entity_group' in f ? f.entity_group : f.entity) === ('entity_group' in e ? e.entity_group : e.entity),
+      ),
+    ).length;
   }
   assert.ok(total > 0 && same / total >= 0.95, `entities agree ${same}/${total}`);
 });
 
 test('tokentune quantize: writes the folder, refuses a quantized input, names the flag', async () => {
-  const out: string[] = [], err: string[] = [];
+  const out: string[] = [],
+    err: string[] = [];
   const io = { stdout: { write: (s: string) => (out.push(s), true) }, stderr: { write: (s: string) => (err.push(s), true) } } as never;
   assert.equal(await main(['quantize', '--model', floatDir, '--out', join(dir, 'cli')], io), 0);
   assert.match(out.join(''), /quantized 6 linear layers to int8/);
@@ -115,7 +146,10 @@ test('tokentune quantize: writes the folder, refuses a quantized input, names th
 test('a damaged quantized folder fails with the file and the fix', async () => {
   const bad = join(dir, 'cli');
   writeFileSync(join(bad, 'quantization.json'), '{"format": "other", "version": 1}');
-  await assert.rejects(fromPretrained(bad), /quantization\.json: format "other" version 1 is not tokentune-dynamic-int8.*re-run tokentune quantize/);
+  await assert.rejects(
+    fromPretrained(bad),
+    /quantization\.json: format "other" version 1 is not tokentune-dynamic-int8.*re-run tokentune quantize/,
+  );
   writeFileSync(join(bad, 'quantization.json'), '{not json');
   await assert.rejects(fromPretrained(bad), /quantization\.json: not valid JSON/);
   writeFileSync(join(bad, 'quantization.json'), JSON.stringify({ format: 'tokentune-dynamic-int8', version: 1, layers: ['x'] }));
@@ -123,10 +157,16 @@ test('a damaged quantized folder fails with the file and the fix', async () => {
   // Layers of the model, but not all of its encoder's linear layers.
   const layers = quantizableLayers(setup.model).slice(0, -1);
   writeFileSync(join(bad, 'quantization.json'), JSON.stringify({ format: 'tokentune-dynamic-int8', version: 1, layers }));
-  await assert.rejects(fromPretrained(bad), /quantization\.json: "layers" does not list bert\.encoder\.layer\.0\.output\.dense, whose weight the weights file stores as I8/);
+  await assert.rejects(
+    fromPretrained(bad),
+    /quantization\.json: "layers" does not list bert\.encoder\.layer\.0\.output\.dense, whose weight the weights file stores as I8/,
+  );
 });
 
-test('the Redis worker on the quantized folder tags like predict on it (the int8 path), not like the float model', { skip: redisServerPath() ? false : NO_REDIS, timeout: 60_000 }, async () => {
+test('the Redis worker on the quantized folder tags like predict on it (the int8 path), not like the float model', {
+  skip: redisServerPath() ? false : NO_REDIS,
+  timeout: 60_000,
+}, async () => {
   const server = await startRedis();
   const redis = await connectRedis(server.url);
   try {
@@ -136,7 +176,11 @@ test('the Redis worker on the quantized folder tags like predict on it (the int8
     const n = await enqueueRecords(redis, 'int8', createReadStream(file, 'utf8'), { format: 'txt' });
     const ac = new AbortController();
     const quiet = { write: () => true } as unknown as NodeJS.WritableStream;
-    const done = runWorker(['--model', int8Dir, '--redis', server.url, '--stream', 'int8', '--consumer', 'q', '--batch-wait-ms', '0'], { stdout: quiet, stderr: quiet, signal: ac.signal });
+    const done = runWorker(['--model', int8Dir, '--redis', server.url, '--stream', 'int8', '--consumer', 'q', '--batch-wait-ms', '0'], {
+      stdout: quiet,
+      stderr: quiet,
+      signal: ac.signal,
+    });
     const names = streamNames('int8');
     const t0 = Date.now();
     while ((await redis.xlen(names.results)) < n) {
@@ -149,13 +193,19 @@ test('the Redis worker on the quantized folder tags like predict on it (the int8
     const predicted = async (model: string): Promise<string> => {
       let out = '';
       const sink = new PassThrough().on('data', (c: Buffer) => (out += c.toString()));
-      await predictStream(await pipeline(model), createReadStream(file, 'utf8'), sink, { inputFormat: 'txt', outputFormat: 'jsonl', aggregationStrategy: 'first', ignoreLabels: ['O'] });
+      await predictStream(await pipeline(model), createReadStream(file, 'utf8'), sink, {
+        inputFormat: 'txt',
+        outputFormat: 'jsonl',
+        aggregationStrategy: 'first',
+        ignoreLabels: ['O'],
+      });
       return out;
     };
     // The worker's defaults are predict's (first, ignore O). Scores: the same to 1e-6 as predict
     // on the int8 folder (which texts share a forward call changes their last bits), further than
     // that from the float model's (or other entities).
-    const vsInt8 = maxScoreDiff(got, await predicted(int8Dir)), vsFloat = maxScoreDiff(got, await predicted(floatDir));
+    const vsInt8 = maxScoreDiff(got, await predicted(int8Dir)),
+      vsFloat = maxScoreDiff(got, await predicted(floatDir));
     assert.ok(vsInt8 <= 1e-6, `worker vs predict on the int8 folder: ${vsInt8}`);
     assert.ok(vsFloat > 1e-5, `worker vs predict on the float folder: ${vsFloat}`);
   } finally {
@@ -169,11 +219,18 @@ function maxScoreDiff(a: string, b: string): number {
   let d = 0;
   const walk = (x: unknown, y: unknown): void => {
     if (typeof x === 'number' && typeof y === 'number') d = Math.max(d, Math.abs(x - y));
-    else if (x !== null && typeof x === 'object' && y !== null && typeof y === 'object' && Object.keys(x).join() === Object.keys(y).join()) {
+    else if (
+      x !== null &&
+      typeof x === 'object' &&
+      y !== null &&
+      typeof y === 'object' &&
+      Object.keys(x).join() === Object.keys(y).join()
+    ) {
       for (const k of Object.keys(x)) walk((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k]);
     } else if (x !== y) d = Infinity;
   };
-  const la = a.trim().split('\n'), lb = b.trim().split('\n');
+  const la = a.trim().split('\n'),
+    lb = b.trim().split('\n');
   if (la.length !== lb.length) return Infinity;
   la.forEach((l, i) => walk(JSON.parse(l), JSON.parse(lb[i]!)));
   return d;
@@ -211,10 +268,17 @@ test('model_quantized.onnx in onnxruntime-node is close to tokentune int8 and ag
   const batch = collate(setup.validation.features, setup.tokenizer.padId);
   const theirs = await onnxLogits(ort!, session, batch);
   await session.release();
-  const ours = ourLogits(int8Variant(setup.model), batch), fp32 = ourLogits(setup.model, batch);
+  const ours = ourLogits(int8Variant(setup.model), batch),
+    fp32 = ourLogits(setup.model, batch);
   const C = setup.model.numLabels;
-  let agree = 0, tokens = 0, maxAbs = 0;
-  const argmax = (a: Float32Array, r: number) => { let b = 0; for (let c = 1; c < C; c++) if (a[r * C + c]! > a[r * C + b]!) b = c; return b; };
+  let agree = 0,
+    tokens = 0,
+    maxAbs = 0;
+  const argmax = (a: Float32Array, r: number) => {
+    let b = 0;
+    for (let c = 1; c < C; c++) if (a[r * C + c]! > a[r * C + b]!) b = c;
+    return b;
+  };
   for (let r = 0; r < batch.attentionMask.length; r++) {
     if (!batch.attentionMask[r]) continue;
     tokens++;
@@ -222,13 +286,16 @@ test('model_quantized.onnx in onnxruntime-node is close to tokentune int8 and ag
     for (let c = 0; c < C; c++) maxAbs = Math.max(maxAbs, Math.abs(fp32[r * C + c]!));
   }
   const real = (a: Float32Array) => a.filter((_, i) => batch.attentionMask[Math.floor(i / C)]);
-  const dq = maxAbsDiff(real(theirs), real(ours)), df = maxAbsDiff(real(theirs), real(fp32));
+  const dq = maxAbsDiff(real(theirs), real(ours)),
+    df = maxAbsDiff(real(theirs), real(fp32));
   assert.ok(dq > 0 && dq <= 0.05 * maxAbs, `onnxruntime int8 vs tokentune int8: max |diff| ${dq} (max |logit| ${maxAbs})`);
   assert.ok(df <= 0.05 * maxAbs, `onnxruntime int8 vs fp32: max |diff| ${df}`);
   assert.ok(agree / tokens >= 0.99, `argmax agreement ${agree}/${tokens}`);
 });
 
-test('transformers.js loads model_quantized.onnx (dtype q8, the browser default) and tags like onnxruntime on it', { skip: ortSkip || (transformers ? false : 'transformers.js is not installed') }, async () => {
+test('transformers.js loads model_quantized.onnx (dtype q8, the browser default) and tags like onnxruntime on it', {
+  skip: ortSkip || (transformers ? false : 'transformers.js is not installed'),
+}, async () => {
   const { env, pipeline: tjsPipeline } = transformers!;
   env.allowRemoteModels = false;
   env.localModelPath = dir + '/';
@@ -237,14 +304,25 @@ test('transformers.js loads model_quantized.onnx (dtype q8, the browser default)
   const got = (await ner(text, { ignore_labels: [] })) as { entity: string; score: number; index: number }[];
   const session = await ort!.InferenceSession.create(join(dir, 'onnx', 'onnx', 'model_quantized.onnx'));
   const enc = setup.tokenizer.encode(text);
-  const T = enc.ids.length, C = setup.model.numLabels;
-  const logits = await onnxLogits(ort!, session, { inputIds: Int32Array.from(enc.ids), attentionMask: new Int32Array(T).fill(1), tokenTypeIds: new Int32Array(T), batchSize: 1, seqLen: T });
+  const T = enc.ids.length,
+    C = setup.model.numLabels;
+  const logits = await onnxLogits(ort!, session, {
+    inputIds: Int32Array.from(enc.ids),
+    attentionMask: new Int32Array(T).fill(1),
+    tokenTypeIds: new Int32Array(T),
+    batchSize: 1,
+    seqLen: T,
+  });
   await session.release();
   assert.ok(got.length > 0);
   for (const g of got) {
     const row = Array.from(logits.subarray(g.index * C, (g.index + 1) * C));
-    const max = Math.max(...row), sum = row.reduce((s, v) => s + Math.exp(v - max), 0);
-    assert.ok(Math.abs(g.score - 1 / sum) <= 1e-4, `token ${g.index}: transformers.js score ${g.score} vs onnxruntime on model_quantized.onnx ${1 / sum}`);
+    const max = Math.max(...row),
+      sum = row.reduce((s, v) => s + Math.exp(v - max), 0);
+    assert.ok(
+      Math.abs(g.score - 1 / sum) <= 1e-4,
+      `token ${g.index}: transformers.js score ${g.score} vs onnxruntime on model_quantized.onnx ${1 / sum}`,
+    );
     assert.equal(g.entity, setup.model.config.labels[row.indexOf(max)]);
   }
 });

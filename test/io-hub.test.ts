@@ -4,7 +4,13 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, s
 import { join } from 'node:path';
 import { hfHubCacheDir, repoFolderName, resolveToken } from '../src/io/hub-cache.js';
 import {
-  EntryNotFoundError, HubAuthError, HubNetworkError, OfflineCacheMissError, redactSecrets, RepoNotFoundError, RevisionNotFoundError,
+  EntryNotFoundError,
+  HubAuthError,
+  HubNetworkError,
+  OfflineCacheMissError,
+  redactSecrets,
+  RepoNotFoundError,
+  RevisionNotFoundError,
 } from '../src/io/hub-errors.js';
 import { createTerminalProgress } from '../src/io/progress.js';
 import { globToRegExp, hubSnapshotDownload, snapshotDownload, type DownloadProgress, type SnapshotDownloadOptions } from '../src/io/hub.js';
@@ -95,8 +101,10 @@ test('a moved branch gives a new snapshot and updates refs; unchanged blobs are 
 test('offline mode uses the cache only and explains a miss', async (t) => {
   const { server, opts } = await setup(t);
   server.addCommit('acme/tiny-bert', FILES);
-  await assert.rejects(snapshotDownload('acme/tiny-bert', opts({ offline: true })), (e: unknown) =>
-    e instanceof OfflineCacheMissError && /HF_HUB_OFFLINE/.test(e.message) && /not in the cache/.test(e.message));
+  await assert.rejects(
+    snapshotDownload('acme/tiny-bert', opts({ offline: true })),
+    (e: unknown) => e instanceof OfflineCacheMissError && /HF_HUB_OFFLINE/.test(e.message) && /not in the cache/.test(e.message),
+  );
   const online = await snapshotDownload('acme/tiny-bert', opts({ files: ['config.json'] }));
   server.requests.length = 0;
   const base = opts();
@@ -114,8 +122,10 @@ test('an interrupted transfer resumes with a Range request and ends with the rig
   const part = join(home, 'hub', 'models--acme--tiny-bert', 'blobs', `${etag}.incomplete`);
 
   server.cutTransfer(etag, 30_000);
-  await assert.rejects(snapshotDownload('acme/tiny-bert', opts({ maxRetries: 0 })), (e: unknown) =>
-    e instanceof HubNetworkError && /interrupted/.test(e.message) && /Run again to resume/.test(e.message));
+  await assert.rejects(
+    snapshotDownload('acme/tiny-bert', opts({ maxRetries: 0 })),
+    (e: unknown) => e instanceof HubNetworkError && /interrupted/.test(e.message) && /Run again to resume/.test(e.message),
+  );
   const have = statSync(part).size;
   assert.ok(have > 0 && have <= 30_000, `partial file kept (${have} bytes)`);
 
@@ -146,25 +156,34 @@ test('within one call, cut transfers are retried from where they stopped', async
 test('404s name the repository, revision or file', async (t) => {
   const { server, opts } = await setup(t);
   server.addCommit('acme/tiny-bert', FILES);
-  await assert.rejects(snapshotDownload('nobody/nothing', opts()), (e: unknown) =>
-    e instanceof RepoNotFoundError && e.message === "repository 'nobody/nothing' not found (or private: set HF_TOKEN)");
-  await assert.rejects(snapshotDownload('acme/tiny-bert', opts({ revision: 'v9' })), (e: unknown) =>
-    e instanceof RevisionNotFoundError && /revision 'v9' not found in repository 'acme\/tiny-bert'/.test(e.message));
+  await assert.rejects(
+    snapshotDownload('nobody/nothing', opts()),
+    (e: unknown) => e instanceof RepoNotFoundError && e.message === "repository 'nobody/nothing' not found (or private: set HF_TOKEN)",
+  );
+  await assert.rejects(
+    snapshotDownload('acme/tiny-bert', opts({ revision: 'v9' })),
+    (e: unknown) => e instanceof RevisionNotFoundError && /revision 'v9' not found in repository 'acme\/tiny-bert'/.test(e.message),
+  );
   // listed names the repo lacks are skipped, as with huggingface_hub's allow_patterns
   const snap = await snapshotDownload('acme/tiny-bert', opts({ files: ['config.json', 'tokenizer.json'] }));
   assert.ok(existsSync(join(snap, 'config.json')) && !existsSync(join(snap, 'tokenizer.json')));
   // a file the revision listed but the server no longer has
   server.addCommit('acme/racy', { 'a.txt': 'A' });
   server.dropFile('acme/racy', 'a.txt');
-  await assert.rejects(snapshotDownload('acme/racy', opts()), (e: unknown) =>
-    e instanceof EntryNotFoundError && e.message === "file 'a.txt' not found in repository 'acme/racy' at revision 'main'");
+  await assert.rejects(
+    snapshotDownload('acme/racy', opts()),
+    (e: unknown) => e instanceof EntryNotFoundError && e.message === "file 'a.txt' not found in repository 'acme/racy' at revision 'main'",
+  );
   // ... unless the caller marks it optional: then it is left out; other failures of optional files still fail
   server.addCommit('acme/racy2', { 'a.txt': 'A', 'b.txt': 'B', 'c.txt': 'C' });
   server.dropFile('acme/racy2', 'a.txt');
   const racy = await snapshotDownload('acme/racy2', opts({ files: ['a.txt', 'b.txt'], optional: (f) => f === 'a.txt' }));
   assert.ok(!existsSync(join(racy, 'a.txt')) && readFileSync(join(racy, 'b.txt'), 'utf8') === 'B');
   server.failFile('acme/racy2', 'c.txt', 503);
-  await assert.rejects(snapshotDownload('acme/racy2', opts({ files: ['c.txt'], optional: () => true })), /unexpected HTTP 503 .* file 'c\.txt'/);
+  await assert.rejects(
+    snapshotDownload('acme/racy2', opts({ files: ['c.txt'], optional: () => true })),
+    /unexpected HTTP 503 .* file 'c\.txt'/,
+  );
   await assert.rejects(snapshotDownload('bad--id', opts()), /invalid repository id/);
 });
 
@@ -173,16 +192,20 @@ test('private and gated repos ask for HF_TOKEN; the token is sent to the hub onl
   server.addCommit('acme/private', FILES, { token: TOKEN });
   server.addCommit('acme/gated', { 'config.json': '{}' }, { token: TOKEN, gated: true });
 
-  await assert.rejects(snapshotDownload('acme/private', opts({ token: false })), (e: unknown) =>
-    e instanceof HubAuthError && e.status === 401 && /set HF_TOKEN/.test(e.message));
+  await assert.rejects(
+    snapshotDownload('acme/private', opts({ token: false })),
+    (e: unknown) => e instanceof HubAuthError && e.status === 401 && /set HF_TOKEN/.test(e.message),
+  );
   const wrong = `${TOKEN}-wrong`;
   await assert.rejects(snapshotDownload('acme/private', opts({ token: wrong })), (e: unknown) => {
     assert.ok(e instanceof HubAuthError && /HF_TOKEN/.test(e.message));
     assert.ok(!(e as Error).message.includes(wrong));
     return true;
   });
-  await assert.rejects(snapshotDownload('acme/gated', opts({ token: false })), (e: unknown) =>
-    e instanceof HubAuthError && e.status === 403 && /gated/.test(e.message) && /HF_TOKEN/.test(e.message));
+  await assert.rejects(
+    snapshotDownload('acme/gated', opts({ token: false })),
+    (e: unknown) => e instanceof HubAuthError && e.status === 403 && /gated/.test(e.message) && /HF_TOKEN/.test(e.message),
+  );
 
   const logs: string[] = [];
   server.requests.length = 0;
@@ -231,11 +254,15 @@ test('when the hub is unreachable, a cached snapshot is used with a warning', as
 
 test('datasets use datasets--org--name and the datasets API; filters and renamed repos work', async (t) => {
   const { server, home, opts } = await setup(t);
-  const sha = server.addCommit('acme/wnut-mini', {
-    'README.md': '# data',
-    'data/train.jsonl': '{"tokens": ["a"]}\n',
-    'data/test.jsonl': '{"tokens": ["b"]}\n',
-  }, { type: 'dataset' });
+  const sha = server.addCommit(
+    'acme/wnut-mini',
+    {
+      'README.md': '# data',
+      'data/train.jsonl': '{"tokens": ["a"]}\n',
+      'data/test.jsonl': '{"tokens": ["b"]}\n',
+    },
+    { type: 'dataset' },
+  );
   const snap = await hubSnapshotDownload('acme/wnut-mini', opts({ repoType: 'dataset', files: ['data/*.jsonl'] }));
   assert.equal(snap, join(home, 'hub', 'datasets--acme--wnut-mini', 'snapshots', sha));
   assert.ok(existsSync(join(snap, 'data', 'train.jsonl')) && existsSync(join(snap, 'data', 'test.jsonl')));
@@ -270,8 +297,8 @@ test('terminal progress bar draws throttled lines and ends each file with a newl
   bar({ file: 'model.safetensors', fileBytes: 1_000_000, fileTotal: 2_000_000, bytes: 1_000_000, total: 2_000_000 });
   bar({ file: 'model.safetensors', fileBytes: 2_000_000, fileTotal: 2_000_000, bytes: 2_000_000, total: 2_000_000 });
   assert.equal(out.length, 2, 'the middle update is throttled');
-  assert.match(out[0]!, /^\rmodel\.safetensors +\[-{24}\]   0%  0 B \/ 2\.0 MB$/);
-  assert.match(out[1]!, /^\rmodel\.safetensors +\[#{24}\] 100%  2\.0 MB \/ 2\.0 MB\n$/);
+  assert.match(out[0]!, /^\rmodel\.safetensors +\[-{24}\] {3}0% {2}0 B \/ 2\.0 MB$/);
+  assert.match(out[1]!, /^\rmodel\.safetensors +\[#{24}\] 100% {2}2\.0 MB \/ 2\.0 MB\n$/);
 });
 
 test('unsafe file names from a hostile server are refused', async (t) => {

@@ -38,9 +38,17 @@ function predict(dir: string): { status: number | null; err: string; ms: number 
   return { status: r.status, err: r.stderr, ms: Date.now() - t0 };
 }
 
-test('a FIFO under any model file name is refused at once, naming the file', { skip: spawnSync('mkfifo', ['--version']).status !== 0 && 'no mkfifo' }, () => {
+test('a FIFO under any model file name is refused at once, naming the file', {
+  skip: spawnSync('mkfifo', ['--version']).status !== 0 && 'no mkfifo',
+}, () => {
   // vocab.json and merges.txt are read where tokenizer.json is absent.
-  for (const [name, drop] of [['config.json', null], ['tokenizer.json', null], ['model.safetensors', null], ['vocab.json', 'tokenizer.json'], ['merges.txt', 'tokenizer.json']] as const) {
+  for (const [name, drop] of [
+    ['config.json', null],
+    ['tokenizer.json', null],
+    ['model.safetensors', null],
+    ['vocab.json', 'tokenizer.json'],
+    ['merges.txt', 'tokenizer.json'],
+  ] as const) {
     const dir = copyFixture(ROBERTA);
     if (drop !== null) rmSync(join(dir, drop));
     rmSync(join(dir, name));
@@ -53,7 +61,12 @@ test('a FIFO under any model file name is refused at once, naming the file', { s
 });
 
 test('a link to /dev/zero or out of the folder is refused without reading it', () => {
-  for (const [name, target] of [['config.json', '/dev/zero'], ['tokenizer.json', '/dev/zero'], ['config.json', '/etc/passwd'], ['vocab.json', '/etc/passwd']] as const) {
+  for (const [name, target] of [
+    ['config.json', '/dev/zero'],
+    ['tokenizer.json', '/dev/zero'],
+    ['config.json', '/etc/passwd'],
+    ['vocab.json', '/etc/passwd'],
+  ] as const) {
     const dir = copyFixture(ROBERTA);
     if (name === 'vocab.json') rmSync(join(dir, 'tokenizer.json'));
     rmSync(join(dir, name));
@@ -61,7 +74,7 @@ test('a link to /dev/zero or out of the folder is refused without reading it', (
     const r = predict(dir);
     assert.equal(r.status, 1, `${name} -> ${target}: ${r.err}`);
     assert.match(r.err, new RegExp(`${name.replace('.', '\\.')}: .*symbolic link that leads outside the model folder`), r.err);
-    assert.doesNotMatch(r.err, /root:/, 'the linked file\'s content is never printed');
+    assert.doesNotMatch(r.err, /root:/, "the linked file's content is never printed");
   }
   // vocab.txt -> /etc/passwd once loaded as a vocabulary.
   const bert = mkdtempSync(join(tmpdir(), 'tt-folder-'));
@@ -74,7 +87,7 @@ test('a link to /dev/zero or out of the folder is refused without reading it', (
   assert.throws(() => readConfig(join(dir, 'config.json')), /config\.json: .*outside the model folder/);
 });
 
-test('links inside the folder and into the hub cache\'s blob store are followed', () => {
+test("links inside the folder and into the hub cache's blob store are followed", () => {
   const dir = copyFixture(ROBERTA);
   renameSync(join(dir, 'config.json'), join(dir, 'real-config.json'));
   symlinkSync('real-config.json', join(dir, 'config.json'));
@@ -101,7 +114,10 @@ test('a folder named model.safetensors is refused by name, not with a bare EISDI
   const dir = copyFixture(ROBERTA);
   rmSync(join(dir, 'model.safetensors'));
   mkdirSync(join(dir, 'model.safetensors'));
-  assert.throws(() => loadStateDict(dir), (e: unknown) => e instanceof ModelFileError && /model\.safetensors: is a folder, expected a regular file/.test(e.message));
+  assert.throws(
+    () => loadStateDict(dir),
+    (e: unknown) => e instanceof ModelFileError && /model\.safetensors: is a folder, expected a regular file/.test(e.message),
+  );
 });
 
 test('model-folder text files are read with a size bound', () => {

@@ -42,10 +42,13 @@ test('model.safetensors is preferred over pytorch_model.bin; a file path also wo
 
 test('sharded safetensors are merged in weight_map order', (t) => {
   const dir = tmp(t);
-  writeSafetensors(join(dir, 'model-00001-of-00002.safetensors'), new Map([
-    ['b', { shape: [1], data: f32([2]) }],
-    ['a', { shape: [1], data: f32([1]) }],
-  ]));
+  writeSafetensors(
+    join(dir, 'model-00001-of-00002.safetensors'),
+    new Map([
+      ['b', { shape: [1], data: f32([2]) }],
+      ['a', { shape: [1], data: f32([1]) }],
+    ]),
+  );
   writeSafetensors(join(dir, 'model-00002-of-00002.safetensors'), new Map([['c', { shape: [2], data: f32([3, 4]) }]]));
   const index = {
     metadata: { total_size: 16 },
@@ -57,13 +60,23 @@ test('sharded safetensors are merged in weight_map order', (t) => {
   assert.deepEqual([...sd.get('c')!.data], [3, 4]);
 
   // a tensor the index promises but the shard lacks
-  writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { ...index.weight_map, d: 'model-00002-of-00002.safetensors' } }));
-  assert.throws(() => loadStateDict(dir), (e: unknown) => e instanceof CheckpointFormatError && /tensor 'd' listed in model\.safetensors\.index\.json is not in this shard/.test(e.message));
+  writeFileSync(
+    join(dir, 'model.safetensors.index.json'),
+    JSON.stringify({ weight_map: { ...index.weight_map, d: 'model-00002-of-00002.safetensors' } }),
+  );
+  assert.throws(
+    () => loadStateDict(dir),
+    (e: unknown) =>
+      e instanceof CheckpointFormatError && /tensor 'd' listed in model\.safetensors\.index\.json is not in this shard/.test(e.message),
+  );
   // shard names must stay inside the folder
   writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { a: '../model-00001-of-00002.safetensors' } }));
   assert.throws(() => loadStateDict(dir), /weight_map entry 'a' names an invalid shard file/);
   writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { a: 'model-00009.safetensors' } }));
-  assert.throws(() => loadStateDict(dir), (e: unknown) => e instanceof CheckpointNotFoundError && /shard 'model-00009\.safetensors' \(holding 'a'\) is missing/.test(e.message));
+  assert.throws(
+    () => loadStateDict(dir),
+    (e: unknown) => e instanceof CheckpointNotFoundError && /shard 'model-00009\.safetensors' \(holding 'a'\) is missing/.test(e.message),
+  );
   writeFileSync(join(dir, 'model.safetensors.index.json'), '{"weight_map": [');
   assert.throws(() => loadStateDict(dir), /shard index is not valid JSON/);
 });
@@ -71,10 +84,13 @@ test('sharded safetensors are merged in weight_map order', (t) => {
 test('a folder without weights says what it looked for and what it found', (t) => {
   const dir = tmp(t);
   writeFileSync(join(dir, 'config.json'), '{}');
-  assert.throws(() => loadStateDict(dir), (e: unknown) =>
-    e instanceof CheckpointNotFoundError &&
-    e.message.includes('model.safetensors, model.safetensors.index.json, pytorch_model.bin, pytorch_model.bin.index.json') &&
-    e.message.includes('(found: config.json)'));
+  assert.throws(
+    () => loadStateDict(dir),
+    (e: unknown) =>
+      e instanceof CheckpointNotFoundError &&
+      e.message.includes('model.safetensors, model.safetensors.index.json, pytorch_model.bin, pytorch_model.bin.index.json') &&
+      e.message.includes('(found: config.json)'),
+  );
 });
 
 test('legacy LayerNorm gamma/beta names are normalised, other names untouched', () => {
@@ -87,10 +103,25 @@ test('legacy LayerNorm gamma/beta names are normalised, other names untouched', 
   assert.equal(normaliseLegacyKey('alphabeta.gamma_proj.weight'), 'alphabeta.gamma_proj.weight');
 
   const rec = { dtype: 'F32' as const, shape: [1], data: f32([0]) };
-  const sd: StateDict = new Map([['x.LayerNorm.gamma', rec], ['x.LayerNorm.beta', rec], ['y.weight', rec]]);
+  const sd: StateDict = new Map([
+    ['x.LayerNorm.gamma', rec],
+    ['x.LayerNorm.beta', rec],
+    ['y.weight', rec],
+  ]);
   const { stateDict, renamed } = normaliseStateDictKeys(sd);
   assert.deepEqual([...stateDict.keys()], ['x.LayerNorm.weight', 'x.LayerNorm.bias', 'y.weight']);
-  assert.deepEqual(renamed, [['x.LayerNorm.gamma', 'x.LayerNorm.weight'], ['x.LayerNorm.beta', 'x.LayerNorm.bias']]);
-  assert.throws(() => normaliseStateDictKeys(new Map([['n.LayerNorm.gamma', rec], ['n.LayerNorm.weight', rec]])),
-    /keys 'n\.LayerNorm\.gamma' and 'n\.LayerNorm\.weight' both map to 'n\.LayerNorm\.weight'/);
+  assert.deepEqual(renamed, [
+    ['x.LayerNorm.gamma', 'x.LayerNorm.weight'],
+    ['x.LayerNorm.beta', 'x.LayerNorm.bias'],
+  ]);
+  assert.throws(
+    () =>
+      normaliseStateDictKeys(
+        new Map([
+          ['n.LayerNorm.gamma', rec],
+          ['n.LayerNorm.weight', rec],
+        ]),
+      ),
+    /keys 'n\.LayerNorm\.gamma' and 'n\.LayerNorm\.weight' both map to 'n\.LayerNorm\.weight'/,
+  );
 });

@@ -74,7 +74,10 @@ test('tiny BERT pytorch_model.bin: every key, shape and spot value', { skip: ski
   for (const [name, [shape, first, last, mid, sum]] of Object.entries(TINY_REF)) {
     const t = sd.get(name)!;
     assert.deepEqual(t.shape, shape, name);
-    assert.equal(t.data.length, shape.reduce((a, b) => a * b, 1));
+    assert.equal(
+      t.data.length,
+      shape.reduce((a, b) => a * b, 1),
+    );
     const isIds = name.endsWith('position_ids');
     assert.equal(t.dtype, isIds ? 'I64' : 'F32', name);
     assert.ok(isIds ? t.data instanceof Int32Array : t.data instanceof Float32Array, name);
@@ -87,7 +90,10 @@ test('tiny BERT pytorch_model.bin: every key, shape and spot value', { skip: ski
     params += t.data.length;
   }
   assert.equal(params, 10201, 'SOURCE.md: 10,201 parameters');
-  assert.deepEqual([...sd.get('bert.embeddings.position_ids')!.data], Array.from({ length: 16 }, (_, i) => i));
+  assert.deepEqual(
+    [...sd.get('bert.embeddings.position_ids')!.data],
+    Array.from({ length: 16 }, (_, i) => i),
+  );
 });
 
 test('tiny BERT shapes agree with its config.json', { skip: skipTiny }, () => {
@@ -114,7 +120,16 @@ test('tiny BERT shapes agree with its config.json', { skip: skipTiny }, () => {
 function checkViews(bytes: Uint8Array): void {
   const sd = readTorchCheckpoint(bytes, { name: 'views.bin' });
   assert.deepEqual([...sd.keys()], Object.keys(fx.VIEWS_EXPECTED));
-  const dtypes: Record<string, string> = { half: 'F16', bf16: 'BF16', ids: 'I64', mask: 'BOOL', double: 'F64', int: 'I32', char: 'I8', byte: 'U8' };
+  const dtypes: Record<string, string> = {
+    half: 'F16',
+    bf16: 'BF16',
+    ids: 'I64',
+    mask: 'BOOL',
+    double: 'F64',
+    int: 'I32',
+    char: 'I8',
+    byte: 'U8',
+  };
   for (const [name, exp] of Object.entries(fx.VIEWS_EXPECTED)) {
     const t = sd.get(name)!;
     assert.equal(t.dtype, dtypes[name] ?? 'F32', name);
@@ -172,7 +187,8 @@ test('the state dict metadata (BUILD state) is read, not executed', () => {
 
 test('plain pickle values decode as Python wrote them', () => {
   // pickle.dumps([1, -1, 1000, 70000, 2**40, -2**70, 1.5, True, False, None, 'é', (1,2,3), {'k': [1, 2]}, []], protocol=2)
-  const hex = '80025d7100284b014affffffff4de8034a701101008a060000000000018a090000000000000000c0473ff800000000000088894e5802000000c3a971014b014b024b038771027d710358010000006b71045d7105284b014b0265735d7106652e';
+  const hex =
+    '80025d7100284b014affffffff4de8034a701101008a060000000000018a090000000000000000c0473ff800000000000088894e5802000000c3a971014b014b024b038771027d710358010000006b71045d7105284b014b0265735d7106652e';
   const v = parseTorchPickle(Buffer.from(hex, 'hex')) as unknown[];
   assert.deepEqual(v.slice(0, 11), [1, -1, 1000, 70000, 2 ** 40, -(2n ** 70n), 1.5, true, false, null, 'é']);
   assert.deepEqual(v[11], new PyTuple([1, 2, 3]));
@@ -180,23 +196,42 @@ test('plain pickle values decode as Python wrote them', () => {
   assert.deepEqual([...(v[12] as PyDict).map], [['k', [1, 2]]]);
   assert.deepEqual(v[13], []);
   // pickle.dumps([b'xy', 'a' * 300], protocol=3)
-  const p3 = Buffer.concat([Buffer.from('80035d710028430278797101582c010000', 'hex'), Buffer.alloc(300, 'a'), Buffer.from('7102652e', 'hex')]);
+  const p3 = Buffer.concat([
+    Buffer.from('80035d710028430278797101582c010000', 'hex'),
+    Buffer.alloc(300, 'a'),
+    Buffer.from('7102652e', 'hex'),
+  ]);
   assert.deepEqual(parseTorchPickle(p3), [Uint8Array.from([0x78, 0x79]), 'a'.repeat(300)]);
 });
 
 test('malicious pickles are refused, naming the global', () => {
-  throwsFormat(() => parseTorchPickle(b64(fx.EVIL_OS_SYSTEM_PKL), 'evil.pkl'), /evil\.pkl: refusing to load pickle global 'posix\.system'/, UnsafePickleError);
+  throwsFormat(
+    () => parseTorchPickle(b64(fx.EVIL_OS_SYSTEM_PKL), 'evil.pkl'),
+    /evil\.pkl: refusing to load pickle global 'posix\.system'/,
+    UnsafePickleError,
+  );
   throwsFormat(() => parseTorchPickle(b64(fx.EVIL_EVAL_P4_PKL)), /'builtins\.eval'/, UnsafePickleError);
-  throwsFormat(() => readTorchCheckpoint(b64(fx.EVIL_OS_SYSTEM_ZIP), { name: 'model.bin' }), /^model\.bin:archive\/data\.pkl: refusing.*'posix\.system'/, UnsafePickleError);
+  throwsFormat(
+    () => readTorchCheckpoint(b64(fx.EVIL_OS_SYSTEM_ZIP), { name: 'model.bin' }),
+    /^model\.bin:archive\/data\.pkl: refusing.*'posix\.system'/,
+    UnsafePickleError,
+  );
   // GLOBAL naming a torch function outside the allow-list is refused as well
   const g = Buffer.concat([Buffer.from([0x80, 2, 0x63]), Buffer.from('torch\nload\n'), Buffer.from([0x2e])]);
   throwsFormat(() => parseTorchPickle(g), /'torch\.load'/, UnsafePickleError);
 });
 
 test('legacy, compressed, encrypted and non-zip files get clear refusals', () => {
-  throwsFormat(() => readTorchCheckpoint(b64(fx.LEGACY_MAGIC_PKL), { name: 'old.bin' }),
-    /^old\.bin: legacy \(pre-1\.6\) torch\.save format is not supported; re-save with torch>=1\.6 or convert to safetensors$/, UnsupportedCheckpointError);
-  throwsFormat(() => readTorchCheckpoint(b64(fx.VIEWS_DEFLATED_ZIP)), /entry 'views\/[a-z.]+' is compressed \(method 8\); torch.save writes stored entries only/, UnsupportedCheckpointError);
+  throwsFormat(
+    () => readTorchCheckpoint(b64(fx.LEGACY_MAGIC_PKL), { name: 'old.bin' }),
+    /^old\.bin: legacy \(pre-1\.6\) torch\.save format is not supported; re-save with torch>=1\.6 or convert to safetensors$/,
+    UnsupportedCheckpointError,
+  );
+  throwsFormat(
+    () => readTorchCheckpoint(b64(fx.VIEWS_DEFLATED_ZIP)),
+    /entry 'views\/[a-z.]+' is compressed \(method 8\); torch.save writes stored entries only/,
+    UnsupportedCheckpointError,
+  );
   const enc = b64(fx.VIEWS_P2_ZIP);
   const p = centralEntry(enc, 'views/data.pkl');
   enc[p + 8]! |= 1;
@@ -216,12 +251,18 @@ test('corrupt pickles: truncation, bad memo, underflow, unknown opcodes', () => 
   throwsFormat(() => parseTorchPickle(Uint8Array.from([0x80, 2, 0x7d, 0x28, 0x4b, 1, 0x75, 0x2e])), /odd number/);
   throwsFormat(() => parseTorchPickle(Uint8Array.from([0x80, 2, 0x4b, 1, 0x29, 0x52, 0x2e])), /REDUCE on a int/);
   throwsFormat(() => parseTorchPickle(Uint8Array.from([0x80, 2, 0x69, 0x2e])), /unsupported pickle opcode 0x69/);
-  throwsFormat(() => parseTorchPickle(Uint8Array.from([0x80, 2, 0x58, 0xff, 0xff, 0xff, 0x7f, 0x2e])), /truncated pickle: BINUNICODE needs 2147483647 bytes/);
+  throwsFormat(
+    () => parseTorchPickle(Uint8Array.from([0x80, 2, 0x58, 0xff, 0xff, 0xff, 0x7f, 0x2e])),
+    /truncated pickle: BINUNICODE needs 2147483647 bytes/,
+  );
   throwsFormat(() => parseTorchPickle(Uint8Array.from([0x80, 2, 0x28, 0x4b, 1, 0x2e])), /STOP inside an unclosed MARK/);
 });
 
 test('bad offsets: views past their storage, zip entries out of range, missing end record', () => {
-  throwsFormat(() => readTorchCheckpoint(b64(fx.OUT_OF_BOUNDS_VIEW_ZIP)), /tensor 'bad': view \(offset 2, size \[3\], stride \[1\]\) reaches element 4 of a 4-element storage '0'/);
+  throwsFormat(
+    () => readTorchCheckpoint(b64(fx.OUT_OF_BOUNDS_VIEW_ZIP)),
+    /tensor 'bad': view \(offset 2, size \[3\], stride \[1\]\) reaches element 4 of a 4-element storage '0'/,
+  );
   const z = b64(fx.VIEWS_P2_ZIP);
   const p = centralEntry(z, 'views/data/0');
   Buffer.from(z.buffer).writeUInt32LE(0x7ffffff0, p + 42);

@@ -19,7 +19,16 @@ import { pipeline } from '../src/infer/index.js';
 const tmp = mkdtempSync(join(tmpdir(), 'tt-long-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
-const WORDS: [string, string][] = [['Peter', 'B-PER'], ['Smith', 'I-PER'], ['visited', 'O'], ['Paris', 'B-LOC'], ['and', 'O'], ['then', 'O'], ['went', 'O'], ['home', 'O']];
+const WORDS: [string, string][] = [
+  ['Peter', 'B-PER'],
+  ['Smith', 'I-PER'],
+  ['visited', 'O'],
+  ['Paris', 'B-LOC'],
+  ['and', 'O'],
+  ['then', 'O'],
+  ['went', 'O'],
+  ['home', 'O'],
+];
 /** One sentence of `n` words (each at least one token), so longer than any fixture's window. */
 function longSentence(n: number): [string, string][] {
   return Array.from({ length: n }, (_, i) => WORDS[i % WORDS.length]!);
@@ -69,7 +78,7 @@ for (const [arch, dirOf, usable] of MODELS) {
     const pr = await cli(['predict', '--model', dir, '--file', text, '--out', out, '--aggregation', 'first', '--ignore-labels', '']);
     assert.equal(pr.code, 0, pr.err);
     const entities = JSON.parse(readFileSync(out, 'utf8').trim().split('\n')[0]!) as { entities?: { end: number }[] } | { end: number }[];
-    const list = Array.isArray(entities) ? entities : entities.entities ?? [];
+    const list = Array.isArray(entities) ? entities : (entities.entities ?? []);
     const lastEnd = Math.max(...list.map((e) => e.end));
     assert.equal(lastEnd, readFileSync(text, 'utf8').trimEnd().length, 'the last word of the long text is tagged');
 
@@ -84,8 +93,26 @@ for (const [arch, dirOf, usable] of MODELS) {
 
     // train with a --max-seq-length above the limit: windows of the usable length, no crash.
     const o = join(tmp, `${arch}-train`);
-    const tr = await cli(['train', '--model-name-or-path', dir, '--train-file', conll, '--output-dir', o, '--max-steps', '2',
-      '--per-device-train-batch-size', '2', '--max-seq-length', '1024', '--save-strategy', 'no', '--disable-tqdm', '--report-to', 'none']);
+    const tr = await cli([
+      'train',
+      '--model-name-or-path',
+      dir,
+      '--train-file',
+      conll,
+      '--output-dir',
+      o,
+      '--max-steps',
+      '2',
+      '--per-device-train-batch-size',
+      '2',
+      '--max-seq-length',
+      '1024',
+      '--save-strategy',
+      'no',
+      '--disable-tqdm',
+      '--report-to',
+      'none',
+    ]);
     assert.equal(tr.code, 0, tr.err);
     assert.match(tr.err, new RegExp(`using ${usable}`));
     assert.ok(existsSync(join(o, 'model.safetensors')));

@@ -27,7 +27,10 @@ const skipGolden = existsSync(path.join(goldenDir, 'ground_truth.txt'))
 /** The indented report block of EXPECTED.md, as conlleval.pl printed it. */
 function expectedReport(): string {
   const md = readFileSync(path.join(goldenDir, 'EXPECTED.md'), 'utf8');
-  const lines = md.split('\n').filter((l) => l.startsWith('    ')).map((l) => l.slice(4));
+  const lines = md
+    .split('\n')
+    .filter((l) => l.startsWith('    '))
+    .map((l) => l.slice(4));
   assert.ok(lines.length >= 3, 'EXPECTED.md has an indented conlleval report');
   return `${lines.join('\n')}\n`;
 }
@@ -43,7 +46,7 @@ test('golden file: conlleval report equals conlleval.pl output byte for byte', {
   assert.equal(formatConllevalReport(counts), expectedReport());
 });
 
-test('golden file: seqeval default mode gives conlleval\'s numbers', { skip: skipGolden }, () => {
+test("golden file: seqeval default mode gives conlleval's numbers", { skip: skipGolden }, () => {
   const input = loadGolden();
   const m = computeNerMetrics(input.gold, input.pred);
   // EXPECTED.md: accuracy 84.08%, precision 68.83%, recall 80.83%, FB1 74.35.
@@ -95,12 +98,25 @@ test('conlleval: sentence breaks end chunks and are not counted as tokens', () =
 test('conlleval: E- tags (IOE) chunk the way conlleval.pl does', () => {
   // Gold E E: startOfChunk(O, E) opens the first chunk, endOfChunk(E, E) and startOfChunk(E, E)
   // split it from the second. Predicted I E: "I" then "E" neither ends nor starts a chunk.
-  const c = conllevalCount(rows([['E-NP', 'I-NP'], ['E-NP', 'E-NP'], ['O', 'O']]));
+  const c = conllevalCount(
+    rows([
+      ['E-NP', 'I-NP'],
+      ['E-NP', 'E-NP'],
+      ['O', 'O'],
+    ]),
+  );
   assert.deepEqual({ gold: c.gold, found: c.found, correct: c.correct }, { gold: 2, found: 1, correct: 0 });
 });
 
 test('conlleval -r (raw): every non-O tag is a one-token chunk', () => {
-  const c = conllevalCount(rows([['NN', 'NN'], ['NN', 'VB'], ['O', 'NN']]), { raw: true });
+  const c = conllevalCount(
+    rows([
+      ['NN', 'NN'],
+      ['NN', 'VB'],
+      ['O', 'NN'],
+    ]),
+    { raw: true },
+  );
   assert.deepEqual(c.perType['NN'], { gold: 2, found: 2, correct: 1 });
   assert.deepEqual(c.perType['VB'], { gold: 0, found: 1, correct: 0 });
   assert.equal(formatConllevalReport(c).split('\n')[3], '               VB: precision:   0.00%; recall:   0.00%; FB1:   0.00  1');
@@ -109,8 +125,5 @@ test('conlleval -r (raw): every non-O tag is a one-token chunk', () => {
 test('conlleval report: no tokens leaves out the accuracy line; wide types are not cut', () => {
   assert.equal(formatConllevalReport(conllevalCount([])), 'processed 0 tokens with 0 phrases; found: 0 phrases; correct: 0.\n');
   const c = conllevalCount(rows([['B-A_VERY_LONG_TYPE_NAME', 'B-A_VERY_LONG_TYPE_NAME']]));
-  assert.equal(
-    formatConllevalReport(c).split('\n')[2],
-    'A_VERY_LONG_TYPE_NAME: precision: 100.00%; recall: 100.00%; FB1: 100.00  1',
-  );
+  assert.equal(formatConllevalReport(c).split('\n')[2], 'A_VERY_LONG_TYPE_NAME: precision: 100.00%; recall: 100.00%; FB1: 100.00  1');
 });

@@ -4,13 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import {
-  classificationReport,
-  conllevalCount,
-  parseConllevalText,
-  toConllevalRows,
-  type MetricsOptions,
-} from '../src/metrics/index.js';
+import { classificationReport, conllevalCount, parseConllevalText, toConllevalRows, type MetricsOptions } from '../src/metrics/index.js';
 
 const TYPES = ['PER', 'LOC', 'ORG-X'];
 
@@ -38,16 +32,11 @@ const caseArb: fc.Arbitrary<Case> = fc
     { prefixes: [], opts: {} as MetricsOptions, flat: true },
   )
   .chain(({ prefixes, opts, flat }) =>
-    fc
-      .array(
-        fc.array(fc.tuple(tagArb(prefixes, flat), tagArb(prefixes, flat)), { maxLength: 12 }),
-        { maxLength: 6 },
-      )
-      .map((sents) => ({
-        gold: sents.map((s) => s.map(([g]) => g)),
-        pred: sents.map((s) => s.map(([, p]) => p)),
-        opts,
-      })),
+    fc.array(fc.array(fc.tuple(tagArb(prefixes, flat), tagArb(prefixes, flat)), { maxLength: 12 }), { maxLength: 6 }).map((sents) => ({
+      gold: sents.map((s) => s.map(([g]) => g)),
+      pred: sents.map((s) => s.map(([, p]) => p)),
+      opts,
+    })),
   );
 
 const inUnit = (x: number) => x >= 0 && x <= 1;
@@ -82,7 +71,11 @@ test('reordering sentences does not change any score', () => {
       // A deterministic shuffle driven by the generated seed.
       const order = gold.map((_, i) => i).sort((a, b) => ((a * 7919 + seed) % 101) - ((b * 7919 + seed) % 101));
       const a = classificationReport(gold, pred, opts);
-      const b = classificationReport(order.map((i) => gold[i]!), order.map((i) => pred[i]!), opts);
+      const b = classificationReport(
+        order.map((i) => gold[i]!),
+        order.map((i) => pred[i]!),
+        opts,
+      );
       assert.deepEqual(b.perType, a.perType);
       assert.deepEqual(b['micro avg'], a['micro avg']);
       assert.deepEqual(b['weighted avg'], a['weighted avg']);
@@ -127,12 +120,16 @@ test('conlleval reader: sentences written out and read back give the same tags a
   fc.assert(
     fc.property(caseArb, fc.constantFrom(' ', '\t'), ({ gold, pred }, sep) => {
       const nonEmpty = gold.map((g, i) => [g, pred[i]!] as const).filter(([g]) => g.length > 0);
-      const text = nonEmpty
-        .map(([g, p]) => g.map((t, i) => ['tok', 'POS', t, p[i]].join(sep)).join('\n'))
-        .join('\n\n');
+      const text = nonEmpty.map(([g, p]) => g.map((t, i) => ['tok', 'POS', t, p[i]].join(sep)).join('\n')).join('\n\n');
       const parsed = parseConllevalText(text, { file: 'gen.txt' });
-      assert.deepEqual(parsed.gold, nonEmpty.map(([g]) => g));
-      assert.deepEqual(parsed.pred, nonEmpty.map(([, p]) => p));
+      assert.deepEqual(
+        parsed.gold,
+        nonEmpty.map(([g]) => g),
+      );
+      assert.deepEqual(
+        parsed.pred,
+        nonEmpty.map(([, p]) => p),
+      );
       const counts = conllevalCount(toConllevalRows(parsed));
       return counts.tokens === nonEmpty.reduce((n, [g]) => n + g.length, 0);
     }),

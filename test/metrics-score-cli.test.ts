@@ -33,9 +33,13 @@ function file(name: string, text: string): string {
   return p;
 }
 
-test('golden file: output is conlleval.pl\'s report (EXPECTED.md)', { skip: skipGolden }, async () => {
+test("golden file: output is conlleval.pl's report (EXPECTED.md)", { skip: skipGolden }, async () => {
   const md = readFileSync(path.join(goldenDir, 'EXPECTED.md'), 'utf8');
-  const expected = `${md.split('\n').filter((l) => l.startsWith('    ')).map((l) => l.slice(4)).join('\n')}\n`;
+  const expected = `${md
+    .split('\n')
+    .filter((l) => l.startsWith('    '))
+    .map((l) => l.slice(4))
+    .join('\n')}\n`;
   const { code, out, err } = await run([goldenFile]);
   assert.equal(err, '');
   assert.equal(code, 0);
@@ -63,7 +67,7 @@ test('golden file: --json carries the same numbers as fractions', { skip: skipGo
   assert.equal(json.perType['NP']!['found'], 317);
 });
 
-test('golden file: --seqeval prints seqeval\'s table', { skip: skipGolden }, async () => {
+test("golden file: --seqeval prints seqeval's table", { skip: skipGolden }, async () => {
   const { code, out } = await run([goldenFile, '--seqeval']);
   assert.equal(code, 0);
   // conlleval's overall 68.83 / 80.83 / 74.35 at 4 digits.
@@ -71,10 +75,7 @@ test('golden file: --seqeval prints seqeval\'s table', { skip: skipGolden }, asy
 });
 
 test('blank lines, -X- and -DOCSTART- lines separate sentences and are not tokens', async () => {
-  const p = file(
-    'docs.txt',
-    '-DOCSTART- -X- -X- O\n\nEU NNP B-ORG B-ORG\nrejects VBZ O O\n-X- -X- O O\nGerman JJ I-MISC B-MISC\r\n',
-  );
+  const p = file('docs.txt', '-DOCSTART- -X- -X- O\n\nEU NNP B-ORG B-ORG\nrejects VBZ O O\n-X- -X- O O\nGerman JJ I-MISC B-MISC\r\n');
   const { code, out } = await run([p]);
   assert.equal(code, 0);
   assert.equal(out.split('\n')[0], 'processed 3 tokens with 2 phrases; found: 2 phrases; correct: 2.');
@@ -143,11 +144,19 @@ test('usage errors exit 2; a missing file exits 1; --help exits 0', async () => 
 });
 
 test('issue 22: a file of words and gold tags only (no prediction column) is refused, not scored 0.00%', async () => {
-  const ner = file('words-tags.conll', 'EU B-ORG\nrejects O\nGerman B-MISC\ncall O\nto O\nboycott O\nBritish B-MISC\nlamb O\n. O\n\nPeter B-PER\nBlackburn I-PER\n');
+  const ner = file(
+    'words-tags.conll',
+    'EU B-ORG\nrejects O\nGerman B-MISC\ncall O\nto O\nboycott O\nBritish B-MISC\nlamb O\n. O\n\nPeter B-PER\nBlackburn I-PER\n',
+  );
   const r = await run([ner]);
   assert.equal(r.code, 1, r.out);
   assert.equal(r.out, '');
-  assert.match(r.err, new RegExp(`${ner.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:1: the last two columns must be the gold and the predicted tag, but the gold column holds words \\('EU', 'rejects', 'German', \\.\\.\\.`));
+  assert.match(
+    r.err,
+    new RegExp(
+      `${ner.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:1: the last two columns must be the gold and the predicted tag, but the gold column holds words \\('EU', 'rejects', 'German', \\.\\.\\.`,
+    ),
+  );
   assert.match(r.err, /add each token's predicted tag as a last column \(WORD GOLD PRED/);
   // Words beside POS tags (token-level scoring) are refused the same way.
   const pos = file('words-pos.txt', 'The DT\ndog NN\nruns VBZ\nfast RB\nand CC\nthe DT\ncat NN\nsleeps VBZ\n');

@@ -77,8 +77,14 @@ test('the brief: I-ORG I-ORG scores 1.0 in default mode and 0.0 in strict IOB2',
 
 // sequence_labeling.py docstrings of f1_score / precision_score / recall_score.
 test('seqeval docstring: micro, macro and weighted averages', () => {
-  const yTrue = [['O', 'O', 'B-MISC', 'I-MISC', 'B-MISC', 'O', 'O'], ['B-PER', 'I-PER', 'O']];
-  const yPred = [['O', 'O', 'B-MISC', 'I-MISC', 'B-MISC', 'I-MISC', 'O'], ['B-PER', 'I-PER', 'O']];
+  const yTrue = [
+    ['O', 'O', 'B-MISC', 'I-MISC', 'B-MISC', 'O', 'O'],
+    ['B-PER', 'I-PER', 'O'],
+  ];
+  const yPred = [
+    ['O', 'O', 'B-MISC', 'I-MISC', 'B-MISC', 'I-MISC', 'O'],
+    ['B-PER', 'I-PER', 'O'],
+  ];
   for (const score of [f1Score, precisionScore, recallScore]) {
     assert.equal(score(yTrue, yPred, { average: 'micro' }), 0.6666666666666666);
     assert.equal(score(yTrue, yPred, { average: 'macro' }), 0.75);
@@ -93,8 +99,14 @@ test('seqeval docstring: micro, macro and weighted averages', () => {
 
 // README / classification_report docstring (seqeval 1.x).
 test('seqeval README: MISC/PER example, scores, accuracy and text report', () => {
-  const yTrue = [['O', 'O', 'O', 'B-MISC', 'I-MISC', 'I-MISC', 'O'], ['B-PER', 'I-PER', 'O']];
-  const yPred = [['O', 'O', 'B-MISC', 'I-MISC', 'I-MISC', 'I-MISC', 'O'], ['B-PER', 'I-PER', 'O']];
+  const yTrue = [
+    ['O', 'O', 'O', 'B-MISC', 'I-MISC', 'I-MISC', 'O'],
+    ['B-PER', 'I-PER', 'O'],
+  ];
+  const yPred = [
+    ['O', 'O', 'B-MISC', 'I-MISC', 'I-MISC', 'I-MISC', 'O'],
+    ['B-PER', 'I-PER', 'O'],
+  ];
   assert.equal(f1Score(yTrue, yPred), 0.5);
   assert.equal(precisionScore(yTrue, yPred), 0.5);
   assert.equal(recallScore(yTrue, yPred), 0.5);
@@ -110,10 +122,7 @@ weighted avg       0.50      0.50      0.50         2
 `;
   assert.equal(formatClassificationReport(classificationReport(yTrue, yPred), 2), expected);
   const ner = computeNerMetrics(yTrue, yPred);
-  assert.deepEqual(
-    { p: ner.precision, r: ner.recall, f: ner.f1, a: ner.accuracy },
-    { p: 0.5, r: 0.5, f: 0.5, a: 0.8 },
-  );
+  assert.deepEqual({ p: ner.precision, r: ner.recall, f: ner.f1, a: ner.accuracy }, { p: 0.5, r: 0.5, f: 0.5, a: 0.8 });
   assert.deepEqual(Object.keys(ner.perType), ['MISC', 'PER']);
   assert.equal(ner.perType['PER']!.f1, 1);
 });
@@ -128,13 +137,10 @@ test('seqeval get_entities: offsets, suffix style', () => {
     ['MISC', 3, 5],
     ['PER', 7, 8],
   ]);
-  assert.deepEqual(
-    getEntities(['O', 'O', 'O', 'MISC-B', 'MISC-I', 'MISC-I', 'O', 'PER-B', 'PER-I'], true),
-    [
-      ['MISC', 3, 5],
-      ['PER', 7, 8],
-    ],
-  );
+  assert.deepEqual(getEntities(['O', 'O', 'O', 'MISC-B', 'MISC-I', 'MISC-I', 'O', 'PER-B', 'PER-I'], true), [
+    ['MISC', 3, 5],
+    ['PER', 7, 8],
+  ]);
 });
 
 // conlleval semantics that seqeval's default mode keeps (conlleval.pl startOfChunk/endOfChunk).
@@ -199,15 +205,33 @@ const SCHEME_TABLES: Record<Exclude<SchemeName, 'BILOU'>, Array<[string[], Array
     [['O', 'B-PER'], []],
     [['I-PER', 'O'], [['PER', 0, 1]]],
     [['I-PER', 'I-PER'], [['PER', 0, 2]]],
-    [['I-PER', 'I-ORG'], [['PER', 0, 1], ['ORG', 1, 2]]],
-    [['I-PER', 'B-PER'], [['PER', 0, 1], ['PER', 1, 2]]],
+    [
+      ['I-PER', 'I-ORG'],
+      [
+        ['PER', 0, 1],
+        ['ORG', 1, 2],
+      ],
+    ],
+    [
+      ['I-PER', 'B-PER'],
+      [
+        ['PER', 0, 1],
+        ['PER', 1, 2],
+      ],
+    ],
     [['I-PER', 'B-ORG'], [['PER', 0, 1]]],
     [['B-PER', 'O'], []],
     [['B-PER', 'I-PER'], [['PER', 1, 2]]],
     [['B-PER', 'I-ORG'], [['ORG', 1, 2]]],
     [['B-PER', 'B-PER'], [['PER', 1, 2]]],
     [['B-PER', 'B-ORG'], []],
-    [['I', 'B'], [['_', 0, 1], ['_', 1, 2]]],
+    [
+      ['I', 'B'],
+      [
+        ['_', 0, 1],
+        ['_', 1, 2],
+      ],
+    ],
     [['B', 'B'], [['_', 1, 2]]],
   ],
   IOB2: [
@@ -225,8 +249,20 @@ const SCHEME_TABLES: Record<Exclude<SchemeName, 'BILOU'>, Array<[string[], Array
     [['B-PER', 'O'], [['PER', 0, 1]]],
     [['B-PER', 'I-PER'], [['PER', 0, 2]]],
     [['B-PER', 'I-ORG'], [['PER', 0, 1]]],
-    [['B-PER', 'B-PER'], [['PER', 0, 1], ['PER', 1, 2]]],
-    [['B-PER', 'B-ORG'], [['PER', 0, 1], ['ORG', 1, 2]]],
+    [
+      ['B-PER', 'B-PER'],
+      [
+        ['PER', 0, 1],
+        ['PER', 1, 2],
+      ],
+    ],
+    [
+      ['B-PER', 'B-ORG'],
+      [
+        ['PER', 0, 1],
+        ['ORG', 1, 2],
+      ],
+    ],
     [['B', 'I'], [['_', 0, 2]]],
   ],
   IOE1: [
@@ -238,7 +274,13 @@ const SCHEME_TABLES: Record<Exclude<SchemeName, 'BILOU'>, Array<[string[], Array
     [['O', 'E-PER'], []],
     [['I-PER', 'O'], [['PER', 0, 1]]],
     [['I-PER', 'I-PER'], [['PER', 0, 2]]],
-    [['I-PER', 'I-ORG'], [['PER', 0, 1], ['ORG', 1, 2]]],
+    [
+      ['I-PER', 'I-ORG'],
+      [
+        ['PER', 0, 1],
+        ['ORG', 1, 2],
+      ],
+    ],
     [['I-PER', 'E-ORG'], [['PER', 0, 1]]],
     [['E-PER', 'O'], []],
     [['E-PER', 'I-PER'], [['PER', 1, 2]]],
@@ -261,8 +303,20 @@ const SCHEME_TABLES: Record<Exclude<SchemeName, 'BILOU'>, Array<[string[], Array
     [['E-PER', 'O'], [['PER', 0, 1]]],
     [['E-PER', 'I-PER'], [['PER', 0, 1]]],
     [['E-PER', 'I-ORG'], [['PER', 0, 1]]],
-    [['E-PER', 'E-PER'], [['PER', 0, 1], ['PER', 1, 2]]],
-    [['E-PER', 'E-ORG'], [['PER', 0, 1], ['ORG', 1, 2]]],
+    [
+      ['E-PER', 'E-PER'],
+      [
+        ['PER', 0, 1],
+        ['PER', 1, 2],
+      ],
+    ],
+    [
+      ['E-PER', 'E-ORG'],
+      [
+        ['PER', 0, 1],
+        ['ORG', 1, 2],
+      ],
+    ],
   ],
   IOBES: [
     [['O'], []],
@@ -286,7 +340,13 @@ const SCHEME_TABLES: Record<Exclude<SchemeName, 'BILOU'>, Array<[string[], Array
     [['S-PER', 'I-PER'], [['PER', 0, 1]]],
     [['S-PER', 'B-PER'], [['PER', 0, 1]]],
     [['S-PER', 'E-PER'], [['PER', 0, 1]]],
-    [['S-PER', 'S-PER'], [['PER', 0, 1], ['PER', 1, 2]]],
+    [
+      ['S-PER', 'S-PER'],
+      [
+        ['PER', 0, 1],
+        ['PER', 1, 2],
+      ],
+    ],
     [['B', 'E'], [['_', 0, 2]]],
   ],
 };
@@ -316,7 +376,10 @@ test('strict tags: dashes inside types, bare prefixes, suffix style', () => {
   assert.deepEqual(entitiesOf(['B-ORG-COMPANY'], 'IOB2'), [['ORG-COMPANY', 0, 1]]);
   assert.deepEqual(entitiesOf(['B-組織'], 'IOB2'), [['組織', 0, 1]]);
   const suffixed = strictSentenceEntities(['ORG-COMPANY-B', 'ORG-COMPANY-I'], 'IOB2', { suffix: true });
-  assert.deepEqual(suffixed.map((e) => [e.type, e.start, e.end]), [['ORG-COMPANY', 0, 2]]);
+  assert.deepEqual(
+    suffixed.map((e) => [e.type, e.start, e.end]),
+    [['ORG-COMPANY', 0, 2]],
+  );
   assert.deepEqual(
     getStrictEntities([['B-PER'], ['O', 'B-LOC']], 'IOB2').map((e) => [e.sentence, e.type, e.start, e.end]),
     [
@@ -329,7 +392,14 @@ test('strict tags: dashes inside types, bare prefixes, suffix style', () => {
 // tests/test_scheme.py test_invalid_prefix and TestTokens: prefixes outside the scheme raise.
 test('strict mode rejects tags outside the scheme, naming sentence and token', () => {
   const invalid: Array<[string, SchemeName]> = [
-    ['E', 'IOB1'], ['S', 'IOB1'], ['E', 'IOB2'], ['S', 'IOB2'], ['B', 'IOE1'], ['S', 'IOE1'], ['B', 'IOE2'], ['S', 'IOE2'],
+    ['E', 'IOB1'],
+    ['S', 'IOB1'],
+    ['E', 'IOB2'],
+    ['S', 'IOB2'],
+    ['B', 'IOE1'],
+    ['S', 'IOE1'],
+    ['B', 'IOE2'],
+    ['S', 'IOE2'],
   ];
   for (const [tag, scheme] of invalid) {
     assert.throws(() => strictSentenceEntities([tag], scheme), MetricsInputError, `${tag} in ${scheme}`);
@@ -350,11 +420,23 @@ test('strict mode rejects tags outside the scheme, naming sentence and token', (
 // tests/test_scheme.py TestAutoDetect.
 test('seqeval auto_detect', () => {
   const valid: Array<[string[], SchemeName]> = [
-    [['B', 'I', 'O'], 'IOB2'], [['B', 'I'], 'IOB2'], [['B', 'O'], 'IOB2'], [['B'], 'IOB2'],
-    [['I', 'O', 'E'], 'IOE2'], [['I', 'E'], 'IOE2'], [['E', 'O'], 'IOE2'], [['E'], 'IOE2'],
-    [['I', 'O', 'B', 'E', 'S'], 'IOBES'], [['I', 'B', 'E', 'S'], 'IOBES'], [['I', 'O', 'B', 'E'], 'IOBES'],
-    [['O', 'B', 'E', 'S'], 'IOBES'], [['I', 'B', 'E'], 'IOBES'], [['B', 'E', 'S'], 'IOBES'],
-    [['O', 'B', 'E'], 'IOBES'], [['B', 'E'], 'IOBES'], [['S'], 'IOBES'],
+    [['B', 'I', 'O'], 'IOB2'],
+    [['B', 'I'], 'IOB2'],
+    [['B', 'O'], 'IOB2'],
+    [['B'], 'IOB2'],
+    [['I', 'O', 'E'], 'IOE2'],
+    [['I', 'E'], 'IOE2'],
+    [['E', 'O'], 'IOE2'],
+    [['E'], 'IOE2'],
+    [['I', 'O', 'B', 'E', 'S'], 'IOBES'],
+    [['I', 'B', 'E', 'S'], 'IOBES'],
+    [['I', 'O', 'B', 'E'], 'IOBES'],
+    [['O', 'B', 'E', 'S'], 'IOBES'],
+    [['I', 'B', 'E'], 'IOBES'],
+    [['B', 'E', 'S'], 'IOBES'],
+    [['O', 'B', 'E'], 'IOBES'],
+    [['B', 'E'], 'IOBES'],
+    [['S'], 'IOBES'],
   ];
   for (const [seq, scheme] of valid) assert.equal(autoDetectScheme([seq]), scheme, JSON.stringify(seq));
   assert.throws(() => autoDetectScheme([['I', 'O']]), MetricsInputError);

@@ -13,11 +13,13 @@ const { dir, get, batch, labels, load } = fx;
 
 test('logits and loss match PyTorch within 1e-5', () => {
   const model = load();
-  tidy(() => noGrad(() => {
-    const logits = model.forward(batch, { training: false });
-    close('logits', logits.f, get('logits').data, 1e-5);
-    close('loss', [ops.crossEntropy(logits, labels).item()], get('loss').data, 1e-5);
-  }));
+  tidy(() =>
+    noGrad(() => {
+      const logits = model.forward(batch, { training: false });
+      close('logits', logits.f, get('logits').data, 1e-5);
+      close('loss', [ops.crossEntropy(logits, labels).item()], get('loss').data, 1e-5);
+    }),
+  );
 });
 
 /**
@@ -99,7 +101,8 @@ test('the fused query/key/value projection and the three separate ones give the 
     });
     return { logits, grads: model.parameters().map(([n, t]) => [n, Array.from(t.grad!)] as const) };
   };
-  const fused = run(false), separate = run(true);
+  const fused = run(false),
+    separate = run(true);
   close('logits', fused.logits, separate.logits, 1e-6);
   // Same products, different summation order in dX (one k = 3H GEMM vs three accumulated): float32
   // rounding only, so within 1e-5 of each tensor's largest gradient (the PyTorch tests allow 1e-4).

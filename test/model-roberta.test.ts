@@ -27,8 +27,14 @@ test('position ids are create_position_ids_from_input_ids: from padding_idx + 1 
 test('a sequence longer than the position table allows (counted from pad_token_id + 1) is refused by name', () => {
   const model = encoderFixture('roberta-tiny').load();
   const T = 39; // max_position_embeddings 40, pad 1: at most 38
-  assert.throws(() => model.forward({ inputIds: new Int32Array(T).fill(5), attentionMask: new Int32Array(T).fill(1), batchSize: 1, seqLen: T }, { training: false }),
-    /sequence length 39 exceeds .*max_position_embeddings 40.*at most 38/);
+  assert.throws(
+    () =>
+      model.forward(
+        { inputIds: new Int32Array(T).fill(5), attentionMask: new Int32Array(T).fill(1), batchSize: 1, seqLen: T },
+        { training: false },
+      ),
+    /sequence length 39 exceeds .*max_position_embeddings 40.*at most 38/,
+  );
 });
 
 test('a bare RobertaModel checkpoint: base weights under roberta., pooler unused, classifier newly initialised', () => {
@@ -43,17 +49,24 @@ test('a bare RobertaModel checkpoint: base weights under roberta., pooler unused
 });
 
 test('property: positions are padding_idx at pad ids and padding_idx + 1, + 2, ... over the other ids of each row', () => {
-  fc.assert(fc.property(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 12 }), fc.infiniteStream(fc.integer({ min: 0, max: 6 })),
-    (pad, B, T, stream) => {
-      const ids = Int32Array.from(stream.take(B * T));
-      const pos = robertaPositionIds(ids, B, T, pad);
-      for (let b = 0; b < B; b++) {
-        let expected = pad + 1;
-        for (let t = 0; t < T; t++) {
-          const i = b * T + t;
-          if (ids[i] === pad) assert.equal(pos[i], pad);
-          else assert.equal(pos[i], expected++);
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: 3 }),
+      fc.integer({ min: 1, max: 4 }),
+      fc.integer({ min: 1, max: 12 }),
+      fc.infiniteStream(fc.integer({ min: 0, max: 6 })),
+      (pad, B, T, stream) => {
+        const ids = Int32Array.from(stream.take(B * T));
+        const pos = robertaPositionIds(ids, B, T, pad);
+        for (let b = 0; b < B; b++) {
+          let expected = pad + 1;
+          for (let t = 0; t < T; t++) {
+            const i = b * T + t;
+            if (ids[i] === pad) assert.equal(pos[i], pad);
+            else assert.equal(pos[i], expected++);
+          }
         }
-      }
-    }));
+      },
+    ),
+  );
 });

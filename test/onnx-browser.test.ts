@@ -26,9 +26,12 @@ import { fixturesDir, repoRoot } from './helpers/fixtures.js';
 
 const TJS_DIST = join(repoRoot, 'node_modules', '@huggingface', 'transformers', 'dist');
 const ORT_DIST = join(repoRoot, 'node_modules', 'onnxruntime-web', 'dist');
-const skip = chromiumSkip
-  || (!existsSync(join(TJS_DIST, 'transformers.js')) ? `transformers.js's browser bundle is absent (${TJS_DIST}; npm install)` : false)
-  || (!existsSync(join(ORT_DIST, 'ort-wasm-simd-threaded.asyncify.wasm')) ? `onnxruntime-web's WebAssembly files are absent (${ORT_DIST})` : false);
+const skip =
+  chromiumSkip ||
+  (!existsSync(join(TJS_DIST, 'transformers.js')) ? `transformers.js's browser bundle is absent (${TJS_DIST}; npm install)` : false) ||
+  (!existsSync(join(ORT_DIST, 'ort-wasm-simd-threaded.asyncify.wasm'))
+    ? `onnxruntime-web's WebAssembly files are absent (${ORT_DIST})`
+    : false);
 
 const TRAINED = join(fixturesDir, 'pipeline-wnut', 'model');
 
@@ -44,14 +47,22 @@ function sharpenedModelDir(dir: string): string {
   savePretrained(model, dir, WordPieceTokenizer.fromPretrainedDir(TRAINED));
   return dir;
 }
-const TEXTS = (JSON.parse(readFileSync(join(fixturesDir, 'pipeline-wnut', 'expected.json'), 'utf8')) as { texts: string[] }).texts.slice(0, 12)
+const TEXTS = (JSON.parse(readFileSync(join(fixturesDir, 'pipeline-wnut', 'expected.json'), 'utf8')) as { texts: string[] }).texts
+  .slice(0, 12)
   .concat(['Zoë flew from São Paulo to New York with @jack on Friday 😀 .']);
 
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+};
 
 /** Serves `/page.html`, and the files of each mounted folder under its prefix; anything else is 404. */
 function staticServer(mounts: Record<string, string>, page: string) {
-  const served: string[] = [], missing: string[] = [];
+  const served: string[] = [],
+    missing: string[] = [];
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     served.push(path);
@@ -90,9 +101,17 @@ window.runNer = async (texts) => {
 window.ready = true;
 </script>`;
 
-interface TjsToken { entity: string; score: number; index: number; word: string }
+interface TjsToken {
+  entity: string;
+  score: number;
+  index: number;
+  word: string;
+}
 
-test('the exported folder runs in transformers.js in headless Chromium and tags as tokentune does', { skip, timeout: 120_000 }, async () => {
+test('the exported folder runs in transformers.js in headless Chromium and tags as tokentune does', {
+  skip,
+  timeout: 120_000,
+}, async () => {
   const tmp = mkdtempSync(join(tmpdir(), 'tt-onnx-browser-'));
   const source = sharpenedModelDir(join(tmp, 'source'));
   const out = join(tmp, 'exported');
@@ -106,13 +125,20 @@ test('the exported folder runs in transformers.js in headless Chromium and tags 
     const page = await browser.newPage();
     const problems: string[] = [];
     page.on('pageerror', (e: Error) => problems.push(`page error: ${e.message}`));
-    page.on('console', (m: { type(): string; text(): string }) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-    page.on('request', (r: { url(): string }) => { if (!/^(http:\/\/127\.0\.0\.1:\d+\/|blob:|data:)/.test(r.url())) problems.push(`external request: ${r.url()}`); });
+    page.on('console', (m: { type(): string; text(): string }) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+    page.on('request', (r: { url(): string }) => {
+      if (!/^(http:\/\/127\.0\.0\.1:\d+\/|blob:|data:)/.test(r.url())) problems.push(`external request: ${r.url()}`);
+    });
     await page.goto(`${base}/page.html`);
     await waitUntil(page, 'window.ready === true');
     const got = (await page.evaluate(`window.runNer(${JSON.stringify(TEXTS)})`)) as TjsToken[][];
     assert.deepEqual(problems, [], `404s: ${missing.join(', ')}`);
-    assert.ok(served.includes('/models/exported/onnx/model.onnx'), `the page loaded onnx/model.onnx (requests: ${served.filter((p) => p.startsWith('/models/')).join(', ')})`);
+    assert.ok(
+      served.includes('/models/exported/onnx/model.onnx'),
+      `the page loaded onnx/model.onnx (requests: ${served.filter((p) => p.startsWith('/models/')).join(', ')})`,
+    );
     assert.ok(!served.some((p) => p.includes('quantized')), 'and never asked for a quantized model');
 
     const ours = await pipeline(source);

@@ -10,7 +10,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportOnnx, loadOnnxRuntime, maxAbsDiff, onnxLogits, ourLogits, randomBatch, relativeIndexTable } from '../src/infer/onnx/index.js';
+import {
+  exportOnnx,
+  loadOnnxRuntime,
+  maxAbsDiff,
+  onnxLogits,
+  ourLogits,
+  randomBatch,
+  relativeIndexTable,
+} from '../src/infer/onnx/index.js';
 import { DebertaV2ForTokenClassification, relativeIndex } from '../src/models/index.js';
 import { encoderFixture } from './helpers/encoder-parity.js';
 
@@ -21,13 +29,41 @@ process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
 const CASES = [
   // name, token_type_ids input, random batch shapes (T beyond the table's reach where positions allow)
-  ['v3', false, [[3, 20, 1], [1, 90, 2]]],
-  ['nobucket', true, [[3, 20, 1], [2, 64, 2]]],
-  ['c2p', false, [[3, 20, 1], [1, 70, 2]]],
-  ['p2c', false, [[3, 20, 1], [1, 100, 2]]],
+  [
+    'v3',
+    false,
+    [
+      [3, 20, 1],
+      [1, 90, 2],
+    ],
+  ],
+  [
+    'nobucket',
+    true,
+    [
+      [3, 20, 1],
+      [2, 64, 2],
+    ],
+  ],
+  [
+    'c2p',
+    false,
+    [
+      [3, 20, 1],
+      [1, 70, 2],
+    ],
+  ],
+  [
+    'p2c',
+    false,
+    [
+      [3, 20, 1],
+      [1, 100, 2],
+    ],
+  ],
 ] as const;
 
-test('the distance table gives the model\'s relative index for every pair, beyond its reach too', () => {
+test("the distance table gives the model's relative index for every pair, beyond its reach too", () => {
   for (const [name] of CASES) {
     const model = encoderFixture(`deberta-${name}`).load() as DebertaV2ForTokenClassification;
     const { table, reach } = relativeIndexTable(model.options);
@@ -43,7 +79,9 @@ test('the distance table gives the model\'s relative index for every pair, beyon
 });
 
 for (const [name, types, shapes] of CASES) {
-  test(`deberta-${name}: onnxruntime reproduces transformers' logits within 1e-4, and ours on random padded batches`, { skip: ortSkip }, async () => {
+  test(`deberta-${name}: onnxruntime reproduces transformers' logits within 1e-4, and ours on random padded batches`, {
+    skip: ortSkip,
+  }, async () => {
     const fx = encoderFixture(`deberta-${name}`);
     const model = fx.load();
     const res = exportOnnx(model, null, join(tmp, name));
@@ -51,7 +89,7 @@ for (const [name, types, shapes] of CASES) {
       const session = await ort!.InferenceSession.create(res.modelPath, { graphOptimizationLevel: level, intraOpNumThreads: 1 });
       try {
         const inputs = types ? ['attention_mask', 'input_ids', 'token_type_ids'] : ['attention_mask', 'input_ids'];
-        assert.deepEqual([...session.inputNames].sort(), inputs, 'optimum\'s inputs: token_type_ids only when type_vocab_size > 0');
+        assert.deepEqual([...session.inputNames].sort(), inputs, "optimum's inputs: token_type_ids only when type_vocab_size > 0");
         const d = maxAbsDiff(await onnxLogits(ort!, session, fx.batch), fx.get('logits').data as Float32Array);
         assert.ok(d <= 1e-4, `deberta-${name} (optimization ${level}): max |onnxruntime - transformers| = ${d}`);
         for (const [B, T, seed] of shapes) {

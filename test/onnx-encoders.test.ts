@@ -19,19 +19,29 @@ const tmp = mkdtempSync(join(tmpdir(), 'tt-onnx-enc-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
 for (const name of ['roberta-tiny', 'xlm-roberta-tiny', 'distilbert-tiny']) {
-  test(`${name}: onnxruntime reproduces transformers' logits within 1e-4, and ours on random padded batches`, { skip: ortSkip }, async () => {
+  test(`${name}: onnxruntime reproduces transformers' logits within 1e-4, and ours on random padded batches`, {
+    skip: ortSkip,
+  }, async () => {
     const fx = encoderFixture(name);
     const model = fx.load();
     const res = exportOnnx(model, null, join(tmp, name));
     for (const level of ['disabled', 'all'] as const) {
       const session = await ort!.InferenceSession.create(res.modelPath, { graphOptimizationLevel: level, intraOpNumThreads: 1 });
       try {
-        assert.deepEqual([...session.inputNames].sort(), ['attention_mask', 'input_ids'], 'optimum\'s inputs for this type: no token_type_ids');
+        assert.deepEqual(
+          [...session.inputNames].sort(),
+          ['attention_mask', 'input_ids'],
+          "optimum's inputs for this type: no token_type_ids",
+        );
         const theirs = await onnxLogits(ort!, session, fx.batch);
         const d = maxAbsDiff(theirs, fx.get('logits').data as Float32Array);
         assert.ok(d <= 1e-4, `${name} (optimization ${level}): max |onnxruntime - transformers| = ${d}`);
         // Random batches: other shapes, padding, and (random ids) pad ids inside rows for RoBERTa's positions.
-        for (const [B, T, seed] of [[4, 24, 7], [1, 5, 8], [2, 30, 9]] as const) {
+        for (const [B, T, seed] of [
+          [4, 24, 7],
+          [1, 5, 8],
+          [2, 30, 9],
+        ] as const) {
           const batch = randomBatch(model, B, T, seed);
           const dd = maxAbsDiff(ourLogits(model, batch), await onnxLogits(ort!, session, batch));
           assert.ok(dd <= 1e-4, `${name} batch ${B}x${T} (optimization ${level}): max |ours - onnxruntime| = ${dd}`);
@@ -43,7 +53,9 @@ for (const name of ['roberta-tiny', 'xlm-roberta-tiny', 'distilbert-tiny']) {
   });
 }
 
-test('roberta-tiny: the exported positions follow the pad ids (shifting a row\'s padding changes onnxruntime\'s logits)', { skip: ortSkip }, async () => {
+test("roberta-tiny: the exported positions follow the pad ids (shifting a row's padding changes onnxruntime's logits)", {
+  skip: ortSkip,
+}, async () => {
   const fx = encoderFixture('roberta-tiny');
   const model = fx.load();
   const res = exportOnnx(model, null, join(tmp, 'roberta-teeth'));
@@ -70,7 +82,9 @@ for (const [name, specials] of [
   ['distilbert-tiny', ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']],
   ['deberta-v3', ['[PAD]', '[CLS]', '[SEP]', '[UNK]', '[MASK]']],
 ] as const) {
-  test(`${name}: transformers.js loads the exported folder (WordPiece tokenizer) and its scores are our softmax`, { skip: tjsSkip || ortSkip }, async () => {
+  test(`${name}: transformers.js loads the exported folder (WordPiece tokenizer) and its scores are our softmax`, {
+    skip: tjsSkip || ortSkip,
+  }, async () => {
     const tokens = [...specials, ...WORDS];
     while (tokens.length < 100) tokens.push(`unused${tokens.length}`);
     const tokenizer = WordPieceTokenizer.fromTokens(tokens, { doLowerCase: true });
@@ -85,9 +99,17 @@ for (const [name, specials] of [
     const got = (await ner(text, { ignore_labels: [] })) as { score: number; index: number }[];
     const enc = tokenizer.encode(text);
     const T = enc.ids.length;
-    const logits = ourLogits(model, { inputIds: Int32Array.from(enc.ids), attentionMask: new Int32Array(T).fill(1), batchSize: 1, seqLen: T });
+    const logits = ourLogits(model, {
+      inputIds: Int32Array.from(enc.ids),
+      attentionMask: new Int32Array(T).fill(1),
+      batchSize: 1,
+      seqLen: T,
+    });
     const L = model.numLabels;
-    assert.deepEqual(got.map((g) => g.index), enc.ids.flatMap((id, j) => (tokenizer.isSpecialId(id) ? [] : [j])));
+    assert.deepEqual(
+      got.map((g) => g.index),
+      enc.ids.flatMap((id, j) => (tokenizer.isSpecialId(id) ? [] : [j])),
+    );
     for (const g of got) {
       const row = Array.from(logits.subarray(g.index * L, (g.index + 1) * L));
       const max = Math.max(...row);

@@ -42,7 +42,6 @@ const pbSkip = protobufjs ? false : 'protobufjs is not installed (it comes with 
 const transformers = await optionalImport('@huggingface/transformers');
 const tjsSkip = transformers ? false : 'transformers.js is not installed (npm install --no-save @huggingface/transformers)';
 
-
 const tmp = mkdtempSync(join(tmpdir(), 'tt-onnx-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
@@ -97,7 +96,14 @@ test('protobuf writer: protobufjs decodes what it writes (property)', { skip: pb
         big: fc.uint8Array({ minLength: 4097, maxLength: 6000 }),
       }),
       (m) => {
-        const w = new ProtoWriter().varint(1, m.u).varint(2, m.i).float32(3, m.f).string(4, m.s).bytes(5, m.b).packedVarints(6, m.dims).packedFloat32(7, m.fl);
+        const w = new ProtoWriter()
+          .varint(1, m.u)
+          .varint(2, m.i)
+          .float32(3, m.f)
+          .string(4, m.s)
+          .bytes(5, m.b)
+          .packedVarints(6, m.dims)
+          .packedFloat32(7, m.fl);
         for (const x of m.inner) w.message(8, new ProtoWriter().varint(1, x.x).string(2, x.name));
         w.bytes(9000, m.big);
         const bytes = w.toBytes();
@@ -110,7 +116,10 @@ test('protobuf writer: protobufjs decodes what it writes (property)', { skip: pb
         assert.deepEqual(d.b, [...m.b]);
         assert.deepEqual(d.dims, m.dims.map(String));
         assert.deepEqual(d.fl, m.fl);
-        assert.deepEqual(d.inner, m.inner.map((x) => ({ x: String(x.x), name: x.name })));
+        assert.deepEqual(
+          d.inner,
+          m.inner.map((x) => ({ x: String(x.x), name: x.name })),
+        );
         assert.deepEqual(d.big, [...m.big]);
       },
     ),
@@ -129,8 +138,14 @@ const LABELS = ['O', 'B-PER', 'I-PER', 'B-ORG', 'I-ORG', 'B-LOC', 'I-LOC', 'B-MI
  */
 function sharpModel(hiddenAct: string, seed: number, vocabSize = 120): TokenClassifier {
   const config = makeConfig({
-    vocab_size: vocabSize, hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 128,
-    max_position_embeddings: 40, hidden_act: hiddenAct, id2label: Object.fromEntries(LABELS.map((l, i) => [String(i), l])),
+    vocab_size: vocabSize,
+    hidden_size: 64,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    intermediate_size: 128,
+    max_position_embeddings: 40,
+    hidden_act: hiddenAct,
+    id2label: Object.fromEntries(LABELS.map((l, i) => [String(i), l])),
   });
   const model = BertForTokenClassification.create(config, seed);
   const rng = Rng.fromSeed(seed + 1000);
@@ -166,7 +181,9 @@ function assertClose(name: string, ours: Float32Array, theirs: Float32Array, tol
 }
 
 for (const act of ['gelu', 'gelu_new']) {
-  test(`random ${act} model: onnxruntime logits equal ours within 1e-4 (padding, token types, dynamic shapes)`, { skip: ortSkip }, async () => {
+  test(`random ${act} model: onnxruntime logits equal ours within 1e-4 (padding, token types, dynamic shapes)`, {
+    skip: ortSkip,
+  }, async () => {
     const model = sharpModel(act, act === 'gelu' ? 3 : 4);
     const dir = join(tmp, `random-${act}`);
     const res = exportOnnx(model, null, dir);
@@ -176,7 +193,9 @@ for (const act of ['gelu', 'gelu_new']) {
     assert.ok(batches[0]!.attentionMask.includes(0) && batches[0]!.tokenTypeIds!.includes(1));
     for (const level of ['disabled', 'all'] as const) {
       const theirs = await ortLogits(res.modelPath, batches, level);
-      batches.forEach((b, i) => assertClose(`${act} batch ${b.batchSize}x${b.seqLen} (optimization ${level})`, ourLogits(model, b), theirs[i]!));
+      batches.forEach((b, i) =>
+        assertClose(`${act} batch ${b.batchSize}x${b.seqLen} (optimization ${level})`, ourLogits(model, b), theirs[i]!),
+      );
     }
   });
 }
@@ -198,7 +217,10 @@ test('the comparison has teeth: an erf-GELU export does not match the tanh-GELU 
 test('bert-tiny fixture: onnxruntime reproduces PyTorch logits within 1e-4 (gelu and gelu_new)', { skip: ortSkip }, async () => {
   const { get, batch } = encoderFixture('bert-tiny');
   const { model } = loadModelFromDir(join(fixturesDir, 'bert-tiny'));
-  for (const [act, key] of [['gelu', 'logits'], ['gelu_new', 'gelu_new.logits']] as const) {
+  for (const [act, key] of [
+    ['gelu', 'logits'],
+    ['gelu_new', 'gelu_new.logits'],
+  ] as const) {
     const m = act === 'gelu' ? model : new BertForTokenClassification({ ...model.config, hiddenAct: act }, model.params);
     const res = exportOnnx(m, null, join(tmp, `bert-tiny-${act}`));
     for (const level of ['disabled', 'all'] as const) {
@@ -216,14 +238,19 @@ test('export refuses what the graph cannot express', () => {
     { ...model.config, raw: { ...model.config.raw, position_embedding_type: 'relative_key' } },
     model.params,
   );
-  assert.throws(() => buildBertOnnxModel(rel), (e: unknown) => e instanceof OnnxExportError && /relative_key/.test((e as Error).message));
+  assert.throws(
+    () => buildBertOnnxModel(rel),
+    (e: unknown) => e instanceof OnnxExportError && /relative_key/.test((e as Error).message),
+  );
 });
 
 // ---------------------------------------------------------------- CLI
 
 function capture(): { io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }; out: () => string; err: () => string } {
-  let out = '', err = '';
-  const sink = (f: (s: string) => void) => ({ write: (s: string | Uint8Array) => (f(String(s)), true) }) as unknown as NodeJS.WritableStream;
+  let out = '',
+    err = '';
+  const sink = (f: (s: string) => void) =>
+    ({ write: (s: string | Uint8Array) => (f(String(s)), true) }) as unknown as NodeJS.WritableStream;
   return { io: { stdout: sink((s) => (out += s)), stderr: sink((s) => (err += s)) }, out: () => out, err: () => err };
 }
 
@@ -251,8 +278,33 @@ test('tokentune export: usage errors', async () => {
   assert.match(c.out(), /--verify/);
 });
 
-const TJS_VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'the', 'cat', 'sat', 'on', 'mat', 'john', 'smith',
-  'lives', 'in', 'paris', '.', ',', '##s', '##ing', 'new', 'york', 'liv', '##e', 'caf', '##é'];
+const TJS_VOCAB = [
+  '[PAD]',
+  '[UNK]',
+  '[CLS]',
+  '[SEP]',
+  '[MASK]',
+  'the',
+  'cat',
+  'sat',
+  'on',
+  'mat',
+  'john',
+  'smith',
+  'lives',
+  'in',
+  'paris',
+  '.',
+  ',',
+  '##s',
+  '##ing',
+  'new',
+  'york',
+  'liv',
+  '##e',
+  'caf',
+  '##é',
+];
 
 test('a tokenizer.json in the source folder is copied as it is, not regenerated', () => {
   const tokenizer = WordPieceTokenizer.fromTokens(TJS_VOCAB, { doLowerCase: true });
@@ -278,7 +330,14 @@ test('transformers.js loads the exported folder and its pipeline agrees with our
   const model = sharpModel('gelu', 11, TJS_VOCAB.length);
   const root = join(tmp, 'tjs');
   const res = exportOnnx(model, tokenizer, join(root, 'tiny-ner'));
-  assert.deepEqual([...res.files].sort(), ['config.json', 'onnx/model.onnx', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt']);
+  assert.deepEqual([...res.files].sort(), [
+    'config.json',
+    'onnx/model.onnx',
+    'special_tokens_map.json',
+    'tokenizer.json',
+    'tokenizer_config.json',
+    'vocab.txt',
+  ]);
   const { env, pipeline } = transformers;
   env.allowRemoteModels = false;
   env.localModelPath = root + '/';
@@ -288,13 +347,21 @@ test('transformers.js loads the exported folder and its pipeline agrees with our
 
   const enc = tokenizer.encode(text);
   const T = enc.ids.length;
-  const logits = ourLogits(model, { inputIds: Int32Array.from(enc.ids), attentionMask: new Int32Array(T).fill(1), batchSize: 1, seqLen: T });
+  const logits = ourLogits(model, {
+    inputIds: Int32Array.from(enc.ids),
+    attentionMask: new Int32Array(T).fill(1),
+    batchSize: 1,
+    seqLen: T,
+  });
   const L = LABELS.length;
   // Every token but the special ones ([CLS], [SEP], [UNK] for "!") comes back, in order, with
   // the softmax score and label of the argmax.
   const expected = enc.ids.flatMap((id, j) => (tokenizer.isSpecialId(id) ? [] : [j]));
   assert.ok(expected.length >= 15 && expected.length < T - 2, `${T} tokens, ${expected.length} not special`);
-  assert.deepEqual(got.map((g) => g.index), expected);
+  assert.deepEqual(
+    got.map((g) => g.index),
+    expected,
+  );
   for (const g of got) {
     const row = Array.from(logits.subarray(g.index * L, (g.index + 1) * L));
     const max = Math.max(...row);
@@ -314,9 +381,12 @@ test('transformers.js loads the exported folder and its pipeline agrees with our
 
 const SHARED_VOCAB = join(sharedDir, 'models', 'bert-base-uncased-vocab', 'vocab.txt');
 const CASED_VOCAB = join(sharedDir, 'models', 'bert-base-cased-vocab', 'vocab.txt');
-const sharedVocabSkip = existsSync(SHARED_VOCAB) && existsSync(CASED_VOCAB) ? false : `the BERT vocabularies under ${sharedDir}/models are absent`;
+const sharedVocabSkip =
+  existsSync(SHARED_VOCAB) && existsSync(CASED_VOCAB) ? false : `the BERT vocabularies under ${sharedDir}/models are absent`;
 
-test('tokenizer.json we write tokenizes like our tokenizer in transformers.js (real BERT vocabularies)', { skip: tjsSkip || sharedVocabSkip }, async () => {
+test('tokenizer.json we write tokenizes like our tokenizer in transformers.js (real BERT vocabularies)', {
+  skip: tjsSkip || sharedVocabSkip,
+}, async () => {
   const texts = [
     'Hello, World! naïve café résumé',
     'Ünïcödé 中文字 test — “quotes” and ‘single’',
@@ -329,7 +399,10 @@ test('tokenizer.json we write tokenizes like our tokenizer in transformers.js (r
   env.allowRemoteModels = false;
   const root = join(tmp, 'tok');
   env.localModelPath = root + '/';
-  for (const [name, vocab, lower] of [['uncased', SHARED_VOCAB, true], ['cased', CASED_VOCAB, false]] as const) {
+  for (const [name, vocab, lower] of [
+    ['uncased', SHARED_VOCAB, true],
+    ['cased', CASED_VOCAB, false],
+  ] as const) {
     const ours = WordPieceTokenizer.fromVocabFile(vocab, { doLowerCase: lower });
     const dir = join(root, name);
     ours.saveVocab(dir);

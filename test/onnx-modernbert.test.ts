@@ -9,7 +9,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModernBertForTokenClassification, loadModelFromDir, makeConfig, type TokenBatch } from '../src/models/index.js';
-import { buildModernBertOnnxModel, encodeModel, exportOnnx, loadOnnxRuntime, onnxLogits, ourLogits, randomBatch } from '../src/infer/onnx/index.js';
+import {
+  buildModernBertOnnxModel,
+  encodeModel,
+  exportOnnx,
+  loadOnnxRuntime,
+  onnxLogits,
+  ourLogits,
+  randomBatch,
+} from '../src/infer/onnx/index.js';
 import { fixturesDir, readFixture } from './helpers/fixtures.js';
 
 const ort = await loadOnnxRuntime();
@@ -34,7 +42,12 @@ for (const name of ['nobias', 'bias']) {
     const model = loadModelFromDir(dir).model;
     const io = readFixture(`modernbert/${name}/io.safetensors`);
     const [B, T] = io.get('input_ids')!.shape;
-    const batch: TokenBatch = { inputIds: io.get('input_ids')!.data as Int32Array, attentionMask: io.get('attention_mask')!.data as Int32Array, batchSize: B, seqLen: T };
+    const batch: TokenBatch = {
+      inputIds: io.get('input_ids')!.data as Int32Array,
+      attentionMask: io.get('attention_mask')!.data as Int32Array,
+      batchSize: B,
+      seqLen: T,
+    };
     const bytes = encodeModel(buildModernBertOnnxModel(model)).toBytes();
     for (const level of ['disabled', 'all'] as const) {
       const session = await ort!.InferenceSession.create(bytes, { graphOptimizationLevel: level, intraOpNumThreads: 1 });
@@ -51,15 +64,28 @@ for (const name of ['nobias', 'bias']) {
 }
 
 test('random model, sequences of 40 with a window of +-4: onnxruntime equals ours within 1e-5 relative', { skip: ortSkip }, async () => {
-  const cfg = makeConfig({ model_type: 'modernbert', vocab_size: 97, pad_token_id: 0, hidden_size: 32, num_attention_heads: 4, intermediate_size: 40,
-    num_hidden_layers: 4, id2label: { 0: 'O', 1: 'B-X', 2: 'I-X' } } as never);
-  cfg.raw.local_attention = 8; cfg.raw.attention_bias = true; cfg.raw.classifier_activation = 'gelu_pytorch_tanh';
+  const cfg = makeConfig({
+    model_type: 'modernbert',
+    vocab_size: 97,
+    pad_token_id: 0,
+    hidden_size: 32,
+    num_attention_heads: 4,
+    intermediate_size: 40,
+    num_hidden_layers: 4,
+    id2label: { 0: 'O', 1: 'B-X', 2: 'I-X' },
+  } as never);
+  cfg.raw.local_attention = 8;
+  cfg.raw.attention_bias = true;
+  cfg.raw.classifier_activation = 'gelu_pytorch_tanh';
   const model = ModernBertForTokenClassification.create(cfg, 3);
   // A larger spread than the init's so attention is peaked and the window matters.
   for (const [, t] of model.parameters()) if (t.shape.length === 2) for (let i = 0; i < t.size; i++) t.f[i] *= 8;
   const session = await ort!.InferenceSession.create(encodeModel(buildModernBertOnnxModel(model)).toBytes(), { intraOpNumThreads: 1 });
   try {
-    for (const [B, T, seed] of [[3, 40, 1], [2, 7, 2]]) {
+    for (const [B, T, seed] of [
+      [3, 40, 1],
+      [2, 7, 2],
+    ]) {
       const batch = randomBatch(model, B, T, seed);
       const d = realDiff(await onnxLogits(ort!, session, batch), ourLogits(model, batch), batch.attentionMask, model.numLabels);
       assert.ok(d <= 1e-5, `batch ${B} x ${T}: ${d}`);

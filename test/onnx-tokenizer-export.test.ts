@@ -16,8 +16,12 @@ import { fixturesDir } from './helpers/fixtures.js';
 import { loadTokenizer } from '../src/tokenizers/index.js';
 import { optionalImport } from './helpers/optional-import.js';
 
-interface Fixture { files: Record<string, string>; raw: { t: string; ids: number[] }[] }
-const fixture = (name: string) => JSON.parse(gunzipSync(readFileSync(join(fixturesDir, 'tokenizers', `${name}.json.gz`))).toString('utf8')) as Fixture;
+interface Fixture {
+  files: Record<string, string>;
+  raw: { t: string; ids: number[] }[];
+}
+const fixture = (name: string) =>
+  JSON.parse(gunzipSync(readFileSync(join(fixturesDir, 'tokenizers', `${name}.json.gz`))).toString('utf8')) as Fixture;
 
 // Not a package.json dependency (npm test installs it: scripts/test-deps.mjs); a name in a variable keeps tsc from needing its types.
 const transformers = await optionalImport('@huggingface/transformers');
@@ -27,7 +31,11 @@ process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 const quiet = { write: () => true } as unknown as NodeJS.WritableStream;
 
 // [tokenizer fixture, model fixture, legacy file to keep instead of tokenizer.json]
-const CASES = [['roberta', 'roberta-tiny', null], ['xlmr', 'xlm-roberta-tiny', null], ['xlmr-legacy', 'xlm-roberta-tiny', 'sentencepiece.bpe.model']] as const;
+const CASES = [
+  ['roberta', 'roberta-tiny', null],
+  ['xlmr', 'xlm-roberta-tiny', null],
+  ['xlmr-legacy', 'xlm-roberta-tiny', 'sentencepiece.bpe.model'],
+] as const;
 
 for (const [tok, modelName, legacy] of CASES) {
   test(`export --onnx with a ${legacy ?? 'tokenizer.json'} (${tok}) writes tokenizer.json + tokenizer_config.json that give Python's ids`, async () => {
@@ -45,7 +53,10 @@ for (const [tok, modelName, legacy] of CASES) {
     }
     const out = join(tmp, `${tok}-onnx`);
     let said = '';
-    const code = await runExport(['--model', src, '--onnx', out], { stdout: { write: (s: string) => ((said += s), true) } as unknown as NodeJS.WritableStream, stderr: quiet });
+    const code = await runExport(['--model', src, '--onnx', out], {
+      stdout: { write: (s: string) => ((said += s), true) } as unknown as NodeJS.WritableStream,
+      stderr: quiet,
+    });
     assert.equal(code, 0);
     for (const file of ['onnx/model.onnx', 'config.json', 'tokenizer.json', 'tokenizer_config.json']) {
       assert.ok(existsSync(join(out, file)), `${file} missing`);
@@ -69,9 +80,12 @@ for (const [tok, modelName, legacy] of CASES) {
       const theirs = await AutoTokenizer.from_pretrained(`${tok}-onnx`);
       // The sentences (random strings test the Rust engine's corner cases, not transformers.js'),
       // NFKC-stable ones: transformers.js runs a Precompiled charsmap as plain NFKC.
-      const sentences = f.raw.filter((c) => /^[\p{L}\p{N}\p{P}\p{Zs}\p{Sc}\p{So}]+$/u.test(c.t) && !/[<[]/.test(c.t) && c.t.normalize('NFKC') === c.t).slice(0, 30);
+      const sentences = f.raw
+        .filter((c) => /^[\p{L}\p{N}\p{P}\p{Zs}\p{Sc}\p{So}]+$/u.test(c.t) && !/[<[]/.test(c.t) && c.t.normalize('NFKC') === c.t)
+        .slice(0, 30);
       assert.ok(sentences.length >= 20);
-      for (const c of sentences) assert.deepEqual(Array.from(theirs.encode(c.t) as number[]), c.ids, `transformers.js: ${JSON.stringify(c.t)}`);
+      for (const c of sentences)
+        assert.deepEqual(Array.from(theirs.encode(c.t) as number[]), c.ids, `transformers.js: ${JSON.stringify(c.t)}`);
     }
   });
 }

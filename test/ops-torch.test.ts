@@ -31,7 +31,9 @@ function backwardWith(y: Tensor, dyKey: string): void {
 // Row 3 of the fixture has mean 1 and std 0.006: float32 statistics (torch's) lose ~eps*mean/std
 // = 1e-5 relative there, so layer norm is held to 1e-4.
 test('layer norm forward and backward match torch', () => {
-  const x = leaf('layer_norm.x'), w = leaf('layer_norm.weight'), b = leaf('layer_norm.bias');
+  const x = leaf('layer_norm.x'),
+    w = leaf('layer_norm.weight'),
+    b = leaf('layer_norm.bias');
   tidy(() => {
     const y = ops.layerNorm(x, w, b, 1e-12);
     close('layer_norm y', y.f, f32('layer_norm.y'), 1e-4);
@@ -49,7 +51,10 @@ test('layer norm forward and backward match torch', () => {
 test('masked softmax matches torch with HF extended mask', () => {
   const s = leaf('softmax_masked.scores');
   const am = i32('softmax_masked.attention_mask');
-  const mask = Tensor.from(Float32Array.from(am, (v) => (v ? 0 : MASK_MIN)), shape('softmax_masked.attention_mask'));
+  const mask = Tensor.from(
+    Float32Array.from(am, (v) => (v ? 0 : MASK_MIN)),
+    shape('softmax_masked.attention_mask'),
+  );
   tidy(() => {
     const y = ops.maskedSoftmax(s, mask, 1);
     close('softmax y', y.f, f32('softmax_masked.y'));
@@ -59,7 +64,10 @@ test('masked softmax matches torch with HF extended mask', () => {
 });
 
 test('GELU (erf and tanh) values and gradients match torch', () => {
-  for (const [kind, yk, dk] of [['erf', 'gelu.y', 'gelu.dx'], ['tanh', 'gelu_new.y', 'gelu_new.dx']] as const) {
+  for (const [kind, yk, dk] of [
+    ['erf', 'gelu.y', 'gelu.dx'],
+    ['tanh', 'gelu_new.y', 'gelu_new.dx'],
+  ] as const) {
     const x = leaf('gelu.x');
     tidy(() => {
       const y = ops.gelu(x, kind);
@@ -73,7 +81,10 @@ test('GELU (erf and tanh) values and gradients match torch', () => {
 test('cross-entropy (plain, weighted, all ignored) matches torch', () => {
   const labels = Tensor.from(i32('cross_entropy.labels'));
   const w = Tensor.from(f32('cross_entropy.weight'));
-  for (const [lk, gk, weights] of [['cross_entropy.loss', 'cross_entropy.dlogits', null], ['cross_entropy.weighted_loss', 'cross_entropy.weighted_dlogits', w]] as const) {
+  for (const [lk, gk, weights] of [
+    ['cross_entropy.loss', 'cross_entropy.dlogits', null],
+    ['cross_entropy.weighted_loss', 'cross_entropy.weighted_dlogits', w],
+  ] as const) {
     const logits = leaf('cross_entropy.logits');
     tidy(() => {
       const loss = ops.crossEntropy(logits, labels, { classWeights: weights });
@@ -103,20 +114,31 @@ test('embedding with padding_idx and repeated ids matches torch', () => {
 });
 
 test('gradient clipping and AdamW (with and without decay) match torch', () => {
-  const a = Tensor.from(new Float32Array(12), [3, 4]), b = Tensor.from(new Float32Array(5), [5]);
+  const a = Tensor.from(new Float32Array(12), [3, 4]),
+    b = Tensor.from(new Float32Array(5), [5]);
   a.requiresGrad = b.requiresGrad = true;
-  const opt = new AdamW([['a.weight', a], ['b.weight', b]], { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
+  const opt = new AdamW(
+    [
+      ['a.weight', a],
+      ['b.weight', b],
+    ],
+    { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 },
+  );
   a.grad!.set(f32('clip_grad_norm.grad_a'));
   b.grad!.set(f32('clip_grad_norm.grad_b'));
   close('total norm', [opt.clipGradNorm(1)], f32('clip_grad_norm.total_norm'));
   close('clipped a', a.grad!, f32('clip_grad_norm.clipped_a'));
   close('clipped b', b.grad!, f32('clip_grad_norm.clipped_b'));
 
-  for (const [wd, key] of [[0.01, 'adamw.params'], [0, 'adamw_nodecay.params']] as const) {
+  for (const [wd, key] of [
+    [0.01, 'adamw.params'],
+    [0, 'adamw_nodecay.params'],
+  ] as const) {
     const p = Tensor.from(f32('adamw.param0').slice(), [8]);
     p.requiresGrad = true;
     const o = new AdamW([['p.weight', p]], { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: wd });
-    const grads = f32('adamw.grads'), expect = f32(key);
+    const grads = f32('adamw.grads'),
+      expect = f32(key);
     for (let s = 0; s < 3; s++) {
       p.grad!.set(grads.subarray(s * 8, s * 8 + 8));
       o.update(1e-3);
@@ -127,11 +149,23 @@ test('gradient clipping and AdamW (with and without decay) match torch', () => {
 
 test('fusedStep (clip, update and zero_grad in one pass) is bit-identical to the three calls', () => {
   const make = () => {
-    const a = Tensor.from(f32('adamw.param0').slice(), [8]), b = Tensor.from(f32('adamw.param0').slice(0, 4), [4]);
+    const a = Tensor.from(f32('adamw.param0').slice(), [8]),
+      b = Tensor.from(f32('adamw.param0').slice(0, 4), [4]);
     a.requiresGrad = b.requiresGrad = true;
-    return { a, b, opt: new AdamW([['a.weight', a], ['b.bias', b]], { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 }) };
+    return {
+      a,
+      b,
+      opt: new AdamW(
+        [
+          ['a.weight', a],
+          ['b.bias', b],
+        ],
+        { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 },
+      ),
+    };
   };
-  const x = make(), y = make();
+  const x = make(),
+    y = make();
   const grads = f32('adamw.grads');
   for (let s = 0; s < 3; s++) {
     for (const m of [x, y]) {
@@ -139,12 +173,17 @@ test('fusedStep (clip, update and zero_grad in one pass) is bit-identical to the
       m.a.grad!.set(grads.subarray(s * 8, s * 8 + 8).map((g) => (s === 1 ? 50 * g : g)));
       m.b.grad!.set(grads.subarray(s * 8, s * 8 + 4));
     }
-    const n1 = x.opt.clipGradNorm(1); x.opt.update(2e-3); x.opt.zeroGrad();
+    const n1 = x.opt.clipGradNorm(1);
+    x.opt.update(2e-3);
+    x.opt.zeroGrad();
     const n2 = y.opt.fusedStep(2e-3, 1);
     assert.equal(n2, n1);
     if (s === 1) assert.ok(n1 > 1, `step 2 must clip (norm ${n1})`);
     assert.deepEqual([...y.a.f, ...y.b.f], [...x.a.f, ...x.b.f], `step ${s + 1}: parameters`);
     assert.deepEqual([...y.opt.m, ...y.opt.v], [...x.opt.m, ...x.opt.v], `step ${s + 1}: moments`);
-    assert.ok(y.opt.flat.grad.every((g) => g === 0), `step ${s + 1}: gradients zeroed`);
+    assert.ok(
+      y.opt.flat.grad.every((g) => g === 0),
+      `step ${s + 1}: gradients zeroed`,
+    );
   }
 });

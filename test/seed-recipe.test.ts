@@ -25,7 +25,14 @@ function sentences(n: number, offset: number): { tokens: string[]; ner_tags: num
   const out = [];
   for (let i = 0; i < n; i++) {
     const k = i + offset;
-    const tokens = [FIRST[k % FIRST.length]!, LAST[k % LAST.length]!, FILLER[k % 3 === 0 ? 0 : 2]!, ...(k % 3 === 0 ? ['in'] : []), CITIES[k % CITIES.length]!, FILLER[7]!];
+    const tokens = [
+      FIRST[k % FIRST.length]!,
+      LAST[k % LAST.length]!,
+      FILLER[k % 3 === 0 ? 0 : 2]!,
+      ...(k % 3 === 0 ? ['in'] : []),
+      CITIES[k % CITIES.length]!,
+      FILLER[7]!,
+    ];
     const ner_tags = [1, 2, 0, ...(k % 3 === 0 ? [0] : []), 3, 0];
     out.push({ tokens, ner_tags });
   }
@@ -45,27 +52,37 @@ function shard(rows: { tokens: string[]; ner_tags: number[] }[]): Uint8Array {
     ...list('tokens', { type: 'BYTE_ARRAY', converted_type: 'UTF8' }),
     ...list('ner_tags', { type: 'INT64' }),
   ];
-  const meta = { info: { features: {
-    id: { dtype: 'string', _type: 'Value' },
-    tokens: { feature: { dtype: 'string', _type: 'Value' }, _type: 'Sequence' },
-    ner_tags: { feature: { names: LABELS, _type: 'ClassLabel' }, _type: 'Sequence' },
-  } } };
-  return new Uint8Array(parquetWriteBuffer({
-    schema: schema as never,
-    columnData: [
-      { name: 'id', data: rows.map((_, i) => String(i)) },
-      { name: 'tokens', data: rows.map((r) => r.tokens) },
-      { name: 'ner_tags', data: rows.map((r) => r.ner_tags.map(BigInt)) },
-    ] as never,
-    kvMetadata: [{ key: 'huggingface', value: JSON.stringify(meta) }],
-  }));
+  const meta = {
+    info: {
+      features: {
+        id: { dtype: 'string', _type: 'Value' },
+        tokens: { feature: { dtype: 'string', _type: 'Value' }, _type: 'Sequence' },
+        ner_tags: { feature: { names: LABELS, _type: 'ClassLabel' }, _type: 'Sequence' },
+      },
+    },
+  };
+  return new Uint8Array(
+    parquetWriteBuffer({
+      schema: schema as never,
+      columnData: [
+        { name: 'id', data: rows.map((_, i) => String(i)) },
+        { name: 'tokens', data: rows.map((r) => r.tokens) },
+        { name: 'ner_tags', data: rows.map((r) => r.ner_tags.map(BigInt)) },
+      ] as never,
+      kvMetadata: [{ key: 'huggingface', value: JSON.stringify(meta) }],
+    }),
+  );
 }
 
 /** A small random BertForTokenClassification in HF's folder layout (a base model: LABEL_0/LABEL_1). */
 function modelRepoFiles(dir: string): Record<string, string | Uint8Array | { content: Uint8Array; lfs: boolean }> {
   const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...FIRST, ...LAST, ...CITIES, ...FILLER];
   const config = makeConfig({
-    vocab_size: vocab.length, hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 64,
+    vocab_size: vocab.length,
+    hidden_size: 32,
+    num_hidden_layers: 1,
+    num_attention_heads: 2,
+    intermediate_size: 64,
     max_position_embeddings: 64,
   });
   savePretrained(BertForTokenClassification.create(config, 5), dir);
@@ -77,8 +94,19 @@ function modelRepoFiles(dir: string): Record<string, string | Uint8Array | { con
   };
 }
 
-const HF_VARS = ['HF_ENDPOINT', 'HF_HOME', 'HF_HUB_CACHE', 'HUGGINGFACE_HUB_CACHE', 'HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN', 'HF_TOKEN_PATH',
-  'HF_HUB_OFFLINE', 'HF_DATASETS_OFFLINE', 'TRANSFORMERS_OFFLINE', 'XDG_CACHE_HOME'];
+const HF_VARS = [
+  'HF_ENDPOINT',
+  'HF_HOME',
+  'HF_HUB_CACHE',
+  'HUGGINGFACE_HUB_CACHE',
+  'HF_TOKEN',
+  'HUGGING_FACE_HUB_TOKEN',
+  'HF_TOKEN_PATH',
+  'HF_HUB_OFFLINE',
+  'HF_DATASETS_OFFLINE',
+  'TRANSFORMERS_OFFLINE',
+  'XDG_CACHE_HOME',
+];
 
 test('the seed recipe (snake_case JSON, dataset by name) runs unchanged through tokentune train --config', async (t) => {
   const server = await HubTestServer.start();
@@ -100,12 +128,16 @@ test('the seed recipe (snake_case JSON, dataset by name) runs unchanged through 
   server.addCommit('acme/tiny-random-bert', modelRepoFiles(modelDir));
   // The dataset is what keeps this fast: 16 training sentences are one batch of 16, so the recipe's
   // 20 epochs are 20 optimizer steps and eval_steps 10 evaluates twice. No setting is overridden.
-  server.addCommit('token_classification_v2', {
-    'README.md': '# token_classification_v2\n',
-    'data/train-00000-of-00001.parquet': { content: shard(sentences(16, 0)), lfs: true },
-    'data/validation-00000-of-00001.parquet': shard(sentences(8, 100)),
-    'data/test-00000-of-00001.parquet': shard(sentences(8, 200)),
-  }, { type: 'dataset' });
+  server.addCommit(
+    'token_classification_v2',
+    {
+      'README.md': '# token_classification_v2\n',
+      'data/train-00000-of-00001.parquet': { content: shard(sentences(16, 0)), lfs: true },
+      'data/validation-00000-of-00001.parquet': shard(sentences(8, 100)),
+      'data/test-00000-of-00001.parquet': shard(sentences(8, 200)),
+    },
+    { type: 'dataset' },
+  );
 
   // The seed's recipe, exactly as the seed writes it.
   const recipe = {
@@ -149,7 +181,10 @@ test('the seed recipe (snake_case JSON, dataset by name) runs unchanged through 
   // label list), including I-LOC which never occurs in this data
   assert.deepEqual(Object.values(saved.id2label), LABELS);
   // evaluation_strategy=steps with eval_steps=10 over 20 steps: evaluations at steps 10 and 20
-  const log = readFileSync(join(results, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const log = readFileSync(join(results, 'log.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   const evalSteps = log.filter((r) => typeof r.eval_f1 === 'number').map((r) => r.step ?? r.global_step);
   assert.deepEqual(evalSteps.slice(0, 2), [10, 20]);
   // both repos were fetched into the huggingface_hub cache under HF_HOME

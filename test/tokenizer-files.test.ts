@@ -30,7 +30,15 @@ function tinyJson(overrides: Record<string, unknown> = {}): string {
   const vocab = Object.fromEntries(TINY.map((t, i) => [t, i]));
   return JSON.stringify({
     version: '1.0',
-    added_tokens: ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'].map((c) => ({ id: vocab[c], content: c, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+    added_tokens: ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'].map((c) => ({
+      id: vocab[c],
+      content: c,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    })),
     normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
     pre_tokenizer: { type: 'BertPreTokenizer' },
     post_processor: { type: 'BertProcessing', sep: ['[SEP]', 3], cls: ['[CLS]', 2] },
@@ -46,11 +54,20 @@ test('fromPretrainedDir: camphr tiny BERT folder (vocab.txt + tokenizer_config +
   assert.equal(tok.doLowerCase, true); // tokenizer_config.json: do_lower_case true
   assert.equal(tok.vocabSize, 405); // SOURCE.md: 405 entries
   assert.deepEqual(tok.convertIdsToTokens([402, 403, 404]), ['Κ', 'Λ', 'Μ']); // SOURCE.md edge case
-  for (const [name, id] of [['[PAD]', tok.padId], ['[UNK]', tok.unkId], ['[CLS]', tok.clsId], ['[SEP]', tok.sepId], ['[MASK]', tok.maskId]] as const) {
+  for (const [name, id] of [
+    ['[PAD]', tok.padId],
+    ['[UNK]', tok.unkId],
+    ['[CLS]', tok.clsId],
+    ['[SEP]', tok.sepId],
+    ['[MASK]', tok.maskId],
+  ] as const) {
     assert.equal(lines[id], name);
   }
   const e = tok.encode('Hello World');
-  assert.deepEqual(e.tokens, e.ids.map((id) => lines[id]));
+  assert.deepEqual(
+    e.tokens,
+    e.ids.map((id) => lines[id]),
+  );
   assert.equal(tok.modelMaxLength, Infinity); // no model_max_length in its tokenizer_config.json
 });
 
@@ -73,7 +90,11 @@ test('saveVocab writes HF files atomically; vocab.txt keeps the pinned sha256; r
     assert.equal(cfg['strip_accents'], null);
     assert.equal(cfg['tokenize_chinese_chars'], true);
     assert.deepEqual(JSON.parse(readFileSync(join(out, 'special_tokens_map.json'), 'utf8')), {
-      cls_token: '[CLS]', mask_token: '[MASK]', pad_token: '[PAD]', sep_token: '[SEP]', unk_token: '[UNK]',
+      cls_token: '[CLS]',
+      mask_token: '[MASK]',
+      pad_token: '[PAD]',
+      sep_token: '[SEP]',
+      unk_token: '[UNK]',
     });
     const again = WordPieceTokenizer.fromPretrainedDir(out);
     const text = 'Héllo, Zürich! 北京 [MASK] x😀y';
@@ -82,7 +103,7 @@ test('saveVocab writes HF files atomically; vocab.txt keeps the pinned sha256; r
   }
 });
 
-test('saveVocab: unlimited model_max_length is written as HF\'s int(1e30); truncation uses model_max_length', (t) => {
+test("saveVocab: unlimited model_max_length is written as HF's int(1e30); truncation uses model_max_length", (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'vocab.txt'), TINY.join('\n') + '\n');
   WordPieceTokenizer.fromVocabFile(join(dir, 'vocab.txt')).saveVocab(join(dir, 'out'));
@@ -112,16 +133,24 @@ test('added tokens past the vocabulary (added_tokens.json, added_tokens_decoder)
   const dir = tempDir(t);
   writeFileSync(join(dir, 'vocab.txt'), TINY.join('\n') + '\n');
   writeFileSync(join(dir, 'added_tokens.json'), JSON.stringify({ '<ent>': 12 }));
-  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({
-    do_lower_case: true,
-    added_tokens_decoder: { '0': { content: '[PAD]', special: true }, '13': { content: '<E2>', special: true } },
-  }));
+  writeFileSync(
+    join(dir, 'tokenizer_config.json'),
+    JSON.stringify({
+      do_lower_case: true,
+      added_tokens_decoder: { '0': { content: '[PAD]', special: true }, '13': { content: '<E2>', special: true } },
+    }),
+  );
   const tok = WordPieceTokenizer.fromPretrainedDir(dir);
   assert.equal(tok.vocabSize, 12);
   assert.equal(tok.totalVocabSize, 14);
   const e = tok.encode('hello<ent>world <E2>');
   assert.deepEqual(e.tokens, ['[CLS]', 'hello', '<ent>', 'world', '<E2>', '[SEP]']);
-  assert.deepEqual(e.offsets.slice(1, 5), [[0, 5], [5, 10], [10, 15], [16, 20]]);
+  assert.deepEqual(e.offsets.slice(1, 5), [
+    [0, 5],
+    [5, 10],
+    [10, 15],
+    [16, 20],
+  ]);
   assert.equal(tok.decode(e.ids, { skipSpecialTokens: true }), 'hello <ent> world');
   tok.saveVocab(join(dir, 'saved'));
   assert.deepEqual(JSON.parse(readFileSync(join(dir, 'saved', 'added_tokens.json'), 'utf8')), { '<ent>': 12, '<E2>': 13 });
@@ -154,12 +183,21 @@ test('errors name the file and the problem', (t) => {
   const dir = tempDir(t);
   const bad = join(dir, 'bad-vocab.txt');
   writeFileSync(bad, Buffer.concat([Buffer.from('[PAD]\n[UNK]\nok\n'), Buffer.from([0x61, 0xff, 0x62]), Buffer.from('\n')]));
-  assert.throws(() => WordPieceTokenizer.fromVocabFile(bad), (e: unknown) => e instanceof TokenizerFileError && e.line === 4 && /bad-vocab\.txt:4: not valid UTF-8/.test(e.message));
+  assert.throws(
+    () => WordPieceTokenizer.fromVocabFile(bad),
+    (e: unknown) => e instanceof TokenizerFileError && e.line === 4 && /bad-vocab\.txt:4: not valid UTF-8/.test(e.message),
+  );
   writeFileSync(join(dir, 'nounk.txt'), 'a\nb\n');
-  assert.throws(() => WordPieceTokenizer.fromVocabFile(join(dir, 'nounk.txt')), (e: unknown) => e instanceof TokenizerConfigError && /"\[UNK\]" is not in the vocabulary/.test(e.message));
+  assert.throws(
+    () => WordPieceTokenizer.fromVocabFile(join(dir, 'nounk.txt')),
+    (e: unknown) => e instanceof TokenizerConfigError && /"\[UNK\]" is not in the vocabulary/.test(e.message),
+  );
   writeFileSync(join(dir, 'empty.txt'), '');
   assert.throws(() => WordPieceTokenizer.fromVocabFile(join(dir, 'empty.txt')), /empty/);
-  assert.throws(() => WordPieceTokenizer.fromVocabFile(join(dir, 'missing.txt')), (e: unknown) => e instanceof TokenizerFileError && /missing\.txt: cannot read/.test(e.message));
+  assert.throws(
+    () => WordPieceTokenizer.fromVocabFile(join(dir, 'missing.txt')),
+    (e: unknown) => e instanceof TokenizerFileError && /missing\.txt: cannot read/.test(e.message),
+  );
 
   const tj = join(dir, 'tokenizer.json');
   const cases: [string, RegExp][] = [
@@ -168,13 +206,20 @@ test('errors name the file and the problem', (t) => {
     [tinyJson({ normalizer: { type: 'Sequence', normalizers: [] } }), /normalizer\.type is "Sequence"/],
     [tinyJson({ pre_tokenizer: { type: 'Whitespace' } }), /pre_tokenizer\.type is "Whitespace"/],
     [tinyJson({ model: { type: 'WordPiece', vocab: { '[UNK]': 0, a: 5 } } }), /ids must be integers 0\.\.1/],
-    [tinyJson({ added_tokens: [{ id: 5, content: '[MASK]', special: true }] }), /added token "\[MASK\]" has id 5, which the vocabulary gives to "hello"/],
+    [
+      tinyJson({ added_tokens: [{ id: 5, content: '[MASK]', special: true }] }),
+      /added token "\[MASK\]" has id 5, which the vocabulary gives to "hello"/,
+    ],
     [tinyJson({ added_tokens: [{ id: 4, content: '[MASK]', lstrip: true }] }), /sets lstrip, which is not supported/],
     [tinyJson({ post_processor: { type: 'RobertaProcessing' } }), /post_processor\.type is "RobertaProcessing"/],
   ];
   for (const [json, re] of cases) {
     writeFileSync(tj, json);
-    assert.throws(() => WordPieceTokenizer.fromTokenizerJson(tj), (e: unknown) => e instanceof TokenizerFileError && re.test(e.message) && e.message.includes(tj), re.source);
+    assert.throws(
+      () => WordPieceTokenizer.fromTokenizerJson(tj),
+      (e: unknown) => e instanceof TokenizerFileError && re.test(e.message) && e.message.includes(tj),
+      re.source,
+    );
   }
 
   const folder = join(dir, 'folder');

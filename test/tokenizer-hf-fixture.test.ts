@@ -64,9 +64,12 @@ test('matches HF outputs recorded in test/fixtures/tokenizer-hf.json', { skip: f
       tokenizers.set(name, WordPieceTokenizer.fromTokenizerJson(file));
     } else {
       const vocab = join(models, spec.vocab!);
-      tokenizers.set(name, existsSync(vocab)
-        ? WordPieceTokenizer.fromVocabFile(vocab, { doLowerCase: spec.do_lower_case!, stripAccents: spec.strip_accents ?? null })
-        : `vocabulary ${vocab} not found`);
+      tokenizers.set(
+        name,
+        existsSync(vocab)
+          ? WordPieceTokenizer.fromVocabFile(vocab, { doLowerCase: spec.do_lower_case!, stripAccents: spec.strip_accents ?? null })
+          : `vocabulary ${vocab} not found`,
+      );
     }
   }
   let compared = 0;
@@ -91,9 +94,14 @@ test('matches HF outputs recorded in test/fixtures/tokenizer-hf.json', { skip: f
     });
     assert.deepEqual(cpOffsets, c.offsets, `offsets: ${label}`);
     assert.equal(tok.decode(e.ids, { cleanUpTokenizationSpaces: false }), c.decoded_raw, `decode: ${label}`);
-    assert.equal(tok.decode(e.ids, { cleanUpTokenizationSpaces: false, skipSpecialTokens: true }), c.decoded_raw_skip, `decode skip: ${label}`);
+    assert.equal(
+      tok.decode(e.ids, { cleanUpTokenizationSpaces: false, skipSpecialTokens: true }),
+      c.decoded_raw_skip,
+      `decode skip: ${label}`,
+    );
     if (c.decoded !== undefined) assert.equal(tok.decode(e.ids), c.decoded, `decode + clean-up: ${label}`);
-    if (c.decoded_skip !== undefined) assert.equal(tok.decode(e.ids, { skipSpecialTokens: true }), c.decoded_skip, `decode skip + clean-up: ${label}`);
+    if (c.decoded_skip !== undefined)
+      assert.equal(tok.decode(e.ids, { skipSpecialTokens: true }), c.decoded_skip, `decode skip + clean-up: ${label}`);
     compared++;
   }
   if (missing.size > 0) t.diagnostic(`skipped cases: ${[...missing].join('; ')}`);
@@ -101,11 +109,13 @@ test('matches HF outputs recorded in test/fixtures/tokenizer-hf.json', { skip: f
   t.diagnostic(`${compared} cases compared`);
 });
 
-test('Unicode classes follow the Rust library where Node\'s newer tables disagree [rust-0.23.2 probe]', async (t) => {
+test("Unicode classes follow the Rust library where Node's newer tables disagree [rust-0.23.2 probe]", async (t) => {
   const { PROBED_WITH } = await import('../src/tokenizers/unicode-exceptions.js');
   if (PROBED_WITH.unicode !== process.versions.unicode) {
-    t.diagnostic(`unicode-exceptions.ts was probed with Unicode ${PROBED_WITH.unicode}, Node has ${process.versions.unicode}: ` +
-      'regenerate it with tools/gen-unicode-exceptions.mjs');
+    t.diagnostic(
+      `unicode-exceptions.ts was probed with Unicode ${PROBED_WITH.unicode}, Node has ${process.versions.unicode}: ` +
+        'regenerate it with tools/gen-unicode-exceptions.mjs',
+    );
   }
   const tok = WordPieceTokenizer.fromTokens(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'a', '##a', '᜴', '##᜴']);
   // U+0890 (Cf since Unicode 14) is kept by Rust's clean_text: "a\u0890a" is one unknown word.

@@ -13,7 +13,26 @@ import { WordPieceTokenizer, type WordPieceOptions } from '../src/tokenizers/ind
 import { isPunctuation, isRemovedByClean, isWhitespace } from '../src/tokenizers/unicode.js';
 
 const SPECIALS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
-const WORDS = ['hello', '!', 'how', 'are', 'you', '?', 'HeLLo', 'Are', 'yoU', 'hällo', 'hallo', 'HäLLo', 'HaLLo', 'h\u00e9llo', 'ah', 'zz', '\u535a', '\u63a8'];
+const WORDS = [
+  'hello',
+  '!',
+  'how',
+  'are',
+  'you',
+  '?',
+  'HeLLo',
+  'Are',
+  'yoU',
+  'hällo',
+  'hallo',
+  'HäLLo',
+  'HaLLo',
+  'h\u00e9llo',
+  'ah',
+  'zz',
+  '\u535a',
+  '\u63a8',
+];
 function basic(options: WordPieceOptions): WordPieceTokenizer {
   return WordPieceTokenizer.fromTokens([...SPECIALS, ...WORDS], options);
 }
@@ -40,8 +59,22 @@ test('test_basic_tokenizer_lower_strip_accents_false / _true', () => {
 
 test('test_basic_tokenizer_no_lower / _no_lower_strip_accents_false / _true', () => {
   assert.deepEqual(basic({ doLowerCase: false }).tokenize(' \tHeLLo!how  \n Are yoU?  '), ['HeLLo', '!', 'how', 'Are', 'yoU', '?']);
-  assert.deepEqual(basic({ doLowerCase: false, stripAccents: false }).tokenize(' \tHäLLo!how  \n Are yoU?  '), ['HäLLo', '!', 'how', 'Are', 'yoU', '?']);
-  assert.deepEqual(basic({ doLowerCase: false, stripAccents: true }).tokenize(' \tHäLLo!how  \n Are yoU?  '), ['HaLLo', '!', 'how', 'Are', 'yoU', '?']);
+  assert.deepEqual(basic({ doLowerCase: false, stripAccents: false }).tokenize(' \tHäLLo!how  \n Are yoU?  '), [
+    'HäLLo',
+    '!',
+    'how',
+    'Are',
+    'yoU',
+    '?',
+  ]);
+  assert.deepEqual(basic({ doLowerCase: false, stripAccents: true }).tokenize(' \tHäLLo!how  \n Are yoU?  '), [
+    'HaLLo',
+    '!',
+    'how',
+    'Are',
+    'yoU',
+    '?',
+  ]);
 });
 
 test('test_basic_tokenizer_respects_never_split_tokens (slow-tokenizer never_split)', () => {
@@ -54,7 +87,10 @@ test('test_basic_tokenizer_respects_never_split_tokens (slow-tokenizer never_spl
 });
 
 test('test_wordpiece_tokenizer', () => {
-  const t = WordPieceTokenizer.fromTokens(['[UNK]', '[CLS]', '[SEP]', 'want', '##want', '##ed', 'wa', 'un', 'runn', '##ing'], { padToken: '[UNK]', maskToken: '[UNK]' });
+  const t = WordPieceTokenizer.fromTokens(['[UNK]', '[CLS]', '[SEP]', 'want', '##want', '##ed', 'wa', 'un', 'runn', '##ing'], {
+    padToken: '[UNK]',
+    maskToken: '[UNK]',
+  });
   assert.deepEqual(t.tokenize(''), []);
   assert.deepEqual(t.tokenize('unwanted running'), ['un', '##want', '##ed', 'runn', '##ing']);
   assert.deepEqual(t.tokenize('unwantedX running'), ['[UNK]', 'runn', '##ing']);
@@ -70,8 +106,14 @@ test('test_is_whitespace / test_is_control / test_is_punctuation', () => {
 });
 
 test('test_clean_text: soft hyphen (U+00AD, Cf) vanishes', () => {
-  const t = WordPieceTokenizer.fromTokens(['[UNK]', '[CLS]', '[SEP]', 'want', '##want', '##ed', 'wa', 'un', 'runn', '##ing'], { padToken: '[UNK]', maskToken: '[UNK]' });
-  assert.deepEqual(['Test', '\xad', 'test'].map((w) => t.tokenize(w)), [['[UNK]'], [], ['[UNK]']]);
+  const t = WordPieceTokenizer.fromTokens(['[UNK]', '[CLS]', '[SEP]', 'want', '##want', '##ed', 'wa', 'un', 'runn', '##ing'], {
+    padToken: '[UNK]',
+    maskToken: '[UNK]',
+  });
+  assert.deepEqual(
+    ['Test', '\xad', 'test'].map((w) => t.tokenize(w)),
+    [['[UNK]'], [], ['[UNK]']],
+  );
 });
 
 const models = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'), '..', 'shared', 'models');
@@ -82,13 +124,39 @@ const skip = existsSync(cased) && existsSync(uncased) ? false : `real BERT vocab
 test('test_offsets_with_special_characters (fast tokenizer offsets, cased and uncased)', { skip }, () => {
   const sentence = 'A, naïve [MASK] AllenNLP sentence.';
   const c = WordPieceTokenizer.fromVocabFile(cased, { doLowerCase: false }).encode(sentence);
-  assert.deepEqual(c.offsets.map((o, i) => [o, c.tokens[i]]), [
-    [[0, 0], '[CLS]'], [[0, 1], 'A'], [[1, 2], ','], [[3, 5], 'na'], [[5, 6], '##ï'], [[6, 8], '##ve'], [[9, 15], '[MASK]'],
-    [[16, 21], 'Allen'], [[21, 23], '##NL'], [[23, 24], '##P'], [[25, 33], 'sentence'], [[33, 34], '.'], [[0, 0], '[SEP]'],
-  ]);
+  assert.deepEqual(
+    c.offsets.map((o, i) => [o, c.tokens[i]]),
+    [
+      [[0, 0], '[CLS]'],
+      [[0, 1], 'A'],
+      [[1, 2], ','],
+      [[3, 5], 'na'],
+      [[5, 6], '##ï'],
+      [[6, 8], '##ve'],
+      [[9, 15], '[MASK]'],
+      [[16, 21], 'Allen'],
+      [[21, 23], '##NL'],
+      [[23, 24], '##P'],
+      [[25, 33], 'sentence'],
+      [[33, 34], '.'],
+      [[0, 0], '[SEP]'],
+    ],
+  );
   const u = WordPieceTokenizer.fromVocabFile(uncased, { doLowerCase: true }).encode(sentence);
-  assert.deepEqual(u.offsets.map((o, i) => [o, u.tokens[i]]), [
-    [[0, 0], '[CLS]'], [[0, 1], 'a'], [[1, 2], ','], [[3, 8], 'naive'], [[9, 15], '[MASK]'],
-    [[16, 21], 'allen'], [[21, 23], '##nl'], [[23, 24], '##p'], [[25, 33], 'sentence'], [[33, 34], '.'], [[0, 0], '[SEP]'],
-  ]);
+  assert.deepEqual(
+    u.offsets.map((o, i) => [o, u.tokens[i]]),
+    [
+      [[0, 0], '[CLS]'],
+      [[0, 1], 'a'],
+      [[1, 2], ','],
+      [[3, 8], 'naive'],
+      [[9, 15], '[MASK]'],
+      [[16, 21], 'allen'],
+      [[21, 23], '##nl'],
+      [[23, 24], '##p'],
+      [[25, 33], 'sentence'],
+      [[33, 34], '.'],
+      [[0, 0], '[SEP]'],
+    ],
+  );
 });

@@ -14,7 +14,11 @@ import { gunzipSync } from 'node:zlib';
 import { JsonTokenizer, WordPieceTokenizer } from '../src/tokenizers/index.js';
 import { fixturesDir, repoRoot } from './helpers/fixtures.js';
 
-interface Fixture { texts: string[]; wordpiece_override: Record<string, number>; models: Record<string, number[][]> }
+interface Fixture {
+  texts: string[];
+  wordpiece_override: Record<string, number>;
+  models: Record<string, number[][]>;
+}
 const fx = JSON.parse(gunzipSync(readFileSync(join(fixturesDir, 'tokenizers', 'long-words.json.gz'))).toString('utf8')) as Fixture;
 
 function tokenizerJson(name: string): string {

@@ -30,10 +30,68 @@ function load(): typeof tokenizers {
 
 /** Characters on which JS's Unicode tables and BERT's agree, covering every normalization path. */
 const PIECES = [
-  'a', 'b', 'z', 'Q', 'É', 'é', 'ü', 'Ö', 'ß', 'ñ', 'e\u0301', 'o\u0308', '\u0301', 'İ', 'Ω', 'д', 'Ж', '한', '글', '北', '京',
-  '😀', '👍🏽', '\u{1D400}', ' ', '\t', '\n', '\r', '\u00a0', '\u3000', '\u0000', '\u0007', '\u200b', '\ufeff', '\ufffd', '\u00ad',
-  '.', ',', '!', '?', '@', '#', '$', '-', '(', ']', '[', '\'', '"', '“', '…', '¿', '1', '7', 'the', 'The', 'ing', 'run',
-  '[MASK]', '[SEP]', 'http://t.co/x', 'x'.repeat(101),
+  'a',
+  'b',
+  'z',
+  'Q',
+  'É',
+  'é',
+  'ü',
+  'Ö',
+  'ß',
+  'ñ',
+  'e\u0301',
+  'o\u0308',
+  '\u0301',
+  'İ',
+  'Ω',
+  'д',
+  'Ж',
+  '한',
+  '글',
+  '北',
+  '京',
+  '😀',
+  '👍🏽',
+  '\u{1D400}',
+  ' ',
+  '\t',
+  '\n',
+  '\r',
+  '\u00a0',
+  '\u3000',
+  '\u0000',
+  '\u0007',
+  '\u200b',
+  '\ufeff',
+  '\ufffd',
+  '\u00ad',
+  '.',
+  ',',
+  '!',
+  '?',
+  '@',
+  '#',
+  '$',
+  '-',
+  '(',
+  ']',
+  '[',
+  "'",
+  '"',
+  '“',
+  '…',
+  '¿',
+  '1',
+  '7',
+  'the',
+  'The',
+  'ing',
+  'run',
+  '[MASK]',
+  '[SEP]',
+  'http://t.co/x',
+  'x'.repeat(101),
 ];
 const textArb = fc.array(fc.constantFrom(...PIECES), { maxLength: 24 }).map((a) => a.join(''));
 
@@ -160,13 +218,23 @@ test('vocab.txt parser: any token list round-trips through any newline style', (
   const token = fc.string({ unit: 'binary', minLength: 1, maxLength: 8 }).filter((s) => !/[\r\n]/.test(s) && s !== '[UNK]');
   fc.assert(
     fc.property(fc.uniqueArray(token, { maxLength: 30 }), fc.constantFrom('\n', '\r\n', '\r'), fc.boolean(), (tokens, nl, finalNewline) => {
-      const all = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...tokens.filter((x) => !['[PAD]', '[CLS]', '[SEP]', '[MASK]'].includes(x))];
+      const all = [
+        '[PAD]',
+        '[UNK]',
+        '[CLS]',
+        '[SEP]',
+        '[MASK]',
+        ...tokens.filter((x) => !['[PAD]', '[CLS]', '[SEP]', '[MASK]'].includes(x)),
+      ];
       const file = join(dir, 'vocab.txt');
       writeFileSync(file, all.join(nl) + (finalNewline ? nl : ''));
       const tok = WordPieceTokenizer.fromVocabFile(file);
       assert.equal(tok.vocabSize, all.length);
       assert.deepEqual(tok.convertIdsToTokens(all.map((_, i) => i)), all);
-      assert.deepEqual(tok.convertTokensToIds(all), all.map((_, i) => i));
+      assert.deepEqual(
+        tok.convertTokensToIds(all),
+        all.map((_, i) => i),
+      );
     }),
     { numRuns: 150 },
   );
@@ -177,13 +245,15 @@ test('vocab.txt / tokenizer.json parsers: arbitrary bytes fail only with clear t
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const jsonish = fc.oneof(
     fc.json(),
-    fc.record({
-      model: fc.oneof(fc.constant({ type: 'WordPiece', vocab: { '[UNK]': 0, a: 1 } }), fc.object(), fc.json()),
-      normalizer: fc.oneof(fc.constant(null), fc.constant({ type: 'BertNormalizer' }), fc.json()),
-      pre_tokenizer: fc.oneof(fc.constant({ type: 'BertPreTokenizer' }), fc.json()),
-      post_processor: fc.oneof(fc.constant({ type: 'BertProcessing', cls: ['[CLS]', 2], sep: ['[SEP]', 3] }), fc.json()),
-      added_tokens: fc.oneof(fc.constant([]), fc.json()),
-    }).map((o) => JSON.stringify(o)),
+    fc
+      .record({
+        model: fc.oneof(fc.constant({ type: 'WordPiece', vocab: { '[UNK]': 0, a: 1 } }), fc.object(), fc.json()),
+        normalizer: fc.oneof(fc.constant(null), fc.constant({ type: 'BertNormalizer' }), fc.json()),
+        pre_tokenizer: fc.oneof(fc.constant({ type: 'BertPreTokenizer' }), fc.json()),
+        post_processor: fc.oneof(fc.constant({ type: 'BertProcessing', cls: ['[CLS]', 2], sep: ['[SEP]', 3] }), fc.json()),
+        added_tokens: fc.oneof(fc.constant([]), fc.json()),
+      })
+      .map((o) => JSON.stringify(o)),
   );
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 200 }), jsonish, (bytes, json) => {

@@ -52,7 +52,14 @@ test('bert-base-cased: "Hello, world!" -> 101 8667 117 1362 106 102 [brief; voca
   assert.deepEqual(e.ids, [101, 8667, 117, 1362, 106, 102]);
   assert.deepEqual(fromLines(casedLines, e.ids), ['[CLS]', 'Hello', ',', 'world', '!', '[SEP]']);
   assert.deepEqual(e.tokens, ['[CLS]', 'Hello', ',', 'world', '!', '[SEP]']);
-  assert.deepEqual(e.offsets, [[0, 0], [0, 5], [5, 6], [7, 12], [12, 13], [0, 0]]);
+  assert.deepEqual(e.offsets, [
+    [0, 0],
+    [0, 5],
+    [5, 6],
+    [7, 12],
+    [12, 13],
+    [0, 0],
+  ]);
   assert.deepEqual(e.wordIds, [null, 0, 1, 2, 3, null]);
   assert.deepEqual(e.specialTokensMask, [1, 0, 0, 0, 0, 1]);
   assert.deepEqual(e.attentionMask, [1, 1, 1, 1, 1, 1]);
@@ -63,10 +70,35 @@ test('bert-base-cased: Sylvain sentence tokens, word ids and offsets [course-ch6
   load();
   const text = 'My name is Sylvain and I work at Hugging Face in Brooklyn.';
   const e = cased.encode(text);
-  assert.deepEqual(e.tokens, ['[CLS]', 'My', 'name', 'is', 'S', '##yl', '##va', '##in', 'and', 'I', 'work', 'at', 'Hu', '##gging', 'Face', 'in', 'Brooklyn', '.', '[SEP]']);
+  assert.deepEqual(e.tokens, [
+    '[CLS]',
+    'My',
+    'name',
+    'is',
+    'S',
+    '##yl',
+    '##va',
+    '##in',
+    'and',
+    'I',
+    'work',
+    'at',
+    'Hu',
+    '##gging',
+    'Face',
+    'in',
+    'Brooklyn',
+    '.',
+    '[SEP]',
+  ]);
   assert.deepEqual(e.wordIds, [null, 0, 1, 2, 3, 3, 3, 3, 4, 5, 6, 7, 8, 8, 9, 10, 11, 12, null]);
   // The course shows "Sylvain" at characters 11..18, split into S|yl|va|in.
-  assert.deepEqual(e.offsets.slice(4, 8), [[11, 12], [12, 14], [14, 16], [16, 18]]);
+  assert.deepEqual(e.offsets.slice(4, 8), [
+    [11, 12],
+    [12, 14],
+    [14, 16],
+    [16, 18],
+  ]);
   assert.equal(text.slice(e.offsets[12]![0], e.offsets[13]![1]), 'Hugging');
   assert.deepEqual(fromLines(casedLines, e.ids), e.tokens);
 });
@@ -112,19 +144,85 @@ test('bert-base-uncased: normalization lowercases and strips accents [course-nor
   const e = uncased.encode(text, { addSpecialTokens: false });
   assert.deepEqual(e.tokens, ['hello', 'how', 'are', 'u', '?']);
   // Offsets map back to the original accented characters.
-  assert.deepEqual(e.offsets.map(([a, b]) => text.slice(a, b)), ['Héllò', 'hôw', 'are', 'ü', '?']);
+  assert.deepEqual(
+    e.offsets.map(([a, b]) => text.slice(a, b)),
+    ['Héllò', 'hôw', 'are', 'ü', '?'],
+  );
 });
 
 test('bert-base-uncased: WNUT-17 example sentence [docs-tc]', { skip }, () => {
   load();
-  const words = ['@paulwalk', 'It', "'s", 'the', 'view', 'from', 'where', 'I', "'m", 'living', 'for', 'two', 'weeks', '.', 'Empire', 'State', 'Building', '=', 'ESB', '.', 'Pretty', 'bad', 'storm', 'here', 'last', 'evening', '.'];
+  const words = [
+    '@paulwalk',
+    'It',
+    "'s",
+    'the',
+    'view',
+    'from',
+    'where',
+    'I',
+    "'m",
+    'living',
+    'for',
+    'two',
+    'weeks',
+    '.',
+    'Empire',
+    'State',
+    'Building',
+    '=',
+    'ESB',
+    '.',
+    'Pretty',
+    'bad',
+    'storm',
+    'here',
+    'last',
+    'evening',
+    '.',
+  ];
   const e = uncased.encodeWords(words);
-  assert.deepEqual(e.tokens, ['[CLS]', '@', 'paul', '##walk', 'it', "'", 's', 'the', 'view', 'from', 'where', 'i', "'", 'm', 'living', 'for', 'two', 'weeks', '.', 'empire', 'state', 'building', '=', 'es', '##b', '.', 'pretty', 'bad', 'storm', 'here', 'last', 'evening', '.', '[SEP]']);
+  assert.deepEqual(e.tokens, [
+    '[CLS]',
+    '@',
+    'paul',
+    '##walk',
+    'it',
+    "'",
+    's',
+    'the',
+    'view',
+    'from',
+    'where',
+    'i',
+    "'",
+    'm',
+    'living',
+    'for',
+    'two',
+    'weeks',
+    '.',
+    'empire',
+    'state',
+    'building',
+    '=',
+    'es',
+    '##b',
+    '.',
+    'pretty',
+    'bad',
+    'storm',
+    'here',
+    'last',
+    'evening',
+    '.',
+    '[SEP]',
+  ]);
   assert.deepEqual(e.wordIds.slice(0, 8), [null, 0, 0, 0, 1, 2, 2, 3]);
   assert.deepEqual(fromLines(uncasedLines, e.ids), e.tokens);
 });
 
-test('bert-base-uncased encodeWords: John Johanson\'s house [bert-readme]', { skip }, () => {
+test("bert-base-uncased encodeWords: John Johanson's house [bert-readme]", { skip }, () => {
   load();
   const e = uncased.encodeWords(['John', 'Johanson', "'s", 'house']);
   assert.deepEqual(e.tokens, ['[CLS]', 'john', 'johan', '##son', "'", 's', 'house', '[SEP]']);
@@ -159,7 +257,10 @@ test('accents: cased keeps them, uncased strips them [rust-0.23.2; vocab lines]'
   assert.deepEqual(fromLines(casedLines, c.ids), c.tokens);
   const u = uncased.encode(text, { addSpecialTokens: false });
   assert.deepEqual(u.tokens, ['cafe', 'naive', 'zurich']);
-  assert.deepEqual(u.offsets.map(([a, b]) => text.slice(a, b)), ['Café', 'naïve', 'Zürich']);
+  assert.deepEqual(
+    u.offsets.map(([a, b]) => text.slice(a, b)),
+    ['Café', 'naïve', 'Zürich'],
+  );
   // A decomposed accent (e + U+0301) normalizes the same way under uncased.
   assert.deepEqual(uncased.tokenize('Cafe\u0301'), ['cafe']);
 });
@@ -168,7 +269,12 @@ test('CJK ideographs become one-character words [rust-0.23.2; vocab lines]', { s
   load();
   const e = uncased.encode('北京大学', { addSpecialTokens: false });
   assert.deepEqual(e.tokens, ['北', '京', '大', '学']);
-  assert.deepEqual(e.offsets, [[0, 1], [1, 2], [2, 3], [3, 4]]);
+  assert.deepEqual(e.offsets, [
+    [0, 1],
+    [1, 2],
+    [2, 3],
+    [3, 4],
+  ]);
   assert.deepEqual(e.wordIds, [0, 1, 2, 3]);
   assert.deepEqual(fromLines(uncasedLines, e.ids), e.tokens);
 });
@@ -179,13 +285,35 @@ test('emoji: [UNK] whose offsets cover the UTF-16 surrogate pair [rust-0.23.2]',
   const e = cased.encode(text, { addSpecialTokens: false });
   assert.deepEqual(e.tokens, ['[UNK]', '[UNK]']);
   // JS offsets: "x😀y" is 4 UTF-16 units (HF Python would say [0, 3] in code points).
-  assert.deepEqual(e.offsets, [[0, 4], [5, 7]]);
+  assert.deepEqual(e.offsets, [
+    [0, 4],
+    [5, 7],
+  ]);
   assert.equal(text.slice(5, 7), '😀');
 });
 
 test('URL and WNUT-style tokens split on every punctuation character [rust-0.23.2]', { skip }, () => {
   load();
-  assert.deepEqual(uncased.tokenize('https://t.co/abc?x=1 @user #hashtag'), ['https', ':', '/', '/', 't', '.', 'co', '/', 'abc', '?', 'x', '=', '1', '@', 'user', '#', 'hash', '##tag']);
+  assert.deepEqual(uncased.tokenize('https://t.co/abc?x=1 @user #hashtag'), [
+    'https',
+    ':',
+    '/',
+    '/',
+    't',
+    '.',
+    'co',
+    '/',
+    'abc',
+    '?',
+    'x',
+    '=',
+    '1',
+    '@',
+    'user',
+    '#',
+    'hash',
+    '##tag',
+  ]);
   assert.deepEqual(cased.tokenize('@user #hashtag'), ['@', 'user', '#', 'has', '##hta', '##g']);
 });
 
@@ -249,7 +377,10 @@ test('decode joins ## pieces and cleans spaces before punctuation (HF clean_up_t
   const ids = uncased.encode("I don't think it's a U.S. thing, is it?").ids;
   assert.equal(uncased.decode(ids), "[CLS] i don't think it's a u. s. thing, is it? [SEP]");
   assert.equal(uncased.decode(ids, { skipSpecialTokens: true }), "i don't think it's a u. s. thing, is it?");
-  assert.equal(uncased.decode(ids, { skipSpecialTokens: true, cleanUpTokenizationSpaces: false }), "i don ' t think it ' s a u. s. thing, is it?");
+  assert.equal(
+    uncased.decode(ids, { skipSpecialTokens: true, cleanUpTokenizationSpaces: false }),
+    "i don ' t think it ' s a u. s. thing, is it?",
+  );
   assert.equal(cased.decode(cased.encode('Hello, world!').ids), '[CLS] Hello, world! [SEP]');
 });
 

@@ -18,7 +18,11 @@ interface Case {
   added: Record<string, number>;
   expected: { ids: number[]; offsets: [number, number][] }[];
 }
-const fixture = JSON.parse(readFileSync(join(fixturesDir, 'added-tokens-json.json'), 'utf8')) as { transformers: string; texts: string[]; cases: Case[] };
+const fixture = JSON.parse(readFileSync(join(fixturesDir, 'added-tokens-json.json'), 'utf8')) as {
+  transformers: string;
+  texts: string[];
+  cases: Case[];
+};
 const tmp = mkdtempSync(join(tmpdir(), 'tt-added-json-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
@@ -33,7 +37,11 @@ for (const c of fixture.cases) {
       const e = tok.encode(text);
       const want = c.expected[i]!;
       assert.deepEqual([...e.ids], want.ids, `${c.name}, text ${i}`);
-      assert.deepEqual(e.offsets.map(([s, t]) => [s, t]), want.offsets, `${c.name}, text ${i} offsets`);
+      assert.deepEqual(
+        e.offsets.map(([s, t]) => [s, t]),
+        want.offsets,
+        `${c.name}, text ${i} offsets`,
+      );
     });
   });
 }

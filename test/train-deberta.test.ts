@@ -22,7 +22,8 @@ test('tokentune train on WNUT-17 from a transformers DeBERTa-v2 folder, then pre
   const wnut = join(sharedDir, 'data', 'wnut17');
   const dir = mkdtempSync(join(tmpdir(), 'tt-deberta-e2e-'));
   try {
-    const model = join(dir, 'model'), out = join(dir, 'out');
+    const model = join(dir, 'model'),
+      out = join(dir, 'out');
     mkdirSync(model);
     for (const f of ['config.json', 'model.safetensors']) copyFileSync(join(fixturesDir, 'deberta-v3', f), join(model, f));
     const counts = new Map<string, number>();
@@ -36,13 +37,41 @@ test('tokentune train on WNUT-17 from a transformers DeBERTa-v2 folder, then pre
     writeFileSync(join(model, 'tokenizer_config.json'), JSON.stringify({ do_lower_case: false }));
 
     const t = io();
-    const rc = await runTrain(['--model', model, '--train-file', join(wnut, 'wnut17train.conll'), '--validation-file', join(wnut, 'emerging.dev.conll'),
-      '--output-dir', out, '--do-train', '--do-eval', '--max-steps', '40', '--per-device-train-batch-size', '8', '--learning-rate', '3e-3',
-      '--max-seq-length', '64', '--logging-steps', '10', '--disable-tqdm', '--seed', '5'], t);
+    const rc = await runTrain(
+      [
+        '--model',
+        model,
+        '--train-file',
+        join(wnut, 'wnut17train.conll'),
+        '--validation-file',
+        join(wnut, 'emerging.dev.conll'),
+        '--output-dir',
+        out,
+        '--do-train',
+        '--do-eval',
+        '--max-steps',
+        '40',
+        '--per-device-train-batch-size',
+        '8',
+        '--learning-rate',
+        '3e-3',
+        '--max-seq-length',
+        '64',
+        '--logging-steps',
+        '10',
+        '--disable-tqdm',
+        '--seed',
+        '5',
+      ],
+      t,
+    );
     assert.equal(rc, 0, t.stderr.text);
     // WNUT's 13 labels replace the fixture's 5: a new head, reported as HF does.
     assert.match(t.stderr.text + t.stdout.text, /newly initialized: classifier\.weight, classifier\.bias/);
-    const logs = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    const logs = readFileSync(join(out, 'log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, number>);
     const losses = logs.filter((r) => typeof r.loss === 'number').map((r) => r.loss);
     assert.ok(losses.length >= 3 && losses[losses.length - 1] < losses[0], `training loss did not fall: ${losses.join(', ')}`);
     // The final evaluation on the WNUT dev set is printed as HF's metrics block.
@@ -58,7 +87,10 @@ test('tokentune train on WNUT-17 from a transformers DeBERTa-v2 folder, then pre
     writeFileSync(input, 'the new york times said so\nlol i am going to london\n');
     const p = io();
     assert.equal(await runPredict(['--model', out, '--file', input, '--ignore-labels', '', '--aggregation', 'none'], p), 0, p.stderr.text);
-    const lines = p.stdout.text.trim().split('\n').map((l) => JSON.parse(l) as { entities: { word: string; entity: string }[] });
+    const lines = p.stdout.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { entities: { word: string; entity: string }[] });
     assert.equal(lines.length, 2);
     // With no label ignored, every token comes back tagged with one of WNUT's labels.
     assert.equal(lines[0].entities.length, 6);

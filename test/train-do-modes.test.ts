@@ -19,10 +19,26 @@ test('--do-eval alone evaluates the given model: no training, eval_results.json 
   assert.equal((await trained).code, 0);
   const weights = statSync(join(model, 'model.safetensors')).mtimeMs;
   const out = join(w.dir, 'eval-only');
-  const r = await cli(['train', '--model-name-or-path', model, '--train-file', w.train, '--validation-file', w.validation, '--do-eval', '--output-dir', out, '--disable-tqdm']);
+  const r = await cli([
+    'train',
+    '--model-name-or-path',
+    model,
+    '--train-file',
+    w.train,
+    '--validation-file',
+    w.validation,
+    '--do-eval',
+    '--output-dir',
+    out,
+    '--disable-tqdm',
+  ]);
   assert.equal(r.code, 0, r.err);
   assert.doesNotMatch(r.err, /step 1 \|/, 'no training step ran');
-  assert.ok(!existsSync(join(out, 'model.safetensors')) && !existsSync(join(out, 'train_results.json')) && !existsSync(join(out, 'trainer_state.json')));
+  assert.ok(
+    !existsSync(join(out, 'model.safetensors')) &&
+      !existsSync(join(out, 'train_results.json')) &&
+      !existsSync(join(out, 'trainer_state.json')),
+  );
   assert.equal(statSync(join(model, 'model.safetensors')).mtimeMs, weights);
   const ev = json(join(out, 'eval_results.json'));
   assert.deepEqual(json(join(out, 'all_results.json')), ev);
@@ -38,7 +54,17 @@ test('--do-eval alone evaluates the given model: no training, eval_results.json 
 
 test('--do-predict alone (into the model folder, which needs no --overwrite-output-dir): predict_results.json, predictions.txt, predict_* on the console', async () => {
   assert.equal((await trained).code, 0);
-  const r = await cli(['train', '--model-name-or-path', model, '--test-file', w.test, '--do-predict', '--output-dir', model, '--disable-tqdm']);
+  const r = await cli([
+    'train',
+    '--model-name-or-path',
+    model,
+    '--test-file',
+    w.test,
+    '--do-predict',
+    '--output-dir',
+    model,
+    '--disable-tqdm',
+  ]);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /\*\*\*\*\* predict metrics \*\*\*\*\*/);
   assert.match(r.out, /predict_f1/);
@@ -53,22 +79,53 @@ test('--do-predict alone (into the model folder, which needs no --overwrite-outp
 });
 
 test('--do-train needs training data; --do-eval without --do-train needs a model; implicit runs still train', async () => {
-  const noTrain = await cli(['train', '--model-name-or-path', model, '--validation-file', w.validation, '--do-train', '--output-dir', join(w.dir, 'x')]);
+  const noTrain = await cli([
+    'train',
+    '--model-name-or-path',
+    model,
+    '--validation-file',
+    w.validation,
+    '--do-train',
+    '--output-dir',
+    join(w.dir, 'x'),
+  ]);
   assert.equal(noTrain.code, 2);
   assert.match(noTrain.err, /--do-train needs training data/);
-  const noModel = await cli(['train', '--config-name', w.config, '--tokenizer-name', w.vocab, '--validation-file', w.validation, '--do-eval', '--output-dir', join(w.dir, 'y')]);
+  const noModel = await cli([
+    'train',
+    '--config-name',
+    w.config,
+    '--tokenizer-name',
+    w.vocab,
+    '--validation-file',
+    w.validation,
+    '--do-eval',
+    '--output-dir',
+    join(w.dir, 'y'),
+  ]);
   assert.equal(noModel.code, 2);
   assert.match(noModel.err, /needs a trained model: give --model-name-or-path/);
 });
 
 test('--do-train --do-eval --do-predict: the closing line names every file written, and each exists', async () => {
   const out = join(w.dir, 'all');
-  const r = await cli(quickTrainArgs(w, out, ['--validation-file', w.validation, '--test-file', w.test, '--do-train', '--do-eval', '--do-predict']));
+  const r = await cli(
+    quickTrainArgs(w, out, ['--validation-file', w.validation, '--test-file', w.test, '--do-train', '--do-eval', '--do-predict']),
+  );
   assert.equal(r.code, 0, r.err);
   const m = /wrote (.*) to /.exec(r.out);
   assert.ok(m, r.out);
   const files = m[1]!.replace(' and ', ', ').split(', ');
-  assert.deepEqual(files, ['README.md', 'all_results.json', 'eval_results.json', 'predict_results.json', 'predictions.txt', 'train_results.json', 'trainer_state.json', 'training_args.json']);
+  assert.deepEqual(files, [
+    'README.md',
+    'all_results.json',
+    'eval_results.json',
+    'predict_results.json',
+    'predictions.txt',
+    'train_results.json',
+    'trainer_state.json',
+    'training_args.json',
+  ]);
   for (const f of files) assert.ok(existsSync(join(out, f)), f);
   assert.ok('epoch' in json(join(out, 'eval_results.json')), 'after training the eval record carries the epoch');
 });

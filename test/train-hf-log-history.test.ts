@@ -17,12 +17,21 @@ import { defaultTrainingArgs, type TrainingArguments } from '../src/train/traini
 import { fixturesDir } from './helpers/fixtures.js';
 
 interface HfRun {
-  logging_strategy: 'steps' | 'epoch'; logging_steps: number; logging_first_step: boolean; num_train_epochs: number;
-  per_device_train_batch_size: number; gradient_accumulation_steps: number; warmup_steps: number;
-  lr_scheduler_type: TrainingArguments['lrSchedulerType']; log_history: Record<string, number>[];
+  logging_strategy: 'steps' | 'epoch';
+  logging_steps: number;
+  logging_first_step: boolean;
+  num_train_epochs: number;
+  per_device_train_batch_size: number;
+  gradient_accumulation_steps: number;
+  warmup_steps: number;
+  lr_scheduler_type: TrainingArguments['lrSchedulerType'];
+  log_history: Record<string, number>[];
 }
 interface Fixture {
-  transformers: string; learning_rate: number; weight_decay: number; max_grad_norm: number;
+  transformers: string;
+  learning_rate: number;
+  weight_decay: number;
+  max_grad_norm: number;
   data: { input_ids: number[]; attention_mask: number[]; token_type_ids: number[]; labels: number[] }[];
   runs: HfRun[];
 }
@@ -34,10 +43,17 @@ function trainSplit(): EncodedSplit {
   const features: Feature[] = fx.data.map((d, i) => {
     const n = d.input_ids.length;
     return {
-      inputIds: Int32Array.from(d.input_ids), attentionMask: Int32Array.from(d.attention_mask),
-      tokenTypeIds: Int32Array.from(d.token_type_ids), labels: Int32Array.from(d.labels),
+      inputIds: Int32Array.from(d.input_ids),
+      attentionMask: Int32Array.from(d.attention_mask),
+      tokenTypeIds: Int32Array.from(d.token_type_ids),
+      labels: Int32Array.from(d.labels),
       wordIds: Int32Array.from({ length: n }, (_, t) => (t === 0 || t === n - 1 ? -1 : t - 1)),
-      sentenceIndex: i, windowIndex: 0, wordStart: 0, wordEnd: n - 2, ownedWordStart: 0, ownedWordEnd: n - 2,
+      sentenceIndex: i,
+      windowIndex: 0,
+      wordStart: 0,
+      wordEnd: n - 2,
+      ownedWordStart: 0,
+      ownedWordEnd: n - 2,
     };
   });
   return { features, sentences: fx.data.map((d) => ({ tokens: d.input_ids.slice(1, -1).map(String) })) };
@@ -48,11 +64,23 @@ async function ourLogHistory(run: HfRun): Promise<LogRecord[]> {
   try {
     const { model } = loadModelFromDir(join(root, 'model'));
     const args: TrainingArguments = {
-      ...defaultTrainingArgs(), outputDir: out, learningRate: fx.learning_rate, weightDecay: fx.weight_decay,
-      maxGradNorm: fx.max_grad_norm, seed: 42, saveStrategy: 'no', evalStrategy: 'no', disableTqdm: true,
-      loggingStrategy: run.logging_strategy, loggingSteps: run.logging_steps, loggingFirstStep: run.logging_first_step,
-      numTrainEpochs: run.num_train_epochs, perDeviceTrainBatchSize: run.per_device_train_batch_size,
-      gradientAccumulationSteps: run.gradient_accumulation_steps, warmupSteps: run.warmup_steps, lrSchedulerType: run.lr_scheduler_type,
+      ...defaultTrainingArgs(),
+      outputDir: out,
+      learningRate: fx.learning_rate,
+      weightDecay: fx.weight_decay,
+      maxGradNorm: fx.max_grad_norm,
+      seed: 42,
+      saveStrategy: 'no',
+      evalStrategy: 'no',
+      disableTqdm: true,
+      loggingStrategy: run.logging_strategy,
+      loggingSteps: run.logging_steps,
+      loggingFirstStep: run.logging_first_step,
+      numTrainEpochs: run.num_train_epochs,
+      perDeviceTrainBatchSize: run.per_device_train_batch_size,
+      gradientAccumulationSteps: run.gradient_accumulation_steps,
+      warmupSteps: run.warmup_steps,
+      lrSchedulerType: run.lr_scheduler_type,
     };
     const trainer = new Trainer({ model, args, trainDataset: trainSplit() });
     await trainer.train();
@@ -72,7 +100,11 @@ for (const run of fx.runs) {
   test(`log_history equals transformers ${fx.transformers} Trainer's: logging_strategy ${run.logging_strategy}, ${run.lr_scheduler_type}, warmup ${run.warmup_steps}`, async () => {
     const ours = (await ourLogHistory(run)).filter((r) => !('message' in r));
     const want = run.log_history;
-    assert.deepEqual(ours.map((r) => r.step), want.map((r) => r.step), 'the steps that log');
+    assert.deepEqual(
+      ours.map((r) => r.step),
+      want.map((r) => r.step),
+      'the steps that log',
+    );
     want.forEach((w, i) => {
       const o = ours[i]!;
       const at = `step ${w.step}`;

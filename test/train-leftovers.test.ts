@@ -33,7 +33,11 @@ test('temporary folders and files of killed runs are removed; an interrupted swa
   writeFileSync(join(out, `checkpoint-2.old-${DEAD_PID}`, 'trainer_state.json'), '{}');
   await run(out);
   const names = readdirSync(out);
-  assert.deepEqual(names.filter((n) => /\.(tmp|old)-\d+$/.test(n)), [], names.join(', '));
+  assert.deepEqual(
+    names.filter((n) => /\.(tmp|old)-\d+$/.test(n)),
+    [],
+    names.join(', '),
+  );
   assert.ok(names.includes('checkpoint-2'), 'the .old copy whose original was missing is renamed back');
 });
 
@@ -41,7 +45,12 @@ test('a fresh run in a used folder starts a fresh log.jsonl', async () => {
   const out = tmp();
   await run(out, 3);
   await run(out, 2);
-  const steps = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => 'loss' in r).map((r) => r.step);
+  const steps = readFileSync(join(out, 'log.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((r) => 'loss' in r)
+    .map((r) => r.step);
   assert.deepEqual(steps, [1, 2]);
 });
 
@@ -52,7 +61,10 @@ test('an obstacle to the final save stops the run before the first step, naming 
   const t = new Trainer({ model: s.model, tokenizer: s.tokenizer, trainDataset: s.train, args: tinyArgs(out, { maxSteps: 3 }) });
   await assert.rejects(t.train(), (e: unknown) => {
     assert.ok(e instanceof OutputObstacleError);
-    assert.match((e as Error).message, /model\.safetensors: is a folder, but training writes a file of this name at the end; remove or rename it/);
+    assert.match(
+      (e as Error).message,
+      /model\.safetensors: is a folder, but training writes a file of this name at the end; remove or rename it/,
+    );
     return true;
   });
   assert.equal(t.logHistory.length, 0);

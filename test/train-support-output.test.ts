@@ -66,7 +66,10 @@ test('TTY: redrawn in place, throttled to the refresh interval, logs printed abo
   }
   const draws = s.chunks.length - drawsAtStart;
   assert.ok(draws >= 4 && draws <= 6, `drew ${draws} times in 0.5 s`);
-  assert.ok(s.chunks.every((c) => !c.includes('\n')), 'bar redraws never add lines');
+  assert.ok(
+    s.chunks.every((c) => !c.includes('\n')),
+    'bar redraws never add lines',
+  );
   assert.match(s.chunks[s.chunks.length - 1]!, /^\r\[=*>? *\] \d+\/100 100 it\/s ETA 00:01 loss 0\.\d{4} lr 1\.0e-05\x1b\[K$/);
   p.record({ loss: 0.5, learning_rate: 1e-5, epoch: 0.5, step: 50 });
   assert.ok(s.text.includes('\r\x1b[Kstep 50 | epoch 0.50 | loss 0.5000 | learning_rate 1.00e-05\n'));
@@ -89,7 +92,10 @@ test('not a TTY: a plain line every N steps, no carriage returns', () => {
   }
   p.close();
   const lines = s.text.trimEnd().split('\n');
-  assert.deepEqual(lines.map((l) => l.split(' ')[0]), ['5/20', '10/20', '15/20', '20/20']);
+  assert.deepEqual(
+    lines.map((l) => l.split(' ')[0]),
+    ['5/20', '10/20', '15/20', '20/20'],
+  );
   assert.equal(lines[1], '10/20 (50%) 2.0 it/s ETA 00:05 loss 0.5000');
   assert.ok(!s.text.includes('\r'));
   const quiet = new FakeStream(false);
@@ -138,7 +144,10 @@ test('formatMetricsTable: HF log_metrics layout, entity types gathered in a tabl
 });
 
 test('formatLogLine', () => {
-  assert.equal(formatLogLine({ loss: 0.1234567, grad_norm: 2.5, learning_rate: 3e-5, epoch: 1.2345, step: 10 }), 'step 10 | epoch 1.23 | loss 0.1235 | grad_norm 2.5000 | learning_rate 3.00e-05');
+  assert.equal(
+    formatLogLine({ loss: 0.1234567, grad_norm: 2.5, learning_rate: 3e-5, epoch: 1.2345, step: 10 }),
+    'step 10 | epoch 1.23 | loss 0.1235 | grad_norm 2.5000 | learning_rate 3.00e-05',
+  );
 });
 
 // ---- plot ----
@@ -200,7 +209,10 @@ test('renderTrainingPlot: both panels, one point per record, valid markup, escap
 test('writeTrainingPlot writes the SVG into the output folder', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tt-plot-'));
   try {
-    const p = writeTrainingPlot(join(dir, 'out'), [{ step: 1, loss: 1 }, { step: 2, loss: 0.5 }]);
+    const p = writeTrainingPlot(join(dir, 'out'), [
+      { step: 1, loss: 1 },
+      { step: 2, loss: 0.5 },
+    ]);
     assert.ok(p.endsWith('training_curves.svg'));
     checkWellFormed(readFileSync(p, 'utf8'));
   } finally {
@@ -209,7 +221,10 @@ test('writeTrainingPlot writes the SVG into the output folder', () => {
 });
 
 test('niceTicks and escapeXml', () => {
-  assert.deepEqual(niceTicks(0, 1).ticks.map((t) => +t.toFixed(10)), [0, 0.2, 0.4, 0.6, 0.8, 1]);
+  assert.deepEqual(
+    niceTicks(0, 1).ticks.map((t) => +t.toFixed(10)),
+    [0, 0.2, 0.4, 0.6, 0.8, 1],
+  );
   assert.deepEqual(niceTicks(0, 1200, 8).ticks, [0, 200, 400, 600, 800, 1000, 1200]);
   assert.deepEqual(niceTicks(0, 3, 8, 1).ticks, [0, 1, 2, 3]);
   assert.equal(escapeXml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;');
@@ -234,11 +249,31 @@ const SPEC = {
     threshold: { type: 'number' },
     label: { type: 'list', default: [] as string[] },
   },
-  positionals: [{ name: 'model', required: true }, { name: 'files', variadic: true }],
+  positionals: [
+    { name: 'model', required: true },
+    { name: 'files', variadic: true },
+  ],
 } as const;
 
 test('cli args: flag forms, booleans, aliases, lists, positionals', () => {
-  const r = parseArgs(['model-dir', '--port=9000', '-v', '--aggregation_strategy', 'first', '--threshold', '-0.5', 'a.txt', '--label', 'PER,LOC', '--label=ORG', '--', '--not-a-flag'], SPEC);
+  const r = parseArgs(
+    [
+      'model-dir',
+      '--port=9000',
+      '-v',
+      '--aggregation_strategy',
+      'first',
+      '--threshold',
+      '-0.5',
+      'a.txt',
+      '--label',
+      'PER,LOC',
+      '--label=ORG',
+      '--',
+      '--not-a-flag',
+    ],
+    SPEC,
+  );
   assert.equal(r.values.port, 9000);
   assert.equal(r.values.verbose, true);
   assert.equal(r.values.aggregationStrategy, 'first');

@@ -116,8 +116,14 @@ test('seeding: deterministic, nearby seeds differ, values in range', () => {
   const b = Rng.fromSeed(42);
   const c = Rng.fromSeed(43);
   const xs = Array.from({ length: 8 }, () => a.nextU32());
-  assert.deepEqual(Array.from({ length: 8 }, () => b.nextU32()), xs);
-  assert.notDeepEqual(Array.from({ length: 8 }, () => c.nextU32()), xs);
+  assert.deepEqual(
+    Array.from({ length: 8 }, () => b.nextU32()),
+    xs,
+  );
+  assert.notDeepEqual(
+    Array.from({ length: 8 }, () => c.nextU32()),
+    xs,
+  );
   assert.notDeepEqual(Rng.fromSeed(2 ** 32 + 5).state().s, Rng.fromSeed(5).state().s);
   assert.throws(() => Rng.fromSeed(1.5), /safe integer/);
   fc.assert(
@@ -131,7 +137,10 @@ test('seeding: deterministic, nearby seeds differ, values in range', () => {
         assert.ok(Number.isFinite(r.normal()));
       }
       const perm = r.permutation(n % 50);
-      assert.deepEqual([...perm].sort((x, y) => x - y), Array.from({ length: n % 50 }, (_, i) => i));
+      assert.deepEqual(
+        [...perm].sort((x, y) => x - y),
+        Array.from({ length: n % 50 }, (_, i) => i),
+      );
     }),
     { numRuns: 50 },
   );
@@ -155,7 +164,7 @@ test('distribution sanity: uniform mean, normal mean and variance, nextInt bucke
   assert.ok(Math.abs(sum / n - 0.5) < 5 * Math.sqrt(1 / 12 / n));
   assert.ok(Math.abs(nsum / n) < 5 / Math.sqrt(n));
   assert.ok(Math.abs(nsq / n - 1) < 5 * Math.sqrt(2 / n));
-  for (const b of buckets) assert.ok(Math.abs(b - n / 6) < 5 * Math.sqrt((n * (1 / 6) * (5 / 6))));
+  for (const b of buckets) assert.ok(Math.abs(b - n / 6) < 5 * Math.sqrt(n * (1 / 6) * (5 / 6)));
   assert.ok(Math.abs(Rng.fromSeed(1).normal(10, 0.001) - 10) < 0.01);
 });
 

@@ -104,10 +104,18 @@ test('older files without newer fields get the dataclass defaults; bad types are
   assert.equal(s.best_global_step, null);
   assert.equal(s.eval_steps, 500);
   assert.deepEqual(s.stateful_callbacks, {});
-  assert.throws(() => parseTrainerState('{"global_step": "10"}', 'x/trainer_state.json'), { message: 'x/trainer_state.json: global_step: expected int, got "10"' });
-  assert.throws(() => parseTrainerState('{"log_history": [{"loss": 1}]}', 'f.json'), /f\.json: log_history\[0\]\.step: expected an integer/);
+  assert.throws(() => parseTrainerState('{"global_step": "10"}', 'x/trainer_state.json'), {
+    message: 'x/trainer_state.json: global_step: expected int, got "10"',
+  });
+  assert.throws(
+    () => parseTrainerState('{"log_history": [{"loss": 1}]}', 'f.json'),
+    /f\.json: log_history\[0\]\.step: expected an integer/,
+  );
   assert.throws(() => parseTrainerState('[1]', 'f.json'), TrainerStateError);
-  assert.throws(() => parseTrainerState('{"global_step": 1,,}', 'f.json'), /f\.json:1:19: invalid JSON: expected a double-quoted property name, got ','/);
+  assert.throws(
+    () => parseTrainerState('{"global_step": 1,,}', 'f.json'),
+    /f\.json:1:19: invalid JSON: expected a double-quoted property name, got ','/,
+  );
 });
 
 test('write/read trainer state atomically', () => {
@@ -131,11 +139,18 @@ test('property: trainer state survives serialise/parse, NaN and Infinity include
   const num = fc.oneof(fc.double(), fc.integer()).map((x) => (Object.is(x, -0) ? 0 : x));
   const rec = fc.record({ step: fc.nat(), loss: num, note: fc.string() }).map((r) => ({ ...r }));
   fc.assert(
-    fc.property(fc.array(rec, { maxLength: 5 }), fc.option(fc.double().map((x) => (Object.is(x, -0) ? 0 : x)), { nil: null }), (history, best) => {
-      const st = newTrainerState({ log_history: history, best_metric: best });
-      const back = parseTrainerState(serializeTrainerState(st));
-      assert.deepEqual(back, st); // deepStrictEqual treats NaN as equal to NaN and -0 apart from 0
-    }),
+    fc.property(
+      fc.array(rec, { maxLength: 5 }),
+      fc.option(
+        fc.double().map((x) => (Object.is(x, -0) ? 0 : x)),
+        { nil: null },
+      ),
+      (history, best) => {
+        const st = newTrainerState({ log_history: history, best_metric: best });
+        const back = parseTrainerState(serializeTrainerState(st));
+        assert.deepEqual(back, st); // deepStrictEqual treats NaN as equal to NaN and -0 apart from 0
+      },
+    ),
     { numRuns: 200 },
   );
 });
@@ -147,7 +162,10 @@ test('json-text: errors located like a parser would, non-finite numbers round-tr
   assert.equal(findJsonError('[1,]')?.offset, 3);
   assert.deepEqual(findJsonError('NaN'), { offset: 0, message: "unexpected 'N'" });
   assert.equal(findJsonError('NaN', true), null);
-  assert.deepEqual(parseJsonText('{"s": "NaN Infinity", "v": [NaN, -Infinity, Infinity]}'), { s: 'NaN Infinity', v: [NaN, -Infinity, Infinity] });
+  assert.deepEqual(parseJsonText('{"s": "NaN Infinity", "v": [NaN, -Infinity, Infinity]}'), {
+    s: 'NaN Infinity',
+    v: [NaN, -Infinity, Infinity],
+  });
   assert.equal(stringifyJsonText({ b: 1, a: [NaN] }, { sortKeys: true }), '{"a":[NaN],"b":1}');
   fc.assert(
     fc.property(fc.jsonValue(), (v) => {
@@ -185,7 +203,10 @@ test('checkpoint folder names, listing and latest', () => {
     mkdirSync(join(dir, 'checkpoint-200.tmp-12345'));
     mkdirSync(join(dir, 'checkpoint-x'));
     writeFileSync(join(dir, 'checkpoint-300'), 'a file, not a folder');
-    assert.deepEqual(listCheckpoints(dir).map((c) => c.step), [5, 10, 100]);
+    assert.deepEqual(
+      listCheckpoints(dir).map((c) => c.step),
+      [5, 10, 100],
+    );
     assert.equal(latestCheckpoint(dir), join(dir, 'checkpoint-100'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -199,7 +220,10 @@ test('rotateCheckpoints reproduces HF _rotate_checkpoints', () => {
   const check = (limit: number | null, best: string | null, expected: number[]): void => {
     for (const n of [5, 10, 15, 20, 25]) mkdirSync(join(dir, checkpointDirName(n)), { recursive: true });
     rotateCheckpoints(dir, limit, best);
-    assert.deepEqual(listCheckpoints(dir).map((c) => c.step), expected);
+    assert.deepEqual(
+      listCheckpoints(dir).map((c) => c.step),
+      expected,
+    );
   };
   try {
     check(2, null, [20, 25]);
@@ -276,7 +300,10 @@ test('LogWriter appends JSON lines, survives reopening, repairs a cut-off line, 
     const w2 = LogWriter.open(out);
     w2.append({ step: 3, eval_f1: 0.5 });
     w2.close();
-    assert.deepEqual(readLogFile(path).records.map((r) => r.step), [1, 2, 3]);
+    assert.deepEqual(
+      readLogFile(path).records.map((r) => r.step),
+      [1, 2, 3],
+    );
     assert.ok(Number.isNaN(readLogFile(path).records[1]!.loss as number));
 
     appendFileSync(path, '{"step":4,"lo'); // killed mid-write
@@ -284,12 +311,21 @@ test('LogWriter appends JSON lines, survives reopening, repairs a cut-off line, 
     const w3 = new LogWriter(out);
     w3.close();
     assert.equal(readLogFile(path).truncatedTail, false);
-    assert.deepEqual(readLogFile(path).records.map((r) => r.step), [1, 2, 3]);
+    assert.deepEqual(
+      readLogFile(path).records.map((r) => r.step),
+      [1, 2, 3],
+    );
 
     const w4 = new LogWriter(out, { resumeFromStep: 1 });
     w4.append({ step: 2, loss: 1 });
     w4.close();
-    assert.deepEqual(readLogFile(path).records.map((r) => [r.step, r.loss]), [[1, 2.5], [2, 1]]);
+    assert.deepEqual(
+      readLogFile(path).records.map((r) => [r.step, r.loss]),
+      [
+        [1, 2.5],
+        [2, 1],
+      ],
+    );
 
     writeFileSync(path, '{"step":1}\nnot json\n');
     assert.throws(() => readLogFile(path), new RegExp(`${LOG_FILE_NAME}:2: not a JSON record`));

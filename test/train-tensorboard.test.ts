@@ -35,7 +35,7 @@ test('CRC-32C: RFC 3720 B.4 test vectors; masked form as TensorFlow computes it'
 function records(buf: Uint8Array): Uint8Array[] {
   const out: Uint8Array[] = [];
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  for (let o = 0; o < buf.length;) {
+  for (let o = 0; o < buf.length; ) {
     const n = Number(dv.getBigUint64(o, true));
     assert.equal(dv.getUint32(o + 8, true), maskedCrc32c(buf.subarray(o, o + 8)), 'length CRC');
     const data = buf.subarray(o + 12, o + 12 + n);
@@ -52,33 +52,58 @@ function decodeEvent(b: Uint8Array): { wallTime: number; step: number; fileVersi
   const walk = (buf: Uint8Array, onField: (field: number, wire: number, at: number, len: number, v: number) => void): void => {
     const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     let o = 0;
-    const varint = (): number => { let r = 0, m = 1, x; do { x = buf[o++]!; r += (x & 0x7f) * m; m *= 128; } while (x & 0x80); return r; };
+    const varint = (): number => {
+      let r = 0,
+        m = 1,
+        x;
+      do {
+        x = buf[o++]!;
+        r += (x & 0x7f) * m;
+        m *= 128;
+      } while (x & 0x80);
+      return r;
+    };
     while (o < buf.length) {
-      const key = varint(); const field = Math.floor(key / 8), wire = key % 8;
+      const key = varint();
+      const field = Math.floor(key / 8),
+        wire = key % 8;
       if (wire === 0) onField(field, wire, o, 0, varint());
-      else if (wire === 1) { onField(field, wire, o, 8, dv.getFloat64(o, true)); o += 8; }
-      else if (wire === 5) { onField(field, wire, o, 4, dv.getFloat32(o, true)); o += 4; }
-      else { const n = varint(); onField(field, wire, o, n, 0); o += n; }
+      else if (wire === 1) {
+        onField(field, wire, o, 8, dv.getFloat64(o, true));
+        o += 8;
+      } else if (wire === 5) {
+        onField(field, wire, o, 4, dv.getFloat32(o, true));
+        o += 4;
+      } else {
+        const n = varint();
+        onField(field, wire, o, n, 0);
+        o += n;
+      }
     }
   };
   walk(b, (f, wire, at, len, v) => {
     if (f === 1) ev.wallTime = v;
     else if (f === 2) ev.step = v;
     else if (f === 3) ev.fileVersion = new TextDecoder().decode(b.subarray(at, at + len));
-    else if (f === 5) walk(b.subarray(at, at + len), (f2, _w, at2, len2) => {
-      const value = b.subarray(at, at + len).subarray(at2, at2 + len2);
-      if (f2 === 1) walk(value, (f3, _w3, at3, len3, v3) => {
-        if (f3 === 1) ev.tag = new TextDecoder().decode(value.subarray(at3, at3 + len3));
-        else if (f3 === 2) ev.value = v3;
+    else if (f === 5)
+      walk(b.subarray(at, at + len), (f2, _w, at2, len2) => {
+        const value = b.subarray(at, at + len).subarray(at2, at2 + len2);
+        if (f2 === 1)
+          walk(value, (f3, _w3, at3, len3, v3) => {
+            if (f3 === 1) ev.tag = new TextDecoder().decode(value.subarray(at3, at3 + len3));
+            else if (f3 === 2) ev.value = v3;
+          });
       });
-    });
     void wire;
   });
   return ev;
 }
 
 test("scalar events are byte-identical to torch's SummaryWriter.add_scalar records", () => {
-  const fixture = JSON.parse(readFileSync(join(fx, 'scalars.json'), 'utf8')) as { written: { tag: string; value: number; step: number; wall_time: number }[]; read_by_tensorboard: { tag: string; value: number; step: number }[] };
+  const fixture = JSON.parse(readFileSync(join(fx, 'scalars.json'), 'utf8')) as {
+    written: { tag: string; value: number; step: number; wall_time: number }[];
+    read_by_tensorboard: { tag: string; value: number; step: number }[];
+  };
   const torchRecords = records(new Uint8Array(readFileSync(join(fx, 'torch-scalars.tfevents'))));
   assert.equal(torchRecords.length, fixture.written.length + 1);
   assert.equal(decodeEvent(torchRecords[0]!).fileVersion, FILE_VERSION);
@@ -94,33 +119,65 @@ test("scalar events are byte-identical to torch's SummaryWriter.add_scalar recor
   }
 });
 
-test('a training run writes the tags transformers writes (but total_flos), with log.jsonl\'s values and steps', async () => {
+test("a training run writes the tags transformers writes (but total_flos), with log.jsonl's values and steps", async () => {
   const hf = JSON.parse(readFileSync(join(fx, 'hf-trainer-tags.json'), 'utf8')) as { tags: string[] };
   const w = cliWork();
   const out = join(w.dir, 'tb');
-  const r = await cli(quickTrainArgs(w, out, ['--validation-file', w.validation, '--do-train', '--do-eval', '--report-to', 'tensorboard',
-    '--max-steps', '4', '--eval-strategy', 'steps', '--eval-steps', '2']));
+  const r = await cli(
+    quickTrainArgs(w, out, [
+      '--validation-file',
+      w.validation,
+      '--do-train',
+      '--do-eval',
+      '--report-to',
+      'tensorboard',
+      '--max-steps',
+      '4',
+      '--eval-strategy',
+      'steps',
+      '--eval-steps',
+      '2',
+    ]),
+  );
   assert.equal(r.code, 0, r.err);
   const runs = readdirSync(join(out, 'runs'));
   assert.equal(runs.length, 1);
-  assert.match(runs[0]!, new RegExp(`^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\\d\\d_\\d\\d-\\d\\d-\\d\\d_${hostname().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+  assert.match(
+    runs[0]!,
+    new RegExp(
+      `^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\\d\\d_\\d\\d-\\d\\d-\\d\\d_${hostname().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`,
+    ),
+  );
   const files = readdirSync(join(out, 'runs', runs[0]!));
   assert.equal(files.length, 1);
-  assert.match(files[0]!, new RegExp(`^events\\.out\\.tfevents\\.\\d{10}\\.`));
+  assert.match(files[0]!, /^events\.out\.tfevents\.\d{10}\./);
   const events = records(new Uint8Array(readFileSync(join(out, 'runs', runs[0]!, files[0]!)))).map(decodeEvent);
   assert.equal(events[0]!.fileVersion, FILE_VERSION);
   const tags = [...new Set(events.slice(1).map((e) => e.tag!))].sort();
-  assert.deepEqual(tags, hf.tags.filter((t) => t !== 'train/total_flos'));
+  assert.deepEqual(
+    tags,
+    hf.tags.filter((t) => t !== 'train/total_flos'),
+  );
   // Every numeric field of every log.jsonl record, then the final evaluation (eval_results.json).
   const want: [string, number, number][] = [];
   for (const line of readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n')) {
     const rec = JSON.parse(line) as Record<string, unknown>;
-    for (const [k, v] of Object.entries(rec)) if (k !== 'step' && typeof v === 'number') want.push([k.startsWith('eval_') ? `eval/${k.slice(5)}` : `train/${k}`, rec.step as number, Math.fround(v)]);
+    for (const [k, v] of Object.entries(rec))
+      if (k !== 'step' && typeof v === 'number')
+        want.push([k.startsWith('eval_') ? `eval/${k.slice(5)}` : `train/${k}`, rec.step as number, Math.fround(v)]);
   }
   const final = JSON.parse(readFileSync(join(out, 'eval_results.json'), 'utf8')) as Record<string, number>;
-  for (const [k, v] of Object.entries(final)) if (k !== 'eval_samples') want.push([k.startsWith('eval_') ? `eval/${k.slice(5)}` : `train/${k}`, 4, Math.fround(v)]);
+  for (const [k, v] of Object.entries(final))
+    if (k !== 'eval_samples') want.push([k.startsWith('eval_') ? `eval/${k.slice(5)}` : `train/${k}`, 4, Math.fround(v)]);
   const key = (x: unknown[]): string => JSON.stringify(x);
-  assert.deepEqual(events.slice(1).map((e) => [e.tag, e.step, e.value]).map(key).sort(), want.map(key).sort());
+  assert.deepEqual(
+    events
+      .slice(1)
+      .map((e) => [e.tag, e.step, e.value])
+      .map(key)
+      .sort(),
+    want.map(key).sort(),
+  );
   // Steps never go back: TensorBoard draws the events of a tag in file order.
   events.slice(1).forEach((e, i, a) => assert.ok(i === 0 || e.step >= a[i - 1]!.step));
 });

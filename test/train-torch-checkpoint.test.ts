@@ -18,14 +18,22 @@ import { isLoadedTensor, torchLoad } from '../src/io/torch-save.js';
 import { PyDict, PyTuple } from '../src/io/torch-pickle.js';
 import { UnsafePickleError } from '../src/io/errors.js';
 import {
-  mtInitByArray, mtInitGenrand, readOptimizerPt, torchCpuRngState, writeOptimizerPt, writeRngStatePth, writeSchedulerPt,
+  mtInitByArray,
+  mtInitGenrand,
+  readOptimizerPt,
+  torchCpuRngState,
+  writeOptimizerPt,
+  writeRngStatePth,
+  writeSchedulerPt,
 } from '../src/train/torch-checkpoint.js';
 import { fixturesDir, maxRelDiff, readFixture } from './helpers/fixtures.js';
 
 const root = join(fixturesDir, 'hf-trainer-checkpoint');
 const ckpt = join(root, 'checkpoint-3');
 const expected = JSON.parse(readFileSync(join(root, 'expected.json'), 'utf8')) as {
-  decay_order: string[]; step4_lr: number; scheduler_last_epoch: number;
+  decay_order: string[];
+  step4_lr: number;
+  scheduler_last_epoch: number;
   rng: Record<string, { python: [number, number[], null]; numpy_key: number[]; numpy_pos: number; torch_cpu_hex: string }>;
 };
 const io = readFixture('hf-trainer-checkpoint/expected.safetensors');
@@ -46,17 +54,27 @@ function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'tokentune-handoff-'));
 }
 
-test('parameter groups: our decay rule and flat order are the Trainer\'s (get_decay_parameter_names)', () => {
+test("parameter groups: our decay rule and flat order are the Trainer's (get_decay_parameter_names)", () => {
   const { opt } = fresh();
-  assert.deepEqual(opt.flat.params.map((t) => t.name), expected.decay_order);
+  assert.deepEqual(
+    opt.flat.params.map((t) => t.name),
+    expected.decay_order,
+  );
   // transformers 5's name patterns, for the norms other architectures name differently.
-  for (const n of ['model.layers.0.attn_norm.weight', 'model.final_norm.weight', 'head.norm.weight', 'distilbert.transformer.layer.0.sa_layer_norm.weight', 'x.rmsnorm.weight']) {
+  for (const n of [
+    'model.layers.0.attn_norm.weight',
+    'model.final_norm.weight',
+    'head.norm.weight',
+    'distilbert.transformer.layer.0.sa_layer_norm.weight',
+    'x.rmsnorm.weight',
+  ]) {
     assert.equal(decays(n), false, n);
   }
-  for (const n of ['model.layers.0.attn.Wqkv.weight', 'deberta.encoder.rel_embeddings.weight', 'classifier.weight']) assert.equal(decays(n), true, n);
+  for (const n of ['model.layers.0.attn.Wqkv.weight', 'deberta.encoder.rel_embeddings.weight', 'classifier.weight'])
+    assert.equal(decays(n), true, n);
 });
 
-test('a checkpoint transformers\' Trainer wrote resumes in tokentune, and step 4 equals the Trainer\'s step 4', () => {
+test("a checkpoint transformers' Trainer wrote resumes in tokentune, and step 4 equals the Trainer's step 4", () => {
   const { model, opt } = fresh();
   const st = loadCheckpoint(ckpt, model, opt);
   assert.equal(st.globalStep, 3);
@@ -65,8 +83,11 @@ test('a checkpoint transformers\' Trainer wrote resumes in tokentune, and step 4
   assert.deepEqual(opt.v, tensor('exp_avg_sq').data);
   const [B, T] = tensor('input_ids').shape;
   const batch: TokenBatch = {
-    inputIds: tensor('input_ids').data as Int32Array, attentionMask: tensor('attention_mask').data as Int32Array,
-    tokenTypeIds: tensor('token_type_ids').data as Int32Array, batchSize: B!, seqLen: T!,
+    inputIds: tensor('input_ids').data as Int32Array,
+    attentionMask: tensor('attention_mask').data as Int32Array,
+    tokenTypeIds: tensor('token_type_ids').data as Int32Array,
+    batchSize: B!,
+    seqLen: T!,
   };
   tidy(() => {
     const logits = model.forward(batch, { training: true, dropoutSeed: 1 }); // the fixture's dropout is 0
@@ -89,21 +110,25 @@ function shape(v: unknown): unknown {
   return v === null ? null : typeof v;
 }
 
-test('optimizer.pt we write has the Trainer\'s structure and reads back into the same moments', () => {
+test("optimizer.pt we write has the Trainer's structure and reads back into the same moments", () => {
   const { model, opt } = fresh();
   loadCheckpoint(ckpt, model, opt);
   const dir = tmp();
   try {
     const path = join(dir, 'optimizer.pt');
     writeOptimizerPt(path, opt, 0.005, 5e-3);
-    const ours = torchLoad(path) as PyDict, theirs = torchLoad(join(ckpt, 'optimizer.pt')) as PyDict;
+    const ours = torchLoad(path) as PyDict,
+      theirs = torchLoad(join(ckpt, 'optimizer.pt')) as PyDict;
     const s = (d: PyDict) => shape(d) as { state: unknown; param_groups: Record<string, unknown>[] };
     assert.deepEqual(s(ours).state, s(theirs).state);
     // Group hyper-parameters: the same keys and types, except `fused` (the Trainer's default optimizer is the fused kernel; ours says None).
     const groups = (d: PyDict) => s(d).param_groups.map((g) => ({ ...g, fused: 'any' }));
     assert.deepEqual(groups(ours), groups(theirs));
     const theirsGroups = (theirs.map.get('param_groups') as PyDict[]).map((g) => g.map.get('params'));
-    assert.deepEqual((ours.map.get('param_groups') as PyDict[]).map((g) => g.map.get('params')), theirsGroups);
+    assert.deepEqual(
+      (ours.map.get('param_groups') as PyDict[]).map((g) => g.map.get('params')),
+      theirsGroups,
+    );
     const back = fresh();
     readOptimizerPt(path, back.opt);
     assert.equal(back.opt.step, 3);
@@ -116,17 +141,22 @@ test('optimizer.pt we write has the Trainer\'s structure and reads back into the
 
 test('an optimizer.pt of another model is refused with the group sizes named', () => {
   const { model } = fresh();
-  const opt = new AdamW(model.parameters().filter(([n]) => !n.startsWith('classifier')), adamw);
+  const opt = new AdamW(
+    model.parameters().filter(([n]) => !n.startsWith('classifier')),
+    adamw,
+  );
   assert.throws(() => readOptimizerPt(join(ckpt, 'optimizer.pt'), opt), /optimizer groups hold \[\d+, \d+\] parameters but this model has/);
 });
 
-test('scheduler.pt we write equals the Trainer\'s LambdaLR state', () => {
+test("scheduler.pt we write equals the Trainer's LambdaLR state", () => {
   const dir = tmp();
   try {
     writeSchedulerPt(join(dir, 'scheduler.pt'), 3, 5e-3, expected.step4_lr);
-    const ours = torchLoad(join(dir, 'scheduler.pt')) as PyDict, theirs = torchLoad(join(ckpt, 'scheduler.pt')) as PyDict;
+    const ours = torchLoad(join(dir, 'scheduler.pt')) as PyDict,
+      theirs = torchLoad(join(ckpt, 'scheduler.pt')) as PyDict;
     assert.deepEqual(shape(ours), shape(theirs));
-    for (const k of ['base_lrs', 'last_epoch', '_step_count', '_is_initial', '_get_lr_called_within_step']) assert.deepEqual(ours.map.get(k), theirs.map.get(k), k);
+    for (const k of ['base_lrs', 'last_epoch', '_step_count', '_is_initial', '_get_lr_called_within_step'])
+      assert.deepEqual(ours.map.get(k), theirs.map.get(k), k);
     const lastLr = theirs.map.get('_last_lr') as number[];
     (ours.map.get('_last_lr') as number[]).forEach((x, i) => assert.ok(Math.abs(x - lastLr[i]!) < 1e-12, '_last_lr'));
     assert.equal(expected.scheduler_last_epoch, 3);
@@ -135,7 +165,7 @@ test('scheduler.pt we write equals the Trainer\'s LambdaLR state', () => {
   }
 });
 
-test('RNG states equal what set_seed leaves in Python\'s random, NumPy and torch', () => {
+test("RNG states equal what set_seed leaves in Python's random, NumPy and torch", () => {
   for (const [seedText, ref] of Object.entries(expected.rng)) {
     const seed = Number(seedText);
     assert.equal(Buffer.from(torchCpuRngState(seed)).toString('hex'), ref.torch_cpu_hex, `torch.manual_seed(${seed})`);
@@ -157,7 +187,7 @@ test('RNG states equal what set_seed leaves in Python\'s random, NumPy and torch
   }
 });
 
-test('trainer_state.json has exactly the fields of transformers\' TrainerState', async () => {
+test("trainer_state.json has exactly the fields of transformers' TrainerState", async () => {
   const { Trainer } = await import('../src/train/trainer.js');
   const { defaultTrainingArgs } = await import('../src/train/training-args.js');
   const { model } = fresh();
@@ -175,8 +205,11 @@ test('pickle writer: any tree of state-dict values reads back through the restri
   const { writePickle, PickleTuple: Tup } = await import('../src/io/pickle-writer.js');
   const { parseTorchPickle } = await import('../src/io/torch-pickle.js');
   const leaf = fc.oneof(
-    fc.constant(null), fc.boolean(), fc.string({ unit: 'grapheme' }),
-    fc.integer({ min: -(2 ** 31) - 5, max: 2 ** 31 + 5 }), fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }),
+    fc.constant(null),
+    fc.boolean(),
+    fc.string({ unit: 'grapheme' }),
+    fc.integer({ min: -(2 ** 31) - 5, max: 2 ** 31 + 5 }),
+    fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }),
     fc.double({ noNaN: true }).filter((x) => !Number.isInteger(x)),
   );
   const { tree } = fc.letrec((tie) => ({
@@ -199,7 +232,10 @@ test('pickle writer: any tree of state-dict values reads back through the restri
     if (Array.isArray(v)) return v.map(read);
     return v;
   };
-  fc.assert(fc.property(tree, (t) => {
-    assert.deepEqual(read(parseTorchPickle(writePickle(t as never))), expect(t));
-  }), { numRuns: 300 });
+  fc.assert(
+    fc.property(tree, (t) => {
+      assert.deepEqual(read(parseTorchPickle(writePickle(t as never))), expect(t));
+    }),
+    { numRuns: 300 },
+  );
 });

@@ -37,13 +37,23 @@ after(async () => {
   rmSync(fixture.dir, { recursive: true, force: true });
 });
 
-interface Proc { child: ChildProcess; out: string; err: string; exit: Promise<number | null> }
+interface Proc {
+  child: ChildProcess;
+  out: string;
+  err: string;
+  exit: Promise<number | null>;
+}
 
 /** A worker with a 200 MB heap: a message that reached it whole (or were tokenized) would exhaust it. */
 function worker(stream: string, extra: string[] = []): Proc {
-  const child = spawn(process.execPath, ['--max-old-space-size=200', BIN, 'worker', '--model', fixture.model, '--redis', server.url, '--stream', stream, ...extra], {
-    env: { ...process.env, TOKENTUNE_THREADS: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--max-old-space-size=200', BIN, 'worker', '--model', fixture.model, '--redis', server.url, '--stream', stream, ...extra],
+    {
+      env: { ...process.env, TOKENTUNE_THREADS: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const p: Proc = { child, out: '', err: '', exit: new Promise((r) => child.once('exit', (code) => r(code))) };
   child.stdout!.on('data', (c: Buffer) => (p.out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (p.err += c.toString()));
@@ -53,7 +63,8 @@ function worker(stream: string, extra: string[] = []): Proc {
 async function waitFor(cond: () => Promise<boolean>, what: string, p: Proc, ms: number): Promise<void> {
   const t0 = Date.now();
   while (!(await cond())) {
-    if (p.child.exitCode !== null) throw new Error(`the worker exited (${p.child.exitCode}) while waiting for ${what}: ${p.err.slice(-1500)}`);
+    if (p.child.exitCode !== null)
+      throw new Error(`the worker exited (${p.child.exitCode}) while waiting for ${what}: ${p.err.slice(-1500)}`);
     if (Date.now() - t0 > ms) throw new Error(`timed out (${ms} ms) waiting for ${what}: ${p.err.slice(-1500)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -61,7 +72,10 @@ async function waitFor(cond: () => Promise<boolean>, what: string, p: Proc, ms: 
 
 const rec = (r: unknown) => JSON.stringify(r);
 
-test('poison messages: 55 MB, 2M words, 500k characters are dead-lettered with the reason; the rest is tagged; SIGTERM exits 0', { skip, timeout: 120_000 }, async () => {
+test('poison messages: 55 MB, 2M words, 500k characters are dead-lettered with the reason; the rest is tagged; SIGTERM exits 0', {
+  skip,
+  timeout: 120_000,
+}, async () => {
   const stream = 'poison';
   const fine = fixture.texts.slice(0, 3);
   await redis.xadd(stream, '*', 'i', '0', 'rec', rec({ kind: 'text', text: fine[0] }));
@@ -77,8 +91,18 @@ test('poison messages: 55 MB, 2M words, 500k characters are dead-lettered with t
   const names = streamNames(stream);
   const w = worker(stream);
   try {
-    await waitFor(async () => (await redis.xlen(names.dead)) + (await redis.xlen(names.results)) >= 8, 'every message to be done', w, 30_000);
-    const dead = Object.fromEntries((await redis.xrange(names.dead, '-', '+')).map(([, f]) => [f[f.indexOf('i') + 1]!, { reason: f[f.indexOf('reason') + 1]!, message: f[f.indexOf('message') + 1]! }]));
+    await waitFor(
+      async () => (await redis.xlen(names.dead)) + (await redis.xlen(names.results)) >= 8,
+      'every message to be done',
+      w,
+      30_000,
+    );
+    const dead = Object.fromEntries(
+      (await redis.xrange(names.dead, '-', '+')).map(([, f]) => [
+        f[f.indexOf('i') + 1]!,
+        { reason: f[f.indexOf('reason') + 1]!, message: f[f.indexOf('message') + 1]! },
+      ]),
+    );
     assert.deepEqual(Object.keys(dead).sort(), ['1', '2', '4', '5', '6']);
     assert.match(dead['1']!.reason, /^the message is 550000\d\d bytes; the limit is 1048576 \(--max-record-bytes\)$/);
     assert.match(dead['2']!.reason, /the limit is 1048576 \(--max-record-bytes\)/);
@@ -96,10 +120,16 @@ test('poison messages: 55 MB, 2M words, 500k characters are dead-lettered with t
   }
 });
 
-test('a worker busy on a long batch exits 0 on SIGTERM within --stop-grace-ms, its batch left pending for another', { skip, timeout: 120_000 }, async () => {
+test('a worker busy on a long batch exits 0 on SIGTERM within --stop-grace-ms, its batch left pending for another', {
+  skip,
+  timeout: 120_000,
+}, async () => {
   const stream = 'stuck';
   // 64 records of 100k characters each: tens of seconds of tagging for one batch.
-  const long = fixture.texts.join(' ').repeat(Math.ceil(100_000 / fixture.texts.join(' ').length)).slice(0, 99_000);
+  const long = fixture.texts
+    .join(' ')
+    .repeat(Math.ceil(100_000 / fixture.texts.join(' ').length))
+    .slice(0, 99_000);
   const p = redis.pipeline();
   for (let i = 0; i < 64; i++) p.xadd(stream, '*', 'i', String(i), 'rec', rec({ kind: 'text', text: long }));
   await p.exec();
@@ -125,7 +155,10 @@ test('a worker busy on a long batch exits 0 on SIGTERM within --stop-grace-ms, i
   }
 });
 
-test('reclaimed messages are bounded too: an oversized message left by a dead consumer is dead-lettered unread', { skip, timeout: 30_000 }, async () => {
+test('reclaimed messages are bounded too: an oversized message left by a dead consumer is dead-lettered unread', {
+  skip,
+  timeout: 30_000,
+}, async () => {
   const stream = 'claimed';
   const names = streamNames(stream);
   await redis.xgroup('CREATE', stream, names.group, '0', 'MKSTREAM');
@@ -133,14 +166,23 @@ test('reclaimed messages are bounded too: an oversized message left by a dead co
   await redis.xadd(stream, '*', 'i', '1', 'rec', rec({ kind: 'text', text: 'fine' }));
   await redis.call('XREADGROUP', 'GROUP', names.group, 'ghost', 'COUNT', 10, 'STREAMS', stream, '>');
   const seen: number[] = [];
-  const tagger: Tagger = async (recs) => recs.map((r) => {
-    seen.push((r as { text: string }).text.length);
-    return '{}\n';
+  const tagger: Tagger = async (recs) =>
+    recs.map((r) => {
+      seen.push((r as { text: string }).text.length);
+      return '{}\n';
+    });
+  const w = new StreamWorker(redis, tagger, {
+    names,
+    consumer: 'me',
+    claimIdleMs: 0,
+    blockMs: 20,
+    batchWaitMs: 0,
+    maxRecordBytes: 100_000,
   });
-  const w = new StreamWorker(redis, tagger, { names, consumer: 'me', claimIdleMs: 0, blockMs: 20, batchWaitMs: 0, maxRecordBytes: 100_000 });
   const run = w.run();
   const t0 = Date.now();
-  while ((await redis.xlen(names.dead)) + (await redis.xlen(names.results)) < 2 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 20));
+  while ((await redis.xlen(names.dead)) + (await redis.xlen(names.results)) < 2 && Date.now() - t0 < 10_000)
+    await new Promise((r) => setTimeout(r, 20));
   w.stop();
   await run;
   const [[, f]] = (await redis.xrange(names.dead, '-', '+')) as [string, string[]][];
@@ -149,10 +191,12 @@ test('reclaimed messages are bounded too: an oversized message left by a dead co
   assert.throws(() => new StreamWorker(redis, tagger, { names, maxRecordBytes: 0 }), /maxRecordBytes must be a positive integer/);
 });
 
-test('enqueue refuses a record over the workers\' byte bound, naming its line', { skip }, async () => {
+test("enqueue refuses a record over the workers' byte bound, naming its line", { skip }, async () => {
   const lines = ['short one', 'x'.repeat(2000), 'never sent'].join('\n') + '\n';
   await assert.rejects(
     enqueueRecords(redis, 'enq-big', Readable.from([lines]), { format: 'txt', source: 'in.txt', maxRecordBytes: 1000 }),
-    (e: Error) => e instanceof QueueError && /^in\.txt:2: the record is 20\d\d bytes as a message; workers take at most 1000 \(--max-record-bytes\)/.test(e.message),
+    (e: Error) =>
+      e instanceof QueueError &&
+      /^in\.txt:2: the record is 20\d\d bytes as a message; workers take at most 1000 \(--max-record-bytes\)/.test(e.message),
   );
 });

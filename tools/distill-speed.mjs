@@ -12,8 +12,12 @@ import { collate } from '../dist/src/data/collate.js';
 import { noGrad, tidy, clearPool } from '../dist/src/engine/index.js';
 
 const [data, ...dirs] = process.argv.slice(2);
-if (!data || dirs.length === 0) { console.error('usage: node tools/distill-speed.mjs DATA.conll DIR [DIR...]'); process.exit(2); }
-const rounds = Number(process.env.ROUNDS ?? 3), maxSentences = Number(process.env.SENTENCES ?? 1024);
+if (!data || dirs.length === 0) {
+  console.error('usage: node tools/distill-speed.mjs DATA.conll DIR [DIR...]');
+  process.exit(2);
+}
+const rounds = Number(process.env.ROUNDS ?? 3),
+  maxSentences = Number(process.env.SENTENCES ?? 1024);
 const sentences = readConll(data).sentences.slice(0, maxSentences);
 const runners = [];
 for (const dir of dirs) {
@@ -31,14 +35,23 @@ const load0 = loadavg()[0];
 for (let r = 0; r <= rounds; r++) {
   for (const x of runners) {
     const t0 = process.hrtime.bigint();
-    for (const b of x.batches) noGrad(() => tidy(() => { x.model.forward(b, { training: false }); }));
+    for (const b of x.batches)
+      noGrad(() =>
+        tidy(() => {
+          x.model.forward(b, { training: false });
+        }),
+      );
     clearPool();
     if (r > 0) x.rates.push(x.tokens / (Number(process.hrtime.bigint() - t0) / 1e9));
   }
 }
 const med = (a) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
-console.log(`CPU: ${cpus()[0]?.model} x${cpus().length}; load average ${load0.toFixed(2)} -> ${loadavg()[0].toFixed(2)}; ${sentences.length} sentences, batch 32, ${rounds} rounds`);
+console.log(
+  `CPU: ${cpus()[0]?.model} x${cpus().length}; load average ${load0.toFixed(2)} -> ${loadavg()[0].toFixed(2)}; ${sentences.length} sentences, batch 32, ${rounds} rounds`,
+);
 const base = med(runners[0].rates);
 for (const x of runners) {
-  console.log(`${x.dir}\t${(x.params / 1e6).toFixed(2)} M params\t${med(x.rates).toFixed(0)} tokens/s\t${(med(x.rates) / base).toFixed(2)}x`);
+  console.log(
+    `${x.dir}\t${(x.params / 1e6).toFixed(2)} M params\t${med(x.rates).toFixed(0)} tokens/s\t${(med(x.rates) / base).toFixed(2)}x`,
+  );
 }

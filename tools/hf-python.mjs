@@ -12,7 +12,9 @@ export const HF_PYTHON_VAR = 'TOKENTUNE_HF_PYTHON';
 export function findHfPython() {
   const python = process.env[HF_PYTHON_VAR];
   if (!python) {
-    return { missing: `${HF_PYTHON_VAR} is not set: point it at a Python with transformers 5 and torch 2.x (bash ../shared/bench/hf-env.sh prints one)` };
+    return {
+      missing: `${HF_PYTHON_VAR} is not set: point it at a Python with transformers 5 and torch 2.x (bash ../shared/bench/hf-env.sh prints one)`,
+    };
   }
   if (!existsSync(python)) return { missing: `${HF_PYTHON_VAR}=${python}: no such file` };
   return { python };

@@ -38,7 +38,10 @@ function importsOf(root, file) {
     if (!ts.isStringLiteral(st.moduleSpecifier)) continue;
     const spec = st.moduleSpecifier.text;
     if (!spec.startsWith('.')) continue;
-    const target = relative(root, resolve(root, dirname(file), spec)).split('\\').join('/').replace(/\.js$/, '.ts');
+    const target = relative(root, resolve(root, dirname(file), spec))
+      .split('\\')
+      .join('/')
+      .replace(/\.js$/, '.ts');
     out.add(target);
   }
   return [...out].sort();

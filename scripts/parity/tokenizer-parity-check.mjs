@@ -20,18 +20,28 @@ for (const file of process.argv.slice(2)) {
     counts.raw++;
     const e = tok.encode(c.t);
     const off = e.offsets.flat();
-    if (!same(e.ids, c.ids) || !same(off, c.off)) { counts.rawBad++; if (shown.length < 4) shown.push({ kind: 'raw', text: c.t, want: c.ids, got: e.ids, wantOff: c.off, gotOff: off, toks: e.tokens }); }
+    if (!same(e.ids, c.ids) || !same(off, c.off)) {
+      counts.rawBad++;
+      if (shown.length < 4) shown.push({ kind: 'raw', text: c.t, want: c.ids, got: e.ids, wantOff: c.off, gotOff: off, toks: e.tokens });
+    }
   }
   for (const c of doc.raw) {
     if (c.dec === undefined || isWordPiece) continue;
     counts.dec++;
-    if (tok.decode(c.ids) !== c.dec || tok.decode(c.ids, { skipSpecialTokens: true }) !== c.decs) { counts.decBad++; if (shown.length < 6) shown.push({ kind: 'decode', ids: c.ids, want: c.dec, got: tok.decode(c.ids) }); }
+    if (tok.decode(c.ids) !== c.dec || tok.decode(c.ids, { skipSpecialTokens: true }) !== c.decs) {
+      counts.decBad++;
+      if (shown.length < 6) shown.push({ kind: 'decode', ids: c.ids, want: c.dec, got: tok.decode(c.ids) });
+    }
   }
   for (const c of doc.split) {
     counts.split++;
     const e = tok.encodeWords(c.w);
     const off = e.offsets.flat();
-    if (!same(e.ids, c.ids) || !same(off, c.off) || !same(e.wordIds, c.wid)) { counts.splitBad++; if (shown.length < 8) shown.push({ kind: 'split', words: c.w, want: c.ids, got: e.ids, wantOff: c.off, gotOff: off, wantW: c.wid, gotW: e.wordIds }); }
+    if (!same(e.ids, c.ids) || !same(off, c.off) || !same(e.wordIds, c.wid)) {
+      counts.splitBad++;
+      if (shown.length < 8)
+        shown.push({ kind: 'split', words: c.w, want: c.ids, got: e.ids, wantOff: c.off, gotOff: off, wantW: c.wid, gotW: e.wordIds });
+    }
   }
   rmSync(dir, { recursive: true });
   // A SentencePiece model shipped alongside (--big runs): the same cases from the legacy file alone.
@@ -41,16 +51,27 @@ for (const file of process.argv.slice(2)) {
     writeFileSync(join(ldir, name.slice(0, -4)), Buffer.from(b64, 'base64'));
     if (doc.files['tokenizer_config.json']) writeFileSync(join(ldir, 'tokenizer_config.json'), doc.files['tokenizer_config.json']);
     const legacy = loadTokenizer(ldir);
-    let n = 0, nbad = 0;
-    for (const c of doc.raw) { n++; const e = legacy.encode(c.t); if (!same(e.ids, c.ids) || !same(e.offsets.flat(), c.off)) nbad++; }
-    for (const c of doc.split) { n++; const e = legacy.encodeWords(c.w); if (!same(e.ids, c.ids) || !same(e.offsets.flat(), c.off) || !same(e.wordIds, c.wid)) nbad++; }
+    let n = 0,
+      nbad = 0;
+    for (const c of doc.raw) {
+      n++;
+      const e = legacy.encode(c.t);
+      if (!same(e.ids, c.ids) || !same(e.offsets.flat(), c.off)) nbad++;
+    }
+    for (const c of doc.split) {
+      n++;
+      const e = legacy.encodeWords(c.w);
+      if (!same(e.ids, c.ids) || !same(e.offsets.flat(), c.off) || !same(e.wordIds, c.wid)) nbad++;
+    }
     rmSync(ldir, { recursive: true });
     bad += nbad;
     console.log(`${doc.type} from legacy ${name.slice(0, -4)} only: ${n - nbad}/${n} identical`);
   }
   bad += counts.rawBad + counts.splitBad + counts.decBad;
-  console.log(`${doc.type}: raw ${counts.raw - counts.rawBad}/${counts.raw} identical, split ${counts.split - counts.splitBad}/${counts.split} identical` +
-    (counts.dec ? `, decode ${counts.dec - counts.decBad}/${counts.dec} identical` : ''));
+  console.log(
+    `${doc.type}: raw ${counts.raw - counts.rawBad}/${counts.raw} identical, split ${counts.split - counts.splitBad}/${counts.split} identical` +
+      (counts.dec ? `, decode ${counts.dec - counts.decBad}/${counts.dec} identical` : ''),
+  );
   for (const s of shown) console.log(JSON.stringify(s));
 }
 process.exitCode = bad === 0 ? 0 : 1;

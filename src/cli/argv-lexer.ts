@@ -58,7 +58,13 @@ export class ArgvLexer {
     if (!this.shortFlags) {
       if (!token.startsWith('--')) return { kind: 'positional', token };
       const eq = token.indexOf('=');
-      return { kind: 'flag', token, name: eq < 0 ? token.slice(2) : token.slice(2, eq), value: eq < 0 ? undefined : token.slice(eq + 1), short: false };
+      return {
+        kind: 'flag',
+        token,
+        name: eq < 0 ? token.slice(2) : token.slice(2, eq),
+        value: eq < 0 ? undefined : token.slice(eq + 1),
+        short: false,
+      };
     }
     if (token === '--') {
       this.ended = true;

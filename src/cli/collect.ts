@@ -14,8 +14,12 @@ import type { CommandIO } from './io.js';
 const FLAGS = {
   redis: { type: 'string', default: 'redis://127.0.0.1:6379', help: 'Redis server', valueName: 'URL' },
   stream: { type: 'string', help: 'Input stream: sets --results STREAM:results and --dead-letter STREAM:dead', valueName: 'NAME' },
-  results: { type: 'string', help: 'Results stream (the workers\' --results)', valueName: 'NAME' },
-  deadLetter: { type: 'string', help: 'Dead-letter stream (default STREAM:dead, or RESULTS with :results replaced by :dead)', valueName: 'NAME' },
+  results: { type: 'string', help: "Results stream (the workers' --results)", valueName: 'NAME' },
+  deadLetter: {
+    type: 'string',
+    help: 'Dead-letter stream (default STREAM:dead, or RESULTS with :results replaced by :dead)',
+    valueName: 'NAME',
+  },
   expect: { type: 'int', help: 'Records to wait for (the count enqueue printed)', valueName: 'N' },
   out: { type: 'string', alias: ['o'], help: 'Output file (default: standard output)', valueName: 'FILE' },
   timeout: { type: 'number', default: 0, help: 'Give up after S seconds without a new result (0: wait for ever)' },
@@ -44,7 +48,10 @@ export async function runCollect(argv: string[], io: CommandIO): Promise<number>
   let got;
   try {
     got = await collectResults(redis, {
-      results: names.results, dead: names.dead, expect: v.expect, idleTimeoutMs: v.timeout * 1000,
+      results: names.results,
+      dead: names.dead,
+      expect: v.expect,
+      idleTimeoutMs: v.timeout * 1000,
       write: async (line) => {
         if (!out.write(line)) await once(out, 'drain');
       },
@@ -64,6 +71,15 @@ export async function runCollect(argv: string[], io: CommandIO): Promise<number>
     redis.disconnect();
   }
   const ok = v.expect - got.dead.length;
-  io.stderr.write(`${ok} results${v.out ? ` -> ${v.out}` : ''}${got.dead.length ? `; ${got.dead.length} dead-lettered (${names.dead}): input ${got.dead.slice(0, 10).map((d) => `${d.index} (${d.reason.slice(0, 120)})`).join(', ')}${got.dead.length > 10 ? ', ...' : ''}` : ''}\n`);
+  io.stderr.write(
+    `${ok} results${v.out ? ` -> ${v.out}` : ''}${
+      got.dead.length
+        ? `; ${got.dead.length} dead-lettered (${names.dead}): input ${got.dead
+            .slice(0, 10)
+            .map((d) => `${d.index} (${d.reason.slice(0, 120)})`)
+            .join(', ')}${got.dead.length > 10 ? ', ...' : ''}`
+        : ''
+    }\n`,
+  );
   return got.dead.length ? 1 : 0;
 }

@@ -61,7 +61,12 @@ export function loadConfigFile(path: string): ConfigFile {
   }
   if (data === null || data === undefined) data = {};
   if (typeof data !== 'object' || Array.isArray(data)) {
-    throw new TrainingArgsError(`${path}:1: the config file must hold a mapping of option names to values, got ${Array.isArray(data) ? 'a list' : typeof data}`, undefined, path, 1);
+    throw new TrainingArgsError(
+      `${path}:1: the config file must hold a mapping of option names to values, got ${Array.isArray(data) ? 'a list' : typeof data}`,
+      undefined,
+      path,
+      1,
+    );
   }
   const lines = new Map<string, number>();
   if (doc.errors.length === 0 && isMap(doc.contents)) {

@@ -21,7 +21,11 @@ const DEMO_MARKER = '.tokentune-demo';
 import { say, type CommandIO } from './io.js';
 
 const FLAGS = {
-  outputDir: { type: 'string', default: './tokentune-demo', help: 'Where the model and logs go (its own folder, so that the demo never replaces a model trained into ./results)' },
+  outputDir: {
+    type: 'string',
+    default: './tokentune-demo',
+    help: 'Where the model and logs go (its own folder, so that the demo never replaces a model trained into ./results)',
+  },
   epochs: { type: 'number', default: 3, help: 'Training epochs' },
   trainSentences: { type: 'int', default: 3000, help: 'Generated training sentences' },
   seed: { type: 'int', default: 42, help: 'Seed for data, initialisation and dropout' },
@@ -54,12 +58,22 @@ export async function runDemo(argv: string[], io: CommandIO): Promise<number> {
   writeFileSync(vocabPath, buildVocab([train]).join('\n') + '\n');
   const tokenizer = WordPieceTokenizer.fromVocabFile(vocabPath, { doLowerCase: false });
   const config = makeConfig({
-    vocab_size: tokenizer.vocabSize, hidden_size: 128, num_hidden_layers: 2, num_attention_heads: 4,
-    intermediate_size: 512, max_position_embeddings: 128,
+    vocab_size: tokenizer.vocabSize,
+    hidden_size: 128,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    intermediate_size: 512,
+    max_position_embeddings: 128,
     id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
   });
   const model = BertForTokenClassification.create(config, seed);
-  say(io, `model: BERT from scratch, 2 layers, hidden 128, ${model.parameters().reduce((n, [, t]) => n + t.size, 0).toLocaleString('en-US')} parameters`);
+  say(
+    io,
+    `model: BERT from scratch, 2 layers, hidden 128, ${model
+      .parameters()
+      .reduce((n, [, t]) => n + t.size, 0)
+      .toLocaleString('en-US')} parameters`,
+  );
 
   const cache = new WordPieceCache(tokenizer);
   const enc = (d: typeof train) => encodeSplit(d, tokenizer, labels, { maxSeqLength: 128 }, cache).split;
@@ -79,7 +93,14 @@ export async function runDemo(argv: string[], io: CommandIO): Promise<number> {
     saveStrategy: 'no',
     seed,
   };
-  const trainer = new Trainer({ model, args, tokenizer, trainDataset: enc(train), evalDataset: enc(validation), progressStream: io.stderr });
+  const trainer = new Trainer({
+    model,
+    args,
+    tokenizer,
+    trainDataset: enc(train),
+    evalDataset: enc(validation),
+    progressStream: io.stderr,
+  });
   const started = Date.now();
   await trainer.train();
   say(io, `trained in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -95,7 +116,14 @@ export async function runDemo(argv: string[], io: CommandIO): Promise<number> {
   const pipe = new TokenClassificationPipeline(model, tokenizer, { aggregationStrategy: 'first' });
   const entities = await pipe.predict(DEMO_SENTENCE);
   say(io, `Tagged: ${DEMO_SENTENCE}`);
-  for (const e of entities) say(io, `  ${('entity_group' in e ? e.entity_group : e.entity).padEnd(5)} ${JSON.stringify(DEMO_SENTENCE.slice(e.start, e.end))} [${e.start}, ${e.end}) score ${e.score.toFixed(3)}`);
-  say(io, `Model saved to ${outputDir} (config.json, model.safetensors, vocab.txt); training log in ${join(outputDir, 'log.jsonl')}, curves in ${join(outputDir, 'training_curves.svg')}`);
+  for (const e of entities)
+    say(
+      io,
+      `  ${('entity_group' in e ? e.entity_group : e.entity).padEnd(5)} ${JSON.stringify(DEMO_SENTENCE.slice(e.start, e.end))} [${e.start}, ${e.end}) score ${e.score.toFixed(3)}`,
+    );
+  say(
+    io,
+    `Model saved to ${outputDir} (config.json, model.safetensors, vocab.txt); training log in ${join(outputDir, 'log.jsonl')}, curves in ${join(outputDir, 'training_curves.svg')}`,
+  );
   return 0;
 }

@@ -5,7 +5,15 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { architectureFor, fromPretrained, initParameters, makeConfig, readConfig, resolveModelDir, type TokenClassifier } from '../models/index.js';
+import {
+  architectureFor,
+  fromPretrained,
+  initParameters,
+  makeConfig,
+  readConfig,
+  resolveModelDir,
+  type TokenClassifier,
+} from '../models/index.js';
 import { loadTokenizer, type Tokenizer } from '../tokenizers/index.js';
 import { WordPieceCache } from '../data/align.js';
 import { buildFeatures, type Feature } from '../data/features.js';
@@ -21,7 +29,19 @@ import { encodeSplit, readTrainingData } from '../train/prepare.js';
 import { formatMetricsTable } from '../metrics/metrics-table.js';
 import { modelCard, saveMetrics, splitMetrics, writePredictionsTxt } from '../train/hf-outputs.js';
 import { selectTeacherWeights } from '../train/distill-init.js';
-import { cachedTargets, DistillObjective, DistillSetupError, fileHash, mapLabelsByName, modelFolderHash, sameTokenization, tokenLevelTargets, wordLevelTargets, type SoftTargets, type TeacherSpec } from '../train/distill.js';
+import {
+  cachedTargets,
+  DistillObjective,
+  DistillSetupError,
+  fileHash,
+  mapLabelsByName,
+  modelFolderHash,
+  sameTokenization,
+  tokenLevelTargets,
+  wordLevelTargets,
+  type SoftTargets,
+  type TeacherSpec,
+} from '../train/distill.js';
 import { capSeqLength, checkDataUse, checkInputPath, CONFIG_PRESETS, prepareOutputDir, resolveModelConfig } from './train-checks.js';
 import { scratchTokenizer, shellQuote, withInterrupt, entityLevelMetrics, VERSION } from './train.js';
 import { CliArgsError } from './args.js';
@@ -29,7 +49,6 @@ import { say, warn, type CommandIO } from './io.js';
 import { createHash } from 'node:crypto';
 import { deriveSeed } from '../engine/index.js';
 import { HiddenProjections, parseLayerMap } from '../train/distill-hidden.js';
-
 
 interface DistillFlags {
   teacher: string | null;
@@ -79,11 +98,29 @@ Teacher and student labels must be the same set (matched by name, any order).
 `;
 
 function takeDistillFlags(argv: readonly string[]): { flags: DistillFlags; rest: string[] } {
-  const flags: DistillFlags = { teacher: null, student: null, studentConfig: null, unlabeledFile: null, teacherCache: null, temperature: 2, alpha: 0.5, layerMap: null, hiddenWeight: null, studentInit: 'random' };
+  const flags: DistillFlags = {
+    teacher: null,
+    student: null,
+    studentConfig: null,
+    unlabeledFile: null,
+    teacherCache: null,
+    temperature: 2,
+    alpha: 0.5,
+    layerMap: null,
+    hiddenWeight: null,
+    studentInit: 'random',
+  };
   const rest: string[] = [];
   const names: Record<string, keyof DistillFlags> = {
-    '--teacher': 'teacher', '--student': 'student', '--student-config': 'studentConfig', '--unlabeled-file': 'unlabeledFile', '--teacher-cache': 'teacherCache',
-    '--temperature': 'temperature', '--alpha': 'alpha', '--layer-map': 'layerMap', '--hidden-weight': 'hiddenWeight',
+    '--teacher': 'teacher',
+    '--student': 'student',
+    '--student-config': 'studentConfig',
+    '--unlabeled-file': 'unlabeledFile',
+    '--teacher-cache': 'teacherCache',
+    '--temperature': 'temperature',
+    '--alpha': 'alpha',
+    '--layer-map': 'layerMap',
+    '--hidden-weight': 'hiddenWeight',
     '--student-init': 'studentInit',
   };
   for (let i = 0; i < argv.length; i++) {
@@ -91,7 +128,10 @@ function takeDistillFlags(argv: readonly string[]): { flags: DistillFlags; rest:
     const eq = tok.indexOf('=');
     const name = (eq > 0 ? tok.slice(0, eq) : tok).replace(/_/g, '-');
     const key = names[name];
-    if (!key) { rest.push(tok); continue; }
+    if (!key) {
+      rest.push(tok);
+      continue;
+    }
     const value = eq > 0 ? tok.slice(eq + 1) : argv[++i];
     if (value === undefined || (eq < 0 && value.startsWith('--'))) throw new CliArgsError(`${name} needs a value`);
     if (key === 'temperature' || key === 'alpha') {
@@ -115,14 +155,24 @@ function takeDistillFlags(argv: readonly string[]): { flags: DistillFlags; rest:
 export async function runDistill(argv: string[], io: CommandIO): Promise<number> {
   if (argv.some((t) => t === '-h' || t === '--help')) {
     say(io, DISTILL_HELP);
-    say(io, formatHelp({ usage: 'tokentune distill --teacher DIR --student DIR|--student-config NAME --train-file FILE --output-dir DIR [options]' }));
+    say(
+      io,
+      formatHelp({
+        usage: 'tokentune distill --teacher DIR --student DIR|--student-config NAME --train-file FILE --output-dir DIR [options]',
+      }),
+    );
     return 0;
   }
   const { flags, rest } = takeDistillFlags(argv);
   if (!flags.teacher) throw new CliArgsError('--teacher is required: a fine-tuned token-classification model folder or hub id');
-  if (flags.hiddenWeight !== null && !flags.layerMap) throw new CliArgsError('--hidden-weight needs --layer-map (which student layer imitates which teacher layer)');
-  if (flags.studentInit === 'select' && !flags.studentConfig) throw new CliArgsError('--student-init select shapes a fresh student: give --student-config, not --student');
-  if (!flags.student === !flags.studentConfig) throw new CliArgsError('give one of --student DIR (a pretrained student) or --student-config NAME (tiny, mini, small, <layers>x<hidden>, or a config.json)');
+  if (flags.hiddenWeight !== null && !flags.layerMap)
+    throw new CliArgsError('--hidden-weight needs --layer-map (which student layer imitates which teacher layer)');
+  if (flags.studentInit === 'select' && !flags.studentConfig)
+    throw new CliArgsError('--student-init select shapes a fresh student: give --student-config, not --student');
+  if (!flags.student === !flags.studentConfig)
+    throw new CliArgsError(
+      'give one of --student DIR (a pretrained student) or --student-config NAME (tiny, mini, small, <layers>x<hidden>, or a config.json)',
+    );
   const parsed = parseTrainingArgs({ argv: rest });
   for (const w of parsed.warnings) warn(io, w);
   const args: TrainingArguments = { ...parsed.args, modelNameOrPath: flags.student, configName: flags.studentConfig };
@@ -136,13 +186,21 @@ export async function runDistill(argv: string[], io: CommandIO): Promise<number>
 function studentConfig(name: string, vocabSize: number): { config: ReturnType<typeof makeConfig>; described: string } {
   const m = /^(\d+)x(\d+)$/.exec(name);
   if (m && !CONFIG_PRESETS[name]) {
-    const layers = Number(m[1]), hidden = Number(m[2]);
+    const layers = Number(m[1]),
+      hidden = Number(m[2]);
     if (layers < 1 || layers > 48 || hidden < 16 || hidden > 4096 || hidden % 16 !== 0) {
       throw new CliArgsError(`--student-config ${name}: expected 1..48 layers and a hidden size in 16..4096 divisible by 16`);
     }
     const heads = Math.max(1, Math.floor(hidden / 64));
     return {
-      config: makeConfig({ hidden_size: hidden, num_hidden_layers: layers, num_attention_heads: hidden % heads === 0 ? heads : 1, intermediate_size: 4 * hidden, max_position_embeddings: 512, vocab_size: vocabSize }),
+      config: makeConfig({
+        hidden_size: hidden,
+        num_hidden_layers: layers,
+        num_attention_heads: hidden % heads === 0 ? heads : 1,
+        intermediate_size: 4 * hidden,
+        max_position_embeddings: 512,
+        vocab_size: vocabSize,
+      }),
       described: `${layers} layers, hidden ${hidden}`,
     };
   }
@@ -156,7 +214,9 @@ export function readUnlabeled(path: string): { tokens: string[] }[] {
     const text = readTextFile(path);
     const first = /^[ \t]*(?!-DOCSTART-)(\S[^\n]*)$/m.exec(text)?.[1] ?? '';
     const oneColumn = first.trim().split(/[ \t]+/).length === 1;
-    return parseConll(oneColumn ? text.replace(/^([ \t]*\S+)[ \t\r]*$/gm, '$1\tO') : text, path, { tagColumn: -1 }).sentences.map((s) => ({ tokens: [...s.tokens] }));
+    return parseConll(oneColumn ? text.replace(/^([ \t]*\S+)[ \t\r]*$/gm, '$1\tO') : text, path, { tagColumn: -1 }).sentences.map((s) => ({
+      tokens: [...s.tokens],
+    }));
   }
   const out: { tokens: string[] }[] = [];
   forEachLine(readTextFile(path), (line) => {
@@ -168,17 +228,31 @@ export function readUnlabeled(path: string): { tokens: string[] }[] {
 
 function featureHash(features: readonly Feature[]): string {
   const h = createHash('sha256');
-  for (const f of features) h.update(new Uint8Array(f.inputIds.buffer, f.inputIds.byteOffset, f.inputIds.byteLength)).update(new Uint8Array(f.labels.buffer, f.labels.byteOffset, f.labels.byteLength));
+  for (const f of features)
+    h.update(new Uint8Array(f.inputIds.buffer, f.inputIds.byteOffset, f.inputIds.byteLength)).update(
+      new Uint8Array(f.labels.buffer, f.labels.byteOffset, f.labels.byteLength),
+    );
   return h.digest('hex');
 }
 
-async function distill(flags: DistillFlags, args: TrainingArguments, io: CommandIO, argv: readonly string[]): Promise<'ok' | 'failed' | 'interrupted'> {
-  for (const [opt, p] of [['--train-file', args.trainFile], ['--validation-file', args.validationFile], ['--test-file', args.testFile], ['--unlabeled-file', flags.unlabeledFile]] as const) {
+async function distill(
+  flags: DistillFlags,
+  args: TrainingArguments,
+  io: CommandIO,
+  argv: readonly string[],
+): Promise<'ok' | 'failed' | 'interrupted'> {
+  for (const [opt, p] of [
+    ['--train-file', args.trainFile],
+    ['--validation-file', args.validationFile],
+    ['--test-file', args.testFile],
+    ['--unlabeled-file', flags.unlabeledFile],
+  ] as const) {
     if (p) checkInputPath(opt, p);
   }
   for (const note of prepareOutputDir(args)) warn(io, note);
   const resumeDir = args.resumeFromCheckpoint === true ? latestCheckpoint(args.outputDir) : args.resumeFromCheckpoint;
-  if (args.resumeFromCheckpoint === true && !resumeDir) throw new DistillSetupError(`--resume-from-checkpoint: no checkpoint-* folder in ${args.outputDir}`);
+  if (args.resumeFromCheckpoint === true && !resumeDir)
+    throw new DistillSetupError(`--resume-from-checkpoint: no checkpoint-* folder in ${args.outputDir}`);
 
   // The teacher keeps its own head and labels.
   const teacherDir = await resolveModelDir(flags.teacher!);
@@ -187,7 +261,10 @@ async function distill(flags: DistillFlags, args: TrainingArguments, io: Command
   if (teacherLabels.length === 0 || /^LABEL_\d+$/.test(teacherLabels[0]!)) {
     throw new DistillSetupError(`--teacher ${flags.teacher}: config.json has no label names (id2label); a fine-tuned tagger is needed`);
   }
-  say(io, `teacher: ${teacher.model.architecture}, ${teacher.model.config.numHiddenLayers} layers, hidden ${teacher.model.config.hiddenSize}; labels: ${teacherLabels.join(' ')}`);
+  say(
+    io,
+    `teacher: ${teacher.model.architecture}, ${teacher.model.config.numHiddenLayers} layers, hidden ${teacher.model.config.hiddenSize}; labels: ${teacherLabels.join(' ')}`,
+  );
 
   const { splits } = await readTrainingData(args, {}, null);
   for (const d of Object.values(splits)) for (const w of d?.warnings ?? []) warn(io, w);
@@ -195,7 +272,10 @@ async function distill(flags: DistillFlags, args: TrainingArguments, io: Command
   const present = [splits.train, splits.validation, splits.test].filter((s) => !!s);
   const dataLabels = [...labelsIn(present as NonNullable<typeof splits.train>[])];
   const unknown = dataLabels.filter((l) => !teacherLabels.includes(l));
-  if (unknown.length) throw new DistillSetupError(`the data has labels the teacher does not know: data [${dataLabels.join(', ')}], teacher [${teacherLabels.join(', ')}]`);
+  if (unknown.length)
+    throw new DistillSetupError(
+      `the data has labels the teacher does not know: data [${dataLabels.join(', ')}], teacher [${teacherLabels.join(', ')}]`,
+    );
 
   // The student: a pretrained folder (its own label order when it names the same set) or a fresh config.
   let model: TokenClassifier, tokenizer: Tokenizer, labels: string[];
@@ -220,19 +300,38 @@ async function distill(flags: DistillFlags, args: TrainingArguments, io: Command
   const cap = capSeqLength(args.maxSeqLength, model, flags.student ?? flags.studentConfig ?? 'config');
   if (cap.note) warn(io, cap.note);
   const runArgs: TrainingArguments = { ...args, maxSeqLength: cap.maxSeqLength };
-  const layerMap = flags.layerMap ? parseLayerMap(flags.layerMap, model.config.numHiddenLayers, teacher.model.config.numHiddenLayers) : null;
+  const layerMap = flags.layerMap
+    ? parseLayerMap(flags.layerMap, model.config.numHiddenLayers, teacher.model.config.numHiddenLayers)
+    : null;
   const hiddenWeight = flags.hiddenWeight ?? 1;
-  const projections = layerMap ? new HiddenProjections(layerMap, model.config.hiddenSize, teacher.model.config.hiddenSize,
-    { std: model.config.initializerRange, seed: deriveSeed(args.seed, 'distill-projection') },
-    { lr: args.learningRate, beta1: args.adamBeta1, beta2: args.adamBeta2, eps: args.adamEpsilon, weightDecay: args.weightDecay }) : null;
+  const projections = layerMap
+    ? new HiddenProjections(
+        layerMap,
+        model.config.hiddenSize,
+        teacher.model.config.hiddenSize,
+        { std: model.config.initializerRange, seed: deriveSeed(args.seed, 'distill-projection') },
+        { lr: args.learningRate, beta1: args.adamBeta1, beta2: args.adamBeta2, eps: args.adamEpsilon, weightDecay: args.weightDecay },
+      )
+    : null;
   if (projections) {
-    say(io, `hidden-state matching: layer map ${projections.mapString()} (student:teacher), weight ${hiddenWeight}, ` +
-      (projections.size ? `projections ${model.config.hiddenSize} -> ${teacher.model.config.hiddenSize} (${projections.size} parameters, kept out of the student folder)` : 'no projection (equal widths)'));
+    say(
+      io,
+      `hidden-state matching: layer map ${projections.mapString()} (student:teacher), weight ${hiddenWeight}, ` +
+        (projections.size
+          ? `projections ${model.config.hiddenSize} -> ${teacher.model.config.hiddenSize} (${projections.size} parameters, kept out of the student folder)`
+          : 'no projection (equal widths)'),
+    );
   }
 
   const cache = new WordPieceCache(tokenizer);
   const enc = (d: NonNullable<typeof splits.train>, maxSamples: number | null) => {
-    const { split, stats } = encodeSplit(d, tokenizer, labels, { maxSeqLength: runArgs.maxSeqLength, stride: runArgs.stride, labelAllTokens: runArgs.labelAllTokens, maxSamples }, cache);
+    const { split, stats } = encodeSplit(
+      d,
+      tokenizer,
+      labels,
+      { maxSeqLength: runArgs.maxSeqLength, stride: runArgs.stride, labelAllTokens: runArgs.labelAllTokens, maxSamples },
+      cache,
+    );
     say(io, `${d.source}: ${stats.sentences} sentences, ${stats.features} sequences`);
     return split;
   };
@@ -240,7 +339,10 @@ async function distill(flags: DistillFlags, args: TrainingArguments, io: Command
   const validation = splits.validation ? enc(splits.validation, runArgs.maxEvalSamples) : undefined;
   const test = splits.test ? enc(splits.test, runArgs.maxPredictSamples) : undefined;
   const unlabeled = flags.unlabeledFile ? readUnlabeled(flags.unlabeledFile) : null;
-  const unlabeledFeatures = unlabeled ? buildFeatures({ sentences: unlabeled, source: flags.unlabeledFile! }, tokenizer, null, { maxSeqLength: runArgs.maxSeqLength, cache }).features : [];
+  const unlabeledFeatures = unlabeled
+    ? buildFeatures({ sentences: unlabeled, source: flags.unlabeledFile! }, tokenizer, null, { maxSeqLength: runArgs.maxSeqLength, cache })
+        .features
+    : [];
   if (unlabeled) say(io, `${flags.unlabeledFile}: ${unlabeled.length} unlabelled sentences, ${unlabeledFeatures.length} sequences`);
 
   // Soft targets: token level when both tokenizers split every word alike, else word level.
@@ -250,18 +352,26 @@ async function distill(flags: DistillFlags, args: TrainingArguments, io: Command
   };
   const tokenLevel = sameTokenization(teacher.tokenizer, tokenizer, words());
   if (flags.studentInit === 'select') {
-    if (!tokenLevel) throw new DistillSetupError('--student-init select needs the student to use the teacher\'s tokenizer (they split these words differently); drop --tokenizer-name');
+    if (!tokenLevel)
+      throw new DistillSetupError(
+        "--student-init select needs the student to use the teacher's tokenizer (they split these words differently); drop --tokenizer-name",
+      );
     // A resumed run loads its weights from the checkpoint; selecting first would only be overwritten.
     const described = selectTeacherWeights(model, teacher.model, layerMap);
     if (!resumeDir) say(io, described);
   }
   const spec: TeacherSpec = {
-    model: teacher.model, tokenizer: teacher.tokenizer, labelMap,
-    maxSeqLength: Math.min(runArgs.maxSeqLength, (teacher.model.maxSequenceLength ?? teacher.model.config.maxPositionEmbeddings)),
+    model: teacher.model,
+    tokenizer: teacher.tokenizer,
+    labelMap,
+    maxSeqLength: Math.min(runArgs.maxSeqLength, teacher.model.maxSequenceLength ?? teacher.model.config.maxPositionEmbeddings),
     batchSize: runArgs.perDeviceEvalBatchSize,
     ...(layerMap ? { hiddenLayers: layerMap.map(([, t]) => t) } : {}),
   };
-  say(io, `soft targets: ${tokenLevel ? 'token level (same tokenization)' : 'word level (first sub-token of each word; tokenizers differ)'}, temperature ${flags.temperature}, alpha ${flags.alpha}`);
+  say(
+    io,
+    `soft targets: ${tokenLevel ? 'token level (same tokenization)' : 'word level (first sub-token of each word; tokenizers differ)'}, temperature ${flags.temperature}, alpha ${flags.alpha}`,
+  );
   const teacherId = modelFolderHash(teacherDir);
   const cacheDir = flags.teacherCache ?? join(args.outputDir, 'teacher-cache');
   const targetsFor = (name: string, file: string, sentences: readonly { tokens: readonly string[] }[], feats: Feature[]): SoftTargets[] => {
@@ -269,29 +379,48 @@ async function distill(flags: DistillFlags, args: TrainingArguments, io: Command
     const key = [teacherId, fileHash(file), tokenLevel ? 'token' : 'word', labels.join(','), String(spec.maxSeqLength), featureHash(feats)];
     // With hidden states the cache holds the mapped teacher layers too (half precision), in a file of its own.
     if (spec.hiddenLayers) key.push(`hidden ${spec.hiddenLayers.join(',')}`);
-    const r = cachedTargets(cacheDir, key, feats, labels.length,
+    const r = cachedTargets(
+      cacheDir,
+      key,
+      feats,
+      labels.length,
       () => (tokenLevel ? tokenLevelTargets(spec, feats) : wordLevelTargets(spec, sentences, feats)),
-      (spec.hiddenLayers?.length ?? 0) * teacher.model.config.hiddenSize);
-    say(io, `${name}: teacher outputs ${r.cached ? 'read from' : 'computed and cached in'} ${r.path} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      (spec.hiddenLayers?.length ?? 0) * teacher.model.config.hiddenSize,
+    );
+    say(
+      io,
+      `${name}: teacher outputs ${r.cached ? 'read from' : 'computed and cached in'} ${r.path} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    );
     return r.targets;
   };
   const targets = new Map<Feature, SoftTargets>();
   targetsFor('train', args.trainFile ?? 'train', train.sentences, train.features).forEach((t, i) => targets.set(train.features[i]!, t));
-  if (unlabeled) targetsFor('unlabelled', flags.unlabeledFile!, unlabeled, unlabeledFeatures).forEach((t, i) => targets.set(unlabeledFeatures[i]!, t));
+  if (unlabeled)
+    targetsFor('unlabelled', flags.unlabeledFile!, unlabeled, unlabeledFeatures).forEach((t, i) => targets.set(unlabeledFeatures[i]!, t));
 
   const trainSplit: EncodedSplit = { features: [...train.features, ...unlabeledFeatures], sentences: train.sentences };
   const objective = new DistillObjective(targets, {
-    temperature: flags.temperature, alpha: flags.alpha, numLabels: labels.length,
+    temperature: flags.temperature,
+    alpha: flags.alpha,
+    numLabels: labels.length,
     ...(projections ? { hidden: { weight: hiddenWeight, projections, teacherHidden: teacher.model.config.hiddenSize } } : {}),
   });
   const trainer = new Trainer({
-    model, args: runArgs, tokenizer, trainDataset: trainSplit, evalDataset: validation, progressStream: io.stderr, objective,
+    model,
+    args: runArgs,
+    tokenizer,
+    trainDataset: trainSplit,
+    evalDataset: validation,
+    progressStream: io.stderr,
+    objective,
     ...(runArgs.returnEntityLevelMetrics ? { computeMetrics: entityLevelMetrics } : {}),
   });
   if (resumeDir) say(io, `resuming from ${resumeDir}`);
   const result = await withInterrupt(trainer, io, () => trainer.train());
   if (result.interrupted) {
-    const resumeArgs = argv.filter((t, i) => !/^--resume[-_]from[-_]checkpoint/.test(t) && !(i > 0 && /^--resume[-_]from[-_]checkpoint$/.test(argv[i - 1]!)));
+    const resumeArgs = argv.filter(
+      (t, i) => !/^--resume[-_]from[-_]checkpoint/.test(t) && !(i > 0 && /^--resume[-_]from[-_]checkpoint$/.test(argv[i - 1]!)),
+    );
     say(io, `interrupted: saved ${result.interrupted} (step ${result.globalStep})`);
     say(io, `resume with: tokentune distill ${[...resumeArgs, '--resume-from-checkpoint', result.interrupted].map(shellQuote).join(' ')}`);
     return 'interrupted';
@@ -313,14 +442,27 @@ async function distill(flags: DistillFlags, args: TrainingArguments, io: Command
   }
   writeFileSync(join(args.outputDir, 'training_args.json'), JSON.stringify(trainingArgsToDict(args), null, 2) + '\n');
   const recipe = {
-    teacher: flags.teacher, teacher_sha256: teacherId, student: flags.student ?? `config ${flags.studentConfig}`,
-    temperature: flags.temperature, alpha: flags.alpha, soft_targets: tokenLevel ? 'token' : 'word',
-    unlabeled_file: flags.unlabeledFile, unlabeled_sentences: unlabeled?.length ?? 0,
-    layer_map: projections?.mapString() ?? null, hidden_weight: projections ? hiddenWeight : null,
+    teacher: flags.teacher,
+    teacher_sha256: teacherId,
+    student: flags.student ?? `config ${flags.studentConfig}`,
+    temperature: flags.temperature,
+    alpha: flags.alpha,
+    soft_targets: tokenLevel ? 'token' : 'word',
+    unlabeled_file: flags.unlabeledFile,
+    unlabeled_sentences: unlabeled?.length ?? 0,
+    layer_map: projections?.mapString() ?? null,
+    hidden_weight: projections ? hiddenWeight : null,
     student_init: flags.studentInit,
   };
   writeFileSync(join(args.outputDir, 'distillation.json'), JSON.stringify(recipe, null, 2) + '\n');
-  writeFileSync(join(args.outputDir, 'README.md'), distillCard(modelCard({ args, logHistory: trainer.logHistory, finetunedFrom: flags.student, dataset: args.datasetName, version: VERSION }), recipe, args));
+  writeFileSync(
+    join(args.outputDir, 'README.md'),
+    distillCard(
+      modelCard({ args, logHistory: trainer.logHistory, finetunedFrom: flags.student, dataset: args.datasetName, version: VERSION }),
+      recipe,
+      args,
+    ),
+  );
   say(io, `wrote all_results.json, trainer_state.json, training_args.json, distillation.json and README.md to ${args.outputDir}`);
   return 'ok';
 }
@@ -332,16 +474,20 @@ function distillCard(card: string, r: Record<string, unknown>, args: TrainingArg
     '',
     `This model is a student distilled from the teacher \`${String(r.teacher)}\` with \`tokentune distill\`.`,
     '',
-    `- student: ${String(r.student)}${r.student_init === 'select' ? ", initialised by weight selection from the teacher (each student layer from its mapped teacher layer, the leading hidden and intermediate units of every tensor)" : ''}`,
+    `- student: ${String(r.student)}${r.student_init === 'select' ? ', initialised by weight selection from the teacher (each student layer from its mapped teacher layer, the leading hidden and intermediate units of every tensor)' : ''}`,
     `- loss: ${String(r.alpha)} * T^2 * KL(softmax(teacher/T) || softmax(student/T)) + ${Number((1 - Number(r.alpha)).toFixed(6))} * cross-entropy(gold), T = ${String(r.temperature)}`,
     `- soft targets: ${r.soft_targets === 'token' ? 'token level (teacher and student tokenize alike)' : "word level (each tokenizer's first sub-token of a word)"}`,
     `- labelled data: ${args.trainFile ?? args.datasetName ?? 'n/a'}`,
-    ...(r.layer_map ? [`- hidden-state matching (TinyBERT-style): student layer:teacher layer ${String(r.layer_map)} (0 = embeddings), weight ${String(r.hidden_weight)} on the MSE between the student's hidden states (through a learned linear projection where the widths differ, not part of this folder) and the teacher's`] : []),
+    ...(r.layer_map
+      ? [
+          `- hidden-state matching (TinyBERT-style): student layer:teacher layer ${String(r.layer_map)} (0 = embeddings), weight ${String(r.hidden_weight)} on the MSE between the student's hidden states (through a learned linear projection where the widths differ, not part of this folder) and the teacher's`,
+        ]
+      : []),
     `- unlabelled data: ${r.unlabeled_file ? `${String(r.unlabeled_file)} (${String(r.unlabeled_sentences)} sentences labelled by the teacher)` : 'none'}`,
     `- teacher weights sha256: ${String(r.teacher_sha256)}`,
-    '', '',
+    '',
+    '',
   ].join('\n');
   const i = card.indexOf('\n## Model description');
   return i < 0 ? card + '\n' + section : card.slice(0, i + 1) + section + card.slice(i + 1);
 }
-

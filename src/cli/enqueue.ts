@@ -12,7 +12,11 @@ const FLAGS = {
   stream: { type: 'string', help: 'Stream to append to', valueName: 'NAME' },
   file: { type: 'string', help: "Records to send ('-': standard input)", valueName: 'FILE' },
   inputFormat: { type: 'string', choices: INPUT_FORMATS, help: 'Input format (default: from the file extension)' },
-  maxRecordBytes: { type: 'int', default: DEFAULT_RECORD_LIMITS.maxRecordBytes, help: "Largest record as a message (the workers' --max-record-bytes); a larger one is an error naming its line" },
+  maxRecordBytes: {
+    type: 'int',
+    default: DEFAULT_RECORD_LIMITS.maxRecordBytes,
+    help: "Largest record as a message (the workers' --max-record-bytes); a larger one is an error naming its line",
+  },
 } as const;
 
 const USAGE = 'tokentune enqueue --redis redis://HOST:PORT --stream NAME --file FILE';
@@ -37,7 +41,11 @@ export async function runEnqueue(argv: string[], io: CommandIO & { stdin?: NodeJ
   await opened;
   const redis = await connectRedis(v.redis);
   try {
-    const n = await enqueueRecords(redis, v.stream, input, { format, source: v.file === '-' ? 'stdin' : v.file, maxRecordBytes: v.maxRecordBytes });
+    const n = await enqueueRecords(redis, v.stream, input, {
+      format,
+      source: v.file === '-' ? 'stdin' : v.file,
+      maxRecordBytes: v.maxRecordBytes,
+    });
     io.stdout.write(`${n} records enqueued on ${v.stream} (input indexes 0..${n - 1}); collect them with --expect ${n}\n`);
   } finally {
     redis.disconnect();

@@ -19,8 +19,16 @@ const FLAGS = {
   onnx: { type: 'string', help: 'Output folder: onnx/model.onnx, config.json, tokenizer files', valueName: 'OUTDIR' },
   verify: { type: 'boolean', default: false, help: 'Compare onnxruntime-node logits with ours on a random padded batch' },
   tolerance: { type: 'number', default: 1e-4, help: 'Largest absolute logit difference --verify accepts' },
-  int8: { type: 'boolean', default: false, help: 'Also write onnx/model_quantized.onnx (dynamic int8: DynamicQuantizeLinear + MatMulInteger, as onnxruntime quantize_dynamic makes; transformers.js loads it by default in browsers)' },
-  int8Tolerance: { type: 'number', default: 0.25, help: 'With --int8 --verify: largest absolute logit difference between onnxruntime on model_quantized.onnx and tokentune int8 (activations are quantized per tensor there, per row here)' },
+  int8: {
+    type: 'boolean',
+    default: false,
+    help: 'Also write onnx/model_quantized.onnx (dynamic int8: DynamicQuantizeLinear + MatMulInteger, as onnxruntime quantize_dynamic makes; transformers.js loads it by default in browsers)',
+  },
+  int8Tolerance: {
+    type: 'number',
+    default: 0.25,
+    help: 'With --int8 --verify: largest absolute logit difference between onnxruntime on model_quantized.onnx and tokentune int8 (activations are quantized per tensor there, per row here)',
+  },
 } as const;
 
 const USAGE = 'tokentune export --model DIR --onnx OUTDIR [--int8] [--verify]';
@@ -55,12 +63,18 @@ export async function runExport(argv: string[], io: CommandIO): Promise<number> 
     }
     const r = await verifyWithOnnxRuntime(ort, floatVariant(model), res.modelPath);
     const ok = r.maxAbsDiff <= a.values.tolerance;
-    say(io, `verify: onnxruntime vs tokentune logits on a padded batch ${r.batchSize}x${r.seqLen}: max |diff| ${r.maxAbsDiff.toExponential(2)} (${ok ? 'ok' : 'FAILED'}, tolerance ${a.values.tolerance})`);
+    say(
+      io,
+      `verify: onnxruntime vs tokentune logits on a padded batch ${r.batchSize}x${r.seqLen}: max |diff| ${r.maxAbsDiff.toExponential(2)} (${ok ? 'ok' : 'FAILED'}, tolerance ${a.values.tolerance})`,
+    );
     if (!ok) return 1;
     if (res.quantizedPath) {
       const q = await verifyWithOnnxRuntime(ort, int8Variant(model), res.quantizedPath);
       const okQ = q.maxAbsDiff <= a.values.int8Tolerance;
-      say(io, `verify int8: onnxruntime on model_quantized.onnx vs tokentune int8: max |diff| ${q.maxAbsDiff.toExponential(2)} (${okQ ? 'ok' : 'FAILED'}, tolerance ${a.values.int8Tolerance})`);
+      say(
+        io,
+        `verify int8: onnxruntime on model_quantized.onnx vs tokentune int8: max |diff| ${q.maxAbsDiff.toExponential(2)} (${okQ ? 'ok' : 'FAILED'}, tolerance ${a.values.int8Tolerance})`,
+      );
       if (!okQ) return 1;
     }
   }

@@ -56,7 +56,12 @@ export function formatFlagsHelp(spec: ArgsSpec, usage?: string): string {
     lines.push('');
   }
   lines.push('Options:');
-  lines.push(...layoutOptionRows(rows.map(([l, h]) => [`  ${l}`, h] as const), width + 4));
+  lines.push(
+    ...layoutOptionRows(
+      rows.map(([l, h]) => [`  ${l}`, h] as const),
+      width + 4,
+    ),
+  );
   lines.push(`  ${'-h, --help'.padEnd(width)}  show this help`);
   return lines.join('\n') + '\n';
 }

@@ -48,7 +48,12 @@ function coerceBool(v: unknown): boolean | null {
 /** Coerces one raw value (from a flag string or a parsed config file) to the option's type. */
 export function coerceOption(spec: OptionSpec, value: unknown, origin?: ValueOrigin): unknown {
   const fail = (expected: string): never => {
-    throw new TrainingArgsError(`${origin ? where(origin) : ''}${spec.name}: expected ${expected}, got ${shown(value)}`, spec.name, origin?.file, origin?.line);
+    throw new TrainingArgsError(
+      `${origin ? where(origin) : ''}${spec.name}: expected ${expected}, got ${shown(value)}`,
+      spec.name,
+      origin?.file,
+      origin?.line,
+    );
   };
   const t = spec.type;
   const nullable = ('nullable' in t && t.nullable === true) || NULLABLE_BOOLS.has(spec.key);
@@ -78,7 +83,8 @@ export function coerceOption(spec: OptionSpec, value: unknown, origin?: ValueOri
       // HF's own label_names is a list of input keys (['labels']); tokentune's is a file of tag names.
       if (spec.key === 'labelNames' && Array.isArray(value)) return null;
       // HF's training_args.json holds report_to as a list (["tensorboard"], [] for none).
-      if (spec.key === 'reportTo' && Array.isArray(value) && value.every((x) => typeof x === 'string')) return value.length ? value.join(',') : 'none';
+      if (spec.key === 'reportTo' && Array.isArray(value) && value.every((x) => typeof x === 'string'))
+        return value.length ? value.join(',') : 'none';
       // YAML turns `dataset_name: 2024` into a number; a name is still meant.
       if (typeof value === 'number' && Number.isFinite(value)) return String(value);
       return fail('a string');
@@ -110,13 +116,15 @@ export function coerceOption(spec: OptionSpec, value: unknown, origin?: ValueOri
       let list: unknown = value;
       if (typeof value === 'string') {
         const s = value.trim();
-        list = s.startsWith('[') ? (() => {
-          try {
-            return JSON.parse(s) as unknown;
-          } catch {
-            return fail("'balanced' or a list of numbers");
-          }
-        })() : s.split(',');
+        list = s.startsWith('[')
+          ? (() => {
+              try {
+                return JSON.parse(s) as unknown;
+              } catch {
+                return fail("'balanced' or a list of numbers");
+              }
+            })()
+          : s.split(',');
       }
       if (!Array.isArray(list) || list.length === 0) return fail("'balanced' or a list of numbers");
       const out = list.map((x) => coerceNumber(typeof x === 'string' ? x.trim() : x));

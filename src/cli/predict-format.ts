@@ -17,7 +17,10 @@ function head(path: string, bytes = 8192): string {
     const buf = Buffer.alloc(bytes);
     const n = readSync(fd, buf, 0, bytes, 0);
     // Drop a last line cut in the middle.
-    const text = buf.subarray(0, n).toString('utf8').replace(/^\uFEFF/, '');
+    const text = buf
+      .subarray(0, n)
+      .toString('utf8')
+      .replace(/^\uFEFF/, '');
     return n === bytes ? text.slice(0, Math.max(0, text.lastIndexOf('\n'))) : text;
   } finally {
     closeSync(fd);

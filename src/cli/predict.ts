@@ -33,9 +33,23 @@ const FLAGS = {
   out: { type: 'string', alias: ['o'], help: 'Write results here (default: standard output)', valueName: 'OUT' },
   // 'first' by default: training labels a word's first sub-token only, so the other pieces' own
   // predictions are untrained and 'simple' would split words at them.
-  aggregation: { type: 'string', alias: ['aggregation-strategy'], default: 'first', choices: AGGREGATION_STRATEGIES, help: 'How tokens become entities (HF aggregation_strategy)' },
-  format: { type: 'string', choices: OUTPUT_FORMATS, help: 'Output format (default: from --out\'s extension, else conll for conll input, else jsonl)' },
-  inputFormat: { type: 'string', choices: INPUT_FORMATS, help: 'Input format (default: from the content: CoNLL columns, JSON lines or plain text)' },
+  aggregation: {
+    type: 'string',
+    alias: ['aggregation-strategy'],
+    default: 'first',
+    choices: AGGREGATION_STRATEGIES,
+    help: 'How tokens become entities (HF aggregation_strategy)',
+  },
+  format: {
+    type: 'string',
+    choices: OUTPUT_FORMATS,
+    help: "Output format (default: from --out's extension, else conll for conll input, else jsonl)",
+  },
+  inputFormat: {
+    type: 'string',
+    choices: INPUT_FORMATS,
+    help: 'Input format (default: from the content: CoNLL columns, JSON lines or plain text)',
+  },
   ignoreLabels: { type: 'list', default: ['O'], help: 'Labels to leave out of the entities', valueName: 'L1,L2' },
   batchSize: { type: 'int', default: 16, help: 'Windows per forward call' },
   stride: { type: 'int', help: 'Tokens shared by the windows of a long text (default: a quarter of the window)' },
@@ -44,7 +58,8 @@ const FLAGS = {
   progress: { type: 'boolean', help: 'Progress on stderr (default: when stderr is a terminal)' },
 } as const;
 
-const USAGE = 'tokentune predict --model DIR (--text TEXT | --file FILE) [--out OUT] [--aggregation first|simple|average|max|none] [--format jsonl|conll]';
+const USAGE =
+  'tokentune predict --model DIR (--text TEXT | --file FILE) [--out OUT] [--aggregation first|simple|average|max|none] [--format jsonl|conll]';
 
 interface Io {
   stdout: NodeJS.WritableStream;
@@ -61,11 +76,20 @@ export async function runPredict(argv: string[], io: Io): Promise<number> {
   }
   const v = a.values;
   if (!v.model) throw new CliArgsError('predict needs --model DIR', '--model');
-  if ((v.text === undefined) === (v.file === undefined)) throw new CliArgsError('predict needs exactly one of --text TEXT or --file FILE', v.text === undefined ? '--text' : '--file');
+  if ((v.text === undefined) === (v.file === undefined))
+    throw new CliArgsError('predict needs exactly one of --text TEXT or --file FILE', v.text === undefined ? '--text' : '--file');
   const strategy = v.aggregation as AggregationStrategy;
   if (v.file !== undefined && v.file !== '-') checkInputPath('--file', v.file);
-  if (/^[.~/]/.test(v.model) && !existsSync(v.model)) throw new CliArgsError(`--model ${v.model}: no such folder; give the folder a model was saved to (tokentune train --output-dir)`, '--model');
-  if (existsSync(v.model) && !existsSync(join(v.model, 'config.json'))) throw new CliArgsError(`--model ${v.model}: no config.json in that folder; give the folder a model was saved to (tokentune train --output-dir)`, '--model');
+  if (/^[.~/]/.test(v.model) && !existsSync(v.model))
+    throw new CliArgsError(
+      `--model ${v.model}: no such folder; give the folder a model was saved to (tokentune train --output-dir)`,
+      '--model',
+    );
+  if (existsSync(v.model) && !existsSync(join(v.model, 'config.json')))
+    throw new CliArgsError(
+      `--model ${v.model}: no config.json in that folder; give the folder a model was saved to (tokentune train --output-dir)`,
+      '--model',
+    );
   const pipe = await pipeline(v.model, {
     batchSize: v.batchSize,
     stride: v.stride,
@@ -91,9 +115,15 @@ export async function runPredict(argv: string[], io: Io): Promise<number> {
   const inputFormat = (v.inputFormat as InputFormat | undefined) ?? (file === '-' ? 'txt' : sniffed!);
   // The output's name wins (x.conll gets CoNLL), then the input's kind.
   const outputFormat = (v.format as OutputFormat | undefined) ?? outputFormatFor(v.out) ?? (inputFormat === 'conll' ? 'conll' : 'jsonl');
-  if (byName !== null && sniffed !== byName) io.stderr.write(`reading ${file} as ${inputFormat === 'conll' ? 'CoNLL columns (one token per line)' : inputFormat === 'jsonl' ? 'JSON lines' : 'plain text (one text per line)'}, writing ${outputFormat}; --input-format / --format to change\n`);
+  if (byName !== null && sniffed !== byName)
+    io.stderr.write(
+      `reading ${file} as ${inputFormat === 'conll' ? 'CoNLL columns (one token per line)' : inputFormat === 'jsonl' ? 'JSON lines' : 'plain text (one text per line)'}, writing ${outputFormat}; --input-format / --format to change\n`,
+    );
   // One text rule everywhere: invalid UTF-8 is an error naming the line, never replaced silently.
-  const input = strictUtf8Stream(file === '-' ? ((io.stdin ?? process.stdin) as Readable) : createReadStream(file), file === '-' ? 'stdin' : file);
+  const input = strictUtf8Stream(
+    file === '-' ? ((io.stdin ?? process.stdin) as Readable) : createReadStream(file),
+    file === '-' ? 'stdin' : file,
+  );
   const showProgress = v.progress ?? Boolean((io.stderr as { isTTY?: boolean }).isTTY);
   const t0 = Date.now();
   const onProgress = showProgress
@@ -102,7 +132,16 @@ export async function runPredict(argv: string[], io: Io): Promise<number> {
         io.stderr.write(`\r${n} records, ${(n / Math.max(s, 1e-3)).toFixed(1)}/s, ${s.toFixed(1)} s`);
       }
     : undefined;
-  const opts = { inputFormat, outputFormat, aggregationStrategy: strategy, ignoreLabels: v.ignoreLabels, batchSize: v.batchSize, stride: v.stride, source: file === '-' ? 'stdin' : file, onProgress };
+  const opts = {
+    inputFormat,
+    outputFormat,
+    aggregationStrategy: strategy,
+    ignoreLabels: v.ignoreLabels,
+    batchSize: v.batchSize,
+    stride: v.stride,
+    source: file === '-' ? 'stdin' : file,
+    onProgress,
+  };
 
   if (!v.out) {
     await predictStream(pipe, input, io.stdout as NodeJS.WritableStream & import('node:stream').Writable, opts);
@@ -140,7 +179,8 @@ export function formatEntityTable(text: string, entities: readonly Entity[]): st
   ]);
   const head = ['entity', 'score', 'start', 'end', 'text'];
   const w = head.map((h, c) => rows.reduce((m, r) => Math.max(m, r[c]!.length), h.length));
-  const fmt = (r: string[]) => r.map((x, c) => (c === 1 || c === 2 || c === 3 ? x.padStart(w[c]!) : c === 4 ? x : x.padEnd(w[c]!))).join('  ') + '\n';
+  const fmt = (r: string[]) =>
+    r.map((x, c) => (c === 1 || c === 2 || c === 3 ? x.padStart(w[c]!) : c === 4 ? x : x.padEnd(w[c]!))).join('  ') + '\n';
   return fmt(head) + rows.map(fmt).join('');
 }
 

@@ -193,7 +193,8 @@ function setValue(args: ScoreArgs, key: string, value: string, flag: string): vo
 async function readInput(file: string, io: ScoreIo): Promise<string> {
   if (file !== '-') return readTextFile(file);
   const chunks: Buffer[] = [];
-  for await (const chunk of io.stdin ?? process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk));
+  for await (const chunk of io.stdin ?? process.stdin)
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk));
   return decodeTextBytes(Buffer.concat(chunks), '<stdin>');
 }
 
@@ -252,7 +253,11 @@ export async function runScore(argv: string[], io: ScoreIo): Promise<number> {
   try {
     text = await readInput(args.file, io);
   } catch (err) {
-    io.stderr.write(err instanceof DataFormatError ? `tokentune score: ${err.message}\n` : `tokentune score: cannot read ${fileName}: ${(err as Error).message}\n`);
+    io.stderr.write(
+      err instanceof DataFormatError
+        ? `tokentune score: ${err.message}\n`
+        : `tokentune score: cannot read ${fileName}: ${(err as Error).message}\n`,
+    );
     return 1;
   }
 

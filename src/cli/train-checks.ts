@@ -35,7 +35,9 @@ export function checkInputPath(option: string, path: string, kind: 'file' | 'fil
   }
   if (kind === 'file' && st.isDirectory()) {
     const inside = readdirSync(path).slice(0, 5);
-    throw new TrainSetupError(`${option} ${path} is a folder, not a file; give one of its files${inside.length ? ` (it holds ${inside.join(', ')}${inside.length === 5 ? ', ...' : ''})` : ''}`);
+    throw new TrainSetupError(
+      `${option} ${path} is a folder, not a file; give one of its files${inside.length ? ` (it holds ${inside.join(', ')}${inside.length === 5 ? ', ...' : ''})` : ''}`,
+    );
   }
   if (kind === 'dir' && !st.isDirectory()) throw new TrainSetupError(`${option} ${path} is a file, not a folder`);
 }
@@ -54,7 +56,9 @@ export function prepareOutputDir(args: Pick<TrainingArguments, 'outputDir' | 'ov
   const last = latestCheckpoint(dir);
   if (!args.overwriteOutputDir) {
     const resume = last ? `, or continue its training with --resume-from-checkpoint (latest: ${last})` : '';
-    throw new TrainSetupError(`output folder ${dir} already exists and is not empty (${entries.slice(0, 4).join(', ')}${entries.length > 4 ? ', ...' : ''}): use another --output-dir, or --overwrite-output-dir to replace it${resume}`);
+    throw new TrainSetupError(
+      `output folder ${dir} already exists and is not empty (${entries.slice(0, 4).join(', ')}${entries.length > 4 ? ', ...' : ''}): use another --output-dir, or --overwrite-output-dir to replace it${resume}`,
+    );
   }
   const stale = entries.filter((e) => /^checkpoint-\d+$/.test(e));
   for (const e of stale) rmSync(join(dir, e), { recursive: true, force: true });
@@ -64,16 +68,24 @@ export function prepareOutputDir(args: Pick<TrainingArguments, 'outputDir' | 'ov
 /** Settings that would silently do nothing with the data given: each a one-line error. */
 export function checkDataUse(args: TrainingArguments, splits: Splits): void {
   if (args.evalStrategy !== 'no' && !splits.validation) {
-    throw new TrainSetupError(`--eval-strategy ${args.evalStrategy} needs validation data: give --validation-file (or a --dataset-name with a validation split), or --eval-strategy no`);
+    throw new TrainSetupError(
+      `--eval-strategy ${args.evalStrategy} needs validation data: give --validation-file (or a --dataset-name with a validation split), or --eval-strategy no`,
+    );
   }
   if (args.loadBestModelAtEnd && !splits.validation) {
-    throw new TrainSetupError('--load-best-model-at-end needs validation data: give --validation-file (or a --dataset-name with a validation split)');
+    throw new TrainSetupError(
+      '--load-best-model-at-end needs validation data: give --validation-file (or a --dataset-name with a validation split)',
+    );
   }
   if (args.doPredict && !splits.test) {
-    throw new TrainSetupError('--do-predict needs test data: give --test-file (or a --dataset-name with a test split), or drop --do-predict');
+    throw new TrainSetupError(
+      '--do-predict needs test data: give --test-file (or a --dataset-name with a test split), or drop --do-predict',
+    );
   }
   if (args.doEval && !splits.validation && args.evalStrategy === 'no') {
-    throw new TrainSetupError('--do-eval needs validation data: give --validation-file (or a --dataset-name with a validation split), or drop --do-eval');
+    throw new TrainSetupError(
+      '--do-eval needs validation data: give --validation-file (or a --dataset-name with a validation split), or drop --do-eval',
+    );
   }
 }
 
@@ -88,7 +100,10 @@ export function labelsOutsideTraining(splits: Splits): string[] {
   for (const d of [splits.validation, splits.test]) {
     if (!d) continue;
     const only = [...new Set(labelsIn([d]))].filter((l) => !seen.has(l));
-    if (only.length) out.push(`label${only.length > 1 ? 's' : ''} ${only.map((l) => JSON.stringify(l)).join(', ')} occur${only.length > 1 ? '' : 's'} in ${d.source} but never in the training data ${splits.train.source}: the model cannot learn ${only.length > 1 ? 'them' : 'it'}`);
+    if (only.length)
+      out.push(
+        `label${only.length > 1 ? 's' : ''} ${only.map((l) => JSON.stringify(l)).join(', ')} occur${only.length > 1 ? '' : 's'} in ${d.source} but never in the training data ${splits.train.source}: the model cannot learn ${only.length > 1 ? 'them' : 'it'}`,
+      );
   }
   return out;
 }
@@ -98,10 +113,17 @@ export function labelsOutsideTraining(splits: Splits): string[] {
  * crashing in the position embeddings. [CLS]/[SEP] are counted in max_seq_length. The limit is
  * usableSequenceLength(): for RoBERTa / XLM-R two rows fewer than max_position_embeddings.
  */
-export function capSeqLength(requested: number, model: SequenceLimited & { readonly config: { readonly padTokenId?: number } }, source: string): { maxSeqLength: number; note: string | null } {
+export function capSeqLength(
+  requested: number,
+  model: SequenceLimited & { readonly config: { readonly padTokenId?: number } },
+  source: string,
+): { maxSeqLength: number; note: string | null } {
   const limit = usableSequenceLength(model);
   if (requested <= limit) return { maxSeqLength: requested, note: null };
-  return { maxSeqLength: limit, note: `--max-seq-length ${requested} is more than the ${limit} tokens the model takes (${describeSequenceLimit(model)}; ${source}); using ${limit}` };
+  return {
+    maxSeqLength: limit,
+    note: `--max-seq-length ${requested} is more than the ${limit} tokens the model takes (${describeSequenceLimit(model)}; ${source}); using ${limit}`,
+  };
 }
 
 /** BERT sizes for training from scratch (Google's BERT miniatures and BERT-base); vocab_size comes from the tokenizer. */
@@ -117,10 +139,15 @@ export const CONFIG_PRESETS: Readonly<Record<string, Record<string, number>>> = 
 export function resolveModelConfig(configName: string, vocabSize: number): { config: ModelConfig; described: string } {
   const preset = CONFIG_PRESETS[configName];
   if (preset) {
-    return { config: makeConfig({ ...preset, vocab_size: vocabSize }), described: `preset '${configName}' (${preset.num_hidden_layers} layers, hidden ${preset.hidden_size})` };
+    return {
+      config: makeConfig({ ...preset, vocab_size: vocabSize }),
+      described: `preset '${configName}' (${preset.num_hidden_layers} layers, hidden ${preset.hidden_size})`,
+    };
   }
   if (!existsSync(configName)) {
-    throw new TrainSetupError(`--config-name ${configName}: not a preset (${Object.keys(CONFIG_PRESETS).join(', ')}) and no such file; give a preset name or a config.json`);
+    throw new TrainSetupError(
+      `--config-name ${configName}: not a preset (${Object.keys(CONFIG_PRESETS).join(', ')}) and no such file; give a preset name or a config.json`,
+    );
   }
   const path = statSync(configName).isDirectory() ? join(configName, 'config.json') : configName;
   if (!existsSync(path)) throw new TrainSetupError(`--config-name ${configName} is a folder without config.json`);

@@ -35,7 +35,10 @@ export function formatHelp(opts: { usage?: string; width?: number } = {}): strin
   const lines: string[] = [
     `Usage: ${usage}`,
     '',
-    ...wrapWords('Flags accept kebab-case (--learning-rate), snake_case (--learning_rate) and camelCase; booleans take --flag, --flag=false or --no-flag. Flags override config files, which override defaults. Step counts below 1 are ratios of the total number of training steps.', width),
+    ...wrapWords(
+      'Flags accept kebab-case (--learning-rate), snake_case (--learning_rate) and camelCase; booleans take --flag, --flag=false or --no-flag. Flags override config files, which override defaults. Step counts below 1 are ratios of the total number of training steps.',
+      width,
+    ),
   ];
   for (const group of Object.keys(OPTION_GROUP_TITLES) as OptionGroup[]) {
     lines.push('', `${OPTION_GROUP_TITLES[group]}:`);

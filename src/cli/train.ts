@@ -20,7 +20,16 @@ import { latestCheckpoint } from '../train/trainer-state.js';
 import { chooseLabels, encodeSplit, readTrainingData } from '../train/prepare.js';
 import { formatMetricsTable } from '../metrics/metrics-table.js';
 import { modelCard, saveMetrics, splitMetrics, writePredictionsTxt } from '../train/hf-outputs.js';
-import { capSeqLength, checkDataUse, checkInputPath, labelsOutsideTraining, prepareOutputDir, resolveModelConfig, TrainSetupError, vocabIsUncased } from './train-checks.js';
+import {
+  capSeqLength,
+  checkDataUse,
+  checkInputPath,
+  labelsOutsideTraining,
+  prepareOutputDir,
+  resolveModelConfig,
+  TrainSetupError,
+  vocabIsUncased,
+} from './train-checks.js';
 import { CliArgsError } from './args.js';
 import { DataFormatError } from '../data/errors.js';
 import { bf16Refusal } from '../engine/index.js';
@@ -43,7 +52,9 @@ export async function runTrain(argv: string[], io: CommandIO): Promise<number> {
   const noBf16 = args.bf16 ? bf16Refusal() : null;
   if (noBf16) throw new CliArgsError(noBf16);
   if (!args.modelNameOrPath && !(args.configName && args.tokenizerName)) {
-    throw new CliArgsError('--model (model_name_or_path) is required: a model folder or a Hugging Face hub id; or, to train from scratch, --config-name (a preset: tiny, mini, small, medium, base; or a config.json) and --tokenizer-name (a vocab.txt or tokenizer folder)');
+    throw new CliArgsError(
+      '--model (model_name_or_path) is required: a model folder or a Hugging Face hub id; or, to train from scratch, --config-name (a preset: tiny, mini, small, medium, base; or a config.json) and --tokenizer-name (a vocab.txt or tokenizer folder)',
+    );
   }
   const result = await trainAndEvaluate(args, io, argv, { doFlagsGiven: parsed.doFlagsGiven ?? false });
   if (result.interrupted) return result.signal === 'SIGTERM' ? 143 : 130;
@@ -54,8 +65,12 @@ export async function runTrain(argv: string[], io: CommandIO): Promise<number> {
 function readLabelNames(args: TrainingArguments): string[] | null {
   if (args.labelNames) {
     checkInputPath('--label-names', args.labelNames);
-    const names = readFileSync(args.labelNames, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
-    if (names.length === 0) throw new TrainSetupError(`--label-names ${args.labelNames}: no label names (expected one per line, in id order)`);
+    const names = readFileSync(args.labelNames, 'utf8')
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l.length > 0);
+    if (names.length === 0)
+      throw new TrainSetupError(`--label-names ${args.labelNames}: no label names (expected one per line, in id order)`);
     if (new Set(names).size !== names.length) throw new TrainSetupError(`--label-names ${args.labelNames}: a label name is listed twice`);
     return names;
   }
@@ -85,7 +100,10 @@ export function scratchTokenizer(args: TrainingArguments, maxPositions: number |
   let lower = args.doLowerCase;
   if (lower === null) {
     lower = vocabIsUncased(readVocabTxt(vocabPath).idToToken.filter((t): t is string => t !== undefined));
-    say(io, `tokenizer: ${vocabPath} has ${lower ? 'no uppercase entries: lowercasing text (uncased)' : 'uppercase entries: keeping case (cased)'}; --do-lower-case ${lower ? 'false' : 'true'} to change`);
+    say(
+      io,
+      `tokenizer: ${vocabPath} has ${lower ? 'no uppercase entries: lowercasing text (uncased)' : 'uppercase entries: keeping case (cased)'}; --do-lower-case ${lower ? 'false' : 'true'} to change`,
+    );
   }
   return WordPieceTokenizer.fromVocabFile(vocabPath, { doLowerCase: lower, ...(maxPositions ? { modelMaxLength: maxPositions } : {}) });
 }
@@ -94,7 +112,14 @@ export function scratchTokenizer(args: TrainingArguments, maxPositions: number |
  * A pretrained model (--model), or, as run_ner.py's from-config path, a randomly initialised one
  * built from --config-name (a preset or a config.json) with the tokenizer of --tokenizer-name.
  */
-async function loadOrCreateModel(args: TrainingArguments, splits: Splits, datasetLabels: string[] | null, io: CommandIO, resuming: boolean, evalOnly = false): Promise<{ model: TokenClassifier; tokenizer: Tokenizer; labels: string[] }> {
+async function loadOrCreateModel(
+  args: TrainingArguments,
+  splits: Splits,
+  datasetLabels: string[] | null,
+  io: CommandIO,
+  resuming: boolean,
+  evalOnly = false,
+): Promise<{ model: TokenClassifier; tokenizer: Tokenizer; labels: string[] }> {
   if (args.modelNameOrPath) {
     const dir = await resolveModelDir(args.modelNameOrPath);
     const modelLabels = readConfig(join(dir, 'config.json')).labels;
@@ -102,7 +127,9 @@ async function loadOrCreateModel(args: TrainingArguments, splits: Splits, datase
     // Without training, a head re-initialised for other labels would evaluate random weights.
     if (evalOnly && labels.join('\n') !== modelLabels.join('\n')) {
       const unknown = labels.filter((l) => !modelLabels.includes(l));
-      throw new TrainSetupError(`${args.modelNameOrPath} knows the labels ${modelLabels.join(' ') || '(none)'}; the data has ${unknown.map((l) => JSON.stringify(l)).join(', ') || 'labels in another order'} besides: evaluate or predict with the model trained on these labels, or add --do-train`);
+      throw new TrainSetupError(
+        `${args.modelNameOrPath} knows the labels ${modelLabels.join(' ') || '(none)'}; the data has ${unknown.map((l) => JSON.stringify(l)).join(', ') || 'labels in another order'} besides: evaluate or predict with the model trained on these labels, or add --do-train`,
+      );
     }
     const { model, tokenizer } = await fromPretrained(dir, { labels, seed: args.seed, onWarning: (m) => warn(io, m) });
     return { model, tokenizer, labels };
@@ -112,8 +139,14 @@ async function loadOrCreateModel(args: TrainingArguments, splits: Splits, datase
   const { config, described } = resolveModelConfig(args.configName!, probe.vocabSize);
   const tokenizer = scratchTokenizer(args, config.maxPositionEmbeddings, io);
   const labels = chooseLabels(splits, config.labels, datasetLabels);
-  if (tokenizer.vocabSize > config.vocabSize) throw new TrainSetupError(`--tokenizer-name ${args.tokenizerName} has ${tokenizer.vocabSize} tokens but --config-name ${args.configName} says vocab_size ${config.vocabSize}`);
-  const model = architectureFor(config).build({ ...config, labels }, initParameters(architectureFor(config).paramSpecs(config, labels.length), config.initializerRange, args.seed));
+  if (tokenizer.vocabSize > config.vocabSize)
+    throw new TrainSetupError(
+      `--tokenizer-name ${args.tokenizerName} has ${tokenizer.vocabSize} tokens but --config-name ${args.configName} says vocab_size ${config.vocabSize}`,
+    );
+  const model = architectureFor(config).build(
+    { ...config, labels },
+    initParameters(architectureFor(config).paramSpecs(config, labels.length), config.initializerRange, args.seed),
+  );
   if (!resuming) say(io, `training from scratch: ${described} with random initialisation (seed ${args.seed})`);
   return { model, tokenizer, labels };
 }
@@ -139,55 +172,106 @@ export interface TrainRunOptions {
 }
 
 /** What a run does with its splits: run_ner.py's do_* flags when given, else every split given. */
-export function runModes(args: TrainingArguments, splits: Splits, doFlagsGiven: boolean): { train: boolean; eval: boolean; predict: boolean } {
+export function runModes(
+  args: TrainingArguments,
+  splits: Splits,
+  doFlagsGiven: boolean,
+): { train: boolean; eval: boolean; predict: boolean } {
   if (!doFlagsGiven) return { train: Boolean(splits.train), eval: Boolean(splits.validation), predict: Boolean(splits.test) };
-  if (args.doTrain && !splits.train) throw new TrainSetupError('--do-train needs training data: give --train-file (or a --dataset-name with a train split)');
-  if (!args.doTrain && !args.modelNameOrPath) throw new TrainSetupError('evaluating or predicting without --do-train needs a trained model: give --model-name-or-path (for example the --output-dir of an earlier run)');
+  if (args.doTrain && !splits.train)
+    throw new TrainSetupError('--do-train needs training data: give --train-file (or a --dataset-name with a train split)');
+  if (!args.doTrain && !args.modelNameOrPath)
+    throw new TrainSetupError(
+      'evaluating or predicting without --do-train needs a trained model: give --model-name-or-path (for example the --output-dir of an earlier run)',
+    );
   return { train: args.doTrain, eval: args.doEval && Boolean(splits.validation), predict: args.doPredict };
 }
 
-export async function trainAndEvaluate(args: TrainingArguments, io: CommandIO, argv: readonly string[] = [], opts: TrainRunOptions = {}): Promise<TrainRunResult> {
-  for (const [opt, p] of [['--train-file', args.trainFile], ['--validation-file', args.validationFile], ['--test-file', args.testFile]] as const) {
+export async function trainAndEvaluate(
+  args: TrainingArguments,
+  io: CommandIO,
+  argv: readonly string[] = [],
+  opts: TrainRunOptions = {},
+): Promise<TrainRunResult> {
+  for (const [opt, p] of [
+    ['--train-file', args.trainFile],
+    ['--validation-file', args.validationFile],
+    ['--test-file', args.testFile],
+  ] as const) {
     if (p) checkInputPath(opt, p);
   }
   const doFlagsGiven = opts.doFlagsGiven ?? false;
   const mayTrain = doFlagsGiven ? args.doTrain : Boolean(args.trainFile || (args.datasetName && !args.validationFile && !args.testFile));
   if (mayTrain) for (const note of prepareOutputDir(args)) warn(io, note);
   const resumeDir = !mayTrain ? null : args.resumeFromCheckpoint === true ? latestCheckpoint(args.outputDir) : args.resumeFromCheckpoint;
-  if (mayTrain && args.resumeFromCheckpoint === true && !resumeDir) throw new TrainSetupError(`--resume-from-checkpoint: no checkpoint-* folder in ${args.outputDir}; give the checkpoint folder, or drop the option to start over`);
+  if (mayTrain && args.resumeFromCheckpoint === true && !resumeDir)
+    throw new TrainSetupError(
+      `--resume-from-checkpoint: no checkpoint-* folder in ${args.outputDir}; give the checkpoint folder, or drop the option to start over`,
+    );
   if (typeof resumeDir === 'string') checkInputPath('--resume-from-checkpoint', resumeDir, 'dir');
 
   // Local files, else --dataset-name from the hub (readTrainingData, prepare.ts).
-  const { splits, labelNames } = await readTrainingData(args, {}, readLabelNames(args)).catch((e: unknown) => { throw integerTagsHelp(e); });
+  const { splits, labelNames } = await readTrainingData(args, {}, readLabelNames(args)).catch((e: unknown) => {
+    throw integerTagsHelp(e);
+  });
   for (const d of Object.values(splits)) for (const w of d?.warnings ?? []) warn(io, w);
   checkDataUse(args, splits);
   const modes = runModes(args, splits, doFlagsGiven);
   if (modes.train) for (const w of labelsOutsideTraining(splits)) warn(io, w);
   const { model, tokenizer, labels } = await loadOrCreateModel(args, splits, labelNames, io, Boolean(resumeDir), !modes.train);
   if (resumeDir) say(io, `resuming from ${resumeDir}`);
-  say(io, `model: ${model.architecture}, ${model.config.numHiddenLayers} layers, hidden ${model.config.hiddenSize}; labels: ${labels.join(' ')}`);
-  if (doFlagsGiven) say(io, `run: ${[modes.train && 'train', modes.eval && 'evaluate', modes.predict && 'predict'].filter(Boolean).join(', ') || 'nothing'} (as --do-train/--do-eval/--do-predict say)`);
+  say(
+    io,
+    `model: ${model.architecture}, ${model.config.numHiddenLayers} layers, hidden ${model.config.hiddenSize}; labels: ${labels.join(' ')}`,
+  );
+  if (doFlagsGiven)
+    say(
+      io,
+      `run: ${[modes.train && 'train', modes.eval && 'evaluate', modes.predict && 'predict'].filter(Boolean).join(', ') || 'nothing'} (as --do-train/--do-eval/--do-predict say)`,
+    );
   const cap = capSeqLength(args.maxSeqLength, model, args.modelNameOrPath ?? args.configName ?? 'config');
   if (cap.note) warn(io, cap.note);
   const runArgs: TrainingArguments = { ...args, maxSeqLength: cap.maxSeqLength };
   const cache = new WordPieceCache(tokenizer);
   const enc = (d: NonNullable<typeof splits.train>, max: number | null) => {
-    const { split, stats } = encodeSplit(d, tokenizer, labels, { maxSeqLength: runArgs.maxSeqLength, stride: runArgs.stride, labelAllTokens: runArgs.labelAllTokens, maxSamples: max }, cache);
-    say(io, `${d.source}: ${stats.sentences} sentences, ${stats.features} sequences${stats.splitSentences ? ` (${stats.splitSentences} long sentences split into windows)` : ''}`);
+    const { split, stats } = encodeSplit(
+      d,
+      tokenizer,
+      labels,
+      { maxSeqLength: runArgs.maxSeqLength, stride: runArgs.stride, labelAllTokens: runArgs.labelAllTokens, maxSamples: max },
+      cache,
+    );
+    say(
+      io,
+      `${d.source}: ${stats.sentences} sentences, ${stats.features} sequences${stats.splitSentences ? ` (${stats.splitSentences} long sentences split into windows)` : ''}`,
+    );
     return split;
   };
   const train = modes.train && splits.train ? enc(splits.train, runArgs.maxTrainSamples) : undefined;
   // Evaluation during training needs the validation split even when the final one is not asked for.
-  const validation = splits.validation && (modes.eval || (modes.train && args.evalStrategy !== 'no')) ? enc(splits.validation, runArgs.maxEvalSamples) : undefined;
+  const validation =
+    splits.validation && (modes.eval || (modes.train && args.evalStrategy !== 'no'))
+      ? enc(splits.validation, runArgs.maxEvalSamples)
+      : undefined;
   const test = modes.predict && splits.test ? enc(splits.test, runArgs.maxPredictSamples) : undefined;
-  const trainer = new Trainer({ model, args: runArgs, tokenizer, trainDataset: train, evalDataset: validation, progressStream: io.stderr, ...entityMetrics(runArgs) });
+  const trainer = new Trainer({
+    model,
+    args: runArgs,
+    tokenizer,
+    trainDataset: train,
+    evalDataset: validation,
+    progressStream: io.stderr,
+    ...entityMetrics(runArgs),
+  });
   const out: TrainRunResult = { ok: true };
   const wrote: string[] = [];
   if (train) {
     const caught: { signal?: NodeJS.Signals } = {};
     const result = await withInterrupt(trainer, io, () => trainer.train(), caught);
     if (result.interrupted) {
-      const resumeArgs = argv.filter((t, i) => !/^--resume[-_]from[-_]checkpoint/.test(t) && !(i > 0 && /^--resume[-_]from[-_]checkpoint$/.test(argv[i - 1]!)));
+      const resumeArgs = argv.filter(
+        (t, i) => !/^--resume[-_]from[-_]checkpoint/.test(t) && !(i > 0 && /^--resume[-_]from[-_]checkpoint$/.test(argv[i - 1]!)),
+      );
       say(io, `interrupted: saved ${result.interrupted} (step ${result.globalStep})`);
       say(io, `resume with: tokentune train ${[...resumeArgs, '--resume-from-checkpoint', result.interrupted].map(shellQuote).join(' ')}`);
       return { ok: false, interrupted: result.interrupted, signal: caught.signal };
@@ -214,9 +298,16 @@ export async function trainAndEvaluate(args: TrainingArguments, io: CommandIO, a
   }
   if (train) {
     writeFileSync(join(args.outputDir, 'training_args.json'), JSON.stringify(trainingArgsToDict(args), null, 2) + '\n');
-    writeFileSync(join(args.outputDir, 'README.md'), modelCard({
-      args, logHistory: trainer.logHistory, finetunedFrom: args.modelNameOrPath, dataset: args.datasetName, version: VERSION,
-    }));
+    writeFileSync(
+      join(args.outputDir, 'README.md'),
+      modelCard({
+        args,
+        logHistory: trainer.logHistory,
+        finetunedFrom: args.modelNameOrPath,
+        dataset: args.datasetName,
+        version: VERSION,
+      }),
+    );
     wrote.push('training_args.json', 'README.md');
   }
   if (wrote.length > 0) {
@@ -234,11 +325,18 @@ export async function trainAndEvaluate(args: TrainingArguments, io: CommandIO, a
  */
 export function integerTagsHelp(e: unknown): unknown {
   if (!(e instanceof DataFormatError) || !/no label names are known: pass labelNames/.test(e.message)) return e;
-  return new TrainSetupError(e.message.replace(/pass labelNames \(.*\)$/, 'give --label-names FILE (one label name per line, in id order), or a --model-name-or-path whose config.json has id2label'));
+  return new TrainSetupError(
+    e.message.replace(
+      /pass labelNames \(.*\)$/,
+      'give --label-names FILE (one label name per line, in id order), or a --model-name-or-path whose config.json has id2label',
+    ),
+  );
 }
 
 /** --return-entity-level-metrics: per-type precision/recall/F1 beside the overall four (run_ner.py's compute_metrics). */
-function entityMetrics(args: TrainingArguments): { computeMetrics?: (p: { predictions: string[][]; references: string[][] }) => Record<string, number> } {
+function entityMetrics(args: TrainingArguments): {
+  computeMetrics?: (p: { predictions: string[][]; references: string[][] }) => Record<string, number>;
+} {
   if (!args.returnEntityLevelMetrics) return {};
   return { computeMetrics: entityLevelMetrics };
 }
@@ -262,14 +360,21 @@ export function entityLevelMetrics(p: { predictions: string[][]; references: str
  * first saves a checkpoint after the current step and returns, a second aborts at once (exit 130
  * after SIGINT, 143 after SIGTERM, as the shell expects).
  */
-export async function withInterrupt<T>(trainer: Trainer, io: CommandIO, fn: () => Promise<T>, caught: { signal?: NodeJS.Signals } = {}): Promise<T> {
+export async function withInterrupt<T>(
+  trainer: Trainer,
+  io: CommandIO,
+  fn: () => Promise<T>,
+  caught: { signal?: NodeJS.Signals } = {},
+): Promise<T> {
   let count = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     count++;
     caught.signal ??= signal;
     const name = signal === 'SIGINT' ? 'interrupt' : signal;
     if (count === 1) {
-      io.stderr.write(`\n${name}: saving a checkpoint after this step (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to abort without saving)\n`);
+      io.stderr.write(
+        `\n${name}: saving a checkpoint after this step (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to abort without saving)\n`,
+      );
       trainer.requestStop();
     } else {
       io.stderr.write('\naborted\n');

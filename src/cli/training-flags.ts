@@ -2,7 +2,14 @@
 // Precedence: defaults < config object < config files (in order) < CLI flags. Flags accept
 // kebab-case, snake_case and camelCase; unknown names are errors with a did-you-mean.
 
-import { cloneDefault, defaultTrainingArgs, resolveTrainingArgs, TrainingArgsError, type RawTrainingArguments, type TrainingArguments } from '../train/training-args.js';
+import {
+  cloneDefault,
+  defaultTrainingArgs,
+  resolveTrainingArgs,
+  TrainingArgsError,
+  type RawTrainingArguments,
+  type TrainingArguments,
+} from '../train/training-args.js';
 import { findOption, TRAINING_OPTIONS, trainingOptionNames, type OptionSpec } from '../train/training-options.js';
 import { toKebabCase, toSnakeCase } from '../util/option-names.js';
 import { ArgvLexer, type FlagArity } from './argv-lexer.js';
@@ -75,7 +82,12 @@ function mergeMapping(
     if (spec) {
       const prev = seen.get(spec.key);
       if (prev !== undefined) {
-        throw new TrainingArgsError(`${where(origin)}${spec.name} is given twice (as '${prev}' and '${k}')`, spec.name, origin.file, origin.line);
+        throw new TrainingArgsError(
+          `${where(origin)}${spec.name} is given twice (as '${prev}' and '${k}')`,
+          spec.name,
+          origin.file,
+          origin.line,
+        );
       }
       seen.set(spec.key, k);
       raw.set(spec.key, { value, origin });
@@ -189,7 +201,13 @@ export function parseTrainingArgs(opts: ParseTrainingArgsOptions = {}): ParsedTr
   }
   // Before resolveArgs sets do_eval from eval_strategy: run_ner.py's modes are what the user named.
   const doFlagsGiven = Boolean(values.doTrain || values.doEval || values.doPredict);
-  return { args: resolveTrainingArgs(values as unknown as RawTrainingArguments, warnings, true), warnings, help: false, configFiles, doFlagsGiven };
+  return {
+    args: resolveTrainingArgs(values as unknown as RawTrainingArguments, warnings, true),
+    warnings,
+    help: false,
+    configFiles,
+    doFlagsGiven,
+  };
 }
 
 /**

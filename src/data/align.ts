@@ -29,7 +29,10 @@ export class WordPieceCache {
   private readonly unk: Int32Array;
   zeroPieceWords = 0;
 
-  constructor(private readonly tokenizer: WordTokenizer, private readonly maxEntries = 1 << 20) {
+  constructor(
+    private readonly tokenizer: WordTokenizer,
+    private readonly maxEntries = 1 << 20,
+  ) {
     this.unk = Int32Array.of(tokenizer.unkId);
   }
 
@@ -37,7 +40,10 @@ export class WordPieceCache {
     let p = this.cache.get(word);
     if (p === undefined) {
       const ids = this.tokenizer.encodeWords([word], { addSpecialTokens: false }).ids;
-      if (ids.length === 0) { p = this.unk; this.zeroPieceWords++; } else p = Int32Array.from(ids);
+      if (ids.length === 0) {
+        p = this.unk;
+        this.zeroPieceWords++;
+      } else p = Int32Array.from(ids);
       // Bounded so a stream of unique junk (URLs, hashes) cannot grow memory without limit.
       if (this.cache.size >= this.maxEntries) this.cache.clear();
       this.cache.set(word, p);
@@ -69,7 +75,11 @@ export function labelsFromWordIds(wordIds: ArrayLike<number | null>, wordLabels:
   let prev: number | null = null;
   for (let i = 0; i < wordIds.length; i++) {
     const w = wordIds[i];
-    if (w === null || w === undefined || w < 0) { out[i] = IGNORE_INDEX; prev = null; continue; }
+    if (w === null || w === undefined || w < 0) {
+      out[i] = IGNORE_INDEX;
+      prev = null;
+      continue;
+    }
     if (w >= wordLabels.length) throw new RangeError(`word id ${w} at token ${i} is out of range for ${wordLabels.length} word labels`);
     const label = wordLabels[w]!;
     if (w !== prev) out[i] = label;

@@ -47,10 +47,16 @@ export function parseConll(text: string, source: string, opts: ConllOptions = {}
   };
 
   forEachLine(text, (line, lineNo) => {
-    if (isBlank(line)) { flush(); return; }
+    if (isBlank(line)) {
+      flush();
+      return;
+    }
     separator ??= line.includes('\t') ? 'tab' : 'space';
     const fields = separator === 'tab' ? line.split('\t') : splitBlanks(line);
-    if (fields[0] === DOCSTART) { flush(); return; }
+    if (fields[0] === DOCSTART) {
+      flush();
+      return;
+    }
     if (columns < 0) {
       columns = fields.length;
       columnsLine = lineNo;
@@ -60,8 +66,11 @@ export function parseConll(text: string, source: string, opts: ConllOptions = {}
         throw new DataFormatError(source, lineNo, `tokenColumn and tagColumn both point at column ${tokenCol} of ${columns}`);
       }
     } else if (fields.length !== columns) {
-      throw new DataFormatError(source, lineNo,
-        `expected ${columns} ${separator === 'tab' ? 'tab' : 'space'}-separated columns (as on line ${columnsLine}) but found ${fields.length}`);
+      throw new DataFormatError(
+        source,
+        lineNo,
+        `expected ${columns} ${separator === 'tab' ? 'tab' : 'space'}-separated columns (as on line ${columnsLine}) but found ${fields.length}`,
+      );
     }
     const token = fields[tokenCol]!;
     if (token.length === 0) throw new DataFormatError(source, lineNo, 'empty token');
@@ -108,7 +117,10 @@ function resolveColumn(col: number, columns: number, name: string, source: strin
 }
 
 /** Writes sentences as CoNLL text (`token<sep>tag`, blank line between sentences). */
-export function formatConll(sentences: readonly { tokens: readonly string[]; tags: readonly string[] }[], separator: '\t' | ' ' = ' '): string {
+export function formatConll(
+  sentences: readonly { tokens: readonly string[]; tags: readonly string[] }[],
+  separator: '\t' | ' ' = ' ',
+): string {
   const parts: string[] = [];
   for (const s of sentences) {
     for (let i = 0; i < s.tokens.length; i++) parts.push(`${s.tokens[i]}${separator}${s.tags[i]}\n`);

@@ -37,7 +37,10 @@ export function parseConllu(text: string, source: string, opts: ConlluOptions = 
   };
 
   forEachLine(text, (line, lineNo) => {
-    if (line.trim().length === 0) { flush(); return; }
+    if (line.trim().length === 0) {
+      flush();
+      return;
+    }
     if (line.startsWith('#')) return;
     const fields = line.split('\t');
     if (fields.length !== 10) {
@@ -45,9 +48,18 @@ export function parseConllu(text: string, source: string, opts: ConlluOptions = 
     }
     const id = fields[0]!;
     if (/^\d+-\d+$/.test(id) || /^\d+\.\d+$/.test(id)) return;
-    if (!/^\d+$/.test(id)) throw new DataFormatError(source, lineNo, `bad word id ${JSON.stringify(id)} (expected an integer, a range like 3-4, or an empty node like 8.1)`);
+    if (!/^\d+$/.test(id))
+      throw new DataFormatError(
+        source,
+        lineNo,
+        `bad word id ${JSON.stringify(id)} (expected an integer, a range like 3-4, or an empty node like 8.1)`,
+      );
     if (Number(id) !== tokens.length + 1) {
-      throw new DataFormatError(source, lineNo, `word id ${id} out of sequence (expected ${tokens.length + 1}); is a blank line missing between sentences?`);
+      throw new DataFormatError(
+        source,
+        lineNo,
+        `word id ${id} out of sequence (expected ${tokens.length + 1}); is a blank line missing between sentences?`,
+      );
     }
     const form = fields[1]!;
     if (form.length === 0) throw new DataFormatError(source, lineNo, 'empty FORM field');

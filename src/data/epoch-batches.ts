@@ -26,8 +26,12 @@ export class DataLoader {
   readonly sampler: SamplerKind;
   readonly seed: number;
 
-  constructor(readonly features: readonly Feature[], private readonly opts: LoaderOptions) {
-    if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${opts.batchSize}`);
+  constructor(
+    readonly features: readonly Feature[],
+    private readonly opts: LoaderOptions,
+  ) {
+    if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1)
+      throw new RangeError(`batchSize must be a positive integer, got ${opts.batchSize}`);
     this.batchSize = opts.batchSize;
     this.sampler = opts.sampler ?? 'sequential';
     this.seed = opts.seed ?? 42;
@@ -42,9 +46,17 @@ export class DataLoader {
   order(epoch: number): Int32Array {
     const n = this.features.length;
     switch (this.sampler) {
-      case 'sequential': return sequentialOrder(n);
-      case 'random': return shuffledOrder(n, this.seed, epoch);
-      case 'length-grouped': return lengthGroupedOrder(this.features.map((f) => f.inputIds.length), this.batchSize, this.seed, epoch);
+      case 'sequential':
+        return sequentialOrder(n);
+      case 'random':
+        return shuffledOrder(n, this.seed, epoch);
+      case 'length-grouped':
+        return lengthGroupedOrder(
+          this.features.map((f) => f.inputIds.length),
+          this.batchSize,
+          this.seed,
+          epoch,
+        );
     }
   }
 
@@ -52,7 +64,8 @@ export class DataLoader {
   batchIndices(epoch: number): Int32Array[] {
     const order = this.order(epoch);
     const out: Int32Array[] = [];
-    for (let i = 0; i < this.batchesPerEpoch; i++) out.push(order.subarray(i * this.batchSize, Math.min((i + 1) * this.batchSize, order.length)));
+    for (let i = 0; i < this.batchesPerEpoch; i++)
+      out.push(order.subarray(i * this.batchSize, Math.min((i + 1) * this.batchSize, order.length)));
     return out;
   }
 
@@ -63,7 +76,11 @@ export class DataLoader {
     const batches = this.batchIndices(epoch);
     for (let i = skip; i < batches.length; i++) {
       const idx = batches[i]!;
-      yield collate(Array.from(idx, (j) => this.features[j]!), this.opts.padId, this.opts);
+      yield collate(
+        Array.from(idx, (j) => this.features[j]!),
+        this.opts.padId,
+        this.opts,
+      );
     }
   }
 }

@@ -74,7 +74,8 @@ export function buildFeatures(
   opts: FeatureOptions = {},
 ): { features: Feature[]; stats: FeatureStats } {
   const maxSeqLength = opts.maxSeqLength ?? 512;
-  if (!Number.isInteger(maxSeqLength) || maxSeqLength < 3) throw new RangeError(`maxSeqLength must be an integer >= 3 (room for [CLS], one token, [SEP]), got ${maxSeqLength}`);
+  if (!Number.isInteger(maxSeqLength) || maxSeqLength < 3)
+    throw new RangeError(`maxSeqLength must be an integer >= 3 (room for [CLS], one token, [SEP]), got ${maxSeqLength}`);
   const budget = maxSeqLength - 2;
   // An explicit stride is validated by planWindows; the default shrinks for short windows.
   const stride = opts.stride ?? Math.min(128, Math.floor(budget / 2));
@@ -83,7 +84,15 @@ export function buildFeatures(
   const special = { clsId: tokenizer.clsId, sepId: tokenizer.sepId };
   const source = data.source ?? '<sentences>';
   const features: Feature[] = [];
-  const stats: FeatureStats = { sentences: data.sentences.length, features: 0, splitSentences: 0, truncatedWords: 0, zeroPieceWords: 0, labelledTokens: 0, maxTokens: 0 };
+  const stats: FeatureStats = {
+    sentences: data.sentences.length,
+    features: 0,
+    splitSentences: 0,
+    truncatedWords: 0,
+    zeroPieceWords: 0,
+    labelledTokens: 0,
+    maxTokens: 0,
+  };
 
   const alloc = slabAllocator();
   const pieces: Int32Array[] = [];
@@ -93,7 +102,10 @@ export function buildFeatures(
   data.sentences.forEach((sent, si) => {
     const n = sent.tokens.length;
     // Scratch buffers reused across sentences; only the features' own arrays are kept.
-    if (n > countsBuf.length) { countsBuf = new Int32Array(2 * n); labelsBuf = new Int32Array(2 * n); }
+    if (n > countsBuf.length) {
+      countsBuf = new Int32Array(2 * n);
+      labelsBuf = new Int32Array(2 * n);
+    }
     const counts = countsBuf.subarray(0, n);
     pieces.length = n;
     for (let w = 0; w < n; w++) {
@@ -105,11 +117,17 @@ export function buildFeatures(
     }
     let wordLabels: Int32Array | null = null;
     if (labelMap) {
-      if (!sent.tags || sent.tags.length !== n) throw new DataFormatError(source, sent.line ?? 0, `sentence ${si} has ${n} tokens but ${sent.tags?.length ?? 0} tags`);
+      if (!sent.tags || sent.tags.length !== n)
+        throw new DataFormatError(source, sent.line ?? 0, `sentence ${si} has ${n} tokens but ${sent.tags?.length ?? 0} tags`);
       wordLabels = labelsBuf;
       for (let w = 0; w < n; w++) {
         const id = labelMap.label2id.get(sent.tags[w]!);
-        if (id === undefined) throw new DataFormatError(source, sent.line ?? 0, `sentence ${si}, word ${w} (${JSON.stringify(sent.tokens[w])}): label ${JSON.stringify(sent.tags[w])} is not in the label map [${labelMap.labels.join(', ')}]`);
+        if (id === undefined)
+          throw new DataFormatError(
+            source,
+            sent.line ?? 0,
+            `sentence ${si}, word ${w} (${JSON.stringify(sent.tokens[w])}): label ${JSON.stringify(sent.tags[w])} is not in the label map [${labelMap.labels.join(', ')}]`,
+          );
         wordLabels[w] = id;
       }
     }
@@ -118,7 +136,10 @@ export function buildFeatures(
     for (let wi = 0; wi < windows.length; wi++) {
       const win = windows[wi]!;
       const seq = alignLabels(pieces, wordLabels, special, {
-        start: win.start, end: win.end, maxPiecesPerWord: budget, alloc,
+        start: win.start,
+        end: win.end,
+        maxPiecesPerWord: budget,
+        alloc,
         labelAllTokens: opts.labelAllTokens ?? false,
         ...(bToI ? { bToI } : {}),
         ...(opts.labelOwnedOnly ? { labelFrom: win.ownStart, labelTo: win.ownEnd } : {}),

@@ -75,7 +75,8 @@ function fail(source: string, problem: string): never {
 
 function stringList(v: unknown, what: string, source: string): string[] {
   const list = Array.isArray(v) ? v : [v];
-  if (list.length === 0 || !list.every((x) => typeof x === 'string' && x.length > 0)) fail(source, `${what} must be a path pattern or a list of them`);
+  if (list.length === 0 || !list.every((x) => typeof x === 'string' && x.length > 0))
+    fail(source, `${what} must be a path pattern or a list of them`);
   return list as string[];
 }
 
@@ -134,7 +135,10 @@ function parseInfos(v: unknown, source: string): Map<string, CardFeature[]> {
     if (!isRecord(info)) fail(source, "'dataset_info' must be a mapping or a list of mappings");
     const config = typeof info.config_name === 'string' ? info.config_name : 'default';
     if (!Array.isArray(info.features)) continue; // infos without features say nothing about columns
-    out.set(config, info.features.map((f) => parseFeature(f, config, source)));
+    out.set(
+      config,
+      info.features.map((f) => parseFeature(f, config, source)),
+    );
   }
   return out;
 }

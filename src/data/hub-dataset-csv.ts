@@ -96,8 +96,11 @@ export function parseListCell(cell: string): (string | number)[] {
   if (s.startsWith('[')) {
     try {
       const v = JSON.parse(s) as unknown;
-      if (Array.isArray(v) && v.every((x) => typeof x === 'string' || (typeof x === 'number' && Number.isInteger(x)))) return v as (string | number)[];
-    } catch { /* not JSON: try Python's repr below */ }
+      if (Array.isArray(v) && v.every((x) => typeof x === 'string' || (typeof x === 'number' && Number.isInteger(x))))
+        return v as (string | number)[];
+    } catch {
+      /* not JSON: try Python's repr below */
+    }
   }
   return new PyListParser(s).list();
 }
@@ -107,7 +110,9 @@ class PyListParser {
   constructor(private readonly s: string) {}
 
   private fail(problem: string): never {
-    throw new Error(`not a list of strings or integers (${problem} at character ${this.i + 1} of ${JSON.stringify(this.s.length > 60 ? `${this.s.slice(0, 60)}...` : this.s)})`);
+    throw new Error(
+      `not a list of strings or integers (${problem} at character ${this.i + 1} of ${JSON.stringify(this.s.length > 60 ? `${this.s.slice(0, 60)}...` : this.s)})`,
+    );
   }
 
   private ws(): void {
@@ -131,7 +136,8 @@ class PyListParser {
         if (c === ',') {
           this.i++;
           this.ws();
-          if (this.s[this.i] === ']') { // Python allows a trailing comma
+          if (this.s[this.i] === ']') {
+            // Python allows a trailing comma
             this.i++;
             break;
           }
@@ -173,20 +179,49 @@ class PyListParser {
       }
       const e = this.s[this.i++];
       switch (e) {
-        case undefined: this.fail('unterminated string'); break;
-        case 'n': out += '\n'; break;
-        case 't': out += '\t'; break;
-        case 'r': out += '\r'; break;
-        case '0': out += '\0'; break;
-        case 'a': out += '\x07'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'v': out += '\v'; break;
-        case 'x': out += this.hex(2); break;
-        case 'u': out += this.hex(4); break;
-        case 'U': out += this.hex(8); break;
-        case '\\': case "'": case '"': out += e; break;
-        default: out += `\\${e}`; // Python keeps unknown escapes as written
+        case undefined:
+          this.fail('unterminated string');
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case '0':
+          out += '\0';
+          break;
+        case 'a':
+          out += '\x07';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'v':
+          out += '\v';
+          break;
+        case 'x':
+          out += this.hex(2);
+          break;
+        case 'u':
+          out += this.hex(4);
+          break;
+        case 'U':
+          out += this.hex(8);
+          break;
+        case '\\':
+        case "'":
+        case '"':
+          out += e;
+          break;
+        default:
+          out += `\\${e}`; // Python keeps unknown escapes as written
       }
     }
   }
@@ -211,14 +246,20 @@ export function readCsvRecords(path: string, opts: RecordOptions & { tokensField
   const { header, rows } = parseCsv(readTextFile(path), path, delimiter);
   const tokIdx = header.indexOf(opts.tokensField);
   const tagIdx = header.indexOf(opts.tagsField);
-  for (const [field, idx] of [[opts.tokensField, tokIdx], [opts.tagsField, tagIdx]] as const) {
+  for (const [field, idx] of [
+    [opts.tokensField, tokIdx],
+    [opts.tagsField, tagIdx],
+  ] as const) {
     if (idx < 0) throw new DataFormatError(path, 1, `no column ${JSON.stringify(field)}; the columns are ${header.join(', ')}`);
   }
   if (rows.length === 0) throw new DataFormatError(path, 0, 'no records found');
   const reader = new RecordReader(path, opts, 'line');
   for (const r of rows) {
     const rec: Record<string, unknown> = {};
-    for (const [field, idx] of [[opts.tokensField, tokIdx], [opts.tagsField, tagIdx]] as const) {
+    for (const [field, idx] of [
+      [opts.tokensField, tokIdx],
+      [opts.tagsField, tagIdx],
+    ] as const) {
       try {
         rec[field] = parseListCell(r.cells[idx]!);
       } catch (e) {

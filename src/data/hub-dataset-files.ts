@@ -23,7 +23,14 @@ const FILENAME_PATTERNS = ['**/{keyword}[{sep}]*', '**/*[{sep}]{keyword}[{sep}]*
 const DIRNAME_PATTERNS = ['**/{keyword}/**', '**/{keyword}[{sep}]*/**', '**/*[{sep}]{keyword}/**', '**/*[{sep}]{keyword}[{sep}]*/**'];
 export const SPLIT_PATTERN_SHARDED = 'data/{split}-[0-9][0-9][0-9][0-9][0-9]-of-[0-9][0-9][0-9][0-9][0-9]*.*';
 /** Never data files, whatever a pattern says (unless the pattern names them exactly). */
-export const FILES_TO_IGNORE = ['README.md', 'config.json', 'dataset_info.json', 'dataset_infos.json', 'dummy_data.zip', 'dataset_dict.json'];
+export const FILES_TO_IGNORE = [
+  'README.md',
+  'config.json',
+  'dataset_info.json',
+  'dataset_infos.json',
+  'dummy_data.zip',
+  'dataset_dict.json',
+];
 /** datasets' split-name rule. */
 const SPLIT_NAME = /^\w+(\.\w+)*$/;
 
@@ -137,8 +144,12 @@ export function inferSplitPatterns(listing: readonly string[]): SplitPatterns | 
       if (m) splits.add(m[1]!);
     }
     const bad = [...splits].filter((s) => !SPLIT_NAME.test(s));
-    if (bad.length > 0) throw new Error(`split names must match ${SPLIT_NAME.source}, got ${bad.map((b) => JSON.stringify(b)).join(', ')} in data/`);
-    const ordered = [...CANONICAL_SPLITS.filter((s) => splits.has(s)), ...[...splits].filter((s) => !(CANONICAL_SPLITS as readonly string[]).includes(s)).sort()];
+    if (bad.length > 0)
+      throw new Error(`split names must match ${SPLIT_NAME.source}, got ${bad.map((b) => JSON.stringify(b)).join(', ')} in data/`);
+    const ordered = [
+      ...CANONICAL_SPLITS.filter((s) => splits.has(s)),
+      ...[...splits].filter((s) => !(CANONICAL_SPLITS as readonly string[]).includes(s)).sort(),
+    ];
     return ordered.map((s) => [s, [SPLIT_PATTERN_SHARDED.replace('{split}', s)]]);
   }
   for (const candidates of [DEFAULT_PATTERNS_SPLIT_IN_DIR_NAME, DEFAULT_PATTERNS_SPLIT_IN_FILENAME]) {
@@ -152,10 +163,30 @@ export function inferSplitPatterns(listing: readonly string[]): SplitPatterns | 
 export type DataFileFormat = 'parquet' | 'json' | 'csv' | 'tsv';
 const READABLE: Record<string, DataFileFormat> = { '.parquet': 'parquet', '.json': 'json', '.jsonl': 'json', '.csv': 'csv', '.tsv': 'tsv' };
 /** Extensions datasets would consider data (so a repo of .arrow or .txt files is explained, not skipped). */
-const ALLOWED_EXTENSIONS = new Set(['.parquet', '.json', '.jsonl', '.csv', '.tsv', '.arrow', '.txt', '.zip', '.tar', '.gz', '.tgz', '.xz', '.bz2', '.zst', '.lz4', '.7z']);
+const ALLOWED_EXTENSIONS = new Set([
+  '.parquet',
+  '.json',
+  '.jsonl',
+  '.csv',
+  '.tsv',
+  '.arrow',
+  '.txt',
+  '.zip',
+  '.tar',
+  '.gz',
+  '.tgz',
+  '.xz',
+  '.bz2',
+  '.zst',
+  '.lz4',
+  '.7z',
+]);
 
 function suffixes(path: string): string[] {
-  return basename(path).split('.').slice(1).map((s) => `.${s.toLowerCase()}`);
+  return basename(path)
+    .split('.')
+    .slice(1)
+    .map((s) => `.${s.toLowerCase()}`);
 }
 
 /** Keep files with an extension datasets would consider data. */
@@ -170,7 +201,9 @@ export function withDataExtension(files: readonly string[]): string[] {
 export function dominantExtension(files: readonly string[]): string | null {
   const counts = new Map<string, number>();
   for (const f of files) for (const s of suffixes(f)) if (ALLOWED_EXTENSIONS.has(s)) counts.set(s, (counts.get(s) ?? 0) + 1);
-  const sorted = [...counts].sort((a, b) => b[1] - a[1] || (a[0] === '.parquet' ? -1 : b[0] === '.parquet' ? 1 : a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const sorted = [...counts].sort(
+    (a, b) => b[1] - a[1] || (a[0] === '.parquet' ? -1 : b[0] === '.parquet' ? 1 : a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0),
+  );
   return sorted[0]?.[0] ?? null;
 }
 
@@ -181,7 +214,9 @@ export function formatOfExtension(ext: string): DataFileFormat | null {
 
 /** Files whose name has the extension of `format` (datasets' DataFilesList.filter). */
 export function filesOfFormat(files: readonly string[], format: DataFileFormat): string[] {
-  const exts = Object.entries(READABLE).filter(([, f]) => f === format).map(([e]) => e);
+  const exts = Object.entries(READABLE)
+    .filter(([, f]) => f === format)
+    .map(([e]) => e);
   return files.filter((f) => suffixes(f).some((s) => exts.includes(s)));
 }
 

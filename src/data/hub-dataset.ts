@@ -17,7 +17,13 @@ import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import type { FileMetaData } from 'hyparquet';
 import { hfHubCacheDir, hubEndpoint, isOfflineEnv, isTruthyEnv, resolveToken, type Env } from '../io/hub-cache.js';
 import {
-  HubAuthError, HubError, HubHttpError, HubNetworkError, OfflineCacheMissError, redactSecrets, RepoNotFoundError,
+  HubAuthError,
+  HubError,
+  HubHttpError,
+  HubNetworkError,
+  OfflineCacheMissError,
+  redactSecrets,
+  RepoNotFoundError,
   RevisionNotFoundError,
 } from '../io/hub-errors.js';
 import { hubSnapshotDownload, type SnapshotDownloadOptions } from '../io/hub.js';
@@ -25,8 +31,17 @@ import { DataFormatError } from './errors.js';
 import { parseDatasetCard, defaultConfigName, type DatasetCard } from './hub-dataset-card.js';
 import { csvColumns, readCsvRecords } from './hub-dataset-csv.js';
 import {
-  canonicalSplitName, dominantExtension, filesOfFormat, formatOfExtension, inferSplitPatterns, parquetExportConfigs,
-  parquetExportSplits, resolveSplitPatterns, withDataExtension, type DataFileFormat, type SplitPatterns,
+  canonicalSplitName,
+  dominantExtension,
+  filesOfFormat,
+  formatOfExtension,
+  inferSplitPatterns,
+  parquetExportConfigs,
+  parquetExportSplits,
+  resolveSplitPatterns,
+  withDataExtension,
+  type DataFileFormat,
+  type SplitPatterns,
 } from './hub-dataset-files.js';
 import { readJsonl, TAG_FIELD_CANDIDATES, TOKEN_FIELD_CANDIDATES, type RecordOptions } from './jsonl.js';
 import type { SplitName } from './splits.js';
@@ -38,7 +53,11 @@ import type { Dataset } from './types.js';
 // Errors: each says which of the usual causes it is and what to do about it.
 
 export class HubDatasetError extends Error {
-  constructor(message: string, readonly dataset: string, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly dataset: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'HubDatasetError';
   }
@@ -52,7 +71,12 @@ export class DatasetNotFoundError extends HubDatasetError {
 /** The config asked for does not exist, or one must be chosen among several. */
 export class DatasetConfigError extends HubDatasetError {
   override readonly name = 'DatasetConfigError';
-  constructor(message: string, dataset: string, readonly configs: readonly string[], readonly requested: string | null) {
+  constructor(
+    message: string,
+    dataset: string,
+    readonly configs: readonly string[],
+    readonly requested: string | null,
+  ) {
     super(message, dataset);
   }
 }
@@ -60,7 +84,12 @@ export class DatasetConfigError extends HubDatasetError {
 /** Private or gated (HTTP 401/403). */
 export class DatasetAccessError extends HubDatasetError {
   override readonly name = 'DatasetAccessError';
-  constructor(message: string, dataset: string, readonly status: number, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    dataset: string,
+    readonly status: number,
+    options?: { cause?: unknown },
+  ) {
     super(message, dataset, options);
   }
 }
@@ -73,7 +102,11 @@ export class DatasetNetworkError extends HubDatasetError {
 /** No token or tag column among the dataset's columns. */
 export class DatasetColumnsError extends HubDatasetError {
   override readonly name = 'DatasetColumnsError';
-  constructor(message: string, dataset: string, readonly columns: readonly string[]) {
+  constructor(
+    message: string,
+    dataset: string,
+    readonly columns: readonly string[],
+  ) {
     super(message, dataset);
   }
 }
@@ -85,8 +118,10 @@ export class DatasetFilesError extends HubDatasetError {
 
 // ---------------------------------------------------------------------------------------------
 
-export type HubOptions = Pick<SnapshotDownloadOptions,
-  'cacheDir' | 'token' | 'endpoint' | 'offline' | 'onProgress' | 'maxRetries' | 'retryDelayMs' | 'timeoutMs' | 'env' | 'log'>;
+export type HubOptions = Pick<
+  SnapshotDownloadOptions,
+  'cacheDir' | 'token' | 'endpoint' | 'offline' | 'onProgress' | 'maxRetries' | 'retryDelayMs' | 'timeoutMs' | 'env' | 'log'
+>;
 
 export interface LoadHubDatasetOptions extends HubOptions {
   /** Config (run_ner.py's dataset_config_name); default: the dataset's default config. */
@@ -177,7 +212,10 @@ async function load(name: string, opts: LoadHubDatasetOptions, env: Env, token: 
   }
   hub.env = env;
   const ctx: Ctx = {
-    name, env, hub, token,
+    name,
+    env,
+    hub,
+    token,
     offline: opts.offline ?? (isTruthyEnv(env.HF_DATASETS_OFFLINE) || isOfflineEnv(env)),
     endpoint: hubEndpoint(env, opts.endpoint),
   };
@@ -188,12 +226,19 @@ async function load(name: string, opts: LoadHubDatasetOptions, env: Env, token: 
     const listing = listFolder(name);
     const card = readCard(name, listing);
     const plan = planFromDataFiles(ctx, listing, card, config, 'local-folder');
-    if (!plan) throw new DatasetFilesError(`${name}: no data files tokentune can read (parquet, json, jsonl, csv, tsv) in this folder; ${LOCAL_FILES_HINT}`, name);
+    if (!plan)
+      throw new DatasetFilesError(
+        `${name}: no data files tokentune can read (parquet, json, jsonl, csv, tsv) in this folder; ${LOCAL_FILES_HINT}`,
+        name,
+      );
     if ('unsupported' in plan) throw unsupportedFormat(ctx, plan.unsupported, plan.files, false);
     return readPlan(ctx, { dir: name, commit: null, listing }, card, plan, wanted, opts);
   }
   if (/^[.~/\\]/.test(name) || name.split('/').length > 2) {
-    throw new DatasetNotFoundError(`dataset '${name}' is neither a local folder (no such directory) nor a hub dataset name ('name' or 'owner/name')`, name);
+    throw new DatasetNotFoundError(
+      `dataset '${name}' is neither a local folder (no such directory) nor a hub dataset name ('name' or 'owner/name')`,
+      name,
+    );
   }
 
   const revision = opts.revision ?? 'main';
@@ -245,7 +290,11 @@ function listFolder(dir: string): string[] {
     for (const entry of readdirSync(d, { withFileTypes: true })) {
       const full = join(d, entry.name);
       let st;
-      try { st = statSync(full); } catch { continue; } // a dangling link in the cache
+      try {
+        st = statSync(full);
+      } catch {
+        continue;
+      } // a dangling link in the cache
       if (st.isDirectory()) walk(full, depth + 1);
       else if (st.isFile()) out.push(relative(dir, full).split(sep).join('/'));
     }
@@ -274,7 +323,11 @@ async function openSnapshot(ctx: Ctx, revision: string, config: string | null): 
   let dir: string;
   try {
     dir = await hubSnapshotDownload(ctx.name, {
-      ...ctx.hub, repoType: 'dataset', revision, offline: ctx.offline, onProgress: false,
+      ...ctx.hub,
+      repoType: 'dataset',
+      revision,
+      offline: ctx.offline,
+      onProgress: false,
       files: (f) => {
         listed.push(f);
         return f === 'README.md';
@@ -311,18 +364,20 @@ function hubFailure(ctx: Ctx, e: unknown, revision: string, config: string | nul
     return new DatasetNotFoundError(
       `${what} not found on the hub (${page} does not exist): check the spelling (hub datasets are 'name' or 'owner/name', ` +
         `e.g. 'eriktks/conll2003'); if it is private, set HF_TOKEN to an access token that can read it; or ${LOCAL_FILES_HINT}`,
-      ctx.name, { cause: e },
+      ctx.name,
+      { cause: e },
     );
   }
   if (e instanceof RevisionNotFoundError) {
     return new DatasetNotFoundError(`${what} has no revision '${revision}' (branch, tag or commit) on the hub`, ctx.name, { cause: e });
   }
   if (e instanceof HubAuthError) {
-    const msg = e.status === 403
-      ? `${what} is gated or private (HTTP 403): request access at ${page} while logged in, then set HF_TOKEN to an access token of that account with read access`
-      : ctx.token
-        ? `the hub refused the access token for ${what} (HTTP 401): check that HF_TOKEN holds a valid token with read access to ${page}`
-        : `${what} is private or does not exist (HTTP 401): if you can see it at ${page}, set HF_TOKEN to an access token with read access`;
+    const msg =
+      e.status === 403
+        ? `${what} is gated or private (HTTP 403): request access at ${page} while logged in, then set HF_TOKEN to an access token of that account with read access`
+        : ctx.token
+          ? `the hub refused the access token for ${what} (HTTP 401): check that HF_TOKEN holds a valid token with read access to ${page}`
+          : `${what} is private or does not exist (HTTP 401): if you can see it at ${page}, set HF_TOKEN to an access token with read access`;
     return new DatasetAccessError(msg, ctx.name, e.status, { cause: e });
   }
   if (e instanceof OfflineCacheMissError) {
@@ -330,7 +385,8 @@ function hubFailure(ctx: Ctx, e: unknown, revision: string, config: string | nul
     return new DatasetNetworkError(
       `${v ? `${v} is set` : 'offline mode is on'} and ${what} at revision '${revision}' is not in the cache (${cache}): ` +
         `run once with network access${v ? ` (unset ${v})` : ''} to download it, or ${LOCAL_FILES_HINT}`,
-      ctx.name, { cause: e },
+      ctx.name,
+      { cause: e },
     );
   }
   if (e instanceof HubNetworkError) {
@@ -339,12 +395,15 @@ function hubFailure(ctx: Ctx, e: unknown, revision: string, config: string | nul
     return new DatasetNetworkError(
       `cannot load ${what} from ${ctx.endpoint}: ${detail}. To work offline, set HF_HUB_OFFLINE=1 (or HF_DATASETS_OFFLINE=1) ` +
         `to use a copy already in the cache (${cache}), or ${LOCAL_FILES_HINT}`,
-      ctx.name, { cause: e },
+      ctx.name,
+      { cause: e },
     );
   }
   if (e instanceof HubHttpError) return new HubDatasetError(`cannot load ${what}: ${e.message}`, ctx.name, { cause: e });
   if (e instanceof HubError && /invalid repository id/.test(e.message)) {
-    return new DatasetNotFoundError(`'${ctx.name}' is not a hub dataset name and no such local folder exists: ${e.message}`, ctx.name, { cause: e });
+    return new DatasetNotFoundError(`'${ctx.name}' is not a hub dataset name and no such local folder exists: ${e.message}`, ctx.name, {
+      cause: e,
+    });
   }
   return e instanceof Error ? e : new Error(String(e));
 }
@@ -354,9 +413,10 @@ function hubFailure(ctx: Ctx, e: unknown, revision: string, config: string | nul
 
 function configError(ctx: Ctx, configs: string[], requested: string | null): DatasetConfigError {
   const list = configs.map((c) => `'${c}'`).join(', ');
-  const msg = requested === null
-    ? `dataset '${ctx.name}' has several configs and none is the default: choose one with --dataset-config-name (dataset_config_name): ${list}`
-    : `dataset '${ctx.name}' has no config '${requested}'; its configs are: ${list} (set --dataset-config-name to one of them)`;
+  const msg =
+    requested === null
+      ? `dataset '${ctx.name}' has several configs and none is the default: choose one with --dataset-config-name (dataset_config_name): ${list}`
+      : `dataset '${ctx.name}' has no config '${requested}'; its configs are: ${list} (set --dataset-config-name to one of them)`;
   return new DatasetConfigError(msg, ctx.name, configs, requested);
 }
 
@@ -366,8 +426,13 @@ function underFolder(listing: readonly string[], base: string): string[] {
 }
 
 /** Splits -> files from the repository's own data files; null when it has none tokentune could read. */
-function planFromDataFiles(ctx: Ctx, listing: readonly string[], card: DatasetCard, requested: string | null,
-  origin: 'data-files' | 'local-folder'): Plan | { unsupported: string; files: string[] } | null {
+function planFromDataFiles(
+  ctx: Ctx,
+  listing: readonly string[],
+  card: DatasetCard,
+  requested: string | null,
+  origin: 'data-files' | 'local-folder',
+): Plan | { unsupported: string; files: string[] } | null {
   let config = 'default';
   let patterns: SplitPatterns | null;
   let base = '';
@@ -380,16 +445,23 @@ function planFromDataFiles(ctx: Ctx, listing: readonly string[], card: DatasetCa
     config = c.name;
     base = c.dataDir;
     patterns = c.dataFiles ?? inferSplitPatterns(underFolder(listing, base));
-    if (!patterns) throw new DatasetFilesError(`dataset '${ctx.name}', config '${config}': no data files${base ? ` under '${base}/'` : ''}`, ctx.name);
+    if (!patterns)
+      throw new DatasetFilesError(`dataset '${ctx.name}', config '${config}': no data files${base ? ` under '${base}/'` : ''}`, ctx.name);
   } else {
     patterns = inferSplitPatterns(listing);
   }
   if (!patterns) return null;
-  const resolved = resolveSplitPatterns(patterns, underFolder(listing, base)).map(([s, fs]): [string, string[]] => [s, withDataExtension(fs).map((f) => (base ? `${base}/${f}` : f))]);
+  const resolved = resolveSplitPatterns(patterns, underFolder(listing, base)).map(([s, fs]): [string, string[]] => [
+    s,
+    withDataExtension(fs).map((f) => (base ? `${base}/${f}` : f)),
+  ]);
   const all = resolved.flatMap(([, f]) => f);
   if (all.length === 0) {
     if (card.configs.length > 0) {
-      throw new DatasetFilesError(`dataset '${ctx.name}', config '${config}': its data_files patterns (${patterns.map(([s, p]) => `${s}: ${p.join(', ')}`).join('; ')}) match no data file`, ctx.name);
+      throw new DatasetFilesError(
+        `dataset '${ctx.name}', config '${config}': its data_files patterns (${patterns.map(([s, p]) => `${s}: ${p.join(', ')}`).join('; ')}) match no data file`,
+        ctx.name,
+      );
     }
     return null;
   }
@@ -451,7 +523,8 @@ function jsonColumns(path: string): string[] {
   } catch (e) {
     throw new DataFormatError(path, 1, `invalid JSON: ${(e as Error).message}`);
   }
-  if (first === null || typeof first !== 'object' || Array.isArray(first)) throw new DataFormatError(path, 1, 'expected JSON objects (one per line, or an array of them)');
+  if (first === null || typeof first !== 'object' || Array.isArray(first))
+    throw new DataFormatError(path, 1, 'expected JSON objects (one per line, or an array of them)');
   return Object.keys(first);
 }
 
@@ -474,7 +547,8 @@ function chooseColumns(ctx: Ctx, columns: string[], where: string, opts: LoadHub
     throw new DatasetColumnsError(
       `${where} has no ${kind} column (looked for ${candidates.map((c) => `'${c}'`).join(', ')}); its columns are: ${listed}. ` +
         `Name the right one with ${flag}`,
-      ctx.name, columns,
+      ctx.name,
+      columns,
     );
   };
   const tokens = pick(opts.textColumn, TOKEN_FIELD_CANDIDATES, 'token', '--text-column-name');
@@ -483,18 +557,34 @@ function chooseColumns(ctx: Ctx, columns: string[], where: string, opts: LoadHub
   return { tokens, tags };
 }
 
-async function readPlan(ctx: Ctx, snap: Snapshot, card: DatasetCard, plan: Plan, wanted: readonly SplitName[], opts: LoadHubDatasetOptions): Promise<HubDataset> {
+async function readPlan(
+  ctx: Ctx,
+  snap: Snapshot,
+  card: DatasetCard,
+  plan: Plan,
+  wanted: readonly SplitName[],
+  opts: LoadHubDatasetOptions,
+): Promise<HubDataset> {
   const names = plan.splits.map(([s]) => s);
   const chosen: [SplitName, string, string[]][] = [];
   for (const ours of wanted) {
     const theirs = canonicalSplitName(names, ours);
-    if (theirs !== undefined && !chosen.some(([, t]) => t === theirs)) chosen.push([ours, theirs, plan.splits.find(([s]) => s === theirs)![1]]);
+    if (theirs !== undefined && !chosen.some(([, t]) => t === theirs))
+      chosen.push([ours, theirs, plan.splits.find(([s]) => s === theirs)![1]]);
   }
   const where = `dataset '${ctx.name}' (config '${plan.config}')`;
   if (chosen.length === 0) {
-    throw new DatasetFilesError(`${where} has the splits ${names.map((n) => `'${n}'`).join(', ') || '(none)'} but none of ${wanted.join(', ')}`, ctx.name);
+    throw new DatasetFilesError(
+      `${where} has the splits ${names.map((n) => `'${n}'`).join(', ') || '(none)'} but none of ${wanted.join(', ')}`,
+      ctx.name,
+    );
   }
-  await fetchFiles(ctx, snap, chosen.flatMap(([, , f]) => f), plan.config);
+  await fetchFiles(
+    ctx,
+    snap,
+    chosen.flatMap(([, , f]) => f),
+    plan.config,
+  );
   const local = (f: string): string => join(snap.dir, ...f.split('/'));
 
   const firstFile = local(chosen[0]![2][0]!);
@@ -502,7 +592,9 @@ async function readPlan(ctx: Ctx, snap: Snapshot, card: DatasetCard, plan: Plan,
   const { tokens, tags } = chooseColumns(ctx, columns, `${where}, file ${chosen[0]![2][0]}`, opts);
 
   // ClassLabel names: the card's dataset_info for this config, else the parquet files' own metadata.
-  const features = card.features.get(plan.config) ?? (card.features.size === 1 && plan.origin !== 'parquet-export' ? [...card.features.values()][0] : undefined);
+  const features =
+    card.features.get(plan.config) ??
+    (card.features.size === 1 && plan.origin !== 'parquet-export' ? [...card.features.values()][0] : undefined);
   let labelNames = features?.find((f) => f.name === tags)?.classLabelNames ?? null;
   const fromCard = labelNames !== null;
   const checkPrefixes = !(tags === 'pos_tags' || opts.task === 'pos');
@@ -516,7 +608,11 @@ async function readPlan(ctx: Ctx, snap: Snapshot, card: DatasetCard, plan: Plan,
         const names = classLabelNames(await parquetMeta(path), tags, path);
         if (labelNames === null) labelNames = names;
         else if (names !== null && !sameList(names, labelNames)) {
-          throw new DataFormatError(path, 0, `the ClassLabel names of '${tags}' (${names.join(', ')}) differ from those of the dataset's other files (${labelNames.join(', ')})`);
+          throw new DataFormatError(
+            path,
+            0,
+            `the ClassLabel names of '${tags}' (${names.join(', ')}) differ from those of the dataset's other files (${labelNames.join(', ')})`,
+          );
         }
       }
       const ro: RecordOptions = { tokensField: tokens, tagsField: tags, checkPrefixes, ...(labelNames ? { labelNames } : {}) };
@@ -541,8 +637,17 @@ async function readPlan(ctx: Ctx, snap: Snapshot, card: DatasetCard, plan: Plan,
     files[ours] = repoFiles;
   }
   return {
-    splits, labelNames, tagColumn: tags, tokensColumn: tokens, cacheDir: snap.dir, name: ctx.name, config: plan.config,
-    origin: plan.origin, commit: snap.commit, availableSplits: names, files,
+    splits,
+    labelNames,
+    tagColumn: tags,
+    tokensColumn: tokens,
+    cacheDir: snap.dir,
+    name: ctx.name,
+    config: plan.config,
+    origin: plan.origin,
+    commit: snap.commit,
+    availableSplits: names,
+    files,
   };
 }
 
@@ -551,9 +656,13 @@ const sameList = (a: readonly string[], b: readonly string[]): boolean => a.leng
 async function readOne(path: string, format: DataFileFormat, ro: RecordOptions): Promise<Dataset> {
   const fields = { tokensField: ro.tokensField!, tagsField: ro.tagsField! };
   switch (format) {
-    case 'parquet': return readParquet(path, ro);
-    case 'json': return readJsonl(path, ro);
-    case 'csv': return readCsvRecords(path, { ...ro, ...fields }, ',');
-    case 'tsv': return readCsvRecords(path, { ...ro, ...fields }, '\t');
+    case 'parquet':
+      return readParquet(path, ro);
+    case 'json':
+      return readJsonl(path, ro);
+    case 'csv':
+      return readCsvRecords(path, { ...ro, ...fields }, ',');
+    case 'tsv':
+      return readCsvRecords(path, { ...ro, ...fields }, '\t');
   }
 }

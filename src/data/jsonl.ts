@@ -31,14 +31,22 @@ export function parseJsonl(text: string, source: string, opts: RecordOptions = {
     // A JSON array gives no line per element, so errors name the item (1-based) instead.
     unit = 'item';
     let arr: unknown;
-    try { arr = JSON.parse(text); } catch (e) { throw new DataFormatError(source, 0, `invalid JSON: ${(e as Error).message}`); }
+    try {
+      arr = JSON.parse(text);
+    } catch (e) {
+      throw new DataFormatError(source, 0, `invalid JSON: ${(e as Error).message}`);
+    }
     if (!Array.isArray(arr)) throw new DataFormatError(source, 0, 'expected a JSON array of objects');
     arr.forEach((value, i) => recs.push({ value, line: i + 1 }));
   } else {
     forEachLine(text, (line, lineNo) => {
       if (line.trim().length === 0) return; // blank separator lines carry no record
       let value: unknown;
-      try { value = JSON.parse(line); } catch (e) { throw new DataFormatError(source, lineNo, `invalid JSON: ${(e as Error).message}`); }
+      try {
+        value = JSON.parse(line);
+      } catch (e) {
+        throw new DataFormatError(source, lineNo, `invalid JSON: ${(e as Error).message}`);
+      }
       recs.push({ value, line: lineNo });
     });
   }
@@ -52,7 +60,12 @@ export function parseJsonl(text: string, source: string, opts: RecordOptions = {
 function firstLineIsJson(text: string): boolean {
   const nl = text.indexOf('\n');
   if (nl < 0 || text.slice(nl + 1).trim() === '') return false;
-  try { JSON.parse(text.slice(0, nl)); return true; } catch { return false; }
+  try {
+    JSON.parse(text.slice(0, nl));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -66,7 +79,11 @@ export class RecordReader {
   private tokensField: string | undefined;
   private tagsField: string | undefined;
 
-  constructor(private readonly source: string, private readonly opts: RecordOptions, private readonly unit: 'line' | 'row' | 'item') {
+  constructor(
+    private readonly source: string,
+    private readonly opts: RecordOptions,
+    private readonly unit: 'line' | 'row' | 'item',
+  ) {
     this.checker = new TagChecker(source, opts, unit);
     this.tokensField = opts.tokensField;
     this.tagsField = opts.tagsField;
@@ -78,13 +95,24 @@ export class RecordReader {
 
   add(value: unknown, line: number): void {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      this.fail(line, `expected a JSON object like {"tokens": [...], "ner_tags": [...]}, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`}`);
+      this.fail(
+        line,
+        `expected a JSON object like {"tokens": [...], "ner_tags": [...]}, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`}`,
+      );
     }
     const rec = value as Record<string, unknown>;
     this.tokensField ??= TOKEN_FIELD_CANDIDATES.find((f) => f in rec);
     this.tagsField ??= TAG_FIELD_CANDIDATES.find((f) => f in rec);
-    if (this.tokensField === undefined) this.fail(line, `no token field: expected one of ${TOKEN_FIELD_CANDIDATES.join(', ')} (or set tokensField); found ${Object.keys(rec).join(', ')}`);
-    if (this.tagsField === undefined) this.fail(line, `no tag field: expected one of ${TAG_FIELD_CANDIDATES.join(', ')} (or set tagsField); found ${Object.keys(rec).join(', ')}`);
+    if (this.tokensField === undefined)
+      this.fail(
+        line,
+        `no token field: expected one of ${TOKEN_FIELD_CANDIDATES.join(', ')} (or set tokensField); found ${Object.keys(rec).join(', ')}`,
+      );
+    if (this.tagsField === undefined)
+      this.fail(
+        line,
+        `no tag field: expected one of ${TAG_FIELD_CANDIDATES.join(', ')} (or set tagsField); found ${Object.keys(rec).join(', ')}`,
+      );
     const toks = rec[this.tokensField];
     const rawTags = rec[this.tagsField];
     if (!isList(toks)) this.fail(line, `field ${JSON.stringify(this.tokensField)} must be a list of strings`);
@@ -108,7 +136,11 @@ export class RecordReader {
     if (typeof raw === 'string') return raw;
     if (typeof raw === 'bigint' || (typeof raw === 'number' && Number.isInteger(raw))) {
       const names = this.opts.labelNames;
-      if (!names) this.fail(line, `tag ${i} is the integer ${raw} but no label names are known: pass labelNames (e.g. from the dataset's ClassLabel or the model config's id2label)`);
+      if (!names)
+        this.fail(
+          line,
+          `tag ${i} is the integer ${raw} but no label names are known: pass labelNames (e.g. from the dataset's ClassLabel or the model config's id2label)`,
+        );
       const id = Number(raw);
       if (id < 0 || id >= names.length) this.fail(line, `tag id ${raw} (tag ${i}) is out of range for ${names.length} label names`);
       return names[id]!;
@@ -127,5 +159,5 @@ export class RecordReader {
 }
 
 function isList(v: unknown): v is ArrayLike<unknown> {
-  return Array.isArray(v) || ArrayBuffer.isView(v) && !(v instanceof DataView);
+  return Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView));
 }

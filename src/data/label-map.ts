@@ -40,8 +40,8 @@ function compareEntityOrder(a: string, b: string): number {
   const pb = parseTag(b);
   const t = compareCodePoints(pa.type, pb.type);
   if (t !== 0) return t;
-  const ra = pa.prefix === null ? -1 : PREFIX_RANK[pa.prefix] ?? 9;
-  const rb = pb.prefix === null ? -1 : PREFIX_RANK[pb.prefix] ?? 9;
+  const ra = pa.prefix === null ? -1 : (PREFIX_RANK[pa.prefix] ?? 9);
+  const rb = pb.prefix === null ? -1 : (PREFIX_RANK[pb.prefix] ?? 9);
   return ra !== rb ? ra - rb : compareCodePoints(a, b);
 }
 
@@ -59,7 +59,10 @@ export function makeLabelMap(labels: readonly string[]): LabelMap {
  * labels that occur only in an evaluation split (CoNLL-2003's eng.testa lacks B-LOC, train has
  * it) still get an id and every split maps the same way.
  */
-export function buildLabelMap(splits: Iterable<{ sentences: readonly { tags: readonly string[] }[] }>, order: LabelOrder = 'entity'): LabelMap {
+export function buildLabelMap(
+  splits: Iterable<{ sentences: readonly { tags: readonly string[] }[] }>,
+  order: LabelOrder = 'entity',
+): LabelMap {
   const seen = new Set<string>();
   for (const split of splits) for (const s of split.sentences) for (const t of s.tags) seen.add(t);
   if (seen.size === 0) throw new LabelMapError('no labels found in the given splits');
@@ -92,13 +95,18 @@ export function labelMapFromConfig(config: LabelConfig, dataLabels: Iterable<str
   const map = makeLabelMap(labels);
   if (config.label2id) {
     for (const [label, id] of Object.entries(config.label2id)) {
-      if (map.label2id.get(label) !== id) throw new LabelMapError(`config label2id[${JSON.stringify(label)}]=${id} disagrees with id2label (${map.label2id.get(label) ?? 'absent'})`);
+      if (map.label2id.get(label) !== id)
+        throw new LabelMapError(
+          `config label2id[${JSON.stringify(label)}]=${id} disagrees with id2label (${map.label2id.get(label) ?? 'absent'})`,
+        );
     }
   }
   const unknown = new Set<string>();
   for (const l of dataLabels) if (!map.label2id.has(l)) unknown.add(l);
   if (unknown.size > 0) {
-    throw new LabelMapError(`the data uses labels the model does not have: ${[...unknown].sort(compareCodePoints).join(', ')} (model labels: ${labels.join(', ')})`);
+    throw new LabelMapError(
+      `the data uses labels the model does not have: ${[...unknown].sort(compareCodePoints).join(', ')} (model labels: ${labels.join(', ')})`,
+    );
   }
   return map;
 }

@@ -53,7 +53,8 @@ function oneFdBuffer(path: string): AsyncBuffer & { close(): void } {
   return {
     byteLength: size,
     slice(start: number, end = size): ArrayBuffer {
-      const a = Math.max(0, Math.min(start, size)), b = Math.max(a, Math.min(end, size));
+      const a = Math.max(0, Math.min(start, size)),
+        b = Math.max(a, Math.min(end, size));
       const out = new Uint8Array(b - a);
       let done = 0;
       while (done < out.length) {
@@ -76,15 +77,28 @@ async function readParquetFrom(path: string, file: AsyncBuffer, opts: RecordOpti
   } catch (e) {
     throw new DataFormatError(path, 0, `not a readable parquet file: ${damage(e)}`);
   }
-  if (meta.row_groups.length > MAX_ROW_GROUPS) throw new DataFormatError(path, 0, `the footer lists ${meta.row_groups.length} row groups, more than the ${MAX_ROW_GROUPS} accepted; re-export the file with larger row groups`);
+  if (meta.row_groups.length > MAX_ROW_GROUPS)
+    throw new DataFormatError(
+      path,
+      0,
+      `the footer lists ${meta.row_groups.length} row groups, more than the ${MAX_ROW_GROUPS} accepted; re-export the file with larger row groups`,
+    );
   const topLevel = topLevelColumns(meta);
   const tokensField = opts.tokensField ?? TOKEN_FIELD_CANDIDATES.find((c) => topLevel.includes(c));
   const tagsField = opts.tagsField ?? TAG_FIELD_CANDIDATES.find((c) => topLevel.includes(c));
   if (tokensField === undefined || !topLevel.includes(tokensField)) {
-    throw new DataFormatError(path, 0, `no token column ${tokensField ? JSON.stringify(tokensField) : `(tried ${TOKEN_FIELD_CANDIDATES.join(', ')})`}; columns are ${topLevel.join(', ')}`);
+    throw new DataFormatError(
+      path,
+      0,
+      `no token column ${tokensField ? JSON.stringify(tokensField) : `(tried ${TOKEN_FIELD_CANDIDATES.join(', ')})`}; columns are ${topLevel.join(', ')}`,
+    );
   }
   if (tagsField === undefined || !topLevel.includes(tagsField)) {
-    throw new DataFormatError(path, 0, `no tag column ${tagsField ? JSON.stringify(tagsField) : `(tried ${TAG_FIELD_CANDIDATES.join(', ')})`}; columns are ${topLevel.join(', ')}`);
+    throw new DataFormatError(
+      path,
+      0,
+      `no tag column ${tagsField ? JSON.stringify(tagsField) : `(tried ${TAG_FIELD_CANDIDATES.join(', ')})`}; columns are ${topLevel.join(', ')}`,
+    );
   }
   const fromMeta = classLabelNames(meta, tagsField, path);
   const labelNames = opts.labelNames ? [...opts.labelNames] : fromMeta;
@@ -150,13 +164,15 @@ export function classLabelNames(meta: Pick<FileMetaData, 'key_value_metadata'>, 
   const kv = meta.key_value_metadata?.find((e) => e.key === 'huggingface');
   if (!kv?.value) return null;
   let parsed: unknown;
-  try { parsed = JSON.parse(kv.value); } catch (e) {
+  try {
+    parsed = JSON.parse(kv.value);
+  } catch (e) {
     throw new DataFormatError(path, 0, `the 'huggingface' metadata is not valid JSON: ${(e as Error).message}`);
   }
   const feature = dig(parsed, ['info', 'features', column]);
   if (feature === undefined) return null;
   // Sequence/List wrap the element feature in "feature"; a list literal [ClassLabel] also occurs.
-  let inner: unknown = Array.isArray(feature) ? feature[0] : dig(feature, ['feature']) ?? feature;
+  let inner: unknown = Array.isArray(feature) ? feature[0] : (dig(feature, ['feature']) ?? feature);
   if (Array.isArray(inner)) inner = inner[0];
   if (dig(inner, ['_type']) !== 'ClassLabel') return null;
   const names = dig(inner, ['names']);

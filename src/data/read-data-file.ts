@@ -17,7 +17,12 @@ function readCsvFile(path: string, opts: ReadOptions): Dataset {
   const cols = csvColumns(path);
   const pick = (given: string | undefined, names: string[], what: string, flag: string): string => {
     const f = given ?? names.find((n) => cols.includes(n));
-    if (!f) throw new DataFormatError(path, 1, `no ${what} column (looked for ${names.join(', ')}); the columns are ${cols.join(', ')}: name it with ${flag}`);
+    if (!f)
+      throw new DataFormatError(
+        path,
+        1,
+        `no ${what} column (looked for ${names.join(', ')}); the columns are ${cols.join(', ')}: name it with ${flag}`,
+      );
     return f;
   };
   const tokensField = pick(opts.tokensField, ['tokens', 'words'], 'word', '--text-column-name');
@@ -74,7 +79,8 @@ export function detectFormat(path: string): DataFormat {
 function readHead(path: string, n: number): Uint8Array {
   let fd: number;
   try {
-    if (statSync(path).isDirectory()) throw new DataFormatError(path, 0, 'is a folder, expected a data file (give the folder as the data folder, or name a file in it)');
+    if (statSync(path).isDirectory())
+      throw new DataFormatError(path, 0, 'is a folder, expected a data file (give the folder as the data folder, or name a file in it)');
     fd = openSync(path, 'r');
   } catch (e) {
     if (e instanceof DataFormatError) throw e;
@@ -84,7 +90,11 @@ function readHead(path: string, n: number): Uint8Array {
     const buf = new Uint8Array(n);
     // Positionless read: a FIFO or character device cannot seek.
     let got: number;
-    try { got = readSync(fd, buf, 0, n, null); } catch (e) { throw new DataFormatError(path, 0, `cannot read file: ${(e as Error).message}`); }
+    try {
+      got = readSync(fd, buf, 0, n, null);
+    } catch (e) {
+      throw new DataFormatError(path, 0, `cannot read file: ${(e as Error).message}`);
+    }
     return buf.subarray(0, got);
   } finally {
     closeSync(fd);
@@ -95,10 +105,15 @@ function readHead(path: string, n: number): Uint8Array {
 export async function readDataFile(path: string, opts: ReadOptions = {}): Promise<Dataset> {
   const format = opts.format ?? detectFormat(path);
   switch (format) {
-    case 'conll': return readConll(path, opts);
-    case 'conllu': return readConllu(path, opts);
-    case 'jsonl': return readJsonl(path, opts);
-    case 'parquet': return readParquet(path, opts);
-    case 'csv': return readCsvFile(path, opts);
+    case 'conll':
+      return readConll(path, opts);
+    case 'conllu':
+      return readConllu(path, opts);
+    case 'jsonl':
+      return readJsonl(path, opts);
+    case 'parquet':
+      return readParquet(path, opts);
+    case 'csv':
+      return readCsvFile(path, opts);
   }
 }

@@ -20,7 +20,13 @@ export function shuffledOrder(n: number, seed: number, epoch: number): Int32Arra
  * out-of-memory error shows up on the first step. Batches then hold similar lengths, so less
  * padding. `megaBatchMult` defaults, as in HF, to min(floor(n / (4 * batchSize)), 50), at least 1.
  */
-export function lengthGroupedOrder(lengths: ArrayLike<number>, batchSize: number, seed: number, epoch: number, megaBatchMult?: number): Int32Array {
+export function lengthGroupedOrder(
+  lengths: ArrayLike<number>,
+  batchSize: number,
+  seed: number,
+  epoch: number,
+  megaBatchMult?: number,
+): Int32Array {
   const n = lengths.length;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
   const mult = megaBatchMult ?? Math.max(1, Math.min(Math.floor(n / (batchSize * 4)), 50));

@@ -17,7 +17,9 @@ export type Splits = Partial<Record<SplitName, Dataset>>;
  * CoNLL-2003's `testa` are validation; `test`... and `testb` are test.
  */
 export function splitOfFileName(name: string): SplitName | null {
-  const parts = basename(name).toLowerCase().split(/[._\-\s]+/);
+  const parts = basename(name)
+    .toLowerCase()
+    .split(/[._\-\s]+/);
   for (const p of parts) if (p.includes('train')) return 'train';
   for (const p of parts) if (p === 'valid' || p === 'validation' || p === 'val' || p === 'testa' || p.endsWith('dev')) return 'validation';
   for (const p of parts) if (p.startsWith('test')) return 'test';
@@ -25,7 +27,27 @@ export function splitOfFileName(name: string): SplitName | null {
 }
 
 /** Extensions that are never data, even when the name contains a split word (README-test.md). */
-const NOT_DATA_EXT = new Set(['.md', '.py', '.sh', '.js', '.ts', '.log', '.yaml', '.yml', '.cfg', '.ini', '.toml', '.gz', '.zip', '.tar', '.bz2', '.xz', '.pdf', '.html', '.lock']);
+const NOT_DATA_EXT = new Set([
+  '.md',
+  '.py',
+  '.sh',
+  '.js',
+  '.ts',
+  '.log',
+  '.yaml',
+  '.yml',
+  '.cfg',
+  '.ini',
+  '.toml',
+  '.gz',
+  '.zip',
+  '.tar',
+  '.bz2',
+  '.xz',
+  '.pdf',
+  '.html',
+  '.lock',
+]);
 
 /**
  * Finds the split files in a folder. A file counts if its extension is a data extension
@@ -36,13 +58,21 @@ const NOT_DATA_EXT = new Set(['.md', '.py', '.sh', '.js', '.ts', '.log', '.yaml'
  */
 export function findSplitFiles(folder: string): SplitPaths {
   let names: string[];
-  try { names = readdirSync(folder).sort(); } catch (e) { throw new DataFormatError(folder, 0, `cannot list folder: ${(e as Error).message}`); }
+  try {
+    names = readdirSync(folder).sort();
+  } catch (e) {
+    throw new DataFormatError(folder, 0, `cannot list folder: ${(e as Error).message}`);
+  }
   const found: Partial<Record<SplitName, string[]>> = {};
   for (const name of names) {
     const full = join(folder, name);
     if (!statSync(full).isFile()) continue;
     const ext = extname(name).toLowerCase();
-    const splitPart = name.toLowerCase().split('.').slice(1).some((p) => /^(train|dev|valid|validation|testa|testb|test)$/.test(p));
+    const splitPart = name
+      .toLowerCase()
+      .split('.')
+      .slice(1)
+      .some((p) => /^(train|dev|valid|validation|testa|testb|test)$/.test(p));
     if (!(ext in EXT_FORMAT) && !(splitPart && !NOT_DATA_EXT.has(ext))) continue;
     const split = splitOfFileName(name);
     if (split) (found[split] ??= []).push(full);
@@ -51,10 +81,20 @@ export function findSplitFiles(folder: string): SplitPaths {
   for (const split of SPLIT_NAMES) {
     const files = found[split];
     if (!files) continue;
-    if (files.length > 1) throw new DataFormatError(folder, 0, `several files look like the ${split} split: ${files.map((f) => basename(f)).join(', ')}; pass the paths explicitly`);
+    if (files.length > 1)
+      throw new DataFormatError(
+        folder,
+        0,
+        `several files look like the ${split} split: ${files.map((f) => basename(f)).join(', ')}; pass the paths explicitly`,
+      );
     out[split] = files[0]!;
   }
-  if (Object.keys(out).length === 0) throw new DataFormatError(folder, 0, 'no train/dev/test data files found (expected names like train.txt, dev.conll, test.jsonl, eng.train)');
+  if (Object.keys(out).length === 0)
+    throw new DataFormatError(
+      folder,
+      0,
+      'no train/dev/test data files found (expected names like train.txt, dev.conll, test.jsonl, eng.train)',
+    );
   return out;
 }
 

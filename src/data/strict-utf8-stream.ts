@@ -24,7 +24,11 @@ export function strictUtf8Stream(input: Readable, source: string, maxLineBytes =
     let l = line;
     for (let i = 0; i < at; i++) if (bytes[i] === 0x0a) l++;
     const shown = Array.from(bytes.subarray(at, at + 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
-    return new DataFormatError(source, l, `invalid UTF-8 at byte offset ${offset - carry.length + at} (bytes ${shown}); re-encode the file as UTF-8`);
+    return new DataFormatError(
+      source,
+      l,
+      `invalid UTF-8 at byte offset ${offset - carry.length + at} (bytes ${shown}); re-encode the file as UTF-8`,
+    );
   };
   const t = new Transform({
     readableObjectMode: false,
@@ -49,8 +53,17 @@ export function strictUtf8Stream(input: Readable, source: string, maxLineBytes =
       // Keep an unfinished sequence at the end, so an error in the next chunk is located exactly.
       carry = Uint8Array.from(bytes.subarray(bytes.length - incompleteTail(bytes)));
       for (let i = 0; i < chunk.length; i++) {
-        if (chunk[i] === 0x0a) { line++; run = 0; } else if (++run > maxLineBytes) {
-          done(new DataFormatError(source, line, `line is longer than ${maxLineBytes} bytes (the most one line may hold); split it into several lines`));
+        if (chunk[i] === 0x0a) {
+          line++;
+          run = 0;
+        } else if (++run > maxLineBytes) {
+          done(
+            new DataFormatError(
+              source,
+              line,
+              `line is longer than ${maxLineBytes} bytes (the most one line may hold); split it into several lines`,
+            ),
+          );
           return;
         }
       }
@@ -60,7 +73,13 @@ export function strictUtf8Stream(input: Readable, source: string, maxLineBytes =
       try {
         done(null, decoder.decode());
       } catch {
-        done(new DataFormatError(source, line, `invalid UTF-8 at byte offset ${offset - 1}: the file ends inside a multi-byte sequence; re-encode the file as UTF-8`));
+        done(
+          new DataFormatError(
+            source,
+            line,
+            `invalid UTF-8 at byte offset ${offset - 1}: the file ends inside a multi-byte sequence; re-encode the file as UTF-8`,
+          ),
+        );
       }
     },
   });

@@ -8,7 +8,32 @@
 import { Rng } from '../engine/random.js';
 import type { Dataset, Sentence } from './types.js';
 
-const SYLLABLES = ['al', 'ber', 'ca', 'dor', 'el', 'fin', 'ga', 'hel', 'is', 'jo', 'ka', 'lin', 'mar', 'no', 'or', 'pe', 'ra', 'sa', 'ta', 'ul', 'va', 'wen', 'ya', 'zo'];
+const SYLLABLES = [
+  'al',
+  'ber',
+  'ca',
+  'dor',
+  'el',
+  'fin',
+  'ga',
+  'hel',
+  'is',
+  'jo',
+  'ka',
+  'lin',
+  'mar',
+  'no',
+  'or',
+  'pe',
+  'ra',
+  'sa',
+  'ta',
+  'ul',
+  'va',
+  'wen',
+  'ya',
+  'zo',
+];
 const ORG_SUFFIX = ['Corp', 'Labs', 'Group', 'Bank', 'Institute', 'Systems', 'United', 'Motors'];
 const LOC_SUFFIX = ['City', 'Valley', 'Bay', 'Springs', 'Island', 'Heights'];
 const MISC = [['Olympic', 'Games'], ['World', 'Cup'], ['Nobel', 'Prize'], ['Euro'], ['Grand', 'Prix'], ['Open'], ['Expo']];
@@ -52,10 +77,14 @@ function name(rng: Rng, syllables: number): string {
 
 function entity(rng: Rng, slot: Slot): string[] {
   switch (slot) {
-    case 'PER': return rng.nextFloat() < 0.3 ? [name(rng, 2)] : [name(rng, 2), name(rng, 2 + rng.nextInt(2))];
-    case 'ORG': return [name(rng, 2 + rng.nextInt(2)), ORG_SUFFIX[rng.nextInt(ORG_SUFFIX.length)]];
-    case 'LOC': return rng.nextFloat() < 0.5 ? [name(rng, 3)] : [name(rng, 2), LOC_SUFFIX[rng.nextInt(LOC_SUFFIX.length)]];
-    case 'MISC': return MISC[rng.nextInt(MISC.length)];
+    case 'PER':
+      return rng.nextFloat() < 0.3 ? [name(rng, 2)] : [name(rng, 2), name(rng, 2 + rng.nextInt(2))];
+    case 'ORG':
+      return [name(rng, 2 + rng.nextInt(2)), ORG_SUFFIX[rng.nextInt(ORG_SUFFIX.length)]];
+    case 'LOC':
+      return rng.nextFloat() < 0.5 ? [name(rng, 3)] : [name(rng, 2), LOC_SUFFIX[rng.nextInt(LOC_SUFFIX.length)]];
+    case 'MISC':
+      return MISC[rng.nextInt(MISC.length)];
   }
 }
 
@@ -67,10 +96,14 @@ export function syntheticNer(n: number, seed: number): Dataset {
     const parts: (string | Slot)[] = [...OPENERS[rng.nextInt(OPENERS.length)], ...CLAUSES[rng.nextInt(CLAUSES.length)]];
     if (rng.nextFloat() < 0.35) parts.push(...JOINERS[rng.nextInt(JOINERS.length)], ...CLAUSES[rng.nextInt(CLAUSES.length)]);
     parts.push('.');
-    const tokens: string[] = [], tags: string[] = [];
+    const tokens: string[] = [],
+      tags: string[] = [];
     for (const [k, part] of parts.entries()) {
       if (part === 'PER' || part === 'ORG' || part === 'LOC' || part === 'MISC') {
-        entity(rng, part).forEach((w, j) => { tokens.push(w); tags.push(`${j === 0 ? 'B' : 'I'}-${part}`); });
+        entity(rng, part).forEach((w, j) => {
+          tokens.push(w);
+          tags.push(`${j === 0 ? 'B' : 'I'}-${part}`);
+        });
       } else {
         tokens.push(k === 0 ? capitalised(part) : part);
         tags.push('O');
@@ -104,8 +137,16 @@ export function buildVocab(datasets: readonly Dataset[], maxSize = 2000): string
   }
   const vocab = [...specials];
   const seen = new Set(vocab);
-  const push = (t: string): void => { if (!seen.has(t) && vocab.length < maxSize) { seen.add(t); vocab.push(t); } };
-  for (const c of [...chars].sort()) { push(c); push(`##${c}`); }
+  const push = (t: string): void => {
+    if (!seen.has(t) && vocab.length < maxSize) {
+      seen.add(t);
+      vocab.push(t);
+    }
+  };
+  for (const c of [...chars].sort()) {
+    push(c);
+    push(`##${c}`);
+  }
   for (const [p] of [...pieces].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))) push(p);
   for (const [w, c] of [...words].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))) if (c >= 3) push(w);
   return vocab;

@@ -19,7 +19,11 @@ export class TagChecker {
   private firstPrefixed: { tag: string; line: number } | null = null;
   private firstUnprefixed: { tag: string; line: number } | null = null;
 
-  constructor(private readonly file: string, opts: TagCheckOptions, private readonly unit: 'line' | 'row' | 'item' = 'line') {
+  constructor(
+    private readonly file: string,
+    opts: TagCheckOptions,
+    private readonly unit: 'line' | 'row' | 'item' = 'line',
+  ) {
     this.labelSet = opts.labelSet ? new Set(opts.labelSet) : null;
     this.policy = opts.onUnknownLabel ?? 'error';
     this.checkPrefixes = opts.checkPrefixes ?? true;
@@ -43,14 +47,23 @@ export class TagChecker {
   private unknown(tag: string, line: number): string {
     const known = [...this.labelSet!].join(', ');
     if (this.policy === 'error') {
-      throw new UnknownLabelError(this.file, line, `label ${JSON.stringify(tag)} is not in the model's label set [${known}] (set onUnknownLabel to 'warn' or 'map-to-O' to continue)`, this.unit);
+      throw new UnknownLabelError(
+        this.file,
+        line,
+        `label ${JSON.stringify(tag)} is not in the model's label set [${known}] (set onUnknownLabel to 'warn' or 'map-to-O' to continue)`,
+        this.unit,
+      );
     }
     const n = (this.warnCounts.get(tag) ?? 0) + 1;
     this.warnCounts.set(tag, n);
     const action = this.policy === 'map-to-O' ? 'mapped to O' : 'kept';
     const where = this.unit === 'line' ? `${this.file}:${line}` : `${this.file}:${this.unit} ${line}`;
-    if (n <= MAX_WARNINGS_PER_LABEL) this.warnings.push(`${where}: label ${JSON.stringify(tag)} is not in the model's label set; ${action}`);
-    else if (n === MAX_WARNINGS_PER_LABEL + 1) this.warnings.push(`${this.file}: further occurrences of unknown label ${JSON.stringify(tag)} are ${action} without a warning each (see summary)`);
+    if (n <= MAX_WARNINGS_PER_LABEL)
+      this.warnings.push(`${where}: label ${JSON.stringify(tag)} is not in the model's label set; ${action}`);
+    else if (n === MAX_WARNINGS_PER_LABEL + 1)
+      this.warnings.push(
+        `${this.file}: further occurrences of unknown label ${JSON.stringify(tag)} are ${action} without a warning each (see summary)`,
+      );
     return this.policy === 'map-to-O' ? OUTSIDE : tag;
   }
 
@@ -59,8 +72,12 @@ export class TagChecker {
     if (this.firstPrefixed && this.firstUnprefixed) {
       const later = this.firstPrefixed.line > this.firstUnprefixed.line ? this.firstPrefixed : this.firstUnprefixed;
       const earlier = later === this.firstPrefixed ? this.firstUnprefixed : this.firstPrefixed;
-      throw new DataFormatError(this.file, later.line,
-        `tag ${JSON.stringify(later.tag)} mixes tag styles with ${JSON.stringify(earlier.tag)} (${this.unit} ${earlier.line}): either every non-O tag has a B-/I-/E-/S-/L-/U- prefix or none has (pass checkPrefixes: false for POS-style labels)`, this.unit);
+      throw new DataFormatError(
+        this.file,
+        later.line,
+        `tag ${JSON.stringify(later.tag)} mixes tag styles with ${JSON.stringify(earlier.tag)} (${this.unit} ${earlier.line}): either every non-O tag has a B-/I-/E-/S-/L-/U- prefix or none has (pass checkPrefixes: false for POS-style labels)`,
+        this.unit,
+      );
     }
     for (const [tag, n] of this.warnCounts) {
       if (n > MAX_WARNINGS_PER_LABEL) this.warnings.push(`${this.file}: unknown label ${JSON.stringify(tag)} occurred ${n} times in total`);

@@ -66,7 +66,10 @@ export function detectScheme(sequences: Iterable<readonly string[]>): TagScheme 
         prevType = null;
         continue;
       }
-      if (p.prefix === OUTSIDE) { prevType = null; continue; }
+      if (p.prefix === OUTSIDE) {
+        prevType = null;
+        continue;
+      }
       sawPrefixed = true;
       prefixedExample ??= tag;
       if (p.prefix === 'L' || p.prefix === 'U') sawBilou = true;
@@ -114,7 +117,10 @@ export function iob2ToIobes(tags: readonly string[], bilou = false): string[] {
   const out = new Array<string>(fixed.length);
   for (let i = 0; i < fixed.length; i++) {
     const p = parseTag(fixed[i]!);
-    if (p.prefix !== 'B' && p.prefix !== 'I') { out[i] = fixed[i]!; continue; }
+    if (p.prefix !== 'B' && p.prefix !== 'I') {
+      out[i] = fixed[i]!;
+      continue;
+    }
     const next = i + 1 < fixed.length ? parseTag(fixed[i + 1]!) : null;
     const continues = next !== null && next.prefix === 'I' && next.type === p.type;
     if (p.prefix === 'B') out[i] = continues ? fixed[i]! : `${single}-${p.type}`;
@@ -136,15 +142,20 @@ export function iobesToIob2(tags: readonly string[]): string[] {
 /** Converts one sequence between schemes (via IOB2). 'none' only converts to itself. */
 export function convertTags(tags: readonly string[], from: TagScheme, to: TagScheme): string[] {
   if (from === to) return tags.slice();
-  if (from === 'none' || to === 'none') throw new Error(`cannot convert tags from ${from} to ${to}: 'none' means labels without chunk prefixes`);
+  if (from === 'none' || to === 'none')
+    throw new Error(`cannot convert tags from ${from} to ${to}: 'none' means labels without chunk prefixes`);
   let iob2: string[];
   if (from === 'IOB1' || from === 'IOB2') iob2 = iob1ToIob2(tags);
   else iob2 = iob1ToIob2(iobesToIob2(tags));
   switch (to) {
-    case 'IOB2': return iob2;
-    case 'IOBES': return iob2ToIobes(iob2, false);
-    case 'BILOU': return iob2ToIobes(iob2, true);
-    case 'IOB1': return iob2ToIob1(iob2);
+    case 'IOB2':
+      return iob2;
+    case 'IOBES':
+      return iob2ToIobes(iob2, false);
+    case 'BILOU':
+      return iob2ToIobes(iob2, true);
+    case 'IOB1':
+      return iob2ToIob1(iob2);
   }
 }
 

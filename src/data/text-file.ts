@@ -12,7 +12,10 @@ export function firstInvalidUtf8Offset(bytes: Uint8Array): number {
   let i = 0;
   while (i < n) {
     const b = bytes[i]!;
-    if (b < 0x80) { i++; continue; }
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
     let need: number;
     let lo = 0x80;
     let hi = 0xbf;
@@ -56,10 +59,19 @@ export function decodeUtf8Strict(bytes: Uint8Array, file: string): string {
   } catch (e) {
     const off = firstInvalidUtf8Offset(bytes);
     // Valid bytes that still fail to decode make a string longer than V8 allows.
-    if (off < 0) throw new DataFormatError(file, 0, `${bytes.length} bytes of text are too long for one string (${(e as Error).message}); split the file into several`);
+    if (off < 0)
+      throw new DataFormatError(
+        file,
+        0,
+        `${bytes.length} bytes of text are too long for one string (${(e as Error).message}); split the file into several`,
+      );
     const at = off;
     const shown = Array.from(bytes.subarray(at, Math.min(at + 4, bytes.length)), (b) => b.toString(16).padStart(2, '0')).join(' ');
-    throw new DataFormatError(file, lineOfByteOffset(bytes, at), `invalid UTF-8 at byte offset ${at} (bytes ${shown}); re-encode the file as UTF-8`);
+    throw new DataFormatError(
+      file,
+      lineOfByteOffset(bytes, at),
+      `invalid UTF-8 at byte offset ${at} (bytes ${shown}); re-encode the file as UTF-8`,
+    );
   }
 }
 
@@ -108,7 +120,11 @@ export function readBoundedFile(file: string, maxBytes = MAX_TEXT_BYTES): Uint8A
       const nul = buf.subarray(0, n).indexOf(0);
       if (nul >= 0) {
         const at = total + nul;
-        throw new DataFormatError(file, lineOfByteOffset(Buffer.concat([...chunks, buf.subarray(0, nul)]), at), `binary data (a NUL byte) at byte offset ${at}: not a text data file`);
+        throw new DataFormatError(
+          file,
+          lineOfByteOffset(Buffer.concat([...chunks, buf.subarray(0, nul)]), at),
+          `binary data (a NUL byte) at byte offset ${at}: not a text data file`,
+        );
       }
       total += n;
       if (total > maxBytes) throw tooLarge(file, maxBytes);
@@ -121,7 +137,11 @@ export function readBoundedFile(file: string, maxBytes = MAX_TEXT_BYTES): Uint8A
 }
 
 function tooLarge(file: string, maxBytes: number): DataFormatError {
-  return new DataFormatError(file, 0, `is larger than ${maxBytes} bytes, the most one text file may hold (the longest string Node can make); split it into several files`);
+  return new DataFormatError(
+    file,
+    0,
+    `is larger than ${maxBytes} bytes, the most one text file may hold (the longest string Node can make); split it into several files`,
+  );
 }
 
 /** Strict UTF-8 text of a data file's bytes: empty files and CR-only line endings are refused too. */
@@ -141,7 +161,11 @@ export function checkLineEndings(text: string, file: string): void {
     if (text.charCodeAt(i + 1) !== 10) {
       let line = 1;
       for (let j = text.indexOf('\n'); j >= 0 && j < i; j = text.indexOf('\n', j + 1)) line++;
-      throw new DataFormatError(file, line, 'carriage return (CR) without a line feed: the file has CR-only (old Mac) line endings or a stray CR; convert it to LF or CRLF line endings (e.g. tr \'\\r\' \'\\n\')');
+      throw new DataFormatError(
+        file,
+        line,
+        "carriage return (CR) without a line feed: the file has CR-only (old Mac) line endings or a stray CR; convert it to LF or CRLF line endings (e.g. tr '\\r' '\\n')",
+      );
     }
   }
 }

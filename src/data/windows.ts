@@ -36,13 +36,19 @@ export function planWindows(pieceCounts: ArrayLike<number>, budget: number, stri
   for (;;) {
     let e = s;
     let tok = 0;
-    while (e < n && tok + c(e) <= budget) { tok += c(e); e++; }
+    while (e < n && tok + c(e) <= budget) {
+      tok += c(e);
+      e++;
+    }
     windows.push({ start: s, end: e, ownStart: s, ownEnd: e });
     if (e >= n) break;
     // Next window starts so that it re-reads at most `stride` tokens and still reaches word e.
     let next = e;
     let ov = 0;
-    while (next - 1 > s && ov + c(next - 1) <= stride && ov + c(next - 1) + c(e) <= budget) { ov += c(next - 1); next--; }
+    while (next - 1 > s && ov + c(next - 1) <= stride && ov + c(next - 1) + c(e) <= budget) {
+      ov += c(next - 1);
+      next--;
+    }
     s = next;
   }
   if (windows.length > 1) assignOwners(windows, pieceCounts, budget);
@@ -60,7 +66,10 @@ function assignOwners(windows: WordWindow[], pieceCounts: ArrayLike<number>, bud
       const left = win.start === 0 ? Infinity : prefix[w]! - prefix[win.start]!;
       const right = win.end === n ? Infinity : prefix[win.end]! - prefix[w + 1]!;
       const centrality = Math.min(left, right);
-      if (centrality > best[w]!) { best[w] = centrality; owner[w] = k; }
+      if (centrality > best[w]!) {
+        best[w] = centrality;
+        owner[w] = k;
+      }
     }
   });
   let prevEnd = 0;

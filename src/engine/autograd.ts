@@ -41,8 +41,11 @@ export function gradOf(t: Tensor): Float32Array | Float64Array {
   if (!t.grad) {
     const dtype = t.dtype === 'float64' ? 'float64' : 'float32';
     // Leaves (parameters) own their gradient; intermediates borrow one from the pool.
-    t.grad = t.node ? (takeZeroed(dtype, t.size) as Float32Array | Float64Array)
-      : dtype === 'float64' ? new Float64Array(t.size) : new Float32Array(t.size);
+    t.grad = t.node
+      ? (takeZeroed(dtype, t.size) as Float32Array | Float64Array)
+      : dtype === 'float64'
+        ? new Float64Array(t.size)
+        : new Float32Array(t.size);
   }
   return t.grad;
 }
@@ -63,8 +66,10 @@ export function gradForGemm(t: Tensor): { buf: Float32Array | Float64Array; beta
  * accumulated gradient; intermediate gradients and the graph are released as soon as they are used.
  */
 export function backward(root: Tensor, seed?: Float32Array | Float64Array): void {
-  if (!root.requiresGrad) throw new Error('backward: the tensor does not require grad (no parameter reached it, or it was made under noGrad)');
-  if (!seed && root.size !== 1) throw new Error(`backward: root has shape [${root.shape.join(', ')}]; pass its gradient for a non-scalar root`);
+  if (!root.requiresGrad)
+    throw new Error('backward: the tensor does not require grad (no parameter reached it, or it was made under noGrad)');
+  if (!seed && root.size !== 1)
+    throw new Error(`backward: root has shape [${root.shape.join(', ')}]; pass its gradient for a non-scalar root`);
   const order = topoOrder(root);
   const g = gradOf(root);
   if (seed) g.set(seed);
@@ -91,7 +96,10 @@ function topoOrder(root: Tensor): Tensor[] {
     const top = stack[stack.length - 1];
     const [t, idx] = top;
     if (idx === 0) {
-      if (visited.has(t) || !t.node) { stack.pop(); continue; }
+      if (visited.has(t) || !t.node) {
+        stack.pop();
+        continue;
+      }
       visited.add(t);
     }
     const inputs = t.node!.inputs;

@@ -36,7 +36,8 @@ export function setKernels(k: Kernels): void {
  */
 export function bf16Refusal(): string | null {
   const k = kernels();
-  if (k === refKernels) return '--bf16 needs the native addon on a CPU with AVX512_BF16; the TypeScript reference kernels only emulate bf16, slower than fp32: train without --bf16';
+  if (k === refKernels)
+    return '--bf16 needs the native addon on a CPU with AVX512_BF16; the TypeScript reference kernels only emulate bf16, slower than fp32: train without --bf16';
   const bf16 = nativeBf16Info();
   if (bf16?.native) return null;
   if (bf16?.available) {

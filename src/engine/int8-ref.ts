@@ -14,9 +14,20 @@ export function refPackInt8Weights(w: Int8Array, n: number, k: number, out: Int8
   }
 }
 
-export function refLinearInt8(m: number, n: number, k: number, x: Float32Array, w: Int8Array, wScale: Float32Array,
-  wSum: Int32Array, bias: Float32Array | null, residual: Float32Array | null, act: number, y: Float32Array,
-  gelu: (x: Float32Array, y: Float32Array, n: number, approximate: number) => void): void {
+export function refLinearInt8(
+  m: number,
+  n: number,
+  k: number,
+  x: Float32Array,
+  w: Int8Array,
+  wScale: Float32Array,
+  wSum: Int32Array,
+  bias: Float32Array | null,
+  residual: Float32Array | null,
+  act: number,
+  y: Float32Array,
+  gelu: (x: Float32Array, y: Float32Array, n: number, approximate: number) => void,
+): void {
   const f = Math.fround;
   const kg = Math.ceil(k / 4);
   const q = new Uint8Array(k);

@@ -27,10 +27,25 @@ export interface Kernels {
    * row strides of the matrices as stored (A stored [m,k] with lda >= k when !transA, [k,m] with
    * lda >= m when transA; same for B). beta = 0 means C is not read (may hold NaN).
    */
-  gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-    a: FloatArray, lda: number, strideA: number,
-    b: FloatArray, ldb: number, strideB: number,
-    beta: number, c: FloatArray, ldc: number, strideC: number, batch: number): void;
+  gemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: FloatArray,
+    lda: number,
+    strideA: number,
+    b: FloatArray,
+    ldb: number,
+    strideB: number,
+    beta: number,
+    c: FloatArray,
+    ldc: number,
+    strideC: number,
+    batch: number,
+  ): void;
 
   /**
    * bf16 mixed-precision GEMM (the matmuls of the bf16 training mode): the same arguments, layout and
@@ -40,10 +55,25 @@ export interface Kernels {
    * float32, so two implementations differ only by the order of the float32 sums. Float64 inputs
    * are first rounded to float32 (the reference accumulates in the array's precision).
    */
-  gemmBf16(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-    a: FloatArray, lda: number, strideA: number,
-    b: FloatArray, ldb: number, strideB: number,
-    beta: number, c: FloatArray, ldc: number, strideC: number, batch: number): void;
+  gemmBf16(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: FloatArray,
+    lda: number,
+    strideA: number,
+    b: FloatArray,
+    ldb: number,
+    strideB: number,
+    beta: number,
+    c: FloatArray,
+    ldc: number,
+    strideC: number,
+    batch: number,
+  ): void;
 
   /**
    * int8 linear layer for inference (dynamic quantization, as onnxruntime's quantize_dynamic but
@@ -58,8 +88,19 @@ export interface Kernels {
    * so every implementation gives the same bits before the GELU (which is the `geluForward` kernel's).
    * k is at most 65536 (the int32 sums cannot overflow).
    */
-  linearInt8(m: number, n: number, k: number, x: Float32Array, w: Int8Array, wScale: Float32Array, wSum: Int32Array,
-    bias: Float32Array | null, residual: Float32Array | null, act: number, y: Float32Array): void;
+  linearInt8(
+    m: number,
+    n: number,
+    k: number,
+    x: Float32Array,
+    w: Int8Array,
+    wScale: Float32Array,
+    wSum: Int32Array,
+    bias: Float32Array | null,
+    residual: Float32Array | null,
+    act: number,
+    y: Float32Array,
+  ): void;
   /**
    * Packs s8 weights w [n, k] (row-major, torch.nn.Linear's [out, in]) for `linearInt8` into
    * `out` of `int8PackedSize(n, k)` bytes: output channels in blocks of 16, per block ceil(k/4)
@@ -99,8 +140,7 @@ export interface Kernels {
    * GELU's backward into a buffer it overwrites (no zero fill needed), and the bias gradient:
    * dx = dy * gelu'(x), db += column sums of dx. Equals zeroing dx, geluBackward, then sumRowsAcc(dx, db).
    */
-  geluBackwardSumRows(x: FloatArray, dy: FloatArray, dx: FloatArray, db: FloatArray, rows: number, cols: number,
-    approximate: number): void;
+  geluBackwardSumRows(x: FloatArray, dy: FloatArray, dx: FloatArray, db: FloatArray, rows: number, cols: number, approximate: number): void;
   /** y = tanh(x). */
   tanhForward(x: FloatArray, y: FloatArray, n: number): void;
   /** dx += dy * (1 - y^2), y the forward output. */
@@ -111,12 +151,30 @@ export interface Kernels {
    * mean[r], rstd[r] = 1/sqrt(var + eps); y = (x - mean) * rstd * gamma + beta.
    * mean and rstd are saved for the backward pass.
    */
-  layerNormForward(x: FloatArray, gamma: FloatArray, beta: FloatArray, y: FloatArray,
-    mean: FloatArray, rstd: FloatArray, rows: number, cols: number, eps: number): void;
+  layerNormForward(
+    x: FloatArray,
+    gamma: FloatArray,
+    beta: FloatArray,
+    y: FloatArray,
+    mean: FloatArray,
+    rstd: FloatArray,
+    rows: number,
+    cols: number,
+    eps: number,
+  ): void;
   /** dx += ..., dgamma += ..., dbeta += ... (the exact layer-norm gradient). */
-  layerNormBackward(dy: FloatArray, x: FloatArray, gamma: FloatArray, mean: FloatArray,
-    rstd: FloatArray, dx: FloatArray, dgamma: FloatArray, dbeta: FloatArray,
-    rows: number, cols: number): void;
+  layerNormBackward(
+    dy: FloatArray,
+    x: FloatArray,
+    gamma: FloatArray,
+    mean: FloatArray,
+    rstd: FloatArray,
+    dx: FloatArray,
+    dgamma: FloatArray,
+    dbeta: FloatArray,
+    rows: number,
+    cols: number,
+  ): void;
 
   /**
    * Masked scaled softmax over attention scores [batch, heads, tq, tk]:
@@ -124,8 +182,16 @@ export interface Kernels {
    * mask is additive, [batch, tk] (0 for attend, a large negative number for padding), or null.
    * A row whose every entry is masked still gets a finite softmax (uniform over its entries), as torch.
    */
-  softmaxForward(s: FloatArray, mask: FloatArray | null, y: FloatArray,
-    batch: number, heads: number, tq: number, tk: number, scale: number): void;
+  softmaxForward(
+    s: FloatArray,
+    mask: FloatArray | null,
+    y: FloatArray,
+    batch: number,
+    heads: number,
+    tq: number,
+    tk: number,
+    scale: number,
+  ): void;
   /** ds += scale * y * (dy - sum_j(dy * y)) per row of length tk; rows = batch*heads*tq. */
   /**
    * Scaled dot-product attention over all heads, computed one (sequence b, head h) block at a time:
@@ -136,21 +202,55 @@ export interface Kernels {
    * Dropout is dropoutForward's with the flat index in probs; bf16: the four products per block use
    * gemmBf16. Equals, bit for bit, per-block gemm + softmaxForward + dropoutForward + gemm.
    */
-  attentionForward(q: FloatArray, k: FloatArray, v: FloatArray, ld: number, mask: FloatArray | null, probs: FloatArray,
-    ctx: FloatArray, ldc: number, batch: number, seqLen: number, heads: number, headDim: number, scale: number,
-    p: number, seed: number, bf16: boolean): void;
+  attentionForward(
+    q: FloatArray,
+    k: FloatArray,
+    v: FloatArray,
+    ld: number,
+    mask: FloatArray | null,
+    probs: FloatArray,
+    ctx: FloatArray,
+    ldc: number,
+    batch: number,
+    seqLen: number,
+    heads: number,
+    headDim: number,
+    scale: number,
+    p: number,
+    seed: number,
+    bf16: boolean,
+  ): void;
   /**
    * attentionForward's backward from dctx (row stride ldc) and the saved probs, per block:
    *   dv = betaV dv + dropout(P)^T dctx;  dP = dropout-backward(dctx V^T);  dS = softmax-backward(P, dP)
    *   dq = betaQ dq + dS K;  dk = betaK dk + dS^T Q
    * dq, dk, dv (row stride ldd) may be null to skip; beta 0 overwrites (the blocks cover them).
    */
-  attentionBackward(q: FloatArray, k: FloatArray, v: FloatArray, ld: number, probs: FloatArray, dctx: FloatArray,
-    ldc: number, dq: FloatArray | null, dk: FloatArray | null, dv: FloatArray | null, ldd: number, betaQ: number,
-    betaK: number, betaV: number, batch: number, seqLen: number, heads: number, headDim: number, scale: number,
-    p: number, seed: number, bf16: boolean): void;
-  softmaxBackward(y: FloatArray, dy: FloatArray, ds: FloatArray, rows: number, tk: number,
-    scale: number): void;
+  attentionBackward(
+    q: FloatArray,
+    k: FloatArray,
+    v: FloatArray,
+    ld: number,
+    probs: FloatArray,
+    dctx: FloatArray,
+    ldc: number,
+    dq: FloatArray | null,
+    dk: FloatArray | null,
+    dv: FloatArray | null,
+    ldd: number,
+    betaQ: number,
+    betaK: number,
+    betaV: number,
+    batch: number,
+    seqLen: number,
+    heads: number,
+    headDim: number,
+    scale: number,
+    p: number,
+    seed: number,
+    bf16: boolean,
+  ): void;
+  softmaxBackward(y: FloatArray, dy: FloatArray, ds: FloatArray, rows: number, tk: number, scale: number): void;
 
   /**
    * Inverted dropout with a counter-based RNG so results do not depend on thread count:
@@ -166,8 +266,7 @@ export interface Kernels {
    * dropout -> residual sum); p = 0 skips the dropout. Equals addBias(y, bias, y),
    * dropoutForward(y, y, rows * cols, p, seed), add(y, residual, y).
    */
-  biasDropoutAdd(y: FloatArray, bias: FloatArray, residual: FloatArray, rows: number, cols: number, p: number,
-    seed: number): void;
+  biasDropoutAdd(y: FloatArray, bias: FloatArray, residual: FloatArray, rows: number, cols: number, p: number, seed: number): void;
 
   /** out[r, :] = table[ids[r], :]. ids are checked by the caller to be in [0, vocab). */
   embeddingForward(table: FloatArray, ids: Int32Array, out: FloatArray, n: number, dim: number): void;
@@ -178,8 +277,7 @@ export interface Kernels {
    * Permute [d0, d1, d2, d3] -> [d0, d2, d1, d3] (split heads / merge heads).
    * accumulate = false: out = permuted x; true: out += permuted x (used by backward).
    */
-  permute0213(x: FloatArray, out: FloatArray, d0: number, d1: number, d2: number, d3: number,
-    accumulate: boolean): void;
+  permute0213(x: FloatArray, out: FloatArray, d0: number, d1: number, d2: number, d3: number, accumulate: boolean): void;
 
   /**
    * Cross-entropy forward over logits [rows, classes] with integer labels.
@@ -188,11 +286,26 @@ export interface Kernels {
    * with w = classWeights or 1 (torch's "mean" reduction is the first divided by the second).
    * Labels outside [0, classes) other than ignoreIndex are the caller's to reject.
    */
-  crossEntropyForward(logits: FloatArray, labels: Int32Array, classWeights: FloatArray | null,
-    probs: FloatArray, rows: number, classes: number, ignoreIndex: number): [number, number];
+  crossEntropyForward(
+    logits: FloatArray,
+    labels: Int32Array,
+    classWeights: FloatArray | null,
+    probs: FloatArray,
+    rows: number,
+    classes: number,
+    ignoreIndex: number,
+  ): [number, number];
   /** dlogits[r, c] += gradScale * w[label_r] * (probs[r, c] - [c == label_r]) for non-ignored rows. */
-  crossEntropyBackward(probs: FloatArray, labels: Int32Array, classWeights: FloatArray | null,
-    dlogits: FloatArray, rows: number, classes: number, ignoreIndex: number, gradScale: number): void;
+  crossEntropyBackward(
+    probs: FloatArray,
+    labels: Int32Array,
+    classWeights: FloatArray | null,
+    dlogits: FloatArray,
+    rows: number,
+    classes: number,
+    ignoreIndex: number,
+    gradScale: number,
+  ): void;
 
   /**
    * One AdamW step exactly as torch.optim.AdamW (decoupled weight decay, bias correction),
@@ -203,9 +316,21 @@ export interface Kernels {
    * where g = gradScale * grad (gradient clipping's factor, applied as each gradient is read, in the
    * parameters' precision as torch's in-place clip does). zeroGrad: write 0 to grad afterwards.
    */
-  adamw(param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, n: number,
-    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number,
-    gradScale: number, zeroGrad: boolean): void;
+  adamw(
+    param: FloatArray,
+    grad: FloatArray,
+    m: FloatArray,
+    v: FloatArray,
+    n: number,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    weightDecay: number,
+    step: number,
+    gradScale: number,
+    zeroGrad: boolean,
+  ): void;
 }
 
 /**
@@ -258,11 +383,16 @@ export function roundHalfEven(v: number): number {
  */
 export function quantizeRowU8(x: Float32Array, q: Uint8Array): { scale: number; zero: number } {
   const f = Math.fround;
-  let mn = 0, mx = 0, finite = true;
+  let mn = 0,
+    mx = 0,
+    finite = true;
   for (let p = 0; p < x.length; p++) {
     const v = x[p];
     if (!Number.isFinite(v)) finite = false;
-    else { if (v < mn) mn = v; if (v > mx) mx = v; }
+    else {
+      if (v < mn) mn = v;
+      if (v > mx) mx = v;
+    }
   }
   q.fill(0);
   const s = f(f(mx - mn) / 255);

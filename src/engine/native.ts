@@ -81,11 +81,38 @@ export function kernelFromEnv(value: string | undefined, maxIsa: NativeIsa): Nat
 let kernelsObj: Kernels | null = null;
 
 const KERNEL_NAMES: readonly (keyof KernelFns)[] = [
-  'gemm', 'gemmBf16', 'addBias', 'sumRowsAcc', 'add', 'axpy', 'mul', 'scale', 'sumSquares', 'geluForward',
-  'geluBackward', 'biasGelu', 'geluBackwardSumRows', 'biasDropoutAdd', 'attentionForward', 'attentionBackward', 'tanhForward', 'tanhBackward', 'layerNormForward', 'layerNormBackward',
-  'softmaxForward', 'softmaxBackward', 'dropoutForward', 'dropoutBackward', 'embeddingForward',
-  'embeddingBackward', 'permute0213', 'crossEntropyForward', 'crossEntropyBackward', 'adamw',
-  'linearInt8', 'packInt8Weights',
+  'gemm',
+  'gemmBf16',
+  'addBias',
+  'sumRowsAcc',
+  'add',
+  'axpy',
+  'mul',
+  'scale',
+  'sumSquares',
+  'geluForward',
+  'geluBackward',
+  'biasGelu',
+  'geluBackwardSumRows',
+  'biasDropoutAdd',
+  'attentionForward',
+  'attentionBackward',
+  'tanhForward',
+  'tanhBackward',
+  'layerNormForward',
+  'layerNormBackward',
+  'softmaxForward',
+  'softmaxBackward',
+  'dropoutForward',
+  'dropoutBackward',
+  'embeddingForward',
+  'embeddingBackward',
+  'permute0213',
+  'crossEntropyForward',
+  'crossEntropyBackward',
+  'adamw',
+  'linearInt8',
+  'packInt8Weights',
 ];
 
 function loadAddon(): Addon | null {
@@ -97,7 +124,8 @@ function loadAddon(): Addon | null {
     const req = createRequire(import.meta.url);
     const mod = req(nativeAddonPath) as Partial<Addon>;
     const missing = [...KERNEL_NAMES, 'info', 'setThreads', 'setIsa', 'bf16Info', 'setBf16Fallback', 'int8Info', 'setInt8Path'].filter(
-      (k) => typeof (mod as Record<string, unknown>)[k] !== 'function');
+      (k) => typeof (mod as Record<string, unknown>)[k] !== 'function',
+    );
     if (missing.length > 0) {
       throw new Error(`the addon lacks ${missing.join(', ')} (stale build? run "npm ci" or "npm run install" to build it)`);
     }
@@ -147,10 +175,18 @@ export function nativeInfo(): NativeInfo | null {
 
 /** Live view of the addon's configuration (`available` false when it is not built). */
 export const nativeKernels = {
-  get available(): boolean { return loadAddon() !== null; },
-  get isa(): NativeIsa | null { return nativeInfo()?.isa ?? null; },
-  get maxIsa(): NativeIsa | null { return nativeInfo()?.maxIsa ?? null; },
-  get threads(): number { return nativeInfo()?.threads ?? 0; },
+  get available(): boolean {
+    return loadAddon() !== null;
+  },
+  get isa(): NativeIsa | null {
+    return nativeInfo()?.isa ?? null;
+  },
+  get maxIsa(): NativeIsa | null {
+    return nativeInfo()?.maxIsa ?? null;
+  },
+  get threads(): number {
+    return nativeInfo()?.threads ?? 0;
+  },
 };
 
 function requireAddon(what: string): Addon {

@@ -62,7 +62,10 @@ export function adjacentView(ts: readonly Tensor[]): Tensor | null {
   if (ts.every((t) => t.grad === null)) {
     const g = new Float32Array(data.length);
     let off = 0;
-    for (const t of ts) { t.grad = g.subarray(off, off + t.size); off += t.size; }
+    for (const t of ts) {
+      t.grad = g.subarray(off, off + t.size);
+      off += t.size;
+    }
   }
   const grads = ts.map((t) => t.grad);
   const grad = grads.every((g): g is Float32Array => g instanceof Float32Array) ? adjacentSpan(grads) : null;
@@ -92,5 +95,8 @@ export function storeAdjacent(ts: readonly Tensor[]): void {
   if (adjacentSpan(ts.map((t) => t.f as Float32Array))) return;
   const block = new Float32Array(ts.reduce((a, t) => a + t.size, 0));
   let off = 0;
-  for (const t of ts) { t.moveTo(block.subarray(off, off + t.size)); off += t.size; }
+  for (const t of ts) {
+    t.moveTo(block.subarray(off, off + t.size));
+    off += t.size;
+  }
 }

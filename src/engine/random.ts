@@ -61,7 +61,8 @@ export class Rng {
     if (!state || !Array.isArray(state.s) || state.s.length !== 4 || state.s.some((x) => !Number.isInteger(x) || x < 0 || x > 0xffffffff)) {
       throw new RangeError('rng state: expected s to be four integers in [0, 2^32)');
     }
-    if (state.spareNormal !== null && typeof state.spareNormal !== 'number') throw new RangeError('rng state: spareNormal must be a number or null');
+    if (state.spareNormal !== null && typeof state.spareNormal !== 'number')
+      throw new RangeError('rng state: spareNormal must be a number or null');
     const r = new Rng(state.s);
     r.spare = state.spareNormal;
     return r;

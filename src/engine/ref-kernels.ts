@@ -14,9 +14,19 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 export function erf(x: number): number {
   const z = Math.abs(x);
   const t = 1 / (1 + 0.5 * z);
-  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
-    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 +
-    t * (-0.82215223 + t * 0.17087277)))))))));
+  const r =
+    t *
+    Math.exp(
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
   return x >= 0 ? 1 - r : r - 1;
 }
 
@@ -48,7 +58,9 @@ export const refKernels: Kernels = {
 
   gemm(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch) {
     for (let bi = 0; bi < batch; bi++) {
-      const ao = bi * strideA, bo = bi * strideB, co = bi * strideC;
+      const ao = bi * strideA,
+        bo = bi * strideB,
+        co = bi * strideC;
       for (let i = 0; i < m; i++) {
         for (let j = 0; j < n; j++) {
           let acc = 0;
@@ -144,7 +156,10 @@ export const refKernels: Kernels = {
       for (let j = 0; j < cols; j++) mu += x[o + j];
       mu /= cols;
       let v = 0;
-      for (let j = 0; j < cols; j++) { const d = x[o + j] - mu; v += d * d; }
+      for (let j = 0; j < cols; j++) {
+        const d = x[o + j] - mu;
+        v += d * d;
+      }
       v /= cols;
       const rs = 1 / Math.sqrt(v + eps);
       mean[r] = mu;
@@ -156,9 +171,11 @@ export const refKernels: Kernels = {
   layerNormBackward(dy, x, gamma, mean, rstd, dx, dgamma, dbeta, rows, cols) {
     for (let r = 0; r < rows; r++) {
       const o = r * cols;
-      const mu = mean[r], rs = rstd[r];
+      const mu = mean[r],
+        rs = rstd[r];
       // dxhat = dy * gamma; dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
-      let sumD = 0, sumDX = 0;
+      let sumD = 0,
+        sumDX = 0;
       for (let j = 0; j < cols; j++) {
         const xhat = (x[o + j] - mu) * rs;
         const d = dy[o + j] * gamma[j];
@@ -189,7 +206,11 @@ export const refKernels: Kernels = {
             if (v > mx) mx = v;
           }
           let sum = 0;
-          for (let j = 0; j < tk; j++) { const e = Math.exp(y[o + j] - mx); y[o + j] = e; sum += e; }
+          for (let j = 0; j < tk; j++) {
+            const e = Math.exp(y[o + j] - mx);
+            y[o + j] = e;
+            sum += e;
+          }
           for (let j = 0; j < tk; j++) y[o + j] /= sum;
         }
       }
@@ -197,40 +218,76 @@ export const refKernels: Kernels = {
   },
 
   attentionForward(q, k, v, ld, mask, probs, ctx, ldc, batch, seqLen, heads, headDim, scale, p, seed, bf16) {
-    const T = seqLen, TT = T * T, nP = batch * heads * TT;
+    const T = seqLen,
+      TT = T * T,
+      nP = batch * heads * TT;
     const mm = bf16 ? refKernels.gemmBf16 : refKernels.gemm;
     const blocks = attentionBlocks(batch, heads, T, headDim);
     const scores = allocLike(q, nP);
-    blocks((row0, blk) => mm(false, true, T, T, headDim, 1, q.subarray(row0(ld)), ld, 0, k.subarray(row0(ld)), ld, 0, 0,
-      scores.subarray(blk), T, 0, 1));
+    blocks((row0, blk) =>
+      mm(false, true, T, T, headDim, 1, q.subarray(row0(ld)), ld, 0, k.subarray(row0(ld)), ld, 0, 0, scores.subarray(blk), T, 0, 1),
+    );
     refKernels.softmaxForward(scores, mask, probs, batch, heads, T, T, scale);
     const used = p > 0 ? allocLike(q, nP) : probs;
     if (p > 0) refKernels.dropoutForward(probs, used, nP, p, seed);
-    blocks((row0, blk) => mm(false, false, T, headDim, T, 1, used.subarray(blk), T, 0, v.subarray(row0(ld)), ld, 0, 0,
-      ctx.subarray(row0(ldc)), ldc, 0, 1));
+    blocks((row0, blk) =>
+      mm(false, false, T, headDim, T, 1, used.subarray(blk), T, 0, v.subarray(row0(ld)), ld, 0, 0, ctx.subarray(row0(ldc)), ldc, 0, 1),
+    );
   },
 
-  attentionBackward(q, k, v, ld, probs, dctx, ldc, dq, dk, dv, ldd, betaQ, betaK, betaV, batch, seqLen, heads, headDim,
-    scale, p, seed, bf16) {
-    const T = seqLen, d = headDim, TT = T * T, nP = batch * heads * TT;
+  attentionBackward(
+    q,
+    k,
+    v,
+    ld,
+    probs,
+    dctx,
+    ldc,
+    dq,
+    dk,
+    dv,
+    ldd,
+    betaQ,
+    betaK,
+    betaV,
+    batch,
+    seqLen,
+    heads,
+    headDim,
+    scale,
+    p,
+    seed,
+    bf16,
+  ) {
+    const T = seqLen,
+      d = headDim,
+      TT = T * T,
+      nP = batch * heads * TT;
     const mm = bf16 ? refKernels.gemmBf16 : refKernels.gemm;
     const blocks = attentionBlocks(batch, heads, T, d);
     if (dv) {
       const used = p > 0 ? allocLike(q, nP) : probs;
       if (p > 0) refKernels.dropoutForward(probs, used, nP, p, seed);
-      blocks((row0, blk) => mm(true, false, T, d, T, 1, used.subarray(blk), T, 0, dctx.subarray(row0(ldc)), ldc, 0, betaV,
-        dv.subarray(row0(ldd)), ldd, 0, 1));
+      blocks((row0, blk) =>
+        mm(true, false, T, d, T, 1, used.subarray(blk), T, 0, dctx.subarray(row0(ldc)), ldc, 0, betaV, dv.subarray(row0(ldd)), ldd, 0, 1),
+      );
     }
     if (!dq && !dk) return;
-    const dP = allocLike(q, nP), dS = allocLike(q, nP);
-    blocks((row0, blk) => mm(false, true, T, T, d, 1, dctx.subarray(row0(ldc)), ldc, 0, v.subarray(row0(ld)), ld, 0, 0,
-      dP.subarray(blk), T, 0, 1));
+    const dP = allocLike(q, nP),
+      dS = allocLike(q, nP);
+    blocks((row0, blk) =>
+      mm(false, true, T, T, d, 1, dctx.subarray(row0(ldc)), ldc, 0, v.subarray(row0(ld)), ld, 0, 0, dP.subarray(blk), T, 0, 1),
+    );
     if (p > 0) refKernels.dropoutForward(dP, dP, nP, p, seed);
     refKernels.softmaxBackward(probs, dP, dS, batch * heads * T, T, scale);
-    if (dq) blocks((row0, blk) => mm(false, false, T, d, T, 1, dS.subarray(blk), T, 0, k.subarray(row0(ld)), ld, 0, betaQ,
-      dq.subarray(row0(ldd)), ldd, 0, 1));
-    if (dk) blocks((row0, blk) => mm(true, false, T, d, T, 1, dS.subarray(blk), T, 0, q.subarray(row0(ld)), ld, 0, betaK,
-      dk.subarray(row0(ldd)), ldd, 0, 1));
+    if (dq)
+      blocks((row0, blk) =>
+        mm(false, false, T, d, T, 1, dS.subarray(blk), T, 0, k.subarray(row0(ld)), ld, 0, betaQ, dq.subarray(row0(ldd)), ldd, 0, 1),
+      );
+    if (dk)
+      blocks((row0, blk) =>
+        mm(true, false, T, d, T, 1, dS.subarray(blk), T, 0, q.subarray(row0(ld)), ld, 0, betaK, dk.subarray(row0(ldd)), ldd, 0, 1),
+      );
   },
 
   softmaxBackward(y, dy, ds, rows, tk, scale) {
@@ -262,14 +319,16 @@ export const refKernels: Kernels = {
 
   embeddingForward(table, ids, out, n, dim) {
     for (let r = 0; r < n; r++) {
-      const src = ids[r] * dim, dst = r * dim;
+      const src = ids[r] * dim,
+        dst = r * dim;
       for (let j = 0; j < dim; j++) out[dst + j] = table[src + j];
     }
   },
 
   embeddingBackward(dout, ids, dtable, n, dim) {
     for (let r = 0; r < n; r++) {
-      const dst = ids[r] * dim, src = r * dim;
+      const dst = ids[r] * dim,
+        src = r * dim;
       for (let j = 0; j < dim; j++) dtable[dst + j] += dout[src + j];
     }
   },
@@ -288,7 +347,8 @@ export const refKernels: Kernels = {
   },
 
   crossEntropyForward(logits, labels, classWeights, probs, rows, classes, ignoreIndex) {
-    let loss = 0, wsum = 0;
+    let loss = 0,
+      wsum = 0;
     for (let r = 0; r < rows; r++) {
       const o = r * classes;
       let mx = -Infinity;
@@ -317,8 +377,8 @@ export const refKernels: Kernels = {
   },
 
   adamw(param, grad, m, v, n, lr, beta1, beta2, eps, weightDecay, step, gradScale, zeroGrad) {
-    const bc1 = 1 - Math.pow(beta1, step);
-    const bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
+    const bc1 = 1 - beta1 ** step;
+    const bc2Sqrt = Math.sqrt(1 - beta2 ** step);
     const stepSize = lr / bc1;
     const f32 = param instanceof Float32Array; // the scaled gradient is rounded like an in-place float32 multiply
     for (let i = 0; i < n; i++) {
@@ -330,7 +390,7 @@ export const refKernels: Kernels = {
       const vi = beta2 * v[i] + (1 - beta2) * g * g;
       m[i] = mi;
       v[i] = vi;
-      param[i] = p - stepSize * mi / (Math.sqrt(vi) / bc2Sqrt + eps);
+      param[i] = p - (stepSize * mi) / (Math.sqrt(vi) / bc2Sqrt + eps);
     }
   },
 };

@@ -13,7 +13,10 @@ export type TensorData = Float32Array | Float64Array | Int32Array;
 /** A buffer shared by a tensor and its views; returned to the pool when refs drops to 0. */
 class Storage {
   refs = 0;
-  constructor(readonly data: TensorData, readonly pooled: boolean) {}
+  constructor(
+    readonly data: TensorData,
+    readonly pooled: boolean,
+  ) {}
 }
 
 /**

@@ -129,7 +129,9 @@ export function gatherPreEntities(sentence: string, tokens: readonly TokenForEnt
     let word = tok.convertIdsToTokens(t.id);
     const wordRef = sentence.slice(t.start, t.end);
     // Python's sentence[start - 1:start + 1] holds two code points; ' ' is never half of a surrogate pair.
-    let isSubword = wordAware ? codePointLength(word) !== codePointLength(wordRef) : t.start > 0 && sentence[t.start - 1] !== ' ' && sentence[t.start] !== ' ';
+    let isSubword = wordAware
+      ? codePointLength(word) !== codePointLength(wordRef)
+      : t.start > 0 && sentence[t.start - 1] !== ' ' && sentence[t.start] !== ' ';
     if (t.id === tok.unkId) {
       word = wordRef;
       isSubword = false;
@@ -155,7 +157,12 @@ function labelAt(labels: readonly string[], idx: number): string {
 }
 
 /** HF aggregate_word: one label for the tokens of one word. */
-export function aggregateWord(pieces: readonly PreEntity[], strategy: 'first' | 'average' | 'max', labels: readonly string[], tok: TokenText): LabelledPiece {
+export function aggregateWord(
+  pieces: readonly PreEntity[],
+  strategy: 'first' | 'average' | 'max',
+  labels: readonly string[],
+  tok: TokenText,
+): LabelledPiece {
   const word = tok.tokensToString(pieces.map((p) => p.word));
   let entity: string;
   let score: number;
@@ -170,7 +177,10 @@ export function aggregateWord(pieces: readonly PreEntity[], strategy: 'first' | 
     let bestMax = best.scores[argmax(best.scores)]!;
     for (const p of pieces.slice(1)) {
       const m = p.scores[argmax(p.scores)]!;
-      if (m > bestMax) { best = p; bestMax = m; }
+      if (m > bestMax) {
+        best = p;
+        bestMax = m;
+      }
     }
     const idx = argmax(best.scores);
     score = best.scores[idx]!;
@@ -187,7 +197,12 @@ export function aggregateWord(pieces: readonly PreEntity[], strategy: 'first' | 
 }
 
 /** HF aggregate_words: a subword joins the word before it; each word gets one label. */
-export function aggregateWords(pre: readonly PreEntity[], strategy: 'first' | 'average' | 'max', labels: readonly string[], tok: TokenText): LabelledPiece[] {
+export function aggregateWords(
+  pre: readonly PreEntity[],
+  strategy: 'first' | 'average' | 'max',
+  labels: readonly string[],
+  tok: TokenText,
+): LabelledPiece[] {
   const out: LabelledPiece[] = [];
   let group: PreEntity[] | null = null;
   for (const p of pre) {
@@ -250,7 +265,13 @@ export function groupEntities(pieces: readonly LabelledPiece[], tok: TokenText):
 }
 
 /** HF aggregate + the ignore_labels filter of postprocess. */
-export function aggregate(pre: readonly PreEntity[], strategy: AggregationStrategy, labels: readonly string[], tok: TokenText, ignoreLabels: readonly string[] = ['O']): Entity[] {
+export function aggregate(
+  pre: readonly PreEntity[],
+  strategy: AggregationStrategy,
+  labels: readonly string[],
+  tok: TokenText,
+  ignoreLabels: readonly string[] = ['O'],
+): Entity[] {
   const ignore = new Set(ignoreLabels);
   if (strategy === 'none' || strategy === 'simple') {
     const tokens: TokenEntity[] = pre.map((p) => {

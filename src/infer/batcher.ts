@@ -44,13 +44,18 @@ export class MicroBatcher {
   private readonly maxWaitMs: number;
   private readonly maxBatchTexts: number;
 
-  constructor(private readonly predictor: BatchPredictor, private readonly opts: MicroBatcherOptions = {}) {
+  constructor(
+    private readonly predictor: BatchPredictor,
+    private readonly opts: MicroBatcherOptions = {},
+  ) {
     this.maxWaitMs = opts.maxWaitMs ?? 5;
     this.maxBatchTexts = opts.maxBatchTexts ?? 32;
     if (!(this.maxWaitMs >= 0)) throw new RangeError(`maxWaitMs must be >= 0, got ${this.maxWaitMs}`);
-    if (!Number.isInteger(this.maxBatchTexts) || this.maxBatchTexts < 1) throw new RangeError(`maxBatchTexts must be a positive integer, got ${this.maxBatchTexts}`);
+    if (!Number.isInteger(this.maxBatchTexts) || this.maxBatchTexts < 1)
+      throw new RangeError(`maxBatchTexts must be a positive integer, got ${this.maxBatchTexts}`);
     this.concurrency = opts.concurrency ?? 1;
-    if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw new RangeError(`concurrency must be a positive integer, got ${this.concurrency}`);
+    if (!Number.isInteger(this.concurrency) || this.concurrency < 1)
+      throw new RangeError(`concurrency must be a positive integer, got ${this.concurrency}`);
   }
 
   /**
@@ -66,14 +71,18 @@ export class MicroBatcher {
       const w: Waiting = { requests, resolve, reject, signal };
       this.queue.push(w);
       this.queuedTexts += requests.length;
-      signal?.addEventListener('abort', () => {
-        const k = this.queue.indexOf(w);
-        if (k < 0) return; // already running: runTogether decides
-        this.queue.splice(k, 1);
-        this.queuedTexts -= requests.length;
-        this.cancelled += requests.length;
-        reject(signal.reason);
-      }, { once: true });
+      signal?.addEventListener(
+        'abort',
+        () => {
+          const k = this.queue.indexOf(w);
+          if (k < 0) return; // already running: runTogether decides
+          this.queue.splice(k, 1);
+          this.queuedTexts -= requests.length;
+          this.cancelled += requests.length;
+          reject(signal.reason);
+        },
+        { once: true },
+      );
       this.schedule();
     });
   }

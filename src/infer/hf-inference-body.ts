@@ -19,7 +19,8 @@ export function fromHfInferenceBody(b: Record<string, unknown>): Record<string, 
     if (typeof p !== 'object' || Array.isArray(p)) throw new HfInferenceBodyError('"parameters" must be an object');
     const params = p as Record<string, unknown>;
     for (const k of Object.keys(params)) {
-      if (k !== 'aggregation_strategy' && k !== 'ignore_labels') throw new HfInferenceBodyError(`"parameters"."${k}" is not supported (known: aggregation_strategy, ignore_labels)`);
+      if (k !== 'aggregation_strategy' && k !== 'ignore_labels')
+        throw new HfInferenceBodyError(`"parameters"."${k}" is not supported (known: aggregation_strategy, ignore_labels)`);
     }
     if (params.aggregation_strategy !== undefined) out.aggregation_strategy = params.aggregation_strategy;
     if (params.ignore_labels !== undefined) out.ignore_labels = params.ignore_labels;

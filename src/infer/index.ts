@@ -30,5 +30,14 @@ export { MicroBatcher, type MicroBatcherOptions, type BatchPredictor } from './b
 export { createServer, type ServerOptions, type ServedPipeline } from './server.js';
 export { PredictorPool, type PoolOptions } from './pool.js';
 export { renderPage, entityType, typeColour, type PageInfo } from './page.js';
-export { predictStream, detectInputFormat, PredictInputError, INPUT_FORMATS, OUTPUT_FORMATS, type InputFormat, type OutputFormat, type PredictFileOptions } from './predict-files.js';
+export {
+  predictStream,
+  detectInputFormat,
+  PredictInputError,
+  INPUT_FORMATS,
+  OUTPUT_FORMATS,
+  type InputFormat,
+  type OutputFormat,
+  type PredictFileOptions,
+} from './predict-files.js';
 export { exportOnnx, type OnnxExportResult } from './onnx/index.js';

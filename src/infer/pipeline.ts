@@ -153,8 +153,14 @@ export class TokenClassificationPipeline {
   predict(input: readonly string[], opts?: PredictOptions & { isSplitIntoWords?: false }): Promise<Entity[][]>;
   predict(input: readonly string[], opts: PredictOptions & { isSplitIntoWords: true }): Promise<WordTag[]>;
   predict(input: readonly (readonly string[])[], opts: PredictOptions & { isSplitIntoWords: true }): Promise<WordTag[][]>;
-  predict(input: string | readonly string[] | readonly (readonly string[])[], opts?: PredictOptions): Promise<Entity[] | Entity[][] | WordTag[] | WordTag[][]>;
-  async predict(input: string | readonly string[] | readonly (readonly string[])[], opts: PredictOptions = {}): Promise<Entity[] | Entity[][] | WordTag[] | WordTag[][]> {
+  predict(
+    input: string | readonly string[] | readonly (readonly string[])[],
+    opts?: PredictOptions,
+  ): Promise<Entity[] | Entity[][] | WordTag[] | WordTag[][]>;
+  async predict(
+    input: string | readonly string[] | readonly (readonly string[])[],
+    opts: PredictOptions = {},
+  ): Promise<Entity[] | Entity[][] | WordTag[] | WordTag[][]> {
     if (opts.isSplitIntoWords) {
       if (!Array.isArray(input)) throw new PipelineInputError('isSplitIntoWords: the input must be a list of words (or a list of lists)');
       const many = input.length > 0 && Array.isArray(input[0]);
@@ -170,10 +176,13 @@ export class TokenClassificationPipeline {
   /** Entities for each text, with the same options for all. */
   async predictTexts(texts: readonly string[], opts: PredictOptions = {}): Promise<Entity[][]> {
     const post = { aggregationStrategy: opts.aggregationStrategy, ignoreLabels: opts.ignoreLabels };
-    return this.predictMany(texts.map((text, i) => {
-      if (typeof text !== 'string') throw new PipelineInputError(`input ${i} is ${typeof text}, not a string`);
-      return { text, ...post };
-    }), opts);
+    return this.predictMany(
+      texts.map((text, i) => {
+        if (typeof text !== 'string') throw new PipelineInputError(`input ${i} is ${typeof text}, not a string`);
+        return { text, ...post };
+      }),
+      opts,
+    );
   }
 
   /** Entities for each request, every request with its own aggregation; windows share forward calls. */
@@ -185,7 +194,13 @@ export class TokenClassificationPipeline {
       const strategy = strategies[i]!;
       const p = pending[i]!;
       const scores = softmaxRows(p.logits, p.enc.ids.length, this.labels.length);
-      const tokens = p.enc.ids.map((id, t) => ({ id, start: p.enc.offsets[t]![0], end: p.enc.offsets[t]![1], index: t + 1, scores: scores[t]! }));
+      const tokens = p.enc.ids.map((id, t) => ({
+        id,
+        start: p.enc.offsets[t]![0],
+        end: p.enc.offsets[t]![1],
+        index: t + 1,
+        scores: scores[t]!,
+      }));
       const pre = gatherPreEntities(r.text, tokens, this.text);
       return aggregate(pre, strategy, this.labels, this.text, r.ignoreLabels ?? this.defaults.ignoreLabels);
     });
@@ -238,7 +253,7 @@ export class TokenClassificationPipeline {
   /** Windows for one encoded input (no special tokens). */
   private prepare(enc: Encoding, run: RunOptions): Pending {
     const budget = this.maxLength - 2;
-    const stride = run.stride === undefined ? this.defaults.stride ?? defaultStride(budget) : this.checkStride(run.stride);
+    const stride = run.stride === undefined ? (this.defaults.stride ?? defaultStride(budget)) : this.checkStride(run.stride);
     const n = enc.ids.length;
     const windows = n === 0 ? [] : planTokenWindows(n, budget, stride);
     return { enc, windows, logits: new Float32Array(n * this.labels.length) };
@@ -273,14 +288,16 @@ export class TokenClassificationPipeline {
       attentionMask.fill(1, o, o + j.length);
     });
     this.forwardCalls++;
-    const logits = noGrad(() => tidy(() => {
-      const out = this.model.forward({ inputIds, attentionMask, batchSize: B, seqLen: T }, { training: false });
-      if (out.shape.length !== 2 || out.shape[0] !== B * T || out.shape[1] !== L) {
-        throw new Error(`the model returned logits of shape [${out.shape.join(', ')}], expected [${B * T}, ${L}]`);
-      }
-      const f = out.f;
-      return f instanceof Float32Array ? f.slice() : Float32Array.from(f); // copied out before tidy frees it
-    }));
+    const logits = noGrad(() =>
+      tidy(() => {
+        const out = this.model.forward({ inputIds, attentionMask, batchSize: B, seqLen: T }, { training: false });
+        if (out.shape.length !== 2 || out.shape[0] !== B * T || out.shape[1] !== L) {
+          throw new Error(`the model returned logits of shape [${out.shape.join(', ')}], expected [${B * T}, ${L}]`);
+        }
+        const f = out.f;
+        return f instanceof Float32Array ? f.slice() : Float32Array.from(f); // copied out before tidy frees it
+      }),
+    );
     jobs.forEach((j, r) => {
       const { start, ownStart, ownEnd } = j.window;
       const from = (r * T + 1 + ownStart - start) * L;
@@ -291,7 +308,9 @@ export class TokenClassificationPipeline {
   private checkStride(stride: number): number {
     const budget = this.maxLength - 2;
     if (!Number.isInteger(stride) || stride < 0 || stride >= budget) {
-      throw new PipelineInputError(`stride must be an integer in [0, ${budget - 1}] (the windows hold ${budget} tokens besides [CLS] and [SEP]), got ${stride}`);
+      throw new PipelineInputError(
+        `stride must be an integer in [0, ${budget - 1}] (the windows hold ${budget} tokens besides [CLS] and [SEP]), got ${stride}`,
+      );
     }
     return stride;
   }

@@ -18,7 +18,11 @@ async function main(): Promise<void> {
   const cfg = JSON.parse(process.argv[2] ?? '{}') as PoolChildConfig;
   let pipe;
   try {
-    pipe = await pipeline(cfg.model, { maxLength: cfg.maxLength, name: cfg.name, onWarning: (message) => send({ type: 'warning', message }) });
+    pipe = await pipeline(cfg.model, {
+      maxLength: cfg.maxLength,
+      name: cfg.name,
+      onWarning: (message) => send({ type: 'warning', message }),
+    });
   } catch (e) {
     send({ type: 'load-failed', message: (e as Error).message });
     process.disconnect();
@@ -32,10 +36,13 @@ async function main(): Promise<void> {
     }
     const ac = new AbortController();
     running.set(m.id, ac);
-    pipe.predictMany(m.requests, { batchSize: m.batchSize, stride: m.stride, signal: ac.signal }).then(
-      (results) => send({ type: 'result', id: m.id, results, forwardCalls: pipe.forwardCalls }),
-      (e: Error) => send({ type: 'error', id: m.id, message: e?.message ?? String(e), name: e?.name ?? 'Error' }),
-    ).finally(() => running.delete(m.id));
+    pipe
+      .predictMany(m.requests, { batchSize: m.batchSize, stride: m.stride, signal: ac.signal })
+      .then(
+        (results) => send({ type: 'result', id: m.id, results, forwardCalls: pipe.forwardCalls }),
+        (e: Error) => send({ type: 'error', id: m.id, message: e?.message ?? String(e), name: e?.name ?? 'Error' }),
+      )
+      .finally(() => running.delete(m.id));
   });
   send({ type: 'ready', name: pipe.name, labels: [...pipe.labels], maxLength: pipe.maxLength });
 }

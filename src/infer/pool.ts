@@ -99,7 +99,8 @@ export class PredictorPool implements ServedPipeline {
             slot.forwardCalls = m.forwardCalls;
             p?.resolve(m.results);
           } else {
-            const err = m.name === 'PipelineInputError' ? new PipelineInputError(m.message) : Object.assign(new Error(m.message), { name: m.name });
+            const err =
+              m.name === 'PipelineInputError' ? new PipelineInputError(m.message) : Object.assign(new Error(m.message), { name: m.name });
             p?.reject(err);
           }
         }

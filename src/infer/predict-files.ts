@@ -30,15 +30,25 @@ export class PredictInputError extends Error {
 }
 
 const EXTENSIONS: Record<string, InputFormat> = {
-  '.txt': 'txt', '.text': 'txt',
-  '.jsonl': 'jsonl', '.ndjson': 'jsonl', '.json': 'jsonl',
-  '.conll': 'conll', '.conll03': 'conll', '.bio': 'conll', '.iob': 'conll', '.iob2': 'conll', '.tsv': 'conll',
+  '.txt': 'txt',
+  '.text': 'txt',
+  '.jsonl': 'jsonl',
+  '.ndjson': 'jsonl',
+  '.json': 'jsonl',
+  '.conll': 'conll',
+  '.conll03': 'conll',
+  '.bio': 'conll',
+  '.iob': 'conll',
+  '.iob2': 'conll',
+  '.tsv': 'conll',
 };
 
 export function detectInputFormat(path: string): InputFormat {
   const f = EXTENSIONS[extname(path).toLowerCase()];
   if (!f) {
-    throw new Error(`${path}: cannot tell the input format from the extension '${extname(path)}' (known: ${Object.keys(EXTENSIONS).join(', ')}); pass --input-format ${INPUT_FORMATS.join('|')}`);
+    throw new Error(
+      `${path}: cannot tell the input format from the extension '${extname(path)}' (known: ${Object.keys(EXTENSIONS).join(', ')}); pass --input-format ${INPUT_FORMATS.join('|')}`,
+    );
   }
   return f;
 }
@@ -70,7 +80,10 @@ export interface PredictFileOptions {
 class RecordParser {
   private sentence: { lines: string[]; words: string[] } | null = null;
 
-  constructor(private readonly format: InputFormat, private readonly source: string) {}
+  constructor(
+    private readonly format: InputFormat,
+    private readonly source: string,
+  ) {}
 
   /** The records this line completes. */
   push(line: string, lineNo: number): InputRecord[] {
@@ -93,7 +106,8 @@ class RecordParser {
     } catch (e) {
       throw new PredictInputError(this.source, lineNo, `not valid JSON: ${(e as Error).message}`);
     }
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new PredictInputError(this.source, lineNo, 'expected a JSON object per line');
+    if (v === null || typeof v !== 'object' || Array.isArray(v))
+      throw new PredictInputError(this.source, lineNo, 'expected a JSON object per line');
     const json = v as Record<string, unknown>;
     if (typeof json.text === 'string') return { kind: 'text', text: json.text, json };
     for (const field of ['tokens', 'words']) {
@@ -101,10 +115,16 @@ class RecordParser {
       if (w === undefined) continue;
       if (!Array.isArray(w)) throw new PredictInputError(this.source, lineNo, `"${field}" must be a list of strings`);
       const bad = w.findIndex((x) => typeof x !== 'string');
-      if (bad >= 0) throw new PredictInputError(this.source, lineNo, `"${field}"[${bad}] is ${w[bad] === null ? 'null' : typeof w[bad]}, expected a string`);
+      if (bad >= 0)
+        throw new PredictInputError(
+          this.source,
+          lineNo,
+          `"${field}"[${bad}] is ${w[bad] === null ? 'null' : typeof w[bad]}, expected a string`,
+        );
       return { kind: 'words', words: w as string[], json, wordsField: field };
     }
-    if ('text' in json) throw new PredictInputError(this.source, lineNo, `"text" must be a string, got ${json.text === null ? 'null' : typeof json.text}`);
+    if ('text' in json)
+      throw new PredictInputError(this.source, lineNo, `"text" must be a string, got ${json.text === null ? 'null' : typeof json.text}`);
     throw new PredictInputError(this.source, lineNo, 'expected a "text" string or a "tokens" list');
   }
 
@@ -135,14 +155,20 @@ export function formatRecord(rec: InputRecord, result: Entity[] | WordTag[] | nu
   }
   const tags = result as WordTag[];
   if (rec.kind === 'words') {
-    if (out === 'jsonl') return JSON.stringify({ ...(rec.json ?? {}), pred_tags: tags.map((t) => t.entity), pred_scores: tags.map((t) => t.score) }) + '\n';
+    if (out === 'jsonl')
+      return JSON.stringify({ ...(rec.json ?? {}), pred_tags: tags.map((t) => t.entity), pred_scores: tags.map((t) => t.score) }) + '\n';
     return rec.words.map((w, i) => `${w} ${tags[i]!.entity}\n`).join('') + '\n';
   }
-  if (out === 'jsonl') return JSON.stringify({ tokens: rec.words, pred_tags: tags.map((t) => t.entity), pred_scores: tags.map((t) => t.score) }) + '\n';
+  if (out === 'jsonl')
+    return JSON.stringify({ tokens: rec.words, pred_tags: tags.map((t) => t.entity), pred_scores: tags.map((t) => t.score) }) + '\n';
   return rec.lines.map((l, i) => `${l.trimEnd()}${l.includes('\t') ? '\t' : ' '}${tags[i]!.entity}\n`).join('') + '\n';
 }
 
-export async function runChunk(pipe: TokenClassificationPipeline, recs: readonly InputRecord[], o: PredictFileOptions): Promise<(Entity[] | WordTag[] | null)[]> {
+export async function runChunk(
+  pipe: TokenClassificationPipeline,
+  recs: readonly InputRecord[],
+  o: PredictFileOptions,
+): Promise<(Entity[] | WordTag[] | null)[]> {
   const results: (Entity[] | WordTag[] | null)[] = recs.map(() => null);
   const run = { batchSize: o.batchSize, stride: o.stride, aggregationStrategy: o.aggregationStrategy, ignoreLabels: o.ignoreLabels };
   const texts: number[] = [];
@@ -157,7 +183,10 @@ export async function runChunk(pipe: TokenClassificationPipeline, recs: readonly
     texts.forEach((i, k) => (results[i] = out[k]!));
   }
   if (words.length) {
-    const out = await pipe.predictWords(words.map((i) => (recs[i] as { words: string[] }).words), run);
+    const out = await pipe.predictWords(
+      words.map((i) => (recs[i] as { words: string[] }).words),
+      run,
+    );
     words.forEach((i, k) => (results[i] = out[k]!));
   }
   return results;
@@ -168,7 +197,12 @@ async function write(out: Writable, s: string): Promise<void> {
 }
 
 /** Tags every record of `input` into `output`; returns the number of records. */
-export async function predictStream(pipe: TokenClassificationPipeline, input: Readable, output: Writable, o: PredictFileOptions): Promise<number> {
+export async function predictStream(
+  pipe: TokenClassificationPipeline,
+  input: Readable,
+  output: Writable,
+  o: PredictFileOptions,
+): Promise<number> {
   const source = o.source ?? 'input';
   const chunkSize = o.chunkSize ?? 64;
   const parser = new RecordParser(o.inputFormat, source);
@@ -204,7 +238,11 @@ export async function predictStream(pipe: TokenClassificationPipeline, input: Re
  * The records of `input` one at a time, with the line each ends on (the queue's `enqueue` sends
  * them one per message; `predictStream` is the in-process path).
  */
-export async function* readRecords(input: Readable, format: InputFormat, source = 'input'): AsyncGenerator<{ record: InputRecord; line: number }> {
+export async function* readRecords(
+  input: Readable,
+  format: InputFormat,
+  source = 'input',
+): AsyncGenerator<{ record: InputRecord; line: number }> {
   const parser = new RecordParser(format, source);
   const rl = createInterface({ input, crlfDelay: Infinity });
   let lineNo = 0;

@@ -11,7 +11,11 @@ import type http from 'node:http';
 
 /** A client error: the status and the reason sent back as {"error": reason}. */
 export class HttpError extends Error {
-  constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
     super(message);
   }
 }
@@ -28,7 +32,13 @@ export class ClientGoneError extends Error {
 export function isClientGone(e: unknown): boolean {
   if (e instanceof ClientGoneError) return true;
   const err = e as NodeJS.ErrnoException | undefined;
-  return err?.code === 'ECONNRESET' || err?.code === 'EPIPE' || err?.code === 'ERR_STREAM_PREMATURE_CLOSE' || err?.message === 'aborted' || err?.name === 'AbortError';
+  return (
+    err?.code === 'ECONNRESET' ||
+    err?.code === 'EPIPE' ||
+    err?.code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+    err?.message === 'aborted' ||
+    err?.name === 'AbortError'
+  );
 }
 
 /** Refuses a body that is not declared application/json (UTF-8). */
@@ -40,7 +50,8 @@ export function checkJsonContentType(req: http.IncomingMessage): void {
   if (type !== 'application/json') throw new HttpError(415, `Content-Type is ${JSON.stringify(raw.slice(0, 100))}; ${fix}`);
   for (const p of params) {
     const [k, v] = p.split('=').map((s) => s.trim().replace(/^"|"$/g, ''));
-    if (k === 'charset' && v !== 'utf-8' && v !== 'utf8') throw new HttpError(415, `charset ${JSON.stringify(v)} is not supported; send UTF-8`);
+    if (k === 'charset' && v !== 'utf-8' && v !== 'utf8')
+      throw new HttpError(415, `charset ${JSON.stringify(v)} is not supported; send UTF-8`);
   }
 }
 

@@ -85,7 +85,7 @@ function baseUrl(req: http.IncomingMessage): string {
 /** The Allow header of a 405 at `url`. */
 function allowFor(url: string): string {
   const path = url.split('?')[0]!;
-  if (path === '/' ) return 'GET, HEAD, POST';
+  if (path === '/') return 'GET, HEAD, POST';
   return path === '/predict' || MODEL_PATH.test(path) ? 'POST' : 'GET, HEAD';
 }
 
@@ -156,7 +156,10 @@ function discardRest(req: http.IncomingMessage, limit: number, ms: number): void
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Validates a /predict body into text requests; `single` says whether the answer is one list. */
-function parsePredictBody(buf: Buffer, o: Required<Pick<ServerOptions, 'maxTextChars' | 'maxTexts' | 'defaultAggregation'>>): { requests: TextRequest[]; single: boolean; hf: boolean } {
+function parsePredictBody(
+  buf: Buffer,
+  o: Required<Pick<ServerOptions, 'maxTextChars' | 'maxTexts' | 'defaultAggregation'>>,
+): { requests: TextRequest[]; single: boolean; hf: boolean } {
   let raw: string;
   try {
     raw = utf8.decode(buf);
@@ -193,7 +196,11 @@ function parsePredictBody(buf: Buffer, o: Required<Pick<ServerOptions, 'maxTextC
   }
   const hasText = 'text' in b;
   const hasTexts = 'texts' in b;
-  if (hasText === hasTexts) throw new HttpError(400, hasText ? 'give "text" or "texts", not both' : 'missing field: expected {"text": "..."} or {"texts": ["...", ...]}');
+  if (hasText === hasTexts)
+    throw new HttpError(
+      400,
+      hasText ? 'give "text" or "texts", not both' : 'missing field: expected {"text": "..."} or {"texts": ["...", ...]}',
+    );
   const texts: unknown[] = hasText ? [b.text] : Array.isArray(b.texts) ? b.texts : [];
   if (hasTexts && !Array.isArray(b.texts)) throw new HttpError(400, '"texts" must be a list of strings');
   if (texts.length > o.maxTexts) throw new HttpError(413, `${texts.length} texts in one request; the limit is ${o.maxTexts}`);
@@ -213,8 +220,14 @@ export function createServer(pipe: ServedPipeline, opts: ServerOptions = {}): ht
     maxTexts: opts.maxTexts ?? 256,
     defaultAggregation: opts.defaultAggregation ?? 'first',
   };
-  if (!isAggregationStrategy(o.defaultAggregation)) throw new RangeError(`defaultAggregation: ${String(o.defaultAggregation)} is not a strategy`);
-  const batcher = new MicroBatcher(pipe, { maxWaitMs: opts.batchWaitMs ?? 5, maxBatchTexts: opts.maxBatchTexts ?? 32, run: { batchSize: opts.forwardBatchSize ?? 32 }, concurrency: opts.concurrency });
+  if (!isAggregationStrategy(o.defaultAggregation))
+    throw new RangeError(`defaultAggregation: ${String(o.defaultAggregation)} is not a strategy`);
+  const batcher = new MicroBatcher(pipe, {
+    maxWaitMs: opts.batchWaitMs ?? 5,
+    maxBatchTexts: opts.maxBatchTexts ?? 32,
+    run: { batchSize: opts.forwardBatchSize ?? 32 },
+    concurrency: opts.concurrency,
+  });
   const page = renderPage({ name: pipe.name, labels: pipe.labels, defaultAggregation: o.defaultAggregation, maxTextChars: o.maxTextChars });
   const started = Date.now();
   const counts = { requests: 0, errors: 0, disconnects: 0, dropped_connections: 0, refused_connections: 0 };
@@ -231,16 +244,26 @@ export function createServer(pipe: ServedPipeline, opts: ServerOptions = {}): ht
     const twice = repeatedHeader(req);
     if (twice) throw new HttpError(400, `the ${twice} header appears more than once; send it once`);
     if (!hostAllowed(req, policy)) {
-      throw new HttpError(403, `the Host header ${JSON.stringify((req.headers.host ?? '(none)').slice(0, 100))} does not name this server; if it is one of its names, start it with --allowed-hosts NAME`);
+      throw new HttpError(
+        403,
+        `the Host header ${JSON.stringify((req.headers.host ?? '(none)').slice(0, 100))} does not name this server; if it is one of its names, start it with --allowed-hosts NAME`,
+      );
     }
     const cors = corsHeaders(req, policy);
     if (cors === null) {
-      throw new HttpError(403, `cross-origin request from ${JSON.stringify(String(req.headers.origin).slice(0, 100))} refused; to allow it, start the server with --cors-origin ORIGIN`);
+      throw new HttpError(
+        403,
+        `cross-origin request from ${JSON.stringify(String(req.headers.origin).slice(0, 100))} refused; to allow it, start the server with --cors-origin ORIGIN`,
+      );
     }
     for (const [k, v] of Object.entries(cors)) res.setHeader(k, v);
     if (req.method === 'OPTIONS' && cors['Access-Control-Allow-Origin']) {
       // A CORS preflight from an allowed origin.
-      res.writeHead(204, { 'Access-Control-Allow-Methods': 'POST, GET, HEAD', 'Access-Control-Allow-Headers': 'Content-Type', 'Access-Control-Max-Age': '600' });
+      res.writeHead(204, {
+        'Access-Control-Allow-Methods': 'POST, GET, HEAD',
+        'Access-Control-Allow-Headers': 'Content-Type',
+        'Access-Control-Max-Age': '600',
+      });
       res.end();
       return;
     }
@@ -276,7 +299,11 @@ export function createServer(pipe: ServedPipeline, opts: ServerOptions = {}): ht
       return;
     }
     if (path === '/' || path === '/index.html') {
-      if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, `use GET ${baseUrl(req)}/ for the page, or POST ${baseUrl(req)}/predict (or POST ${baseUrl(req)}/ with an Inference API body) to tag text`);
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        throw new HttpError(
+          405,
+          `use GET ${baseUrl(req)}/ for the page, or POST ${baseUrl(req)}/predict (or POST ${baseUrl(req)}/ with an Inference API body) to tag text`,
+        );
       res.writeHead(200, {
         'Content-Type': 'text/html; charset=utf-8',
         'Content-Length': Buffer.byteLength(page.html),
@@ -292,57 +319,73 @@ export function createServer(pipe: ServedPipeline, opts: ServerOptions = {}): ht
       res.end();
       return;
     }
-    if (MODEL_PATH.test(path)) throw new HttpError(405, `use POST ${baseUrl(req)}${path} (or POST ${baseUrl(req)}/predict) with a JSON body`);
+    if (MODEL_PATH.test(path))
+      throw new HttpError(405, `use POST ${baseUrl(req)}${path} (or POST ${baseUrl(req)}/predict) with a JSON body`);
     const base = baseUrl(req);
-    throw new HttpError(404, `no such endpoint: ${req.method} ${path.slice(0, 200)} (try POST ${base}/predict, GET ${base}/health, GET ${base}/)`);
+    throw new HttpError(
+      404,
+      `no such endpoint: ${req.method} ${path.slice(0, 200)} (try POST ${base}/predict, GET ${base}/health, GET ${base}/)`,
+    );
   }
 
   const headersTimeout = opts.headersTimeoutMs ?? 10_000;
   const requestTimeout = opts.bodyTimeoutMs ?? 30_000;
   const perClient = opts.maxConnectionsPerClient ?? 32;
-  for (const [name, v] of [['headersTimeoutMs', headersTimeout], ['bodyTimeoutMs', requestTimeout], ['idleTimeoutMs', opts.idleTimeoutMs ?? 5000], ['maxConnections', opts.maxConnections ?? 256], ['maxConnectionsPerClient', perClient]] as const) {
+  for (const [name, v] of [
+    ['headersTimeoutMs', headersTimeout],
+    ['bodyTimeoutMs', requestTimeout],
+    ['idleTimeoutMs', opts.idleTimeoutMs ?? 5000],
+    ['maxConnections', opts.maxConnections ?? 256],
+    ['maxConnectionsPerClient', perClient],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${v}`);
   }
-  if (headersTimeout > requestTimeout) throw new RangeError(`headersTimeoutMs (${headersTimeout}) must not exceed bodyTimeoutMs (${requestTimeout}): the body timeout counts from the start of the request`);
-  const server = http.createServer({
-    headersTimeout,
-    requestTimeout,
-    keepAliveTimeout: opts.idleTimeoutMs ?? 5000,
-    // Node checks the two timeouts above only this often (30 s by default).
-    connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(headersTimeout / 4))),
-  }, (req, res) => {
-    const hangup = new AbortController();
-    res.on('close', () => {
-      if (!res.writableFinished) hangup.abort(new ClientGoneError());
-    });
-    handle(req, res, hangup.signal).catch((err: unknown) => {
-      if (hangup.signal.aborted || isClientGone(err)) {
-        // The client left: not a server fault, nothing to answer; its queued work was dropped.
-        counts.disconnects++;
-        res.destroy();
-        return;
-      }
-      counts.errors++;
-      const status = err instanceof HttpError ? err.status : 500;
-      if (status >= 500) opts.log?.(`${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`);
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      const extra: Record<string, string> = err instanceof HttpError ? { ...err.headers } : {};
-      if (status === 405) extra.Allow = allowFor(req.url ?? '/');
-      if (status === 413 || ((status === 415 || status === 403) && !req.readableEnded)) {
-        extra.Connection = 'close';
-        discardRest(req, o.maxBodyBytes, Math.min(5000, requestTimeout));
-      }
-      const message = status >= 500 ? `internal error: ${(err as Error)?.message ?? String(err)}` : (err as Error).message;
-      try {
-        sendJson(res, status, { error: message }, extra);
-      } catch {
-        res.destroy();
-      }
-    });
-  });
+  if (headersTimeout > requestTimeout)
+    throw new RangeError(
+      `headersTimeoutMs (${headersTimeout}) must not exceed bodyTimeoutMs (${requestTimeout}): the body timeout counts from the start of the request`,
+    );
+  const server = http.createServer(
+    {
+      headersTimeout,
+      requestTimeout,
+      keepAliveTimeout: opts.idleTimeoutMs ?? 5000,
+      // Node checks the two timeouts above only this often (30 s by default).
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(headersTimeout / 4))),
+    },
+    (req, res) => {
+      const hangup = new AbortController();
+      res.on('close', () => {
+        if (!res.writableFinished) hangup.abort(new ClientGoneError());
+      });
+      handle(req, res, hangup.signal).catch((err: unknown) => {
+        if (hangup.signal.aborted || isClientGone(err)) {
+          // The client left: not a server fault, nothing to answer; its queued work was dropped.
+          counts.disconnects++;
+          res.destroy();
+          return;
+        }
+        counts.errors++;
+        const status = err instanceof HttpError ? err.status : 500;
+        if (status >= 500) opts.log?.(`${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`);
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
+        const extra: Record<string, string> = err instanceof HttpError ? { ...err.headers } : {};
+        if (status === 405) extra.Allow = allowFor(req.url ?? '/');
+        if (status === 413 || ((status === 415 || status === 403) && !req.readableEnded)) {
+          extra.Connection = 'close';
+          discardRest(req, o.maxBodyBytes, Math.min(5000, requestTimeout));
+        }
+        const message = status >= 500 ? `internal error: ${(err as Error)?.message ?? String(err)}` : (err as Error).message;
+        try {
+          sendJson(res, status, { error: message }, extra);
+        } catch {
+          res.destroy();
+        }
+      });
+    },
+  );
   // Unparseable HTTP (bad request line, oversized headers) and slow clients (header or body
   // timeout): answer 400 or 408 and close; never crash.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
@@ -352,8 +395,14 @@ export function createServer(pipe: ServedPipeline, opts: ServerOptions = {}): ht
       return;
     }
     const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
-    const body = JSON.stringify({ error: timeout ? `request not received within the time limit (headers ${headersTimeout} ms, whole request ${requestTimeout} ms)` : `bad HTTP request: ${err.code ?? err.message}` });
-    socket.end(`HTTP/1.1 ${timeout ? '408 Request Timeout' : '400 Bad Request'}\r\nContent-Type: ${JSON_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    const body = JSON.stringify({
+      error: timeout
+        ? `request not received within the time limit (headers ${headersTimeout} ms, whole request ${requestTimeout} ms)`
+        : `bad HTTP request: ${err.code ?? err.message}`,
+    });
+    socket.end(
+      `HTTP/1.1 ${timeout ? '408 Request Timeout' : '400 Bad Request'}\r\nContent-Type: ${JSON_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
     // A client that never reads would keep the half-closed socket (and its slot) forever.
     const t = setTimeout(() => socket.destroy(), 1000);
     t.unref();

@@ -20,7 +20,7 @@ export interface WordTag {
 
 /** The label a word with no tokens (empty, or only control characters) receives. */
 export function outsideLabel(labels: readonly string[]): string {
-  return labels.includes('O') ? 'O' : labels[0] ?? 'O';
+  return labels.includes('O') ? 'O' : (labels[0] ?? 'O');
 }
 
 /**
@@ -51,7 +51,10 @@ export function tagWords(
         let best = -Infinity;
         for (const s of scores) {
           const m = s[argmax(s)]!;
-          if (m > best) { best = m; chosen = s; }
+          if (m > best) {
+            best = m;
+            chosen = s;
+          }
         }
       } else if (strategy === 'average') {
         const avg = new Float64Array(labels.length);

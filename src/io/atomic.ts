@@ -38,8 +38,14 @@ export function writeChunksAtomic(path: string, chunks: Iterable<Uint8Array | st
   }
   try {
     const dfd = openSync(dirname(path), 'r');
-    try { fsyncSync(dfd); } finally { closeSync(dfd); }
-  } catch { /* not every platform can open a folder */ }
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
+  } catch {
+    /* not every platform can open a folder */
+  }
   return total;
 }
 

@@ -16,13 +16,7 @@ export interface ByteSource {
 }
 
 function checkRange(name: string, size: number, offset: number, length: number, what: string): void {
-  if (
-    !Number.isSafeInteger(offset) ||
-    !Number.isSafeInteger(length) ||
-    offset < 0 ||
-    length < 0 ||
-    offset + length > size
-  ) {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > size) {
     throw new CheckpointFormatError(
       name,
       `${what}: byte range [${offset}, ${offset + length}) lies outside the ${size}-byte file (truncated or corrupt)`,

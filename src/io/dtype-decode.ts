@@ -24,13 +24,15 @@ export function bfloat16BitsToNumber(h: number): number {
   return new Float32Array(u.buffer)[0]!;
 }
 
-const f32Scratch = new Float32Array(1), u32Scratch = new Uint32Array(f32Scratch.buffer);
+const f32Scratch = new Float32Array(1),
+  u32Scratch = new Uint32Array(f32Scratch.buffer);
 
 /** number -> IEEE 754 binary16 bit pattern, rounded to nearest even (overflow to infinity, NaN kept). */
 export function numberToHalfBits(v: number): number {
   f32Scratch[0] = v;
   const x = u32Scratch[0]!;
-  const sign = (x >>> 16) & 0x8000, exp = (x >>> 23) & 0xff;
+  const sign = (x >>> 16) & 0x8000,
+    exp = (x >>> 23) & 0xff;
   let mant = x & 0x7fffff;
   if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
   const e = exp - 112; // rebias 127 -> 15
@@ -42,8 +44,9 @@ export function numberToHalfBits(v: number): number {
     shift = 14 - e;
   }
   let h = (e > 0 ? e << 10 : 0) + (mant >>> shift);
-  const rem = mant & ((1 << shift) - 1), half = 1 << (shift - 1);
-  if (rem > half || (rem === half && (h & 1))) h++; // a carry into the exponent is still correct
+  const rem = mant & ((1 << shift) - 1),
+    half = 1 << (shift - 1);
+  if (rem > half || (rem === half && h & 1)) h++; // a carry into the exponent is still correct
   return sign | h;
 }
 
@@ -76,12 +79,7 @@ function hostOrderAligned(bytes: Uint8Array, itemSize: number, littleEndian: boo
  * The result may share memory with `bytes` (F32/I32 in host order): callers pass buffers they own.
  * `what` names the file and tensor for errors (I64 values outside int32).
  */
-export function decodeElements(
-  bytes: Uint8Array,
-  dtype: DType,
-  what: { file: string; tensor: string },
-  littleEndian = true,
-): TensorData {
+export function decodeElements(bytes: Uint8Array, dtype: DType, what: { file: string; tensor: string }, littleEndian = true): TensorData {
   const size = DTYPE_ITEM_SIZE[dtype];
   if (bytes.length % size !== 0) {
     throw new CheckpointFormatError(

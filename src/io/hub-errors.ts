@@ -33,7 +33,10 @@ export class EntryNotFoundError extends HubError {
 
 /** 401/403: private or gated repository, or a token without access. */
 export class HubAuthError extends HubError {
-  constructor(message: string, readonly status: number) {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
     super(message);
     this.name = 'HubAuthError';
   }
@@ -41,7 +44,10 @@ export class HubAuthError extends HubError {
 
 /** Any other unexpected HTTP status. */
 export class HubHttpError extends HubError {
-  constructor(message: string, readonly status: number) {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
     super(message);
     this.name = 'HubHttpError';
   }

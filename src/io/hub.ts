@@ -10,19 +10,48 @@
  */
 import { createHash } from 'node:crypto';
 import {
-  closeSync, copyFileSync, createReadStream, existsSync, lstatSync, mkdirSync, openSync,
-  renameSync, statSync, symlinkSync, truncateSync, unlinkSync, writeSync,
+  closeSync,
+  copyFileSync,
+  createReadStream,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  unlinkSync,
+  writeSync,
 } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { dirname, join, relative } from 'node:path';
 import {
-  cachedSnapshotDir, hfHubCacheDir, hubEndpoint, isCommitHash, isOfflineEnv, repoFolderName,
-  resolveToken, validateRepoFilePath, validateRepoId, validateRevision, writeRef,
-  type Env, type RepoType,
+  cachedSnapshotDir,
+  hfHubCacheDir,
+  hubEndpoint,
+  isCommitHash,
+  isOfflineEnv,
+  repoFolderName,
+  resolveToken,
+  validateRepoFilePath,
+  validateRepoId,
+  validateRevision,
+  writeRef,
+  type Env,
+  type RepoType,
 } from './hub-cache.js';
 import {
-  DownloadIntegrityError, EntryNotFoundError, HubAuthError, HubError, HubHttpError, HubNetworkError,
-  OfflineCacheMissError, redactSecrets, RepoNotFoundError, RevisionNotFoundError,
+  DownloadIntegrityError,
+  EntryNotFoundError,
+  HubAuthError,
+  HubError,
+  HubHttpError,
+  HubNetworkError,
+  OfflineCacheMissError,
+  redactSecrets,
+  RepoNotFoundError,
+  RevisionNotFoundError,
 } from './hub-errors.js';
 import { hubRequest, readBody } from './hub-http.js';
 import { createTerminalProgress, type DownloadProgress } from './progress.js';
@@ -127,13 +156,20 @@ function statusError(status: number, h: IncomingHttpHeaders, c: Ctx, file?: stri
       403,
     );
   }
-  if (status === 429) return new HubHttpError(`the hub is rate-limiting requests (HTTP 429) for ${what}; wait and retry, or set HF_TOKEN`, status);
+  if (status === 429)
+    return new HubHttpError(`the hub is rate-limiting requests (HTTP 429) for ${what}; wait and retry, or set HF_TOKEN`, status);
   return new HubHttpError(`unexpected HTTP ${status} from ${c.endpoint} for ${what}${file ? ` file '${file}'` : ''}`, status);
 }
 
 async function fetchRevisionInfo(c: Ctx): Promise<RevisionInfo> {
   const url = `${c.endpoint}/api/${c.repoType}s/${c.repoId}/revision/${encodeURIComponent(c.revision)}`;
-  const { res, status } = await hubRequest(url, { method: 'GET', token: c.token, authOrigin: c.authOrigin, redirects: 'all', timeoutMs: c.timeoutMs });
+  const { res, status } = await hubRequest(url, {
+    method: 'GET',
+    token: c.token,
+    authOrigin: c.authOrigin,
+    redirects: 'all',
+    timeoutMs: c.timeoutMs,
+  });
   if (status !== 200) {
     res.resume();
     throw statusError(status, res.headers, c);
@@ -202,7 +238,11 @@ interface FileMeta {
 async function headFile(c: Ctx, sha: string, file: string): Promise<FileMeta> {
   const url = hubFileUrl(c.repoId, file, { repoType: c.repoType, revision: sha, endpoint: c.endpoint });
   const r = await hubRequest(url, {
-    method: 'HEAD', token: c.token, authOrigin: c.authOrigin, redirects: 'relative', timeoutMs: c.timeoutMs,
+    method: 'HEAD',
+    token: c.token,
+    authOrigin: c.authOrigin,
+    redirects: 'relative',
+    timeoutMs: c.timeoutMs,
     headers: { 'accept-encoding': 'identity' },
   });
   r.res.resume();
@@ -210,7 +250,8 @@ async function headFile(c: Ctx, sha: string, file: string): Promise<FileMeta> {
   const raw = header(r.res.headers, 'x-linked-etag') ?? header(r.res.headers, 'etag');
   if (!raw) throw new HubError(`the hub sent no ETag for '${file}' of ${repoLabel(c)}; cannot cache it`);
   const etag = raw.replace(/^W\//, '').replace(/"/g, '');
-  if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}$/.test(etag)) throw new HubError(`the hub sent an unusable ETag for '${file}' of ${repoLabel(c)}`);
+  if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}$/.test(etag))
+    throw new HubError(`the hub sent an unusable ETag for '${file}' of ${repoLabel(c)}`);
   const sizeText = header(r.res.headers, 'x-linked-size') ?? header(r.res.headers, 'content-length');
   const size = Number(sizeText);
   if (sizeText === undefined || !Number.isSafeInteger(size) || size < 0) {
@@ -245,12 +286,20 @@ async function transferOnce(c: Ctx, m: FileMeta, part: string, t: Transfer): Pro
   if (have > 0) headers.range = `bytes=${have}-`;
   let r;
   try {
-    r = await hubRequest(m.url, { method: 'GET', token: c.token, authOrigin: c.authOrigin, redirects: 'all', timeoutMs: c.timeoutMs, headers });
+    r = await hubRequest(m.url, {
+      method: 'GET',
+      token: c.token,
+      authOrigin: c.authOrigin,
+      redirects: 'all',
+      timeoutMs: c.timeoutMs,
+      headers,
+    });
   } catch (e) {
     throw new RetryableTransfer((e as Error).message);
   }
   const { res, status } = r;
-  if (status === 416) { // our partial file no longer matches what the server has: start over
+  if (status === 416) {
+    // our partial file no longer matches what the server has: start over
     res.resume();
     truncateSync(part, 0);
     throw new RetryableTransfer(`the server refused to resume '${m.file}'`);
@@ -266,7 +315,8 @@ async function transferOnce(c: Ctx, m: FileMeta, part: string, t: Transfer): Pro
   let start = 0;
   if (status === 206) {
     const cr = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(header(res.headers, 'content-range') ?? '');
-    if (!cr || Number(cr[1]) !== have) { // not the range we asked for: discard and start over
+    if (!cr || Number(cr[1]) !== have) {
+      // not the range we asked for: discard and start over
       res.destroy();
       truncateSync(part, 0);
       throw new RetryableTransfer(`the server answered the resume of '${m.file}' with an unexpected range`);
@@ -321,7 +371,9 @@ async function downloadBlob(c: Ctx, m: FileMeta, blobPath: string, t: Transfer):
     const digest = await sha256File(part);
     if (digest !== m.etag) {
       unlinkSync(part);
-      throw new DownloadIntegrityError(`'${m.file}' downloaded with sha256 ${digest}, expected ${m.etag}; the partial file was removed, run again`);
+      throw new DownloadIntegrityError(
+        `'${m.file}' downloaded with sha256 ${digest}, expected ${m.etag}; the partial file was removed, run again`,
+      );
     }
   }
   renameSync(part, blobPath);
@@ -333,7 +385,9 @@ function linkIntoSnapshot(blobPath: string, snapPath: string): void {
   try {
     lstatSync(snapPath);
     unlinkSync(snapPath); // a dangling link left by a deleted blob
-  } catch { /* nothing there */ }
+  } catch {
+    /* nothing there */
+  }
   try {
     symlinkSync(relative(dirname(snapPath), blobPath), snapPath);
   } catch {
@@ -361,9 +415,15 @@ export async function hubSnapshotDownload(repoId: string, options: SnapshotDownl
   }
 }
 
-async function snapshotDownloadInner(repoId: string, options: SnapshotDownloadOptions, env: Env, token: string | undefined): Promise<string> {
+async function snapshotDownloadInner(
+  repoId: string,
+  options: SnapshotDownloadOptions,
+  env: Env,
+  token: string | undefined,
+): Promise<string> {
   const repoType = options.repoType ?? 'model';
-  if (repoType !== 'model' && repoType !== 'dataset') throw new HubError(`repoType must be 'model' or 'dataset', got '${String(repoType)}'`);
+  if (repoType !== 'model' && repoType !== 'dataset')
+    throw new HubError(`repoType must be 'model' or 'dataset', got '${String(repoType)}'`);
   const revision = options.revision ?? 'main';
   validateRepoId(repoId);
   validateRevision(revision);
@@ -439,7 +499,9 @@ async function snapshotDownloadInner(repoId: string, options: SnapshotDownloadOp
   }
   const total = todo.reduce((s, x) => s + (x.fetch ? x.meta.size : 0), 0);
   const onProgress =
-    options.onProgress === false ? undefined : options.onProgress ?? (process.stderr.isTTY ? createTerminalProgress(process.stderr) : undefined);
+    options.onProgress === false
+      ? undefined
+      : (options.onProgress ?? (process.stderr.isTTY ? createTerminalProgress(process.stderr) : undefined));
   let doneBefore = 0;
   for (const x of todo) {
     if (x.fetch) {

@@ -11,12 +11,25 @@ export type { CheckpointFormat, CheckpointLocation } from './state-dict.js';
 export { hubFileUrl, hubSnapshotDownload, snapshotDownload } from './hub.js';
 export type { SnapshotDownloadOptions } from './hub.js';
 export {
-  cachedSnapshotDir, hfHome, hfHubCacheDir, hubEndpoint, isOfflineEnv, repoFolderName, resolveToken,
+  cachedSnapshotDir,
+  hfHome,
+  hfHubCacheDir,
+  hubEndpoint,
+  isOfflineEnv,
+  repoFolderName,
+  resolveToken,
 } from './hub-cache.js';
 export type { RepoType } from './hub-cache.js';
 export {
-  DownloadIntegrityError, EntryNotFoundError, HubAuthError, HubError, HubHttpError, HubNetworkError,
-  OfflineCacheMissError, RepoNotFoundError, RevisionNotFoundError,
+  DownloadIntegrityError,
+  EntryNotFoundError,
+  HubAuthError,
+  HubError,
+  HubHttpError,
+  HubNetworkError,
+  OfflineCacheMissError,
+  RepoNotFoundError,
+  RevisionNotFoundError,
 } from './hub-errors.js';
 export { createTerminalProgress } from './progress.js';
 export type { DownloadProgress } from './progress.js';

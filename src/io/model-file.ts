@@ -42,7 +42,11 @@ function within(path: string, root: string): boolean {
 }
 
 function realOrNull(p: string): string | null {
-  try { return realpathSync(p); } catch { return null; }
+  try {
+    return realpathSync(p);
+  } catch {
+    return null;
+  }
 }
 
 /** Folders a link at `path` may point into: its own folder, and the hub cache's blobs/ above a snapshots/ folder. */
@@ -72,12 +76,20 @@ function fail(path: string, e: unknown): never {
 export function openModelFile(path: string): { fd: number; size: number } {
   let target = path;
   let lst: Stats;
-  try { lst = lstatSync(path); } catch (e) { fail(path, e); }
+  try {
+    lst = lstatSync(path);
+  } catch (e) {
+    fail(path, e);
+  }
   if (lst.isSymbolicLink()) {
     const real = realOrNull(path);
     if (real === null) throw new ModelFileError(path, 'is a symbolic link to a missing file', 'ENOENT');
     if (!allowedRoots(path).some((r) => within(real, r))) {
-      throw new ModelFileError(path, 'is a symbolic link that leads outside the model folder (and outside the hub cache\'s blob store); copy the file into the folder instead', 'ELINK');
+      throw new ModelFileError(
+        path,
+        "is a symbolic link that leads outside the model folder (and outside the hub cache's blob store); copy the file into the folder instead",
+        'ELINK',
+      );
     }
     target = real;
   } else if (!lst.isFile()) {
@@ -85,7 +97,11 @@ export function openModelFile(path: string): { fd: number; size: number } {
   }
   let fd: number;
   // O_NONBLOCK: a FIFO swapped in after the lstat must not hang the open; fstat then refuses it.
-  try { fd = openSync(target, fsc.O_RDONLY | (fsc.O_NONBLOCK ?? 0)); } catch (e) { fail(path, e); }
+  try {
+    fd = openSync(target, fsc.O_RDONLY | (fsc.O_NONBLOCK ?? 0));
+  } catch (e) {
+    fail(path, e);
+  }
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new ModelFileError(path, `is ${kind(st)}, expected a regular file`, 'ENOTREG');
@@ -98,7 +114,12 @@ export function openModelFile(path: string): { fd: number; size: number } {
 
 /** Whether `path` exists as anything (a dangling link too): the readers then say what is wrong with it. */
 export function modelFileExists(path: string): boolean {
-  try { lstatSync(path); return true; } catch { return false; }
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The bytes of the model-folder file at `path`, refused unread when larger than `maxBytes`. */
@@ -110,7 +131,11 @@ export function readModelFile(path: string, maxBytes = MAX_MODEL_TEXT_BYTES): Bu
     let done = 0;
     while (done < size) {
       let n: number;
-      try { n = readSync(fd, buf, done, size - done, done); } catch (e) { fail(path, e); }
+      try {
+        n = readSync(fd, buf, done, size - done, done);
+      } catch (e) {
+        fail(path, e);
+      }
       if (n === 0) throw new ModelFileError(path, `file shrank while reading at byte ${done}`);
       done += n;
     }

@@ -28,13 +28,27 @@ export class PickleFloat {
 }
 
 export type PickleValue =
-  | null | boolean | number | bigint | string | PickleFloat
-  | PickleTuple | PickleTensor | readonly PickleValue[]
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | PickleFloat
+  | PickleTuple
+  | PickleTensor
+  | readonly PickleValue[]
   | ReadonlyMap<string | number, PickleValue>;
 
 const STORAGE_TYPE: Readonly<Partial<Record<DType, string>>> = {
-  F32: 'FloatStorage', F64: 'DoubleStorage', F16: 'HalfStorage', BF16: 'BFloat16Storage',
-  I64: 'LongStorage', I32: 'IntStorage', I8: 'CharStorage', U8: 'ByteStorage', BOOL: 'BoolStorage',
+  F32: 'FloatStorage',
+  F64: 'DoubleStorage',
+  F16: 'HalfStorage',
+  BF16: 'BFloat16Storage',
+  I64: 'LongStorage',
+  I32: 'IntStorage',
+  I8: 'CharStorage',
+  U8: 'ByteStorage',
+  BOOL: 'BoolStorage',
 };
 
 class Out {
@@ -66,10 +80,30 @@ class Out {
 }
 
 const OP = {
-  PROTO: 0x80, STOP: 0x2e, MARK: 0x28, NONE: 0x4e, NEWTRUE: 0x88, NEWFALSE: 0x89,
-  BININT: 0x4a, BININT1: 0x4b, BININT2: 0x4d, LONG1: 0x8a, BINFLOAT: 0x47, BINUNICODE: 0x58,
-  EMPTY_DICT: 0x7d, SETITEMS: 0x75, EMPTY_LIST: 0x5d, APPENDS: 0x65, EMPTY_TUPLE: 0x29,
-  TUPLE: 0x74, TUPLE1: 0x85, TUPLE2: 0x86, TUPLE3: 0x87, GLOBAL: 0x63, REDUCE: 0x52, BINPERSID: 0x51,
+  PROTO: 0x80,
+  STOP: 0x2e,
+  MARK: 0x28,
+  NONE: 0x4e,
+  NEWTRUE: 0x88,
+  NEWFALSE: 0x89,
+  BININT: 0x4a,
+  BININT1: 0x4b,
+  BININT2: 0x4d,
+  LONG1: 0x8a,
+  BINFLOAT: 0x47,
+  BINUNICODE: 0x58,
+  EMPTY_DICT: 0x7d,
+  SETITEMS: 0x75,
+  EMPTY_LIST: 0x5d,
+  APPENDS: 0x65,
+  EMPTY_TUPLE: 0x29,
+  TUPLE: 0x74,
+  TUPLE1: 0x85,
+  TUPLE2: 0x86,
+  TUPLE3: 0x87,
+  GLOBAL: 0x63,
+  REDUCE: 0x52,
+  BINPERSID: 0x51,
 } as const;
 
 const utf8 = new TextEncoder();

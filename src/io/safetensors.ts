@@ -11,7 +11,15 @@ import { withSource, type ByteSource } from './byte-source.js';
 import { decodeElements, HOST_IS_LITTLE_ENDIAN } from './dtype-decode.js';
 import { CheckpointFormatError, UnsupportedCheckpointError } from './errors.js';
 import {
-  DTYPE_ITEM_SIZE, ElementBudget, isDType, selectedNames, shapeNumel, type DType, type OpenedWeights, type ReadPlan, type StateDict,
+  DTYPE_ITEM_SIZE,
+  ElementBudget,
+  isDType,
+  selectedNames,
+  shapeNumel,
+  type DType,
+  type OpenedWeights,
+  type ReadPlan,
+  type StateDict,
 } from './tensor-record.js';
 
 /** Same bound as the reference implementation: a header above 100 MB is treated as hostile. */
@@ -95,7 +103,10 @@ export function readSafetensorsHeader(src: ByteSource): SafetensorsHeader {
     const dt = dtype as string;
     if (!isDType(dt)) {
       if (KNOWN_UNSUPPORTED.has(dt)) {
-        throw new UnsupportedCheckpointError(file, `${where}: dtype ${dt} is not supported (supported: ${Object.keys(DTYPE_ITEM_SIZE).join(', ')})`);
+        throw new UnsupportedCheckpointError(
+          file,
+          `${where}: dtype ${dt} is not supported (supported: ${Object.keys(DTYPE_ITEM_SIZE).join(', ')})`,
+        );
       }
       fail(`${where}: unknown dtype ${describe(dt)}`);
     }
@@ -111,8 +122,12 @@ export function readSafetensorsHeader(src: ByteSource): SafetensorsHeader {
     if (!Array.isArray(offsets) || offsets.length !== 2) fail(`${where}: data_offsets must be [begin, end], got ${describe(offsets)}`);
     const [begin, end] = offsets as unknown[];
     if (
-      typeof begin !== 'number' || typeof end !== 'number' ||
-      !Number.isSafeInteger(begin) || !Number.isSafeInteger(end) || begin < 0 || end < 0
+      typeof begin !== 'number' ||
+      typeof end !== 'number' ||
+      !Number.isSafeInteger(begin) ||
+      !Number.isSafeInteger(end) ||
+      begin < 0 ||
+      end < 0
     ) {
       fail(`${where}: data_offsets ${describe(offsets)} must be non-negative integers`);
     }
@@ -156,7 +171,10 @@ export function readSafetensors(input: string | Uint8Array, options: { name?: st
       const opened = openSafetensors(src);
       const keep = selectedNames(opened.listing, options.select);
       // The spec's tiling rule already stops aliasing: data can never expand past the file.
-      const budget = new ElementBudget(options.maxElements ?? Number.MAX_SAFE_INTEGER, `budget of ${options.maxElements ?? 'unlimited'} elements`);
+      const budget = new ElementBudget(
+        options.maxElements ?? Number.MAX_SAFE_INTEGER,
+        `budget of ${options.maxElements ?? 'unlimited'} elements`,
+      );
       return { tensors: opened.read(keep, budget), metadata: opened.metadata };
     },
     options.name,
@@ -214,13 +232,17 @@ function planSafetensors(tensors: ReadonlyMap<string, F32TensorInput>, metadata?
   for (const [name, t] of tensors) {
     if (name === '__metadata__') throw new TypeError(`writeSafetensors: '__metadata__' is reserved and cannot name a tensor`);
     const i8 = t.data instanceof Int8Array;
-    if (!(t.data instanceof Float32Array) && !i8) throw new TypeError(`writeSafetensors: tensor '${name}' data must be a Float32Array or an Int8Array`);
+    if (!(t.data instanceof Float32Array) && !i8)
+      throw new TypeError(`writeSafetensors: tensor '${name}' data must be a Float32Array or an Int8Array`);
     for (const d of t.shape) {
-      if (!Number.isSafeInteger(d) || d < 0) throw new TypeError(`writeSafetensors: tensor '${name}' has invalid shape [${t.shape.join(', ')}]`);
+      if (!Number.isSafeInteger(d) || d < 0)
+        throw new TypeError(`writeSafetensors: tensor '${name}' has invalid shape [${t.shape.join(', ')}]`);
     }
     const numel = shapeNumel(t.shape);
     if (numel !== t.data.length) {
-      throw new TypeError(`writeSafetensors: tensor '${name}' shape [${t.shape.join(', ')}] needs ${numel} values but data has ${t.data.length}`);
+      throw new TypeError(
+        `writeSafetensors: tensor '${name}' shape [${t.shape.join(', ')}] needs ${numel} values but data has ${t.data.length}`,
+      );
     }
     let bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
     if (!HOST_IS_LITTLE_ENDIAN && !i8) {
@@ -252,11 +274,7 @@ export function serializeSafetensors(tensors: ReadonlyMap<string, F32TensorInput
  * Write F32 tensors to `path` atomically: a temp file in the same directory is written, fsynced
  * and renamed over `path`, so a crash never leaves a half-written checkpoint under the real name.
  */
-export function writeSafetensors(
-  path: string,
-  tensors: ReadonlyMap<string, F32TensorInput>,
-  metadata?: Record<string, string>,
-): void {
+export function writeSafetensors(path: string, tensors: ReadonlyMap<string, F32TensorInput>, metadata?: Record<string, string>): void {
   const { header, chunks } = planSafetensors(tensors, metadata);
   writeChunksAtomic(path, [header, ...chunks]);
 }

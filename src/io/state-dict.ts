@@ -37,7 +37,12 @@ function readIndex(indexPath: string, dir: string): Map<string, string> {
   try {
     json = readModelJson(indexPath);
   } catch (e) {
-    throw new CheckpointFormatError(indexPath, e instanceof ModelFileError && e.code !== 'EJSON' ? `shard index: ${e.problem}` : `shard index is ${e instanceof ModelFileError ? e.problem : `not valid JSON (${(e as Error).message})`}`);
+    throw new CheckpointFormatError(
+      indexPath,
+      e instanceof ModelFileError && e.code !== 'EJSON'
+        ? `shard index: ${e.problem}`
+        : `shard index is ${e instanceof ModelFileError ? e.problem : `not valid JSON (${(e as Error).message})`}`,
+    );
   }
   const wm = (json as { weight_map?: unknown } | null)?.weight_map;
   if (typeof wm !== 'object' || wm === null || Array.isArray(wm)) {
@@ -102,7 +107,10 @@ export function loadStateDict(dirOrFile: string, plan: ReadPlan = {}): StateDict
       opened.set(basename(f), openWeightsFile(src));
     }
     const order = mergedListing(dirOrFile, loc, opened);
-    const keep = selectedNames(order.map(([, info]) => info), plan.select);
+    const keep = selectedNames(
+      order.map(([, info]) => info),
+      plan.select,
+    );
     let stored = 0;
     for (const o of opened.values()) stored += o.storedElements;
     const budget = new ElementBudget(

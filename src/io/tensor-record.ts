@@ -44,7 +44,7 @@ export function isFloatDType(dtype: DType): boolean {
 }
 
 export function isDType(s: string): s is DType {
-  return Object.prototype.hasOwnProperty.call(DTYPE_ITEM_SIZE, s);
+  return Object.hasOwn(DTYPE_ITEM_SIZE, s);
 }
 
 /** Number of elements of a shape; the empty shape is a scalar (1 element). */
@@ -74,10 +74,16 @@ export interface ReadPlan {
 
 /** Elements left to materialise; shared by every file of one load. */
 export class ElementBudget {
-  constructor(private left: number, private readonly why: string) {}
+  constructor(
+    private left: number,
+    private readonly why: string,
+  ) {}
   take(n: number, file: string, tensor: string): void {
     if (n > this.left) {
-      throw new CheckpointFormatError(file, `tensor '${tensor}' needs ${n} elements but only ${this.left} remain of the ${this.why}; refusing`);
+      throw new CheckpointFormatError(
+        file,
+        `tensor '${tensor}' needs ${n} elements but only ${this.left} remain of the ${this.why}; refusing`,
+      );
     }
     this.left -= n;
   }

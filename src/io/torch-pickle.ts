@@ -19,7 +19,10 @@ export class PyDict {
 
 /** An allow-listed global, as a value (callable via REDUCE or used as a storage type tag). */
 export class PyGlobal {
-  constructor(readonly module: string, readonly name: string) {}
+  constructor(
+    readonly module: string,
+    readonly name: string,
+  ) {}
   get qualified(): string {
     return `${this.module}.${this.name}`;
   }
@@ -197,10 +200,12 @@ export function parseTorchPickle(bytes: Uint8Array, file = '<pickle>'): unknown 
     opAt = pos;
     if (pos >= bytes.length) fail('truncated pickle: no STOP opcode');
     // DUP/BINGET make 8+ bytes of stack from 1-2 bytes of file; a state dict never nests this deep.
-    if (stack.length > MAX_STACK || metastack.length > MAX_STACK) fail(`more than ${MAX_STACK} values on the pickle stack: not a state dict`);
+    if (stack.length > MAX_STACK || metastack.length > MAX_STACK)
+      fail(`more than ${MAX_STACK} values on the pickle stack: not a state dict`);
     const op = bytes[pos++]!;
     switch (op) {
-      case 0x80: { // PROTO
+      case 0x80: {
+        // PROTO
         const v = u8();
         if (v > 5) fail(`unsupported pickle protocol ${v}`);
         break;
@@ -208,7 +213,8 @@ export function parseTorchPickle(bytes: Uint8Array, file = '<pickle>'): unknown 
       case 0x95: // FRAME: a length hint only; framed data is still read opcode by opcode
         u64();
         break;
-      case 0x2e: { // STOP
+      case 0x2e: {
+        // STOP
         const v = pop();
         if (metastack.length !== 0) fail('STOP inside an unclosed MARK');
         return v;
@@ -217,22 +223,51 @@ export function parseTorchPickle(bytes: Uint8Array, file = '<pickle>'): unknown 
         metastack.push(stack);
         stack = [];
         break;
-      case 0x7d: stack.push(new PyDict()); break; // EMPTY_DICT
-      case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x29: stack.push(new PyTuple([])); break; // EMPTY_TUPLE
-      case 0x4e: stack.push(null); break; // NONE
-      case 0x88: stack.push(true); break; // NEWTRUE
-      case 0x89: stack.push(false); break; // NEWFALSE
-      case 0x58: stack.push(utf8.decode(take(u32(), 'BINUNICODE'))); break;
-      case 0x8c: stack.push(utf8.decode(take(u8(), 'SHORT_BINUNICODE'))); break;
-      case 0x8d: stack.push(utf8.decode(take(u64(), 'BINUNICODE8'))); break;
-      case 0x43: stack.push(Uint8Array.from(take(u8(), 'SHORT_BINBYTES'))); break;
-      case 0x42: stack.push(Uint8Array.from(take(u32(), 'BINBYTES'))); break;
-      case 0x4a: stack.push(i32()); break; // BININT
-      case 0x4b: stack.push(u8()); break; // BININT1
-      case 0x4d: stack.push(u16()); break; // BININT2
+      case 0x7d:
+        stack.push(new PyDict());
+        break; // EMPTY_DICT
+      case 0x5d:
+        stack.push([]);
+        break; // EMPTY_LIST
+      case 0x29:
+        stack.push(new PyTuple([]));
+        break; // EMPTY_TUPLE
+      case 0x4e:
+        stack.push(null);
+        break; // NONE
+      case 0x88:
+        stack.push(true);
+        break; // NEWTRUE
+      case 0x89:
+        stack.push(false);
+        break; // NEWFALSE
+      case 0x58:
+        stack.push(utf8.decode(take(u32(), 'BINUNICODE')));
+        break;
+      case 0x8c:
+        stack.push(utf8.decode(take(u8(), 'SHORT_BINUNICODE')));
+        break;
+      case 0x8d:
+        stack.push(utf8.decode(take(u64(), 'BINUNICODE8')));
+        break;
+      case 0x43:
+        stack.push(Uint8Array.from(take(u8(), 'SHORT_BINBYTES')));
+        break;
+      case 0x42:
+        stack.push(Uint8Array.from(take(u32(), 'BINBYTES')));
+        break;
+      case 0x4a:
+        stack.push(i32());
+        break; // BININT
+      case 0x4b:
+        stack.push(u8());
+        break; // BININT1
+      case 0x4d:
+        stack.push(u16());
+        break; // BININT2
       case 0x8a: // LONG1
-      case 0x8b: { // LONG4
+      case 0x8b: {
+        // LONG4
         // Sizes, strides, offsets and versions all fit in 64 bits; a longer integer is never
         // part of a state dict, and refusing it up front keeps parsing linear in the file size.
         const n = op === 0x8a ? u8() : u32();
@@ -244,74 +279,97 @@ export function parseTorchPickle(bytes: Uint8Array, file = '<pickle>'): unknown 
         stack.push(v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
         break;
       }
-      case 0x47: { // BINFLOAT (big-endian)
+      case 0x47: {
+        // BINFLOAT (big-endian)
         need(8, 'BINFLOAT');
         stack.push(dv.getFloat64(pos, false));
         pos += 8;
         break;
       }
-      case 0x74: { // TUPLE (popMark swaps `stack`, so pop before naming stack.push)
+      case 0x74: {
+        // TUPLE (popMark swaps `stack`, so pop before naming stack.push)
         const items = popMark();
         stack.push(new PyTuple(items));
         break;
       }
-      case 0x85: stack.push(new PyTuple([pop()])); break; // TUPLE1
-      case 0x86: { // TUPLE2
+      case 0x85:
+        stack.push(new PyTuple([pop()]));
+        break; // TUPLE1
+      case 0x86: {
+        // TUPLE2
         const b = pop();
         const a = pop();
         stack.push(new PyTuple([a, b]));
         break;
       }
-      case 0x87: { // TUPLE3
+      case 0x87: {
+        // TUPLE3
         const c = pop();
         const b = pop();
         const a = pop();
         stack.push(new PyTuple([a, b, c]));
         break;
       }
-      case 0x73: { // SETITEM
+      case 0x73: {
+        // SETITEM
         const v = pop();
         const k = pop();
         setItem(top(), k, v);
         break;
       }
-      case 0x75: { // SETITEMS
+      case 0x75: {
+        // SETITEMS
         const items = popMark();
         if (items.length % 2 !== 0) fail('SETITEMS with an odd number of items');
         const d = top();
         for (let i = 0; i < items.length; i += 2) setItem(d, items[i], items[i + 1]);
         break;
       }
-      case 0x61: { // APPEND
+      case 0x61: {
+        // APPEND
         const v = pop();
         listOf(top()).push(v);
         break;
       }
-      case 0x65: { // APPENDS
+      case 0x65: {
+        // APPENDS
         const items = popMark();
         const list = listOf(top());
         for (const it of items) list.push(it);
         break;
       }
-      case 0x71: memoPut(u8()); break; // BINPUT
-      case 0x72: memoPut(u32()); break; // LONG_BINPUT
-      case 0x94: memoPut(memo.size); break; // MEMOIZE
-      case 0x68: stack.push(memoGet(u8())); break; // BINGET
-      case 0x6a: stack.push(memoGet(u32())); break; // LONG_BINGET
-      case 0x63: { // GLOBAL "module\nname\n"
+      case 0x71:
+        memoPut(u8());
+        break; // BINPUT
+      case 0x72:
+        memoPut(u32());
+        break; // LONG_BINPUT
+      case 0x94:
+        memoPut(memo.size);
+        break; // MEMOIZE
+      case 0x68:
+        stack.push(memoGet(u8()));
+        break; // BINGET
+      case 0x6a:
+        stack.push(memoGet(u32()));
+        break; // LONG_BINGET
+      case 0x63: {
+        // GLOBAL "module\nname\n"
         const module = line('GLOBAL module');
         const name = line('GLOBAL name');
         stack.push(resolveGlobal(module, name));
         break;
       }
-      case 0x93: { // STACK_GLOBAL
+      case 0x93: {
+        // STACK_GLOBAL
         const name = pop();
         const module = pop();
         if (typeof module !== 'string' || typeof name !== 'string') fail('STACK_GLOBAL needs two strings');
         stack.push(resolveGlobal(module as string, name as string));
         break;
       }
-      case 0x52: { // REDUCE
+      case 0x52: {
+        // REDUCE
         const args = pop();
         const fn = pop();
         if (!(fn instanceof PyGlobal)) fail(`REDUCE on a ${pyTypeName(fn)}, expected a global`);
@@ -319,20 +377,28 @@ export function parseTorchPickle(bytes: Uint8Array, file = '<pickle>'): unknown 
         stack.push(callGlobal(fn as PyGlobal, (args as PyTuple).items, fail));
         break;
       }
-      case 0x62: { // BUILD: only attribute state on a dict (state_dict()._metadata) is meaningful
+      case 0x62: {
+        // BUILD: only attribute state on a dict (state_dict()._metadata) is meaningful
         const state = pop();
         const obj = top();
         if (!(obj instanceof PyDict)) fail(`BUILD on a ${pyTypeName(obj)} is not supported`);
         (obj as PyDict).attrs = state;
         break;
       }
-      case 0x51: { // BINPERSID
+      case 0x51: {
+        // BINPERSID
         stack.push(persistentLoad(pop(), fail));
         break;
       }
-      case 0x30: pop(); break; // POP
-      case 0x31: popMark(); break; // POP_MARK
-      case 0x32: stack.push(top()); break; // DUP
+      case 0x30:
+        pop();
+        break; // POP
+      case 0x31:
+        popMark();
+        break; // POP_MARK
+      case 0x32:
+        stack.push(top());
+        break; // DUP
       default:
         fail(`unsupported pickle opcode 0x${op.toString(16).padStart(2, '0')} (not used by torch.save state dicts)`);
     }
@@ -340,7 +406,8 @@ export function parseTorchPickle(bytes: Uint8Array, file = '<pickle>'): unknown 
 }
 
 function nonNegInt(v: unknown, what: string, fail: (d: string) => never): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) fail(`${what} must be a non-negative integer, got ${pyTypeName(v)} ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+    fail(`${what} must be a non-negative integer, got ${pyTypeName(v)} ${String(v)}`);
   return v as number;
 }
 

@@ -70,44 +70,60 @@ export function isLoadedTensor(v: unknown): v is LoadedTensor {
  * contiguous views (what torch.save writes for optimizer and scheduler states).
  */
 export function torchLoad(input: string | Uint8Array, name?: string): unknown {
-  return withSource(input, (src) => {
-    const { zip, prefix, little } = openTorchArchive(src);
-    const root = parseTorchPickle(zip.read(`${prefix}/data.pkl`), `${src.name}:${prefix}/data.pkl`);
-    const decoded = new Map<string, TensorData>();
-    const materialise = (t: TensorRef, where: string): LoadedTensor => {
-      const s = t.storage;
-      let data = decoded.get(s.key);
-      if (!data) {
-        const record = `${prefix}/data/${s.key}`;
-        const entry = zip.entries.get(record);
-        if (!entry) throw new CheckpointFormatError(src.name, `${where}: storage record '${record}' is missing`);
-        if (entry.size !== s.numel * DTYPE_ITEM_SIZE[s.dtype]) {
-          throw new CheckpointFormatError(src.name, `${where}: storage '${s.key}' has ${entry.size} bytes but the pickle declares ${s.numel} x ${s.dtype}`);
+  return withSource(
+    input,
+    (src) => {
+      const { zip, prefix, little } = openTorchArchive(src);
+      const root = parseTorchPickle(zip.read(`${prefix}/data.pkl`), `${src.name}:${prefix}/data.pkl`);
+      const decoded = new Map<string, TensorData>();
+      const materialise = (t: TensorRef, where: string): LoadedTensor => {
+        const s = t.storage;
+        let data = decoded.get(s.key);
+        if (!data) {
+          const record = `${prefix}/data/${s.key}`;
+          const entry = zip.entries.get(record);
+          if (!entry) throw new CheckpointFormatError(src.name, `${where}: storage record '${record}' is missing`);
+          if (entry.size !== s.numel * DTYPE_ITEM_SIZE[s.dtype]) {
+            throw new CheckpointFormatError(
+              src.name,
+              `${where}: storage '${s.key}' has ${entry.size} bytes but the pickle declares ${s.numel} x ${s.dtype}`,
+            );
+          }
+          data = decodeElements(zip.read(record), s.dtype, { file: src.name, tensor: where }, little);
+          decoded.set(s.key, data);
         }
-        data = decodeElements(zip.read(record), s.dtype, { file: src.name, tensor: where }, little);
-        decoded.set(s.key, data);
-      }
-      const numel = shapeNumel(t.shape);
-      let expected = 1;
-      for (let d = t.shape.length - 1; d >= 0; d--) {
-        if (t.shape[d] !== 1 && t.stride[d] !== expected) throw new CheckpointFormatError(src.name, `${where}: non-contiguous tensor (stride [${t.stride}] for size [${t.shape}])`);
-        expected *= t.shape[d]!;
-      }
-      if (t.offset < 0 || t.offset + numel > s.numel) {
-        throw new CheckpointFormatError(src.name, `${where}: view (offset ${t.offset}, ${numel} elements) runs past the ${s.numel}-element storage '${s.key}'`);
-      }
-      return { kind: 'loaded-tensor', dtype: s.dtype, shape: [...t.shape], data: data.subarray(t.offset, t.offset + numel) as TensorData };
-    };
-    const walk = (v: unknown, where: string): unknown => {
-      if (isTensorRef(v)) return materialise(v, where);
-      if (v instanceof PyDict) {
-        for (const [k, x] of v.map) v.map.set(k, walk(x, `${where}[${JSON.stringify(k)}]`));
+        const numel = shapeNumel(t.shape);
+        let expected = 1;
+        for (let d = t.shape.length - 1; d >= 0; d--) {
+          if (t.shape[d] !== 1 && t.stride[d] !== expected)
+            throw new CheckpointFormatError(src.name, `${where}: non-contiguous tensor (stride [${t.stride}] for size [${t.shape}])`);
+          expected *= t.shape[d]!;
+        }
+        if (t.offset < 0 || t.offset + numel > s.numel) {
+          throw new CheckpointFormatError(
+            src.name,
+            `${where}: view (offset ${t.offset}, ${numel} elements) runs past the ${s.numel}-element storage '${s.key}'`,
+          );
+        }
+        return {
+          kind: 'loaded-tensor',
+          dtype: s.dtype,
+          shape: [...t.shape],
+          data: data.subarray(t.offset, t.offset + numel) as TensorData,
+        };
+      };
+      const walk = (v: unknown, where: string): unknown => {
+        if (isTensorRef(v)) return materialise(v, where);
+        if (v instanceof PyDict) {
+          for (const [k, x] of v.map) v.map.set(k, walk(x, `${where}[${JSON.stringify(k)}]`));
+          return v;
+        }
+        if (v instanceof PyTuple) return new PyTuple(v.items.map((x, i) => walk(x, `${where}[${i}]`)));
+        if (Array.isArray(v)) return v.map((x, i) => walk(x, `${where}[${i}]`));
         return v;
-      }
-      if (v instanceof PyTuple) return new PyTuple(v.items.map((x, i) => walk(x, `${where}[${i}]`)));
-      if (Array.isArray(v)) return v.map((x, i) => walk(x, `${where}[${i}]`));
-      return v;
-    };
-    return walk(root, 'value');
-  }, name);
+      };
+      return walk(root, 'value');
+    },
+    name,
+  );
 }

@@ -7,7 +7,16 @@
 import { withSource, type ByteSource } from './byte-source.js';
 import { decodeElements } from './dtype-decode.js';
 import { CheckpointFormatError, UnsupportedCheckpointError } from './errors.js';
-import { DTYPE_ITEM_SIZE, ElementBudget, shapeNumel, selectedNames, type OpenedWeights, type ReadPlan, type StateDict, type TensorData } from './tensor-record.js';
+import {
+  DTYPE_ITEM_SIZE,
+  ElementBudget,
+  shapeNumel,
+  selectedNames,
+  type OpenedWeights,
+  type ReadPlan,
+  type StateDict,
+  type TensorData,
+} from './tensor-record.js';
 import { isTensorRef, parseTorchPickle, pyTypeName, PyDict, type StorageRef, type TensorRef } from './torch-pickle.js';
 import { openZip, type ZipArchive } from './zip.js';
 
@@ -215,7 +224,9 @@ export function readTorchCheckpoint(input: string | Uint8Array, options: ReadTor
       const keep = selectedNames(opened.listing, options.select);
       const budget = new ElementBudget(
         options.maxElements ?? defaultElementBudget(opened.storedElements),
-        options.maxElements === undefined ? `budget of twice the ${opened.storedElements} elements the file stores` : `budget of ${options.maxElements} elements`,
+        options.maxElements === undefined
+          ? `budget of twice the ${opened.storedElements} elements the file stores`
+          : `budget of ${options.maxElements} elements`,
       );
       return opened.read(keep, budget);
     },

@@ -136,7 +136,8 @@ export function openZip(src: ByteSource, options: { verifyCrc?: boolean } = {}):
       }
       q += 4 + len;
     }
-    if (diskStart !== 0 && diskStart !== 0xffff) throw new UnsupportedCheckpointError(file, 'zip: multi-disk (split) archives are not supported');
+    if (diskStart !== 0 && diskStart !== 0xffff)
+      throw new UnsupportedCheckpointError(file, 'zip: multi-disk (split) archives are not supported');
     if (entries.has(name)) fail(`duplicate entry '${name}'`);
     entries.set(name, { name, method, flags, crc32: crc, compressedSize: csize, size: usize, localHeaderOffset: local });
     p = end;

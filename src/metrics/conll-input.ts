@@ -9,9 +9,7 @@ import type { ConllevalRow } from './conlleval.js';
 export const CONLLEVAL_BOUNDARY = '-X-';
 export const DOCSTART = '-DOCSTART-';
 
-export type ConllInputRow =
-  | { boundary: false; gold: string; pred: string; line: number }
-  | { boundary: true; line: number };
+export type ConllInputRow = { boundary: false; gold: string; pred: string; line: number } | { boundary: true; line: number };
 
 export interface ConllInput {
   /** Every line in order, ready for conllevalCount. */

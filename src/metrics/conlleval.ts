@@ -7,9 +7,7 @@ import { compareCodePoints, formatFixed, padLeftUtf8Bytes } from './format-numbe
 import type { TypeCounts } from './counts.js';
 
 /** One input line for conlleval: a token's gold and predicted tag, or a sentence boundary. */
-export type ConllevalRow =
-  | { boundary: false; gold: string; pred: string }
-  | { boundary: true };
+export type ConllevalRow = { boundary: false; gold: string; pred: string } | { boundary: true };
 
 export interface ConllevalTypeCounts {
   /** Chunks of this type in the gold column ("phrases"). */
@@ -155,10 +153,7 @@ export function conllevalCount(rows: Iterable<ConllevalRow>, opts: ConllevalOpti
     last = t;
   }
   const perType: Record<string, ConllevalTypeCounts> = Object.fromEntries(
-    types.map((t) => [
-      t,
-      { gold: foundCorrectBy.get(t) ?? 0, found: foundGuessedBy.get(t) ?? 0, correct: correctBy.get(t) ?? 0 },
-    ]),
+    types.map((t) => [t, { gold: foundCorrectBy.get(t) ?? 0, found: foundGuessedBy.get(t) ?? 0, correct: correctBy.get(t) ?? 0 }]),
   );
   return { tokens, correctTags, gold: foundCorrect, found: foundGuessed, correct: correctChunk, types, perType };
 }

@@ -50,10 +50,7 @@ export function startOfChunk(prevTag: string, tag: string, prevType: string, typ
  * seqeval's get_entities. Sentences are flattened with an 'O' after each one, exactly as seqeval
  * does for nested lists, so offsets are global and no chunk spans two sentences.
  */
-export function getEntities(
-  sequences: ReadonlyArray<readonly string[]> | readonly string[],
-  suffix = false,
-): DefaultEntity[] {
+export function getEntities(sequences: ReadonlyArray<readonly string[]> | readonly string[], suffix = false): DefaultEntity[] {
   const flat: string[] = [];
   if (sequences.some((s) => Array.isArray(s))) {
     for (const sentence of sequences as ReadonlyArray<readonly string[]>) {

@@ -8,10 +8,7 @@ export class MetricsInputError extends Error {
   /** Which side the bad tag came from. */
   readonly side: 'gold' | 'predicted' | undefined;
 
-  constructor(
-    message: string,
-    where: { sentence?: number; position?: number; side?: 'gold' | 'predicted' } = {},
-  ) {
+  constructor(message: string, where: { sentence?: number; position?: number; side?: 'gold' | 'predicted' } = {}) {
     super(excerpt(message)); // tags quoted from a hostile file may be any length
     this.name = 'MetricsInputError';
     this.sentence = where.sentence;

@@ -22,7 +22,11 @@ const ENTITY_FIELDS = ['precision', 'recall', 'f1', 'number'] as const;
  * into one small table below instead of four lines per type.
  */
 export function formatMetricsTable(record: Readonly<Record<string, unknown>>, title?: string): string {
-  const prefix = Object.keys(record).some((k) => k.startsWith('eval_')) ? 'eval_' : Object.keys(record).some((k) => k.startsWith('test_')) ? 'test_' : '';
+  const prefix = Object.keys(record).some((k) => k.startsWith('eval_'))
+    ? 'eval_'
+    : Object.keys(record).some((k) => k.startsWith('test_'))
+      ? 'test_'
+      : '';
   const heading = title ?? (prefix === 'eval_' ? 'eval' : prefix === 'test_' ? 'test' : 'train');
   const types = new Map<string, { values: Partial<Record<(typeof ENTITY_FIELDS)[number], number>>; keys: string[] }>();
   const scalars: [string, string][] = [];

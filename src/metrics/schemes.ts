@@ -25,7 +25,13 @@ const L = 64;
 const ANY = I | O | B | E | S | U | L;
 const PREFIX_BITS: Readonly<Record<string, number>> = { I, O, B, E, S, U, L };
 const PREFIX_ORDER: ReadonlyArray<readonly [string, number]> = [
-  ['I', I], ['O', O], ['B', B], ['E', E], ['S', S], ['U', U], ['L', L],
+  ['I', I],
+  ['O', O],
+  ['B', B],
+  ['E', E],
+  ['S', S],
+  ['U', U],
+  ['L', L],
 ];
 
 type TagCond = 'same' | 'diff' | 'any';
@@ -41,39 +47,111 @@ interface SchemeTable {
 const TABLES: Readonly<Record<SchemeName, SchemeTable>> = {
   IOB1: {
     allowed: I | O | B,
-    start: [[O, I, 'any'], [I, I, 'diff'], [B, I, 'any'], [I, B, 'same'], [B, B, 'same']],
-    inside: [[B, I, 'same'], [I, I, 'same']],
-    end: [[I, I, 'diff'], [I, O, 'any'], [I, B, 'any'], [B, O, 'any'], [B, I, 'diff'], [B, B, 'same']],
+    start: [
+      [O, I, 'any'],
+      [I, I, 'diff'],
+      [B, I, 'any'],
+      [I, B, 'same'],
+      [B, B, 'same'],
+    ],
+    inside: [
+      [B, I, 'same'],
+      [I, I, 'same'],
+    ],
+    end: [
+      [I, I, 'diff'],
+      [I, O, 'any'],
+      [I, B, 'any'],
+      [B, O, 'any'],
+      [B, I, 'diff'],
+      [B, B, 'same'],
+    ],
   },
   IOE1: {
     allowed: I | O | E,
-    start: [[O, I, 'any'], [I, I, 'diff'], [E, I, 'any'], [E, E, 'same']],
-    inside: [[I, I, 'same'], [I, E, 'same']],
-    end: [[I, I, 'diff'], [I, O, 'any'], [I, E, 'diff'], [E, I, 'same'], [E, E, 'same']],
+    start: [
+      [O, I, 'any'],
+      [I, I, 'diff'],
+      [E, I, 'any'],
+      [E, E, 'same'],
+    ],
+    inside: [
+      [I, I, 'same'],
+      [I, E, 'same'],
+    ],
+    end: [
+      [I, I, 'diff'],
+      [I, O, 'any'],
+      [I, E, 'diff'],
+      [E, I, 'same'],
+      [E, E, 'same'],
+    ],
   },
   IOB2: {
     allowed: I | O | B,
     start: [[ANY, B, 'any']],
-    inside: [[B, I, 'same'], [I, I, 'same']],
-    end: [[I, O, 'any'], [I, I, 'diff'], [I, B, 'any'], [B, O, 'any'], [B, I, 'diff'], [B, B, 'any']],
+    inside: [
+      [B, I, 'same'],
+      [I, I, 'same'],
+    ],
+    end: [
+      [I, O, 'any'],
+      [I, I, 'diff'],
+      [I, B, 'any'],
+      [B, O, 'any'],
+      [B, I, 'diff'],
+      [B, B, 'any'],
+    ],
   },
   IOE2: {
     allowed: I | O | E,
-    start: [[O, I, 'any'], [O, E, 'any'], [E, I, 'any'], [E, E, 'any'], [I, I, 'diff'], [I, E, 'diff']],
-    inside: [[I, E, 'same'], [I, I, 'same']],
+    start: [
+      [O, I, 'any'],
+      [O, E, 'any'],
+      [E, I, 'any'],
+      [E, E, 'any'],
+      [I, I, 'diff'],
+      [I, E, 'diff'],
+    ],
+    inside: [
+      [I, E, 'same'],
+      [I, I, 'same'],
+    ],
     end: [[E, ANY, 'any']],
   },
   IOBES: {
     allowed: I | O | B | E | S,
-    start: [[ANY, B, 'any'], [ANY, S, 'any']],
-    inside: [[B, I, 'same'], [B, E, 'same'], [I, I, 'same'], [I, E, 'same']],
-    end: [[S, ANY, 'any'], [E, ANY, 'any']],
+    start: [
+      [ANY, B, 'any'],
+      [ANY, S, 'any'],
+    ],
+    inside: [
+      [B, I, 'same'],
+      [B, E, 'same'],
+      [I, I, 'same'],
+      [I, E, 'same'],
+    ],
+    end: [
+      [S, ANY, 'any'],
+      [E, ANY, 'any'],
+    ],
   },
   BILOU: {
     allowed: B | I | L | O | U,
-    start: [[ANY, B, 'any'], [ANY, U, 'any']],
-    inside: [[B, I, 'same'], [B, L, 'same'], [I, I, 'same'], [I, L, 'same']],
-    end: [[U, ANY, 'any'], [L, ANY, 'any']],
+    start: [
+      [ANY, B, 'any'],
+      [ANY, U, 'any'],
+    ],
+    inside: [
+      [B, I, 'same'],
+      [B, L, 'same'],
+      [I, I, 'same'],
+      [I, L, 'same'],
+    ],
+    end: [
+      [U, ANY, 'any'],
+      [L, ANY, 'any'],
+    ],
   },
 };
 
@@ -83,7 +161,9 @@ interface ParsedToken {
 }
 
 function prefixNames(bits: number): string {
-  return PREFIX_ORDER.filter(([, b]) => (bits & b) !== 0).map(([n]) => n).join(', ');
+  return PREFIX_ORDER.filter(([, b]) => (bits & b) !== 0)
+    .map(([n]) => n)
+    .join(', ');
 }
 
 /** Prefix letter and type of one tag as seqeval's Token reads it ('PER' from 'B-PER'). */
@@ -133,9 +213,7 @@ export function strictSentenceEntities(
   const side = options.side ?? 'gold';
   const outside: ParsedToken = { prefix: O, tag: '_' };
   // The trailing outside token is seqeval's sentinel that closes a chunk at the sentence end.
-  const ext: ParsedToken[] = tokens.map((t, position) =>
-    parseToken(t, suffix, { sentence, position, side }),
-  );
+  const ext: ParsedToken[] = tokens.map((t, position) => parseToken(t, suffix, { sentence, position, side }));
   ext.push(outside);
 
   const entities: StrictEntity[] = [];
@@ -196,10 +274,7 @@ const AUTO_DETECT: ReadonlyArray<readonly [SchemeName, readonly number[]]> = [
 ];
 
 /** seqeval's auto_detect: the scheme implied by the set of prefixes in the gold tags. */
-export function autoDetectScheme(
-  sequences: ReadonlyArray<readonly string[]>,
-  suffix = false,
-): SchemeName {
+export function autoDetectScheme(sequences: ReadonlyArray<readonly string[]>, suffix = false): SchemeName {
   let seen = 0;
   sequences.forEach((tokens, sentence) => {
     tokens.forEach((t, position) => {

@@ -76,11 +76,7 @@ interface ResolvedOptions {
   outside: string;
 }
 
-function resolve(
-  yTrue: ReadonlyArray<readonly string[]>,
-  yPred: ReadonlyArray<readonly string[]>,
-  opts: MetricsOptions,
-): ResolvedOptions {
+function resolve(yTrue: ReadonlyArray<readonly string[]>, yPred: ReadonlyArray<readonly string[]>, opts: MetricsOptions): ResolvedOptions {
   const mode = opts.mode ?? 'default';
   if (mode !== 'default' && mode !== 'strict') {
     throw new MetricsInputError(`mode must be 'default' or 'strict', got '${String(mode)}'`);
@@ -224,19 +220,12 @@ export function recallScore(
 }
 
 /** seqeval's f1_score. */
-export function f1Score(
-  yTrue: ReadonlyArray<readonly string[]>,
-  yPred: ReadonlyArray<readonly string[]>,
-  opts: ScoreOptions = {},
-): number {
+export function f1Score(yTrue: ReadonlyArray<readonly string[]>, yPred: ReadonlyArray<readonly string[]>, opts: ScoreOptions = {}): number {
   return averaged(classificationReport(yTrue, yPred, opts), opts.average).f1;
 }
 
 /** seqeval's accuracy_score: share of tokens whose tag string is exactly right (NaN for no tokens). */
-export function accuracyScore(
-  yTrue: ReadonlyArray<readonly string[]>,
-  yPred: ReadonlyArray<readonly string[]>,
-): number {
+export function accuracyScore(yTrue: ReadonlyArray<readonly string[]>, yPred: ReadonlyArray<readonly string[]>): number {
   checkConsistent(yTrue, yPred);
   let correct = 0;
   let total = 0;

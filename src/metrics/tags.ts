@@ -38,9 +38,7 @@ const SCHEME_LETTERS = new Set(['B', 'I', 'E', 'S', 'L', 'U']);
 export function hasSchemePrefix(tag: string, suffix = false): boolean {
   if (SCHEME_LETTERS.has(tag)) return true;
   if (tag.length < 2) return false;
-  return suffix
-    ? tag[tag.length - 2] === '-' && SCHEME_LETTERS.has(tag[tag.length - 1]!)
-    : tag[1] === '-' && SCHEME_LETTERS.has(tag[0]!);
+  return suffix ? tag[tag.length - 2] === '-' && SCHEME_LETTERS.has(tag[tag.length - 1]!) : tag[1] === '-' && SCHEME_LETTERS.has(tag[0]!);
 }
 
 export type Level = 'entity' | 'token';
@@ -49,11 +47,7 @@ export type Level = 'entity' | 'token';
  * 'token' when the sequences hold some label other than `outside` and no label has a scheme
  * prefix (POS tags, flat labels); otherwise 'entity'. All-outside input stays 'entity'.
  */
-export function detectLevel(
-  sequences: ReadonlyArray<ReadonlyArray<readonly string[]>>,
-  suffix = false,
-  outside = 'O',
-): Level {
+export function detectLevel(sequences: ReadonlyArray<ReadonlyArray<readonly string[]>>, suffix = false, outside = 'O'): Level {
   let sawLabel = false;
   for (const seqs of sequences) {
     for (const seq of seqs) {
@@ -70,17 +64,12 @@ export function detectLevel(
  * Checks that gold and predicted sequences line up (same sentence count and lengths) and that
  * every tag is a non-empty string; seqeval raises ValueError / IndexError for these.
  */
-export function checkConsistent(
-  yTrue: ReadonlyArray<readonly string[]>,
-  yPred: ReadonlyArray<readonly string[]>,
-): void {
+export function checkConsistent(yTrue: ReadonlyArray<readonly string[]>, yPred: ReadonlyArray<readonly string[]>): void {
   if (!Array.isArray(yTrue) || !Array.isArray(yPred)) {
     throw new MetricsInputError('gold and predicted tags must be arrays of sentences (string[][])');
   }
   if (yTrue.length !== yPred.length) {
-    throw new MetricsInputError(
-      `gold has ${yTrue.length} sentences but predicted has ${yPred.length}`,
-    );
+    throw new MetricsInputError(`gold has ${yTrue.length} sentences but predicted has ${yPred.length}`);
   }
   for (let s = 0; s < yTrue.length; s++) {
     const gold = yTrue[s];
@@ -89,10 +78,7 @@ export function checkConsistent(
       throw new MetricsInputError(`sentence ${s} is not an array of tags`, { sentence: s });
     }
     if (gold.length !== pred.length) {
-      throw new MetricsInputError(
-        `sentence ${s}: gold has ${gold.length} tags but predicted has ${pred.length}`,
-        { sentence: s },
-      );
+      throw new MetricsInputError(`sentence ${s}: gold has ${gold.length} tags but predicted has ${pred.length}`, { sentence: s });
     }
     checkTags(gold, s, 'gold');
     checkTags(pred, s, 'predicted');

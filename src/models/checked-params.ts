@@ -8,7 +8,12 @@ import type { ParamSpec } from './init.js';
 
 export abstract class CheckedParams {
   /** `params` must hold every name of `specs` with its shape; errors name `className`. */
-  constructor(readonly config: ModelConfig, readonly params: Map<string, Tensor>, specs: readonly ParamSpec[], className: string) {
+  constructor(
+    readonly config: ModelConfig,
+    readonly params: Map<string, Tensor>,
+    specs: readonly ParamSpec[],
+    className: string,
+  ) {
     for (const s of specs) {
       const t = params.get(s.name);
       if (!t) throw new Error(`${className}: missing parameter ${s.name}`);

@@ -62,11 +62,17 @@ function layerCount(names: Iterable<string>): number {
 /** Config fields whose value is `dim`, to say which one disagrees with the checkpoint. */
 function fieldsOf(cfg: ModelConfig, dim: number): string[] {
   const json = configToJson(cfg, '');
-  return Object.entries(json).filter(([, v]) => v === dim).map(([k]) => k);
+  return Object.entries(json)
+    .filter(([, v]) => v === dim)
+    .map(([k]) => k);
 }
 
 export function matchCheckpoint(t: MatchTarget, listing: readonly TensorInfo[], source: string): CheckpointMatch {
-  const toModel = modelNameMapper(listing.map((i) => i.name), t.prefix, t.specs);
+  const toModel = modelNameMapper(
+    listing.map((i) => i.name),
+    t.prefix,
+    t.specs,
+  );
   const byName = new Map<string, TensorInfo>();
   for (const info of listing) byName.set(toModel(info.name), info);
 

@@ -9,10 +9,21 @@
 
 /** The config.json fields that ModelConfig interprets, by their BERT names. */
 export const BERT_DEFAULTS = {
-  model_type: 'bert', vocab_size: 30522, hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12,
-  intermediate_size: 3072, hidden_act: 'gelu', hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1,
-  classifier_dropout: null, max_position_embeddings: 512, type_vocab_size: 2, layer_norm_eps: 1e-12,
-  initializer_range: 0.02, pad_token_id: 0,
+  model_type: 'bert',
+  vocab_size: 30522,
+  hidden_size: 768,
+  num_hidden_layers: 12,
+  num_attention_heads: 12,
+  intermediate_size: 3072,
+  hidden_act: 'gelu',
+  hidden_dropout_prob: 0.1,
+  attention_probs_dropout_prob: 0.1,
+  classifier_dropout: null,
+  max_position_embeddings: 512,
+  type_vocab_size: 2,
+  layer_norm_eps: 1e-12,
+  initializer_range: 0.02,
+  pad_token_id: 0,
 } as const;
 
 export type ConfigField = keyof typeof BERT_DEFAULTS;

@@ -37,7 +37,9 @@ export function configJsonText(json: Record<string, unknown>): string {
 }
 
 /** A config for a model made from scratch (the demo, tests). */
-export function makeConfig(fields: Partial<Record<ConfigField, unknown>> & { id2label?: Record<string, string> } & Record<string, unknown>): ModelConfig {
+export function makeConfig(
+  fields: Partial<Record<ConfigField, unknown>> & { id2label?: Record<string, string> } & Record<string, unknown>,
+): ModelConfig {
   // The model_type's defaults under its own field names (DistilBERT: dim, n_layers, ...); `fields` use those names too.
   const fam = configFamily(fields.model_type ?? 'bert');
   const defaults: Record<string, unknown> = {};

@@ -49,7 +49,9 @@ export class DropoutSites {
   private n = 0;
   constructor(private readonly opts: ForwardOptions) {}
   /** Whether any site drops (training). */
-  get active(): boolean { return this.opts.training; }
+  get active(): boolean {
+    return this.opts.training;
+  }
   apply(x: Tensor, p: number): Tensor {
     const seed = this.next(p);
     return seed === null ? x : ops.dropout(x, p, seed, true);

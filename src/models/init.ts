@@ -25,7 +25,8 @@ export function initParameter(spec: ParamSpec, std: number, seed: number): Tenso
   else if (spec.init === 'sinusoidal') sinusoidalTable(data, spec.shape[0]!, spec.shape[1]!);
   else if (spec.init === 'normal') {
     const rng = Rng.fromSeed(deriveSeed(seed, spec.name));
-    const sd = spec.std ?? std, c = spec.cutoff ?? Infinity;
+    const sd = spec.std ?? std,
+      c = spec.cutoff ?? Infinity;
     for (let i = 0; i < n; i++) {
       let z = rng.normal();
       while (Math.abs(z) > c) z = rng.normal();
@@ -50,7 +51,7 @@ export function initParameters(specs: readonly ParamSpec[], std: number, seed: n
 function sinusoidalTable(out: Float32Array, nPos: number, dim: number): void {
   for (let pos = 0; pos < nPos; pos++) {
     for (let j = 0; j < dim; j++) {
-      const angle = pos / Math.pow(10000, (2 * Math.floor(j / 2)) / dim);
+      const angle = pos / 10000 ** ((2 * Math.floor(j / 2)) / dim);
       out[pos * dim + j] = j % 2 === 0 ? Math.sin(angle) : Math.cos(angle);
     }
   }

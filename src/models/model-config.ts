@@ -52,12 +52,17 @@ const MAX_MATRIX_ELEMENTS = 2 ** 31 - 1;
 /** Each weight matrix the size fields imply must be indexable; the error names both fields. */
 function checkSizeProducts(cfg: ModelConfig, source: string, key: (k: ConfigField) => string): void {
   const pairs: [ConfigField, number][] = [
-    ['vocab_size', cfg.vocabSize], ['max_position_embeddings', cfg.maxPositionEmbeddings],
-    ['intermediate_size', cfg.intermediateSize], ['hidden_size', cfg.hiddenSize],
+    ['vocab_size', cfg.vocabSize],
+    ['max_position_embeddings', cfg.maxPositionEmbeddings],
+    ['intermediate_size', cfg.intermediateSize],
+    ['hidden_size', cfg.hiddenSize],
   ];
   for (const [k, v] of pairs) {
     if (v * cfg.hiddenSize > MAX_MATRIX_ELEMENTS) {
-      throw new ConfigError(source, `${key(k)} ${v} x ${key('hidden_size')} ${cfg.hiddenSize} = ${v * cfg.hiddenSize} weights in one matrix exceeds ${MAX_MATRIX_ELEMENTS}`);
+      throw new ConfigError(
+        source,
+        `${key(k)} ${v} x ${key('hidden_size')} ${cfg.hiddenSize} = ${v * cfg.hiddenSize} weights in one matrix exceeds ${MAX_MATRIX_ELEMENTS}`,
+      );
     }
   }
   if (cfg.padTokenId >= cfg.vocabSize) {
@@ -69,7 +74,11 @@ function checkSizeProducts(cfg: ModelConfig, source: string, key: (k: ConfigFiel
 /** A value for an error: escaped for the terminal, cut short, and a value nested too deep to stringify described by kind. */
 const shown = (v: unknown): string => {
   let text: string;
-  try { text = JSON.stringify(v) ?? String(v); } catch { text = describeJson(v); }
+  try {
+    text = JSON.stringify(v) ?? String(v);
+  } catch {
+    text = describeJson(v);
+  }
   return printable(excerpt(text, 80));
 };
 
@@ -97,7 +106,8 @@ export function parseConfigWith(json: unknown, fam: ConfigFamily, source = 'conf
   };
   const num = (k: ConfigField, lo: number, hi: number): number => {
     const v = get(k);
-    if (typeof v !== 'number' || !(v >= lo && v <= hi)) throw new ConfigError(source, `${key(k)} must be a number in [${lo}, ${hi}], got ${shown(v)}`);
+    if (typeof v !== 'number' || !(v >= lo && v <= hi))
+      throw new ConfigError(source, `${key(k)} must be a number in [${lo}, ${hi}], got ${shown(v)}`);
     return v;
   };
   const cfg: ModelConfig = {
@@ -121,10 +131,16 @@ export function parseConfigWith(json: unknown, fam: ConfigFamily, source = 'conf
   };
   checkSizeProducts(cfg, source, key);
   if (cfg.hiddenSize % cfg.numAttentionHeads !== 0) {
-    throw new ConfigError(source, `${key('hidden_size')} ${cfg.hiddenSize} is not a multiple of ${key('num_attention_heads')} ${cfg.numAttentionHeads}`);
+    throw new ConfigError(
+      source,
+      `${key('hidden_size')} ${cfg.hiddenSize} is not a multiple of ${key('num_attention_heads')} ${cfg.numAttentionHeads}`,
+    );
   }
   if (!['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'gelu_fast'].includes(cfg.hiddenAct)) {
-    throw new ConfigError(source, `${key('hidden_act')} '${cfg.hiddenAct}' is not supported (supported: gelu, gelu_new, gelu_pytorch_tanh)`);
+    throw new ConfigError(
+      source,
+      `${key('hidden_act')} '${cfg.hiddenAct}' is not supported (supported: gelu, gelu_new, gelu_pytorch_tanh)`,
+    );
   }
   return cfg;
 }
@@ -144,7 +160,8 @@ function parseLabels(raw: Record<string, unknown>, source: string): string[] {
     // A label is printed by predict and served by the server: control characters (an ESC sequence
     // can clear or retitle a terminal) have no place in a tag name.
     // eslint-disable-next-line no-control-regex
-    if (/[\x00-\x1f\x7f-\x9f]/.test(v)) throw new ConfigError(source, `id2label entry ${shown(k)}: ${shown(v)} contains control characters`);
+    if (/[\x00-\x1f\x7f-\x9f]/.test(v))
+      throw new ConfigError(source, `id2label entry ${shown(k)}: ${shown(v)} contains control characters`);
     labels[id] = v;
   }
   // HF's default for a fresh config is LABEL_0, LABEL_1: that means "no real head".

@@ -57,7 +57,8 @@ const isTorchBin = (f: string): boolean => /^pytorch_model(-\d+-of-\d+)?\.bin(\.
 /** A local folder, or a hub repository id downloaded into the HF cache. */
 export async function resolveModelDir(nameOrPath: string, hub: LoadOptions['hub'] = {}): Promise<string> {
   if (existsSync(nameOrPath)) {
-    if (!statSync(nameOrPath).isDirectory()) throw new Error(`${nameOrPath}: expected a model folder (config.json, model.safetensors, vocab.txt)`);
+    if (!statSync(nameOrPath).isDirectory())
+      throw new Error(`${nameOrPath}: expected a model folder (config.json, model.safetensors, vocab.txt)`);
     return nameOrPath;
   }
   if (/^[.~/]/.test(nameOrPath) || nameOrPath.split('/').length > 2) {
@@ -109,7 +110,11 @@ export function loadModelFromDir(dir: string, opts: LoadOptions = {}): { model: 
   return built;
 }
 
-function resolveTarget(config: ModelConfig, opts: LoadOptions, configSource?: string): MatchTarget & { arch: Architecture; labels: string[] } {
+function resolveTarget(
+  config: ModelConfig,
+  opts: LoadOptions,
+  configSource?: string,
+): MatchTarget & { arch: Architecture; labels: string[] } {
   const labels = opts.labels ?? config.labels;
   const newHead = opts.labels !== undefined && !sameLabels(opts.labels, config.labels);
   const cfg: ModelConfig = { ...config, labels };
@@ -122,7 +127,11 @@ function resolveTarget(config: ModelConfig, opts: LoadOptions, configSource?: st
  * checkpoint tensors left unread because the model does not use them (for the report).
  */
 export function buildFromState(
-  config: ModelConfig, state: StateDict, source: string, opts: LoadOptions = {}, skipped: readonly string[] = [],
+  config: ModelConfig,
+  state: StateDict,
+  source: string,
+  opts: LoadOptions = {},
+  skipped: readonly string[] = [],
 ): { model: TokenClassifier; report: LoadReport } {
   const report: LoadReport = { newlyInitialized: [], unused: [], warnings: [] };
   const { cfg, arch, newHead, specs } = resolveTarget(config, opts);
@@ -143,9 +152,14 @@ export function buildFromState(
       report.newlyInitialized.push(spec.name);
       continue;
     }
-    if (!rec) { missing.push(spec.name); continue; }
+    if (!rec) {
+      missing.push(spec.name);
+      continue;
+    }
     if (rec.shape.length !== spec.shape.length || rec.shape.some((d, i) => d !== spec.shape[i])) {
-      throw new Error(`${source}: ${spec.name} has shape [${rec.shape.join(', ')}] in the checkpoint but the config gives [${spec.shape.join(', ')}]`);
+      throw new Error(
+        `${source}: ${spec.name} has shape [${rec.shape.join(', ')}] in the checkpoint but the config gives [${spec.shape.join(', ')}]`,
+      );
     }
     if (!(rec.data instanceof Float32Array)) throw new Error(`${source}: ${spec.name} is ${rec.dtype}, expected a float tensor`);
     const bad = countNonFinite(rec.data);
@@ -153,16 +167,25 @@ export function buildFromState(
     params.set(spec.name, parameter(rec.data, spec.shape, spec.name));
   }
   // NaN weights once gave "(no entities)" without a word.
-  if (nonFinite.length) report.warnings.push(`${source}: weights hold NaN or infinite values, so every prediction is meaningless: ${nonFinite.slice(0, 6).join(', ')}${nonFinite.length > 6 ? ` and ${nonFinite.length - 6} more tensors` : ''}`);
+  if (nonFinite.length)
+    report.warnings.push(
+      `${source}: weights hold NaN or infinite values, so every prediction is meaningless: ${nonFinite.slice(0, 6).join(', ')}${nonFinite.length > 6 ? ` and ${nonFinite.length - 6} more tensors` : ''}`,
+    );
   if (missing.length) {
-    throw new Error(`${source}: checkpoint lacks ${missing.length} weight(s) the model needs: ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ', ...' : ''}`);
+    throw new Error(
+      `${source}: checkpoint lacks ${missing.length} weight(s) the model needs: ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ', ...' : ''}`,
+    );
   }
   report.unused = [...byName.keys(), ...skipped];
   if (report.newlyInitialized.length) {
-    report.warnings.push(`Some weights of ${arch.name} were not initialized from the checkpoint at ${source} and are newly initialized: ${report.newlyInitialized.join(', ')}. You should train this model on a down-stream task.`);
+    report.warnings.push(
+      `Some weights of ${arch.name} were not initialized from the checkpoint at ${source} and are newly initialized: ${report.newlyInitialized.join(', ')}. You should train this model on a down-stream task.`,
+    );
   }
   if (report.unused.length) {
-    report.warnings.push(`Some weights of the checkpoint at ${source} were not used: ${report.unused.slice(0, 6).join(', ')}${report.unused.length > 6 ? ` and ${report.unused.length - 6} more` : ''}.`);
+    report.warnings.push(
+      `Some weights of the checkpoint at ${source} were not used: ${report.unused.slice(0, 6).join(', ')}${report.unused.length > 6 ? ` and ${report.unused.length - 6} more` : ''}.`,
+    );
   }
   return { model: arch.build(cfg, params), report };
 }
@@ -176,7 +199,9 @@ function checkVocab(model: TokenClassifier, tok: Tokenizer, report: LoadReport):
   const rows = model.config.vocabSize;
   if (tok.vocabSize > rows) {
     const extra = tok.convertIdsToTokens(Array.from({ length: Math.min(5, tok.vocabSize - rows) }, (_, i) => rows + i));
-    report.warnings.push(`the tokenizer vocabulary has ${tok.vocabSize} entries but word_embeddings has ${rows} rows: token ids ${rows}..${tok.vocabSize - 1} (${extra.join(' ')}${tok.vocabSize - rows > 5 ? ' ...' : ''}) cannot be embedded and will raise an error if they occur`);
+    report.warnings.push(
+      `the tokenizer vocabulary has ${tok.vocabSize} entries but word_embeddings has ${rows} rows: token ids ${rows}..${tok.vocabSize - 1} (${extra.join(' ')}${tok.vocabSize - rows > 5 ? ' ...' : ''}) cannot be embedded and will raise an error if they occur`,
+    );
   }
 }
 

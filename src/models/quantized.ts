@@ -58,14 +58,18 @@ export function saveQuantized(model: TokenClassifier, dir: string, tokenizer?: T
   const quantized = new Set(layers.map((l) => `${l}.weight`));
   const tensors = new Map<string, { shape: readonly number[]; data: Float32Array | Int8Array }>();
   for (const [name, t] of model.parameters()) {
-    if (!quantized.has(name)) { tensors.set(name, { shape: t.shape, data: t.f as Float32Array }); continue; }
+    if (!quantized.has(name)) {
+      tensors.set(name, { shape: t.shape, data: t.f as Float32Array });
+      continue;
+    }
     const [n, k] = t.shape;
     const { q, scale } = quantizeWeightPerChannel(t.f as Float32Array, n, k);
     tensors.set(name, { shape: t.shape, data: q });
     tensors.set(`${name}_scale`, { shape: [n], data: scale });
   }
   const info: QuantizationInfo = {
-    format: QUANTIZATION_FORMAT, version: 1,
+    format: QUANTIZATION_FORMAT,
+    version: 1,
     activations: 'u8, asymmetric, one scale and zero point per row, computed at run time',
     weights: 's8, symmetric, one scale per output channel (weight_scale)',
     layers,
@@ -96,11 +100,15 @@ export function readQuantizationInfo(dir: string, specs: readonly ParamSpec[]): 
   const file = join(dir, QUANTIZATION_FILE);
   if (!existsSync(file)) return null;
   let info: Partial<QuantizationInfo>;
-  try { info = readModelJson(file) as Partial<QuantizationInfo>; } catch (e) {
+  try {
+    info = readModelJson(file) as Partial<QuantizationInfo>;
+  } catch (e) {
     throw new Error(`${file}: ${e instanceof ModelFileError ? e.problem : String(e)}; re-run tokentune quantize`);
   }
   if (info.format !== QUANTIZATION_FORMAT || info.version !== 1) {
-    throw new Error(`${file}: format ${JSON.stringify(info.format)} version ${JSON.stringify(info.version)} is not ${QUANTIZATION_FORMAT} version 1; re-run tokentune quantize with this tokentune`);
+    throw new Error(
+      `${file}: format ${JSON.stringify(info.format)} version ${JSON.stringify(info.version)} is not ${QUANTIZATION_FORMAT} version 1; re-run tokentune quantize with this tokentune`,
+    );
   }
   const layers = info.layers;
   if (!Array.isArray(layers) || layers.length === 0 || !layers.every((l) => typeof l === 'string')) {
@@ -110,7 +118,10 @@ export function readQuantizationInfo(dir: string, specs: readonly ParamSpec[]): 
   let scaleElements = 0;
   for (const layer of layers) {
     const shape = shapes.get(`${layer}.weight`);
-    if (!shape || shape.length !== 2) throw new Error(`${file}: "layers" lists ${JSON.stringify(layer)}, which is not a linear layer of this config's model; re-run tokentune quantize`);
+    if (!shape || shape.length !== 2)
+      throw new Error(
+        `${file}: "layers" lists ${JSON.stringify(layer)}, which is not a linear layer of this config's model; re-run tokentune quantize`,
+      );
     scaleElements += shape[0];
   }
   return { file, layers, scaleNames: layers.map((l) => `${l}.weight_scale`), scaleElements };
@@ -121,9 +132,13 @@ export function readQuantizationInfo(dir: string, specs: readonly ParamSpec[]): 
  * tensor that quantization.json does not list (it would otherwise be taken as a float weight).
  */
 export function scalesIn(q: QuantizedFolder, listing: readonly TensorInfo[]): string[] {
-  const wanted = new Set(q.scaleNames), listed = new Set(q.layers.map((l) => `${l}.weight`));
+  const wanted = new Set(q.scaleNames),
+    listed = new Set(q.layers.map((l) => `${l}.weight`));
   const stray = listing.find((i) => i.dtype === 'I8' && !listed.has(i.name));
-  if (stray) throw new Error(`${q.file}: "layers" does not list ${stray.name.replace(/\.weight$/, '')}, whose weight the weights file stores as I8; re-run tokentune quantize`);
+  if (stray)
+    throw new Error(
+      `${q.file}: "layers" does not list ${stray.name.replace(/\.weight$/, '')}, whose weight the weights file stores as I8; re-run tokentune quantize`,
+    );
   return listing.filter((i) => wanted.has(i.name)).map((i) => i.name);
 }
 
@@ -137,17 +152,22 @@ export type Int8Weights = Map<string, { q: Int8Array; scale: Float32Array }>;
 export function takeInt8Weights(dir: string, q: QuantizedFolder, state: StateDict): Int8Weights {
   const out: Int8Weights = new Map();
   for (const layer of q.layers) {
-    const wName = `${layer}.weight`, sName = `${layer}.weight_scale`;
-    const w = state.get(wName), s = state.get(sName);
+    const wName = `${layer}.weight`,
+      sName = `${layer}.weight_scale`;
+    const w = state.get(wName),
+      s = state.get(sName);
     if (!w || !s) throw new Error(`${dir}: quantized layer ${layer} lacks ${!w ? wName : sName} in the weights file`);
-    if (w.dtype !== 'I8' || w.shape.length !== 2) throw new Error(`${dir}: ${wName} must be I8 [out, in], got ${w.dtype} [${w.shape.join(', ')}]`);
+    if (w.dtype !== 'I8' || w.shape.length !== 2)
+      throw new Error(`${dir}: ${wName} must be I8 [out, in], got ${w.dtype} [${w.shape.join(', ')}]`);
     const [n, k] = w.shape;
-    if (s.dtype !== 'F32' || s.shape.length !== 1 || s.shape[0] !== n) throw new Error(`${dir}: ${sName} must be F32 [${n}], got ${s.dtype} [${s.shape.join(', ')}]`);
+    if (s.dtype !== 'F32' || s.shape.length !== 1 || s.shape[0] !== n)
+      throw new Error(`${dir}: ${sName} must be F32 [${n}], got ${s.dtype} [${s.shape.join(', ')}]`);
     const scale = s.data as Float32Array;
     const qw = Int8Array.from(w.data as Int32Array);
     const deq = new Float32Array(n * k);
     for (let j = 0; j < n; j++) {
-      if (!(Number.isFinite(scale[j]) && scale[j] >= 0)) throw new Error(`${dir}: ${sName}[${j}] = ${scale[j]} is not a finite non-negative scale`);
+      if (!(Number.isFinite(scale[j]) && scale[j] >= 0))
+        throw new Error(`${dir}: ${sName}[${j}] = ${scale[j]} is not a finite non-negative scale`);
       for (let p = 0; p < k; p++) deq[j * k + p] = qw[j * k + p] * scale[j];
     }
     state.set(wName, { dtype: 'F32', shape: [n, k], data: deq });
@@ -166,7 +186,9 @@ export function attachInt8(model: TokenClassifier, weights: Int8Weights, source 
   const expected = quantizableLayers(enc);
   const listed = [...weights.keys()];
   if (listed.length !== expected.length || listed.some((l, i) => l !== expected[i])) {
-    throw new Error(`${source}: the quantized layers must be the ${expected.length} encoder linear layers of this config (${expected[0]}, ...), in order; got ${listed.length} (${listed[0]}, ...); re-run tokentune quantize`);
+    throw new Error(
+      `${source}: the quantized layers must be the ${expected.length} encoder linear layers of this config (${expected[0]}, ...), in order; got ${listed.length} (${listed[0]}, ...); re-run tokentune quantize`,
+    );
   }
   const p = (name: string) => enc.params.get(name)!;
   const lin = (layer: string): Int8Linear => {
@@ -180,16 +202,36 @@ export function attachInt8(model: TokenClassifier, weights: Int8Weights, source 
     const parts = [names.query, names.key, names.value];
     const [n, k] = p(`${parts[0]}.weight`).shape;
     const cat = <T extends Int8Array | Float32Array>(make: (len: number) => T, get: (layer: string) => T): T => {
-      const pieces = parts.map(get), outArr = make(pieces.reduce((s, a) => s + a.length, 0));
+      const pieces = parts.map(get),
+        outArr = make(pieces.reduce((s, a) => s + a.length, 0));
       let o = 0;
-      for (const a of pieces) { outArr.set(a, o); o += a.length; }
+      for (const a of pieces) {
+        outArr.set(a, o);
+        o += a.length;
+      }
       return outArr;
     };
     const qkv = int8Linear(
-      cat((len) => new Int8Array(len), (x) => weights.get(x)!.q), cat((len) => new Float32Array(len), (x) => weights.get(x)!.scale),
-      3 * n, k, cat((len) => new Float32Array(len), (x) => p(`${x}.bias`).f as Float32Array));
+      cat(
+        (len) => new Int8Array(len),
+        (x) => weights.get(x)!.q,
+      ),
+      cat(
+        (len) => new Float32Array(len),
+        (x) => weights.get(x)!.scale,
+      ),
+      3 * n,
+      k,
+      cat(
+        (len) => new Float32Array(len),
+        (x) => p(`${x}.bias`).f as Float32Array,
+      ),
+    );
     layers.push({
-      qkv, attentionOutput: lin(names.attnOut), intermediate: lin(names.ffIn), output: lin(names.ffOut),
+      qkv,
+      attentionOutput: lin(names.attnOut),
+      intermediate: lin(names.ffIn),
+      output: lin(names.ffOut),
       ln1: [p(`${names.attnNorm}.weight`), p(`${names.attnNorm}.bias`)],
       ln2: [p(`${names.ffNorm}.weight`), p(`${names.ffNorm}.bias`)],
     });
@@ -210,7 +252,9 @@ export function quantizeInMemory(model: TokenClassifier): void {
 /** The architectures int8 quantization covers: those on the shared encoder (encoder.ts). */
 function asEncoder(model: TokenClassifier): EncoderForTokenClassification {
   if (!(model instanceof EncoderForTokenClassification)) {
-    throw new Error(`int8 quantization supports BERT, RoBERTa, XLM-RoBERTa and DistilBERT (the shared encoder layer), not ${model.architecture} (model_type '${model.config.modelType}')`);
+    throw new Error(
+      `int8 quantization supports BERT, RoBERTa, XLM-RoBERTa and DistilBERT (the shared encoder layer), not ${model.architecture} (model_type '${model.config.modelType}')`,
+    );
   }
   return model;
 }

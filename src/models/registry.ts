@@ -107,7 +107,9 @@ export function findArchitecture(modelType: unknown): Architecture | undefined {
 export function architectureFor(cfg: ModelConfig, source?: string): Architecture {
   const a = findArchitecture(cfg.modelType);
   if (!a) {
-    throw new Error(`${source ? `${source}: ` : ''}model_type ${JSON.stringify(cfg.modelType.slice(0, 100))} is not supported yet (supported: ${modelTypes().join(', ')})`);
+    throw new Error(
+      `${source ? `${source}: ` : ''}model_type ${JSON.stringify(cfg.modelType.slice(0, 100))} is not supported yet (supported: ${modelTypes().join(', ')})`,
+    );
   }
   return a;
 }

@@ -30,8 +30,15 @@ export const scopeOf = (name: string): string => '/' + name.replace(/\.(?!\d)/g,
  * The ModelDef of a token-classification graph whose last node wrote `logits`: int64 inputs and
  * float logits [batch_size, sequence_length(, num_labels)], the label names in the metadata.
  */
-export function tokenClassificationModel(g: GraphBuilder, model: TokenClassifier, inputs: readonly string[], detail: string, producerVersion = VERSION): ModelDef {
-  const cfg = model.config, numLabels = model.numLabels;
+export function tokenClassificationModel(
+  g: GraphBuilder,
+  model: TokenClassifier,
+  inputs: readonly string[],
+  detail: string,
+  producerVersion = VERSION,
+): ModelDef {
+  const cfg = model.config,
+    numLabels = model.numLabels;
   const dyn = ['batch_size', 'sequence_length'] as const;
   const graph = g.graph(
     `tokentune_${cfg.modelType.replace(/-/g, '_')}_token_classification`,

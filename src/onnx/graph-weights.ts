@@ -44,7 +44,10 @@ export function graphWeights(g: GraphBuilder, params: Map<string, Tensor>): Grap
   const once = (name: string, make: () => string): string => (made.has(name) ? name : (made.add(name), make()));
   const init = (name: string): string => once(name, () => g.floatInit(name, shape(name), param(name)));
   return {
-    has, param, shape, init,
+    has,
+    param,
+    shape,
+    init,
     linear(scope, x, name, output) {
       const [out, inF] = shape(`${name}.weight`) as [number, number];
       const wt = once(`${name}.weight.T`, () => g.floatInit(`${name}.weight.T`, [inF, out], transpose(param(`${name}.weight`), out, inF)));
@@ -52,10 +55,15 @@ export function graphWeights(g: GraphBuilder, params: Map<string, Tensor>): Grap
       return g.op(scope, 'Add', [g.op(scope, 'MatMul', [x, wt]), init(`${name}.bias`)], [], output);
     },
     layerNorm(scope, x, name, eps) {
-      return g.op(scope, 'LayerNormalization', [x, init(`${name}.weight`), ...(has(`${name}.bias`) ? [init(`${name}.bias`)] : [])], [
-        { name: 'axis', type: 'int', value: -1 },
-        { name: 'epsilon', type: 'float', value: eps },
-      ]);
+      return g.op(
+        scope,
+        'LayerNormalization',
+        [x, init(`${name}.weight`), ...(has(`${name}.bias`) ? [init(`${name}.bias`)] : [])],
+        [
+          { name: 'axis', type: 'int', value: -1 },
+          { name: 'epsilon', type: 'float', value: eps },
+        ],
+      );
     },
   };
 }

@@ -88,27 +88,34 @@ export function encodeTensor(t: TensorDef): ProtoWriter {
   if (width !== undefined && t.raw.length !== n * width) {
     throw new ProtobufEncodeError(`tensor ${t.name}: raw_data has ${t.raw.length} bytes, shape [${t.dims.join(', ')}] needs ${n * width}`);
   }
-  return new ProtoWriter()
-    .packedVarints(1, t.dims)
-    .varint(2, t.dataType)
-    .string(8, t.name)
-    .bytes(9, t.raw);
+  return new ProtoWriter().packedVarints(1, t.dims).varint(2, t.dataType).string(8, t.name).bytes(9, t.raw);
 }
 
 const BYTES_PER_ELEMENT: Partial<Record<number, number>> = {
-  [DataType.FLOAT]: 4, [DataType.UINT8]: 1, [DataType.INT8]: 1, [DataType.INT32]: 4,
-  [DataType.INT64]: 8, [DataType.BOOL]: 1, [DataType.DOUBLE]: 8,
+  [DataType.FLOAT]: 4,
+  [DataType.UINT8]: 1,
+  [DataType.INT8]: 1,
+  [DataType.INT32]: 4,
+  [DataType.INT64]: 8,
+  [DataType.BOOL]: 1,
+  [DataType.DOUBLE]: 8,
 };
 
 export function encodeAttribute(a: AttributeDef): ProtoWriter {
   const w = new ProtoWriter().string(1, a.name);
   switch (a.type) {
-    case 'float': return w.varint(20, AttrType.FLOAT).float32(2, a.value);
-    case 'int': return w.varint(20, AttrType.INT).varint(3, a.value);
-    case 'string': return w.varint(20, AttrType.STRING).string(4, a.value);
-    case 'tensor': return w.varint(20, AttrType.TENSOR).message(5, encodeTensor(a.value));
-    case 'floats': return w.varint(20, AttrType.FLOATS).packedFloat32(7, a.value);
-    case 'ints': return w.varint(20, AttrType.INTS).packedVarints(8, a.value);
+    case 'float':
+      return w.varint(20, AttrType.FLOAT).float32(2, a.value);
+    case 'int':
+      return w.varint(20, AttrType.INT).varint(3, a.value);
+    case 'string':
+      return w.varint(20, AttrType.STRING).string(4, a.value);
+    case 'tensor':
+      return w.varint(20, AttrType.TENSOR).message(5, encodeTensor(a.value));
+    case 'floats':
+      return w.varint(20, AttrType.FLOATS).packedFloat32(7, a.value);
+    case 'ints':
+      return w.varint(20, AttrType.INTS).packedVarints(8, a.value);
     case 'strings': {
       w.varint(20, AttrType.STRINGS);
       for (const s of a.value) w.string(9, s);

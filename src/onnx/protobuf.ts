@@ -124,7 +124,8 @@ export class ProtoWriter {
   }
 
   private tag(field: number, wire: number): void {
-    if (!Number.isInteger(field) || field < 1 || field > 536870911) throw new ProtobufEncodeError(`field number ${field} is outside 1..2^29-1`);
+    if (!Number.isInteger(field) || field < 1 || field > 536870911)
+      throw new ProtobufEncodeError(`field number ${field} is outside 1..2^29-1`);
     this.rawVarint(field * 8 + wire);
   }
 

@@ -49,12 +49,25 @@ export async function collectResults(redis: Redis, o: CollectOptions): Promise<C
   const cursors: Record<string, string> = { [o.results]: '0-0', [o.dead]: '0-0' };
   let lastProgress = Date.now();
   while (done < o.expect) {
-    const reply = (await redis.call('XREAD', 'COUNT', 1000, 'BLOCK', o.blockMs ?? 1000, 'STREAMS', o.results, o.dead, cursors[o.results]!, cursors[o.dead]!)) as [string, RawEntry[]][] | null;
+    const reply = (await redis.call(
+      'XREAD',
+      'COUNT',
+      1000,
+      'BLOCK',
+      o.blockMs ?? 1000,
+      'STREAMS',
+      o.results,
+      o.dead,
+      cursors[o.results]!,
+      cursors[o.dead]!,
+    )) as [string, RawEntry[]][] | null;
     if (!reply) {
       if (o.idleTimeoutMs && Date.now() - lastProgress > o.idleTimeoutMs) {
         const missing: number[] = [];
         for (let i = 0; i < o.expect && missing.length <= 20; i++) if (!seen[i]) missing.push(i);
-        throw new QueueError(`no new result for ${Math.round(o.idleTimeoutMs / 1000)} s: ${done} of ${o.expect} records done; missing input indexes ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ', ...' : ''} (are workers running on this stream?)`);
+        throw new QueueError(
+          `no new result for ${Math.round(o.idleTimeoutMs / 1000)} s: ${done} of ${o.expect} records done; missing input indexes ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ', ...' : ''} (are workers running on this stream?)`,
+        );
       }
       continue;
     }
@@ -68,14 +81,19 @@ export async function collectResults(redis: Redis, o: CollectOptions): Promise<C
           if (isDead) continue; // a malformed message carries no index: nothing to account for
           throw new QueueError(`${key} entry ${entryId} has no valid input index (field "i" = ${JSON.stringify(f.i)})`);
         }
-        if (index >= o.expect) throw new QueueError(`${key} entry ${entryId} is for input index ${index}, but --expect is ${o.expect} (indexes 0..${o.expect - 1}): is --expect the count enqueue printed, and the stream fresh?`);
+        if (index >= o.expect)
+          throw new QueueError(
+            `${key} entry ${entryId} is for input index ${index}, but --expect is ${o.expect} (indexes 0..${o.expect - 1}): is --expect the count enqueue printed, and the stream fresh?`,
+          );
         if (seen[index]) {
-          throw new QueueError(`input index ${index} has two outcomes (messages ${sourceId[index]} and ${f.id}): was the input enqueued twice into one stream?`);
+          throw new QueueError(
+            `input index ${index} has two outcomes (messages ${sourceId[index]} and ${f.id}): was the input enqueued twice into one stream?`,
+          );
         }
         sourceId[index] = f.id ?? entryId;
         seen[index] = 1;
         if (isDead) dead.push({ index, reason: f.reason ?? 'dead-lettered' });
-        early.set(index, isDead ? null : f.out ?? '');
+        early.set(index, isDead ? null : (f.out ?? ''));
         done++;
         lastProgress = Date.now();
       }

@@ -46,7 +46,10 @@ export async function enqueueRecords(redis: Redis, stream: string, input: Readab
     const i = String(index++);
     // The size the worker's bound counts: every field name and value.
     const bytes = 4 + i.length + Buffer.byteLength(rec);
-    if (bytes > maxBytes) throw new QueueError(`${o.source ?? 'input'}:${line}: the record is ${bytes} bytes as a message; workers take at most ${maxBytes} (--max-record-bytes), split it or raise the limit on both sides`);
+    if (bytes > maxBytes)
+      throw new QueueError(
+        `${o.source ?? 'input'}:${line}: the record is ${bytes} bytes as a message; workers take at most ${maxBytes} (--max-record-bytes), split it or raise the limit on both sides`,
+      );
     pipe.xadd(stream, '*', 'i', i, 'rec', rec);
     if (++queued >= chunk) await flush();
   }

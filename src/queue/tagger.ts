@@ -4,7 +4,10 @@ import type { PredictOptions, TokenClassificationPipeline } from '../infer/pipel
 import { formatRecord, runChunk, type InputRecord } from '../infer/predict-files.js';
 import type { Tagger } from './worker.js';
 
-export function pipelineTagger(pipe: TokenClassificationPipeline, o: { aggregationStrategy?: AggregationStrategy; ignoreLabels?: readonly string[]; batchSize?: number; stride?: number } = {}): Tagger {
+export function pipelineTagger(
+  pipe: TokenClassificationPipeline,
+  o: { aggregationStrategy?: AggregationStrategy; ignoreLabels?: readonly string[]; batchSize?: number; stride?: number } = {},
+): Tagger {
   return async (records: readonly InputRecord[], signal?: AbortSignal) => {
     const results = await runChunk(signal ? withSignal(pipe, signal) : pipe, records, { inputFormat: 'txt', outputFormat: 'jsonl', ...o });
     return records.map((r, k) => formatRecord(r, results[k]!, 'jsonl'));

@@ -87,7 +87,11 @@ export class StreamWorker {
   private readonly halt = new AbortController();
   private haltTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly redis: Redis, private readonly tag: Tagger, private readonly opts: WorkerOptions) {
+  constructor(
+    private readonly redis: Redis,
+    private readonly tag: Tagger,
+    private readonly opts: WorkerOptions,
+  ) {
     this.consumer = opts.consumer ?? `${hostname()}-${process.pid}`;
     this.o = {
       batch: opts.batch ?? 64,
@@ -102,7 +106,8 @@ export class StreamWorker {
     };
     const positive = new Set(['batch', 'maxDeliveries', 'blockMs', 'maxRecordBytes', 'maxRecordChars', 'pollMs']);
     for (const [k, v] of Object.entries(this.o)) {
-      if (!Number.isInteger(v) || v < (positive.has(k) ? 1 : 0)) throw new QueueError(`worker option ${k} must be a ${positive.has(k) ? 'positive' : 'non-negative'} integer, got ${v}`);
+      if (!Number.isInteger(v) || v < (positive.has(k) ? 1 : 0))
+        throw new QueueError(`worker option ${k} must be a ${positive.has(k) ? 'positive' : 'non-negative'} integer, got ${v}`);
     }
   }
 
@@ -178,7 +183,17 @@ export class StreamWorker {
     const deadline = Date.now() + blockMs;
     let entries: BoundedEntry[];
     for (;;) {
-      entries = (await this.redis.eval(READ_BOUNDED, 1, this.names.stream, 'read', this.names.group, this.consumer, count, this.o.maxRecordBytes, from)) as BoundedEntry[];
+      entries = (await this.redis.eval(
+        READ_BOUNDED,
+        1,
+        this.names.stream,
+        'read',
+        this.names.group,
+        this.consumer,
+        count,
+        this.o.maxRecordBytes,
+        from,
+      )) as BoundedEntry[];
       const left = deadline - Date.now();
       if (entries.length > 0 || from !== '>' || this.stopping || left <= 0) break;
       await new Promise((r) => setTimeout(r, Math.min(this.o.pollMs, left)));
@@ -187,10 +202,15 @@ export class StreamWorker {
     const out: Message[] = [];
     const gone: string[] = [];
     for (const [id, fields, index] of entries) {
-      if (fields === null) gone.push(id); // trimmed or deleted from the stream while pending
+      if (fields === null)
+        gone.push(id); // trimmed or deleted from the stream while pending
       else out.push(parseMessage(id, fields, this.o, index));
     }
-    if (gone.length) await this.deadLetter(gone.map((id) => ({ id, index: '', chars: 0, fields: {}, malformed: 'the message was deleted from the stream while pending' })), 0);
+    if (gone.length)
+      await this.deadLetter(
+        gone.map((id) => ({ id, index: '', chars: 0, fields: {}, malformed: 'the message was deleted from the stream while pending' })),
+        0,
+      );
     return out;
   }
 
@@ -199,11 +219,26 @@ export class StreamWorker {
     const now = Date.now();
     if (now - this.lastClaim < Math.max(50, this.o.claimIdleMs / 4)) return [];
     this.lastClaim = now;
-    const [next, entries, deleted] = (await this.redis.eval(READ_BOUNDED, 1, this.names.stream, 'claim', this.names.group, this.consumer, this.o.batch, this.o.maxRecordBytes, this.o.claimIdleMs, this.claimCursor)) as [string, BoundedEntry[], string[]?];
+    const [next, entries, deleted] = (await this.redis.eval(
+      READ_BOUNDED,
+      1,
+      this.names.stream,
+      'claim',
+      this.names.group,
+      this.consumer,
+      this.o.batch,
+      this.o.maxRecordBytes,
+      this.o.claimIdleMs,
+      this.claimCursor,
+    )) as [string, BoundedEntry[], string[]?];
     this.claimCursor = next;
     if (next !== '0-0') this.lastClaim = 0; // more to scan: come back at once
     // Deleted from the stream while pending: no record to tag, but the input index must not vanish silently.
-    if (deleted?.length) await this.deadLetter(deleted.map((id) => ({ id, index: '', chars: 0, fields: {}, malformed: 'the message was deleted from the stream while pending' })), 0);
+    if (deleted?.length)
+      await this.deadLetter(
+        deleted.map((id) => ({ id, index: '', chars: 0, fields: {}, malformed: 'the message was deleted from the stream while pending' })),
+        0,
+      );
     const claimed = entries.filter((e) => e[1] !== null).map(([id, f, index]) => parseMessage(id, f!, this.o, index));
     if (claimed.length === 0) return [];
     this.counters.reclaimed += claimed.length;
@@ -238,11 +273,15 @@ export class StreamWorker {
     // memory in use is bounded by one large record, however many a batch holds.
     for (let start = 0; start < good.length; ) {
       let end = start + 1;
-      for (let chars = good[start]!.chars; end < good.length && chars + good[end]!.chars <= this.o.maxRecordChars; end++) chars += good[end]!.chars;
+      for (let chars = good[start]!.chars; end < good.length && chars + good[end]!.chars <= this.o.maxRecordChars; end++)
+        chars += good[end]!.chars;
       const group = good.slice(start, end);
       start = end;
       try {
-        const got = await this.tag(group.map((m) => m.record!), signal);
+        const got = await this.tag(
+          group.map((m) => m.record!),
+          signal,
+        );
         if (got.length !== group.length) throw new Error(`the tagger returned ${got.length} outputs for ${group.length} records`);
         outs.push(...got);
       } catch (e) {
@@ -279,7 +318,9 @@ export class StreamWorker {
 
   /** Stopping past the grace: the batch is left pending (not failed: it is retried as it was). */
   private abandon(batch: Message[]): void {
-    this.opts.log?.(`stopping: left ${batch.length} message${batch.length === 1 ? '' : 's'} pending for another worker (${batch[0]!.id}${batch.length > 1 ? ' ...' : ''})`);
+    this.opts.log?.(
+      `stopping: left ${batch.length} message${batch.length === 1 ? '' : 's'} pending for another worker (${batch[0]!.id}${batch.length > 1 ? ' ...' : ''})`,
+    );
   }
 
   private fail(m: Message, err: unknown): void {
@@ -321,26 +362,64 @@ type BoundedEntry = [string, string[] | number | null, string?];
  * malformed (dead-lettered at once, never retried). `raw` is the field list, or the message's
  * size in bytes where READ_BOUNDED withheld it (`oversizeIndex`: its "i" field).
  */
-export function parseMessage(id: string, raw: readonly string[] | number, limits: RecordLimits = DEFAULT_RECORD_LIMITS, oversizeIndex = ''): Message {
+export function parseMessage(
+  id: string,
+  raw: readonly string[] | number,
+  limits: RecordLimits = DEFAULT_RECORD_LIMITS,
+  oversizeIndex = '',
+): Message {
   if (typeof raw === 'number') {
     const index = /^\d+$/.test(oversizeIndex) ? oversizeIndex : '';
-    return { id, index, chars: 0, fields: index ? { i: index } : {}, malformed: `the message is ${raw} bytes; the limit is ${limits.maxRecordBytes} (--max-record-bytes)` };
+    return {
+      id,
+      index,
+      chars: 0,
+      fields: index ? { i: index } : {},
+      malformed: `the message is ${raw} bytes; the limit is ${limits.maxRecordBytes} (--max-record-bytes)`,
+    };
   }
   const fields = entryFields(raw);
   const index = fields.i ?? '';
   const size = raw.reduce((n, f) => n + Buffer.byteLength(f), 0);
-  if (size > limits.maxRecordBytes) return { id, index: /^\d+$/.test(index) ? index : '', chars: 0, fields: {}, malformed: `the message is ${size} bytes; the limit is ${limits.maxRecordBytes} (--max-record-bytes)` };
-  if (!/^\d+$/.test(index)) return { id, index, chars: 0, fields, malformed: `field "i" (the input index) is ${fields.i === undefined ? 'missing' : JSON.stringify(fields.i.slice(0, 40))}, expected a non-negative integer` };
+  if (size > limits.maxRecordBytes)
+    return {
+      id,
+      index: /^\d+$/.test(index) ? index : '',
+      chars: 0,
+      fields: {},
+      malformed: `the message is ${size} bytes; the limit is ${limits.maxRecordBytes} (--max-record-bytes)`,
+    };
+  if (!/^\d+$/.test(index))
+    return {
+      id,
+      index,
+      chars: 0,
+      fields,
+      malformed: `field "i" (the input index) is ${fields.i === undefined ? 'missing' : JSON.stringify(fields.i.slice(0, 40))}, expected a non-negative integer`,
+    };
   let rec: unknown;
   try {
     rec = JSON.parse(fields.rec ?? '');
   } catch {
-    return { id, index, chars: 0, fields, malformed: `field "rec" is ${fields.rec === undefined ? 'missing' : 'not valid JSON'}; messages are written by tokentune enqueue` };
+    return {
+      id,
+      index,
+      chars: 0,
+      fields,
+      malformed: `field "rec" is ${fields.rec === undefined ? 'missing' : 'not valid JSON'}; messages are written by tokentune enqueue`,
+    };
   }
   const shape = checkRecord(rec);
   if (shape) return { id, index, chars: 0, fields, malformed: `field "rec": ${shape}` };
   const chars = charsToTag(rec as InputRecord);
-  if (chars > limits.maxRecordChars) return { id, index, chars, fields, malformed: `field "rec": the record has ${chars} characters to tag; the limit is ${limits.maxRecordChars} (--max-record-chars)` };
+  if (chars > limits.maxRecordChars)
+    return {
+      id,
+      index,
+      chars,
+      fields,
+      malformed: `field "rec": the record has ${chars} characters to tag; the limit is ${limits.maxRecordChars} (--max-record-chars)`,
+    };
   return { id, index, chars, fields, record: rec as InputRecord };
 }
 
@@ -364,7 +443,9 @@ function checkRecord(r: unknown): string | null {
     case 'words':
       return strings(o.words) && json ? null : 'a words record needs "words" (a list of strings)';
     case 'conll':
-      return strings(o.words) && strings(o.lines) && (o.words as string[]).length === (o.lines as string[]).length ? null : 'a conll record needs "lines" and "words" (lists of strings of one length)';
+      return strings(o.words) && strings(o.lines) && (o.words as string[]).length === (o.lines as string[]).length
+        ? null
+        : 'a conll record needs "lines" and "words" (lists of strings of one length)';
     case 'passthrough':
       return typeof o.line === 'string' ? null : 'a passthrough record needs "line" (a string)';
     default:

@@ -21,7 +21,12 @@ export class AddedTokenMatcher {
       for (let k = 0; k < t.content.length; k++) {
         const u = t.content.charCodeAt(k);
         let next = this.children[node]!.get(u);
-        if (next === undefined) { next = this.children.length; this.children.push(new Map()); this.ending.push(-1); this.children[node]!.set(u, next); }
+        if (next === undefined) {
+          next = this.children.length;
+          this.children.push(new Map());
+          this.ending.push(-1);
+          this.children[node]!.set(u, next);
+        }
         node = next;
       }
       if (this.ending[node] === -1) this.ending[node] = t.id; // the first of equal contents wins
@@ -41,15 +46,26 @@ export class AddedTokenMatcher {
     const root = this.children[0]!;
     let i = from;
     while (i < to) {
-      if (!root.has(text.charCodeAt(i))) { i++; continue; }
-      let node = 0, end = -1, id = -1;
+      if (!root.has(text.charCodeAt(i))) {
+        i++;
+        continue;
+      }
+      let node = 0,
+        end = -1,
+        id = -1;
       for (let k = i; k < to; k++) {
         const next = this.children[node]!.get(text.charCodeAt(k));
         if (next === undefined) break;
         node = next;
-        if (this.ending[node]! >= 0) { end = k + 1; id = this.ending[node]!; }
+        if (this.ending[node]! >= 0) {
+          end = k + 1;
+          id = this.ending[node]!;
+        }
       }
-      if (end < 0) { i++; continue; }
+      if (end < 0) {
+        i++;
+        continue;
+      }
       out.push({ start: i, end, id });
       i = end;
     }

@@ -2,8 +2,16 @@
 
 /** transformers' `clean_up_tokenization` rules, in its order: a space before punctuation and English contractions. */
 const CLEANUP: [string, string][] = [
-  [' .', '.'], [' ?', '?'], [' !', '!'], [' ,', ','], [" ' ", "'"], [" n't", "n't"], [" 'm", "'m"],
-  [" 's", "'s"], [" 've", "'ve"], [" 're", "'re"],
+  [' .', '.'],
+  [' ?', '?'],
+  [' !', '!'],
+  [' ,', ','],
+  [" ' ", "'"],
+  [" n't", "n't"],
+  [" 'm", "'m"],
+  [" 's", "'s"],
+  [" 've", "'ve"],
+  [" 're", "'re"],
 ];
 /** The Rust WordPiece decoder's `cleanup` has one rule more, after " 'm". */
 const RUST_CLEANUP: [string, string][] = [...CLEANUP.slice(0, 7), [' do not', " don't"], ...CLEANUP.slice(7)];

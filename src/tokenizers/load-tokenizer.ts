@@ -50,7 +50,9 @@ export function loadTokenizer(dir: string): Tokenizer {
     const p = join(dir, name);
     if (existsSync(p)) return new JsonTokenizer(sentencePieceJson(p, cfg), p, cfg);
   }
-  throw new TokenizerConfigError(`${dir} holds no tokenizer: expected tokenizer.json, vocab.txt, vocab.json + merges.txt, or sentencepiece.bpe.model / spm.model`);
+  throw new TokenizerConfigError(
+    `${dir} holds no tokenizer: expected tokenizer.json, vocab.txt, vocab.json + merges.txt, or sentencepiece.bpe.model / spm.model`,
+  );
 }
 
 /** BERT's own pipeline (what WordPieceTokenizer implements natively). */
@@ -67,9 +69,15 @@ function isBertWordPiece(j: Record<string, unknown> | null): boolean {
   if (j === null) return false;
   const type = (v: unknown) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)['type'] : undefined);
   const pp = type(j['post_processor']);
-  return type(j['model']) === 'WordPiece' && type(j['normalizer']) === 'BertNormalizer' && type(j['pre_tokenizer']) === 'BertPreTokenizer' &&
-    (pp === 'BertProcessing' || pp === 'TemplateProcessing') && (j['decoder'] === null || type(j['decoder']) === 'WordPiece') &&
-    Array.isArray(j['added_tokens']) && (j['added_tokens'] as Record<string, unknown>[]).every((a) => !a['lstrip'] && !a['rstrip'] && !a['single_word']);
+  return (
+    type(j['model']) === 'WordPiece' &&
+    type(j['normalizer']) === 'BertNormalizer' &&
+    type(j['pre_tokenizer']) === 'BertPreTokenizer' &&
+    (pp === 'BertProcessing' || pp === 'TemplateProcessing') &&
+    (j['decoder'] === null || type(j['decoder']) === 'WordPiece') &&
+    Array.isArray(j['added_tokens']) &&
+    (j['added_tokens'] as Record<string, unknown>[]).every((a) => !a['lstrip'] && !a['rstrip'] && !a['single_word'])
+  );
 }
 
 /** tokenizer_config.json and special_tokens_map.json: the settings transformers reads, and the files to save back. */
@@ -85,7 +93,8 @@ export function readConfig(dir: string): HfTokenizerConfig {
     const tok = (k: string): string | undefined => {
       const v = o[k];
       if (typeof v === 'string') return v;
-      if (v !== null && typeof v === 'object' && typeof (v as Record<string, unknown>)['content'] === 'string') return (v as Record<string, string>)['content'];
+      if (v !== null && typeof v === 'object' && typeof (v as Record<string, unknown>)['content'] === 'string')
+        return (v as Record<string, string>)['content'];
       if (v === undefined || v === null) return undefined;
       throw new TokenizerFileError(p, `"${k}" must be a token string or {"content": ...}, got ${JSON.stringify(v)}`);
     };
@@ -95,7 +104,8 @@ export function readConfig(dir: string): HfTokenizerConfig {
     cfg.sepToken = tok('sep_token') ?? cfg.sepToken;
     const mml = o['model_max_length'];
     if (mml !== undefined) {
-      if (typeof mml !== 'number' || !(mml > 0)) throw new TokenizerFileError(p, `"model_max_length" must be a positive number, got ${JSON.stringify(mml)}`);
+      if (typeof mml !== 'number' || !(mml > 0))
+        throw new TokenizerFileError(p, `"model_max_length" must be a positive number, got ${JSON.stringify(mml)}`);
       cfg.modelMaxLength = mml;
     }
   }
@@ -117,11 +127,17 @@ function applyConfig(source: string, dir: string): string {
   const visit = (v: unknown, key: string, depth = 0) => {
     if (v === null || typeof v !== 'object' || depth > 64) return; // deeper Sequences are refused by JsonTokenizer
     const o = v as Record<string, unknown>;
-    if (o['type'] === 'ByteLevel' && key !== 'decoder' && o['add_prefix_space'] !== aps) { o['add_prefix_space'] = aps; changed = true; }
-    if (o['type'] === 'RobertaProcessing' && o['add_prefix_space'] !== aps) { o['add_prefix_space'] = aps; changed = true; }
-    for (const k of ['pretokenizers', 'processors', 'normalizers']) if (Array.isArray(o[k])) for (const x of o[k] as unknown[]) visit(x, key, depth + 1);
+    if (o['type'] === 'ByteLevel' && key !== 'decoder' && o['add_prefix_space'] !== aps) {
+      o['add_prefix_space'] = aps;
+      changed = true;
+    }
+    if (o['type'] === 'RobertaProcessing' && o['add_prefix_space'] !== aps) {
+      o['add_prefix_space'] = aps;
+      changed = true;
+    }
+    for (const k of ['pretokenizers', 'processors', 'normalizers'])
+      if (Array.isArray(o[k])) for (const x of o[k] as unknown[]) visit(x, key, depth + 1);
   };
   for (const k of ['pre_tokenizer', 'post_processor', 'normalizer']) visit(j[k], k);
   return changed ? JSON.stringify(j) : source;
 }
-

@@ -17,5 +17,13 @@ export function parseRanges(spec: string): Set<number> {
 /** The same "hex,hex-hex,..." list as the inside of a `u`/`v` regex character class. */
 export function rangesToClass(spec: string): string {
   if (spec === '') return '';
-  return spec.split(',').map((part) => part.split('-').map((h) => `\\u{${h}}`).join('-')).join('');
+  return spec
+    .split(',')
+    .map((part) =>
+      part
+        .split('-')
+        .map((h) => `\\u{${h}}`)
+        .join('-'),
+    )
+    .join('');
 }

@@ -11,15 +11,7 @@
  * Node's ICU tables are newer than the Unicode tables compiled into the Rust crates,
  * so a few code points differ; `unicode-exceptions.ts` lists them so we agree with the Rust library.
  */
-import {
-  CLEAN_KEEP_OTHER,
-  CLEAN_REMOVE_EXTRA,
-  PUNCT_NOT_PUNCT,
-  PUNCT_EXTRA,
-  MN_NOT_MN,
-  MN_EXTRA,
-  NFD_KEEP,
-} from './unicode-exceptions.js';
+import { CLEAN_KEEP_OTHER, CLEAN_REMOVE_EXTRA, PUNCT_NOT_PUNCT, PUNCT_EXTRA, MN_NOT_MN, MN_EXTRA, NFD_KEEP } from './unicode-exceptions.js';
 
 export interface NormalizerOptions {
   cleanText: boolean;

@@ -104,10 +104,16 @@ export function vocabFromJsonObject(path: string, obj: unknown): Vocab {
   for (const token of keys) {
     const id = o[token];
     if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= n) {
-      throw new TokenizerFileError(path, `model.vocab[${JSON.stringify(token)}] is ${JSON.stringify(id)}; ids must be integers 0..${n - 1}`);
+      throw new TokenizerFileError(
+        path,
+        `model.vocab[${JSON.stringify(token)}] is ${JSON.stringify(id)}; ids must be integers 0..${n - 1}`,
+      );
     }
     if (idToToken[id] !== undefined) {
-      throw new TokenizerFileError(path, `model.vocab gives id ${id} to both ${JSON.stringify(idToToken[id])} and ${JSON.stringify(token)}`);
+      throw new TokenizerFileError(
+        path,
+        `model.vocab gives id ${id} to both ${JSON.stringify(idToToken[id])} and ${JSON.stringify(token)}`,
+      );
     }
     idToToken[id] = token;
     tokenToId.set(token, id);

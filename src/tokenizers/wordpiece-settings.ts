@@ -133,7 +133,13 @@ function tokenContent(path: string, key: string, v: unknown): string | undefined
 }
 
 const SPECIAL_KEYS = ['unk_token', 'cls_token', 'sep_token', 'pad_token', 'mask_token'] as const;
-const SPECIAL_FIELDS = { unk_token: 'unkToken', cls_token: 'clsToken', sep_token: 'sepToken', pad_token: 'padToken', mask_token: 'maskToken' } as const;
+const SPECIAL_FIELDS = {
+  unk_token: 'unkToken',
+  cls_token: 'clsToken',
+  sep_token: 'sepToken',
+  pad_token: 'padToken',
+  mask_token: 'maskToken',
+} as const;
 
 /** Applies special-token entries (tokenizer_config.json or special_tokens_map.json) onto options. */
 function applySpecialTokens(path: string, obj: Record<string, unknown>, o: WordPieceOptions): void {
@@ -169,7 +175,8 @@ export function optionsFromTokenizerConfig(path: string, json: unknown): WordPie
   }
   const mml = c['model_max_length'];
   if (mml !== undefined && mml !== null) {
-    if (typeof mml !== 'number' || !(mml > 0)) throw new TokenizerFileError(path, `"model_max_length" must be a positive number, got ${JSON.stringify(mml)}`);
+    if (typeof mml !== 'number' || !(mml > 0))
+      throw new TokenizerFileError(path, `"model_max_length" must be a positive number, got ${JSON.stringify(mml)}`);
     o.modelMaxLength = mml >= VERY_LARGE_INTEGER ? Infinity : Math.floor(mml);
   }
   applySpecialTokens(path, c, o);
@@ -215,7 +222,10 @@ function checkAddedToken(path: string, vocab: Vocab, content: string, id: unknow
     throw new TokenizerFileError(path, `added token ${JSON.stringify(content)} has id ${JSON.stringify(id)}, not a non-negative integer`);
   }
   if (id < vocab.size && vocab.idToToken[id] !== content) {
-    throw new TokenizerFileError(path, `added token ${JSON.stringify(content)} has id ${id}, which the vocabulary gives to ${JSON.stringify(vocab.idToToken[id])}`);
+    throw new TokenizerFileError(
+      path,
+      `added token ${JSON.stringify(content)} has id ${id}, which the vocabulary gives to ${JSON.stringify(vocab.idToToken[id])}`,
+    );
   }
   if (content === '') throw new TokenizerFileError(path, `added token with id ${id} is empty`);
 }
@@ -241,7 +251,8 @@ export function parseTokenizerJson(path: string, json: unknown): TokenizerJson {
   if (typeof model['continuing_subword_prefix'] === 'string') o.continuingSubwordPrefix = model['continuing_subword_prefix'];
   const mic = model['max_input_chars_per_word'];
   if (mic !== undefined) {
-    if (typeof mic !== 'number' || !Number.isInteger(mic) || mic < 1) throw new TokenizerFileError(path, `model.max_input_chars_per_word must be a positive integer, got ${JSON.stringify(mic)}`);
+    if (typeof mic !== 'number' || !Number.isInteger(mic) || mic < 1)
+      throw new TokenizerFileError(path, `model.max_input_chars_per_word must be a positive integer, got ${JSON.stringify(mic)}`);
     o.maxInputCharsPerWord = mic;
   }
 
@@ -253,14 +264,16 @@ export function parseTokenizerJson(path: string, json: unknown): TokenizerJson {
     o.stripAccents = false;
   } else {
     const n = asObject(path, norm, '"normalizer"');
-    if (n['type'] !== 'BertNormalizer') throw new TokenizerFileError(path, `normalizer.type is ${JSON.stringify(n['type'])}; only "BertNormalizer" is supported`);
+    if (n['type'] !== 'BertNormalizer')
+      throw new TokenizerFileError(path, `normalizer.type is ${JSON.stringify(n['type'])}; only "BertNormalizer" is supported`);
     o.cleanText = optBool(path, n, 'clean_text') ?? true;
     o.tokenizeChineseChars = optBool(path, n, 'handle_chinese_chars') ?? true;
     o.doLowerCase = optBool(path, n, 'lowercase') ?? true;
     o.stripAccents = optBoolOrNull(path, n, 'strip_accents') ?? null;
   }
   const pre = asObject(path, root['pre_tokenizer'], '"pre_tokenizer"');
-  if (pre['type'] !== 'BertPreTokenizer') throw new TokenizerFileError(path, `pre_tokenizer.type is ${JSON.stringify(pre['type'])}; only "BertPreTokenizer" is supported`);
+  if (pre['type'] !== 'BertPreTokenizer')
+    throw new TokenizerFileError(path, `pre_tokenizer.type is ${JSON.stringify(pre['type'])}; only "BertPreTokenizer" is supported`);
 
   const [cls, sep] = parsePostProcessor(path, root['post_processor']);
   o.clsToken = cls;
@@ -270,9 +283,13 @@ export function parseTokenizerJson(path: string, json: unknown): TokenizerJson {
   const dec = root['decoder'];
   if (dec !== null && dec !== undefined) {
     const d = asObject(path, dec, '"decoder"');
-    if (d['type'] !== 'WordPiece') throw new TokenizerFileError(path, `decoder.type is ${JSON.stringify(d['type'])}; only "WordPiece" is supported`);
+    if (d['type'] !== 'WordPiece')
+      throw new TokenizerFileError(path, `decoder.type is ${JSON.stringify(d['type'])}; only "WordPiece" is supported`);
     if (d['prefix'] !== undefined && d['prefix'] !== (o.continuingSubwordPrefix ?? '##')) {
-      throw new TokenizerFileError(path, `decoder.prefix ${JSON.stringify(d['prefix'])} differs from the model's continuing_subword_prefix`);
+      throw new TokenizerFileError(
+        path,
+        `decoder.prefix ${JSON.stringify(d['prefix'])} differs from the model's continuing_subword_prefix`,
+      );
     }
     decoderCleanup = optBool(path, d, 'cleanup') ?? true;
   }
@@ -285,7 +302,8 @@ export function parseTokenizerJson(path: string, json: unknown): TokenizerJson {
     const content = a['content'];
     if (typeof content !== 'string') throw new TokenizerFileError(path, `added_tokens[${i}].content must be a string`);
     for (const flag of ['lstrip', 'rstrip', 'single_word'] as const) {
-      if (a[flag] === true) throw new TokenizerFileError(path, `added_tokens[${i}] (${JSON.stringify(content)}) sets ${flag}, which is not supported`);
+      if (a[flag] === true)
+        throw new TokenizerFileError(path, `added_tokens[${i}] (${JSON.stringify(content)}) sets ${flag}, which is not supported`);
     }
     checkAddedToken(path, vocab, content, a['id']);
     addedTokens.push({ content, id: a['id'], special: a['special'] === true });
@@ -306,7 +324,8 @@ function parsePostProcessor(path: string, raw: unknown): [string, string] {
   }
   if (pp['type'] === 'TemplateProcessing') {
     const single = pp['single'];
-    const bad = () => new TokenizerFileError(path, `post_processor.single must be [CLS-like special, $A, SEP-like special]; got ${JSON.stringify(single)}`);
+    const bad = () =>
+      new TokenizerFileError(path, `post_processor.single must be [CLS-like special, $A, SEP-like special]; got ${JSON.stringify(single)}`);
     if (!Array.isArray(single) || single.length !== 3) throw bad();
     const special = (p: unknown): string => {
       const id = (p as { SpecialToken?: { id?: unknown } } | null)?.SpecialToken?.id;
@@ -329,7 +348,10 @@ function parsePostProcessor(path: string, raw: unknown): [string, string] {
     };
     return [resolve(cls), resolve(sep)];
   }
-  throw new TokenizerFileError(path, `post_processor.type is ${JSON.stringify(pp['type'])}; only "BertProcessing" or "TemplateProcessing" is supported`);
+  throw new TokenizerFileError(
+    path,
+    `post_processor.type is ${JSON.stringify(pp['type'])}; only "BertProcessing" or "TemplateProcessing" is supported`,
+  );
 }
 
 /** What fromPretrainedDir found, in HF's order of precedence. */
@@ -380,7 +402,8 @@ function mergeAdded(into: AddedTokenSpec[], more: AddedTokenSpec[]): void {
   for (const a of more) {
     const same = byId.get(a.id);
     if (same) {
-      if (same.content !== a.content) throw new TokenizerConfigError(`added token id ${a.id} is both ${JSON.stringify(same.content)} and ${JSON.stringify(a.content)}`);
+      if (same.content !== a.content)
+        throw new TokenizerConfigError(`added token id ${a.id} is both ${JSON.stringify(same.content)} and ${JSON.stringify(a.content)}`);
       same.special ||= a.special;
     } else {
       into.push(a);

@@ -29,16 +29,7 @@ import {
 import { cleanUpTokenization, joinWordPieces } from './decode.js';
 import { readJsonFile } from './read-tokenizer-file.js';
 import { TokenizerConfigError } from './errors.js';
-import {
-  CharClassifier,
-  KIND_CHINESE,
-  KIND_PUNCT,
-  KIND_REMOVE,
-  KIND_SPACE,
-  KIND_WORD,
-  isPunctuation,
-  isWhitespace,
-} from './unicode.js';
+import { CharClassifier, KIND_CHINESE, KIND_PUNCT, KIND_REMOVE, KIND_SPACE, KIND_WORD, isPunctuation, isWhitespace } from './unicode.js';
 import { Vocab, readVocabTxt } from './vocab.js';
 import type { DecodeOptions, EncodeOptions, Encoding, Tokenizer } from './tokenizer.js';
 import { VocabLookups } from './vocab-lookups.js';
@@ -98,7 +89,9 @@ export class WordPieceTokenizer extends VocabLookups implements Tokenizer {
 
     const unk = this.tokenToId.get(settings.unkToken);
     if (unk === undefined) {
-      throw new TokenizerConfigError(`unknown-token ${JSON.stringify(settings.unkToken)} is not in the vocabulary (${vocab.size} tokens); WordPiece needs it`);
+      throw new TokenizerConfigError(
+        `unknown-token ${JSON.stringify(settings.unkToken)} is not in the vocabulary (${vocab.size} tokens); WordPiece needs it`,
+      );
     }
     this.unkId = unk;
     // Added tokens past the vocabulary get their ids; in-vocabulary ones keep the vocabulary's.
@@ -108,7 +101,9 @@ export class WordPieceTokenizer extends VocabLookups implements Tokenizer {
         throw new TokenizerConfigError(`added token ${JSON.stringify(a.content)} has id ${a.id} but the vocabulary gives it ${known}`);
       }
       if (this.idToToken[a.id] !== undefined && this.idToToken[a.id] !== a.content) {
-        throw new TokenizerConfigError(`added token ${JSON.stringify(a.content)} has id ${a.id}, already used by ${JSON.stringify(this.idToToken[a.id])}`);
+        throw new TokenizerConfigError(
+          `added token ${JSON.stringify(a.content)} has id ${a.id}, already used by ${JSON.stringify(this.idToToken[a.id])}`,
+        );
       }
       this.tokenToId.set(a.content, a.id);
       this.idToToken[a.id] = a.content;
@@ -204,7 +199,7 @@ export class WordPieceTokenizer extends VocabLookups implements Tokenizer {
       tokens.push(t);
     }
     const text = joinWordPieces(tokens, this.prefix, this.s.decoderCleanup);
-    return opts.cleanUpTokenizationSpaces ?? this.s.cleanUpTokenizationSpaces ? cleanUpTokenization(text) : text;
+    return (opts.cleanUpTokenizationSpaces ?? this.s.cleanUpTokenizationSpaces) ? cleanUpTokenization(text) : text;
   }
 
   isSpecialId(id: number): boolean {
@@ -220,7 +215,9 @@ export class WordPieceTokenizer extends VocabLookups implements Tokenizer {
       throw new TokenizerConfigError('this tokenizer has clean_text off, which a BertTokenizer tokenizer_config.json cannot express');
     }
     if (this.prefix !== '##' || this.s.maxInputCharsPerWord !== 100) {
-      throw new TokenizerConfigError('a non-default continuing-subword prefix or max_input_chars_per_word cannot be saved as a BertTokenizer');
+      throw new TokenizerConfigError(
+        'a non-default continuing-subword prefix or max_input_chars_per_word cannot be saved as a BertTokenizer',
+      );
     }
     mkdirSync(dir, { recursive: true });
     const lines = this.s.vocab.lines;

@@ -14,7 +14,16 @@ import type { Tokenizer } from '../tokenizers/index.js';
 import type { AdamW } from './optimizer.js';
 import { writeDirAtomicSync } from '../io/atomic.js';
 import { TRAINER_STATE_NAME, TrainerStateError, readTrainerState, serializeTrainerState, type TrainerState } from './trainer-state.js';
-import { OPTIMIZER_NAME, RNG_STATE_NAME, SCHEDULER_NAME, readOptimizerPt, readSchedulerStep, writeOptimizerPt, writeRngStatePth, writeSchedulerPt } from './torch-checkpoint.js';
+import {
+  OPTIMIZER_NAME,
+  RNG_STATE_NAME,
+  SCHEDULER_NAME,
+  readOptimizerPt,
+  readSchedulerStep,
+  writeOptimizerPt,
+  writeRngStatePth,
+  writeSchedulerPt,
+} from './torch-checkpoint.js';
 
 /** Optimizer moments as tokentune 0.1 wrote them (read for old checkpoints only). */
 const LEGACY_OPTIMIZER = 'optimizer.safetensors';
@@ -26,19 +35,22 @@ export interface ResumeState {
   trainerState: Record<string, unknown>;
 }
 
-export function saveCheckpoint(dir: string, p: {
-  model: TokenClassifier;
-  tokenizer?: Tokenizer;
-  optimizer: AdamW;
-  /** The schedule's rate for the next step (the scheduler's last_lr) and its peak (base_lrs). */
-  lr: number;
-  baseLr: number;
-  seed: number;
-  trainerState: Record<string, unknown>;
-  trainingArgs: Record<string, unknown>;
-  /** Writes what else resuming needs (a training objective's own parameters) into the folder being built. */
-  extra?: (dir: string) => void;
-}): void {
+export function saveCheckpoint(
+  dir: string,
+  p: {
+    model: TokenClassifier;
+    tokenizer?: Tokenizer;
+    optimizer: AdamW;
+    /** The schedule's rate for the next step (the scheduler's last_lr) and its peak (base_lrs). */
+    lr: number;
+    baseLr: number;
+    seed: number;
+    trainerState: Record<string, unknown>;
+    trainingArgs: Record<string, unknown>;
+    /** Writes what else resuming needs (a training objective's own parameters) into the folder being built. */
+    extra?: (dir: string) => void;
+  },
+): void {
   writeDirAtomicSync(dir, (tmp) => {
     savePretrained(p.model, tmp, p.tokenizer);
     writeOptimizerPt(join(tmp, OPTIMIZER_NAME), p.optimizer, p.lr, p.baseLr);
@@ -72,7 +84,11 @@ export function loadCheckpoint(dir: string, model: TokenClassifier, optimizer: A
   const trainerState = readTrainerState(statePath, ['global_step']);
   const schedulerStep = readSchedulerStep(join(dir, SCHEDULER_NAME));
   checkResumeState(statePath, trainerState, { optimizerStep: optimizer.step, schedulerStep, maxSteps: opts.maxSteps });
-  return { globalStep: trainerState.global_step, epoch: trainerState.epoch ?? 0, trainerState: trainerState as unknown as Record<string, unknown> };
+  return {
+    globalStep: trainerState.global_step,
+    epoch: trainerState.epoch ?? 0,
+    trainerState: trainerState as unknown as Record<string, unknown>,
+  };
 }
 
 /**
@@ -80,23 +96,47 @@ export function loadCheckpoint(dir: string, model: TokenClassifier, optimizer: A
  * scheduler: a global_step of -1e6 once resumed with a learning rate of -50, a huge one trained 0
  * steps and exited 0. parseTrainerState has checked the types; here go ranges and agreement.
  */
-export function checkResumeState(file: string, s: TrainerState, o: { optimizerStep: number; schedulerStep: number | null; maxSteps?: number }): void {
-  const bad = (field: string, problem: string): never => { throw new TrainerStateError(`${file}: ${field}: ${problem}`, file); };
-  if (!Number.isSafeInteger(s.global_step) || s.global_step < 0) bad('global_step', `expected a non-negative integer, got ${s.global_step}`);
-  if (o.maxSteps !== undefined && s.global_step > o.maxSteps) bad('global_step', `${s.global_step} is past this run's ${o.maxSteps} training steps (raise num_train_epochs or max_steps to continue)`);
-  if (s.global_step !== o.optimizerStep) bad('global_step', `${s.global_step} but ${OPTIMIZER_NAME} has stepped ${o.optimizerStep} times: the files are from different checkpoints`);
-  if (o.schedulerStep !== null && o.schedulerStep !== s.global_step) bad('global_step', `${s.global_step} but ${SCHEDULER_NAME} is at step ${o.schedulerStep}`);
+export function checkResumeState(
+  file: string,
+  s: TrainerState,
+  o: { optimizerStep: number; schedulerStep: number | null; maxSteps?: number },
+): void {
+  const bad = (field: string, problem: string): never => {
+    throw new TrainerStateError(`${file}: ${field}: ${problem}`, file);
+  };
+  if (!Number.isSafeInteger(s.global_step) || s.global_step < 0)
+    bad('global_step', `expected a non-negative integer, got ${s.global_step}`);
+  if (o.maxSteps !== undefined && s.global_step > o.maxSteps)
+    bad(
+      'global_step',
+      `${s.global_step} is past this run's ${o.maxSteps} training steps (raise num_train_epochs or max_steps to continue)`,
+    );
+  if (s.global_step !== o.optimizerStep)
+    bad(
+      'global_step',
+      `${s.global_step} but ${OPTIMIZER_NAME} has stepped ${o.optimizerStep} times: the files are from different checkpoints`,
+    );
+  if (o.schedulerStep !== null && o.schedulerStep !== s.global_step)
+    bad('global_step', `${s.global_step} but ${SCHEDULER_NAME} is at step ${o.schedulerStep}`);
   if (s.epoch !== null && (!Number.isFinite(s.epoch) || s.epoch < 0)) bad('epoch', `expected a non-negative number, got ${s.epoch}`);
-  if (s.best_metric !== null && !Number.isFinite(s.best_metric)) bad('best_metric', `expected a finite number or null, got ${s.best_metric}`);
-  if (s.best_model_checkpoint !== null && !/^checkpoint-\d+$/.test(basename(s.best_model_checkpoint))) bad('best_model_checkpoint', `${JSON.stringify(s.best_model_checkpoint.slice(0, 200))} is not a checkpoint-<step> folder`);
+  if (s.best_metric !== null && !Number.isFinite(s.best_metric))
+    bad('best_metric', `expected a finite number or null, got ${s.best_metric}`);
+  if (s.best_model_checkpoint !== null && !/^checkpoint-\d+$/.test(basename(s.best_model_checkpoint)))
+    bad('best_model_checkpoint', `${JSON.stringify(s.best_model_checkpoint.slice(0, 200))} is not a checkpoint-<step> folder`);
   s.log_history.forEach((r, i) => {
     if (r.step < 0 || r.step > s.global_step) bad(`log_history[${i}].step`, `${r.step} is outside [0, global_step ${s.global_step}]`);
   });
   const es = (s.stateful_callbacks['EarlyStoppingCallback'] as { attributes?: Record<string, unknown> } | undefined)?.attributes;
   if (es !== undefined) {
-    const c = es['early_stopping_patience_counter'], m = es['best_metric'];
-    if (c !== undefined && (typeof c !== 'number' || !Number.isSafeInteger(c) || c < 0)) bad('stateful_callbacks.EarlyStoppingCallback.attributes.early_stopping_patience_counter', `expected a non-negative integer, got ${JSON.stringify(c)}`);
-    if (m !== undefined && m !== null && (typeof m !== 'number' || !Number.isFinite(m))) bad('stateful_callbacks.EarlyStoppingCallback.attributes.best_metric', `expected a finite number or null, got ${JSON.stringify(m)}`);
+    const c = es['early_stopping_patience_counter'],
+      m = es['best_metric'];
+    if (c !== undefined && (typeof c !== 'number' || !Number.isSafeInteger(c) || c < 0))
+      bad(
+        'stateful_callbacks.EarlyStoppingCallback.attributes.early_stopping_patience_counter',
+        `expected a non-negative integer, got ${JSON.stringify(c)}`,
+      );
+    if (m !== undefined && m !== null && (typeof m !== 'number' || !Number.isFinite(m)))
+      bad('stateful_callbacks.EarlyStoppingCallback.attributes.best_metric', `expected a finite number or null, got ${JSON.stringify(m)}`);
   }
 }
 

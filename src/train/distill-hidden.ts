@@ -27,10 +27,20 @@ export function parseLayerMap(spec: string, studentLayers: number, teacherLayers
   const seen = new Set<number>();
   return spec.split(',').map((part) => {
     const m = /^\s*(\d+)\s*:\s*(\d+)\s*$/.exec(part);
-    if (!m) throw new DistillSetupError(`--layer-map ${spec}: "${part}" is not S:T (student layer:teacher layer, 0 = embeddings), e.g. 1:2,2:4, or "uniform"`);
-    const s = Number(m[1]), t = Number(m[2]);
-    if (s > studentLayers) throw new DistillSetupError(`--layer-map ${spec}: student layer ${s} does not exist (the student has ${studentLayers} layers; 0 = embeddings)`);
-    if (t > teacherLayers) throw new DistillSetupError(`--layer-map ${spec}: teacher layer ${t} does not exist (the teacher has ${teacherLayers} layers; 0 = embeddings)`);
+    if (!m)
+      throw new DistillSetupError(
+        `--layer-map ${spec}: "${part}" is not S:T (student layer:teacher layer, 0 = embeddings), e.g. 1:2,2:4, or "uniform"`,
+      );
+    const s = Number(m[1]),
+      t = Number(m[2]);
+    if (s > studentLayers)
+      throw new DistillSetupError(
+        `--layer-map ${spec}: student layer ${s} does not exist (the student has ${studentLayers} layers; 0 = embeddings)`,
+      );
+    if (t > teacherLayers)
+      throw new DistillSetupError(
+        `--layer-map ${spec}: teacher layer ${t} does not exist (the teacher has ${teacherLayers} layers; 0 = embeddings)`,
+      );
     if (seen.has(s)) throw new DistillSetupError(`--layer-map ${spec}: student layer ${s} is mapped twice`);
     seen.add(s);
     return [s, t] as const;
@@ -45,15 +55,29 @@ export class HiddenProjections {
   private readonly optimizer: AdamW | null;
   private readonly params: [string, Tensor][];
 
-  constructor(readonly map: LayerMap, studentHidden: number, teacherHidden: number, init: { std: number; seed: number }, adam: AdamWOptions) {
-    const specs = studentHidden === teacherHidden ? [] : map.flatMap((_, k) => [
-      { name: `projection.${k}.weight`, shape: [teacherHidden, studentHidden], init: 'normal' as const },
-      { name: `projection.${k}.bias`, shape: [teacherHidden], init: 'zeros' as const },
-    ]);
+  constructor(
+    readonly map: LayerMap,
+    studentHidden: number,
+    teacherHidden: number,
+    init: { std: number; seed: number },
+    adam: AdamWOptions,
+  ) {
+    const specs =
+      studentHidden === teacherHidden
+        ? []
+        : map.flatMap((_, k) => [
+            { name: `projection.${k}.weight`, shape: [teacherHidden, studentHidden], init: 'normal' as const },
+            { name: `projection.${k}.bias`, shape: [teacherHidden], init: 'zeros' as const },
+          ]);
     const params = initParameters(specs, init.std, init.seed);
     this.params = [...params.entries()];
-    for (const [name, t] of this.params) { t.requiresGrad = true; t.name = name; }
-    this.projections = map.map((_, k) => (specs.length ? { weight: params.get(`projection.${k}.weight`)!, bias: params.get(`projection.${k}.bias`)! } : null));
+    for (const [name, t] of this.params) {
+      t.requiresGrad = true;
+      t.name = name;
+    }
+    this.projections = map.map((_, k) =>
+      specs.length ? { weight: params.get(`projection.${k}.weight`)!, bias: params.get(`projection.${k}.bias`)! } : null,
+    );
     this.optimizer = this.params.length ? new AdamW(this.params, adam) : null;
   }
 
@@ -81,7 +105,9 @@ export class HiddenProjections {
     const path = join(dir, PROJECTION_FILE);
     if (!existsSync(path)) {
       if (!this.optimizer) return; // equal widths: nothing to restore
-      throw new DistillSetupError(`${path} is missing: this checkpoint was not written by a run with --layer-map ${this.mapString()} (the hidden-state projections cannot resume)`);
+      throw new DistillSetupError(
+        `${path} is missing: this checkpoint was not written by a run with --layer-map ${this.mapString()} (the hidden-state projections cannot resume)`,
+      );
     }
     const f = readSafetensors(path);
     if (f.metadata.layer_map !== this.mapString()) {
@@ -89,13 +115,19 @@ export class HiddenProjections {
     }
     for (const [name, t] of this.params) {
       const rec = f.tensors.get(name);
-      if (!rec || rec.data.length !== t.size) throw new DistillSetupError(`${path}: ${name} is missing or has the wrong size (expected ${t.shape.join('x')})`);
+      if (!rec || rec.data.length !== t.size)
+        throw new DistillSetupError(`${path}: ${name} is missing or has the wrong size (expected ${t.shape.join('x')})`);
       (t.f as Float32Array).set(rec.data as Float32Array);
     }
     const o = this.optimizer;
     if (o) {
-      const m = f.tensors.get('adamw.exp_avg'), v = f.tensors.get('adamw.exp_avg_sq'), step = Number(f.metadata.step);
-      if (!m || !v || !Number.isSafeInteger(step) || step < 0) throw new DistillSetupError(`${path}: the projections' optimizer state (adamw.exp_avg, adamw.exp_avg_sq, metadata step) is missing or invalid`);
+      const m = f.tensors.get('adamw.exp_avg'),
+        v = f.tensors.get('adamw.exp_avg_sq'),
+        step = Number(f.metadata.step);
+      if (!m || !v || !Number.isSafeInteger(step) || step < 0)
+        throw new DistillSetupError(
+          `${path}: the projections' optimizer state (adamw.exp_avg, adamw.exp_avg_sq, metadata step) is missing or invalid`,
+        );
       o.loadState({ step, m: m.data as Float32Array, v: v.data as Float32Array });
     }
   }

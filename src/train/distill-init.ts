@@ -48,7 +48,10 @@ export function copyLeadingSlice(src: Float32Array, srcShape: readonly number[],
  */
 export function selectionLayers(studentLayers: number, teacherLayers: number, map: LayerMap | null): number[] {
   const given = new Map((map ?? []).filter(([s]) => s > 0));
-  return Array.from({ length: studentLayers }, (_, k) => given.get(k + 1) ?? Math.max(1, Math.round(((k + 1) * teacherLayers) / studentLayers)));
+  return Array.from(
+    { length: studentLayers },
+    (_, k) => given.get(k + 1) ?? Math.max(1, Math.round(((k + 1) * teacherLayers) / studentLayers)),
+  );
 }
 
 /**
@@ -57,15 +60,23 @@ export function selectionLayers(studentLayers: number, teacherLayers: number, ma
  * parameter the teacher lacks. Returns a one-line description for the log.
  */
 export function selectTeacherWeights(student: TokenClassifier, teacher: TokenClassifier, map: LayerMap | null): string {
-  const s = student.config, t = teacher.config;
+  const s = student.config,
+    t = teacher.config;
   const refuse = (why: string): never => {
     throw new DistillSetupError(`--student-init select: ${why}`);
   };
-  if (s.modelType !== t.modelType) refuse(`the student is ${s.modelType} and the teacher ${t.modelType}; weights select only within one model type`);
-  if (s.modelType === 'modernbert') refuse('ModernBERT packs query/key/value and the GeGLU halves into single tensors, which a leading slice would mix; use the default random init');
-  if (s.vocabSize !== t.vocabSize) refuse(`the student's vocabulary has ${s.vocabSize} entries and the teacher's ${t.vocabSize}; selection needs the teacher's tokenizer`);
+  if (s.modelType !== t.modelType)
+    refuse(`the student is ${s.modelType} and the teacher ${t.modelType}; weights select only within one model type`);
+  if (s.modelType === 'modernbert')
+    refuse(
+      'ModernBERT packs query/key/value and the GeGLU halves into single tensors, which a leading slice would mix; use the default random init',
+    );
+  if (s.vocabSize !== t.vocabSize)
+    refuse(`the student's vocabulary has ${s.vocabSize} entries and the teacher's ${t.vocabSize}; selection needs the teacher's tokenizer`);
   if (s.hiddenSize > t.hiddenSize || s.intermediateSize > t.intermediateSize || s.numHiddenLayers > t.numHiddenLayers) {
-    refuse(`the student (${s.numHiddenLayers} layers, hidden ${s.hiddenSize}, intermediate ${s.intermediateSize}) must not be deeper or wider than the teacher (${t.numHiddenLayers}, ${t.hiddenSize}, ${t.intermediateSize})`);
+    refuse(
+      `the student (${s.numHiddenLayers} layers, hidden ${s.hiddenSize}, intermediate ${s.intermediateSize}) must not be deeper or wider than the teacher (${t.numHiddenLayers}, ${t.hiddenSize}, ${t.intermediateSize})`,
+    );
   }
   if (student.numLabels !== teacher.numLabels) refuse(`the student has ${student.numLabels} labels and the teacher ${teacher.numLabels}`);
   const layers = selectionLayers(s.numHiddenLayers, t.numHiddenLayers, map);

@@ -50,8 +50,10 @@ export function mapLabelsByName(teacher: readonly string[], student: readonly st
   const index = new Map(teacher.map((l, i) => [l, i]));
   const same = teacher.length === student.length && student.every((l) => index.has(l)) && new Set(student).size === student.length;
   if (!same) {
-    throw new DistillSetupError(`teacher and student label sets differ: teacher [${teacher.join(', ')}], student [${student.join(', ')}]` +
-      ' (labels are matched by name; the order may differ)');
+    throw new DistillSetupError(
+      `teacher and student label sets differ: teacher [${teacher.join(', ')}], student [${student.join(', ')}]` +
+        ' (labels are matched by name; the order may differ)',
+    );
   }
   return Int32Array.from(student, (l) => index.get(l)!);
 }
@@ -69,12 +71,14 @@ export function firstSubTokens(wordIds: Int32Array): Uint8Array {
  */
 export function sameTokenization(a: WordTokenizer, b: WordTokenizer, words: Iterable<string>): boolean {
   if (a.clsId !== b.clsId || a.sepId !== b.sepId || a.padId !== b.padId || a.unkId !== b.unkId) return false;
-  const ca = new WordPieceCache(a), cb = new WordPieceCache(b);
+  const ca = new WordPieceCache(a),
+    cb = new WordPieceCache(b);
   const seen = new Set<string>();
   for (const w of words) {
     if (seen.has(w)) continue;
     seen.add(w);
-    const pa = ca.pieces(w), pb = cb.pieces(w);
+    const pa = ca.pieces(w),
+      pb = cb.pieces(w);
     if (pa.length !== pb.length || pa.some((v, i) => v !== pb[i])) return false;
   }
   return true;
@@ -84,20 +88,29 @@ export function sameTokenization(a: WordTokenizer, b: WordTokenizer, words: Iter
  * Runs the teacher over features (no gradients, batches sorted by length) and hands each feature's
  * logits to `take`, with the hidden states [B*T, H] of `hiddenLayers` (0 = embeddings) when asked.
  */
-function runTeacher(teacher: TokenClassifier, features: readonly Feature[], padId: number, batchSize: number,
-  take: (f: Feature, logits: Float32Array, row: number, seqLen: number, hidden: Float32Array[]) => void, onProgress?: (done: number, total: number) => void,
-  hiddenLayers: readonly number[] = []): void {
+function runTeacher(
+  teacher: TokenClassifier,
+  features: readonly Feature[],
+  padId: number,
+  batchSize: number,
+  take: (f: Feature, logits: Float32Array, row: number, seqLen: number, hidden: Float32Array[]) => void,
+  onProgress?: (done: number, total: number) => void,
+  hiddenLayers: readonly number[] = [],
+): void {
   const order = features.map((_, i) => i).sort((x, y) => features[x]!.inputIds.length - features[y]!.inputIds.length);
   for (let s = 0; s < order.length; s += batchSize) {
     const fs = order.slice(s, s + batchSize).map((i) => features[i]!);
     const batch = collate(fs, padId);
-    noGrad(() => tidy(() => {
-      const states: Tensor[] = [];
-      const logits = teacher.forward(batch, { training: false, ...(hiddenLayers.length ? { hiddenStates: states } : {}) }).f as Float32Array;
-      if (hiddenLayers.length) checkHiddenStates(teacher, states, 'teacher');
-      const hidden = hiddenLayers.map((l) => states[l]!.f as Float32Array);
-      fs.forEach((f, b) => take(f, logits, b, batch.seqLen, hidden));
-    }));
+    noGrad(() =>
+      tidy(() => {
+        const states: Tensor[] = [];
+        const logits = teacher.forward(batch, { training: false, ...(hiddenLayers.length ? { hiddenStates: states } : {}) })
+          .f as Float32Array;
+        if (hiddenLayers.length) checkHiddenStates(teacher, states, 'teacher');
+        const hidden = hiddenLayers.map((l) => states[l]!.f as Float32Array);
+        fs.forEach((f, b) => take(f, logits, b, batch.seqLen, hidden));
+      }),
+    );
     onProgress?.(Math.min(s + batchSize, order.length), order.length);
   }
   clearPool();
@@ -106,7 +119,9 @@ function runTeacher(teacher: TokenClassifier, features: readonly Feature[], padI
 /** The model's forward filled `states` with HF's hidden_states (embeddings + every layer), or an error says it cannot. */
 export function checkHiddenStates(model: TokenClassifier, states: readonly Tensor[], role: string): void {
   if (states.length !== model.config.numHiddenLayers + 1) {
-    throw new DistillSetupError(`hidden-state matching: the ${role} (${model.architecture}) returned ${states.length} hidden states, expected ${model.config.numHiddenLayers + 1} (embeddings + ${model.config.numHiddenLayers} layers); this architecture does not support --layer-map`);
+    throw new DistillSetupError(
+      `hidden-state matching: the ${role} (${model.architecture}) returned ${states.length} hidden states, expected ${model.config.numHiddenLayers + 1} (embeddings + ${model.config.numHiddenLayers} layers); this architecture does not support --layer-map`,
+    );
   }
 }
 
@@ -132,24 +147,39 @@ function putHidden(out: Uint16Array, o: number, hidden: readonly Float32Array[],
  * Token-level targets (same tokenizer): the teacher runs on the student's features; targets at
  * every token with a gold label or starting a word.
  */
-export function tokenLevelTargets(teacher: TeacherSpec, features: readonly Feature[], onProgress?: (done: number, total: number) => void): SoftTargets[] {
-  const C = teacher.labelMap.length, tc = teacher.model.numLabels;
+export function tokenLevelTargets(
+  teacher: TeacherSpec,
+  features: readonly Feature[],
+  onProgress?: (done: number, total: number) => void,
+): SoftTargets[] {
+  const C = teacher.labelMap.length,
+    tc = teacher.model.numLabels;
   const out: SoftTargets[] = new Array(features.length);
   const index = new Map(features.map((f, i) => [f, i]));
-  const layers = teacher.hiddenLayers ?? [], H = teacher.model.config.hiddenSize, LH = layers.length * H;
-  runTeacher(teacher.model, features, teacher.tokenizer.padId, teacher.batchSize, (f, logits, row, T, hidden) => {
-    const first = firstSubTokens(f.wordIds);
-    const pos: number[] = [];
-    for (let t = 0; t < f.inputIds.length; t++) if (f.labels[t] !== -100 || first[t]) pos.push(t);
-    const lg = new Float32Array(pos.length * C);
-    const hd = layers.length ? new Uint16Array(pos.length * LH) : undefined;
-    pos.forEach((t, k) => {
-      const o = (row * T + t) * tc;
-      for (let j = 0; j < C; j++) lg[k * C + j] = logits[o + teacher.labelMap[j]!]!;
-      if (hd) putHidden(hd, k * LH, hidden, row * T + t, H);
-    });
-    out[index.get(f)!] = { positions: Int32Array.from(pos), logits: lg, ...(hd ? { hidden: hd } : {}) };
-  }, onProgress, layers);
+  const layers = teacher.hiddenLayers ?? [],
+    H = teacher.model.config.hiddenSize,
+    LH = layers.length * H;
+  runTeacher(
+    teacher.model,
+    features,
+    teacher.tokenizer.padId,
+    teacher.batchSize,
+    (f, logits, row, T, hidden) => {
+      const first = firstSubTokens(f.wordIds);
+      const pos: number[] = [];
+      for (let t = 0; t < f.inputIds.length; t++) if (f.labels[t] !== -100 || first[t]) pos.push(t);
+      const lg = new Float32Array(pos.length * C);
+      const hd = layers.length ? new Uint16Array(pos.length * LH) : undefined;
+      pos.forEach((t, k) => {
+        const o = (row * T + t) * tc;
+        for (let j = 0; j < C; j++) lg[k * C + j] = logits[o + teacher.labelMap[j]!]!;
+        if (hd) putHidden(hd, k * LH, hidden, row * T + t, H);
+      });
+      out[index.get(f)!] = { positions: Int32Array.from(pos), logits: lg, ...(hd ? { hidden: hd } : {}) };
+    },
+    onProgress,
+    layers,
+  );
   return out;
 }
 
@@ -158,29 +188,45 @@ export function tokenLevelTargets(teacher: TeacherSpec, features: readonly Featu
  * word's logits come from its first sub-token in the window that owns it, and go to the
  * student's first sub-token of that word in every student window.
  */
-export function wordLevelTargets(teacher: TeacherSpec, sentences: readonly { tokens: readonly string[] }[], features: readonly Feature[],
-  onProgress?: (done: number, total: number) => void): SoftTargets[] {
-  const C = teacher.labelMap.length, tc = teacher.model.numLabels;
+export function wordLevelTargets(
+  teacher: TeacherSpec,
+  sentences: readonly { tokens: readonly string[] }[],
+  features: readonly Feature[],
+  onProgress?: (done: number, total: number) => void,
+): SoftTargets[] {
+  const C = teacher.labelMap.length,
+    tc = teacher.model.numLabels;
   const { features: tf } = buildFeatures({ sentences }, teacher.tokenizer, null, { maxSeqLength: teacher.maxSeqLength });
   const words: (Float32Array | undefined)[] = sentences.map(() => undefined);
-  const layers = teacher.hiddenLayers ?? [], H = teacher.model.config.hiddenSize, LH = layers.length * H;
+  const layers = teacher.hiddenLayers ?? [],
+    H = teacher.model.config.hiddenSize,
+    LH = layers.length * H;
   const wordHidden: (Uint16Array | undefined)[] = sentences.map(() => undefined);
-  runTeacher(teacher.model, tf, teacher.tokenizer.padId, teacher.batchSize, (f, logits, row, T, hidden) => {
-    const first = firstSubTokens(f.wordIds);
-    const n = sentences[f.sentenceIndex]!.tokens.length;
-    const w = (words[f.sentenceIndex] ??= new Float32Array(n * C).fill(Number.NaN));
-    const wh = LH ? (wordHidden[f.sentenceIndex] ??= new Uint16Array(n * LH)) : undefined;
-    for (let t = 0; t < f.inputIds.length; t++) {
-      const wid = f.wordIds[t]!;
-      if (!first[t] || wid < f.ownedWordStart || wid >= f.ownedWordEnd) continue;
-      const o = (row * T + t) * tc;
-      for (let j = 0; j < C; j++) w[wid * C + j] = logits[o + teacher.labelMap[j]!]!;
-      if (wh) putHidden(wh, wid * LH, hidden, row * T + t, H);
-    }
-  }, onProgress, layers);
+  runTeacher(
+    teacher.model,
+    tf,
+    teacher.tokenizer.padId,
+    teacher.batchSize,
+    (f, logits, row, T, hidden) => {
+      const first = firstSubTokens(f.wordIds);
+      const n = sentences[f.sentenceIndex]!.tokens.length;
+      const w = (words[f.sentenceIndex] ??= new Float32Array(n * C).fill(Number.NaN));
+      const wh = LH ? (wordHidden[f.sentenceIndex] ??= new Uint16Array(n * LH)) : undefined;
+      for (let t = 0; t < f.inputIds.length; t++) {
+        const wid = f.wordIds[t]!;
+        if (!first[t] || wid < f.ownedWordStart || wid >= f.ownedWordEnd) continue;
+        const o = (row * T + t) * tc;
+        for (let j = 0; j < C; j++) w[wid * C + j] = logits[o + teacher.labelMap[j]!]!;
+        if (wh) putHidden(wh, wid * LH, hidden, row * T + t, H);
+      }
+    },
+    onProgress,
+    layers,
+  );
   return features.map((f) => {
     const first = firstSubTokens(f.wordIds);
-    const w = words[f.sentenceIndex], wh = wordHidden[f.sentenceIndex];
+    const w = words[f.sentenceIndex],
+      wh = wordHidden[f.sentenceIndex];
     const pos: number[] = [];
     for (let t = 0; t < f.inputIds.length; t++) if (first[t] && w && !Number.isNaN(w[f.wordIds[t]! * C]!)) pos.push(t);
     const lg = new Float32Array(pos.length * C);
@@ -199,7 +245,9 @@ export function modelFolderHash(dir: string): string {
   const h = createHash('sha256');
   for (const name of readdirSync(dir).sort()) {
     if (!/^(config\.json|model.*\.safetensors(\.index\.json)?|pytorch_model.*\.bin(\.index\.json)?|int8\.json)$/.test(name)) continue;
-    h.update(name).update('\0').update(readFileSync(join(dir, name)));
+    h.update(name)
+      .update('\0')
+      .update(readFileSync(join(dir, name)));
   }
   return h.digest('hex');
 }
@@ -214,8 +262,14 @@ const MAGIC = 'tokentune-soft-targets-1';
  * Soft targets for `features`, from `<dir>/<key>.bin` when an earlier run (a resumed one) wrote
  * it, else computed and written there. The key hashes everything the targets depend on.
  */
-export function cachedTargets(dir: string, keyParts: readonly string[], features: readonly Feature[], classes: number, compute: () => SoftTargets[],
-  hiddenWidth = 0): { targets: SoftTargets[]; cached: boolean; path: string } {
+export function cachedTargets(
+  dir: string,
+  keyParts: readonly string[],
+  features: readonly Feature[],
+  classes: number,
+  compute: () => SoftTargets[],
+  hiddenWidth = 0,
+): { targets: SoftTargets[]; cached: boolean; path: string } {
   const key = createHash('sha256').update(keyParts.join('\n')).digest('hex').slice(0, 32);
   const path = join(dir, `${key}.bin`);
   if (existsSync(path) && statSync(path).isFile()) {
@@ -234,7 +288,9 @@ function encodeTargets(targets: readonly SoftTargets[], C: number, hidden: numbe
   const totalPos = counts.reduce((a, b) => a + b, 0);
   const header = Buffer.from(JSON.stringify({ magic: MAGIC, features: targets.length, positions: totalPos, classes: C, hidden }));
   const head = new Int32Array([header.length]);
-  const pos = new Int32Array(totalPos), lg = new Float32Array(totalPos * C), hd = new Uint16Array(totalPos * hidden);
+  const pos = new Int32Array(totalPos),
+    lg = new Float32Array(totalPos * C),
+    hd = new Uint16Array(totalPos * hidden);
   let p = 0;
   for (const t of targets) {
     pos.set(t.positions, p);
@@ -243,7 +299,15 @@ function encodeTargets(targets: readonly SoftTargets[], C: number, hidden: numbe
     p += t.positions.length;
   }
   const pad = (4 - (header.length % 4)) % 4;
-  return Buffer.concat([Buffer.from(head.buffer), header, Buffer.alloc(pad), Buffer.from(counts.buffer), Buffer.from(pos.buffer), Buffer.from(lg.buffer), Buffer.from(hd.buffer)]);
+  return Buffer.concat([
+    Buffer.from(head.buffer),
+    header,
+    Buffer.alloc(pad),
+    Buffer.from(counts.buffer),
+    Buffer.from(pos.buffer),
+    Buffer.from(lg.buffer),
+    Buffer.from(hd.buffer),
+  ]);
 }
 
 /** The targets of a cache file, or null when it does not fit these features (then it is recomputed). */
@@ -251,10 +315,21 @@ function readTargets(path: string, features: readonly Feature[], classes: number
   try {
     const buf = readFileSync(path);
     const hl = buf.readInt32LE(0);
-    const h = JSON.parse(buf.subarray(4, 4 + hl).toString('utf8')) as { magic: string; features: number; positions: number; classes: number; hidden?: number };
+    const h = JSON.parse(buf.subarray(4, 4 + hl).toString('utf8')) as {
+      magic: string;
+      features: number;
+      positions: number;
+      classes: number;
+      hidden?: number;
+    };
     if (h.magic !== MAGIC || h.features !== features.length || h.classes !== classes || (h.hidden ?? 0) !== hidden) return null;
     let o = 4 + hl + ((4 - (hl % 4)) % 4);
-    const ints = (n: number): Int32Array => { const a = new Int32Array(n); Buffer.from(a.buffer).set(buf.subarray(o, o + 4 * n)); o += 4 * n; return a; };
+    const ints = (n: number): Int32Array => {
+      const a = new Int32Array(n);
+      Buffer.from(a.buffer).set(buf.subarray(o, o + 4 * n));
+      o += 4 * n;
+      return a;
+    };
     const counts = ints(h.features);
     const pos = ints(h.positions);
     const lg = new Float32Array(h.positions * h.classes);
@@ -266,7 +341,11 @@ function readTargets(path: string, features: readonly Feature[], classes: number
     let p = 0;
     return features.map((f, i) => {
       const n = counts[i]!;
-      const t: SoftTargets = { positions: pos.subarray(p, p + n), logits: lg.subarray(p * h.classes, (p + n) * h.classes), ...(hidden ? { hidden: hd.subarray(p * hidden, (p + n) * hidden) } : {}) };
+      const t: SoftTargets = {
+        positions: pos.subarray(p, p + n),
+        logits: lg.subarray(p * h.classes, (p + n) * h.classes),
+        ...(hidden ? { hidden: hd.subarray(p * hidden, (p + n) * hidden) } : {}),
+      };
       for (const q of t.positions) if (q < 0 || q >= f.inputIds.length) throw new Error('position out of range');
       p += n;
       return t;
@@ -293,20 +372,25 @@ export interface DistillObjectiveOptions {
 export class DistillObjective implements TrainingObjective {
   readonly extraState?: TrainingObjective['extraState'];
 
-  constructor(private readonly targets: Map<Feature, SoftTargets>, private readonly opts: DistillObjectiveOptions) {
+  constructor(
+    private readonly targets: Map<Feature, SoftTargets>,
+    private readonly opts: DistillObjectiveOptions,
+  ) {
     const p = opts.hidden?.projections;
     if (p) this.extraState = { step: (lr, clip) => p.step(lr, clip), save: (dir) => p.save(dir), load: (dir) => p.load(dir) };
   }
 
   weight(batch: Batch): number {
-    let soft = 0, gold = 0;
+    let soft = 0,
+      gold = 0;
     for (const f of batch.features) soft += this.targets.get(f)?.positions.length ?? 0;
     for (const y of batch.labels) if (y !== -100) gold++;
-    return soft > 0 ? soft : (this.opts.alpha < 1 ? gold : 0);
+    return soft > 0 ? soft : this.opts.alpha < 1 ? gold : 0;
   }
 
   loss(model: TokenClassifier, batch: Batch, forward: { training: true; dropoutSeed: number }): Tensor {
-    const C = this.opts.numLabels, T = batch.seqLen;
+    const C = this.opts.numLabels,
+      T = batch.seqLen;
     const teacher = new Float32Array(batch.batchSize * T * C);
     const mask = new Uint8Array(batch.batchSize * T);
     batch.features.forEach((f, b) => {
@@ -323,7 +407,10 @@ export class DistillObjective implements TrainingObjective {
     let hidden: DistillLossOptions['hidden'];
     if (h) {
       checkHiddenStates(model, states, 'student');
-      const H = h.teacherHidden, map = h.projections.map, LH = map.length * H, half = getHalfTable();
+      const H = h.teacherHidden,
+        map = h.projections.map,
+        LH = map.length * H,
+        half = getHalfTable();
       hidden = {
         weight: h.weight,
         pairs: map.map(([s], l) => {
@@ -331,9 +418,11 @@ export class DistillObjective implements TrainingObjective {
           batch.features.forEach((f, b) => {
             const st = this.targets.get(f);
             if (!st) return;
-            if (!st.hidden) throw new Error('hidden-state matching: a soft target has no teacher hidden states (cache written without --layer-map?)');
+            if (!st.hidden)
+              throw new Error('hidden-state matching: a soft target has no teacher hidden states (cache written without --layer-map?)');
             st.positions.forEach((t, k) => {
-              const o = (b * T + t) * H, src = k * LH + l * H;
+              const o = (b * T + t) * H,
+                src = k * LH + l * H;
               for (let j = 0; j < H; j++) dense[o + j] = half[st.hidden![src + j]!]!;
             });
           });
@@ -341,7 +430,11 @@ export class DistillObjective implements TrainingObjective {
         }),
       };
     }
-    return distillationLoss(logits, Tensor.from(teacher, [batch.batchSize * T, C]), batch.labels,
-      { temperature: this.opts.temperature, alpha: this.opts.alpha, softMask: mask, ...(hidden ? { hidden } : {}) });
+    return distillationLoss(logits, Tensor.from(teacher, [batch.batchSize * T, C]), batch.labels, {
+      temperature: this.opts.temperature,
+      alpha: this.opts.alpha,
+      softMask: mask,
+      ...(hidden ? { hidden } : {}),
+    });
   }
 }

@@ -37,21 +37,30 @@ export interface WordPredictionResult {
 
 /** Word-level tags for every sentence of a split, and the mean loss where gold labels exist. */
 export function predictWords(model: TokenClassifier, data: EncodedSplit, opts: EvalLoopOptions): WordPredictionResult {
-  const words = new WordPredictions(data.sentences.map((s) => s.tokens.length), model.config.labels);
+  const words = new WordPredictions(
+    data.sentences.map((s) => s.tokens.length),
+    model.config.labels,
+  );
   const loader = new DataLoader(data.features, { batchSize: opts.batchSize, sampler: 'sequential', padId: opts.padId });
-  let lossSum = 0, lossRows = 0, batches = 0;
+  let lossSum = 0,
+    lossRows = 0,
+    batches = 0;
   for (const batch of loader.batchesForEpoch(0)) {
     batches++;
-    ops.withMatmulPrecision(opts.bf16 ? 'bf16' : 'fp32', () => noGrad(() => tidy(() => {
-      const logits = model.forward(batch, { training: false });
-      words.add(batch.features, logits.f, batch.seqLen);
-      if (batch.labels.some((y) => y !== -100)) {
-        const l = ops.crossEntropy(logits, Tensor.from(batch.labels, [batch.labels.length])).item();
-        // HF averages per-batch mean losses weighted by the number of sequences.
-        lossSum += l * batch.batchSize;
-        lossRows += batch.batchSize;
-      }
-    })));
+    ops.withMatmulPrecision(opts.bf16 ? 'bf16' : 'fp32', () =>
+      noGrad(() =>
+        tidy(() => {
+          const logits = model.forward(batch, { training: false });
+          words.add(batch.features, logits.f, batch.seqLen);
+          if (batch.labels.some((y) => y !== -100)) {
+            const l = ops.crossEntropy(logits, Tensor.from(batch.labels, [batch.labels.length])).item();
+            // HF averages per-batch mean losses weighted by the number of sequences.
+            lossSum += l * batch.batchSize;
+            lossRows += batch.batchSize;
+          }
+        }),
+      ),
+    );
   }
   clearPool();
   return { predictions: words.result(), confidences: words.confidences(), loss: lossRows ? lossSum / lossRows : NaN, batches };
@@ -76,9 +85,9 @@ export function evalRecord(
   const m = opts.computeMetrics
     ? opts.computeMetrics({ predictions, references })
     : (() => {
-      const r = computeNerMetrics(references, predictions);
-      return { precision: r.precision, recall: r.recall, f1: r.f1, accuracy: r.accuracy };
-    })();
+        const r = computeNerMetrics(references, predictions);
+        return { precision: r.precision, recall: r.recall, f1: r.f1, accuracy: r.accuracy };
+      })();
   const runtime = (Date.now() - started) / 1000;
   const rec: LogRecord = { [`${prefix}_loss`]: round(loss) };
   for (const [k, v] of Object.entries(m)) rec[`${prefix}_${k}`] = round(v);

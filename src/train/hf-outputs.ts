@@ -11,7 +11,19 @@ import type { TrainingArguments } from './training-args.js';
 
 type Metrics = Record<string, number | string>;
 
-const METRIC_TAGS = new Set(['accuracy', 'bleu', 'f1', 'matthews_correlation', 'pearsonr', 'precision', 'recall', 'rouge', 'sacrebleu', 'spearmanr', 'wer']);
+const METRIC_TAGS = new Set([
+  'accuracy',
+  'bleu',
+  'f1',
+  'matthews_correlation',
+  'pearsonr',
+  'precision',
+  'recall',
+  'rouge',
+  'sacrebleu',
+  'spearmanr',
+  'wer',
+]);
 
 /** Python's str() of a number: 5e-05, 3.0 for a float field, 0.1. */
 export function pyNumber(v: number, float = false): string {
@@ -72,7 +84,10 @@ function maybeRound(v: unknown): string {
 }
 
 function titleCase(key: string): string {
-  return key.split('_').map((p) => (p ? p[0]!.toUpperCase() + p.slice(1) : p)).join(' ');
+  return key
+    .split('_')
+    .map((p) => (p ? p[0]!.toUpperCase() + p.slice(1) : p))
+    .join(' ');
 }
 
 /** transformers.modelcard.make_markdown_table. */
@@ -81,11 +96,19 @@ function markdownTable(lines: Record<string, unknown>[]): string {
   const keys = Object.keys(lines[0]!);
   const widths = keys.map((k) => Math.max(k.length, ...lines.map((l) => maybeRound(l[k]).length)));
   const row = (vals: string[]): string => vals.map((v, i) => `| ${v}${' '.repeat(widths[i]! - v.length + 1)}`).join('') + '|\n';
-  return row(keys) + widths.map((w) => `|:${'-'.repeat(w)}:`).join('') + '|\n' + lines.map((l) => row(keys.map((k) => maybeRound(l[k])))).join('');
+  return (
+    row(keys) +
+    widths.map((w) => `|:${'-'.repeat(w)}:`).join('') +
+    '|\n' +
+    lines.map((l) => row(keys.map((k) => maybeRound(l[k])))).join('')
+  );
 }
 
 /** transformers.modelcard.parse_log_history: the table of evaluations and the last evaluation's results. */
-function parseLogHistory(history: readonly Record<string, unknown>[]): { lines: Record<string, unknown>[]; evalResults: Record<string, unknown> | null } {
+function parseLogHistory(history: readonly Record<string, unknown>[]): {
+  lines: Record<string, unknown>[];
+  evalResults: Record<string, unknown> | null;
+} {
   const trainIdx = history.findIndex((r) => 'train_runtime' in r);
   const lines: Record<string, unknown>[] = [];
   let trainingLoss: unknown = 'No log';
@@ -131,18 +154,27 @@ export function modelCard(info: ModelCardInfo): string {
   meta.push('tags:', '- generated_from_trainer');
   if (info.dataset) meta.push('datasets:', `- ${info.dataset}`);
   // infer_metric_tags_from_eval_results: only names in transformers' METRIC_TAGS become tags.
-  const metricNames = evalResults ? Object.keys(evalResults).map((k) => k.toLowerCase().replace(/ /g, '_')).filter((k) => METRIC_TAGS.has(k)) : [];
+  const metricNames = evalResults
+    ? Object.keys(evalResults)
+        .map((k) => k.toLowerCase().replace(/ /g, '_'))
+        .filter((k) => METRIC_TAGS.has(k))
+    : [];
   if (metricNames.length) meta.push('metrics:', ...metricNames.map((m) => `- ${m}`));
   meta.push('model-index:', `- name: ${name}`, '  results: []');
 
   let card = `---\n${meta.join('\n')}\n---\n`;
-  card += '\n<!-- This model card has been generated automatically according to the information the Trainer had access to. You\nshould probably proofread and complete it, then remove this comment. -->\n';
+  card +=
+    '\n<!-- This model card has been generated automatically according to the information the Trainer had access to. You\nshould probably proofread and complete it, then remove this comment. -->\n';
   card += `\n# ${name}\n\n`;
-  card += info.finetunedFrom ? `This model is a fine-tuned version of [${info.finetunedFrom}](https://huggingface.co/${info.finetunedFrom}) on ` : 'This model was trained from scratch on ';
+  card += info.finetunedFrom
+    ? `This model is a fine-tuned version of [${info.finetunedFrom}](https://huggingface.co/${info.finetunedFrom}) on `
+    : 'This model was trained from scratch on ';
   card += info.dataset ? `the ${info.dataset} dataset.` : 'an unknown dataset.';
   if (evalResults) {
     card += '\nIt achieves the following results on the evaluation set:\n';
-    card += Object.entries(evalResults).map(([k, v]) => `- ${k}: ${maybeRound(v)}`).join('\n');
+    card += Object.entries(evalResults)
+      .map(([k, v]) => `- ${k}: ${maybeRound(v)}`)
+      .join('\n');
   }
   card += '\n';
   card += '\n## Model description\n\nMore information needed\n';
@@ -156,9 +188,15 @@ export function modelCard(info: ModelCardInfo): string {
     ['seed', String(a.seed)],
   ];
   if (a.gradientAccumulationSteps > 1) {
-    hp.push(['gradient_accumulation_steps', String(a.gradientAccumulationSteps)], ['total_train_batch_size', String(a.perDeviceTrainBatchSize * a.gradientAccumulationSteps)]);
+    hp.push(
+      ['gradient_accumulation_steps', String(a.gradientAccumulationSteps)],
+      ['total_train_batch_size', String(a.perDeviceTrainBatchSize * a.gradientAccumulationSteps)],
+    );
   }
-  hp.push(['optimizer', `Use ${a.optim} with betas=(${pyNumber(a.adamBeta1, true)},${pyNumber(a.adamBeta2, true)}) and epsilon=${pyNumber(a.adamEpsilon, true)} and optimizer_args=No additional optimizer arguments`]);
+  hp.push([
+    'optimizer',
+    `Use ${a.optim} with betas=(${pyNumber(a.adamBeta1, true)},${pyNumber(a.adamBeta2, true)}) and epsilon=${pyNumber(a.adamEpsilon, true)} and optimizer_args=No additional optimizer arguments`,
+  ]);
   hp.push(['lr_scheduler_type', a.lrSchedulerType]);
   if (a.warmupSteps !== 0) hp.push(['lr_scheduler_warmup_steps', pyNumber(a.warmupSteps)]);
   else if (a.warmupRatio !== 0) hp.push(['lr_scheduler_warmup_ratio', pyNumber(a.warmupRatio, true)]);

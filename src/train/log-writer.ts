@@ -77,7 +77,8 @@ export class LogWriter {
     if (opts.fresh) rmSync(this.path, { force: true });
     if (existsSync(this.path)) {
       const { records, truncatedTail } = readLogFile(this.path);
-      const keep = opts.resumeFromStep === undefined ? records : records.filter((r) => !(typeof r.step === 'number' && r.step > opts.resumeFromStep!));
+      const keep =
+        opts.resumeFromStep === undefined ? records : records.filter((r) => !(typeof r.step === 'number' && r.step > opts.resumeFromStep!));
       // Rewrite only when something must go: a cut-off last line or records past the resume point.
       if (truncatedTail || keep.length !== records.length) {
         writeFileAtomic(this.path, keep.map((r) => stringifyJsonText(r) + '\n').join(''));

@@ -38,7 +38,10 @@ export class AdamW {
   readonly m: Float32Array;
   readonly v: Float32Array;
 
-  constructor(params: readonly [string, Tensor][], readonly opts: AdamWOptions) {
+  constructor(
+    params: readonly [string, Tensor][],
+    readonly opts: AdamWOptions,
+  ) {
     const withDecay = params.filter(([n]) => decays(n)).map(([, t]) => t);
     const without = params.filter(([n]) => !decays(n)).map(([, t]) => t);
     this.flat = flattenParameters([...withDecay, ...without]);
@@ -88,11 +91,38 @@ export class AdamW {
     const { beta1, beta2, eps, weightDecay } = this.opts;
     const K = kernels();
     const { data, grad } = this.flat;
-    const d = this.decayCount, n = data.length;
-    K.adamw(data.subarray(0, d), grad.subarray(0, d), this.m.subarray(0, d), this.v.subarray(0, d), d,
-      lr, beta1, beta2, eps, weightDecay, this.step, gradScale, zeroGrad);
-    K.adamw(data.subarray(d), grad.subarray(d), this.m.subarray(d), this.v.subarray(d), n - d,
-      lr, beta1, beta2, eps, 0, this.step, gradScale, zeroGrad);
+    const d = this.decayCount,
+      n = data.length;
+    K.adamw(
+      data.subarray(0, d),
+      grad.subarray(0, d),
+      this.m.subarray(0, d),
+      this.v.subarray(0, d),
+      d,
+      lr,
+      beta1,
+      beta2,
+      eps,
+      weightDecay,
+      this.step,
+      gradScale,
+      zeroGrad,
+    );
+    K.adamw(
+      data.subarray(d),
+      grad.subarray(d),
+      this.m.subarray(d),
+      this.v.subarray(d),
+      n - d,
+      lr,
+      beta1,
+      beta2,
+      eps,
+      0,
+      this.step,
+      gradScale,
+      zeroGrad,
+    );
   }
 
   state(): OptimizerState {

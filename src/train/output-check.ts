@@ -10,11 +10,20 @@ import { PLOT_FILE_NAME } from './plot.js';
 
 /** Files a run writes into its output folder (savePretrained, the tokenizer, the log and plot). */
 export const RUN_OUTPUT_FILES = [
-  'config.json', 'model.safetensors', 'vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json', LOG_FILE_NAME, PLOT_FILE_NAME,
+  'config.json',
+  'model.safetensors',
+  'vocab.txt',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  LOG_FILE_NAME,
+  PLOT_FILE_NAME,
 ] as const;
 
 export class OutputObstacleError extends Error {
-  constructor(readonly path: string, problem: string) {
+  constructor(
+    readonly path: string,
+    problem: string,
+  ) {
     super(`${path}: ${problem}`);
     this.name = 'OutputObstacleError';
   }
@@ -34,7 +43,10 @@ export function checkOutputWritable(outputDir: string, files: readonly string[] 
   for (const f of files) {
     const p = join(outputDir, f);
     if (existsSync(p) && statSync(p).isDirectory()) {
-      throw new OutputObstacleError(p, `is a folder, but training writes a file of this name at the end; remove or rename it before training`);
+      throw new OutputObstacleError(
+        p,
+        `is a folder, but training writes a file of this name at the end; remove or rename it before training`,
+      );
     }
   }
 }

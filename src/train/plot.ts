@@ -38,7 +38,10 @@ export function niceTicks(lo: number, hi: number, target = 5, minStep = 0): { ti
   }
   const raw = (hi - lo) / Math.max(1, target);
   const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = Math.max(minStep, [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw && (minStep === 0 || Number.isInteger(s))) ?? 10 * mag);
+  const step = Math.max(
+    minStep,
+    [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw && (minStep === 0 || Number.isInteger(s))) ?? 10 * mag,
+  );
   const min = Math.floor(lo / step + 1e-9) * step;
   const max = Math.ceil(hi / step - 1e-9) * step;
   const ticks: number[] = [];
@@ -49,7 +52,9 @@ export function niceTicks(lo: number, hi: number, target = 5, minStep = 0): { ti
 /** A tick value with as many decimals as the tick step needs (0.25 -> 2, 50 -> 0). */
 function tickLabel(v: number, step: number): string {
   const st = String(Number(step.toPrecision(10)));
-  const decimals = st.includes('e-') ? Number(st.split('e-')[1]) + (st.split('e')[0]!.split('.')[1]?.length ?? 0) : (st.split('.')[1]?.length ?? 0);
+  const decimals = st.includes('e-')
+    ? Number(st.split('e-')[1]) + (st.split('e')[0]!.split('.')[1]?.length ?? 0)
+    : (st.split('.')[1]?.length ?? 0);
   const s = v.toFixed(Math.min(decimals, 20));
   return /^-0(\.0*)?$/.test(s) ? s.slice(1) : s;
 }
@@ -75,14 +80,28 @@ interface Box {
   h: number;
 }
 
-function panel(out: string[], box: Box, series: Series[], xDomain: { min: number; max: number; ticks: number[]; step: number }, yLabel: string, xLabel: string | null): void {
+function panel(
+  out: string[],
+  box: Box,
+  series: Series[],
+  xDomain: { min: number; max: number; ticks: number[]; step: number },
+  yLabel: string,
+  xLabel: string | null,
+): void {
   const all = series.flatMap((s) => s.points.map((p) => p[1]));
-  const y = all.length ? niceTicks(all.reduce((a, b) => Math.min(a, b), Infinity), all.reduce((a, b) => Math.max(a, b), -Infinity)) : niceTicks(0, 1);
+  const y = all.length
+    ? niceTicks(
+        all.reduce((a, b) => Math.min(a, b), Infinity),
+        all.reduce((a, b) => Math.max(a, b), -Infinity),
+      )
+    : niceTicks(0, 1);
   const sx = (v: number): number => box.x + ((v - xDomain.min) / (xDomain.max - xDomain.min)) * box.w;
   const sy = (v: number): number => box.y + box.h - ((v - y.min) / (y.max - y.min)) * box.h;
 
   out.push(`<g class="panel" data-label="${escapeXml(yLabel)}">`);
-  out.push(`<rect x="${num(box.x)}" y="${num(box.y)}" width="${num(box.w)}" height="${num(box.h)}" fill="#fcfcfc" stroke="#888" stroke-width="1"/>`);
+  out.push(
+    `<rect x="${num(box.x)}" y="${num(box.y)}" width="${num(box.w)}" height="${num(box.h)}" fill="#fcfcfc" stroke="#888" stroke-width="1"/>`,
+  );
   // Grid lines and tick labels.
   for (const t of y.ticks) {
     const py = num(sy(t));
@@ -96,8 +115,13 @@ function panel(out: string[], box: Box, series: Series[], xDomain: { min: number
     out.push(`<line x1="${px}" y1="${num(box.y + box.h)}" x2="${px}" y2="${num(box.y + box.h + 5)}" stroke="#888" stroke-width="1"/>`);
     out.push(`<text x="${px}" y="${num(box.y + box.h + 18)}" text-anchor="middle">${escapeXml(tickLabel(t, xDomain.step))}</text>`);
   }
-  out.push(`<text x="${num(box.x - 52)}" y="${num(box.y + box.h / 2)}" text-anchor="middle" transform="rotate(-90 ${num(box.x - 52)} ${num(box.y + box.h / 2)})" font-size="13">${escapeXml(yLabel)}</text>`);
-  if (xLabel !== null) out.push(`<text x="${num(box.x + box.w / 2)}" y="${num(box.y + box.h + 38)}" text-anchor="middle" font-size="13">${escapeXml(xLabel)}</text>`);
+  out.push(
+    `<text x="${num(box.x - 52)}" y="${num(box.y + box.h / 2)}" text-anchor="middle" transform="rotate(-90 ${num(box.x - 52)} ${num(box.y + box.h / 2)})" font-size="13">${escapeXml(yLabel)}</text>`,
+  );
+  if (xLabel !== null)
+    out.push(
+      `<text x="${num(box.x + box.w / 2)}" y="${num(box.y + box.h + 38)}" text-anchor="middle" font-size="13">${escapeXml(xLabel)}</text>`,
+    );
 
   const drawn = series.filter((s) => s.points.length > 0);
   if (drawn.length === 0) {
@@ -105,7 +129,9 @@ function panel(out: string[], box: Box, series: Series[], xDomain: { min: number
   }
   for (const s of drawn) {
     const pts = s.points.map(([a, b]) => `${num(sx(a))},${num(sy(b))}`).join(' ');
-    out.push(`<polyline class="series" data-series="${escapeXml(s.name)}" fill="none" stroke="${s.color}" stroke-width="2" stroke-linejoin="round"${s.dashed ? ' stroke-dasharray="6 4"' : ''} points="${pts}"/>`);
+    out.push(
+      `<polyline class="series" data-series="${escapeXml(s.name)}" fill="none" stroke="${s.color}" stroke-width="2" stroke-linejoin="round"${s.dashed ? ' stroke-dasharray="6 4"' : ''} points="${pts}"/>`,
+    );
     if (s.markers || s.points.length === 1) {
       for (const [a, b] of s.points) out.push(`<circle cx="${num(sx(a))}" cy="${num(sy(b))}" r="3" fill="${s.color}"/>`);
     }
@@ -118,7 +144,9 @@ function panel(out: string[], box: Box, series: Series[], xDomain: { min: number
     const cy = box.y - 10;
     out.push('<g class="legend">');
     for (const sr of drawn) {
-      out.push(`<line x1="${num(lx)}" y1="${num(cy)}" x2="${num(lx + 18)}" y2="${num(cy)}" stroke="${sr.color}" stroke-width="2"${sr.dashed ? ' stroke-dasharray="4 3"' : ''}/>`);
+      out.push(
+        `<line x1="${num(lx)}" y1="${num(cy)}" x2="${num(lx + 18)}" y2="${num(cy)}" stroke="${sr.color}" stroke-width="2"${sr.dashed ? ' stroke-dasharray="4 3"' : ''}/>`,
+      );
       if (sr.markers) out.push(`<circle cx="${num(lx + 9)}" cy="${num(cy)}" r="3" fill="${sr.color}"/>`);
       out.push(`<text x="${num(lx + 22)}" y="${num(cy)}" dy="0.35em">${escapeXml(sr.name)}</text>`);
       lx += itemW(sr);
@@ -139,7 +167,12 @@ export function renderTrainingPlot(records: readonly PlotRecord[], opts: PlotOpt
   const metricSeries: Series[] = [{ name: metric, color: '#2ca02c', markers: true, points: seriesOf(records, metric) }];
 
   const steps = [...lossSeries, ...metricSeries].flatMap((s) => s.points.map((p) => p[0]));
-  const x = niceTicks(steps.reduce((a, b) => Math.min(a, b), 0), steps.length ? steps.reduce((a, b) => Math.max(a, b), -Infinity) : 1, 8, 1); // steps are integers: no fractional ticks
+  const x = niceTicks(
+    steps.reduce((a, b) => Math.min(a, b), 0),
+    steps.length ? steps.reduce((a, b) => Math.max(a, b), -Infinity) : 1,
+    8,
+    1,
+  ); // steps are integers: no fractional ticks
 
   const left = 80;
   const right = 24;
@@ -150,12 +183,23 @@ export function renderTrainingPlot(records: readonly PlotRecord[], opts: PlotOpt
   const panelW = width - left - right;
 
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12" fill="#222">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12" fill="#222">`,
+  );
   out.push(`<title>${escapeXml(opts.title ?? 'Training curves')}</title>`);
   out.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="white"/>`);
-  out.push(`<text x="${num(width / 2)}" y="28" text-anchor="middle" font-size="16" font-weight="bold">${escapeXml(opts.title ?? 'Training curves')}</text>`);
+  out.push(
+    `<text x="${num(width / 2)}" y="28" text-anchor="middle" font-size="16" font-weight="bold">${escapeXml(opts.title ?? 'Training curves')}</text>`,
+  );
   panel(out, { x: left, y: top, w: panelW, h: panelH }, lossSeries, x, 'loss', null);
-  panel(out, { x: left, y: top + panelH + gap, w: panelW, h: panelH }, metricSeries, x, metric.replace(/^eval_/, 'eval ').replace(/_/g, ' '), 'step');
+  panel(
+    out,
+    { x: left, y: top + panelH + gap, w: panelW, h: panelH },
+    metricSeries,
+    x,
+    metric.replace(/^eval_/, 'eval ').replace(/_/g, ' '),
+    'step',
+  );
   out.push('</svg>');
   return out.join('\n') + '\n';
 }

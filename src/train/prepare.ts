@@ -22,15 +22,18 @@ export async function readDataFiles(files: DataFiles): Promise<Splits> {
   if (files.train) spec.train = files.train;
   if (files.validation) spec.validation = files.validation;
   if (files.test) spec.test = files.test;
-  if (Object.keys(spec).length === 0) throw new Error('no data: give --train-file (and --validation-file / --test-file), or --dataset-name');
+  if (Object.keys(spec).length === 0)
+    throw new Error('no data: give --train-file (and --validation-file / --test-file), or --dataset-name');
   return loadSplits(spec);
 }
 
 // --- datasets by name (issue "Datasets by name from the Hugging Face hub") -------------------
 
 /** The data settings of a run, named as in TrainingArguments. */
-export type DataArgs = Pick<TrainingArguments,
-  'trainFile' | 'validationFile' | 'testFile' | 'datasetName' | 'datasetConfigName' | 'textColumnName' | 'labelColumnName' | 'taskName'>;
+export type DataArgs = Pick<
+  TrainingArguments,
+  'trainFile' | 'validationFile' | 'testFile' | 'datasetName' | 'datasetConfigName' | 'textColumnName' | 'labelColumnName' | 'taskName'
+>;
 
 export interface TrainingData {
   splits: Splits;
@@ -43,9 +46,14 @@ export interface TrainingData {
  * dataset_name (a hub dataset, or a local folder laid out like one) with dataset_config_name.
  * Hub options (cache, endpoint, offline, token, progress) come from the HF_* environment.
  */
-export async function readTrainingData(args: DataArgs, hub: HubOptions = {}, labelNames: readonly string[] | null = null): Promise<TrainingData> {
+export async function readTrainingData(
+  args: DataArgs,
+  hub: HubOptions = {},
+  labelNames: readonly string[] | null = null,
+): Promise<TrainingData> {
   const columns = {
-    ...(args.textColumnName ? { tokensField: args.textColumnName } : {}), ...(args.labelColumnName ? { tagsField: args.labelColumnName } : {}),
+    ...(args.textColumnName ? { tokensField: args.textColumnName } : {}),
+    ...(args.labelColumnName ? { tagsField: args.labelColumnName } : {}),
     // Names for integer tags in local JSON lines / CSV / parquet files (--label-names, or the model's id2label).
     ...(labelNames ? { labelNames } : {}),
   };
@@ -54,14 +62,19 @@ export async function readTrainingData(args: DataArgs, hub: HubOptions = {}, lab
     if (args.trainFile) spec.train = args.trainFile;
     if (args.validationFile) spec.validation = args.validationFile;
     if (args.testFile) spec.test = args.testFile;
-    if (Object.keys(spec).length === 0) throw new Error('no data: give --dataset-name (a Hugging Face hub dataset), or --train-file (and --validation-file / --test-file)');
+    if (Object.keys(spec).length === 0)
+      throw new Error('no data: give --dataset-name (a Hugging Face hub dataset), or --train-file (and --validation-file / --test-file)');
     const splits = await loadSplits(spec, columns);
     const first = splits.train ?? splits.validation ?? splits.test;
     if (args.datasetName && first) first.warnings.push(`dataset_name '${args.datasetName}' is ignored because data files are given`);
     return { splits, labelNames: labelNames ? [...labelNames] : null };
   }
   const ds = await loadHubDataset(args.datasetName, {
-    ...hub, config: args.datasetConfigName, textColumn: args.textColumnName, labelColumn: args.labelColumnName, task: args.taskName,
+    ...hub,
+    config: args.datasetConfigName,
+    textColumn: args.textColumnName,
+    labelColumn: args.labelColumnName,
+    task: args.taskName,
   });
   return { splits: ds.splits, labelNames: ds.labelNames };
 }
@@ -92,8 +105,13 @@ export interface EncodeOptions {
 }
 
 /** Tokenizes one split; every split of a run should share one `cache`. */
-export function encodeSplit(data: Dataset, tokenizer: WordTokenizer, labels: readonly string[], opts: EncodeOptions,
-  cache?: WordPieceCache): { split: EncodedSplit; stats: FeatureStats } {
+export function encodeSplit(
+  data: Dataset,
+  tokenizer: WordTokenizer,
+  labels: readonly string[],
+  opts: EncodeOptions,
+  cache?: WordPieceCache,
+): { split: EncodedSplit; stats: FeatureStats } {
   const sentences = opts.maxSamples ? data.sentences.slice(0, opts.maxSamples) : data.sentences;
   const { features, stats } = buildFeatures({ sentences, source: data.source }, tokenizer, makeLabelMap(labels), {
     maxSeqLength: opts.maxSeqLength,

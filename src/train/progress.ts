@@ -81,7 +81,14 @@ function formatInfo(info: ProgressInfo): string {
 }
 
 /** One status line: `[bar] step/total rate ETA mm:ss loss x lr y`. */
-export function formatProgressLine(p: { step: number; total: number; rate: number; info?: ProgressInfo; barWidth?: number; bar?: boolean }): string {
+export function formatProgressLine(p: {
+  step: number;
+  total: number;
+  rate: number;
+  info?: ProgressInfo;
+  barWidth?: number;
+  bar?: boolean;
+}): string {
   const parts: string[] = [];
   if (p.bar !== false) parts.push(formatBar(p.total > 0 ? p.step / p.total : 0, p.barWidth ?? 30));
   parts.push(`${p.step}/${p.total}`);
@@ -100,7 +107,8 @@ export function formatLogLine(record: Readonly<Record<string, unknown>>): string
   for (const [k, v] of Object.entries(record)) {
     if (k === 'step' || k === 'epoch' || v === undefined) continue;
     if (typeof v === 'number') {
-      const s = k.includes('learning_rate') || (Math.abs(v) < 1e-3 && v !== 0) ? formatSci(v, 2) : Number.isInteger(v) ? String(v) : v.toFixed(4);
+      const s =
+        k.includes('learning_rate') || (Math.abs(v) < 1e-3 && v !== 0) ? formatSci(v, 2) : Number.isInteger(v) ? String(v) : v.toFixed(4);
       parts.push(`${k} ${s}`);
     } else {
       parts.push(`${k} ${String(v)}`);
@@ -209,7 +217,13 @@ export class TrainingProgress {
 
   private draw(t: number): void {
     this.lastDraw = t;
-    let line = formatProgressLine({ step: this.step, total: this.opts.total, rate: this.rate(), info: this.info, barWidth: this.opts.barWidth ?? 30 });
+    let line = formatProgressLine({
+      step: this.step,
+      total: this.opts.total,
+      rate: this.rate(),
+      info: this.info,
+      barWidth: this.opts.barWidth ?? 30,
+    });
     const cols = this.stream.columns;
     if (cols && line.length > cols - 1) line = line.slice(0, Math.max(0, cols - 1));
     this.stream.write(`\r${line}\x1b[K`);

@@ -16,11 +16,16 @@ export function planTrainingSteps(p: {
   maxSteps: number;
 }): StepPlan {
   const ga = p.gradientAccumulationSteps;
-  if (!Number.isInteger(p.numBatchesPerEpoch) || p.numBatchesPerEpoch < 0) throw new RangeError(`numBatchesPerEpoch must be a non-negative integer, got ${p.numBatchesPerEpoch}`);
+  if (!Number.isInteger(p.numBatchesPerEpoch) || p.numBatchesPerEpoch < 0)
+    throw new RangeError(`numBatchesPerEpoch must be a non-negative integer, got ${p.numBatchesPerEpoch}`);
   if (!Number.isInteger(ga) || ga < 1) throw new RangeError(`gradient_accumulation_steps must be a positive integer, got ${ga}`);
   const perEpoch = Math.max(Math.floor(p.numBatchesPerEpoch / ga) + (p.numBatchesPerEpoch % ga > 0 ? 1 : 0), 1);
   if (p.maxSteps > 0) {
-    return { updateStepsPerEpoch: perEpoch, maxSteps: p.maxSteps, numTrainEpochs: Math.floor(p.maxSteps / perEpoch) + (p.maxSteps % perEpoch > 0 ? 1 : 0) };
+    return {
+      updateStepsPerEpoch: perEpoch,
+      maxSteps: p.maxSteps,
+      numTrainEpochs: Math.floor(p.maxSteps / perEpoch) + (p.maxSteps % perEpoch > 0 ? 1 : 0),
+    };
   }
   return { updateStepsPerEpoch: perEpoch, maxSteps: Math.ceil(p.numTrainEpochs * perEpoch), numTrainEpochs: Math.ceil(p.numTrainEpochs) };
 }

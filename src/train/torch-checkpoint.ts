@@ -31,7 +31,8 @@ const f = (v: number): PickleFloat => new PickleFloat(v);
 /** Parameter sizes in the flat buffer's order, split into the decay group and the rest. */
 function groups(optimizer: AdamW): { sizes: number[]; decayParams: number } {
   const sizes = optimizer.flat.params.map((t) => t.size);
-  let acc = 0, decayParams = 0;
+  let acc = 0,
+    decayParams = 0;
   while (decayParams < sizes.length && acc < optimizer.decayCount) acc += sizes[decayParams++]!;
   return { sizes, decayParams };
 }
@@ -51,25 +52,51 @@ export function writeOptimizerPt(path: string, optimizer: AdamW, lr: number, ini
   sizes.forEach((size, i) => {
     const key = String(2 + i);
     storages.set(key, { dtype: 'F32', bytes: stepBytes });
-    const view = (storageKey: string): PickleTensor => ({ kind: 'tensor', storageKey, dtype: 'F32', storageNumel: n, offset, shape: optimizer.flat.params[i]!.shape });
-    state.set(i, new Map<string, PickleValue>([
-      ['step', { kind: 'tensor', storageKey: key, dtype: 'F32', storageNumel: 1, offset: 0, shape: [] }],
-      ['exp_avg', view('0')],
-      ['exp_avg_sq', view('1')],
-    ]));
+    const view = (storageKey: string): PickleTensor => ({
+      kind: 'tensor',
+      storageKey,
+      dtype: 'F32',
+      storageNumel: n,
+      offset,
+      shape: optimizer.flat.params[i]!.shape,
+    });
+    state.set(
+      i,
+      new Map<string, PickleValue>([
+        ['step', { kind: 'tensor', storageKey: key, dtype: 'F32', storageNumel: 1, offset: 0, shape: [] }],
+        ['exp_avg', view('0')],
+        ['exp_avg_sq', view('1')],
+      ]),
+    );
     offset += size;
   });
   const { beta1, beta2, eps, weightDecay } = optimizer.opts;
-  const group = (decay: number, params: number[]): PickleValue => new Map<string, PickleValue>([
-    ['weight_decay', f(decay)], ['lr', f(lr)], ['betas', new PickleTuple([f(beta1), f(beta2)])], ['eps', f(eps)],
-    ['amsgrad', false], ['maximize', false], ['foreach', null], ['capturable', false], ['differentiable', false],
-    ['fused', null], ['decoupled_weight_decay', true], ['initial_lr', f(initialLr)], ['params', params],
-  ]);
+  const group = (decay: number, params: number[]): PickleValue =>
+    new Map<string, PickleValue>([
+      ['weight_decay', f(decay)],
+      ['lr', f(lr)],
+      ['betas', new PickleTuple([f(beta1), f(beta2)])],
+      ['eps', f(eps)],
+      ['amsgrad', false],
+      ['maximize', false],
+      ['foreach', null],
+      ['capturable', false],
+      ['differentiable', false],
+      ['fused', null],
+      ['decoupled_weight_decay', true],
+      ['initial_lr', f(initialLr)],
+      ['params', params],
+    ]);
   const idx = sizes.map((_, i) => i);
-  torchSave(path, 'optimizer', new Map<string, PickleValue>([
-    ['state', state],
-    ['param_groups', [group(weightDecay, idx.slice(0, decayParams)), group(0, idx.slice(decayParams))]],
-  ]), storages);
+  torchSave(
+    path,
+    'optimizer',
+    new Map<string, PickleValue>([
+      ['state', state],
+      ['param_groups', [group(weightDecay, idx.slice(0, decayParams)), group(0, idx.slice(decayParams))]],
+    ]),
+    storages,
+  );
 }
 
 const get = (d: unknown, k: string | number, file: string, what: string): unknown => {
@@ -95,12 +122,17 @@ export function readOptimizerPt(path: string, optimizer: AdamW): { step: number 
   }
   const groupSizes = pg.map((g) => (get(g, 'params', path, 'param group') as unknown[]).length);
   if (groupSizes.length !== 2 || groupSizes[0] !== decayParams || groupSizes[1] !== sizes.length - decayParams) {
-    throw new TorchStateError(path, `optimizer groups hold [${groupSizes.join(', ')}] parameters but this model has [${decayParams}, ${sizes.length - decayParams}] (weight decay, no decay): not a checkpoint of this model, or an optimizer other than the Trainer's AdamW`);
+    throw new TorchStateError(
+      path,
+      `optimizer groups hold [${groupSizes.join(', ')}] parameters but this model has [${decayParams}, ${sizes.length - decayParams}] (weight decay, no decay): not a checkpoint of this model, or an optimizer other than the Trainer's AdamW`,
+    );
   }
   const state = get(root, 'state', path, 'optimizer state');
   if (!(state instanceof PyDict)) throw new TorchStateError(path, 'state is not a dict');
-  const m = new Float32Array(optimizer.m.length), v = new Float32Array(optimizer.v.length);
-  let offset = 0, step: number | null = null;
+  const m = new Float32Array(optimizer.m.length),
+    v = new Float32Array(optimizer.v.length);
+  let offset = 0,
+    step: number | null = null;
   order.forEach((id, i) => {
     const size = sizes[i]!;
     const s = state.map.get(id);
@@ -108,19 +140,27 @@ export function readOptimizerPt(path: string, optimizer: AdamW): { step: number 
       const name = optimizer.flat.params[i]!.name ?? `parameter ${i}`;
       const moment = (k: string): Float32Array => {
         const t = get(s, k, path, `state[${id}]`);
-        if (!isLoadedTensor(t) || !(t.data instanceof Float32Array)) throw new TorchStateError(path, `state[${id}].${k} is not a float32 tensor`);
-        if (t.data.length !== size) throw new TorchStateError(path, `state[${id}].${k} has ${t.data.length} elements but ${name} has ${size}`);
+        if (!isLoadedTensor(t) || !(t.data instanceof Float32Array))
+          throw new TorchStateError(path, `state[${id}].${k} is not a float32 tensor`);
+        if (t.data.length !== size)
+          throw new TorchStateError(path, `state[${id}].${k} has ${t.data.length} elements but ${name} has ${size}`);
         // A NaN or infinite moment makes every later update NaN without a word; exp_avg_sq is a mean of squares.
         const bad = t.data.findIndex((x) => !Number.isFinite(x) || (k === 'exp_avg_sq' && x < 0));
-        if (bad >= 0) throw new TorchStateError(path, `state[${id}].${k} (${name}) holds ${t.data[bad]} at element ${bad}: the optimizer state is corrupt`);
+        if (bad >= 0)
+          throw new TorchStateError(
+            path,
+            `state[${id}].${k} (${name}) holds ${t.data[bad]} at element ${bad}: the optimizer state is corrupt`,
+          );
         return t.data;
       };
       m.set(moment('exp_avg'), offset);
       v.set(moment('exp_avg_sq'), offset);
       const st = get(s, 'step', path, `state[${id}]`);
       const value = isLoadedTensor(st) ? Number(st.data[0]) : Number(st);
-      if (!Number.isFinite(value) || value < 0 || !Number.isInteger(value)) throw new TorchStateError(path, `state[${id}].step is ${String(value)}`);
-      if (step !== null && value !== step) throw new TorchStateError(path, `parameters were stepped ${step} and ${value} times: tokentune keeps one step count`);
+      if (!Number.isFinite(value) || value < 0 || !Number.isInteger(value))
+        throw new TorchStateError(path, `state[${id}].step is ${String(value)}`);
+      if (step !== null && value !== step)
+        throw new TorchStateError(path, `parameters were stepped ${step} and ${value} times: tokentune keeps one step count`);
       step = value;
     }
     offset += size;
@@ -131,15 +171,20 @@ export function readOptimizerPt(path: string, optimizer: AdamW): { step: number 
 
 /** scheduler.pt: the state_dict of the Trainer's LambdaLR (one entry per parameter group). */
 export function writeSchedulerPt(path: string, step: number, baseLr: number, lastLr: number): void {
-  torchSave(path, 'scheduler', new Map<string, PickleValue>([
-    ['base_lrs', [f(baseLr), f(baseLr)]],
-    ['last_epoch', step],
-    ['_step_count', step + 1],
-    ['_is_initial', false],
-    ['_get_lr_called_within_step', false],
-    ['_last_lr', [f(lastLr), f(lastLr)]],
-    ['lr_lambdas', [new Map(), new Map()]],
-  ]), new Map());
+  torchSave(
+    path,
+    'scheduler',
+    new Map<string, PickleValue>([
+      ['base_lrs', [f(baseLr), f(baseLr)]],
+      ['last_epoch', step],
+      ['_step_count', step + 1],
+      ['_is_initial', false],
+      ['_get_lr_called_within_step', false],
+      ['_last_lr', [f(lastLr), f(lastLr)]],
+      ['lr_lambdas', [new Map(), new Map()]],
+    ]),
+    new Map(),
+  );
 }
 
 /** The scheduler's step (last_epoch), or null when the folder has no scheduler.pt. */
@@ -169,19 +214,27 @@ export function mtInitGenrand(seed: number): Uint32Array {
 /** CPython's init_by_array (random.seed(int) keys it with the int's 32-bit words). */
 export function mtInitByArray(key: readonly number[]): Uint32Array {
   const mt = mtInitGenrand(19650218);
-  let i = 1, j = 0;
+  let i = 1,
+    j = 0;
   for (let k = Math.max(N, key.length); k; k--) {
     const prev = mt[i - 1]!;
     mt[i] = ((mt[i]! ^ Math.imul((prev ^ (prev >>> 30)) >>> 0, 1664525)) + key[j]! + j) >>> 0;
-    i++; j++;
-    if (i >= N) { mt[0] = mt[N - 1]!; i = 1; }
+    i++;
+    j++;
+    if (i >= N) {
+      mt[0] = mt[N - 1]!;
+      i = 1;
+    }
     if (j >= key.length) j = 0;
   }
   for (let k = N - 1; k; k--) {
     const prev = mt[i - 1]!;
     mt[i] = ((mt[i]! ^ Math.imul((prev ^ (prev >>> 30)) >>> 0, 1566083941)) - i) >>> 0;
     i++;
-    if (i >= N) { mt[0] = mt[N - 1]!; i = 1; }
+    if (i >= N) {
+      mt[0] = mt[N - 1]!;
+      i = 1;
+    }
   }
   mt[0] = 0x80000000;
   return mt;
@@ -213,13 +266,19 @@ export function torchCpuRngState(seed: number): Uint8Array {
 
 /** rng_state.pth as the Trainer writes it after set_seed(seed) on a CPU machine. */
 export function writeRngStatePth(path: string, seed: number): void {
-  if (!Number.isSafeInteger(seed) || seed < 0 || seed > 0xffffffff) throw new RangeError(`rng_state.pth: seed ${seed} must be an integer in [0, 2^32)`);
+  if (!Number.isSafeInteger(seed) || seed < 0 || seed > 0xffffffff)
+    throw new RangeError(`rng_state.pth: seed ${seed} must be an integer in [0, 2^32)`);
   const py = mtInitByArray(seedWords(seed));
   const np = mtInitGenrand(seed);
   const cpu = torchCpuRngState(seed);
-  torchSave(path, 'rng_state', new Map<string, PickleValue>([
-    ['python', new PickleTuple([3, new PickleTuple([...py, N]), null])],
-    ['numpy', new PickleTuple(['MT19937', [...np], N, 0, f(0)])],
-    ['cpu', { kind: 'tensor', storageKey: '0', dtype: 'U8', storageNumel: cpu.length, offset: 0, shape: [cpu.length] }],
-  ]), new Map([['0', { dtype: 'U8', bytes: cpu }]]));
+  torchSave(
+    path,
+    'rng_state',
+    new Map<string, PickleValue>([
+      ['python', new PickleTuple([3, new PickleTuple([...py, N]), null])],
+      ['numpy', new PickleTuple(['MT19937', [...np], N, 0, f(0)])],
+      ['cpu', { kind: 'tensor', storageKey: '0', dtype: 'U8', storageNumel: cpu.length, offset: 0, shape: [cpu.length] }],
+    ]),
+    new Map([['0', { dtype: 'U8', bytes: cpu }]]),
+  );
 }

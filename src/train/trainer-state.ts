@@ -126,34 +126,41 @@ function checkValue(v: unknown, c: Check): boolean {
  */
 export function parseTrainerState(text: string, file = TRAINER_STATE_NAME, required: readonly (keyof TrainerState)[] = []): TrainerState {
   const data = parseJsonText(text, file);
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new TrainerStateError(`${file}: expected a JSON object`, file);
+  if (data === null || typeof data !== 'object' || Array.isArray(data))
+    throw new TrainerStateError(`${file}: expected a JSON object`, file);
   const o = data as Record<string, unknown>;
   for (const key of required) if (!(key in o)) throw new TrainerStateError(`${file}: ${key}: missing`, file);
   const state = newTrainerState();
   const target = state as unknown as Record<string, unknown>;
   for (const [key, check] of Object.entries(FIELD_TYPES)) {
     if (!(key in o)) continue;
-    if (!checkValue(o[key], check)) throw new TrainerStateError(`${file}: ${key}: expected ${check.replace('|', ' or ')}, got ${JSON.stringify(o[key])}`, file);
+    if (!checkValue(o[key], check))
+      throw new TrainerStateError(`${file}: ${key}: expected ${check.replace('|', ' or ')}, got ${JSON.stringify(o[key])}`, file);
     target[key] = o[key];
   }
   if ('log_history' in o && o.log_history !== null) {
     if (!Array.isArray(o.log_history)) throw new TrainerStateError(`${file}: log_history: expected a list`, file);
     state.log_history = o.log_history.map((rec, i) => {
-      if (rec === null || typeof rec !== 'object' || Array.isArray(rec)) throw new TrainerStateError(`${file}: log_history[${i}]: expected an object`, file);
+      if (rec === null || typeof rec !== 'object' || Array.isArray(rec))
+        throw new TrainerStateError(`${file}: log_history[${i}]: expected an object`, file);
       const r = rec as Record<string, unknown>;
-      if (typeof r.step !== 'number' || !Number.isInteger(r.step)) throw new TrainerStateError(`${file}: log_history[${i}].step: expected an integer, got ${JSON.stringify(r.step)}`, file);
+      if (typeof r.step !== 'number' || !Number.isInteger(r.step))
+        throw new TrainerStateError(`${file}: log_history[${i}].step: expected an integer, got ${JSON.stringify(r.step)}`, file);
       for (const [k, v] of Object.entries(r)) {
-        if (v !== null && typeof v === 'object') throw new TrainerStateError(`${file}: log_history[${i}].${k}: expected a number or string, got ${JSON.stringify(v)}`, file);
+        if (v !== null && typeof v === 'object')
+          throw new TrainerStateError(`${file}: log_history[${i}].${k}: expected a number or string, got ${JSON.stringify(v)}`, file);
       }
       return r as LogRecord;
     });
   }
   if ('trial_params' in o && o.trial_params !== null) {
-    if (typeof o.trial_params !== 'object' || Array.isArray(o.trial_params)) throw new TrainerStateError(`${file}: trial_params: expected an object or null`, file);
+    if (typeof o.trial_params !== 'object' || Array.isArray(o.trial_params))
+      throw new TrainerStateError(`${file}: trial_params: expected an object or null`, file);
     state.trial_params = o.trial_params as Record<string, string | number | boolean>;
   }
   if ('stateful_callbacks' in o && o.stateful_callbacks !== null) {
-    if (typeof o.stateful_callbacks !== 'object' || Array.isArray(o.stateful_callbacks)) throw new TrainerStateError(`${file}: stateful_callbacks: expected an object`, file);
+    if (typeof o.stateful_callbacks !== 'object' || Array.isArray(o.stateful_callbacks))
+      throw new TrainerStateError(`${file}: stateful_callbacks: expected an object`, file);
     state.stateful_callbacks = o.stateful_callbacks as Record<string, unknown>;
   }
   return state;
@@ -164,7 +171,10 @@ export function readTrainerState(path: string, required: readonly (keyof Trainer
   try {
     text = readModelText(path);
   } catch (e) {
-    throw new TrainerStateError(`${path}: cannot read trainer state (${e instanceof ModelFileError ? (e.code === 'ENOENT' ? 'ENOENT' : e.problem) : (e as Error).message})`, path);
+    throw new TrainerStateError(
+      `${path}: cannot read trainer state (${e instanceof ModelFileError ? (e.code === 'ENOENT' ? 'ENOENT' : e.problem) : (e as Error).message})`,
+      path,
+    );
   }
   return parseTrainerState(text, path, required);
 }

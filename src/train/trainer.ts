@@ -17,12 +17,29 @@ import { lrAt, resolveWarmup } from './lr-schedule.js';
 import { AdamW } from './optimizer.js';
 import { trainingArgsToDict, metricKey, type TrainingArguments } from './training-args.js';
 import { planTrainingSteps, resolveStepInterval } from './step-plan.js';
-import { evalRecord, predictWords, round, type ComputeMetrics, type EncodedSplit, type LogRecord, type WordPredictionResult } from './evaluation.js';
+import {
+  evalRecord,
+  predictWords,
+  round,
+  type ComputeMetrics,
+  type EncodedSplit,
+  type LogRecord,
+  type WordPredictionResult,
+} from './evaluation.js';
 import { TrainingProgress } from './progress.js';
 import { LogWriter } from './log-writer.js';
 import { checkOutputWritable } from './output-check.js';
 import { cleanupAtomicLeftovers } from '../io/atomic.js';
-import { checkpointDirName, checkpointStep, latestCheckpoint, newTrainerState, rotateCheckpoints, serializeTrainerState, TRAINER_STATE_NAME, type TrainerState } from './trainer-state.js';
+import {
+  checkpointDirName,
+  checkpointStep,
+  latestCheckpoint,
+  newTrainerState,
+  rotateCheckpoints,
+  serializeTrainerState,
+  TRAINER_STATE_NAME,
+  type TrainerState,
+} from './trainer-state.js';
 import { writeFileSync } from 'node:fs';
 import { writeTrainingPlot } from './plot.js';
 import { defaultLogdir, reportsToTensorboard, TensorBoardWriter } from './tensorboard/writer.js';
@@ -113,8 +130,11 @@ export class Trainer {
     const noBf16 = this.args.bf16 ? bf16Refusal() : null;
     if (noBf16) throw new Error(noBf16);
     this.optimizer = new AdamW(this.model.parameters(), {
-      lr: this.args.learningRate, beta1: this.args.adamBeta1, beta2: this.args.adamBeta2,
-      eps: this.args.adamEpsilon, weightDecay: this.args.weightDecay,
+      lr: this.args.learningRate,
+      beta1: this.args.adamBeta1,
+      beta2: this.args.adamBeta2,
+      eps: this.args.adamEpsilon,
+      weightDecay: this.args.weightDecay,
     });
     this.patienceLeft = this.args.earlyStoppingPatience;
   }
@@ -145,8 +165,10 @@ export class Trainer {
     const loader = this.loader(train, true);
     const accum = args.gradientAccumulationSteps;
     const plan = planTrainingSteps({
-      numBatchesPerEpoch: loader.batchesPerEpoch, gradientAccumulationSteps: accum,
-      numTrainEpochs: args.numTrainEpochs, maxSteps: args.maxSteps,
+      numBatchesPerEpoch: loader.batchesPerEpoch,
+      gradientAccumulationSteps: accum,
+      numTrainEpochs: args.numTrainEpochs,
+      maxSteps: args.maxSteps,
     });
     const totalSteps = plan.maxSteps;
     this.plannedSteps = totalSteps;
@@ -155,7 +177,8 @@ export class Trainer {
     const logEvery = resolveStepInterval(args.loggingSteps, totalSteps);
     const evalEvery = resolveStepInterval(args.evalSteps, totalSteps);
     const saveEvery = resolveStepInterval(args.saveSteps, totalSteps);
-    const lrFor = (step: number): number => lrAt(step, { type: args.lrSchedulerType, baseLr: args.learningRate, warmupSteps: warmup, totalSteps });
+    const lrFor = (step: number): number =>
+      lrAt(step, { type: args.lrSchedulerType, baseLr: args.learningRate, warmupSteps: warmup, totalSteps });
     this.lrFor = lrFor;
     this.classWeights = this.resolveClassWeights(train);
 
@@ -164,7 +187,8 @@ export class Trainer {
     checkOutputWritable(args.outputDir);
     cleanupAtomicLeftovers(args.outputDir);
     const resumeDir = args.resumeFromCheckpoint === true ? latestCheckpoint(args.outputDir) : args.resumeFromCheckpoint;
-    if (args.resumeFromCheckpoint === true && !resumeDir) throw new Error(`resume_from_checkpoint: no checkpoint-* folder in ${args.outputDir}`);
+    if (args.resumeFromCheckpoint === true && !resumeDir)
+      throw new Error(`resume_from_checkpoint: no checkpoint-* folder in ${args.outputDir}`);
     if (resumeDir) this.resume(resumeDir);
     // On resume, log records past the checkpoint (written after it by the killed run) are dropped;
     // a fresh run starts a fresh log.
@@ -172,7 +196,12 @@ export class Trainer {
 
     const progress = new TrainingProgress({ total: totalSteps, stream: this.init.progressStream, disabled: args.disableTqdm });
     progress.start(this.globalStep);
-    let lossSinceLog = 0, stepsSinceLog = 0, totalLoss = 0, stepsRun = 0, lastLr = 0, lastGradNorm = 0;
+    let lossSinceLog = 0,
+      stepsSinceLog = 0,
+      totalLoss = 0,
+      stepsRun = 0,
+      lastLr = 0,
+      lastGradNorm = 0;
     let stop = this.globalStep >= totalSteps;
     const started = Date.now();
 
@@ -191,19 +220,27 @@ export class Trainer {
         const lr = lrFor(this.globalStep);
         const gradNorm = this.optimizer.fusedStep(lr, args.maxGradNorm); // clip, update, zero_grad
         this.init.objective?.extraState?.step(lr, args.maxGradNorm);
-        lastLr = lr; lastGradNorm = gradNorm;
+        lastLr = lr;
+        lastGradNorm = gradNorm;
 
         this.globalStep++;
         this.epoch = epoch + consumed / batches;
-        lossSinceLog += loss; stepsSinceLog++; totalLoss += loss; stepsRun++;
+        lossSinceLog += loss;
+        stepsSinceLog++;
+        totalLoss += loss;
+        stepsRun++;
         progress.update(this.globalStep, { loss, lr });
 
         const step = this.globalStep;
         if (args.loggingStrategy === 'steps' && (step % logEvery === 0 || (args.loggingFirstStep && step === 1))) {
           // As transformers 5's Trainer: the rate logged is the one this step's update used (read
           // before scheduler.step()), so under warmup step 1 logs 0.0.
-          this.emit({ loss: round(lossSinceLog / stepsSinceLog), grad_norm: round(gradNorm), learning_rate: lr, epoch: round(this.epoch, 4), step }, progress);
-          lossSinceLog = 0; stepsSinceLog = 0;
+          this.emit(
+            { loss: round(lossSinceLog / stepsSinceLog), grad_norm: round(gradNorm), learning_rate: lr, epoch: round(this.epoch, 4), step },
+            progress,
+          );
+          lossSinceLog = 0;
+          stepsSinceLog = 0;
         }
         let metrics: LogRecord | null = null;
         if (args.evalStrategy === 'steps' && step % evalEvery === 0 && this.init.evalDataset) {
@@ -224,8 +261,18 @@ export class Trainer {
       }
       if (args.loggingStrategy === 'epoch' && stepsSinceLog > 0) {
         // HF's epoch-end entry carries the last step's grad_norm and rate, as a step entry does.
-        this.emit({ loss: round(lossSinceLog / stepsSinceLog), grad_norm: round(lastGradNorm), learning_rate: lastLr, epoch: round(this.epoch, 4), step: this.globalStep }, progress);
-        lossSinceLog = 0; stepsSinceLog = 0;
+        this.emit(
+          {
+            loss: round(lossSinceLog / stepsSinceLog),
+            grad_norm: round(lastGradNorm),
+            learning_rate: lastLr,
+            epoch: round(this.epoch, 4),
+            step: this.globalStep,
+          },
+          progress,
+        );
+        lossSinceLog = 0;
+        stepsSinceLog = 0;
       }
       let metrics: LogRecord | null = null;
       if (args.evalStrategy === 'epoch' && this.init.evalDataset) metrics = this.evaluate(undefined, progress);
@@ -236,17 +283,28 @@ export class Trainer {
     if (this.interruptedAt) {
       this.log.close();
       this.log = null;
-      return { globalStep: this.globalStep, trainingLoss: stepsRun ? round(totalLoss / stepsRun) : 0, metrics: {}, interrupted: this.interruptedAt };
+      return {
+        globalStep: this.globalStep,
+        trainingLoss: stepsRun ? round(totalLoss / stepsRun) : 0,
+        metrics: {},
+        interrupted: this.interruptedAt,
+      };
     }
 
     if (args.loadBestModelAtEnd && this.bestCheckpoint) {
       loadCheckpoint(this.bestCheckpoint, this.model, this.optimizer);
-      this.emit({ message: `loaded best model from ${this.bestCheckpoint} (${metricKey(args.metricForBestModel ?? 'loss')} = ${this.bestMetric})`, step: this.globalStep }, progress);
+      this.emit(
+        {
+          message: `loaded best model from ${this.bestCheckpoint} (${metricKey(args.metricForBestModel ?? 'loss')} = ${this.bestMetric})`,
+          step: this.globalStep,
+        },
+        progress,
+      );
     }
     const runtime = (Date.now() - started) / 1000;
     const summary: LogRecord = {
       train_runtime: round(runtime, 4),
-      train_samples_per_second: round(stepsRun * args.perDeviceTrainBatchSize * accum / Math.max(runtime, 1e-9), 3),
+      train_samples_per_second: round((stepsRun * args.perDeviceTrainBatchSize * accum) / Math.max(runtime, 1e-9), 3),
       train_steps_per_second: round(stepsRun / Math.max(runtime, 1e-9), 3),
       train_loss: stepsRun ? round(totalLoss / stepsRun) : 0,
       epoch: round(this.epoch, 4),
@@ -279,16 +337,20 @@ export class Trainer {
     let stepLoss = 0;
     micro.forEach((batch, i) => {
       if (counts[i] === 0) return;
-      withMemoryHelp(batch, this.args, () => tidy(() => {
-        const dropoutSeed = deriveSeed(this.args.seed, 'step', this.globalStep, i);
-        const mean = objective ? objective.loss(this.model, batch, { training: true, dropoutSeed }) : (() => {
-          const logits = this.model.forward(batch, { training: true, dropoutSeed });
-          return ops.crossEntropy(logits, Tensor.from(batch.labels, [batch.labels.length]), { classWeights: this.classWeights });
-        })();
-        const loss = ops.scale(mean, counts[i] / total);
-        stepLoss += loss.item();
-        backward(loss);
-      }));
+      withMemoryHelp(batch, this.args, () =>
+        tidy(() => {
+          const dropoutSeed = deriveSeed(this.args.seed, 'step', this.globalStep, i);
+          const mean = objective
+            ? objective.loss(this.model, batch, { training: true, dropoutSeed })
+            : (() => {
+                const logits = this.model.forward(batch, { training: true, dropoutSeed });
+                return ops.crossEntropy(logits, Tensor.from(batch.labels, [batch.labels.length]), { classWeights: this.classWeights });
+              })();
+          const loss = ops.scale(mean, counts[i] / total);
+          stepLoss += loss.item();
+          backward(loss);
+        }),
+      );
     });
     return stepLoss;
   }
@@ -300,7 +362,10 @@ export class Trainer {
     const started = Date.now();
     const predicted = this.predictWords(data);
     this.lastPredictions = predicted.predictions;
-    const rec = evalRecord(data, predicted, started, { prefix, ...(this.init.computeMetrics ? { computeMetrics: this.init.computeMetrics } : {}) });
+    const rec = evalRecord(data, predicted, started, {
+      prefix,
+      ...(this.init.computeMetrics ? { computeMetrics: this.init.computeMetrics } : {}),
+    });
     // HF's Trainer.log adds the epoch only once training has set state.epoch; predict() logs nothing.
     if (this.trained && prefix === 'eval') rec.epoch = round(this.epoch, 4);
     rec.step = this.globalStep;
@@ -330,9 +395,10 @@ export class Trainer {
   private tensorboard(): TensorBoardWriter | null {
     if (this.tb === undefined) {
       const a = this.args;
-      this.tb = reportsToTensorboard(a.reportTo) && a.outputDir
-        ? new TensorBoardWriter(a.loggingDir ?? process.env.TENSORBOARD_LOGGING_DIR ?? join(a.outputDir, defaultLogdir()))
-        : null;
+      this.tb =
+        reportsToTensorboard(a.reportTo) && a.outputDir
+          ? new TensorBoardWriter(a.loggingDir ?? process.env.TENSORBOARD_LOGGING_DIR ?? join(a.outputDir, defaultLogdir()))
+          : null;
     }
     return this.tb;
   }
@@ -357,9 +423,14 @@ export class Trainer {
       this.bestCheckpoint = dir;
     }
     saveCheckpoint(dir, {
-      model: this.model, tokenizer: this.init.tokenizer, optimizer: this.optimizer,
-      lr: this.lrFor(this.globalStep), baseLr: this.args.learningRate, seed: this.args.seed,
-      trainerState: this.trainerState(), trainingArgs: trainingArgsToDict(this.args),
+      model: this.model,
+      tokenizer: this.init.tokenizer,
+      optimizer: this.optimizer,
+      lr: this.lrFor(this.globalStep),
+      baseLr: this.args.learningRate,
+      seed: this.args.seed,
+      trainerState: this.trainerState(),
+      trainingArgs: trainingArgsToDict(this.args),
       extra: this.init.objective?.extraState?.save,
     });
     if (this.args.saveTotalLimit) rotateCheckpoints(this.args.outputDir, this.args.saveTotalLimit, this.bestCheckpoint);
@@ -382,7 +453,8 @@ export class Trainer {
     const patience = this.args.earlyStoppingPatience!;
     const threshold = this.args.earlyStoppingThreshold;
     const greater = this.args.greaterIsBetter ?? !(this.args.metricForBestModel ?? 'loss').endsWith('loss');
-    const note = `early stopping at step ${this.globalStep}${this.plannedSteps ? ` of ${this.plannedSteps}` : ''}: ${key} ${v} has not ${greater ? 'risen above' : 'fallen below'} its best ${this.bestEval}` +
+    const note =
+      `early stopping at step ${this.globalStep}${this.plannedSteps ? ` of ${this.plannedSteps}` : ''}: ${key} ${v} has not ${greater ? 'risen above' : 'fallen below'} its best ${this.bestEval}` +
       `${threshold ? ` by more than ${threshold} (--early-stopping-threshold)` : ''} for ${patience} evaluation${patience === 1 ? '' : 's'} (--early-stopping-patience ${patience})`;
     if (progress) progress.print(note);
     else (this.init.progressStream ?? process.stderr).write(note + '\n');
@@ -396,12 +468,18 @@ export class Trainer {
    */
   trainerState(): Record<string, unknown> {
     const callbacks: Record<string, unknown> = {
-      TrainerControl: { args: { should_training_stop: false, should_epoch_stop: false, should_save: false, should_evaluate: false, should_log: false }, attributes: {} },
+      TrainerControl: {
+        args: { should_training_stop: false, should_epoch_stop: false, should_save: false, should_evaluate: false, should_log: false },
+        attributes: {},
+      },
     };
     if (this.args.earlyStoppingPatience !== null) {
       callbacks.EarlyStoppingCallback = {
         args: { early_stopping_patience: this.args.earlyStoppingPatience, early_stopping_threshold: this.args.earlyStoppingThreshold },
-        attributes: { early_stopping_patience_counter: this.args.earlyStoppingPatience - (this.patienceLeft ?? this.args.earlyStoppingPatience), best_metric: this.bestEval },
+        attributes: {
+          early_stopping_patience_counter: this.args.earlyStoppingPatience - (this.patienceLeft ?? this.args.earlyStoppingPatience),
+          best_metric: this.bestEval,
+        },
       };
     }
     return newTrainerState({
@@ -435,7 +513,11 @@ export class Trainer {
     this.bestMetric = (s.best_metric as number | null) ?? null;
     this.bestCheckpoint = (s.best_model_checkpoint as string | null) ?? null;
     for (const r of (s.log_history as LogRecord[]) ?? []) this.logHistory.push(r); // no spread: 300k records overflow the stack
-    const es = (s.stateful_callbacks as Record<string, { attributes?: { early_stopping_patience_counter?: number; best_metric?: number | null } }> | undefined)?.EarlyStoppingCallback?.attributes;
+    const es = (
+      s.stateful_callbacks as
+        | Record<string, { attributes?: { early_stopping_patience_counter?: number; best_metric?: number | null } }>
+        | undefined
+    )?.EarlyStoppingCallback?.attributes;
     if (es && this.args.earlyStoppingPatience !== null) {
       this.bestEval = es.best_metric ?? null;
       this.patienceLeft = this.args.earlyStoppingPatience - (es.early_stopping_patience_counter ?? 0);
@@ -447,14 +529,23 @@ export class Trainer {
     const n = this.labels.length;
     if (cw === null) return null;
     if (Array.isArray(cw)) {
-      if (cw.length !== n) throw new Error(`class_weights has ${cw.length} values but the model has ${n} labels (${this.labels.join(', ')})`);
+      if (cw.length !== n)
+        throw new Error(`class_weights has ${cw.length} values but the model has ${n} labels (${this.labels.join(', ')})`);
       return Tensor.from(Float32Array.from(cw), [n]).keep();
     }
     // 'balanced' as scikit-learn: total / (classes * count), over the labelled training tokens.
     const counts = new Float64Array(n);
     let total = 0;
-    for (const f of train.features) for (const y of f.labels) if (y >= 0) { counts[y]++; total++; }
-    return Tensor.from(Float32Array.from(counts, (c) => (c > 0 ? total / (n * c) : 0)), [n]).keep();
+    for (const f of train.features)
+      for (const y of f.labels)
+        if (y >= 0) {
+          counts[y]++;
+          total++;
+        }
+    return Tensor.from(
+      Float32Array.from(counts, (c) => (c > 0 ? total / (n * c) : 0)),
+      [n],
+    ).keep();
   }
 }
 
@@ -470,8 +561,10 @@ export function withMemoryHelp<T>(batch: { batchSize: number; seqLen: number }, 
     if (e instanceof RangeError && /allocation failed|Invalid typed array length|Array buffer allocation/i.test(msg)) {
       const bs = args.perDeviceTrainBatchSize;
       const smaller = Math.max(1, Math.floor(bs / 4));
-      throw new Error(`out of memory on a batch of ${batch.batchSize} x ${batch.seqLen} tokens (per_device_train_batch_size ${bs}, max_seq_length ${args.maxSeqLength}): ` +
-        `try --per-device-train-batch-size ${smaller} --gradient-accumulation-steps ${args.gradientAccumulationSteps * Math.ceil(bs / smaller)} (the same updates with less memory), or a smaller --max-seq-length (${msg})`);
+      throw new Error(
+        `out of memory on a batch of ${batch.batchSize} x ${batch.seqLen} tokens (per_device_train_batch_size ${bs}, max_seq_length ${args.maxSeqLength}): ` +
+          `try --per-device-train-batch-size ${smaller} --gradient-accumulation-steps ${args.gradientAccumulationSteps * Math.ceil(bs / smaller)} (the same updates with less memory), or a smaller --max-seq-length (${msg})`,
+      );
     }
     throw e;
   }

@@ -5,7 +5,14 @@
 import { TRAINING_OPTIONS } from './training-options.js';
 import type { RawTrainingArguments, TrainingArguments } from './training-args-types.js';
 
-export type { ClassWeights, IntervalStrategy, LrSchedulerType, OptimizerName, RawTrainingArguments, TrainingArguments } from './training-args-types.js';
+export type {
+  ClassWeights,
+  IntervalStrategy,
+  LrSchedulerType,
+  OptimizerName,
+  RawTrainingArguments,
+  TrainingArguments,
+} from './training-args-types.js';
 
 export class TrainingArgsError extends Error {
   constructor(
@@ -42,30 +49,42 @@ export function resolveTrainingArgs(a: RawTrainingArguments, warnings: string[],
     throw new TrainingArgsError(msg, key);
   };
   if (args.loadBestModelAtEnd) {
-    if (args.evalStrategy === 'no') bad("load_best_model_at_end requires eval_strategy 'steps' or 'epoch', got 'no'", 'load_best_model_at_end');
+    if (args.evalStrategy === 'no')
+      bad("load_best_model_at_end requires eval_strategy 'steps' or 'epoch', got 'no'", 'load_best_model_at_end');
     if (args.evalStrategy !== args.saveStrategy) {
-      bad(`load_best_model_at_end requires the save and eval strategy to match, got eval_strategy='${args.evalStrategy}' and save_strategy='${args.saveStrategy}'`, 'load_best_model_at_end');
+      bad(
+        `load_best_model_at_end requires the save and eval strategy to match, got eval_strategy='${args.evalStrategy}' and save_strategy='${args.saveStrategy}'`,
+        'load_best_model_at_end',
+      );
     }
     if (args.evalStrategy === 'steps') {
       const e = args.evalSteps;
       const s = args.saveSteps;
       if (e < 1 || s < 1) {
         if (!(e < 1 && s < 1)) {
-          bad(`load_best_model_at_end requires save_steps to be a multiple of eval_steps, which cannot be guaranteed when mixing ratios and absolute steps (eval_steps=${e}, save_steps=${s})`, 'save_steps');
+          bad(
+            `load_best_model_at_end requires save_steps to be a multiple of eval_steps, which cannot be guaranteed when mixing ratios and absolute steps (eval_steps=${e}, save_steps=${s})`,
+            'save_steps',
+          );
         }
         const q = s / e;
-        if (Math.abs(q - Math.round(q)) > 1e-9) bad(`load_best_model_at_end requires save_steps (${s}) to be a round multiple of eval_steps (${e})`, 'save_steps');
+        if (Math.abs(q - Math.round(q)) > 1e-9)
+          bad(`load_best_model_at_end requires save_steps (${s}) to be a round multiple of eval_steps (${e})`, 'save_steps');
       } else if (s % e !== 0) {
         bad(`load_best_model_at_end requires save_steps (${s}) to be a round multiple of eval_steps (${e})`, 'save_steps');
       }
     }
   }
   if (args.earlyStoppingPatience !== null) {
-    if (!args.loadBestModelAtEnd) bad('early_stopping_patience requires load_best_model_at_end (as HF EarlyStoppingCallback)', 'early_stopping_patience');
+    if (!args.loadBestModelAtEnd)
+      bad('early_stopping_patience requires load_best_model_at_end (as HF EarlyStoppingCallback)', 'early_stopping_patience');
   }
   const reporters = args.reportTo.split(/[\s,]+/).filter((r) => r !== '');
   const unsupported = reporters.filter((r) => !['tensorboard', 'all', 'none'].includes(r));
-  if (unsupported.length) warnings.push(`report_to ${unsupported.join(', ')} is not supported: only tensorboard event files (and log.jsonl) are written; ignored`);
+  if (unsupported.length)
+    warnings.push(
+      `report_to ${unsupported.join(', ')} is not supported: only tensorboard event files (and log.jsonl) are written; ignored`,
+    );
   if (args.warmupSteps > 0 && args.warmupRatio > 0) {
     warnings.push('both warmup_steps and warmup_ratio are given; warmup_steps overrides warmup_ratio');
   }

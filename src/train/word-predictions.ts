@@ -10,7 +10,10 @@ export class WordPredictions {
   private readonly tags: (string | undefined)[][];
   private readonly scores: Float32Array[];
 
-  constructor(sentenceLengths: readonly number[], private readonly labels: readonly string[]) {
+  constructor(
+    sentenceLengths: readonly number[],
+    private readonly labels: readonly string[],
+  ) {
     this.tags = sentenceLengths.map((n) => new Array<string | undefined>(n));
     this.scores = sentenceLengths.map((n) => new Float32Array(n));
   }
@@ -40,10 +43,12 @@ export class WordPredictions {
 
   /** One tag per word; throws if a word never received a prediction (a windowing bug). */
   result(): string[][] {
-    return this.tags.map((s, i) => s.map((t, w) => {
-      if (t === undefined) throw new Error(`internal: word ${w} of sentence ${i} received no prediction`);
-      return t;
-    }));
+    return this.tags.map((s, i) =>
+      s.map((t, w) => {
+        if (t === undefined) throw new Error(`internal: word ${w} of sentence ${i} received no prediction`);
+        return t;
+      }),
+    );
   }
 
   /** Softmax probability of each word's predicted tag. */

@@ -221,16 +221,23 @@ export function stringifyJsonText(value: unknown, opts: { indent?: number; sortK
     return v;
   };
   let used = false;
-  const text = JSON.stringify(sortDeep(value), (_k, v: unknown) => {
-    if (typeof v === 'number' && !Number.isFinite(v)) {
-      used = true;
-      return Number.isNaN(v) ? NAN : v > 0 ? POS_INF : NEG_INF;
-    }
-    return v;
-  }, opts.indent);
+  const text = JSON.stringify(
+    sortDeep(value),
+    (_k, v: unknown) => {
+      if (typeof v === 'number' && !Number.isFinite(v)) {
+        used = true;
+        return Number.isNaN(v) ? NAN : v > 0 ? POS_INF : NEG_INF;
+      }
+      return v;
+    },
+    opts.indent,
+  );
   if (!used) return text;
   return text
-    .split(JSON.stringify(NAN)).join('NaN')
-    .split(JSON.stringify(POS_INF)).join('Infinity')
-    .split(JSON.stringify(NEG_INF)).join('-Infinity');
+    .split(JSON.stringify(NAN))
+    .join('NaN')
+    .split(JSON.stringify(POS_INF))
+    .join('Infinity')
+    .split(JSON.stringify(NEG_INF))
+    .join('-Infinity');
 }

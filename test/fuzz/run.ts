@@ -26,7 +26,9 @@ for (const t of [...targets(tmpFile), ...tokenizerTargets(tmpFile), ...(await se
   if (only && t.name !== only) continue;
   try {
     const s = await fuzz(t, runs, undefined, seed);
-    console.log(`${s.target.padEnd(16)} ${String(s.runs).padStart(6)} ${String(s.accepted).padStart(9)} ${String(s.refused).padStart(9)} ${s.maxMs.toFixed(1).padStart(7)} ${s.maxMB.toFixed(1).padStart(7)}`);
+    console.log(
+      `${s.target.padEnd(16)} ${String(s.runs).padStart(6)} ${String(s.accepted).padStart(9)} ${String(s.refused).padStart(9)} ${s.maxMs.toFixed(1).padStart(7)} ${s.maxMB.toFixed(1).padStart(7)}`,
+    );
   } catch (e) {
     failed = true;
     console.log(`${t.name.padEnd(16)} FINDING\n${(e as Error).message.slice(0, 4000)}`);

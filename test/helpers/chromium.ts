@@ -6,7 +6,15 @@
 import { existsSync } from 'node:fs';
 
 export const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 /** The little of playwright-core these tests use. */
 export interface PwPage {
@@ -21,7 +29,10 @@ export interface PwPage {
   textContent(sel: string): Promise<string | null>;
   screenshot(o: { path: string; fullPage?: boolean }): Promise<unknown>;
 }
-export interface PwBrowser { newPage(o?: object): Promise<PwPage>; close(): Promise<void> }
+export interface PwBrowser {
+  newPage(o?: object): Promise<PwPage>;
+  close(): Promise<void>;
+}
 interface Playwright {
   chromium: { launch(o: { executablePath: string; headless: boolean; args: string[] }): Promise<PwBrowser> };
 }
@@ -36,7 +47,11 @@ async function loadPlaywright(): Promise<Playwright | null> {
 }
 const pw = await loadPlaywright();
 
-export const chromiumSkip: string | false = !existsSync(CHROMIUM) ? `${CHROMIUM} is absent (apt-get install -y chromium)` : !pw ? 'playwright-core is not installed' : false;
+export const chromiumSkip: string | false = !existsSync(CHROMIUM)
+  ? `${CHROMIUM} is absent (apt-get install -y chromium)`
+  : !pw
+    ? 'playwright-core is not installed'
+    : false;
 
 export function launchChromium(): Promise<PwBrowser> {
   if (!pw) throw new Error(chromiumSkip || 'playwright-core is not installed');

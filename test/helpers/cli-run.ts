@@ -18,8 +18,12 @@ export async function cli(argv: string[]): Promise<CliResult> {
   const stderr = new PassThrough();
   let out = '';
   let err = '';
-  stdout.on('data', (c: Buffer) => { out += c.toString(); });
-  stderr.on('data', (c: Buffer) => { err += c.toString(); });
+  stdout.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  stderr.on('data', (c: Buffer) => {
+    err += c.toString();
+  });
   const code = await main(argv, { stdout, stderr });
   return { code, out, err };
 }
@@ -43,19 +47,33 @@ export function cliWork(opts: { trainSentences?: number } = {}): CliWork {
   const dir = mkdtempSync(join(tmpdir(), 'tt-cli-'));
   const data = { train: syntheticNer(opts.trainSentences ?? 32, 1), validation: syntheticNer(8, 2), test: syntheticNer(8, 3) };
   const w: CliWork = {
-    dir, data,
-    train: join(dir, 'train.conll'), validation: join(dir, 'dev.conll'), test: join(dir, 'test.conll'),
-    vocab: join(dir, 'vocab.txt'), config: join(dir, 'tiny.json'),
+    dir,
+    data,
+    train: join(dir, 'train.conll'),
+    validation: join(dir, 'dev.conll'),
+    test: join(dir, 'test.conll'),
+    vocab: join(dir, 'vocab.txt'),
+    config: join(dir, 'tiny.json'),
   };
   writeFileSync(w.train, conllText(data.train));
   writeFileSync(w.validation, conllText(data.validation));
   writeFileSync(w.test, conllText(data.test));
   const vocab = buildVocab([data.train, data.validation, data.test]);
   writeFileSync(w.vocab, vocab.join('\n') + '\n');
-  writeFileSync(w.config, JSON.stringify({
-    model_type: 'bert', vocab_size: vocab.length, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2,
-    intermediate_size: 32, max_position_embeddings: 64, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0,
-  }));
+  writeFileSync(
+    w.config,
+    JSON.stringify({
+      model_type: 'bert',
+      vocab_size: vocab.length,
+      hidden_size: 16,
+      num_hidden_layers: 1,
+      num_attention_heads: 2,
+      intermediate_size: 32,
+      max_position_embeddings: 64,
+      hidden_dropout_prob: 0,
+      attention_probs_dropout_prob: 0,
+    }),
+  );
   mkdirSync(join(dir, 'empty'));
   return w;
 }
@@ -63,9 +81,29 @@ export function cliWork(opts: { trainSentences?: number } = {}): CliWork {
 /** Flags of a quick from-scratch run on cliWork's data (override or add after). */
 export function quickTrainArgs(w: CliWork, out: string, extra: string[] = []): string[] {
   return [
-    'train', '--config-name', w.config, '--tokenizer-name', w.vocab, '--train-file', w.train,
-    '--output-dir', out, '--max-steps', '3', '--logging-steps', '1', '--save-strategy', 'no',
-    '--per-device-train-batch-size', '8', '--learning-rate', '1e-3', '--max-seq-length', '64', '--disable-tqdm', ...extra,
+    'train',
+    '--config-name',
+    w.config,
+    '--tokenizer-name',
+    w.vocab,
+    '--train-file',
+    w.train,
+    '--output-dir',
+    out,
+    '--max-steps',
+    '3',
+    '--logging-steps',
+    '1',
+    '--save-strategy',
+    'no',
+    '--per-device-train-batch-size',
+    '8',
+    '--learning-rate',
+    '1e-3',
+    '--max-seq-length',
+    '64',
+    '--disable-tqdm',
+    ...extra,
   ];
 }
 

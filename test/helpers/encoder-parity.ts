@@ -64,7 +64,10 @@ export function adamwSteps(model: TokenClassifier, batch: TokenBatch, labels: Te
 
 export function close(name: string, ours: ArrayLike<number>, ref: ArrayLike<number>, tol: number, floor = 1): void {
   const { diff, at } = maxRelDiff(ours, ref, floor);
-  assert.ok(diff <= tol, `${name}: max relative difference ${diff.toExponential(2)} at ${at} (ours ${ours[at]}, transformers ${ref[at]}) > ${tol}`);
+  assert.ok(
+    diff <= tol,
+    `${name}: max relative difference ${diff.toExponential(2)} at ${at} (ours ${ours[at]}, transformers ${ref[at]}) > ${tol}`,
+  );
 }
 
 /** 1e-4 of the tensor's largest magnitude, floored at 1e-3 (key biases' true gradient is 0: torch's values are rounding noise). */
@@ -85,18 +88,27 @@ export function parityTests(name: string, architecture: string, keyBias: RegExp 
   test(`${name}: loads as ${architecture}; logits and loss match transformers within 1e-5`, () => {
     const model = fx.load();
     assert.equal(model.architecture, architecture);
-    tidy(() => noGrad(() => {
-      const logits = model.forward(fx.batch, { training: false });
-      close('logits', logits.f, fx.get('logits').data, 1e-5);
-      close('loss', [ops.crossEntropy(logits, fx.labels).item()], fx.get('loss').data, 1e-5);
-    }));
+    tidy(() =>
+      noGrad(() => {
+        const logits = model.forward(fx.batch, { training: false });
+        close('logits', logits.f, fx.get('logits').data, 1e-5);
+        close('loss', [ops.crossEntropy(logits, fx.labels).item()], fx.get('loss').data, 1e-5);
+      }),
+    );
   });
 
   test(`${name}: every parameter gradient matches transformers within 1e-4 of its magnitude`, () => {
     const model = fx.load();
     tidy(() => backward(ops.crossEntropy(model.forward(fx.batch, { training: false }), fx.labels)));
     const names = [...fx.io.keys()].filter((k) => k.startsWith('grad.')).map((k) => k.slice(5));
-    assert.deepEqual(model.parameters().map(([n]) => n).sort(), names.sort(), 'same parameter names as transformers');
+    assert.deepEqual(
+      model
+        .parameters()
+        .map(([n]) => n)
+        .sort(),
+      names.sort(),
+      'same parameter names as transformers',
+    );
     for (const [n, p] of model.parameters()) {
       const ref = fx.get(`grad.${n}`).data;
       close(`grad ${n}`, p.grad!, ref, 1e-4, gradFloor(ref));

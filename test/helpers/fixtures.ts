@@ -25,10 +25,14 @@ export function readFixture(rel: string): Map<string, TensorRecord> {
 /** max |a - b| / max(1, |b|) style comparison with a useful message. */
 export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1): { diff: number; at: number } {
   if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
-  let diff = 0, at = -1;
+  let diff = 0,
+    at = -1;
   for (let i = 0; i < a.length; i++) {
     const d = Math.abs(a[i] - b[i]) / Math.max(floor, Math.abs(b[i]));
-    if (!(d <= diff)) { diff = d; at = i; }
+    if (!(d <= diff)) {
+      diff = d;
+      at = i;
+    }
   }
   return { diff, at };
 }

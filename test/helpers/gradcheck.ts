@@ -14,7 +14,10 @@ export function randoms(n: number, seed: number): Float64Array {
 }
 
 export function leaf64(shape: number[], seed: number, scale = 1): Tensor {
-  const data = randoms(shape.reduce((a, b) => a * b, 1), seed).map((v) => v * scale);
+  const data = randoms(
+    shape.reduce((a, b) => a * b, 1),
+    seed,
+  ).map((v) => v * scale);
   const t = Tensor.from(data, shape);
   t.requiresGrad = true;
   return t;
@@ -24,11 +27,16 @@ export function leaf64(shape: number[], seed: number, scale = 1): Tensor {
  * Checks d(sum(f(inputs) * R))/d(input) for every input against central differences,
  * R a fixed random projection (so every output element matters with a different weight).
  */
-export function gradcheck(name: string, f: (...xs: Tensor[]) => Tensor, inputs: Tensor[],
-  { eps = 1e-6, tol = 1e-6 } = {}): void {
+export function gradcheck(name: string, f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], { eps = 1e-6, tol = 1e-6 } = {}): void {
   for (const x of inputs) x.grad = null;
   const proj = tidy(() => noGrad(() => f(...inputs)).shape).slice();
-  const R = Tensor.from(randoms(proj.reduce((a, b) => a * b, 1), 999), proj);
+  const R = Tensor.from(
+    randoms(
+      proj.reduce((a, b) => a * b, 1),
+      999,
+    ),
+    proj,
+  );
   const objective = (): number => noGrad(() => tidy(() => ops.sum(ops.mul(f(...inputs), R)).item()));
   tidy(() => backward(ops.sum(ops.mul(f(...inputs), R))));
   for (const [k, x] of inputs.entries()) {

@@ -160,7 +160,13 @@ export class HubTestServer {
   }
 
   private error(res: ServerResponse, log: LoggedRequest, status: number, code: string, message: string): void {
-    this.send(res, log, status, { 'x-error-code': code, 'x-error-message': message, 'content-type': 'application/json' }, JSON.stringify({ error: message }));
+    this.send(
+      res,
+      log,
+      status,
+      { 'x-error-code': code, 'x-error-message': message, 'content-type': 'application/json' },
+      JSON.stringify({ error: message }),
+    );
   }
 
   private authorized(repo: Repo, req: IncomingMessage): boolean {
@@ -181,7 +187,14 @@ export class HubTestServer {
     return true;
   }
 
-  private sendContent(req: IncomingMessage, res: ServerResponse, log: LoggedRequest, content: Buffer, headers: Record<string, string>, cutKey: string): void {
+  private sendContent(
+    req: IncomingMessage,
+    res: ServerResponse,
+    log: LoggedRequest,
+    content: Buffer,
+    headers: Record<string, string>,
+    cutKey: string,
+  ): void {
     let start = 0;
     let end = content.length - 1;
     let status = 200;
@@ -284,7 +297,10 @@ export interface HubFixture<O> {
   opts: (extra?: O) => O;
 }
 
-export async function startHubFixture<O extends object>(t: { after(fn: () => Promise<void> | void): void }, prefix = 'tt-hub-'): Promise<HubFixture<O>> {
+export async function startHubFixture<O extends object>(
+  t: { after(fn: () => Promise<void> | void): void },
+  prefix = 'tt-hub-',
+): Promise<HubFixture<O>> {
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
@@ -294,12 +310,13 @@ export async function startHubFixture<O extends object>(t: { after(fn: () => Pro
     await server.close();
     rmSync(home, { recursive: true, force: true });
   });
-  const opts = (extra?: O): O => ({
-    env: { HF_HOME: home, HF_ENDPOINT: server.endpoint },
-    retryDelayMs: 0,
-    onProgress: false,
-    log: () => {},
-    ...extra,
-  }) as O;
+  const opts = (extra?: O): O =>
+    ({
+      env: { HF_HOME: home, HF_ENDPOINT: server.endpoint },
+      retryDelayMs: 0,
+      onProgress: false,
+      log: () => {},
+      ...extra,
+    }) as O;
   return { server, home, opts };
 }

@@ -9,7 +9,10 @@ import { WordPieceTokenizer } from '../../src/tokenizers/index.js';
 export const QUEUE_LABELS = ['O', 'B-PER', 'I-PER', 'B-ORG', 'I-ORG', 'B-LOC', 'I-LOC', 'B-MISC', 'I-MISC'];
 
 /** Writes the model folder and `sentences` lines of text; returns their paths (under one temp dir). */
-export function makeQueueFixture(sentences: number, o: { hidden?: number; layers?: number } = {}): { dir: string; model: string; input: string; texts: string[] } {
+export function makeQueueFixture(
+  sentences: number,
+  o: { hidden?: number; layers?: number } = {},
+): { dir: string; model: string; input: string; texts: string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'tt-queue-'));
   const data = syntheticNer(sentences, 17);
   const vocabFile = join(dir, 'vocab.txt');
@@ -17,8 +20,13 @@ export function makeQueueFixture(sentences: number, o: { hidden?: number; layers
   const tokenizer = WordPieceTokenizer.fromVocabFile(vocabFile, { doLowerCase: false });
   const hidden = o.hidden ?? 32;
   const config = makeConfig({
-    vocab_size: tokenizer.vocabSize, hidden_size: hidden, num_hidden_layers: o.layers ?? 1, num_attention_heads: 2,
-    intermediate_size: hidden * 2, max_position_embeddings: 128, id2label: Object.fromEntries(QUEUE_LABELS.map((l, i) => [String(i), l])),
+    vocab_size: tokenizer.vocabSize,
+    hidden_size: hidden,
+    num_hidden_layers: o.layers ?? 1,
+    num_attention_heads: 2,
+    intermediate_size: hidden * 2,
+    max_position_embeddings: 128,
+    id2label: Object.fromEntries(QUEUE_LABELS.map((l, i) => [String(i), l])),
   });
   const model = join(dir, 'model');
   savePretrained(BertForTokenClassification.create(config, 5), model, tokenizer);

@@ -34,7 +34,11 @@ export async function startRedis(): Promise<RedisInstance> {
   const bin = redisServerPath();
   if (!bin) throw new Error(NO_REDIS);
   const port = await freePort();
-  const proc: ChildProcess = spawn(bin, ['--port', String(port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1', '--protected-mode', 'yes'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc: ChildProcess = spawn(
+    bin,
+    ['--port', String(port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1', '--protected-mode', 'yes'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let log = '';
   proc.stdout!.on('data', (c: Buffer) => (log += c.toString()));
   proc.stderr!.on('data', (c: Buffer) => (log += c.toString()));

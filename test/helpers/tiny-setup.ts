@@ -27,8 +27,14 @@ export function tinySetup(opts: { dropout?: number; trainSentences?: number; see
   const tokenizer = WordPieceTokenizer.fromVocabFile(join(dir, 'vocab.txt'), { doLowerCase: false });
   const p = opts.dropout ?? 0.1;
   const config = makeConfig({
-    vocab_size: tokenizer.vocabSize, hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 2,
-    intermediate_size: 64, max_position_embeddings: 64, hidden_dropout_prob: p, attention_probs_dropout_prob: p,
+    vocab_size: tokenizer.vocabSize,
+    hidden_size: 32,
+    num_hidden_layers: 1,
+    num_attention_heads: 2,
+    intermediate_size: 64,
+    max_position_embeddings: 64,
+    hidden_dropout_prob: p,
+    attention_probs_dropout_prob: p,
     id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
   });
   const model = BertForTokenClassification.create(config, opts.seed ?? 7);
@@ -38,7 +44,17 @@ export function tinySetup(opts: { dropout?: number; trainSentences?: number; see
 
 export function tinyArgs(outputDir: string, over: Partial<TrainingArguments> = {}): TrainingArguments {
   return {
-    ...defaultTrainingArgs(), outputDir, learningRate: 2e-3, perDeviceTrainBatchSize: 8, perDeviceEvalBatchSize: 8,
-    numTrainEpochs: 2, loggingSteps: 1, saveStrategy: 'no', evalStrategy: 'no', disableTqdm: true, seed: 11, ...over,
+    ...defaultTrainingArgs(),
+    outputDir,
+    learningRate: 2e-3,
+    perDeviceTrainBatchSize: 8,
+    perDeviceEvalBatchSize: 8,
+    numTrainEpochs: 2,
+    loggingSteps: 1,
+    saveStrategy: 'no',
+    evalStrategy: 'no',
+    disableTqdm: true,
+    seed: 11,
+    ...over,
   };
 }

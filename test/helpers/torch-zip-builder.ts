@@ -53,7 +53,13 @@ export function statePickle(views: readonly ViewSpec[]): Uint8Array {
   const w = new PickleWriter().op(0x80, 2).global('collections', 'OrderedDict').op(0x29, 0x52, 0x28);
   for (const v of views) {
     w.str(v.name).global('torch._utils', '_rebuild_tensor_v2').op(0x28);
-    w.op(0x28).str('storage').global('torch', v.storageType ?? 'FloatStorage').str(v.storage).str('cpu').int(v.storageNumel).op(0x74, 0x51);
+    w.op(0x28)
+      .str('storage')
+      .global('torch', v.storageType ?? 'FloatStorage')
+      .str(v.storage)
+      .str('cpu')
+      .int(v.storageNumel)
+      .op(0x74, 0x51);
     w.int(v.offset).op(0x28);
     for (const d of v.shape) w.int(d);
     w.op(0x74, 0x28);

@@ -9,8 +9,12 @@ const [outputDir, maxSteps] = process.argv.slice(2);
 const s = tinySetup();
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 const trainer = new Trainer({
-  model: s.model, tokenizer: s.tokenizer, trainDataset: s.train,
+  model: s.model,
+  tokenizer: s.tokenizer,
+  trainDataset: s.train,
   args: tinyArgs(outputDir, { maxSteps: Number(maxSteps), saveStrategy: 'steps', saveSteps: 4 }),
-  onLog: (r) => { if ('loss' in r) Atomics.wait(sleeper, 0, 0, 150); },
+  onLog: (r) => {
+    if ('loss' in r) Atomics.wait(sleeper, 0, 0, 150);
+  },
 });
 await trainer.train();

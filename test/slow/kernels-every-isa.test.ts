@@ -40,9 +40,16 @@ for (const isa of lower) {
     assert.equal(probe.status, 0, String(probe.stderr));
     assert.equal(String(probe.stdout).trim(), isa, 'the child runs the forced level');
     const files = KERNEL_TESTS.map((f) => path.join(here, '..', `${f}.test.js`));
-    const res = spawnSync(process.execPath, ['--test', '--test-reporter=tap', ...files], { env: childEnv(isa), encoding: 'utf8', maxBuffer: 64 << 20 });
+    const res = spawnSync(process.execPath, ['--test', '--test-reporter=tap', ...files], {
+      env: childEnv(isa),
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    });
     const count = (what: string) => Number(String(res.stdout).match(new RegExp(`^# ${what} (\\d+)$`, 'm'))?.[1] ?? NaN);
-    const failures = String(res.stdout).split('\n').filter((l) => /^\s*not ok /.test(l)).join('\n');
+    const failures = String(res.stdout)
+      .split('\n')
+      .filter((l) => /^\s*not ok /.test(l))
+      .join('\n');
     assert.equal(res.status, 0, `TOKENTUNE_KERNEL=${isa}: kernel tests failed\n${failures}\n${String(res.stderr).slice(-2000)}`);
     assert.ok(count('pass') > 0, `TOKENTUNE_KERNEL=${isa}: no test passed`);
     assert.equal(count('fail'), 0);
@@ -55,7 +62,10 @@ test('TOKENTUNE_KERNEL: a level the CPU lacks or an unknown name is an error nam
   assert.equal(kernelFromEnv('', 'avx2'), null);
   assert.equal(kernelFromEnv('scalar', 'avx2'), 'scalar');
   assert.equal(kernelFromEnv('avx2', 'avx512'), 'avx2');
-  assert.throws(() => kernelFromEnv('avx512', 'avx2'), /^Error: TOKENTUNE_KERNEL=avx512: this CPU lacks avx512; this CPU runs scalar, avx2 \(best avx2\)$/);
+  assert.throws(
+    () => kernelFromEnv('avx512', 'avx2'),
+    /^Error: TOKENTUNE_KERNEL=avx512: this CPU lacks avx512; this CPU runs scalar, avx2 \(best avx2\)$/,
+  );
   assert.throws(() => kernelFromEnv('avx2', 'scalar'), /lacks avx2; this CPU runs scalar \(best scalar\)/);
   assert.throws(() => kernelFromEnv('AVX2', 'avx512'), /TOKENTUNE_KERNEL=AVX2: unknown kernel; this CPU runs scalar, avx2, avx512/);
   // The real addon at load: an unknown name and (where this CPU lacks it) AVX-512 fail loudly.

@@ -15,7 +15,16 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';
 import { pipeline, predictStream } from '../../src/infer/index.js';
-import { collectResults, connectRedis, enqueueRecords, pipelineTagger, streamNames, StreamWorker, QueueError, type Tagger } from '../../src/queue/index.js';
+import {
+  collectResults,
+  connectRedis,
+  enqueueRecords,
+  pipelineTagger,
+  streamNames,
+  StreamWorker,
+  QueueError,
+  type Tagger,
+} from '../../src/queue/index.js';
 import { parseMessage } from '../../src/queue/worker.js';
 import { WRITE_RESULTS } from '../../src/queue/scripts.js';
 import { main } from '../../src/cli/main.js';
@@ -44,11 +53,19 @@ after(async () => {
   rmSync(fixture.dir, { recursive: true, force: true });
 });
 
-interface Proc { child: ChildProcess; out: string; err: string; exit: Promise<number | null> }
+interface Proc {
+  child: ChildProcess;
+  out: string;
+  err: string;
+  exit: Promise<number | null>;
+}
 
 function cli(args: string[]): Proc {
   // One kernel thread per process: the design is one worker per core.
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, TOKENTUNE_THREADS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, TOKENTUNE_THREADS: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const p: Proc = { child, out: '', err: '', exit: new Promise((r) => child.once('exit', (code) => r(code))) };
   child.stdout!.on('data', (c: Buffer) => (p.out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (p.err += c.toString()));
@@ -70,7 +87,10 @@ async function waitFor(cond: () => Promise<boolean>, what: string, ms = 60_000):
   }
 }
 
-test('10,000 sentences, 3 workers, one SIGKILLed and one restarted: exactly one result each, equal to predict', { skip, timeout: 120_000 }, async (t) => {
+test('10,000 sentences, 3 workers, one SIGKILLed and one restarted: exactly one result each, equal to predict', {
+  skip,
+  timeout: 120_000,
+}, async (t) => {
   const ref = join(fixture.dir, 'ref.jsonl');
   const got = join(fixture.dir, 'queue.jsonl');
   const predict = cli(['predict', '--model', fixture.model, '--file', fixture.input, '--out', ref]);
@@ -83,12 +103,40 @@ test('10,000 sentences, 3 workers, one SIGKILLed and one restarted: exactly one 
   const names = streamNames(stream);
   assert.equal(await redis.xlen(stream), N);
 
-  const worker = (name: string, batch = 32) => cli(['worker', '--model', fixture.model, '--redis', server.url, '--stream', stream, '--consumer', name, '--batch', String(batch), '--claim-idle-ms', '1500']);
-  const collect = cli(['collect', '--redis', server.url, '--results', names.results, '--expect', String(N), '--out', got, '--timeout', '60']);
+  const worker = (name: string, batch = 32) =>
+    cli([
+      'worker',
+      '--model',
+      fixture.model,
+      '--redis',
+      server.url,
+      '--stream',
+      stream,
+      '--consumer',
+      name,
+      '--batch',
+      String(batch),
+      '--claim-idle-ms',
+      '1500',
+    ]);
+  const collect = cli([
+    'collect',
+    '--redis',
+    server.url,
+    '--results',
+    names.results,
+    '--expect',
+    String(N),
+    '--out',
+    got,
+    '--timeout',
+    '60',
+  ]);
   // Worker a first, so it is surely reading before the others could drain the stream.
   const a = worker('a', 256);
   await waitFor(async () => a.out.includes(' on redis://'), 'worker a to start');
-  const b = worker('b'), c = worker('c');
+  const b = worker('b'),
+    c = worker('c');
 
   // Midway, and while the worker holds a batch. Checking the pending list and then killing races
   // the worker's own ack (a fast machine acks 256 messages between the two calls), so freeze it
@@ -112,7 +160,11 @@ test('10,000 sentences, 3 workers, one SIGKILLed and one restarted: exactly one 
   b.child.kill('SIGTERM');
   assert.equal(await b.exit, 0, `SIGTERM: the worker finishes its batch and exits 0 (${b.err.slice(-300)})`);
   const bFirst = finalMetrics(b);
-  assert.equal(((await redis.xpending(stream, names.group, '-', '+', 1000, 'b')) as unknown[]).length, 0, 'a stopped worker leaves nothing pending');
+  assert.equal(
+    ((await redis.xpending(stream, names.group, '-', '+', 1000, 'b')) as unknown[]).length,
+    0,
+    'a stopped worker leaves nothing pending',
+  );
   const b2 = worker('b');
 
   assert.equal(await collect.exit, 0, collect.err);
@@ -148,7 +200,8 @@ test('10,000 sentences, 3 workers, one SIGKILLed and one restarted: exactly one 
  * order over the padded length), and workers batch messages differently from predict.
  */
 function assertSameOutput(got: string, want: string): number {
-  const g = got.split('\n'), w = want.split('\n');
+  const g = got.split('\n'),
+    w = want.split('\n');
   assert.equal(g.length, w.length, 'line count');
   let maxDiff = 0;
   const same = (x: unknown, y: unknown, path: string): void => {
@@ -176,7 +229,10 @@ async function runUntil(w: StreamWorker, done: () => Promise<boolean>): Promise<
   await running;
 }
 
-test('dead letters: malformed messages at once, a failing record after maxDeliveries, an over-delivered message without tagging', { skip, timeout: 30_000 }, async () => {
+test('dead letters: malformed messages at once, a failing record after maxDeliveries, an over-delivered message without tagging', {
+  skip,
+  timeout: 30_000,
+}, async () => {
   const names = streamNames('dl');
   const text = (t: string) => JSON.stringify({ kind: 'text', text: t });
   // A message another consumer took and failed ten times already (XCLAIM RETRYCOUNT sets the count).
@@ -191,15 +247,18 @@ test('dead letters: malformed messages at once, a failing record after maxDelive
   await redis.xadd('dl', '*', 'i', '0', 'rec', text('zero'));
 
   const seen: string[] = [];
-  const tagger: Tagger = async (recs) => recs.map((r) => {
-    const t = (r as { text: string }).text;
-    seen.push(t);
-    if (t === 'poison') throw new Error('boom');
-    return JSON.stringify({ text: t, entities: [] }) + '\n';
-  });
+  const tagger: Tagger = async (recs) =>
+    recs.map((r) => {
+      const t = (r as { text: string }).text;
+      seen.push(t);
+      if (t === 'poison') throw new Error('boom');
+      return JSON.stringify({ text: t, entities: [] }) + '\n';
+    });
   const w = new StreamWorker(redis, tagger, { names, consumer: 'me', claimIdleMs: 0, maxDeliveries: 2, blockMs: 20, batchWaitMs: 0 });
   await runUntil(w, async () => (await redis.xlen(names.dead)) >= 4 && (await redis.xlen(names.results)) >= 2);
-  const dead = Object.fromEntries((await redis.xrange(names.dead, '-', '+')).map(([, f]) => [f[f.indexOf('i') + 1]!, f[f.indexOf('reason') + 1]!]));
+  const dead = Object.fromEntries(
+    (await redis.xrange(names.dead, '-', '+')).map(([, f]) => [f[f.indexOf('i') + 1]!, f[f.indexOf('reason') + 1]!]),
+  );
   assert.match(dead['']!, /field "i" \(the input index\) is missing/);
   assert.match(dead['1']!, /field "rec": a text record needs "text"/);
   assert.match(dead['2']!, /failed 2 deliveries \(limit 2\); last error: boom/);
@@ -213,7 +272,10 @@ test('dead letters: malformed messages at once, a failing record after maxDelive
   // collect counts dead letters as outcomes and reports them.
   const got = await collectResults(redis, { results: names.results, dead: names.dead, expect: 5, blockMs: 50 });
   // (The message without an index is dead-lettered but cannot be placed; the others are accounted for.)
-  assert.deepEqual(got.outputs.map((x) => (x === null ? null : JSON.parse(x).text)), ['zero', null, null, 'fine', null]);
+  assert.deepEqual(
+    got.outputs.map((x) => (x === null ? null : JSON.parse(x).text)),
+    ['zero', null, null, 'fine', null],
+  );
   assert.deepEqual(got.dead.map((d) => d.index).sort(), [1, 2, 4]);
 });
 
@@ -227,24 +289,55 @@ test('a result is written once per message id, however many workers finish it', 
   assert.equal(await redis.xlen(names.results), 1);
 });
 
-test('enqueue -> worker -> collect equals predict for jsonl and conll files (document markers, token lists)', { skip, timeout: 30_000 }, async () => {
+test('enqueue -> worker -> collect equals predict for jsonl and conll files (document markers, token lists)', {
+  skip,
+  timeout: 30_000,
+}, async () => {
   const pipe = await pipeline(fixture.model, { onWarning: () => {} });
-  const conll = '-DOCSTART- -X- O O\n\n' + fixture.texts.slice(0, 30).map((t) => t.split(' ').map((w) => `${w} NN O`).join('\n')).join('\n\n') + '\n';
-  const jsonl = fixture.texts.slice(0, 30).map((t, i) => JSON.stringify(i % 2 ? { text: t, id: i } : { tokens: t.split(' '), id: i })).join('\n') + '\n';
-  for (const [fmt, body] of [['conll', conll], ['jsonl', jsonl]] as const) {
+  const conll =
+    '-DOCSTART- -X- O O\n\n' +
+    fixture.texts
+      .slice(0, 30)
+      .map((t) =>
+        t
+          .split(' ')
+          .map((w) => `${w} NN O`)
+          .join('\n'),
+      )
+      .join('\n\n') +
+    '\n';
+  const jsonl =
+    fixture.texts
+      .slice(0, 30)
+      .map((t, i) => JSON.stringify(i % 2 ? { text: t, id: i } : { tokens: t.split(' '), id: i }))
+      .join('\n') + '\n';
+  for (const [fmt, body] of [
+    ['conll', conll],
+    ['jsonl', jsonl],
+  ] as const) {
     const file = join(fixture.dir, `small.${fmt}`);
     writeFileSync(file, body);
     const stream = `fmt-${fmt}`;
     const n = await enqueueRecords(redis, stream, createReadStream(file, 'utf8'), { format: fmt });
     assert.equal(n, 30);
     const names = streamNames(stream);
-    const w = new StreamWorker(redis, pipelineTagger(pipe, { aggregationStrategy: 'first', ignoreLabels: ['O'] }), { names, consumer: 'x', batch: 7, blockMs: 20 });
+    const w = new StreamWorker(redis, pipelineTagger(pipe, { aggregationStrategy: 'first', ignoreLabels: ['O'] }), {
+      names,
+      consumer: 'x',
+      batch: 7,
+      blockMs: 20,
+    });
     await runUntil(w, async () => (await redis.xlen(names.results)) >= n);
     const got = await collectResults(redis, { results: names.results, dead: names.dead, expect: n });
     const sink = new PassThrough();
     let want = '';
     sink.on('data', (c: Buffer) => (want += c.toString()));
-    await predictStream(pipe, createReadStream(file, 'utf8'), sink, { inputFormat: fmt, outputFormat: 'jsonl', aggregationStrategy: 'first', ignoreLabels: ['O'] });
+    await predictStream(pipe, createReadStream(file, 'utf8'), sink, {
+      inputFormat: fmt,
+      outputFormat: 'jsonl',
+      aggregationStrategy: 'first',
+      ignoreLabels: ['O'],
+    });
     assertSameOutput(got.outputs.join(''), want);
   }
 });
@@ -252,17 +345,30 @@ test('enqueue -> worker -> collect equals predict for jsonl and conll files (doc
 test('collect: a second outcome for an index, an index past --expect, and a stalled queue are errors that say why', { skip }, async () => {
   await redis.xadd('c1:results', '*', 'id', '1-1', 'i', '0', 'out', 'a\n');
   await redis.xadd('c1:results', '*', 'id', '2-1', 'i', '0', 'out', 'b\n');
-  await assert.rejects(collectResults(redis, { results: 'c1:results', dead: 'c1:dead', expect: 2, blockMs: 20 }), /input index 0 has two outcomes \(messages 1-1 and 2-1\): was the input enqueued twice/);
+  await assert.rejects(
+    collectResults(redis, { results: 'c1:results', dead: 'c1:dead', expect: 2, blockMs: 20 }),
+    /input index 0 has two outcomes \(messages 1-1 and 2-1\): was the input enqueued twice/,
+  );
   await redis.xadd('c2:results', '*', 'id', '1-1', 'i', '7', 'out', 'a\n');
-  await assert.rejects(collectResults(redis, { results: 'c2:results', dead: 'c2:dead', expect: 3, blockMs: 20 }), /input index 7, but --expect is 3/);
+  await assert.rejects(
+    collectResults(redis, { results: 'c2:results', dead: 'c2:dead', expect: 3, blockMs: 20 }),
+    /input index 7, but --expect is 3/,
+  );
   await redis.xadd('c3:results', '*', 'id', '1-1', 'i', '1', 'out', 'a\n');
-  await assert.rejects(collectResults(redis, { results: 'c3:results', dead: 'c3:dead', expect: 3, blockMs: 20, idleTimeoutMs: 100 }), (e: Error) => e instanceof QueueError && /1 of 3 records done; missing input indexes 0, 2/.test(e.message));
+  await assert.rejects(
+    collectResults(redis, { results: 'c3:results', dead: 'c3:dead', expect: 3, blockMs: 20, idleTimeoutMs: 100 }),
+    (e: Error) => e instanceof QueueError && /1 of 3 records done; missing input indexes 0, 2/.test(e.message),
+  );
 });
 
 test('CLI: a bad --redis URL, an unreachable server and missing flags name the flag', { skip, timeout: 30_000 }, async () => {
   const run = async (argv: string[]) => {
-    let out = '', err = '';
-    const code = await main(argv, { stdout: { write: (s: string) => ((out += s), true) } as NodeJS.WritableStream, stderr: { write: (s: string) => ((err += s), true) } as NodeJS.WritableStream });
+    let out = '',
+      err = '';
+    const code = await main(argv, {
+      stdout: { write: (s: string) => ((out += s), true) } as NodeJS.WritableStream,
+      stderr: { write: (s: string) => ((err += s), true) } as NodeJS.WritableStream,
+    });
     return { code, out, err };
   };
   let r = await run(['enqueue', '--redis', 'http://x:1', '--stream', 's', '--file', fixture.input]);
@@ -288,35 +394,67 @@ test('parseMessage: any field list gives a valid record or a reason, never a thr
     fc.string({ maxLength: 20 }),
     fc.nat().map(String),
     fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
-    fc.record({ kind: fc.constantFrom('text', 'words', 'conll', 'passthrough', 'other'), text: fc.oneof(fc.string(), fc.integer()), words: fc.array(fc.oneof(fc.string(), fc.integer()), { maxLength: 3 }), lines: fc.array(fc.string(), { maxLength: 3 }), line: fc.string() }, { requiredKeys: ['kind'] }).map((v) => JSON.stringify(v)),
+    fc
+      .record(
+        {
+          kind: fc.constantFrom('text', 'words', 'conll', 'passthrough', 'other'),
+          text: fc.oneof(fc.string(), fc.integer()),
+          words: fc.array(fc.oneof(fc.string(), fc.integer()), { maxLength: 3 }),
+          lines: fc.array(fc.string(), { maxLength: 3 }),
+          line: fc.string(),
+        },
+        { requiredKeys: ['kind'] },
+      )
+      .map((v) => JSON.stringify(v)),
   );
-  fc.assert(fc.property(fc.array(fc.tuple(field, value), { maxLength: 6 }), (pairs) => {
-    const m = parseMessage('1-0', pairs.flat());
-    if (m.malformed) {
-      assert.equal(m.record, undefined);
-      return;
-    }
-    assert.match(m.index, /^\d+$/);
-    const r = m.record!;
-    if (r.kind === 'text') assert.equal(typeof r.text, 'string');
-    else if (r.kind === 'words') assert.ok(r.words.every((w) => typeof w === 'string'));
-    else if (r.kind === 'conll') assert.equal(r.words.length, r.lines.length);
-    else assert.equal(typeof r.line, 'string');
-  }), { numRuns: 2000 });
+  fc.assert(
+    fc.property(fc.array(fc.tuple(field, value), { maxLength: 6 }), (pairs) => {
+      const m = parseMessage('1-0', pairs.flat());
+      if (m.malformed) {
+        assert.equal(m.record, undefined);
+        return;
+      }
+      assert.match(m.index, /^\d+$/);
+      const r = m.record!;
+      if (r.kind === 'text') assert.equal(typeof r.text, 'string');
+      else if (r.kind === 'words') assert.ok(r.words.every((w) => typeof w === 'string'));
+      else if (r.kind === 'conll') assert.equal(r.words.length, r.lines.length);
+      else assert.equal(typeof r.line, 'string');
+    }),
+    { numRuns: 2000 },
+  );
 });
 
 test('worker --metrics-port serves Prometheus counters; abort stops it with exit code 0', { skip, timeout: 30_000 }, async () => {
   const { runWorker } = await import('../../src/cli/worker.js');
-  let out = '', err = '';
+  let out = '',
+    err = '';
   const ac = new AbortController();
-  const done = runWorker(['--model', fixture.model, '--redis', server.url, '--stream', 'metrics', '--consumer', 'm', '--metrics-port', '0', '--batch-wait-ms', '0'], {
-    stdout: { write: (s: string) => ((out += s), true) } as NodeJS.WritableStream,
-    stderr: { write: (s: string) => ((err += s), true) } as NodeJS.WritableStream,
-    signal: ac.signal,
-  });
+  const done = runWorker(
+    [
+      '--model',
+      fixture.model,
+      '--redis',
+      server.url,
+      '--stream',
+      'metrics',
+      '--consumer',
+      'm',
+      '--metrics-port',
+      '0',
+      '--batch-wait-ms',
+      '0',
+    ],
+    {
+      stdout: { write: (s: string) => ((out += s), true) } as NodeJS.WritableStream,
+      stderr: { write: (s: string) => ((err += s), true) } as NodeJS.WritableStream,
+      signal: ac.signal,
+    },
+  );
   await waitFor(async () => /metrics on http:\/\/\S+\/metrics/.test(err), 'the metrics endpoint');
   const url = /metrics on (http:\/\/\S+\/metrics)/.exec(err)![1]!;
-  for (let i = 0; i < 5; i++) await redis.xadd('metrics', '*', 'i', String(i), 'rec', JSON.stringify({ kind: 'text', text: fixture.texts[i] }));
+  for (let i = 0; i < 5; i++)
+    await redis.xadd('metrics', '*', 'i', String(i), 'rec', JSON.stringify({ kind: 'text', text: fixture.texts[i] }));
   await waitFor(async () => (await redis.xlen('metrics:results')) >= 5, 'five results');
   const text = await (await fetch(url)).text();
   assert.match(text, /# TYPE tokentune_worker_processed_total counter\ntokentune_worker_processed_total\{consumer="m"\} 5\n/);
@@ -330,10 +468,14 @@ test('worker --metrics-port serves Prometheus counters; abort stops it with exit
   assert.match(err, /^metrics \{"consumer":"m","processed":5,/m);
 });
 
-test('a restarted consumer retries its own pending messages once, then moves on (a failing one is left for XAUTOCLAIM)', { skip, timeout: 30_000 }, async () => {
+test('a restarted consumer retries its own pending messages once, then moves on (a failing one is left for XAUTOCLAIM)', {
+  skip,
+  timeout: 30_000,
+}, async () => {
   const names = streamNames('own');
   await redis.xgroup('CREATE', 'own', names.group, '0', 'MKSTREAM');
-  for (const t of ['bad', 'good']) await redis.xadd('own', '*', 'i', t === 'bad' ? '0' : '1', 'rec', JSON.stringify({ kind: 'text', text: t }));
+  for (const t of ['bad', 'good'])
+    await redis.xadd('own', '*', 'i', t === 'bad' ? '0' : '1', 'rec', JSON.stringify({ kind: 'text', text: t }));
   await redis.call('XREADGROUP', 'GROUP', names.group, 'p', 'COUNT', 10, 'STREAMS', 'own', '>'); // 'p' took both, then "crashed"
   let calls = 0;
   const tagger: Tagger = async (recs) => {
@@ -357,11 +499,22 @@ test('a restarted consumer retries its own pending messages once, then moves on 
 });
 
 test('collect with a writer: results leave in input order as soon as the earlier ones are in; dead letters skipped', { skip }, async () => {
-  for (const [i, out] of [[2, 'c\n'], [0, 'a\n'], [4, 'e\n']] as const) await redis.xadd('c5:results', '*', 'id', `${i}-1`, 'i', String(i), 'out', out);
+  for (const [i, out] of [
+    [2, 'c\n'],
+    [0, 'a\n'],
+    [4, 'e\n'],
+  ] as const)
+    await redis.xadd('c5:results', '*', 'id', `${i}-1`, 'i', String(i), 'out', out);
   await redis.xadd('c5:dead', '*', 'id', '3-1', 'i', '3', 'reason', 'failed 5 deliveries');
   const written: string[] = [];
   setTimeout(() => void redis.xadd('c5:results', '*', 'id', '1-1', 'i', '1', 'out', 'b\n'), 100);
-  const got = await collectResults(redis, { results: 'c5:results', dead: 'c5:dead', expect: 5, blockMs: 20, write: (l) => void written.push(l) });
+  const got = await collectResults(redis, {
+    results: 'c5:results',
+    dead: 'c5:dead',
+    expect: 5,
+    blockMs: 20,
+    write: (l) => void written.push(l),
+  });
   assert.deepEqual(written, ['a\n', 'b\n', 'c\n', 'e\n']);
   assert.deepEqual(got.outputs, []);
   assert.deepEqual(got.dead, [{ index: 3, reason: 'failed 5 deliveries' }]);

@@ -43,24 +43,42 @@ export interface DisentangledAttentionOptions {
  * by the key and query projections); mask: [B, T] additive (0 = token, float32 minimum = padding).
  * Returns the context [B * T, H] in q's layout (heads side by side).
  */
-export function disentangledAttention(q: Tensor, k: Tensor, v: Tensor, posKey: Tensor | null, posQuery: Tensor | null,
-  mask: Tensor, batch: number, opts: DisentangledAttentionOptions): Tensor {
+export function disentangledAttention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  posKey: Tensor | null,
+  posQuery: Tensor | null,
+  mask: Tensor,
+  batch: number,
+  opts: DisentangledAttentionOptions,
+): Tensor {
   const op = 'disentangledAttention';
   const pos = [posKey, posQuery].filter((t): t is Tensor => t !== null);
   const dt = floatDtype(op, q, k, v, mask, ...pos);
-  const H = q.shape[q.shape.length - 1], nh = opts.heads, B = batch;
-  for (const t of [k, v]) if (t.size !== q.size || t.shape[t.shape.length - 1] !== H) throw new ShapeError(op, 'q, k and v must have the same shape', q, t);
+  const H = q.shape[q.shape.length - 1],
+    nh = opts.heads,
+    B = batch;
+  for (const t of [k, v])
+    if (t.size !== q.size || t.shape[t.shape.length - 1] !== H) throw new ShapeError(op, 'q, k and v must have the same shape', q, t);
   if (!(Number.isInteger(nh) && nh > 0 && H % nh === 0)) throw new ShapeError(op, `hidden size ${H} is not a multiple of heads ${nh}`, q);
   const rows = q.size / H;
   if (!(B > 0 && Number.isInteger(rows / B))) throw new ShapeError(op, `the input does not hold ${B} sequences of width ${H}`, q);
-  const T = rows / B, d = H / nh, TT = T * T;
+  const T = rows / B,
+    d = H / nh,
+    TT = T * T;
   if (mask.shape.length !== 2 || mask.shape[0] !== B || mask.shape[1] !== T) throw new ShapeError(op, `mask must be [${B}, ${T}]`, q, mask);
   const S2 = pos.length ? pos[0].shape[0] : 0;
-  for (const t of pos) if (t.shape.length !== 2 || t.shape[0] !== S2 || t.shape[1] !== H) throw new ShapeError(op, `posKey and posQuery must both be [2 * span, ${H}]`, ...pos);
+  for (const t of pos)
+    if (t.shape.length !== 2 || t.shape[0] !== S2 || t.shape[1] !== H)
+      throw new ShapeError(op, `posKey and posQuery must both be [2 * span, ${H}]`, ...pos);
   const R = opts.relIndex;
   if (R.length !== TT) throw new RangeError(`${op}: relIndex has ${R.length} entries, expected ${T} x ${T}`);
-  if (pos.length) for (let i = 0; i < TT; i++) if (!(R[i] >= 0 && R[i] < S2)) throw new RangeError(`${op}: relIndex[${i}] = ${R[i]} is outside [0, ${S2})`);
-  const p = opts.dropoutP ?? 0, seed = (opts.dropoutSeed ?? 0) >>> 0;
+  if (pos.length)
+    for (let i = 0; i < TT; i++)
+      if (!(R[i] >= 0 && R[i] < S2)) throw new RangeError(`${op}: relIndex[${i}] = ${R[i]} is outside [0, ${S2})`);
+  const p = opts.dropoutP ?? 0,
+    seed = (opts.dropoutSeed ?? 0) >>> 0;
   if (!(p >= 0 && p < 1)) throw new RangeError(`${op}: dropout probability must be in [0, 1), got ${p}`);
   const K = kernelsFor(q.f);
   const gemm = heads(gemmFor(K, q.f));
@@ -72,29 +90,41 @@ export function disentangledAttention(q: Tensor, k: Tensor, v: Tensor, posKey: T
   // Only the rows of posKey / posQuery that R uses enter the products ([rlo, rhi]: for T below the
   // span that is 2T - 1 of the 2 * span rows), and the products cover all B sequences at once:
   // relK[h] = q_h posKey_h^T and relQ[h] = k_h posQuery_h^T, [B * T, used rows] per head.
-  let rlo = 0, rhi = -1;
+  let rlo = 0,
+    rhi = -1;
   if (pos.length) {
-    rlo = S2; rhi = 0;
-    for (let i = 0; i < TT; i++) { if (R[i] < rlo) rlo = R[i]; if (R[i] > rhi) rhi = R[i]; }
+    rlo = S2;
+    rhi = 0;
+    for (let i = 0; i < TT; i++) {
+      if (R[i] < rlo) rlo = R[i];
+      if (R[i] > rhi) rhi = R[i];
+    }
   }
-  const SU = rhi - rlo + 1, BT = B * T, RS = BT * SU;
+  const SU = rhi - rlo + 1,
+    BT = B * T,
+    RS = BT * SU;
   const Ru = new Int32Array(TT);
   for (let i = 0; i < TT; i++) Ru[i] = R[i] - rlo;
-  const relK = posKey ? scratch(dt, nh * RS) : null, relQ = posQuery ? scratch(dt, nh * RS) : null;
+  const relK = posKey ? scratch(dt, nh * RS) : null,
+    relQ = posQuery ? scratch(dt, nh * RS) : null;
   if (relK) gemm(false, true, BT, SU, d, 1, q.f, H, d, posKey!.f.subarray(rlo * H), H, d, 0, relK.f, SU, RS, nh);
   if (relQ) gemm(false, true, BT, SU, d, 1, k.f, H, d, posQuery!.f.subarray(rlo * H), H, d, 0, relQ.f, SU, RS, nh);
 
   const probs = Tensor.empty([B, nh, T, T], dt);
   const scores = scratch(dt, nh * TT);
-  const sf = scores.f, pf = probs.f;
+  const sf = scores.f,
+    pf = probs.f;
   for (let b = 0; b < B; b++) {
-    const qb = q.f.subarray(b * T * H), kb = k.f.subarray(b * T * H);
+    const qb = q.f.subarray(b * T * H),
+      kb = k.f.subarray(b * T * H);
     gemm(false, true, T, T, d, 1, qb, H, d, kb, H, d, 0, sf, T, TT, nh);
     if (relK) {
       const rf = relK.f;
       for (let h = 0; h < nh; h++) {
         for (let i = 0; i < T; i++) {
-          const s0 = h * TT + i * T, r0 = h * RS + (b * T + i) * SU, x0 = i * T;
+          const s0 = h * TT + i * T,
+            r0 = h * RS + (b * T + i) * SU,
+            x0 = i * T;
           for (let j = 0; j < T; j++) sf[s0 + j] += rf[r0 + Ru[x0 + j]];
         }
       }
@@ -103,7 +133,9 @@ export function disentangledAttention(q: Tensor, k: Tensor, v: Tensor, posKey: T
       const rf = relQ.f;
       for (let h = 0; h < nh; h++) {
         for (let i = 0; i < T; i++) {
-          const s0 = h * TT + i * T, x0 = i * T, r0 = h * RS + b * T * SU;
+          const s0 = h * TT + i * T,
+            x0 = i * T,
+            r0 = h * RS + b * T * SU;
           for (let j = 0; j < T; j++) sf[s0 + j] += rf[r0 + j * SU + Ru[x0 + j]];
         }
       }
@@ -136,9 +168,14 @@ export function disentangledAttention(q: Tensor, k: Tensor, v: Tensor, posKey: T
   if (needsGrad(...inputs)) {
     record(ctx, op, inputs, (g) => {
       const slot = (t: Tensor | null) => (t && t.requiresGrad ? gradForGemm(t) : null);
-      const gq = slot(q), gk = slot(k), gv = slot(v), gpk = slot(posKey), gpq = slot(posQuery);
+      const gq = slot(q),
+        gk = slot(k),
+        gv = slot(v),
+        gpk = slot(posKey),
+        gpq = slot(posQuery);
       // dP = dropout-backward(dctx v^T), then dS = scale * softmax-backward (accumulating kernel).
-      const dP = scratch(dt, n), dS = scratch(dt, n);
+      const dP = scratch(dt, n),
+        dS = scratch(dt, n);
       for (let b = 0; b < B; b++) {
         gemm(false, true, T, T, d, 1, g.subarray(b * T * H), H, d, v.f.subarray(b * T * H), H, d, 0, dP.f.subarray(b * nh * TT), T, TT, nh);
       }
@@ -147,7 +184,25 @@ export function disentangledAttention(q: Tensor, k: Tensor, v: Tensor, posKey: T
         const pdb = dropped();
         const src = pdb ? pdb.f : pf;
         for (let b = 0; b < B; b++) {
-          gemm(true, false, T, d, T, 1, src.subarray(b * nh * TT), T, TT, g.subarray(b * T * H), H, d, gv.beta, gv.buf.subarray(b * T * H), H, d, nh);
+          gemm(
+            true,
+            false,
+            T,
+            d,
+            T,
+            1,
+            src.subarray(b * nh * TT),
+            T,
+            TT,
+            g.subarray(b * T * H),
+            H,
+            d,
+            gv.beta,
+            gv.buf.subarray(b * T * H),
+            H,
+            d,
+            nh,
+          );
         }
         pdb?.dispose();
       }
@@ -173,7 +228,9 @@ export function disentangledAttention(q: Tensor, k: Tensor, v: Tensor, posKey: T
           const dr = dRelK.f;
           for (let h = 0; h < nh; h++) {
             for (let i = 0; i < T; i++) {
-              const s0 = h * TT + i * T, r0 = h * RS + (b * T + i) * SU, x0 = i * T;
+              const s0 = h * TT + i * T,
+                r0 = h * RS + (b * T + i) * SU,
+                x0 = i * T;
               for (let j = 0; j < T; j++) dr[r0 + Ru[x0 + j]] += dsb[s0 + j];
             }
           }
@@ -182,7 +239,9 @@ export function disentangledAttention(q: Tensor, k: Tensor, v: Tensor, posKey: T
           const dr = dRelQ.f;
           for (let h = 0; h < nh; h++) {
             for (let i = 0; i < T; i++) {
-              const s0 = h * TT + i * T, x0 = i * T, r0 = h * RS + b * T * SU;
+              const s0 = h * TT + i * T,
+                x0 = i * T,
+                r0 = h * RS + b * T * SU;
               for (let j = 0; j < T; j++) dr[r0 + j * SU + Ru[x0 + j]] += dsb[s0 + j];
             }
           }
@@ -232,4 +291,3 @@ function zeroed(dt: DType, size: number): Tensor {
 function scratch(dt: DType, size: number): Tensor {
   return Tensor.empty([size], dt);
 }
-

@@ -26,7 +26,8 @@ export function add(a: Tensor, b: Tensor): Tensor {
   if (b.shape.length > a.shape.length || !sameShape(tail, b.shape)) {
     throw new ShapeError('add', 'shapes do not broadcast (b must match a trailing part of a)', a, b);
   }
-  const cols = b.size, rows = cols === 0 ? 0 : a.size / cols;
+  const cols = b.size,
+    rows = cols === 0 ? 0 : a.size / cols;
   K.addBias(a.f, b.f, y.f, rows, cols);
   if (needsGrad(a, b)) {
     record(y, 'add', [a, b], (g) => {
@@ -47,8 +48,16 @@ export function mul(a: Tensor, b: Tensor): Tensor {
   if (needsGrad(a, b)) {
     record(y, 'mul', [a, b], (g) => {
       const n = a.size;
-      if (a.requiresGrad) { const ga = gradOf(a), bf = b.f; for (let i = 0; i < n; i++) ga[i] += g[i] * bf[i]; }
-      if (b.requiresGrad) { const gb = gradOf(b), af = a.f; for (let i = 0; i < n; i++) gb[i] += g[i] * af[i]; }
+      if (a.requiresGrad) {
+        const ga = gradOf(a),
+          bf = b.f;
+        for (let i = 0; i < n; i++) ga[i] += g[i] * bf[i];
+      }
+      if (b.requiresGrad) {
+        const gb = gradOf(b),
+          af = a.f;
+        for (let i = 0; i < n; i++) gb[i] += g[i] * af[i];
+      }
     });
   }
   return checked('mul', y);
@@ -74,7 +83,8 @@ export function sum(x: Tensor): Tensor {
   y.f[0] = s;
   if (needsGrad(x)) {
     record(y, 'sum', [x], (g) => {
-      const gx = gradOf(x), g0 = g[0];
+      const gx = gradOf(x),
+        g0 = g[0];
       for (let i = 0; i < gx.length; i++) gx[i] += g0;
     });
   }

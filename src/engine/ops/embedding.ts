@@ -15,7 +15,9 @@ export function embedding(table: Tensor, ids: Tensor, paddingIdx?: number): Tens
   const idv = ids.i;
   for (let i = 0; i < idv.length; i++) {
     if (idv[i] < 0 || idv[i] >= vocab) {
-      throw new RangeError(`embedding ${table.name ?? ''}: id ${idv[i]} at position ${i} of ids ${shapeStr(ids.shape)} is outside [0, ${vocab})`);
+      throw new RangeError(
+        `embedding ${table.name ?? ''}: id ${idv[i]} at position ${i} of ids ${shapeStr(ids.shape)} is outside [0, ${vocab})`,
+      );
     }
   }
   const K = kernelsFor(table.f);

@@ -34,19 +34,33 @@ export interface SelfAttentionOptions {
  * Equals permute0213(matmul(dropout(maskedSoftmax(matmul(Qh, Kh^T), mask, scale)), Vh)) with
  * Qh = permute0213(reshape(q, [B, T, heads, d])): the same kernels and dropout mask, without copies.
  */
-export function selfAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, batch: number,
-  opts: SelfAttentionOptions): Tensor {
+export function selfAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, batch: number, opts: SelfAttentionOptions): Tensor {
   const dt = floatDtype('selfAttention', q, k, v, ...(mask ? [mask] : []));
   const H = q.shape[q.shape.length - 1];
   for (const t of [k, v]) {
-    if (t.size !== q.size || t.shape[t.shape.length - 1] !== H) throw new ShapeError('selfAttention', 'q, k and v must have the same shape', q, t);
+    if (t.size !== q.size || t.shape[t.shape.length - 1] !== H)
+      throw new ShapeError('selfAttention', 'q, k and v must have the same shape', q, t);
   }
   return attention('selfAttention', dt, q, H, q.shape, mask, batch, opts, {
-    inputs: [q, k, v], q: q.f, k: k.f, v: v.f, ld: H,
+    inputs: [q, k, v],
+    q: q.f,
+    k: k.f,
+    v: v.f,
+    ld: H,
     grads: () => {
       const slot = (t: Tensor) => (t.requiresGrad ? gradForGemm(t) : null);
-      const gq = slot(q), gk = slot(k), gv = slot(v);
-      return { dq: gq?.buf ?? null, dk: gk?.buf ?? null, dv: gv?.buf ?? null, ldd: H, bq: gq?.beta ?? 0, bk: gk?.beta ?? 0, bv: gv?.beta ?? 0 };
+      const gq = slot(q),
+        gk = slot(k),
+        gv = slot(v);
+      return {
+        dq: gq?.buf ?? null,
+        dk: gk?.buf ?? null,
+        dv: gv?.buf ?? null,
+        ldd: H,
+        bq: gq?.beta ?? 0,
+        bk: gk?.beta ?? 0,
+        bv: gv?.beta ?? 0,
+      };
     },
   });
 }
@@ -59,9 +73,14 @@ export function selfAttentionQkv(qkv: Tensor, mask: Tensor | null, batch: number
   const dt = floatDtype('selfAttentionQkv', qkv, ...(mask ? [mask] : []));
   const W = qkv.shape[qkv.shape.length - 1];
   if (W % 3 !== 0) throw new ShapeError('selfAttentionQkv', `last axis ${W} is not 3 * hidden`, qkv);
-  const H = W / 3, f = qkv.f;
+  const H = W / 3,
+    f = qkv.f;
   return attention('selfAttentionQkv', dt, qkv, H, [...qkv.shape.slice(0, -1), H], mask, batch, opts, {
-    inputs: [qkv], q: f, k: f.subarray(H), v: f.subarray(2 * H), ld: W,
+    inputs: [qkv],
+    q: f,
+    k: f.subarray(H),
+    v: f.subarray(2 * H),
+    ld: W,
     grads: () => {
       // The three column blocks together are every element of qkv's gradient.
       const g = gradForGemm(qkv);
@@ -82,13 +101,28 @@ interface AttentionSource {
   grads(): { dq: FloatArray | null; dk: FloatArray | null; dv: FloatArray | null; ldd: number; bq: number; bk: number; bv: number };
 }
 
-function attention(op: string, dt: DType, first: Tensor, H: number, outShape: readonly number[], mask: Tensor | null,
-  batch: number, opts: SelfAttentionOptions, src: AttentionSource): Tensor {
-  const nh = opts.heads, p = opts.dropoutP ?? 0, seed = (opts.dropoutSeed ?? 0) >>> 0;
-  const B = batch, rows = sizeOf(outShape) / H;
-  if (!(Number.isInteger(nh) && nh > 0 && H % nh === 0)) throw new ShapeError(op, `hidden size ${H} is not a multiple of heads ${nh}`, first);
-  if (!(B > 0 && Number.isInteger(rows) && rows % B === 0)) throw new ShapeError(op, `the input does not hold ${B} sequences of width ${H}`, first);
-  const T = rows / B, d = H / nh;
+function attention(
+  op: string,
+  dt: DType,
+  first: Tensor,
+  H: number,
+  outShape: readonly number[],
+  mask: Tensor | null,
+  batch: number,
+  opts: SelfAttentionOptions,
+  src: AttentionSource,
+): Tensor {
+  const nh = opts.heads,
+    p = opts.dropoutP ?? 0,
+    seed = (opts.dropoutSeed ?? 0) >>> 0;
+  const B = batch,
+    rows = sizeOf(outShape) / H;
+  if (!(Number.isInteger(nh) && nh > 0 && H % nh === 0))
+    throw new ShapeError(op, `hidden size ${H} is not a multiple of heads ${nh}`, first);
+  if (!(B > 0 && Number.isInteger(rows) && rows % B === 0))
+    throw new ShapeError(op, `the input does not hold ${B} sequences of width ${H}`, first);
+  const T = rows / B,
+    d = H / nh;
   if (mask && (mask.shape.length !== 2 || mask.shape[0] !== B || mask.shape[1] !== T)) {
     throw new ShapeError(op, `mask must be [${B}, ${T}]`, first, mask);
   }
@@ -107,8 +141,30 @@ function attention(op: string, dt: DType, first: Tensor, H: number, outShape: re
       // Each block writes its rows and head columns of dq, dk and dv: together every element, so a
       // first gradient contribution overwrites (beta 0) instead of needing a zero-filled buffer.
       const r = src.grads();
-      K.attentionBackward(src.q, src.k, src.v, src.ld, probs.f, g, H, r.dq, r.dk, r.dv, r.ldd, r.bq, r.bk, r.bv,
-        B, T, nh, d, scale, p, seed, bf16);
+      K.attentionBackward(
+        src.q,
+        src.k,
+        src.v,
+        src.ld,
+        probs.f,
+        g,
+        H,
+        r.dq,
+        r.dk,
+        r.dv,
+        r.ldd,
+        r.bq,
+        r.bk,
+        r.bv,
+        B,
+        T,
+        nh,
+        d,
+        scale,
+        p,
+        seed,
+        bf16,
+      );
     });
   } else {
     probs.dispose();
@@ -130,18 +186,20 @@ function scratch(dt: DType, n: number): Tensor {
  * bias gradient and the GEMMs for dx and dW from dY.
  * p = 0 (or training false) is the plain residual + linear.
  */
-export function linearDropoutAdd(x: Tensor, weight: Tensor, bias: Tensor, residual: Tensor,
-  p: number, seed: number): Tensor {
+export function linearDropoutAdd(x: Tensor, weight: Tensor, bias: Tensor, residual: Tensor, p: number, seed: number): Tensor {
   const dt = floatDtype('linearDropoutAdd', x, weight, bias, residual);
-  const inF = x.shape[x.shape.length - 1], rows = inF === 0 ? 0 : x.size / inF;
-  if (weight.shape.length !== 2 || weight.shape[1] !== inF) throw new ShapeError('linearDropoutAdd', `weight must be [out, ${inF}]`, x, weight);
+  const inF = x.shape[x.shape.length - 1],
+    rows = inF === 0 ? 0 : x.size / inF;
+  if (weight.shape.length !== 2 || weight.shape[1] !== inF)
+    throw new ShapeError('linearDropoutAdd', `weight must be [out, ${inF}]`, x, weight);
   const outF = weight.shape[0];
   if (bias.shape.length !== 1 || bias.shape[0] !== outF) throw new ShapeError('linearDropoutAdd', `bias must be [${outF}]`, weight, bias);
   if (residual.size !== rows * outF || residual.shape[residual.shape.length - 1] !== outF) {
     throw new ShapeError('linearDropoutAdd', `residual must hold ${rows} rows of ${outF}`, x, residual);
   }
   if (!(p >= 0 && p < 1)) throw new RangeError(`linearDropoutAdd: dropout probability must be in [0, 1), got ${p}`);
-  const s = seed >>> 0, n = rows * outF;
+  const s = seed >>> 0,
+    n = rows * outF;
   const K = kernelsFor(x.f);
   const gemm = gemmFor(K, x.f);
   const y = Tensor.empty(residual.shape, dt);
@@ -179,20 +237,24 @@ export function linearDropoutAdd(x: Tensor, weight: Tensor, bias: Tensor, residu
  */
 export function linearGelu(x: Tensor, weight: Tensor, bias: Tensor, kind: GeluKind = 'erf'): Tensor {
   const dt = floatDtype('linearGelu', x, weight, bias);
-  const inF = x.shape[x.shape.length - 1], rows = inF === 0 ? 0 : x.size / inF;
+  const inF = x.shape[x.shape.length - 1],
+    rows = inF === 0 ? 0 : x.size / inF;
   if (weight.shape.length !== 2 || weight.shape[1] !== inF) throw new ShapeError('linearGelu', `weight must be [out, ${inF}]`, x, weight);
   const outF = weight.shape[0];
   if (bias.shape.length !== 1 || bias.shape[0] !== outF) throw new ShapeError('linearGelu', `bias must be [${outF}]`, weight, bias);
-  const approx = kind === 'tanh' ? 1 : 0, n = rows * outF;
+  const approx = kind === 'tanh' ? 1 : 0,
+    n = rows * outF;
   const K = kernelsFor(x.f);
   const gemm = gemmFor(K, x.f);
   const shape = [...x.shape.slice(0, -1), outF];
-  const pre = Tensor.empty(shape, dt), y = Tensor.empty(shape, dt);
+  const pre = Tensor.empty(shape, dt),
+    y = Tensor.empty(shape, dt);
   gemm(false, true, rows, outF, inF, 1, x.f, inF, 0, weight.f, inF, 0, 0, pre.f, outF, 0, 1);
   K.biasGelu(pre.f, bias.f, y.f, rows, outF, approx);
   if (needsGrad(x, weight, bias)) {
     record(y, 'linearGelu', [x, weight, bias], (g) => {
-      const dpt = scratch(dt, n), dpre = dpt.f;
+      const dpt = scratch(dt, n),
+        dpre = dpt.f;
       if (bias.requiresGrad) {
         K.geluBackwardSumRows(pre.f, g, dpre, gradOf(bias), rows, outF, approx);
       } else {

@@ -27,7 +27,8 @@ export interface Int8Linear {
 /** Symmetric per-channel s8: scale = max |w| / 127, q = round half even (w / scale), in float32. */
 export function quantizeWeightPerChannel(w: Float32Array, n: number, k: number): { q: Int8Array; scale: Float32Array } {
   if (w.length !== n * k) throw new Error(`quantizeWeightPerChannel: weight has ${w.length} values, expected ${n} x ${k}`);
-  const q = new Int8Array(n * k), scale = new Float32Array(n);
+  const q = new Int8Array(n * k),
+    scale = new Float32Array(n);
   for (let j = 0; j < n; j++) {
     let mx = 0;
     for (let p = 0; p < k; p++) mx = Math.max(mx, Math.abs(w[j * k + p]));
@@ -43,12 +44,18 @@ export function quantizeWeightPerChannel(w: Float32Array, n: number, k: number):
 /** Packs s8 weights [n, k] and their scales for `linearInt8`. */
 export function int8Linear(q: Int8Array, scale: Float32Array, n: number, k: number, bias: Float32Array | null): Int8Linear {
   if (q.length !== n * k || scale.length !== n || (bias && bias.length !== n)) {
-    throw new Error(`int8Linear: expected weight ${n} x ${k} (${q.length} given), ${n} scales (${scale.length})${bias ? `, ${n} biases (${bias.length})` : ''}`);
+    throw new Error(
+      `int8Linear: expected weight ${n} x ${k} (${q.length} given), ${n} scales (${scale.length})${bias ? `, ${n} biases (${bias.length})` : ''}`,
+    );
   }
   const packed = new Int8Array(int8PackedSize(n, k));
   kernels().packInt8Weights(q, n, k, packed);
   const sums = new Int32Array(n);
-  for (let j = 0; j < n; j++) { let s = 0; for (let p = 0; p < k; p++) s += q[j * k + p]; sums[j] = s; }
+  for (let j = 0; j < n; j++) {
+    let s = 0;
+    for (let p = 0; p < k; p++) s += q[j * k + p];
+    sums[j] = s;
+  }
   return { n, k, q, scale, packed, sums, bias };
 }
 
@@ -59,9 +66,22 @@ export function linearInt8(x: Tensor, w: Int8Linear, opts: { residual?: Tensor; 
   const [rows, inF] = rowsCols(x);
   if (inF !== w.k) throw new ShapeError('linearInt8', `input features must be ${w.k}`, x);
   const res = opts.residual;
-  if (res && (res.size !== rows * w.n || !(res.data instanceof Float32Array))) throw new ShapeError('linearInt8', `residual must be float32 [${rows}, ${w.n}]`, x, res);
+  if (res && (res.size !== rows * w.n || !(res.data instanceof Float32Array)))
+    throw new ShapeError('linearInt8', `residual must be float32 [${rows}, ${w.n}]`, x, res);
   const y = Tensor.empty([...x.shape.slice(0, -1), w.n]);
   const act = opts.gelu === 'erf' ? 1 : opts.gelu === 'tanh' ? 2 : 0;
-  kernels().linearInt8(rows, w.n, w.k, x.data, w.packed, w.scale, w.sums, w.bias, res ? (res.data as Float32Array) : null, act, y.data as Float32Array);
+  kernels().linearInt8(
+    rows,
+    w.n,
+    w.k,
+    x.data,
+    w.packed,
+    w.scale,
+    w.sums,
+    w.bias,
+    res ? (res.data as Float32Array) : null,
+    act,
+    y.data as Float32Array,
+  );
   return checked('linearInt8', y);
 }

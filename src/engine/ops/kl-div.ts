@@ -28,26 +28,39 @@ export function softTargetKl(studentLogits: Tensor, teacherLogits: Tensor, opts:
   if (studentLogits.shape.length !== 2) throw new ShapeError('softTargetKl', 'student logits must be [N, classes]', studentLogits);
   const [n, c] = studentLogits.shape;
   if (teacherLogits.shape.length !== 2 || teacherLogits.shape[0] !== n || teacherLogits.shape[1] !== c) {
-    throw new ShapeError('softTargetKl', 'teacher logits must have the student logits\' shape', studentLogits, teacherLogits);
+    throw new ShapeError('softTargetKl', "teacher logits must have the student logits' shape", studentLogits, teacherLogits);
   }
   const mask = opts.rowMask ?? null;
   if (mask && mask.length !== n) throw new RangeError(`softTargetKl: rowMask has ${mask.length} entries for ${n} rows`);
-  const s = studentLogits.f, t = teacherLogits.f;
+  const s = studentLogits.f,
+    t = teacherLogits.f;
   // Softened student probabilities are kept for the backward pass; teacher probabilities too.
-  const ps = new Float64Array(n * c), pt = new Float64Array(n * c);
-  let total = 0, rows = 0;
+  const ps = new Float64Array(n * c),
+    pt = new Float64Array(n * c);
+  let total = 0,
+    rows = 0;
   for (let i = 0; i < n; i++) {
     if (mask && !mask[i]) continue;
     rows++;
     const o = i * c;
-    let ms = -Infinity, mt = -Infinity;
-    for (let j = 0; j < c; j++) { ms = Math.max(ms, s[o + j] / T); mt = Math.max(mt, t[o + j] / T); }
-    let zs = 0, zt = 0;
-    for (let j = 0; j < c; j++) { zs += Math.exp(s[o + j] / T - ms); zt += Math.exp(t[o + j] / T - mt); }
-    const lzs = Math.log(zs), lzt = Math.log(zt);
+    let ms = -Infinity,
+      mt = -Infinity;
+    for (let j = 0; j < c; j++) {
+      ms = Math.max(ms, s[o + j] / T);
+      mt = Math.max(mt, t[o + j] / T);
+    }
+    let zs = 0,
+      zt = 0;
+    for (let j = 0; j < c; j++) {
+      zs += Math.exp(s[o + j] / T - ms);
+      zt += Math.exp(t[o + j] / T - mt);
+    }
+    const lzs = Math.log(zs),
+      lzt = Math.log(zt);
     let kl = 0;
     for (let j = 0; j < c; j++) {
-      const logPs = s[o + j] / T - ms - lzs, logPt = t[o + j] / T - mt - lzt;
+      const logPs = s[o + j] / T - ms - lzs,
+        logPt = t[o + j] / T - mt - lzt;
       const p = Math.exp(logPt);
       ps[o + j] = Math.exp(logPs);
       pt[o + j] = p;

@@ -12,7 +12,8 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): 
   }
   const K = kernelsFor(x.f);
   const y = Tensor.empty(x.shape, dt);
-  const mean = Tensor.empty([rows], dt), rstd = Tensor.empty([rows], dt);
+  const mean = Tensor.empty([rows], dt),
+    rstd = Tensor.empty([rows], dt);
   K.layerNormForward(x.f, gamma.f, beta.f, y.f, mean.f, rstd.f, rows, cols, eps);
   if (needsGrad(x, gamma, beta)) {
     record(y, 'layerNorm', [x, gamma, beta], (g) => {

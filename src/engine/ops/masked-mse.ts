@@ -16,14 +16,20 @@ export function maskedMse(pred: Tensor, target: Tensor, rowMask: Uint8Array): Te
   const dt = floatDtype('maskedMse', pred, target);
   if (pred.shape.length !== 2) throw new ShapeError('maskedMse', 'pred must be [N, H]', pred);
   const [n, h] = pred.shape;
-  if (target.shape.length !== 2 || target.shape[0] !== n || target.shape[1] !== h) throw new ShapeError('maskedMse', 'target must have pred\'s shape', pred, target);
+  if (target.shape.length !== 2 || target.shape[0] !== n || target.shape[1] !== h)
+    throw new ShapeError('maskedMse', "target must have pred's shape", pred, target);
   if (rowMask.length !== n) throw new RangeError(`maskedMse: rowMask has ${rowMask.length} entries for ${n} rows`);
-  const p = pred.f, t = target.f;
-  let total = 0, rows = 0;
+  const p = pred.f,
+    t = target.f;
+  let total = 0,
+    rows = 0;
   for (let i = 0; i < n; i++) {
     if (!rowMask[i]) continue;
     rows++;
-    for (let j = i * h; j < (i + 1) * h; j++) { const d = p[j] - t[j]; total += d * d; }
+    for (let j = i * h; j < (i + 1) * h; j++) {
+      const d = p[j] - t[j];
+      total += d * d;
+    }
   }
   const y = Tensor.empty([], dt);
   const count = rows * h;

@@ -43,7 +43,9 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
  */
 export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: boolean; alpha?: number } = {}): Tensor {
   const dt = floatDtype('matmul', a, b);
-  const tA = opts.transA ?? false, tB = opts.transB ?? false, alpha = opts.alpha ?? 1;
+  const tA = opts.transA ?? false,
+    tB = opts.transB ?? false,
+    alpha = opts.alpha ?? 1;
   if (a.shape.length < 2 || b.shape.length !== a.shape.length) {
     throw new ShapeError('matmul', 'operands need the same rank >= 2', a, b);
   }
@@ -52,9 +54,12 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
   if (lead.some((d, i) => d !== b.shape[i])) throw new ShapeError('matmul', 'batch dimensions differ', a, b);
   const [a0, a1] = [a.shape[r - 2], a.shape[r - 1]];
   const [b0, b1] = [b.shape[r - 2], b.shape[r - 1]];
-  const m = tA ? a1 : a0, k = tA ? a0 : a1;
-  const kb = tB ? b1 : b0, n = tB ? b0 : b1;
-  if (k !== kb) throw new ShapeError('matmul', `inner dimensions differ (${k} vs ${kb}${tA || tB ? `, transA=${tA} transB=${tB}` : ''})`, a, b);
+  const m = tA ? a1 : a0,
+    k = tA ? a0 : a1;
+  const kb = tB ? b1 : b0,
+    n = tB ? b0 : b1;
+  if (k !== kb)
+    throw new ShapeError('matmul', `inner dimensions differ (${k} vs ${kb}${tA || tB ? `, transA=${tA} transB=${tB}` : ''})`, a, b);
   const batch = lead.reduce((x, d) => x * d, 1);
   const K = kernelsFor(a.f);
   const y = Tensor.empty([...lead, m, n], dt);

@@ -17,10 +17,12 @@ import { ShapeError, checked, floatDtype } from './common.js';
  */
 export function ropeTables(seqLen: number, headDim: number, theta: number): { cos: Float32Array; sin: Float32Array } {
   if (headDim % 2 !== 0) throw new RangeError(`rope: head dimension ${headDim} must be even`);
-  const half = headDim / 2, f = Math.fround;
-  const cos = new Float32Array(seqLen * half), sin = new Float32Array(seqLen * half);
+  const half = headDim / 2,
+    f = Math.fround;
+  const cos = new Float32Array(seqLen * half),
+    sin = new Float32Array(seqLen * half);
   for (let i = 0; i < half; i++) {
-    const inv = f(1 / f(Math.pow(theta, f(f(2 * i) / headDim))));
+    const inv = f(1 / f(theta ** f(f(2 * i) / headDim)));
     for (let t = 0; t < seqLen; t++) {
       const a = f(t * inv);
       cos[t * half + i] = Math.cos(a);
@@ -31,19 +33,42 @@ export function ropeTables(seqLen: number, headDim: number, theta: number): { co
 }
 
 /** Rotates rows of `src` (width 3H) into `dst`; dir = -1 applies the inverse rotation. */
-function rotate(src: FloatArray, dst: FloatArray, rows: number, seqLen: number, H: number, heads: number,
-  cos: Float32Array, sin: Float32Array, dir: number, accumulate: boolean): void {
-  const d = H / heads, half = d / 2, W = 3 * H;
+function rotate(
+  src: FloatArray,
+  dst: FloatArray,
+  rows: number,
+  seqLen: number,
+  H: number,
+  heads: number,
+  cos: Float32Array,
+  sin: Float32Array,
+  dir: number,
+  accumulate: boolean,
+): void {
+  const d = H / heads,
+    half = d / 2,
+    W = 3 * H;
   for (let r = 0; r < rows; r++) {
-    const t = r % seqLen, o = r * W, tc = t * half;
+    const t = r % seqLen,
+      o = r * W,
+      tc = t * half;
     for (let blk = 0; blk < 2; blk++) {
       for (let h = 0; h < heads; h++) {
         const base = o + blk * H + h * d;
         for (let i = 0; i < half; i++) {
-          const c = cos[tc + i], s = dir * sin[tc + i];
-          const a = src[base + i], b = src[base + i + half];
-          const y0 = a * c - b * s, y1 = b * c + a * s;
-          if (accumulate) { dst[base + i] += y0; dst[base + i + half] += y1; } else { dst[base + i] = y0; dst[base + i + half] = y1; }
+          const c = cos[tc + i],
+            s = dir * sin[tc + i];
+          const a = src[base + i],
+            b = src[base + i + half];
+          const y0 = a * c - b * s,
+            y1 = b * c + a * s;
+          if (accumulate) {
+            dst[base + i] += y0;
+            dst[base + i + half] += y1;
+          } else {
+            dst[base + i] = y0;
+            dst[base + i + half] = y1;
+          }
         }
       }
     }
@@ -57,12 +82,14 @@ function rotate(src: FloatArray, dst: FloatArray, rows: number, seqLen: number, 
  */
 export function rotaryQkv(qkv: Tensor, seqLen: number, heads: number, tables: { cos: Float32Array; sin: Float32Array }): Tensor {
   const dt = floatDtype('rotaryQkv', qkv);
-  const W = qkv.shape[qkv.shape.length - 1], rows = W === 0 ? 0 : qkv.size / W;
-  if (W % 3 !== 0 || (W / 3) % heads !== 0 || ((W / 3) / heads) % 2 !== 0) {
+  const W = qkv.shape[qkv.shape.length - 1],
+    rows = W === 0 ? 0 : qkv.size / W;
+  if (W % 3 !== 0 || (W / 3) % heads !== 0 || (W / 3 / heads) % 2 !== 0) {
     throw new ShapeError('rotaryQkv', `last axis ${W} is not 3 x heads ${heads} x an even head size`, qkv);
   }
   if (rows % seqLen !== 0) throw new ShapeError('rotaryQkv', `${rows} rows are not whole sequences of ${seqLen}`, qkv);
-  const H = W / 3, half = H / heads / 2;
+  const H = W / 3,
+    half = H / heads / 2;
   if (tables.cos.length < seqLen * half) throw new RangeError(`rotaryQkv: tables cover fewer than ${seqLen} positions`);
   const y = Tensor.empty(qkv.shape, dt);
   rotate(qkv.f, y.f, rows, seqLen, H, heads, tables.cos, tables.sin, 1, false);

@@ -19,7 +19,9 @@ export interface TokenizerJsonResult {
 export function bertTokenizerJson(s: ResolvedSettings): TokenizerJsonResult {
   const warnings: string[] = [];
   if (s.neverSplit.length > 0) {
-    warnings.push(`never_split (${s.neverSplit.length} tokens) has no tokenizer.json equivalent and is left out, as HF's fast tokenizer does`);
+    warnings.push(
+      `never_split (${s.neverSplit.length} tokens) has no tokenizer.json equivalent and is left out, as HF's fast tokenizer does`,
+    );
   }
   // The constructor assigns ids to special tokens missing from the vocabulary (HF's rule).
   const tok = new WordPieceTokenizer(s);
@@ -38,11 +40,20 @@ export function bertTokenizerJson(s: ResolvedSettings): TokenizerJsonResult {
   }
   const addedTokens = [...added.entries()]
     .sort(([a], [b]) => a - b)
-    .map(([id, a]) => ({ id, content: a.content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: a.special }));
+    .map(([id, a]) => ({
+      id,
+      content: a.content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: a.special,
+    }));
 
   const vocab: Record<string, number> = {};
   for (const [t, id] of s.vocab.tokenToId) vocab[t] = id;
-  const cls = s.clsToken, sep = s.sepToken;
+  const cls = s.clsToken,
+    sep = s.sepToken;
   const special = (id: string, typeId: number) => ({ SpecialToken: { id, type_id: typeId } });
   const seq = (id: string, typeId: number) => ({ Sequence: { id, type_id: typeId } });
   const json = {

@@ -51,7 +51,9 @@ export function buildEncoderOnnxModel(model: TokenClassifier, opts: OnnxGraphOpt
   const graph = findArchitecture(model.config.modelType)?.onnxGraph;
   if (!graph || !isEncoderGraph(graph) || !(model instanceof EncoderForTokenClassification)) {
     const encoderTypes = modelTypes().filter((t) => isEncoderGraph(findArchitecture(t)!.onnxGraph));
-    throw new OnnxExportError(`ONNX export supports model_type ${encoderTypes.join(', ')}; this model is ${model.architecture} (model_type '${model.config.modelType}')`);
+    throw new OnnxExportError(
+      `ONNX export supports model_type ${encoderTypes.join(', ')}; this model is ${model.architecture} (model_type '${model.config.modelType}')`,
+    );
   }
   return graph(model, opts);
 }
@@ -62,7 +64,12 @@ export const buildBertOnnxModel = buildEncoderOnnxModel;
 /** Tokenizer files transformers.js / AutoTokenizer read, listed when the export wrote them. */
 const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt', 'added_tokens.json'];
 
-export function exportOnnx(model: TokenClassifier, tokenizer: Tokenizer | null, outDir: string, opts: OnnxExportOptions = {}): OnnxExportResult {
+export function exportOnnx(
+  model: TokenClassifier,
+  tokenizer: Tokenizer | null,
+  outDir: string,
+  opts: OnnxExportOptions = {},
+): OnnxExportResult {
   // int8 covers the shared encoder's architectures only: refuse the others before writing anything.
   const int8Layers = opts.int8 ? quantizableLayers(model) : null;
   // The shared encoder's types (and a model_type without a row, which it refuses) go through buildEncoderOnnxModel's checks.
@@ -82,13 +89,18 @@ export function exportOnnx(model: TokenClassifier, tokenizer: Tokenizer | null, 
   // transformers.js reads its loading options from config.json; in a browser it otherwise asks for
   // onnx/model_quantized.onnx (dtype q8). Without that file, dtype fp32 points it at model.onnx;
   // with it, the browser's default (q8) finds it and Node's (fp32) finds model.onnx.
-  const configJson = { ...configToJson(model.config, model.architecture), ...(opts.int8 ? {} : { 'transformers.js_config': { dtype: 'fp32' } }) };
+  const configJson = {
+    ...configToJson(model.config, model.architecture),
+    ...(opts.int8 ? {} : { 'transformers.js_config': { dtype: 'fp32' } }),
+  };
   writeFileAtomic(join(outDir, 'config.json'), configJsonText(configJson));
 
   if (tokenizer) {
     const rows = model.config.vocabSize;
     if (tokenizer.totalVocabSize > rows) {
-      warnings.push(`the tokenizer has ${tokenizer.totalVocabSize} ids but word_embeddings has ${rows} rows: onnxruntime will fail on a text that produces ids ${rows}..${tokenizer.totalVocabSize - 1}`);
+      warnings.push(
+        `the tokenizer has ${tokenizer.totalVocabSize} ids but word_embeddings has ${rows} rows: onnxruntime will fail on a text that produces ids ${rows}..${tokenizer.totalVocabSize - 1}`,
+      );
     }
     tokenizer.saveVocab(outDir);
     capModelMaxLength(join(outDir, 'tokenizer_config.json'), usableSequenceLength(model));
@@ -125,4 +137,3 @@ function capModelMaxLength(path: string, maxPositions: number): void {
   cfg['model_max_length'] = maxPositions;
   writeFileAtomic(path, JSON.stringify(cfg, null, 2) + '\n');
 }
-

@@ -4,7 +4,17 @@ export { ONNX_OPSET, ONNX_IR_VERSION, type OnnxGraphOptions as BertOnnxOptions }
 export { OnnxExportError } from '../../onnx/graph-weights.js';
 export { buildDebertaV2OnnxModel, relativeIndexTable } from '../../models/deberta-v2/deberta-v2-graph.js';
 export { buildModernBertOnnxModel } from '../../models/modernbert/modernbert-graph.js';
-export { encodeModel, writeModelFile, DataType, type ModelDef, type GraphDef, type NodeDef, type TensorDef, type ValueInfoDef, type AttributeDef } from '../../onnx/onnx-proto.js';
+export {
+  encodeModel,
+  writeModelFile,
+  DataType,
+  type ModelDef,
+  type GraphDef,
+  type NodeDef,
+  type TensorDef,
+  type ValueInfoDef,
+  type AttributeDef,
+} from '../../onnx/onnx-proto.js';
 export { ProtoWriter, ProtobufEncodeError, PROTOBUF_MAX_BYTES } from '../../onnx/protobuf.js';
 export { bertTokenizerJson } from './bert-converter.js';
 export {

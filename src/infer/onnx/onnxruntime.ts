@@ -48,13 +48,19 @@ export async function loadOnnxRuntime(): Promise<OrtModule | null> {
 /** Logits [B, T, numLabels] (flat) from onnxruntime for a padded batch. */
 export async function onnxLogits(ort: OrtModule, session: OrtSession, batch: TokenBatch): Promise<Float32Array> {
   const dims = [batch.batchSize, batch.seqLen];
-  const i64 = (a: Int32Array) => new ort.Tensor('int64', BigInt64Array.from(a, (v) => BigInt(v)), dims);
+  const i64 = (a: Int32Array) =>
+    new ort.Tensor(
+      'int64',
+      BigInt64Array.from(a, (v) => BigInt(v)),
+      dims,
+    );
   const feeds: Record<string, OrtTensor> = {
     input_ids: i64(batch.inputIds),
     attention_mask: i64(batch.attentionMask),
   };
   // Only BERT's graph takes token types (RoBERTa's and DistilBERT's have no such input).
-  if (session.inputNames.includes('token_type_ids')) feeds.token_type_ids = i64(batch.tokenTypeIds ?? new Int32Array(batch.inputIds.length));
+  if (session.inputNames.includes('token_type_ids'))
+    feeds.token_type_ids = i64(batch.tokenTypeIds ?? new Int32Array(batch.inputIds.length));
   const out = await session.run(feeds);
   const logits = out['logits'];
   if (!logits || !(logits.data instanceof Float32Array)) throw new Error('the ONNX model returned no float32 "logits" output');

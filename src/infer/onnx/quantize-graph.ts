@@ -52,16 +52,32 @@ export function quantizeOnnxModel(fp32: ModelDef, layers: readonly string[]): Qu
       { name: `${base}_zero_point`, dataType: DataType.INT8, dims: [n], raw: new Uint8Array(n) },
     );
     replaced.add(w.name);
-    const x = node.inputs[0]!, s = node.name.replace(/\/MatMul(_\d+)?$/, '');
-    const xq = `${x}_quantized`, xs = `${x}_scale`, xz = `${x}_zero_point`;
+    const x = node.inputs[0]!,
+      s = node.name.replace(/\/MatMul(_\d+)?$/, '');
+    const xq = `${x}_quantized`,
+      xs = `${x}_scale`,
+      xz = `${x}_zero_point`;
     // One DynamicQuantizeLinear per activation, shared by the MatMuls that read it (Q, K and V).
     if (!nodes.some((nd) => nd.opType === 'DynamicQuantizeLinear' && nd.inputs[0] === x)) {
       nodes.push({ opType: 'DynamicQuantizeLinear', name: `${x}_QuantizeLinear`, inputs: [x], outputs: [xq, xs, xz] });
     }
-    const mm = `${s}/MatMulInteger_${quantized}_output_0`, cast = `${s}/Cast_${quantized}_output_0`, sc = `${s}/scale_${quantized}_output_0`;
+    const mm = `${s}/MatMulInteger_${quantized}_output_0`,
+      cast = `${s}/Cast_${quantized}_output_0`,
+      sc = `${s}/scale_${quantized}_output_0`;
     nodes.push(
-      { opType: 'MatMulInteger', name: `${s}/MatMulInteger_${quantized}`, inputs: [xq, `${base}_quantized`, xz, `${base}_zero_point`], outputs: [mm] },
-      { opType: 'Cast', name: `${s}/Cast_${quantized}`, inputs: [mm], outputs: [cast], attributes: [{ name: 'to', type: 'int', value: DataType.FLOAT }] },
+      {
+        opType: 'MatMulInteger',
+        name: `${s}/MatMulInteger_${quantized}`,
+        inputs: [xq, `${base}_quantized`, xz, `${base}_zero_point`],
+        outputs: [mm],
+      },
+      {
+        opType: 'Cast',
+        name: `${s}/Cast_${quantized}`,
+        inputs: [mm],
+        outputs: [cast],
+        attributes: [{ name: 'to', type: 'int', value: DataType.FLOAT }],
+      },
       { opType: 'Mul', name: `${s}/ScaleMul_${quantized}`, inputs: [xs, `${base}_scale`], outputs: [sc] },
       { opType: 'Mul', name: `${s}/OutputMul_${quantized}`, inputs: [cast, sc], outputs: node.outputs },
     );
@@ -69,7 +85,14 @@ export function quantizeOnnxModel(fp32: ModelDef, layers: readonly string[]): Qu
   }
   const initializers = [...fp32.graph.initializers.filter((t) => !replaced.has(t.name)), ...newInits];
   return {
-    model: { ...fp32, graph: { ...fp32.graph, nodes, initializers }, metadata: { ...(fp32.metadata ?? {}), quantization: 'dynamic int8 (DynamicQuantizeLinear + MatMulInteger), s8 weights per output channel' } },
+    model: {
+      ...fp32,
+      graph: { ...fp32.graph, nodes, initializers },
+      metadata: {
+        ...(fp32.metadata ?? {}),
+        quantization: 'dynamic int8 (DynamicQuantizeLinear + MatMulInteger), s8 weights per output channel',
+      },
+    },
     quantized,
   };
 }

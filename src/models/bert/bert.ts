@@ -15,9 +15,15 @@ import { EncoderForTokenClassification, bertLayerNames, encoderLayerSpecs, specB
  * RobertaEmbeddings name them (RoBERTa's word and position tables have padding_idx).
  */
 export function bertEmbeddingSpecs(specs: ParamSpec[], cfg: ModelConfig, prefix: string, positionPaddingIdx?: number): void {
-  const h = cfg.hiddenSize, e = `${prefix}.embeddings`;
+  const h = cfg.hiddenSize,
+    e = `${prefix}.embeddings`;
   specs.push({ name: `${e}.word_embeddings.weight`, shape: [cfg.vocabSize, h], init: 'normal', paddingIdx: cfg.padTokenId });
-  specs.push({ name: `${e}.position_embeddings.weight`, shape: [cfg.maxPositionEmbeddings, h], init: 'normal', paddingIdx: positionPaddingIdx });
+  specs.push({
+    name: `${e}.position_embeddings.weight`,
+    shape: [cfg.maxPositionEmbeddings, h],
+    init: 'normal',
+    paddingIdx: positionPaddingIdx,
+  });
   specs.push({ name: `${e}.token_type_embeddings.weight`, shape: [cfg.typeVocabSize, h], init: 'normal' });
   specBuilder(specs).layerNorm(`${e}.LayerNorm`, h);
 }
@@ -40,7 +46,10 @@ export class BertForTokenClassification extends EncoderForTokenClassification {
 
   /** A randomly initialised model, as HF's _init_weights does it. */
   static create(config: ModelConfig, seed = 42): BertForTokenClassification {
-    return new BertForTokenClassification(config, initParameters(bertParamSpecs(config, config.labels.length), config.initializerRange, seed));
+    return new BertForTokenClassification(
+      config,
+      initParameters(bertParamSpecs(config, config.labels.length), config.initializerRange, seed),
+    );
   }
 
   layerNames(l: number): LayerNames {
@@ -49,7 +58,14 @@ export class BertForTokenClassification extends EncoderForTokenClassification {
 
   /** word + position + token-type embeddings, LayerNorm, dropout -> [B*T, hidden]. */
   protected embeddings(batch: TokenBatch, drop: DropoutSites): Tensor {
-    return sumEmbeddings(this.params, this.config, `${this.prefix}.embeddings`, batch, sequentialPositions(batch.batchSize, batch.seqLen), drop);
+    return sumEmbeddings(
+      this.params,
+      this.config,
+      `${this.prefix}.embeddings`,
+      batch,
+      sequentialPositions(batch.batchSize, batch.seqLen),
+      drop,
+    );
   }
 }
 
@@ -64,7 +80,15 @@ export function sequentialPositions(B: number, T: number): Int32Array {
  * word[ids] + position[pos] (+ token_type[types] when the model has them), LayerNorm, dropout:
  * the embedding block of BERT, RoBERTa and DistilBERT (names as BertEmbeddings has them).
  */
-export function sumEmbeddings(params: Map<string, Tensor>, cfg: ModelConfig, e: string, batch: TokenBatch, pos: Int32Array, drop: DropoutSites, positionPaddingIdx?: number): Tensor {
+export function sumEmbeddings(
+  params: Map<string, Tensor>,
+  cfg: ModelConfig,
+  e: string,
+  batch: TokenBatch,
+  pos: Int32Array,
+  drop: DropoutSites,
+  positionPaddingIdx?: number,
+): Tensor {
   const n = batch.batchSize * batch.seqLen;
   const p = (name: string): Tensor => params.get(`${e}.${name}`)!;
   // HF's order of the sums: (inputs_embeds + token_type_embeddings) + position_embeddings.

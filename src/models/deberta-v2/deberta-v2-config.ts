@@ -14,8 +14,15 @@ import { BERT_DEFAULTS, type ConfigFamily } from '../config-family.js';
  */
 export const debertaV2ConfigFamily: ConfigFamily = {
   defaults: {
-    ...BERT_DEFAULTS, model_type: 'deberta-v2', vocab_size: 128100, hidden_size: 1536, num_hidden_layers: 24,
-    num_attention_heads: 24, intermediate_size: 6144, type_vocab_size: 0, layer_norm_eps: 1e-7,
+    ...BERT_DEFAULTS,
+    model_type: 'deberta-v2',
+    vocab_size: 128100,
+    hidden_size: 1536,
+    num_hidden_layers: 24,
+    num_attention_heads: 24,
+    intermediate_size: 6144,
+    type_vocab_size: 0,
+    layer_norm_eps: 1e-7,
   },
   aliases: {},
   fixed: { classifier_dropout: null },
@@ -52,22 +59,36 @@ export function debertaV2Options(cfg: ModelConfig, source = 'config.json'): Debe
   };
   const conv = int('conv_kernel_size', 0);
   if (conv > 0) {
-    throw new ConfigError(source, `conv_kernel_size ${conv} asks for DeBERTa-v2's convolution layer after the first encoder layer, which tokentune does not implement (DeBERTa-v3 checkpoints do not use it); remove the field or set it to 0 only if the checkpoint has no deberta.encoder.conv weights`);
+    throw new ConfigError(
+      source,
+      `conv_kernel_size ${conv} asks for DeBERTa-v2's convolution layer after the first encoder layer, which tokentune does not implement (DeBERTa-v3 checkpoints do not use it); remove the field or set it to 0 only if the checkpoint has no deberta.encoder.conv weights`,
+    );
   }
   if (raw.attention_head_size !== undefined && raw.attention_head_size !== cfg.hiddenSize / cfg.numAttentionHeads) {
-    throw new ConfigError(source, `attention_head_size ${JSON.stringify(raw.attention_head_size)} differs from hidden_size / num_attention_heads (${cfg.hiddenSize / cfg.numAttentionHeads}); tokentune supports only the default`);
+    throw new ConfigError(
+      source,
+      `attention_head_size ${JSON.stringify(raw.attention_head_size)} differs from hidden_size / num_attention_heads (${cfg.hiddenSize / cfg.numAttentionHeads}); tokentune supports only the default`,
+    );
   }
   let types: unknown = raw.pos_att_type ?? [];
-  if (typeof types === 'string') types = types.toLowerCase().split('|').map((s) => s.trim());
+  if (typeof types === 'string')
+    types = types
+      .toLowerCase()
+      .split('|')
+      .map((s) => s.trim());
   if (!Array.isArray(types) || types.some((t) => typeof t !== 'string')) {
-    throw new ConfigError(source, `pos_att_type must be a list such as ["p2c", "c2p"] or a string "p2c|c2p", got ${JSON.stringify(raw.pos_att_type)}`);
+    throw new ConfigError(
+      source,
+      `pos_att_type must be a list such as ["p2c", "c2p"] or a string "p2c|c2p", got ${JSON.stringify(raw.pos_att_type)}`,
+    );
   }
   const relativeAttention = bool('relative_attention', false);
   let maxRelativePositions = int('max_relative_positions', -1);
   if (maxRelativePositions < 1) maxRelativePositions = cfg.maxPositionEmbeddings;
   const positionBuckets = int('position_buckets', -1);
   const norm = raw.norm_rel_ebd ?? 'none';
-  if (typeof norm !== 'string') throw new ConfigError(source, `norm_rel_ebd must be a string such as "layer_norm" or "none", got ${JSON.stringify(norm)}`);
+  if (typeof norm !== 'string')
+    throw new ConfigError(source, `norm_rel_ebd must be a string such as "layer_norm" or "none", got ${JSON.stringify(norm)}`);
   const embeddingSize = int('embedding_size', cfg.hiddenSize);
   if (embeddingSize < 1) throw new ConfigError(source, `embedding_size must be >= 1, got ${embeddingSize}`);
   return {
@@ -79,7 +100,11 @@ export function debertaV2Options(cfg: ModelConfig, source = 'config.json'): Debe
     c2p: (types as string[]).includes('c2p'),
     p2c: (types as string[]).includes('p2c'),
     positionBiasedInput: bool('position_biased_input', true),
-    normRelEmbeddings: norm.toLowerCase().split('|').map((s) => s.trim()).includes('layer_norm'),
+    normRelEmbeddings: norm
+      .toLowerCase()
+      .split('|')
+      .map((s) => s.trim())
+      .includes('layer_norm'),
     embeddingSize,
   };
 }

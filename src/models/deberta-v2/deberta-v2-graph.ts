@@ -36,9 +36,12 @@ export function buildDebertaV2OnnxModel(model: TokenClassifier, opts: { producer
   if (!(model instanceof DebertaV2ForTokenClassification)) {
     throw new OnnxExportError(`buildDebertaV2OnnxModel: this model is ${model.architecture} (model_type '${model.config.modelType}')`);
   }
-  const cfg = model.config, o = model.options;
+  const cfg = model.config,
+    o = model.options;
   if (model.numLabels < 1) throw new OnnxExportError('the model has no token-classification head (config.json id2label is empty)');
-  const H = cfg.hiddenSize, nh = cfg.numAttentionHeads, hd = H / nh;
+  const H = cfg.hiddenSize,
+    nh = cfg.numAttentionHeads,
+    hd = H / nh;
   const g = new GraphBuilder();
   const w = graphWeights(g, model.params);
   const layerNorm = (s: string, x: string, name: string): string => w.layerNorm(s, x, name, cfg.layerNormEps);
@@ -50,11 +53,25 @@ export function buildDebertaV2OnnxModel(model: TokenClassifier, opts: { producer
   // Embeddings.
   const e = 'deberta.embeddings';
   let s = scopeOf(e);
-  const T = g.op(s, 'Squeeze', [g.op(s, 'Shape', ['input_ids'], [{ name: 'start', type: 'int', value: 1 }, { name: 'end', type: 'int', value: 2 }]), g.int64([0])]);
+  const T = g.op(s, 'Squeeze', [
+    g.op(
+      s,
+      'Shape',
+      ['input_ids'],
+      [
+        { name: 'start', type: 'int', value: 1 },
+        { name: 'end', type: 'int', value: 2 },
+      ],
+    ),
+    g.int64([0]),
+  ]);
   let x = g.op(s, 'Gather', [w.init(`${e}.word_embeddings.weight`), 'input_ids'], axis(0));
   if (o.positionBiasedInput) {
     // Rows 0..T-1 of the table (position ids default to arange(T)).
-    x = g.op(s, 'Add', [x, g.op(s, 'Slice', [w.init(`${e}.position_embeddings.weight`), g.int64([0]), g.op(s, 'Unsqueeze', [T, g.int64([0])]), g.int64([0])])]);
+    x = g.op(s, 'Add', [
+      x,
+      g.op(s, 'Slice', [w.init(`${e}.position_embeddings.weight`), g.int64([0]), g.op(s, 'Unsqueeze', [T, g.int64([0])]), g.int64([0])]),
+    ]);
   }
   if (withTypes) x = g.op(s, 'Add', [x, g.op(s, 'Gather', [w.init(`${e}.token_type_embeddings.weight`), 'token_type_ids'], axis(0))]);
   if (o.embeddingSize !== H) x = w.linear(`${s}/embed_proj`, x, `${e}.embed_proj`);
@@ -90,7 +107,8 @@ export function buildDebertaV2OnnxModel(model: TokenClassifier, opts: { producer
   const relHeadShape = g.int64([2 * o.span, nh, hd]);
   const hiddenShape = g.int64([0, 0, H]);
   for (let l = 0; l < cfg.numHiddenLayers; l++) {
-    const p = `deberta.encoder.layer.${l}`, a = `${p}.attention.self`;
+    const p = `deberta.encoder.layer.${l}`,
+      a = `${p}.attention.self`;
     s = scopeOf(a);
     const heads = (name: string, order: number[]): string => {
       const sc = scopeOf(`${a}.${name}`);
@@ -126,14 +144,29 @@ export function buildDebertaV2OnnxModel(model: TokenClassifier, opts: { producer
     const ctx = g.op(s, 'Reshape', [g.op(s, 'Transpose', [g.op(s, 'MatMul', [probs, v])], perm([0, 2, 1, 3])), hiddenShape]);
 
     const o1 = `${p}.attention.output`;
-    const x1 = layerNorm(scopeOf(`${o1}.LayerNorm`), g.op(scopeOf(o1), 'Add', [w.linear(scopeOf(`${o1}.dense`), ctx, `${o1}.dense`), x]), `${o1}.LayerNorm`);
-    const inter = gelu(g, `${scopeOf(`${p}.intermediate`)}/act`, w.linear(scopeOf(`${p}.intermediate.dense`), x1, `${p}.intermediate.dense`), cfg.hiddenAct);
+    const x1 = layerNorm(
+      scopeOf(`${o1}.LayerNorm`),
+      g.op(scopeOf(o1), 'Add', [w.linear(scopeOf(`${o1}.dense`), ctx, `${o1}.dense`), x]),
+      `${o1}.LayerNorm`,
+    );
+    const inter = gelu(
+      g,
+      `${scopeOf(`${p}.intermediate`)}/act`,
+      w.linear(scopeOf(`${p}.intermediate.dense`), x1, `${p}.intermediate.dense`),
+      cfg.hiddenAct,
+    );
     const o2 = `${p}.output`;
-    x = layerNorm(scopeOf(`${o2}.LayerNorm`), g.op(scopeOf(o2), 'Add', [w.linear(scopeOf(`${o2}.dense`), inter, `${o2}.dense`), x1]), `${o2}.LayerNorm`);
+    x = layerNorm(
+      scopeOf(`${o2}.LayerNorm`),
+      g.op(scopeOf(o2), 'Add', [w.linear(scopeOf(`${o2}.dense`), inter, `${o2}.dense`), x1]),
+      `${o2}.LayerNorm`,
+    );
   }
   w.linear('/classifier', x, 'classifier', 'logits');
 
   const inputs = withTypes ? ['input_ids', 'attention_mask', 'token_type_ids'] : ['input_ids', 'attention_mask'];
-  const detail = o.relativeAttention ? `relative attention span ${o.span}, buckets ${o.positionBuckets}, ${[o.c2p && 'c2p', o.p2c && 'p2c'].filter(Boolean).join('+')}` : 'no relative attention';
+  const detail = o.relativeAttention
+    ? `relative attention span ${o.span}, buckets ${o.positionBuckets}, ${[o.c2p && 'c2p', o.p2c && 'p2c'].filter(Boolean).join('+')}`
+    : 'no relative attention';
   return tokenClassificationModel(g, model, inputs, detail, opts.producerVersion);
 }

@@ -16,7 +16,9 @@ import { initParameters, type ParamSpec } from '../init.js';
 /** Parameter names and shapes of DebertaV2ForTokenClassification, in HF's module order. */
 export function debertaV2ParamSpecs(cfg: ModelConfig, numLabels: number, prefix = 'deberta'): ParamSpec[] {
   const o = debertaV2Options(cfg);
-  const h = cfg.hiddenSize, ff = cfg.intermediateSize, e = o.embeddingSize;
+  const h = cfg.hiddenSize,
+    ff = cfg.intermediateSize,
+    e = o.embeddingSize;
   const specs: ParamSpec[] = [];
   const lin = (name: string, out: number, inF: number, bias = true): void => {
     specs.push({ name: `${name}.weight`, shape: [out, inF], init: 'normal' });
@@ -28,7 +30,8 @@ export function debertaV2ParamSpecs(cfg: ModelConfig, numLabels: number, prefix 
   };
   const emb = `${prefix}.embeddings`;
   specs.push({ name: `${emb}.word_embeddings.weight`, shape: [cfg.vocabSize, e], init: 'normal', paddingIdx: cfg.padTokenId });
-  if (o.positionBiasedInput) specs.push({ name: `${emb}.position_embeddings.weight`, shape: [cfg.maxPositionEmbeddings, e], init: 'normal' });
+  if (o.positionBiasedInput)
+    specs.push({ name: `${emb}.position_embeddings.weight`, shape: [cfg.maxPositionEmbeddings, e], init: 'normal' });
   if (cfg.typeVocabSize > 0) specs.push({ name: `${emb}.token_type_embeddings.weight`, shape: [cfg.typeVocabSize, e], init: 'normal' });
   if (e !== h) lin(`${emb}.embed_proj`, h, e, false);
   ln(`${emb}.LayerNorm`);
@@ -68,15 +71,21 @@ export class DebertaV2ForTokenClassification extends CheckedParams {
 
   /** A randomly initialised model, as HF's _init_weights does it. */
   static create(config: ModelConfig, seed = 42): DebertaV2ForTokenClassification {
-    return new DebertaV2ForTokenClassification(config, initParameters(debertaV2ParamSpecs(config, config.labels.length), config.initializerRange, seed));
+    return new DebertaV2ForTokenClassification(
+      config,
+      initParameters(debertaV2ParamSpecs(config, config.labels.length), config.initializerRange, seed),
+    );
   }
 
   /** Logits [batch * seqLen, numLabels]. */
   forward(batch: TokenBatch, opts: ForwardOptions): Tensor {
     const { batchSize: B, seqLen: T } = batch;
-    const cfg = this.config, o = this.options;
+    const cfg = this.config,
+      o = this.options;
     if (batch.inputIds.length !== B * T || batch.attentionMask.length !== B * T) {
-      throw new Error(`forward: input_ids has ${batch.inputIds.length} and attention_mask ${batch.attentionMask.length} elements; expected batch ${B} x seq ${T}`);
+      throw new Error(
+        `forward: input_ids has ${batch.inputIds.length} and attention_mask ${batch.attentionMask.length} elements; expected batch ${B} x seq ${T}`,
+      );
     }
     if (o.positionBiasedInput && T > cfg.maxPositionEmbeddings) {
       throw new Error(`forward: sequence length ${T} exceeds max_position_embeddings ${cfg.maxPositionEmbeddings}`);
@@ -108,7 +117,9 @@ export class DebertaV2ForTokenClassification extends CheckedParams {
   /** DebertaV2Embeddings: the sum of embeddings, embed_proj, LayerNorm, times the mask, dropout. */
   private embeddings(batch: TokenBatch, drop: DropoutSites): Tensor {
     const { batchSize: B, seqLen: T } = batch;
-    const cfg = this.config, o = this.options, e = `${this.prefix}.embeddings`;
+    const cfg = this.config,
+      o = this.options,
+      e = `${this.prefix}.embeddings`;
     let x = ops.embedding(this.p(`${e}.word_embeddings.weight`), Tensor.from(batch.inputIds, [B * T]), cfg.padTokenId);
     if (o.positionBiasedInput) {
       const pos = new Int32Array(B * T);
@@ -116,12 +127,16 @@ export class DebertaV2ForTokenClassification extends CheckedParams {
       x = ops.add(x, ops.embedding(this.p(`${e}.position_embeddings.weight`), Tensor.from(pos, [B * T])));
     }
     if (cfg.typeVocabSize > 0) {
-      x = ops.add(x, ops.embedding(this.p(`${e}.token_type_embeddings.weight`), Tensor.from(batch.tokenTypeIds ?? new Int32Array(B * T), [B * T])));
+      x = ops.add(
+        x,
+        ops.embedding(this.p(`${e}.token_type_embeddings.weight`), Tensor.from(batch.tokenTypeIds ?? new Int32Array(B * T), [B * T])),
+      );
     }
     if (o.embeddingSize !== cfg.hiddenSize) x = ops.linear(x, this.p(`${e}.embed_proj.weight`), null);
     x = ops.layerNorm(x, this.p(`${e}.LayerNorm.weight`), this.p(`${e}.LayerNorm.bias`), cfg.layerNormEps);
     // transformers zeroes the padding positions' embeddings (embeddings * mask).
-    const H = cfg.hiddenSize, keep = new Float32Array(B * T * H);
+    const H = cfg.hiddenSize,
+      keep = new Float32Array(B * T * H);
     for (let i = 0; i < B * T; i++) if (batch.attentionMask[i]) keep.fill(1, i * H, (i + 1) * H);
     x = ops.mul(x, Tensor.from(x.dtype === 'float64' ? Float64Array.from(keep) : keep, x.shape));
     return drop.apply(x, cfg.hiddenDropoutProb);
@@ -129,20 +144,29 @@ export class DebertaV2ForTokenClassification extends CheckedParams {
 
   /** DebertaV2Encoder.get_rel_embedding: the relative embeddings, layer-normed when configured. */
   private relEmbeddings(): Tensor | null {
-    const o = this.options, e = `${this.prefix}.encoder`;
+    const o = this.options,
+      e = `${this.prefix}.encoder`;
     if (!o.relativeAttention) return null;
     const w = this.p(`${e}.rel_embeddings.weight`);
-    return o.normRelEmbeddings ? ops.layerNorm(w, this.p(`${e}.LayerNorm.weight`), this.p(`${e}.LayerNorm.bias`), this.config.layerNormEps) : w;
+    return o.normRelEmbeddings
+      ? ops.layerNorm(w, this.p(`${e}.LayerNorm.weight`), this.p(`${e}.LayerNorm.bias`), this.config.layerNormEps)
+      : w;
   }
 
   /** One DebertaV2Layer: disentangled attention + output block, then intermediate + output block. */
   private layer(l: number, x: Tensor, mask: Tensor, rel: Tensor | null, relIdx: Int32Array | null, B: number, drop: DropoutSites): Tensor {
-    const cfg = this.config, o = this.options;
-    const p = `${this.prefix}.encoder.layer.${l}`, a = `${p}.attention.self`;
-    const nh = cfg.numAttentionHeads, hd = cfg.hiddenSize / nh;
+    const cfg = this.config,
+      o = this.options;
+    const p = `${this.prefix}.encoder.layer.${l}`,
+      a = `${p}.attention.self`;
+    const nh = cfg.numAttentionHeads,
+      hd = cfg.hiddenSize / nh;
     const proj = (name: string, input: Tensor): Tensor => ops.linear(input, this.p(`${a}.${name}.weight`), this.p(`${a}.${name}.bias`));
-    const q = proj('query_proj', x), k = proj('key_proj', x), v = proj('value_proj', x);
-    let posKey: Tensor | null = null, posQuery: Tensor | null = null;
+    const q = proj('query_proj', x),
+      k = proj('key_proj', x),
+      v = proj('value_proj', x);
+    let posKey: Tensor | null = null,
+      posQuery: Tensor | null = null;
     if (rel && relIdx) {
       const r = drop.apply(rel, cfg.hiddenDropoutProb); // pos_dropout
       if (o.c2p) posKey = proj(o.shareAttKey ? 'key_proj' : 'pos_key_proj', r);
@@ -153,15 +177,40 @@ export class DebertaV2ForTokenClassification extends CheckedParams {
     const pDrop = drop.next(cfg.attentionProbsDropoutProb);
     const T = x.size / cfg.hiddenSize / B;
     const ctx = ops.disentangledAttention(q, k, v, posKey, posQuery, mask, B, {
-      heads: nh, scale: 1 / Math.sqrt(hd * factor), relIndex: relIdx ?? new Int32Array(T * T),
-      dropoutP: pDrop === null ? 0 : cfg.attentionProbsDropoutProb, dropoutSeed: pDrop ?? 0,
+      heads: nh,
+      scale: 1 / Math.sqrt(hd * factor),
+      relIndex: relIdx ?? new Int32Array(T * T),
+      dropoutP: pDrop === null ? 0 : cfg.attentionProbsDropoutProb,
+      dropoutSeed: pDrop ?? 0,
     });
     const residual = (h: Tensor, name: string, res: Tensor): Tensor => {
       const seed = drop.next(cfg.hiddenDropoutProb);
-      return ops.linearDropoutAdd(h, this.p(`${name}.weight`), this.p(`${name}.bias`), res, seed === null ? 0 : cfg.hiddenDropoutProb, seed ?? 0);
+      return ops.linearDropoutAdd(
+        h,
+        this.p(`${name}.weight`),
+        this.p(`${name}.bias`),
+        res,
+        seed === null ? 0 : cfg.hiddenDropoutProb,
+        seed ?? 0,
+      );
     };
-    const x1 = ops.layerNorm(residual(ctx, `${p}.attention.output.dense`, x), this.p(`${p}.attention.output.LayerNorm.weight`), this.p(`${p}.attention.output.LayerNorm.bias`), cfg.layerNormEps);
-    const inter = ops.linearGelu(x1, this.p(`${p}.intermediate.dense.weight`), this.p(`${p}.intermediate.dense.bias`), cfg.hiddenAct === 'gelu' ? 'erf' : 'tanh');
-    return ops.layerNorm(residual(inter, `${p}.output.dense`, x1), this.p(`${p}.output.LayerNorm.weight`), this.p(`${p}.output.LayerNorm.bias`), cfg.layerNormEps);
+    const x1 = ops.layerNorm(
+      residual(ctx, `${p}.attention.output.dense`, x),
+      this.p(`${p}.attention.output.LayerNorm.weight`),
+      this.p(`${p}.attention.output.LayerNorm.bias`),
+      cfg.layerNormEps,
+    );
+    const inter = ops.linearGelu(
+      x1,
+      this.p(`${p}.intermediate.dense.weight`),
+      this.p(`${p}.intermediate.dense.bias`),
+      cfg.hiddenAct === 'gelu' ? 'erf' : 'tanh',
+    );
+    return ops.layerNorm(
+      residual(inter, `${p}.output.dense`, x1),
+      this.p(`${p}.output.LayerNorm.weight`),
+      this.p(`${p}.output.LayerNorm.bias`),
+      cfg.layerNormEps,
+    );
   }
 }

@@ -15,14 +15,20 @@ import { EncoderForTokenClassification, encoderLayerSpecs, specBuilder, type Lay
 function distilbertLayerNames(prefix: string, l: number): LayerNames {
   const p = `${prefix}.transformer.layer.${l}`;
   return {
-    query: `${p}.attention.q_lin`, key: `${p}.attention.k_lin`, value: `${p}.attention.v_lin`,
-    attnOut: `${p}.attention.out_lin`, attnNorm: `${p}.sa_layer_norm`,
-    ffIn: `${p}.ffn.lin1`, ffOut: `${p}.ffn.lin2`, ffNorm: `${p}.output_layer_norm`,
+    query: `${p}.attention.q_lin`,
+    key: `${p}.attention.k_lin`,
+    value: `${p}.attention.v_lin`,
+    attnOut: `${p}.attention.out_lin`,
+    attnNorm: `${p}.sa_layer_norm`,
+    ffIn: `${p}.ffn.lin1`,
+    ffOut: `${p}.ffn.lin2`,
+    ffNorm: `${p}.output_layer_norm`,
   };
 }
 
 export function distilbertParamSpecs(cfg: ModelConfig, numLabels: number): ParamSpec[] {
-  const h = cfg.hiddenSize, e = 'distilbert.embeddings';
+  const h = cfg.hiddenSize,
+    e = 'distilbert.embeddings';
   const sinusoidal = cfg.raw['sinusoidal_pos_embds'] === true;
   const specs: ParamSpec[] = [
     { name: `${e}.word_embeddings.weight`, shape: [cfg.vocabSize, h], init: 'normal', paddingIdx: cfg.padTokenId },
@@ -43,7 +49,10 @@ export class DistilBertForTokenClassification extends EncoderForTokenClassificat
 
   /** A randomly initialised model, as HF's _init_weights does it (sinusoidal positions when the config asks). */
   static create(config: ModelConfig, seed = 42): DistilBertForTokenClassification {
-    return new DistilBertForTokenClassification(config, initParameters(distilbertParamSpecs(config, config.labels.length), config.initializerRange, seed));
+    return new DistilBertForTokenClassification(
+      config,
+      initParameters(distilbertParamSpecs(config, config.labels.length), config.initializerRange, seed),
+    );
   }
 
   layerNames(l: number): LayerNames {
@@ -52,6 +61,13 @@ export class DistilBertForTokenClassification extends EncoderForTokenClassificat
 
   /** word[ids] + position[0..T-1], LayerNorm, dropout. */
   protected embeddings(batch: TokenBatch, drop: DropoutSites): Tensor {
-    return sumEmbeddings(this.params, this.config, `${this.prefix}.embeddings`, batch, sequentialPositions(batch.batchSize, batch.seqLen), drop);
+    return sumEmbeddings(
+      this.params,
+      this.config,
+      `${this.prefix}.embeddings`,
+      batch,
+      sequentialPositions(batch.batchSize, batch.seqLen),
+      drop,
+    );
   }
 }

@@ -18,7 +18,14 @@ import { GraphBuilder } from '../../onnx/graph-builder.js';
 import { graphWeights, OnnxExportError, type GraphWeights } from '../../onnx/graph-weights.js';
 import type { ModelConfig } from '../model-config.js';
 import type { TokenClassifier } from '../forward.js';
-import { FLOAT32_MIN, gelu, scopeOf, tokenClassificationModel, type OnnxGraph, type OnnxGraphOptions } from '../token-classification-graph.js';
+import {
+  FLOAT32_MIN,
+  gelu,
+  scopeOf,
+  tokenClassificationModel,
+  type OnnxGraph,
+  type OnnxGraphOptions,
+} from '../token-classification-graph.js';
 import { EncoderForTokenClassification } from './encoder.js';
 
 /** How one model_type's embeddings enter the encoder graph. */
@@ -39,7 +46,15 @@ export function gatherRows(g: GraphBuilder, s: string, table: string, ids: strin
 
 /** Rows 0..T-1 of the position table `e.position_embeddings`, T read from input_ids at run time (BERT's and DistilBERT's positions). */
 export function sequentialPositions(g: GraphBuilder, w: GraphWeights, e: string, s: string): string {
-  const seqLen = g.op(s, 'Shape', ['input_ids'], [{ name: 'start', type: 'int', value: 1 }, { name: 'end', type: 'int', value: 2 }]);
+  const seqLen = g.op(
+    s,
+    'Shape',
+    ['input_ids'],
+    [
+      { name: 'start', type: 'int', value: 1 },
+      { name: 'end', type: 'int', value: 2 },
+    ],
+  );
   return g.op(s, 'Slice', [w.init(`${e}.position_embeddings.weight`), g.int64([0]), seqLen, g.int64([0])]);
 }
 
@@ -71,7 +86,9 @@ export function buildEncoderGraph(model: TokenClassifier, embeddings: EncoderGra
   const numLabels = model.numLabels;
   if (numLabels < 1) throw new OnnxExportError('the model has no token-classification head (config.json id2label is empty)');
 
-  const H = cfg.hiddenSize, nh = cfg.numAttentionHeads, hd = H / nh;
+  const H = cfg.hiddenSize,
+    nh = cfg.numAttentionHeads,
+    hd = H / nh;
   const g = new GraphBuilder();
   const w = graphWeights(g, model.params);
   const { linear } = w;

@@ -28,9 +28,14 @@ export interface LayerNames {
 export function bertLayerNames(prefix: string, l: number): LayerNames {
   const p = `${prefix}.encoder.layer.${l}`;
   return {
-    query: `${p}.attention.self.query`, key: `${p}.attention.self.key`, value: `${p}.attention.self.value`,
-    attnOut: `${p}.attention.output.dense`, attnNorm: `${p}.attention.output.LayerNorm`,
-    ffIn: `${p}.intermediate.dense`, ffOut: `${p}.output.dense`, ffNorm: `${p}.output.LayerNorm`,
+    query: `${p}.attention.self.query`,
+    key: `${p}.attention.self.key`,
+    value: `${p}.attention.self.value`,
+    attnOut: `${p}.attention.output.dense`,
+    attnNorm: `${p}.attention.output.LayerNorm`,
+    ffIn: `${p}.intermediate.dense`,
+    ffOut: `${p}.output.dense`,
+    ffNorm: `${p}.output.LayerNorm`,
   };
 }
 
@@ -50,7 +55,8 @@ export function specBuilder(specs: ParamSpec[]) {
 
 /** The encoder layers' and the classifier's specs, in HF's module order (after the embeddings). */
 export function encoderLayerSpecs(specs: ParamSpec[], cfg: ModelConfig, numLabels: number, names: (l: number) => LayerNames): ParamSpec[] {
-  const h = cfg.hiddenSize, ff = cfg.intermediateSize;
+  const h = cfg.hiddenSize,
+    ff = cfg.intermediateSize;
   const b = specBuilder(specs);
   for (let l = 0; l < cfg.numHiddenLayers; l++) {
     const n = names(l);
@@ -82,7 +88,13 @@ export abstract class EncoderForTokenClassification extends CheckedParams {
    * `params` must hold every name of `specs` with its shape; `prefix` is the base model's
    * attribute name (`bert`, `roberta`, `distilbert`), which bare base checkpoints lack.
    */
-  constructor(config: ModelConfig, params: Map<string, Tensor>, specs: readonly ParamSpec[], className: string, readonly prefix: string) {
+  constructor(
+    config: ModelConfig,
+    params: Map<string, Tensor>,
+    specs: readonly ParamSpec[],
+    className: string,
+    readonly prefix: string,
+  ) {
     super(config, params, specs, className);
     // Query, key and value weights (and biases) back to back, so that each layer projects with one
     // [3H, H] GEMM (see layer()); AdamW's flat buffer keeps them adjacent (same group, HF order).
@@ -109,7 +121,9 @@ export abstract class EncoderForTokenClassification extends CheckedParams {
     const { batchSize: B, seqLen: T } = batch;
     const cfg = this.config;
     if (batch.inputIds.length !== B * T || batch.attentionMask.length !== B * T) {
-      throw new Error(`forward: input_ids has ${batch.inputIds.length} and attention_mask ${batch.attentionMask.length} elements; expected batch ${B} x seq ${T}`);
+      throw new Error(
+        `forward: input_ids has ${batch.inputIds.length} and attention_mask ${batch.attentionMask.length} elements; expected batch ${B} x seq ${T}`,
+      );
     }
     this.checkLength(T);
     const drop = new DropoutSites(opts);
@@ -146,13 +160,20 @@ export abstract class EncoderForTokenClassification extends CheckedParams {
     const cfg = this.config;
     if (this.int8Layers && !isGradEnabled() && !drop.active) return encoderLayerInt8(this.int8Layers[l], x, mask, B, cfg);
     const n = this.layerNames(l);
-    const nh = cfg.numAttentionHeads, hd = cfg.hiddenSize / nh;
+    const nh = cfg.numAttentionHeads,
+      hd = cfg.hiddenSize / nh;
     // Heads are read in place from the projections (HF's view + permute, without copies).
     const pDrop = drop.next(cfg.attentionProbsDropoutProb);
-    const attn = { heads: nh, scale: 1 / Math.sqrt(hd), dropoutP: pDrop === null ? 0 : cfg.attentionProbsDropoutProb, dropoutSeed: pDrop ?? 0 };
+    const attn = {
+      heads: nh,
+      scale: 1 / Math.sqrt(hd),
+      dropoutP: pDrop === null ? 0 : cfg.attentionProbsDropoutProb,
+      dropoutSeed: pDrop ?? 0,
+    };
     // One [B*T, 3H] projection when the three weights lie back to back (the constructor arranges
     // it), else three linears.
-    const w = adjacentView(this.qkvParams(l, 'weight')), b = adjacentView(this.qkvParams(l, 'bias'));
+    const w = adjacentView(this.qkvParams(l, 'weight')),
+      b = adjacentView(this.qkvParams(l, 'bias'));
     let ctx: Tensor;
     if (w && b) {
       ctx = ops.selfAttentionQkv(ops.linear(x, w, b), mask, B, attn);
@@ -163,7 +184,14 @@ export abstract class EncoderForTokenClassification extends CheckedParams {
     // dense -> dropout -> + residual, in one buffer (ops.linearDropoutAdd); then LayerNorm.
     const residual = (h: Tensor, name: string, res: Tensor, dropout: boolean): Tensor => {
       const seed = dropout ? drop.next(cfg.hiddenDropoutProb) : null;
-      return ops.linearDropoutAdd(h, this.p(`${name}.weight`), this.p(`${name}.bias`), res, seed === null ? 0 : cfg.hiddenDropoutProb, seed ?? 0);
+      return ops.linearDropoutAdd(
+        h,
+        this.p(`${name}.weight`),
+        this.p(`${name}.bias`),
+        res,
+        seed === null ? 0 : cfg.hiddenDropoutProb,
+        seed ?? 0,
+      );
     };
     const norm = (h: Tensor, name: string): Tensor => ops.layerNorm(h, this.p(`${name}.weight`), this.p(`${name}.bias`), cfg.layerNormEps);
     const x1 = norm(residual(ctx, n.attnOut, x, this.attentionOutputDropout), n.attnNorm);

@@ -16,14 +16,34 @@ import type { GeluKind } from '../../engine/ops/index.js';
  */
 export const modernBertConfigFamily: ConfigFamily = {
   defaults: {
-    ...BERT_DEFAULTS, model_type: 'modernbert', vocab_size: 50368, hidden_size: 768, num_hidden_layers: 22, num_attention_heads: 12,
-    intermediate_size: 1152, hidden_act: 'gelu', attention_probs_dropout_prob: 0, classifier_dropout: 0, max_position_embeddings: 8192,
-    layer_norm_eps: 1e-5, initializer_range: 0.02, pad_token_id: 50283,
+    ...BERT_DEFAULTS,
+    model_type: 'modernbert',
+    vocab_size: 50368,
+    hidden_size: 768,
+    num_hidden_layers: 22,
+    num_attention_heads: 12,
+    intermediate_size: 1152,
+    hidden_act: 'gelu',
+    attention_probs_dropout_prob: 0,
+    classifier_dropout: 0,
+    max_position_embeddings: 8192,
+    layer_norm_eps: 1e-5,
+    initializer_range: 0.02,
+    pad_token_id: 50283,
   },
   aliases: { hidden_act: 'hidden_activation', layer_norm_eps: 'norm_eps', attention_probs_dropout_prob: 'attention_dropout' },
   fixed: { type_vocab_size: 0, hidden_dropout_prob: 0 },
-  floatFields: ['initializer_range', 'initializer_cutoff_factor', 'norm_eps', 'attention_dropout', 'embedding_dropout', 'mlp_dropout',
-    'classifier_dropout', 'global_rope_theta', 'local_rope_theta'],
+  floatFields: [
+    'initializer_range',
+    'initializer_cutoff_factor',
+    'norm_eps',
+    'attention_dropout',
+    'embedding_dropout',
+    'mlp_dropout',
+    'classifier_dropout',
+    'global_rope_theta',
+    'local_rope_theta',
+  ],
 };
 
 export type LayerType = 'full_attention' | 'sliding_attention';
@@ -52,8 +72,11 @@ const GELU: Record<string, GeluKind> = { gelu: 'erf', gelu_new: 'tanh', gelu_pyt
 
 export function modernBertOptions(cfg: ModelConfig, source = 'config.json'): ModernBertOptions {
   const raw = cfg.raw;
-  const bad = (k: string, want: string): never => { throw new ConfigError(source, `${k} must be ${want}, got ${JSON.stringify(raw[k])}`); };
-  const bool = (k: string, d: boolean): boolean => (raw[k] === undefined ? d : typeof raw[k] === 'boolean' ? raw[k] as boolean : bad(k, 'true or false'));
+  const bad = (k: string, want: string): never => {
+    throw new ConfigError(source, `${k} must be ${want}, got ${JSON.stringify(raw[k])}`);
+  };
+  const bool = (k: string, d: boolean): boolean =>
+    raw[k] === undefined ? d : typeof raw[k] === 'boolean' ? (raw[k] as boolean) : bad(k, 'true or false');
   const num = (k: string, d: number, lo: number, hi: number): number => {
     const v = raw[k] ?? d;
     return typeof v === 'number' && v >= lo && v <= hi ? v : bad(k, `a number in [${lo}, ${hi}]`);
@@ -84,11 +107,13 @@ export function modernBertOptions(cfg: ModelConfig, source = 'config.json'): Mod
         throw new ConfigError(source, `rope_parameters.${type}.rope_type '${String(p.rope_type)}' is not supported (only "default")`);
       }
       if (p.rope_theta !== undefined) {
-        if (typeof p.rope_theta !== 'number' || !(p.rope_theta > 1)) throw new ConfigError(source, `rope_parameters.${type}.rope_theta must be a number > 1`);
+        if (typeof p.rope_theta !== 'number' || !(p.rope_theta > 1))
+          throw new ConfigError(source, `rope_parameters.${type}.rope_theta must be a number > 1`);
         return p.rope_theta;
       }
     }
-    if (raw.rope_scaling !== undefined && raw.rope_scaling !== null) throw new ConfigError(source, 'rope_scaling is not supported for modernbert');
+    if (raw.rope_scaling !== undefined && raw.rope_scaling !== null)
+      throw new ConfigError(source, 'rope_scaling is not supported for modernbert');
     return num(oldKey, d, 1, Infinity);
   };
   const opts: ModernBertOptions = {
@@ -113,7 +138,10 @@ export function modernBertOptions(cfg: ModelConfig, source = 'config.json'): Mod
   };
   if (!Number.isInteger(opts.localAttention)) bad('local_attention', 'an integer');
   if ((cfg.hiddenSize / cfg.numAttentionHeads) % 2 !== 0) {
-    throw new ConfigError(source, `rotary embeddings need an even head size; hidden_size / num_attention_heads = ${cfg.hiddenSize / cfg.numAttentionHeads}`);
+    throw new ConfigError(
+      source,
+      `rotary embeddings need an even head size; hidden_size / num_attention_heads = ${cfg.hiddenSize / cfg.numAttentionHeads}`,
+    );
   }
   return opts;
 }

@@ -22,9 +22,13 @@ const OUTSIDE_WINDOW = -1e30;
 /** Parameter names and shapes of ModernBertForTokenClassification, in HF's module order, with HF's init. */
 export function modernBertParamSpecs(cfg: ModelConfig, numLabels: number, prefix = 'model'): ParamSpec[] {
   const o = modernBertOptions(cfg);
-  const h = cfg.hiddenSize, ff = cfg.intermediateSize, L = cfg.numHiddenLayers;
-  const r = cfg.initializerRange, cutoff = o.initializerCutoffFactor;
-  const stdIn = r, stdOut = r / Math.sqrt(2 * L);
+  const h = cfg.hiddenSize,
+    ff = cfg.intermediateSize,
+    L = cfg.numHiddenLayers;
+  const r = cfg.initializerRange,
+    cutoff = o.initializerCutoffFactor;
+  const stdIn = r,
+    stdOut = r / Math.sqrt(2 * L);
   const specs: ParamSpec[] = [];
   const lin = (name: string, out: number, inF: number, bias: boolean, std: number): void => {
     specs.push({ name: `${name}.weight`, shape: [out, inF], init: 'normal', std, cutoff });
@@ -49,7 +53,7 @@ export function modernBertParamSpecs(cfg: ModelConfig, numLabels: number, prefix
   ln(`${prefix}.final_norm`);
   lin('head.dense', h, h, o.classifierBias, stdOut);
   ln('head.norm');
-  lin('classifier', numLabels, h, true, Math.pow(h, -0.5));
+  lin('classifier', numLabels, h, true, h ** -0.5);
   return specs;
 }
 
@@ -69,7 +73,10 @@ export class ModernBertForTokenClassification extends CheckedParams {
 
   /** A randomly initialised model, as HF's _init_weights does it (truncated normals, per-module std). */
   static create(config: ModelConfig, seed = 42): ModernBertForTokenClassification {
-    return new ModernBertForTokenClassification(config, initParameters(modernBertParamSpecs(config, config.labels.length), config.initializerRange, seed));
+    return new ModernBertForTokenClassification(
+      config,
+      initParameters(modernBertParamSpecs(config, config.labels.length), config.initializerRange, seed),
+    );
   }
 
   /** The bias `name`, or null when the config has none. */
@@ -80,7 +87,10 @@ export class ModernBertForTokenClassification extends CheckedParams {
   private zerosOf(n: number): Tensor {
     let z = this.zeros.get(n);
     // keep(): the model outlives the tidy() scope of the forward pass that first asks for it.
-    if (!z) { z = Tensor.from(new Float32Array(n), [n]).keep(); this.zeros.set(n, z); }
+    if (!z) {
+      z = Tensor.from(new Float32Array(n), [n]).keep();
+      this.zeros.set(n, z);
+    }
     return z;
   }
 
@@ -92,16 +102,22 @@ export class ModernBertForTokenClassification extends CheckedParams {
   private rope(T: number, theta: number): { cos: Float32Array; sin: Float32Array } {
     const key = `${T}/${theta}`;
     let t = this.ropeCache.get(key);
-    if (!t) { t = ops.ropeTables(T, this.config.hiddenSize / this.config.numAttentionHeads, theta); this.ropeCache.set(key, t); }
+    if (!t) {
+      t = ops.ropeTables(T, this.config.hiddenSize / this.config.numAttentionHeads, theta);
+      this.ropeCache.set(key, t);
+    }
     return t;
   }
 
   /** Logits [batch * seqLen, numLabels]. */
   forward(batch: TokenBatch, opts: ForwardOptions): Tensor {
     const { batchSize: B, seqLen: T } = batch;
-    const cfg = this.config, o = this.options;
+    const cfg = this.config,
+      o = this.options;
     if (batch.inputIds.length !== B * T || batch.attentionMask.length !== B * T) {
-      throw new Error(`forward: input_ids has ${batch.inputIds.length} and attention_mask ${batch.attentionMask.length} elements; expected batch ${B} x seq ${T}`);
+      throw new Error(
+        `forward: input_ids has ${batch.inputIds.length} and attention_mask ${batch.attentionMask.length} elements; expected batch ${B} x seq ${T}`,
+      );
     }
     if (T > cfg.maxPositionEmbeddings) {
       throw new Error(`forward: sequence length ${T} exceeds max_position_embeddings ${cfg.maxPositionEmbeddings}`);
@@ -132,19 +148,32 @@ export class ModernBertForTokenClassification extends CheckedParams {
 
   /** One ModernBertEncoderLayer (pre-norm attention block, then pre-norm GeGLU block). */
   private layer(l: number, x: Tensor, mask: Tensor, window: Tensor | null, B: number, T: number, drop: DropoutSites): Tensor {
-    const cfg = this.config, o = this.options;
+    const cfg = this.config,
+      o = this.options;
     const p = `${this.prefix}.layers.${l}`;
-    const H = cfg.hiddenSize, nh = cfg.numAttentionHeads, hd = H / nh;
+    const H = cfg.hiddenSize,
+      nh = cfg.numAttentionHeads,
+      hd = H / nh;
     const sliding = o.layerTypes[l] === 'sliding_attention';
     const a = l === 0 ? x : this.layerNorm(x, `${p}.attn_norm`);
-    const qkv = ops.rotaryQkv(ops.linear(a, this.p(`${p}.attn.Wqkv.weight`), this.b(`${p}.attn.Wqkv.bias`)), T, nh,
-      this.rope(T, sliding ? o.localRopeTheta : o.globalRopeTheta));
+    const qkv = ops.rotaryQkv(
+      ops.linear(a, this.p(`${p}.attn.Wqkv.weight`), this.b(`${p}.attn.Wqkv.bias`)),
+      T,
+      nh,
+      this.rope(T, sliding ? o.localRopeTheta : o.globalRopeTheta),
+    );
     const pDrop = drop.next(o.attentionDropout);
     const attn = { heads: nh, scale: 1 / Math.sqrt(hd), dropoutP: pDrop === null ? 0 : o.attentionDropout, dropoutSeed: pDrop ?? 0 };
     const ctx = sliding && window ? windowedAttention(qkv, mask, window, B, T, attn) : ops.selfAttentionQkv(qkv, mask, B, attn);
     const outSeed = drop.next(o.attentionDropout);
-    const x1 = ops.linearDropoutAdd(ctx, this.p(`${p}.attn.Wo.weight`), this.b(`${p}.attn.Wo.bias`) ?? this.zerosOf(H), x,
-      outSeed === null ? 0 : o.attentionDropout, outSeed ?? 0);
+    const x1 = ops.linearDropoutAdd(
+      ctx,
+      this.p(`${p}.attn.Wo.weight`),
+      this.b(`${p}.attn.Wo.bias`) ?? this.zerosOf(H),
+      x,
+      outSeed === null ? 0 : o.attentionDropout,
+      outSeed ?? 0,
+    );
     const inner = ops.linear(this.layerNorm(x1, `${p}.mlp_norm`), this.p(`${p}.mlp.Wi.weight`), this.b(`${p}.mlp.Wi.bias`));
     const act = drop.apply(ops.geglu(inner, o.hiddenActivation), o.mlpDropout);
     return ops.linearDropoutAdd(act, this.p(`${p}.mlp.Wo.weight`), this.b(`${p}.mlp.Wo.bias`) ?? this.zerosOf(H), x1, 0, 0);
@@ -164,9 +193,16 @@ export function windowBias(T: number, half: number): Tensor {
  * Unlike the fused kernel this materialises the head split; only local layers with sequences
  * longer than the window take it.
  */
-function windowedAttention(qkv: Tensor, mask: Tensor, window: Tensor, B: number, T: number,
-  attn: { heads: number; scale: number; dropoutP: number; dropoutSeed: number }): Tensor {
-  const H = qkv.shape[qkv.shape.length - 1] / 3, nh = attn.heads;
+function windowedAttention(
+  qkv: Tensor,
+  mask: Tensor,
+  window: Tensor,
+  B: number,
+  T: number,
+  attn: { heads: number; scale: number; dropoutP: number; dropoutSeed: number },
+): Tensor {
+  const H = qkv.shape[qkv.shape.length - 1] / 3,
+    nh = attn.heads;
   const [q, k, v] = [0, 1, 2].map((i) => ops.blockHeads(qkv, i, 3, B, nh));
   let probs = ops.maskedSoftmax(ops.add(ops.matmul(q, k, { transB: true }), window), mask, attn.scale);
   if (attn.dropoutP > 0) probs = ops.dropout(probs, attn.dropoutP, attn.dropoutSeed, true);

@@ -46,7 +46,10 @@ export class RobertaForTokenClassification extends EncoderForTokenClassification
 
   /** A randomly initialised model, as HF's _init_weights does it (pad rows of both tables zeroed). */
   static create(config: ModelConfig, seed = 42): RobertaForTokenClassification {
-    return new RobertaForTokenClassification(config, initParameters(robertaParamSpecs(config, config.labels.length), config.initializerRange, seed));
+    return new RobertaForTokenClassification(
+      config,
+      initParameters(robertaParamSpecs(config, config.labels.length), config.initializerRange, seed),
+    );
   }
 
   layerNames(l: number): LayerNames {
@@ -61,7 +64,9 @@ export class RobertaForTokenClassification extends EncoderForTokenClassification
   protected override checkLength(T: number): void {
     const cfg = this.config;
     if (T > this.maxSequenceLength) {
-      throw new Error(`forward: sequence length ${T} exceeds what max_position_embeddings ${cfg.maxPositionEmbeddings} allows with positions counted from pad_token_id + 1 = ${cfg.padTokenId + 1} (at most ${this.maxSequenceLength})`);
+      throw new Error(
+        `forward: sequence length ${T} exceeds what max_position_embeddings ${cfg.maxPositionEmbeddings} allows with positions counted from pad_token_id + 1 = ${cfg.padTokenId + 1} (at most ${this.maxSequenceLength})`,
+      );
     }
   }
 
@@ -82,6 +87,9 @@ export class XLMRobertaForTokenClassification extends RobertaForTokenClassificat
   }
 
   static override create(config: ModelConfig, seed = 42): XLMRobertaForTokenClassification {
-    return new XLMRobertaForTokenClassification(config, initParameters(robertaParamSpecs(config, config.labels.length), config.initializerRange, seed));
+    return new XLMRobertaForTokenClassification(
+      config,
+      initParameters(robertaParamSpecs(config, config.labels.length), config.initializerRange, seed),
+    );
   }
 }

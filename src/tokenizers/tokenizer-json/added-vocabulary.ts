@@ -7,7 +7,15 @@
 import { isWhiteSpace } from './normalized.js';
 import { REGEX_WORD } from './pre-tokenizers.js';
 
-export interface AddedToken { id: number; content: string; singleWord: boolean; lstrip: boolean; rstrip: boolean; normalized: boolean; special: boolean }
+export interface AddedToken {
+  id: number;
+  content: string;
+  singleWord: boolean;
+  lstrip: boolean;
+  rstrip: boolean;
+  normalized: boolean;
+  special: boolean;
+}
 
 /** A piece of text: a run to tokenize (id -1) or an added token (its id), [start, end) code points (with the whitespace lstrip/rstrip took). */
 export type Match = [id: number, start: number, end: number];
@@ -28,7 +36,12 @@ export class AddedMatcher {
       for (const ch of tok.content) {
         const c = ch.codePointAt(0)!;
         let next = this.children[node]!.get(c);
-        if (next === undefined) { next = this.children.length; this.children.push(new Map()); this.ending.push(undefined); this.children[node]!.set(c, next); }
+        if (next === undefined) {
+          next = this.children.length;
+          this.children.push(new Map());
+          this.ending.push(undefined);
+          this.children[node]!.set(c, next);
+        }
         node = next;
       }
       this.ending[node] ??= tok; // the first of equal contents wins
@@ -41,7 +54,8 @@ export class AddedMatcher {
 
   /** The longest token starting at cps[i] and its length, by one walk down the trie (not a scan of every token). */
   private longestAt(cps: readonly number[], i: number): { tok: AddedToken; len: number } | null {
-    let node = 0, best: { tok: AddedToken; len: number } | null = null;
+    let node = 0,
+      best: { tok: AddedToken; len: number } | null = null;
     for (let k = i; k < cps.length; k++) {
       const next = this.children[node]!.get(cps[k]!);
       if (next === undefined) break;
@@ -59,13 +73,20 @@ export class AddedMatcher {
     let i = 0;
     while (i < cps.length) {
       const best = this.longestAt(cps, i);
-      if (best === null) { i++; continue; }
-      let start = i, stop = i + best.len;
+      if (best === null) {
+        i++;
+        continue;
+      }
+      let start = i,
+        stop = i + best.len;
       const tok = best.tok;
       if (tok.singleWord) {
         const startOk = start === 0 || !isWordChar(cps[start - 1]!);
         const stopOk = stop === cps.length || !isWordChar(cps[stop]!);
-        if (!startOk || !stopOk) { i = stop; continue; }
+        if (!startOk || !stopOk) {
+          i = stop;
+          continue;
+        }
       }
       if (tok.lstrip) {
         let s = start;

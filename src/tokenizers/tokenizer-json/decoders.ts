@@ -34,7 +34,10 @@ function buildStep(v: unknown, ctx: JsonCtx, path: string): Step {
           const mapped: number[] = [];
           for (const ch of tok) {
             const b = CHAR_TO_BYTE.get(ch.codePointAt(0)!);
-            if (b === undefined) { mapped.length = 0; break; }
+            if (b === undefined) {
+              mapped.length = 0;
+              break;
+            }
             mapped.push(b);
           }
           if (mapped.length > 0 || tok === '') bytes.push(...mapped);
@@ -45,19 +48,21 @@ function buildStep(v: unknown, ctx: JsonCtx, path: string): Step {
     case 'Metaspace': {
       const rep = ctx.str(o, 'replacement', path, '\u2581');
       const scheme = ctx.optStr(o, 'prepend_scheme', path) ?? (ctx.bool(o, 'add_prefix_space', path, true) ? 'always' : 'never');
-      return (toks) => toks.map((tok, i) => {
-        const s = tok.split(rep).join(' ');
-        return i === 0 && scheme !== 'never' && s.startsWith(' ') ? s.slice(1) : s;
-      });
+      return (toks) =>
+        toks.map((tok, i) => {
+          const s = tok.split(rep).join(' ');
+          return i === 0 && scheme !== 'never' && s.startsWith(' ') ? s.slice(1) : s;
+        });
     }
     case 'WordPiece': {
       const prefix = ctx.str(o, 'prefix', path, '##');
       const cleanup = ctx.bool(o, 'cleanup', path, true);
-      return (toks) => toks.map((tok, i) => {
-        let s = tok;
-        if (i > 0) s = s.startsWith(prefix) ? s.slice(prefix.length) : ' ' + s;
-        return cleanup ? rustTokenCleanup(s) : s;
-      });
+      return (toks) =>
+        toks.map((tok, i) => {
+          let s = tok;
+          if (i > 0) s = s.startsWith(prefix) ? s.slice(prefix.length) : ' ' + s;
+          return cleanup ? rustTokenCleanup(s) : s;
+        });
     }
     case 'BPEDecoder': {
       const suffix = ctx.str(o, 'suffix', path, '</w>');
@@ -79,7 +84,11 @@ function buildStep(v: unknown, ctx: JsonCtx, path: string): Step {
         };
         for (const tok of toks) {
           const m = /^<0x([0-9A-F]{2})>$/.exec(tok);
-          if (m) pending.push(parseInt(m[1]!, 16)); else { flush(); out.push(tok); }
+          if (m) pending.push(parseInt(m[1]!, 16));
+          else {
+            flush();
+            out.push(tok);
+          }
         }
         flush();
         return out;
@@ -88,14 +97,17 @@ function buildStep(v: unknown, ctx: JsonCtx, path: string): Step {
       return (toks) => [toks.join('')];
     case 'Strip': {
       const content = ctx.str(o, 'content', path);
-      const start = ctx.int(o, 'start', path, 0), stop = ctx.int(o, 'stop', path, 0);
-      return (toks) => toks.map((tok) => {
-        const cs = [...tok];
-        let a = 0, b = cs.length;
-        while (a < start && a < b && cs[a] === content) a++;
-        while (cs.length - b < stop && b > a && cs[b - 1] === content) b--;
-        return cs.slice(a, b).join('');
-      });
+      const start = ctx.int(o, 'start', path, 0),
+        stop = ctx.int(o, 'stop', path, 0);
+      return (toks) =>
+        toks.map((tok) => {
+          const cs = [...tok];
+          let a = 0,
+            b = cs.length;
+          while (a < start && a < b && cs[a] === content) a++;
+          while (cs.length - b < stop && b > a && cs[b - 1] === content) b--;
+          return cs.slice(a, b).join('');
+        });
     }
     case 'Replace': {
       const p = ctx.pattern(o['pattern'], `${path}.pattern`);

@@ -56,7 +56,8 @@ export class JsonCtx {
   int(o: Obj, key: string, path: string, dflt?: number): number {
     const v = o[key];
     if (v === undefined && dflt !== undefined) return dflt;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) this.fail(`${path}.${key}`, `must be a non-negative integer, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+      this.fail(`${path}.${key}`, `must be a non-negative integer, got ${JSON.stringify(v)}`);
     return v;
   }
 
@@ -77,7 +78,8 @@ export class JsonCtx {
 
   /** Rejects keys we do not know, so an option is never silently ignored. */
   known(o: Obj, path: string, keys: readonly string[]): void {
-    for (const k of Object.keys(o)) if (k !== 'type' && !keys.includes(k)) this.fail(`${path}.${k}`, `option ${JSON.stringify(k)} is not supported by tokentune`);
+    for (const k of Object.keys(o))
+      if (k !== 'type' && !keys.includes(k)) this.fail(`${path}.${k}`, `option ${JSON.stringify(k)} is not supported by tokentune`);
   }
 
   /** A Split/Replace pattern: {"String": s} or {"Regex": r}. */

@@ -34,7 +34,13 @@ export interface HfTokenizerConfig {
 }
 
 /** surface: what an added-token split holds (with whitespace lstrip/rstrip took), which offset trimming sees. */
-interface Sink { ids: number[]; starts: number[]; ends: number[]; words: number[]; surface: (string | null)[] }
+interface Sink {
+  ids: number[];
+  starts: number[];
+  ends: number[];
+  words: number[];
+  surface: (string | null)[];
+}
 
 export class JsonTokenizer extends VocabLookups implements Tokenizer {
   readonly kind = 'tokenizer.json';
@@ -63,7 +69,11 @@ export class JsonTokenizer extends VocabLookups implements Tokenizer {
   private readonly specialIds = new Set<number>();
   private readonly truncation: { maxLength: number; left: boolean } | null;
 
-  constructor(private readonly source: string, file: string, private readonly config: HfTokenizerConfig = {}) {
+  constructor(
+    private readonly source: string,
+    file: string,
+    private readonly config: HfTokenizerConfig = {},
+  ) {
     super();
     const ctx = new JsonCtx(file);
     let json: unknown;
@@ -75,9 +85,15 @@ export class JsonTokenizer extends VocabLookups implements Tokenizer {
     const root = ctx.obj(json, '$');
     const m = ctx.obj(root['model'], 'model');
     this.modelType = ctx.type(m, 'model', ['BPE', 'Unigram', 'WordPiece']);
-    this.model = this.modelType === 'BPE' ? new BpeModel(ctx, m, 'model') : this.modelType === 'Unigram' ? new UnigramModel(ctx, m, 'model') : new WordPieceModel(ctx, m, 'model');
+    this.model =
+      this.modelType === 'BPE'
+        ? new BpeModel(ctx, m, 'model')
+        : this.modelType === 'Unigram'
+          ? new UnigramModel(ctx, m, 'model')
+          : new WordPieceModel(ctx, m, 'model');
     const prefix = m['continuing_subword_prefix'];
-    this.continuingSubwordPrefix = this.modelType === 'Unigram' ? null : typeof prefix === 'string' ? prefix : this.modelType === 'WordPiece' ? '##' : null;
+    this.continuingSubwordPrefix =
+      this.modelType === 'Unigram' ? null : typeof prefix === 'string' ? prefix : this.modelType === 'WordPiece' ? '##' : null;
     this.normalizer = buildNormalizer(root['normalizer'], ctx, 'normalizer');
     this.preTokenizer = buildPreTokenizer(root['pre_tokenizer'], ctx, 'pre_tokenizer');
     this.post = buildPostProcessor(root['post_processor'], ctx, 'post_processor');
@@ -92,8 +108,12 @@ export class JsonTokenizer extends VocabLookups implements Tokenizer {
       const a = ctx.obj(x, p);
       ctx.known(a, p, ['id', 'content', 'single_word', 'lstrip', 'rstrip', 'normalized', 'special']);
       const t: AddedToken = {
-        id: ctx.int(a, 'id', p), content: ctx.str(a, 'content', p), singleWord: ctx.bool(a, 'single_word', p, false),
-        lstrip: ctx.bool(a, 'lstrip', p, false), rstrip: ctx.bool(a, 'rstrip', p, false), special: ctx.bool(a, 'special', p, false),
+        id: ctx.int(a, 'id', p),
+        content: ctx.str(a, 'content', p),
+        singleWord: ctx.bool(a, 'single_word', p, false),
+        lstrip: ctx.bool(a, 'lstrip', p, false),
+        rstrip: ctx.bool(a, 'rstrip', p, false),
+        special: ctx.bool(a, 'special', p, false),
         normalized: ctx.bool(a, 'normalized', p, !ctx.bool(a, 'special', p, false)),
       };
       if (t.id > 0x7fffffff) ctx.fail(`${p}.id`, `${t.id} is too large`);
@@ -103,17 +123,22 @@ export class JsonTokenizer extends VocabLookups implements Tokenizer {
       return t;
     });
     for (let i = 0; i < this.idToToken.length; i++) {
-      if (this.idToToken[i] === undefined) ctx.fail('model.vocab', `no token has id ${i} (ids must be 0..${this.idToToken.length - 1} without gaps)`);
+      if (this.idToToken[i] === undefined)
+        ctx.fail('model.vocab', `no token has id ${i} (ids must be 0..${this.idToToken.length - 1} without gaps)`);
     }
     this.totalVocabSize = this.idToToken.length;
     this.rawMatcher = new AddedMatcher(this.added.filter((a) => !a.normalized));
     // Normalized added tokens are matched in normalized text: normalize their content first.
-    this.normMatcher = new AddedMatcher(this.added.filter((a) => a.normalized).map((a) => {
-      if (!this.normalizer) return a;
-      const n = NStr.fromText(a.content);
-      this.normalizer(n);
-      return { ...a, content: n.text() };
-    }));
+    this.normMatcher = new AddedMatcher(
+      this.added
+        .filter((a) => a.normalized)
+        .map((a) => {
+          if (!this.normalizer) return a;
+          const n = NStr.fromText(a.content);
+          this.normalizer(n);
+          return { ...a, content: n.text() };
+        }),
+    );
 
     const trunc = root['truncation'];
     if (trunc === null || trunc === undefined) this.truncation = null;
@@ -127,23 +152,36 @@ export class JsonTokenizer extends VocabLookups implements Tokenizer {
     const pad = root['padding'];
     if (pad !== null && pad !== undefined) {
       const p = ctx.obj(pad, 'padding');
-      if (JSON.stringify(p['strategy']) !== '"BatchLongest"') ctx.fail('padding.strategy', `${JSON.stringify(p['strategy'])} is not supported (tokentune pads batches itself); use null or "BatchLongest"`);
+      if (JSON.stringify(p['strategy']) !== '"BatchLongest"')
+        ctx.fail(
+          'padding.strategy',
+          `${JSON.stringify(p['strategy'])} is not supported (tokentune pads batches itself); use null or "BatchLongest"`,
+        );
     }
 
     for (const s of [...this.post.before, ...this.post.after]) {
       // An id the vocabulary lacks could be neither embedded nor decoded.
-      if (!Number.isInteger(s.id) || s.id < 0 || s.id >= this.idToToken.length) ctx.fail('post_processor', `special token ${JSON.stringify(s.token)} has id ${s.id}, outside the vocabulary's 0..${this.idToToken.length - 1}`);
+      if (!Number.isInteger(s.id) || s.id < 0 || s.id >= this.idToToken.length)
+        ctx.fail(
+          'post_processor',
+          `special token ${JSON.stringify(s.token)} has id ${s.id}, outside the vocabulary's 0..${this.idToToken.length - 1}`,
+        );
       this.specialIds.add(s.id);
     }
     const idOf = (tok: string | undefined) => (tok === undefined ? undefined : this.tokenToId.get(tok));
     const byName = (re: RegExp) => this.added.find((a) => a.special && re.test(a.content))?.id;
     this.unkId = idOf(config.unkToken) ?? this.model.unkId ?? byName(/^[<[]unk[>\]]$/i) ?? -1;
-    if (this.unkId < 0) throw new TokenizerConfigError(`${file}: no unknown token (model unk, tokenizer_config.json unk_token or an added <unk>/[UNK]); tokentune needs one for words that yield no piece`);
+    if (this.unkId < 0)
+      throw new TokenizerConfigError(
+        `${file}: no unknown token (model unk, tokenizer_config.json unk_token or an added <unk>/[UNK]); tokentune needs one for words that yield no piece`,
+      );
     const padId = idOf(config.padToken) ?? byName(/^[<[]pad[>\]]$/i);
     if (padId === undefined) throw new TokenizerConfigError(`${file}: no padding token: set "pad_token" in tokenizer_config.json`);
     this.padId = padId;
     if (this.post.before.length !== 1 || this.post.after.length !== 1) {
-      throw new TokenizerConfigError(`${file}: post_processor puts ${this.post.before.length} token(s) before and ${this.post.after.length} after a sequence; tokentune's windows need exactly one each (like [CLS] ... [SEP] or <s> ... </s>)`);
+      throw new TokenizerConfigError(
+        `${file}: post_processor puts ${this.post.before.length} token(s) before and ${this.post.after.length} after a sequence; tokentune's windows need exactly one each (like [CLS] ... [SEP] or <s> ... </s>)`,
+      );
     }
     this.clsId = this.post.before[0]!.id;
     this.sepId = this.post.after[0]!.id;
@@ -192,8 +230,10 @@ export class JsonTokenizer extends VocabLookups implements Tokenizer {
       // Without one, AutoTokenizer would guess the class from config.json's model_type.
       const cfg: Record<string, unknown> = {
         tokenizer_class: 'PreTrainedTokenizerFast',
-        cls_token: this.idToToken[this.clsId], sep_token: this.idToToken[this.sepId],
-        pad_token: this.idToToken[this.padId], unk_token: this.idToToken[this.unkId],
+        cls_token: this.idToToken[this.clsId],
+        sep_token: this.idToToken[this.sepId],
+        pad_token: this.idToToken[this.padId],
+        unk_token: this.idToToken[this.unkId],
       };
       if (Number.isFinite(this.modelMaxLength) && this.modelMaxLength < 1e15) cfg['model_max_length'] = this.modelMaxLength;
       writeFileAtomic(join(dir, 'tokenizer_config.json'), JSON.stringify(cfg, null, 2) + '\n');
@@ -207,35 +247,57 @@ export class JsonTokenizer extends VocabLookups implements Tokenizer {
     type Split = { id: number; s: number; e: number; surface: string } | NStr;
     const splits: Split[] = [];
     for (const [id, a, b] of this.rawMatcher.isEmpty ? [[-1, 0, whole.length] as const] : this.rawMatcher.split(whole.cps)) {
-      if (id >= 0) { const [s, e] = whole.original(a, b); splits.push({ id, s, e, surface: whole.slice(a, b).text() }); continue; }
+      if (id >= 0) {
+        const [s, e] = whole.original(a, b);
+        splits.push({ id, s, e, surface: whole.slice(a, b).text() });
+        continue;
+      }
       if (b <= a) continue;
       const n = whole.slice(a, b);
       if (this.normalizer) this.normalizer(n);
       if (n.length === 0) continue;
-      if (this.normMatcher.isEmpty) { splits.push(n); continue; }
+      if (this.normMatcher.isEmpty) {
+        splits.push(n);
+        continue;
+      }
       for (const [id2, c, d] of this.normMatcher.split(n.cps)) {
-        if (id2 >= 0) { const [s, e] = n.original(c, d); splits.push({ id: id2, s, e, surface: n.slice(c, d).text() }); } else if (d > c) splits.push(n.slice(c, d));
+        if (id2 >= 0) {
+          const [s, e] = n.original(c, d);
+          splits.push({ id: id2, s, e, surface: n.slice(c, d).text() });
+        } else if (d > c) splits.push(n.slice(c, d));
       }
     }
     // Pre-tokenize runs between added tokens; each resulting piece is a word.
     let wordIdx = 0;
     const push = (id: number, s: number, e: number, w: number, surface: string | null) => {
-      sink.ids.push(id); sink.starts.push(s); sink.ends.push(e); sink.words.push(fixedWord >= 0 ? fixedWord : w); sink.surface.push(surface);
+      sink.ids.push(id);
+      sink.starts.push(s);
+      sink.ends.push(e);
+      sink.words.push(fixedWord >= 0 ? fixedWord : w);
+      sink.surface.push(surface);
     };
     let k = 0;
     while (k < splits.length) {
       const sp = splits[k]!;
-      if (!(sp instanceof NStr)) { push(sp.id, sp.s, sp.e, wordIdx++, sp.surface); k++; continue; }
+      if (!(sp instanceof NStr)) {
+        push(sp.id, sp.s, sp.e, wordIdx++, sp.surface);
+        k++;
+        continue;
+      }
       const run: NStr[] = [];
       while (k < splits.length && splits[k] instanceof NStr) run.push(splits[k++] as NStr);
       const pieces = this.preTokenizer ? this.preTokenizer(run, words) : run;
       for (const p of pieces) {
         const toks = this.model.tokenize(p.cps, codePointsToString(p.cps, 0, p.cps.length));
         for (let t = 0; t < toks.length; t += 3) {
-          const a = toks[t + 1]!, b = toks[t + 2]!;
+          const a = toks[t + 1]!,
+            b = toks[t + 2]!;
           // p.original(a, b) without allocating a pair per token (a < b for every model token).
           if (a < b) push(toks[t]!, p.al[2 * a]!, p.al[2 * b - 1]!, wordIdx, null);
-          else { const [s, e] = p.original(a, b); push(toks[t]!, s, e, wordIdx, null); }
+          else {
+            const [s, e] = p.original(a, b);
+            push(toks[t]!, s, e, wordIdx, null);
+          }
         }
         wordIdx++;
       }
@@ -248,23 +310,41 @@ export class JsonTokenizer extends VocabLookups implements Tokenizer {
     const before = addSpecial ? this.post.before : [];
     const after = addSpecial ? this.post.after : [];
     const nSpecial = before.length + after.length;
-    let from = 0, to = sink.ids.length;
+    let from = 0,
+      to = sink.ids.length;
     const truncate = opts.truncation ?? (opts.maxLength !== undefined || this.truncation !== null);
     if (truncate) {
       const limit = opts.maxLength ?? this.truncation?.maxLength ?? this.modelMaxLength;
-      if (!(limit >= nSpecial) || (Number.isFinite(limit) && !Number.isInteger(limit))) throw new RangeError(`maxLength ${limit} cannot hold the ${nSpecial} special tokens`);
+      if (!(limit >= nSpecial) || (Number.isFinite(limit) && !Number.isInteger(limit)))
+        throw new RangeError(`maxLength ${limit} cannot hold the ${nSpecial} special tokens`);
       const keep = limit - nSpecial;
       if (to - from > keep) {
-        if (this.truncation?.left && opts.maxLength === undefined) from = to - keep; else to = from + keep;
+        if (this.truncation?.left && opts.maxLength === undefined) from = to - keep;
+        else to = from + keep;
       }
     }
-    const ids: number[] = [], tokens: string[] = [], offsets: [number, number][] = [], wordIds: (number | null)[] = [], stm: number[] = [], typeIds: number[] = [];
-    for (const s of before) { ids.push(s.id); tokens.push(s.token); offsets.push([0, 0]); wordIds.push(null); stm.push(1); typeIds.push(s.typeId); }
+    const ids: number[] = [],
+      tokens: string[] = [],
+      offsets: [number, number][] = [],
+      wordIds: (number | null)[] = [],
+      stm: number[] = [],
+      typeIds: number[] = [];
+    for (const s of before) {
+      ids.push(s.id);
+      tokens.push(s.token);
+      offsets.push([0, 0]);
+      wordIds.push(null);
+      stm.push(1);
+      typeIds.push(s.typeId);
+    }
     const trim = this.post.trim;
     const astral = new Map<string, boolean>();
     const hasAstral = (t: string) => {
       let a = astral.get(t);
-      if (a === undefined) { a = /[\ud800-\udfff]/.test(t); astral.set(t, a); }
+      if (a === undefined) {
+        a = /[\ud800-\udfff]/.test(t);
+        astral.set(t, a);
+      }
       return a;
     };
     for (let i = from; i < to; i++) {
@@ -275,10 +355,21 @@ export class JsonTokenizer extends VocabLookups implements Tokenizer {
         const text = textOf(sink.words[i]!);
         trimOffsets(sink.surface[i] ?? tok, off, i - from, trim.addPrefixSpace || words, text, hasAstral(text));
       }
-      ids.push(id); tokens.push(tok); offsets.push(off); wordIds.push(sink.words[i]!); stm.push(0); typeIds.push(this.post.typeId);
+      ids.push(id);
+      tokens.push(tok);
+      offsets.push(off);
+      wordIds.push(sink.words[i]!);
+      stm.push(0);
+      typeIds.push(this.post.typeId);
     }
-    for (const s of after) { ids.push(s.id); tokens.push(s.token); offsets.push([0, 0]); wordIds.push(null); stm.push(1); typeIds.push(s.typeId); }
+    for (const s of after) {
+      ids.push(s.id);
+      tokens.push(s.token);
+      offsets.push([0, 0]);
+      wordIds.push(null);
+      stm.push(1);
+      typeIds.push(s.typeId);
+    }
     return { ids, tokens, offsets, wordIds, specialTokensMask: stm, attentionMask: ids.map(() => 1), typeIds };
   }
 }
-

@@ -48,7 +48,13 @@ export class NStr {
     for (const [c, change] of items) {
       let s: number, e: number;
       if (change > 0) {
-        if (idx < 1) { s = this.base; e = this.base; } else { s = this.al[2 * (idx - 1)]!; e = this.al[2 * (idx - 1) + 1]!; }
+        if (idx < 1) {
+          s = this.base;
+          e = this.base;
+        } else {
+          s = this.al[2 * (idx - 1)]!;
+          e = this.al[2 * (idx - 1) + 1]!;
+        }
       } else {
         s = this.al[2 * idx]!;
         e = this.al[2 * idx + 1]!;
@@ -74,14 +80,21 @@ export class NStr {
         continue;
       }
       any = true;
-      if (typeof r === 'number') { items.push([r, 0]); continue; }
+      if (typeof r === 'number') {
+        items.push([r, 0]);
+        continue;
+      }
       let first = true;
       for (const ch of r) {
         items.push([ch.codePointAt(0)!, first ? 0 : 1]);
         first = false;
       }
     }
-    if (!any) { this.cps = []; this.al = []; return; }
+    if (!any) {
+      this.cps = [];
+      this.al = [];
+      return;
+    }
     this.transform(items, removed);
   }
 
@@ -89,7 +102,8 @@ export class NStr {
   prepend(s: string): void {
     if (this.cps.length === 0) return;
     const add = [...s].map((ch) => ch.codePointAt(0)!);
-    const a0 = this.al[0]!, a1 = this.al[1]!;
+    const a0 = this.al[0]!,
+      a1 = this.al[1]!;
     const al: number[] = [];
     for (let k = 0; k < add.length; k++) al.push(a0, a1);
     this.cps.unshift(...add); // in place: no copy of the whole text
@@ -100,7 +114,8 @@ export class NStr {
   append(s: string): void {
     if (this.cps.length === 0) return;
     const n = this.cps.length;
-    const a0 = this.al[2 * n - 2]!, a1 = this.al[2 * n - 1]!;
+    const a0 = this.al[2 * n - 2]!,
+      a1 = this.al[2 * n - 1]!;
     for (const ch of s) {
       this.cps.push(ch.codePointAt(0)!);
       this.al.push(a0, a1);
@@ -126,7 +141,10 @@ const whiteCache = new Map<number, boolean>();
 export function isWhiteSpace(cp: number): boolean {
   if (cp < 128) return cp === 32 || (cp >= 9 && cp <= 13);
   let v = whiteCache.get(cp);
-  if (v === undefined) { v = RE_WHITE.test(String.fromCodePoint(cp)); whiteCache.set(cp, v); }
+  if (v === undefined) {
+    v = RE_WHITE.test(String.fromCodePoint(cp));
+    whiteCache.set(cp, v);
+  }
   return v;
 }
 
@@ -153,7 +171,8 @@ export function regexMatches(re: RegExp, cps: readonly number[]): [number, numbe
   const out: [number, number][] = [];
   re.lastIndex = 0;
   for (let m = re.exec(s); m !== null; m = re.exec(s)) {
-    const a = m.index, b = a + m[0].length;
+    const a = m.index,
+      b = a + m[0].length;
     out.push(map ? [map[a]!, map[b]!] : [a, b]);
     if (b === a) re.lastIndex = a + (s.codePointAt(a)! > 0xffff ? 2 : 1);
     if (re.lastIndex > s.length) break;
@@ -168,7 +187,10 @@ export function stringMatches(needle: readonly number[], cps: readonly number[])
   for (let i = 0; i + needle.length <= cps.length; ) {
     let k = 0;
     while (k < needle.length && cps[i + k] === needle[k]) k++;
-    if (k === needle.length) { out.push([i, i + needle.length]); i += needle.length; } else i++;
+    if (k === needle.length) {
+      out.push([i, i + needle.length]);
+      i += needle.length;
+    } else i++;
   }
   return out;
 }

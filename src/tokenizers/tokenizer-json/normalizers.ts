@@ -10,7 +10,20 @@ import { MARK_EXTRA, MARK_NOT_MARK, NF_NO_DECOMPOSITION_IN_RUST, NF_UNASSIGNED_I
 
 export type Normalizer = (n: NStr) => void;
 
-const TYPES = ['BertNormalizer', 'NFC', 'NFD', 'NFKC', 'NFKD', 'Lowercase', 'StripAccents', 'Strip', 'Replace', 'Prepend', 'Precompiled', 'Sequence'] as const;
+const TYPES = [
+  'BertNormalizer',
+  'NFC',
+  'NFD',
+  'NFKC',
+  'NFKD',
+  'Lowercase',
+  'StripAccents',
+  'Strip',
+  'Replace',
+  'Prepend',
+  'Precompiled',
+  'Sequence',
+] as const;
 
 export function buildNormalizer(v: unknown, ctx: JsonCtx, path: string): Normalizer | null {
   if (v === null || v === undefined) return null;
@@ -19,8 +32,13 @@ export function buildNormalizer(v: unknown, ctx: JsonCtx, path: string): Normali
   switch (t) {
     case 'Sequence': {
       ctx.known(o, path, ['normalizers']);
-      const parts = ctx.sequence(o, 'normalizers', path).map((x, i) => buildNormalizer(x, ctx, `${path}.normalizers[${i}]`)).filter((x): x is Normalizer => x !== null);
-      return (n) => { for (const p of parts) p(n); };
+      const parts = ctx
+        .sequence(o, 'normalizers', path)
+        .map((x, i) => buildNormalizer(x, ctx, `${path}.normalizers[${i}]`))
+        .filter((x): x is Normalizer => x !== null);
+      return (n) => {
+        for (const p of parts) p(n);
+      };
     }
     case 'BertNormalizer': {
       ctx.known(o, path, ['clean_text', 'handle_chinese_chars', 'strip_accents', 'lowercase']);
@@ -37,7 +55,10 @@ export function buildNormalizer(v: unknown, ctx: JsonCtx, path: string): Normali
         if (lower) lowercase(n);
       };
     }
-    case 'NFC': case 'NFD': case 'NFKC': case 'NFKD':
+    case 'NFC':
+    case 'NFD':
+    case 'NFKC':
+    case 'NFKD':
       ctx.known(o, path, []);
       return (n) => unicodeNormalize(n, t);
     case 'Lowercase':
@@ -103,10 +124,13 @@ function strip(n: NStr, left: boolean, right: boolean): void {
   const charged = byteLen - trail - 1;
   const items: [number, number][] = [];
   for (let i = lead; i < len - trail; i++) items.push([n.cps[i]!, i === charged ? -trail : 0]);
-  if (items.length === 0) { n.cps = []; n.al = []; return; }
+  if (items.length === 0) {
+    n.cps = [];
+    n.al = [];
+    return;
+  }
   n.transform(items, lead);
 }
-
 
 /** Rust NormalizedString::replace: each match's characters removed, the content inserted after them. */
 export function replace(n: NStr, matches: readonly [number, number][], content: readonly number[]): void {
@@ -115,14 +139,24 @@ export function replace(n: NStr, matches: readonly [number, number][], content: 
   const al: number[] = [];
   let pos = 0;
   for (const [a, b] of matches) {
-    for (let i = pos; i < a; i++) { cps.push(n.cps[i]!); al.push(n.al[2 * i]!, n.al[2 * i + 1]!); }
+    for (let i = pos; i < a; i++) {
+      cps.push(n.cps[i]!);
+      al.push(n.al[2 * i]!, n.al[2 * i + 1]!);
+    }
     // Inserted characters take the alignment of the last removed one (or the one before an empty match).
     const src = b > a ? b - 1 : a - 1;
-    const s = src >= 0 ? n.al[2 * src]! : n.base, e = src >= 0 ? n.al[2 * src + 1]! : n.base;
-    for (const c of content) { cps.push(c); al.push(s, e); }
+    const s = src >= 0 ? n.al[2 * src]! : n.base,
+      e = src >= 0 ? n.al[2 * src + 1]! : n.base;
+    for (const c of content) {
+      cps.push(c);
+      al.push(s, e);
+    }
     pos = b;
   }
-  for (let i = pos; i < n.cps.length; i++) { cps.push(n.cps[i]!); al.push(n.al[2 * i]!, n.al[2 * i + 1]!); }
+  for (let i = pos; i < n.cps.length; i++) {
+    cps.push(n.cps[i]!);
+    al.push(n.al[2 * i]!, n.al[2 * i + 1]!);
+  }
   n.cps = cps;
   n.al = al;
 }
@@ -135,7 +169,11 @@ export function replace(n: NStr, matches: readonly [number, number][], content: 
  */
 function unicodeNormalize(n: NStr, form: 'NFC' | 'NFD' | 'NFKC' | 'NFKD'): void {
   let plain = true; // below U+00A0 every form is the identity
-  for (const c of n.cps) if (c >= 0xa0) { plain = false; break; }
+  for (const c of n.cps)
+    if (c >= 0xa0) {
+      plain = false;
+      break;
+    }
   if (plain) return;
   const text = codePointsToString(n.cps, 0, n.cps.length);
   if (text.normalize(form) === text) return;
@@ -144,7 +182,10 @@ function unicodeNormalize(n: NStr, form: 'NFC' | 'NFD' | 'NFKC' | 'NFKD'): void 
   const ch: number[] = [];
   for (const c of n.cps) {
     const d = decomposition(c, compat);
-    for (let k = 0; k < d.length; k++) { cps.push(d[k]!); ch.push(k === 0 ? 0 : 1); }
+    for (let k = 0; k < d.length; k++) {
+      cps.push(d[k]!);
+      ch.push(k === 0 ? 0 : 1);
+    }
   }
   // Canonical ordering: a stable bubble sort of adjacent marks that NFD would swap.
   for (let i = 1; i < cps.length; i++) {
@@ -171,7 +212,10 @@ function unicodeNormalize(n: NStr, form: 'NFC' | 'NFD' | 'NFKC' | 'NFKD'): void 
     let p = 0;
     for (const o of target) {
       while (p < cps.length && used[p]) p++;
-      if (p >= cps.length) { out.length = 0; break; }
+      if (p >= cps.length) {
+        out.length = 0;
+        break;
+      }
       used[p] = 1;
       let change = ch[p]!;
       const parts = decomposition(o, false);

@@ -28,7 +28,8 @@ export function compileOniguruma(src: string, ctx: JsonCtx, path: string): RegEx
   const unsupported = (what: string): never => ctx.fail(path, `${what} is not supported in ${JSON.stringify(src)}`);
   // JavaScript's engine backtracks with no timeout: refuse the shapes that blow up (regex-safety.ts).
   const risk = backtrackingProblem(src);
-  if (risk !== null) ctx.fail(path, `regex ${JSON.stringify(src.slice(0, 200))} ${risk}; it could take exponential time on some texts, so it is refused`);
+  if (risk !== null)
+    ctx.fail(path, `regex ${JSON.stringify(src.slice(0, 200))} ${risk}; it could take exponential time on some texts, so it is refused`);
   let out = '';
   let depth = 0; // character class nesting
   let atom = false; // inside a class: the previous item can start a range
@@ -36,7 +37,10 @@ export function compileOniguruma(src: string, ctx: JsonCtx, path: string): RegEx
     depth++;
     out += '[';
     atom = false;
-    if (src[i + 1] === '^') { out += '^'; i++; }
+    if (src[i + 1] === '^') {
+      out += '^';
+      i++;
+    }
     if (src[i + 1] === ':') unsupported('a POSIX bracket expression');
     return i;
   };
@@ -75,10 +79,18 @@ export function compileOniguruma(src: string, ctx: JsonCtx, path: string): RegEx
       continue;
     }
     if (ch === '[') i = openClass(i);
-    else if (ch === ']') { depth--; out += ']'; atom = depth > 0; }
-    else if (ch === '&' && src[i + 1] === '&') unsupported('class intersection (&&)');
-    else if (ch === '-' && atom && src[i + 1] !== ']' && i + 1 < src.length) { out += '-'; atom = false; }
-    else { out += SYNTAX_PUNCT.has(ch) ? '\\' + ch : ch; atom = true; }
+    else if (ch === ']') {
+      depth--;
+      out += ']';
+      atom = depth > 0;
+    } else if (ch === '&' && src[i + 1] === '&') unsupported('class intersection (&&)');
+    else if (ch === '-' && atom && src[i + 1] !== ']' && i + 1 < src.length) {
+      out += '-';
+      atom = false;
+    } else {
+      out += SYNTAX_PUNCT.has(ch) ? '\\' + ch : ch;
+      atom = true;
+    }
   }
   try {
     return new RegExp(out, 'gv');

@@ -6,7 +6,11 @@ import { JsonCtx, type Obj } from './json-ctx.js';
 import { BYTE_TO_CHAR } from './pre-tokenizers.js';
 import { isWhiteSpace } from './normalized.js';
 
-export interface SpecialPiece { id: number; token: string; typeId: number }
+export interface SpecialPiece {
+  id: number;
+  token: string;
+  typeId: number;
+}
 
 export interface PostProcessor {
   /** Tokens before and after the sequence when special tokens are added. */
@@ -29,7 +33,8 @@ export function buildPostProcessor(v: unknown, ctx: JsonCtx, path: string): Post
 
 function pair(ctx: JsonCtx, o: Obj, key: string, path: string): SpecialPiece {
   const v = o[key];
-  if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== 'string' || typeof v[1] !== 'number') ctx.fail(`${path}.${key}`, `must be ["token", id], got ${JSON.stringify(v)}`);
+  if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== 'string' || typeof v[1] !== 'number')
+    ctx.fail(`${path}.${key}`, `must be ["token", id], got ${JSON.stringify(v)}`);
   return { token: v[0], id: v[1], typeId: 0 };
 }
 
@@ -38,7 +43,9 @@ function apply(pp: PostProcessor, o: Obj, ctx: JsonCtx, path: string): void {
   switch (t) {
     case 'Sequence':
       ctx.known(o, path, ['processors']);
-      ctx.sequence(o, 'processors', path).forEach((x, i) => apply(pp, ctx.obj(x, `${path}.processors[${i}]`), ctx, `${path}.processors[${i}]`));
+      ctx
+        .sequence(o, 'processors', path)
+        .forEach((x, i) => apply(pp, ctx.obj(x, `${path}.processors[${i}]`), ctx, `${path}.processors[${i}]`));
       return;
     case 'ByteLevel':
       ctx.known(o, path, ['add_prefix_space', 'trim_offsets', 'use_regex']);
@@ -59,7 +66,8 @@ function apply(pp: PostProcessor, o: Obj, ctx: JsonCtx, path: string): void {
       ctx.known(o, path, ['single', 'pair', 'special_tokens']);
       const specials = ctx.obj(o['special_tokens'] ?? {}, `${path}.special_tokens`);
       const single = ctx.arr(o, 'single', path);
-      const before: SpecialPiece[] = [], after: SpecialPiece[] = [];
+      const before: SpecialPiece[] = [],
+        after: SpecialPiece[] = [];
       let seen = false;
       single.forEach((piece, i) => {
         const p = ctx.obj(piece, `${path}.single[${i}]`);
@@ -78,7 +86,8 @@ function apply(pp: PostProcessor, o: Obj, ctx: JsonCtx, path: string): void {
         const toks = ctx.arr(def, 'tokens', `${path}.special_tokens[${JSON.stringify(name)}]`);
         if (ids.length !== toks.length) ctx.fail(`${path}.special_tokens[${JSON.stringify(name)}]`, 'ids and tokens differ in length');
         ids.forEach((id, k) => {
-          if (typeof id !== 'number' || typeof toks[k] !== 'string') ctx.fail(`${path}.special_tokens[${JSON.stringify(name)}]`, 'ids must be numbers and tokens strings');
+          if (typeof id !== 'number' || typeof toks[k] !== 'string')
+            ctx.fail(`${path}.special_tokens[${JSON.stringify(name)}]`, 'ids must be numbers and tokens strings');
           (seen ? after : before).push({ id, token: toks[k] as string, typeId });
         });
       });
@@ -96,7 +105,14 @@ const SPACE_CHAR = BYTE_TO_CHAR[32]!;
  * Rust's ByteLevel process_offsets, on one token (offsets changed in place). Rust counts in code
  * points; `text` (what the offsets index) converts when it holds astral characters (`astral`).
  */
-export function trimOffsets(token: string, off: [number, number], index: number, addPrefixSpace: boolean, text: string, astral: boolean): void {
+export function trimOffsets(
+  token: string,
+  off: [number, number],
+  index: number,
+  addPrefixSpace: boolean,
+  text: string,
+  astral: boolean,
+): void {
   // Spaces are BMP characters, so UTF-16 units can be scanned directly (a surrogate is never one).
   const isSpace = (c: number) => c === SPACE_CHAR || isWhiteSpace(c);
   const n = token.length;
@@ -105,14 +121,20 @@ export function trimOffsets(token: string, off: [number, number], index: number,
   let trail = 0;
   while (trail < n && isSpace(token.charCodeAt(n - 1 - trail))) trail++;
   if (lead === 0 && trail === 0) return;
-  if (astral) { off[0] = cpIndex(text, off[0]); off[1] = cpIndex(text, off[1]); }
+  if (astral) {
+    off[0] = cpIndex(text, off[0]);
+    off[1] = cpIndex(text, off[1]);
+  }
   if (lead > 0) {
     const isFirst = index === 0 || off[0] === 0;
     if (isFirst && addPrefixSpace && lead === 1) lead = 0;
     off[0] = Math.min(off[0] + lead, off[1]);
   }
   if (trail > 0 && off[1] >= trail) off[1] = Math.max(off[1] - trail, off[0]);
-  if (astral) { off[0] = unitIndex(text, off[0]); off[1] = unitIndex(text, off[1]); }
+  if (astral) {
+    off[0] = unitIndex(text, off[0]);
+    off[1] = unitIndex(text, off[1]);
+  }
 }
 
 function cpIndex(text: string, unit: number): number {

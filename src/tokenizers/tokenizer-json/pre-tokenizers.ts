@@ -14,7 +14,17 @@ import { REGEX_WORD_EXTRA, REGEX_WORD_NOT } from '../unicode-exceptions.js';
 export type PreTokenizer = (pieces: NStr[], words: boolean) => NStr[];
 export type Behavior = 'Removed' | 'Isolated' | 'MergedWithPrevious' | 'MergedWithNext' | 'Contiguous';
 const BEHAVIORS: readonly Behavior[] = ['Removed', 'Isolated', 'MergedWithPrevious', 'MergedWithNext', 'Contiguous'];
-const TYPES = ['BertPreTokenizer', 'ByteLevel', 'Metaspace', 'Whitespace', 'WhitespaceSplit', 'Punctuation', 'Split', 'Digits', 'Sequence'] as const;
+const TYPES = [
+  'BertPreTokenizer',
+  'ByteLevel',
+  'Metaspace',
+  'Whitespace',
+  'WhitespaceSplit',
+  'Punctuation',
+  'Split',
+  'Digits',
+  'Sequence',
+] as const;
 
 /** GPT-2's pattern, which ByteLevel uses when use_regex is true. */
 export const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
@@ -59,8 +69,12 @@ export function splitPiece(n: NStr, matches: readonly [number, number][], behavi
   if (invert) parts = parts.map(([a, b, m]) => [a, b, !m]);
   let out: [number, number, boolean][] = []; // [start, end, remove]
   switch (behavior) {
-    case 'Removed': out = parts.map(([a, b, m]) => [a, b, m]); break;
-    case 'Isolated': out = parts.map(([a, b]) => [a, b, false]); break;
+    case 'Removed':
+      out = parts.map(([a, b, m]) => [a, b, m]);
+      break;
+    case 'Isolated':
+      out = parts.map(([a, b]) => [a, b, false]);
+      break;
     case 'MergedWithPrevious': {
       let prevMatch = false;
       for (const [a, b, m] of parts) {
@@ -102,11 +116,13 @@ function charMatches(n: NStr, pred: (cp: number) => boolean): [number, number][]
   return m;
 }
 
-const each = (f: (n: NStr, words: boolean) => NStr[]): PreTokenizer => (pieces, words) => {
-  const out: NStr[] = [];
-  for (const p of pieces) for (const q of f(p, words)) if (q.length > 0) out.push(q);
-  return out;
-};
+const each =
+  (f: (n: NStr, words: boolean) => NStr[]): PreTokenizer =>
+  (pieces, words) => {
+    const out: NStr[] = [];
+    for (const p of pieces) for (const q of f(p, words)) if (q.length > 0) out.push(q);
+    return out;
+  };
 
 const RE_NUMERIC = new RegExp(`^[${RUST_NUMERIC}]$`, 'u');
 const isNumeric = (cp: number) => (cp < 128 ? cp >= 48 && cp <= 57 : RE_NUMERIC.test(String.fromCodePoint(cp)));
@@ -131,7 +147,11 @@ const utf8 = new TextEncoder();
 /** ByteLevel's normalize step: each character becomes the characters of its UTF-8 bytes. */
 export function toByteChars(n: NStr): void {
   let ascii = true;
-  for (const c of n.cps) if (c >= 128) { ascii = false; break; }
+  for (const c of n.cps)
+    if (c >= 128) {
+      ascii = false;
+      break;
+    }
   if (ascii) {
     // One byte per character: map in place, alignments unchanged.
     for (let i = 0; i < n.cps.length; i++) n.cps[i] = BYTE_TO_CHAR[n.cps[i]!]!;
@@ -142,16 +162,28 @@ export function toByteChars(n: NStr): void {
   const buf = new Uint8Array(4);
   for (let i = 0; i < n.cps.length; i++) {
     const c = n.cps[i]!;
-    const s = n.al[2 * i]!, e = n.al[2 * i + 1]!;
-    if (c < 128) { cps.push(BYTE_TO_CHAR[c]!); al.push(s, e); continue; }
+    const s = n.al[2 * i]!,
+      e = n.al[2 * i + 1]!;
+    if (c < 128) {
+      cps.push(BYTE_TO_CHAR[c]!);
+      al.push(s, e);
+      continue;
+    }
     const len = utf8.encodeInto(String.fromCodePoint(c), buf).written;
-    for (let k = 0; k < len; k++) { cps.push(BYTE_TO_CHAR[buf[k]!]!); al.push(s, e); }
+    for (let k = 0; k < len; k++) {
+      cps.push(BYTE_TO_CHAR[buf[k]!]!);
+      al.push(s, e);
+    }
   }
   n.cps = cps;
   n.al = al;
 }
 
-export interface ByteLevelSettings { addPrefixSpace: boolean; trimOffsets: boolean; useRegex: boolean }
+export interface ByteLevelSettings {
+  addPrefixSpace: boolean;
+  trimOffsets: boolean;
+  useRegex: boolean;
+}
 
 export function buildPreTokenizer(v: unknown, ctx: JsonCtx, path: string): PreTokenizer | null {
   if (v === null || v === undefined) return null;
@@ -160,12 +192,17 @@ export function buildPreTokenizer(v: unknown, ctx: JsonCtx, path: string): PreTo
   switch (t) {
     case 'Sequence': {
       ctx.known(o, path, ['pretokenizers']);
-      const parts = ctx.sequence(o, 'pretokenizers', path).map((x, i) => buildPreTokenizer(x, ctx, `${path}.pretokenizers[${i}]`)).filter((x): x is PreTokenizer => x !== null);
+      const parts = ctx
+        .sequence(o, 'pretokenizers', path)
+        .map((x, i) => buildPreTokenizer(x, ctx, `${path}.pretokenizers[${i}]`))
+        .filter((x): x is PreTokenizer => x !== null);
       return (pieces, words) => parts.reduce((acc, p) => p(acc, words), pieces);
     }
     case 'BertPreTokenizer':
       ctx.known(o, path, []);
-      return each((n) => splitPiece(n, charMatches(n, isWhitespace), 'Removed').flatMap((q) => splitPiece(q, charMatches(q, isPunctuation), 'Isolated')));
+      return each((n) =>
+        splitPiece(n, charMatches(n, isWhitespace), 'Removed').flatMap((q) => splitPiece(q, charMatches(q, isPunctuation), 'Isolated')),
+      );
     case 'Whitespace':
       ctx.known(o, path, []);
       return each((n) => splitPiece(n, regexMatches(RE_WHITESPACE, n.cps), 'Removed', true));
@@ -201,12 +238,19 @@ export function buildPreTokenizer(v: unknown, ctx: JsonCtx, path: string): PreTo
       const repCp = rep.codePointAt(0)!;
       let scheme = ctx.optStr(o, 'prepend_scheme', path);
       if (scheme === null) scheme = ctx.bool(o, 'add_prefix_space', path, true) ? 'always' : 'never';
-      if (!['always', 'never', 'first'].includes(scheme)) ctx.fail(`${path}.prepend_scheme`, `must be "always", "never" or "first", got ${JSON.stringify(scheme)}`);
+      if (!['always', 'never', 'first'].includes(scheme))
+        ctx.fail(`${path}.prepend_scheme`, `must be "always", "never" or "first", got ${JSON.stringify(scheme)}`);
       const split = ctx.bool(o, 'split', path, true);
       return each((n) => {
         for (let i = 0; i < n.cps.length; i++) if (n.cps[i] === 32) n.cps[i] = repCp;
         if (n.cps[0] !== repCp && (scheme === 'always' || (scheme === 'first' && n.original(0, 1)[0] === 0))) n.prepend(rep);
-        return split ? splitPiece(n, charMatches(n, (c) => c === repCp), 'MergedWithNext') : [n];
+        return split
+          ? splitPiece(
+              n,
+              charMatches(n, (c) => c === repCp),
+              'MergedWithNext',
+            )
+          : [n];
       });
     }
     case 'ByteLevel': {
@@ -237,4 +281,3 @@ function behavior(ctx: JsonCtx, o: Record<string, unknown>, path: string, dflt?:
   if (!BEHAVIORS.includes(b as Behavior)) ctx.fail(`${path}.behavior`, `${JSON.stringify(b)} is not one of ${BEHAVIORS.join(', ')}`);
   return b as Behavior;
 }
-

@@ -66,7 +66,8 @@ export class PrecompiledCharsmap {
     const v = this.firstPrefixValue(utf8.encode(chunk));
     if (v < 0) r = null;
     else {
-      if (v >= this.strings.length) throw new TokenizerConfigError(`precompiled_charsmap: value ${v} points past its ${this.strings.length}-byte string table`);
+      if (v >= this.strings.length)
+        throw new TokenizerConfigError(`precompiled_charsmap: value ${v} points past its ${this.strings.length}-byte string table`);
       let end = v;
       while (end < this.strings.length && this.strings[end] !== 0) end++;
       try {
@@ -82,10 +83,18 @@ export class PrecompiledCharsmap {
   normalize(n: NStr): void {
     // ASCII without CR: every grapheme is one character, so skip the segmenter.
     let ascii = true;
-    for (const c of n.cps) if (c >= 0x80 || c === 13) { ascii = false; break; }
+    for (const c of n.cps)
+      if (c >= 0x80 || c === 13) {
+        ascii = false;
+        break;
+      }
     if (ascii) {
       let hit = -1;
-      for (let i = 0; i < n.cps.length; i++) if (this.asciiMap(n.cps[i]!) !== null) { hit = i; break; }
+      for (let i = 0; i < n.cps.length; i++)
+        if (this.asciiMap(n.cps[i]!) !== null) {
+          hit = i;
+          break;
+        }
       if (hit < 0) return;
     }
     const text = n.text();

@@ -16,7 +16,11 @@ const MAX_PATTERN_CHARS = 4096;
 const MAX_DEPTH = 64;
 
 type Atom = { t: 'lit'; c: string } | { t: 'set' } | { t: 'group'; alts: Item[][] } | { t: 'zero' };
-interface Item { atom: Atom; min: number; max: number }
+interface Item {
+  atom: Atom;
+  min: number;
+  max: number;
+}
 
 class Parser {
   i = 0;
@@ -29,7 +33,11 @@ class Parser {
     while (this.i < this.src.length) {
       const ch = this.src[this.i]!;
       if (ch === ')') break;
-      if (ch === '|') { this.i++; alts.push([]); continue; }
+      if (ch === '|') {
+        this.i++;
+        alts.push([]);
+        continue;
+      }
       const atom = this.atom(depth);
       const [min, max] = this.quantifier();
       alts[alts.length - 1]!.push({ atom, min, max });
@@ -42,8 +50,15 @@ class Parser {
     const ch = s[this.i++]!;
     if (ch === '\\') {
       const n = s[this.i++] ?? '';
-      if ((n === 'p' || n === 'P' || n === 'x') && s[this.i] === '{') { const end = s.indexOf('}', this.i); this.i = end < 0 ? s.length : end + 1; return { t: 'set' }; }
-      if (n === 'p' || n === 'P') { this.i++; return { t: 'set' }; }
+      if ((n === 'p' || n === 'P' || n === 'x') && s[this.i] === '{') {
+        const end = s.indexOf('}', this.i);
+        this.i = end < 0 ? s.length : end + 1;
+        return { t: 'set' };
+      }
+      if (n === 'p' || n === 'P') {
+        this.i++;
+        return { t: 'set' };
+      }
       if ('AzZbBG'.includes(n)) return { t: 'zero' };
       if (n === 't') return { t: 'lit', c: '\t' };
       if (n === 'n') return { t: 'lit', c: '\n' };
@@ -67,15 +82,23 @@ class Parser {
     if (ch === '(') {
       let zero = false;
       if (s[this.i] === '?') {
-        const m = /^\?(?:<?[=!]|[imx-]*:|[imx-]+\)|<[A-Za-z_][A-Za-z0-9_]*>|'[A-Za-z_][A-Za-z0-9_]*'|>|:)?/.exec(s.slice(this.i, this.i + 40))!;
+        const m = /^\?(?:<?[=!]|[imx-]*:|[imx-]+\)|<[A-Za-z_][A-Za-z0-9_]*>|'[A-Za-z_][A-Za-z0-9_]*'|>|:)?/.exec(
+          s.slice(this.i, this.i + 40),
+        )!;
         zero = /^\?<?[=!]/.test(m[0]);
-        if (m[0].endsWith(')')) { this.i += m[0].length; return { t: 'zero' }; } // (?i) flags
+        if (m[0].endsWith(')')) {
+          this.i += m[0].length;
+          return { t: 'zero' };
+        } // (?i) flags
         this.i += m[0].length;
       }
       const alts = this.alts(depth + 1);
       if (this.src[this.i] === ')') this.i++;
       // A lookaround matches nothing itself, but its own content is checked like any group.
-      if (zero) { check({ t: 'group', alts }, 1, 1); return { t: 'zero' }; }
+      if (zero) {
+        check({ t: 'group', alts }, 1, 1);
+        return { t: 'zero' };
+      }
       return { t: 'group', alts };
     }
     if (ch === '.') return { t: 'set' };
@@ -85,12 +108,22 @@ class Parser {
 
   private quantifier(): [number, number] {
     const s = this.src;
-    let min = 1, max = 1;
+    let min = 1,
+      max = 1;
     const c = s[this.i];
-    if (c === '*') { min = 0; max = Infinity; this.i++; }
-    else if (c === '+') { min = 1; max = Infinity; this.i++; }
-    else if (c === '?') { min = 0; max = 1; this.i++; }
-    else if (c === '{') {
+    if (c === '*') {
+      min = 0;
+      max = Infinity;
+      this.i++;
+    } else if (c === '+') {
+      min = 1;
+      max = Infinity;
+      this.i++;
+    } else if (c === '?') {
+      min = 0;
+      max = 1;
+      this.i++;
+    } else if (c === '{') {
       const m = /^\{(\d*)(,(\d*))?\}/.exec(s.slice(this.i, this.i + 24));
       if (m && (m[1] !== '' || m[3] !== undefined)) {
         min = m[1] === '' ? 0 : Number(m[1]);
@@ -105,7 +138,9 @@ class Parser {
 
 /** Whether `alts` holds a quantifier that can repeat a variable number of times (or match empty). */
 function hasVariableRepeat(alts: Item[][]): boolean {
-  return alts.some((seq) => seq.some((it) => (it.min !== it.max && it.atom.t !== 'zero') || (it.atom.t === 'group' && hasVariableRepeat(it.atom.alts))));
+  return alts.some((seq) =>
+    seq.some((it) => (it.min !== it.max && it.atom.t !== 'zero') || (it.atom.t === 'group' && hasVariableRepeat(it.atom.alts))),
+  );
 }
 
 /** The first character an alternative can match: a literal, 'any' (a class, group, or an optional start), or 'empty'. */
@@ -125,12 +160,14 @@ function check(atom: Atom, min: number, max: number): void {
   if (atom.t !== 'group') return;
   for (const seq of atom.alts) for (const it of seq) check(it.atom, it.min, it.max);
   if (max < 2) return;
-  if (hasVariableRepeat(atom.alts)) throw new Refused('repeats a group that itself holds a variable-length quantifier (nested quantifiers)');
+  if (hasVariableRepeat(atom.alts))
+    throw new Refused('repeats a group that itself holds a variable-length quantifier (nested quantifiers)');
   if (atom.alts.length > 1) {
     const seen = new Set<string>();
     for (const seq of atom.alts) {
       const f = firstChar(seq);
-      if (f === 'any' || f === 'empty' || seen.has(f.toLowerCase())) throw new Refused('repeats a group whose alternatives can match the same text (overlapping alternation under a quantifier)');
+      if (f === 'any' || f === 'empty' || seen.has(f.toLowerCase()))
+        throw new Refused('repeats a group whose alternatives can match the same text (overlapping alternation under a quantifier)');
       seen.add(f.toLowerCase());
     }
   }

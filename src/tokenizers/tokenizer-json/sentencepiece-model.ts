@@ -5,15 +5,34 @@
  */
 import { TokenizerFileError } from '../errors.js';
 
-export interface SpmPiece { piece: string; score: number; type: number }
-export interface SpmModel { pieces: SpmPiece[]; modelType: number; byteFallback: boolean; precompiledCharsmap: Uint8Array | null }
+export interface SpmPiece {
+  piece: string;
+  score: number;
+  type: number;
+}
+export interface SpmModel {
+  pieces: SpmPiece[];
+  modelType: number;
+  byteFallback: boolean;
+  precompiledCharsmap: Uint8Array | null;
+}
 
 class Reader {
   pos: number;
-  constructor(readonly buf: Uint8Array, readonly file: string, start: number, readonly end: number) { this.pos = start; }
-  fail(what: string): never { throw new TokenizerFileError(this.file, `byte ${this.pos}: ${what} (not a SentencePiece model, or truncated)`); }
+  constructor(
+    readonly buf: Uint8Array,
+    readonly file: string,
+    start: number,
+    readonly end: number,
+  ) {
+    this.pos = start;
+  }
+  fail(what: string): never {
+    throw new TokenizerFileError(this.file, `byte ${this.pos}: ${what} (not a SentencePiece model, or truncated)`);
+  }
   varint(): number {
-    let v = 0, mul = 1;
+    let v = 0,
+      mul = 1;
     for (let k = 0; k < 10; k++) {
       if (this.pos >= this.end) this.fail('varint runs past the end');
       const b = this.buf[this.pos++]!;
@@ -56,7 +75,10 @@ export function readSentencePieceModel(buf: Uint8Array, file: string): SpmModel 
   const model: SpmModel = { pieces: [], modelType: 1, byteFallback: false, precompiledCharsmap: null };
   for (let t = r.tag(); t !== null; t = r.tag()) {
     const [field, wire] = t;
-    if (wire !== 2 || field < 1 || field > 3) { r.skip(wire); continue; }
+    if (wire !== 2 || field < 1 || field > 3) {
+      r.skip(wire);
+      continue;
+    }
     const [s, e] = r.bytes();
     const sub = new Reader(buf, file, s, e);
     if (field === 1) {
@@ -64,7 +86,11 @@ export function readSentencePieceModel(buf: Uint8Array, file: string): SpmModel 
       for (let u = sub.tag(); u !== null; u = sub.tag()) {
         if (u[0] === 1 && u[1] === 2) {
           const [a, b] = sub.bytes();
-          try { p.piece = utf8.decode(buf.subarray(a, b)); } catch { sub.fail('piece is not valid UTF-8'); }
+          try {
+            p.piece = utf8.decode(buf.subarray(a, b));
+          } catch {
+            sub.fail('piece is not valid UTF-8');
+          }
         } else if (u[0] === 2 && u[1] === 5) {
           sub.advance(4);
           p.score = new DataView(buf.buffer, buf.byteOffset + sub.pos - 4, 4).getFloat32(0, true);

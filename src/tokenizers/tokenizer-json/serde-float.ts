@@ -25,7 +25,10 @@ export function serdeJsonF64(x: number): number {
   for (const ch of m[2] ?? '') {
     if (overflow) continue; // serde ignores fraction digits past u64
     const next = sig * 10n + BigInt(ch.charCodeAt(0) - 48);
-    if (next > U64_MAX) { overflow = true; continue; }
+    if (next > U64_MAX) {
+      overflow = true;
+      continue;
+    }
     sig = next;
     exp -= 1;
   }
@@ -34,7 +37,8 @@ export function serdeJsonF64(x: number): number {
   for (;;) {
     const abs = Math.abs(exp);
     if (abs < POW10.length) {
-      if (exp >= 0) f *= POW10[abs]!; else f /= POW10[abs]!;
+      if (exp >= 0) f *= POW10[abs]!;
+      else f /= POW10[abs]!;
       break;
     }
     if (f === 0 || exp >= 0) break;

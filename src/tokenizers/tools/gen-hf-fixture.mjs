@@ -44,7 +44,13 @@ function converterJson(lines, lowercase, stripAccents) {
     post_processor: {
       type: 'TemplateProcessing',
       single: [tok('[CLS]', 0), { Sequence: { id: 'A', type_id: 0 } }, tok('[SEP]', 0)],
-      pair: [tok('[CLS]', 0), { Sequence: { id: 'A', type_id: 0 } }, tok('[SEP]', 0), { Sequence: { id: 'B', type_id: 1 } }, tok('[SEP]', 1)],
+      pair: [
+        tok('[CLS]', 0),
+        { Sequence: { id: 'A', type_id: 0 } },
+        tok('[SEP]', 0),
+        { Sequence: { id: 'B', type_id: 1 } },
+        tok('[SEP]', 1),
+      ],
       special_tokens: Object.fromEntries(['[CLS]', '[SEP]'].map((t) => [t, { id: t, ids: [vocab[t]], tokens: [t] }])),
     },
     decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
@@ -127,8 +133,13 @@ const cases = [];
 const plan = [
   ...FIXED_TEXTS.flatMap((text) => ['cased', 'uncased'].map((tokenizer) => ({ tokenizer, text }))),
   ...FIXED_WORDS.flatMap((words) => ['cased', 'uncased'].map((tokenizer) => ({ tokenizer, words }))),
-  ...FIXED_TEXTS.slice(0, 30).flatMap((text) => ['uncased-keep-accents', 'cased-strip-accents', 'tiny-template-json', 'tiny-api-json'].map((tokenizer) => ({ tokenizer, text }))),
-  ...randomTexts(160, 20240611).map((text, i) => ({ tokenizer: ['cased', 'uncased', 'uncased-keep-accents', 'cased-strip-accents'][i % 4], text })),
+  ...FIXED_TEXTS.slice(0, 30).flatMap((text) =>
+    ['uncased-keep-accents', 'cased-strip-accents', 'tiny-template-json', 'tiny-api-json'].map((tokenizer) => ({ tokenizer, text })),
+  ),
+  ...randomTexts(160, 20240611).map((text, i) => ({
+    tokenizer: ['cased', 'uncased', 'uncased-keep-accents', 'cased-strip-accents'][i % 4],
+    text,
+  })),
   ...randomWordLists(40, 777).map((words, i) => ({ tokenizer: i % 2 ? 'cased' : 'uncased', words })),
 ];
 for (const p of plan) {

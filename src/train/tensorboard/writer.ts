@@ -15,7 +15,10 @@ const pad = (n: number): string => String(n).padStart(2, '0');
 
 /** transformers' default_logdir(): runs/<strftime("%b%d_%H-%M-%S")>_<hostname>, local time. */
 export function defaultLogdir(now = new Date(), host = hostname()): string {
-  return join('runs', `${MONTHS[now.getMonth()]}${pad(now.getDate())}_${pad(now.getHours())}-${pad(now.getMinutes())}-${pad(now.getSeconds())}_${host}`);
+  return join(
+    'runs',
+    `${MONTHS[now.getMonth()]}${pad(now.getDate())}_${pad(now.getHours())}-${pad(now.getMinutes())}-${pad(now.getSeconds())}_${host}`,
+  );
 }
 
 /** transformers' rewrite_logs: the TensorBoard tag of a log key. */
@@ -34,7 +37,10 @@ export class TensorBoardWriter {
   readonly path: string;
 
   /** Creates logDir and its event file (named as TensorFlow names them), starting with file_version. */
-  constructor(readonly logDir: string, private readonly clock: () => number = () => Date.now() / 1000) {
+  constructor(
+    readonly logDir: string,
+    private readonly clock: () => number = () => Date.now() / 1000,
+  ) {
     mkdirSync(logDir, { recursive: true });
     const now = this.clock();
     this.path = join(logDir, `events.out.tfevents.${String(Math.floor(now)).padStart(10, '0')}.${hostname()}.${process.pid}.0`);

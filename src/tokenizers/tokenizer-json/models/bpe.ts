@@ -18,11 +18,23 @@ export class BpeModel extends Cached implements Model {
 
   constructor(ctx: JsonCtx, o: Obj, path: string) {
     super();
-    ctx.known(o, path, ['dropout', 'unk_token', 'continuing_subword_prefix', 'end_of_word_suffix', 'fuse_unk', 'byte_fallback', 'ignore_merges', 'vocab', 'merges']);
-    if (o['dropout'] !== null && o['dropout'] !== undefined && o['dropout'] !== 0) ctx.fail(`${path}.dropout`, 'BPE dropout is not supported (it makes tokenization random); set it to null');
+    ctx.known(o, path, [
+      'dropout',
+      'unk_token',
+      'continuing_subword_prefix',
+      'end_of_word_suffix',
+      'fuse_unk',
+      'byte_fallback',
+      'ignore_merges',
+      'vocab',
+      'merges',
+    ]);
+    if (o['dropout'] !== null && o['dropout'] !== undefined && o['dropout'] !== 0)
+      ctx.fail(`${path}.dropout`, 'BPE dropout is not supported (it makes tokenization random); set it to null');
     ({ vocab: this.vocab, tokens: this.tokens } = readVocabObject(ctx, o['vocab'], `${path}.vocab`));
     const unk = ctx.optStr(o, 'unk_token', path);
-    this.unkId = unk === null ? null : this.vocab.get(unk) ?? ctx.fail(`${path}.unk_token`, `${JSON.stringify(unk)} is not in the vocabulary`);
+    this.unkId =
+      unk === null ? null : (this.vocab.get(unk) ?? ctx.fail(`${path}.unk_token`, `${JSON.stringify(unk)} is not in the vocabulary`));
     this.prefix = ctx.optStr(o, 'continuing_subword_prefix', path) ?? '';
     this.suffix = ctx.optStr(o, 'end_of_word_suffix', path) ?? '';
     this.byteFallback = ctx.bool(o, 'byte_fallback', path, false);
@@ -40,14 +52,20 @@ export class BpeModel extends Cached implements Model {
         a = m.slice(0, sp);
         b = m.slice(sp + 1);
       } else if (Array.isArray(m) && m.length === 2) [a, b] = m;
-      if (typeof a !== 'string' || typeof b !== 'string') ctx.fail(`${path}.merges[${rank}]`, `must be "left right" or ["left", "right"], got ${JSON.stringify(m)}`);
-      const ia = this.vocab.get(a), ib = this.vocab.get(b);
-      if (ia === undefined || ib === undefined) ctx.fail(`${path}.merges[${rank}]`, `${JSON.stringify(ia === undefined ? a : b)} is not in the vocabulary`);
+      if (typeof a !== 'string' || typeof b !== 'string')
+        ctx.fail(`${path}.merges[${rank}]`, `must be "left right" or ["left", "right"], got ${JSON.stringify(m)}`);
+      const ia = this.vocab.get(a),
+        ib = this.vocab.get(b);
+      if (ia === undefined || ib === undefined)
+        ctx.fail(`${path}.merges[${rank}]`, `${JSON.stringify(ia === undefined ? a : b)} is not in the vocabulary`);
       const merged = a + (this.prefix !== '' && b.startsWith(this.prefix) ? b.slice(this.prefix.length) : b);
       const id = this.vocab.get(merged);
       if (id === undefined) ctx.fail(`${path}.merges[${rank}]`, `the merged token ${JSON.stringify(merged)} is not in the vocabulary`);
       const key = this.pairKey(ia, ib);
-      if (!this.ranks.has(key)) { this.ranks.set(key, rank); this.mergedId.set(key, id); }
+      if (!this.ranks.has(key)) {
+        this.ranks.set(key, rank);
+        this.mergedId.set(key, id);
+      }
     });
   }
 
@@ -57,15 +75,30 @@ export class BpeModel extends Cached implements Model {
       if (id !== undefined) return Int32Array.of(id, 0, cps.length);
     }
     // Symbols: id, start, end (code points).
-    const ids: number[] = [], st: number[] = [], en: number[] = [];
+    const ids: number[] = [],
+      st: number[] = [],
+      en: number[] = [];
     let unk: [number, number, number] | null = null;
-    const flushUnk = () => { if (unk) { ids.push(unk[0]); st.push(unk[1]); en.push(unk[2]); unk = null; } };
+    const flushUnk = () => {
+      if (unk) {
+        ids.push(unk[0]);
+        st.push(unk[1]);
+        en.push(unk[2]);
+        unk = null;
+      }
+    };
     for (let i = 0; i < cps.length; i++) {
       let s = String.fromCodePoint(cps[i]!);
       if (i > 0) s = this.prefix + s;
       if (i === cps.length - 1) s = s + this.suffix;
       const id = this.vocab.get(s);
-      if (id !== undefined) { flushUnk(); ids.push(id); st.push(i); en.push(i + 1); continue; }
+      if (id !== undefined) {
+        flushUnk();
+        ids.push(id);
+        st.push(i);
+        en.push(i + 1);
+        continue;
+      }
       if (this.byteFallback) {
         const bytes = Buffer.from(s, 'utf8');
         const bids: number[] = [];
@@ -76,14 +109,21 @@ export class BpeModel extends Cached implements Model {
         }
         if (bids.length === bytes.length) {
           // Rust does not flush a pending unk here; it stays pending until the next known symbol.
-          for (const b of bids) { ids.push(b); st.push(i); en.push(i + 1); }
+          for (const b of bids) {
+            ids.push(b);
+            st.push(i);
+            en.push(i + 1);
+          }
           continue;
         }
       }
       if (this.unkId !== null) {
         const u: [number, number, number] | null = unk;
         if (u !== null && this.fuseUnk) u[2] = i + 1;
-        else { flushUnk(); unk = [this.unkId, i, i + 1]; }
+        else {
+          flushUnk();
+          unk = [this.unkId, i, i + 1];
+        }
       }
     }
     flushUnk();
@@ -98,9 +138,13 @@ export class BpeModel extends Cached implements Model {
    */
   private mergeAll(ids: number[], st: number[], en: number[]): Int32Array {
     const n = ids.length;
-    const next = new Int32Array(n), prev = new Int32Array(n);
+    const next = new Int32Array(n),
+      prev = new Int32Array(n);
     const alive = new Uint8Array(n).fill(1);
-    for (let k = 0; k < n; k++) { next[k] = k + 1 < n ? k + 1 : -1; prev[k] = k - 1; }
+    for (let k = 0; k < n; k++) {
+      next[k] = k + 1 < n ? k + 1 : -1;
+      prev[k] = k - 1;
+    }
     const heap = new MergeHeap();
     const offer = (pos: number, right: number) => {
       const key = this.pairKey(ids[pos]!, ids[right]!);
@@ -109,7 +153,8 @@ export class BpeModel extends Cached implements Model {
     };
     for (let k = 0; k + 1 < n; k++) offer(k, k + 1);
     while (heap.size > 0) {
-      const pos = heap.topPos(), newId = heap.topNewId();
+      const pos = heap.topPos(),
+        newId = heap.topNewId();
       heap.pop();
       if (!alive[pos]) continue;
       const right = next[pos]!;
@@ -131,7 +176,9 @@ export class BpeModel extends Cached implements Model {
     let o = 0;
     for (let k = 0; k < n; k++) {
       if (!alive[k]) continue;
-      out[o++] = ids[k]!; out[o++] = st[k]!; out[o++] = en[k]!;
+      out[o++] = ids[k]!;
+      out[o++] = st[k]!;
+      out[o++] = en[k]!;
     }
     return out;
   }
@@ -144,27 +191,46 @@ class MergeHeap {
   private newId = new Int32Array(16);
   size = 0;
 
-  topPos(): number { return this.pos[0]!; }
-  topNewId(): number { return this.newId[0]!; }
+  topPos(): number {
+    return this.pos[0]!;
+  }
+  topNewId(): number {
+    return this.newId[0]!;
+  }
 
   private less(i: number, j: number): boolean {
-    const ri = this.rank[i]!, rj = this.rank[j]!;
+    const ri = this.rank[i]!,
+      rj = this.rank[j]!;
     return ri < rj || (ri === rj && this.pos[i]! < this.pos[j]!);
   }
 
   private swap(i: number, j: number): void {
-    const r = this.rank[i]!; this.rank[i] = this.rank[j]!; this.rank[j] = r;
-    const p = this.pos[i]!; this.pos[i] = this.pos[j]!; this.pos[j] = p;
-    const d = this.newId[i]!; this.newId[i] = this.newId[j]!; this.newId[j] = d;
+    const r = this.rank[i]!;
+    this.rank[i] = this.rank[j]!;
+    this.rank[j] = r;
+    const p = this.pos[i]!;
+    this.pos[i] = this.pos[j]!;
+    this.pos[j] = p;
+    const d = this.newId[i]!;
+    this.newId[i] = this.newId[j]!;
+    this.newId[j] = d;
   }
 
   push(rank: number, pos: number, newId: number): void {
     if (this.size === this.rank.length) {
-      const grow = <T extends Float64Array | Int32Array>(a: T): T => { const b = new (a.constructor as new (n: number) => T)(a.length * 2); b.set(a); return b; };
-      this.rank = grow(this.rank); this.pos = grow(this.pos); this.newId = grow(this.newId);
+      const grow = <T extends Float64Array | Int32Array>(a: T): T => {
+        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.rank = grow(this.rank);
+      this.pos = grow(this.pos);
+      this.newId = grow(this.newId);
     }
     let i = this.size++;
-    this.rank[i] = rank; this.pos[i] = pos; this.newId[i] = newId;
+    this.rank[i] = rank;
+    this.pos[i] = pos;
+    this.newId[i] = newId;
     while (i > 0) {
       const parent = (i - 1) >> 1;
       if (!this.less(i, parent)) break;
@@ -176,10 +242,13 @@ class MergeHeap {
   pop(): void {
     const last = --this.size;
     if (last === 0) return;
-    this.rank[0] = this.rank[last]!; this.pos[0] = this.pos[last]!; this.newId[0] = this.newId[last]!;
+    this.rank[0] = this.rank[last]!;
+    this.pos[0] = this.pos[last]!;
+    this.newId[0] = this.newId[last]!;
     let i = 0;
     for (;;) {
-      const l = 2 * i + 1, r = l + 1;
+      const l = 2 * i + 1,
+        r = l + 1;
       let m = i;
       if (l < last && this.less(l, m)) m = l;
       if (r < last && this.less(r, m)) m = r;

@@ -23,7 +23,8 @@ export function readVocabObject(ctx: JsonCtx, v: unknown, path: string): { vocab
   const vocab = new Map<string, number>();
   const tokens: string[] = [];
   for (const [tok, id] of Object.entries(o)) {
-    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > 0x7fffffff) ctx.fail(`${path}[${JSON.stringify(tok)}]`, `id must be a non-negative integer, got ${JSON.stringify(id)}`);
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > 0x7fffffff)
+      ctx.fail(`${path}[${JSON.stringify(tok)}]`, `id must be a non-negative integer, got ${JSON.stringify(id)}`);
     if (tokens[id] !== undefined) ctx.fail(`${path}[${JSON.stringify(tok)}]`, `id ${id} is also ${JSON.stringify(tokens[id])}`);
     vocab.set(tok, id);
     tokens[id] = tok;

@@ -24,9 +24,11 @@ export class UnigramModel extends Cached implements Model {
     this.scores = new Float64Array(list.length);
     let minScore = Infinity;
     list.forEach((e, id) => {
-      if (!Array.isArray(e) || e.length !== 2 || typeof e[0] !== 'string' || typeof e[1] !== 'number') ctx.fail(`${path}.vocab[${id}]`, `must be ["piece", score], got ${JSON.stringify(e)}`);
+      if (!Array.isArray(e) || e.length !== 2 || typeof e[0] !== 'string' || typeof e[1] !== 'number')
+        ctx.fail(`${path}.vocab[${id}]`, `must be ["piece", score], got ${JSON.stringify(e)}`);
       // JSON.parse reads 1e999 as Infinity; Rust's reader refuses it, and an infinite score wins every path.
-      if (!Number.isFinite(e[1])) ctx.fail(`${path}.vocab[${id}]`, `score ${String(e[1])} is not a finite number (Rust tokenizers refuses it)`);
+      if (!Number.isFinite(e[1]))
+        ctx.fail(`${path}.vocab[${id}]`, `score ${String(e[1])} is not a finite number (Rust tokenizers refuses it)`);
       const [piece, score] = e as [string, number];
       this.vocab.set(piece, id); // Rust's HashMap: the last duplicate wins
       this.tokens[id] = piece;
@@ -36,7 +38,12 @@ export class UnigramModel extends Cached implements Model {
       for (const ch of piece) {
         const c = ch.codePointAt(0)!;
         let next = this.children[node]!.get(c);
-        if (next === undefined) { next = this.children.length; this.children.push(new Map()); this.terminal.push(-1); this.children[node]!.set(c, next); }
+        if (next === undefined) {
+          next = this.children.length;
+          this.children.push(new Map());
+          this.terminal.push(-1);
+          this.children[node]!.set(c, next);
+        }
         node = next;
       }
       if (node !== 0) this.terminal[node] = id;
@@ -68,13 +75,24 @@ export class UnigramModel extends Cached implements Model {
         const id = this.terminal[node]!;
         if (id < 0) continue;
         const cand = this.scores[id]! + base;
-        if (from[e + 1] === -1 || cand > score[e + 1]!) { score[e + 1] = cand; from[e + 1] = s; idAt[e + 1] = id; }
+        if (from[e + 1] === -1 || cand > score[e + 1]!) {
+          score[e + 1] = cand;
+          from[e + 1] = s;
+          idAt[e + 1] = id;
+        }
         if (e === s) hasSingle = true;
       }
       if (!hasSingle) {
-        if (this.unkId === null) throw new TokenizerConfigError(`Unigram: the character ${JSON.stringify(String.fromCodePoint(cps[s]!))} is not in the vocabulary and the model has no unk_id`);
+        if (this.unkId === null)
+          throw new TokenizerConfigError(
+            `Unigram: the character ${JSON.stringify(String.fromCodePoint(cps[s]!))} is not in the vocabulary and the model has no unk_id`,
+          );
         const cand = this.unkScore + base;
-        if (from[s + 1] === -1 || cand > score[s + 1]!) { score[s + 1] = cand; from[s + 1] = s; idAt[s + 1] = this.unkId; }
+        if (from[s + 1] === -1 || cand > score[s + 1]!) {
+          score[s + 1] = cand;
+          from[s + 1] = s;
+          idAt[s + 1] = this.unkId;
+        }
       }
     }
     // Back-track; consecutive unknowns fuse into one (fuse_unk is always on for Unigram).
@@ -89,7 +107,9 @@ export class UnigramModel extends Cached implements Model {
     }
     const out: number[] = [];
     for (let k = rev.length - 3; k >= 0; k -= 3) {
-      const id = rev[k]!, s = rev[k + 1]!, e = rev[k + 2]!;
+      const id = rev[k]!,
+        s = rev[k + 1]!,
+        e = rev[k + 2]!;
       if (id === this.unkId && this.byteFallback) {
         const bytes = Buffer.from(codePointsToString(cps, s, e), 'utf8');
         const bids: number[] = [];
@@ -98,7 +118,10 @@ export class UnigramModel extends Cached implements Model {
           if (bid === undefined) break;
           bids.push(bid);
         }
-        if (bids.length === bytes.length) { for (const b of bids) out.push(b, s, e); continue; }
+        if (bids.length === bytes.length) {
+          for (const b of bids) out.push(b, s, e);
+          continue;
+        }
       }
       out.push(id, s, e);
     }
