@@ -11,7 +11,7 @@ import type { Tensor } from '../engine/index.js';
 import { initParameters } from '../models/init.js';
 import { readSafetensors, writeSafetensors, type F32TensorInput } from '../io/safetensors.js';
 import { AdamW, type AdamWOptions } from './optimizer.js';
-import { DistillSetupError } from './distill.js';
+import { DistillSetupError } from './distill-errors.js';
 
 /** Student layer -> teacher layer (0 = the embeddings output). */
 export type LayerMap = readonly (readonly [number, number])[];

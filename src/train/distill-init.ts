@@ -9,7 +9,7 @@
  * vocabulary; this hands it the teacher's word embeddings, which carry most of what NER needs.
  */
 import type { TokenClassifier } from '../models/index.js';
-import { DistillSetupError } from './distill.js';
+import { DistillSetupError } from './distill-errors.js';
 import type { LayerMap } from './distill-hidden.js';
 
 /** Numbered blocks in every registered architecture's parameter names (`encoder.layer.3.`, `layers.3.`). */

@@ -22,6 +22,9 @@ import { getHalfTable, numberToHalfBits } from '../io/dtype-decode.js';
 import { distillationLoss, type DistillLossOptions } from './distill-loss.js';
 import type { HiddenProjections } from './distill-hidden.js';
 import type { TrainingObjective } from './trainer.js';
+import { DistillSetupError } from './distill-errors.js';
+
+export { DistillSetupError };
 
 /** Soft targets of one student feature: token positions and the teacher's logits there (student label order). */
 export interface SoftTargets {
@@ -33,13 +36,6 @@ export interface SoftTargets {
    * IEEE half bit patterns [positions.length, layers * teacherHidden] (layer-major within a row).
    */
   hidden?: Uint16Array;
-}
-
-export class DistillSetupError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DistillSetupError';
-  }
 }
 
 /**
