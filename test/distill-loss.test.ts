@@ -66,3 +66,81 @@ test('distillation loss and gradient match torch kl_div(log_target=False) * T^2 
     }
   }
 });
+
+interface HiddenFixture extends Fixture {
+  studentHidden: number;
+  teacherHidden: number;
+  pairs: number;
+  studentHiddenStates: number[];
+  teacherHiddenStates: number[];
+  projectionWeight: number[];
+  projectionBias: number[];
+  cases: ({
+    hiddenWeight: number;
+    gradLogits: number[];
+    gradHidden: number[];
+    gradWeight: number[];
+    gradBias: number[];
+  } & Fixture['cases'][number])[];
+}
+const hx = JSON.parse(readFileSync(new URL('../../test/fixtures/distill/hidden-loss.json', import.meta.url), 'utf8')) as HiddenFixture;
+
+test('hidden-state matching: loss and gradients (logits, student hidden states, projection weight and bias) match torch mse_loss of a linear projection on soft-target rows, added to KL + CE', () => {
+  const { rows: N, classes: C, studentHidden: HS, teacherHidden: HT, pairs: P } = hx;
+  const close = (what: string, got: ArrayLike<number>, want: number[]): void => {
+    assert.equal(got.length, want.length, what);
+    for (let i = 0; i < want.length; i++)
+      assert.ok(Math.abs(got[i]! - want[i]!) <= 1e-4 * Math.max(1, Math.abs(want[i]!)), `${what}[${i}] ${got[i]} vs torch ${want[i]}`);
+  };
+  for (const c of hx.cases) {
+    const leaf = (data: number[], shape: number[]): Tensor => {
+      const t = Tensor.from(Float32Array.from(data), shape);
+      t.requiresGrad = true;
+      return t;
+    };
+    const s = leaf(hx.student, [N, C]);
+    const hs = Array.from({ length: P }, (_, l) => leaf(hx.studentHiddenStates.slice(l * N * HS, (l + 1) * N * HS), [N, HS]));
+    const W = Array.from({ length: P }, (_, l) => leaf(hx.projectionWeight.slice(l * HT * HS, (l + 1) * HT * HS), [HT, HS]));
+    const b = Array.from({ length: P }, (_, l) => leaf(hx.projectionBias.slice(l * HT, (l + 1) * HT), [HT]));
+    const pairs = hs.map((h, l) => ({
+      student: h,
+      teacher: Tensor.from(Float32Array.from(hx.teacherHiddenStates.slice(l * N * HT, (l + 1) * N * HT)), [N, HT]),
+      projection: { weight: W[l]!, bias: b[l]! },
+    }));
+    const loss = distillationLoss(s, Tensor.from(Float32Array.from(hx.teacher), [N, C]), Int32Array.from(hx.labels), {
+      temperature: c.temperature,
+      alpha: c.alpha,
+      softMask: Uint8Array.from(hx.softMask),
+      hidden: { weight: c.hiddenWeight, pairs },
+    });
+    const tag = `T=${c.temperature} alpha=${c.alpha} w=${c.hiddenWeight}`;
+    assert.ok(Math.abs(loss.item() - c.loss) <= 1e-5 * Math.max(1, Math.abs(c.loss)), `${tag}: loss ${loss.item()} vs torch ${c.loss}`);
+    backward(loss);
+    close(`${tag} d/dlogits`, s.grad!, c.gradLogits);
+    close(
+      `${tag} d/dhidden`,
+      hs.flatMap((h) => [...h.grad!]),
+      c.gradHidden,
+    );
+    close(
+      `${tag} d/dW`,
+      W.flatMap((t) => [...t.grad!]),
+      c.gradWeight,
+    );
+    close(
+      `${tag} d/db`,
+      b.flatMap((t) => [...t.grad!]),
+      c.gradBias,
+    );
+  }
+});
+
+test('maskedMse: finite-difference gradient; no counted row gives 0; shapes are checked', () => {
+  const mask = new Uint8Array([1, 0, 1, 1, 0]);
+  const target = leaf64([5, 3], 51, 2);
+  target.requiresGrad = false;
+  gradcheck('maskedMse', (p) => ops.maskedMse(p, target, mask), [leaf64([5, 3], 52, 2)], { tol: 1e-6 });
+  assert.equal(ops.maskedMse(leaf64([5, 3], 53), target, new Uint8Array(5)).item(), 0);
+  assert.throws(() => ops.maskedMse(leaf64([5, 4], 53), target, mask), /shape/);
+  assert.throws(() => ops.maskedMse(leaf64([5, 3], 53), target, new Uint8Array(4)), /rowMask/);
+});

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Reproduces the README's distillation table: a tokentune-trained teacher (BERT mini, 4 x 256, from
-# scratch with the bert-base-cased vocabulary) and three tiny students (2 x 128) with the same step
-# budget: gold labels only, distilled, distilled + WNUT-17 text as unlabelled data; CoNLL-2003 test
-# F1 and inference tokens/s (teacher fp32, student fp32, student int8).
+# Reproduces docs/distillation.md's table: a tokentune-trained teacher (BERT mini, 4 x 256, from
+# scratch with the bert-base-cased vocabulary, 1000 steps) and 2 x 64 students (19% of its
+# parameters) with the same 400-step budget, over seeds 42-44: gold labels only; distilled (KL + CE);
+# distilled from a weight-selected start with hidden-state matching; the same + the text of CoNLL's
+# validation split (labels stripped) or WNUT-17 as unlabelled data. Prints CoNLL-2003 test F1 and
+# inference tokens/s (teacher fp32, student fp32, student int8).
 #   bash tools/distill-conll.sh            (repo root, after npx tsc -p .; SHARED=../shared RUN=/tmp/distill-conll)
 set -euo pipefail
 SHARED=${SHARED:-../shared}
@@ -11,37 +13,49 @@ D=$SHARED/data/conll2003/iob2_token_tag
 VOCAB=$SHARED/models/bert-base-cased-vocab/vocab.txt
 WNUT=$SHARED/data/wnut17/wnut17train.conll
 TEACHER_STEPS=${TEACHER_STEPS:-1000}
-# The teacher the students learn from: the README's table used checkpoint-500 of this 1000-step run
-# (the loaded shared machine could not wait for the rest; runs are deterministic, so it is the same).
-TEACHER=${TEACHER:-$RUN/teacher/checkpoint-500}
+TEACHER=$RUN/teacher
+STUDENT=${STUDENT:-2x64}
 STUDENT_STEPS=${STUDENT_STEPS:-400}
+SEEDS=${SEEDS:-42 43 44}
 TT="node bin/tokentune.js"
 COMMON=(--train-file "$D/train.txt" --test-file "$D/test.txt" --per-device-train-batch-size 32 --per-device-eval-batch-size 64
-  --learning-rate 1e-3 --warmup-ratio 0.1 --logging-steps 50 --seed 42 --disable-tqdm)
-KD=(--teacher "$TEACHER" --student-config tiny --alpha 0.5 --teacher-cache "$RUN/teacher-cache")
+  --learning-rate 1e-3 --warmup-ratio 0.1 --logging-steps 50 --disable-tqdm)
+KD=(--teacher "$TEACHER" --student-config "$STUDENT" --temperature 1 --alpha 0.5 --teacher-cache "$RUN/teacher-cache")
+# Weight selection (student layer 1 <- teacher layer 2, 2 <- 4) and TinyBERT-style matching of the
+# embeddings and both layers through learned projections.
+SEL=(--student-init select --layer-map 0:0,1:2,2:4 --hidden-weight 3)
 mkdir -p "$RUN"
+# Unlabelled in-domain text: the validation split's tokens, its tags dropped (one column).
+[ -f "$RUN/valid-text.conll" ] || cut -d' ' -f1 "$D/valid.txt" > "$RUN/valid-text.conll"
 
-[ -f "$TEACHER/config.json" ] || $TT train --config-name mini --tokenizer-name "$VOCAB" "${COMMON[@]}" \
-  --max-steps "$TEACHER_STEPS" --save-steps 250 --output-dir "$RUN/teacher"
-[ -f "$RUN/student-gold/predict_results.json" ] || $TT train --config-name tiny --tokenizer-name "$VOCAB" "${COMMON[@]}" \
-  --max-steps "$STUDENT_STEPS" --save-steps 200 --output-dir "$RUN/student-gold"
-# The distilled students (T = 2 and T = 1, each without and with WNUT-17 text) share one cache of
-# the teacher's outputs on the training set.
-for T in 2 1; do
-  [ -f "$RUN/student-kd-t$T/predict_results.json" ] || $TT distill "${KD[@]}" --temperature $T "${COMMON[@]}" \
-    --max-steps "$STUDENT_STEPS" --save-steps 200 --output-dir "$RUN/student-kd-t$T"
-  [ -f "$RUN/student-kd-t$T-unlab/predict_results.json" ] || $TT distill "${KD[@]}" --temperature $T "${COMMON[@]}" --unlabeled-file "$WNUT" \
-    --max-steps "$STUDENT_STEPS" --save-steps 200 --output-dir "$RUN/student-kd-t$T-unlab"
+[ -f "$TEACHER/predict_results.json" ] || $TT train --config-name mini --tokenizer-name "$VOCAB" "${COMMON[@]}" --seed 42 \
+  --max-steps "$TEACHER_STEPS" --save-steps 250 --output-dir "$TEACHER"
+
+run() { # name seed distill-args...
+  local name=$1 seed=$2
+  shift 2
+  [ -f "$RUN/$name-s$seed/predict_results.json" ] || $TT distill "${KD[@]}" "${COMMON[@]}" --seed "$seed" --max-steps "$STUDENT_STEPS" \
+    --save-strategy no --output-dir "$RUN/$name-s$seed" "$@" > "$RUN/$name-s$seed.log" 2>&1
+}
+for s in $SEEDS; do
+  run gold "$s" --alpha 0 # CE only: exactly `tokentune train` of the same student (same F1 to the digit)
+  run kd "$s"
+  run sel-kd-hidden "$s" "${SEL[@]}"
+  run sel-kd-hidden-valid-text "$s" "${SEL[@]}" --unlabeled-file "$RUN/valid-text.conll"
+  run sel-kd-hidden-wnut "$s" "${SEL[@]}" --unlabeled-file "$WNUT"
+  run sel-gold "$s" --alpha 0 --student-init select
 done
-[ -d "$RUN/student-kd-int8" ] || $TT quantize --model "$RUN/student-kd-t2" --out "$RUN/student-kd-int8"
-
-[ -f "$RUN/teacher-test.json" ] || $TT evaluate --model "$TEACHER" --data "$D/test.txt" --batch-size 64 --max-seq-length 128 --json > "$RUN/teacher-test.json"
+first=${SEEDS%% *}
+[ -d "$RUN/student-int8" ] || $TT quantize --model "$RUN/sel-kd-hidden-valid-text-s$first" --out "$RUN/student-int8"
 
 f1() { node -e "console.log((100 * JSON.parse(require('fs').readFileSync('$1/predict_results.json')).predict_f1).toFixed(2))"; }
-echo "| model | CoNLL-2003 test F1 |"
-echo "|---|---|"
-echo "| teacher ($TEACHER) | $(node -e "const r = JSON.parse(require('fs').readFileSync('$RUN/teacher-test.json')); console.log((100 * (r.f1 ?? r.overall_f1 ?? r.eval_f1)).toFixed(2))") |"
-for m in student-gold student-kd-t2 student-kd-t2-unlab student-kd-t1 student-kd-t1-unlab; do echo "| $m | $(f1 "$RUN/$m") |"; done
+echo "| model | CoNLL-2003 test F1 (seeds $SEEDS) | mean |"
+echo "|---|---|---|"
+echo "| teacher (mini, $TEACHER_STEPS steps) | $(f1 "$TEACHER") | |"
+for m in gold kd sel-gold sel-kd-hidden sel-kd-hidden-valid-text sel-kd-hidden-wnut; do
+  scores=$(for s in $SEEDS; do f1 "$RUN/$m-s$s"; done | tr '\n' ' ')
+  echo "| $m | $scores | $(echo "$scores" | awk '{ for (i = 1; i <= NF; i++) t += $i; printf "%.2f", t / NF }') |"
+done
 echo
 uptime
-ROUNDS=3 SENTENCES=512 node tools/distill-speed.mjs "$D/test.txt" "$TEACHER" "$RUN/student-kd-t2" "$RUN/student-kd-int8"
+ROUNDS=3 SENTENCES=1024 node tools/distill-speed.mjs "$D/test.txt" "$TEACHER" "$RUN/sel-kd-hidden-valid-text-s$first" "$RUN/student-int8"

@@ -17,7 +17,7 @@ import {
 import { loadTokenizer, type Tokenizer } from '../tokenizers/index.js';
 import { WordPieceCache } from '../data/align.js';
 import { buildFeatures, type Feature } from '../data/features.js';
-import { readConll } from '../data/conll.js';
+import { parseConll } from '../data/conll.js';
 import { forEachLine, readTextFile } from '../data/text-file.js';
 import { labelsIn } from '../data/label-map.js';
 import { trainingArgsToDict, type TrainingArguments } from '../train/training-args.js';
@@ -28,6 +28,7 @@ import { latestCheckpoint } from '../train/trainer-state.js';
 import { encodeSplit, readTrainingData } from '../train/prepare.js';
 import { formatMetricsTable } from '../metrics/metrics-table.js';
 import { modelCard, saveMetrics, splitMetrics, writePredictionsTxt } from '../train/hf-outputs.js';
+import { selectTeacherWeights } from '../train/distill-init.js';
 import {
   cachedTargets,
   DistillObjective,
@@ -46,6 +47,8 @@ import { scratchTokenizer, shellQuote, withInterrupt, entityLevelMetrics, VERSIO
 import { CliArgsError } from './args.js';
 import { say, warn, type CommandIO } from './io.js';
 import { createHash } from 'node:crypto';
+import { deriveSeed } from '../engine/index.js';
+import { HiddenProjections, parseLayerMap } from '../train/distill-hidden.js';
 
 interface DistillFlags {
   teacher: string | null;
@@ -55,6 +58,9 @@ interface DistillFlags {
   teacherCache: string | null;
   temperature: number;
   alpha: number;
+  layerMap: string | null;
+  hiddenWeight: number | null;
+  studentInit: 'random' | 'select';
 }
 
 const DISTILL_HELP = `Distillation (the other options configure the student's training, as for tokentune train):
@@ -63,6 +69,11 @@ const DISTILL_HELP = `Distillation (the other options configure the student's tr
   --student-config <NAME|LxH>         A fresh student: a preset (tiny 2x128, mini 4x256, small 4x512,
                                       medium 8x512, base 12x768), <layers>x<hidden> (e.g. 3x192), or a
                                       config.json; tokenizer: --tokenizer-name, else the teacher's.
+  --student-init <random|select>      How a fresh student starts: random (as training from scratch), or
+                                      select: the teacher's weights, student layer i from the teacher
+                                      layer --layer-map (or the uniform map) names, the leading hidden
+                                      and intermediate units of each tensor (weight selection; same
+                                      model type and tokenizer as the teacher). (default: random)
   --unlabeled-file <FILE>             Raw text for the teacher to label: one sentence per line, or a
                                       CoNLL column file (.conll/.conllu/.iob/.bio/.tsv: tags ignored).
                                       Its tokens get the KL term only. Teacher outputs are cached in
@@ -75,6 +86,14 @@ const DISTILL_HELP = `Distillation (the other options configure the student's tr
                                       over tokens with a soft target (each word's first sub-token;
                                       every labelled token when both tokenizers agree); CE: averaged
                                       over tokens with a gold label. (default: 0.5)
+  --layer-map <S:T,...|uniform>       Hidden-state matching (TinyBERT): student layer S imitates teacher
+                                      layer T (0 = embeddings output), e.g. 1:2,2:4; uniform: layer i ->
+                                      i * teacher layers / student layers. Adds --hidden-weight * the mean
+                                      over pairs of MSE(student_h W + b, teacher_h) on the soft-target
+                                      tokens; W, b (when the widths differ) train with the student, are
+                                      kept in checkpoints (distill_projection.safetensors) and are not
+                                      part of the student folder.
+  --hidden-weight <W>                 Weight of the hidden-state term (default: 1 with --layer-map).
 Teacher and student labels must be the same set (matched by name, any order).
 `;
 
@@ -87,6 +106,9 @@ function takeDistillFlags(argv: readonly string[]): { flags: DistillFlags; rest:
     teacherCache: null,
     temperature: 2,
     alpha: 0.5,
+    layerMap: null,
+    hiddenWeight: null,
+    studentInit: 'random',
   };
   const rest: string[] = [];
   const names: Record<string, keyof DistillFlags> = {
@@ -97,6 +119,9 @@ function takeDistillFlags(argv: readonly string[]): { flags: DistillFlags; rest:
     '--teacher-cache': 'teacherCache',
     '--temperature': 'temperature',
     '--alpha': 'alpha',
+    '--layer-map': 'layerMap',
+    '--hidden-weight': 'hiddenWeight',
+    '--student-init': 'studentInit',
   };
   for (let i = 0; i < argv.length; i++) {
     const tok = argv[i]!;
@@ -115,6 +140,13 @@ function takeDistillFlags(argv: readonly string[]): { flags: DistillFlags; rest:
         throw new CliArgsError(`${name} ${value}: expected ${key === 'temperature' ? 'a positive number' : 'a number in [0, 1]'}`);
       }
       flags[key] = v;
+    } else if (key === 'hiddenWeight') {
+      const v = Number(value);
+      if (!Number.isFinite(v) || v < 0) throw new CliArgsError(`${name} ${value}: expected a non-negative number`);
+      flags[key] = v;
+    } else if (key === 'studentInit') {
+      if (value !== 'random' && value !== 'select') throw new CliArgsError(`${name} ${value}: expected random or select`);
+      flags[key] = value;
     } else flags[key] = value;
   }
   return { flags, rest };
@@ -133,6 +165,10 @@ export async function runDistill(argv: string[], io: CommandIO): Promise<number>
   }
   const { flags, rest } = takeDistillFlags(argv);
   if (!flags.teacher) throw new CliArgsError('--teacher is required: a fine-tuned token-classification model folder or hub id');
+  if (flags.hiddenWeight !== null && !flags.layerMap)
+    throw new CliArgsError('--hidden-weight needs --layer-map (which student layer imitates which teacher layer)');
+  if (flags.studentInit === 'select' && !flags.studentConfig)
+    throw new CliArgsError('--student-init select shapes a fresh student: give --student-config, not --student');
   if (!flags.student === !flags.studentConfig)
     throw new CliArgsError(
       'give one of --student DIR (a pretrained student) or --student-config NAME (tiny, mini, small, <layers>x<hidden>, or a config.json)',
@@ -174,7 +210,13 @@ function studentConfig(name: string, vocabSize: number): { config: ReturnType<ty
 /** Sentences of --unlabeled-file: CoNLL columns by extension (tags ignored), else one sentence per line split into words and punctuation. */
 export function readUnlabeled(path: string): { tokens: string[] }[] {
   if (/^\.(conll|conllu|iob|iob2|bio|tsv)$/i.test(extname(path))) {
-    return readConll(path, { tagColumn: -1 }).sentences.map((s) => ({ tokens: [...s.tokens] }));
+    // A file of tokens alone (one column) has no tag column: give each line a placeholder tag to ignore.
+    const text = readTextFile(path);
+    const first = /^[ \t]*(?!-DOCSTART-)(\S[^\n]*)$/m.exec(text)?.[1] ?? '';
+    const oneColumn = first.trim().split(/[ \t]+/).length === 1;
+    return parseConll(oneColumn ? text.replace(/^([ \t]*\S+)[ \t\r]*$/gm, '$1\tO') : text, path, { tagColumn: -1 }).sentences.map((s) => ({
+      tokens: [...s.tokens],
+    }));
   }
   const out: { tokens: string[] }[] = [];
   forEachLine(readTextFile(path), (line) => {
@@ -258,6 +300,28 @@ async function distill(
   const cap = capSeqLength(args.maxSeqLength, model, flags.student ?? flags.studentConfig ?? 'config');
   if (cap.note) warn(io, cap.note);
   const runArgs: TrainingArguments = { ...args, maxSeqLength: cap.maxSeqLength };
+  const layerMap = flags.layerMap
+    ? parseLayerMap(flags.layerMap, model.config.numHiddenLayers, teacher.model.config.numHiddenLayers)
+    : null;
+  const hiddenWeight = flags.hiddenWeight ?? 1;
+  const projections = layerMap
+    ? new HiddenProjections(
+        layerMap,
+        model.config.hiddenSize,
+        teacher.model.config.hiddenSize,
+        { std: model.config.initializerRange, seed: deriveSeed(args.seed, 'distill-projection') },
+        { lr: args.learningRate, beta1: args.adamBeta1, beta2: args.adamBeta2, eps: args.adamEpsilon, weightDecay: args.weightDecay },
+      )
+    : null;
+  if (projections) {
+    say(
+      io,
+      `hidden-state matching: layer map ${projections.mapString()} (student:teacher), weight ${hiddenWeight}, ` +
+        (projections.size
+          ? `projections ${model.config.hiddenSize} -> ${teacher.model.config.hiddenSize} (${projections.size} parameters, kept out of the student folder)`
+          : 'no projection (equal widths)'),
+    );
+  }
 
   const cache = new WordPieceCache(tokenizer);
   const enc = (d: NonNullable<typeof splits.train>, maxSamples: number | null) => {
@@ -287,12 +351,22 @@ async function distill(
     for (const s of unlabeled ?? []) yield* s.tokens;
   };
   const tokenLevel = sameTokenization(teacher.tokenizer, tokenizer, words());
+  if (flags.studentInit === 'select') {
+    if (!tokenLevel)
+      throw new DistillSetupError(
+        "--student-init select needs the student to use the teacher's tokenizer (they split these words differently); drop --tokenizer-name",
+      );
+    // A resumed run loads its weights from the checkpoint; selecting first would only be overwritten.
+    const described = selectTeacherWeights(model, teacher.model, layerMap);
+    if (!resumeDir) say(io, described);
+  }
   const spec: TeacherSpec = {
     model: teacher.model,
     tokenizer: teacher.tokenizer,
     labelMap,
     maxSeqLength: Math.min(runArgs.maxSeqLength, teacher.model.maxSequenceLength ?? teacher.model.config.maxPositionEmbeddings),
     batchSize: runArgs.perDeviceEvalBatchSize,
+    ...(layerMap ? { hiddenLayers: layerMap.map(([, t]) => t) } : {}),
   };
   say(
     io,
@@ -302,12 +376,16 @@ async function distill(
   const cacheDir = flags.teacherCache ?? join(args.outputDir, 'teacher-cache');
   const targetsFor = (name: string, file: string, sentences: readonly { tokens: readonly string[] }[], feats: Feature[]): SoftTargets[] => {
     const started = Date.now();
+    const key = [teacherId, fileHash(file), tokenLevel ? 'token' : 'word', labels.join(','), String(spec.maxSeqLength), featureHash(feats)];
+    // With hidden states the cache holds the mapped teacher layers too (half precision), in a file of its own.
+    if (spec.hiddenLayers) key.push(`hidden ${spec.hiddenLayers.join(',')}`);
     const r = cachedTargets(
       cacheDir,
-      [teacherId, fileHash(file), tokenLevel ? 'token' : 'word', labels.join(','), String(spec.maxSeqLength), featureHash(feats)],
+      key,
       feats,
       labels.length,
       () => (tokenLevel ? tokenLevelTargets(spec, feats) : wordLevelTargets(spec, sentences, feats)),
+      (spec.hiddenLayers?.length ?? 0) * teacher.model.config.hiddenSize,
     );
     say(
       io,
@@ -321,7 +399,12 @@ async function distill(
     targetsFor('unlabelled', flags.unlabeledFile!, unlabeled, unlabeledFeatures).forEach((t, i) => targets.set(unlabeledFeatures[i]!, t));
 
   const trainSplit: EncodedSplit = { features: [...train.features, ...unlabeledFeatures], sentences: train.sentences };
-  const objective = new DistillObjective(targets, { temperature: flags.temperature, alpha: flags.alpha, numLabels: labels.length });
+  const objective = new DistillObjective(targets, {
+    temperature: flags.temperature,
+    alpha: flags.alpha,
+    numLabels: labels.length,
+    ...(projections ? { hidden: { weight: hiddenWeight, projections, teacherHidden: teacher.model.config.hiddenSize } } : {}),
+  });
   const trainer = new Trainer({
     model,
     args: runArgs,
@@ -367,6 +450,9 @@ async function distill(
     soft_targets: tokenLevel ? 'token' : 'word',
     unlabeled_file: flags.unlabeledFile,
     unlabeled_sentences: unlabeled?.length ?? 0,
+    layer_map: projections?.mapString() ?? null,
+    hidden_weight: projections ? hiddenWeight : null,
+    student_init: flags.studentInit,
   };
   writeFileSync(join(args.outputDir, 'distillation.json'), JSON.stringify(recipe, null, 2) + '\n');
   writeFileSync(
@@ -388,10 +474,15 @@ function distillCard(card: string, r: Record<string, unknown>, args: TrainingArg
     '',
     `This model is a student distilled from the teacher \`${String(r.teacher)}\` with \`tokentune distill\`.`,
     '',
-    `- student: ${String(r.student)}`,
+    `- student: ${String(r.student)}${r.student_init === 'select' ? ', initialised by weight selection from the teacher (each student layer from its mapped teacher layer, the leading hidden and intermediate units of every tensor)' : ''}`,
     `- loss: ${String(r.alpha)} * T^2 * KL(softmax(teacher/T) || softmax(student/T)) + ${Number((1 - Number(r.alpha)).toFixed(6))} * cross-entropy(gold), T = ${String(r.temperature)}`,
     `- soft targets: ${r.soft_targets === 'token' ? 'token level (teacher and student tokenize alike)' : "word level (each tokenizer's first sub-token of a word)"}`,
     `- labelled data: ${args.trainFile ?? args.datasetName ?? 'n/a'}`,
+    ...(r.layer_map
+      ? [
+          `- hidden-state matching (TinyBERT-style): student layer:teacher layer ${String(r.layer_map)} (0 = embeddings), weight ${String(r.hidden_weight)} on the MSE between the student's hidden states (through a learned linear projection where the widths differ, not part of this folder) and the teacher's`,
+        ]
+      : []),
     `- unlabelled data: ${r.unlabeled_file ? `${String(r.unlabeled_file)} (${String(r.unlabeled_sentences)} sentences labelled by the teacher)` : 'none'}`,
     `- teacher weights sha256: ${String(r.teacher_sha256)}`,
     '',

@@ -24,8 +24,34 @@ export function bfloat16BitsToNumber(h: number): number {
   return new Float32Array(u.buffer)[0]!;
 }
 
+const f32Scratch = new Float32Array(1),
+  u32Scratch = new Uint32Array(f32Scratch.buffer);
+
+/** number -> IEEE 754 binary16 bit pattern, rounded to nearest even (overflow to infinity, NaN kept). */
+export function numberToHalfBits(v: number): number {
+  f32Scratch[0] = v;
+  const x = u32Scratch[0]!;
+  const sign = (x >>> 16) & 0x8000,
+    exp = (x >>> 23) & 0xff;
+  let mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const e = exp - 112; // rebias 127 -> 15
+  if (e >= 0x1f) return sign | 0x7c00;
+  let shift = 13;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000; // subnormal half: the implicit bit becomes explicit
+    shift = 14 - e;
+  }
+  let h = (e > 0 ? e << 10 : 0) + (mant >>> shift);
+  const rem = mant & ((1 << shift) - 1),
+    half = 1 << (shift - 1);
+  if (rem > half || (rem === half && h & 1)) h++; // a carry into the exponent is still correct
+  return sign | h;
+}
+
 // A 65536-entry table (256 KiB) makes half conversion a single lookup per element.
-function getHalfTable(): Float32Array {
+export function getHalfTable(): Float32Array {
   if (!halfTable) {
     halfTable = new Float32Array(65536);
     for (let i = 0; i < 65536; i++) halfTable[i] = halfBitsToNumber(i);

@@ -21,6 +21,12 @@ export interface ForwardOptions {
   training: boolean;
   /** Base seed for this step's dropout masks (each dropout site derives its own). */
   dropoutSeed?: number;
+  /**
+   * When given, the forward appends HF's hidden_states to it: the embeddings output, then each
+   * layer's output (numHiddenLayers + 1 tensors [B*T, hidden], with their graph when it records
+   * one). Distillation's hidden-state matching reads them.
+   */
+  hiddenStates?: Tensor[];
 }
 
 /** torch.finfo(torch.float32).min: HF's additive mask value for padded keys. */

@@ -47,6 +47,8 @@ export function saveCheckpoint(
     seed: number;
     trainerState: Record<string, unknown>;
     trainingArgs: Record<string, unknown>;
+    /** Writes what else resuming needs (a training objective's own parameters) into the folder being built. */
+    extra?: (dir: string) => void;
   },
 ): void {
   writeDirAtomicSync(dir, (tmp) => {
@@ -56,6 +58,7 @@ export function saveCheckpoint(
     writeRngStatePth(join(tmp, RNG_STATE_NAME), p.seed);
     writeFileSync(join(tmp, 'trainer_state.json'), serializeTrainerState(p.trainerState as unknown as TrainerState));
     writeFileSync(join(tmp, 'training_args.json'), JSON.stringify(p.trainingArgs, null, 2) + '\n');
+    p.extra?.(tmp);
   });
 }
 

@@ -18,21 +18,24 @@ import { buildFeatures, type Feature } from '../data/features.js';
 import { WordPieceCache, type WordTokenizer } from '../data/align.js';
 import type { TokenClassifier } from '../models/index.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { distillationLoss } from './distill-loss.js';
+import { getHalfTable, numberToHalfBits } from '../io/dtype-decode.js';
+import { distillationLoss, type DistillLossOptions } from './distill-loss.js';
+import type { HiddenProjections } from './distill-hidden.js';
 import type { TrainingObjective } from './trainer.js';
+import { DistillSetupError } from './distill-errors.js';
+
+export { DistillSetupError };
 
 /** Soft targets of one student feature: token positions and the teacher's logits there (student label order). */
 export interface SoftTargets {
   positions: Int32Array;
   /** [positions.length, numLabels] */
   logits: Float32Array;
-}
-
-export class DistillSetupError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DistillSetupError';
-  }
+  /**
+   * Hidden-state matching: the teacher's hidden states of the mapped layers at the same tokens,
+   * IEEE half bit patterns [positions.length, layers * teacherHidden] (layer-major within a row).
+   */
+  hidden?: Uint16Array;
 }
 
 /**
@@ -77,14 +80,18 @@ export function sameTokenization(a: WordTokenizer, b: WordTokenizer, words: Iter
   return true;
 }
 
-/** Runs the teacher over features (no gradients, batches sorted by length) and hands each feature's logits to `take`. */
+/**
+ * Runs the teacher over features (no gradients, batches sorted by length) and hands each feature's
+ * logits to `take`, with the hidden states [B*T, H] of `hiddenLayers` (0 = embeddings) when asked.
+ */
 function runTeacher(
   teacher: TokenClassifier,
   features: readonly Feature[],
   padId: number,
   batchSize: number,
-  take: (f: Feature, logits: Float32Array, row: number, seqLen: number) => void,
+  take: (f: Feature, logits: Float32Array, row: number, seqLen: number, hidden: Float32Array[]) => void,
   onProgress?: (done: number, total: number) => void,
+  hiddenLayers: readonly number[] = [],
 ): void {
   const order = features.map((_, i) => i).sort((x, y) => features[x]!.inputIds.length - features[y]!.inputIds.length);
   for (let s = 0; s < order.length; s += batchSize) {
@@ -92,13 +99,26 @@ function runTeacher(
     const batch = collate(fs, padId);
     noGrad(() =>
       tidy(() => {
-        const logits = teacher.forward(batch, { training: false }).f as Float32Array;
-        fs.forEach((f, b) => take(f, logits, b, batch.seqLen));
+        const states: Tensor[] = [];
+        const logits = teacher.forward(batch, { training: false, ...(hiddenLayers.length ? { hiddenStates: states } : {}) })
+          .f as Float32Array;
+        if (hiddenLayers.length) checkHiddenStates(teacher, states, 'teacher');
+        const hidden = hiddenLayers.map((l) => states[l]!.f as Float32Array);
+        fs.forEach((f, b) => take(f, logits, b, batch.seqLen, hidden));
       }),
     );
     onProgress?.(Math.min(s + batchSize, order.length), order.length);
   }
   clearPool();
+}
+
+/** The model's forward filled `states` with HF's hidden_states (embeddings + every layer), or an error says it cannot. */
+export function checkHiddenStates(model: TokenClassifier, states: readonly Tensor[], role: string): void {
+  if (states.length !== model.config.numHiddenLayers + 1) {
+    throw new DistillSetupError(
+      `hidden-state matching: the ${role} (${model.architecture}) returned ${states.length} hidden states, expected ${model.config.numHiddenLayers + 1} (embeddings + ${model.config.numHiddenLayers} layers); this architecture does not support --layer-map`,
+    );
+  }
 }
 
 export interface TeacherSpec {
@@ -108,6 +128,15 @@ export interface TeacherSpec {
   labelMap: Int32Array;
   maxSeqLength: number;
   batchSize: number;
+  /** Teacher layers (0 = embeddings output) whose hidden states go into the targets (hidden-state matching). */
+  hiddenLayers?: readonly number[];
+}
+
+/** Copies the mapped layers' hidden states at flat row `r` into `out` at `o`, as half bits. */
+function putHidden(out: Uint16Array, o: number, hidden: readonly Float32Array[], r: number, H: number): void {
+  hidden.forEach((h, l) => {
+    for (let j = 0; j < H; j++) out[o + l * H + j] = numberToHalfBits(h[r * H + j]!);
+  });
 }
 
 /**
@@ -123,23 +152,29 @@ export function tokenLevelTargets(
     tc = teacher.model.numLabels;
   const out: SoftTargets[] = new Array(features.length);
   const index = new Map(features.map((f, i) => [f, i]));
+  const layers = teacher.hiddenLayers ?? [],
+    H = teacher.model.config.hiddenSize,
+    LH = layers.length * H;
   runTeacher(
     teacher.model,
     features,
     teacher.tokenizer.padId,
     teacher.batchSize,
-    (f, logits, row, T) => {
+    (f, logits, row, T, hidden) => {
       const first = firstSubTokens(f.wordIds);
       const pos: number[] = [];
       for (let t = 0; t < f.inputIds.length; t++) if (f.labels[t] !== -100 || first[t]) pos.push(t);
       const lg = new Float32Array(pos.length * C);
+      const hd = layers.length ? new Uint16Array(pos.length * LH) : undefined;
       pos.forEach((t, k) => {
         const o = (row * T + t) * tc;
         for (let j = 0; j < C; j++) lg[k * C + j] = logits[o + teacher.labelMap[j]!]!;
+        if (hd) putHidden(hd, k * LH, hidden, row * T + t, H);
       });
-      out[index.get(f)!] = { positions: Int32Array.from(pos), logits: lg };
+      out[index.get(f)!] = { positions: Int32Array.from(pos), logits: lg, ...(hd ? { hidden: hd } : {}) };
     },
     onProgress,
+    layers,
   );
   return out;
 }
@@ -159,32 +194,43 @@ export function wordLevelTargets(
     tc = teacher.model.numLabels;
   const { features: tf } = buildFeatures({ sentences }, teacher.tokenizer, null, { maxSeqLength: teacher.maxSeqLength });
   const words: (Float32Array | undefined)[] = sentences.map(() => undefined);
+  const layers = teacher.hiddenLayers ?? [],
+    H = teacher.model.config.hiddenSize,
+    LH = layers.length * H;
+  const wordHidden: (Uint16Array | undefined)[] = sentences.map(() => undefined);
   runTeacher(
     teacher.model,
     tf,
     teacher.tokenizer.padId,
     teacher.batchSize,
-    (f, logits, row, T) => {
+    (f, logits, row, T, hidden) => {
       const first = firstSubTokens(f.wordIds);
       const n = sentences[f.sentenceIndex]!.tokens.length;
       const w = (words[f.sentenceIndex] ??= new Float32Array(n * C).fill(Number.NaN));
+      const wh = LH ? (wordHidden[f.sentenceIndex] ??= new Uint16Array(n * LH)) : undefined;
       for (let t = 0; t < f.inputIds.length; t++) {
         const wid = f.wordIds[t]!;
         if (!first[t] || wid < f.ownedWordStart || wid >= f.ownedWordEnd) continue;
         const o = (row * T + t) * tc;
         for (let j = 0; j < C; j++) w[wid * C + j] = logits[o + teacher.labelMap[j]!]!;
+        if (wh) putHidden(wh, wid * LH, hidden, row * T + t, H);
       }
     },
     onProgress,
+    layers,
   );
   return features.map((f) => {
     const first = firstSubTokens(f.wordIds);
-    const w = words[f.sentenceIndex];
+    const w = words[f.sentenceIndex],
+      wh = wordHidden[f.sentenceIndex];
     const pos: number[] = [];
     for (let t = 0; t < f.inputIds.length; t++) if (first[t] && w && !Number.isNaN(w[f.wordIds[t]! * C]!)) pos.push(t);
     const lg = new Float32Array(pos.length * C);
     pos.forEach((t, k) => lg.set(w!.subarray(f.wordIds[t]! * C, (f.wordIds[t]! + 1) * C), k * C));
-    return { positions: Int32Array.from(pos), logits: lg };
+    if (!wh) return { positions: Int32Array.from(pos), logits: lg };
+    const hd = new Uint16Array(pos.length * LH);
+    pos.forEach((t, k) => hd.set(wh.subarray(f.wordIds[t]! * LH, (f.wordIds[t]! + 1) * LH), k * LH));
+    return { positions: Int32Array.from(pos), logits: lg, hidden: hd };
   });
 }
 
@@ -218,30 +264,34 @@ export function cachedTargets(
   features: readonly Feature[],
   classes: number,
   compute: () => SoftTargets[],
+  hiddenWidth = 0,
 ): { targets: SoftTargets[]; cached: boolean; path: string } {
   const key = createHash('sha256').update(keyParts.join('\n')).digest('hex').slice(0, 32);
   const path = join(dir, `${key}.bin`);
   if (existsSync(path) && statSync(path).isFile()) {
-    const t = readTargets(path, features, classes);
+    const t = readTargets(path, features, classes, hiddenWidth);
     if (t) return { targets: t, cached: true, path };
   }
   const targets = compute();
   mkdirSync(dir, { recursive: true });
-  writeFileAtomic(path, encodeTargets(targets, classes));
+  writeFileAtomic(path, encodeTargets(targets, classes, hiddenWidth));
   return { targets, cached: false, path };
 }
 
-function encodeTargets(targets: readonly SoftTargets[], C: number): Uint8Array {
+/** Layout: int32 header length, JSON header, padding to 4, counts, positions, float32 logits, then (hidden > 0) half hidden states. */
+function encodeTargets(targets: readonly SoftTargets[], C: number, hidden: number): Uint8Array {
   const counts = Int32Array.from(targets, (t) => t.positions.length);
   const totalPos = counts.reduce((a, b) => a + b, 0);
-  const header = Buffer.from(JSON.stringify({ magic: MAGIC, features: targets.length, positions: totalPos, classes: C }));
+  const header = Buffer.from(JSON.stringify({ magic: MAGIC, features: targets.length, positions: totalPos, classes: C, hidden }));
   const head = new Int32Array([header.length]);
   const pos = new Int32Array(totalPos),
-    lg = new Float32Array(totalPos * C);
+    lg = new Float32Array(totalPos * C),
+    hd = new Uint16Array(totalPos * hidden);
   let p = 0;
   for (const t of targets) {
     pos.set(t.positions, p);
     lg.set(t.logits, p * C);
+    if (hidden) hd.set(t.hidden!, p * hidden);
     p += t.positions.length;
   }
   const pad = (4 - (header.length % 4)) % 4;
@@ -252,11 +302,12 @@ function encodeTargets(targets: readonly SoftTargets[], C: number): Uint8Array {
     Buffer.from(counts.buffer),
     Buffer.from(pos.buffer),
     Buffer.from(lg.buffer),
+    Buffer.from(hd.buffer),
   ]);
 }
 
 /** The targets of a cache file, or null when it does not fit these features (then it is recomputed). */
-function readTargets(path: string, features: readonly Feature[], classes: number): SoftTargets[] | null {
+function readTargets(path: string, features: readonly Feature[], classes: number, hidden: number): SoftTargets[] | null {
   try {
     const buf = readFileSync(path);
     const hl = buf.readInt32LE(0);
@@ -265,8 +316,9 @@ function readTargets(path: string, features: readonly Feature[], classes: number
       features: number;
       positions: number;
       classes: number;
+      hidden?: number;
     };
-    if (h.magic !== MAGIC || h.features !== features.length || h.classes !== classes) return null;
+    if (h.magic !== MAGIC || h.features !== features.length || h.classes !== classes || (h.hidden ?? 0) !== hidden) return null;
     let o = 4 + hl + ((4 - (hl % 4)) % 4);
     const ints = (n: number): Int32Array => {
       const a = new Int32Array(n);
@@ -278,11 +330,18 @@ function readTargets(path: string, features: readonly Feature[], classes: number
     const pos = ints(h.positions);
     const lg = new Float32Array(h.positions * h.classes);
     Buffer.from(lg.buffer).set(buf.subarray(o, o + 4 * lg.length));
-    if (o + 4 * lg.length !== buf.length) return null;
+    o += 4 * lg.length;
+    const hd = new Uint16Array(h.positions * hidden);
+    Buffer.from(hd.buffer).set(buf.subarray(o, o + 2 * hd.length));
+    if (o + 2 * hd.length !== buf.length) return null;
     let p = 0;
     return features.map((f, i) => {
       const n = counts[i]!;
-      const t = { positions: pos.subarray(p, p + n), logits: lg.subarray(p * h.classes, (p + n) * h.classes) };
+      const t: SoftTargets = {
+        positions: pos.subarray(p, p + n),
+        logits: lg.subarray(p * h.classes, (p + n) * h.classes),
+        ...(hidden ? { hidden: hd.subarray(p * hidden, (p + n) * hidden) } : {}),
+      };
       for (const q of t.positions) if (q < 0 || q >= f.inputIds.length) throw new Error('position out of range');
       p += n;
       return t;
@@ -298,6 +357,8 @@ export interface DistillObjectiveOptions {
   temperature: number;
   alpha: number;
   numLabels: number;
+  /** Hidden-state matching: the targets carry the teacher's mapped layers (teacherHidden wide each). */
+  hidden?: { weight: number; projections: HiddenProjections; teacherHidden: number };
 }
 
 /**
@@ -305,10 +366,15 @@ export interface DistillObjectiveOptions {
  * micro-batch weight is its rows with a soft target (gold rows where there are none).
  */
 export class DistillObjective implements TrainingObjective {
+  readonly extraState?: TrainingObjective['extraState'];
+
   constructor(
     private readonly targets: Map<Feature, SoftTargets>,
     private readonly opts: DistillObjectiveOptions,
-  ) {}
+  ) {
+    const p = opts.hidden?.projections;
+    if (p) this.extraState = { step: (lr, clip) => p.step(lr, clip), save: (dir) => p.save(dir), load: (dir) => p.load(dir) };
+  }
 
   weight(batch: Batch): number {
     let soft = 0,
@@ -331,11 +397,40 @@ export class DistillObjective implements TrainingObjective {
         teacher.set(st.logits.subarray(k * C, (k + 1) * C), (b * T + t) * C);
       });
     });
-    const logits = model.forward(batch, forward);
+    const h = this.opts.hidden;
+    const states: Tensor[] = [];
+    const logits = model.forward(batch, h ? { ...forward, hiddenStates: states } : forward);
+    let hidden: DistillLossOptions['hidden'];
+    if (h) {
+      checkHiddenStates(model, states, 'student');
+      const H = h.teacherHidden,
+        map = h.projections.map,
+        LH = map.length * H,
+        half = getHalfTable();
+      hidden = {
+        weight: h.weight,
+        pairs: map.map(([s], l) => {
+          const dense = new Float32Array(batch.batchSize * T * H);
+          batch.features.forEach((f, b) => {
+            const st = this.targets.get(f);
+            if (!st) return;
+            if (!st.hidden)
+              throw new Error('hidden-state matching: a soft target has no teacher hidden states (cache written without --layer-map?)');
+            st.positions.forEach((t, k) => {
+              const o = (b * T + t) * H,
+                src = k * LH + l * H;
+              for (let j = 0; j < H; j++) dense[o + j] = half[st.hidden![src + j]!]!;
+            });
+          });
+          return { student: states[s]!, teacher: Tensor.from(dense, [batch.batchSize * T, H]), projection: h.projections.projections[l]! };
+        }),
+      };
+    }
     return distillationLoss(logits, Tensor.from(teacher, [batch.batchSize * T, C]), batch.labels, {
       temperature: this.opts.temperature,
       alpha: this.opts.alpha,
       softMask: mask,
+      ...(hidden ? { hidden } : {}),
     });
   }
 }

@@ -70,6 +70,16 @@ export interface TrainerInit {
 export interface TrainingObjective {
   weight(batch: Batch): number;
   loss(model: TokenClassifier, batch: Batch, forward: { training: true; dropoutSeed: number }): Tensor;
+  /**
+   * Parameters the objective trains besides the model's (distillation's hidden-state projections):
+   * stepped after each model update with the same rate, saved into each checkpoint folder and
+   * restored on resume; never part of the saved model.
+   */
+  extraState?: {
+    step(lr: number, maxGradNorm: number): void;
+    save(checkpointDir: string): void;
+    load(checkpointDir: string): void;
+  };
 }
 
 export interface TrainOutput {
@@ -209,6 +219,7 @@ export class Trainer {
         window = [];
         const lr = lrFor(this.globalStep);
         const gradNorm = this.optimizer.fusedStep(lr, args.maxGradNorm); // clip, update, zero_grad
+        this.init.objective?.extraState?.step(lr, args.maxGradNorm);
         lastLr = lr;
         lastGradNorm = gradNorm;
 
@@ -420,6 +431,7 @@ export class Trainer {
       seed: this.args.seed,
       trainerState: this.trainerState(),
       trainingArgs: trainingArgsToDict(this.args),
+      extra: this.init.objective?.extraState?.save,
     });
     if (this.args.saveTotalLimit) rotateCheckpoints(this.args.outputDir, this.args.saveTotalLimit, this.bestCheckpoint);
   }
@@ -494,6 +506,7 @@ export class Trainer {
 
   private resume(dir: string): void {
     const st = loadCheckpoint(dir, this.model, this.optimizer, { maxSteps: this.plannedSteps ?? undefined });
+    this.init.objective?.extraState?.load(dir);
     this.globalStep = st.globalStep;
     this.epoch = st.epoch;
     const s = st.trainerState;

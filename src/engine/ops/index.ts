@@ -11,6 +11,7 @@ export { selfAttention, selfAttentionQkv, linearDropoutAdd, linearGelu, type Sel
 export { disentangledAttention, type DisentangledAttentionOptions } from './disentangled-attention.js';
 export { crossEntropy, type CrossEntropyOptions } from './loss.js';
 export { softTargetKl, type SoftTargetKlOptions } from './kl-div.js';
+export { maskedMse } from './masked-mse.js';
 export { ShapeError, assertFinite } from './common.js';
 export { rotaryQkv, ropeTables } from './rotary.js';
 export { geglu } from './geglu.js';

@@ -96,11 +96,13 @@ export class DebertaV2ForTokenClassification extends CheckedParams {
     const mask = Tensor.from(maskData, [B, T]);
 
     let x = this.embeddings(batch, drop);
+    opts.hiddenStates?.push(x);
     const rel = this.relEmbeddings();
     const relIdx = o.relativeAttention ? this.relIndex(T) : null;
     for (let l = 0; l < cfg.numHiddenLayers; l++) {
       // Without a graph, free each layer's intermediates as soon as the next layer has its input.
       x = isGradEnabled() ? this.layer(l, x, mask, rel, relIdx, B, drop) : tidy(() => this.layer(l, x, mask, rel, relIdx, B, drop));
+      opts.hiddenStates?.push(x);
     }
     const h = drop.apply(x, cfg.hiddenDropoutProb);
     return ops.linear(h, this.p('classifier.weight'), this.p('classifier.bias'));

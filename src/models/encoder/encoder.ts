@@ -133,10 +133,12 @@ export abstract class EncoderForTokenClassification extends CheckedParams {
     const mask = Tensor.from(maskData, [B, T]);
 
     let x = this.embeddings(batch, drop);
+    opts.hiddenStates?.push(x);
     for (let l = 0; l < cfg.numHiddenLayers; l++) {
       // Without a graph nothing needs a layer's intermediates afterwards: free them layer by layer
       // (inference peak memory is then one layer's activations, not all of them).
       x = isGradEnabled() ? this.layer(l, x, mask, B, drop) : tidy(() => this.layer(l, x, mask, B, drop));
+      opts.hiddenStates?.push(x);
     }
     const h = drop.apply(x, cfg.classifierDropout ?? cfg.hiddenDropoutProb);
     return ops.linear(h, this.p('classifier.weight'), this.p('classifier.bias'));

@@ -134,9 +134,11 @@ export class ModernBertForTokenClassification extends CheckedParams {
     const ids = Tensor.from(batch.inputIds, [B * T]);
     let x = ops.embedding(this.p(`${m}.embeddings.tok_embeddings.weight`), ids, cfg.padTokenId);
     x = drop.apply(this.layerNorm(x, `${m}.embeddings.norm`), o.embeddingDropout);
+    opts.hiddenStates?.push(x);
     for (let l = 0; l < cfg.numHiddenLayers; l++) {
       const run = (): Tensor => this.layer(l, x, mask, window, B, T, drop);
       x = isGradEnabled() ? run() : tidy(run);
+      opts.hiddenStates?.push(x);
     }
     x = this.layerNorm(x, `${m}.final_norm`);
     const dense = ops.linear(x, this.p('head.dense.weight'), this.b('head.dense.bias'));
