@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- NAME...]`: every benchmark, or the named ones (gemm, tokenizer, data, train,
- * infer, onnx, int8). Figures are reported beside a reference measured in the same run (OpenBLAS,
+ * infer, onnx, int8, conll, worker, serve-load, models). Figures are reported beside a reference measured in the same run (OpenBLAS,
  * PyTorch, onnxruntime) where one is installed. Benchmarks are never part of the test suite.
  */
 import { cpus } from 'node:os';
@@ -20,6 +20,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   conll: async () => (await import('./conll-throughput.js')).runConllBench,
   worker: async () => (await import('./worker-throughput.js')).runWorkerBench,
   'serve-load': async () => (await import('./serve-load.js')).runServeLoadBench,
+  models: async () => (await import('./model-folders.js')).runModelFoldersBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -58,4 +58,4 @@ for m in gold kd sel-gold sel-kd-hidden sel-kd-hidden-valid-text sel-kd-hidden-w
 done
 echo
 uptime
-ROUNDS=3 SENTENCES=1024 node tools/distill-speed.mjs "$D/test.txt" "$TEACHER" "$RUN/sel-kd-hidden-valid-text-s$first" "$RUN/student-int8"
+BENCH_DATA="$D/test.txt" BENCH_MODELS="$TEACHER,$RUN/sel-kd-hidden-valid-text-s$first,$RUN/student-int8" node dist/bench/run.js models

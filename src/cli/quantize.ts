@@ -2,7 +2,7 @@
  * `tokentune quantize --model DIR --out DIR`: dynamic int8 quantization of the encoder's linear
  * layers (s8 weights per output channel; activations quantized per row at run time; embeddings,
  * LayerNorm, softmax and the classifier stay float). The folder it writes (format in
- * models/quantized.ts and the README) loads like any model folder in predict, evaluate, serve and
+ * models/quantized.ts and docs/int8-quantization.md) loads like any model folder in predict, evaluate, serve and
  * the pipeline, which then run the int8 kernels.
  */
 import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
