@@ -45,6 +45,7 @@ import {
 import { capSeqLength, checkDataUse, checkInputPath, CONFIG_PRESETS, prepareOutputDir, resolveModelConfig } from './train-checks.js';
 import { scratchTokenizer, shellQuote, withInterrupt, entityLevelMetrics, VERSION } from './train.js';
 import { CliArgsError } from './args.js';
+import { ArgvLexer } from './argv-lexer.js';
 import { say, warn, type CommandIO } from './io.js';
 import { createHash } from 'node:crypto';
 import { deriveSeed } from '../engine/index.js';
@@ -123,17 +124,17 @@ function takeDistillFlags(argv: readonly string[]): { flags: DistillFlags; rest:
     '--hidden-weight': 'hiddenWeight',
     '--student-init': 'studentInit',
   };
-  for (let i = 0; i < argv.length; i++) {
-    const tok = argv[i]!;
-    const eq = tok.indexOf('=');
-    const name = (eq > 0 ? tok.slice(0, eq) : tok).replace(/_/g, '-');
+  // The distill flags are taken out here; every other token goes on, in order, to the training flags.
+  const lex = new ArgvLexer(argv, false);
+  for (let t = lex.next(); t; t = lex.next()) {
+    const name = t.kind === 'flag' ? `--${t.name.replace(/_/g, '-')}` : '';
     const key = names[name];
-    if (!key) {
-      rest.push(tok);
+    if (t.kind === 'positional' || !key) {
+      rest.push(t.token);
       continue;
     }
-    const value = eq > 0 ? tok.slice(eq + 1) : argv[++i];
-    if (value === undefined || (eq < 0 && value.startsWith('--'))) throw new CliArgsError(`${name} needs a value`);
+    const value = t.value ?? lex.takeValue('optional', () => new CliArgsError(`${name} needs a value`));
+    if (value === undefined) throw new CliArgsError(`${name} needs a value`);
     if (key === 'temperature' || key === 'alpha') {
       const v = Number(value);
       if (!Number.isFinite(v) || (key === 'temperature' ? v <= 0 : v < 0 || v > 1)) {
