@@ -29,10 +29,10 @@ import { encodeSplit, readTrainingData } from '../train/prepare.js';
 import { formatMetricsTable } from '../metrics/metrics-table.js';
 import { modelCard, saveMetrics, splitMetrics, writePredictionsTxt } from '../train/hf-outputs.js';
 import { selectTeacherWeights } from '../train/distill-init.js';
+import { DistillSetupError } from '../train/distill-errors.js';
 import {
   cachedTargets,
   DistillObjective,
-  DistillSetupError,
   fileHash,
   mapLabelsByName,
   modelFolderHash,
@@ -358,8 +358,7 @@ async function distill(
         "--student-init select needs the student to use the teacher's tokenizer (they split these words differently); drop --tokenizer-name",
       );
     // A resumed run loads its weights from the checkpoint; selecting first would only be overwritten.
-    const described = selectTeacherWeights(model, teacher.model, layerMap);
-    if (!resumeDir) say(io, described);
+    if (!resumeDir) say(io, selectTeacherWeights(model, teacher.model, layerMap));
   }
   const spec: TeacherSpec = {
     model: teacher.model,

@@ -10,7 +10,7 @@
  */
 import type { TokenClassifier } from '../models/index.js';
 import { DistillSetupError } from './distill-errors.js';
-import type { LayerMap } from './distill-hidden.js';
+import { parseLayerMap, type LayerMap } from './distill-hidden.js';
 
 /** Numbered blocks in every registered architecture's parameter names (`encoder.layer.3.`, `layers.3.`). */
 const LAYER_INDEX = /(\.layers?\.)(\d+)\./;
@@ -47,11 +47,8 @@ export function copyLeadingSlice(src: Float32Array, srcShape: readonly number[],
  * pairs where given (0:0, the embeddings, is implied), TinyBERT's uniform round(i * Lt / Ls) otherwise.
  */
 export function selectionLayers(studentLayers: number, teacherLayers: number, map: LayerMap | null): number[] {
-  const given = new Map((map ?? []).filter(([s]) => s > 0));
-  return Array.from(
-    { length: studentLayers },
-    (_, k) => given.get(k + 1) ?? Math.max(1, Math.round(((k + 1) * teacherLayers) / studentLayers)),
-  );
+  const given = new Map([...parseLayerMap('uniform', studentLayers, teacherLayers), ...(map ?? []).filter(([s]) => s > 0)]);
+  return Array.from({ length: studentLayers }, (_, k) => given.get(k + 1)!);
 }
 
 /**

@@ -24,8 +24,6 @@ import type { HiddenProjections } from './distill-hidden.js';
 import type { TrainingObjective } from './trainer.js';
 import { DistillSetupError } from './distill-errors.js';
 
-export { DistillSetupError };
-
 /** Soft targets of one student feature: token positions and the teacher's logits there (student label order). */
 export interface SoftTargets {
   positions: Int32Array;
