@@ -7,17 +7,15 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { Readable } from 'node:stream';
 import { connectRedis, enqueueRecords, QueueError, streamNames, StreamWorker, type Tagger } from '../src/queue/index.js';
 import { makeQueueFixture } from './helpers/queue-model.js';
+import { spawnCli, type CliProcess } from './helpers/cli-run.js';
 import { NO_REDIS, redisServerPath, startRedis, type RedisInstance } from './helpers/redis-server.js';
 
 const skip = redisServerPath() ? false : NO_REDIS;
-const BIN = fileURLToPath(new URL('../../bin/tokentune.js', import.meta.url));
 
 let server: RedisInstance;
 let redis: Redis;
@@ -37,30 +35,12 @@ after(async () => {
   rmSync(fixture.dir, { recursive: true, force: true });
 });
 
-interface Proc {
-  child: ChildProcess;
-  out: string;
-  err: string;
-  exit: Promise<number | null>;
-}
-
 /** A worker with a 200 MB heap: a message that reached it whole (or were tokenized) would exhaust it. */
-function worker(stream: string, extra: string[] = []): Proc {
-  const child = spawn(
-    process.execPath,
-    ['--max-old-space-size=200', BIN, 'worker', '--model', fixture.model, '--redis', server.url, '--stream', stream, ...extra],
-    {
-      env: { ...process.env, TOKENTUNE_THREADS: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  const p: Proc = { child, out: '', err: '', exit: new Promise((r) => child.once('exit', (code) => r(code))) };
-  child.stdout!.on('data', (c: Buffer) => (p.out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (p.err += c.toString()));
-  return p;
+function worker(stream: string, extra: string[] = []): CliProcess {
+  return spawnCli(['worker', '--model', fixture.model, '--redis', server.url, '--stream', stream, ...extra], ['--max-old-space-size=200']);
 }
 
-async function waitFor(cond: () => Promise<boolean>, what: string, p: Proc, ms: number): Promise<void> {
+async function waitFor(cond: () => Promise<boolean>, what: string, p: CliProcess, ms: number): Promise<void> {
   const t0 = Date.now();
   while (!(await cond())) {
     if (p.child.exitCode !== null)

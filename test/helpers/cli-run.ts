@@ -1,11 +1,34 @@
-/** Runs the tokentune CLI in-process with captured output, and writes small data sets for it. */
+/** Runs the tokentune CLI in-process (or as a child process) with captured output, and writes small data sets for it. */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli/main.js';
 import { buildVocab, syntheticNer } from '../../src/data/synthetic.js';
 import type { Dataset } from '../../src/data/types.js';
+
+const BIN = fileURLToPath(new URL('../../../bin/tokentune.js', import.meta.url));
+
+export interface CliProcess {
+  child: ChildProcess;
+  out: string;
+  err: string;
+  exit: Promise<number | null>;
+}
+
+/** `node [nodeArgs] bin/tokentune.js args` as its own process with one kernel thread (the design is one worker per core); output collected. */
+export function spawnCli(args: readonly string[], nodeArgs: readonly string[] = []): CliProcess {
+  const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], {
+    env: { ...process.env, TOKENTUNE_THREADS: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const p: CliProcess = { child, out: '', err: '', exit: new Promise((r) => child.once('exit', (code) => r(code))) };
+  child.stdout!.on('data', (c: Buffer) => (p.out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (p.err += c.toString()));
+  return p;
+}
 
 export interface CliResult {
   code: number;

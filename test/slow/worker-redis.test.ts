@@ -7,11 +7,9 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync, createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';
 import { pipeline, predictStream } from '../../src/infer/index.js';
@@ -29,10 +27,10 @@ import { parseMessage } from '../../src/queue/worker.js';
 import { WRITE_RESULTS } from '../../src/queue/scripts.js';
 import { main } from '../../src/cli/main.js';
 import { makeQueueFixture } from '../helpers/queue-model.js';
+import { spawnCli, type CliProcess } from '../helpers/cli-run.js';
 import { NO_REDIS, redisServerPath, startRedis, type RedisInstance } from '../helpers/redis-server.js';
 
 const skip = redisServerPath() ? false : NO_REDIS;
-const BIN = fileURLToPath(new URL('../../../bin/tokentune.js', import.meta.url));
 const N = 10_000;
 
 let server: RedisInstance;
@@ -53,27 +51,8 @@ after(async () => {
   rmSync(fixture.dir, { recursive: true, force: true });
 });
 
-interface Proc {
-  child: ChildProcess;
-  out: string;
-  err: string;
-  exit: Promise<number | null>;
-}
-
-function cli(args: string[]): Proc {
-  // One kernel thread per process: the design is one worker per core.
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, TOKENTUNE_THREADS: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const p: Proc = { child, out: '', err: '', exit: new Promise((r) => child.once('exit', (code) => r(code))) };
-  child.stdout!.on('data', (c: Buffer) => (p.out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (p.err += c.toString()));
-  return p;
-}
-
 /** The counters a worker prints at exit. */
-function finalMetrics(p: Proc): Record<string, number> {
+function finalMetrics(p: CliProcess): Record<string, number> {
   const lines = p.err.split('\n').filter((l) => l.startsWith('metrics '));
   assert.ok(lines.length > 0, `no metrics line from worker: ${p.err.slice(-500)}`);
   return JSON.parse(lines[lines.length - 1]!.slice('metrics '.length));
@@ -93,18 +72,18 @@ test('10,000 sentences, 3 workers, one SIGKILLed and one restarted: exactly one 
 }, async (t) => {
   const ref = join(fixture.dir, 'ref.jsonl');
   const got = join(fixture.dir, 'queue.jsonl');
-  const predict = cli(['predict', '--model', fixture.model, '--file', fixture.input, '--out', ref]);
+  const predict = spawnCli(['predict', '--model', fixture.model, '--file', fixture.input, '--out', ref]);
   assert.equal(await predict.exit, 0, predict.err);
 
   const stream = 'crash';
-  const enq = cli(['enqueue', '--redis', server.url, '--stream', stream, '--file', fixture.input]);
+  const enq = spawnCli(['enqueue', '--redis', server.url, '--stream', stream, '--file', fixture.input]);
   assert.equal(await enq.exit, 0, enq.err);
   assert.match(enq.out, /10000 records enqueued/);
   const names = streamNames(stream);
   assert.equal(await redis.xlen(stream), N);
 
   const worker = (name: string, batch = 32) =>
-    cli([
+    spawnCli([
       'worker',
       '--model',
       fixture.model,
@@ -119,7 +98,7 @@ test('10,000 sentences, 3 workers, one SIGKILLed and one restarted: exactly one 
       '--claim-idle-ms',
       '1500',
     ]);
-  const collect = cli([
+  const collect = spawnCli([
     'collect',
     '--redis',
     server.url,
