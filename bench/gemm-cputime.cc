@@ -15,14 +15,21 @@
 #include "common.h"
 #include "thread_pool.h"
 using namespace tt;
-static double cpu_now() { timespec ts; clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts); return ts.tv_sec + ts.tv_nsec * 1e-9; }
+// One thread: thread CPU time (immune to other processes). THREADS=N (> 1): wall time with N threads on both sides.
+static int g_threads = 1;
+static double cpu_now() {
+  timespec ts;
+  clock_gettime(g_threads > 1 ? CLOCK_MONOTONIC : CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
 static void fill(std::vector<float> &v, unsigned seed) { for (auto &x : v) { seed = seed * 1664525u + 1013904223u; x = (seed >> 8) / 16777216.0f - 0.5f; } }
 struct S { const char *l; int ta, tb, m, n, k, batch; };
 int main(int argc, char **argv) {
   int reps = argc > 1 ? atoi(argv[1]) : 5;
   const char *only = argc > 2 ? argv[2] : nullptr;
-  openblas_set_num_threads(1);
-  set_pool_threads(1);
+  if (getenv("THREADS")) g_threads = atoi(getenv("THREADS"));
+  openblas_set_num_threads(g_threads);
+  set_pool_threads(g_threads);
   S shapes[] = {
     {"768x3072 XW", 0, 0, 2048, 3072, 768, 1}, {"768x3072 dX", 0, 1, 2048, 768, 3072, 1}, {"768x3072 dW", 1, 0, 768, 3072, 2048, 1},
     {"3072x768 XW", 0, 0, 2048, 768, 3072, 1}, {"3072x768 dX", 0, 1, 2048, 3072, 768, 1}, {"3072x768 dW", 1, 0, 3072, 768, 2048, 1},

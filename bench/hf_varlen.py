@@ -154,7 +154,7 @@ def main():
     try:
         shapes = load_shapes(args.shapes, args.max_positions)
     except ValueError as e:
-        sys.exit(f"torch_varlen.py: {e}")
+        sys.exit(f"hf_varlen.py: {e}")
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
