@@ -4,8 +4,8 @@
 // Compare AVX2 with AVX2 on an AVX-512 machine with OPENBLAS_CORETYPE=Haswell. Not built by npm:
 //   g++ -O3 -std=c++17 -fno-math-errno -fno-trapping-math -ffp-contract=off -pthread -Inative \
 //     -I/usr/include/x86_64-linux-gnu bench/gemm-cputime.cc native/gemm.cc native/gemm_avx2.cc \
-//     native/gemm_avx512.cc native/thread_pool.cc native/cpu.cc -o /tmp/gemm-cputime -lopenblas
-//   OPENBLAS_CORETYPE=Haswell /tmp/gemm-cputime [REPS] [SHAPE-SUBSTRING]
+//     native/gemm_avx512.cc native/thread_pool.cc native/cpu.cc native/blas.cc -o /tmp/gemm-cputime -lopenblas -ldl
+//   OPENBLAS_CORETYPE=Haswell [THREADS=2] [SHAPE=ta,tb,m,n,k] /tmp/gemm-cputime [REPS] [SHAPE-SUBSTRING]
 #include <cblas.h>
 #include <cstdio>
 #include <cstdlib>
@@ -35,10 +35,19 @@ int main(int argc, char **argv) {
     {"3072x768 XW", 0, 0, 2048, 768, 3072, 1}, {"3072x768 dX", 0, 1, 2048, 3072, 768, 1}, {"3072x768 dW", 1, 0, 3072, 768, 2048, 1},
     {"768x768 XW", 0, 0, 2048, 768, 768, 1}, {"768x768 dX", 0, 1, 2048, 768, 768, 1}, {"768x768 dW", 1, 0, 768, 768, 2048, 1},
     {"att QK^T", 0, 1, 128, 128, 64, 192}, {"att PV", 0, 0, 128, 64, 128, 192}};
+  // SHAPE=ta,tb,m,n,k,batch times that one shape instead (e.g. a CoNLL batch of 16 x 34 tokens: 0,0,544,3072,768,1).
+  static char label[64];
+  if (const char *sh = getenv("SHAPE")) {
+    S c{label, 0, 0, 0, 0, 0, 1};
+    if (sscanf(sh, "%d,%d,%d,%d,%d,%d", &c.ta, &c.tb, &c.m, &c.n, &c.k, &c.batch) < 5) { fprintf(stderr, "SHAPE=ta,tb,m,n,k[,batch]\n"); return 2; }
+    snprintf(label, sizeof label, "%s%s %dx%dx%d", c.ta ? "T" : "N", c.tb ? "T" : "N", c.m, c.n, c.k);
+    shapes[0] = c;
+    for (auto &x : shapes) if (&x != &shapes[0]) x.l = nullptr;
+  }
   Isa isa = getenv("ISA512") ? ISA_AVX512 : ISA_AVX2;
   double lr = 0; int nl = 0;
   for (auto &s : shapes) {
-    if (only && !strstr(s.l, only)) continue;
+    if (!s.l || (only && !strstr(s.l, only))) continue;
     std::vector<float> a((size_t)s.m * s.k * s.batch), b((size_t)s.k * s.n * s.batch), c((size_t)s.m * s.n * s.batch);
     fill(a, 1); fill(b, 2);
     int lda = s.ta ? s.m : s.k, ldb = s.tb ? s.k : s.n;
