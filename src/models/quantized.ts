@@ -125,7 +125,7 @@ export function readQuantizationInfo(dir: string, specs: readonly ParamSpec[]): 
       `${file}: format ${JSON.stringify(info.format)} version ${JSON.stringify(info.version)} is not ${QUANTIZATION_FORMAT} version 1; re-run tokentune quantize with this tokentune`,
     );
   }
-  const bits = info.weight_bits ?? 8;
+  const bits = info.weight_bits === undefined ? 8 : info.weight_bits; // absent: written before it existed
   if (bits !== 7 && bits !== 8)
     throw new Error(`${file}: "weight_bits" must be 7 or 8, got ${JSON.stringify(bits)}; re-run tokentune quantize`);
   const layers = info.layers;
