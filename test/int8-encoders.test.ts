@@ -107,7 +107,7 @@ for (const [name, architecture, layerPattern] of [
   ['xlm-roberta-tiny', 'XLMRobertaForTokenClassification', /^roberta\.encoder\.layer\.0\.attention\.self\.query$/],
   ['distilbert-tiny', 'DistilBertForTokenClassification', /^distilbert\.transformer\.layer\.0\.attention\.q_lin$/],
 ] as const) {
-  test(`${name}: the quantized folder reloads as ${architecture} with int8 layers, logits within 1.5% of transformers' fp32; onnxruntime int8 agrees (reduce_range weights on every CPU, 8-bit where VNNI makes them exact)`, async () => {
+  test(`${name}: the quantized folder reloads as ${architecture} with int8 layers, logits within 1% (8-bit weights) / 1.5% (7-bit) of transformers' fp32; onnxruntime int8 agrees (reduce_range weights on every CPU, 8-bit where VNNI makes them exact)`, async () => {
     const fx = encoderFixture(name);
     const float = fx.load();
     const out = mkdtempSync(join(tmpdir(), `tt-int8-${name}-`));
@@ -115,7 +115,10 @@ for (const [name, architecture, layerPattern] of [
       const C = float.numLabels,
         mask = fx.batch.attentionMask,
         theirs = fx.get('logits').data;
-      // 7-bit weights (the default) and 8-bit ones, each within 1% of the largest |logit|.
+      // 8-bit weights within 1% of the largest |logit| (0.62-0.95% measured); 7-bit ones, with twice
+      // the rounding step, within the 1.5% this test held 8-bit weights to before (1.36-1.42% measured
+      // on these random tiny models; on a CoNLL-trained one the mean per-sentence error is 0.45% against
+      // 0.37%, and the F1 is the same: docs/int8-quantization.md).
       const rel: Record<number, string> = {};
       for (const bits of [8, 7] as const) {
         const info = saveQuantized(float, join(out, `q${bits}`), undefined, bits);
@@ -129,7 +132,7 @@ for (const [name, architecture, layerPattern] of [
         const d = realDiff(ourLogits(qb, fx.batch), theirs, mask, C);
         assert.ok(d.diff > 0, 'the int8 path ran');
         // Our int8 kernels are bit-exact across ISAs (int8-kernels.test.ts), so this holds on every CPU.
-        assert.ok(d.diff <= (process.env.BARPCT ? Number(process.env.BARPCT) : 0.01) * d.scale, `int8 (${bits}-bit weights) vs transformers fp32: max |diff| ${d.diff} (max |logit| ${d.scale})`);
+        assert.ok(d.diff <= (bits === 8 ? 0.01 : 0.015) * d.scale, `int8 (${bits}-bit weights) vs transformers fp32: max |diff| ${d.diff} (max |logit| ${d.scale})`);
         rel[bits] = `${((d.diff / d.scale) * 100).toFixed(2)}%`;
       }
       const q = loadModelFromDir(join(out, 'q8')).model;
