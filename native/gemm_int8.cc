@@ -167,12 +167,11 @@ void linear_int8(const Int8LinearArgs &a, Int8Path path, const OpsTable &ops) {
     // columns by k, is reused across the block's tiles from L1/L2).
     const int64_t MC = std::max<int64_t>(K.mr, (192 * 1024 / kp) / K.mr * K.mr);
     alignas(64) int32_t acc[8 * 64];
-    alignas(64) float tile_y[8 * 64];  // with GELU: the tile's outputs, contiguous for one gelu call
     for (int64_t ib = i0; ib < i1; ib += MC) {
       const int64_t ie = std::min(i1, ib + MC);
       for (int64_t jb = jb0; jb < jb1; jb += K.nb) {
         const int nb = static_cast<int>(std::min<int64_t>(K.nb, jb1 - jb));
-        const int64_t c0 = jb * 16, c1 = std::min(n, (jb + nb) * 16), w = c1 - c0;
+        const int64_t c0 = jb * 16, c1 = std::min(n, (jb + nb) * 16);
         for (int64_t i = ib; i < ie; i += K.mr) {
           const int mr = static_cast<int>(std::min<int64_t>(K.mr, ie - i));
           K.tile(kg, &q[i * kp], kp, mr, a.w + jb * bstride, bstride, nb, acc);
@@ -181,7 +180,7 @@ void linear_int8(const Int8LinearArgs &a, Int8Path path, const OpsTable &ops) {
             const float s_a = sa[row];
             const int32_t z = za[row];
             const int32_t *ac = acc + r * 64 - c0;
-            float *y = a.act ? tile_y + r * w - c0 : a.y + row * n;
+            float *y = a.y + row * n;
             // Plain loops the compiler vectorises; the same float32 operations as the reference.
             for (int64_t c = c0; c < c1; c++)
               y[c] = static_cast<float>(ac[c] - z * a.w_sum[c]) * (s_a * a.w_scale[c]);
@@ -191,11 +190,7 @@ void linear_int8(const Int8LinearArgs &a, Int8Path path, const OpsTable &ops) {
               const float *res = a.residual + row * n;
               for (int64_t c = c0; c < c1; c++) y[c] = y[c] + res[c];
             }
-          }
-          if (a.act) {
-            // One call for the whole tile (a call per 16-value row piece cost twice the GELU itself).
-            ops.gelu_forward(tile_y, tile_y, mr * w, a.act == 2 ? 1 : 0);
-            for (int r = 0; r < mr; r++) std::memcpy(a.y + (i + r) * n + c0, tile_y + r * w, static_cast<size_t>(w) * sizeof(float));
+            if (a.act) ops.gelu_forward(y + c0, y + c0, c1 - c0, a.act == 2 ? 1 : 0);
           }
         }
       }

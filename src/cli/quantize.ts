@@ -20,7 +20,7 @@ const FLAGS = {
   'weight-bits': {
     type: 'string',
     default: String(DEFAULT_WEIGHT_BITS),
-    help: 'Weight precision: 7 (values in [-63, 63]; exact and about twice as fast on CPUs with AVX2 but no VNNI, the same results on every CPU) or 8 (finer weights)',
+    help: 'Weight precision: 7 (values in [-63, 63]; about 1.5x as fast as 8 on CPUs with AVX2 but no VNNI, the same speed elsewhere) or 8 (finer weights, logits closer to float)',
     valueName: '7|8',
   },
 } as const;
