@@ -2,8 +2,9 @@
  * `npm run bench -- int8`: int8 inference against fp32 and onnxruntime, in one run, on a
  * BERT-base-sized token classifier (random weights: 12 layers, hidden 768, FFN 3072, 9 labels),
  * sequence 128, batch 1, 4 and 32: tokens/s and p50/p99 latency of
- *   ours fp32   the float forward pass
- *   ours int8   the same model quantized in memory (what `tokentune quantize` writes and loads)
+ *   ours fp32     the float forward pass
+ *   ours int8/8b  the same model quantized in memory with 8-bit weights (`tokentune quantize --weight-bits 8`)
+ *   ours int8/7b  ... with 7-bit weights (`--weight-bits 7`: plain AVX2 multiplies them with vpmaddubsw)
  *   ort fp32    onnxruntime-node on our ONNX export
  *   ort int8    onnxruntime-node on that export quantized by onnxruntime's own Python quantizer
  *               (quantize_dynamic, scripts/parity/ort-quantize-dynamic.py, run with
@@ -65,10 +66,13 @@ export async function runInt8Bench(): Promise<void> {
   });
   const fp32 = BertForTokenClassification.create(config, 0);
   const int8 = new BertForTokenClassification(config, fp32.params);
-  quantizeInMemory(int8);
+  quantizeInMemory(int8, 8);
+  const int7 = new BertForTokenClassification(config, fp32.params);
+  quantizeInMemory(int7, 7);
   const runners: Runner[] = [
     { name: 'ours fp32', run: (b) => ourLogits(fp32, b) },
-    { name: 'ours int8', run: (b) => ourLogits(int8, b) },
+    { name: 'ours int8/8b', run: (b) => ourLogits(int8, b) },
+    { name: 'ours int8/7b', run: (b) => ourLogits(int7, b) },
   ];
   const dir = mkdtempSync(join(tmpdir(), 'tt-int8-bench-'));
   const sessions: { release(): Promise<void> }[] = [];
@@ -89,7 +93,7 @@ export async function runInt8Bench(): Promise<void> {
       }
     }
     console.log(
-      `BERT-base-sized, seq ${SEQ}; int8 path ${nativeInt8Info()?.path ?? 'none'}; threads: ours ${nativeKernels.threads}, onnxruntime ${ortThreads.intraOpNumThreads ?? `default (${cpus().length} logical CPUs)`}; loadavg at start ${load()}`,
+      `${cpus()[0]?.model ?? 'CPU'}; BERT-base-sized, seq ${SEQ}; int8 path ${nativeInt8Info()?.path ?? 'none'} (onnxruntime picks its own, VNNI where the CPU has it, whatever TOKENTUNE_KERNEL says); threads: ours ${nativeKernels.threads}, onnxruntime ${ortThreads.intraOpNumThreads ?? `default (${cpus().length} logical CPUs)`}; loadavg at start ${load()}`,
     );
     const rng = Rng.fromSeed(7);
     const tps = new Map<string, number>();
@@ -121,7 +125,7 @@ export async function runInt8Bench(): Promise<void> {
         tps.set(`${r.name}@${B}`, (B * SEQ) / (p50 / 1000));
         const d = diffs.get(r.name);
         console.log(
-          `  ${r.name.padEnd(9)} ${Math.round((B * SEQ) / (p50 / 1000))
+          `  ${r.name.padEnd(12)} ${Math.round((B * SEQ) / (p50 / 1000))
             .toLocaleString('en-US')
             .padStart(
               7,
@@ -139,8 +143,9 @@ export async function runInt8Bench(): Promise<void> {
           y = tps.get(`${b}@${B}`);
         return `  ${label}: ${ratio(a, b)} (target >= ${min.toFixed(1)}x: ${x && y ? (x / y >= min ? 'met' : 'NOT met') : 'not measured'})`;
       };
-      console.log(target('ours int8 / ort int8', 'ours int8', 'ort int8', 1.0));
-      console.log(target('ours int8 / ours fp32', 'ours int8', 'ours fp32', 1.8));
+      console.log(target('ours int8/7b / ort int8', 'ours int8/7b', 'ort int8', 1.0));
+      console.log(target('ours int8/7b / ours fp32', 'ours int8/7b', 'ours fp32', 1.8));
+      console.log(target('ours int8/8b / ours fp32', 'ours int8/8b', 'ours fp32', 1.8));
       console.log(
         B === 1
           ? target('ours fp32 / ort fp32', 'ours fp32', 'ort fp32', 1.2)

@@ -73,17 +73,18 @@ void tile_scalar(int64_t kgroups, const uint8_t *A, int64_t lda, int mr, const i
   }
 }
 
-Int8Kernel kernel_for(Int8Path p) {
+Int8Kernel kernel_for(Int8Path p, bool w_s7) {
 #if TT_X86
   if (p == I8_AVX512VNNI) return int8_kernel_avx512vnni();
   if (p == I8_AVXVNNI) return int8_kernel_avxvnni();
-  if (p == I8_AVX2) return int8_kernel_avx2();
+  if (p == I8_AVX2) return w_s7 ? int8_kernel_avx2_s7() : int8_kernel_avx2();
 #elif TT_ARM
   if (p == I8_I8MM) return int8_kernel_i8mm();
   if (p == I8_NEONDOT) return int8_kernel_neondot();
 #else
   (void)p;
 #endif
+  (void)w_s7;
   return int8_kernel_scalar();
 }
 
@@ -138,7 +139,7 @@ void int8_quantize_row(const float *x, int64_t k, int64_t kp, uint8_t *q, float 
 }
 
 void linear_int8(const Int8LinearArgs &a, Int8Path path, const OpsTable &ops) {
-  const Int8Kernel K = kernel_for(path);
+  const Int8Kernel K = kernel_for(path, a.w_s7);
   const int64_t m = a.m, n = a.n, k = a.k;
   const int64_t kg = int8_k_groups(k), kp = kg * 4, nblocks = int8_blocks(n), bstride = kg * 64;
   // Every byte is written by the quantizer (padding depths too), so no zero fill.

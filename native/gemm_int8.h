@@ -17,7 +17,9 @@ inline int64_t int8_k_groups(int64_t k) { return (k + 3) / 4; }
 inline int64_t int8_blocks(int64_t n) { return (n + 15) / 16; }
 inline int64_t int8_packed_size(int64_t n, int64_t k) { return int8_blocks(n) * int8_k_groups(k) * 64; }
 
-// Paths, best last. AVX2 emulates vpdpbusd exactly with vpmaddwd (vpmaddubsw would saturate).
+// Paths, best last. AVX2 emulates vpdpbusd exactly with vpmaddwd (vpmaddubsw would saturate full-range
+// s8), except for layers whose weights all fit in 7 bits ([-64, 63]: u8 x s7 pair sums stay within
+// int16, |255 * 64 * 2| = 32640), where vpmaddubsw is exact and cheaper (int8_kernel_avx2_s7).
 // arm64: NEONDOT is SDOT on (u8 - 128) with the weights' column sums added back (FEAT_DotProd);
 // I8MM is SUDOT, s8 x u8 by element, exact without a correction (FEAT_I8MM). Order is per arch.
 enum Int8Path : int { I8_SCALAR = 0, I8_AVX2 = 1, I8_AVXVNNI = 2, I8_AVX512VNNI = 3, I8_NEONDOT = 4, I8_I8MM = 5 };
@@ -44,6 +46,7 @@ struct Int8Kernel {
 Int8Kernel int8_kernel_scalar();
 #if TT_X86
 Int8Kernel int8_kernel_avx2();
+Int8Kernel int8_kernel_avx2_s7();  // only for weights in [-64, 63]
 Int8Kernel int8_kernel_avxvnni();
 Int8Kernel int8_kernel_avx512vnni();
 #endif
@@ -62,6 +65,7 @@ struct Int8LinearArgs {
   const float *residual;  // [m, n] or null (added after the bias)
   float *y;               // [m, n]; may alias residual
   int act;                // 0 none, 1 GELU (erf), 2 GELU (tanh)
+  bool w_s7;              // every weight is in [-64, 63] (the caller checked): AVX2 may use vpmaddubsw
 };
 
 // Packs w [n, k] (row-major s8) into the layout above.

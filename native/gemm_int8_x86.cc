@@ -1,6 +1,7 @@
 // int8 tiles for x86: AVX512-VNNI (6 rows x up to 64 columns, vpdpbusd on zmm), AVX-VNNI (6 x 16,
 // vpdpbusd on ymm) and plain AVX2 (4 x 16, vpdpbusd emulated exactly: u8 and s8 halves widened to
-// 16 bits and summed with two vpmaddwd, which cannot overflow, unlike vpmaddubsw's int16 pairs).
+// 16 bits and summed with two vpmaddwd, which cannot overflow, unlike vpmaddubsw's int16 pairs),
+// with a cheaper AVX2 tile for 7-bit weights, where vpmaddubsw cannot saturate.
 // Per-function targets, so the addon loads on any x86-64; dispatch picks a tile from cpuid.
 #include "gemm_int8.h"
 
@@ -125,6 +126,38 @@ __attribute__((target("avx2"))) void tile256_emul(int64_t kg, const uint8_t *A, 
   }
 }
 
+// 7-bit weights ([-64, 63]) on plain AVX2, as onnxruntime's MLAS U8S8 kernel multiplies (but exact
+// here, because the caller guarantees the range): vpmaddubsw gives u8 x s8 pair sums in int16, at
+// most 255 * 64 * 2 = 32640 in magnitude, so never saturated; vpmaddwd with ones widens the pairs
+// to the 4-deep int32 sums vpdpbusd gives; vpaddd accumulates. Three instructions per 32 products
+// where the exact emulation takes five.
+template <int MR>
+__attribute__((target("avx2"))) void tile256_s7(int64_t kg, const uint8_t *A, int64_t lda, int mr, const int8_t *B,
+                                                int64_t, int, int32_t *acc) {
+  const uint8_t *ar[MR];
+  for (int i = 0; i < MR; i++) ar[i] = A + (i < mr ? i : 0) * lda;
+  __m256i c[MR][2];
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; i++) c[i][0] = c[i][1] = _mm256_setzero_si256();
+  const __m256i ones = _mm256_set1_epi16(1);
+#pragma GCC unroll 2
+  for (int64_t g = 0; g < kg; g++) {
+    const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(B + g * 64));
+    const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(B + g * 64 + 32));
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; i++) {
+      const __m256i a = _mm256_set1_epi32(load4(ar[i] + 4 * g));
+      c[i][0] = _mm256_add_epi32(c[i][0], _mm256_madd_epi16(_mm256_maddubs_epi16(a, b0), ones));
+      c[i][1] = _mm256_add_epi32(c[i][1], _mm256_madd_epi16(_mm256_maddubs_epi16(a, b1), ones));
+    }
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; i++) {  // all rows: see tile512
+    _mm256_storeu_si256(reinterpret_cast<__m256i *>(acc + i * 64), c[i][0]);
+    _mm256_storeu_si256(reinterpret_cast<__m256i *>(acc + i * 64 + 8), c[i][1]);
+  }
+}
+
 // int8_quantize_row vectorised (the same float32 operations per element; min and max are exact in
 // any order; a NaN or Inf anywhere makes v * 0 NaN, which the probe sum keeps).
 __attribute__((target("avx512f,avx512bw,avx512vl"))) void quantize512(const float *x, int64_t k, int64_t kp, uint8_t *q,
@@ -219,6 +252,8 @@ __attribute__((target("avx2"))) void quantize256(const float *x, int64_t k, int6
 Int8Kernel int8_kernel_avx512vnni() { return {MR512, 4, tile_avx512vnni, quantize512}; }
 Int8Kernel int8_kernel_avxvnni() { return {6, 1, tile256_vnni<6>, quantize256}; }
 Int8Kernel int8_kernel_avx2() { return {4, 1, tile256_emul<4>, quantize256}; }
+// 4 rows as the exact tile (5 measured the same; 6 spills).
+Int8Kernel int8_kernel_avx2_s7() { return {4, 1, tile256_s7<4>, quantize256}; }
 
 }  // namespace tt
 #endif

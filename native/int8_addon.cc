@@ -26,10 +26,10 @@ const int8_t *s8(const Args &A, size_t i, const char *name, double need) {
   return A.typed<int8_t, napi_int8_array>(i, name, need, "Int8Array");
 }
 
-// linearInt8(m, n, k, x, w, wScale, wSum, bias, residual, act, y): see kernels.ts.
+// linearInt8(m, n, k, x, w, wScale, wSum, bias, residual, act, y, weights7): see kernels.ts.
 Napi::Value LinearInt8(const Napi::CallbackInfo &info) {
   Args A{info, "linearInt8"};
-  A.count(11);
+  A.count(12);
   Int8LinearArgs a;
   a.m = A.size(0, "m");
   a.n = A.size(1, "n");
@@ -46,6 +46,7 @@ Napi::Value LinearInt8(const Napi::CallbackInfo &info) {
   a.bias = A.f32_or_null(7, "bias", d(a.n));
   a.residual = A.f32_or_null(8, "residual", d(a.m) * d(a.n));
   a.y = A.f32(10, "y", d(a.m) * d(a.n));
+  a.w_s7 = A.boolean(11, "weights7");
   if (a.m > 0 && a.n > 0) linear_int8(a, current_path(), g_ops());
   return info.Env().Undefined();
 }

@@ -55,6 +55,8 @@ export {
   int8Variant,
   QUANTIZATION_FILE,
   QUANTIZATION_FORMAT,
+  DEFAULT_WEIGHT_BITS,
   type QuantizationInfo,
 } from './models/quantized.js';
+export type { WeightBits } from './engine/ops/int8.js';
 export { quantizeOnnxModel, type QuantizeGraphResult } from './infer/onnx/quantize-graph.js';

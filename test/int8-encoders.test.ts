@@ -10,10 +10,11 @@
  * VPDPBUSD where the CPU has AVX512-VNNI or AVX-VNNI (32-bit sums: exact) and otherwise with
  * VPMADDUBSW, whose 16-bit pair sums saturate when u8 x s8 pairs pass 32767 (255 * 127 * 2 does);
  * its quantization guide says so and names the remedy, quantize_dynamic(reduce_range=True): 7-bit
- * weights, whose pair sums (at most 255 * 63 * 2 = 32130) never saturate. So on every CPU the test
- * runs onnxruntime on the export with reduce_range weights (exact everywhere, hence the same
- * logits on this CPU as on an AVX2 one) against transformers' fp32, and the 8-bit export against
- * tokentune's int8 only where the CPU has VNNI (or is not x86, where MLAS widens exactly).
+ * weights, whose pair sums (at most 255 * 63 * 2 = 32130) never saturate. `tokentune quantize
+ * --weight-bits 7` writes such weights, so on every CPU the test runs onnxruntime on a 7-bit
+ * folder's export (exact everywhere, hence the same logits on this CPU as on an AVX2 one) against
+ * tokentune's 7-bit logits and transformers' fp32, and the 8-bit export against tokentune's int8
+ * only where the CPU has VNNI (or is not x86, where MLAS widens exactly).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,20 +23,7 @@ import { arch, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EncoderForTokenClassification, loadModelFromDir } from '../src/models/index.js';
 import { quantizableLayers, saveQuantized } from '../src/models/quantized.js';
-import { roundHalfEven } from '../src/engine/kernels.js';
-import {
-  DataType,
-  buildEncoderOnnxModel,
-  encodeModel,
-  exportOnnx,
-  loadOnnxRuntime,
-  onnxLogits,
-  ourLogits,
-  quantizeOnnxModel,
-  type ModelDef,
-  type OrtModule,
-  type TensorDef,
-} from '../src/infer/onnx/index.js';
+import { exportOnnx, loadOnnxRuntime, onnxLogits, ourLogits, type OrtModule } from '../src/infer/onnx/index.js';
 import type { TokenBatch } from '../src/models/index.js';
 import { main } from '../src/cli/main.js';
 import { fixturesDir } from './helpers/fixtures.js';
@@ -56,30 +44,6 @@ function ortU8S8Exact(): boolean {
   return /\b(avx512_vnni|avx_vnni)\b/.test(flags);
 }
 const ortExact = ortU8S8Exact();
-
-/**
- * quantize_dynamic(reduce_range=True)'s weights from an int8 graph: each s8 weight column requantized
- * to 7 bits (|q| <= 63, scale * 127 / 63), so no u8 x s7 pair sum can saturate VPMADDUBSW.
- */
-function reduceRange(def: ModelDef): ModelDef {
-  const inits = def.graph.initializers;
-  const byName = new Map(inits.map((t) => [t.name, t]));
-  const out = new Map<string, TensorDef>();
-  for (const t of inits) {
-    if (t.dataType !== DataType.INT8 || !t.name.endsWith('_quantized')) continue;
-    const scaleT = byName.get(t.name.replace(/_quantized$/, '_scale'))!;
-    const q = new Int8Array(t.raw.buffer.slice(t.raw.byteOffset, t.raw.byteOffset + t.raw.byteLength));
-    const scale = new Float32Array(scaleT.raw.buffer.slice(scaleT.raw.byteOffset, scaleT.raw.byteOffset + scaleT.raw.byteLength));
-    const n = scale.length;
-    for (let i = 0; i < q.length; i++) q[i] = Math.max(-63, Math.min(63, roundHalfEven((q[i]! * 63) / 127)));
-    for (let j = 0; j < n; j++) scale[j] = Math.fround((scale[j]! * 127) / 63);
-    assert.equal(q.length % n, 0, `${t.name}: [k, n] weights`);
-    out.set(t.name, { ...t, raw: new Uint8Array(q.buffer) });
-    out.set(scaleT.name, { ...scaleT, raw: new Uint8Array(scale.buffer) });
-  }
-  assert.ok(out.size > 0, 'the graph has int8 weights');
-  return { ...def, graph: { ...def.graph, initializers: inits.map((t) => out.get(t.name) ?? t) } };
-}
 
 async function ortRun(o: OrtModule, bytes: string | Uint8Array, batch: TokenBatch): Promise<Float32Array> {
   const session = await o.InferenceSession.create(bytes);
@@ -107,37 +71,53 @@ for (const [name, architecture, layerPattern] of [
   ['xlm-roberta-tiny', 'XLMRobertaForTokenClassification', /^roberta\.encoder\.layer\.0\.attention\.self\.query$/],
   ['distilbert-tiny', 'DistilBertForTokenClassification', /^distilbert\.transformer\.layer\.0\.attention\.q_lin$/],
 ] as const) {
-  test(`${name}: the quantized folder reloads as ${architecture} with int8 layers, logits within 1.5% of transformers' fp32; onnxruntime int8 agrees (reduce_range weights on every CPU, 8-bit where VNNI makes them exact)`, async () => {
+  test(`${name}: the quantized folder reloads as ${architecture} with int8 layers, logits within 1% (8-bit weights) / 1.5% (7-bit) of transformers' fp32; onnxruntime int8 agrees (reduce_range weights on every CPU, 8-bit where VNNI makes them exact)`, async () => {
     const fx = encoderFixture(name);
     const float = fx.load();
     const out = mkdtempSync(join(tmpdir(), `tt-int8-${name}-`));
     try {
-      const info = saveQuantized(float, join(out, 'q'));
-      assert.match(info.layers[0]!, layerPattern);
-      assert.equal(info.layers.length, 6 * float.config.numHiddenLayers);
-      const q = loadModelFromDir(join(out, 'q')).model;
-      assert.equal(q.architecture, architecture);
-      assert.ok(q instanceof EncoderForTokenClassification && q.int8Layers?.length === q.config.numHiddenLayers, 'int8 layers attached');
-      const C = q.numLabels,
-        mask = fx.batch.attentionMask;
-      const ours = ourLogits(q, fx.batch),
+      const C = float.numLabels,
+        mask = fx.batch.attentionMask,
         theirs = fx.get('logits').data;
-      const vsFp32 = realDiff(ours, theirs, mask, C);
-      assert.ok(vsFp32.diff > 0, 'the int8 path ran');
-      // Our int8 kernels are bit-exact across ISAs (int8-kernels.test.ts), so this holds on every CPU.
-      assert.ok(vsFp32.diff <= 0.015 * vsFp32.scale, `int8 vs transformers fp32: max |diff| ${vsFp32.diff} (max |logit| ${vsFp32.scale})`);
+      // 8-bit weights within 1% of the largest |logit| (0.62-0.95% measured); 7-bit ones, with twice
+      // the rounding step, within the 1.5% this test held 8-bit weights to before (1.36-1.42% measured
+      // on these random tiny models; on a CoNLL-trained one the mean per-sentence error is 0.45% against
+      // 0.37%, and the F1 is the same: docs/int8-quantization.md).
+      const rel: Record<number, string> = {};
+      for (const bits of [8, 7] as const) {
+        const info = saveQuantized(float, join(out, `q${bits}`), undefined, bits);
+        assert.match(info.layers[0]!, layerPattern);
+        assert.equal(info.layers.length, 6 * float.config.numHiddenLayers);
+        assert.equal(JSON.parse(readFileSync(join(out, `q${bits}`, 'quantization.json'), 'utf8')).weight_bits, bits);
+        const qb = loadModelFromDir(join(out, `q${bits}`)).model;
+        assert.ok(qb instanceof EncoderForTokenClassification && qb.int8Layers?.length === qb.config.numHiddenLayers, 'int8 layers attached');
+        assert.equal(qb.int8WeightBits, bits);
+        assert.ok(qb.int8Layers.every((l) => l.qkv.weights7 === (bits === 7)), 'the 7-bit tile is chosen for 7-bit weights only');
+        const d = realDiff(ourLogits(qb, fx.batch), theirs, mask, C);
+        assert.ok(d.diff > 0, 'the int8 path ran');
+        // Our int8 kernels are bit-exact across ISAs (int8-kernels.test.ts), so this holds on every CPU.
+        assert.ok(d.diff <= (bits === 8 ? 0.01 : 0.015) * d.scale, `int8 (${bits}-bit weights) vs transformers fp32: max |diff| ${d.diff} (max |logit| ${d.scale})`);
+        rel[bits] = `${((d.diff / d.scale) * 100).toFixed(2)}%`;
+      }
+      const q = loadModelFromDir(join(out, 'q8')).model;
+      assert.equal(q.architecture, architecture);
+      const ours = ourLogits(q, fx.batch);
       if (ort) {
-        // Exact on every CPU: onnxruntime with reduce_range (7-bit) weights against transformers' fp32.
-        // 7-bit weights carry twice the rounding step of ours: 1.3-2.2% measured (ours 0.6-1.0%), hence 4%.
-        const reduced = await ortRun(
-          ort,
-          encodeModel(reduceRange(quantizeOnnxModel(buildEncoderOnnxModel(q), quantizableLayers(q)).model)).toBytes(),
-          fx.batch,
+        // Exact on every CPU: onnxruntime on the 7-bit folder's export (its own weight bytes; MLAS's
+        // VPMADDUBSW cannot saturate on them) against tokentune's 7-bit logits and transformers' fp32.
+        const q7 = loadModelFromDir(join(out, 'q7')).model;
+        const res7 = exportOnnx(q7, null, join(out, 'onnx7'), { int8: true });
+        const ort7 = await ortRun(ort, res7.quantizedPath!, fx.batch);
+        const ort7VsOurs = realDiff(ourLogits(q7, fx.batch), ort7, mask, C);
+        assert.ok(
+          ort7VsOurs.diff <= 0.03 * ort7VsOurs.scale,
+          `tokentune int8 (7-bit) vs onnxruntime on its export: max |diff| ${ort7VsOurs.diff} (max |logit| ${ort7VsOurs.scale})`,
         );
-        const rrVsFp32 = realDiff(reduced, theirs, mask, C);
+        const rrVsFp32 = realDiff(ort7, theirs, mask, C);
+        // Per-tensor activations there (per row here) on top of 7-bit weights: 1.3-2.2% measured, hence 4%.
         assert.ok(
           rrVsFp32.diff <= 0.04 * rrVsFp32.scale,
-          `onnxruntime int8 (reduce_range) vs transformers fp32: max |diff| ${rrVsFp32.diff} (max |logit| ${rrVsFp32.scale})`,
+          `onnxruntime int8 (7-bit weights) vs transformers fp32: max |diff| ${rrVsFp32.diff} (max |logit| ${rrVsFp32.scale})`,
         );
         if (ortExact) {
           const res = exportOnnx(q, null, join(out, 'onnx'), { int8: true });
@@ -150,7 +130,7 @@ for (const [name, architecture, layerPattern] of [
           );
         }
         console.log(
-          `# ${name}: int8 vs fp32 ${((vsFp32.diff / vsFp32.scale) * 100).toFixed(2)}%, onnxruntime reduce_range vs fp32 ${((rrVsFp32.diff / rrVsFp32.scale) * 100).toFixed(2)}% of max |logit|; onnxruntime 8-bit ${ortExact ? 'compared (VNNI)' : 'not compared: no VNNI on this CPU'}`,
+          `# ${name}: int8 vs fp32 ${rel[8]} (8-bit weights), ${rel[7]} (7-bit), onnxruntime on the 7-bit export vs fp32 ${((rrVsFp32.diff / rrVsFp32.scale) * 100).toFixed(2)}% of max |logit|; onnxruntime 8-bit ${ortExact ? 'compared (VNNI)' : 'not compared: no VNNI on this CPU'}`,
         );
       }
     } finally {

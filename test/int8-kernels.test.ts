@@ -1,7 +1,8 @@
 /**
  * int8 inference kernels (linearInt8, packInt8Weights): every native path this CPU has
  * (AVX512-VNNI, AVX-VNNI, AVX2, portable; forced with setNativeInt8Path) against the TypeScript
- * reference, bit for bit before the GELU, on awkward shapes (n and k off every block and tile
+ * reference, bit for bit before the GELU, with 8-bit and 7-bit weights (AVX2's vpmaddubsw tile, at
+ * the -64 / 63 boundary against u8 0 / 255, and a -65 that must take the exact tile), on awkward shapes (n and k off every block and tile
  * width, rows past one tile and one row block; products big enough to be split between threads)
  * and 1, 2 and 3 threads; edge rows (all zero, all negative, huge, NaN); and the reference itself against the float product within the
  * quantization error bound (an outside check: plain float64 arithmetic, no int8 code).
@@ -13,6 +14,7 @@ import { int8PackedSize, quantizeRowU8, roundHalfEven, type Kernels } from '../s
 import { refKernels } from '../src/engine/ref-kernels.js';
 import { Rng } from '../src/engine/random.js';
 import { loadNative, nativeInfo, nativeInt8Info, setNativeInt8Path, setThreads } from '../src/engine/native.js';
+import { int8Linear } from '../src/engine/ops/int8.js';
 
 const native = loadNative();
 
@@ -23,19 +25,21 @@ interface Case {
   bias: boolean;
   residual: boolean;
   act: number;
+  /** 7: weights in [-63, 63] and linearInt8's weights7 set (AVX2's vpmaddubsw tile); 8: full range. */
+  bits?: 7 | 8;
 }
 
-function quantizeWeights(w: Float32Array, n: number, k: number): { q: Int8Array; scale: Float32Array; sum: Int32Array } {
+function quantizeWeights(w: Float32Array, n: number, k: number, qmax = 127): { q: Int8Array; scale: Float32Array; sum: Int32Array } {
   const q = new Int8Array(n * k),
     scale = new Float32Array(n),
     sum = new Int32Array(n);
   for (let j = 0; j < n; j++) {
     let mx = 0;
     for (let p = 0; p < k; p++) mx = Math.max(mx, Math.abs(w[j * k + p]));
-    const s = Math.fround(mx / 127);
+    const s = Math.fround(mx / qmax);
     scale[j] = s;
     for (let p = 0; p < k; p++) {
-      const v = s === 0 ? 0 : Math.max(-127, Math.min(127, roundHalfEven(Math.fround(w[j * k + p] / s))));
+      const v = s === 0 ? 0 : Math.max(-qmax, Math.min(qmax, roundHalfEven(Math.fround(w[j * k + p] / s))));
       q[j * k + p] = v;
       sum[j] += v;
     }
@@ -49,7 +53,7 @@ function makeCase(c: Case, seed: number, rowKind?: (i: number, r: () => number) 
   const x = new Float32Array(c.m * c.k);
   for (let i = 0; i < c.m; i++) for (let p = 0; p < c.k; p++) x[i * c.k + p] = rowKind?.(i, r) ?? r() * 3;
   const w = new Float32Array(c.n * c.k).map(() => r() * 0.2);
-  const { q, scale, sum } = quantizeWeights(w, c.n, c.k);
+  const { q, scale, sum } = quantizeWeights(w, c.n, c.k, c.bits === 7 ? 63 : 127);
   const packed = new Int8Array(int8PackedSize(c.n, c.k));
   refKernels.packInt8Weights(q, c.n, c.k, packed);
   const bias = c.bias ? new Float32Array(c.n).map(() => r()) : null;
@@ -59,7 +63,7 @@ function makeCase(c: Case, seed: number, rowKind?: (i: number, r: () => number) 
 
 function run(k: Kernels, c: Case, d: ReturnType<typeof makeCase>): Float32Array {
   const y = new Float32Array(c.m * c.n).fill(NaN);
-  k.linearInt8(c.m, c.n, c.k, d.x, d.packed, d.scale, d.sum, d.bias, d.residual ? Float32Array.from(d.residual) : null, c.act, y);
+  k.linearInt8(c.m, c.n, c.k, d.x, d.packed, d.scale, d.sum, d.bias, d.residual ? Float32Array.from(d.residual) : null, c.act, y, c.bits === 7);
   return y;
 }
 
@@ -185,7 +189,7 @@ describe('int8 kernels: native against the reference', { skip: native ? false : 
   });
 
   for (const path of info?.paths ?? []) {
-    test(`${path}: awkward shapes, bias / residual / GELU, 1-3 threads, bit-exact before GELU`, () => {
+    test(`${path}: awkward shapes, 8-bit and 7-bit weights, bias / residual / GELU, 1-3 threads, bit-exact before GELU`, () => {
       setNativeInt8Path(path);
       assert.equal(nativeInt8Info()!.path, path);
       let seed = 1;
@@ -195,6 +199,9 @@ describe('int8 kernels: native against the reference', { skip: native ? false : 
           { bias: true, residual: true, act: 0 },
           { bias: true, residual: false, act: 1 },
           { bias: true, residual: false, act: 2 },
+          { bias: false, residual: false, act: 0, bits: 7 as const },
+          { bias: true, residual: true, act: 0, bits: 7 as const },
+          { bias: true, residual: false, act: 1, bits: 7 as const },
         ]) {
           const c: Case = { m, n, k, ...opt };
           const d = makeCase(c, seed++);
@@ -222,6 +229,76 @@ describe('int8 kernels: native against the reference', { skip: native ? false : 
       native!.packInt8Weights(d.q, c.n, c.k, packed);
       assert.deepEqual(packed, d.packed);
     });
+
+    test(`${path}: 7-bit weights at -64 / 63 against u8 0 / 255, random shapes incl. edge tiles, bit-exact`, () => {
+      setNativeInt8Path(path);
+      const rng = Rng.fromSeed(7);
+      for (let trial = 0; trial < 40; trial++) {
+        const m = 1 + rng.nextInt(trial < 20 ? 9 : 70),
+          n = 1 + rng.nextInt(trial < 20 ? 40 : 150),
+          k = 1 + rng.nextInt(trial < 20 ? 20 : 400);
+        const c: Case = { m, n, k, bias: true, residual: false, act: 0, bits: 7 };
+        const d = makeCase(c, 1000 + trial);
+        // Rows of mostly their maximum (u8 255) and minimum (u8 0), against weights that are mostly
+        // the extremes -64 and 63: the largest pair sums vpmaddubsw can meet (255 * -64 * 2 = -32640).
+        for (let i = 0; i < m; i++)
+          for (let p = 0; p < k; p++) {
+            const u = rng.nextFloat();
+            d.x[i * k + p] = p === 0 ? -1 : u < 0.6 ? 2 : u < 0.8 ? -1 : rng.nextFloat() - 0.5;
+          }
+        for (let i = 0; i < n * k; i++) {
+          const u = rng.nextFloat();
+          d.q[i] = u < 0.45 ? -64 : u < 0.9 ? 63 : d.q[i]!;
+        }
+        d.sum.fill(0);
+        for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) d.sum[j] += d.q[j * k + p]!;
+        refKernels.packInt8Weights(d.q, n, k, d.packed);
+        const q = new Uint8Array(k);
+        quantizeRowU8(d.x.subarray(0, k), q);
+        assert.ok(q.includes(0) && (k < 3 || q.includes(255)), 'rows reach u8 0 and 255');
+        const want = run(refKernels, c, d);
+        for (const t of [1, 2]) {
+          setThreads(t);
+          compare(`${path} 7-bit boundary m${m} n${n} k${k} threads ${t}`, run(native!, c, d), want, 0);
+        }
+      }
+    });
+
+    test(`${path}: a -65 or 64 among 7-bit weights makes int8Linear take the exact tile (the bits equal the reference's)`, () => {
+      setNativeInt8Path(path);
+      const m = 9,
+        n = 35,
+        k = 67;
+      // Every activation 255 (zero point 0) against -65s: vpmaddubsw's pair sums would saturate at
+      // -32768 where the exact sum is 255 * -65 * 2 = -33150.
+      const x = new Float32Array(m * k).fill(1);
+      for (const stray of [-65, 64]) {
+        const q = new Int8Array(n * k).map((_, i) => (i % 3 === 0 ? -64 : 63));
+        for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) if ((j + p) % 2 === 0) q[j * k + p] = j % 2 ? stray : -65;
+        const scale = new Float32Array(n).fill(1 / 64);
+        const lin = int8Linear(q, scale, n, k, null);
+        assert.equal(lin.weights7, false, `a ${stray} is outside 7 bits`);
+        const within = int8Linear(Int8Array.from(q, (v) => Math.max(-64, Math.min(63, v))), scale, n, k, null);
+        assert.equal(within.weights7, true);
+        const want = new Float32Array(m * n),
+          got = new Float32Array(m * n);
+        refKernels.linearInt8(m, n, k, x, lin.packed, lin.scale, lin.sums, null, null, 0, want, lin.weights7);
+        native!.linearInt8(m, n, k, x, lin.packed, lin.scale, lin.sums, null, null, 0, got, lin.weights7);
+        compare(`${path} stray ${stray}`, got, want, 0);
+        const f = Math.fround;
+        assert.equal(want[0], f(f(255 * lin.sums[0]!) * f(f(1 / 255) * f(1 / 64))), 'the exact sum, unsaturated');
+        // The reference refuses a false weights7 claim rather than computing something else.
+        assert.throws(
+          () => refKernels.linearInt8(m, n, k, x, lin.packed, lin.scale, lin.sums, null, null, 0, want, true),
+          /weights7 is set but packed weight \d+ is -65, outside \[-64, 63\]/,
+        );
+        if (path === 'avx2' && stray === -65) {
+          // The case is one where the vpmaddubsw tile would be wrong: forcing it (a false claim) saturates.
+          native!.linearInt8(m, n, k, x, lin.packed, lin.scale, lin.sums, null, null, 0, got, true);
+          assert.notDeepEqual(got, want, 'vpmaddubsw saturates on -65 x 255 pairs');
+        }
+      }
+    });
   }
 
   test('bad arguments throw before touching memory', () => {
@@ -231,16 +308,17 @@ describe('int8 kernels: native against the reference', { skip: native ? false : 
       sum = new Int32Array(1),
       y = new Float32Array(4);
     assert.throws(
-      () => native!.linearInt8(4, 1, 1, x, w, s, sum, null, null, 0, new Float32Array(3)),
+      () => native!.linearInt8(4, 1, 1, x, w, s, sum, null, null, 0, new Float32Array(3), false),
       /y has 3 elements, needs at least 4/,
     );
     assert.throws(
-      () => native!.linearInt8(1, 1, 4, x, new Int8Array(10), s, sum, null, null, 0, y),
+      () => native!.linearInt8(1, 1, 4, x, new Int8Array(10), s, sum, null, null, 0, y, false),
       /w has 10 elements, needs at least 64/,
     );
-    assert.throws(() => native!.linearInt8(1, 1, 4, x, w, s, sum, null, null, 3, y), /act must be 0/);
+    assert.throws(() => native!.linearInt8(1, 1, 4, x, w, s, sum, null, null, 3, y, false), /act must be 0/);
+    assert.throws(() => native!.linearInt8(1, 1, 4, x, w, s, sum, null, null, 0, y, 1 as unknown as boolean), /weights7 must be a boolean/);
     assert.throws(
-      () => native!.linearInt8(1, 1, 4, x, w as unknown as Int8Array, s, new Float32Array(1) as unknown as Int32Array, null, null, 0, y),
+      () => native!.linearInt8(1, 1, 4, x, w as unknown as Int8Array, s, new Float32Array(1) as unknown as Int32Array, null, null, 0, y, false),
       /wSum must be a Int32Array/,
     );
     assert.throws(() => setNativeInt8Path('neon' as never), /unknown int8 path 'neon'/);

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { noGrad, tidy } from '../src/engine/index.js';
 import { collate } from '../src/data/collate.js';
 import { BertForTokenClassification, fromPretrained, savePretrained, type TokenClassifier } from '../src/models/index.js';
-import { int8Variant, quantizableLayers, quantizeInMemory, saveQuantized } from '../src/models/quantized.js';
+import { DEFAULT_WEIGHT_BITS, int8Variant, quantizableLayers, quantizeInMemory, saveQuantized } from '../src/models/quantized.js';
 import {
   buildBertOnnxModel,
   exportOnnx,
@@ -97,15 +97,65 @@ test('the folder: I8 weights with per-channel F32 scales, quantization.json, flo
   assert.equal(rec.dtype, 'I8');
   assert.equal(scale.dtype, 'F32');
   const w = setup.model.params.get(name)!;
-  const want = quantizeWeightPerChannel(w.f as Float32Array, w.shape[0], w.shape[1]);
+  const want = quantizeWeightPerChannel(w.f as Float32Array, w.shape[0], w.shape[1], DEFAULT_WEIGHT_BITS);
   assert.deepEqual(Int8Array.from(rec.data as Int32Array), want.q);
+  const qmax = DEFAULT_WEIGHT_BITS === 7 ? 63 : 127;
+  assert.ok(want.q.every((v) => v >= -qmax && v <= qmax) && want.q.some((v) => Math.abs(v) === qmax), `weights span [-${qmax}, ${qmax}]`);
   assert.deepEqual(scale.data, want.scale);
   assert.equal(st.tensors.get('classifier.weight')!.dtype, 'F32');
   assert.equal(st.tensors.get('bert.embeddings.word_embeddings.weight')!.dtype, 'F32');
   const info = JSON.parse(readFileSync(join(int8Dir, 'quantization.json'), 'utf8'));
   assert.equal(info.format, 'tokentune-dynamic-int8');
+  assert.equal(info.weight_bits, DEFAULT_WEIGHT_BITS);
   assert.equal(info.layers.length, 6 * setup.model.config.numHiddenLayers);
 });
+
+test('--weight-bits 7 and 8: scales max|w| / 63 and / 127, recorded as weight_bits; a folder without weight_bits loads as 8-bit; a bad value names file and field', async () => {
+  const io = { stdout: { write: () => true }, stderr: { write: () => true } } as never;
+  const name = 'bert.encoder.layer.0.output.dense';
+  const w = setup.model.params.get(`${name}.weight`)!;
+  const [n, k] = w.shape as [number, number];
+  for (const bits of [7, 8] as const) {
+    const out = join(dir, `bits${bits}`);
+    assert.equal(await main(['quantize', '--model', floatDir, '--out', out, '--weight-bits', String(bits)], io), 0);
+    const info = JSON.parse(readFileSync(join(out, 'quantization.json'), 'utf8'));
+    assert.equal(info.weight_bits, bits);
+    const st = readSafetensors(join(out, 'model.safetensors'));
+    const q = Int8Array.from(st.tensors.get(`${name}.weight`)!.data as Int32Array),
+      scale = st.tensors.get(`${name}.weight_scale`)!.data as Float32Array;
+    const qmax = bits === 7 ? 63 : 127;
+    for (let j = 0; j < n; j++) {
+      let mx = 0;
+      for (let p = 0; p < k; p++) mx = Math.max(mx, Math.abs(w.f[j * k + p]!));
+      assert.equal(scale[j], Math.fround(mx / qmax));
+      // Within half a step of the float weight (outside arithmetic: float64).
+      for (let p = 0; p < k; p++) assert.ok(Math.abs(q[j * k + p]! * scale[j]! - w.f[j * k + p]!) <= scale[j]! * 0.5 * (1 + 1e-6));
+    }
+    assert.ok(q.every((v) => Math.abs(v) <= qmax) && q.some((v) => Math.abs(v) === qmax));
+    const { model } = await fromPretrained(out);
+    assert.ok(model instanceof BertForTokenClassification && model.int8WeightBits === bits);
+    assert.equal(model.int8Layers![0]!.output.weights7, bits === 7, 'the AVX2 vpmaddubsw tile only for 7-bit weights');
+  }
+  // Written before weight_bits existed: 8-bit, the same logits as an 8-bit folder.
+  const old = join(dir, 'bits8');
+  const info = JSON.parse(readFileSync(join(old, 'quantization.json'), 'utf8'));
+  delete info.weight_bits;
+  writeFileSync(join(old, 'quantization.json'), JSON.stringify(info));
+  const { model: m8 } = await fromPretrained(old);
+  assert.ok(m8 instanceof BertForTokenClassification && m8.int8WeightBits === 8);
+  const mem = new BertForTokenClassification(setup.model.config, setup.model.params);
+  quantizeInMemory(mem, 8);
+  assert.deepEqual(logits(m8).values, logits(mem).values);
+  for (const bad of [6, '7', null]) {
+    writeFileSync(join(old, 'quantization.json'), JSON.stringify({ ...info, weight_bits: bad }));
+    await assert.rejects(fromPretrained(old), /bits8[\\/]quantization\.json: "weight_bits" must be 7 or 8, got (6|"7"|null); re-run tokentune quantize/);
+  }
+  const err: string[] = [];
+  const io2 = { stdout: { write: () => true }, stderr: { write: (s: string) => (err.push(s), true) } } as never;
+  assert.equal(await main(['quantize', '--model', floatDir, '--out', join(dir, 'bits9'), '--weight-bits', '9'], io2), 2);
+  assert.match(err.join(''), /--weight-bits must be 7 or 8, got '9'/);
+});
+
 
 test('the pipeline loads the quantized folder transparently and tags like the float model', async () => {
   const a = await pipeline(floatDir),
@@ -325,4 +375,24 @@ test('transformers.js loads model_quantized.onnx (dtype q8, the browser default)
     );
     assert.equal(g.entity, setup.model.config.labels[row.indexOf(max)]);
   }
+});
+
+test('export --onnx --int8 of a 7-bit folder writes its weight bytes and verifies in onnxruntime', { skip: ortSkip }, async () => {
+  const src = join(dir, 'bits7-export');
+  const io = { stdout: { write: () => true }, stderr: { write: () => true } } as never;
+  assert.equal(await main(['quantize', '--model', floatDir, '--out', src, '--weight-bits', '7'], io), 0);
+  const out: string[] = [];
+  const io2 = { stdout: { write: (s: string) => (out.push(s), true) }, stderr: { write: (s: string) => (out.push(s), true) } } as never;
+  assert.equal(await main(['export', '--model', src, '--onnx', join(dir, 'bits7-onnx'), '--int8', '--verify'], io2), 0, out.join(''));
+  assert.match(out.join(''), /verify int8: onnxruntime on model_quantized\.onnx vs tokentune int8: max \|diff\| \S+ \(ok/);
+  // The graph's weights are the folder's 7-bit values (transposed to [in, out]), not a requantization.
+  const st = readSafetensors(join(src, 'model.safetensors'));
+  const name = 'bert.encoder.layer.0.intermediate.dense';
+  const q = Int8Array.from(st.tensors.get(`${name}.weight`)!.data as Int32Array);
+  const [n, k] = st.tensors.get(`${name}.weight`)!.shape as [number, number];
+  const { model } = await fromPretrained(src);
+  const graph = quantizeOnnxModel(buildBertOnnxModel(model), quantizableLayers(model), 7).model;
+  const t = graph.graph.initializers.find((i) => i.name === `${name}.weight_quantized`)!;
+  const qt = new Int8Array(t.raw.buffer, t.raw.byteOffset, t.raw.byteLength);
+  for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) assert.equal(qt[p * n + j], q[j * k + p]);
 });

@@ -616,7 +616,7 @@ void int8_suite(Int8Path path, int threads, bool quick) {
         int8_pack_weights(w.data(), n, k, packed.data());
         for (int act = 0; act < 2; act++) {
           std::vector<float> y(static_cast<size_t>(m * n));
-          Int8LinearArgs a{m, n, k, x.data(), packed.data(), wsc.data(), wsum.data(), bias.data(), res.data(), y.data(), act};
+          Int8LinearArgs a{m, n, k, x.data(), packed.data(), wsc.data(), wsum.data(), bias.data(), res.data(), y.data(), act, false};
 #if TT_ARM
           linear_int8(a, path, ops_neon());  // GELU epilogue through the NEON table, as the addon does
 #else

@@ -26,10 +26,17 @@ export function refLinearInt8(
   residual: Float32Array | null,
   act: number,
   y: Float32Array,
+  weights7: boolean,
   gelu: (x: Float32Array, y: Float32Array, n: number, approximate: number) => void,
 ): void {
   const f = Math.fround;
   const kg = Math.ceil(k / 4);
+  // weights7 changes no result, only which native tile may run; a false claim would let plain AVX2
+  // saturate, so the reference refuses it.
+  if (weights7) {
+    const bad = w.subarray(0, int8PackedSize(n, k)).findIndex((v) => v < -64 || v > 63);
+    if (bad >= 0) throw new RangeError(`linearInt8: weights7 is set but packed weight ${bad} is ${w[bad]}, outside [-64, 63]`);
+  }
   const q = new Uint8Array(k);
   for (let i = 0; i < m; i++) {
     const { scale, zero } = quantizeRowU8(x.subarray(i * k, (i + 1) * k), q);

@@ -86,7 +86,9 @@ export interface Kernels {
    *   acc = sum_p A[p] * w[j, p] (exact int32);  v = float(acc - z * wSum[j]) * (s_a * wScale[j]);
    *   v = v + bias[j];  v = v + residual[i, j]
    * so every implementation gives the same bits before the GELU (which is the `geluForward` kernel's).
-   * k is at most 65536 (the int32 sums cannot overflow).
+   * k is at most 65536 (the int32 sums cannot overflow). weights7 says every weight is in
+   * [-64, 63] (7 bits, `tokentune quantize --weight-bits 7`), which lets plain AVX2 multiply with
+   * vpmaddubsw (exact only in that range); the result is the same either way.
    */
   linearInt8(
     m: number,
@@ -100,6 +102,7 @@ export interface Kernels {
     residual: Float32Array | null,
     act: number,
     y: Float32Array,
+    weights7: boolean,
   ): void;
   /**
    * Packs s8 weights w [n, k] (row-major, torch.nn.Linear's [out, in]) for `linearInt8` into

@@ -51,8 +51,8 @@ function geluGrad(x: number, approximate: number): number {
 export const refKernels: Kernels = {
   name: 'ref',
 
-  linearInt8(m, n, k, x, w, wScale, wSum, bias, residual, act, y) {
-    refLinearInt8(m, n, k, x, w, wScale, wSum, bias, residual, act, y, (a, b, len, approx) => this.geluForward(a, b, len, approx));
+  linearInt8(m, n, k, x, w, wScale, wSum, bias, residual, act, y, weights7) {
+    refLinearInt8(m, n, k, x, w, wScale, wSum, bias, residual, act, y, weights7, (a, b, len, approx) => this.geluForward(a, b, len, approx));
   },
   packInt8Weights: refPackInt8Weights,
 

@@ -106,7 +106,7 @@ export function loadModelFromDir(dir: string, opts: LoadOptions = {}): { model: 
   // with new labels: training runs on the float weights).
   const int8 = takeInt8Weights(dir, quant, state);
   const built = buildFromState(config, state, dir, opts, skipped);
-  if (opts.labels === undefined) attachInt8(built.model, int8, quant.file);
+  if (opts.labels === undefined) attachInt8(built.model, int8, quant.file, quant.weightBits);
   return built;
 }
 

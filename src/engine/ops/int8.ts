@@ -21,22 +21,37 @@ export interface Int8Linear {
   packed: Int8Array;
   /** Sum of each channel's s8 weights (the zero point's correction). */
   sums: Int32Array;
+  /** Every weight is in [-64, 63] (7 bits): plain AVX2 then multiplies with vpmaddubsw, exactly. */
+  weights7: boolean;
   bias: Float32Array | null;
 }
 
-/** Symmetric per-channel s8: scale = max |w| / 127, q = round half even (w / scale), in float32. */
-export function quantizeWeightPerChannel(w: Float32Array, n: number, k: number): { q: Int8Array; scale: Float32Array } {
+/** Weight precisions `tokentune quantize --weight-bits` offers. */
+export type WeightBits = 7 | 8;
+
+/**
+ * Symmetric per-channel weights: scale = max |w| / qmax, q = round half even (w / scale), in
+ * float32, with qmax = 127 (8 bits) or 63 (7 bits, onnxruntime's reduce_range: what plain AVX2
+ * multiplies exactly with vpmaddubsw).
+ */
+export function quantizeWeightPerChannel(
+  w: Float32Array,
+  n: number,
+  k: number,
+  bits: WeightBits = 8,
+): { q: Int8Array; scale: Float32Array } {
   if (w.length !== n * k) throw new Error(`quantizeWeightPerChannel: weight has ${w.length} values, expected ${n} x ${k}`);
+  const qmax = bits === 7 ? 63 : 127;
   const q = new Int8Array(n * k),
     scale = new Float32Array(n);
   for (let j = 0; j < n; j++) {
     let mx = 0;
     for (let p = 0; p < k; p++) mx = Math.max(mx, Math.abs(w[j * k + p]));
     if (!Number.isFinite(mx)) throw new Error(`quantizeWeightPerChannel: output channel ${j} has a non-finite weight`);
-    const s = Math.fround(mx / 127);
+    const s = Math.fround(mx / qmax);
     scale[j] = s;
     if (s === 0) continue;
-    for (let p = 0; p < k; p++) q[j * k + p] = Math.max(-127, Math.min(127, roundHalfEven(Math.fround(w[j * k + p] / s))));
+    for (let p = 0; p < k; p++) q[j * k + p] = Math.max(-qmax, Math.min(qmax, roundHalfEven(Math.fround(w[j * k + p] / s))));
   }
   return { q, scale };
 }
@@ -51,12 +66,18 @@ export function int8Linear(q: Int8Array, scale: Float32Array, n: number, k: numb
   const packed = new Int8Array(int8PackedSize(n, k));
   kernels().packInt8Weights(q, n, k, packed);
   const sums = new Int32Array(n);
+  let weights7 = true;
   for (let j = 0; j < n; j++) {
     let s = 0;
-    for (let p = 0; p < k; p++) s += q[j * k + p];
+    for (let p = 0; p < k; p++) {
+      const v = q[j * k + p];
+      s += v;
+      if (v < -64 || v > 63) weights7 = false;
+    }
     sums[j] = s;
   }
-  return { n, k, q, scale, packed, sums, bias };
+  // Decided by the values themselves, not by what a folder claims: a stray 64 or -65 takes the exact path.
+  return { n, k, q, scale, packed, sums, bias, weights7 };
 }
 
 /** y = x W^T + b (+ residual), then GELU if asked, with W in int8: x [..., k] float32 -> [..., n]. */
@@ -82,6 +103,7 @@ export function linearInt8(x: Tensor, w: Int8Linear, opts: { residual?: Tensor; 
     res ? (res.data as Float32Array) : null,
     act,
     y.data as Float32Array,
+    w.weights7,
   );
   return checked('linearInt8', y);
 }

@@ -16,7 +16,7 @@ import { loadPretrainedDir } from '../../tokenizers/wordpiece-settings.js';
 import { writeModelFile, type ModelDef } from '../../onnx/onnx-proto.js';
 import { bertTokenizerJson } from './bert-converter.js';
 import { quantizeOnnxModel } from './quantize-graph.js';
-import { quantizableLayers } from '../../models/quantized.js';
+import { int8WeightBits, quantizableLayers } from '../../models/quantized.js';
 import { readModelJson } from '../../io/model-file.js';
 import { usableSequenceLength } from '../../models/sequence-limit.js';
 
@@ -82,7 +82,7 @@ export function exportOnnx(
   let quantizedPath: string | undefined;
   if (int8Layers) {
     quantizedPath = join(outDir, 'onnx', 'model_quantized.onnx');
-    writeModelFile(quantizedPath, quantizeOnnxModel(def, int8Layers).model);
+    writeModelFile(quantizedPath, quantizeOnnxModel(def, int8Layers, int8WeightBits(model)).model);
     files.push('onnx/model_quantized.onnx');
   }
   const warnings: string[] = [];

@@ -11,7 +11,7 @@
  * uses one per row, so the two agree closely but not bit for bit. The classifier, attention
  * products, LayerNorm and embeddings stay float, as in tokentune's int8 model.
  */
-import { quantizeWeightPerChannel } from '../../engine/ops/int8.js';
+import { quantizeWeightPerChannel, type WeightBits } from '../../engine/ops/int8.js';
 import { DataType, type ModelDef, type NodeDef, type TensorDef } from '../../onnx/onnx-proto.js';
 import { littleEndianBytes } from '../../onnx/graph-builder.js';
 
@@ -25,9 +25,10 @@ export interface QuantizeGraphResult {
  * Rewrites `fp32` (not modified): the MatMuls against the weights of `layers` (HF names, whose
  * transposed weights the export names `<layer>.weight.T`; models/quantized.ts quantizableLayers
  * gives the encoder's). The float weights are quantized per output channel; for a model loaded
- * from a quantized folder they are its dequantized int8 weights, which give the same bytes back.
+ * from a quantized folder they are its dequantized int8 weights, which give the same bytes back
+ * when `weightBits` is the folder's.
  */
-export function quantizeOnnxModel(fp32: ModelDef, layers: readonly string[]): QuantizeGraphResult {
+export function quantizeOnnxModel(fp32: ModelDef, layers: readonly string[], weightBits: WeightBits = 8): QuantizeGraphResult {
   const quantizedWeights = new Set(layers.map((l) => `${l}.weight.T`));
   const inits = new Map(fp32.graph.initializers.map((t) => [t.name, t]));
   const replaced = new Set<string>();
@@ -41,7 +42,7 @@ export function quantizeOnnxModel(fp32: ModelDef, layers: readonly string[]): Qu
       continue;
     }
     const [k, n] = w.dims as [number, number];
-    const { q, scale } = quantizeWeightPerChannel(transposeFloat(floatsOf(w), k, n), n, k);
+    const { q, scale } = quantizeWeightPerChannel(transposeFloat(floatsOf(w), k, n), n, k, weightBits);
     // MatMulInteger wants B as [in, out]: the transpose of torch's [out, in].
     const qt = new Int8Array(k * n);
     for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) qt[p * n + j] = q[j * k + p];

@@ -83,6 +83,8 @@ export abstract class EncoderForTokenClassification extends CheckedParams {
   protected readonly attentionOutputDropout: boolean = true;
   /** int8 layers of a quantized folder (models/quantized.ts); used by forward passes without a graph or dropout. */
   int8Layers: Int8EncoderLayer[] | null = null;
+  /** Precision of those layers' weights (quantization.json's weight_bits), which an int8 ONNX export repeats. */
+  int8WeightBits: 7 | 8 = 8;
 
   /**
    * `params` must hold every name of `specs` with its shape; `prefix` is the base model's
