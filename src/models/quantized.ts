@@ -9,7 +9,7 @@
  *   model.safetensors                  float32 tensors as usual, except for each listed layer
  *                                      `<layer>.weight` I8 [out, in] and `<layer>.weight_scale` F32 [out]
  *                                      (weight ~ weight_I8 * weight_scale[row])
- *   quantization.json                  {"format": "tokentune-dynamic-int8", "version": 1, "weight_bits": 7, "layers": [...]}
+ *   quantization.json                  {"format": "tokentune-dynamic-int8", "version": 1, "weight_bits": 8, "layers": [...]}
  *
  * weight_bits 8: weights in [-127, 127] (scale max|w| / 127); 7: in [-63, 63] (scale max|w| / 63),
  * which plain AVX2 multiplies exactly with vpmaddubsw, about twice as fast as its exact 8-bit form.
@@ -35,7 +35,7 @@ import { ModelFileError, readModelJson } from '../io/model-file.js';
 export const QUANTIZATION_FILE = 'quantization.json';
 export const QUANTIZATION_FORMAT = 'tokentune-dynamic-int8';
 /** `tokentune quantize`'s weight precision when --weight-bits is not given. */
-export const DEFAULT_WEIGHT_BITS: WeightBits = 7;
+export const DEFAULT_WEIGHT_BITS: WeightBits = 8;
 
 export interface QuantizationInfo {
   format: typeof QUANTIZATION_FORMAT;
