@@ -90,13 +90,22 @@ for (const [name, architecture, layerPattern] of [
         assert.equal(info.layers.length, 6 * float.config.numHiddenLayers);
         assert.equal(JSON.parse(readFileSync(join(out, `q${bits}`, 'quantization.json'), 'utf8')).weight_bits, bits);
         const qb = loadModelFromDir(join(out, `q${bits}`)).model;
-        assert.ok(qb instanceof EncoderForTokenClassification && qb.int8Layers?.length === qb.config.numHiddenLayers, 'int8 layers attached');
+        assert.ok(
+          qb instanceof EncoderForTokenClassification && qb.int8Layers?.length === qb.config.numHiddenLayers,
+          'int8 layers attached',
+        );
         assert.equal(qb.int8WeightBits, bits);
-        assert.ok(qb.int8Layers.every((l) => l.qkv.weights7 === (bits === 7)), 'the 7-bit tile is chosen for 7-bit weights only');
+        assert.ok(
+          qb.int8Layers.every((l) => l.qkv.weights7 === (bits === 7)),
+          'the 7-bit tile is chosen for 7-bit weights only',
+        );
         const d = realDiff(ourLogits(qb, fx.batch), theirs, mask, C);
         assert.ok(d.diff > 0, 'the int8 path ran');
         // Our int8 kernels are bit-exact across ISAs (int8-kernels.test.ts), so this holds on every CPU.
-        assert.ok(d.diff <= (bits === 8 ? 0.01 : 0.015) * d.scale, `int8 (${bits}-bit weights) vs transformers fp32: max |diff| ${d.diff} (max |logit| ${d.scale})`);
+        assert.ok(
+          d.diff <= (bits === 8 ? 0.01 : 0.015) * d.scale,
+          `int8 (${bits}-bit weights) vs transformers fp32: max |diff| ${d.diff} (max |logit| ${d.scale})`,
+        );
         rel[bits] = `${((d.diff / d.scale) * 100).toFixed(2)}%`;
       }
       const q = loadModelFromDir(join(out, 'q8')).model;

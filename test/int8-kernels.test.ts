@@ -63,7 +63,20 @@ function makeCase(c: Case, seed: number, rowKind?: (i: number, r: () => number) 
 
 function run(k: Kernels, c: Case, d: ReturnType<typeof makeCase>): Float32Array {
   const y = new Float32Array(c.m * c.n).fill(NaN);
-  k.linearInt8(c.m, c.n, c.k, d.x, d.packed, d.scale, d.sum, d.bias, d.residual ? Float32Array.from(d.residual) : null, c.act, y, c.bits === 7);
+  k.linearInt8(
+    c.m,
+    c.n,
+    c.k,
+    d.x,
+    d.packed,
+    d.scale,
+    d.sum,
+    d.bias,
+    d.residual ? Float32Array.from(d.residual) : null,
+    c.act,
+    y,
+    c.bits === 7,
+  );
   return y;
 }
 
@@ -278,7 +291,13 @@ describe('int8 kernels: native against the reference', { skip: native ? false : 
         const scale = new Float32Array(n).fill(1 / 64);
         const lin = int8Linear(q, scale, n, k, null);
         assert.equal(lin.weights7, false, `a ${stray} is outside 7 bits`);
-        const within = int8Linear(Int8Array.from(q, (v) => Math.max(-64, Math.min(63, v))), scale, n, k, null);
+        const within = int8Linear(
+          Int8Array.from(q, (v) => Math.max(-64, Math.min(63, v))),
+          scale,
+          n,
+          k,
+          null,
+        );
         assert.equal(within.weights7, true);
         const want = new Float32Array(m * n),
           got = new Float32Array(m * n);
@@ -318,7 +337,8 @@ describe('int8 kernels: native against the reference', { skip: native ? false : 
     assert.throws(() => native!.linearInt8(1, 1, 4, x, w, s, sum, null, null, 3, y, false), /act must be 0/);
     assert.throws(() => native!.linearInt8(1, 1, 4, x, w, s, sum, null, null, 0, y, 1 as unknown as boolean), /weights7 must be a boolean/);
     assert.throws(
-      () => native!.linearInt8(1, 1, 4, x, w as unknown as Int8Array, s, new Float32Array(1) as unknown as Int32Array, null, null, 0, y, false),
+      () =>
+        native!.linearInt8(1, 1, 4, x, w as unknown as Int8Array, s, new Float32Array(1) as unknown as Int32Array, null, null, 0, y, false),
       /wSum must be a Int32Array/,
     );
     assert.throws(() => setNativeInt8Path('neon' as never), /unknown int8 path 'neon'/);

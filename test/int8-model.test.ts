@@ -148,14 +148,16 @@ test('--weight-bits 7 and 8: scales max|w| / 63 and / 127, recorded as weight_bi
   assert.deepEqual(logits(m8).values, logits(mem).values);
   for (const bad of [6, '7', null]) {
     writeFileSync(join(old, 'quantization.json'), JSON.stringify({ ...info, weight_bits: bad }));
-    await assert.rejects(fromPretrained(old), /bits8[\\/]quantization\.json: "weight_bits" must be 7 or 8, got (6|"7"|null); re-run tokentune quantize/);
+    await assert.rejects(
+      fromPretrained(old),
+      /bits8[\\/]quantization\.json: "weight_bits" must be 7 or 8, got (6|"7"|null); re-run tokentune quantize/,
+    );
   }
   const err: string[] = [];
   const io2 = { stdout: { write: () => true }, stderr: { write: (s: string) => (err.push(s), true) } } as never;
   assert.equal(await main(['quantize', '--model', floatDir, '--out', join(dir, 'bits9'), '--weight-bits', '9'], io2), 2);
   assert.match(err.join(''), /--weight-bits must be 7 or 8, got '9'/);
 });
-
 
 test('the pipeline loads the quantized folder transparently and tags like the float model', async () => {
   const a = await pipeline(floatDir),

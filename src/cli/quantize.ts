@@ -54,7 +54,10 @@ export async function runQuantize(argv: string[], io: CommandIO): Promise<number
   for (const f of copied) copyFileSync(join(dir, f), join(out, f));
   const mb = (f: string): string => `${(statSync(f).size / 1e6).toFixed(1)} MB`;
   const src = existsSync(join(dir, 'model.safetensors')) ? join(dir, 'model.safetensors') : null;
-  say(io, `quantized ${info.layers.length} linear layers to int8 (${weightBits}-bit per-channel weights, per-row dynamic activations) into ${out}:`);
+  say(
+    io,
+    `quantized ${info.layers.length} linear layers to int8 (${weightBits}-bit per-channel weights, per-row dynamic activations) into ${out}:`,
+  );
   say(
     io,
     `  model.safetensors (${mb(join(out, 'model.safetensors'))}${src ? `; float: ${mb(src)}` : ''}), config.json, ${QUANTIZATION_FILE}${copied.length ? ', ' + copied.join(', ') : ''}`,

@@ -52,7 +52,9 @@ export const refKernels: Kernels = {
   name: 'ref',
 
   linearInt8(m, n, k, x, w, wScale, wSum, bias, residual, act, y, weights7) {
-    refLinearInt8(m, n, k, x, w, wScale, wSum, bias, residual, act, y, weights7, (a, b, len, approx) => this.geluForward(a, b, len, approx));
+    refLinearInt8(m, n, k, x, w, wScale, wSum, bias, residual, act, y, weights7, (a, b, len, approx) =>
+      this.geluForward(a, b, len, approx),
+    );
   },
   packInt8Weights: refPackInt8Weights,
 
