@@ -6,6 +6,8 @@
 //     -I/usr/include/x86_64-linux-gnu bench/gemm-cputime.cc native/gemm.cc native/gemm_avx2.cc \
 //     native/gemm_avx512.cc native/thread_pool.cc native/cpu.cc native/blas.cc -o /tmp/gemm-cputime -lopenblas -ldl
 //   OPENBLAS_CORETYPE=Haswell [THREADS=2] [SHAPE=ta,tb,m,n,k] /tmp/gemm-cputime [REPS] [SHAPE-SUBSTRING]
+// With THREADS=2 also set OPENBLAS_THREAD_TIMEOUT=4: by default OpenBLAS's idle worker keeps spinning
+// for a while after each call and takes a core from the tokentune run that follows it.
 #include <cblas.h>
 #include <cstdio>
 #include <cstdlib>

@@ -60,6 +60,9 @@ struct GemmConfig {
   int64_t kc;     // depth of one packed block (B micro-panel kc x nr should sit in L1/L2)
   int64_t mc;     // rows of the packed A block (multiple of mr; lives in L2)
   int64_t nc;     // columns of the packed B block (multiple of nr; lives in L3)
+  // When > 0: a thread with few rows (at most 4 A blocks, each B block reused that few times) packs
+  // B blocks of about this many columns instead, sized to stay in L2.
+  int64_t nc_few_rows = 0;
   GemmMicroKernel kernel;
   GemmMicroKernelRowsA kernel_rows_a = nullptr;  // set: a non-transposed A is not packed
   GemmPackA pack_a = nullptr;

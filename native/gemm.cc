@@ -175,6 +175,15 @@ int64_t balanced_kc(const GemmConfig &cfg, int64_t k) {
   return (k + kblocks - 1) / kblocks;
 }
 
+// Columns of each packed B block for a thread owning m rows of an n-column product. Few rows reuse
+// each B block only a few times, so there it should stay in L2 (kc x nc_few_rows), balanced so the
+// last block is not a sliver; otherwise cfg.nc. Never changes the summation order.
+int64_t block_nc(const GemmConfig &cfg, int64_t m, int64_t n) {
+  if (cfg.nc_few_rows <= 0 || m > 4 * cfg.mc) return cfg.nc;
+  const int64_t nblocks = std::max<int64_t>(1, (n + cfg.nc_few_rows - 1) / cfg.nc_few_rows);
+  return ((n + nblocks - 1) / nblocks + cfg.nr - 1) / cfg.nr * cfg.nr;
+}
+
 void pack_b_block(const GemmConfig &cfg, bool transB, const float *b, int64_t ldb, int64_t kc, int64_t nc, float *dst) {
   if (cfg.pack_b)
     cfg.pack_b(transB, b, ldb, kc, nc, dst);
@@ -236,7 +245,7 @@ void gemm_serial(const GemmConfig &cfg, bool transA, bool transB, int64_t m, int
     scale_c(c, ldc, m, n, beta);
     return;
   }
-  const int64_t MC = balanced_mc(cfg, m), kcb = balanced_kc(cfg, k), NC = cfg.nc;
+  const int64_t MC = balanced_mc(cfg, m), kcb = balanced_kc(cfg, k), NC = block_nc(cfg, m, n);
   ThreadBuffers &tb = t_buffers;
   float *bp = tb.b.get(static_cast<size_t>(kcb) * ((std::min(NC, n) + cfg.nr - 1) / cfg.nr * cfg.nr));
   float *ap = tb.a.get(static_cast<size_t>(kcb) * MC);
@@ -288,7 +297,7 @@ class SpinBarrier {
 void gemm_shared_b(ThreadPool &tp, const GemmConfig &cfg, bool transA, bool transB, int64_t m, int64_t n, int64_t k,
                    float alpha, const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
                    int64_t ldc) {
-  const int64_t kcb = balanced_kc(cfg, k), NC = cfg.nc, NR = cfg.nr;
+  const int64_t kcb = balanced_kc(cfg, k), NC = block_nc(cfg, (m + tp.size() - 1) / tp.size(), n), NR = cfg.nr;
   const size_t bsize = static_cast<size_t>(kcb) * ((std::min(NC, n) + NR - 1) / NR * NR);
   float *bufs = t_buffers.b.get(2 * bsize);
   SpinBarrier barrier(tp.size());

@@ -181,6 +181,7 @@ GemmConfig gemm_config_avx2() {
   cfg.kc = 256;
   cfg.mc = MR * 12;
   cfg.nc = 4096;
+  cfg.nc_few_rows = 768;
   cfg.kernel = micro_kernel;
   cfg.pack_a = pack_a;
   cfg.pack_b = pack_b;

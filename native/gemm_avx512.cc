@@ -172,6 +172,7 @@ GemmConfig gemm_config_avx512() {
   cfg.kc = 256;
   cfg.mc = MR * 24;
   cfg.nc = 4096;
+  cfg.nc_few_rows = 768;
   cfg.kernel = micro_kernel;
   cfg.kernel_rows_a = micro_kernel_rows_a;
   cfg.pack_a = pack_a;

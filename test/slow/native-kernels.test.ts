@@ -190,6 +190,8 @@ function gemmSuite(nk: Kernels): void {
           // shared-B row split (m large), column split (m small), per-matrix split of an odd batch,
           // batch split
           runGemmCase(nk, { transA, transB, m: 300, n: 70, k: 129, alpha: 1.25, beta: 0.5, batch: 1, pad: 2 }, seed++);
+          // shared B with few rows per thread: several L2-sized B blocks (nc_few_rows) and two depth blocks
+          runGemmCase(nk, { transA, transB, m: 300, n: 1700, k: 300, alpha: 1, beta: -0.5, batch: 1, pad: 1 }, seed++);
           runGemmCase(nk, { transA, transB, m: 20, n: 3001, k: 40, alpha: 1, beta: 0, batch: 1, pad: 0 }, seed++);
           // a sequence-sized product: dynamic column units on every thread
           runGemmCase(nk, { transA, transB, m: 130, n: 1000, k: 70, alpha: 1, beta: 0.5, batch: 1, pad: 1 }, seed++);
@@ -612,6 +614,12 @@ function runAll(nk: Kernels, seed: number): Float32Array[] {
   const c = new Float32Array(300 * 500).fill(0.5);
   nk.gemm(false, true, 300, 500, 200, 0.7, a, 200, 0, b, 200, 0, -1.5, c, 500, 0, 1);
   outs.push(c);
+  // Few rows, wide output: L2-sized B blocks on one thread, column units on several.
+  const wa = randView(100 * 300, r).v,
+    wb = randView(300 * 2000, r).v;
+  const wc = new Float32Array(100 * 2000).fill(0.25);
+  nk.gemm(false, false, 100, 2000, 300, 1, wa, 300, 0, wb, 2000, 0, 0.5, wc, 2000, 0, 1);
+  outs.push(wc);
   const big = randView(100000, r).v,
     dy = randView(100000, r).v;
   const db = new Float32Array(1000);
