@@ -160,28 +160,26 @@ void scale_c(float *c, int64_t ldc, int64_t m, int64_t n, float beta) {
   }
 }
 
-// Rows per packed A block for a thread owning m rows: about cfg.mc, balanced so the last block is
-// not a sliver.
-int64_t balanced_mc(const GemmConfig &cfg, int64_t m) {
-  int64_t mblocks = (m + cfg.mc - 1) / cfg.mc;
-  if (mblocks < 1) mblocks = 1;
-  return ((m + mblocks - 1) / mblocks + cfg.mr - 1) / cfg.mr * cfg.mr;
+// Splits total into about total / target equal blocks and returns the block size rounded up to a
+// multiple of `multiple`: balanced, so the last block is not a sliver.
+int64_t balanced_block(int64_t total, int64_t target, int64_t multiple) {
+  const int64_t blocks = std::max<int64_t>(1, (total + target - 1) / target);
+  return ((total + blocks - 1) / blocks + multiple - 1) / multiple * multiple;
 }
 
-// Depth of each packed block: about cfg.kc, balanced. Depends on k only (never on the thread count),
-// which keeps the summation order, and so the result, independent of the partitioning.
-int64_t balanced_kc(const GemmConfig &cfg, int64_t k) {
-  int64_t kblocks = (k + cfg.kc - 1) / cfg.kc;
-  return (k + kblocks - 1) / kblocks;
-}
+// Rows per packed A block for a thread owning m rows: about cfg.mc.
+int64_t balanced_mc(const GemmConfig &cfg, int64_t m) { return balanced_block(m, cfg.mc, cfg.mr); }
+
+// Depth of each packed block: about cfg.kc. Depends on k only (never on the thread count), which
+// keeps the summation order, and so the result, independent of the partitioning.
+int64_t balanced_kc(const GemmConfig &cfg, int64_t k) { return balanced_block(k, cfg.kc, 1); }
 
 // Columns of each packed B block for a thread owning m rows of an n-column product. Few rows reuse
-// each B block only a few times, so there it should stay in L2 (kc x nc_few_rows), balanced so the
-// last block is not a sliver; otherwise cfg.nc. Never changes the summation order.
+// each B block only a few times, so there it should stay in L2 (about kc x nc_few_rows); otherwise
+// cfg.nc. Never changes the summation order.
 int64_t block_nc(const GemmConfig &cfg, int64_t m, int64_t n) {
   if (cfg.nc_few_rows <= 0 || m > 4 * cfg.mc) return cfg.nc;
-  const int64_t nblocks = std::max<int64_t>(1, (n + cfg.nc_few_rows - 1) / cfg.nc_few_rows);
-  return ((n + nblocks - 1) / nblocks + cfg.nr - 1) / cfg.nr * cfg.nr;
+  return balanced_block(n, cfg.nc_few_rows, cfg.nr);
 }
 
 void pack_b_block(const GemmConfig &cfg, bool transB, const float *b, int64_t ldb, int64_t kc, int64_t nc, float *dst) {
