@@ -5,9 +5,12 @@
  * BertForTokenClassification (small and BERT-base); the same number of batches in plain shuffled
  * order shows what grouping gains. Hugging Face transformers' own BertForTokenClassification
  * (bench/hf_varlen.py, run with TOKENTUNE_HF_PYTHON, e.g. the venv
- * ../shared/bench/hf-env.sh) runs the same batch shapes and masks as the reference.
+ * ../shared/bench/hf-env.sh) runs the same batch shapes and masks as the reference. Like the Trainer,
+ * ours runs the per-token layers on real tokens only (forward's skipPadding); transformers computes
+ * the padding too, which is most of a shuffled batch.
  *
  * Usage: node dist/bench/conll-throughput.js [--config small|base|both] [--steps N] [--batch 16] [--bf16] [--no-torch]
+ * (BENCH_CONLL_KEEP_PADDING=1: our side computes padding tokens too, as transformers does)
  * Each (config, order) is measured in a child process of its own (`--worker`), so its peak RSS is its own.
  */
 import { execFileSync } from 'node:child_process';
@@ -195,10 +198,12 @@ async function measure(key: ConfigKey, order: Order, steps: number, batchSize: n
   const model = BertForTokenClassification.create(config, 42);
   const opt = new AdamW(model.parameters(), { lr: LR, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
 
-  // As bench/train-step.ts (and the Trainer with one micro-batch): the loss over the batch's real labels.
+  // As the Trainer with one micro-batch: the loss over the batch's real labels, padding skipped
+  // (BENCH_CONLL_KEEP_PADDING=1 computes the padding too, as transformers does, for comparison).
+  const skipPadding = process.env.BENCH_CONLL_KEEP_PADDING !== '1';
   const step = (batch: Batch, i: number): void => {
     tidy(() => {
-      const logits = model.forward(batch, { training: true, dropoutSeed: deriveSeed(42, 'step', i, 0) });
+      const logits = model.forward(batch, { training: true, dropoutSeed: deriveSeed(42, 'step', i, 0), skipPadding });
       backward(ops.crossEntropy(logits, Tensor.from(batch.labels, [batch.labels.length])));
     });
     opt.fusedStep(LR, 1);

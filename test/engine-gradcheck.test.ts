@@ -112,6 +112,19 @@ test('reshape, permute0213 and sliceRows', () => {
   assert.deepEqual(p.toArray(), [0, 3, 1, 4, 2, 5]);
 });
 
+test('gatherRows and scatterRows: inverse copies, gradients, and rows that are not ascending', () => {
+  const rows = Int32Array.from([0, 2, 3, 5]); // runs [0], [2, 3], [5]
+  gradcheck('gatherRows', (x) => ops.gatherRows(x, rows), [leaf64([6, 2, 2], 27)]);
+  gradcheck('scatterRows', (x) => ops.scatterRows(x, rows, 7), [leaf64([4, 3], 28)]);
+  const x = Tensor.from(new Float64Array([1, 2, 3, 4, 5, 6]), [3, 2]);
+  const wide = ops.scatterRows(x, Int32Array.from([1, 2, 4]), 5);
+  assert.deepEqual(wide.toArray(), [0, 0, 1, 2, 3, 4, 0, 0, 5, 6]);
+  assert.deepEqual(ops.gatherRows(wide, Int32Array.from([1, 2, 4])).toArray(), [1, 2, 3, 4, 5, 6]);
+  assert.throws(() => ops.gatherRows(wide, Int32Array.from([2, 1])), /gatherRows: row 1 at position 1 is not ascending within \[0, 5\)/);
+  assert.throws(() => ops.scatterRows(x, Int32Array.from([0, 1, 5]), 5), /scatterRows: row 5 at position 2/);
+  assert.throws(() => ops.scatterRows(x, Int32Array.from([0, 1]), 5), /scatterRows: 2 rows for a first axis of 3/);
+});
+
 test('dropout: seeded mask, identity in eval mode, gradient through the same mask', () => {
   const x = leaf64([257], 27);
   gradcheck('dropout', (t) => ops.dropout(t, 0.3, 1234, true), [x]);

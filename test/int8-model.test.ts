@@ -49,9 +49,9 @@ await new Trainer({
 savePretrained(setup.model, floatDir, setup.tokenizer);
 saveQuantized(setup.model, int8Dir, setup.tokenizer);
 
-function logits(model: TokenClassifier): { values: Float32Array; mask: Int32Array; classes: number } {
+function logits(model: TokenClassifier, skipPadding = false): { values: Float32Array; mask: Int32Array; classes: number } {
   const batch = collate(setup.validation.features, setup.tokenizer.padId);
-  const values = noGrad(() => tidy(() => Float32Array.from(model.forward(batch, { training: false }).f)));
+  const values = noGrad(() => tidy(() => Float32Array.from(model.forward(batch, { training: false, skipPadding }).f)));
   return { values, mask: batch.attentionMask, classes: model.numLabels };
 }
 
@@ -81,6 +81,13 @@ test('quantized logits are close to float and the argmax agrees on >= 99% of tok
   assert.ok(maxDiff > 0, 'the int8 path ran (logits differ from float in the last bits at least)');
   assert.ok(maxDiff <= 0.05 * maxAbs, `max |logit diff| ${maxDiff} vs max |logit| ${maxAbs}`);
   assert.ok(agree / tokens >= 0.99, `argmax agreement ${agree}/${tokens}`);
+  // Padding skipped (what the pipeline runs): real tokens exactly as padded, padding rows 0.
+  const skipped = logits(q, true);
+  assert.ok(g.mask.includes(0), 'the batch has padding');
+  assert.deepEqual(
+    skipped.values,
+    g.values.map((v, i) => (g.mask[Math.floor(i / g.classes)] ? v : 0)),
+  );
   // Quantizing in memory gives the same int8 layers as saving and loading.
   const m2 = new BertForTokenClassification(setup.model.config, setup.model.params);
   quantizeInMemory(m2);

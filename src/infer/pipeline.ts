@@ -290,7 +290,7 @@ export class TokenClassificationPipeline {
     this.forwardCalls++;
     const logits = noGrad(() =>
       tidy(() => {
-        const out = this.model.forward({ inputIds, attentionMask, batchSize: B, seqLen: T }, { training: false });
+        const out = this.model.forward({ inputIds, attentionMask, batchSize: B, seqLen: T }, { training: false, skipPadding: true });
         if (out.shape.length !== 2 || out.shape[0] !== B * T || out.shape[1] !== L) {
           throw new Error(`the model returned logits of shape [${out.shape.join(', ')}], expected [${B * T}, ${L}]`);
         }

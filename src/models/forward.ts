@@ -27,6 +27,15 @@ export interface ForwardOptions {
    * one). Distillation's hidden-state matching reads them.
    */
   hiddenStates?: Tensor[];
+  /**
+   * Run the per-token layers (linear layers, LayerNorm, activations, dropout, the head) on the real
+   * tokens only (attention_mask 1), which saves what padding would cost; attention still sees the
+   * padded layout. Real tokens' logits and every gradient stay what the padded pass gives; the
+   * logits of padding rows are zeros instead of the values transformers computes there, so only
+   * callers that read real tokens alone (training, evaluation, prediction) set it. Models without
+   * this path ignore it, as does a forward that collects hidden states.
+   */
+  skipPadding?: boolean;
 }
 
 /** torch.finfo(torch.float32).min: HF's additive mask value for padded keys. */

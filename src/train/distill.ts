@@ -98,8 +98,11 @@ function runTeacher(
     noGrad(() =>
       tidy(() => {
         const states: Tensor[] = [];
-        const logits = teacher.forward(batch, { training: false, ...(hiddenLayers.length ? { hiddenStates: states } : {}) })
-          .f as Float32Array;
+        const logits = teacher.forward(batch, {
+          training: false,
+          skipPadding: true,
+          ...(hiddenLayers.length ? { hiddenStates: states } : {}),
+        }).f as Float32Array;
         if (hiddenLayers.length) checkHiddenStates(teacher, states, 'teacher');
         const hidden = hiddenLayers.map((l) => states[l]!.f as Float32Array);
         fs.forEach((f, b) => take(f, logits, b, batch.seqLen, hidden));
@@ -382,7 +385,7 @@ export class DistillObjective implements TrainingObjective {
     return soft > 0 ? soft : this.opts.alpha < 1 ? gold : 0;
   }
 
-  loss(model: TokenClassifier, batch: Batch, forward: { training: true; dropoutSeed: number }): Tensor {
+  loss(model: TokenClassifier, batch: Batch, forward: { training: true; dropoutSeed: number; skipPadding?: boolean }): Tensor {
     const C = this.opts.numLabels,
       T = batch.seqLen;
     const teacher = new Float32Array(batch.batchSize * T * C);

@@ -50,7 +50,7 @@ export function predictWords(model: TokenClassifier, data: EncodedSplit, opts: E
     ops.withMatmulPrecision(opts.bf16 ? 'bf16' : 'fp32', () =>
       noGrad(() =>
         tidy(() => {
-          const logits = model.forward(batch, { training: false });
+          const logits = model.forward(batch, { training: false, skipPadding: true });
           words.add(batch.features, logits.f, batch.seqLen);
           if (batch.labels.some((y) => y !== -100)) {
             const l = ops.crossEntropy(logits, Tensor.from(batch.labels, [batch.labels.length])).item();

@@ -69,7 +69,7 @@ export interface TrainerInit {
  */
 export interface TrainingObjective {
   weight(batch: Batch): number;
-  loss(model: TokenClassifier, batch: Batch, forward: { training: true; dropoutSeed: number }): Tensor;
+  loss(model: TokenClassifier, batch: Batch, forward: { training: true; dropoutSeed: number; skipPadding?: boolean }): Tensor;
   /**
    * Parameters the objective trains besides the model's (distillation's hidden-state projections):
    * stepped after each model update with the same rate, saved into each checkpoint folder and
@@ -339,11 +339,15 @@ export class Trainer {
       if (counts[i] === 0) return;
       withMemoryHelp(batch, this.args, () =>
         tidy(() => {
-          const dropoutSeed = deriveSeed(this.args.seed, 'step', this.globalStep, i);
+          const forward = {
+            training: true,
+            dropoutSeed: deriveSeed(this.args.seed, 'step', this.globalStep, i),
+            skipPadding: true,
+          } as const;
           const mean = objective
-            ? objective.loss(this.model, batch, { training: true, dropoutSeed })
+            ? objective.loss(this.model, batch, forward)
             : (() => {
-                const logits = this.model.forward(batch, { training: true, dropoutSeed });
+                const logits = this.model.forward(batch, forward);
                 return ops.crossEntropy(logits, Tensor.from(batch.labels, [batch.labels.length]), { classWeights: this.classWeights });
               })();
           const loss = ops.scale(mean, counts[i] / total);

@@ -4,7 +4,7 @@ export { add, mul, scale, sum } from './elementwise.js';
 export { gelu, tanh, type GeluKind } from './activation.js';
 export { layerNorm } from './layer-norm.js';
 export { embedding } from './embedding.js';
-export { reshape, permute0213, sliceRows } from './shape.js';
+export { reshape, permute0213, sliceRows, gatherRows, scatterRows } from './shape.js';
 export { dropout } from './dropout.js';
 export { maskedSoftmax } from './attention.js';
 export { selfAttention, selfAttentionQkv, linearDropoutAdd, linearGelu, type SelfAttentionOptions } from './fused.js';

@@ -10,7 +10,17 @@ import type { ModelConfig } from '../model-config.js';
 import { DropoutSites, MASK_MIN, type ForwardOptions, type TokenBatch } from '../forward.js';
 import type { ParamSpec } from '../init.js';
 import { CheckedParams } from '../checked-params.js';
-import { encoderLayerInt8, type Int8EncoderLayer } from './encoder-int8.js';
+import { encoderLayerInt8, type Attend, type Int8EncoderLayer } from './encoder-int8.js';
+
+/** Indices of the real tokens in a [B*T] attention mask, or null when there is no padding. */
+function realTokenRows(attentionMask: Int32Array): Int32Array | null {
+  let n = 0;
+  for (let i = 0; i < attentionMask.length; i++) if (attentionMask[i]) n++;
+  if (n === attentionMask.length) return null;
+  const rows = new Int32Array(n);
+  for (let i = 0, j = 0; i < attentionMask.length; i++) if (attentionMask[i]) rows[j++] = i;
+  return rows;
+}
 
 /** HF names (without `.weight`/`.bias`) of one encoder layer's submodules. */
 export interface LayerNames {
@@ -134,16 +144,27 @@ export abstract class EncoderForTokenClassification extends CheckedParams {
     for (let i = 0; i < B * T; i++) maskData[i] = batch.attentionMask[i] ? 0 : MASK_MIN;
     const mask = Tensor.from(maskData, [B, T]);
 
+    // skipPadding: padding rows are dropped after the embeddings and put back (as zeros) around
+    // attention and after the head. Real tokens' values are those of the padded pass, since padded
+    // keys are masked out and nothing else mixes tokens. Hidden states stay [B*T, hidden].
+    const rows = opts.skipPadding && !opts.hiddenStates ? realTokenRows(batch.attentionMask) : null;
+    const attend: Attend = (proj, attn) => {
+      const [q, k, v] = rows ? proj.map((t) => ops.scatterRows(t, rows, B * T)) : proj;
+      const ctx = k ? ops.selfAttention(q, k, v, mask, B, attn) : ops.selfAttentionQkv(q, mask, B, attn);
+      return rows ? ops.gatherRows(ctx, rows) : ctx;
+    };
     let x = this.embeddings(batch, drop);
+    if (rows) x = ops.gatherRows(x, rows);
     opts.hiddenStates?.push(x);
     for (let l = 0; l < cfg.numHiddenLayers; l++) {
       // Without a graph nothing needs a layer's intermediates afterwards: free them layer by layer
       // (inference peak memory is then one layer's activations, not all of them).
-      x = isGradEnabled() ? this.layer(l, x, mask, B, drop) : tidy(() => this.layer(l, x, mask, B, drop));
+      x = isGradEnabled() ? this.layer(l, x, attend, drop) : tidy(() => this.layer(l, x, attend, drop));
       opts.hiddenStates?.push(x);
     }
     const h = drop.apply(x, cfg.classifierDropout ?? cfg.hiddenDropoutProb);
-    return ops.linear(h, this.p('classifier.weight'), this.p('classifier.bias'));
+    const logits = ops.linear(h, this.p('classifier.weight'), this.p('classifier.bias'));
+    return rows ? ops.scatterRows(logits, rows, B * T) : logits;
   }
 
   /** The longest input (special tokens included) the position table covers. */
@@ -158,9 +179,9 @@ export abstract class EncoderForTokenClassification extends CheckedParams {
   }
 
   /** One layer: self-attention block then feed-forward block, each with residual + LayerNorm. */
-  private layer(l: number, x: Tensor, mask: Tensor, B: number, drop: DropoutSites): Tensor {
+  private layer(l: number, x: Tensor, attend: Attend, drop: DropoutSites): Tensor {
     const cfg = this.config;
-    if (this.int8Layers && !isGradEnabled() && !drop.active) return encoderLayerInt8(this.int8Layers[l], x, mask, B, cfg);
+    if (this.int8Layers && !isGradEnabled() && !drop.active) return encoderLayerInt8(this.int8Layers[l], x, attend, cfg);
     const n = this.layerNames(l);
     const nh = cfg.numAttentionHeads,
       hd = cfg.hiddenSize / nh;
@@ -176,13 +197,8 @@ export abstract class EncoderForTokenClassification extends CheckedParams {
     // it), else three linears.
     const w = adjacentView(this.qkvParams(l, 'weight')),
       b = adjacentView(this.qkvParams(l, 'bias'));
-    let ctx: Tensor;
-    if (w && b) {
-      ctx = ops.selfAttentionQkv(ops.linear(x, w, b), mask, B, attn);
-    } else {
-      const proj = (name: string): Tensor => ops.linear(x, this.p(`${name}.weight`), this.p(`${name}.bias`));
-      ctx = ops.selfAttention(proj(n.query), proj(n.key), proj(n.value), mask, B, attn);
-    }
+    const proj = (name: string): Tensor => ops.linear(x, this.p(`${name}.weight`), this.p(`${name}.bias`));
+    const ctx = attend(w && b ? [ops.linear(x, w, b)] : [proj(n.query), proj(n.key), proj(n.value)], attn);
     // dense -> dropout -> + residual, in one buffer (ops.linearDropoutAdd); then LayerNorm.
     const residual = (h: Tensor, name: string, res: Tensor, dropout: boolean): Tensor => {
       const seed = dropout ? drop.next(cfg.hiddenDropoutProb) : null;
