@@ -40,63 +40,46 @@ export function sliceRows(x: Tensor, start: number, end: number): Tensor {
 }
 
 /**
- * Maximal runs of consecutive indices in `rows` (ascending, each in [0, total)) as [first, length]
- * pairs, so the copies below are one per run (a padded batch's real tokens: one run per sequence).
+ * gatherRows (x the full [total, ...] tensor, y the rows) or scatterRows (x the rows, y a zero full
+ * tensor): one copy per run of consecutive rows (a padded batch's real tokens are one run per
+ * sequence); the backward adds the same spans of y's gradient into x's.
  */
-function rowRuns(op: string, rows: Int32Array, total: number): number[] {
-  const runs: number[] = [];
+function moveRows(op: string, x: Tensor, rows: Int32Array, total: number, gather: boolean): Tensor {
+  const dt = floatDtype(op, x);
+  const inner = x.shape[0] === 0 ? 0 : x.size / x.shape[0];
+  // [offset in x, offset in y, length] per run, in elements.
+  const spans: number[] = [];
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
     if (!(r >= 0 && r < total) || (i > 0 && r <= rows[i - 1])) {
       throw new RangeError(`${op}: row ${r} at position ${i} is not ascending within [0, ${total})`);
     }
-    if (i > 0 && r === rows[i - 1] + 1) runs[runs.length - 1]++;
-    else runs.push(r, 1);
+    if (i > 0 && r === rows[i - 1] + 1) spans[spans.length - 1] += inner;
+    else spans.push(gather ? r * inner : i * inner, gather ? i * inner : r * inner, inner);
   }
-  return runs;
-}
-
-/** f(offset in the full tensor, offset in the gathered one, length) per run, in elements. */
-function eachRun(runs: number[], inner: number, f: (full: number, packed: number, len: number) => void): void {
-  for (let i = 0, packed = 0; i < runs.length; i += 2) {
-    const len = runs[i + 1] * inner;
-    f(runs[i] * inner, packed, len);
-    packed += len;
-  }
-}
-
-/** x [R, ...] -> the given rows (ascending) [rows.length, ...], a copy; the backward adds them back. */
-export function gatherRows(x: Tensor, rows: Int32Array): Tensor {
-  const dt = floatDtype('gatherRows', x);
-  const total = x.shape[0];
-  const runs = rowRuns('gatherRows', rows, total);
-  const inner = total === 0 ? 0 : x.size / total;
-  const y = Tensor.empty([rows.length, ...x.shape.slice(1)], dt);
-  eachRun(runs, inner, (full, packed, len) => y.f.set(x.f.subarray(full, full + len), packed));
+  const rest = x.shape.slice(1);
+  const y = gather ? Tensor.empty([rows.length, ...rest], dt) : Tensor.zeros([total, ...rest], dt);
+  for (let i = 0; i < spans.length; i += 3) y.f.set(x.f.subarray(spans[i], spans[i] + spans[i + 2]), spans[i + 1]);
   if (needsGrad(x)) {
-    record(y, 'gatherRows', [x], (g) => {
+    record(y, op, [x], (g) => {
       const K = kernelsFor(x.f),
         gx = gradOf(x);
-      eachRun(runs, inner, (full, packed, len) => K.axpy(len, 1, g.subarray(packed, packed + len), gx.subarray(full, full + len)));
+      for (let i = 0; i < spans.length; i += 3) {
+        const [from, to, len] = [spans[i], spans[i + 1], spans[i + 2]];
+        K.axpy(len, 1, g.subarray(to, to + len), gx.subarray(from, from + len));
+      }
     });
   }
   return y;
+}
+
+/** x [total, ...] -> the given rows (ascending) [rows.length, ...], a copy; the backward adds them back. */
+export function gatherRows(x: Tensor, rows: Int32Array): Tensor {
+  return moveRows('gatherRows', x, rows, x.shape[0], true);
 }
 
 /** gatherRows' inverse: x [rows.length, ...] placed at `rows` (ascending) of a zero [total, ...]. */
 export function scatterRows(x: Tensor, rows: Int32Array, total: number): Tensor {
-  const dt = floatDtype('scatterRows', x);
   if (x.shape[0] !== rows.length) throw new ShapeError('scatterRows', `${rows.length} rows for a first axis of ${x.shape[0]}`, x);
-  const runs = rowRuns('scatterRows', rows, total);
-  const inner = rows.length === 0 ? 0 : x.size / rows.length;
-  const y = Tensor.zeros([total, ...x.shape.slice(1)], dt);
-  eachRun(runs, inner, (full, packed, len) => y.f.set(x.f.subarray(packed, packed + len), full));
-  if (needsGrad(x)) {
-    record(y, 'scatterRows', [x], (g) => {
-      const K = kernelsFor(x.f),
-        gx = gradOf(x);
-      eachRun(runs, inner, (full, packed, len) => K.axpy(len, 1, g.subarray(full, full + len), gx.subarray(packed, packed + len)));
-    });
-  }
-  return y;
+  return moveRows('scatterRows', x, rows, total, false);
 }
