@@ -7,8 +7,9 @@ otherwise: exact GELU, dropout 0.1, its default attention implementation), with 
 and the other-load probe from ../shared/bench/benchutil.py; this script only feeds it a sequence
 of batches whose shapes and attention masks are those of real, dynamically padded CoNLL-2003
 batches, so both sides see the same batches (transformers computes every padding token; ours, as
-`tokentune train` does, skips them outside attention unless BENCH_CONLL_KEEP_PADDING=1). Run it with the transformers 5 / torch 2.x Python
-(TOKENTUNE_HF_PYTHON; ../shared/bench/hf-env.sh builds one).
+`tokentune train` does, skips them outside attention unless BENCH_CONLL_KEEP_PADDING=1). Run it
+with the transformers 5 / torch 2.x Python (TOKENTUNE_HF_PYTHON; ../shared/bench/hf-env.sh builds
+one).
 
 Input (positional SHAPES): a JSON list, one entry per step,
     [batch, seq_len, real_tokens]            -> an all-ones mask is NOT assumed:
