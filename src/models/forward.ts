@@ -32,10 +32,30 @@ export interface ForwardOptions {
    * tokens only (attention_mask 1), which saves what padding would cost; attention still sees the
    * padded layout. Real tokens' logits and every gradient stay what the padded pass gives; the
    * logits of padding rows are zeros instead of the values transformers computes there, so only
-   * callers that read real tokens alone (training, evaluation, prediction) set it. Models without
-   * this path ignore it, as does a forward that collects hidden states.
+   * callers that read real tokens alone (training, evaluation, prediction) set it. A forward that
+   * collects hidden states ignores it (they stay [B*T, hidden]). See tokenRows.
    */
   skipPadding?: boolean;
+}
+
+/**
+ * The rows a forward pass computes per-token layers on: gather() takes a [B*T, ...] tensor to those
+ * rows, scatter() puts them back into [B*T, ...] (zeros elsewhere). Under skipPadding (and no hidden
+ * states requested) they are the real tokens; otherwise every row, and both are the identity.
+ */
+export interface TokenRows {
+  gather(x: Tensor): Tensor;
+  scatter(x: Tensor): Tensor;
+}
+
+export function tokenRows(batch: TokenBatch, opts: ForwardOptions): TokenRows {
+  const mask = batch.attentionMask;
+  let n = 0;
+  for (let i = 0; i < mask.length; i++) if (mask[i]) n++;
+  if (!opts.skipPadding || opts.hiddenStates || n === mask.length) return { gather: (x) => x, scatter: (x) => x };
+  const rows = new Int32Array(n);
+  for (let i = 0, j = 0; i < mask.length; i++) if (mask[i]) rows[j++] = i;
+  return { gather: (x) => ops.gatherRows(x, rows), scatter: (x) => ops.scatterRows(x, rows, mask.length) };
 }
 
 /** torch.finfo(torch.float32).min: HF's additive mask value for padded keys. */

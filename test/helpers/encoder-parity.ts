@@ -10,13 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tensor, backward, noGrad, ops, tidy } from '../../src/engine/index.js';
-import {
-  EncoderForTokenClassification,
-  loadModelFromDir,
-  savePretrained,
-  type TokenBatch,
-  type TokenClassifier,
-} from '../../src/models/index.js';
+import { loadModelFromDir, savePretrained, type TokenBatch, type TokenClassifier } from '../../src/models/index.js';
 import { AdamW } from '../../src/train/optimizer.js';
 import { fixturesDir, maxRelDiff, readFixture } from './fixtures.js';
 import type { TensorRecord } from '../../src/io/tensor-record.js';
@@ -84,11 +78,9 @@ function gradFloor(ref: ArrayLike<number>): number {
 }
 
 /**
- * forward's skipPadding on the fixture's padded batch. On the shared encoder: the real tokens'
- * logits are exactly those of the padded pass (so transformers' within 1e-5) and padding rows are
- * zeros; models without the path (DeBERTa-v3, ModernBERT) ignore the option and return the padded
- * pass's logits. Either way the loss and every parameter gradient match transformers (1e-4 of
- * each tensor's magnitude).
+ * forward's skipPadding on the fixture's padded batch: the real tokens' logits are exactly those
+ * of the padded pass (so transformers' within 1e-5), padding rows are zeros, and the loss and every
+ * parameter gradient match transformers (1e-4 of each tensor's magnitude).
  */
 export function skipPaddingTest(fx: EncoderFixture, name: string): void {
   test(`${name}: skipPadding keeps transformers' logits on real tokens, its loss and its gradients`, () => {
@@ -96,14 +88,13 @@ export function skipPaddingTest(fx: EncoderFixture, name: string): void {
     assert.ok(mask.includes(0) && mask.includes(1), 'the fixture batch has padding');
     const padded = fx.load(),
       model = fx.load();
-    const skips = model instanceof EncoderForTokenClassification;
     const full = tidy(() => noGrad(() => Float32Array.from(padded.forward(fx.batch, { training: false }).f)));
     tidy(() => {
       const logits = model.forward(fx.batch, { training: false, skipPadding: true });
       const C = logits.shape[1]!,
         ours = logits.f;
-      const realOnly = (a: ArrayLike<number>): number[] => Array.from(a, (v, i) => (!skips || mask[Math.floor(i / C)] ? v : 0));
-      assert.deepEqual(Array.from(ours), realOnly(full), skips ? 'real rows as the padded pass, padding rows 0' : 'the padded pass');
+      const realOnly = (a: ArrayLike<number>): number[] => Array.from(a, (v, i) => (mask[Math.floor(i / C)] ? v : 0));
+      assert.deepEqual(Array.from(ours), realOnly(full), 'real rows as the padded pass, padding rows 0');
       close('logits (real tokens)', ours, realOnly(fx.get('logits').data), 1e-5);
       const loss = ops.crossEntropy(logits, fx.labels);
       close('loss', [loss.item()], fx.get('loss').data, 1e-5);

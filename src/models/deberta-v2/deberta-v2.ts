@@ -7,7 +7,7 @@
  * transformers 5 uses plain nn.Dropout everywhere (StableDropout is gone); so do we.
  */
 import { Tensor, ops, isGradEnabled, tidy } from '../../engine/index.js';
-import { DropoutSites, MASK_MIN, type ForwardOptions, type TokenBatch } from '../forward.js';
+import { DropoutSites, MASK_MIN, tokenRows, type ForwardOptions, type TokenBatch, type TokenRows } from '../forward.js';
 import type { ModelConfig } from '../model-config.js';
 import { CheckedParams } from '../checked-params.js';
 import { debertaV2Options, relativeIndex, type DebertaV2Options } from './deberta-v2-config.js';
@@ -95,17 +95,20 @@ export class DebertaV2ForTokenClassification extends CheckedParams {
     for (let i = 0; i < B * T; i++) maskData[i] = batch.attentionMask[i] ? 0 : MASK_MIN;
     const mask = Tensor.from(maskData, [B, T]);
 
-    let x = this.embeddings(batch, drop);
+    // Under skipPadding the layers run on the real tokens; only attention sees the padded layout.
+    const rows = tokenRows(batch, opts);
+    let x = rows.gather(this.embeddings(batch, drop));
     opts.hiddenStates?.push(x);
     const rel = this.relEmbeddings();
     const relIdx = o.relativeAttention ? this.relIndex(T) : null;
+    const padded = { rows, mask, B, T };
     for (let l = 0; l < cfg.numHiddenLayers; l++) {
       // Without a graph, free each layer's intermediates as soon as the next layer has its input.
-      x = isGradEnabled() ? this.layer(l, x, mask, rel, relIdx, B, drop) : tidy(() => this.layer(l, x, mask, rel, relIdx, B, drop));
+      x = isGradEnabled() ? this.layer(l, x, padded, rel, relIdx, drop) : tidy(() => this.layer(l, x, padded, rel, relIdx, drop));
       opts.hiddenStates?.push(x);
     }
     const h = drop.apply(x, cfg.hiddenDropoutProb);
-    return ops.linear(h, this.p('classifier.weight'), this.p('classifier.bias'));
+    return rows.scatter(ops.linear(h, this.p('classifier.weight'), this.p('classifier.bias')));
   }
 
   private relIndex(T: number): Int32Array {
@@ -154,7 +157,15 @@ export class DebertaV2ForTokenClassification extends CheckedParams {
   }
 
   /** One DebertaV2Layer: disentangled attention + output block, then intermediate + output block. */
-  private layer(l: number, x: Tensor, mask: Tensor, rel: Tensor | null, relIdx: Int32Array | null, B: number, drop: DropoutSites): Tensor {
+  private layer(
+    l: number,
+    x: Tensor,
+    padded: { rows: TokenRows; mask: Tensor; B: number; T: number },
+    rel: Tensor | null,
+    relIdx: Int32Array | null,
+    drop: DropoutSites,
+  ): Tensor {
+    const { rows, mask, B, T } = padded;
     const cfg = this.config,
       o = this.options;
     const p = `${this.prefix}.encoder.layer.${l}`,
@@ -162,9 +173,7 @@ export class DebertaV2ForTokenClassification extends CheckedParams {
     const nh = cfg.numAttentionHeads,
       hd = cfg.hiddenSize / nh;
     const proj = (name: string, input: Tensor): Tensor => ops.linear(input, this.p(`${a}.${name}.weight`), this.p(`${a}.${name}.bias`));
-    const q = proj('query_proj', x),
-      k = proj('key_proj', x),
-      v = proj('value_proj', x);
+    const [q, k, v] = ['query_proj', 'key_proj', 'value_proj'].map((name) => rows.scatter(proj(name, x)));
     let posKey: Tensor | null = null,
       posQuery: Tensor | null = null;
     if (rel && relIdx) {
@@ -175,14 +184,15 @@ export class DebertaV2ForTokenClassification extends CheckedParams {
     // The scale counts c2p and p2c from pos_att_type even without relative attention (as HF).
     const factor = 1 + (o.c2p ? 1 : 0) + (o.p2c ? 1 : 0);
     const pDrop = drop.next(cfg.attentionProbsDropoutProb);
-    const T = x.size / cfg.hiddenSize / B;
-    const ctx = ops.disentangledAttention(q, k, v, posKey, posQuery, mask, B, {
-      heads: nh,
-      scale: 1 / Math.sqrt(hd * factor),
-      relIndex: relIdx ?? new Int32Array(T * T),
-      dropoutP: pDrop === null ? 0 : cfg.attentionProbsDropoutProb,
-      dropoutSeed: pDrop ?? 0,
-    });
+    const ctx = rows.gather(
+      ops.disentangledAttention(q, k, v, posKey, posQuery, mask, B, {
+        heads: nh,
+        scale: 1 / Math.sqrt(hd * factor),
+        relIndex: relIdx ?? new Int32Array(T * T),
+        dropoutP: pDrop === null ? 0 : cfg.attentionProbsDropoutProb,
+        dropoutSeed: pDrop ?? 0,
+      }),
+    );
     const residual = (h: Tensor, name: string, res: Tensor): Tensor => {
       const seed = drop.next(cfg.hiddenDropoutProb);
       return ops.linearDropoutAdd(

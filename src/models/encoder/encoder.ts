@@ -7,20 +7,10 @@
  */
 import { Tensor, ops, isGradEnabled, tidy, adjacentView, storeAdjacent } from '../../engine/index.js';
 import type { ModelConfig } from '../model-config.js';
-import { DropoutSites, MASK_MIN, type ForwardOptions, type TokenBatch } from '../forward.js';
+import { DropoutSites, MASK_MIN, tokenRows, type ForwardOptions, type TokenBatch } from '../forward.js';
 import type { ParamSpec } from '../init.js';
 import { CheckedParams } from '../checked-params.js';
 import { encoderLayerInt8, type Attend, type Int8EncoderLayer } from './encoder-int8.js';
-
-/** Indices of the real tokens in a [B*T] attention mask, or null when there is no padding. */
-function realTokenRows(attentionMask: Int32Array): Int32Array | null {
-  let n = 0;
-  for (let i = 0; i < attentionMask.length; i++) if (attentionMask[i]) n++;
-  if (n === attentionMask.length) return null;
-  const rows = new Int32Array(n);
-  for (let i = 0, j = 0; i < attentionMask.length; i++) if (attentionMask[i]) rows[j++] = i;
-  return rows;
-}
 
 /** HF names (without `.weight`/`.bias`) of one encoder layer's submodules. */
 export interface LayerNames {
@@ -144,17 +134,15 @@ export abstract class EncoderForTokenClassification extends CheckedParams {
     for (let i = 0; i < B * T; i++) maskData[i] = batch.attentionMask[i] ? 0 : MASK_MIN;
     const mask = Tensor.from(maskData, [B, T]);
 
-    // skipPadding: padding rows are dropped after the embeddings and put back (as zeros) around
-    // attention and after the head. Real tokens' values are those of the padded pass, since padded
-    // keys are masked out and nothing else mixes tokens. Hidden states stay [B*T, hidden].
-    const rows = opts.skipPadding && !opts.hiddenStates ? realTokenRows(batch.attentionMask) : null;
+    // Under skipPadding the layers run on the real tokens; only attention sees the padded layout
+    // (real tokens' values are those of the padded pass: padded keys are masked out, nothing else
+    // mixes tokens).
+    const rows = tokenRows(batch, opts);
     const attend: Attend = (proj, attn) => {
-      const [q, k, v] = rows ? proj.map((t) => ops.scatterRows(t, rows, B * T)) : proj;
-      const ctx = k ? ops.selfAttention(q, k, v, mask, B, attn) : ops.selfAttentionQkv(q, mask, B, attn);
-      return rows ? ops.gatherRows(ctx, rows) : ctx;
+      const [q, k, v] = proj.map(rows.scatter);
+      return rows.gather(k ? ops.selfAttention(q, k, v, mask, B, attn) : ops.selfAttentionQkv(q, mask, B, attn));
     };
-    let x = this.embeddings(batch, drop);
-    if (rows) x = ops.gatherRows(x, rows);
+    let x = rows.gather(this.embeddings(batch, drop));
     opts.hiddenStates?.push(x);
     for (let l = 0; l < cfg.numHiddenLayers; l++) {
       // Without a graph nothing needs a layer's intermediates afterwards: free them layer by layer
@@ -163,8 +151,7 @@ export abstract class EncoderForTokenClassification extends CheckedParams {
       opts.hiddenStates?.push(x);
     }
     const h = drop.apply(x, cfg.classifierDropout ?? cfg.hiddenDropoutProb);
-    const logits = ops.linear(h, this.p('classifier.weight'), this.p('classifier.bias'));
-    return rows ? ops.scatterRows(logits, rows, B * T) : logits;
+    return rows.scatter(ops.linear(h, this.p('classifier.weight'), this.p('classifier.bias')));
   }
 
   /** The longest input (special tokens included) the position table covers. */

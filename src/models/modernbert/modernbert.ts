@@ -10,7 +10,7 @@
  * say so (the classifier itself always has one).
  */
 import { Tensor, ops, isGradEnabled, tidy } from '../../engine/index.js';
-import { DropoutSites, MASK_MIN, type ForwardOptions, type TokenBatch } from '../forward.js';
+import { DropoutSites, MASK_MIN, tokenRows, type ForwardOptions, type TokenBatch, type TokenRows } from '../forward.js';
 import type { ModelConfig } from '../model-config.js';
 import { CheckedParams } from '../checked-params.js';
 import { initParameters, type ParamSpec } from '../init.js';
@@ -132,24 +132,34 @@ export class ModernBertForTokenClassification extends CheckedParams {
 
     const m = this.prefix;
     const ids = Tensor.from(batch.inputIds, [B * T]);
-    let x = ops.embedding(this.p(`${m}.embeddings.tok_embeddings.weight`), ids, cfg.padTokenId);
+    // Under skipPadding the layers run on the real tokens; only attention (with its rotary
+    // positions) sees the padded layout.
+    const rows = tokenRows(batch, opts);
+    let x = rows.gather(ops.embedding(this.p(`${m}.embeddings.tok_embeddings.weight`), ids, cfg.padTokenId));
     x = drop.apply(this.layerNorm(x, `${m}.embeddings.norm`), o.embeddingDropout);
     opts.hiddenStates?.push(x);
+    const padded = { rows, mask, window, B, T };
     for (let l = 0; l < cfg.numHiddenLayers; l++) {
-      const run = (): Tensor => this.layer(l, x, mask, window, B, T, drop);
+      const run = (): Tensor => this.layer(l, x, padded, drop);
       x = isGradEnabled() ? run() : tidy(run);
       opts.hiddenStates?.push(x);
     }
     x = this.layerNorm(x, `${m}.final_norm`);
     const dense = ops.linear(x, this.p('head.dense.weight'), this.b('head.dense.bias'));
     const h = drop.apply(this.layerNorm(ops.gelu(dense, o.classifierActivation), 'head.norm'), o.classifierDropout);
-    return ops.linear(h, this.p('classifier.weight'), this.p('classifier.bias'));
+    return rows.scatter(ops.linear(h, this.p('classifier.weight'), this.p('classifier.bias')));
   }
 
   /** One ModernBertEncoderLayer (pre-norm attention block, then pre-norm GeGLU block). */
-  private layer(l: number, x: Tensor, mask: Tensor, window: Tensor | null, B: number, T: number, drop: DropoutSites): Tensor {
+  private layer(
+    l: number,
+    x: Tensor,
+    padded: { rows: TokenRows; mask: Tensor; window: Tensor | null; B: number; T: number },
+    drop: DropoutSites,
+  ): Tensor {
     const cfg = this.config,
       o = this.options;
+    const { rows, mask, window, B, T } = padded;
     const p = `${this.prefix}.layers.${l}`;
     const H = cfg.hiddenSize,
       nh = cfg.numAttentionHeads,
@@ -157,14 +167,16 @@ export class ModernBertForTokenClassification extends CheckedParams {
     const sliding = o.layerTypes[l] === 'sliding_attention';
     const a = l === 0 ? x : this.layerNorm(x, `${p}.attn_norm`);
     const qkv = ops.rotaryQkv(
-      ops.linear(a, this.p(`${p}.attn.Wqkv.weight`), this.b(`${p}.attn.Wqkv.bias`)),
+      rows.scatter(ops.linear(a, this.p(`${p}.attn.Wqkv.weight`), this.b(`${p}.attn.Wqkv.bias`))),
       T,
       nh,
       this.rope(T, sliding ? o.localRopeTheta : o.globalRopeTheta),
     );
     const pDrop = drop.next(o.attentionDropout);
     const attn = { heads: nh, scale: 1 / Math.sqrt(hd), dropoutP: pDrop === null ? 0 : o.attentionDropout, dropoutSeed: pDrop ?? 0 };
-    const ctx = sliding && window ? windowedAttention(qkv, mask, window, B, T, attn) : ops.selfAttentionQkv(qkv, mask, B, attn);
+    const ctx = rows.gather(
+      sliding && window ? windowedAttention(qkv, mask, window, B, T, attn) : ops.selfAttentionQkv(qkv, mask, B, attn),
+    );
     const outSeed = drop.next(o.attentionDropout);
     const x1 = ops.linearDropoutAdd(
       ctx,
