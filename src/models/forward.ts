@@ -49,10 +49,12 @@ export interface TokenRows {
 }
 
 export function tokenRows(batch: TokenBatch, opts: ForwardOptions): TokenRows {
+  const every: TokenRows = { gather: (x) => x, scatter: (x) => x };
+  if (!opts.skipPadding || opts.hiddenStates) return every;
   const mask = batch.attentionMask;
   let n = 0;
   for (let i = 0; i < mask.length; i++) if (mask[i]) n++;
-  if (!opts.skipPadding || opts.hiddenStates || n === mask.length) return { gather: (x) => x, scatter: (x) => x };
+  if (n === mask.length) return every;
   const rows = new Int32Array(n);
   for (let i = 0, j = 0; i < mask.length; i++) if (mask[i]) rows[j++] = i;
   return { gather: (x) => ops.gatherRows(x, rows), scatter: (x) => ops.scatterRows(x, rows, mask.length) };
