@@ -99,12 +99,20 @@ __attribute__((target("avx512f"))) void pack_a(bool transA, const float *a, int6
   if (transA) {
     // op(A)(i, p) = a[p * lda + i]: MR contiguous values per k (zero-filled past mc). Walk the source
     // row by row so the reads stream through memory instead of striding by lda.
+    // Plain 16 + 8 byte copies for full panels (masked moves cost more; as in gemm_avx2.cc), and
+    // rows fetched a few ahead: each row gives only mc values, too short for the hardware prefetcher.
+    const int64_t full_rows = mc / MR * MR;
     for (int64_t p = 0; p < kc; p++) {
       const float *s = a + p * lda;
-      for (int64_t i0 = 0; i0 < mc; i0 += MR) {
-        int rows = static_cast<int>(mc - i0 < MR ? mc - i0 : MR);
-        const __mmask16 lm = (1u << rows) - 1;
-        _mm512_mask_storeu_ps(dst + i0 * kc + p * MR, full, _mm512_maskz_loadu_ps(lm, s + i0));
+      for (int64_t i = 0; i < mc; i += 16) _mm_prefetch(reinterpret_cast<const char *>(s + 6 * lda + i), _MM_HINT_T0);
+      for (int64_t i0 = 0; i0 < full_rows; i0 += MR) {
+        float *d = dst + i0 * kc + p * MR;
+        _mm_storeu_ps(d, _mm_loadu_ps(s + i0));
+        _mm_storel_pi(reinterpret_cast<__m64 *>(d + 4), _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double *>(s + i0 + 4))));
+      }
+      if (full_rows < mc) {
+        const __mmask16 lm = (1u << (mc - full_rows)) - 1;
+        _mm512_mask_storeu_ps(dst + full_rows * kc + p * MR, full, _mm512_maskz_loadu_ps(lm, s + full_rows));
       }
     }
     return;
