@@ -29,6 +29,7 @@ import { chooseLabels, encodeSplit, readTrainingData } from '../src/train/prepar
 import { parseTrainingArgs } from '../src/cli/training-flags.js';
 import { AdamW } from '../src/train/optimizer.js';
 import { findHfPython } from '../tools/hf-python.mjs';
+import { referenceEnv, referenceIsaNote } from './reference-env.js';
 
 interface ModelShape {
   name: string;
@@ -330,7 +331,7 @@ function runWorker(key: ConfigKey, order: Order, steps: number, batch: number, b
   return JSON.parse(out.trim().split('\n').pop()!) as OursResult;
 }
 
-/** transformers on the same shapes, 2 threads (the environment passes through: ATEN_CPU_CAPABILITY etc.). */
+/** transformers on the same shapes, 2 threads, capped to our ISA (reference-env.ts). */
 function runTorch(key: ConfigKey, shapes: Shape[], bf16: boolean, labels: number): TorchResult | string {
   const c = CONFIGS[key];
   const dir = mkdtempSync(join(tmpdir(), 'conll-bench-'));
@@ -365,7 +366,7 @@ function runTorch(key: ConfigKey, shapes: Shape[], bf16: boolean, labels: number
         '--lr',
         String(LR),
       ],
-      { encoding: 'utf8', maxBuffer: 1 << 22, stdio: ['ignore', 'pipe', 'pipe'] },
+      { encoding: 'utf8', maxBuffer: 1 << 22, stdio: ['ignore', 'pipe', 'pipe'], env: referenceEnv() },
     );
     return JSON.parse(out) as TorchResult;
   } catch (e) {
@@ -402,6 +403,7 @@ export async function runConllBench(opts: ConllBenchOptions = {}): Promise<void>
       `max_seq_length ${MAX_SEQ_LENGTH}, batch ${batch}, epoch 0 of the Trainer's samplers (seed 42); ${bf16 ? 'bf16 matmuls' : 'fp32'}`,
   );
   if (noTorch) console.log(`PyTorch reference skipped: ${noTorch}`);
+  else if (referenceIsaNote()) console.log(referenceIsaNote());
 
   const rows: string[] = [];
   const notes: string[] = [];

@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadNative, nativeInfo, nativeLoadError, setThreads } from '../src/engine/native.js';
+import { referenceEnv, referenceIsaNote } from './reference-env.js';
 
 export interface GemmShape {
   label: string;
@@ -43,6 +44,8 @@ export interface GemmBenchResult {
   isa: string;
   threads: number;
   openblas: string | null; // null when available, else why it was skipped
+  /** OpenBLAS's build and the kernels it ran (openblas_get_config / openblas_get_corename). */
+  openblasCore: string | null;
   /** 1-minute load average before and after the run (other processes skew the numbers). */
   load: [number, number];
   rows: GemmBenchRow[];
@@ -124,14 +127,17 @@ function buildOpenBlasProgram(): { exe: string } | { skip: string } {
   return { exe };
 }
 
+let openblasCore: string | null = null;
+
 function timeOpenBlas(exe: string, s: GemmShape, threads: number, reps: number): number {
   const arg = `${s.transA ? 1 : 0},${s.transB ? 1 : 0},${s.m},${s.n},${s.k},${s.batch}`;
   const t = String(threads);
   const out = execFileSync(exe, [String(reps), arg], {
-    env: { ...process.env, OPENBLAS_NUM_THREADS: t, OMP_NUM_THREADS: t, GOTO_NUM_THREADS: t },
+    env: referenceEnv({ OPENBLAS_NUM_THREADS: t, OMP_NUM_THREADS: t, GOTO_NUM_THREADS: t }),
     encoding: 'utf8',
   });
-  const parsed = JSON.parse(out) as { results: { gflops: number }[] };
+  const parsed = JSON.parse(out) as { core: string; config: string; results: { gflops: number }[] };
+  openblasCore = `${parsed.config.trim()}; kernels: ${parsed.core}`;
   return parsed.results[0].gflops;
 }
 
@@ -143,6 +149,13 @@ export function formatGemmTable(res: GemmBenchResult): string {
   const lines: string[] = [];
   lines.push(`GEMM benchmark on ${res.machine}; tokentune native ${res.isa}, ${res.threads} threads (GFLOP/s, best of runs)`);
   if (res.openblas) lines.push(`note: OpenBLAS column skipped: ${res.openblas}`);
+  else if (referenceIsaNote()) lines.push(`note: ${referenceIsaNote()}`);
+  if (res.openblasCore) lines.push(`OpenBLAS: ${res.openblasCore}`);
+  // OpenBLAS's Haswell/Zen kernels are AVX2 ones: against our AVX-512 the ratio would flatter us.
+  if (res.isa.startsWith('avx512') && /kernels: (haswell|zen)$/i.test(res.openblasCore ?? ''))
+    lines.push(
+      `warning: OpenBLAS ran its AVX2 kernels (OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? 'unset'}) against our AVX-512 ones; unset OPENBLAS_CORETYPE to compare AVX-512 with AVX-512`,
+    );
   const busy = Math.max(...res.load);
   lines.push(
     `load average ${res.load[0].toFixed(1)} -> ${res.load[1].toFixed(1)}` +
@@ -198,6 +211,7 @@ export async function runGemmBench(opts: { reps?: number; quick?: boolean; print
     isa: info.blas ? `${info.isa}, fp32 GEMM via TOKENTUNE_BLAS=${info.blas}` : info.isa,
     threads,
     openblas: 'skip' in built ? built.skip : null,
+    openblasCore,
     load: [load0, os.loadavg()[0]],
     rows,
   };

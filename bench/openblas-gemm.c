@@ -29,7 +29,9 @@ static float *filled(size_t n, unsigned seed) {
 int main(int argc, char **argv) {
   if (argc < 3) { fprintf(stderr, "usage: %s REPS TA,TB,M,N,K,BATCH ...\n", argv[0]); return 2; }
   int reps = atoi(argv[1]);
-  printf("{\"threads\":%d,\"results\":[", openblas_get_num_threads());
+  // Which kernels ran: OPENBLAS_CORETYPE (set machine-wide on some hosts) picks other ones than cpuid would.
+  printf("{\"threads\":%d,\"core\":\"%s\",\"config\":\"%s\",\"results\":[", openblas_get_num_threads(),
+         openblas_get_corename(), openblas_get_config());
   for (int s = 2; s < argc; s++) {
     int ta, tb, m, n, k, batch;
     if (sscanf(argv[s], "%d,%d,%d,%d,%d,%d", &ta, &tb, &m, &n, &k, &batch) != 6) {

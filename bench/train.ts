@@ -1,9 +1,10 @@
 /**
  * Training-step benchmark (issue: beat PyTorch on the same CPU). For the BERT-base, small and tiny
- * configs at batch 16 x 128: our s/step, tokens/s and peak RSS, and, when Debian's python3-torch
- * and ../shared/bench/torch_bert.py are present, PyTorch's figures measured in the same run. Rows
- * of other architectures compare with transformers' own model of that type
- * (../shared/bench/hf_step.py under TOKENTUNE_HF_PYTHON).
+ * configs at batch 16 x 128 and the other architectures: our s/step, tokens/s and peak RSS beside
+ * the reference's, measured in the same run. The reference is what Python users run: transformers'
+ * own model of that type (../shared/bench/hf_step.py under TOKENTUNE_HF_PYTHON, capped to our ISA
+ * by reference-env.ts). Without it, BERT rows fall back to a plain-PyTorch copy of the model
+ * (../shared/bench/torch_bert.py on Debian's python3-torch).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { loadavg } from 'node:os';
 import { findHfPython } from '../tools/hf-python.mjs';
+import { referenceEnv, referenceIsaNote } from './reference-env.js';
 
 export interface TrainBenchConfig {
   name: string;
@@ -108,7 +110,7 @@ function runTransformers(c: TrainBenchConfig): Record<string, unknown> {
     [
       hfScript,
       '--model-type',
-      c.modelType!,
+      c.modelType ?? 'bert',
       '--size',
       size,
       '--threads',
@@ -122,7 +124,7 @@ function runTransformers(c: TrainBenchConfig): Record<string, unknown> {
       ...(c.precision === 'bf16' ? ['--bf16'] : []),
       ...(c.mode === 'infer' ? ['--infer'] : []),
     ],
-    { encoding: 'utf8', maxBuffer: 1 << 22, stdio: ['ignore', 'pipe', 'ignore'] },
+    { encoding: 'utf8', maxBuffer: 1 << 22, stdio: ['ignore', 'pipe', 'ignore'], env: referenceEnv() },
   );
   return JSON.parse(out.trim().split('\n').pop()!);
 }
@@ -130,8 +132,10 @@ function runTransformers(c: TrainBenchConfig): Record<string, unknown> {
 /** hf_step.py's SIZES: layers, hidden, heads, intermediate. */
 const HF_SIZES: Record<string, number[]> = { base: [12, 768, 12, 3072], small: [4, 256, 4, 1024], tiny: [2, 128, 2, 512] };
 
-function runTorch(c: TrainBenchConfig): Record<string, unknown> {
-  if (c.modelType && c.modelType !== 'bert') return runTransformers(c);
+const isBert = (c: TrainBenchConfig): boolean => !c.modelType || c.modelType === 'bert';
+
+/** The fallback reference for BERT rows: torch_bert.py on Debian's torch. */
+function runTorchBert(c: TrainBenchConfig): Record<string, unknown> {
   const out = execFileSync(
     '/usr/bin/python3',
     [
@@ -165,7 +169,7 @@ function runTorch(c: TrainBenchConfig): Record<string, unknown> {
       '--quiet-wait',
       '5',
     ],
-    { encoding: 'utf8', maxBuffer: 1 << 22, stdio: ['ignore', 'pipe', 'ignore'] },
+    { encoding: 'utf8', maxBuffer: 1 << 22, stdio: ['ignore', 'pipe', 'ignore'], env: referenceEnv() },
   );
   return JSON.parse(out);
 }
@@ -183,23 +187,25 @@ export function runTrainBench(filter?: string, repeat = 1): void {
     .map((f) => f.trim())
     .filter(Boolean);
   const configs = TRAIN_CONFIGS.filter((c) => !parts.length || parts.some((f) => c.name.toLowerCase().includes(f)));
-  const noBertTorch = torchAvailable(),
-    noHf = hfAvailable();
-  if (noBertTorch && configs.some((c) => !c.modelType || c.modelType === 'bert')) console.log(`PyTorch reference skipped: ${noBertTorch}`);
-  if (noHf && configs.some((c) => c.modelType && c.modelType !== 'bert')) console.log(`transformers reference skipped: ${noHf}`);
+  const noHf = hfAvailable(),
+    noBertTorch = noHf ? torchAvailable() : null;
+  if (noHf) console.log(`transformers reference unavailable: ${noHf}`);
+  if (noBertTorch && configs.some(isBert)) console.log(`PyTorch reference skipped: ${noBertTorch}`);
+  else if (noHf && configs.some(isBert)) console.log('BERT rows: reference is torch_bert.py (a plain-PyTorch copy) on Debian torch');
+  if (referenceIsaNote()) console.log(referenceIsaNote());
   if (repeat > 1) console.log(`each figure: the median of ${repeat} runs, ours and PyTorch alternating`);
   console.log(
     '| config | ours s/step | ours tokens/s | ours peak RSS MiB | torch s/step | torch tokens/s | torch peak RSS MiB | speed ratio (ours/torch) | loadavg 1 min before |',
   );
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const c of configs) {
-    const noTorch = c.modelType && c.modelType !== 'bert' ? noHf : noBertTorch;
+    const noTorch = noHf && isBert(c) ? noBertTorch : noHf;
     const ours: Record<string, unknown>[] = [],
       torch: Record<string, unknown>[] = [];
     const load = loadavg()[0]!.toFixed(2);
     for (let r = 0; r < repeat; r++) {
       ours.push(runOurs(c));
-      if (!noTorch) torch.push(runTorch(c));
+      if (!noTorch) torch.push(noHf ? runTorchBert(c) : runTransformers(c));
     }
     const o = medianRun(ours),
       t = noTorch ? null : medianRun(torch);

@@ -1,6 +1,6 @@
 /**
  * int8 inference kernels (linearInt8, packInt8Weights): every native path this CPU has
- * (AVX512-VNNI, AVX-VNNI, AVX2, portable; forced with setNativeInt8Path) against the TypeScript
+ * (AVX512-VNNI, AVX-VNNI, AVX2, portable; forced with setNativeInt8Path, and at load with TOKENTUNE_INT8) against the TypeScript
  * reference, bit for bit before the GELU, with 8-bit and 7-bit weights (AVX2's vpmaddubsw tile, at
  * the -64 / 63 boundary against u8 0 / 255, and a -65 that must take the exact tile), on awkward shapes (n and k off every block and tile
  * width, rows past one tile and one row block; products big enough to be split between threads)
@@ -13,7 +13,9 @@ import fc from 'fast-check';
 import { int8PackedSize, quantizeRowU8, roundHalfEven, type Kernels } from '../src/engine/kernels.js';
 import { refKernels } from '../src/engine/ref-kernels.js';
 import { Rng } from '../src/engine/random.js';
-import { loadNative, nativeInfo, nativeInt8Info, setNativeInt8Path, setThreads } from '../src/engine/native.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { int8PathFromEnv, loadNative, nativeInfo, nativeInt8Info, setNativeInt8Path, setThreads } from '../src/engine/native.js';
 import { int8Linear } from '../src/engine/ops/int8.js';
 
 const native = loadNative();
@@ -343,4 +345,32 @@ describe('int8 kernels: native against the reference', { skip: native ? false : 
     );
     assert.throws(() => setNativeInt8Path('neon' as never), /unknown int8 path 'neon'/);
   });
+});
+
+test('TOKENTUNE_INT8 forces an int8 path at load; one the CPU lacks, or an unknown name, is an error naming what it has', () => {
+  assert.equal(int8PathFromEnv(undefined, ['scalar', 'avx2']), null);
+  assert.equal(int8PathFromEnv('', ['scalar', 'avx2']), null);
+  assert.equal(int8PathFromEnv('avx2', ['scalar', 'avx2', 'avxvnni']), 'avx2');
+  assert.throws(
+    () => int8PathFromEnv('avx512vnni', ['scalar', 'avx2']),
+    /^Error: TOKENTUNE_INT8=avx512vnni: not available; this CPU runs scalar, avx2 at this ISA level \(TOKENTUNE_KERNEL\)$/,
+  );
+  assert.throws(() => int8PathFromEnv('vnni', ['scalar']), /TOKENTUNE_INT8=vnni: unknown int8 path; this CPU runs scalar/);
+  if (!native) return;
+  // The real addon at load, in a child process per path: each path this CPU has runs when asked for.
+  const nativeJs = fileURLToPath(new URL('../src/engine/native.js', import.meta.url));
+  const inChild = (path: string) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, TOKENTUNE_INT8: path };
+    delete env.NODE_TEST_CONTEXT;
+    const script = `import(${JSON.stringify(nativeJs)}).then((m) => console.log(m.nativeInt8Info().path))`;
+    return spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' });
+  };
+  for (const path of nativeInt8Info()!.paths) {
+    const res = inChild(path);
+    assert.equal(res.status, 0, res.stderr);
+    assert.equal(res.stdout.trim(), path);
+  }
+  const bad = inChild('sse9');
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /TOKENTUNE_INT8=sse9: unknown int8 path; this CPU runs scalar/);
 });

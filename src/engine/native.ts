@@ -8,7 +8,8 @@
  *
  * ISA (AVX-512 / AVX2+FMA / portable) is detected once from cpuid; `TOKENTUNE_KERNEL=scalar|avx2|avx512`
  * forces a level at load (one the CPU lacks, or an unknown name, is an error that says what the CPU
- * has), `setNativeIsa()` at run time. Threads: `TOKENTUNE_THREADS`, default
+ * has), `setNativeIsa()` at run time. `TOKENTUNE_INT8=<path>` forces an int8 path the same way (e.g.
+ * `avx2` on a VNNI machine measures what CPUs without VNNI run). Threads: `TOKENTUNE_THREADS`, default
  * the hardware thread count, or `setThreads()`.
  */
 import { createRequire } from 'node:module';
@@ -78,6 +79,21 @@ export function kernelFromEnv(value: string | undefined, maxIsa: NativeIsa): Nat
   if (!has.includes(want)) throw new Error(`TOKENTUNE_KERNEL=${value}: this CPU lacks ${want}; ${what}`);
   return want;
 }
+
+const INT8_PATHS: readonly NativeInt8Path[] = ['scalar', 'avx2', 'avxvnni', 'avx512vnni', 'neondot', 'i8mm'];
+
+/**
+ * The int8 path `TOKENTUNE_INT8` asks for, given the paths this CPU runs at its ISA level (null:
+ * unset or empty, use the best). As with TOKENTUNE_KERNEL, one it cannot run throws.
+ */
+export function int8PathFromEnv(value: string | undefined, has: readonly NativeInt8Path[]): NativeInt8Path | null {
+  if (value === undefined || value === '') return null;
+  const what = `this CPU runs ${has.join(', ')} at this ISA level (TOKENTUNE_KERNEL)`;
+  const want = INT8_PATHS.find((p) => p === value);
+  if (!want) throw new Error(`TOKENTUNE_INT8=${value}: unknown int8 path; ${what}`);
+  if (!has.includes(want)) throw new Error(`TOKENTUNE_INT8=${value}: not available; ${what}`);
+  return want;
+}
 let kernelsObj: Kernels | null = null;
 
 const KERNEL_NAMES: readonly (keyof KernelFns)[] = [
@@ -136,11 +152,13 @@ function loadAddon(): Addon | null {
     addon = null;
   }
   if (addon) {
-    // Outside the try: a bad TOKENTUNE_KERNEL is the user's error, not a missing addon (which would
+    // Outside the try: a bad TOKENTUNE_KERNEL or TOKENTUNE_INT8 is the user's error, not a missing addon (which would
     // fall back to the slow reference kernels). Thrown again on every later use.
     try {
       const want = kernelFromEnv(process.env.TOKENTUNE_KERNEL, addon.info().maxIsa);
       if (want) addon.setIsa(want);
+      const int8 = int8PathFromEnv(process.env.TOKENTUNE_INT8, addon.int8Info().paths);
+      if (int8) addon.setInt8Path(int8);
     } catch (err) {
       kernelEnvError = err instanceof Error ? err : new Error(String(err));
     }
