@@ -180,13 +180,16 @@ function runTorchBert(c: TrainBenchConfig): Record<string, unknown> {
  * side only.
  */
 export function runTrainBench(filter?: string, repeat = 1): void {
-  // Comma-separated parts: a config runs when its name contains any of them.
+  // Comma-separated parts: a config runs when its name contains any of them, or, for a part that
+  // starts with '=', is exactly it ('=bert-base' without 'BERT-base bf16' or 'RoBERTa-base').
   const parts = (filter ?? '')
     .toLowerCase()
     .split(',')
     .map((f) => f.trim())
     .filter(Boolean);
-  const configs = TRAIN_CONFIGS.filter((c) => !parts.length || parts.some((f) => c.name.toLowerCase().includes(f)));
+  const configs = TRAIN_CONFIGS.filter(
+    (c) => !parts.length || parts.some((f) => (f.startsWith('=') ? c.name.toLowerCase() === f.slice(1) : c.name.toLowerCase().includes(f))),
+  );
   const noHf = hfAvailable(),
     noBertTorch = noHf ? torchAvailable() : null;
   if (noHf) console.log(`transformers reference unavailable: ${noHf}`);

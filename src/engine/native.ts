@@ -94,6 +94,7 @@ export function int8PathFromEnv(value: string | undefined, has: readonly NativeI
   if (!has.includes(want)) throw new Error(`TOKENTUNE_INT8=${value}: not available; ${what}`);
   return want;
 }
+
 let kernelsObj: Kernels | null = null;
 
 const KERNEL_NAMES: readonly (keyof KernelFns)[] = [
