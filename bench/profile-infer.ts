@@ -2,7 +2,7 @@
  * Per-kernel time of one inference forward pass (the batch-1 gap: profile first), fp32 or int8,
  * on the BERT-base-sized random model of `npm run bench -- int8`. Prints a table sorted by time;
  * "(outside kernels)" is JavaScript, allocation and op bookkeeping.
- * Usage: node dist/bench/profile-infer.js [fp32|int8] [BATCH] [SEQ] [RUNS]
+ * Usage: node dist/bench/profile-infer.js [fp32|int8|int8/7] [BATCH] [SEQ] [RUNS] (int8/7: 7-bit weights)
  * PROFILE_GEMM_SHAPES=1 splits GEMM and int8 linear time by shape.
  */
 import { noGrad, tidy } from '../src/engine/index.js';
@@ -23,7 +23,7 @@ const config = makeConfig({
   id2label: Object.fromEntries(Array.from({ length: 9 }, (_, i) => [String(i), `L${i}`])),
 });
 const model = BertForTokenClassification.create(config, 0);
-if (mode === 'int8') quantizeInMemory(model);
+if (mode === 'int8' || mode === 'int8/7') quantizeInMemory(model, mode === 'int8/7' ? 7 : 8);
 const batch: TokenBatch = {
   inputIds: Int32Array.from({ length: B * T }, (_, i) => 1000 + ((i * 7919) % 20000)),
   attentionMask: new Int32Array(B * T).fill(1),
