@@ -2,7 +2,9 @@
  * The synthetic BERT training setup that bench/train-step.ts (timing) and bench/profile-step.ts
  * (per-kernel profile) both measure: the same model, optimizer and batch as
  * ../shared/bench/torch_bert.py (random init, vocabulary 28996, 9 labels, uniform random ids and
- * labels, all-ones mask), so the figures compare with PyTorch's.
+ * labels, all-ones mask), so the figures compare with PyTorch's. `realFraction` < 1 pads the batch
+ * instead: the first sequence is full, every other one has that fraction of real tokens (mask 0 and
+ * label -100 after), the shape of a shuffled, dynamically padded batch.
  */
 import { Tensor, Rng } from '../src/engine/index.js';
 import { architectureFor, initParameters, makeConfig, type TokenBatch, type TokenClassifier } from '../src/models/index.js';
@@ -49,6 +51,7 @@ export function syntheticStep(
   T: number,
   train: boolean,
   modelType = 'bert',
+  realFraction = 1,
 ): SyntheticStep {
   const id2label = Object.fromEntries(Array.from({ length: LABELS }, (_, i) => [String(i), `L${i}`]));
   const config =
@@ -69,14 +72,16 @@ export function syntheticStep(
   const firstId = modelType === 'bert' ? 1 : 5;
   const opt = train ? new AdamW(model.parameters(), { lr: LR, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 }) : null;
   const rng = Rng.fromSeed(1);
+  const realLen = Math.max(1, Math.round(T * Math.min(1, realFraction)));
+  const isReal = (i: number): boolean => i < T || i % T < realLen;
   const batch: TokenBatch = {
     inputIds: Int32Array.from({ length: B * T }, () => firstId + rng.nextInt(VOCAB - firstId)),
-    attentionMask: new Int32Array(B * T).fill(1),
+    attentionMask: Int32Array.from({ length: B * T }, (_, i) => (isReal(i) ? 1 : 0)),
     batchSize: B,
     seqLen: T,
   };
   const labels = Tensor.from(
-    Int32Array.from({ length: B * T }, () => rng.nextInt(LABELS)),
+    Int32Array.from({ length: B * T }, (_, i) => (isReal(i) ? rng.nextInt(LABELS) : -100)),
     [B * T],
   );
   return { model, opt, batch, labels };

@@ -3,6 +3,9 @@
  * forward), run in its own process so its peak RSS is its own. Prints one JSON line.
  * Usage: node dist/bench/train-step.js LAYERS HIDDEN HEADS INTER MODE(train|infer) STEPS [BATCH] [SEQ] [fp32|bf16] [MODEL_TYPE]
  * (bf16: matmuls in bf16 with float32 accumulation and master weights, ops.setMatmulPrecision).
+ * BENCH_TRAIN_REAL=F pads the batch (every sequence but the first has a fraction F of real tokens,
+ * synthetic-step.ts); BENCH_TRAIN_SKIP_PADDING=1 then skips the padding outside attention, as
+ * `tokentune train` does (0: computes it, as transformers does).
  */
 import { backward, noGrad, ops, tidy, kernels } from '../src/engine/index.js';
 import { LR, syntheticStep } from './synthetic-step.js';
@@ -17,7 +20,18 @@ const {
   opt,
   batch,
   labels: labelTensor,
-} = syntheticStep(Number(layers), Number(hidden), Number(heads), Number(inter), B, T, mode === 'train', modelType);
+} = syntheticStep(
+  Number(layers),
+  Number(hidden),
+  Number(heads),
+  Number(inter),
+  B,
+  T,
+  mode === 'train',
+  modelType,
+  Number(process.env.BENCH_TRAIN_REAL ?? 1),
+);
+const skipPadding = process.env.BENCH_TRAIN_SKIP_PADDING === '1';
 const phases = { forward: 0, backward: 0, optimizer: 0 };
 
 function step(seed: number): void {
@@ -25,14 +39,14 @@ function step(seed: number): void {
   if (!opt) {
     noGrad(() =>
       tidy(() => {
-        model.forward(batch, { training: false });
+        model.forward(batch, { training: false, skipPadding });
       }),
     );
     phases.forward += performance.now() - t0;
     return;
   }
   tidy(() => {
-    const loss = ops.crossEntropy(model.forward(batch, { training: true, dropoutSeed: seed }), labelTensor);
+    const loss = ops.crossEntropy(model.forward(batch, { training: true, dropoutSeed: seed, skipPadding }), labelTensor);
     const t1 = performance.now();
     phases.forward += t1 - t0;
     backward(loss);
