@@ -127,9 +127,8 @@ function buildOpenBlasProgram(): { exe: string } | { skip: string } {
   return { exe };
 }
 
-let openblasCore: string | null = null;
-
-function timeOpenBlas(exe: string, s: GemmShape, threads: number, reps: number): number {
+/** GFLOP/s of OpenBLAS on one shape, and its build and the kernels it ran. */
+function timeOpenBlas(exe: string, s: GemmShape, threads: number, reps: number): { gflops: number; core: string } {
   const arg = `${s.transA ? 1 : 0},${s.transB ? 1 : 0},${s.m},${s.n},${s.k},${s.batch}`;
   const t = String(threads);
   const out = execFileSync(exe, [String(reps), arg], {
@@ -137,8 +136,7 @@ function timeOpenBlas(exe: string, s: GemmShape, threads: number, reps: number):
     encoding: 'utf8',
   });
   const parsed = JSON.parse(out) as { core: string; config: string; results: { gflops: number }[] };
-  openblasCore = `${parsed.config.trim()}; kernels: ${parsed.core}`;
-  return parsed.results[0].gflops;
+  return { gflops: parsed.results[0].gflops, core: `${parsed.config.trim()}; kernels: ${parsed.core}` };
 }
 
 function fmt(v: number | null, width: number, digits = 1): string {
@@ -191,15 +189,17 @@ export async function runGemmBench(opts: { reps?: number; quick?: boolean; print
   const exe = 'exe' in built ? built.exe : null;
   const shapes = opts.quick ? bertShapes().filter((_, i) => i % 3 === 0) : bertShapes();
   const rows: GemmBenchRow[] = [];
+  let openblasCore: string | null = null;
   try {
     for (const shape of shapes) {
       setThreads(1);
       const ours1 = timeOurs(shape, reps);
-      const blas1 = exe ? timeOpenBlas(exe, shape, 1, reps) : null;
+      const b1 = exe ? timeOpenBlas(exe, shape, 1, reps) : null;
+      openblasCore = b1?.core ?? null;
       setThreads(threads);
       const oursN = timeOurs(shape, reps);
-      const blasN = exe ? timeOpenBlas(exe, shape, threads, reps) : null;
-      rows.push({ shape, ours1, oursN, blas1, blasN });
+      const blasN = exe ? timeOpenBlas(exe, shape, threads, reps).gflops : null;
+      rows.push({ shape, ours1, oursN, blas1: b1?.gflops ?? null, blasN });
     }
   } finally {
     setThreads(threads);
