@@ -13,10 +13,9 @@ import fc from 'fast-check';
 import { int8PackedSize, quantizeRowU8, roundHalfEven, type Kernels } from '../src/engine/kernels.js';
 import { refKernels } from '../src/engine/ref-kernels.js';
 import { Rng } from '../src/engine/random.js';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { int8PathFromEnv, loadNative, nativeInfo, nativeInt8Info, setNativeInt8Path, setThreads } from '../src/engine/native.js';
 import { int8Linear } from '../src/engine/ops/int8.js';
+import { nativeProbe } from './helpers/native-child.js';
 
 const native = loadNative();
 
@@ -358,13 +357,7 @@ test('TOKENTUNE_INT8 forces an int8 path at load; one the CPU lacks, or an unkno
   assert.throws(() => int8PathFromEnv('vnni', ['scalar']), /TOKENTUNE_INT8=vnni: unknown int8 path; this CPU runs scalar/);
   if (!native) return;
   // The real addon at load, in a child process per path: each path this CPU has runs when asked for.
-  const nativeJs = fileURLToPath(new URL('../src/engine/native.js', import.meta.url));
-  const inChild = (path: string) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, TOKENTUNE_INT8: path };
-    delete env.NODE_TEST_CONTEXT;
-    const script = `import(${JSON.stringify(nativeJs)}).then((m) => console.log(m.nativeInt8Info().path))`;
-    return spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' });
-  };
+  const inChild = (path: string) => nativeProbe({ TOKENTUNE_INT8: path }, 'm.nativeInt8Info().path');
   for (const path of nativeInt8Info()!.paths) {
     const res = inChild(path);
     assert.equal(res.status, 0, res.stderr);

@@ -11,9 +11,9 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kernelFromEnv, nativeInfo, nativeLoadError, NATIVE_ISAS } from '../../src/engine/native.js';
+import { childEnv, nativeProbe } from '../helpers/native-child.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const nativeJs = path.resolve(here, '..', '..', 'src', 'engine', 'native.js');
 /** Kernel tests that compare native kernels with the reference at the level the process starts with. */
 const KERNEL_TESTS = ['int8-kernels', 'bf16-gemm', 'engine-fused', 'bf16-training'];
 
@@ -22,17 +22,7 @@ const skip = info ? false : `native addon not built: ${nativeLoadError()}`;
 // Levels below the one this run uses (the run itself covers its own level).
 const lower = info ? NATIVE_ISAS.slice(0, NATIVE_ISAS.indexOf(info.isa)).reverse() : [];
 
-/** The environment for a child: the parent test runner's context variable would turn it into a reporter child. */
-function childEnv(kernel: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, TOKENTUNE_KERNEL: kernel };
-  delete env.NODE_TEST_CONTEXT;
-  return env;
-}
-
-function isaInChild(kernel: string): ReturnType<typeof spawnSync> {
-  const script = `import(${JSON.stringify(nativeJs)}).then((m) => console.log(m.nativeInfo().isa))`;
-  return spawnSync(process.execPath, ['--input-type=module', '-e', script], { env: childEnv(kernel), encoding: 'utf8' });
-}
+const isaInChild = (kernel: string) => nativeProbe({ TOKENTUNE_KERNEL: kernel }, 'm.nativeInfo().isa');
 
 for (const isa of lower) {
   test(`kernel tests with TOKENTUNE_KERNEL=${isa} (${KERNEL_TESTS.join(', ')})`, { skip, timeout: 600_000 }, () => {
@@ -41,7 +31,7 @@ for (const isa of lower) {
     assert.equal(String(probe.stdout).trim(), isa, 'the child runs the forced level');
     const files = KERNEL_TESTS.map((f) => path.join(here, '..', `${f}.test.js`));
     const res = spawnSync(process.execPath, ['--test', '--test-reporter=tap', ...files], {
-      env: childEnv(isa),
+      env: childEnv({ TOKENTUNE_KERNEL: isa }),
       encoding: 'utf8',
       maxBuffer: 64 << 20,
     });
