@@ -37,12 +37,39 @@ bool int8_path_supported(Int8Path p, Isa isa);
 typedef void (*Int8Tile)(int64_t kgroups, const uint8_t *A, int64_t lda, int mr, const int8_t *B, int64_t bstride,
                          int nb, int32_t *acc);
 typedef void (*Int8QuantizeRow)(const float *x, int64_t k, int64_t kp, uint8_t *q, float *scale, int32_t *zero);
+// One row of a tile dequantized: y[c] = float(ac[c] - z * w_sum[c]) * (s_a * w_scale[c]) (+ bias[c])
+// (+ res[c]) for c in [c0, c1); res may be y (the residual updated in place).
+typedef void (*Int8Epilogue)(const int32_t *ac, int32_t z, float s_a, const int32_t *w_sum, const float *w_scale,
+                             const float *bias, const float *res, float *y, int64_t c0, int64_t c1);
 struct Int8Kernel {
   int mr;  // rows per tile
   int nb;  // 16-column blocks per tile (at most 4)
   Int8Tile tile;
   Int8QuantizeRow quantize;  // int8_quantize_row's results, vectorised
+  Int8Epilogue epilogue;     // int8_epilogue, compiled for the path's vector width
 };
+
+// The epilogue's loops, one per case, so the compiler vectorises each (a y that may partly overlap
+// res would keep it from vectorising the general one, hence the in-place case). Inlined into
+// int8_epilogue and into per-ISA copies compiled with wider vectors.
+__attribute__((always_inline)) inline void int8_epilogue_body(const int32_t *ac, int32_t z, float s_a,
+                                                              const int32_t *w_sum, const float *w_scale,
+                                                              const float *bias, const float *res, float *y, int64_t c0,
+                                                              int64_t c1) {
+  if (bias && res == y) {
+    for (int64_t c = c0; c < c1; c++) y[c] = (static_cast<float>(ac[c] - z * w_sum[c]) * (s_a * w_scale[c]) + bias[c]) + y[c];
+  } else if (bias && res) {
+    for (int64_t c = c0; c < c1; c++) y[c] = (static_cast<float>(ac[c] - z * w_sum[c]) * (s_a * w_scale[c]) + bias[c]) + res[c];
+  } else if (bias) {
+    for (int64_t c = c0; c < c1; c++) y[c] = static_cast<float>(ac[c] - z * w_sum[c]) * (s_a * w_scale[c]) + bias[c];
+  } else if (res) {
+    for (int64_t c = c0; c < c1; c++) y[c] = static_cast<float>(ac[c] - z * w_sum[c]) * (s_a * w_scale[c]) + res[c];
+  } else {
+    for (int64_t c = c0; c < c1; c++) y[c] = static_cast<float>(ac[c] - z * w_sum[c]) * (s_a * w_scale[c]);
+  }
+}
+void int8_epilogue(const int32_t *ac, int32_t z, float s_a, const int32_t *w_sum, const float *w_scale,
+                   const float *bias, const float *res, float *y, int64_t c0, int64_t c1);
 Int8Kernel int8_kernel_scalar();
 #if TT_X86
 Int8Kernel int8_kernel_avx2();

@@ -77,12 +77,12 @@ inline uint8x16_t load_a(const uint8_t *row, int64_t g0, int64_t kgroups) {
 // The row quantizer stays the portable one (it is bit-exact by construction and a small share of
 // the op); the tiles take 2 blocks (32 channels) per call.
 #if TT_I8_HAVE_DOTPROD
-Int8Kernel int8_kernel_neondot() { return {MR, 2, neondot::tile, int8_quantize_row}; }
+Int8Kernel int8_kernel_neondot() { return {MR, 2, neondot::tile, int8_quantize_row, int8_epilogue}; }
 #else
 Int8Kernel int8_kernel_neondot() { return int8_kernel_scalar(); }
 #endif
 #if TT_I8_HAVE_I8MM
-Int8Kernel int8_kernel_i8mm() { return {MR, 2, i8mm::tile, int8_quantize_row}; }
+Int8Kernel int8_kernel_i8mm() { return {MR, 2, i8mm::tile, int8_quantize_row, int8_epilogue}; }
 #else
 Int8Kernel int8_kernel_i8mm() { return int8_kernel_neondot(); }
 #endif

@@ -194,6 +194,16 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void quantize512(const floa
   *zero = static_cast<int32_t>(zf);
 }
 
+// Eight values of a quantize256 row to their u8 codes (in int32 lanes): int8_quantize_row's float32
+// operations, x / s rounded half to even, plus the zero point, saturated to [0, 255].
+__attribute__((target("avx2"), always_inline)) inline __m256i quant8(const float *x, __m256 vs, __m256 vz) {
+  const __m256 magic = _mm256_set1_ps(12582912.0f);
+  __m256 v = _mm256_div_ps(_mm256_loadu_ps(x), vs);
+  v = _mm256_min_ps(_mm256_set1_ps(512.0f), _mm256_max_ps(_mm256_set1_ps(-512.0f), v));
+  v = _mm256_add_ps(_mm256_sub_ps(_mm256_add_ps(v, magic), magic), vz);
+  return _mm256_cvttps_epi32(_mm256_min_ps(_mm256_set1_ps(255.0f), _mm256_max_ps(_mm256_setzero_ps(), v)));
+}
+
 __attribute__((target("avx2"))) void quantize256(const float *x, int64_t k, int64_t kp, uint8_t *q, float *scale,
                                                  int32_t *zero) {
   const int64_t k8 = k & ~int64_t(7);
@@ -226,16 +236,20 @@ __attribute__((target("avx2"))) void quantize256(const float *x, int64_t k, int6
     return;
   }
   const float zf = std::min(255.0f, std::max(0.0f, ((-fmn / s) + 12582912.0f) - 12582912.0f));
-  const __m256 magic = _mm256_set1_ps(12582912.0f), vs = _mm256_set1_ps(s), vz = _mm256_set1_ps(zf);
-  const __m256 lo = _mm256_set1_ps(-512.0f), hi = _mm256_set1_ps(512.0f), top = _mm256_set1_ps(255.0f);
+  const __m256 vs = _mm256_set1_ps(s), vz = _mm256_set1_ps(zf);
   int64_t p = 0;
+  // 32 at a time: saturating packs to u16 then u8 (exact, every value is in [0, 255]) interleave
+  // the four vectors by 128-bit lane; one dword permute restores the order.
+  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  for (; p + 32 <= k8; p += 32) {
+    const __m256i ab = _mm256_packus_epi32(quant8(x + p, vs, vz), quant8(x + p + 8, vs, vz));
+    const __m256i cd = _mm256_packus_epi32(quant8(x + p + 16, vs, vz), quant8(x + p + 24, vs, vz));
+    _mm256_storeu_si256(reinterpret_cast<__m256i *>(q + p),
+                        _mm256_permutevar8x32_epi32(_mm256_packus_epi16(ab, cd), order));
+  }
   for (; p < k8; p += 8) {
-    __m256 v = _mm256_div_ps(_mm256_loadu_ps(x + p), vs);
-    v = _mm256_min_ps(hi, _mm256_max_ps(lo, v));
-    v = _mm256_add_ps(_mm256_sub_ps(_mm256_add_ps(v, magic), magic), vz);
-    v = _mm256_min_ps(top, _mm256_max_ps(zerov, v));
     alignas(32) int32_t t[8];
-    _mm256_store_si256(reinterpret_cast<__m256i *>(t), _mm256_cvttps_epi32(v));
+    _mm256_store_si256(reinterpret_cast<__m256i *>(t), quant8(x + p, vs, vz));
     for (int i = 0; i < 8; i++) q[p + i] = static_cast<uint8_t>(t[i]);
   }
   for (; p < k; p++) {
@@ -247,13 +261,20 @@ __attribute__((target("avx2"))) void quantize256(const float *x, int64_t k, int6
   *zero = static_cast<int32_t>(zf);
 }
 
+// int8_epilogue with 8-wide vectors (the portable copy is built for baseline x86-64's SSE2).
+__attribute__((target("avx2"))) void epilogue256(const int32_t *ac, int32_t z, float s_a, const int32_t *w_sum,
+                                                 const float *w_scale, const float *bias, const float *res, float *y,
+                                                 int64_t c0, int64_t c1) {
+  int8_epilogue_body(ac, z, s_a, w_sum, w_scale, bias, res, y, c0, c1);
+}
+
 }  // namespace
 
-Int8Kernel int8_kernel_avx512vnni() { return {MR512, 4, tile_avx512vnni, quantize512}; }
-Int8Kernel int8_kernel_avxvnni() { return {6, 1, tile256_vnni<6>, quantize256}; }
-Int8Kernel int8_kernel_avx2() { return {4, 1, tile256_emul<4>, quantize256}; }
+Int8Kernel int8_kernel_avx512vnni() { return {MR512, 4, tile_avx512vnni, quantize512, epilogue256}; }
+Int8Kernel int8_kernel_avxvnni() { return {6, 1, tile256_vnni<6>, quantize256, epilogue256}; }
+Int8Kernel int8_kernel_avx2() { return {4, 1, tile256_emul<4>, quantize256, epilogue256}; }
 // 4 rows as the exact tile (5 measured the same; 6 spills).
-Int8Kernel int8_kernel_avx2_s7() { return {4, 1, tile256_s7<4>, quantize256}; }
+Int8Kernel int8_kernel_avx2_s7() { return {4, 1, tile256_s7<4>, quantize256, epilogue256}; }
 
 }  // namespace tt
 #endif

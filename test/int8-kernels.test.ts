@@ -28,6 +28,8 @@ interface Case {
   act: number;
   /** 7: weights in [-63, 63] and linearInt8's weights7 set (AVX2's vpmaddubsw tile); 8: full range. */
   bits?: 7 | 8;
+  /** y is the residual itself (the residual updated in place, which the kernel allows). */
+  inPlace?: boolean;
 }
 
 function quantizeWeights(w: Float32Array, n: number, k: number, qmax = 127): { q: Int8Array; scale: Float32Array; sum: Int32Array } {
@@ -63,7 +65,7 @@ function makeCase(c: Case, seed: number, rowKind?: (i: number, r: () => number) 
 }
 
 function run(k: Kernels, c: Case, d: ReturnType<typeof makeCase>): Float32Array {
-  const y = new Float32Array(c.m * c.n).fill(NaN);
+  const y = c.inPlace && d.residual ? Float32Array.from(d.residual) : new Float32Array(c.m * c.n).fill(NaN);
   k.linearInt8(
     c.m,
     c.n,
@@ -73,7 +75,7 @@ function run(k: Kernels, c: Case, d: ReturnType<typeof makeCase>): Float32Array 
     d.scale,
     d.sum,
     d.bias,
-    d.residual ? Float32Array.from(d.residual) : null,
+    c.inPlace ? y : d.residual ? Float32Array.from(d.residual) : null,
     c.act,
     y,
     c.bits === 7,
@@ -203,7 +205,7 @@ describe('int8 kernels: native against the reference', { skip: native ? false : 
   });
 
   for (const path of info?.paths ?? []) {
-    test(`${path}: awkward shapes, 8-bit and 7-bit weights, bias / residual / GELU, 1-3 threads, bit-exact before GELU`, () => {
+    test(`${path}: awkward shapes, 8-bit and 7-bit weights, bias / residual (also in place) / GELU, 1-3 threads, bit-exact before GELU`, () => {
       setNativeInt8Path(path);
       assert.equal(nativeInt8Info()!.path, path);
       let seed = 1;
@@ -211,6 +213,8 @@ describe('int8 kernels: native against the reference', { skip: native ? false : 
         for (const opt of [
           { bias: false, residual: false, act: 0 },
           { bias: true, residual: true, act: 0 },
+          { bias: false, residual: true, act: 0 },
+          { bias: true, residual: true, act: 0, inPlace: true },
           { bias: true, residual: false, act: 1 },
           { bias: true, residual: false, act: 2 },
           { bias: false, residual: false, act: 0, bits: 7 as const },
