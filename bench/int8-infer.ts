@@ -11,7 +11,8 @@
  *               TOKENTUNE_HF_PYTHON; skipped with a message when unset)
  * and every ratio against the issue's targets. TOKENTUNE_THREADS=N gives onnxruntime the same N
  * intra-op threads (a comparison a loaded machine distorts less than two pools fighting for cores). Runs alternate between the four, so a change in
- * machine load hits all of them; the load average is printed beside the figures. p99 of n runs
+ * machine load hits all of them, with BENCH_INT8_GAP_MS (default 100) of idle time before each, so
+ * one engine's spinning threads do not slow the next; the load average is printed beside the figures. p99 of n runs
  * is the slowest run when n < 100 (stated as such).
  */
 import { spawnSync } from 'node:child_process';
@@ -31,6 +32,10 @@ const PLAN = [
   { batch: 32, runs: Number(process.env.BENCH_INT8_RUNS_32 ?? 3) },
 ];
 const SEQ = 128;
+// A pause before each timed run: onnxruntime's pool threads keep spinning for a while after a call
+// (its default), which took a core from the run that followed (ours fp32 at batch 1: 173 ms p50
+// without the pause, 150 ms with it, onnxruntime unchanged; Zen 4, 2026-12-07).
+const GAP_MS = Number(process.env.BENCH_INT8_GAP_MS ?? 100);
 const repoRoot = join(import.meta.dirname, '..', '..');
 
 type Runner = { name: string; run: (b: TokenBatch) => Promise<Float32Array> | Float32Array };
@@ -112,6 +117,7 @@ export async function runInt8Bench(): Promise<void> {
       const times = new Map<string, number[]>(runners.map((r) => [r.name, []]));
       for (let i = 0; i < runs; i++) {
         for (const r of runners) {
+          if (GAP_MS > 0) await new Promise((res) => setTimeout(res, GAP_MS));
           const t0 = performance.now();
           await r.run(batch);
           times.get(r.name)!.push(performance.now() - t0);
