@@ -5,10 +5,13 @@
 #if TT_X86
 #include <immintrin.h>
 
+#include "pack_a_trans6.h"
+
 namespace tt {
 namespace {
 
 constexpr int MR = 6, NV = 2, NR = 8 * NV;
+static_assert(MR == 6, "pack_a_trans6_row and store6 pack 6-row panels");
 
 __attribute__((target("avx2,fma"))) void micro_kernel(int64_t kc, const float *Ap, const float *Bp, float *C,
                                                       int64_t ldc, float alpha, float beta) {
@@ -111,19 +114,11 @@ __attribute__((target("avx2"), always_inline)) inline void store6(float *d, __m2
 __attribute__((target("avx2"))) void pack_a(bool transA, const float *a, int64_t lda, int64_t mc, int64_t kc,
                                             float *dst) {
   if (transA) {
-    // Each k row holds MR consecutive values per panel: plain 16 + 8 byte copies (masked moves cost
-    // several times more and showed up in profiles of dW = X^T dY); only a partial last panel masks.
+    // Each k row holds MR consecutive values per panel; only a partial last panel masks.
     const int64_t full_rows = mc / MR * MR;
     for (int64_t p = 0; p < kc; p++) {
       const float *s = a + p * lda;
-      // Each row contributes only mc values before the next row, too short a run for the hardware
-      // prefetcher (this loop was memory-latency bound): fetch a few rows ahead.
-      for (int64_t i = 0; i < mc; i += 16) _mm_prefetch(reinterpret_cast<const char *>(s + 6 * lda + i), _MM_HINT_T0);
-      for (int64_t i0 = 0; i0 < full_rows; i0 += MR) {
-        float *d = dst + i0 * kc + p * MR;
-        _mm_storeu_ps(d, _mm_loadu_ps(s + i0));
-        _mm_storel_pi(reinterpret_cast<__m64 *>(d + 4), _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double *>(s + i0 + 4))));
-      }
+      pack_a_trans6_row(s, lda, mc, full_rows, kc, dst + p * MR);
       if (full_rows < mc)
         store6(dst + full_rows * kc + p * MR,
                _mm256_maskload_ps(s + full_rows, first_lanes(static_cast<int>(mc - full_rows))));

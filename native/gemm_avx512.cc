@@ -11,6 +11,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
+#include "pack_a_trans6.h"
 #include "transpose16_avx512.h"
 
 namespace tt {
@@ -93,23 +94,18 @@ __attribute__((target("avx512f"))) inline void transpose_block(const float *src,
 }
 
 // Packed layout as in gemm.cc: A panels are kc x MR (MR values per k), B panels kc x NR.
+static_assert(MR == 6, "pack_a_trans6_row packs 6-row panels");
+
 __attribute__((target("avx512f"))) void pack_a(bool transA, const float *a, int64_t lda, int64_t mc, int64_t kc,
                                                float *dst) {
   const __mmask16 full = (1u << MR) - 1;
   if (transA) {
     // op(A)(i, p) = a[p * lda + i]: MR contiguous values per k (zero-filled past mc). Walk the source
     // row by row so the reads stream through memory instead of striding by lda.
-    // Plain 16 + 8 byte copies for full panels (masked moves cost more; as in gemm_avx2.cc), and
-    // rows fetched a few ahead: each row gives only mc values, too short for the hardware prefetcher.
     const int64_t full_rows = mc / MR * MR;
     for (int64_t p = 0; p < kc; p++) {
       const float *s = a + p * lda;
-      for (int64_t i = 0; i < mc; i += 16) _mm_prefetch(reinterpret_cast<const char *>(s + 6 * lda + i), _MM_HINT_T0);
-      for (int64_t i0 = 0; i0 < full_rows; i0 += MR) {
-        float *d = dst + i0 * kc + p * MR;
-        _mm_storeu_ps(d, _mm_loadu_ps(s + i0));
-        _mm_storel_pi(reinterpret_cast<__m64 *>(d + 4), _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double *>(s + i0 + 4))));
-      }
+      pack_a_trans6_row(s, lda, mc, full_rows, kc, dst + p * MR);
       if (full_rows < mc) {
         const __mmask16 lm = (1u << (mc - full_rows)) - 1;
         _mm512_mask_storeu_ps(dst + full_rows * kc + p * MR, full, _mm512_maskz_loadu_ps(lm, s + full_rows));
