@@ -2,7 +2,7 @@
  * `npm run bench -- int8`: int8 inference against fp32 and onnxruntime, in one run, on a
  * BERT-base-sized token classifier (random weights: 12 layers, hidden 768, FFN 3072, 9 labels),
  * sequence 128, batch 1, 4 and 32: tokens/s and p50/p99 latency of
- *   ours fp32     the float forward pass
+ *   ours fp32     the float forward pass, weights packed once as `pipeline()` loads them
  *   ours int8/8b  the same model quantized in memory with 8-bit weights (`tokentune quantize --weight-bits 8`)
  *   ours int8/7b  ... with 7-bit weights (`--weight-bits 7`: plain AVX2 multiplies them with vpmaddubsw)
  *   ort fp32    onnxruntime-node on our ONNX export
@@ -19,7 +19,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng } from '../src/engine/index.js';
+import { Rng, packForInference } from '../src/engine/index.js';
 import { nativeInt8Info, nativeKernels } from '../src/engine/native.js';
 import { BertForTokenClassification, makeConfig, type TokenBatch } from '../src/models/index.js';
 import { quantizeInMemory } from '../src/models/quantized.js';
@@ -70,6 +70,7 @@ export async function runInt8Bench(): Promise<void> {
     id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
   });
   const fp32 = BertForTokenClassification.create(config, 0);
+  packForInference(fp32.parameters().map(([, t]) => t));
   const int8 = new BertForTokenClassification(config, fp32.params);
   quantizeInMemory(int8, 8);
   const int7 = new BertForTokenClassification(config, fp32.params);

@@ -5,7 +5,7 @@
  * Usage: node dist/bench/profile-infer.js [fp32|int8|int8/7] [BATCH] [SEQ] [RUNS] (int8/7: 7-bit weights)
  * PROFILE_GEMM_SHAPES=1 splits GEMM and int8 linear time by shape.
  */
-import { noGrad, tidy } from '../src/engine/index.js';
+import { noGrad, packForInference, tidy } from '../src/engine/index.js';
 import { BertForTokenClassification, makeConfig, type TokenBatch } from '../src/models/index.js';
 import { quantizeInMemory } from '../src/models/quantized.js';
 import { timeKernels } from './kernel-timer.js';
@@ -24,6 +24,7 @@ const config = makeConfig({
 });
 const model = BertForTokenClassification.create(config, 0);
 if (mode === 'int8' || mode === 'int8/7') quantizeInMemory(model, mode === 'int8/7' ? 7 : 8);
+if (process.env.PROFILE_PACK !== '0') packForInference(model.parameters().map(([, t]) => t));
 const batch: TokenBatch = {
   inputIds: Int32Array.from({ length: B * T }, (_, i) => 1000 + ((i * 7919) % 20000)),
   attentionMask: new Int32Array(B * T).fill(1),

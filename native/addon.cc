@@ -62,9 +62,53 @@ bool parse_isa(const std::string &s, Isa *out) {
 
 
 // ---- kernels ------------------------------------------------------------------------------------
+// A pre-packed op(B) (packGemmB) is a Float32Array: an 8-int32 header, then the panels from
+// `offset` on, 64-byte aligned where they were packed (an ArrayBuffer's store never moves).
+constexpr int32_t kPackedMagic = 0x42505454;  // "TTPB"
+constexpr int64_t kPackedHeader = 8, kPackedSlack = 16;
+int64_t packed_floats(int nr, int64_t n, int64_t k) { return (n + nr - 1) / nr * nr * k; }
+
+// packGemmB(b, transB, n, k): op(B) [k x n] (b stored [n, k] when transB, else [k, n]) packed for
+// gemm's 18th argument under the ISA now in use.
+Napi::Value PackGemmB(const Napi::CallbackInfo &info) {
+  Args A{info, "packGemmB"};
+  A.count(4);
+  const bool transB = A.boolean(1, "transB");
+  const int64_t n = A.size(2, "n"), k = A.size(3, "k");
+  const float *b = A.f32(0, "b", d(n) * d(k));
+  const int nr = packed_b_nr(g_isa, n);
+  const int64_t len = kPackedHeader + kPackedSlack + packed_floats(nr, n, k);
+  if (d(len) * 4 > 4294967295.0) A.range_error("a " + std::to_string(n) + " x " + std::to_string(k) + " matrix is too large to pre-pack");
+  Napi::Float32Array out = Napi::Float32Array::New(info.Env(), static_cast<size_t>(len));
+  float *base = out.Data();
+  const int64_t misalign = static_cast<int64_t>(reinterpret_cast<uintptr_t>(base + kPackedHeader) % 64) / 4;
+  const int64_t offset = kPackedHeader + (misalign ? 16 - misalign : 0);
+  const int32_t header[kPackedHeader] = {kPackedMagic, nr, static_cast<int32_t>(std::min<int64_t>(n, INT32_MAX)),
+                                         static_cast<int32_t>(std::min<int64_t>(k, INT32_MAX)), static_cast<int32_t>(offset), 0, 0, 0};
+  std::memcpy(base, header, sizeof header);
+  pack_gemm_b(g_isa, transB, b, transB ? k : n, n, k, base + offset);
+  return out;
+}
+
 Napi::Value Gemm(const Napi::CallbackInfo &info) {
   Args A{info, "gemm"};
-  const GemmArgs g = read_gemm_args(A);
+  GemmArgs g = read_gemm_args(A);
+  if (info.Length() > 17 && !info[17].IsUndefined() && !info[17].IsNull()) {
+    // A packed op(B) that does not describe this product is the caller's bug: say so. One packed
+    // under another ISA (setIsa since) or no longer aligned is merely not used.
+    const float *p = A.f32(17, "packedB", kPackedHeader);
+    int32_t h[kPackedHeader];
+    std::memcpy(h, p, sizeof h);
+    if (h[0] != kPackedMagic || h[1] <= 0 || h[4] < kPackedHeader) A.range_error("packedB was not made by packGemmB");
+    if (h[2] != g.n || h[3] != g.k || g.batch != 1)
+      A.range_error("packedB holds a " + std::to_string(h[3]) + " x " + std::to_string(h[2]) + " op(B); this product is " +
+                    std::to_string(g.k) + " x " + std::to_string(g.n) + " (batch " + std::to_string(g.batch) + ")");
+    const float *data = A.f32(17, "packedB", d(h[4]) + d(packed_floats(h[1], g.n, g.k))) + h[4];
+    if (reinterpret_cast<uintptr_t>(data) % 64 == 0) {
+      g.packed_b = data;
+      g.packed_nr = h[1];
+    }
+  }
   if (gemm_has_work(g)) gemm(g, g_isa);
   return info.Env().Undefined();
 }
@@ -547,6 +591,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   };
   static const Entry entries[] = {
       {"gemm", guarded<Gemm>},
+      {"packGemmB", guarded<PackGemmB>},
       {"addBias", guarded<AddBias>},
       {"sumRowsAcc", guarded<SumRowsAcc>},
       {"add", guarded<Add>},

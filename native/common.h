@@ -87,6 +87,10 @@ struct GemmArgs {
   float *c; int64_t ldc, strideC;
   int64_t batch;
   bool serial = false;  // run on the calling thread only (callers that are pool tasks themselves)
+  // op(B) already packed by pack_gemm_b for panels packed_nr wide (batch 1): used instead of packing
+  // B on every call where the configuration gemm picks has that width, else b is packed as usual.
+  const float *packed_b = nullptr;
+  int packed_nr = 0;
 };
 
 // C (ldc) = alpha op(A) op(B) + beta C for one matrix (batch 1, no strides).
@@ -116,6 +120,11 @@ inline GemmArgs single_gemm(bool tA, bool tB, int64_t m, int64_t n, int64_t k, f
 // Runs the whole batched GEMM on the global thread pool with the given ISA's micro-kernel (or on a
 // system BLAS where TOKENTUNE_BLAS selects one: blas.cc).
 void gemm(const GemmArgs &g, Isa isa);
+
+// Pre-packing a constant op(B) [k x n] (an inference weight) once: packed_b_nr floats per panel row,
+// ceil(n / nr) * nr * k floats in all, written to dst (64-byte aligned) in gemm's own B layout.
+int packed_b_nr(Isa isa, int64_t n);
+void pack_gemm_b(Isa isa, bool transB, const float *b, int64_t ldb, int64_t n, int64_t k, float *dst);
 
 // TOKENTUNE_BLAS=openblas|accelerate: runs g through the library's cblas_sgemm (loaded with dlopen)
 // and returns true; false when none is selected or for serial (per-block) products. Throws

@@ -190,10 +190,11 @@ void pack_b_block(const GemmConfig &cfg, bool transB, const float *b, int64_t ld
 }
 
 // For rows [r0, r1) of C and columns [jc, jc + nc): packs each A block (rows x kc at depth pc) and
-// runs the micro-kernel over it against the packed B block bp (kc x nc).
+// runs the micro-kernel over it against the packed B block bp (kc x nc), whose nr-wide micro-panels
+// start bstride floats apart (kc * nr in a block packed here, k * nr in a pre-packed matrix).
 void macro_rows(const GemmConfig &cfg, bool transA, const float *a, int64_t lda, int64_t pc, int64_t kc, int64_t r0,
-                int64_t r1, int64_t MC, const float *bp, int64_t jc, int64_t nc, float *c, int64_t ldc, float alpha,
-                float beta_eff, float *ap, float *tile) {
+                int64_t r1, int64_t MC, const float *bp, int64_t bstride, int64_t jc, int64_t nc, float *c, int64_t ldc,
+                float alpha, float beta_eff, float *ap, float *tile) {
   const int MR = cfg.mr, NR = cfg.nr;
   // A not transposed already holds each row's k values consecutively: where the ISA has a kernel
   // that reads A in place, A is not packed at all (the tile's 6 rows stream from the source).
@@ -210,7 +211,7 @@ void macro_rows(const GemmConfig &cfg, bool transA, const float *a, int64_t lda,
     }
     for (int64_t jr = 0; jr < nc; jr += NR) {
       int64_t nr = std::min<int64_t>(NR, nc - jr);
-      const float *bpanel = bp + jr * kc;
+      const float *bpanel = bp + jr / NR * bstride;
       for (int64_t ir = 0; ir < mc; ir += MR) {
         int64_t mr = std::min<int64_t>(MR, mc - ir);
         float *cp = c + (ic + ir) * ldc + jc + jr;
@@ -236,8 +237,10 @@ void macro_rows(const GemmConfig &cfg, bool transA, const float *a, int64_t lda,
 }
 
 // One matrix product on the calling thread.
+// packed: op(B) pre-packed (pack_gemm_b) from its first column on, or null.
 void gemm_serial(const GemmConfig &cfg, bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,
-                 const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
+                 const float *a, int64_t lda, const float *b, int64_t ldb, const float *packed, float beta, float *c,
+                 int64_t ldc) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0 || alpha == 0.0f) {
     scale_c(c, ldc, m, n, beta);
@@ -245,15 +248,21 @@ void gemm_serial(const GemmConfig &cfg, bool transA, bool transB, int64_t m, int
   }
   const int64_t MC = balanced_mc(cfg, m), kcb = balanced_kc(cfg, k), NC = block_nc(cfg, m, n);
   ThreadBuffers &tb = t_buffers;
-  float *bp = tb.b.get(static_cast<size_t>(kcb) * ((std::min(NC, n) + cfg.nr - 1) / cfg.nr * cfg.nr));
+  float *bp = packed ? nullptr : tb.b.get(static_cast<size_t>(kcb) * ((std::min(NC, n) + cfg.nr - 1) / cfg.nr * cfg.nr));
   float *ap = tb.a.get(static_cast<size_t>(kcb) * MC);
   float *tile = tb.tile.get(static_cast<size_t>(cfg.mr) * cfg.nr);
   for (int64_t jc = 0; jc < n; jc += NC) {
     int64_t nc = std::min(NC, n - jc);
     for (int64_t pc = 0; pc < k; pc += kcb) {
       int64_t kc = std::min(kcb, k - pc);
+      const float beta_eff = pc == 0 ? beta : 1.0f;
+      if (packed) {
+        macro_rows(cfg, transA, a, lda, pc, kc, 0, m, MC, packed + jc * k + pc * cfg.nr, k * cfg.nr, jc, nc, c, ldc,
+                   alpha, beta_eff, ap, tile);
+        continue;
+      }
       pack_b_block(cfg, transB, transB ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, kc, nc, bp);
-      macro_rows(cfg, transA, a, lda, pc, kc, 0, m, MC, bp, jc, nc, c, ldc, alpha, pc == 0 ? beta : 1.0f, ap, tile);
+      macro_rows(cfg, transA, a, lda, pc, kc, 0, m, MC, bp, kc * cfg.nr, jc, nc, c, ldc, alpha, beta_eff, ap, tile);
     }
   }
 }
@@ -293,11 +302,11 @@ class SpinBarrier {
 // against it. B blocks alternate between two buffers, so one barrier per block suffices: a thread
 // that passed barrier i has finished computing block i-1, whose buffer block i+1 then reuses.
 void gemm_shared_b(ThreadPool &tp, const GemmConfig &cfg, bool transA, bool transB, int64_t m, int64_t n, int64_t k,
-                   float alpha, const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
-                   int64_t ldc) {
+                   float alpha, const float *a, int64_t lda, const float *b, int64_t ldb, const float *packed, float beta,
+                   float *c, int64_t ldc) {
   const int64_t kcb = balanced_kc(cfg, k), NC = block_nc(cfg, (m + tp.size() - 1) / tp.size(), n), NR = cfg.nr;
   const size_t bsize = static_cast<size_t>(kcb) * ((std::min(NC, n) + NR - 1) / NR * NR);
-  float *bufs = t_buffers.b.get(2 * bsize);
+  float *bufs = packed ? nullptr : t_buffers.b.get(2 * bsize);
   SpinBarrier barrier(tp.size());
   std::atomic<bool> alloc_failed{false};
   tp.run([&](int tid, int nt) {
@@ -322,6 +331,13 @@ void gemm_shared_b(ThreadPool &tp, const GemmConfig &cfg, bool transA, bool tran
       int64_t nc = std::min(NC, n - jc);
       for (int64_t pc = 0; pc < k; pc += kcb, block++) {
         int64_t kc = std::min(kcb, k - pc);
+        const float beta_eff = pc == 0 ? beta : 1.0f;
+        if (packed) {  // nothing to pack, nothing to wait for
+          if (r0 < r1)
+            macro_rows(cfg, transA, a, lda, pc, kc, r0, r1, MC, packed + jc * k + pc * NR, k * NR, jc, nc, c, ldc, alpha,
+                       beta_eff, ap, tile);
+          continue;
+        }
         float *bp = bufs + (block & 1) * bsize;
         int64_t j0, j1;
         split_range(nc, tid, nt, NR, &j0, &j1);
@@ -330,8 +346,7 @@ void gemm_shared_b(ThreadPool &tp, const GemmConfig &cfg, bool transA, bool tran
           pack_b_block(cfg, transB, bsrc, ldb, kc, j1 - j0, bp + j0 * kc);
         }
         barrier.wait();  // block complete (and the previous user of this buffer is done)
-        if (r0 < r1)
-          macro_rows(cfg, transA, a, lda, pc, kc, r0, r1, MC, bp, jc, nc, c, ldc, alpha, pc == 0 ? beta : 1.0f, ap, tile);
+        if (r0 < r1) macro_rows(cfg, transA, a, lda, pc, kc, r0, r1, MC, bp, kc * NR, jc, nc, c, ldc, alpha, beta_eff, ap, tile);
       }
     }
   });
@@ -362,12 +377,25 @@ static GemmConfig config_for(Isa isa) {
   return gemm_config_scalar();
 }
 
+// Narrow products (a classifier head with a handful of labels) would waste most of the 64-wide
+// AVX-512 tile; the 16-wide AVX2 tile does the same per-element arithmetic with less padding.
+static GemmConfig config_for(Isa isa, int64_t n) { return config_for(isa == ISA_AVX512 && n <= 32 ? ISA_AVX2 : isa); }
+
+int packed_b_nr(Isa isa, int64_t n) { return config_for(isa, n).nr; }
+
+void pack_gemm_b(Isa isa, bool transB, const float *b, int64_t ldb, int64_t n, int64_t k, float *dst) {
+  const GemmConfig cfg = config_for(isa, n);
+  // One block of depth k: panel q (columns q*nr..) is then k x nr, k-major, and any k blocking of
+  // the product finds its kc x nr part at dst + q * k * nr + pc * nr.
+  if (n > 0 && k > 0) pack_b_block(cfg, transB, b, ldb, k, n, dst);
+}
+
 void gemm(const GemmArgs &g, Isa isa) {
   if (g.m <= 0 || g.n <= 0 || g.batch <= 0) return;
   if (blas_gemm(g)) return;
-  // Narrow products (a classifier head with a handful of labels) would waste most of the 64-wide
-  // AVX-512 tile; the 16-wide AVX2 tile does the same per-element arithmetic with less padding.
-  const GemmConfig cfg = config_for(isa == ISA_AVX512 && g.n <= 32 ? ISA_AVX2 : isa);
+  const GemmConfig cfg = config_for(isa, g.n);
+  // A pre-packed op(B) is used where its panels are this configuration's width (one matrix only).
+  const float *packed = g.packed_b && g.packed_nr == cfg.nr && g.batch == 1 ? g.packed_b : nullptr;
   ThreadPool &tp = pool();
   const int T = tp.size();
   auto one = [&](int64_t i, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
@@ -377,7 +405,9 @@ void gemm(const GemmArgs &g, Isa isa) {
     a += g.transA ? m0 : m0 * g.lda;
     b += g.transB ? n0 * g.ldb : n0;
     c += m0 * g.ldc + n0;
-    gemm_serial(cfg, g.transA, g.transB, m1 - m0, n1 - n0, g.k, g.alpha, a, g.lda, b, g.ldb, g.beta, c, g.ldc);
+    // n0 is a multiple of nr wherever a packed matrix is passed (column units are nr-aligned).
+    gemm_serial(cfg, g.transA, g.transB, m1 - m0, n1 - n0, g.k, g.alpha, a, g.lda, b, g.ldb,
+                packed ? packed + n0 * g.k : nullptr, g.beta, c, g.ldc);
   };
   double work = static_cast<double>(g.m) * g.n * (g.k > 0 ? g.k : 1) * g.batch;
   if (T == 1 || g.serial || work < 2097152.0) {  // < ~40 us of work: waking threads costs more than it saves
@@ -402,7 +432,7 @@ void gemm(const GemmArgs &g, Isa isa) {
     // Enough rows for every thread: split rows, share the packed B.
     for (int64_t i = 0; i < g.batch; i++)
       gemm_shared_b(tp, cfg, g.transA, g.transB, g.m, g.n, g.k, g.alpha, g.a + i * g.strideA, g.lda,
-                    g.b + i * g.strideB, g.ldb, g.beta, g.c + i * g.strideC, g.ldc);
+                    g.b + i * g.strideB, g.ldb, packed, g.beta, g.c + i * g.strideC, g.ldc);
     return;
   }
   std::atomic<int64_t> next{0};

@@ -1,5 +1,6 @@
 /** `tokentune evaluate --model DIR --data FILE`: the four metrics plus a per-type report. */
 import { fromPretrained } from '../models/index.js';
+import { packForInference } from '../engine/index.js';
 import { readDataFile } from '../data/read-data-file.js';
 import { classificationReport, formatClassificationReport } from '../metrics/index.js';
 import { evaluateSplit } from '../train/evaluation.js';
@@ -40,6 +41,7 @@ export async function runEvaluate(argv: string[], io: CommandIO): Promise<number
   }
   if (!a.values.model || !a.values.data) throw new CliArgsError('evaluate needs --model DIR and --data FILE');
   const { model, tokenizer } = await fromPretrained(a.values.model, { onWarning: (m) => warn(io, m) });
+  packForInference(model.parameters().map(([, t]) => t));
   const labels = model.config.labels;
   checkInputPath('--data', a.values.data);
   let data;

@@ -45,7 +45,19 @@ export interface Kernels {
     ldc: number,
     strideC: number,
     batch: number,
+    /**
+     * op(B) packed once by `packGemmB(b, transB, n, k)` (batch 1): used instead of packing b on
+     * every call, with the same arithmetic, so results are identical. It must hold b's current
+     * values; b is still passed (a packing the kernels cannot use falls back to it).
+     */
+    packedB?: Float32Array | null,
   ): void;
+  /**
+   * op(B) [k x n] of a matrix that stops changing (an inference weight: b stored [n, k] when
+   * transB) in the GEMM's own packed layout, for `gemm`'s packedB; null where the kernels gain
+   * nothing from it (the reference multiplies in place).
+   */
+  packGemmB(b: Float32Array, transB: boolean, n: number, k: number): Float32Array | null;
 
   /**
    * bf16 mixed-precision GEMM (the matmuls of the bf16 training mode): the same arguments, layout and

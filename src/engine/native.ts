@@ -99,6 +99,7 @@ let kernelsObj: Kernels | null = null;
 
 const KERNEL_NAMES: readonly (keyof KernelFns)[] = [
   'gemm',
+  'packGemmB',
   'gemmBf16',
   'addBias',
   'sumRowsAcc',

@@ -58,6 +58,8 @@ export const refKernels: Kernels = {
   },
   packInt8Weights: refPackInt8Weights,
 
+  packGemmB: () => null,
+
   gemm(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch) {
     for (let bi = 0; bi < batch; bi++) {
       const ao = bi * strideA,

@@ -9,7 +9,7 @@
  * result of a short text is exactly that of a single pass).
  */
 import { basename, resolve } from 'node:path';
-import { noGrad, tidy, type Tensor } from '../engine/index.js';
+import { noGrad, packForInference, tidy, type Tensor } from '../engine/index.js';
 import { fromPretrained, type ForwardOptions, type TokenBatch } from '../models/index.js';
 import { usableSequenceLength } from '../models/sequence-limit.js';
 import type { Encoding, EncodeOptions } from '../tokenizers/index.js';
@@ -331,10 +331,17 @@ function checkBatchSize(n: number): number {
 export interface LoadPipelineOptions extends PipelineOptions {
   /** Warnings while loading (default: stderr). */
   onWarning?: (message: string) => void;
+  /**
+   * Pack the linear weights once for the kernels (engine/packed-weights.ts) instead of on every
+   * forward pass: about a tenth faster at batch 1, for the encoder's weights once more in memory.
+   * Default true.
+   */
+  packWeights?: boolean;
 }
 
 /** Loads a model folder (or hub id) and its tokenizer into a pipeline. */
 export async function pipeline(modelDirOrName: string, opts: LoadPipelineOptions = {}): Promise<TokenClassificationPipeline> {
   const { model, tokenizer, dir } = await fromPretrained(modelDirOrName, { onWarning: opts.onWarning });
+  if (opts.packWeights ?? true) packForInference(model.parameters().map(([, t]) => t));
   return new TokenClassificationPipeline(model, tokenizer, { ...opts, name: opts.name ?? basename(resolve(dir)) });
 }

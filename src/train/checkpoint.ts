@@ -9,6 +9,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { readSafetensors } from '../io/safetensors.js';
+import { weightsChanged } from '../engine/index.js';
 import { savePretrained, type TokenClassifier } from '../models/index.js';
 import type { Tokenizer } from '../tokenizers/index.js';
 import type { AdamW } from './optimizer.js';
@@ -78,6 +79,7 @@ export function loadCheckpoint(dir: string, model: TokenClassifier, optimizer: A
     if (!rec || rec.data.length !== t.size) throw new Error(`${dir}/model.safetensors: ${name} is missing or has the wrong size`);
     (t.f as Float32Array).set(rec.data as Float32Array);
   }
+  weightsChanged();
   if (optimizerFile === OPTIMIZER_NAME) readOptimizerPt(join(dir, OPTIMIZER_NAME), optimizer);
   else loadLegacyOptimizer(join(dir, LEGACY_OPTIMIZER), optimizer);
   const statePath = join(dir, TRAINER_STATE_NAME);

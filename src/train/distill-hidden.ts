@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Tensor } from '../engine/index.js';
+import { weightsChanged, type Tensor } from '../engine/index.js';
 import { initParameters } from '../models/init.js';
 import { readSafetensors, writeSafetensors, type F32TensorInput } from '../io/safetensors.js';
 import { AdamW, type AdamWOptions } from './optimizer.js';
@@ -119,6 +119,7 @@ export class HiddenProjections {
         throw new DistillSetupError(`${path}: ${name} is missing or has the wrong size (expected ${t.shape.join('x')})`);
       (t.f as Float32Array).set(rec.data as Float32Array);
     }
+    weightsChanged();
     const o = this.optimizer;
     if (o) {
       const m = f.tensors.get('adamw.exp_avg'),

@@ -3,7 +3,7 @@
  * HF Trainer builds: weight decay for weights, none for biases and LayerNorm weights. Parameters
  * are laid out decay-group first, so each group is one contiguous slice and one fused kernel call.
  */
-import { flattenParameters, kernels, type FlatParameters, type Tensor } from '../engine/index.js';
+import { flattenParameters, kernels, weightsChanged, type FlatParameters, type Tensor } from '../engine/index.js';
 
 export interface AdamWOptions {
   lr: number;
@@ -88,6 +88,7 @@ export class AdamW {
 
   private apply(lr: number, gradScale: number, zeroGrad: boolean): void {
     this.step++;
+    weightsChanged();
     const { beta1, beta2, eps, weightDecay } = this.opts;
     const K = kernels();
     const { data, grad } = this.flat;

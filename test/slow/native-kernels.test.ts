@@ -204,6 +204,49 @@ function gemmSuite(nk: Kernels): void {
     }
   });
 
+  test('gemm with op(B) pre-packed by packGemmB: the same bytes as packing B on every call, on every threading path', () => {
+    const threads = nativeInfo()!.threads;
+    // serial; column units; shared-B row split (several B blocks and depth blocks); n <= 32 (the
+    // AVX2 tile on AVX-512); edge panels (n not a multiple of any tile width); k past one depth block
+    const shapes: [number, number, number][] = [
+      [5, 9, 7],
+      [130, 1000, 70],
+      [300, 1700, 300],
+      [128, 30, 600],
+      [64, 129, 257],
+      [1, 77, 33],
+    ];
+    let seed = 300;
+    try {
+      for (const t of [3, 1]) {
+        setThreads(t);
+        for (const transB of [false, true]) {
+          for (const [m, n, k] of shapes) {
+            const r = rng(seed++);
+            const a = Float32Array.from({ length: m * k }, r),
+              b = Float32Array.from({ length: n * k }, r),
+              c0 = Float32Array.from({ length: m * n }, r);
+            const ldb = transB ? k : n;
+            const packed = nk.packGemmB(b, transB, n, k);
+            assert.ok(packed, 'the native kernels pack');
+            for (const [alpha, beta] of [
+              [1, 0],
+              [-0.5, 1.5],
+            ]) {
+              const want = Float32Array.from(c0),
+                got = Float32Array.from(c0);
+              nk.gemm(false, transB, m, n, k, alpha, a, k, 0, b, ldb, 0, beta, want, n, 0, 1);
+              nk.gemm(false, transB, m, n, k, alpha, a, k, 0, b, ldb, 0, beta, got, n, 0, 1, packed);
+              assert.ok(bytesEqual(got, want), `tB=${transB} m=${m} n=${n} k=${k} alpha=${alpha} beta=${beta} threads=${t}`);
+            }
+          }
+        }
+      }
+    } finally {
+      setThreads(threads);
+    }
+  });
+
   test('gemm: k = 0 scales C by beta, m or n = 0 leaves C alone', () => {
     const c = new Float32Array([1, 2, 3, 4]);
     nk.gemm(false, false, 2, 2, 0, 1, new Float32Array(0), 1, 0, new Float32Array(0), 2, 0, 0.5, c, 2, 4, 1);
@@ -683,6 +726,17 @@ function validationSuite(nk: Kernels): void {
     assert.throws(() => nk.dropoutForward(f, f, 6, 1, 0), /p must be in \[0, 1\)/);
     assert.throws(() => nk.softmaxForward(f, new Float32Array(1), f, 1, 1, 3, 2, 1), /mask has 1 elements/);
     assert.throws(() => nk.geluForward(f, f, 6, 2), /approximate/);
+    // A packed op(B) must be packGemmB's, for this product's shape, whole.
+    const w = Float32Array.from({ length: 12 }, (_, i) => i - 5);
+    const pw = nk.packGemmB(w, true, 4, 3)!;
+    const x = new Float32Array(6).fill(1),
+      y = new Float32Array(8);
+    assert.throws(() => nk.gemm(false, true, 2, 4, 3, 1, x, 3, 0, w, 3, 0, 0, y, 4, 0, 1, new Float32Array(pw.length)), /packedB was not made by packGemmB/);
+    assert.throws(() => nk.gemm(false, true, 2, 3, 4, 1, new Float32Array(8), 4, 0, w, 4, 0, 0, y, 3, 0, 1, pw), /packedB holds a 3 x 4 op\(B\); this product is 4 x 3/);
+    assert.throws(() => nk.gemm(false, true, 2, 4, 3, 1, x, 3, 0, w, 3, 0, 0, y, 4, 0, 1, pw.slice(0, 20)), /packedB has 20 elements, needs at least/);
+    assert.throws(() => nk.gemm(false, true, 1, 4, 3, 1, x, 3, 3, w, 3, 0, 0, y, 4, 4, 2, pw), /\(batch 2\)/);
+    nk.gemm(false, true, 2, 4, 3, 1, x, 3, 0, w, 3, 0, 0, y, 4, 0, 1, pw);
+    assert.deepEqual([...y], [-12, -3, 6, 15, -12, -3, 6, 15]);
     // SharedArrayBuffer-backed views work like any other (worker threads may share buffers).
     const shared = new Float32Array(new SharedArrayBuffer(4 * 8)).fill(2).subarray(2, 6);
     nk.scale(shared, 1.5, shared, 4);
@@ -866,6 +920,27 @@ if (native === null) {
       assert.throws(() => setThreads(0), RangeError);
       assert.throws(() => setNativeIsa('sse9' as NativeIsa), /unknown ISA/);
       assert.equal(loadNative(), native);
+    });
+
+    test('a B packed under another ISA (other panel width) is not used: the product is still right', () => {
+      const [m, n, k] = [40, 200, 50];
+      const r = rng(77);
+      const a = Float32Array.from({ length: m * k }, r),
+        b = Float32Array.from({ length: n * k }, r);
+      for (const [from, to] of [
+        [available.at(-1)!, 'scalar'],
+        ['scalar', available.at(-1)!],
+      ] as [NativeIsa, NativeIsa][]) {
+        setNativeIsa(from);
+        const packed = native.packGemmB(b, true, n, k);
+        setNativeIsa(to);
+        const want = new Float32Array(m * n),
+          got = new Float32Array(m * n);
+        native.gemm(false, true, m, n, k, 1, a, k, 0, b, k, 0, 0, want, n, 0, 1);
+        native.gemm(false, true, m, n, k, 1, a, k, 0, b, k, 0, 0, got, n, 0, 1, packed);
+        assert.ok(bytesEqual(got, want), `packed under ${from}, used under ${to}`);
+      }
+      setNativeIsa(info.isa);
     });
 
     test('TOKENTUNE_KERNEL and TOKENTUNE_THREADS are honoured at load (child process)', () => {

@@ -14,6 +14,7 @@ import { Tensor, sizeOf, type DType } from '../tensor.js';
 import type { FloatArray } from '../kernels.js';
 import { ShapeError, checked, floatDtype } from './common.js';
 import { gemmFor } from './precision.js';
+import { packedWeight } from '../packed-weights.js';
 import type { GeluKind } from './activation.js';
 
 export interface SelfAttentionOptions {
@@ -203,7 +204,7 @@ export function linearDropoutAdd(x: Tensor, weight: Tensor, bias: Tensor, residu
   const K = kernelsFor(x.f);
   const gemm = gemmFor(K, x.f);
   const y = Tensor.empty(residual.shape, dt);
-  gemm(false, true, rows, outF, inF, 1, x.f, inF, 0, weight.f, inF, 0, 0, y.f, outF, 0, 1);
+  gemm(false, true, rows, outF, inF, 1, x.f, inF, 0, weight.f, inF, 0, 0, y.f, outF, 0, 1, packedWeight(K, weight, outF, inF));
   K.biasDropoutAdd(y.f, bias.f, residual.f, rows, outF, p, s);
   if (needsGrad(x, weight, bias, residual)) {
     record(y, 'linearDropoutAdd', [x, weight, bias, residual], (g) => {
@@ -249,7 +250,7 @@ export function linearGelu(x: Tensor, weight: Tensor, bias: Tensor, kind: GeluKi
   const shape = [...x.shape.slice(0, -1), outF];
   const pre = Tensor.empty(shape, dt),
     y = Tensor.empty(shape, dt);
-  gemm(false, true, rows, outF, inF, 1, x.f, inF, 0, weight.f, inF, 0, 0, pre.f, outF, 0, 1);
+  gemm(false, true, rows, outF, inF, 1, x.f, inF, 0, weight.f, inF, 0, 0, pre.f, outF, 0, 1, packedWeight(K, weight, outF, inF));
   K.biasGelu(pre.f, bias.f, y.f, rows, outF, approx);
   if (needsGrad(x, weight, bias)) {
     record(y, 'linearGelu', [x, weight, bias], (g) => {

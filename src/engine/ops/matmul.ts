@@ -4,6 +4,7 @@ import { kernelsFor } from '../backend.js';
 import { Tensor } from '../tensor.js';
 import { ShapeError, checked, floatDtype, rowsCols } from './common.js';
 import { gemmFor } from './precision.js';
+import { packedWeight } from '../packed-weights.js';
 
 /**
  * y = x W^T + b, as torch.nn.Linear: x [..., in], weight [out, in], bias [out] or null.
@@ -22,7 +23,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   const K = kernelsFor(x.f);
   const y = Tensor.empty([...x.shape.slice(0, -1), outF], dt);
   const gemm = gemmFor(K, x.f);
-  gemm(false, true, rows, outF, inF, 1, x.f, inF, 0, weight.f, inF, 0, 0, y.f, outF, 0, 1);
+  gemm(false, true, rows, outF, inF, 1, x.f, inF, 0, weight.f, inF, 0, 0, y.f, outF, 0, 1, packedWeight(K, weight, outF, inF));
   if (bias) K.addBias(y.f, bias.f, y.f, rows, outF);
   if (needsGrad(x, weight, bias)) {
     record(y, 'linear', bias ? [x, weight, bias] : [x, weight], (g) => {
