@@ -5,7 +5,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor, backward, kernels, noGrad, ops, packForInference, setKernels, tidy, weightsChanged, Rng, type Kernels } from '../src/engine/index.js';
+import {
+  Tensor,
+  backward,
+  kernels,
+  noGrad,
+  ops,
+  packForInference,
+  setKernels,
+  tidy,
+  weightsChanged,
+  Rng,
+  type Kernels,
+} from '../src/engine/index.js';
 import { BertForTokenClassification, makeConfig, type TokenBatch } from '../src/models/index.js';
 import { AdamW } from '../src/train/optimizer.js';
 import { loadNative } from '../src/engine/native.js';
@@ -80,7 +92,10 @@ test('packs follow the weights: after an optimizer step, after weightsChanged()'
   // After AdamW flattened them: the buffers the model now uses.
   packForInference(packed.parameters().map(([, t]) => t));
   const b = batchOf(3);
-  const labels = Tensor.from(Int32Array.from({ length: 33 }, (_, i) => i % 5), [33]);
+  const labels = Tensor.from(
+    Int32Array.from({ length: 33 }, (_, i) => i % 5),
+    [33],
+  );
   countingPacks((packs) => {
     assert.deepEqual(logits(packed, b), logits(plain, b));
     const before = packs();

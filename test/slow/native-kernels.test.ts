@@ -731,9 +731,18 @@ function validationSuite(nk: Kernels): void {
     const pw = nk.packGemmB(w, true, 4, 3)!;
     const x = new Float32Array(6).fill(1),
       y = new Float32Array(8);
-    assert.throws(() => nk.gemm(false, true, 2, 4, 3, 1, x, 3, 0, w, 3, 0, 0, y, 4, 0, 1, new Float32Array(pw.length)), /packedB was not made by packGemmB/);
-    assert.throws(() => nk.gemm(false, true, 2, 3, 4, 1, new Float32Array(8), 4, 0, w, 4, 0, 0, y, 3, 0, 1, pw), /packedB holds a 3 x 4 op\(B\); this product is 4 x 3/);
-    assert.throws(() => nk.gemm(false, true, 2, 4, 3, 1, x, 3, 0, w, 3, 0, 0, y, 4, 0, 1, pw.slice(0, 20)), /packedB has 20 elements, needs at least/);
+    assert.throws(
+      () => nk.gemm(false, true, 2, 4, 3, 1, x, 3, 0, w, 3, 0, 0, y, 4, 0, 1, new Float32Array(pw.length)),
+      /packedB was not made by packGemmB/,
+    );
+    assert.throws(
+      () => nk.gemm(false, true, 2, 3, 4, 1, new Float32Array(8), 4, 0, w, 4, 0, 0, y, 3, 0, 1, pw),
+      /packedB holds a 3 x 4 op\(B\); this product is 4 x 3/,
+    );
+    assert.throws(
+      () => nk.gemm(false, true, 2, 4, 3, 1, x, 3, 0, w, 3, 0, 0, y, 4, 0, 1, pw.slice(0, 20)),
+      /packedB has 20 elements, needs at least/,
+    );
     assert.throws(() => nk.gemm(false, true, 1, 4, 3, 1, x, 3, 3, w, 3, 0, 0, y, 4, 4, 2, pw), /\(batch 2\)/);
     nk.gemm(false, true, 2, 4, 3, 1, x, 3, 0, w, 3, 0, 0, y, 4, 0, 1, pw);
     assert.deepEqual([...y], [-12, -3, 6, 15, -12, -3, 6, 15]);
