@@ -213,6 +213,28 @@ async function inProcess(
   }
 }
 
+test('a connection the server has destroyed stops counting against its address at once (not a loop turn later)', { timeout: 30_000 }, async () => {
+  await inProcess({ maxConnectionsPerClient: 4 }, async (port, server) => {
+    const serverSide: net.Socket[] = [];
+    server.on('connection', (s: net.Socket) => serverSide.push(s));
+    const socks = Array.from({ length: 4 }, () => {
+      const s = net.connect({ port, host: '127.0.0.1', localAddress: '127.0.0.1' });
+      s.on('error', () => {});
+      return s;
+    });
+    try {
+      while (serverSide.length < 4) await new Promise((r) => setTimeout(r, 10));
+      // The server lets go of all four (as its header timeout does); the next connection from the
+      // address is accepted in the same loop turn, before those sockets' 'close' events.
+      const next = get(port, '/health', { localAddress: '127.0.0.1' });
+      for (const s of serverSide.splice(0)) s.destroy();
+      assert.equal((await next).status, 200);
+    } finally {
+      socks.forEach((s) => s.destroy());
+    }
+  });
+});
+
 test('slowloris: one address holding 300 slow connections leaves /health and other clients served', { timeout: 60_000 }, async () => {
   await inProcess({ headersTimeoutMs: 3000, bodyTimeoutMs: 6000 }, async (port, server) => {
     // 300 connections from 127.0.0.1 that send their headers one byte at a time and never read.

@@ -412,20 +412,25 @@ export function createServer(pipe: ServedPipeline, opts: ServerOptions = {}): ht
   server.on('drop', () => counts.dropped_connections++);
   // One remote address may hold at most `perClient` connections: past that, new ones are closed
   // at once, so a client that opens hundreds of slow connections cannot take the server off the air.
-  const open = new Map<string, number>();
+  // A socket counts until it is destroyed, not until its 'close' event: that comes a loop turn
+  // later, after connections accepted in between (which server.getConnections() no longer counts
+  // it against) would have been refused.
+  const open = new Map<string, Set<net.Socket>>();
   server.on('connection', (socket: net.Socket) => {
     const who = clientKey(socket.remoteAddress);
-    const n = (open.get(who) ?? 0) + 1;
-    if (n > perClient) {
+    let mine = open.get(who);
+    if (mine) for (const s of mine) if (s.destroyed) mine.delete(s);
+    if (mine && mine.size >= perClient) {
       counts.refused_connections++;
       socket.destroy();
       return;
     }
-    open.set(who, n);
+    if (!mine) open.set(who, (mine = new Set()));
+    const set = mine;
+    set.add(socket);
     socket.once('close', () => {
-      const left = (open.get(who) ?? 1) - 1;
-      if (left > 0) open.set(who, left);
-      else open.delete(who);
+      set.delete(socket);
+      if (set.size === 0 && open.get(who) === set) open.delete(who);
     });
   });
   server.on('close', () => batcher.close());
