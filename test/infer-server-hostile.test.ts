@@ -213,7 +213,7 @@ async function inProcess(
   }
 }
 
-test('a connection the server has destroyed stops counting against its address at once (not a loop turn later)', { timeout: 30_000 }, async () => {
+test('a destroyed connection stops counting against its address at once, not a loop turn later', { timeout: 30_000 }, async () => {
   await inProcess({ maxConnectionsPerClient: 4 }, async (port, server) => {
     const serverSide: net.Socket[] = [];
     server.on('connection', (s: net.Socket) => serverSide.push(s));
