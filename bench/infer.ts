@@ -8,7 +8,7 @@
  */
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { noGrad, tidy } from '../src/engine/index.js';
+import { noGrad, packForInference, tidy } from '../src/engine/index.js';
 import { nativeInfo } from '../src/engine/native.js';
 import { BertForTokenClassification, makeConfig, type TokenBatch } from '../src/models/index.js';
 
@@ -58,6 +58,7 @@ export async function runInferBench(
     id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
   });
   const model = BertForTokenClassification.create(config, 1);
+  packForInference(model.params.values()); // as pipeline() loads a model
   const rows: InferBenchRow[] = [];
   for (const B of opts.batchSizes ?? [1, 32]) {
     const batch = batchOf(B, T, config.vocabSize, B);

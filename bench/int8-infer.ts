@@ -70,7 +70,7 @@ export async function runInt8Bench(): Promise<void> {
     id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
   });
   const fp32 = BertForTokenClassification.create(config, 0);
-  packForInference(fp32.parameters().map(([, t]) => t));
+  packForInference(fp32.params.values());
   const int8 = new BertForTokenClassification(config, fp32.params);
   quantizeInMemory(int8, 8);
   const int7 = new BertForTokenClassification(config, fp32.params);

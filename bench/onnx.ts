@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng } from '../src/engine/index.js';
+import { Rng, packForInference } from '../src/engine/index.js';
 import { nativeKernels } from '../src/engine/native.js';
 import { BertForTokenClassification, makeConfig, type TokenBatch } from '../src/models/index.js';
 import { exportOnnx, loadOnnxRuntime, maxAbsDiff, onnxLogits, ourLogits } from '../src/infer/onnx/index.js';
@@ -60,6 +60,7 @@ export async function runOnnxBench(): Promise<Row[]> {
   });
   let t0 = performance.now();
   const model = BertForTokenClassification.create(config, 0);
+  packForInference(model.params.values()); // as pipeline() loads a model
   const dir = mkdtempSync(join(tmpdir(), 'tt-onnx-bench-'));
   try {
     const res = exportOnnx(model, null, dir);

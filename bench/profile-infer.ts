@@ -24,7 +24,7 @@ const config = makeConfig({
 });
 const model = BertForTokenClassification.create(config, 0);
 if (mode === 'int8' || mode === 'int8/7') quantizeInMemory(model, mode === 'int8/7' ? 7 : 8);
-if (process.env.PROFILE_PACK !== '0') packForInference(model.parameters().map(([, t]) => t));
+if (process.env.PROFILE_PACK !== '0') packForInference(model.params.values());
 const batch: TokenBatch = {
   inputIds: Int32Array.from({ length: B * T }, (_, i) => 1000 + ((i * 7919) % 20000)),
   attentionMask: new Int32Array(B * T).fill(1),

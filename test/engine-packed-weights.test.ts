@@ -68,7 +68,7 @@ function countingPacks<T>(fn: (packs: () => number) => T): T {
 test('an opted-in model predicts the same bytes, packing each linear weight once', { skip }, () => {
   const plain = tinyBert(5),
     packed = tinyBert(5);
-  packForInference(packed.parameters().map(([, t]) => t));
+  packForInference(packed.params.values());
   const b = batchOf(1);
   countingPacks((packs) => {
     assert.deepEqual(logits(packed, b), logits(plain, b));
@@ -90,7 +90,7 @@ test('packs follow the weights: after an optimizer step, after weightsChanged()'
   const optPlain = new AdamW(plain.parameters(), opts),
     optPacked = new AdamW(packed.parameters(), opts);
   // After AdamW flattened them: the buffers the model now uses.
-  packForInference(packed.parameters().map(([, t]) => t));
+  packForInference(packed.params.values());
   const b = batchOf(3);
   const labels = Tensor.from(
     Int32Array.from({ length: 33 }, (_, i) => i % 5),

@@ -41,7 +41,7 @@ export async function runEvaluate(argv: string[], io: CommandIO): Promise<number
   }
   if (!a.values.model || !a.values.data) throw new CliArgsError('evaluate needs --model DIR and --data FILE');
   const { model, tokenizer } = await fromPretrained(a.values.model, { onWarning: (m) => warn(io, m) });
-  packForInference(model.parameters().map(([, t]) => t));
+  packForInference(model.params.values());
   const labels = model.config.labels;
   checkInputPath('--data', a.values.data);
   let data;

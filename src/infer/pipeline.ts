@@ -342,6 +342,6 @@ export interface LoadPipelineOptions extends PipelineOptions {
 /** Loads a model folder (or hub id) and its tokenizer into a pipeline. */
 export async function pipeline(modelDirOrName: string, opts: LoadPipelineOptions = {}): Promise<TokenClassificationPipeline> {
   const { model, tokenizer, dir } = await fromPretrained(modelDirOrName, { onWarning: opts.onWarning });
-  if (opts.packWeights ?? true) packForInference(model.parameters().map(([, t]) => t));
+  if (opts.packWeights ?? true) packForInference(model.params.values());
   return new TokenClassificationPipeline(model, tokenizer, { ...opts, name: opts.name ?? basename(resolve(dir)) });
 }
