@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- NAME...]`: every benchmark, or the named ones (gemm, tokenizer, data, train,
+ * `npm run bench [-- NAME...]`: every benchmark, or the named ones (gemm, gemm-packed, tokenizer, data, train,
  * infer, onnx, int8, conll, worker, serve-load, models). Figures are reported beside a reference measured in the same run (OpenBLAS,
  * PyTorch, onnxruntime) where one is installed. Benchmarks are never part of the test suite.
  */
@@ -8,6 +8,7 @@ import { cpus } from 'node:os';
 type Bench = () => unknown | Promise<unknown>;
 const BENCHES: Record<string, () => Promise<Bench>> = {
   gemm: async () => (await import('./gemm.js')).runGemmBench,
+  'gemm-packed': async () => (await import('./gemm-packed.js')).runGemmPackedBench,
   tokenizer: async () => (await import('./tokenizer.js')).runTokenizerBench,
   data: async () => (await import('./data.js')).runDataBench,
   train: async () => {
