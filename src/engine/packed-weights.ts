@@ -1,7 +1,7 @@
 /**
  * Linear weights packed once for inference. Every GEMM packs its B operand (the weight, for
  * x W^T) into the micro-kernel's panel layout; a model that only predicts would repack the same
- * weights on every forward pass (about a tenth of a batch-1 BERT-base pass). A caller that owns
+ * weights on every forward pass (a tenth of a batch-1 BERT-base pass on AVX-512). A caller that owns
  * a model for inference (the pipeline) opts its parameters in with `packForInference`; the linear
  * ops then use the packed copy in passes without a graph. Packs are made on first use (only
  * matrices that are multiplied get one) and cost the weights' size in memory once more.
