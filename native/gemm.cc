@@ -255,14 +255,9 @@ void gemm_serial(const GemmConfig &cfg, bool transA, bool transB, int64_t m, int
     int64_t nc = std::min(NC, n - jc);
     for (int64_t pc = 0; pc < k; pc += kcb) {
       int64_t kc = std::min(kcb, k - pc);
-      const float beta_eff = pc == 0 ? beta : 1.0f;
-      if (packed) {
-        macro_rows(cfg, transA, a, lda, pc, kc, 0, m, MC, packed + jc * k + pc * cfg.nr, k * cfg.nr, jc, nc, c, ldc,
-                   alpha, beta_eff, ap, tile);
-        continue;
-      }
-      pack_b_block(cfg, transB, transB ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, kc, nc, bp);
-      macro_rows(cfg, transA, a, lda, pc, kc, 0, m, MC, bp, kc * cfg.nr, jc, nc, c, ldc, alpha, beta_eff, ap, tile);
+      if (!packed) pack_b_block(cfg, transB, transB ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, kc, nc, bp);
+      macro_rows(cfg, transA, a, lda, pc, kc, 0, m, MC, packed ? packed + jc * k + pc * cfg.nr : bp,
+                 (packed ? k : kc) * cfg.nr, jc, nc, c, ldc, alpha, pc == 0 ? beta : 1.0f, ap, tile);
     }
   }
 }
@@ -331,22 +326,19 @@ void gemm_shared_b(ThreadPool &tp, const GemmConfig &cfg, bool transA, bool tran
       int64_t nc = std::min(NC, n - jc);
       for (int64_t pc = 0; pc < k; pc += kcb, block++) {
         int64_t kc = std::min(kcb, k - pc);
-        const float beta_eff = pc == 0 ? beta : 1.0f;
-        if (packed) {  // nothing to pack, nothing to wait for
-          if (r0 < r1)
-            macro_rows(cfg, transA, a, lda, pc, kc, r0, r1, MC, packed + jc * k + pc * NR, k * NR, jc, nc, c, ldc, alpha,
-                       beta_eff, ap, tile);
-          continue;
+        const float *bp = packed ? packed + jc * k + pc * NR : bufs + (block & 1) * bsize;
+        if (!packed) {  // a pre-packed B has nothing to pack and nothing to wait for
+          int64_t j0, j1;
+          split_range(nc, tid, nt, NR, &j0, &j1);
+          if (j0 < j1) {
+            const float *bsrc = transB ? b + (jc + j0) * ldb + pc : b + pc * ldb + jc + j0;
+            pack_b_block(cfg, transB, bsrc, ldb, kc, j1 - j0, bufs + (block & 1) * bsize + j0 * kc);
+          }
+          barrier.wait();  // block complete (and the previous user of this buffer is done)
         }
-        float *bp = bufs + (block & 1) * bsize;
-        int64_t j0, j1;
-        split_range(nc, tid, nt, NR, &j0, &j1);
-        if (j0 < j1) {
-          const float *bsrc = transB ? b + (jc + j0) * ldb + pc : b + pc * ldb + jc + j0;
-          pack_b_block(cfg, transB, bsrc, ldb, kc, j1 - j0, bp + j0 * kc);
-        }
-        barrier.wait();  // block complete (and the previous user of this buffer is done)
-        if (r0 < r1) macro_rows(cfg, transA, a, lda, pc, kc, r0, r1, MC, bp, kc * NR, jc, nc, c, ldc, alpha, beta_eff, ap, tile);
+        if (r0 < r1)
+          macro_rows(cfg, transA, a, lda, pc, kc, r0, r1, MC, bp, (packed ? k : kc) * NR, jc, nc, c, ldc, alpha,
+                     pc == 0 ? beta : 1.0f, ap, tile);
       }
     }
   });

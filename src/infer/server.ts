@@ -418,19 +418,18 @@ export function createServer(pipe: ServedPipeline, opts: ServerOptions = {}): ht
   const open = new Map<string, Set<net.Socket>>();
   server.on('connection', (socket: net.Socket) => {
     const who = clientKey(socket.remoteAddress);
-    let mine = open.get(who);
-    if (mine) for (const s of mine) if (s.destroyed) mine.delete(s);
-    if (mine && mine.size >= perClient) {
+    const mine = open.get(who) ?? new Set<net.Socket>();
+    for (const s of mine) if (s.destroyed) mine.delete(s);
+    if (mine.size >= perClient) {
       counts.refused_connections++;
       socket.destroy();
       return;
     }
-    if (!mine) open.set(who, (mine = new Set()));
-    const set = mine;
-    set.add(socket);
+    open.set(who, mine);
+    mine.add(socket);
     socket.once('close', () => {
-      set.delete(socket);
-      if (set.size === 0 && open.get(who) === set) open.delete(who);
+      mine.delete(socket);
+      if (mine.size === 0 && open.get(who) === mine) open.delete(who);
     });
   });
   server.on('close', () => batcher.close());
