@@ -4,8 +4,9 @@
 // each mr x nr tile of C. Transposes are absorbed by the packing routines, so
 // the user's matrices are never copied otherwise.
 //
-// Threads take whole matrices of a batch, or split one matrix by rows (packing each B block
-// together and sharing it), or, for a few hundred rows or fewer, claim column units dynamically.
+// Threads claim work from shared counters, so a slower thread takes less: whole matrices of a
+// batch, or chunks of one matrix's rows (each B block packed once, together, and shared), or, for
+// a few hundred rows or fewer, column units.
 // Every C element is computed by exactly one thread, with the same k blocking and the same
 // micro-kernel arithmetic wherever the partition boundaries fall, so results are identical for any
 // thread count and any scheduling.
@@ -13,6 +14,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <thread>
 #if defined(__linux__)
@@ -262,86 +264,84 @@ void gemm_serial(const GemmConfig &cfg, bool transA, bool transB, int64_t m, int
   }
 }
 
-// Barrier for the threads of one pool job: spins briefly, then yields (the machine may be shared).
-class SpinBarrier {
- public:
-  explicit SpinBarrier(int n) : n_(n) {}
-  void wait() {
-    const int gen = gen_.load(std::memory_order_acquire);
-    if (count_.fetch_add(1, std::memory_order_acq_rel) == n_ - 1) {
-      count_.store(0, std::memory_order_relaxed);
-      gen_.fetch_add(1, std::memory_order_release);
-      return;
-    }
-    for (int spins = 0; gen_.load(std::memory_order_acquire) == gen; spins++) {
-      if (spins < 2000) {
+// Spins briefly until ready() holds, then yields the core between checks (the machine may be shared).
+template <class F>
+void wait_until(F ready) {
+  for (int spins = 0; !ready(); spins++) {
+    if (spins < 2000) {
 #if TT_X86
-        __builtin_ia32_pause();
+      __builtin_ia32_pause();
 #elif TT_ARM
-        __asm__ __volatile__("yield");
+      __asm__ __volatile__("yield");
 #endif
-      } else {
-        std::this_thread::yield();
-      }
+    } else {
+      std::this_thread::yield();
     }
   }
+}
 
- private:
-  const int n_;
-  std::atomic<int> count_{0};
-  std::atomic<int> gen_{0};
-};
-
-// One matrix product on all pool threads: every B block is packed once, cooperatively (each thread
-// packs a share of its micro-panels), then each thread runs its own contiguous range of rows of C
-// against it. B blocks alternate between two buffers, so one barrier per block suffices: a thread
-// that passed barrier i has finished computing block i-1, whose buffer block i+1 then reuses.
+// One matrix product on all pool threads, balanced as it runs. C's rows are cut into chunks (about
+// mc rows, at least 4 per thread where the rows allow) and op(B) into blocks (kc x nc), each packed
+// once into one of two shared buffers. Block after block, threads claim B panels to pack and then
+// row chunks to compute from shared counters; there is no barrier, so a thread that runs slower
+// (another process on its core, a smaller core of a hybrid CPU) claims fewer chunks instead of
+// holding the others up, and a worker that has not started is not waited for (run_shared). Two
+// waits keep the result exact and the buffers safe: a chunk is computed against block b only once
+// the same chunk has finished block b - 1 (every element adds up its k blocks in the same order as
+// on one thread), and a buffer is packed again only once every chunk has finished the block that
+// last used it.
 void gemm_shared_b(ThreadPool &tp, const GemmConfig &cfg, bool transA, bool transB, int64_t m, int64_t n, int64_t k,
                    float alpha, const float *a, int64_t lda, const float *b, int64_t ldb, const float *packed, float beta,
                    float *c, int64_t ldc) {
-  const int64_t kcb = balanced_kc(cfg, k), NC = block_nc(cfg, (m + tp.size() - 1) / tp.size(), n), NR = cfg.nr;
+  const int T = tp.size();
+  const int64_t kcb = balanced_kc(cfg, k), NC = block_nc(cfg, (m + T - 1) / T, n), NR = cfg.nr;
+  const int64_t MC = balanced_block(m, std::min<int64_t>(cfg.mc, std::max<int64_t>(cfg.mr, m / (4 * T))), cfg.mr);
+  const int64_t chunks = (m + MC - 1) / MC, kblocks = (k + kcb - 1) / kcb, blocks = (n + NC - 1) / NC * kblocks;
   const size_t bsize = static_cast<size_t>(kcb) * ((std::min(NC, n) + NR - 1) / NR * NR);
   float *bufs = packed ? nullptr : t_buffers.b.get(2 * bsize);
-  SpinBarrier barrier(tp.size());
-  std::atomic<bool> alloc_failed{false};
-  tp.run([&](int tid, int nt) {
-    int64_t r0, r1;
-    split_range(m, tid, nt, cfg.mr, &r0, &r1);
-    const int64_t MC = balanced_mc(cfg, std::max<int64_t>(r1 - r0, 1));
+  // Per block: panels claimed and packed, chunks claimed and finished; per chunk: blocks finished.
+  std::unique_ptr<std::atomic<int64_t>[]> counters(new std::atomic<int64_t>[4 * blocks + chunks]);
+  for (int64_t i = 0; i < 4 * blocks + chunks; i++) counters[i].store(0, std::memory_order_relaxed);
+  std::atomic<int64_t> *pack_claimed = counters.get(), *pack_done = pack_claimed + blocks,
+                       *chunk_claimed = pack_done + blocks, *chunks_done = chunk_claimed + blocks,
+                       *progress = chunks_done + blocks;
+  tp.run_shared([&](int, int) {
     ThreadBuffers &tb = t_buffers;
-    float *ap = nullptr, *tile = nullptr;
+    float *ap, *tile;
     try {
       ap = tb.a.get(static_cast<size_t>(kcb) * MC);
       tile = tb.tile.get(static_cast<size_t>(cfg.mr) * cfg.nr);
     } catch (const std::bad_alloc &) {
-      alloc_failed.store(true);
+      return;  // this thread claims nothing; the others do the work (checked below)
     }
-    barrier.wait();  // nobody may throw past a barrier the others are waiting at
-    if (alloc_failed.load()) {
-      if (tid == 0) throw std::bad_alloc();
-      return;
-    }
-    int64_t block = 0;
-    for (int64_t jc = 0; jc < n; jc += NC) {
-      int64_t nc = std::min(NC, n - jc);
-      for (int64_t pc = 0; pc < k; pc += kcb, block++) {
-        int64_t kc = std::min(kcb, k - pc);
-        const float *bp = packed ? packed + jc * k + pc * NR : bufs + (block & 1) * bsize;
-        if (!packed) {  // a pre-packed B has nothing to pack and nothing to wait for
-          int64_t j0, j1;
-          split_range(nc, tid, nt, NR, &j0, &j1);
-          if (j0 < j1) {
+    for (int64_t blk = 0; blk < blocks; blk++) {
+      const int64_t jc = blk / kblocks * NC, pc = blk % kblocks * kcb;
+      const int64_t nc = std::min(NC, n - jc), kc = std::min(kcb, k - pc);
+      const float *bp = packed ? packed + jc * k + pc * NR : bufs + (blk & 1) * bsize;
+      if (!packed) {  // a pre-packed B has nothing to pack and nothing to wait for
+        const int64_t panels = (nc + NR - 1) / NR, units = std::min<int64_t>(panels, 4 * T);
+        if (pack_claimed[blk].load(std::memory_order_relaxed) < units) {
+          if (blk >= 2) wait_until([&] { return chunks_done[blk - 2].load(std::memory_order_acquire) == chunks; });
+          for (int64_t u; (u = pack_claimed[blk].fetch_add(1, std::memory_order_relaxed)) < units;) {
+            const int64_t j0 = u * panels / units * NR, j1 = std::min(nc, (u + 1) * panels / units * NR);
             const float *bsrc = transB ? b + (jc + j0) * ldb + pc : b + pc * ldb + jc + j0;
-            pack_b_block(cfg, transB, bsrc, ldb, kc, j1 - j0, bufs + (block & 1) * bsize + j0 * kc);
+            pack_b_block(cfg, transB, bsrc, ldb, kc, j1 - j0, bufs + (blk & 1) * bsize + j0 * kc);
+            pack_done[blk].fetch_add(1, std::memory_order_release);
           }
-          barrier.wait();  // block complete (and the previous user of this buffer is done)
         }
-        if (r0 < r1)
-          macro_rows(cfg, transA, a, lda, pc, kc, r0, r1, MC, bp, (packed ? k : kc) * NR, jc, nc, c, ldc, alpha,
-                     pc == 0 ? beta : 1.0f, ap, tile);
+        wait_until([&] { return pack_done[blk].load(std::memory_order_acquire) == units; });
+      }
+      for (int64_t r; (r = chunk_claimed[blk].fetch_add(1, std::memory_order_relaxed)) < chunks;) {
+        wait_until([&] { return progress[r].load(std::memory_order_acquire) == blk; });
+        macro_rows(cfg, transA, a, lda, pc, kc, r * MC, std::min(m, (r + 1) * MC), MC, bp, (packed ? k : kc) * NR, jc,
+                   nc, c, ldc, alpha, pc == 0 ? beta : 1.0f, ap, tile);
+        progress[r].store(blk + 1, std::memory_order_release);
+        chunks_done[blk].fetch_add(1, std::memory_order_release);
       }
     }
   });
+  // Every thread that joined finished its claims; if none could allocate its buffers, nothing ran.
+  if (chunks_done[blocks - 1].load(std::memory_order_acquire) != chunks) throw std::bad_alloc();
 }
 
 }  // namespace
@@ -407,10 +407,10 @@ void gemm(const GemmArgs &g, Isa isa) {
     return;
   }
   if (g.batch % T == 0 || g.batch >= 4 * T) {
-    tp.run([&](int tid, int nt) {
-      int64_t b0, b1;
-      split_range(g.batch, tid, nt, 1, &b0, &b1);
-      for (int64_t i = b0; i < b1; i++) one(i, 0, g.m, 0, g.n);
+    // Whole matrices, claimed one at a time: a slower thread takes fewer.
+    std::atomic<int64_t> next{0};
+    tp.run_shared([&](int, int) {
+      for (int64_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < g.batch;) one(i, 0, g.m, 0, g.n);
     });
     return;
   }

@@ -152,58 +152,68 @@ void linear_int8(const Int8LinearArgs &a, Int8Path path, const OpsTable &ops) {
   std::vector<float> sa(static_cast<size_t>(m));
   std::vector<int32_t> za(static_cast<size_t>(m));
   // One pool job (waking the workers costs tens of microseconds, far more on a loaded machine):
-  // rows are quantized in parallel, a barrier, then the products. Small products stay on this thread.
+  // rows are quantized, then the products run once every row is. Both phases are claimed in parts
+  // from shared counters, so a slower thread takes fewer and a worker that has not started is not
+  // waited for. Small products stay on this thread.
   ThreadPool &tp = pool();
-  const int nthreads = static_cast<double>(m) * n * k < 2097152.0 ? 1 : tp.size();
-  std::atomic<int> quantized{0};
-  auto job = [&](int tid, int nt) {
-    int64_t b, e;
-    split_range(m, tid, nt, 1, &b, &e);
-    for (int64_t i = b; i < e; i++) K.quantize(a.x + i * k, k, kp, &q[i * kp], &sa[i], &za[i]);
-    quantized.fetch_add(1, std::memory_order_acq_rel);
-    for (int spins = 0; quantized.load(std::memory_order_acquire) < nt; spins++)
+  const int T = static_cast<double>(m) * n * k < 2097152.0 ? 1 : tp.size();
+  const int64_t qparts = std::min<int64_t>(m, 4 * T);
+  // Parts of the product: contiguous column blocks (each streams its share of the weights) over all
+  // rows, unless there are too few blocks, then contiguous rows. Two per thread: each column part
+  // reads all of A again, and four per thread made the 3072-deep product 10% slower (Zen 4).
+  const bool by_columns = nblocks >= 2 * T || m < 2 * K.mr * T;
+  const int64_t parts = std::min<int64_t>(2 * T, by_columns ? (nblocks + K.nb - 1) / K.nb : (m + K.mr - 1) / K.mr);
+  std::atomic<int64_t> next_q{0}, quantized{0}, next_part{0};
+  auto job = [&](int, int) {
+    for (int64_t u; (u = next_q.fetch_add(1, std::memory_order_relaxed)) < qparts;) {
+      int64_t b, e;
+      split_range(m, static_cast<int>(u), static_cast<int>(qparts), 1, &b, &e);
+      for (int64_t i = b; i < e; i++) K.quantize(a.x + i * k, k, kp, &q[i * kp], &sa[i], &za[i]);
+      quantized.fetch_add(1, std::memory_order_acq_rel);
+    }
+    for (int spins = 0; quantized.load(std::memory_order_acquire) < qparts; spins++)
       if (spins > 64) std::this_thread::yield();
-    // Threads take contiguous column blocks (each streams its share of the weights) over all rows,
-    // unless there are too few blocks, then contiguous rows.
-    int64_t jb0 = 0, jb1 = nblocks, i0 = 0, i1 = m;
-    if (nblocks >= 2 * nt || m < 2 * K.mr * nt) split_range(nblocks, tid, nt, K.nb, &jb0, &jb1);
-    else split_range(m, tid, nt, K.mr, &i0, &i1);
     // Rows per block: about 192 KiB of quantized A (stays in L2 while each weight panel, kernel-width
     // columns by k, is reused across the block's tiles from L1/L2).
     const int64_t MC = std::max<int64_t>(K.mr, (192 * 1024 / kp) / K.mr * K.mr);
     alignas(64) int32_t acc[8 * 64];
-    for (int64_t ib = i0; ib < i1; ib += MC) {
-      const int64_t ie = std::min(i1, ib + MC);
-      for (int64_t jb = jb0; jb < jb1; jb += K.nb) {
-        const int nb = static_cast<int>(std::min<int64_t>(K.nb, jb1 - jb));
-        const int64_t c0 = jb * 16, c1 = std::min(n, (jb + nb) * 16);
-        for (int64_t i = ib; i < ie; i += K.mr) {
-          const int mr = static_cast<int>(std::min<int64_t>(K.mr, ie - i));
-          // The tile's output (and residual) lines are usually not in cache: fetch them while the
-          // tile computes, or the epilogue's stores stall on them (a tenth of the time, measured).
-          for (int r = 0; r < mr; r++) {
-            const int64_t o = (i + r) * n;
-            __builtin_prefetch(a.y + o + c0, 1);
-            __builtin_prefetch(a.y + o + c1 - 1, 1);
-            if (a.residual && a.residual != a.y) {
-              __builtin_prefetch(a.residual + o + c0);
-              __builtin_prefetch(a.residual + o + c1 - 1);
+    for (int64_t u; (u = next_part.fetch_add(1, std::memory_order_relaxed)) < parts;) {
+      int64_t jb0 = 0, jb1 = nblocks, i0 = 0, i1 = m;
+      if (by_columns) split_range(nblocks, static_cast<int>(u), static_cast<int>(parts), K.nb, &jb0, &jb1);
+      else split_range(m, static_cast<int>(u), static_cast<int>(parts), K.mr, &i0, &i1);
+      for (int64_t ib = i0; ib < i1; ib += MC) {
+        const int64_t ie = std::min(i1, ib + MC);
+        for (int64_t jb = jb0; jb < jb1; jb += K.nb) {
+          const int nb = static_cast<int>(std::min<int64_t>(K.nb, jb1 - jb));
+          const int64_t c0 = jb * 16, c1 = std::min(n, (jb + nb) * 16);
+          for (int64_t i = ib; i < ie; i += K.mr) {
+            const int mr = static_cast<int>(std::min<int64_t>(K.mr, ie - i));
+            // The tile's output (and residual) lines are usually not in cache: fetch them while the
+            // tile computes, or the epilogue's stores stall on them (a tenth of the time, measured).
+            for (int r = 0; r < mr; r++) {
+              const int64_t o = (i + r) * n;
+              __builtin_prefetch(a.y + o + c0, 1);
+              __builtin_prefetch(a.y + o + c1 - 1, 1);
+              if (a.residual && a.residual != a.y) {
+                __builtin_prefetch(a.residual + o + c0);
+                __builtin_prefetch(a.residual + o + c1 - 1);
+              }
             }
-          }
-          K.tile(kg, &q[i * kp], kp, mr, a.w + jb * bstride, bstride, nb, acc);
-          for (int r = 0; r < mr; r++) {
-            const int64_t row = i + r;
-            const int32_t *ac = acc + r * 64 - c0;
-            float *y = a.y + row * n;
-            K.epilogue(ac, za[row], sa[row], a.w_sum, a.w_scale, a.bias, a.residual ? a.residual + row * n : nullptr, y, c0, c1);
-            if (a.act) ops.gelu_forward(y + c0, y + c0, c1 - c0, a.act == 2 ? 1 : 0);
+            K.tile(kg, &q[i * kp], kp, mr, a.w + jb * bstride, bstride, nb, acc);
+            for (int r = 0; r < mr; r++) {
+              const int64_t row = i + r;
+              const int32_t *ac = acc + r * 64 - c0;
+              float *y = a.y + row * n;
+              K.epilogue(ac, za[row], sa[row], a.w_sum, a.w_scale, a.bias, a.residual ? a.residual + row * n : nullptr, y, c0, c1);
+              if (a.act) ops.gelu_forward(y + c0, y + c0, c1 - c0, a.act == 2 ? 1 : 0);
+            }
           }
         }
       }
     }
   };
-  if (nthreads == 1) job(0, 1);
-  else tp.run(job);
+  if (T == 1) job(0, 1);
+  else tp.run_shared(job);
 }
 
 }  // namespace tt

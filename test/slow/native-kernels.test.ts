@@ -204,6 +204,42 @@ function gemmSuite(nk: Kernels): void {
     }
   });
 
+  test('gemm: row chunks claimed as threads come give the same bytes for 1, 2, 3 and 5 threads (more threads than cores, so some are descheduled mid-chunk)', () => {
+    const threads = nativeInfo()!.threads;
+    // Several column blocks (n past the 4096-column block), several depth blocks, a short last
+    // chunk of rows, beta != 0 (each depth block adds into C, so block order per row matters);
+    // pre-packed B too, and a batch of matrices claimed one by one.
+    const cases = [
+      { transA: false, transB: true, m: 389, n: 4200, k: 600, batch: 1 },
+      { transA: true, transB: false, m: 1000, n: 260, k: 1100, batch: 1 },
+      { transA: false, transB: false, m: 70, n: 50, k: 90, batch: 9 },
+    ];
+    try {
+      let seed = 900;
+      for (const { transA, transB, m, n, k, batch } of cases) {
+        const r = rng(seed++);
+        const a = Float32Array.from({ length: m * k * batch }, r),
+          b = Float32Array.from({ length: n * k * batch }, r),
+          c0 = Float32Array.from({ length: m * n * batch }, r);
+        const [lda, ldb] = [transA ? m : k, transB ? k : n];
+        const packed = batch === 1 ? nk.packGemmB(b, transB, n, k) : null;
+        let want: Float32Array | undefined;
+        for (const t of [1, 2, 3, 5, 5, 3]) {
+          setThreads(t);
+          for (const p of packed ? [null, packed] : [null]) {
+            const got = Float32Array.from(c0);
+            nk.gemm(transA, transB, m, n, k, 0.75, a, lda, m * k, b, ldb, n * k, 1.5, got, n, m * n, batch, p);
+            want ??= got;
+            const label = `tA=${transA} tB=${transB} m=${m} n=${n} k=${k} batch=${batch} threads=${t}${p ? ' pre-packed' : ''}`;
+            assert.ok(bytesEqual(got, want), label);
+          }
+        }
+      }
+    } finally {
+      setThreads(threads);
+    }
+  });
+
   test('gemm with op(B) pre-packed by packGemmB: the same bytes as packing B on every call, on every threading path', () => {
     const threads = nativeInfo()!.threads;
     // serial; column units; shared-B row split (several B blocks and depth blocks); n <= 32 (the
