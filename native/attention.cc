@@ -48,7 +48,7 @@ void for_blocks(const AttentionArgs &a, F &&f) {
   };
   ThreadPool &tp = pool();
   if (tp.size() == 1 || nb == 1) work();
-  else tp.run_shared([&](int, int) { work(); });
+  else tp.run([&](int, int) { work(); });
 }
 
 // Dropout's keep threshold and scale for p (the counter is the flat index in [B, heads, T, T]).

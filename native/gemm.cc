@@ -285,11 +285,11 @@ void wait_until(F ready) {
 // once into one of two shared buffers. Block after block, threads claim B panels to pack and then
 // row chunks to compute from shared counters; there is no barrier, so a thread that runs slower
 // (another process on its core, a smaller core of a hybrid CPU) claims fewer chunks instead of
-// holding the others up, and a worker that has not started is not waited for (run_shared). Two
-// waits keep the result exact and the buffers safe: a chunk is computed against block b only once
-// the same chunk has finished block b - 1 (every element adds up its k blocks in the same order as
-// on one thread), and a buffer is packed again only once every chunk has finished the block that
-// last used it.
+// holding the others up, and a worker that has not started is not waited for. Two waits keep the
+// result exact and the buffers safe: a chunk is computed against block b only once the same chunk
+// has finished block b - 1 (every element adds up its k blocks in the same order as on one
+// thread), and a buffer is packed again only once every chunk has finished the block that last
+// used it.
 void gemm_shared_b(ThreadPool &tp, const GemmConfig &cfg, bool transA, bool transB, int64_t m, int64_t n, int64_t k,
                    float alpha, const float *a, int64_t lda, const float *b, int64_t ldb, const float *packed, float beta,
                    float *c, int64_t ldc) {
@@ -305,7 +305,7 @@ void gemm_shared_b(ThreadPool &tp, const GemmConfig &cfg, bool transA, bool tran
   std::atomic<int64_t> *pack_claimed = counters.get(), *pack_done = pack_claimed + blocks,
                        *chunk_claimed = pack_done + blocks, *chunks_done = chunk_claimed + blocks,
                        *progress = chunks_done + blocks;
-  tp.run_shared([&](int, int) {
+  tp.run([&](int, int) {
     ThreadBuffers &tb = t_buffers;
     float *ap, *tile;
     try {
@@ -409,7 +409,7 @@ void gemm(const GemmArgs &g, Isa isa) {
   if (g.batch % T == 0 || g.batch >= 4 * T) {
     // Whole matrices, claimed one at a time: a slower thread takes fewer.
     std::atomic<int64_t> next{0};
-    tp.run_shared([&](int, int) {
+    tp.run([&](int, int) {
       for (int64_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < g.batch;) one(i, 0, g.m, 0, g.n);
     });
     return;
@@ -431,14 +431,14 @@ void gemm(const GemmArgs &g, Isa isa) {
   auto unit_col = [&](int64_t u) { return std::min(g.n, u * panels / units * cfg.nr); };
   const bool many_rows = g.m >= static_cast<int64_t>(T) * cfg.mr * 4;
   if (g.k > 0 && g.alpha != 0.0f && many_rows && (g.m > 2 * cfg.mc || units < T)) {
-    // Enough rows for every thread: split rows, share the packed B.
+    // Enough rows for every thread: chunks of rows, sharing each packed B block.
     for (int64_t i = 0; i < g.batch; i++)
       gemm_shared_b(tp, cfg, g.transA, g.transB, g.m, g.n, g.k, g.alpha, g.a + i * g.strideA, g.lda,
                     g.b + i * g.strideB, g.ldb, packed, g.beta, g.c + i * g.strideC, g.ldc);
     return;
   }
   std::atomic<int64_t> next{0};
-  tp.run_shared([&](int, int) {
+  tp.run([&](int, int) {
     for (int64_t u; (u = next.fetch_add(1, std::memory_order_relaxed)) < units;)
       for (int64_t i = 0; i < g.batch; i++) one(i, 0, g.m, unit_col(u), unit_col(u + 1));
   });

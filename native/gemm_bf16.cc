@@ -306,7 +306,7 @@ void gemm_bf16_avx512(const GemmArgs &g) {
   // Work is handed out dynamically (an atomic counter over items, panels or C units): which thread
   // computes a tile never changes its arithmetic, and a thread descheduled by other processes on a
   // shared machine holds up at most one piece instead of a fixed half; one that has not started
-  // by the time the work is gone is not waited for (run_shared).
+  // by the time the work is gone is not waited for.
   const bool serial = T == 1 || g.serial || work * g.batch < 2097152.0;
   if (serial || g.batch >= T) {
     // Whole batch items per thread (attention products), each with its own packing buffers.
@@ -320,7 +320,7 @@ void gemm_bf16_avx512(const GemmArgs &g) {
       }
     };
     if (serial) items();
-    else tp.run_shared([&](int, int) { items(); });
+    else tp.run([&](int, int) { items(); });
     return;
   }
   // One (or a few) large products: pack in parallel into shared buffers, then share out the C units.
@@ -330,7 +330,7 @@ void gemm_bf16_avx512(const GemmArgs &g) {
   for (int64_t bi = 0; bi < g.batch; bi++) {
     const float *a = g.a + bi * g.strideA, *b = g.b + bi * g.strideB;
     std::atomic<int64_t> next_panel{0}, next_unit{0};
-    tp.run_shared([&](int, int) {
+    tp.run([&](int, int) {
       // Work items 0..ga-1 are groups of A panels, ga..ga+np-1 single B panels.
       const int64_t ga = (P.mp + kAGroup - 1) / kAGroup;
       for (int64_t q; (q = next_panel.fetch_add(1, std::memory_order_relaxed)) < ga + P.np;) {
@@ -339,7 +339,7 @@ void gemm_bf16_avx512(const GemmArgs &g) {
       }
     });
     float *c = g.c + bi * g.strideC;
-    tp.run_shared([&](int, int) {
+    tp.run([&](int, int) {
       for (int64_t u; (u = next_unit.fetch_add(1, std::memory_order_relaxed)) < U;) compute_units(g, P, Ap, Bp, c, u, u + 1);
     });
   }

@@ -213,7 +213,7 @@ void linear_int8(const Int8LinearArgs &a, Int8Path path, const OpsTable &ops) {
     }
   };
   if (T == 1) job(0, 1);
-  else tp.run_shared(job);
+  else tp.run(job);
 }
 
 }  // namespace tt

@@ -28,7 +28,7 @@ void parallel_range(int64_t n, int64_t weight, int64_t align, F &&f) {
   }
   const int parts = static_cast<int>(std::min<int64_t>(4 * tp.size(), (n + align - 1) / align));
   std::atomic<int> next{0};
-  tp.run_shared([&](int, int) {
+  tp.run([&](int, int) {
     for (int u; (u = next.fetch_add(1, std::memory_order_relaxed)) < parts;) {
       int64_t b, e;
       split_range(n, u, parts, align, &b, &e);

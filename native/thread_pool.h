@@ -1,14 +1,11 @@
-// A persistent pool of worker threads. run(fn) calls fn(tid, nthreads) once on every thread
-// (the calling thread is tid 0) and returns when all are done; an exception thrown on any thread
-// is rethrown by run() after every thread has finished (so no worker outlives the job's state).
-// Callers partition the work so that results never depend on scheduling (with run_shared, not on
-// which thread takes which unit either). Idle workers spin briefly (a job often follows within
+// A persistent pool of worker threads. run(fn) is for jobs whose threads claim work units from
+// shared counters: fn(tid, nthreads) runs on the calling thread (tid 0) and on every worker that
+// arrives before the caller's own fn returns; a worker that arrives later (descheduled on a loaded
+// machine) skips the job, so the caller never waits for a thread that has not started, only for
+// workers still inside fn. An exception thrown on any thread is rethrown by run() once they are
+// out (so no worker outlives the job's state). Callers hand out the work so that results never
+// depend on which thread takes which unit. Idle workers spin briefly (a job often follows within
 // microseconds) and then sleep on a condition variable.
-//
-// run_shared(fn) is for jobs whose threads claim work units from a shared counter: fn runs on the
-// calling thread and on every worker that arrives before the caller's own fn returns; a worker that
-// arrives later (descheduled on a loaded machine) skips the job, so the caller never waits for a
-// thread that has not started. It waits only for workers still inside fn.
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -32,18 +29,12 @@ class ThreadPool {
 
   typedef void (*Fn)(void *ctx, int tid, int nthreads);
   void run(Fn fn, void *ctx);
-  void run_shared(Fn fn, void *ctx);
 
   // Convenience: any callable f(tid, nthreads).
   template <class F>
   void run(F &&f) {
     typedef typename std::remove_reference<F>::type Callable;
     run([](void *ctx, int tid, int nt) { (*static_cast<Callable *>(ctx))(tid, nt); }, static_cast<void *>(&f));
-  }
-  template <class F>
-  void run_shared(F &&f) {
-    typedef typename std::remove_reference<F>::type Callable;
-    run_shared([](void *ctx, int tid, int nt) { (*static_cast<Callable *>(ctx))(tid, nt); }, static_cast<void *>(&f));
   }
 
  private:
@@ -54,15 +45,12 @@ class ThreadPool {
   std::mutex run_mu_;  // one job at a time (e.g. calls from several worker_threads)
   std::mutex mu_;      // guards the sleeping side of the hand-offs below
   std::condition_variable start_cv_, done_cv_;
-  // Job state in one word, so a worker reads a job's generation and kind together: generation in
-  // the high 32 bits (bumped per job, release; workers wait for a change), kShared, kOpen (a shared
-  // job still admitting workers) and the count of workers inside a shared job's fn.
-  static constexpr uint64_t kShared = 1ull << 31, kOpen = 1ull << 30, kCountMask = kOpen - 1;
+  // Job state in one word, so a worker reads a job's generation and whether it still admits
+  // workers together: generation in the high 32 bits (bumped per job, release; workers wait for a
+  // change), kOpen (the caller is still inside fn) and the count of workers inside fn.
+  static constexpr uint64_t kOpen = 1ull << 30, kCountMask = kOpen - 1;
   std::atomic<uint64_t> state_{0};
-  void start_job(Fn fn, void *ctx, uint64_t kind);
-  void run_worker_fn(int tid);
-  void join_shared(int tid, uint64_t gen);
-  std::atomic<int> pending_{0};          // workers still running the current job
+  void join(int tid, uint64_t gen);
   std::atomic<bool> stop_{false};
   std::exception_ptr error_;  // first exception thrown by a worker in the current job (under mu_)
   Fn fn_ = nullptr;           // published by the state_ release
