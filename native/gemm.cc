@@ -280,8 +280,8 @@ void wait_until(F ready) {
   }
 }
 
-// One matrix product on all pool threads, balanced as it runs. C's rows are cut into chunks (about
-// mc rows, at least 4 per thread where the rows allow) and op(B) into blocks (kc x nc), each packed
+// One matrix product on all pool threads, balanced as it runs. C's rows are cut into chunks (up to
+// mc rows, about 4 per thread where the rows allow) and op(B) into blocks (kc x nc), each packed
 // once into one of two shared buffers. Block after block, threads claim B panels to pack and then
 // row chunks to compute from shared counters; there is no barrier, so a thread that runs slower
 // (another process on its core, a smaller core of a hybrid CPU) claims fewer chunks instead of
@@ -295,7 +295,9 @@ void gemm_shared_b(ThreadPool &tp, const GemmConfig &cfg, bool transA, bool tran
                    float *c, int64_t ldc) {
   const int T = tp.size();
   const int64_t kcb = balanced_kc(cfg, k), NC = block_nc(cfg, (m + T - 1) / T, n), NR = cfg.nr;
-  const int64_t MC = balanced_block(m, std::min<int64_t>(cfg.mc, std::max<int64_t>(cfg.mr, m / (4 * T))), cfg.mr);
+  // Chunks: about four per thread, but no fewer than 8 mr rows, so that each pass over a B block
+  // (from L2 or L3) still serves enough rows when many threads share few rows.
+  const int64_t MC = balanced_block(m, std::min<int64_t>(cfg.mc, std::max<int64_t>(8 * cfg.mr, m / (4 * T))), cfg.mr);
   const int64_t chunks = (m + MC - 1) / MC, kblocks = (k + kcb - 1) / kcb, blocks = (n + NC - 1) / NC * kblocks;
   const size_t bsize = static_cast<size_t>(kcb) * ((std::min(NC, n) + NR - 1) / NR * NR);
   float *bufs = packed ? nullptr : t_buffers.b.get(2 * bsize);
