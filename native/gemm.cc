@@ -16,7 +16,6 @@
 #include <cstring>
 #include <memory>
 #include <new>
-#include <thread>
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
@@ -260,22 +259,6 @@ void gemm_serial(const GemmConfig &cfg, bool transA, bool transB, int64_t m, int
       if (!packed) pack_b_block(cfg, transB, transB ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, kc, nc, bp);
       macro_rows(cfg, transA, a, lda, pc, kc, 0, m, MC, packed ? packed + jc * k + pc * cfg.nr : bp,
                  (packed ? k : kc) * cfg.nr, jc, nc, c, ldc, alpha, pc == 0 ? beta : 1.0f, ap, tile);
-    }
-  }
-}
-
-// Spins briefly until ready() holds, then yields the core between checks (the machine may be shared).
-template <class F>
-void wait_until(F ready) {
-  for (int spins = 0; !ready(); spins++) {
-    if (spins < 2000) {
-#if TT_X86
-      __builtin_ia32_pause();
-#elif TT_ARM
-      __asm__ __volatile__("yield");
-#endif
-    } else {
-      std::this_thread::yield();
     }
   }
 }

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <atomic>
 #include <memory>
-#include <thread>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -171,8 +170,7 @@ void linear_int8(const Int8LinearArgs &a, Int8Path path, const OpsTable &ops) {
       for (int64_t i = b; i < e; i++) K.quantize(a.x + i * k, k, kp, &q[i * kp], &sa[i], &za[i]);
       quantized.fetch_add(1, std::memory_order_acq_rel);
     }
-    for (int spins = 0; quantized.load(std::memory_order_acquire) < qparts; spins++)
-      if (spins > 64) std::this_thread::yield();
+    wait_until([&] { return quantized.load(std::memory_order_acquire) == qparts; });
     // Rows per block: about 192 KiB of quantized A (stays in L2 while each weight panel, kernel-width
     // columns by k, is reused across the block's tiles from L1/L2).
     const int64_t MC = std::max<int64_t>(K.mr, (192 * 1024 / kp) / K.mr * K.mr);

@@ -3,22 +3,12 @@
 #include <cstdlib>
 #include <memory>
 
-#include "common.h"
-
 namespace tt {
 
 namespace {
 
 // Polling before a thread goes to sleep: 4000 pauses, about 0.1 ms on Zen 4 (26 ns a pause).
 constexpr int kSpinIterations = 4000;
-
-inline void cpu_relax() {
-#if TT_X86
-  __builtin_ia32_pause();
-#else
-  std::this_thread::yield();
-#endif
-}
 
 }  // namespace
 

@@ -16,6 +16,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "common.h"
+
 namespace tt {
 
 class ThreadPool {
@@ -56,6 +58,26 @@ class ThreadPool {
   Fn fn_ = nullptr;           // published by the state_ release
   void *ctx_ = nullptr;
 };
+
+// One polling step of a spin wait: the CPU's pause hint.
+inline void cpu_relax() {
+#if TT_X86
+  __builtin_ia32_pause();
+#elif TT_ARM
+  __asm__ __volatile__("yield");
+#else
+  std::this_thread::yield();
+#endif
+}
+
+// Spins briefly until ready() holds, then yields the core between checks (the machine may be shared).
+template <class F>
+void wait_until(F ready) {
+  for (int spins = 0; !ready(); spins++) {
+    if (spins < 2000) cpu_relax();
+    else std::this_thread::yield();
+  }
+}
 
 // The process-wide pool (created on first use with TOKENTUNE_THREADS or hardware_concurrency()).
 ThreadPool &pool();
